@@ -1,0 +1,183 @@
+/* Linux x86-64 ABI structures: fixed-width fields, no host headers, each layout asserted.
+   Linux `long` is 64-bit; Windows is LLP64, so never use `long` here. */
+#ifndef PX_ABI_LINUX_TYPES_H
+#define PX_ABI_LINUX_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PX_ABI_ASSERT_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " has the wrong size")
+#define PX_ABI_ASSERT_OFFSET(type, field, off) \
+    _Static_assert(offsetof(type, field) == (off), #type "." #field " has the wrong offset")
+
+struct linux_timespec {
+    int64_t tv_sec;
+    int64_t tv_nsec;
+};
+PX_ABI_ASSERT_SIZE(struct linux_timespec, 16);
+
+struct linux_timeval {
+    int64_t tv_sec;
+    int64_t tv_usec;
+};
+PX_ABI_ASSERT_SIZE(struct linux_timeval, 16);
+
+struct linux_timezone {
+    int32_t tz_minuteswest;
+    int32_t tz_dsttime;
+};
+PX_ABI_ASSERT_SIZE(struct linux_timezone, 8);
+
+/* struct stat as the x86-64 kernel fills it (asm/stat.h). */
+struct linux_stat {
+    uint64_t st_dev;
+    uint64_t st_ino;
+    uint64_t st_nlink;
+    uint32_t st_mode;
+    uint32_t st_uid;
+    uint32_t st_gid;
+    uint32_t __pad0;
+    uint64_t st_rdev;
+    int64_t st_size;
+    int64_t st_blksize;
+    int64_t st_blocks;
+    uint64_t st_atime_sec;
+    uint64_t st_atime_nsec;
+    uint64_t st_mtime_sec;
+    uint64_t st_mtime_nsec;
+    uint64_t st_ctime_sec;
+    uint64_t st_ctime_nsec;
+    int64_t __unused[3];
+};
+PX_ABI_ASSERT_SIZE(struct linux_stat, 144);
+PX_ABI_ASSERT_OFFSET(struct linux_stat, st_mode, 24);
+PX_ABI_ASSERT_OFFSET(struct linux_stat, st_size, 48);
+PX_ABI_ASSERT_OFFSET(struct linux_stat, st_mtime_sec, 88);
+
+struct linux_statx_timestamp {
+    int64_t tv_sec;
+    uint32_t tv_nsec;
+    int32_t __reserved;
+};
+PX_ABI_ASSERT_SIZE(struct linux_statx_timestamp, 16);
+
+struct linux_statx {
+    uint32_t stx_mask;
+    uint32_t stx_blksize;
+    uint64_t stx_attributes;
+    uint32_t stx_nlink;
+    uint32_t stx_uid;
+    uint32_t stx_gid;
+    uint16_t stx_mode;
+    uint16_t __spare0;
+    uint64_t stx_ino;
+    uint64_t stx_size;
+    uint64_t stx_blocks;
+    uint64_t stx_attributes_mask;
+    struct linux_statx_timestamp stx_atime;
+    struct linux_statx_timestamp stx_btime;
+    struct linux_statx_timestamp stx_ctime;
+    struct linux_statx_timestamp stx_mtime;
+    uint32_t stx_rdev_major;
+    uint32_t stx_rdev_minor;
+    uint32_t stx_dev_major;
+    uint32_t stx_dev_minor;
+    uint64_t __spare2[14];
+};
+PX_ABI_ASSERT_SIZE(struct linux_statx, 256);
+PX_ABI_ASSERT_OFFSET(struct linux_statx, stx_ino, 32);
+PX_ABI_ASSERT_OFFSET(struct linux_statx, stx_atime, 64);
+PX_ABI_ASSERT_OFFSET(struct linux_statx, stx_rdev_major, 128);
+
+/* getdents64 record header; d_name follows, NUL-terminated, record 8-byte aligned. */
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    uint16_t d_reclen;
+    uint8_t d_type;
+    char d_name[];
+};
+PX_ABI_ASSERT_OFFSET(struct linux_dirent64, d_name, 19);
+
+struct linux_iovec {
+    uint64_t iov_base;
+    uint64_t iov_len;
+};
+PX_ABI_ASSERT_SIZE(struct linux_iovec, 16);
+
+#define LINUX_UTSNAME_LEN 65
+struct linux_utsname {
+    char sysname[LINUX_UTSNAME_LEN];
+    char nodename[LINUX_UTSNAME_LEN];
+    char release[LINUX_UTSNAME_LEN];
+    char version[LINUX_UTSNAME_LEN];
+    char machine[LINUX_UTSNAME_LEN];
+    char domainname[LINUX_UTSNAME_LEN];
+};
+PX_ABI_ASSERT_SIZE(struct linux_utsname, 390);
+
+struct linux_sysinfo {
+    int64_t uptime;
+    uint64_t loads[3];
+    uint64_t totalram;
+    uint64_t freeram;
+    uint64_t sharedram;
+    uint64_t bufferram;
+    uint64_t totalswap;
+    uint64_t freeswap;
+    uint16_t procs;
+    uint16_t pad;
+    uint32_t pad2;
+    uint64_t totalhigh;
+    uint64_t freehigh;
+    uint32_t mem_unit;
+    char _f[4];
+};
+PX_ABI_ASSERT_SIZE(struct linux_sysinfo, 112);
+PX_ABI_ASSERT_OFFSET(struct linux_sysinfo, procs, 80);
+PX_ABI_ASSERT_OFFSET(struct linux_sysinfo, mem_unit, 104);
+
+struct linux_rlimit {
+    uint64_t rlim_cur;
+    uint64_t rlim_max;
+};
+PX_ABI_ASSERT_SIZE(struct linux_rlimit, 16);
+#define LINUX_RLIM_INFINITY UINT64_MAX
+
+/* The kernel's struct termios (TCGETS), not glibc's larger one. */
+#define LINUX_NCCS 19
+struct linux_termios {
+    uint32_t c_iflag;
+    uint32_t c_oflag;
+    uint32_t c_cflag;
+    uint32_t c_lflag;
+    uint8_t c_line;
+    uint8_t c_cc[LINUX_NCCS];
+};
+PX_ABI_ASSERT_SIZE(struct linux_termios, 36);
+
+struct linux_winsize {
+    uint16_t ws_row;
+    uint16_t ws_col;
+    uint16_t ws_xpixel;
+    uint16_t ws_ypixel;
+};
+PX_ABI_ASSERT_SIZE(struct linux_winsize, 8);
+
+/* The kernel's struct sigaction for rt_sigaction (sa_mask is sigsetsize = 8 bytes). */
+struct linux_sigaction {
+    uint64_t sa_handler;
+    uint64_t sa_flags;
+    uint64_t sa_restorer;
+    uint64_t sa_mask;
+};
+PX_ABI_ASSERT_SIZE(struct linux_sigaction, 32);
+
+/* ELF64 auxiliary vector entry. */
+struct linux_auxv {
+    uint64_t a_type;
+    uint64_t a_val;
+};
+PX_ABI_ASSERT_SIZE(struct linux_auxv, 16);
+
+#endif

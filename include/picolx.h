@@ -1,0 +1,66 @@
+/* picolx: run Linux x86-64 programs in an ordinary Windows process.
+   The embedding API of libpicolx.dll. Every function returns a PxStatus; the
+   context comes first and out-parameters last. Strings are UTF-8. */
+#ifndef PICOLX_H
+#define PICOLX_H
+
+#include <stdint.h>
+
+#ifdef PX_BUILDING_DLL
+#define PX_API __declspec(dllexport)
+#else
+#define PX_API __declspec(dllimport)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int32_t PxStatus;
+#define PX_STATUS_OK 0
+#define PX_STATUS_INVALID_ARGUMENT (-1) /* a bad option or a missing argument */
+#define PX_STATUS_NOT_FOUND (-2)        /* the program or a file it needs does not exist */
+#define PX_STATUS_NOT_EXECUTABLE (-3)   /* the program is not a Linux x86-64 ELF we can run */
+#define PX_STATUS_HOST_ERROR (-4)       /* Windows refused something picolx needs */
+#define PX_STATUS_NOT_IMPLEMENTED (-5)
+
+/* How to run a guest. Zero-initialise, set size = sizeof(PxRunOptions), fill what you need. */
+typedef struct PxRunOptions {
+    uint32_t size;
+    const char *root;              /* Windows directory that is the guest's "/"; NULL: the current drive */
+    const char *distro;            /* an imported distro by name, instead of root */
+    int trace;                     /* nonzero: one line per guest syscall, and a summary at exit */
+    const char *trace_path;        /* where the trace goes; NULL: standard error */
+    const char *const *env;        /* extra K=V for the guest environment, NULL-terminated, or NULL */
+} PxRunOptions;
+
+/**
+ * Runs a Linux program and waits for it.
+ *
+ * @param options     How to run it.
+ * @param argc        Number of entries in argv; argv[0] is the program's path in the guest.
+ * @param argv        The guest's argument vector.
+ * @param exit_status Receives the guest's exit status: its exit code, 128 + the signal that
+ *                    ended it, 126 if the program cannot be executed, 127 if it is not found.
+ * @return PX_STATUS_OK when the guest ran (whatever its status), or an error status.
+ */
+PX_API PxStatus PxRun(const PxRunOptions *options, int argc, const char *const *argv, int *exit_status);
+
+/**
+ * Installs a root file system from a tarball as a named distro (like `wsl --import`).
+ *
+ * @param name     The distro's name.
+ * @param dir      The Windows directory that will hold it.
+ * @param tarfile  A .tar, .tar.gz or .tar.xz file.
+ * @return PX_STATUS_OK, or an error status (nothing is left installed on error).
+ */
+PX_API PxStatus PxImport(const char *name, const char *dir, const char *tarfile);
+
+/** The library's version string ("0.1.0"). */
+PX_API const char *PxVersion(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

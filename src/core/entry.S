@@ -1,0 +1,150 @@
+/* Guest <-> runtime transitions. Offsets match px_regs (core/syscall.h) and
+   px_thread (core/thread.h). Windows x64 ABI on the runtime side. */
+        .intel_syntax noprefix
+        .text
+
+/* Rewritten syscall sites jump here with rcx = the address to return to, rax = the
+   syscall number and the arguments in rdi, rsi, rdx, r10, r8, r9. Like the kernel's
+   entry it keeps every register but rax (the result), rcx and r11, never touches the
+   guest stack or its red zone, and runs the handler on the runtime's own stack. */
+        .globl  px_syscall_entry
+        .p2align 4
+px_syscall_entry:
+        mov     r11, qword ptr [rip + px_teb_thread_slot]
+        mov     r11, qword ptr gs:[r11]         /* px_thread* from the TEB */
+        mov     qword ptr [r11 + 8], rsp        /* guest rsp, briefly */
+        mov     rsp, qword ptr [r11]            /* runtime stack (16-byte aligned) */
+        sub     rsp, 256                        /* px_regs */
+        mov     qword ptr [rsp + 0], rax
+        mov     qword ptr [rsp + 8], rbx
+        mov     qword ptr [rsp + 24], rdx
+        mov     qword ptr [rsp + 32], rsi
+        mov     qword ptr [rsp + 40], rdi
+        mov     qword ptr [rsp + 48], rbp
+        mov     rax, qword ptr [r11 + 8]
+        mov     qword ptr [rsp + 56], rax       /* rsp */
+        mov     qword ptr [rsp + 64], r8
+        mov     qword ptr [rsp + 72], r9
+        mov     qword ptr [rsp + 80], r10
+        mov     qword ptr [rsp + 96], r12
+        mov     qword ptr [rsp + 104], r13
+        mov     qword ptr [rsp + 112], r14
+        mov     qword ptr [rsp + 120], r15
+        mov     qword ptr [rsp + 128], rcx      /* rip */
+        mov     qword ptr [rsp + 16], rcx       /* rcx = rip after a syscall */
+        pushfq
+        pop     rax
+        mov     qword ptr [rsp + 136], rax      /* rflags */
+        mov     qword ptr [rsp + 88], rax       /* r11 = rflags after a syscall */
+        movaps  xmmword ptr [rsp + 160], xmm0
+        movaps  xmmword ptr [rsp + 176], xmm1
+        movaps  xmmword ptr [rsp + 192], xmm2
+        movaps  xmmword ptr [rsp + 208], xmm3
+        movaps  xmmword ptr [rsp + 224], xmm4
+        movaps  xmmword ptr [rsp + 240], xmm5
+        cld
+        mov     rcx, rsp
+        sub     rsp, 32                         /* shadow space */
+        call    px_syscall_dispatch
+        add     rsp, 32
+        movaps  xmm0, xmmword ptr [rsp + 160]
+        movaps  xmm1, xmmword ptr [rsp + 176]
+        movaps  xmm2, xmmword ptr [rsp + 192]
+        movaps  xmm3, xmmword ptr [rsp + 208]
+        movaps  xmm4, xmmword ptr [rsp + 224]
+        movaps  xmm5, xmmword ptr [rsp + 240]
+        mov     rbx, qword ptr [rsp + 8]
+        mov     rdx, qword ptr [rsp + 24]
+        mov     rsi, qword ptr [rsp + 32]
+        mov     rdi, qword ptr [rsp + 40]
+        mov     rbp, qword ptr [rsp + 48]
+        mov     r8, qword ptr [rsp + 64]
+        mov     r9, qword ptr [rsp + 72]
+        mov     r10, qword ptr [rsp + 80]
+        mov     r12, qword ptr [rsp + 96]
+        mov     r13, qword ptr [rsp + 104]
+        mov     r14, qword ptr [rsp + 112]
+        mov     r15, qword ptr [rsp + 120]
+        push    qword ptr [rsp + 136]
+        popfq
+        mov     r11, qword ptr [rsp + 136]
+        mov     rcx, qword ptr [rsp + 128]
+        mov     rax, qword ptr [rsp + 0]
+        mov     rsp, qword ptr [rsp + 56]
+        jmp     rcx
+
+/* int64_t px_enter_guest(px_thread *t, uint64_t entry, uint64_t stack)
+   Saves the host's callee-saved state, records the runtime stack top in t->host_rsp,
+   and starts the guest with every general register 0 (rdx = 0: no atexit function),
+   as Linux starts a process. */
+        .globl  px_enter_guest
+        .p2align 4
+px_enter_guest:
+        push    rbx
+        push    rbp
+        push    rdi
+        push    rsi
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        sub     rsp, 168
+        movaps  xmmword ptr [rsp + 0], xmm6
+        movaps  xmmword ptr [rsp + 16], xmm7
+        movaps  xmmword ptr [rsp + 32], xmm8
+        movaps  xmmword ptr [rsp + 48], xmm9
+        movaps  xmmword ptr [rsp + 64], xmm10
+        movaps  xmmword ptr [rsp + 80], xmm11
+        movaps  xmmword ptr [rsp + 96], xmm12
+        movaps  xmmword ptr [rsp + 112], xmm13
+        movaps  xmmword ptr [rsp + 128], xmm14
+        movaps  xmmword ptr [rsp + 144], xmm15
+        fnstcw  word ptr [rsp + 160]
+        mov     qword ptr [rcx + 0], rsp        /* t->host_rsp */
+        mov     qword ptr [r8 - 8], rdx         /* entry, consumed by ret below */
+        lea     rsp, [r8 - 8]
+        fninit                                  /* x87 control word 0x37f, as Linux */
+        xor     eax, eax
+        xor     ebx, ebx
+        xor     ecx, ecx
+        xor     edx, edx
+        xor     esi, esi
+        xor     edi, edi
+        xor     ebp, ebp
+        xor     r8d, r8d
+        xor     r9d, r9d
+        xor     r10d, r10d
+        xor     r11d, r11d
+        xor     r12d, r12d
+        xor     r13d, r13d
+        xor     r14d, r14d
+        xor     r15d, r15d
+        ret
+
+/* void px_leave_guest(px_thread *t, int64_t code): back to px_enter_guest's caller. */
+        .globl  px_leave_guest
+        .p2align 4
+px_leave_guest:
+        mov     rsp, qword ptr [rcx + 0]
+        mov     rax, rdx
+        fldcw   word ptr [rsp + 160]
+        movaps  xmm6, xmmword ptr [rsp + 0]
+        movaps  xmm7, xmmword ptr [rsp + 16]
+        movaps  xmm8, xmmword ptr [rsp + 32]
+        movaps  xmm9, xmmword ptr [rsp + 48]
+        movaps  xmm10, xmmword ptr [rsp + 64]
+        movaps  xmm11, xmmword ptr [rsp + 80]
+        movaps  xmm12, xmmword ptr [rsp + 96]
+        movaps  xmm13, xmmword ptr [rsp + 112]
+        movaps  xmm14, xmmword ptr [rsp + 128]
+        movaps  xmm15, xmmword ptr [rsp + 144]
+        add     rsp, 168
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     rsi
+        pop     rdi
+        pop     rbp
+        pop     rbx
+        ret

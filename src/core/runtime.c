@@ -1,0 +1,130 @@
+/* The runtime's entry points: PxRun sets up the process and hands the program to the
+   loader; the exits end the guest as Linux would. */
+#include <windows.h>
+#include <stdio.h>
+#include "picolx.h"
+#include "core/px.h"
+#include "core/runtime.h"
+#include "core/thread.h"
+#include "fs/fs.h"
+#include "loader.h"
+#include "mm/vm.h"
+#include "rewrite/rewrite.h"
+#include "trace/trace.h"
+
+px_config px_cfg;
+static volatile LONG summary_written;
+
+const char *PxVersion(void) { return "0.1.0"; }
+
+PxStatus PxImport(const char *name, const char *dir, const char *tarfile)
+{
+    (void)name; (void)dir; (void)tarfile;
+    px_log("picolx import: not implemented yet");
+    return PX_STATUS_NOT_IMPLEMENTED;
+}
+
+static void write_summary_once(void)
+{
+    if (px_cfg.trace && InterlockedExchange(&summary_written, 1) == 0) px_trace_summary();
+}
+
+/* The root as given, without a trailing separator ("Z:\" -> "Z:"); NULL: the current drive. */
+static char *root_from_option(const char *root)
+{
+    char drive[4];
+    if (!root) {
+        wchar_t cwd[MAX_PATH];
+        DWORD n = GetCurrentDirectoryW(MAX_PATH, cwd);
+        if (n < 2 || cwd[1] != L':') return NULL;
+        drive[0] = (char)cwd[0]; drive[1] = ':'; drive[2] = 0;
+        root = drive;
+    }
+    char *r = px_strdup(root);
+    size_t n = strlen(r);
+    while (n > 0 && (r[n - 1] == '\\' || r[n - 1] == '/')) r[--n] = 0;
+    return r;
+}
+
+static char *initial_cwd(void)
+{
+    wchar_t cwd[32768];
+    DWORD n = GetCurrentDirectoryW(PX_ARRAY_LEN(cwd), cwd);
+    char *guest = n ? px_fs_guest_path_of_host(cwd) : NULL;
+    return guest ? guest : px_strdup("/");
+}
+
+PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *exit_status)
+{
+    if (!o || o->size < sizeof *o || argc < 1 || !argv || !argv[0] || !exit_status)
+        return PX_STATUS_INVALID_ARGUMENT;
+    *exit_status = 125;
+    if (o->distro) {
+        px_log("picolx: -d %s: installed distros are not implemented yet", o->distro);
+        return PX_STATUS_NOT_IMPLEMENTED;
+    }
+    px_cfg.root = root_from_option(o->root);
+    if (!px_cfg.root) {
+        px_log("picolx: no root directory: use --root WINDOWS_DIR");
+        return PX_STATUS_INVALID_ARGUMENT;
+    }
+    char probe[MAX_PATH + 2];
+    snprintf(probe, sizeof probe, "%s\\", px_cfg.root);
+    DWORD attr = GetFileAttributesA(probe);
+    if (attr == INVALID_FILE_ATTRIBUTES || !(attr & FILE_ATTRIBUTE_DIRECTORY)) {
+        px_log("picolx: --root %s: not a directory", o->root ? o->root : px_cfg.root);
+        *exit_status = 127;
+        return PX_STATUS_NOT_FOUND;
+    }
+    px_cfg.trace = o->trace != 0;
+    if (px_cfg.trace && px_trace_open(o->trace_path) != 0) {
+        px_log("picolx: --trace=%s: cannot open the trace file", o->trace_path);
+        return PX_STATUS_INVALID_ARGUMENT;
+    }
+    if (px_thread_slots_init() != 0 || px_fault_init() != 0 || px_vm_init() != 0 || px_rewrite_init() != 0) {
+        px_log("picolx: cannot set up the runtime in this process");
+        return PX_STATUS_HOST_ERROR;
+    }
+    char *cwd = initial_cwd();
+    if (px_fs_init(px_cfg.root, cwd) != 0) {
+        px_log("picolx: cannot set up the file system under %s", px_cfg.root);
+        return PX_STATUS_HOST_ERROR;
+    }
+    px_free(cwd);
+    px_launch l = {.argc = argc, .argv = argv, .extra_env = o->env};
+    *exit_status = px_loader_run(&l);
+    write_summary_once();
+    if (*exit_status == 127) return PX_STATUS_NOT_FOUND;
+    if (*exit_status == 126) return PX_STATUS_NOT_EXECUTABLE;
+    return PX_STATUS_OK;
+}
+
+void px_process_exit(int status)
+{
+    write_summary_once();
+    px_thread *t = px_self();
+    if (t && t->host_rsp) px_leave_guest(t, status & 0xff);
+    ExitProcess((UINT)(status & 0xff));
+}
+
+static const char *signal_message(int sig)
+{
+    switch (sig) {
+    case LINUX_SIGSEGV: return "Segmentation fault";
+    case LINUX_SIGILL: return "Illegal instruction";
+    case LINUX_SIGFPE: return "Floating point exception";
+    case LINUX_SIGBUS: return "Bus error";
+    case LINUX_SIGTRAP: return "Trace/breakpoint trap";
+    case LINUX_SIGABRT: return "Aborted";
+    case LINUX_SIGKILL: return "Killed";
+    case LINUX_SIGTERM: return "Terminated";
+    default: return "Killed by a signal";
+    }
+}
+
+void px_process_killed(int sig)
+{
+    px_log("%s", signal_message(sig));
+    write_summary_once();
+    ExitProcess(128 + (UINT)sig);
+}

@@ -1,0 +1,41 @@
+/* Per-thread runtime state and the TEB slots that guest code reads it through. */
+#include <windows.h>
+#include "core/px.h"
+#include "core/thread.h"
+
+/* TEB64.TlsSlots begins at 0x1480: slot i is at gs:[0x1480 + 8 * i] for i < 64. */
+#define TEB_TLS_SLOTS 0x1480
+#define TEB_TLS_SLOT_COUNT 64
+
+uint64_t px_teb_thread_slot;
+uint64_t px_teb_fs_slot;
+static DWORD thread_index = TLS_OUT_OF_INDEXES, fs_index = TLS_OUT_OF_INDEXES;
+
+int px_thread_slots_init(void)
+{
+    if (thread_index != TLS_OUT_OF_INDEXES) return 0;
+    thread_index = TlsAlloc();
+    fs_index = TlsAlloc();
+    /* Slots past 64 live in a separately allocated array, not at a fixed gs offset. */
+    if (thread_index >= TEB_TLS_SLOT_COUNT || fs_index >= TEB_TLS_SLOT_COUNT) return -1;
+    px_teb_thread_slot = TEB_TLS_SLOTS + 8 * (uint64_t)thread_index;
+    px_teb_fs_slot = TEB_TLS_SLOTS + 8 * (uint64_t)fs_index;
+    return 0;
+}
+
+void px_thread_attach(px_thread *t)
+{
+    TlsSetValue(thread_index, t);
+    TlsSetValue(fs_index, (void *)(uintptr_t)t->guest_fs);
+}
+
+px_thread *px_self(void)
+{
+    return (px_thread *)TlsGetValue(thread_index);
+}
+
+void px_thread_set_fs(px_thread *t, uint64_t base)
+{
+    t->guest_fs = base;
+    TlsSetValue(fs_index, (void *)(uintptr_t)base);
+}

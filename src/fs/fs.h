@@ -1,0 +1,23 @@
+/* What the rest of the runtime uses from the file-system layer. */
+#ifndef PX_FS_FS_H
+#define PX_FS_FS_H
+
+#include <stdint.h>
+#include <wchar.h>
+
+/* Sets up the root (a Windows directory, UTF-8), the guest's cwd (a guest path) and
+   fds 0, 1, 2 from the process's standard handles. Returns 0 or -LINUX_Exxx. */
+int64_t px_fs_init(const char *root, const char *cwd);
+
+/* Resolves a guest path (relative to dirfd, or LINUX_AT_FDCWD) to a Windows path
+   (\\?\-prefixed, NUL-terminated, free with px_free). Returns 0 or -LINUX_Exxx. */
+int64_t px_fs_host_path(int dirfd, const char *guest_path, wchar_t **out);
+
+/* Reads from fd at offset without moving its file position (private file mappings). */
+int64_t px_fs_pread(int fd, void *buf, uint64_t len, uint64_t offset);
+
+/* The guest path of the cwd that a Windows directory corresponds to, if it is inside
+   the root (e.g. Z:\work with root Z:\ -> "/work"); NULL otherwise. Free with px_free. */
+char *px_fs_guest_path_of_host(const wchar_t *host_dir);
+
+#endif

@@ -1,0 +1,42 @@
+/* STUB: handlers of this subsystem not written yet; each returns -ENOSYS.
+   Delete a line when its handler exists; delete the file when empty. */
+#include "core/px.h"
+int64_t px_sys_read(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_write(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_open(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_close(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_stat(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_fstat(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_lstat(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_lseek(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_ioctl(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_pread64(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_pwrite64(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_readv(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_writev(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_access(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_pipe(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_dup(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_dup2(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_fcntl(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_fsync(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_ftruncate(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_getcwd(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_chdir(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_fchdir(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_rename(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_mkdir(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_rmdir(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_unlink(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_readlink(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_getdents64(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_openat(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_mkdirat(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_newfstatat(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_unlinkat(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_renameat(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_faccessat(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_dup3(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_pipe2(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_statx(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }
+int64_t px_sys_faccessat2(px_regs *regs) { (void)regs; return -LINUX_ENOSYS; }

@@ -1,0 +1,34 @@
+/* The rewriter: makes every `syscall` and every %fs:-relative instruction of guest code
+   safe before it runs. Zydis types stay inside src/rewrite/. */
+#ifndef PX_REWRITE_H
+#define PX_REWRITE_H
+
+#include <stdint.h>
+
+int px_rewrite_init(void);
+
+/* Scans guest code at [start, start+len) - writable and not yet executable - and patches
+   each syscall (to a jump into px_syscall_entry through a trampoline) and each %fs:
+   instruction (to code that reaches the guest's thread pointer through the TEB).
+   Sites that cannot be patched get a trap (ud2) that the fault handler resolves.
+   Returns 0 or -LINUX_Exxx. */
+int64_t px_rewrite_region(uint64_t start, uint64_t len);
+
+enum px_trap_kind {
+    PX_TRAP_NONE,     /* not ours: a real guest fault */
+    PX_TRAP_SYSCALL,  /* a syscall site: dispatch, then resume at rip + 2 */
+    PX_TRAP_REDIRECT, /* continue at *resume (a trampoline that does the work) */
+};
+/* For the fault handler: what the trap (ud2 or int3) at rip is. */
+enum px_trap_kind px_rewrite_classify_trap(uint64_t rip, uint64_t *resume);
+
+typedef struct px_rewrite_counters {
+    uint64_t syscall_sites;   /* syscall instructions found */
+    uint64_t fs_sites;        /* %fs: instructions found */
+    uint64_t patched_sites;   /* handled by a jump to a trampoline */
+    uint64_t trap_sites;      /* left to the trap path */
+    uint64_t trap_hits;       /* traps taken at run time */
+} px_rewrite_counters;
+extern px_rewrite_counters px_rewrite_stats;
+
+#endif
