@@ -94,6 +94,11 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
         if (er->NumberParameters >= 2 && er->ExceptionInformation[0] == 8 &&
             px_vm_exec_fault(er->ExceptionInformation[1]))
             return EXCEPTION_CONTINUE_EXECUTION;
+        /* a write to scanned code (a JIT): back to writable, rescanned when it runs;
+           a MAP_NORESERVE page touched for the first time: committed now */
+        if (er->NumberParameters >= 2 && er->ExceptionInformation[0] <= 1 &&
+            px_vm_access_fault(er->ExceptionInformation[1], er->ExceptionInformation[0] == 1))
+            return EXCEPTION_CONTINUE_EXECUTION;
         break;
     }
 

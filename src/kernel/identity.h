@@ -10,5 +10,7 @@ const char *px_identity_user(void);  /* "root", or the Windows user name */
 const char *px_identity_home(void);  /* "/root" or "/home/<user>" */
 uint32_t px_identity_umask(void);    /* the process umask (umask(2)); 022 at start */
 int32_t px_identity_pid(void);       /* the guest's pid (and its main thread's tid) */
+int32_t px_identity_ppid(void);      /* the Windows parent process id */
+uint32_t px_identity_set_umask(uint32_t mask); /* umask(2): sets mask & 0777, returns the old one */
 
 #endif

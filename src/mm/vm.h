@@ -29,4 +29,35 @@ bool px_vm_exec_fault(uint64_t addr);
 /* True if addr lies in a guest mapping (used to tell a guest crash from a runtime bug). */
 bool px_vm_contains(uint64_t addr);
 
+/* From the fault handler: a write fault at addr. If addr is in a PROT_WRITE|PROT_EXEC
+   mapping that was scanned (and so made execute-read for Windows), makes the mapping
+   writable and non-executable again, to be rescanned at its next execute fault (JIT
+   compilers), and returns true (the guest resumes). */
+bool px_vm_write_fault(uint64_t addr);
+/* From the fault handler: a read (write = false) or write fault at addr. Handles the
+   write case above, and commits a MAP_NORESERVE page at its first touch when the
+   mapping was too large to commit up front. Returns true if the guest may resume. */
+bool px_vm_access_fault(uint64_t addr, bool write);
+
+/* mremap(2) and madvise(2) semantics; results as the syscalls. */
+int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
+int64_t px_vm_advise(uint64_t addr, uint64_t len, int advice);
+/* brk(2): returns the new break, or the old one when it cannot move. */
+uint64_t px_vm_brk(uint64_t new_brk);
+
+/* What a mapping holds (for /proc/self/maps). */
+enum px_vm_kind { PX_VM_ANON, PX_VM_FILE, PX_VM_STACK, PX_VM_BRK, PX_VM_IMAGE };
+/* Records what [start, start+len) holds (the loader marks its segments PX_VM_IMAGE). */
+void px_vm_set_kind(uint64_t start, uint64_t len, enum px_vm_kind kind);
+
+typedef struct px_vm_region {
+    uint64_t start, end, offset;
+    int prot, flags, fd;
+    enum px_vm_kind kind;
+} px_vm_region;
+/* Iterates over the guest's mappings in address order: start with *cursor = 0; each call
+   fills *out with the first mapping that ends above *cursor and advances *cursor.
+   Returns false when there are no more. */
+bool px_vm_next_region(uint64_t *cursor, px_vm_region *out);
+
 #endif

@@ -22,11 +22,16 @@ enum px_trap_kind {
 /* For the fault handler: what the trap (ud2 or int3) at rip is. */
 enum px_trap_kind px_rewrite_classify_trap(uint64_t rip, uint64_t *resume);
 
+/* Drops the trap sites registered in [start, start+len): for the memory manager when
+   guest code there is unmapped or replaced. (Trampolines are not reclaimed.) */
+void px_rewrite_forget(uint64_t start, uint64_t len);
+
 typedef struct px_rewrite_counters {
     uint64_t syscall_sites;   /* syscall instructions found */
     uint64_t fs_sites;        /* %fs: instructions found */
     uint64_t patched_sites;   /* handled by a jump to a trampoline */
     uint64_t trap_sites;      /* left to the trap path */
+    uint64_t lost_sites;      /* of trap_sites: no trap possible either, left as they were */
     uint64_t trap_hits;       /* traps taken at run time */
 } px_rewrite_counters;
 extern px_rewrite_counters px_rewrite_stats;

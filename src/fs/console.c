@@ -1,0 +1,196 @@
+/* The console backend: a Windows console behind fd 0, 1 or 2. Output is UTF-8 (the guest
+   writes UTF-8; the console gets UTF-16), input comes back as UTF-8 with "\r\n" -> "\n".
+   TCGETS answers with a plausible cooked-mode termios, TIOCGWINSZ with the window size. */
+#include <windows.h>
+#include "core/errors.h"
+#include "fs/fs_internal.h"
+#include "kernel/identity.h"
+
+typedef struct console_state {
+    char pending_out[4];      /* the start of a UTF-8 sequence split across writes */
+    int pending_out_len;
+    char *in_buf;             /* UTF-8 input read from the console, not yet returned */
+    size_t in_len, in_off;
+} console_state;
+
+bool px_console_is_console(void *handle)
+{
+    DWORD mode;
+    return GetFileType(handle) == FILE_TYPE_CHAR && GetConsoleMode(handle, &mode);
+}
+
+/* Length of the complete UTF-8 prefix of s[0..n) (a split sequence waits for the next write). */
+static size_t complete_utf8_prefix(const char *s, size_t n)
+{
+    size_t back = 0;
+    while (back < 3 && back < n && ((unsigned char)s[n - 1 - back] & 0xc0) == 0x80) back++;
+    if (back == n) return n;
+    unsigned char lead = (unsigned char)s[n - 1 - back];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    return need > back + 1 ? n - 1 - back : n;
+}
+
+static int64_t write_utf16(HANDLE h, const char *s, size_t n)
+{
+    if (n == 0) return 0;
+    int wn = MultiByteToWideChar(CP_UTF8, 0, s, (int)n, NULL, 0);
+    if (wn <= 0) return -LINUX_EINVAL;
+    wchar_t *w = px_alloc((size_t)wn * sizeof *w);
+    if (!w) return -LINUX_ENOMEM;
+    MultiByteToWideChar(CP_UTF8, 0, s, (int)n, w, wn);
+    DWORD done = 0;
+    BOOL ok = WriteConsoleW(h, w, (DWORD)wn, &done, NULL);
+    px_free(w);
+    return ok ? 0 : px_err_last();
+}
+
+static int64_t console_write(px_file *f, const void *buf, uint64_t len)
+{
+    console_state *cs = f->data;
+    if (len > (1u << 30)) len = 1u << 30;
+    const char *s = buf;
+    size_t n = (size_t)len, used = 0;
+    /* finish a sequence a previous write split */
+    while (cs->pending_out_len > 0 && used < n) {
+        cs->pending_out[cs->pending_out_len++] = s[used++];
+        if (complete_utf8_prefix(cs->pending_out, (size_t)cs->pending_out_len) == (size_t)cs->pending_out_len ||
+            cs->pending_out_len == 4) {
+            int64_t r = write_utf16(f->handle, cs->pending_out, (size_t)cs->pending_out_len);
+            cs->pending_out_len = 0;
+            if (r < 0) return r;
+        }
+    }
+    size_t whole = complete_utf8_prefix(s + used, n - used);
+    int64_t r = write_utf16(f->handle, s + used, whole);
+    if (r < 0) return r;
+    for (size_t i = used + whole; i < n; i++) cs->pending_out[cs->pending_out_len++] = s[i];
+    return (int64_t)len;
+}
+
+/* Reads one batch of console input, as UTF-8 with "\r\n" -> "\n". Returns bytes or 0 at EOF. */
+static int64_t fill_input(px_file *f)
+{
+    console_state *cs = f->data;
+    wchar_t w[1024];
+    DWORD got = 0;
+    if (!ReadConsoleW(f->handle, w, PX_ARRAY_LEN(w), &got, NULL)) return px_err_last();
+    if (got == 0 || w[0] == 0x1a) return 0; /* Ctrl+Z at the start of a line is the console's EOF */
+    char *utf8 = px_utf8_of_utf16(w, (int)got);
+    if (!utf8) return -LINUX_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; utf8[i]; i++) {
+        if (utf8[i] == '\r' && utf8[i + 1] == '\n') continue;
+        utf8[n++] = utf8[i];
+    }
+    px_free(cs->in_buf);
+    cs->in_buf = utf8;
+    cs->in_len = n;
+    cs->in_off = 0;
+    return (int64_t)n;
+}
+
+static int64_t console_read(px_file *f, void *buf, uint64_t len)
+{
+    console_state *cs = f->data;
+    if (len == 0) return 0;
+    if (cs->in_off >= cs->in_len) {
+        int64_t r = fill_input(f);
+        if (r <= 0) return r;
+    }
+    size_t n = cs->in_len - cs->in_off;
+    if (n > len) n = (size_t)len;
+    memcpy(buf, cs->in_buf + cs->in_off, n);
+    cs->in_off += n;
+    return (int64_t)n;
+}
+
+static void fill_termios(struct linux_termios *t)
+{
+    memset(t, 0, sizeof *t);
+    t->c_iflag = 0x100 | 0x400;              /* ICRNL IXON */
+    t->c_oflag = 0x1 | 0x4;                  /* OPOST ONLCR */
+    t->c_cflag = 0xf | 0x30 | 0x80;          /* B38400 CS8 CREAD */
+    t->c_lflag = 0x1 | 0x2 | 0x8 | 0x10 | 0x20 | 0x200 | 0x800 | 0x8000; /* ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN */
+    static const uint8_t cc[LINUX_NCCS] = {
+        3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0,
+    }; /* VINTR VQUIT VERASE VKILL VEOF VTIME VMIN VSWTC VSTART VSTOP VSUSP VEOL VREPRINT VDISCARD VWERASE VLNEXT VEOL2 */
+    memcpy(t->c_cc, cc, sizeof cc);
+}
+
+static int64_t window_size(px_file *f, struct linux_winsize *ws)
+{
+    CONSOLE_SCREEN_BUFFER_INFO info;
+    BOOL ok = GetConsoleScreenBufferInfo(f->handle, &info);
+    if (!ok) { /* an input handle: ask the console's output buffer */
+        HANDLE out = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                                 NULL, OPEN_EXISTING, 0, NULL);
+        if (out == INVALID_HANDLE_VALUE) return -LINUX_ENOTTY;
+        ok = GetConsoleScreenBufferInfo(out, &info);
+        CloseHandle(out);
+        if (!ok) return -LINUX_ENOTTY;
+    }
+    memset(ws, 0, sizeof *ws);
+    ws->ws_row = (uint16_t)(info.srWindow.Bottom - info.srWindow.Top + 1);
+    ws->ws_col = (uint16_t)(info.srWindow.Right - info.srWindow.Left + 1);
+    return 0;
+}
+
+static int64_t console_ioctl(px_file *f, uint64_t request, uint64_t arg)
+{
+    switch (request) {
+    case LINUX_TCGETS:
+        if (!arg) return -LINUX_EFAULT;
+        fill_termios((struct linux_termios *)(uintptr_t)arg);
+        return 0;
+    case LINUX_TIOCGWINSZ:
+        if (!arg) return -LINUX_EFAULT;
+        return window_size(f, (struct linux_winsize *)(uintptr_t)arg);
+    default:
+        /* TCSETS and the rest: the console's modes are not mapped yet (raw mode is a later issue) */
+        return -LINUX_EINVAL;
+    }
+}
+
+static int64_t console_stat(px_file *f, px_stat_info *st)
+{
+    memset(st, 0, sizeof *st);
+    st->mode = LINUX_S_IFCHR | 0620;
+    st->rdev = (136 << 8); /* /dev/pts/0 */
+    st->dev = 0x16;        /* devpts */
+    st->ino = 3;
+    st->nlink = 1;
+    st->uid = px_identity_uid();
+    st->gid = px_identity_gid();
+    st->blksize = 1024;
+    return 0;
+}
+
+static void console_release(px_file *f)
+{
+    console_state *cs = f->data;
+    /* the std handles belong to the process; picolx's own messages still use them */
+    px_free(cs->in_buf);
+    px_free(cs);
+}
+
+static const px_file_ops console_ops = {
+    .read = console_read,
+    .write = console_write,
+    .stat = console_stat,
+    .ioctl = console_ioctl,
+    .release = console_release,
+};
+
+px_file *px_console_file(void *handle, uint32_t status_flags)
+{
+    console_state *cs = px_calloc(1, sizeof *cs);
+    if (!cs) return NULL;
+    SetConsoleOutputCP(CP_UTF8);
+    px_file *f = px_file_new(&console_ops, handle, status_flags);
+    if (!f) {
+        px_free(cs);
+        return NULL;
+    }
+    f->data = cs;
+    return f;
+}

@@ -1,0 +1,213 @@
+/* getdents64 over NT directory listings (FileIdBothDirectoryInfo: FileId is d_ino).
+   "." and ".." always come first; d_off is the index of the next entry, so the directory
+   position is an entry count: lseek(fd, 0, SEEK_SET) rewinds, other d_off values re-list
+   and skip. Records are packed 8-byte aligned as the kernel packs them. */
+#include <windows.h>
+#include "core/errors.h"
+#include "fs/fs_internal.h"
+
+#define LISTING_BUFFER_SIZE 65536
+
+typedef struct dir_state {
+    uint8_t *buf;           /* the last batch from NT */
+    size_t next;            /* offset of the next record in buf, or SIZE_MAX when buf is used up */
+    bool restart;           /* the next batch starts the listing again */
+    bool exhausted;         /* NT said there is nothing more */
+    bool have_dot_inos;
+    uint64_t nt_index;      /* entries taken from NT so far (".", ".." of NT excluded) */
+    uint64_t self_ino, parent_ino;
+} dir_state;
+
+typedef struct dir_entry {
+    char name[PX_NAME_MAX * 3 + 1]; /* UTF-16 -> UTF-8 may grow a name up to 3x */
+    size_t name_len;
+    uint64_t ino;
+    uint8_t type;
+} dir_entry;
+
+static dir_state *listing_of(px_file *f)
+{
+    if (!f->listing) {
+        dir_state *ds = px_calloc(1, sizeof *ds);
+        if (!ds) return NULL;
+        ds->buf = px_alloc(LISTING_BUFFER_SIZE);
+        if (!ds->buf) {
+            px_free(ds);
+            return NULL;
+        }
+        ds->next = SIZE_MAX;
+        ds->restart = true;
+        f->listing = ds;
+    }
+    return f->listing;
+}
+
+void px_dir_release(px_file *f)
+{
+    dir_state *ds = f->listing;
+    if (!ds) return;
+    px_free(ds->buf);
+    px_free(ds);
+    f->listing = NULL;
+}
+
+static void rewind_listing(dir_state *ds)
+{
+    ds->next = SIZE_MAX;
+    ds->restart = true;
+    ds->exhausted = false;
+    ds->nt_index = 0;
+}
+
+/* The inode numbers of "." and ".." (the directory and its parent; "/" is its own parent). */
+static void find_dot_inos(px_file *f, dir_state *ds)
+{
+    px_stat_info st;
+    if (px_nt_stat_handle(f->handle, false, &st) == 0) ds->self_ino = st.ino;
+    ds->parent_ino = ds->self_ino;
+    if (f->guest_path && strcmp(f->guest_path, "/")) {
+        char parent[PX_PATH_MAX];
+        if (px_path_normalize(f->guest_path, "..", parent, sizeof parent, NULL) >= 0 &&
+            px_nt_stat_path(parent, false, &st) == 0)
+            ds->parent_ino = st.ino;
+    }
+    ds->have_dot_inos = true;
+}
+
+/* Makes ds->next point at a record, fetching a batch if needed. Returns 1, 0 at the end, or -errno. */
+static int64_t ensure_record(px_file *f, dir_state *ds)
+{
+    if (ds->next != SIZE_MAX) return 1;
+    if (ds->exhausted) return 0;
+    FILE_INFO_BY_HANDLE_CLASS cls = ds->restart ? FileIdBothDirectoryRestartInfo : FileIdBothDirectoryInfo;
+    if (!GetFileInformationByHandleEx(f->handle, cls, ds->buf, LISTING_BUFFER_SIZE)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_NO_MORE_FILES || e == ERROR_FILE_NOT_FOUND) {
+            ds->exhausted = true;
+            return 0;
+        }
+        return px_err_win32(e);
+    }
+    ds->restart = false;
+    ds->next = 0;
+    return 1;
+}
+
+static void advance_record(dir_state *ds)
+{
+    FILE_ID_BOTH_DIR_INFO *info = (FILE_ID_BOTH_DIR_INFO *)(ds->buf + ds->next);
+    ds->next = info->NextEntryOffset ? ds->next + info->NextEntryOffset : SIZE_MAX;
+}
+
+static bool is_dot_name(const FILE_ID_BOTH_DIR_INFO *info)
+{
+    size_t n = info->FileNameLength / sizeof(WCHAR);
+    return (n == 1 && info->FileName[0] == L'.') || (n == 2 && info->FileName[0] == L'.' && info->FileName[1] == L'.');
+}
+
+/* The entry at position index (without consuming it). Returns 1, 0 at the end, or -errno. */
+static int64_t peek_entry(px_file *f, dir_state *ds, uint64_t index, dir_entry *e)
+{
+    if (index < 2) {
+        if (!ds->have_dot_inos) find_dot_inos(f, ds);
+        e->name_len = index + 1;
+        memcpy(e->name, "..", e->name_len);
+        e->name[e->name_len] = 0;
+        e->ino = index == 0 ? ds->self_ino : ds->parent_ino;
+        e->type = LINUX_DT_DIR;
+        return 1;
+    }
+    for (;;) {
+        int64_t r = ensure_record(f, ds);
+        if (r <= 0) return r;
+        FILE_ID_BOTH_DIR_INFO *info = (FILE_ID_BOTH_DIR_INFO *)(ds->buf + ds->next);
+        if (is_dot_name(info)) {
+            advance_record(ds);
+            continue;
+        }
+        int n = WideCharToMultiByte(CP_UTF8, 0, info->FileName, (int)(info->FileNameLength / sizeof(WCHAR)),
+                                    e->name, (int)sizeof e->name - 1, NULL, NULL);
+        if (n <= 0) { /* a name that does not fit Linux's limits: skip it */
+            advance_record(ds);
+            ds->nt_index++;
+            continue;
+        }
+        e->name[n] = 0;
+        e->name_len = (size_t)n;
+        e->ino = (uint64_t)info->FileId.QuadPart;
+        e->type = (info->FileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? LINUX_DT_DIR : LINUX_DT_REG;
+        return 1;
+    }
+}
+
+static void consume_entry(dir_state *ds, uint64_t index)
+{
+    if (index < 2) return;
+    advance_record(ds);
+    ds->nt_index++;
+}
+
+/* Brings the NT cursor to position pos (entries 0 and 1 are "." and ".."). */
+static int64_t seek_listing(px_file *f, dir_state *ds, uint64_t pos)
+{
+    uint64_t want_nt = pos < 2 ? 0 : pos - 2;
+    if (want_nt < ds->nt_index) rewind_listing(ds);
+    dir_entry e;
+    while (ds->nt_index < want_nt) {
+        int64_t r = peek_entry(f, ds, 2, &e);
+        if (r < 0) return r;
+        if (r == 0) break;
+        consume_entry(ds, 2);
+    }
+    return 0;
+}
+
+int64_t px_dir_getdents(px_file *f, void *buf, uint64_t len)
+{
+    dir_state *ds = listing_of(f);
+    if (!ds) return -LINUX_ENOMEM;
+    int64_t r = seek_listing(f, ds, f->pos);
+    if (r < 0) return r;
+    uint8_t *out = buf;
+    uint64_t used = 0;
+    dir_entry e;
+    for (;;) {
+        r = peek_entry(f, ds, f->pos, &e);
+        if (r < 0) return used ? (int64_t)used : r;
+        if (r == 0) break;
+        uint64_t reclen = PX_ALIGN_UP(offsetof(struct linux_dirent64, d_name) + e.name_len + 1, 8);
+        if (used + reclen > len) {
+            if (used == 0) return -LINUX_EINVAL; /* not even one entry fits */
+            break;
+        }
+        struct linux_dirent64 *d = (struct linux_dirent64 *)(out + used);
+        d->d_ino = e.ino;
+        d->d_off = (int64_t)(f->pos + 1);
+        d->d_reclen = (uint16_t)reclen;
+        d->d_type = e.type;
+        memcpy(d->d_name, e.name, e.name_len);
+        memset(d->d_name + e.name_len, 0, reclen - offsetof(struct linux_dirent64, d_name) - e.name_len);
+        used += reclen;
+        consume_entry(ds, f->pos);
+        f->pos++;
+    }
+    return (int64_t)used;
+}
+
+int64_t px_dir_lseek(px_file *f, int64_t offset, int whence)
+{
+    int64_t base;
+    switch (whence) {
+    case LINUX_SEEK_SET: base = 0; break;
+    case LINUX_SEEK_CUR: base = (int64_t)f->pos; break;
+    default: return -LINUX_EINVAL; /* SEEK_END has no meaning for an entry count */
+    }
+    if (base + offset < 0) return -LINUX_EINVAL;
+    f->pos = (uint64_t)(base + offset);
+    dir_state *ds = f->listing;
+    if (ds && f->pos == 0) {
+        rewind_listing(ds);
+        ds->have_dot_inos = false; /* the directory may have moved */
+    }
+    return (int64_t)f->pos;
+}

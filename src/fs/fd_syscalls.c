@@ -1,0 +1,176 @@
+/* The syscalls that make, copy and close fds: open, openat, close, dup, dup2, dup3,
+   fcntl, pipe, pipe2. */
+#include "fs/fs_internal.h"
+
+#define OPEN_FLAGS_KNOWN                                                                                     \
+    (LINUX_O_ACCMODE | LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_NOCTTY | LINUX_O_TRUNC | LINUX_O_APPEND |     \
+     LINUX_O_NONBLOCK | LINUX_O_DSYNC | LINUX_O_DIRECT | LINUX_O_LARGEFILE | LINUX_O_DIRECTORY |             \
+     LINUX_O_NOFOLLOW | LINUX_O_NOATIME | LINUX_O_CLOEXEC | LINUX_O_SYNC | LINUX_O_PATH | LINUX_O_TMPFILE | \
+     020 /* FASYNC */)
+
+static int64_t open_at(int dirfd, const char *path, uint32_t flags, uint32_t mode)
+{
+    if (!path) return -LINUX_EFAULT;
+    char abs[PX_PATH_MAX];
+    bool must_be_dir;
+    int64_t r = px_fs_resolve(dirfd, path, abs, &must_be_dir);
+    if (r < 0) return r;
+    if (must_be_dir && (flags & LINUX_O_CREAT) && !(flags & LINUX_O_DIRECTORY)) return -LINUX_EISDIR;
+    px_file *f;
+    /* x86-64 Linux opens every file as if O_LARGEFILE were given (F_GETFL shows it) */
+    r = px_nt_open(abs, must_be_dir, (flags & OPEN_FLAGS_KNOWN) | LINUX_O_LARGEFILE, mode, &f);
+    if (r < 0) return r;
+    return px_fd_install(f, 0, (flags & LINUX_O_CLOEXEC) != 0);
+}
+
+/* open(2) */
+PX_SYSCALL(open)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint32_t flags = (uint32_t)PX_ARG1;
+    uint32_t mode = (uint32_t)PX_ARG2;
+    return open_at(LINUX_AT_FDCWD, path, flags, mode);
+}
+
+/* openat(2) */
+PX_SYSCALL(openat)
+{
+    int dirfd = (int)PX_ARG0;
+    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint32_t flags = (uint32_t)PX_ARG2;
+    uint32_t mode = (uint32_t)PX_ARG3;
+    return open_at(dirfd, path, flags, mode);
+}
+
+/* close(2) */
+PX_SYSCALL(close)
+{
+    int fd = (int)PX_ARG0;
+    return px_fd_close(fd);
+}
+
+static int64_t dup_from(int oldfd, int min_fd, bool cloexec)
+{
+    if (min_fd < 0 || min_fd >= PX_FD_LIMIT) return -LINUX_EINVAL;
+    px_file *f = px_fd_get(oldfd);
+    if (!f) return -LINUX_EBADF;
+    return px_fd_install(f, min_fd, cloexec);
+}
+
+/* dup(2) */
+PX_SYSCALL(dup)
+{
+    int oldfd = (int)PX_ARG0;
+    return dup_from(oldfd, 0, false);
+}
+
+static int64_t dup_onto(int oldfd, int newfd, bool cloexec)
+{
+    if (newfd < 0 || newfd >= PX_FD_LIMIT) return -LINUX_EBADF;
+    px_file *f = px_fd_get(oldfd);
+    if (!f) return -LINUX_EBADF;
+    return px_fd_install_at(f, newfd, cloexec);
+}
+
+/* dup2(2) */
+PX_SYSCALL(dup2)
+{
+    int oldfd = (int)PX_ARG0;
+    int newfd = (int)PX_ARG1;
+    if (oldfd == newfd) {
+        px_file *f = px_fd_get(oldfd);
+        if (!f) return -LINUX_EBADF;
+        px_file_unref(f);
+        return newfd;
+    }
+    return dup_onto(oldfd, newfd, false);
+}
+
+/* dup3(2) */
+PX_SYSCALL(dup3)
+{
+    int oldfd = (int)PX_ARG0;
+    int newfd = (int)PX_ARG1;
+    uint32_t flags = (uint32_t)PX_ARG2;
+    if (flags & ~(uint32_t)LINUX_O_CLOEXEC) return -LINUX_EINVAL;
+    if (oldfd == newfd) return -LINUX_EINVAL;
+    return dup_onto(oldfd, newfd, (flags & LINUX_O_CLOEXEC) != 0);
+}
+
+static int64_t set_status_flags(int fd, uint32_t requested)
+{
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    uint32_t flags = (f->status_flags & ~(uint32_t)PX_SETFL_MASK) | (requested & PX_SETFL_MASK);
+    int64_t r = 0;
+    if (f->ops->set_status_flags) r = f->ops->set_status_flags(f, flags);
+    if (r == 0) f->status_flags = flags;
+    px_file_unref(f);
+    return r;
+}
+
+/* fcntl(2): fd flags, status flags and duplication; no record locks yet */
+PX_SYSCALL(fcntl)
+{
+    int fd = (int)PX_ARG0;
+    int cmd = (int)PX_ARG1;
+    uint64_t arg = PX_ARG2;
+    switch (cmd) {
+    case LINUX_F_DUPFD: return dup_from(fd, (int)arg, false);
+    case LINUX_F_DUPFD_CLOEXEC: return dup_from(fd, (int)arg, true);
+    case LINUX_F_GETFD: return px_fd_get_cloexec(fd);
+    case LINUX_F_SETFD: return px_fd_set_cloexec(fd, (arg & LINUX_FD_CLOEXEC) != 0);
+    case LINUX_F_GETFL: {
+        px_file *f = px_fd_get(fd);
+        if (!f) return -LINUX_EBADF;
+        int64_t r = f->status_flags;
+        px_file_unref(f);
+        return r;
+    }
+    case LINUX_F_SETFL: return set_status_flags(fd, (uint32_t)arg);
+    default: {
+        px_file *f = px_fd_get(fd);
+        if (!f) return -LINUX_EBADF;
+        px_file_unref(f);
+        return -LINUX_EINVAL; /* locks and the rest: see the note in abi/syscalls.tbl */
+    }
+    }
+}
+
+static int64_t make_pipe(int32_t *fds, uint32_t flags)
+{
+    if (flags & ~(uint32_t)(LINUX_O_CLOEXEC | LINUX_O_NONBLOCK | LINUX_O_DIRECT)) return -LINUX_EINVAL;
+    if (!fds) return -LINUX_EFAULT;
+    px_file *r_end, *w_end;
+    int64_t r = px_pipe_create(&r_end, &w_end, flags & (LINUX_O_NONBLOCK | LINUX_O_DIRECT));
+    if (r < 0) return r;
+    bool cloexec = (flags & LINUX_O_CLOEXEC) != 0;
+    int64_t rfd = px_fd_install(r_end, 0, cloexec);
+    if (rfd < 0) {
+        px_file_unref(w_end);
+        return rfd;
+    }
+    int64_t wfd = px_fd_install(w_end, 0, cloexec);
+    if (wfd < 0) {
+        px_fd_close((int)rfd);
+        return wfd;
+    }
+    fds[0] = (int32_t)rfd;
+    fds[1] = (int32_t)wfd;
+    return 0;
+}
+
+/* pipe(2) */
+PX_SYSCALL(pipe)
+{
+    int32_t *fds = (int32_t *)(uintptr_t)PX_ARG0;
+    return make_pipe(fds, 0);
+}
+
+/* pipe2(2) */
+PX_SYSCALL(pipe2)
+{
+    int32_t *fds = (int32_t *)(uintptr_t)PX_ARG0;
+    uint32_t flags = (uint32_t)PX_ARG1;
+    return make_pipe(fds, flags);
+}

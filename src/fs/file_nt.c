@@ -1,0 +1,476 @@
+/* The NT file backend: regular files and directories under the root, and the name
+   operations on them (mkdir, unlink, rmdir, rename, access). Every read and write names
+   its offset (OVERLAPPED), so the position is ours and pread/pwrite never move it. */
+#include <windows.h>
+#include "core/errors.h"
+#include "fs/fs_internal.h"
+#include "kernel/identity.h"
+
+#ifndef FILE_DISPOSITION_FLAG_DELETE
+#define FILE_DISPOSITION_FLAG_DELETE 0x00000001
+#define FILE_DISPOSITION_FLAG_POSIX_SEMANTICS 0x00000002
+typedef struct { DWORD Flags; } FILE_DISPOSITION_INFO_EX;
+#endif
+#define PX_FILE_DISPOSITION_INFO_EX ((FILE_INFO_BY_HANDLE_CLASS)21) /* FileDispositionInfoEx (Windows 10 1607) */
+
+#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+#define MAX_IO_CHUNK 0x7ffff000u /* what Linux transfers at most in one read or write */
+
+/* State of a file backend: std handles that are disk files share their position with
+   other processes (the shell's "> out"), so they use the handle's own file pointer. */
+typedef struct nt_file {
+    bool shared_pointer;
+} nt_file;
+
+/* O_CREAT/O_EXCL/O_TRUNC -> CreateFile disposition, indexed by those three bits. */
+static DWORD disposition_of(uint32_t flags)
+{
+    static const struct { uint32_t flags; DWORD disposition; } rows[] = {
+        {LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC, CREATE_NEW},
+        {LINUX_O_CREAT | LINUX_O_EXCL, CREATE_NEW},
+        {LINUX_O_CREAT | LINUX_O_TRUNC, CREATE_ALWAYS},
+        {LINUX_O_CREAT, OPEN_ALWAYS},
+        {LINUX_O_TRUNC | LINUX_O_EXCL, TRUNCATE_EXISTING}, /* O_EXCL without O_CREAT is ignored */
+        {LINUX_O_TRUNC, TRUNCATE_EXISTING},
+    };
+    uint32_t key = flags & (LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC);
+    for (size_t i = 0; i < PX_ARRAY_LEN(rows); i++)
+        if (rows[i].flags == key) return rows[i].disposition;
+    return OPEN_EXISTING;
+}
+
+/* O_ACCMODE -> access rights; reading attributes is always allowed (fstat). */
+static DWORD access_of(uint32_t flags)
+{
+    static const DWORD rows[4] = {
+        [LINUX_O_RDONLY] = GENERIC_READ,
+        [LINUX_O_WRONLY] = GENERIC_WRITE,
+        [LINUX_O_RDWR] = GENERIC_READ | GENERIC_WRITE,
+        [3] = GENERIC_READ | GENERIC_WRITE, /* Linux's "3": ioctl-only access, needs both */
+    };
+    if (flags & LINUX_O_PATH) return FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+    DWORD access = rows[flags & LINUX_O_ACCMODE] | FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+    if (flags & LINUX_O_TRUNC) access |= GENERIC_WRITE;
+    return access;
+}
+
+static int64_t file_io_error(void)
+{
+    DWORD e = GetLastError();
+    if (e == ERROR_HANDLE_EOF) return 0;
+    return px_err_win32(e);
+}
+
+static int64_t nt_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
+{
+    if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
+    if (offset > INT64_MAX) return -LINUX_EINVAL;
+    OVERLAPPED ov = {.Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32)};
+    DWORD got = 0;
+    if (!ReadFile(f->handle, buf, (DWORD)len, &got, &ov)) return file_io_error();
+    return got;
+}
+
+static int64_t nt_pwrite_at(px_file *f, const void *buf, uint64_t len, OVERLAPPED *ov)
+{
+    if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
+    DWORD put = 0;
+    if (!WriteFile(f->handle, buf, (DWORD)len, &put, ov)) return px_err_last();
+    return put;
+}
+
+static int64_t nt_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t offset)
+{
+    if (offset > INT64_MAX) return -LINUX_EINVAL;
+    /* Linux: pwrite on an O_APPEND file appends whatever the offset says */
+    if (f->status_flags & LINUX_O_APPEND) {
+        OVERLAPPED end = {.Offset = 0xffffffffu, .OffsetHigh = 0xffffffffu}; /* FILE_WRITE_TO_END_OF_FILE */
+        return nt_pwrite_at(f, buf, len, &end);
+    }
+    OVERLAPPED ov = {.Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32)};
+    return nt_pwrite_at(f, buf, len, &ov);
+}
+
+static int64_t file_size(px_file *f)
+{
+    LARGE_INTEGER size;
+    if (!GetFileSizeEx(f->handle, &size)) return px_err_last();
+    return size.QuadPart;
+}
+
+static int64_t nt_read(px_file *f, void *buf, uint64_t len)
+{
+    nt_file *nf = f->data;
+    if (nf->shared_pointer) {
+        DWORD got = 0;
+        if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
+        if (!ReadFile(f->handle, buf, (DWORD)len, &got, NULL)) return file_io_error();
+        return got;
+    }
+    int64_t r = nt_pread(f, buf, len, f->pos);
+    if (r > 0) f->pos += (uint64_t)r;
+    return r;
+}
+
+static int64_t nt_write(px_file *f, const void *buf, uint64_t len)
+{
+    nt_file *nf = f->data;
+    if (nf->shared_pointer) {
+        if (f->status_flags & LINUX_O_APPEND) {
+            LARGE_INTEGER zero = {0};
+            SetFilePointerEx(f->handle, zero, NULL, FILE_END);
+        }
+        return nt_pwrite_at(f, buf, len, NULL);
+    }
+    int64_t r = nt_pwrite(f, buf, len, f->pos);
+    if (r < 0) return r;
+    if (f->status_flags & LINUX_O_APPEND) {
+        int64_t size = file_size(f);
+        if (size >= 0) f->pos = (uint64_t)size;
+    } else {
+        f->pos += (uint64_t)r;
+    }
+    return r;
+}
+
+static int64_t nt_lseek(px_file *f, int64_t offset, int whence)
+{
+    nt_file *nf = f->data;
+    int64_t base;
+    switch (whence) {
+    case LINUX_SEEK_SET: base = 0; break;
+    case LINUX_SEEK_CUR:
+        if (nf->shared_pointer) {
+            LARGE_INTEGER zero = {0}, cur;
+            if (!SetFilePointerEx(f->handle, zero, &cur, FILE_CURRENT)) return px_err_last();
+            base = cur.QuadPart;
+        } else {
+            base = (int64_t)f->pos;
+        }
+        break;
+    case LINUX_SEEK_END:
+        base = file_size(f);
+        if (base < 0) return base;
+        break;
+    case 3: /* SEEK_DATA: no holes are known, data runs to the end */
+    case 4: { /* SEEK_HOLE: the implicit hole at the end */
+        int64_t size = file_size(f);
+        if (size < 0) return size;
+        if (offset < 0 || offset >= size) return -LINUX_ENXIO;
+        base = 0;
+        if (whence == 4) offset = size;
+        break;
+    }
+    default: return -LINUX_EINVAL;
+    }
+    if ((offset > 0 && base > INT64_MAX - offset) || base + offset < 0) return -LINUX_EINVAL;
+    int64_t pos = base + offset;
+    if (nf->shared_pointer) {
+        LARGE_INTEGER to = {.QuadPart = pos};
+        if (!SetFilePointerEx(f->handle, to, NULL, FILE_BEGIN)) return px_err_last();
+    }
+    f->pos = (uint64_t)pos;
+    return pos;
+}
+
+static int64_t nt_stat(px_file *f, px_stat_info *st)
+{
+    uint32_t acc = f->status_flags & LINUX_O_ACCMODE;
+    bool may_read = !(f->status_flags & LINUX_O_PATH) && acc != LINUX_O_WRONLY;
+    return px_nt_stat_handle(f->handle, may_read, st);
+}
+
+static int64_t nt_fsync(px_file *f)
+{
+    if (f->is_dir) return 0; /* Windows cannot flush a directory; its entries are metadata NT keeps */
+    if (!FlushFileBuffers(f->handle)) return px_err_last();
+    return 0;
+}
+
+static int64_t nt_truncate(px_file *f, uint64_t len)
+{
+    if (len > INT64_MAX) return -LINUX_EINVAL;
+    FILE_END_OF_FILE_INFO eof = {.EndOfFile.QuadPart = (LONGLONG)len};
+    if (!SetFileInformationByHandle(f->handle, FileEndOfFileInfo, &eof, sizeof eof)) return px_err_last();
+    return 0;
+}
+
+static void nt_release(px_file *f)
+{
+    nt_file *nf = f->data;
+    if (f->is_dir) px_dir_release(f);
+    /* a std handle stays open: picolx's own messages and the process's exit use it */
+    if (!nf->shared_pointer) CloseHandle(f->handle);
+    px_free(f->data);
+}
+
+static const px_file_ops nt_file_ops = {
+    .read = nt_read,
+    .write = nt_write,
+    .pread = nt_pread,
+    .pwrite = nt_pwrite,
+    .lseek = nt_lseek,
+    .stat = nt_stat,
+    .fsync = nt_fsync,
+    .truncate = nt_truncate,
+    .release = nt_release,
+};
+
+static const px_file_ops nt_dir_ops = {
+    .lseek = px_dir_lseek,
+    .stat = nt_stat,
+    .getdents = px_dir_getdents,
+    .fsync = nt_fsync,
+    .release = nt_release,
+};
+
+static px_file *wrap_handle(HANDLE h, bool is_dir, uint32_t flags, bool shared_pointer)
+{
+    nt_file *nf = px_calloc(1, sizeof *nf);
+    if (!nf) return NULL;
+    nf->shared_pointer = shared_pointer;
+    px_file *f = px_file_new(is_dir ? &nt_dir_ops : &nt_file_ops, h, flags);
+    if (!f) {
+        px_free(nf);
+        return NULL;
+    }
+    f->is_dir = is_dir;
+    f->data = nf;
+    return f;
+}
+
+px_file *px_nt_file_of_handle(void *handle, uint32_t status_flags)
+{
+    return wrap_handle(handle, false, status_flags, true);
+}
+
+static HANDLE open_host(const wchar_t *path, DWORD access, DWORD disposition)
+{
+    return CreateFileW(path, access, SHARE_ALL, NULL, disposition, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+}
+
+/* Opens an existing name for a query (stat, access, the checks before unlink). */
+static HANDLE open_for_query(const wchar_t *path, DWORD extra_access, bool *got_read)
+{
+    HANDLE h = open_host(path, FILE_READ_ATTRIBUTES | FILE_READ_DATA | extra_access, OPEN_EXISTING);
+    if (got_read) *got_read = h != INVALID_HANDLE_VALUE;
+    if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED)
+        h = open_host(path, FILE_READ_ATTRIBUTES | extra_access, OPEN_EXISTING);
+    return h;
+}
+
+static bool handle_is_dir(HANDLE h)
+{
+    FILE_BASIC_INFO basic;
+    return GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic) &&
+           (basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY);
+}
+
+int64_t px_nt_open(const char *abs_guest, bool must_be_dir, uint32_t flags, uint32_t mode, px_file **out)
+{
+    if ((flags & LINUX_O_TMPFILE) == LINUX_O_TMPFILE) return -LINUX_EOPNOTSUPP; /* no anonymous files yet */
+    wchar_t *path;
+    int64_t r = px_fs_host_of_guest(abs_guest, (flags & LINUX_O_CREAT) != 0, &path);
+    if (r < 0) return r;
+    bool want_dir = must_be_dir || (flags & LINUX_O_DIRECTORY);
+    DWORD access = access_of(flags);
+    DWORD disposition = disposition_of(flags);
+    HANDLE h = open_host(path, access, disposition);
+    DWORD err = h == INVALID_HANDLE_VALUE ? GetLastError() : 0;
+    if (h == INVALID_HANDLE_VALUE && err == ERROR_ACCESS_DENIED && px_nt_is_directory(abs_guest) == 1) {
+        /* Windows refuses write access to a directory; Linux says EISDIR, or opens it
+           read-only when only O_CREAT asked for more */
+        r = ((flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (flags & (LINUX_O_CREAT | LINUX_O_TRUNC)))
+                ? -LINUX_EISDIR : -LINUX_EACCES;
+        px_free(path);
+        return r;
+    }
+    if (h == INVALID_HANDLE_VALUE && err == ERROR_FILE_EXISTS) {
+        px_free(path);
+        return -LINUX_EEXIST;
+    }
+    px_free(path);
+    if (h == INVALID_HANDLE_VALUE) return px_err_win32(err);
+    bool is_dir = handle_is_dir(h);
+    if (is_dir && ((flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (flags & (LINUX_O_CREAT | LINUX_O_TRUNC))) &&
+        !(flags & LINUX_O_PATH)) {
+        CloseHandle(h);
+        return -LINUX_EISDIR;
+    }
+    if (!is_dir && want_dir) {
+        CloseHandle(h);
+        return -LINUX_ENOTDIR;
+    }
+    (void)mode; /* permissions: Windows ACLs are not Linux modes; st_mode is derived (stat.c) */
+    px_file *f = wrap_handle(h, is_dir, flags & ~(LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC | LINUX_O_NOCTTY | LINUX_O_CLOEXEC), false);
+    if (!f) {
+        CloseHandle(h);
+        return -LINUX_ENOMEM;
+    }
+    f->guest_path = px_strdup(abs_guest);
+    *out = f;
+    return 0;
+}
+
+int64_t px_nt_is_directory(const char *abs_guest)
+{
+    wchar_t *path;
+    int64_t r = px_fs_host_of_guest(abs_guest, false, &path);
+    if (r < 0) return r;
+    DWORD attr = GetFileAttributesW(path);
+    px_free(path);
+    if (attr == INVALID_FILE_ATTRIBUTES) return px_err_last();
+    return (attr & FILE_ATTRIBUTE_DIRECTORY) ? 1 : 0;
+}
+
+int64_t px_nt_stat_path(const char *abs_guest, bool must_be_dir, px_stat_info *st)
+{
+    wchar_t *path;
+    int64_t r = px_fs_host_of_guest(abs_guest, false, &path);
+    if (r < 0) return r;
+    bool may_read;
+    HANDLE h = open_for_query(path, 0, &may_read);
+    px_free(path);
+    if (h == INVALID_HANDLE_VALUE) return px_err_last();
+    r = px_nt_stat_handle(h, may_read, st);
+    CloseHandle(h);
+    if (r == 0 && must_be_dir && (st->mode & LINUX_S_IFMT) != LINUX_S_IFDIR) r = -LINUX_ENOTDIR;
+    return r;
+}
+
+int64_t px_nt_access(const char *abs_guest, bool must_be_dir, int mode)
+{
+    px_stat_info st;
+    int64_t r = px_nt_stat_path(abs_guest, must_be_dir, &st);
+    if (r < 0) return r;
+    /* The owner's bits: every file under the root belongs to the guest's uid (stat.c) */
+    uint32_t allowed = (st.mode >> 6) & 7;
+    if ((mode & LINUX_R_OK) && !(allowed & 4)) return -LINUX_EACCES;
+    if ((mode & LINUX_W_OK) && !(allowed & 2)) return -LINUX_EACCES;
+    if ((mode & LINUX_X_OK) && !(allowed & 1)) return -LINUX_EACCES;
+    return 0;
+}
+
+int64_t px_nt_mkdir(const char *abs_guest, uint32_t mode)
+{
+    (void)mode; /* directories always report 0755 (stat.c); the umask changes nothing here */
+    if (!strcmp(abs_guest, "/")) return -LINUX_EEXIST;
+    wchar_t *path;
+    int64_t r = px_fs_host_of_guest(abs_guest, true, &path);
+    if (r < 0) return r;
+    BOOL ok = CreateDirectoryW(path, NULL);
+    px_free(path);
+    return ok ? 0 : px_err_last();
+}
+
+/* Deletes through a handle opened with DELETE: POSIX semantics (the name goes at once,
+   open handles keep working) where the system has them (Windows 10 1607+), else the
+   classic disposition, which takes effect at the last close. Read-only files are
+   deletable on Linux (it is the directory that counts), so the attribute is ignored. */
+static int64_t delete_by_handle(HANDLE h)
+{
+    FILE_DISPOSITION_INFO_EX ex = {.Flags = FILE_DISPOSITION_FLAG_DELETE | FILE_DISPOSITION_FLAG_POSIX_SEMANTICS |
+                                            0x10 /* FILE_DISPOSITION_FLAG_IGNORE_READONLY_ATTRIBUTE */};
+    if (SetFileInformationByHandle(h, PX_FILE_DISPOSITION_INFO_EX, &ex, sizeof ex)) return 0;
+    if (GetLastError() == ERROR_DIR_NOT_EMPTY) return -LINUX_ENOTEMPTY;
+    FILE_DISPOSITION_INFO classic = {.DeleteFile = TRUE};
+    if (SetFileInformationByHandle(h, FileDispositionInfo, &classic, sizeof classic)) return 0;
+    DWORD e = GetLastError();
+    FILE_BASIC_INFO basic;
+    if (e == ERROR_ACCESS_DENIED && GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic) &&
+        (basic.FileAttributes & FILE_ATTRIBUTE_READONLY)) {
+        basic.FileAttributes &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
+        if (!basic.FileAttributes) basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+        if (SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic) &&
+            SetFileInformationByHandle(h, FileDispositionInfo, &classic, sizeof classic))
+            return 0;
+        e = GetLastError();
+    }
+    return px_err_win32(e);
+}
+
+static HANDLE open_for_delete(const wchar_t *path, DWORD share)
+{
+    return CreateFileW(path, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, share, NULL, OPEN_EXISTING,
+                       FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+}
+
+/* A name in the same directory to park a file that is unlinked while open (as NFS
+   parks them as .nfsXXXX): Linux frees the name at once, classic Windows deletion does
+   not until the last handle closes. */
+static wchar_t *parking_name(const wchar_t *path)
+{
+    static volatile LONG counter;
+    const wchar_t *slash = wcsrchr(path, L'\\');
+    size_t dir_len = slash ? (size_t)(slash - path) : 0;
+    wchar_t *w = px_alloc((dir_len + 64) * sizeof *w);
+    if (!w) return NULL;
+    memcpy(w, path, dir_len * sizeof *w);
+    swprintf(w + dir_len, 64, L"\\.picolx-unlinked-%lu-%ld", (unsigned long)GetCurrentProcessId(),
+             (long)InterlockedIncrement(&counter));
+    return w;
+}
+
+int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir)
+{
+    if (remove_dir && !strcmp(abs_guest, "/")) return -LINUX_EBUSY;
+    wchar_t *path;
+    int64_t r = px_fs_host_of_guest(abs_guest, false, &path);
+    if (r < 0) return r;
+    /* nobody has it open: deletion is immediate whatever the semantics */
+    HANDLE h = open_for_delete(path, 0);
+    wchar_t *parked = NULL;
+    if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_SHARING_VIOLATION) {
+        h = open_for_delete(path, SHARE_ALL);
+        parked = parking_name(path);
+    }
+    if (h == INVALID_HANDLE_VALUE) {
+        r = px_err_last();
+        px_free(path);
+        px_free(parked);
+        return r;
+    }
+    bool is_dir = handle_is_dir(h);
+    if (remove_dir && !is_dir) r = -LINUX_ENOTDIR;
+    else if (!remove_dir && is_dir) r = -LINUX_EISDIR;
+    else if (!remove_dir && must_be_dir) r = -LINUX_ENOTDIR;
+    else r = delete_by_handle(h);
+    CloseHandle(h);
+    /* still visible (classic deletion, open elsewhere): move it out of the way */
+    if (r == 0 && parked && GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES) MoveFileExW(path, parked, 0);
+    px_free(path);
+    px_free(parked);
+    return r;
+}
+
+int64_t px_nt_rename(const char *from_guest, bool from_dir, const char *to_guest, bool to_dir)
+{
+    if (!strcmp(from_guest, "/") || !strcmp(to_guest, "/")) return -LINUX_EBUSY;
+    int64_t src_is_dir = px_nt_is_directory(from_guest);
+    if (src_is_dir < 0) return src_is_dir;
+    if ((from_dir || to_dir) && !src_is_dir) return -LINUX_ENOTDIR;
+    if (!strcmp(from_guest, to_guest)) return 0;
+    size_t from_len = strlen(from_guest);
+    if (src_is_dir && !strncmp(to_guest, from_guest, from_len) && to_guest[from_len] == '/')
+        return -LINUX_EINVAL; /* a directory into itself */
+    wchar_t *from, *to;
+    int64_t r = px_fs_host_of_guest(from_guest, false, &from);
+    if (r < 0) return r;
+    r = px_fs_host_of_guest(to_guest, true, &to);
+    if (r < 0) {
+        px_free(from);
+        return r;
+    }
+    int64_t dst_is_dir = px_nt_is_directory(to_guest);
+    if (dst_is_dir == 1 && !src_is_dir) r = -LINUX_EISDIR;
+    else if (dst_is_dir == 0 && src_is_dir) r = -LINUX_ENOTDIR;
+    else if (dst_is_dir == 1 && !RemoveDirectoryW(to)) {
+        /* Linux replaces an empty directory atomically; Windows cannot, so the empty
+           target goes first */
+        r = px_err_last();
+    }
+    if (r == 0 && !MoveFileExW(from, to, MOVEFILE_REPLACE_EXISTING)) r = px_err_last();
+    px_free(from);
+    px_free(to);
+    return r;
+}

@@ -1,0 +1,121 @@
+/* Inside the file-system layer: open file descriptions (px_file) with an ops table, the
+   fd table, path resolution, and the backends' constructors. Only the backends
+   (file_nt.c, dir.c, console.c, pipe.c, stat.c's queries) call Win32/NT. */
+#ifndef PX_FS_INTERNAL_H
+#define PX_FS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <wchar.h>
+#include "core/px.h"
+#include "fs/fs.h"
+#include "fs/path_norm.h"
+
+/* Everything stat, fstat and statx report, gathered once by a backend. */
+typedef struct px_stat_info {
+    uint64_t dev, ino, nlink, rdev;
+    uint32_t mode, uid, gid;
+    int64_t size, blksize, blocks;
+    struct linux_timespec atime, mtime, ctime, btime;
+    bool has_btime;
+} px_stat_info;
+
+typedef struct px_file px_file;
+
+/* An op left NULL means the file does not support it; the handlers pick the errno
+   Linux gives (ESPIPE for seeks on pipes, ENOTDIR for getdents on files, ...). */
+typedef struct px_file_ops {
+    int64_t (*read)(px_file *f, void *buf, uint64_t len);           /* at f->pos, advances it */
+    int64_t (*write)(px_file *f, const void *buf, uint64_t len);    /* at f->pos (or the end, O_APPEND) */
+    int64_t (*pread)(px_file *f, void *buf, uint64_t len, uint64_t offset);
+    int64_t (*pwrite)(px_file *f, const void *buf, uint64_t len, uint64_t offset);
+    int64_t (*lseek)(px_file *f, int64_t offset, int whence);
+    int64_t (*stat)(px_file *f, px_stat_info *st);
+    int64_t (*getdents)(px_file *f, void *buf, uint64_t len);
+    int64_t (*ioctl)(px_file *f, uint64_t request, uint64_t arg);
+    int64_t (*fsync)(px_file *f);
+    int64_t (*truncate)(px_file *f, uint64_t len);
+    int64_t (*readable_bytes)(px_file *f);  /* FIONREAD; NULL: ENOTTY */
+    int64_t (*set_status_flags)(px_file *f, uint32_t flags); /* F_SETFL changed O_NONBLOCK/O_APPEND */
+    void (*release)(px_file *f);            /* the last reference is gone */
+} px_file_ops;
+
+/* An open file description: shared by dup'ed fds, as on Linux. */
+struct px_file {
+    volatile long refs;
+    const px_file_ops *ops;
+    uint32_t status_flags;   /* O_ACCMODE | O_APPEND | O_NONBLOCK | ... as the guest gave them */
+    bool is_dir;
+    uint64_t pos;            /* the file position, kept here: every I/O names its offset */
+    char *guest_path;        /* normalised absolute guest path, or NULL (pipes, consoles) */
+    void *handle;            /* the Windows HANDLE */
+    void *data;              /* backend state */
+    void *listing;           /* dir.c's getdents state of a directory, made on first use */
+};
+
+/* The status flags F_SETFL may change. */
+#define PX_SETFL_MASK (LINUX_O_APPEND | LINUX_O_NONBLOCK | LINUX_O_DIRECT | LINUX_O_NOATIME)
+
+/* --- fd.c --- */
+#define PX_FD_LIMIT 1024 /* the soft RLIMIT_NOFILE Linux starts programs with */
+
+px_file *px_file_new(const px_file_ops *ops, void *handle, uint32_t status_flags);
+px_file *px_file_ref(px_file *f);
+void px_file_unref(px_file *f);
+
+/* Installs f at the lowest free fd >= min_fd; takes over the caller's reference.
+   Returns the fd, or -LINUX_EMFILE (then f is unreferenced). */
+int64_t px_fd_install(px_file *f, int min_fd, bool cloexec);
+/* Installs f at exactly fd (closing what was there); takes over the reference. */
+int64_t px_fd_install_at(px_file *f, int fd, bool cloexec);
+/* A new reference to the file at fd, or NULL (EBADF). Release with px_file_unref. */
+px_file *px_fd_get(int fd);
+int64_t px_fd_close(int fd);
+int64_t px_fd_get_cloexec(int fd);
+int64_t px_fd_set_cloexec(int fd, bool cloexec);
+/* fds 0, 1, 2 from the process's standard handles, whatever they are. */
+int64_t px_fd_init_std(void);
+
+/* --- path.c --- */
+/* Resolves guest_path against dirfd (LINUX_AT_FDCWD: the cwd) into a normalised absolute
+   guest path in out (PX_PATH_MAX bytes). */
+int64_t px_fs_resolve(int dirfd, const char *guest_path, char *out, bool *must_be_dir);
+/* The Windows path (\\?\root\a\b) of a normalised absolute guest path. A name Windows
+   cannot hold gives -LINUX_ENOENT (lookups) or, with for_create, -LINUX_EINVAL. */
+int64_t px_fs_host_of_guest(const char *abs_guest, bool for_create, wchar_t **out);
+const char *px_fs_cwd(void);
+void px_fs_set_cwd(const char *abs_guest);
+/* UTF-8 <-> UTF-16 with px_alloc'd results; NULL on invalid input or no memory. */
+wchar_t *px_utf16_of_utf8(const char *s);
+char *px_utf8_of_utf16(const wchar_t *w, int wlen); /* wlen < 0: NUL-terminated */
+
+/* --- file_nt.c --- */
+/* Opens a normalised guest path (open/openat flags and mode). */
+int64_t px_nt_open(const char *abs_guest, bool must_be_dir, uint32_t flags, uint32_t mode, px_file **out);
+/* Wraps a handle the process already has (a std handle that is a disk file). */
+px_file *px_nt_file_of_handle(void *handle, uint32_t status_flags);
+int64_t px_nt_stat_path(const char *abs_guest, bool must_be_dir, px_stat_info *st);
+int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st);
+int64_t px_nt_access(const char *abs_guest, bool must_be_dir, int mode);
+int64_t px_nt_mkdir(const char *abs_guest, uint32_t mode);
+int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir);
+int64_t px_nt_rename(const char *from_guest, bool from_dir, const char *to_guest, bool to_dir);
+int64_t px_nt_is_directory(const char *abs_guest); /* 1, 0, or -errno */
+
+/* --- dir.c --- */
+int64_t px_dir_getdents(px_file *f, void *buf, uint64_t len);
+int64_t px_dir_lseek(px_file *f, int64_t offset, int whence);
+void px_dir_release(px_file *f);
+
+/* --- console.c, pipe.c --- */
+bool px_console_is_console(void *handle);
+px_file *px_console_file(void *handle, uint32_t status_flags);
+px_file *px_pipe_file(void *handle, uint32_t status_flags);
+int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_flags);
+/* A character device we know nothing more about (NUL, a serial port): plain ReadFile/WriteFile. */
+px_file *px_chardev_file(void *handle, uint32_t status_flags);
+
+/* --- stat.c --- */
+void px_stat_to_linux(const px_stat_info *in, struct linux_stat *out);
+
+#endif

@@ -1,0 +1,38 @@
+/* Guest path arithmetic that needs no Windows: normalisation, name checks, the inverse
+   mapping of a host directory. Unit-tested natively (tests/unit/path_test.c). */
+#ifndef PX_FS_PATH_NORM_H
+#define PX_FS_PATH_NORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PX_PATH_MAX 4096 /* Linux PATH_MAX, the NUL included */
+#define PX_NAME_MAX 255  /* Linux NAME_MAX */
+
+/* Joins path to base (an absolute, normalised guest path; ignored when path is absolute)
+   and normalises the result into out (out_size >= PX_PATH_MAX): '.', '..' (never above
+   '/'), repeated and trailing slashes. The result is "/" or "/a/b" with no trailing slash.
+   *must_be_dir (may be NULL) becomes true when the path ends in '/', '.' or '..', which
+   Linux only accepts for a directory. Returns the length, or -LINUX_ENOENT for "",
+   -LINUX_ENAMETOOLONG for a path of 4096 bytes or more or a component beyond 255.
+   The '..' is lexical: "missing/../x" is "/x" here, where Linux would say ENOENT. */
+int64_t px_path_normalize(const char *base, const char *path, char *out, size_t out_size, bool *must_be_dir);
+
+/* True if a Windows directory can hold a file of this name (one component, not "." or
+   ".."): no : * ? " < > | \ nor control characters, no trailing dot or space. */
+bool px_path_component_ok_on_windows(const char *name, size_t len);
+
+/* True if every component of a normalised absolute guest path is ok on Windows. */
+bool px_path_ok_on_windows(const char *abs_path);
+
+/* The last component of a normalised absolute path ("" for "/"). */
+const char *px_path_basename(const char *abs_path);
+
+/* The guest path for a host directory (UTF-8, '\' or '/' separators, an optional \\?\
+   prefix) under root (UTF-8, no trailing separator, e.g. "Z:" or "C:\distro"): the root
+   is matched case-insensitively (ASCII), as Windows names are. Returns a px_alloc'd
+   string such as "/work", or NULL when host_dir is outside root. */
+char *px_path_guest_of_host(const char *root, const char *host_dir);
+
+#endif

@@ -1,0 +1,203 @@
+/* The stat family: what NT knows about a file (GetFileInformationByHandle(Ex)) turned
+   into Linux's struct stat and struct statx. lstat is stat: symlinks are the next issue. */
+#include <windows.h>
+#include "core/errors.h"
+#include "fs/fs_internal.h"
+#include "kernel/identity.h"
+
+#define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 in 100 ns units since 1601 */
+
+static struct linux_timespec timespec_of_filetime(int64_t t)
+{
+    int64_t since_epoch = t - FILETIME_UNIX_EPOCH;
+    int64_t sec = since_epoch / 10000000, rest = since_epoch % 10000000;
+    if (rest < 0) {
+        rest += 10000000;
+        sec--;
+    }
+    return (struct linux_timespec){.tv_sec = sec, .tv_nsec = rest * 100};
+}
+
+/* Executable files are the ones that say so in their first bytes: ELF or a script. */
+static bool starts_like_a_program(HANDLE h)
+{
+    unsigned char head[4] = {0};
+    OVERLAPPED ov = {0};
+    DWORD got = 0;
+    if (!ReadFile(h, head, sizeof head, &got, &ov)) return false;
+    if (got >= 4 && !memcmp(head, "\x7f" "ELF", 4)) return true;
+    return got >= 2 && head[0] == '#' && head[1] == '!';
+}
+
+int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
+{
+    BY_HANDLE_FILE_INFORMATION info;
+    FILE_BASIC_INFO basic;
+    FILE_STANDARD_INFO standard;
+    if (!GetFileInformationByHandle(handle, &info)) return px_err_last();
+    if (!GetFileInformationByHandleEx(handle, FileBasicInfo, &basic, sizeof basic)) return px_err_last();
+    if (!GetFileInformationByHandleEx(handle, FileStandardInfo, &standard, sizeof standard)) return px_err_last();
+    memset(st, 0, sizeof *st);
+    st->dev = info.dwVolumeSerialNumber;
+    /* Wine's file index is the Linux inode number, so outputs can match native ones */
+    st->ino = ((uint64_t)info.nFileIndexHigh << 32) | info.nFileIndexLow;
+    st->nlink = info.nNumberOfLinks;
+    st->uid = px_identity_uid();
+    st->gid = px_identity_gid();
+    st->size = standard.EndOfFile.QuadPart;
+    st->blksize = 4096;
+    st->blocks = (standard.AllocationSize.QuadPart + 511) / 512;
+    st->atime = timespec_of_filetime(basic.LastAccessTime.QuadPart);
+    st->mtime = timespec_of_filetime(basic.LastWriteTime.QuadPart);
+    st->ctime = timespec_of_filetime(basic.ChangeTime.QuadPart ? basic.ChangeTime.QuadPart : basic.LastWriteTime.QuadPart);
+    st->btime = timespec_of_filetime(basic.CreationTime.QuadPart);
+    st->has_btime = basic.CreationTime.QuadPart != 0;
+    /* Windows has no Linux modes: directories are 0755, files 0644, programs 0755, and
+       the read-only attribute takes the write bits away */
+    if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+        st->mode = LINUX_S_IFDIR | 0755;
+    } else {
+        st->mode = LINUX_S_IFREG | 0644;
+        if (may_read && st->size >= 2 && starts_like_a_program(handle)) st->mode |= 0111;
+        if (info.dwFileAttributes & FILE_ATTRIBUTE_READONLY) st->mode &= ~0222u;
+    }
+    return 0;
+}
+
+void px_stat_to_linux(const px_stat_info *in, struct linux_stat *out)
+{
+    memset(out, 0, sizeof *out);
+    out->st_dev = in->dev;
+    out->st_ino = in->ino;
+    out->st_nlink = in->nlink;
+    out->st_mode = in->mode;
+    out->st_uid = in->uid;
+    out->st_gid = in->gid;
+    out->st_rdev = in->rdev;
+    out->st_size = in->size;
+    out->st_blksize = in->blksize;
+    out->st_blocks = in->blocks;
+    out->st_atime_sec = (uint64_t)in->atime.tv_sec;
+    out->st_atime_nsec = (uint64_t)in->atime.tv_nsec;
+    out->st_mtime_sec = (uint64_t)in->mtime.tv_sec;
+    out->st_mtime_nsec = (uint64_t)in->mtime.tv_nsec;
+    out->st_ctime_sec = (uint64_t)in->ctime.tv_sec;
+    out->st_ctime_nsec = (uint64_t)in->ctime.tv_nsec;
+}
+
+static struct linux_statx_timestamp statx_time(struct linux_timespec t)
+{
+    return (struct linux_statx_timestamp){.tv_sec = t.tv_sec, .tv_nsec = (uint32_t)t.tv_nsec};
+}
+
+static void stat_to_statx(const px_stat_info *in, struct linux_statx *out)
+{
+    memset(out, 0, sizeof *out);
+    out->stx_mask = LINUX_STATX_BASIC_STATS | (in->has_btime ? LINUX_STATX_BTIME : 0);
+    out->stx_blksize = (uint32_t)in->blksize;
+    out->stx_nlink = (uint32_t)in->nlink;
+    out->stx_uid = in->uid;
+    out->stx_gid = in->gid;
+    out->stx_mode = (uint16_t)in->mode;
+    out->stx_ino = in->ino;
+    out->stx_size = (uint64_t)in->size;
+    out->stx_blocks = (uint64_t)in->blocks;
+    out->stx_atime = statx_time(in->atime);
+    out->stx_btime = in->has_btime ? statx_time(in->btime) : (struct linux_statx_timestamp){0};
+    out->stx_ctime = statx_time(in->ctime);
+    out->stx_mtime = statx_time(in->mtime);
+    out->stx_rdev_major = (uint32_t)((in->rdev >> 8) & 0xfff);
+    out->stx_rdev_minor = (uint32_t)((in->rdev & 0xff) | ((in->rdev >> 12) & 0xfff00));
+    out->stx_dev_major = (uint32_t)((in->dev >> 8) & 0xfff);
+    out->stx_dev_minor = (uint32_t)((in->dev & 0xff) | ((in->dev >> 12) & 0xfff00));
+}
+
+static int64_t stat_fd(int fd, px_stat_info *st)
+{
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    int64_t r = f->ops->stat ? f->ops->stat(f, st) : -LINUX_EINVAL;
+    px_file_unref(f);
+    return r;
+}
+
+/* The *at forms: a path relative to dirfd, or with AT_EMPTY_PATH and "" the fd itself. */
+static int64_t stat_at(int dirfd, const char *path, uint32_t flags, px_stat_info *st)
+{
+    if (!path) return -LINUX_EFAULT;
+    if (!path[0] && (flags & LINUX_AT_EMPTY_PATH)) {
+        if (dirfd == LINUX_AT_FDCWD) return px_nt_stat_path(px_fs_cwd(), true, st);
+        return stat_fd(dirfd, st);
+    }
+    char abs[PX_PATH_MAX];
+    bool must_be_dir;
+    int64_t r = px_fs_resolve(dirfd, path, abs, &must_be_dir);
+    if (r < 0) return r;
+    return px_nt_stat_path(abs, must_be_dir, st);
+}
+
+static int64_t put_stat(int64_t r, const px_stat_info *st, uint64_t guest_buf)
+{
+    if (r < 0) return r;
+    if (!guest_buf) return -LINUX_EFAULT;
+    px_stat_to_linux(st, (struct linux_stat *)(uintptr_t)guest_buf);
+    return 0;
+}
+
+/* stat(2) */
+PX_SYSCALL(stat)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t buf = PX_ARG1;
+    px_stat_info st;
+    return put_stat(stat_at(LINUX_AT_FDCWD, path, 0, &st), &st, buf);
+}
+
+/* lstat(2): as stat until symlinks exist (next issue) */
+PX_SYSCALL(lstat)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t buf = PX_ARG1;
+    px_stat_info st;
+    return put_stat(stat_at(LINUX_AT_FDCWD, path, 0, &st), &st, buf);
+}
+
+/* fstat(2) */
+PX_SYSCALL(fstat)
+{
+    int fd = (int)PX_ARG0;
+    uint64_t buf = PX_ARG1;
+    px_stat_info st;
+    return put_stat(stat_fd(fd, &st), &st, buf);
+}
+
+/* newfstatat(2), glibc's fstatat */
+PX_SYSCALL(newfstatat)
+{
+    int dirfd = (int)PX_ARG0;
+    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t buf = PX_ARG2;
+    uint32_t flags = (uint32_t)PX_ARG3;
+    if (flags & ~(uint32_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | LINUX_AT_NO_AUTOMOUNT)) return -LINUX_EINVAL;
+    px_stat_info st;
+    return put_stat(stat_at(dirfd, path, flags, &st), &st, buf);
+}
+
+/* statx(2) */
+PX_SYSCALL(statx)
+{
+    int dirfd = (int)PX_ARG0;
+    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint32_t flags = (uint32_t)PX_ARG2;
+    uint64_t buf = PX_ARG4;
+    if (flags & ~(uint32_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | LINUX_AT_NO_AUTOMOUNT |
+                            LINUX_AT_STATX_SYNC_TYPE))
+        return -LINUX_EINVAL;
+    if ((flags & LINUX_AT_STATX_SYNC_TYPE) == LINUX_AT_STATX_SYNC_TYPE) return -LINUX_EINVAL;
+    px_stat_info st;
+    int64_t r = stat_at(dirfd, path, flags, &st);
+    if (r < 0) return r;
+    if (!buf) return -LINUX_EFAULT;
+    stat_to_statx(&st, (struct linux_statx *)(uintptr_t)buf);
+    return 0;
+}

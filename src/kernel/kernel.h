@@ -1,0 +1,29 @@
+/* Helpers shared by the kernel-area handlers (src/kernel/). Private to this folder. */
+#ifndef PX_KERNEL_KERNEL_H
+#define PX_KERNEL_KERNEL_H
+
+#include "core/px.h"
+#include "core/thread.h"
+
+/* The calling thread's state, read from its TEB slot the way entry.S does: no Win32
+   call on the fast paths (gettid, rt_sigprocmask). */
+static inline px_thread *px_kernel_self(void)
+{
+    px_thread *t;
+    __asm__("movq %%gs:(%1), %0" : "=r"(t) : "r"(px_teb_thread_slot));
+    return t;
+}
+
+/* Guest pointers the runtime must never dereference: NULL and the first 64 KiB, which
+   Windows never maps. Anything else that is bad faults in the runtime; the mm layer
+   will add real checks. */
+static inline bool px_kernel_bad_ptr(uint64_t p)
+{
+    return p < 0x10000;
+}
+
+/* Time conversions shared by time.c and others: 100 ns units since 1601 vs. 1970. */
+#define PX_FILETIME_UNIX_EPOCH 116444736000000000ULL
+#define PX_NSEC_PER_SEC 1000000000LL
+
+#endif

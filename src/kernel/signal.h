@@ -1,0 +1,16 @@
+/* Signal bookkeeping (src/kernel/signal.c): dispositions and masks the guest has set.
+   Delivery is a later issue; these let other subsystems ask what the guest asked for
+   (e.g. whether SIGPIPE is ignored). */
+#ifndef PX_KERNEL_SIGNAL_H
+#define PX_KERNEL_SIGNAL_H
+
+#include <stdint.h>
+#include "linux_types.h"
+
+#define LINUX_SIG_DFL 0
+#define LINUX_SIG_IGN 1
+
+/* The guest's action for sig (1..64), or false for an invalid signal. */
+bool px_signal_action(int sig, struct linux_sigaction *out);
+
+#endif

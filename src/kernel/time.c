@@ -1,0 +1,275 @@
+/* Clocks and sleeps. REALTIME comes from the system time (100 ns steps), MONOTONIC and
+   BOOTTIME from the performance counter, the CPU-time clocks from the process and
+   thread times. Sleeps use high-resolution waitable timers where the host has them,
+   so that a 50 µs sleep is not a 15 ms one. */
+#include <windows.h>
+#include "core/px.h"
+#include "core/errors.h"
+#include "kernel/identity.h"
+#include "kernel/kernel.h"
+
+#ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
+#define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x00000002
+#endif
+
+static int64_t qpc_frequency;  /* ticks per second, set once */
+
+static int64_t perf_frequency(void)
+{
+    if (PX_UNLIKELY(!qpc_frequency)) {
+        LARGE_INTEGER f;
+        QueryPerformanceFrequency(&f);
+        qpc_frequency = f.QuadPart > 0 ? f.QuadPart : 10000000;
+    }
+    return qpc_frequency;
+}
+
+static int64_t ticks_to_ns(int64_t ticks, int64_t freq)
+{
+    /* Split so that ticks * 1e9 cannot overflow. */
+    return (ticks / freq) * PX_NSEC_PER_SEC + (ticks % freq) * PX_NSEC_PER_SEC / freq;
+}
+
+static int64_t monotonic_ns(void)
+{
+    LARGE_INTEGER c;
+    QueryPerformanceCounter(&c);
+    return ticks_to_ns(c.QuadPart, perf_frequency());
+}
+
+static int64_t realtime_ns(void)
+{
+    FILETIME ft;
+    GetSystemTimePreciseAsFileTime(&ft);
+    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    return (int64_t)(t - PX_FILETIME_UNIX_EPOCH) * 100;
+}
+
+static int64_t filetime_ns(const FILETIME *ft)
+{
+    return (int64_t)(((uint64_t)ft->dwHighDateTime << 32) | ft->dwLowDateTime) * 100;
+}
+
+static int64_t process_cpu_ns(void)
+{
+    FILETIME created, exited, kernel, user;
+    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)) return 0;
+    return filetime_ns(&kernel) + filetime_ns(&user);
+}
+
+static int64_t thread_cpu_ns(void)
+{
+    FILETIME created, exited, kernel, user;
+    if (!GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user)) return 0;
+    return filetime_ns(&kernel) + filetime_ns(&user);
+}
+
+enum clock_source { SRC_NONE, SRC_REALTIME, SRC_MONOTONIC, SRC_PROCESS_CPU, SRC_THREAD_CPU };
+
+struct clock_row {
+    uint8_t source;     /* enum clock_source */
+    uint8_t can_sleep;  /* clock_nanosleep accepts it (the kernel's nsleep) */
+};
+
+static const struct clock_row clock_table[] = {
+    [LINUX_CLOCK_REALTIME] = {SRC_REALTIME, 1},
+    [LINUX_CLOCK_MONOTONIC] = {SRC_MONOTONIC, 1},
+    [LINUX_CLOCK_PROCESS_CPUTIME_ID] = {SRC_PROCESS_CPU, 0},
+    [LINUX_CLOCK_THREAD_CPUTIME_ID] = {SRC_THREAD_CPU, 0},
+    [LINUX_CLOCK_MONOTONIC_RAW] = {SRC_MONOTONIC, 0},
+    [LINUX_CLOCK_REALTIME_COARSE] = {SRC_REALTIME, 0},
+    [LINUX_CLOCK_MONOTONIC_COARSE] = {SRC_MONOTONIC, 0},
+    [LINUX_CLOCK_BOOTTIME] = {SRC_MONOTONIC, 1},
+    /* Sleeping on the alarm clocks needs CAP_WAKE_ALARM and a wake-up source: not offered. */
+    [LINUX_CLOCK_REALTIME_ALARM] = {SRC_REALTIME, 0},
+    [LINUX_CLOCK_BOOTTIME_ALARM] = {SRC_MONOTONIC, 0},
+    /* TAI is UTC plus the kernel's TAI offset, which is 0 unless an NTP daemon sets it. */
+    [LINUX_CLOCK_TAI] = {SRC_REALTIME, 1},
+};
+
+/* Negative clock ids are CPU-time clocks of a pid or tid (clock_getcpuclockid,
+   pthread_getcpuclockid): ~id >> 3 is the pid, bit 2 says thread, bits 0-1 the kind
+   (2 = CPUCLOCK_SCHED, the only one glibc makes). Only our own process and thread. */
+static enum clock_source clock_source_of(int32_t clk)
+{
+    if (clk >= 0) {
+        if ((size_t)clk >= PX_ARRAY_LEN(clock_table)) return SRC_NONE;
+        return (enum clock_source)clock_table[clk].source;
+    }
+    if ((clk & 3) == 3) return SRC_NONE;
+    int32_t id = ~(clk >> 3);
+    bool thread = (clk & 4) != 0;
+    if (thread) {
+        px_thread *t = px_kernel_self();
+        int32_t tid = t && t->tid ? t->tid : px_identity_pid();
+        return id == 0 || id == tid ? SRC_THREAD_CPU : SRC_NONE;
+    }
+    return id == 0 || id == px_identity_pid() ? SRC_PROCESS_CPU : SRC_NONE;
+}
+
+static int64_t clock_now_ns(enum clock_source src)
+{
+    switch (src) {
+    case SRC_REALTIME: return realtime_ns();
+    case SRC_MONOTONIC: return monotonic_ns();
+    case SRC_PROCESS_CPU: return process_cpu_ns();
+    case SRC_THREAD_CPU: return thread_cpu_ns();
+    default: return 0;
+    }
+}
+
+static struct linux_timespec timespec_of_ns(int64_t ns)
+{
+    struct linux_timespec ts = {ns / PX_NSEC_PER_SEC, ns % PX_NSEC_PER_SEC};
+    if (ts.tv_nsec < 0) {
+        ts.tv_nsec += PX_NSEC_PER_SEC;
+        ts.tv_sec--;
+    }
+    return ts;
+}
+
+static bool timespec_valid(const struct linux_timespec *ts)
+{
+    return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < PX_NSEC_PER_SEC;
+}
+
+/* Nanoseconds of a valid timespec, saturating far in the future. */
+static int64_t timespec_ns(const struct linux_timespec *ts)
+{
+    if (ts->tv_sec >= INT64_MAX / PX_NSEC_PER_SEC - 1) return INT64_MAX;
+    return ts->tv_sec * PX_NSEC_PER_SEC + ts->tv_nsec;
+}
+
+/* clock_gettime(2) */
+PX_SYSCALL(clock_gettime)
+{
+    int32_t clk = (int32_t)PX_ARG0;
+    uint64_t tp = PX_ARG1;
+    enum clock_source src = clock_source_of(clk);
+    if (src == SRC_NONE) return -LINUX_EINVAL;
+    if (px_kernel_bad_ptr(tp)) return -LINUX_EFAULT;
+    *(struct linux_timespec *)(uintptr_t)tp = timespec_of_ns(clock_now_ns(src));
+    return 0;
+}
+
+/* clock_getres(2): the step of the host source (100 ns for the system time and the CPU
+   times; one counter tick, rounded up, for the performance counter). */
+PX_SYSCALL(clock_getres)
+{
+    int32_t clk = (int32_t)PX_ARG0;
+    uint64_t res = PX_ARG1;
+    enum clock_source src = clock_source_of(clk);
+    if (src == SRC_NONE) return -LINUX_EINVAL;
+    if (!res) return 0;  /* the kernel allows res == NULL */
+    if (px_kernel_bad_ptr(res)) return -LINUX_EFAULT;
+    int64_t step = 100;
+    if (src == SRC_MONOTONIC) {
+        int64_t freq = perf_frequency();
+        step = (PX_NSEC_PER_SEC + freq - 1) / freq;
+    }
+    *(struct linux_timespec *)(uintptr_t)res = timespec_of_ns(step);
+    return 0;
+}
+
+/* gettimeofday(2): the time zone is always UTC (the kernel's sys_tz is 0 unless set). */
+PX_SYSCALL(gettimeofday)
+{
+    uint64_t tv = PX_ARG0, tz = PX_ARG1;
+    if (tv) {
+        if (px_kernel_bad_ptr(tv)) return -LINUX_EFAULT;
+        int64_t ns = realtime_ns();
+        struct linux_timeval *out = (struct linux_timeval *)(uintptr_t)tv;
+        out->tv_sec = ns / PX_NSEC_PER_SEC;
+        out->tv_usec = ns % PX_NSEC_PER_SEC / 1000;
+    }
+    if (tz) {
+        if (px_kernel_bad_ptr(tz)) return -LINUX_EFAULT;
+        *(struct linux_timezone *)(uintptr_t)tz = (struct linux_timezone){0, 0};
+    }
+    return 0;
+}
+
+/* time(2) */
+PX_SYSCALL(time)
+{
+    uint64_t tloc = PX_ARG0;
+    int64_t now = realtime_ns() / PX_NSEC_PER_SEC;
+    if (tloc) {
+        if (px_kernel_bad_ptr(tloc)) return -LINUX_EFAULT;
+        *(int64_t *)(uintptr_t)tloc = now;
+    }
+    return now;
+}
+
+/* One waitable timer per thread, high-resolution when the host offers it. */
+static __thread HANDLE sleep_timer;
+
+static HANDLE thread_sleep_timer(void)
+{
+    if (!sleep_timer) {
+        sleep_timer = CreateWaitableTimerExW(NULL, NULL, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION,
+                                             TIMER_ALL_ACCESS);
+        if (!sleep_timer) sleep_timer = CreateWaitableTimerExW(NULL, NULL, 0, TIMER_ALL_ACCESS);
+    }
+    return sleep_timer;
+}
+
+/* Waits on the timer until due (negative: relative, in 100 ns units; positive: an
+   absolute FILETIME). Returns 0 or -LINUX_Exxx. Nothing interrupts it yet: without
+   signal delivery there is no EINTR, so rem is never written. */
+static int64_t wait_timer(int64_t due)
+{
+    HANDLE timer = thread_sleep_timer();
+    if (!timer) return px_err_last();
+    LARGE_INTEGER li;
+    li.QuadPart = due;
+    if (!SetWaitableTimer(timer, &li, 0, NULL, NULL, FALSE)) return px_err_last();
+    if (WaitForSingleObject(timer, INFINITE) != WAIT_OBJECT_0) return px_err_last();
+    return 0;
+}
+
+/* Sleeps for ns nanoseconds, rounded up to the timer's 100 ns units. */
+static int64_t sleep_relative_ns(int64_t ns)
+{
+    if (ns <= 0) return 0;
+    int64_t units = ns / 100 + (ns % 100 != 0);
+    return wait_timer(-units);
+}
+
+/* nanosleep(2) */
+PX_SYSCALL(nanosleep)
+{
+    uint64_t req = PX_ARG0;
+    if (px_kernel_bad_ptr(req)) return -LINUX_EFAULT;
+    struct linux_timespec ts = *(const struct linux_timespec *)(uintptr_t)req;
+    if (!timespec_valid(&ts)) return -LINUX_EINVAL;
+    return sleep_relative_ns(timespec_ns(&ts));
+}
+
+/* clock_nanosleep(2): relative or TIMER_ABSTIME, on the clocks the kernel can sleep on.
+   An absolute REALTIME sleep is an absolute timer, so it follows changes of the clock. */
+PX_SYSCALL(clock_nanosleep)
+{
+    int32_t clk = (int32_t)PX_ARG0;
+    int flags = (int)PX_ARG1;
+    uint64_t req = PX_ARG2;
+    enum clock_source src = clock_source_of(clk);
+    if (src == SRC_NONE) return -LINUX_EINVAL;
+    /* As the kernel: a thread CPU clock by pid/tid is EINVAL; the clocks without a
+       sleep (COARSE, RAW, THREAD_CPUTIME_ID) are EOPNOTSUPP. Sleeping until the process
+       has used some CPU time is not offered either. */
+    if (clk < 0) return src == SRC_THREAD_CPU ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP;
+    if (!clock_table[clk].can_sleep) return -LINUX_EOPNOTSUPP;
+    if (px_kernel_bad_ptr(req)) return -LINUX_EFAULT;
+    struct linux_timespec ts = *(const struct linux_timespec *)(uintptr_t)req;
+    if (!timespec_valid(&ts)) return -LINUX_EINVAL;
+    int64_t ns = timespec_ns(&ts);
+    if (!(flags & LINUX_TIMER_ABSTIME)) return sleep_relative_ns(ns);
+    if (src == SRC_REALTIME) {
+        if (ns <= realtime_ns()) return 0;
+        int64_t units = ns / 100 + (ns % 100 != 0);
+        if (units > INT64_MAX - (int64_t)PX_FILETIME_UNIX_EPOCH) units = INT64_MAX - (int64_t)PX_FILETIME_UNIX_EPOCH;
+        return wait_timer(units + (int64_t)PX_FILETIME_UNIX_EPOCH);
+    }
+    return sleep_relative_ns(ns - clock_now_ns(src));
+}

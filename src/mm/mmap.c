@@ -1,0 +1,221 @@
+/* The memory syscalls: mmap, munmap, mprotect, mremap, madvise. The work is in vm.c. */
+#include <windows.h>
+#include "mm/vm_private.h"
+
+/* mmap(2) */
+PX_SYSCALL(mmap)
+{
+    uint64_t addr = PX_ARG0, len = PX_ARG1, offset = PX_ARG5;
+    int prot = (int)PX_ARG2, flags = (int)PX_ARG3, fd = (int)PX_ARG4;
+    return px_vm_map(addr, len, prot, flags, fd, offset);
+}
+
+/* munmap(2) */
+PX_SYSCALL(munmap)
+{
+    uint64_t addr = PX_ARG0, len = PX_ARG1;
+    return px_vm_unmap(addr, len);
+}
+
+/* mprotect(2) */
+PX_SYSCALL(mprotect)
+{
+    uint64_t addr = PX_ARG0, len = PX_ARG1;
+    int prot = (int)PX_ARG2;
+    return px_vm_protect(addr, len, prot);
+}
+
+/* mremap(2) */
+PX_SYSCALL(mremap)
+{
+    uint64_t old_addr = PX_ARG0, old_len = PX_ARG1, new_len = PX_ARG2, new_addr = PX_ARG4;
+    int flags = (int)PX_ARG3;
+    return px_vm_remap(old_addr, old_len, new_len, flags, new_addr);
+}
+
+/* madvise(2) */
+PX_SYSCALL(madvise)
+{
+    uint64_t addr = PX_ARG0, len = PX_ARG1;
+    int advice = (int)PX_ARG2;
+    return px_vm_advise(addr, len, advice);
+}
+
+/* Grows v (whose end is at old_end) in place to new_end, if those pages are free. */
+static bool grow_in_place(const px_vma *v, uint64_t old_start, uint64_t old_end, uint64_t new_end)
+{
+    if (!px_vma_range_free(&px_vm_vmas, old_end, new_end) ||
+        (old_end < px_vm_brk_hi && new_end > px_vm_brk_lo && v->kind != PX_VM_BRK) ||
+        px_vm_reserve(old_end, new_end))
+        return false;
+    px_vma ext = *v;
+    ext.start = old_end;
+    ext.end = new_end;
+    ext.offset = v->offset + (old_end - v->start);
+    int64_t rc = 0;
+    if (ext.fd >= 0) {
+        rc = px_vm_commit(old_end, new_end, PAGE_READWRITE);
+        if (!rc) rc = px_vm_fill_from_file(old_end, new_end, ext.fd, ext.offset);
+    }
+    if (!rc) rc = px_vm_apply(&ext);
+    if (!rc) rc = px_vma_insert(&px_vm_vmas, &ext);
+    if (rc) {
+        px_vm_decommit(old_end, new_end);
+        px_vm_release_empty(old_end, new_end);
+        return false;
+    }
+    (void)old_start;
+    return true;
+}
+
+/* Moves [old, old+old_len) (inside the single mapping *v) to a new place of new_len bytes:
+   new_addr if fixed, else anywhere. */
+static int64_t move_mapping(px_vma v, uint64_t old, uint64_t old_len, uint64_t new_len,
+                            bool fixed, uint64_t new_addr, bool keep_old)
+{
+    int64_t rc;
+    uint64_t to;
+    if (fixed) {
+        if ((rc = px_vm_reserve(new_addr, new_addr + new_len))) return rc;
+        if ((rc = px_vm_unmap_locked(new_addr, new_addr + new_len, false))) return rc;
+        to = new_addr;
+    } else if ((rc = px_vm_place(0, new_len, UINT64_MAX, &to))) {
+        return rc;
+    }
+    px_vma moved = v;
+    moved.start = to;
+    moved.end = to + new_len;
+    moved.offset = v.offset + (old - v.start);
+    moved.scanned = false; /* code moved elsewhere is scanned again where it lands */
+    uint64_t copy = old_len < new_len ? old_len : new_len;
+    /* the old pages must be readable to copy them; they go away afterwards */
+    rc = px_vm_commit(to, to + new_len, PAGE_READWRITE);
+    if (!rc) rc = px_vm_commit(old, old + copy, PAGE_READWRITE);
+    if (!rc) {
+        memcpy((void *)to, (const void *)old, copy);
+        if (moved.fd >= 0 && new_len > copy)
+            rc = px_vm_fill_from_file(to + copy, to + new_len, moved.fd, moved.offset + copy);
+    }
+    if (!rc) rc = px_vm_apply(&moved);
+    if (!rc) rc = px_vma_insert(&px_vm_vmas, &moved);
+    if (rc) {
+        px_vm_decommit(to, to + new_len);
+        px_vm_release_empty(to, to + new_len);
+        px_vma old_part = v;
+        old_part.start = old;
+        old_part.end = old + old_len;
+        px_vm_apply(&old_part);
+        return rc;
+    }
+    if (keep_old) {
+        /* MREMAP_DONTUNMAP: the old range stays mapped, empty */
+        px_vm_decommit(old, old + old_len);
+        px_vma old_part = v;
+        old_part.start = old;
+        old_part.end = old + old_len;
+        px_vm_apply(&old_part);
+    } else {
+        px_vm_unmap_locked(old, old + old_len, true);
+    }
+    return (int64_t)to;
+}
+
+int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
+{
+    bool may_move = flags & LINUX_MREMAP_MAYMOVE, fixed = flags & LINUX_MREMAP_FIXED;
+    bool dont_unmap = flags & LINUX_MREMAP_DONTUNMAP;
+    if (flags & ~(LINUX_MREMAP_MAYMOVE | LINUX_MREMAP_FIXED | LINUX_MREMAP_DONTUNMAP)) return -LINUX_EINVAL;
+    if ((fixed || dont_unmap) && !may_move) return -LINUX_EINVAL;
+    if (dont_unmap && old_len != new_len) return -LINUX_EINVAL;
+    if (old_addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
+    old_len = PX_ALIGN_UP(old_len, PX_PAGE_SIZE);
+    new_len = PX_ALIGN_UP(new_len, PX_PAGE_SIZE);
+    /* old_len 0 duplicates a shared mapping on Linux: not supported (no shared memory) */
+    if (new_len == 0 || old_len == 0) return -LINUX_EINVAL;
+    if (new_len > PX_USER_TOP || old_addr + old_len < old_addr) return -LINUX_EINVAL;
+    if (fixed) {
+        if (new_addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
+        if (new_addr + new_len > PX_USER_TOP) return -LINUX_EINVAL;
+        if (new_addr < old_addr + old_len && old_addr < new_addr + new_len) return -LINUX_EINVAL;
+    }
+    px_vm_lock();
+    int64_t rc;
+    px_vma *found = px_vma_find(&px_vm_vmas, old_addr);
+    if (!found || old_addr + old_len > found->end) {
+        rc = -LINUX_EFAULT;
+        goto out;
+    }
+    px_vma v = *found;
+    if (fixed || dont_unmap) {
+        rc = move_mapping(v, old_addr, old_len, new_len, fixed, new_addr, dont_unmap);
+        goto out;
+    }
+    if (new_len <= old_len) {
+        rc = px_vm_unmap_locked(old_addr + new_len, old_addr + old_len, true);
+        if (!rc) rc = (int64_t)old_addr;
+        goto out;
+    }
+    if (old_addr + old_len == v.end && grow_in_place(&v, old_addr, old_addr + old_len, old_addr + new_len)) {
+        rc = (int64_t)old_addr;
+        goto out;
+    }
+    rc = may_move ? move_mapping(v, old_addr, old_len, new_len, false, 0, false) : -LINUX_ENOMEM;
+out:
+    px_vm_unlock();
+    return rc;
+}
+
+/* Advice values Linux knows (5-7 and 24 are unused numbers). */
+static bool known_advice(int advice)
+{
+    static const bool known[] = {
+        [LINUX_MADV_NORMAL] = true, [LINUX_MADV_RANDOM] = true, [LINUX_MADV_SEQUENTIAL] = true,
+        [LINUX_MADV_WILLNEED] = true, [LINUX_MADV_DONTNEED] = true, [LINUX_MADV_FREE] = true,
+        [9] = true,  /* REMOVE */     [10] = true, /* DONTFORK */   [11] = true, /* DOFORK */
+        [12] = true, /* MERGEABLE */  [13] = true, /* UNMERGEABLE */ [14] = true, /* HUGEPAGE */
+        [15] = true, /* NOHUGEPAGE */ [16] = true, /* DONTDUMP */   [17] = true, /* DODUMP */
+        [18] = true, /* WIPEONFORK */ [19] = true, /* KEEPONFORK */ [20] = true, /* COLD */
+        [21] = true, /* PAGEOUT */    [22] = true, /* POPULATE_READ */
+        [23] = true, /* POPULATE_WRITE */ [25] = true, /* COLLAPSE */
+    };
+    return advice >= 0 && (size_t)advice < PX_ARRAY_LEN(known) && known[advice];
+}
+
+/* MADV_DONTNEED: private pages read back as they were mapped (zeros, or the file's bytes). */
+static int64_t discard(uint64_t start, uint64_t end)
+{
+    size_t first, last;
+    if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last)) return -LINUX_ENOMEM;
+    for (size_t i = first; i < last; i++) {
+        const px_vma *v = &px_vm_vmas.items[i];
+        if ((v->flags & LINUX_MAP_TYPE) != LINUX_MAP_PRIVATE) continue; /* shared: data stays */
+        px_vm_decommit(v->start, v->end);
+        int64_t rc = 0;
+        if (v->fd >= 0) {
+            rc = px_vm_commit(v->start, v->end, PAGE_READWRITE);
+            if (!rc) rc = px_vm_fill_from_file(v->start, v->end, v->fd, v->offset);
+        }
+        if (!rc) rc = px_vm_apply(v);
+        if (rc) return rc;
+    }
+    px_vma_merge_range(&px_vm_vmas, start, end);
+    return 0;
+}
+
+int64_t px_vm_advise(uint64_t addr, uint64_t len, int advice)
+{
+    if (addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
+    if (!known_advice(advice)) return -LINUX_EINVAL;
+    uint64_t end = addr + PX_ALIGN_UP(len, PX_PAGE_SIZE);
+    if (end < addr) return -LINUX_EINVAL;
+    if (end == addr) return 0;
+    px_vm_lock();
+    /* Linux applies the advice to the mapped parts and then reports the holes */
+    int64_t rc = px_vma_range_mapped(&px_vm_vmas, addr, end) ? 0 : -LINUX_ENOMEM;
+    if (advice == LINUX_MADV_DONTNEED) {
+        int64_t r = discard(addr, end);
+        if (r) rc = r;
+    }
+    px_vm_unlock();
+    return rc;
+}

@@ -1,0 +1,515 @@
+/* The Win32 side of the guest address space: reservations (64 KiB granularity) hold the
+   guest's mappings (4 KiB granularity); pages are committed per mapping, and code stays
+   non-executable for Windows until the rewriter has scanned it. */
+#include <windows.h>
+#include "core/errors.h"
+#include "fs/fs.h"
+#include "mm/vm_private.h"
+#include "rewrite/rewrite.h"
+
+px_vma_list px_vm_vmas;
+px_res_list px_vm_reservations;
+uint64_t px_vm_brk_lo, px_vm_brk_hi;
+
+/* New reservations for placed mappings are at least this big, so that small mmaps
+   (ld.so's segments, malloc's mmap threshold) share one. */
+#define MIN_RESERVATION (1ull << 20)
+/* MAP_NORESERVE mappings larger than this are committed page by page when touched. */
+#define LAZY_COMMIT_ABOVE (1ull << 30)
+
+static CRITICAL_SECTION vm_lock;
+static INIT_ONCE vm_lock_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK init_lock(INIT_ONCE *once, void *param, void **ctx)
+{
+    (void)once; (void)param; (void)ctx;
+    InitializeCriticalSection(&vm_lock);
+    return TRUE;
+}
+
+void px_vm_lock(void)
+{
+    InitOnceExecuteOnce(&vm_lock_once, init_lock, NULL, NULL);
+    EnterCriticalSection(&vm_lock);
+}
+
+void px_vm_unlock(void) { LeaveCriticalSection(&vm_lock); }
+
+int px_vm_init(void)
+{
+    InitOnceExecuteOnce(&vm_lock_once, init_lock, NULL, NULL);
+    return 0;
+}
+
+/* Linux prot (R=1, W=2, X=4) -> Windows protection. x86 cannot write or execute without
+   reading, so Linux makes W and X imply R; Windows pages behave the same way here.
+   Before the scan, code is readable (and writable if asked) but not executable; after
+   it, code is never writable: a write faults and sends the mapping back to be rescanned. */
+static const uint32_t win_prot_unscanned[8] = {
+    PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, PAGE_READWRITE,
+    PAGE_READONLY, PAGE_READONLY, PAGE_READWRITE, PAGE_READWRITE,
+};
+static const uint32_t win_prot_scanned[8] = {
+    PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, PAGE_READWRITE,
+    PAGE_EXECUTE_READ, PAGE_EXECUTE_READ, PAGE_EXECUTE_READ, PAGE_EXECUTE_READ,
+};
+
+uint32_t px_vm_win_prot(int prot, bool scanned)
+{
+    return (scanned ? win_prot_scanned : win_prot_unscanned)[prot & 7];
+}
+
+/* Win32 memory calls must stay inside one reservation: the helpers below work on the
+   parts of [start, end) that our reservations cover, one reservation at a time. */
+typedef struct piece_iter {
+    size_t index;
+    uint64_t start, end;
+} piece_iter;
+
+static piece_iter pieces(uint64_t start, uint64_t end)
+{
+    return (piece_iter){ px_res_lower_bound(&px_vm_reservations, start), start, end };
+}
+
+static bool next_piece(piece_iter *it, uint64_t *s, uint64_t *e)
+{
+    if (it->index >= px_vm_reservations.count) return false;
+    const px_res *r = &px_vm_reservations.items[it->index++];
+    if (r->base >= it->end) return false;
+    *s = r->base > it->start ? r->base : it->start;
+    *e = r->base + r->size < it->end ? r->base + r->size : it->end;
+    return true;
+}
+
+int64_t px_vm_commit(uint64_t start, uint64_t end, uint32_t win_prot)
+{
+    piece_iter it = pieces(start, end);
+    for (uint64_t s, e; next_piece(&it, &s, &e);) {
+        if (!VirtualAlloc((void *)s, e - s, MEM_COMMIT, win_prot)) return px_err_last();
+        DWORD old;
+        /* pages that were committed already keep their old protection otherwise */
+        if (!VirtualProtect((void *)s, e - s, win_prot, &old)) return px_err_last();
+    }
+    return 0;
+}
+
+void px_vm_decommit(uint64_t start, uint64_t end)
+{
+    piece_iter it = pieces(start, end);
+    for (uint64_t s, e; next_piece(&it, &s, &e);) VirtualFree((void *)s, e - s, MEM_DECOMMIT);
+}
+
+/* PAGE_NOACCESS on the committed parts only: an untouched PROT_NONE range (a thread
+   stack's guard, a Go arena) is never committed, so it costs no commit charge. */
+static int64_t protect_committed(uint64_t start, uint64_t end, uint32_t win_prot)
+{
+    uint64_t at = start;
+    while (at < end) {
+        MEMORY_BASIC_INFORMATION mbi;
+        if (!VirtualQuery((void *)at, &mbi, sizeof mbi)) return px_err_last();
+        uint64_t stop = (uint64_t)mbi.BaseAddress + mbi.RegionSize;
+        if (stop > end) stop = end;
+        DWORD old;
+        if (mbi.State == MEM_COMMIT && !VirtualProtect((void *)at, stop - at, win_prot, &old))
+            return px_err_last();
+        at = stop;
+    }
+    return 0;
+}
+
+int64_t px_vm_apply(const px_vma *v)
+{
+    uint32_t wp = px_vm_win_prot(v->prot, v->scanned);
+    if (wp == PAGE_NOACCESS) return protect_committed(v->start, v->end, wp);
+    /* Huge MAP_NORESERVE mappings (sanitizer shadows, arenas) and those Windows refuses to
+       commit (Wine answers ERROR_ACCESS_DENIED past its limit) are committed 64 KiB at a
+       time at their first touch instead (px_vm_access_fault). Windows' own calls fail on
+       such pages rather than fault (read() into them gives EFAULT), so this is only the
+       fallback. */
+    bool lazy_ok = v->flags & LINUX_MAP_NORESERVE;
+    if (lazy_ok && v->end - v->start > LAZY_COMMIT_ABOVE)
+        return protect_committed(v->start, v->end, wp);
+    int64_t rc = px_vm_commit(v->start, v->end, wp);
+    if (rc && lazy_ok) rc = protect_committed(v->start, v->end, wp);
+    return rc;
+}
+
+int64_t px_vm_reserve(uint64_t start, uint64_t end)
+{
+    uint64_t lo = PX_ALIGN_DOWN(start, PX_ALLOC_GRANULARITY);
+    uint64_t hi = PX_ALIGN_UP(end, PX_ALLOC_GRANULARITY);
+    uint64_t made[16];
+    unsigned n_made = 0;
+    uint64_t at = lo, gs, ge;
+    while (px_res_next_gap(&px_vm_reservations, at, hi, &gs, &ge)) {
+        void *p = NULL;
+        if (n_made < PX_ARRAY_LEN(made))
+            p = VirtualAlloc((void *)gs, ge - gs, MEM_RESERVE, PAGE_NOACCESS);
+        if (p && (uint64_t)p != gs) { /* cannot happen for aligned gaps; be safe */
+            VirtualFree(p, 0, MEM_RELEASE);
+            p = NULL;
+        }
+        if (!p || px_res_add(&px_vm_reservations, gs, ge - gs, 0)) {
+            if (p) VirtualFree(p, 0, MEM_RELEASE);
+            for (unsigned k = 0; k < n_made; k++) {
+                VirtualFree((void *)made[k], 0, MEM_RELEASE);
+                px_res_remove(&px_vm_reservations, made[k]);
+            }
+            return -LINUX_ENOMEM; /* ERROR_INVALID_ADDRESS: Windows owns part of it */
+        }
+        made[n_made++] = gs;
+        at = ge;
+    }
+    return 0;
+}
+
+/* A hole of len bytes in [lo, hi), outside the brk area. */
+static bool hole_in(uint64_t lo, uint64_t hi, uint64_t len, uint64_t *out)
+{
+    if (px_vm_brk_hi > px_vm_brk_lo && lo < px_vm_brk_hi && hi > px_vm_brk_lo) {
+        if (px_vm_brk_lo > lo &&
+            px_vma_find_hole(&px_vm_vmas, lo, px_vm_brk_lo, len, out))
+            return true;
+        lo = px_vm_brk_hi;
+        if (lo >= hi) return false;
+    }
+    return px_vma_find_hole(&px_vm_vmas, lo, hi, len, out);
+}
+
+int64_t px_vm_place(uint64_t hint, uint64_t len, uint64_t below, uint64_t *out)
+{
+    uint64_t top = below < PX_USER_TOP ? below : PX_USER_TOP;
+    hint = PX_ALIGN_DOWN(hint, PX_PAGE_SIZE);
+    if (hint && hint + len > hint && hint + len <= top &&
+        px_vma_range_free(&px_vm_vmas, hint, hint + len) &&
+        !(hint < px_vm_brk_hi && hint + len > px_vm_brk_lo) &&
+        px_vm_reserve(hint, hint + len) == 0) {
+        *out = hint;
+        return 0;
+    }
+    for (size_t i = 0; i < px_vm_reservations.count; i++) {
+        const px_res *r = &px_vm_reservations.items[i];
+        uint64_t hi = r->base + r->size < top ? r->base + r->size : top;
+        if (r->base < hi && hole_in(r->base, hi, len, out)) return 0;
+    }
+    uint64_t size = PX_ALIGN_UP(len, PX_ALLOC_GRANULARITY);
+    if (size < MIN_RESERVATION) size = MIN_RESERVATION;
+    void *p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
+    if (!p && size > len) {
+        size = PX_ALIGN_UP(len, PX_ALLOC_GRANULARITY);
+        p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
+    }
+    if (!p) return -LINUX_ENOMEM;
+    if ((uint64_t)p + len > top || px_res_add(&px_vm_reservations, (uint64_t)p, size, 0)) {
+        VirtualFree(p, 0, MEM_RELEASE);
+        return -LINUX_ENOMEM;
+    }
+    *out = (uint64_t)p;
+    return 0;
+}
+
+void px_vm_release_empty(uint64_t start, uint64_t end)
+{
+    size_t i = px_res_lower_bound(&px_vm_reservations, start);
+    while (i < px_vm_reservations.count && px_vm_reservations.items[i].base < end) {
+        px_res r = px_vm_reservations.items[i];
+        if (!(r.flags & (PX_RES_ADOPTED | PX_RES_KEEP)) &&
+            px_vma_range_free(&px_vm_vmas, r.base, r.base + r.size) &&
+            VirtualFree((void *)r.base, 0, MEM_RELEASE)) {
+            px_res_remove(&px_vm_reservations, r.base);
+            continue;
+        }
+        i++;
+    }
+}
+
+int64_t px_vm_unmap_locked(uint64_t start, uint64_t end, bool release)
+{
+    size_t first, last;
+    if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last)) return -LINUX_ENOMEM;
+    for (size_t i = first; i < last; i++)
+        px_vm_decommit(px_vm_vmas.items[i].start, px_vm_vmas.items[i].end);
+    px_vma_remove(&px_vm_vmas, start, end);
+    if (release) px_vm_release_empty(start, end);
+    return 0;
+}
+
+int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offset)
+{
+    uint64_t at = start;
+    while (at < end) {
+        int64_t n = px_fs_pread(fd, (void *)at, end - at, offset + (at - start));
+        if (n < 0) return n;
+        if (n == 0) break; /* end of file: the rest stays zero */
+        at += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* The flags worth remembering: they decide merging and /proc/self/maps. */
+#define KEPT_FLAGS (LINUX_MAP_TYPE | LINUX_MAP_ANONYMOUS | LINUX_MAP_GROWSDOWN | LINUX_MAP_NORESERVE)
+
+int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset)
+{
+    bool anonymous = flags & LINUX_MAP_ANONYMOUS;
+    bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
+    uint64_t start;
+    int64_t rc;
+    if (fixed) {
+        if ((flags & LINUX_MAP_FIXED_NOREPLACE) && !px_vma_range_free(&px_vm_vmas, addr, addr + len))
+            return -LINUX_EEXIST;
+        if ((rc = px_vm_reserve(addr, addr + len))) return rc;
+        start = addr;
+        if ((rc = px_vm_unmap_locked(start, start + len, false))) return rc;
+    } else {
+        uint64_t below = (flags & LINUX_MAP_32BIT) ? 0x80000000ull : UINT64_MAX;
+        if ((rc = px_vm_place(addr, len, below, &start))) return rc;
+    }
+    uint64_t end = start + len;
+
+    px_vma v = {
+        .start = start, .end = end, .offset = anonymous ? 0 : offset,
+        .prot = prot, .flags = flags & KEPT_FLAGS, .fd = anonymous ? -1 : fd,
+        .kind = !anonymous ? PX_VM_FILE
+              : (flags & (LINUX_MAP_GROWSDOWN | LINUX_MAP_STACK)) ? PX_VM_STACK : PX_VM_ANON,
+        .scanned = false,
+    };
+    if (anonymous) {
+        rc = px_vm_apply(&v);
+    } else {
+        rc = px_vm_commit(start, end, PAGE_READWRITE);
+        if (!rc) rc = px_vm_fill_from_file(start, end, fd, offset);
+        /* pipes, sockets, directories: Linux has no mmap for them */
+        if (rc == -LINUX_ESPIPE || rc == -LINUX_EISDIR) rc = -LINUX_ENODEV;
+        if (!rc) rc = px_vm_apply(&v);
+    }
+    if (!rc) rc = px_vma_insert(&px_vm_vmas, &v);
+    if (rc) {
+        px_vm_decommit(start, end);
+        px_vm_release_empty(start, end);
+        return rc;
+    }
+    return (int64_t)start;
+}
+
+#define VALIDATED_FLAGS (LINUX_MAP_TYPE | LINUX_MAP_FIXED | LINUX_MAP_ANONYMOUS | LINUX_MAP_32BIT | \
+    LINUX_MAP_GROWSDOWN | LINUX_MAP_DENYWRITE | LINUX_MAP_EXECUTABLE | LINUX_MAP_LOCKED |       \
+    LINUX_MAP_NORESERVE | LINUX_MAP_POPULATE | LINUX_MAP_NONBLOCK | LINUX_MAP_STACK |            \
+    LINUX_MAP_HUGETLB | LINUX_MAP_FIXED_NOREPLACE | (0x3fu << 26) /* MAP_HUGE_SHIFT sizes */)
+
+int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset)
+{
+    int type = flags & LINUX_MAP_TYPE;
+    if (type != LINUX_MAP_SHARED && type != LINUX_MAP_PRIVATE && type != LINUX_MAP_SHARED_VALIDATE)
+        return -LINUX_EINVAL;
+    /* MAP_SHARED_VALIDATE: flags the kernel does not know (MAP_SYNC among them: no DAX here) */
+    if (type == LINUX_MAP_SHARED_VALIDATE && (flags & ~VALIDATED_FLAGS)) return -LINUX_EOPNOTSUPP;
+    if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC)) return -LINUX_EINVAL;
+    if (len == 0) return -LINUX_EINVAL;
+    uint64_t rounded = PX_ALIGN_UP(len, PX_PAGE_SIZE);
+    if (rounded < len || rounded > PX_USER_TOP) return -LINUX_ENOMEM;
+    len = rounded;
+    if (offset & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
+    if (offset + len < offset) return -LINUX_EOVERFLOW;
+    if (flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE)) {
+        if (addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
+        if (addr + len > PX_USER_TOP || addr + len < addr) return -LINUX_ENOMEM;
+    }
+    if (!(flags & LINUX_MAP_ANONYMOUS)) {
+        if (fd < 0) return -LINUX_EBADF;
+        /* A writable shared file mapping would need a Windows section over the file
+           (not yet): copying would silently lose the guest's writes. */
+        if (type != LINUX_MAP_PRIVATE && (prot & LINUX_PROT_WRITE)) return -LINUX_ENODEV;
+    }
+    px_vm_lock();
+    int64_t rc = px_vm_map_locked(addr, len, prot, flags, fd, offset);
+    px_vm_unlock();
+    return rc;
+}
+
+int64_t px_vm_unmap(uint64_t addr, uint64_t len)
+{
+    if ((addr & (PX_PAGE_SIZE - 1)) || len == 0) return -LINUX_EINVAL;
+    uint64_t end = addr + PX_ALIGN_UP(len, PX_PAGE_SIZE);
+    if (end < addr || end > PX_USER_TOP) return -LINUX_EINVAL;
+    px_vm_lock();
+    int64_t rc = px_vm_unmap_locked(addr, end, true);
+    px_vm_unlock();
+    return rc;
+}
+
+int64_t px_vm_protect(uint64_t addr, uint64_t len, int prot)
+{
+    if (addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
+    /* GROWSDOWN/GROWSUP extend the change to the whole stack mapping on Linux; the
+       range given is used as it is */
+    prot &= ~(LINUX_PROT_GROWSDOWN | 0x02000000 /* PROT_GROWSUP */);
+    if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC)) return -LINUX_EINVAL;
+    uint64_t end = addr + PX_ALIGN_UP(len, PX_PAGE_SIZE);
+    if (end < addr) return -LINUX_ENOMEM;
+    if (end == addr) return 0;
+    px_vm_lock();
+    int64_t rc = 0;
+    size_t first, last;
+    if (!px_vma_range_mapped(&px_vm_vmas, addr, end)) {
+        rc = -LINUX_ENOMEM;
+        goto out;
+    }
+    /* a shared file mapping is a copy (see px_vm_map): writes would not reach the file */
+    for (size_t i = px_vma_lower_bound(&px_vm_vmas, addr);
+         i < px_vm_vmas.count && px_vm_vmas.items[i].start < end; i++) {
+        const px_vma *v = &px_vm_vmas.items[i];
+        if ((prot & LINUX_PROT_WRITE) && v->fd >= 0 && (v->flags & LINUX_MAP_TYPE) != LINUX_MAP_PRIVATE) {
+            rc = -LINUX_EACCES;
+            goto out;
+        }
+    }
+    if ((rc = px_vma_isolate(&px_vm_vmas, addr, end, &first, &last))) goto out;
+    for (size_t i = first; i < last; i++) {
+        px_vma *v = &px_vm_vmas.items[i];
+        /* code stays scanned only while it stays code; newly executable memory (a JIT's
+           buffer) is scanned at its first execute fault */
+        v->scanned = v->scanned && (v->prot & LINUX_PROT_EXEC) && (prot & LINUX_PROT_EXEC);
+        v->prot = prot;
+        if ((rc = px_vm_apply(v))) break;
+    }
+    px_vma_merge_range(&px_vm_vmas, addr, end);
+out:
+    px_vm_unlock();
+    return rc;
+}
+
+void px_vm_adopt_reservation(uint64_t start, uint64_t len)
+{
+    uint64_t end = start + len, at = start;
+    px_vm_lock();
+    /* record each Windows allocation apart: Win32 calls cannot span two of them */
+    while (at < end) {
+        MEMORY_BASIC_INFORMATION mbi;
+        if (!VirtualQuery((void *)at, &mbi, sizeof mbi)) break;
+        uint64_t base = (uint64_t)mbi.BaseAddress, stop = base + mbi.RegionSize;
+        if (stop > end) stop = end;
+        if (mbi.State != MEM_FREE && px_res_covers(&px_vm_reservations, at, at + 1) == false) {
+            uint64_t alloc = (uint64_t)mbi.AllocationBase;
+            px_res *prev = at > 0 ? px_res_find(&px_vm_reservations, at - 1) : NULL;
+            if (prev && alloc <= prev->base && prev->base + prev->size == at)
+                prev->size = stop - prev->base;
+            else
+                px_res_add(&px_vm_reservations, at, stop - at, PX_RES_ADOPTED);
+        }
+        at = stop;
+    }
+    px_vm_unlock();
+}
+
+bool px_vm_contains(uint64_t addr)
+{
+    px_vm_lock();
+    bool found = px_vma_find(&px_vm_vmas, addr) != NULL;
+    px_vm_unlock();
+    return found;
+}
+
+/* True if the page at addr is committed with one of the protections in mask (another
+   thread resolved the same fault while this one waited for the lock). */
+static bool page_has(uint64_t addr, uint32_t mask)
+{
+    MEMORY_BASIC_INFORMATION mbi;
+    return VirtualQuery((void *)addr, &mbi, sizeof mbi) && mbi.State == MEM_COMMIT &&
+           (mbi.Protect & mask);
+}
+
+bool px_vm_exec_fault(uint64_t addr)
+{
+    px_vm_lock();
+    bool resumed = false;
+    px_vma *v = px_vma_find(&px_vm_vmas, addr);
+    if (!v || !(v->prot & LINUX_PROT_EXEC)) goto out;
+    if (v->scanned) {
+        resumed = page_has(addr, PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE);
+        goto out;
+    }
+    uint64_t start = v->start, end = v->end;
+    DWORD old;
+    if (!VirtualProtect((void *)start, end - start, PAGE_READWRITE, &old)) goto out;
+    int64_t rc = px_rewrite_region(start, end - start);
+    v = px_vma_find(&px_vm_vmas, addr); /* the rewriter may have mapped memory */
+    if (rc < 0 && rc != -LINUX_ENOSYS) { /* -ENOSYS: no rewriter yet, nothing patched */
+        px_log("picolx: cannot rewrite the code at %p-%p (error %lld)", (void *)start,
+               (void *)end, (long long)-rc);
+        if (v) px_vm_apply(v);
+        goto out;
+    }
+    if (!v) goto out;
+    FlushInstructionCache(GetCurrentProcess(), (void *)start, end - start);
+    v->scanned = true;
+    resumed = px_vm_apply(v) == 0;
+    px_vma_merge_range(&px_vm_vmas, start, end);
+out:
+    px_vm_unlock();
+    return resumed;
+}
+
+bool px_vm_access_fault(uint64_t addr, bool write)
+{
+    px_vm_lock();
+    bool resumed = false;
+    px_vma *v = px_vma_find(&px_vm_vmas, addr);
+    if (!v || v->prot == LINUX_PROT_NONE) goto out;
+    MEMORY_BASIC_INFORMATION mbi;
+    if (!VirtualQuery((void *)addr, &mbi, sizeof mbi)) goto out;
+    if (mbi.State == MEM_RESERVE) {
+        /* a MAP_NORESERVE page touched for the first time: commit its 64 KiB */
+        uint64_t s = PX_ALIGN_DOWN(addr, PX_ALLOC_GRANULARITY), e = s + PX_ALLOC_GRANULARITY;
+        if (s < v->start) s = v->start;
+        if (e > v->end) e = v->end;
+        resumed = px_vm_commit(s, e, px_vm_win_prot(v->prot, v->scanned)) == 0;
+        goto out;
+    }
+    if (!write || !(v->prot & LINUX_PROT_WRITE)) {
+        /* another thread committed it meanwhile */
+        resumed = mbi.State == MEM_COMMIT && mbi.Protect != PAGE_NOACCESS && !write;
+        goto out;
+    }
+    if (!v->scanned) {
+        resumed = page_has(addr, PAGE_READWRITE); /* another thread unscanned it meanwhile */
+        goto out;
+    }
+    uint64_t start = v->start, end = v->end;
+    v->scanned = false;
+    resumed = px_vm_apply(v) == 0;
+    px_vma_merge_range(&px_vm_vmas, start, end);
+out:
+    px_vm_unlock();
+    return resumed;
+}
+
+bool px_vm_write_fault(uint64_t addr) { return px_vm_access_fault(addr, true); }
+
+void px_vm_set_kind(uint64_t start, uint64_t len, enum px_vm_kind kind)
+{
+    uint64_t end = start + PX_ALIGN_UP(len, PX_PAGE_SIZE);
+    size_t first, last;
+    px_vm_lock();
+    if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last) == 0) {
+        for (size_t i = first; i < last; i++) px_vm_vmas.items[i].kind = (uint8_t)kind;
+        px_vma_merge_range(&px_vm_vmas, start, end);
+    }
+    px_vm_unlock();
+}
+
+bool px_vm_next_region(uint64_t *cursor, px_vm_region *out)
+{
+    px_vm_lock();
+    size_t i = px_vma_lower_bound(&px_vm_vmas, *cursor);
+    bool found = i < px_vm_vmas.count;
+    if (found) {
+        const px_vma *v = &px_vm_vmas.items[i];
+        *out = (px_vm_region){ .start = v->start, .end = v->end, .offset = v->offset,
+                               .prot = v->prot, .flags = v->flags, .fd = v->fd,
+                               .kind = (enum px_vm_kind)v->kind };
+        *cursor = v->end;
+    }
+    px_vm_unlock();
+    return found;
+}

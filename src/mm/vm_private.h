@@ -1,0 +1,50 @@
+/* Shared by the files of src/mm/: the address-space state and its Win32 helpers.
+   Every function here expects the caller to hold the lock (px_vm_lock). */
+#ifndef PX_MM_VM_PRIVATE_H
+#define PX_MM_VM_PRIVATE_H
+
+#include "core/px.h"
+#include "mm/vm.h"
+#include "mm/vma.h"
+
+/* Highest address (exclusive) a guest mapping may reach (Linux's TASK_SIZE). */
+#define PX_USER_TOP 0x7ffffffff000ull
+
+extern px_vma_list px_vm_vmas;
+extern px_res_list px_vm_reservations;
+/* The brk area [lo, hi): placement without MAP_FIXED stays out of it. */
+extern uint64_t px_vm_brk_lo, px_vm_brk_hi;
+
+/* Recursive: the fault handler may run on a thread that holds it (a fault in runtime
+   code under the lock) and the rewriter may map memory while an exec fault holds it. */
+void px_vm_lock(void);
+void px_vm_unlock(void);
+
+/* Makes [start, end) ours: reserves the 64 KiB-aligned parts no reservation covers.
+   All or nothing: 0, or -LINUX_ENOMEM (Windows owns some of it). */
+int64_t px_vm_reserve(uint64_t start, uint64_t end);
+/* Picks a free guest range of len bytes: the hint if it can be had, else a hole in our
+   reservations, else a new reservation. below is an exclusive upper bound for the end
+   (UINT64_MAX: anywhere; MAP_32BIT). 0 and *out, or -LINUX_ENOMEM. */
+int64_t px_vm_place(uint64_t hint, uint64_t len, uint64_t below, uint64_t *out);
+/* Commits [start, end) (pages already committed keep their contents) with Windows
+   protection win_prot. 0 or -LINUX_Exxx. */
+int64_t px_vm_commit(uint64_t start, uint64_t end, uint32_t win_prot);
+void px_vm_decommit(uint64_t start, uint64_t end);
+/* Gives the pages of v the Windows protection its Linux prot and scan state call for
+   (committing them unless that is PAGE_NOACCESS). 0 or -LINUX_Exxx. */
+int64_t px_vm_apply(const px_vma *v);
+/* The Windows protection (PAGE_*) for a Linux prot; exec only once scanned. */
+uint32_t px_vm_win_prot(int prot, bool scanned);
+/* Removes the guest mappings in [start, end) and decommits their pages; with release,
+   reservations left empty go back to Windows. 0 or -LINUX_ENOMEM. */
+int64_t px_vm_unmap_locked(uint64_t start, uint64_t end, bool release);
+/* Releases the reservations intersecting [start, end) that hold no mapping any more. */
+void px_vm_release_empty(uint64_t start, uint64_t end);
+/* Copies file bytes from fd at offset into committed, writable [start, end); zeros
+   (already there) past end of file. 0 or -LINUX_Exxx. */
+int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offset);
+/* mmap with the lock held (arguments already validated and page-rounded). */
+int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset);
+
+#endif

@@ -1,0 +1,650 @@
+/* The rewriter: finds every `syscall` and every %fs:-relative instruction in a code
+   region and makes each reach the runtime without an exception.
+
+   A site is patched through a window: a run of whole instructions (>= 5 bytes) holding
+   the site, replaced by `jmp trampoline` and int3 filler. The trampoline performs the
+   window's instructions, transformed where needed, and jumps back to the window's end.
+   Sites for which no window exists become ud2 traps, resolved by the fault handler. */
+#include <Zydis/Zydis.h>
+
+#include "core/px.h"
+#include "rewrite/rewrite_core.h"
+
+enum insn_kind {
+    INSN_BAD,      /* did not decode: never moved */
+    INSN_PLAIN,    /* copied as is */
+    INSN_RIPREL,   /* copied, rip-relative displacement recomputed */
+    INSN_BRANCH,   /* jmp/jcc rel8/rel32: re-encoded with rel32, last in a window only */
+    INSN_END,      /* ret and the like: copied, last in a window only */
+    INSN_CALL,     /* call rel32: emulated with the original return address, last only */
+    INSN_FIXED,    /* depends on its address otherwise (call, loop, jrcxz, ...) or is a trap */
+    INSN_SYSCALL,
+    INSN_FS,       /* %fs: memory operand that can be transformed */
+    INSN_FS_BAD,   /* %fs: memory operand that cannot */
+};
+
+typedef struct insn {
+    uint32_t off;
+    uint8_t len;
+    uint8_t kind;
+} insn;
+
+/* Longest window, in instructions and bytes: enough for short sites between branch targets. */
+#define MAX_WINDOW_INSNS 8
+#define MAX_BACK 4
+#define JMP_LEN 5
+#define TRAMP_MAX 768
+#define RED_ZONE 128
+
+typedef struct rw {
+    const px_rw_env *env;
+    uint8_t *code;
+    uint64_t addr;
+    size_t len;
+    insn *insns;
+    size_t count;
+    uint8_t *target;    /* bitmap: a direct branch of the region jumps to this offset */
+    px_rw_result *res;
+    ZydisDecoder dec;
+} rw;
+
+static bool is_target(const rw *r, uint64_t off) { return (r->target[off >> 3] >> (off & 7)) & 1; }
+
+static bool is_gpr(ZydisRegister reg)
+{
+    ZydisRegisterClass c = ZydisRegisterGetClass(reg);
+    return c == ZYDIS_REGCLASS_GPR64 || c == ZYDIS_REGCLASS_GPR32 || c == ZYDIS_REGCLASS_GPR16 ||
+           c == ZYDIS_REGCLASS_GPR8;
+}
+
+static ZydisRegister gpr64(ZydisRegister reg)
+{
+    if (reg == ZYDIS_REGISTER_NONE || !is_gpr(reg)) return reg;
+    return ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg);
+}
+
+/* The index of the single explicit %fs: memory operand, or -1. */
+static int fs_operand(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+    int found = -1;
+    for (int i = 0; i < in->operand_count; i++) {
+        if (ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY || ops[i].mem.segment != ZYDIS_REGISTER_FS)
+            continue;
+        if (found >= 0 || ops[i].visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT) return -2;
+        found = i;
+    }
+    return found;
+}
+
+/* Bit mask (by gpr64 number 0..15) of the general registers the instruction reads or
+   writes, explicitly or not. */
+static unsigned gprs_used(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+    unsigned mask = 0;
+    for (int i = 0; i < in->operand_count; i++) {
+        ZydisRegister regs[2] = { ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE };
+        if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER) regs[0] = ops[i].reg.value;
+        else if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            regs[0] = ops[i].mem.base;
+            regs[1] = ops[i].mem.index;
+        }
+        for (int k = 0; k < 2; k++) {
+            ZydisRegister g = gpr64(regs[k]);
+            if (g >= ZYDIS_REGISTER_RAX && g <= ZYDIS_REGISTER_R15) mask |= 1u << (g - ZYDIS_REGISTER_RAX);
+            else if (g == ZYDIS_REGISTER_RIP || g == ZYDIS_REGISTER_EIP) mask |= 1u << 16;
+        }
+    }
+    return mask;
+}
+
+#define RSP_BIT (1u << (ZYDIS_REGISTER_RSP - ZYDIS_REGISTER_RAX))
+
+enum fs_form { FS_NONE, FS_LOAD, FS_SCRATCH };
+
+/* How an %fs: instruction can be transformed (see emit_fs). */
+static enum fs_form fs_form_of(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+                               int m, ZydisRegister *scratch)
+{
+    const ZydisDecodedOperandMem *mem = &ops[m].mem;
+    if (mem->type != ZYDIS_MEMOP_TYPE_MEM || in->address_width != 64) return FS_NONE;
+    if (mem->base != ZYDIS_REGISTER_NONE && ZydisRegisterGetClass(mem->base) != ZYDIS_REGCLASS_GPR64)
+        return FS_NONE; /* rip-relative */
+    if (mem->index != ZYDIS_REGISTER_NONE && ZydisRegisterGetClass(mem->index) != ZYDIS_REGCLASS_GPR64)
+        return FS_NONE; /* vector index (gathers) */
+    if (in->mnemonic == ZYDIS_MNEMONIC_MOV && m == 1 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+        ZydisRegisterClass c = ZydisRegisterGetClass(ops[0].reg.value);
+        ZydisRegister dst = gpr64(ops[0].reg.value);
+        if ((c == ZYDIS_REGCLASS_GPR64 || c == ZYDIS_REGCLASS_GPR32) && dst != mem->base && dst != mem->index) {
+            *scratch = dst;
+            return FS_LOAD;
+        }
+    }
+    unsigned used = gprs_used(in, ops);
+    if (used & (RSP_BIT | (1u << 16))) return FS_NONE; /* push/pop/call/rsp-based: trap */
+    static const ZydisRegister prefer[] = {
+        ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_RDI,
+        ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RBX, ZYDIS_REGISTER_RBP, ZYDIS_REGISTER_R8,
+        ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11, ZYDIS_REGISTER_R12,
+        ZYDIS_REGISTER_R13, ZYDIS_REGISTER_R14, ZYDIS_REGISTER_R15,
+    };
+    for (size_t i = 0; i < PX_ARRAY_LEN(prefer); i++) {
+        if (!(used & (1u << (prefer[i] - ZYDIS_REGISTER_RAX)))) {
+            *scratch = prefer[i];
+            return FS_SCRATCH;
+        }
+    }
+    return FS_NONE;
+}
+
+static bool decode(const rw *r, const uint8_t *p, size_t avail, ZydisDecodedInstruction *in,
+                   ZydisDecodedOperand *ops)
+{
+    return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&r->dec, p, avail, in, ops));
+}
+
+/* ---- scan: a linear sweep recording boundaries, kinds and direct branch targets ---- */
+
+static int scan(rw *r)
+{
+    r->insns = px_alloc(sizeof(insn) * (r->len + 1));
+    r->target = px_calloc(r->len / 8 + 1, 1);
+    if (!r->insns || !r->target) return -LINUX_ENOMEM;
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    size_t off = 0;
+    while (off < r->len) {
+        insn *ins = &r->insns[r->count++];
+        ins->off = (uint32_t)off;
+        if (!decode(r, r->code + off, r->len - off, &in, ops)) {
+            ins->len = 1;
+            ins->kind = INSN_BAD;
+            off++;
+            continue;
+        }
+        ins->len = in.length;
+        ins->kind = INSN_PLAIN;
+        if (in.mnemonic == ZYDIS_MNEMONIC_SYSCALL) {
+            ins->kind = INSN_SYSCALL;
+            r->res->syscall_sites++;
+        } else if (in.raw.imm[0].is_relative) { /* jmp/jcc/call/loop/jrcxz/xbegin rel */
+            uint64_t to;
+            if (ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0], r->addr + off, &to)) &&
+                to >= r->addr && to < r->addr + r->len) {
+                uint64_t t = to - r->addr;
+                r->target[t >> 3] |= (uint8_t)(1u << (t & 7));
+            }
+            bool jmp_or_jcc = in.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+                              in.meta.category == ZYDIS_CATEGORY_COND_BR;
+            bool rel = in.raw.imm[0].size == 8 || in.raw.imm[0].size == 32;
+            ins->kind = (jmp_or_jcc && rel && (in.mnemonic == ZYDIS_MNEMONIC_JMP ||
+                         (in.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && (in.opcode & 0xF0) == 0x70) ||
+                         (in.opcode_map == ZYDIS_OPCODE_MAP_0F && (in.opcode & 0xF0) == 0x80)))
+                        ? INSN_BRANCH : INSN_FIXED;
+            if (in.mnemonic == ZYDIS_MNEMONIC_CALL && in.length == 5 && r->code[off] == 0xE8)
+                ins->kind = INSN_CALL;
+        } else {
+            bool has_fs = false, riprel = false;
+            for (int k = 0; k < in.operand_count; k++) {
+                if (ops[k].type != ZYDIS_OPERAND_TYPE_MEMORY) continue;
+                has_fs |= ops[k].mem.segment == ZYDIS_REGISTER_FS;
+                riprel |= ops[k].mem.base == ZYDIS_REGISTER_RIP;
+            }
+            bool ends = in.meta.category == ZYDIS_CATEGORY_RET || in.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+                        in.mnemonic == ZYDIS_MNEMONIC_HLT;
+            if (has_fs) {
+                int m = fs_operand(&in, ops);
+                ZydisRegister s;
+                r->res->fs_sites++;
+                ins->kind = (m >= 0 && fs_form_of(&in, ops, m, &s) != FS_NONE) ? INSN_FS : INSN_FS_BAD;
+            } else if ((in.attributes & ZYDIS_ATTRIB_IS_PRIVILEGED) || in.meta.category == ZYDIS_CATEGORY_CALL ||
+                       in.mnemonic == ZYDIS_MNEMONIC_UD2 || in.mnemonic == ZYDIS_MNEMONIC_INT3 ||
+                       in.mnemonic == ZYDIS_MNEMONIC_INT || in.mnemonic == ZYDIS_MNEMONIC_INT1 ||
+                       in.mnemonic == ZYDIS_MNEMONIC_SYSENTER || (riprel && ends)) {
+                /* our own traps or the guest's keep their address; a call would leave a
+                   trampoline address on the stack for unwinders to choke on */
+                ins->kind = INSN_FIXED;
+            } else if (ends) {
+                ins->kind = INSN_END;
+            } else if (riprel) {
+                ins->kind = INSN_RIPREL;
+            }
+        }
+        off += in.length;
+    }
+    return 0;
+}
+
+/* ---- emit ---- */
+
+typedef struct tramp {
+    uint8_t buf[TRAMP_MAX];
+    size_t pos;
+    uint64_t at;              /* runtime address of buf[0] */
+    uint8_t lens[64];         /* every emitted instruction's length, for verify */
+    int nlens;
+    uint32_t starts[MAX_WINDOW_INSNS]; /* where each window instruction begins */
+} tramp;
+
+static bool put(tramp *t, const void *p, size_t n)
+{
+    if (t->pos + n > TRAMP_MAX || t->nlens >= (int)sizeof t->lens) return false;
+    memcpy(t->buf + t->pos, p, n);
+    t->pos += n;
+    t->lens[t->nlens++] = (uint8_t)n;
+    return true;
+}
+
+static bool rel32(uint64_t from_end, uint64_t to, int32_t *out)
+{
+    int64_t d = (int64_t)(to - from_end);
+    if (d != (int32_t)d) return false;
+    *out = (int32_t)d;
+    return true;
+}
+
+static bool put_jmp(tramp *t, uint64_t to)
+{
+    uint8_t b[5] = { 0xE9 };
+    int32_t d;
+    if (!rel32(t->at + t->pos + 5, to, &d)) return false;
+    memcpy(b + 1, &d, 4);
+    return put(t, b, 5);
+}
+
+/* syscall: rcx = where to continue, then the entry stub through an absolute pointer. */
+static bool emit_syscall(const rw *r, tramp *t)
+{
+    static const uint8_t lea_rcx[7] = { 0x48, 0x8D, 0x0D, 14, 0, 0, 0 }; /* lea rcx, [rip+14] */
+    static const uint8_t jmp_ind[6] = { 0xFF, 0x25, 0, 0, 0, 0 };        /* jmp [rip+0] */
+    uint64_t entry = r->env->syscall_entry;
+    if (!put(t, lea_rcx, 7) || !put(t, jmp_ind, 6) || !put(t, &entry, 8)) return false;
+    t->nlens--; /* the pointer is data: verify skips it */
+    return true;
+}
+
+static bool encode(const rw *r, tramp *t, ZydisEncoderRequest *req, ZydisDecodedInstruction *chk,
+                   ZydisDecodedOperand *chk_ops)
+{
+    uint8_t b[ZYDIS_MAX_INSTRUCTION_LENGTH];
+    ZyanUSize n = sizeof b;
+    if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(req, b, &n))) return false;
+    if (!decode(r, b, n, chk, chk_ops) || chk->length != n) return false;
+    return put(t, b, n);
+}
+
+static void mem_request(ZydisEncoderOperand *op, ZydisRegister base, ZydisRegister index,
+                        uint8_t scale, int64_t disp, uint16_t size)
+{
+    memset(op, 0, sizeof *op);
+    op->type = ZYDIS_OPERAND_TYPE_MEMORY;
+    op->mem.base = base;
+    op->mem.index = index;
+    op->mem.scale = index == ZYDIS_REGISTER_NONE ? 0 : scale;
+    op->mem.displacement = disp;
+    op->mem.size = size;
+}
+
+static bool mem_is(const ZydisDecodedOperand *op, ZydisRegister base, ZydisRegister index,
+                   uint8_t scale, int64_t disp)
+{
+    const ZydisDecodedOperandMem *m = &op->mem;
+    return op->type == ZYDIS_OPERAND_TYPE_MEMORY && m->segment != ZYDIS_REGISTER_FS &&
+           m->segment != ZYDIS_REGISTER_GS && m->base == base && m->index == index &&
+           (index == ZYDIS_REGISTER_NONE || m->scale == scale) && m->disp.value == disp;
+}
+
+/* reg = gs:[teb_fs_slot]: the guest's FS base. */
+static bool emit_load_fs_base(const rw *r, tramp *t, ZydisRegister reg)
+{
+    ZydisEncoderRequest req;
+    ZydisDecodedInstruction chk;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    memset(&req, 0, sizeof req);
+    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+    req.mnemonic = ZYDIS_MNEMONIC_MOV;
+    req.prefixes = ZYDIS_ATTRIB_HAS_SEGMENT_GS;
+    req.operand_count = 2;
+    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[0].reg.value = reg;
+    mem_request(&req.operands[1], ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE, 0,
+                (int64_t)r->env->teb_fs_slot, 8);
+    if (!encode(r, t, &req, &chk, ops)) return false;
+    return chk.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].reg.value == reg &&
+           ops[1].mem.segment == ZYDIS_REGISTER_GS && ops[1].mem.base == ZYDIS_REGISTER_NONE &&
+           ops[1].mem.index == ZYDIS_REGISTER_NONE && ops[1].mem.disp.value == (int64_t)r->env->teb_fs_slot;
+}
+
+/* reg = reg + add */
+static bool emit_add_lea(const rw *r, tramp *t, ZydisRegister reg, ZydisRegister add)
+{
+    ZydisEncoderRequest req;
+    ZydisDecodedInstruction chk;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    memset(&req, 0, sizeof req);
+    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+    req.mnemonic = ZYDIS_MNEMONIC_LEA;
+    req.operand_count = 2;
+    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[0].reg.value = reg;
+    mem_request(&req.operands[1], reg, add, 1, 0, 8);
+    if (!encode(r, t, &req, &chk, ops)) return false;
+    return chk.mnemonic == ZYDIS_MNEMONIC_LEA && ops[0].reg.value == reg &&
+           ((ops[1].mem.base == reg && ops[1].mem.index == add) ||
+            (ops[1].mem.base == add && ops[1].mem.index == reg)) && ops[1].mem.disp.value == 0;
+}
+
+static uint8_t rex_b(ZydisRegister reg) { return (reg - ZYDIS_REGISTER_RAX) >= 8; }
+static uint8_t low3(ZydisRegister reg) { return (reg - ZYDIS_REGISTER_RAX) & 7; }
+
+/* An %fs: instruction, with M = fs:[base + index*scale + disp]. Two forms:
+   - a load `mov r64/r32, M` whose destination is not an address register uses the
+     destination itself: dst = fs base; [dst += base;] mov dst, [dst + ...].
+   - anything else borrows a scratch register S the instruction does not touch, saved
+     below the red zone: lea rsp,[rsp-128]; push S; S = fs base; [lea S,[S+base]];
+     the instruction on [S + ...]; pop S; lea rsp,[rsp+128]. lea/mov/push/pop leave the
+     flags alone, so the instruction's own flag effects are what the guest sees. */
+static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail)
+{
+    ZydisDecodedInstruction in, chk;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT], chk_ops[ZYDIS_MAX_OPERAND_COUNT];
+    if (!decode(r, p, avail, &in, ops)) return false;
+    int m = fs_operand(&in, ops);
+    if (m < 0) return false;
+    ZydisRegister s = ZYDIS_REGISTER_NONE;
+    enum fs_form form = fs_form_of(&in, ops, m, &s);
+    if (form == FS_NONE) return false;
+    const ZydisDecodedOperandMem *mem = &ops[m].mem;
+
+    if (form == FS_SCRATCH) {
+        static const uint8_t lea_down[5] = { 0x48, 0x8D, 0x64, 0x24, 0x80 };      /* lea rsp,[rsp-128] */
+        uint8_t push[2] = { 0x41, (uint8_t)(0x50 + low3(s)) };
+        if (!put(t, lea_down, 5) || !put(t, push + !rex_b(s), 1 + rex_b(s))) return false;
+    }
+    if (!emit_load_fs_base(r, t, s)) return false;
+
+    /* The new operand: [s + base + disp] or [s + index*scale + disp]. */
+    ZydisRegister nbase = s, nindex = mem->index;
+    uint8_t nscale = mem->scale;
+    if (mem->base != ZYDIS_REGISTER_NONE && mem->index != ZYDIS_REGISTER_NONE) {
+        if (!emit_add_lea(r, t, s, mem->base)) return false;
+    } else if (mem->base != ZYDIS_REGISTER_NONE) {
+        nindex = mem->base;
+        nscale = 1;
+        if (mem->base == ZYDIS_REGISTER_RSP) { /* rsp cannot be an index (form a only) */
+            nbase = ZYDIS_REGISTER_RSP;
+            nindex = s;
+        }
+    }
+    int64_t disp = mem->disp.has_displacement ? mem->disp.value : 0;
+
+    ZydisEncoderRequest req;
+    if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&in, ops, in.operand_count_visible, &req)))
+        return false;
+    req.prefixes &= ~(ZydisInstructionAttributes)ZYDIS_ATTRIB_HAS_SEGMENT_FS;
+    ZydisEncoderOperand *eo = &req.operands[m];
+    if (eo->type != ZYDIS_OPERAND_TYPE_MEMORY) return false;
+    mem_request(eo, nbase, nindex, nscale, disp, eo->mem.size);
+    if (!encode(r, t, &req, &chk, chk_ops)) return false;
+    if (chk.mnemonic != in.mnemonic || chk.operand_count != in.operand_count ||
+        !mem_is(&chk_ops[m], nbase, nindex, nscale, disp))
+        return false;
+
+    if (form == FS_SCRATCH) {
+        static const uint8_t lea_up[8] = { 0x48, 0x8D, 0xA4, 0x24, 0x80, 0, 0, 0 }; /* lea rsp,[rsp+128] */
+        uint8_t pop[2] = { 0x41, (uint8_t)(0x58 + low3(s)) };
+        if (!put(t, pop + !rex_b(s), 1 + rex_b(s)) || !put(t, lea_up, 8)) return false;
+    }
+    return true;
+}
+
+static bool emit_insn(const rw *r, tramp *t, const insn *ins)
+{
+    const uint8_t *p = r->code + ins->off;
+    uint64_t from = r->addr + ins->off;
+    switch (ins->kind) {
+    case INSN_SYSCALL: return emit_syscall(r, t);
+    case INSN_FS: return emit_fs(r, t, p, r->len - ins->off);
+    case INSN_PLAIN:
+    case INSN_END: return put(t, p, ins->len);
+    case INSN_RIPREL: {
+        ZydisDecodedInstruction in;
+        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+        if (!decode(r, p, r->len - ins->off, &in, ops) || in.raw.disp.size != 32) return false;
+        int32_t old;
+        memcpy(&old, p + in.raw.disp.offset, 4);
+        uint64_t target = from + ins->len + (int64_t)old;
+        int32_t d;
+        if (!rel32(t->at + t->pos + ins->len, target, &d)) return false;
+        uint8_t b[ZYDIS_MAX_INSTRUCTION_LENGTH];
+        memcpy(b, p, ins->len);
+        memcpy(b + in.raw.disp.offset, &d, 4);
+        return put(t, b, ins->len);
+    }
+    case INSN_CALL: {
+        /* The return address pushed must be the original one (unwinders; the callee
+           returns to the window's end): lea rsp,[rsp-8]; push rax; mov rax, ret;
+           mov [rsp+8], rax; pop rax; jmp target. No flags change and nothing is locked;
+           rsp-16 is scratch the call hands to the callee anyway (no red zone across calls). */
+        uint64_t ret = from + ins->len;
+        int32_t rel;
+        memcpy(&rel, p + 1, 4);
+        uint8_t movabs[10] = { 0x48, 0xB8 };
+        memcpy(movabs + 2, &ret, 8);
+        static const uint8_t lea_down8[5] = { 0x48, 0x8D, 0x64, 0x24, 0xF8 };
+        static const uint8_t push_rax = 0x50, pop_rax = 0x58, store[5] = { 0x48, 0x89, 0x44, 0x24, 0x08 };
+        return put(t, lea_down8, 5) && put(t, &push_rax, 1) && put(t, movabs, 10) && put(t, store, 5) &&
+               put(t, &pop_rax, 1) && put_jmp(t, ret + (int64_t)rel);
+    }
+    case INSN_BRANCH: {
+        ZydisDecodedInstruction in;
+        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+        uint64_t to;
+        if (!decode(r, p, r->len - ins->off, &in, ops) ||
+            !ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0], from, &to)))
+            return false;
+        if (in.mnemonic == ZYDIS_MNEMONIC_JMP) return put_jmp(t, to);
+        uint8_t cc = in.opcode & 0x0F;
+        uint8_t b[6] = { 0x0F, (uint8_t)(0x80 | cc) };
+        int32_t d;
+        if (!rel32(t->at + t->pos + 6, to, &d)) return false;
+        memcpy(b + 2, &d, 4);
+        return put(t, b, 6);
+    }
+    default: return false;
+    }
+}
+
+/* The trampoline of instructions [first, last], continuing at resume unless the last
+   one never falls through. */
+static bool emit_tramp(const rw *r, tramp *t, size_t first, size_t last, uint64_t resume)
+{
+    t->pos = 0;
+    t->nlens = 0;
+    for (size_t k = first; k <= last; k++) {
+        t->starts[k - first] = (uint32_t)t->pos;
+        if (!emit_insn(r, t, &r->insns[k])) return false;
+    }
+    const insn *l = &r->insns[last];
+    bool falls_through = !(l->kind == INSN_END || l->kind == INSN_CALL ||
+                           (l->kind == INSN_BRANCH && r->code[l->off] != 0x0F && (r->code[l->off] & 0xF0) != 0x70));
+    return !falls_through || put_jmp(t, resume);
+}
+
+/* The trampoline decodes into exactly the instructions emitted. */
+static bool verify_tramp(const rw *r, const tramp *t, const uint8_t *at)
+{
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    size_t pos = 0;
+    for (int i = 0; i < t->nlens; i++) {
+        if (!decode(r, at + pos, t->pos - pos, &in, ops) || in.length != t->lens[i]) return false;
+        pos += in.length;
+        /* the syscall sequence's jmp [rip+0] is followed by its 8-byte pointer */
+        if (in.mnemonic == ZYDIS_MNEMONIC_JMP && in.length == 6 && at[pos - 6] == 0xFF && at[pos - 5] == 0x25)
+            pos += 8;
+    }
+    return pos == t->pos;
+}
+
+/* Allocates, emits twice (sizes do not depend on the address; rip-relative fixups do),
+   verifies. Returns the trampoline address or 0. */
+static uint64_t build_tramp(rw *r, tramp *t, size_t first, size_t last, uint64_t resume)
+{
+    t->at = r->addr + r->insns[first].off; /* size pass: any nearby address */
+    if (!emit_tramp(r, t, first, last, resume)) return 0;
+    uint8_t *write;
+    uint64_t at = r->env->alloc_tramp(r->env->ctx, r->addr + r->insns[first].off, t->pos, &write);
+    if (!at) return 0;
+    size_t size = t->pos;
+    t->at = at;
+    if (!emit_tramp(r, t, first, last, resume) || t->pos != size) return 0;
+    memcpy(write, t->buf, t->pos);
+    r->res->tramp_bytes += t->pos;
+    if (!verify_tramp(r, t, write)) {
+        r->res->verify_failures++;
+        return 0;
+    }
+    return at;
+}
+
+/* ---- plan ---- */
+
+static bool movable(const insn *ins)
+{
+    switch (ins->kind) {
+    case INSN_PLAIN: case INSN_RIPREL: case INSN_BRANCH: case INSN_END: case INSN_CALL:
+    case INSN_SYSCALL: case INSN_FS: return true;
+    default: return false;
+    }
+}
+
+/* Instruction k may sit inside a window after its first instruction: nothing jumps to it
+   and the instruction before it falls through to it (after a ret or jmp the next one is
+   reached only by a jump: likely through a table or pointer the scan cannot see). */
+static bool can_follow(const rw *r, size_t k)
+{
+    const insn *ins = &r->insns[k], *prev = &r->insns[k - 1];
+    return movable(ins) && !is_target(r, ins->off) && prev->kind != INSN_BRANCH && prev->kind != INSN_END &&
+           prev->kind != INSN_CALL;
+}
+
+/* Finds a window [*first, *last] holding site i, starting at or after floor. */
+static bool plan_window(const rw *r, size_t i, uint32_t floor, size_t *first, size_t *last)
+{
+    for (size_t back = 0; back <= MAX_BACK && back <= i; back++) {
+        size_t s = i - back;
+        if (r->insns[s].off < floor || !movable(&r->insns[s])) return false;
+        if (back > 0 && !can_follow(r, s + 1)) return false;
+        size_t e = i;
+        uint32_t size = r->insns[i].off + r->insns[i].len - r->insns[s].off;
+        while (size < JMP_LEN && e + 1 < r->count && e + 1 - s < MAX_WINDOW_INSNS && can_follow(r, e + 1)) {
+            e++;
+            size += r->insns[e].len;
+        }
+        if (size >= JMP_LEN) {
+            *first = s;
+            *last = e;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_site(const insn *ins)
+{
+    return ins->kind == INSN_SYSCALL || ins->kind == INSN_FS || ins->kind == INSN_FS_BAD;
+}
+
+static void add_trap(rw *r, uint64_t addr, enum px_trap_kind kind, uint64_t resume)
+{
+    if (r->env->add_trap) r->env->add_trap(r->env->ctx, addr, kind, resume);
+}
+
+/* No window: ud2 at the site. */
+static void trap_site(rw *r, size_t i)
+{
+    insn *ins = &r->insns[i];
+    uint8_t *p = r->code + ins->off;
+    uint64_t at = r->addr + ins->off;
+    r->res->trap_sites++;
+    if (ins->kind == INSN_SYSCALL) {
+        p[0] = 0x0F;
+        p[1] = 0x0B;
+        add_trap(r, at, PX_TRAP_SYSCALL, 0);
+        r->res->trap_syscall++;
+        return;
+    }
+    tramp t;
+    uint64_t tr = ins->kind == INSN_FS ? build_tramp(r, &t, i, i, at + ins->len) : 0;
+    if (!tr) {
+        r->res->lost_sites++;
+        return;
+    }
+    p[0] = 0x0F;
+    p[1] = 0x0B;
+    memset(p + 2, 0xCC, ins->len - 2);
+    add_trap(r, at, PX_TRAP_REDIRECT, tr);
+    r->res->trap_fs++;
+}
+
+/* Writes jmp + int3 filler over the window and checks it decodes as that jump. */
+static bool patch_window(rw *r, size_t first, size_t last, uint64_t tr, const tramp *t)
+{
+    uint32_t start = r->insns[first].off, end = r->insns[last].off + r->insns[last].len;
+    uint8_t *p = r->code + start;
+    uint8_t saved[MAX_WINDOW_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH];
+    memcpy(saved, p, end - start);
+    int32_t d;
+    if (!rel32(r->addr + start + JMP_LEN, tr, &d)) return false;
+    p[0] = 0xE9;
+    memcpy(p + 1, &d, 4);
+    memset(p + JMP_LEN, 0xCC, end - start - JMP_LEN);
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    uint64_t to;
+    if (!decode(r, p, end - start, &in, ops) || in.mnemonic != ZYDIS_MNEMONIC_JMP || in.length != JMP_LEN ||
+        !ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0], r->addr + start, &to)) || to != tr) {
+        memcpy(p, saved, end - start);
+        r->res->verify_failures++;
+        return false;
+    }
+    /* A jump the scan missed into the window lands on filler: send it to the matching
+       point of the trampoline (boundaries inside the jmp's own bytes cannot trap). */
+    for (size_t k = first + 1; k <= last; k++)
+        if (r->insns[k].off - start >= JMP_LEN)
+            add_trap(r, r->addr + r->insns[k].off, PX_TRAP_REDIRECT, tr + t->starts[k - first]);
+    return true;
+}
+
+int px_rw_rewrite(const px_rw_env *env, uint8_t *code, uint64_t addr, size_t len, px_rw_result *out)
+{
+    rw r = { .env = env, .code = code, .addr = addr, .len = len, .res = out };
+    if (len == 0) return 0;
+    if (len > UINT32_MAX) return -LINUX_EINVAL;
+    ZydisDecoderInit(&r.dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    int rc = scan(&r);
+    uint32_t floor = 0; /* windows and traps never overlap: each starts at or after it */
+    for (size_t i = 0; rc == 0 && i < r.count; i++) {
+        if (!is_site(&r.insns[i]) || r.insns[i].off < floor) continue;
+        size_t first, last;
+        tramp t;
+        uint64_t tr;
+        if (r.insns[i].kind != INSN_FS_BAD && plan_window(&r, i, floor, &first, &last) &&
+            (tr = build_tramp(&r, &t, first, last, addr + r.insns[last].off + r.insns[last].len)) != 0 &&
+            patch_window(&r, first, last, tr, &t)) {
+            size_t sites = 0;
+            for (size_t k = first; k <= last; k++) sites += is_site(&r.insns[k]);
+            out->patched_sites += sites;
+            out->windows++;
+            out->back_windows += first < i;
+            floor = r.insns[last].off + r.insns[last].len;
+            i = last;
+            continue;
+        }
+        trap_site(&r, i);
+        floor = r.insns[i].off + r.insns[i].len;
+    }
+    px_free(r.insns);
+    px_free(r.target);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* The rewriter's pure part: scan, plan, emit and verify over a code buffer and its
+   runtime address. No Windows headers: the unit tests build it natively. */
+#ifndef PX_REWRITE_CORE_H
+#define PX_REWRITE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "rewrite/rewrite.h"
+
+/* What the rewriter needs from its host (the runtime, or a unit test). */
+typedef struct px_rw_env {
+    uint64_t teb_fs_slot;    /* gs:[teb_fs_slot] holds the guest's FS base */
+    uint64_t syscall_entry;  /* jumped to with rcx = return address */
+    void *ctx;
+    /* Reserves size bytes of executable memory whose every byte is within +-2 GiB
+       (less a margin) of close_to. Returns its runtime address and, in *write, where to
+       write it (the same address in the runtime); 0 when there is none. */
+    uint64_t (*alloc_tramp)(void *ctx, uint64_t close_to, size_t size, uint8_t **write);
+    /* Records a trap site: a ud2/int3 at addr that the fault handler resolves. */
+    int (*add_trap)(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume);
+} px_rw_env;
+
+typedef struct px_rw_result {
+    uint64_t syscall_sites;   /* syscall instructions found */
+    uint64_t fs_sites;        /* instructions with an %fs: memory operand found */
+    uint64_t patched_sites;   /* reached through a jmp to a trampoline */
+    uint64_t trap_sites;      /* trap_syscall + trap_fs + lost_sites */
+    uint64_t trap_syscall;    /* ud2, PX_TRAP_SYSCALL */
+    uint64_t trap_fs;         /* ud2, PX_TRAP_REDIRECT to a one-instruction trampoline */
+    uint64_t lost_sites;      /* nothing possible: left as they were */
+    uint64_t windows;         /* patch windows written */
+    uint64_t back_windows;    /* of which start before their first site */
+    uint64_t tramp_bytes;     /* trampoline memory used */
+    uint64_t verify_failures; /* emitted code that did not decode as intended */
+} px_rw_result;
+
+/* Rewrites code[0, len), which the guest sees at addr. The result is added to *out.
+   Returns 0, or -LINUX_ENOMEM. */
+int px_rw_rewrite(const px_rw_env *env, uint8_t *code, uint64_t addr, size_t len,
+                  px_rw_result *out);
+
+#endif

@@ -1,0 +1,173 @@
+/* The rewriter's Windows side: trampoline pools close_to guest code, the trap-site
+   registry the fault handler consults, and px_rewrite_region. */
+#include <windows.h>
+
+#include "core/px.h"
+#include "core/syscall.h"
+#include "core/thread.h"
+#include "rewrite/rewrite.h"
+#include "rewrite/rewrite_core.h"
+#include "uthash.h"
+
+px_rewrite_counters px_rewrite_stats;
+
+/* ---- trampoline pools: executable memory within rel32 reach of the code ---- */
+
+#define POOL_SIZE (1u << 20)
+#define POOL_STEP (64u << 10)  /* allocation granularity */
+/* Keep every trampoline well inside +-2 GiB of every byte of the region it serves. */
+#define REACH ((int64_t)(1u << 31) - (256 << 20))
+
+typedef struct pool {
+    uint64_t base, used;
+    struct pool *next;
+} pool;
+
+static pool *pools;
+
+static bool near_enough(uint64_t a, uint64_t b)
+{
+    int64_t d = (int64_t)(a - b);
+    return d < REACH && d > -REACH;
+}
+
+/* Finds a free 64 KiB-aligned range close_to `close_to` (upwards first, then downwards). */
+static uint64_t pool_alloc_near(uint64_t close_to)
+{
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    uint64_t lo = (uint64_t)si.lpMinimumApplicationAddress, hi = (uint64_t)si.lpMaximumApplicationAddress;
+    for (int dir = 0; dir < 2; dir++) {
+        uint64_t at = PX_ALIGN_UP(close_to, POOL_STEP);
+        if (dir) at = PX_ALIGN_DOWN(close_to, POOL_STEP) - POOL_SIZE;
+        while (at >= lo && at + POOL_SIZE <= hi && near_enough(at, close_to) && near_enough(at + POOL_SIZE, close_to)) {
+            MEMORY_BASIC_INFORMATION mbi;
+            if (!VirtualQuery((void *)at, &mbi, sizeof mbi)) break;
+            uint64_t region_end = (uint64_t)mbi.BaseAddress + mbi.RegionSize;
+            if (mbi.State == MEM_FREE && region_end >= at + POOL_SIZE) {
+                void *p = VirtualAlloc((void *)at, POOL_SIZE, MEM_RESERVE | MEM_COMMIT, PAGE_EXECUTE_READWRITE);
+                if (p) return (uint64_t)p;
+            }
+            if (dir == 0) at = PX_ALIGN_UP(mbi.State == MEM_FREE ? at + POOL_STEP : region_end, POOL_STEP);
+            else if (at < POOL_STEP + lo) break;
+            else at -= POOL_STEP;
+        }
+    }
+    return 0;
+}
+
+static uint64_t alloc_tramp(void *ctx, uint64_t close_to, size_t size, uint8_t **write)
+{
+    (void)ctx;
+    size = PX_ALIGN_UP(size, 16);
+    for (pool *p = pools; p; p = p->next) {
+        if (p->used + size <= POOL_SIZE && near_enough(p->base, close_to) && near_enough(p->base + POOL_SIZE, close_to)) {
+            uint64_t at = p->base + p->used;
+            p->used += size;
+            *write = (uint8_t *)at;
+            return at;
+        }
+    }
+    uint64_t base = pool_alloc_near(close_to);
+    pool *p = base ? px_alloc(sizeof *p) : NULL;
+    if (!p) return 0;
+    memset((void *)base, 0xCC, POOL_SIZE);
+    p->base = base;
+    p->used = size;
+    p->next = pools;
+    pools = p;
+    *write = (uint8_t *)base;
+    return base;
+}
+
+/* ---- trap sites ---- */
+
+typedef struct trap_site {
+    uint64_t addr;
+    uint64_t resume;
+    enum px_trap_kind kind;
+    UT_hash_handle hh;
+} trap_site;
+
+static trap_site *traps;
+static SRWLOCK traps_lock = SRWLOCK_INIT;
+static SRWLOCK rewrite_lock = SRWLOCK_INIT; /* one region at a time: pools and scans */
+
+static int add_trap(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume)
+{
+    (void)ctx;
+    AcquireSRWLockExclusive(&traps_lock);
+    trap_site *t;
+    HASH_FIND(hh, traps, &addr, sizeof addr, t);
+    if (!t) {
+        t = px_alloc(sizeof *t);
+        if (!t) {
+            ReleaseSRWLockExclusive(&traps_lock);
+            return -1;
+        }
+        t->addr = addr;
+        HASH_ADD(hh, traps, addr, sizeof t->addr, t);
+    }
+    t->kind = kind;
+    t->resume = resume;
+    ReleaseSRWLockExclusive(&traps_lock);
+    return 0;
+}
+
+/* Called from the exception handler: a shared lock and a hash lookup, no allocation. */
+enum px_trap_kind px_rewrite_classify_trap(uint64_t rip, uint64_t *resume)
+{
+    enum px_trap_kind kind = PX_TRAP_NONE;
+    AcquireSRWLockShared(&traps_lock);
+    trap_site *t;
+    HASH_FIND(hh, traps, &rip, sizeof rip, t);
+    if (t) {
+        kind = t->kind;
+        if (resume) *resume = t->resume;
+    }
+    ReleaseSRWLockShared(&traps_lock);
+    return kind;
+}
+
+void px_rewrite_forget(uint64_t start, uint64_t len)
+{
+    AcquireSRWLockExclusive(&traps_lock);
+    trap_site *t, *tmp;
+    HASH_ITER(hh, traps, t, tmp) {
+        if (t->addr - start < len) {
+            HASH_DEL(traps, t);
+            px_free(t);
+        }
+    }
+    ReleaseSRWLockExclusive(&traps_lock);
+}
+
+/* ---- the region ---- */
+
+int px_rewrite_init(void)
+{
+    return 0;
+}
+
+int64_t px_rewrite_region(uint64_t start, uint64_t len)
+{
+    px_rw_env env = {
+        .teb_fs_slot = px_teb_fs_slot,
+        .syscall_entry = (uint64_t)&px_syscall_entry,
+        .alloc_tramp = alloc_tramp,
+        .add_trap = add_trap,
+    };
+    px_rw_result res;
+    memset(&res, 0, sizeof res);
+    AcquireSRWLockExclusive(&rewrite_lock);
+    int rc = px_rw_rewrite(&env, (uint8_t *)start, start, (size_t)len, &res);
+    px_rewrite_stats.syscall_sites += res.syscall_sites;
+    px_rewrite_stats.fs_sites += res.fs_sites;
+    px_rewrite_stats.patched_sites += res.patched_sites;
+    px_rewrite_stats.trap_sites += res.trap_sites;
+    px_rewrite_stats.lost_sites += res.lost_sites;
+    ReleaseSRWLockExclusive(&rewrite_lock);
+    /* The trampolines were written through the data side; so was the region. */
+    FlushInstructionCache(GetCurrentProcess(), NULL, 0);
+    return rc;
+}

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Differential end-to-end test: runs one Linux program natively and under picolx and
+compares what they did (stdout, exit status, and stderr where it is deterministic).
+
+  run_diff.py --picolx PATH/picolx.exe --top SOURCE_DIR [options] -- PROGRAM [ARGS...]
+
+Each side runs in a fresh, empty temporary directory (its cwd), prepared with the same
+relative files, with the same environment for the guest and the same stdin. Natively a
+death by signal N is reported as 128+N, as a shell does. On any mismatch both outputs are
+printed as a diff and the exit status is 1. Standard library only."""
+
+import argparse
+import codecs
+import difflib
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+GUEST_ENV = {
+    'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'HOME': '/root',
+    'TERM': 'xterm-256color',
+    'LANG': 'C.UTF-8',
+    'USER': 'root',
+    'LOGNAME': 'root',
+}
+
+
+def unescape(text):
+    """Arguments may spell bytes with Python escapes: 'a\\nb' is a, newline, b."""
+    return codecs.decode(text.encode('utf-8'), 'unicode_escape').encode('latin-1')
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--picolx', required=True, help='path of picolx.exe')
+    p.add_argument('--top', required=True, help='source tree (for the default Wine prefix)')
+    p.add_argument('--stdin', help='data for the guest stdin (Python escapes); default: none (/dev/null)')
+    p.add_argument('--text', action='append', default=[], metavar='REL=CONTENT',
+                   help='create a file in the cwd (content with Python escapes)')
+    p.add_argument('--mkdir', action='append', default=[], metavar='REL')
+    p.add_argument('--copy', action='append', default=[], metavar='REL=SRC', help='copy a host file into the cwd')
+    p.add_argument('--truncate', action='append', default=[], metavar='REL=N', help='keep the first N bytes')
+    p.add_argument('--patch', action='append', default=[], metavar='REL=OFFSET:HEX', help='overwrite bytes')
+    p.add_argument('--chmod', action='append', default=[], metavar='REL=OCTAL')
+    p.add_argument('--pipe-to', metavar='SHELL_CMD',
+                   help="pipe the program's stdout through SHELL_CMD in a real /bin/sh pipeline")
+    p.add_argument('--trace', action='store_true', help='run picolx with --trace')
+    p.add_argument('--no-stderr', action='store_true', help='do not compare stderr (not deterministic)')
+    p.add_argument('--picolx-only', action='store_true', help='do not run natively: check expectations only')
+    p.add_argument('--expect-status', type=int, help='exit status both sides must have')
+    p.add_argument('--expect-stdout', help='stdout picolx must print (Python escapes)')
+    p.add_argument('--expect-native-stdout', help='stdout the native run must print (instead of comparing the two)')
+    p.add_argument('--stderr-regex', action='append', default=[], help="picolx's stderr must match (re.search)")
+    p.add_argument('--stderr-one-line', action='store_true', help="picolx's stderr must be exactly one line")
+    p.add_argument('--timeout', type=float, default=100.0, help='seconds per run (the picolx run; native gets the same)')
+    p.add_argument('command', nargs=argparse.REMAINDER)
+    a = p.parse_args()
+    if a.command and a.command[0] == '--':
+        a.command = a.command[1:]
+    if not a.command:
+        p.error('no program given')
+    return a
+
+
+def prepare(cwd, a):
+    for rel in a.mkdir:
+        os.makedirs(os.path.join(cwd, rel), exist_ok=True)
+    for spec in a.text:
+        rel, _, content = spec.partition('=')
+        path = os.path.join(cwd, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as f:
+            f.write(unescape(content))
+    for spec in a.copy:
+        rel, _, src = spec.partition('=')
+        shutil.copyfile(src, os.path.join(cwd, rel))
+        shutil.copymode(src, os.path.join(cwd, rel))
+    for spec in a.truncate:
+        rel, _, n = spec.partition('=')
+        os.truncate(os.path.join(cwd, rel), int(n))
+    for spec in a.patch:
+        rel, _, rest = spec.partition('=')
+        offset, _, hexbytes = rest.partition(':')
+        with open(os.path.join(cwd, rel), 'r+b') as f:
+            f.seek(int(offset, 0))
+            f.write(bytes.fromhex(hexbytes))
+    for spec in a.chmod:
+        rel, _, mode = spec.partition('=')
+        os.chmod(os.path.join(cwd, rel), int(mode, 8))
+
+
+def wine_env(top):
+    env = dict(os.environ)
+    env['WINEPREFIX'] = os.environ.get('PICOLX_WINEPREFIX') or os.path.join(top, 'build', 'wineprefix')
+    env['WINEDEBUG'] = '-all'
+    env['WINEARCH'] = 'win64'
+    env['WINEDLLOVERRIDES'] = 'mscoree,mshtml='
+    return env
+
+
+def run(argv, cwd, env, stdin_data, pipe_to, timeout):
+    """Runs argv (or 'argv | pipe_to' in /bin/sh) in its own process group; returns
+    (status, stdout, stderr, timed_out). A death by signal N becomes 128+N."""
+    if pipe_to:
+        argv = ['/bin/sh', '-c', shlex.join(argv) + ' | ' + pipe_to]
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, start_new_session=True,
+                            stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(stdin_data, timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        timed_out = True
+    except BrokenPipeError:
+        out, err = proc.communicate()
+        timed_out = False
+    status = proc.returncode
+    if status < 0:
+        status = 128 - status
+    return status, out, err, timed_out
+
+
+def show(title, data):
+    text = data.decode('utf-8', 'replace')
+    print(f'--- {title} ({len(data)} bytes) ---')
+    print(text if text.endswith('\n') or not text else text + '\n[no newline at end]', end='' if text else '\n')
+
+
+def diff(title, native, picolx):
+    a = native.decode('utf-8', 'replace').splitlines(keepends=True)
+    b = picolx.decode('utf-8', 'replace').splitlines(keepends=True)
+    print(f'*** {title} differs (- native, + picolx):')
+    sys.stdout.writelines(line if line.endswith('\n') else line + '\n'
+                          for line in difflib.unified_diff(a, b, 'native', 'picolx', n=3))
+
+
+def main():
+    a = parse_args()
+    program, args = a.command[0], a.command[1:]
+    stdin_data = unescape(a.stdin) if a.stdin is not None else None
+    prefix = wine_env(a.top)['WINEPREFIX']
+    if os.environ.get('PICOLX_E2E_NATIVE_ONLY') != '1' and not os.path.isfile(os.path.join(prefix, 'system.reg')):
+        print(f'the Wine prefix {prefix} is not prepared: run scripts/build first')
+        return 1
+    # A relative program names a file the options prepare in the cwd (bad-input cases),
+    # or else a path relative to where the runner was started (meson's build directory).
+    prepared = {spec.partition('=')[0] for spec in a.text + a.copy} | set(a.mkdir)
+    if not program.startswith('/') and program not in prepared:
+        program = os.path.abspath(program)
+    failures = []
+    results = {}
+    sides = ['picolx'] if a.picolx_only else ['native', 'picolx']
+    if os.environ.get('PICOLX_E2E_NATIVE_ONLY') == '1':
+        # Checks the tests themselves on Linux: only the native side and its expectations.
+        if a.picolx_only:
+            print('picolx-only case: nothing to check natively')
+            return 0
+        sides = ['native']
+    for side in sides:
+        with tempfile.TemporaryDirectory(prefix=f'picolx-e2e-{side}-') as cwd:
+            prepare(cwd, a)
+            prog = program if program.startswith('/') else os.path.join(cwd, program)
+            if side == 'native':
+                argv = ['env', '-i'] + [f'{k}={v}' for k, v in GUEST_ENV.items()] + [prog] + args
+                env = dict(GUEST_ENV)
+            else:
+                argv = ['wine', a.picolx, 'run', '--root', 'Z:\\'] + (['--trace'] if a.trace else []) + ['--', prog] + args
+                env = wine_env(a.top)
+            status, out, err, timed_out = run(argv, cwd, env, stdin_data, a.pipe_to, a.timeout)
+            results[side] = (status, out, err)
+            if timed_out:
+                failures.append(f'{side}: timed out after {a.timeout:.0f} s (killed)')
+
+    if 'picolx' not in results:
+        n_status, n_out, n_err = results['native']
+        if a.expect_status is not None and n_status != a.expect_status:
+            failures.append(f'native exit status {n_status}, expected {a.expect_status}')
+        if a.expect_native_stdout is not None and n_out != unescape(a.expect_native_stdout):
+            failures.append('native stdout is not the expected one')
+        results['picolx'] = (n_status, n_out, n_err)   # for the printout below
+        a.expect_status = a.expect_stdout = None
+        a.stderr_regex, a.stderr_one_line = [], False
+        sides = ['native']
+    p_status, p_out, p_err = results['picolx']
+    if 'native' in results and 'picolx' in sides:
+        n_status, n_out, n_err = results['native']
+        if a.expect_native_stdout is not None:
+            if n_out != unescape(a.expect_native_stdout):
+                failures.append('native stdout is not the expected one')
+                diff('native stdout vs expected', unescape(a.expect_native_stdout), n_out)
+        else:
+            if n_out != p_out:
+                failures.append('stdout differs')
+                diff('stdout', n_out, p_out)
+            if n_status != p_status:
+                failures.append(f'exit status differs: native {n_status}, picolx {p_status}')
+        if not a.no_stderr and not a.trace and n_err != p_err:
+            failures.append('stderr differs')
+            diff('stderr', n_err, p_err)
+        if a.expect_status is not None and n_status != a.expect_status:
+            failures.append(f'native exit status {n_status}, expected {a.expect_status}')
+    if a.expect_status is not None and p_status != a.expect_status:
+        failures.append(f'picolx exit status {p_status}, expected {a.expect_status}')
+    if a.expect_stdout is not None and p_out != unescape(a.expect_stdout):
+        failures.append('picolx stdout is not the expected one')
+        diff('picolx stdout vs expected', unescape(a.expect_stdout), p_out)
+    err_text = p_err.decode('utf-8', 'replace')
+    for rx in a.stderr_regex:
+        if not re.search(rx, err_text, re.MULTILINE):
+            failures.append(f'picolx stderr does not match /{rx}/')
+    if a.stderr_one_line and (err_text.count('\n') != 1 or not err_text.endswith('\n')):
+        failures.append('picolx stderr is not exactly one line')
+
+    print('command:', shlex.join(a.command) + (f' | {a.pipe_to}' if a.pipe_to else ''))
+    for side in sides:
+        status, out, err = results[side]
+        print(f'== {side}: exit status {status}')
+        show(f'{side} stdout', out)
+        show(f'{side} stderr', err)
+    if failures:
+        print('FAILED:\n  ' + '\n  '.join(failures))
+        return 1
+    print('PASSED')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,139 @@
+/* Guest path normalisation and the host -> guest mapping (src/fs/path_norm.c). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include "core/px.h"
+#include "fs/path_norm.h"
+
+static char out[PX_PATH_MAX];
+
+static const char *norm(const char *base, const char *path, bool *dir)
+{
+    int64_t r = px_path_normalize(base, path, out, sizeof out, dir);
+    cr_assert(r >= 0, "normalize(%s, %s) = %lld", base, path, (long long)r);
+    cr_assert_eq((size_t)r, strlen(out));
+    return out;
+}
+
+Test(path, absolute_paths)
+{
+    cr_assert_str_eq(norm("/x", "/", NULL), "/");
+    cr_assert_str_eq(norm("/x", "/a/b", NULL), "/a/b");
+    cr_assert_str_eq(norm("/x", "//a///b//", NULL), "/a/b");
+    cr_assert_str_eq(norm("/x", "/a/./b/.", NULL), "/a/b");
+}
+
+Test(path, relative_to_base)
+{
+    cr_assert_str_eq(norm("/home/u", "f", NULL), "/home/u/f");
+    cr_assert_str_eq(norm("/home/u", "./d/../f", NULL), "/home/u/f");
+    cr_assert_str_eq(norm("/", "a", NULL), "/a");
+    cr_assert_str_eq(norm("/home/u", ".", NULL), "/home/u");
+    cr_assert_str_eq(norm("/home/u", "..", NULL), "/home");
+}
+
+Test(path, dotdot_never_above_root)
+{
+    cr_assert_str_eq(norm("/", "..", NULL), "/");
+    cr_assert_str_eq(norm("/a", "../../../b", NULL), "/b");
+    cr_assert_str_eq(norm("/x", "/../..", NULL), "/");
+    cr_assert_str_eq(norm("/x", "/a/../../b/..", NULL), "/");
+}
+
+Test(path, trailing_slash_means_directory)
+{
+    bool dir;
+    norm("/", "a/b", &dir);
+    cr_assert(!dir);
+    norm("/", "a/b/", &dir);
+    cr_assert(dir);
+    norm("/", "a/b//", &dir);
+    cr_assert(dir);
+    norm("/", "a/.", &dir);
+    cr_assert(dir);
+    norm("/", "a/..", &dir);
+    cr_assert(dir);
+    norm("/", "/", &dir);
+    cr_assert(dir);
+    norm("/", "..a", &dir);
+    cr_assert(!dir);
+}
+
+Test(path, dot_names_are_ordinary)
+{
+    cr_assert_str_eq(norm("/", "/a/...", NULL), "/a/...");
+    cr_assert_str_eq(norm("/", "/a/.b/..c", NULL), "/a/.b/..c");
+}
+
+Test(path, empty_is_enoent)
+{
+    cr_assert_eq(px_path_normalize("/", "", out, sizeof out, NULL), -LINUX_ENOENT);
+}
+
+Test(path, length_limits)
+{
+    char *p = malloc(5000);
+    memset(p, 'a', 4999);
+    p[4999] = 0;
+    cr_assert_eq(px_path_normalize("/", p, out, sizeof out, NULL), -LINUX_ENAMETOOLONG);
+    /* a component of 256 bytes */
+    p[0] = '/';
+    memset(p + 1, 'b', 256);
+    p[257] = 0;
+    cr_assert_eq(px_path_normalize("/", p, out, sizeof out, NULL), -LINUX_ENAMETOOLONG);
+    p[256] = 0; /* 255 bytes is fine */
+    cr_assert_eq(px_path_normalize("/", p, out, sizeof out, NULL), 256);
+    /* 4095 bytes of path is fine; the joined result must stay below 4096 too */
+    for (int i = 0; i < 4095; i++) p[i] = (i % 100 == 0) ? '/' : 'c';
+    p[4095] = 0;
+    cr_assert(px_path_normalize("/", p, out, sizeof out, NULL) > 0);
+    cr_assert_eq(px_path_normalize("/", p + 1, out, sizeof out, NULL), 4095);
+    cr_assert_eq(px_path_normalize("/longbase", p + 1, out, sizeof out, NULL), -LINUX_ENAMETOOLONG);
+    free(p);
+}
+
+Test(path, windows_names)
+{
+    cr_assert(px_path_component_ok_on_windows("file.txt", 8));
+    cr_assert(px_path_component_ok_on_windows("\xc3\xa9t\xc3\xa9", 5));
+    cr_assert(!px_path_component_ok_on_windows("a:b", 3));
+    cr_assert(!px_path_component_ok_on_windows("a*", 2));
+    cr_assert(!px_path_component_ok_on_windows("what?", 5));
+    cr_assert(!px_path_component_ok_on_windows("a\\b", 3));
+    cr_assert(!px_path_component_ok_on_windows("x\x01", 2));
+    cr_assert(!px_path_component_ok_on_windows("trailing.", 9));
+    cr_assert(!px_path_component_ok_on_windows("trailing ", 9));
+    cr_assert(px_path_ok_on_windows("/"));
+    cr_assert(px_path_ok_on_windows("/usr/bin/ls"));
+    cr_assert(!px_path_ok_on_windows("/usr/b<n/ls"));
+}
+
+Test(path, basename)
+{
+    cr_assert_str_eq(px_path_basename("/"), "");
+    cr_assert_str_eq(px_path_basename("/a/bc"), "bc");
+}
+
+static void check_guest(const char *root, const char *host, const char *want)
+{
+    char *g = px_path_guest_of_host(root, host);
+    if (!want) {
+        cr_assert_null(g, "%s under %s gave %s", host, root, g);
+        return;
+    }
+    cr_assert_not_null(g, "%s under %s gave NULL", host, root);
+    cr_assert_str_eq(g, want);
+    px_free(g);
+}
+
+Test(path, guest_of_host)
+{
+    check_guest("Z:", "Z:\\", "/");
+    check_guest("Z:", "Z:\\work\\main", "/work/main");
+    check_guest("Z:", "z:\\Work\\", "/Work");
+    check_guest("Z:", "\\\\?\\Z:\\tmp", "/tmp");
+    check_guest("C:\\distro", "c:\\DISTRO\\home\\u", "/home/u");
+    check_guest("C:\\distro", "C:\\distro", "/");
+    check_guest("C:\\distro", "C:\\distrox\\a", NULL);
+    check_guest("C:\\distro", "D:\\distro", NULL);
+    check_guest("Z:", "C:\\windows", NULL);
+}
