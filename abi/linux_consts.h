@@ -180,6 +180,11 @@
 #define LINUX_RLIMIT_RTTIME 15
 #define LINUX_RLIM_NLIMITS 16
 
+/* getrusage(2) */
+#define LINUX_RUSAGE_SELF 0
+#define LINUX_RUSAGE_CHILDREN (-1)
+#define LINUX_RUSAGE_THREAD 1
+
 /* signals */
 #define LINUX_SIGHUP 1
 #define LINUX_SIGINT 2

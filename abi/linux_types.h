@@ -180,4 +180,25 @@ struct linux_auxv {
 };
 PX_ABI_ASSERT_SIZE(struct linux_auxv, 16);
 
+/* getrusage(2) */
+struct linux_rusage {
+    struct linux_timeval ru_utime;
+    struct linux_timeval ru_stime;
+    int64_t ru_maxrss;   /* KiB */
+    int64_t ru_ixrss, ru_idrss, ru_isrss;
+    int64_t ru_minflt, ru_majflt, ru_nswap;
+    int64_t ru_inblock, ru_oublock;
+    int64_t ru_msgsnd, ru_msgrcv, ru_nsignals;
+    int64_t ru_nvcsw, ru_nivcsw;
+};
+PX_ABI_ASSERT_SIZE(struct linux_rusage, 144);
+PX_ABI_ASSERT_OFFSET(struct linux_rusage, ru_maxrss, 32);
+
+/* times(2): in clock ticks (USER_HZ = 100) */
+struct linux_tms {
+    int64_t tms_utime, tms_stime, tms_cutime, tms_cstime;
+};
+PX_ABI_ASSERT_SIZE(struct linux_tms, 32);
+#define LINUX_USER_HZ 100
+
 #endif

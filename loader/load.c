@@ -425,10 +425,7 @@ int px_loader_run(const px_launch *l)
         if ((status = script_argv(image, size, found, &argv, &argc))) return status;
         px_free(image);
         display = argv[0];
-        if (strchr(argv[0], '/') == NULL) {
-            px_log("picolx: %s: interpreter %s: not an absolute path", found, argv[0]);
-            return STATUS_NOT_EXECUTABLE;
-        }
+        /* The #! interpreter is a path (relative to the cwd), never searched in PATH. */
         int64_t r = probe_file(argv[0], &host);
         if (r < 0) {
             px_log("picolx: %s: bad interpreter %s: %s", found, argv[0], errno_text(-r));

@@ -9,17 +9,23 @@
 
 uint64_t px_teb_thread_slot;
 uint64_t px_teb_fs_slot;
+uint64_t px_teb_scratch_slot;
 static DWORD thread_index = TLS_OUT_OF_INDEXES, fs_index = TLS_OUT_OF_INDEXES;
+static DWORD scratch_index = TLS_OUT_OF_INDEXES;
 
 int px_thread_slots_init(void)
 {
     if (thread_index != TLS_OUT_OF_INDEXES) return 0;
     thread_index = TlsAlloc();
     fs_index = TlsAlloc();
+    scratch_index = TlsAlloc();
     /* Slots past 64 live in a separately allocated array, not at a fixed gs offset. */
-    if (thread_index >= TEB_TLS_SLOT_COUNT || fs_index >= TEB_TLS_SLOT_COUNT) return -1;
+    if (thread_index >= TEB_TLS_SLOT_COUNT || fs_index >= TEB_TLS_SLOT_COUNT ||
+        scratch_index >= TEB_TLS_SLOT_COUNT)
+        return -1;
     px_teb_thread_slot = TEB_TLS_SLOTS + 8 * (uint64_t)thread_index;
     px_teb_fs_slot = TEB_TLS_SLOTS + 8 * (uint64_t)fs_index;
+    px_teb_scratch_slot = TEB_TLS_SLOTS + 8 * (uint64_t)scratch_index;
     return 0;
 }
 

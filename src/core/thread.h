@@ -22,6 +22,9 @@ typedef struct px_thread {
    0x1480 + 8 * TlsAlloc() index. Read by entry.S and embedded in rewritten %fs: code. */
 extern uint64_t px_teb_thread_slot;
 extern uint64_t px_teb_fs_slot;
+/* A per-thread scratch word for rewritten code that needs to borrow a register without
+   touching the guest stack (whoever delivers signals inside such code saves it). */
+extern uint64_t px_teb_scratch_slot;
 
 /* Sets up the TEB slots (once per process). Returns 0 or -1. */
 int px_thread_slots_init(void);

@@ -411,6 +411,34 @@ static wchar_t *parking_name(const wchar_t *path)
     return w;
 }
 
+static int64_t check_kind(HANDLE h, bool must_be_dir, bool remove_dir)
+{
+    bool is_dir = handle_is_dir(h);
+    if (remove_dir && !is_dir) return -LINUX_ENOTDIR;
+    if (!remove_dir && is_dir) return -LINUX_EISDIR;
+    if (!remove_dir && must_be_dir) return -LINUX_ENOTDIR;
+    return 0;
+}
+
+/* A file open elsewhere, on a system without POSIX deletion (Wine): the name moves to a
+   parking name first and the parked name is deleted, so the old name is free at once. */
+static int64_t delete_parked(const wchar_t *path)
+{
+    wchar_t *parked = parking_name(path);
+    if (!parked) return -LINUX_ENOMEM;
+    int64_t r = 0;
+    if (!MoveFileExW(path, parked, 0)) {
+        r = px_err_last();
+    } else {
+        HANDLE h = open_for_delete(parked, SHARE_ALL);
+        r = h == INVALID_HANDLE_VALUE ? px_err_last() : delete_by_handle(h);
+        if (h != INVALID_HANDLE_VALUE) CloseHandle(h);
+        if (r < 0) MoveFileExW(parked, path, 0); /* put it back as it was */
+    }
+    px_free(parked);
+    return r;
+}
+
 int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir)
 {
     if (remove_dir && !strcmp(abs_guest, "/")) return -LINUX_EBUSY;
@@ -419,27 +447,29 @@ int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir)
     if (r < 0) return r;
     /* nobody has it open: deletion is immediate whatever the semantics */
     HANDLE h = open_for_delete(path, 0);
-    wchar_t *parked = NULL;
-    if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_SHARING_VIOLATION) {
-        h = open_for_delete(path, SHARE_ALL);
-        parked = parking_name(path);
-    }
+    bool open_elsewhere = h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_SHARING_VIOLATION;
+    if (open_elsewhere) h = open_for_delete(path, SHARE_ALL);
     if (h == INVALID_HANDLE_VALUE) {
         r = px_err_last();
         px_free(path);
-        px_free(parked);
         return r;
     }
-    bool is_dir = handle_is_dir(h);
-    if (remove_dir && !is_dir) r = -LINUX_ENOTDIR;
-    else if (!remove_dir && is_dir) r = -LINUX_EISDIR;
-    else if (!remove_dir && must_be_dir) r = -LINUX_ENOTDIR;
-    else r = delete_by_handle(h);
-    CloseHandle(h);
-    /* still visible (classic deletion, open elsewhere): move it out of the way */
-    if (r == 0 && parked && GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES) MoveFileExW(path, parked, 0);
+    r = check_kind(h, must_be_dir, remove_dir);
+    if (r == 0 && !open_elsewhere) {
+        r = delete_by_handle(h);
+        CloseHandle(h);
+    } else if (r == 0) {
+        FILE_DISPOSITION_INFO_EX ex = {.Flags = FILE_DISPOSITION_FLAG_DELETE | FILE_DISPOSITION_FLAG_POSIX_SEMANTICS |
+                                                0x10 /* FILE_DISPOSITION_FLAG_IGNORE_READONLY_ATTRIBUTE */};
+        bool posix = SetFileInformationByHandle(h, PX_FILE_DISPOSITION_INFO_EX, &ex, sizeof ex);
+        DWORD e = GetLastError();
+        CloseHandle(h);
+        if (!posix && e == ERROR_DIR_NOT_EMPTY) r = -LINUX_ENOTEMPTY;
+        else if (!posix) r = delete_parked(path);
+    } else {
+        CloseHandle(h);
+    }
     px_free(path);
-    px_free(parked);
     return r;
 }
 

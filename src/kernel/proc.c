@@ -66,3 +66,43 @@ PX_SYSCALL(exit_group)
     int status = (int)PX_ARG0;
     px_process_exit(status);
 }
+
+/* getgroups(2): one supplementary group, the primary one (as root's login shell has). */
+PX_SYSCALL(getgroups)
+{
+    int32_t size = (int32_t)PX_ARG0;
+    uint64_t list = PX_ARG1;
+    if (size < 0) return -LINUX_EINVAL;
+    if (size == 0) return 1;
+    if (px_kernel_bad_ptr(list)) return -LINUX_EFAULT;
+    *(uint32_t *)(uintptr_t)list = px_identity_gid();
+    return 1;
+}
+
+static int64_t put_three_ids(uint64_t a, uint64_t b, uint64_t c, uint32_t id)
+{
+    if (px_kernel_bad_ptr(a) || px_kernel_bad_ptr(b) || px_kernel_bad_ptr(c)) return -LINUX_EFAULT;
+    *(uint32_t *)(uintptr_t)a = id;
+    *(uint32_t *)(uintptr_t)b = id;
+    *(uint32_t *)(uintptr_t)c = id;
+    return 0;
+}
+
+/* getresuid(2): real, effective and saved ids are one. */
+PX_SYSCALL(getresuid) { return put_three_ids(PX_ARG0, PX_ARG1, PX_ARG2, px_identity_uid()); }
+/* getresgid(2) */
+PX_SYSCALL(getresgid) { return put_three_ids(PX_ARG0, PX_ARG1, PX_ARG2, px_identity_gid()); }
+
+/* Process groups and sessions do not exist on Windows: the guest leads its own. */
+static int64_t own_leader_of(int32_t pid)
+{
+    int32_t self = px_identity_pid();
+    return pid == 0 || pid == self ? self : -LINUX_ESRCH;
+}
+
+/* getpgrp(2) */
+PX_SYSCALL(getpgrp) { return px_identity_pid(); }
+/* getpgid(2) */
+PX_SYSCALL(getpgid) { return own_leader_of((int32_t)PX_ARG0); }
+/* getsid(2) */
+PX_SYSCALL(getsid) { return own_leader_of((int32_t)PX_ARG0); }

@@ -20,6 +20,9 @@ PX_SYSCALL(sysinfo)
         uint64_t avail_commit_beyond_ram = mem.ullAvailPageFile > mem.ullAvailPhys ? mem.ullAvailPageFile - mem.ullAvailPhys : 0;
         info.freeswap = avail_commit_beyond_ram < info.totalswap ? avail_commit_beyond_ram : info.totalswap;
     }
+    /* Wine reports the page file as RAM + swap, rounded: whole pages only. */
+    info.totalswap = PX_ALIGN_DOWN(info.totalswap, LINUX_PAGE_SIZE);
+    info.freeswap = PX_ALIGN_DOWN(info.freeswap, LINUX_PAGE_SIZE);
     info.procs = 1;
     info.mem_unit = 1;
     memcpy((void *)(uintptr_t)info_ptr, &info, sizeof info);

@@ -34,7 +34,6 @@ typedef struct insn {
 #define MAX_BACK 4
 #define JMP_LEN 5
 #define TRAMP_MAX 768
-#define RED_ZONE 128
 
 typedef struct rw {
     const px_rw_env *env;
@@ -293,25 +292,25 @@ static bool mem_is(const ZydisDecodedOperand *op, ZydisRegister base, ZydisRegis
            (index == ZYDIS_REGISTER_NONE || m->scale == scale) && m->disp.value == disp;
 }
 
-/* reg = gs:[teb_fs_slot]: the guest's FS base. */
-static bool emit_load_fs_base(const rw *r, tramp *t, ZydisRegister reg)
+/* reg = gs:[slot] (load) or gs:[slot] = reg (store): a 64-bit move to or from a TEB word. */
+static bool emit_gs_mov(const rw *r, tramp *t, ZydisRegister reg, uint64_t slot, bool store)
 {
     ZydisEncoderRequest req;
     ZydisDecodedInstruction chk;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    int regop = store ? 1 : 0, memop = store ? 0 : 1;
     memset(&req, 0, sizeof req);
     req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
     req.mnemonic = ZYDIS_MNEMONIC_MOV;
     req.prefixes = ZYDIS_ATTRIB_HAS_SEGMENT_GS;
     req.operand_count = 2;
-    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
-    req.operands[0].reg.value = reg;
-    mem_request(&req.operands[1], ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE, 0,
-                (int64_t)r->env->teb_fs_slot, 8);
+    req.operands[regop].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[regop].reg.value = reg;
+    mem_request(&req.operands[memop], ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE, 0, (int64_t)slot, 8);
     if (!encode(r, t, &req, &chk, ops)) return false;
-    return chk.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].reg.value == reg &&
-           ops[1].mem.segment == ZYDIS_REGISTER_GS && ops[1].mem.base == ZYDIS_REGISTER_NONE &&
-           ops[1].mem.index == ZYDIS_REGISTER_NONE && ops[1].mem.disp.value == (int64_t)r->env->teb_fs_slot;
+    return chk.mnemonic == ZYDIS_MNEMONIC_MOV && ops[regop].reg.value == reg &&
+           ops[memop].mem.segment == ZYDIS_REGISTER_GS && ops[memop].mem.base == ZYDIS_REGISTER_NONE &&
+           ops[memop].mem.index == ZYDIS_REGISTER_NONE && ops[memop].mem.disp.value == (int64_t)slot;
 }
 
 /* reg = reg + add */
@@ -333,16 +332,15 @@ static bool emit_add_lea(const rw *r, tramp *t, ZydisRegister reg, ZydisRegister
             (ops[1].mem.base == add && ops[1].mem.index == reg)) && ops[1].mem.disp.value == 0;
 }
 
-static uint8_t rex_b(ZydisRegister reg) { return (reg - ZYDIS_REGISTER_RAX) >= 8; }
-static uint8_t low3(ZydisRegister reg) { return (reg - ZYDIS_REGISTER_RAX) & 7; }
 
 /* An %fs: instruction, with M = fs:[base + index*scale + disp]. Two forms:
    - a load `mov r64/r32, M` whose destination is not an address register uses the
      destination itself: dst = fs base; [dst += base;] mov dst, [dst + ...].
    - anything else borrows a scratch register S the instruction does not touch, saved
-     below the red zone: lea rsp,[rsp-128]; push S; S = fs base; [lea S,[S+base]];
-     the instruction on [S + ...]; pop S; lea rsp,[rsp+128]. lea/mov/push/pop leave the
-     flags alone, so the instruction's own flag effects are what the guest sees. */
+     in a per-thread TEB word (the guest stack is never touched): gs:[scratch] = S;
+     S = fs base; [lea S,[S+base]]; the instruction on [S + ...]; S = gs:[scratch].
+     lea/mov leave the flags alone, so the instruction's own flag effects are what the
+     guest sees. */
 static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail)
 {
     ZydisDecodedInstruction in, chk;
@@ -355,12 +353,8 @@ static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail)
     if (form == FS_NONE) return false;
     const ZydisDecodedOperandMem *mem = &ops[m].mem;
 
-    if (form == FS_SCRATCH) {
-        static const uint8_t lea_down[5] = { 0x48, 0x8D, 0x64, 0x24, 0x80 };      /* lea rsp,[rsp-128] */
-        uint8_t push[2] = { 0x41, (uint8_t)(0x50 + low3(s)) };
-        if (!put(t, lea_down, 5) || !put(t, push + !rex_b(s), 1 + rex_b(s))) return false;
-    }
-    if (!emit_load_fs_base(r, t, s)) return false;
+    if (form == FS_SCRATCH && !emit_gs_mov(r, t, s, r->env->teb_scratch_slot, true)) return false;
+    if (!emit_gs_mov(r, t, s, r->env->teb_fs_slot, false)) return false;
 
     /* The new operand: [s + base + disp] or [s + index*scale + disp]. */
     ZydisRegister nbase = s, nindex = mem->index;
@@ -389,12 +383,7 @@ static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail)
         !mem_is(&chk_ops[m], nbase, nindex, nscale, disp))
         return false;
 
-    if (form == FS_SCRATCH) {
-        static const uint8_t lea_up[8] = { 0x48, 0x8D, 0xA4, 0x24, 0x80, 0, 0, 0 }; /* lea rsp,[rsp+128] */
-        uint8_t pop[2] = { 0x41, (uint8_t)(0x58 + low3(s)) };
-        if (!put(t, pop + !rex_b(s), 1 + rex_b(s)) || !put(t, lea_up, 8)) return false;
-    }
-    return true;
+    return form != FS_SCRATCH || emit_gs_mov(r, t, s, r->env->teb_scratch_slot, false);
 }
 
 static bool emit_insn(const rw *r, tramp *t, const insn *ins)

@@ -10,6 +10,7 @@
 /* What the rewriter needs from its host (the runtime, or a unit test). */
 typedef struct px_rw_env {
     uint64_t teb_fs_slot;    /* gs:[teb_fs_slot] holds the guest's FS base */
+    uint64_t teb_scratch_slot; /* gs:[teb_scratch_slot]: where rewritten code parks a register */
     uint64_t syscall_entry;  /* jumped to with rcx = return address */
     void *ctx;
     /* Reserves size bytes of executable memory whose every byte is within +-2 GiB

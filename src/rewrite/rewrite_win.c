@@ -153,6 +153,7 @@ int64_t px_rewrite_region(uint64_t start, uint64_t len)
 {
     px_rw_env env = {
         .teb_fs_slot = px_teb_fs_slot,
+        .teb_scratch_slot = px_teb_scratch_slot,
         .syscall_entry = (uint64_t)&px_syscall_entry,
         .alloc_tramp = alloc_tramp,
         .add_trap = add_trap,

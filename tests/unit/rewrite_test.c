@@ -73,6 +73,7 @@ __asm__(
 #define TRAMP_OFF (1u << 20)
 #define STACK_OFF (3u << 20)
 #define FS_SLOT (0x1480 + 8 * 5)
+#define SCRATCH_SLOT (0x1480 + 8 * 6)
 
 static uint8_t *area;      /* code, trampolines, stack: RWX, within 2 GiB of each other */
 static uint64_t tramp_used;
@@ -103,6 +104,7 @@ static int record_trap(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_
 
 static px_rw_env exec_env = {
     .teb_fs_slot = FS_SLOT,
+    .teb_scratch_slot = SCRATCH_SLOT,
     .syscall_entry = (uint64_t)test_syscall_entry,
     .alloc_tramp = area_alloc,
     .add_trap = record_trap,
@@ -257,6 +259,32 @@ Test(rewrite_exec, store_through_scratch_keeps_every_register)
     run_at((uint64_t)area, in);
     cr_assert_eq(fake_tls_block[32 + (8 + 16 - 16) / 8], in.rcx);
     expect_regs(in, false);
+}
+
+Test(rewrite_exec, scratch_parked_in_teb_not_on_stack)
+{
+    /* cmpq $0x0,%fs:-0x40 (the tcache check in free); jne +6; mov ebx,1; ret; mov ebx,2; ret */
+    static const uint8_t code[] = {
+        0x64, 0x48, 0x83, 0x3C, 0x25, 0xC0, 0xFF, 0xFF, 0xFF, 0x00,
+        0x75, 0x06, 0xBB, 1, 0, 0, 0, 0xC3, 0xBB, 2, 0, 0, 0, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.patched_sites, 1);
+    fake_teb[SCRATCH_SLOT / 8] = 0;
+    gregs in = start_regs();
+    run_at((uint64_t)area, in);
+    cr_assert_eq(g_out.rbx, 2, "fs:-0x40 is not zero");
+    cr_assert_eq(fake_teb[SCRATCH_SLOT / 8], in.rcx, "the borrowed register went through the TEB word");
+    for (int i = 0; i < 4096 - 8; i++) /* the top 8: the return address */
+        cr_assert_eq(area[STACK_TOP_OFF - 4096 + i], 0xA5, "stack byte -%d written", 4096 - i);
+    gregs want = in;
+    want.rbx = 2;
+    want.rflags = g_out.rflags;
+    cr_assert_eq(g_out.rflags & 0x40, 0);
+    expect_regs(want, false);
+    fake_tls_block[32 - 8] = 0;
+    run_at((uint64_t)area, in);
+    cr_assert_eq(g_out.rbx, 1);
+    cr_assert_eq(g_out.rflags & 0x40, 0x40);
 }
 
 Test(rewrite_exec, syscall_after_mov_eax)
@@ -470,7 +498,7 @@ static void rewrite_binary(const char *path)
 
     px_rw_result res;
     memset(&res, 0, sizeof res);
-    px_rw_env env = { .teb_fs_slot = FS_SLOT, .syscall_entry = 0x7fff00001000ull, .alloc_tramp = fake_alloc };
+    px_rw_env env = { .teb_fs_slot = FS_SLOT, .teb_scratch_slot = SCRATCH_SLOT, .syscall_entry = 0x7fff00001000ull, .alloc_tramp = fake_alloc };
     fake_buf = malloc(FAKE_SIZE);
     for (int i = 0; i < phnum; i++) {
         const uint8_t *ph = file + phoff + (size_t)i * phentsize;
