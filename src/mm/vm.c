@@ -227,8 +227,12 @@ int64_t px_vm_unmap_locked(uint64_t start, uint64_t end, bool release)
 {
     size_t first, last;
     if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last)) return -LINUX_ENOMEM;
-    for (size_t i = first; i < last; i++)
-        px_vm_decommit(px_vm_vmas.items[i].start, px_vm_vmas.items[i].end);
+    for (size_t i = first; i < last; i++) {
+        px_vma *v = &px_vm_vmas.items[i];
+        /* Code going away: its trap sites must not outlive it. */
+        if (v->prot & LINUX_PROT_EXEC) px_rewrite_forget(v->start, v->end - v->start);
+        px_vm_decommit(v->start, v->end);
+    }
     px_vma_remove(&px_vm_vmas, start, end);
     if (release) px_vm_release_empty(start, end);
     return 0;
