@@ -27,6 +27,7 @@ typedef struct insn {
     uint32_t off;
     uint8_t len;
     uint8_t kind;
+    uint16_t dead; /* INSN_FS: general registers dead right after it (by gpr64 number) */
 } insn;
 
 /* Longest window, in instructions and bytes: enough for short sites between branch targets. */
@@ -98,11 +99,12 @@ static unsigned gprs_used(const ZydisDecodedInstruction *in, const ZydisDecodedO
 
 #define RSP_BIT (1u << (ZYDIS_REGISTER_RSP - ZYDIS_REGISTER_RAX))
 
-enum fs_form { FS_NONE, FS_LOAD, FS_SCRATCH };
+enum fs_form { FS_NONE, FS_LOAD, FS_DEAD, FS_SCRATCH };
 
-/* How an %fs: instruction can be transformed (see emit_fs). */
+/* How an %fs: instruction can be transformed (see emit_fs); dead: registers known dead
+   after it. */
 static enum fs_form fs_form_of(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
-                               int m, ZydisRegister *scratch)
+                               int m, unsigned dead, ZydisRegister *scratch)
 {
     const ZydisDecodedOperandMem *mem = &ops[m].mem;
     if (mem->type != ZYDIS_MEMOP_TYPE_MEM || in->address_width != 64) return FS_NONE;
@@ -127,6 +129,13 @@ static enum fs_form fs_form_of(const ZydisDecodedInstruction *in, const ZydisDec
         ZYDIS_REGISTER_R13, ZYDIS_REGISTER_R14, ZYDIS_REGISTER_R15,
     };
     for (size_t i = 0; i < PX_ARRAY_LEN(prefer); i++) {
+        unsigned bit = 1u << (prefer[i] - ZYDIS_REGISTER_RAX);
+        if (!(used & bit) && (dead & bit)) {
+            *scratch = prefer[i];
+            return FS_DEAD;
+        }
+    }
+    for (size_t i = 0; i < PX_ARRAY_LEN(prefer); i++) {
         if (!(used & (1u << (prefer[i] - ZYDIS_REGISTER_RAX)))) {
             *scratch = prefer[i];
             return FS_SCRATCH;
@@ -139,6 +148,77 @@ static bool decode(const rw *r, const uint8_t *p, size_t avail, ZydisDecodedInst
                    ZydisDecodedOperand *ops)
 {
     return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&r->dec, p, avail, in, ops));
+}
+
+static unsigned gpr_bit(ZydisRegister reg)
+{
+    ZydisRegister g = gpr64(reg);
+    return g >= ZYDIS_REGISTER_RAX && g <= ZYDIS_REGISTER_R15 ? 1u << (g - ZYDIS_REGISTER_RAX) : 0;
+}
+
+/* Liveness budget: instructions looked at per site, and branch nesting. */
+#define LIVE_BUDGET 32
+#define LIVE_DEPTH 4
+
+/* Of the registers in pending, those that may be read before being overwritten when the
+   original code runs from off on. Follows fall-through and direct jumps (both ways of a
+   jcc); anything it cannot follow (ret, call, indirect jumps, the region's end, running
+   out of budget) counts as reading every pending register. Runs before any patching. */
+static unsigned live_from(const rw *r, uint64_t off, unsigned pending, int *budget, int depth)
+{
+    unsigned live = 0;
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    while (pending) {
+        if (off >= r->len || --*budget < 0 || !decode(r, r->code + off, r->len - off, &in, ops))
+            return live | pending;
+        unsigned reads = 0, writes = 0;
+        bool zero_idiom = (in.mnemonic == ZYDIS_MNEMONIC_XOR || in.mnemonic == ZYDIS_MNEMONIC_SUB) &&
+                          in.operand_count_visible == 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                          ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[0].reg.value == ops[1].reg.value;
+        for (int i = 0; i < in.operand_count; i++) {
+            const ZydisDecodedOperand *op = &ops[i];
+            if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+                reads |= gpr_bit(op->mem.base) | gpr_bit(op->mem.index);
+            } else if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+                unsigned bit = gpr_bit(op->reg.value);
+                ZydisRegisterClass c = ZydisRegisterGetClass(op->reg.value);
+                bool full = c == ZYDIS_REGCLASS_GPR64 || c == ZYDIS_REGCLASS_GPR32; /* 32-bit writes zero-extend */
+                if (zero_idiom) writes |= bit;
+                else if ((op->actions & ZYDIS_OPERAND_ACTION_WRITE) && full &&
+                         !(op->actions & ZYDIS_OPERAND_ACTION_MASK_READ))
+                    writes |= bit;
+                else if (op->actions) /* reads, conditional or partial writes */
+                    reads |= bit;
+            }
+        }
+        live |= pending & reads;
+        pending &= ~(reads | writes);
+        if (!pending) break;
+        uint64_t to;
+        bool direct = in.raw.imm[0].is_relative &&
+                      ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0], r->addr + off, &to)) &&
+                      to >= r->addr && to < r->addr + r->len;
+        switch (in.meta.category) {
+        case ZYDIS_CATEGORY_UNCOND_BR:
+            if (!direct) return live | pending;
+            off = to - r->addr;
+            continue;
+        case ZYDIS_CATEGORY_COND_BR:
+            if (!direct || depth >= LIVE_DEPTH) return live | pending;
+            live |= live_from(r, to - r->addr, pending, budget, depth + 1);
+            break;
+        case ZYDIS_CATEGORY_CALL: case ZYDIS_CATEGORY_RET: case ZYDIS_CATEGORY_SYSCALL:
+        case ZYDIS_CATEGORY_INTERRUPT: case ZYDIS_CATEGORY_SYSTEM:
+            return live | pending;
+        default:
+            if (in.mnemonic == ZYDIS_MNEMONIC_UD2 || in.mnemonic == ZYDIS_MNEMONIC_HLT ||
+                (in.attributes & ZYDIS_ATTRIB_IS_PRIVILEGED))
+                return live | pending;
+        }
+        off += in.length;
+    }
+    return live;
 }
 
 /* ---- scan: a linear sweep recording boundaries, kinds and direct branch targets ---- */
@@ -162,6 +242,7 @@ static int scan(rw *r)
         }
         ins->len = in.length;
         ins->kind = INSN_PLAIN;
+        ins->dead = 0;
         if (in.mnemonic == ZYDIS_MNEMONIC_SYSCALL) {
             ins->kind = INSN_SYSCALL;
             r->res->syscall_sites++;
@@ -194,7 +275,14 @@ static int scan(rw *r)
                 int m = fs_operand(&in, ops);
                 ZydisRegister s;
                 r->res->fs_sites++;
-                ins->kind = (m >= 0 && fs_form_of(&in, ops, m, &s) != FS_NONE) ? INSN_FS : INSN_FS_BAD;
+                enum fs_form form = m >= 0 ? fs_form_of(&in, ops, m, 0, &s) : FS_NONE;
+                ins->kind = form != FS_NONE ? INSN_FS : INSN_FS_BAD;
+                ins->dead = 0;
+                if (form == FS_SCRATCH) {
+                    int budget = LIVE_BUDGET;
+                    unsigned all = 0xFFFFu & ~RSP_BIT;
+                    ins->dead = (uint16_t)(all & ~live_from(r, off + in.length, all, &budget, 0));
+                }
             } else if ((in.attributes & ZYDIS_ATTRIB_IS_PRIVILEGED) || in.meta.category == ZYDIS_CATEGORY_CALL ||
                        in.mnemonic == ZYDIS_MNEMONIC_UD2 || in.mnemonic == ZYDIS_MNEMONIC_INT3 ||
                        in.mnemonic == ZYDIS_MNEMONIC_INT || in.mnemonic == ZYDIS_MNEMONIC_INT1 ||
@@ -336,12 +424,15 @@ static bool emit_add_lea(const rw *r, tramp *t, ZydisRegister reg, ZydisRegister
 /* An %fs: instruction, with M = fs:[base + index*scale + disp]. Two forms:
    - a load `mov r64/r32, M` whose destination is not an address register uses the
      destination itself: dst = fs base; [dst += base;] mov dst, [dst + ...].
-   - anything else borrows a scratch register S the instruction does not touch, saved
+   - anything else needs a register S the instruction does not touch. One the original
+     code overwrites before reading on every path from here (see live_from) is simply
+     clobbered: S = fs base; [lea S,[S+base]]; the instruction on [S + ...].
+   - failing that, S is borrowed and saved
      in a per-thread TEB word (the guest stack is never touched): gs:[scratch] = S;
      S = fs base; [lea S,[S+base]]; the instruction on [S + ...]; S = gs:[scratch].
      lea/mov leave the flags alone, so the instruction's own flag effects are what the
      guest sees. */
-static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail)
+static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail, unsigned dead)
 {
     ZydisDecodedInstruction in, chk;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT], chk_ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -349,7 +440,7 @@ static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail)
     int m = fs_operand(&in, ops);
     if (m < 0) return false;
     ZydisRegister s = ZYDIS_REGISTER_NONE;
-    enum fs_form form = fs_form_of(&in, ops, m, &s);
+    enum fs_form form = fs_form_of(&in, ops, m, dead, &s);
     if (form == FS_NONE) return false;
     const ZydisDecodedOperandMem *mem = &ops[m].mem;
 
@@ -392,7 +483,7 @@ static bool emit_insn(const rw *r, tramp *t, const insn *ins)
     uint64_t from = r->addr + ins->off;
     switch (ins->kind) {
     case INSN_SYSCALL: return emit_syscall(r, t);
-    case INSN_FS: return emit_fs(r, t, p, r->len - ins->off);
+    case INSN_FS: return emit_fs(r, t, p, r->len - ins->off, ins->dead);
     case INSN_PLAIN:
     case INSN_END: return put(t, p, ins->len);
     case INSN_RIPREL: {
@@ -513,8 +604,14 @@ static bool movable(const insn *ins)
 static bool can_follow(const rw *r, size_t k)
 {
     const insn *ins = &r->insns[k], *prev = &r->insns[k - 1];
-    return movable(ins) && !is_target(r, ins->off) && prev->kind != INSN_BRANCH && prev->kind != INSN_END &&
-           prev->kind != INSN_CALL;
+    bool prev_jcc = prev->kind == INSN_BRANCH && (r->code[prev->off] == 0x0F || (r->code[prev->off] & 0xF0) == 0x70);
+    return movable(ins) && !is_target(r, ins->off) && (prev->kind != INSN_BRANCH || prev_jcc) &&
+           prev->kind != INSN_END && prev->kind != INSN_CALL;
+}
+
+static bool is_site(const insn *ins)
+{
+    return ins->kind == INSN_SYSCALL || ins->kind == INSN_FS || ins->kind == INSN_FS_BAD;
 }
 
 /* Finds a window [*first, *last] holding site i, starting at or after floor. */
@@ -531,17 +628,16 @@ static bool plan_window(const rw *r, size_t i, uint32_t floor, size_t *first, si
             size += r->insns[e].len;
         }
         if (size >= JMP_LEN) {
+            /* Take in a site a few instructions on (past conditional branches too): one
+               trip to a trampoline instead of two. */
+            for (size_t k = e + 1; k < r->count && k + 1 - s <= MAX_WINDOW_INSNS && can_follow(r, k); k++)
+                if (r->insns[k].kind == INSN_FS || r->insns[k].kind == INSN_SYSCALL) e = k;
             *first = s;
             *last = e;
             return true;
         }
     }
     return false;
-}
-
-static bool is_site(const insn *ins)
-{
-    return ins->kind == INSN_SYSCALL || ins->kind == INSN_FS || ins->kind == INSN_FS_BAD;
 }
 
 static void add_trap(rw *r, uint64_t addr, enum px_trap_kind kind, uint64_t resume)

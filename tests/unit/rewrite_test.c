@@ -263,19 +263,41 @@ Test(rewrite_exec, store_through_scratch_keeps_every_register)
 
 Test(rewrite_exec, scratch_parked_in_teb_not_on_stack)
 {
-    /* cmpq $0x0,%fs:-0x40 (the tcache check in free); jne +6; mov ebx,1; ret; mov ebx,2; ret */
+    /* cmpq $0x0,%fs:-0x40 (the tcache check in free); jne +4; add ebx,1; ret; add ebx,2; ret.
+       Every register is live after the compare: one is borrowed through the TEB word. */
     static const uint8_t code[] = {
         0x64, 0x48, 0x83, 0x3C, 0x25, 0xC0, 0xFF, 0xFF, 0xFF, 0x00,
-        0x75, 0x06, 0xBB, 1, 0, 0, 0, 0xC3, 0xBB, 2, 0, 0, 0, 0xC3 };
+        0x75, 0x04, 0x83, 0xC3, 0x01, 0xC3, 0x83, 0xC3, 0x02, 0xC3 };
     px_rw_result res = rewrite_snippet(code, sizeof code);
     cr_assert_eq(res.patched_sites, 1);
     fake_teb[SCRATCH_SLOT / 8] = 0;
     gregs in = start_regs();
     run_at((uint64_t)area, in);
-    cr_assert_eq(g_out.rbx, 2, "fs:-0x40 is not zero");
     cr_assert_eq(fake_teb[SCRATCH_SLOT / 8], in.rcx, "the borrowed register went through the TEB word");
     for (int i = 0; i < 4096 - 8; i++) /* the top 8: the return address */
         cr_assert_eq(area[STACK_TOP_OFF - 4096 + i], 0xA5, "stack byte -%d written", 4096 - i);
+    gregs want = in;
+    want.rbx = (uint32_t)(in.rbx + 2); /* fs:-0x40 is not zero */
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+    fake_tls_block[32 - 8] = 0;
+    run_at((uint64_t)area, in);
+    cr_assert_eq(g_out.rbx, (uint32_t)(in.rbx + 1));
+}
+
+Test(rewrite_exec, dead_register_is_clobbered_without_saving)
+{
+    /* cmpq $0x0,%fs:-0x40; jne +6; mov ebx,1; ret; mov ebx,2; ret: rbx is overwritten on
+       both paths, so it can hold the fs base; nothing else may change. */
+    static const uint8_t code[] = {
+        0x64, 0x48, 0x83, 0x3C, 0x25, 0xC0, 0xFF, 0xFF, 0xFF, 0x00,
+        0x75, 0x06, 0xBB, 1, 0, 0, 0, 0xC3, 0xBB, 2, 0, 0, 0, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.patched_sites, 1);
+    fake_teb[SCRATCH_SLOT / 8] = 0x5ca7c4;
+    gregs in = start_regs();
+    run_at((uint64_t)area, in);
+    cr_assert_eq(fake_teb[SCRATCH_SLOT / 8], 0x5ca7c4, "no register was parked");
     gregs want = in;
     want.rbx = 2;
     want.rflags = g_out.rflags;
@@ -285,6 +307,85 @@ Test(rewrite_exec, scratch_parked_in_teb_not_on_stack)
     run_at((uint64_t)area, in);
     cr_assert_eq(g_out.rbx, 1);
     cr_assert_eq(g_out.rflags & 0x40, 0x40);
+    cr_assert_eq(g_out.rcx, in.rcx);
+}
+
+Test(rewrite_exec, register_read_on_the_taken_path_is_live)
+{
+    /* cmpq $0x0,%fs:-0x40; je +6; mov ecx,1; ret; L: mov ebx,ecx; mov ecx,2; ret.
+       rcx is overwritten when falling through but read at L: it must survive. */
+    static const uint8_t code[] = {
+        0x64, 0x48, 0x83, 0x3C, 0x25, 0xC0, 0xFF, 0xFF, 0xFF, 0x00,
+        0x74, 0x06, 0xB9, 1, 0, 0, 0, 0xC3, 0x89, 0xCB, 0xB9, 2, 0, 0, 0, 0xC3 };
+    rewrite_snippet(code, sizeof code);
+    fake_tls_block[32 - 8] = 0;
+    gregs in = start_regs();
+    in.rcx = 0x12345678;
+    run_at((uint64_t)area, in);
+    cr_assert_eq(g_out.rbx, 0x12345678);
+    cr_assert_eq(g_out.rcx, 2);
+    gregs want = in;
+    want.rbx = 0x12345678;
+    want.rcx = 2;
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
+Test(rewrite_exec, dead_register_store_through_loop_back)
+{
+    /* L: mov %ecx,%fs:(%rdx); add rdx, 4; mov eax, edx; dec esi; jne L; ret:
+       eax is overwritten before any read, also around the loop. */
+    static const uint8_t code[] = {
+        0x64, 0x89, 0x0A, 0x48, 0x83, 0xC2, 0x04, 0x89, 0xD0, 0xFF, 0xCE, 0x75, 0xF3, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.patched_sites, 1);
+    fake_teb[SCRATCH_SLOT / 8] = 0x5ca7c4;
+    gregs in = start_regs();
+    in.rdx = (uint64_t)-24;
+    in.rsi = 3;
+    in.rcx = 0xabcdef;
+    run_at((uint64_t)area, in);
+    cr_assert_eq(fake_teb[SCRATCH_SLOT / 8], 0x5ca7c4);
+    for (int i = 0; i < 3; i++) cr_assert_eq((uint32_t)(fake_tls_block[32 - 3 + i / 2] >> (32 * (i % 2))), 0xabcdef);
+    gregs want = in;
+    want.rdx = in.rdx + 12;
+    want.rax = (uint32_t)want.rdx;
+    want.rsi = 0;
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
+Test(rewrite_exec, one_window_across_a_jcc_for_two_sites)
+{
+    /* 0: mov %fs:(%rbx),%ebp; test $2,%al; jne L; cmpq $0,%fs:-0x40; je M; mov ecx,1; ret;
+       L: mov ecx,2; ret; M: mov ecx,3; ret. Both sites share one trampoline. */
+    static const uint8_t code[] = {
+        0x64, 0x8B, 0x2B, 0xA8, 0x02, 0x75, 0x12,
+        0x64, 0x48, 0x83, 0x3C, 0x25, 0xC0, 0xFF, 0xFF, 0xFF, 0x00,
+        0x74, 0x0C, 0xB9, 1, 0, 0, 0, 0xC3,
+        0xB9, 2, 0, 0, 0, 0xC3,
+        0xB9, 3, 0, 0, 0, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.fs_sites, 2);
+    cr_assert_eq(res.patched_sites, 2);
+    cr_assert_eq(res.windows, 1);
+    gregs in = start_regs();
+    in.rbx = (uint64_t)-8;
+    in.rax = 0;
+    uint32_t ebp = (uint32_t)fake_tls_block[31];
+    for (int run = 0; run < 3; run++) {
+        if (run == 1) in.rax = 2;
+        if (run == 2) {
+            in.rax = 0;
+            fake_tls_block[24] = 0;
+        }
+        run_at((uint64_t)area, in);
+        gregs want = in;
+        want.rbp = ebp;
+        want.rcx = (uint64_t)run + 1;
+        want.rflags = g_out.rflags;
+        expect_regs(want, false);
+    }
 }
 
 Test(rewrite_exec, syscall_after_mov_eax)
