@@ -9,6 +9,7 @@
 
 typedef struct pipe_state {
     bool owns_handle;   /* false for inherited std handles: the process keeps them */
+    bool nowait;        /* the handle is in PIPE_NOWAIT mode (O_NONBLOCK writes) */
     uint64_t ino;
 } pipe_state;
 
@@ -40,6 +41,14 @@ static int64_t pipe_read(px_file *f, void *buf, uint64_t len)
 static int64_t pipe_write(px_file *f, const void *buf, uint64_t len)
 {
     if (len > 0x7ffff000u) len = 0x7ffff000u;
+    /* O_NONBLOCK: in PIPE_NOWAIT mode a write to a full pipe returns at once with
+       what fitted, possibly nothing, which Linux reports as EAGAIN. */
+    pipe_state *ps = f->data;
+    bool nonblock = (f->status_flags & LINUX_O_NONBLOCK) != 0;
+    if (nonblock != ps->nowait) {
+        DWORD mode = nonblock ? PIPE_NOWAIT : PIPE_WAIT;
+        if (SetNamedPipeHandleState(f->handle, &mode, NULL, NULL)) ps->nowait = nonblock;
+    }
     DWORD put = 0;
     if (!WriteFile(f->handle, buf, (DWORD)len, &put, NULL)) {
         DWORD e = GetLastError();
@@ -47,6 +56,7 @@ static int64_t pipe_write(px_file *f, const void *buf, uint64_t len)
         if (e == ERROR_NO_DATA || e == ERROR_BROKEN_PIPE || e == ERROR_PIPE_NOT_CONNECTED) return -LINUX_EPIPE;
         return px_err_win32(e);
     }
+    if (put == 0 && len > 0 && ps->nowait) return -LINUX_EAGAIN;
     return put;
 }
 

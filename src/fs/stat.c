@@ -25,7 +25,13 @@ static bool starts_like_a_program(HANDLE h)
     unsigned char head[4] = {0};
     OVERLAPPED ov = {0};
     DWORD got = 0;
-    if (!ReadFile(h, head, sizeof head, &got, &ov)) return false;
+    /* A read at an explicit offset still moves a synchronous handle's file pointer, and
+       a standard handle shares that pointer with the shell: put it back. */
+    LARGE_INTEGER zero = {0}, position;
+    bool restore = SetFilePointerEx(h, zero, &position, FILE_CURRENT);
+    BOOL ok = ReadFile(h, head, sizeof head, &got, &ov);
+    if (restore) SetFilePointerEx(h, position, NULL, FILE_BEGIN);
+    if (!ok) return false;
     if (got >= 4 && !memcmp(head, "\x7f" "ELF", 4)) return true;
     return got >= 2 && head[0] == '#' && head[1] == '!';
 }
