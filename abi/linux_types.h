@@ -201,4 +201,31 @@ struct linux_tms {
 PX_ABI_ASSERT_SIZE(struct linux_tms, 32);
 #define LINUX_USER_HZ 100
 
+/* poll(2), ppoll(2) */
+struct linux_pollfd {
+    int32_t fd;
+    int16_t events;
+    int16_t revents;
+};
+PX_ABI_ASSERT_SIZE(struct linux_pollfd, 8);
+PX_ABI_ASSERT_OFFSET(struct linux_pollfd, revents, 6);
+#define LINUX_POLLIN 0x0001
+#define LINUX_POLLPRI 0x0002
+#define LINUX_POLLOUT 0x0004
+#define LINUX_POLLERR 0x0008
+#define LINUX_POLLHUP 0x0010
+#define LINUX_POLLNVAL 0x0020
+#define LINUX_POLLRDNORM 0x0040
+#define LINUX_POLLRDBAND 0x0080
+#define LINUX_POLLWRNORM 0x0100
+#define LINUX_POLLWRBAND 0x0200
+#define LINUX_POLLRDHUP 0x2000
+
+/* select(2), pselect6(2): a bitmap of FD_SETSIZE bits in 64-bit words */
+#define LINUX_FD_SETSIZE 1024
+struct linux_fd_set {
+    uint64_t bits[LINUX_FD_SETSIZE / 64];
+};
+PX_ABI_ASSERT_SIZE(struct linux_fd_set, 128);
+
 #endif

@@ -104,6 +104,46 @@ static int64_t console_read(px_file *f, void *buf, uint64_t len)
     return (int64_t)n;
 }
 
+/* True when a key press that gives a character waits in the console's input. Other
+   records at the front (key releases, focus, mouse, resizes) would keep the handle
+   signalled without making a read return: they are dropped, as ReadConsoleW drops them.
+   A read after POLLIN may still wait for the rest of the line in line-input mode (the
+   console echoes only while a read is under way). */
+static bool console_input_waiting(HANDLE h)
+{
+    INPUT_RECORD rec[64];
+    for (;;) {
+        DWORD n = 0;
+        if (!PeekConsoleInputW(h, rec, PX_ARRAY_LEN(rec), &n) || n == 0) return false;
+        DWORD skip = 0;
+        while (skip < n && !(rec[skip].EventType == KEY_EVENT && rec[skip].Event.KeyEvent.bKeyDown &&
+                             rec[skip].Event.KeyEvent.uChar.UnicodeChar))
+            skip++;
+        if (skip < n) return true;
+        DWORD dropped;
+        if (!ReadConsoleInputW(h, rec, n, &dropped)) return false;
+    }
+}
+
+static uint32_t console_poll(px_file *f, uint32_t events)
+{
+    console_state *cs = f->data;
+    uint32_t ready = LINUX_POLLOUT | LINUX_POLLWRNORM; /* a tty takes output */
+    DWORD pending;
+    if (!(events & (LINUX_POLLIN | LINUX_POLLRDNORM))) return ready;
+    if (cs->in_off < cs->in_len) return ready | LINUX_POLLIN | LINUX_POLLRDNORM;
+    if (GetNumberOfConsoleInputEvents(f->handle, &pending) && pending && console_input_waiting(f->handle))
+        ready |= LINUX_POLLIN | LINUX_POLLRDNORM;
+    return ready;
+}
+
+/* An input handle is signalled while input records wait; output handles never wait. */
+static void *console_poll_handle(px_file *f)
+{
+    DWORD pending;
+    return GetNumberOfConsoleInputEvents(f->handle, &pending) ? f->handle : NULL;
+}
+
 static void fill_termios(struct linux_termios *t)
 {
     memset(t, 0, sizeof *t);
@@ -178,6 +218,8 @@ static const px_file_ops console_ops = {
     .write = console_write,
     .stat = console_stat,
     .ioctl = console_ioctl,
+    .poll = console_poll,
+    .poll_handle = console_poll_handle,
     .release = console_release,
 };
 

@@ -259,6 +259,26 @@ static HANDLE open_for_query(const wchar_t *path, DWORD extra_access, bool *got_
     return h;
 }
 
+/* The errno of a failed lookup of abs_guest. Windows says ERROR_PATH_NOT_FOUND both when
+   a directory on the way is missing (Linux: ENOENT) and when it is a file (Linux:
+   ENOTDIR): the parent decides, and a parent that is not there was judged the same way
+   by its own lookup (px_nt_is_directory comes back here). Only that error pays for the
+   check, so the common "no such file" costs nothing more. */
+static int64_t lookup_error(const char *abs_guest, DWORD err)
+{
+    if (err != ERROR_PATH_NOT_FOUND) return px_err_win32(err);
+    char parent[PX_PATH_MAX];
+    size_t len = strlen(abs_guest);
+    if (len >= sizeof parent) return -LINUX_ENOENT;
+    memcpy(parent, abs_guest, len + 1);
+    char *slash = strrchr(parent, '/');
+    if (!slash || slash == parent) return -LINUX_ENOENT; /* the root is a directory */
+    *slash = 0;
+    int64_t is_dir = px_nt_is_directory(parent);
+    if (is_dir == 0 || is_dir == -LINUX_ENOTDIR) return -LINUX_ENOTDIR;
+    return -LINUX_ENOENT;
+}
+
 static bool handle_is_dir(HANDLE h)
 {
     FILE_BASIC_INFO basic;
@@ -272,6 +292,7 @@ int64_t px_nt_open(const char *abs_guest, bool must_be_dir, uint32_t flags, uint
     wchar_t *path;
     int64_t r = px_fs_host_of_guest(abs_guest, (flags & LINUX_O_CREAT) != 0, &path);
     if (r < 0) return r;
+    if (flags & (LINUX_O_CREAT | LINUX_O_TRUNC)) px_stat_cache_invalidate();
     bool want_dir = must_be_dir || (flags & LINUX_O_DIRECTORY);
     DWORD access = access_of(flags);
     DWORD disposition = disposition_of(flags);
@@ -290,7 +311,7 @@ int64_t px_nt_open(const char *abs_guest, bool must_be_dir, uint32_t flags, uint
         return -LINUX_EEXIST;
     }
     px_free(path);
-    if (h == INVALID_HANDLE_VALUE) return px_err_win32(err);
+    if (h == INVALID_HANDLE_VALUE) return lookup_error(abs_guest, err);
     bool is_dir = handle_is_dir(h);
     if (is_dir && ((flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (flags & (LINUX_O_CREAT | LINUX_O_TRUNC))) &&
         !(flags & LINUX_O_PATH)) {
@@ -318,8 +339,9 @@ int64_t px_nt_is_directory(const char *abs_guest)
     int64_t r = px_fs_host_of_guest(abs_guest, false, &path);
     if (r < 0) return r;
     DWORD attr = GetFileAttributesW(path);
+    DWORD err = GetLastError();
     px_free(path);
-    if (attr == INVALID_FILE_ATTRIBUTES) return px_err_last();
+    if (attr == INVALID_FILE_ATTRIBUTES) return lookup_error(abs_guest, err);
     return (attr & FILE_ATTRIBUTE_DIRECTORY) ? 1 : 0;
 }
 
@@ -328,12 +350,19 @@ int64_t px_nt_stat_path(const char *abs_guest, bool must_be_dir, px_stat_info *s
     wchar_t *path;
     int64_t r = px_fs_host_of_guest(abs_guest, false, &path);
     if (r < 0) return r;
-    bool may_read;
-    HANDLE h = open_for_query(path, 0, &may_read);
-    px_free(path);
-    if (h == INVALID_HANDLE_VALUE) return px_err_last();
-    r = px_nt_stat_handle(h, may_read, st);
-    CloseHandle(h);
+    if (px_stat_cache_lookup(abs_guest, path, st)) {
+        px_free(path);
+        r = 0;
+    } else {
+        bool may_read;
+        HANDLE h = open_for_query(path, 0, &may_read);
+        DWORD err = GetLastError();
+        px_free(path);
+        if (h == INVALID_HANDLE_VALUE) return lookup_error(abs_guest, err);
+        r = px_nt_stat_handle(h, may_read, st);
+        CloseHandle(h);
+        if (r == 0) px_stat_cache_store(abs_guest, st);
+    }
     if (r == 0 && must_be_dir && (st->mode & LINUX_S_IFMT) != LINUX_S_IFDIR) r = -LINUX_ENOTDIR;
     return r;
 }
@@ -355,12 +384,14 @@ int64_t px_nt_mkdir(const char *abs_guest, uint32_t mode)
 {
     (void)mode; /* directories always report 0755 (stat.c); the umask changes nothing here */
     if (!strcmp(abs_guest, "/")) return -LINUX_EEXIST;
+    px_stat_cache_invalidate(); /* the parent's link count changes */
     wchar_t *path;
     int64_t r = px_fs_host_of_guest(abs_guest, true, &path);
     if (r < 0) return r;
     BOOL ok = CreateDirectoryW(path, NULL);
+    DWORD err = GetLastError();
     px_free(path);
-    return ok ? 0 : px_err_last();
+    return ok ? 0 : lookup_error(abs_guest, err);
 }
 
 /* Deletes through a handle opened with DELETE: POSIX semantics (the name goes at once,
@@ -442,6 +473,7 @@ static int64_t delete_parked(const wchar_t *path)
 int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir)
 {
     if (remove_dir && !strcmp(abs_guest, "/")) return -LINUX_EBUSY;
+    px_stat_cache_invalidate();
     wchar_t *path;
     int64_t r = px_fs_host_of_guest(abs_guest, false, &path);
     if (r < 0) return r;
@@ -450,7 +482,7 @@ int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir)
     bool open_elsewhere = h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_SHARING_VIOLATION;
     if (open_elsewhere) h = open_for_delete(path, SHARE_ALL);
     if (h == INVALID_HANDLE_VALUE) {
-        r = px_err_last();
+        r = lookup_error(abs_guest, GetLastError());
         px_free(path);
         return r;
     }
@@ -476,6 +508,7 @@ int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir)
 int64_t px_nt_rename(const char *from_guest, bool from_dir, const char *to_guest, bool to_dir)
 {
     if (!strcmp(from_guest, "/") || !strcmp(to_guest, "/")) return -LINUX_EBUSY;
+    px_stat_cache_invalidate();
     int64_t src_is_dir = px_nt_is_directory(from_guest);
     if (src_is_dir < 0) return src_is_dir;
     if ((from_dir || to_dir) && !src_is_dir) return -LINUX_ENOTDIR;
@@ -499,7 +532,8 @@ int64_t px_nt_rename(const char *from_guest, bool from_dir, const char *to_guest
            target goes first */
         r = px_err_last();
     }
-    if (r == 0 && !MoveFileExW(from, to, MOVEFILE_REPLACE_EXISTING)) r = px_err_last();
+    /* the source exists (checked above): a path error is the target's */
+    if (r == 0 && !MoveFileExW(from, to, MOVEFILE_REPLACE_EXISTING)) r = lookup_error(to_guest, GetLastError());
     px_free(from);
     px_free(to);
     return r;

@@ -16,6 +16,12 @@ int64_t px_fs_host_path(int dirfd, const char *guest_path, wchar_t **out);
 /* Reads from fd at offset without moving its file position (private file mappings). */
 int64_t px_fs_pread(int fd, void *buf, uint64_t len, uint64_t offset);
 
+/* What mmap needs to know of fd: its O_ACCMODE bits (LINUX_O_RDONLY, _WRONLY, _RDWR),
+   plus PX_FS_FD_MAPPABLE when its contents can be mapped (a regular file: not a pipe,
+   console, device or directory). -LINUX_EBADF for a closed fd or an O_PATH one. */
+#define PX_FS_FD_MAPPABLE 0x100
+int64_t px_fs_fd_access(int fd);
+
 /* The guest path of the cwd that a Windows directory corresponds to, if it is inside
    the root (e.g. Z:\work with root Z:\ -> "/work"); NULL otherwise. Free with px_free. */
 char *px_fs_guest_path_of_host(const wchar_t *host_dir);

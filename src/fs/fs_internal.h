@@ -37,6 +37,13 @@ typedef struct px_file_ops {
     int64_t (*truncate)(px_file *f, uint64_t len);
     int64_t (*readable_bytes)(px_file *f);  /* FIONREAD; NULL: ENOTTY */
     int64_t (*set_status_flags)(px_file *f, uint32_t flags); /* F_SETFL changed O_NONBLOCK/O_APPEND */
+    /* poll/select readiness: the LINUX_POLL* bits that hold now (events says which are
+       wanted; POLLERR and POLLHUP may be set regardless). NULL: always readable and
+       writable, as regular files and directories are on Linux. */
+    uint32_t (*poll)(px_file *f, uint32_t events);
+    /* A handle Windows signals when readiness may have changed (a console's input), or
+       NULL: then poll re-checks after short sleeps. */
+    void *(*poll_handle)(px_file *f);
     void (*release)(px_file *f);            /* the last reference is gone */
 } px_file_ops;
 
@@ -117,5 +124,10 @@ px_file *px_chardev_file(void *handle, uint32_t status_flags);
 
 /* --- stat.c --- */
 void px_stat_to_linux(const px_stat_info *in, struct linux_stat *out);
+/* The short-lived cache of path stats (see stat.c). lookup re-checks the path cheaply
+   (host_path) before it answers; invalidate is for every name this process changes. */
+bool px_stat_cache_lookup(const char *abs_guest, const wchar_t *host_path, px_stat_info *st);
+void px_stat_cache_store(const char *abs_guest, const px_stat_info *st);
+void px_stat_cache_invalidate(void);
 
 #endif

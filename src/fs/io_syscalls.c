@@ -184,6 +184,17 @@ PX_SYSCALL(pwrite64)
     return r;
 }
 
+int64_t px_fs_fd_access(int fd)
+{
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    int64_t r = f->status_flags & LINUX_O_ACCMODE;
+    if (f->status_flags & LINUX_O_PATH) r = -LINUX_EBADF;
+    else if (!f->is_dir && f->ops->pread) r |= PX_FS_FD_MAPPABLE; /* what px_fs_pread can fill a mapping from */
+    px_file_unref(f);
+    return r;
+}
+
 int64_t px_fs_pread(int fd, void *buf, uint64_t len, uint64_t offset)
 {
     px_file *f = px_fd_get(fd);

@@ -1,6 +1,7 @@
 /* The pipe backend: anonymous Windows pipes (pipe(2) within one process, and std handles
    that are pipes, as in `picolx run ... | wc -l`), plus plain character devices (NUL). */
 #include <windows.h>
+#include <winternl.h>
 #include "core/errors.h"
 #include "fs/fs_internal.h"
 #include "kernel/identity.h"
@@ -70,6 +71,50 @@ static int64_t pipe_readable_bytes(px_file *f)
     return avail;
 }
 
+/* The pipe's state as NT reports it: FilePipeLocalInformation (a FILE_READ_ATTRIBUTES
+   query, which both ends allow; PeekNamedPipe needs read access). */
+typedef struct {
+    ULONG NamedPipeType, NamedPipeConfiguration, MaximumInstances, CurrentInstances, InboundQuota,
+        ReadDataAvailable, OutboundQuota, WriteQuotaAvailable, NamedPipeState, NamedPipeEnd;
+} pipe_local_info;
+#define FILE_PIPE_LOCAL_INFORMATION_CLASS 24
+#define FILE_PIPE_CONNECTED_STATE 3
+
+/* Linux's pipe_poll: readable when bytes wait, POLLHUP once every writer is gone;
+   writable, with POLLERR once every reader is gone. A full pipe still says POLLOUT (a
+   write then blocks): Windows' write quota is not the free space while a read waits. */
+/* False once the other end is closed. */
+static bool pipe_connected(HANDLE h)
+{
+    pipe_local_info info;
+    IO_STATUS_BLOCK io;
+    return !NT_SUCCESS(NtQueryInformationFile(h, &io, &info, sizeof info,
+                                              (FILE_INFORMATION_CLASS)FILE_PIPE_LOCAL_INFORMATION_CLASS)) ||
+           info.NamedPipeState == FILE_PIPE_CONNECTED_STATE;
+}
+
+static uint32_t pipe_poll(px_file *f, uint32_t events)
+{
+    uint32_t acc = f->status_flags & LINUX_O_ACCMODE;
+    uint32_t ready = 0;
+    if (acc != LINUX_O_WRONLY) {
+        DWORD avail = 0;
+        if (PeekNamedPipe(f->handle, NULL, 0, NULL, &avail, NULL)) {
+            /* bytes left by a writer that is gone: Linux says both */
+            if (avail) ready |= LINUX_POLLIN | LINUX_POLLRDNORM | (pipe_connected(f->handle) ? 0 : LINUX_POLLHUP);
+        } else {
+            DWORD e = GetLastError();
+            if (e == ERROR_BROKEN_PIPE || e == ERROR_PIPE_NOT_CONNECTED || e == ERROR_NO_DATA) ready |= LINUX_POLLHUP;
+            else ready |= LINUX_POLLERR;
+        }
+    }
+    if (acc != LINUX_O_RDONLY) {
+        ready |= LINUX_POLLOUT | LINUX_POLLWRNORM;
+        if (!pipe_connected(f->handle)) ready |= LINUX_POLLERR;
+    }
+    return ready;
+}
+
 static int64_t pipe_stat(px_file *f, px_stat_info *st)
 {
     pipe_state *ps = f->data;
@@ -102,6 +147,7 @@ static const px_file_ops pipe_ops = {
     .stat = pipe_stat,
     .ioctl = pipe_ioctl,
     .readable_bytes = pipe_readable_bytes,
+    .poll = pipe_poll,
     .release = pipe_release,
 };
 

@@ -86,6 +86,88 @@ int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
     return 0;
 }
 
+/* A short-lived cache of path stats. `ls -l` stats every name twice (once while listing,
+   once while printing), and a full stat opens a handle (~150 µs under Wine) where the
+   path query GetFileAttributesExW takes ~5 µs. A cached answer is reused only while it
+   is young (STAT_CACHE_TTL_MS), no name was created, removed or renamed by this process
+   since (the generation), and the path query still shows the same attributes, size and
+   mtime: what it may miss is another process changing the link count or replacing the
+   file with one of the same size and mtime within that time. */
+#define STAT_CACHE_SLOTS 8192 /* direct-mapped by a hash of the path */
+#define STAT_CACHE_TTL_MS 2000
+
+typedef struct stat_cache_slot {
+    char *path;
+    px_stat_info st;
+    uint64_t stored_ms;
+    LONG generation;
+} stat_cache_slot;
+
+static stat_cache_slot *stat_cache;
+static volatile LONG stat_cache_generation;
+static SRWLOCK stat_cache_lock = SRWLOCK_INIT;
+
+static size_t stat_cache_index(const char *path)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *path; path++) h = (h ^ (unsigned char)*path) * 1099511628211ull;
+    return (size_t)(h % STAT_CACHE_SLOTS);
+}
+
+void px_stat_cache_invalidate(void)
+{
+    InterlockedIncrement(&stat_cache_generation);
+}
+
+bool px_stat_cache_lookup(const char *abs_guest, const wchar_t *host_path, px_stat_info *st)
+{
+    if (!stat_cache) return false;
+    size_t i = stat_cache_index(abs_guest);
+    bool hit = false;
+    AcquireSRWLockShared(&stat_cache_lock);
+    stat_cache_slot *slot = &stat_cache[i];
+    if (slot->path && slot->generation == stat_cache_generation && !strcmp(slot->path, abs_guest) &&
+        GetTickCount64() - slot->stored_ms < STAT_CACHE_TTL_MS) {
+        *st = slot->st;
+        hit = true;
+    }
+    ReleaseSRWLockShared(&stat_cache_lock);
+    if (!hit) return false;
+    WIN32_FILE_ATTRIBUTE_DATA now;
+    if (!GetFileAttributesExW(host_path, GetFileExInfoStandard, &now)) return false;
+    int64_t size = (int64_t)(((uint64_t)now.nFileSizeHigh << 32) | now.nFileSizeLow);
+    struct linux_timespec mtime = timespec_of_filetime(
+        (int64_t)(((uint64_t)now.ftLastWriteTime.dwHighDateTime << 32) | now.ftLastWriteTime.dwLowDateTime));
+    bool is_dir = (now.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+    bool read_only = (now.dwFileAttributes & FILE_ATTRIBUTE_READONLY) != 0;
+    if (is_dir != ((st->mode & LINUX_S_IFMT) == LINUX_S_IFDIR)) return false;
+    if (!is_dir && read_only != !(st->mode & 0200)) return false;
+    if (mtime.tv_sec != st->mtime.tv_sec || mtime.tv_nsec != st->mtime.tv_nsec) return false;
+    if (!is_dir && size != st->size) return false;
+    st->atime = timespec_of_filetime(
+        (int64_t)(((uint64_t)now.ftLastAccessTime.dwHighDateTime << 32) | now.ftLastAccessTime.dwLowDateTime));
+    return true;
+}
+
+void px_stat_cache_store(const char *abs_guest, const px_stat_info *st)
+{
+    if (!stat_cache) {
+        stat_cache_slot *fresh = px_calloc(STAT_CACHE_SLOTS, sizeof *fresh);
+        if (!fresh) return;
+        if (InterlockedCompareExchangePointer((void *volatile *)&stat_cache, fresh, NULL)) px_free(fresh);
+    }
+    char *path = px_strdup(abs_guest);
+    if (!path) return;
+    AcquireSRWLockExclusive(&stat_cache_lock);
+    stat_cache_slot *slot = &stat_cache[stat_cache_index(abs_guest)];
+    px_free(slot->path);
+    slot->path = path;
+    slot->st = *st;
+    slot->stored_ms = GetTickCount64();
+    slot->generation = stat_cache_generation;
+    ReleaseSRWLockExclusive(&stat_cache_lock);
+}
+
 void px_stat_to_linux(const px_stat_info *in, struct linux_stat *out)
 {
     memset(out, 0, sizeof *out);

@@ -1,12 +1,32 @@
 /* The memory syscalls: mmap, munmap, mprotect, mremap, madvise. The work is in vm.c. */
 #include <windows.h>
+#include "fs/fs.h"
 #include "mm/vm_private.h"
+
+/* The checks Linux makes on the fd of a file mapping (do_mmap), in its order: a shared
+   writable mapping needs the fd open for writing, every mapping needs it open for
+   reading, and the file must be mappable at all (a pipe is not: ENODEV). */
+static int64_t check_map_fd(int fd, int prot, int flags)
+{
+    int64_t access = px_fs_fd_access(fd);
+    if (access < 0) return access;
+    uint32_t mode = (uint32_t)access & LINUX_O_ACCMODE;
+    bool shared = (flags & LINUX_MAP_TYPE) != LINUX_MAP_PRIVATE;
+    if (shared && (prot & LINUX_PROT_WRITE) && mode != LINUX_O_RDWR && mode != LINUX_O_WRONLY) return -LINUX_EACCES;
+    if (mode != LINUX_O_RDONLY && mode != LINUX_O_RDWR) return -LINUX_EACCES;
+    if (!(access & PX_FS_FD_MAPPABLE)) return -LINUX_ENODEV;
+    return 0;
+}
 
 /* mmap(2) */
 PX_SYSCALL(mmap)
 {
     uint64_t addr = PX_ARG0, len = PX_ARG1, offset = PX_ARG5;
     int prot = (int)PX_ARG2, flags = (int)PX_ARG3, fd = (int)PX_ARG4;
+    if (!(flags & LINUX_MAP_ANONYMOUS)) {
+        int64_t rc = check_map_fd(fd, prot, flags);
+        if (rc < 0) return rc;
+    }
     return px_vm_map(addr, len, prot, flags, fd, offset);
 }
 

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 GUEST_ENV = {
     'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -41,6 +42,8 @@ def parse_args():
     p.add_argument('--picolx', required=True, help='path of picolx.exe')
     p.add_argument('--top', required=True, help='source tree (for the default Wine prefix)')
     p.add_argument('--stdin', help='data for the guest stdin (Python escapes); default: none (/dev/null)')
+    p.add_argument('--stdin-file', action='store_true',
+                   help='give --stdin as a regular file (program < file) instead of a pipe')
     p.add_argument('--text', action='append', default=[], metavar='REL=CONTENT',
                    help='create a file in the cwd (content with Python escapes)')
     p.add_argument('--mkdir', action='append', default=[], metavar='REL')
@@ -105,21 +108,40 @@ def wine_env(top):
     return env
 
 
-def run(argv, cwd, env, stdin_data, pipe_to, timeout):
+def run(argv, cwd, env, stdin_data, stdin_is_file, pipe_to, timeout):
     """Runs argv (or 'argv | pipe_to' in /bin/sh) in its own process group; returns
-    (status, stdout, stderr, timed_out). A death by signal N becomes 128+N. Output goes
-    to files, not pipes: a process that outlives the program and inherits its output
-    (a wineserver started by this wine) must not keep us waiting for an EOF."""
+    (status, stdout, stderr, timed_out). A death by signal N becomes 128+N. stdin is
+    /dev/null, or stdin_data through a pipe (as `producer | program`), or from a file
+    (as `program < file`). Output goes to files, not pipes: a process that outlives the
+    program and inherits its output (a wineserver started by this wine) must not keep
+    us waiting for an EOF."""
     if pipe_to:
         argv = ['/bin/sh', '-c', shlex.join(argv) + ' | ' + pipe_to]
     with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f, \
             tempfile.TemporaryFile() as in_f:
+        stdin = subprocess.DEVNULL
         if stdin_data is not None:
-            in_f.write(stdin_data)
-            in_f.seek(0)
+            if stdin_is_file:
+                in_f.write(stdin_data)
+                in_f.flush()
+                in_f.seek(0)
+                stdin = in_f
+            else:
+                stdin = subprocess.PIPE
         proc = subprocess.Popen(argv, cwd=cwd, env=env, start_new_session=True,
-                                stdin=in_f if stdin_data is not None else subprocess.DEVNULL,
-                                stdout=out_f, stderr=err_f)
+                                stdin=stdin, stdout=out_f, stderr=err_f)
+        if stdin is subprocess.PIPE:
+            def feed():
+                try:
+                    proc.stdin.write(stdin_data)
+                except OSError:   # the program did not read it all
+                    pass
+                finally:
+                    try:
+                        proc.stdin.close()
+                    except OSError:
+                        pass
+            threading.Thread(target=feed, daemon=True).start()
         try:
             proc.wait(timeout=timeout)
             timed_out = False
@@ -195,7 +217,7 @@ def main():
                 argv = ['wine', a.picolx, 'run', '--root', 'Z:\\'] + (['--trace'] if a.trace else []) + ['--', prog] + args
                 env = wine_env(a.top)
             limit = min(30.0, a.timeout) if side == 'native' else a.timeout
-            status, out, err, timed_out = run(argv, cwd, env, stdin_data, a.pipe_to, limit)
+            status, out, err, timed_out = run(argv, cwd, env, stdin_data, a.stdin_file, a.pipe_to, limit)
             results[side] = (status, out, err)
             if timed_out:
                 failures.append(f'{side}: timed out after {limit:.0f} s (killed)')
