@@ -53,6 +53,8 @@
 #define LINUX_ECONNREFUSED 111
 #define LINUX_ETIMEDOUT 110
 
+#define LINUX_EUCLEAN 117 /* "structure needs cleaning": a damaged store */
+
 /* A raw syscall result in -4095..-1 is an error (the kernel's and musl's rule). */
 #define LINUX_MAX_ERRNO 4095
 #define LINUX_IS_ERR(ret) ((uint64_t)(int64_t)(ret) >= (uint64_t)-LINUX_MAX_ERRNO)

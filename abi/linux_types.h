@@ -228,4 +228,52 @@ struct linux_fd_set {
 };
 PX_ABI_ASSERT_SIZE(struct linux_fd_set, 128);
 
+/* struct statfs as the x86-64 kernel fills it (asm-generic/statfs.h, 64-bit longs). */
+struct linux_statfs {
+    int64_t f_type;
+    int64_t f_bsize;
+    uint64_t f_blocks;
+    uint64_t f_bfree;
+    uint64_t f_bavail;
+    uint64_t f_files;
+    uint64_t f_ffree;
+    int32_t f_fsid[2];
+    int64_t f_namelen;
+    int64_t f_frsize;
+    int64_t f_flags;
+    int64_t f_spare[4];
+};
+PX_ABI_ASSERT_SIZE(struct linux_statfs, 120);
+PX_ABI_ASSERT_OFFSET(struct linux_statfs, f_fsid, 56);
+PX_ABI_ASSERT_OFFSET(struct linux_statfs, f_namelen, 64);
+
+/* struct flock for fcntl F_GETLK/F_SETLK(W)/F_OFD_* */
+struct linux_flock {
+    int16_t l_type;
+    int16_t l_whence;
+    int32_t __pad0;
+    int64_t l_start;
+    int64_t l_len;
+    int32_t l_pid;
+    int32_t __pad1;
+};
+PX_ABI_ASSERT_SIZE(struct linux_flock, 32);
+PX_ABI_ASSERT_OFFSET(struct linux_flock, l_start, 8);
+PX_ABI_ASSERT_OFFSET(struct linux_flock, l_pid, 24);
+
+/* openat2(2)'s struct open_how */
+struct linux_open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+PX_ABI_ASSERT_SIZE(struct linux_open_how, 24);
+
+/* utime(2)'s struct utimbuf */
+struct linux_utimbuf {
+    int64_t actime;
+    int64_t modtime;
+};
+PX_ABI_ASSERT_SIZE(struct linux_utimbuf, 16);
+
 #endif

@@ -23,6 +23,8 @@ typedef int32_t PxStatus;
 #define PX_STATUS_NOT_EXECUTABLE (-3)   /* the program is not a Linux x86-64 ELF we can run */
 #define PX_STATUS_HOST_ERROR (-4)       /* Windows refused something picolx needs */
 #define PX_STATUS_NOT_IMPLEMENTED (-5)
+#define PX_STATUS_BAD_ARCHIVE (-6)      /* a tarball that is corrupt, truncated or of a kind picolx cannot import */
+#define PX_STATUS_ALREADY_EXISTS (-7)   /* the distro name is taken, or the directory is not empty */
 
 /* How to run a guest. Zero-initialise, set size = sizeof(PxRunOptions), fill what you need. */
 typedef struct PxRunOptions {
@@ -55,6 +57,26 @@ PX_API PxStatus PxRun(const PxRunOptions *options, int argc, const char *const *
  * @return PX_STATUS_OK, or an error status (nothing is left installed on error).
  */
 PX_API PxStatus PxImport(const char *name, const char *dir, const char *tarfile);
+
+/** Receives one installed distro: its name and the Windows directory of its store (UTF-8). */
+typedef void (*PxDistroCallback)(void *context, const char *name, const char *dir);
+
+/**
+ * Lists the installed distros.
+ *
+ * @param context   Passed to callback.
+ * @param callback  Called once per distro, in no particular order.
+ * @return PX_STATUS_OK, or an error status.
+ */
+PX_API PxStatus PxList(void *context, PxDistroCallback callback);
+
+/**
+ * Removes an installed distro: its name first, then its store and everything in it.
+ *
+ * @param name  The distro's name.
+ * @return PX_STATUS_OK, PX_STATUS_NOT_FOUND if no distro has that name, or an error status.
+ */
+PX_API PxStatus PxUnregister(const char *name);
 
 /** The library's version string ("0.1.0"). */
 PX_API const char *PxVersion(void);

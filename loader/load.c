@@ -8,8 +8,10 @@
 #include "core/errors.h"
 #include "core/thread.h"
 #include "fs/fs.h"
+#include "fs/pseudo/pseudo.h"
 #include "kernel/identity.h"
 #include "mm/vm.h"
+#include "vdso/vdso.h"
 #include "elf.h"
 #include "loader.h"
 #include "spawn.h"
@@ -492,7 +494,7 @@ int px_loader_run(const px_launch *l)
         .euid = px_identity_uid(),
         .gid = px_identity_gid(),
         .egid = px_identity_gid(),
-        .sysinfo_ehdr = 0, /* the vDSO's address once there is one */
+        .sysinfo_ehdr = px_vdso_map(), /* 0 if it cannot be mapped: the guest then makes syscalls */
     };
     random_bytes(sp.random, sizeof sp.random);
     uint64_t rsp = px_stack_build((uint8_t *)(uintptr_t)stack, (uint64_t)stack, STACK_SIZE, &sp);
@@ -501,6 +503,7 @@ int px_loader_run(const px_launch *l)
         px_log("picolx: %s: Argument list too long", display);
         return STATUS_NOT_EXECUTABLE;
     }
+    px_proc_note_initial_stack(rsp); /* /proc/self/cmdline, environ, stat */
 
     px_thread *t = px_calloc(1, sizeof *t);
     if (!t) px_fatal(STATUS_NOT_EXECUTABLE, "out of memory");

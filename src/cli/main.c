@@ -8,7 +8,9 @@
 static void usage(FILE *f)
 {
     fputs("usage: picolx run [--root WINDOWS_DIR | -d NAME] [--trace[=FILE]] [--env K=V]... [--] PROGRAM [ARGS...]\n"
-          "       picolx import NAME WINDOWS_DIR TARFILE\n"
+          "       picolx import NAME WINDOWS_DIR TARFILE   (.tar, .tar.gz, .tar.xz)\n"
+          "       picolx list\n"
+          "       picolx unregister NAME\n"
           "       picolx --version\n", f);
 }
 
@@ -59,6 +61,12 @@ static int cmd_run(int argc, char **argv)
     return status;
 }
 
+static void print_distro(void *context, const char *name, const char *dir)
+{
+    (void)context;
+    printf("%s\t%s\n", name, dir);
+}
+
 int wmain(int argc, wchar_t **wargv)
 {
     char **argv = calloc((size_t)argc + 1, sizeof *argv);
@@ -74,6 +82,20 @@ int wmain(int argc, wchar_t **wargv)
             return 2;
         }
         return PxImport(argv[2], argv[3], argv[4]) == PX_STATUS_OK ? 0 : 1;
+    }
+    if (!strcmp(argv[1], "list")) {
+        if (argc != 2) {
+            usage(stderr);
+            return 2;
+        }
+        return PxList(NULL, print_distro) == PX_STATUS_OK ? 0 : 1;
+    }
+    if (!strcmp(argv[1], "unregister")) {
+        if (argc != 3) {
+            usage(stderr);
+            return 2;
+        }
+        return PxUnregister(argv[2]) == PX_STATUS_OK ? 0 : 1;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("picolx %s\n", PxVersion());

@@ -7,6 +7,9 @@
 #include "core/runtime.h"
 #include "core/thread.h"
 #include "fs/fs.h"
+#include "fs/fs_internal.h"
+#include "fs/lxfs/lxfs.h"
+#include "import/import.h"
 #include "loader.h"
 #include "mm/vm.h"
 #include "rewrite/rewrite.h"
@@ -16,13 +19,6 @@ px_config px_cfg;
 static volatile LONG summary_written;
 
 const char *PxVersion(void) { return "0.1.0"; }
-
-PxStatus PxImport(const char *name, const char *dir, const char *tarfile)
-{
-    (void)name; (void)dir; (void)tarfile;
-    px_log("picolx import: not implemented yet");
-    return PX_STATUS_NOT_IMPLEMENTED;
-}
 
 static void write_summary_once(void)
 {
@@ -59,11 +55,18 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
     if (!o || o->size < sizeof *o || argc < 1 || !argv || !argv[0] || !exit_status)
         return PX_STATUS_INVALID_ARGUMENT;
     *exit_status = 125;
+    char *distro_store = NULL;
     if (o->distro) {
-        px_log("picolx: -d %s: installed distros are not implemented yet", o->distro);
-        return PX_STATUS_NOT_IMPLEMENTED;
+        if (o->root) return PX_STATUS_INVALID_ARGUMENT;
+        wchar_t *store = px_distro_store_dir(o->distro);
+        distro_store = store ? px_utf8_of_utf16(store, -1) : NULL;
+        px_free(store);
+        if (!distro_store) {
+            px_log("picolx: -d %s: no distro of that name is installed (picolx list shows them)", o->distro);
+            return PX_STATUS_NOT_FOUND;
+        }
     }
-    px_cfg.root = root_from_option(o->root);
+    px_cfg.root = distro_store ? distro_store : root_from_option(o->root);
     if (!px_cfg.root) {
         px_log("picolx: no root directory: use --root WINDOWS_DIR");
         return PX_STATUS_INVALID_ARGUMENT;
@@ -85,7 +88,11 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
         px_log("picolx: cannot set up the runtime in this process");
         return PX_STATUS_HOST_ERROR;
     }
-    char *cwd = initial_cwd();
+    char *cwd = distro_store ? px_strdup("/") : initial_cwd();
+    if (distro_store && px_lxfs_mount_root(distro_store) < 0) {
+        px_log("picolx: -d %s: cannot open its store in %s", o->distro, distro_store);
+        return PX_STATUS_HOST_ERROR;
+    }
     if (px_fs_init(px_cfg.root, cwd) != 0) {
         px_log("picolx: cannot set up the file system under %s", px_cfg.root);
         return PX_STATUS_HOST_ERROR;

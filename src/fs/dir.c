@@ -4,7 +4,7 @@
    and skip. Records are packed 8-byte aligned as the kernel packs them. */
 #include <windows.h>
 #include "core/errors.h"
-#include "fs/fs_internal.h"
+#include "fs/vfs.h"
 
 #define LISTING_BUFFER_SIZE 65536
 
@@ -67,8 +67,10 @@ static void find_dot_inos(px_file *f, dir_state *ds)
     ds->parent_ino = ds->self_ino;
     if (f->guest_path && strcmp(f->guest_path, "/")) {
         char parent[PX_PATH_MAX];
+        const char *rel;
+        px_mount *m; /* the parent may be in another mount (f is a mount's root) */
         if (px_path_normalize(f->guest_path, "..", parent, sizeof parent, NULL) >= 0 &&
-            px_nt_stat_path(parent, false, &st) == 0)
+            (m = px_vfs_mount_of(parent, &rel)) && m->type->stat && m->type->stat(m, rel, &st) == 0)
             ds->parent_ino = st.ino;
     }
     ds->have_dot_inos = true;

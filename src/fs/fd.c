@@ -31,6 +31,7 @@ px_file *px_file_ref(px_file *f)
 void px_file_unref(px_file *f)
 {
     if (!f || InterlockedDecrement(&f->refs) != 0) return;
+    px_lock_release_file(f); /* its OFD and flock locks */
     if (f->ops->release) f->ops->release(f);
     px_free(f->guest_path);
     px_free(f);
@@ -87,6 +88,7 @@ int64_t px_fd_close(int fd)
     fd_table[fd].cloexec = false;
     ReleaseSRWLockExclusive(&fd_lock);
     if (!f) return -LINUX_EBADF;
+    px_lock_release_posix(f); /* closing any fd of a file drops the process's record locks on it */
     px_file_unref(f);
     return 0;
 }

@@ -1,6 +1,6 @@
-/* The syscalls that make, copy and close fds: open, openat, close, dup, dup2, dup3,
-   fcntl, pipe, pipe2. */
-#include "fs/fs_internal.h"
+/* The syscalls that make, copy and close fds: open, openat, openat2, close, dup, dup2,
+   dup3, fcntl, pipe, pipe2. */
+#include "fs/vfs.h"
 
 #define OPEN_FLAGS_KNOWN                                                                                     \
     (LINUX_O_ACCMODE | LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_NOCTTY | LINUX_O_TRUNC | LINUX_O_APPEND |     \
@@ -11,14 +11,9 @@
 static int64_t open_at(int dirfd, const char *path, uint32_t flags, uint32_t mode)
 {
     if (!path) return -LINUX_EFAULT;
-    char abs[PX_PATH_MAX];
-    bool must_be_dir;
-    int64_t r = px_fs_resolve(dirfd, path, abs, &must_be_dir);
-    if (r < 0) return r;
-    if (must_be_dir && (flags & LINUX_O_CREAT) && !(flags & LINUX_O_DIRECTORY)) return -LINUX_EISDIR;
     px_file *f;
     /* x86-64 Linux opens every file as if O_LARGEFILE were given (F_GETFL shows it) */
-    r = px_nt_open(abs, must_be_dir, (flags & OPEN_FLAGS_KNOWN) | LINUX_O_LARGEFILE, mode, &f);
+    int64_t r = px_vfs_open(dirfd, path, (flags & OPEN_FLAGS_KNOWN) | LINUX_O_LARGEFILE, mode, &f);
     if (r < 0) return r;
     return px_fd_install(f, 0, (flags & LINUX_O_CLOEXEC) != 0);
 }
@@ -40,6 +35,29 @@ PX_SYSCALL(openat)
     uint32_t flags = (uint32_t)PX_ARG2;
     uint32_t mode = (uint32_t)PX_ARG3;
     return open_at(dirfd, path, flags, mode);
+}
+
+/* openat2(2): flags are checked strictly; of the resolve flags, RESOLVE_NO_SYMLINKS is
+   honoured for the last component only, the rest are refused (EINVAL is what a kernel
+   without them says) */
+PX_SYSCALL(openat2)
+{
+    int dirfd = (int)PX_ARG0;
+    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    const struct linux_open_how *how = (const struct linux_open_how *)(uintptr_t)PX_ARG2;
+    uint64_t size = PX_ARG3;
+    if (size < sizeof *how) return -LINUX_EINVAL;
+    if (!how) return -LINUX_EFAULT;
+    const uint8_t *tail = (const uint8_t *)how + sizeof *how; /* a bigger struct from a newer libc: zeros only */
+    for (uint64_t i = sizeof *how; i < size && i < 4096; i++)
+        if (tail[i - sizeof *how]) return -LINUX_E2BIG;
+    if (how->flags & ~(uint64_t)OPEN_FLAGS_KNOWN) return -LINUX_EINVAL;
+    bool creating = (how->flags & LINUX_O_CREAT) || (how->flags & LINUX_O_TMPFILE) == LINUX_O_TMPFILE;
+    if (how->mode & ~(uint64_t)07777 || (!creating && how->mode)) return -LINUX_EINVAL;
+    if (how->resolve & ~(uint64_t)LINUX_RESOLVE_NO_SYMLINKS) return -LINUX_EINVAL;
+    uint32_t flags = (uint32_t)how->flags;
+    if (how->resolve & LINUX_RESOLVE_NO_SYMLINKS) flags |= LINUX_O_NOFOLLOW;
+    return open_at(dirfd, path, flags, (uint32_t)how->mode);
 }
 
 /* close(2) */
@@ -109,7 +127,7 @@ static int64_t set_status_flags(int fd, uint32_t requested)
     return r;
 }
 
-/* fcntl(2): fd flags, status flags and duplication; no record locks yet */
+/* fcntl(2): fd flags, status flags, duplication, record locks (lock.c) */
 PX_SYSCALL(fcntl)
 {
     int fd = (int)PX_ARG0;
@@ -128,6 +146,18 @@ PX_SYSCALL(fcntl)
         return r;
     }
     case LINUX_F_SETFL: return set_status_flags(fd, (uint32_t)arg);
+    case LINUX_F_GETLK:
+    case LINUX_F_SETLK:
+    case LINUX_F_SETLKW:
+    case LINUX_F_OFD_GETLK:
+    case LINUX_F_OFD_SETLK:
+    case LINUX_F_OFD_SETLKW: {
+        px_file *f = px_fd_get(fd);
+        if (!f) return -LINUX_EBADF;
+        int64_t r = px_lock_fcntl(f, cmd, (struct linux_flock *)(uintptr_t)arg);
+        px_file_unref(f);
+        return r;
+    }
     default: {
         px_file *f = px_fd_get(fd);
         if (!f) return -LINUX_EBADF;

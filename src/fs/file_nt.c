@@ -1,9 +1,11 @@
-/* The NT file backend: regular files and directories under the root, and the name
-   operations on them (mkdir, unlink, rmdir, rename, access). Every read and write names
-   its offset (OVERLAPPED), so the position is ours and pread/pwrite never move it. */
+/* The NT file backend and the drvfs type (a Windows directory as it is, as WSL's DrvFs
+   without metadata): regular files and directories under a mount's Windows directory,
+   and the name operations on them. Every read and write names its offset (OVERLAPPED),
+   so the position is ours and pread/pwrite never move it. */
+#include <stdio.h>
 #include <windows.h>
 #include "core/errors.h"
-#include "fs/fs_internal.h"
+#include "fs/vfs.h"
 #include "kernel/identity.h"
 
 #ifndef FILE_DISPOSITION_FLAG_DELETE
@@ -244,6 +246,35 @@ px_file *px_nt_file_of_handle(void *handle, uint32_t status_flags)
     return wrap_handle(handle, false, status_flags, true);
 }
 
+int64_t px_nt_host_path(px_mount *m, const char *rel, bool for_create, wchar_t **out)
+{
+    const px_drvfs *d = m->data;
+    /* Names Windows cannot hold (':', '*', a trailing dot, ...) cannot exist in a drvfs
+       directory (lxfs encodes them): nothing is there to find, and nothing can be created
+       under such a name. */
+    if (!px_path_ok_on_windows(rel)) return for_create ? -LINUX_EINVAL : -LINUX_ENOENT;
+    wchar_t *wrel = px_utf16_of_utf8(rel);
+    if (!wrel) return for_create ? -LINUX_EINVAL : -LINUX_ENOENT; /* not UTF-8: as above */
+    size_t rel_len = wcslen(wrel);
+    wchar_t *w = px_alloc((d->prefix_len + rel_len + 2) * sizeof *w);
+    if (!w) {
+        px_free(wrel);
+        return -LINUX_ENOMEM;
+    }
+    memcpy(w, d->prefix, d->prefix_len * sizeof *w);
+    w[d->prefix_len] = L'\\';
+    for (size_t i = 0; i < rel_len; i++) w[d->prefix_len + 1 + i] = wrel[i] == L'/' ? L'\\' : wrel[i];
+    w[d->prefix_len + 1 + rel_len] = 0;
+    px_free(wrel);
+    *out = w;
+    return 0;
+}
+
+static int64_t host_path_of(px_mount *m, const char *rel, wchar_t **out)
+{
+    return px_nt_host_path(m, rel, false, out);
+}
+
 static HANDLE open_host(const wchar_t *path, DWORD access, DWORD disposition)
 {
     return CreateFileW(path, access, SHARE_ALL, NULL, disposition, FILE_FLAG_BACKUP_SEMANTICS, NULL);
@@ -259,22 +290,22 @@ static HANDLE open_for_query(const wchar_t *path, DWORD extra_access, bool *got_
     return h;
 }
 
-/* The errno of a failed lookup of abs_guest. Windows says ERROR_PATH_NOT_FOUND both when
+/* The errno of a failed lookup of rel. Windows says ERROR_PATH_NOT_FOUND both when
    a directory on the way is missing (Linux: ENOENT) and when it is a file (Linux:
    ENOTDIR): the parent decides, and a parent that is not there was judged the same way
    by its own lookup (px_nt_is_directory comes back here). Only that error pays for the
    check, so the common "no such file" costs nothing more. */
-static int64_t lookup_error(const char *abs_guest, DWORD err)
+static int64_t lookup_error(px_mount *m, const char *rel, DWORD err)
 {
     if (err != ERROR_PATH_NOT_FOUND) return px_err_win32(err);
     char parent[PX_PATH_MAX];
-    size_t len = strlen(abs_guest);
+    size_t len = strlen(rel);
     if (len >= sizeof parent) return -LINUX_ENOENT;
-    memcpy(parent, abs_guest, len + 1);
+    memcpy(parent, rel, len + 1);
     char *slash = strrchr(parent, '/');
-    if (!slash || slash == parent) return -LINUX_ENOENT; /* the root is a directory */
+    if (!slash) return -LINUX_ENOENT; /* the mount's root is a directory */
     *slash = 0;
-    int64_t is_dir = px_nt_is_directory(parent);
+    int64_t is_dir = px_nt_is_directory(m, parent);
     if (is_dir == 0 || is_dir == -LINUX_ENOTDIR) return -LINUX_ENOTDIR;
     return -LINUX_ENOENT;
 }
@@ -286,19 +317,19 @@ static bool handle_is_dir(HANDLE h)
            (basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY);
 }
 
-int64_t px_nt_open(const char *abs_guest, bool must_be_dir, uint32_t flags, uint32_t mode, px_file **out)
+int64_t px_nt_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
 {
     if ((flags & LINUX_O_TMPFILE) == LINUX_O_TMPFILE) return -LINUX_EOPNOTSUPP; /* no anonymous files yet */
     wchar_t *path;
-    int64_t r = px_fs_host_of_guest(abs_guest, (flags & LINUX_O_CREAT) != 0, &path);
+    int64_t r = px_nt_host_path(m, rel, (flags & LINUX_O_CREAT) != 0, &path);
     if (r < 0) return r;
     if (flags & (LINUX_O_CREAT | LINUX_O_TRUNC)) px_stat_cache_invalidate();
-    bool want_dir = must_be_dir || (flags & LINUX_O_DIRECTORY);
+    bool want_dir = (flags & LINUX_O_DIRECTORY) != 0;
     DWORD access = access_of(flags);
     DWORD disposition = disposition_of(flags);
     HANDLE h = open_host(path, access, disposition);
     DWORD err = h == INVALID_HANDLE_VALUE ? GetLastError() : 0;
-    if (h == INVALID_HANDLE_VALUE && err == ERROR_ACCESS_DENIED && px_nt_is_directory(abs_guest) == 1) {
+    if (h == INVALID_HANDLE_VALUE && err == ERROR_ACCESS_DENIED && px_nt_is_directory(m, rel) == 1) {
         /* Windows refuses write access to a directory; Linux says EISDIR, or opens it
            read-only when only O_CREAT asked for more */
         r = ((flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (flags & (LINUX_O_CREAT | LINUX_O_TRUNC)))
@@ -311,7 +342,7 @@ int64_t px_nt_open(const char *abs_guest, bool must_be_dir, uint32_t flags, uint
         return -LINUX_EEXIST;
     }
     px_free(path);
-    if (h == INVALID_HANDLE_VALUE) return lookup_error(abs_guest, err);
+    if (h == INVALID_HANDLE_VALUE) return lookup_error(m, rel, err);
     bool is_dir = handle_is_dir(h);
     if (is_dir && ((flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (flags & (LINUX_O_CREAT | LINUX_O_TRUNC))) &&
         !(flags & LINUX_O_PATH)) {
@@ -328,29 +359,28 @@ int64_t px_nt_open(const char *abs_guest, bool must_be_dir, uint32_t flags, uint
         CloseHandle(h);
         return -LINUX_ENOMEM;
     }
-    f->guest_path = px_strdup(abs_guest);
-    *out = f;
+    *out = f; /* the VFS names it (guest_path, mount) */
     return 0;
 }
 
-int64_t px_nt_is_directory(const char *abs_guest)
+int64_t px_nt_is_directory(px_mount *m, const char *rel)
 {
     wchar_t *path;
-    int64_t r = px_fs_host_of_guest(abs_guest, false, &path);
+    int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
     DWORD attr = GetFileAttributesW(path);
     DWORD err = GetLastError();
     px_free(path);
-    if (attr == INVALID_FILE_ATTRIBUTES) return lookup_error(abs_guest, err);
+    if (attr == INVALID_FILE_ATTRIBUTES) return lookup_error(m, rel, err);
     return (attr & FILE_ATTRIBUTE_DIRECTORY) ? 1 : 0;
 }
 
-int64_t px_nt_stat_path(const char *abs_guest, bool must_be_dir, px_stat_info *st)
+int64_t px_nt_stat_path(px_mount *m, const char *rel, px_stat_info *st)
 {
     wchar_t *path;
-    int64_t r = px_fs_host_of_guest(abs_guest, false, &path);
+    int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
-    if (px_stat_cache_lookup(abs_guest, path, st)) {
+    if (px_stat_cache_lookup(m, rel, path, st)) {
         px_free(path);
         r = 0;
     } else {
@@ -358,40 +388,26 @@ int64_t px_nt_stat_path(const char *abs_guest, bool must_be_dir, px_stat_info *s
         HANDLE h = open_for_query(path, 0, &may_read);
         DWORD err = GetLastError();
         px_free(path);
-        if (h == INVALID_HANDLE_VALUE) return lookup_error(abs_guest, err);
+        if (h == INVALID_HANDLE_VALUE) return lookup_error(m, rel, err);
         r = px_nt_stat_handle(h, may_read, st);
         CloseHandle(h);
-        if (r == 0) px_stat_cache_store(abs_guest, st);
+        if (r == 0) px_stat_cache_store(m, rel, st);
     }
-    if (r == 0 && must_be_dir && (st->mode & LINUX_S_IFMT) != LINUX_S_IFDIR) r = -LINUX_ENOTDIR;
     return r;
 }
 
-int64_t px_nt_access(const char *abs_guest, bool must_be_dir, int mode)
-{
-    px_stat_info st;
-    int64_t r = px_nt_stat_path(abs_guest, must_be_dir, &st);
-    if (r < 0) return r;
-    /* The owner's bits: every file under the root belongs to the guest's uid (stat.c) */
-    uint32_t allowed = (st.mode >> 6) & 7;
-    if ((mode & LINUX_R_OK) && !(allowed & 4)) return -LINUX_EACCES;
-    if ((mode & LINUX_W_OK) && !(allowed & 2)) return -LINUX_EACCES;
-    if ((mode & LINUX_X_OK) && !(allowed & 1)) return -LINUX_EACCES;
-    return 0;
-}
-
-int64_t px_nt_mkdir(const char *abs_guest, uint32_t mode)
+int64_t px_nt_mkdir(px_mount *m, const char *rel, uint32_t mode)
 {
     (void)mode; /* directories always report 0755 (stat.c); the umask changes nothing here */
-    if (!strcmp(abs_guest, "/")) return -LINUX_EEXIST;
+    if (!rel[0]) return -LINUX_EEXIST;
     px_stat_cache_invalidate(); /* the parent's link count changes */
     wchar_t *path;
-    int64_t r = px_fs_host_of_guest(abs_guest, true, &path);
+    int64_t r = px_nt_host_path(m, rel, true, &path);
     if (r < 0) return r;
     BOOL ok = CreateDirectoryW(path, NULL);
     DWORD err = GetLastError();
     px_free(path);
-    return ok ? 0 : lookup_error(abs_guest, err);
+    return ok ? 0 : lookup_error(m, rel, err);
 }
 
 /* Deletes through a handle opened with DELETE: POSIX semantics (the name goes at once,
@@ -442,12 +458,11 @@ static wchar_t *parking_name(const wchar_t *path)
     return w;
 }
 
-static int64_t check_kind(HANDLE h, bool must_be_dir, bool remove_dir)
+static int64_t check_kind(HANDLE h, bool remove_dir)
 {
     bool is_dir = handle_is_dir(h);
     if (remove_dir && !is_dir) return -LINUX_ENOTDIR;
     if (!remove_dir && is_dir) return -LINUX_EISDIR;
-    if (!remove_dir && must_be_dir) return -LINUX_ENOTDIR;
     return 0;
 }
 
@@ -470,23 +485,23 @@ static int64_t delete_parked(const wchar_t *path)
     return r;
 }
 
-int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir)
+static int64_t remove_name(px_mount *m, const char *rel, bool remove_dir)
 {
-    if (remove_dir && !strcmp(abs_guest, "/")) return -LINUX_EBUSY;
+    if (!rel[0]) return remove_dir ? -LINUX_EBUSY : -LINUX_EISDIR;
     px_stat_cache_invalidate();
     wchar_t *path;
-    int64_t r = px_fs_host_of_guest(abs_guest, false, &path);
+    int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
     /* nobody has it open: deletion is immediate whatever the semantics */
     HANDLE h = open_for_delete(path, 0);
     bool open_elsewhere = h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_SHARING_VIOLATION;
     if (open_elsewhere) h = open_for_delete(path, SHARE_ALL);
     if (h == INVALID_HANDLE_VALUE) {
-        r = lookup_error(abs_guest, GetLastError());
+        r = lookup_error(m, rel, GetLastError());
         px_free(path);
         return r;
     }
-    r = check_kind(h, must_be_dir, remove_dir);
+    r = check_kind(h, remove_dir);
     if (r == 0 && !open_elsewhere) {
         r = delete_by_handle(h);
         CloseHandle(h);
@@ -505,36 +520,259 @@ int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir)
     return r;
 }
 
-int64_t px_nt_rename(const char *from_guest, bool from_dir, const char *to_guest, bool to_dir)
+int64_t px_nt_unlink(px_mount *m, const char *rel) { return remove_name(m, rel, false); }
+
+int64_t px_nt_rmdir(px_mount *m, const char *rel) { return remove_name(m, rel, true); }
+
+/* Moves one name to another that does not exist (the middle steps of an exchange). */
+static int64_t move_name(px_mount *m, const char *from, const char *to)
 {
-    if (!strcmp(from_guest, "/") || !strcmp(to_guest, "/")) return -LINUX_EBUSY;
-    px_stat_cache_invalidate();
-    int64_t src_is_dir = px_nt_is_directory(from_guest);
-    if (src_is_dir < 0) return src_is_dir;
-    if ((from_dir || to_dir) && !src_is_dir) return -LINUX_ENOTDIR;
-    if (!strcmp(from_guest, to_guest)) return 0;
-    size_t from_len = strlen(from_guest);
-    if (src_is_dir && !strncmp(to_guest, from_guest, from_len) && to_guest[from_len] == '/')
-        return -LINUX_EINVAL; /* a directory into itself */
-    wchar_t *from, *to;
-    int64_t r = px_fs_host_of_guest(from_guest, false, &from);
+    wchar_t *wf, *wt;
+    int64_t r = host_path_of(m, from, &wf);
     if (r < 0) return r;
-    r = px_fs_host_of_guest(to_guest, true, &to);
+    r = px_nt_host_path(m, to, true, &wt);
+    if (r == 0) {
+        if (!MoveFileExW(wf, wt, 0)) r = px_err_last();
+        px_free(wt);
+    }
+    px_free(wf);
+    return r;
+}
+
+/* RENAME_EXCHANGE through a parking name: three renames, not atomic as Linux's (a crash
+   in the middle leaves the first file under the parking name). */
+static int64_t exchange_names(px_mount *m, const char *a, const char *b)
+{
+    char parked[PX_PATH_MAX];
+    const char *slash = strrchr(a, '/');
+    size_t dir_len = slash ? (size_t)(slash - a) + 1 : 0;
+    static volatile LONG counter;
+    int n = snprintf(parked, sizeof parked, "%.*s.picolx-exchange-%lu-%ld", (int)dir_len, a,
+                     (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&counter));
+    if (n < 0 || (size_t)n >= sizeof parked) return -LINUX_ENAMETOOLONG;
+    int64_t r = move_name(m, a, parked);
+    if (r < 0) return r;
+    r = move_name(m, b, a);
     if (r < 0) {
-        px_free(from);
+        move_name(m, parked, a);
         return r;
     }
-    int64_t dst_is_dir = px_nt_is_directory(to_guest);
+    r = move_name(m, parked, b);
+    if (r < 0) {
+        move_name(m, a, b);
+        move_name(m, parked, a);
+    }
+    return r;
+}
+
+int64_t px_nt_rename(px_mount *m, const char *from, const char *to, uint32_t flags)
+{
+    if (!from[0] || !to[0]) return -LINUX_EBUSY; /* the mount's root */
+    px_stat_cache_invalidate();
+    int64_t src_is_dir = px_nt_is_directory(m, from);
+    if (src_is_dir < 0) return src_is_dir;
+    size_t from_len = strlen(from);
+    if (!strcmp(from, to)) return 0;
+    if (src_is_dir && !strncmp(to, from, from_len) && to[from_len] == '/')
+        return -LINUX_EINVAL; /* a directory into itself */
+    int64_t dst_is_dir = px_nt_is_directory(m, to);
+    if (flags & LINUX_RENAME_EXCHANGE) {
+        if (dst_is_dir < 0) return dst_is_dir;
+        size_t to_len = strlen(to);
+        if (dst_is_dir && !strncmp(from, to, to_len) && from[to_len] == '/') return -LINUX_EINVAL;
+        return exchange_names(m, from, to);
+    }
+    if ((flags & LINUX_RENAME_NOREPLACE) && dst_is_dir >= 0) return -LINUX_EEXIST;
+    wchar_t *wfrom, *wto;
+    int64_t r = host_path_of(m, from, &wfrom);
+    if (r < 0) return r;
+    r = px_nt_host_path(m, to, true, &wto);
+    if (r < 0) {
+        px_free(wfrom);
+        return r;
+    }
     if (dst_is_dir == 1 && !src_is_dir) r = -LINUX_EISDIR;
     else if (dst_is_dir == 0 && src_is_dir) r = -LINUX_ENOTDIR;
-    else if (dst_is_dir == 1 && !RemoveDirectoryW(to)) {
+    else if (dst_is_dir == 1 && !RemoveDirectoryW(wto)) {
         /* Linux replaces an empty directory atomically; Windows cannot, so the empty
            target goes first */
         r = px_err_last();
     }
     /* the source exists (checked above): a path error is the target's */
-    if (r == 0 && !MoveFileExW(from, to, MOVEFILE_REPLACE_EXISTING)) r = lookup_error(to_guest, GetLastError());
-    px_free(from);
-    px_free(to);
+    if (r == 0 && !MoveFileExW(wfrom, wto, MOVEFILE_REPLACE_EXISTING)) r = lookup_error(m, to, GetLastError());
+    px_free(wfrom);
+    px_free(wto);
     return r;
 }
+
+/* link(2): NTFS hard links (CreateHardLinkW; Wine makes real Linux hard links). */
+int64_t px_nt_link(px_mount *m, const char *existing, const char *new_rel)
+{
+    int64_t is_dir = px_nt_is_directory(m, existing);
+    if (is_dir < 0) return is_dir;
+    if (is_dir) return -LINUX_EPERM; /* as Linux: no hard links to directories */
+    if (!new_rel[0]) return -LINUX_EEXIST;
+    wchar_t *wold, *wnew;
+    int64_t r = host_path_of(m, existing, &wold);
+    if (r < 0) return r;
+    r = px_nt_host_path(m, new_rel, true, &wnew);
+    if (r == 0) {
+        px_stat_cache_invalidate(); /* link counts change */
+        if (!CreateHardLinkW(wnew, wold, NULL)) r = lookup_error(m, new_rel, GetLastError());
+        px_free(wnew);
+    }
+    px_free(wold);
+    return r;
+}
+
+/* Opens rel to change its attributes or times. */
+static int64_t open_for_attributes(px_mount *m, const char *rel, DWORD access, HANDLE *out)
+{
+    wchar_t *path;
+    int64_t r = host_path_of(m, rel, &path);
+    if (r < 0) return r;
+    HANDLE h = open_host(path, access, OPEN_EXISTING);
+    DWORD err = GetLastError();
+    px_free(path);
+    if (h == INVALID_HANDLE_VALUE) return lookup_error(m, rel, err);
+    *out = h;
+    return 0;
+}
+
+/* chmod(2) as DrvFs without metadata: a file with no write bit left becomes read-only,
+   one with a write bit writable again; the other bits are not stored (stat derives them),
+   and a directory keeps its attributes (read-only means something else there). */
+int64_t px_nt_chmod(px_mount *m, const char *rel, uint32_t mode)
+{
+    HANDLE h;
+    int64_t r = open_for_attributes(m, rel, FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, &h);
+    if (r < 0) return r;
+    FILE_BASIC_INFO basic;
+    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic)) {
+        r = px_err_last();
+    } else if (!(basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+        DWORD attrs = basic.FileAttributes;
+        if (mode & 0222) attrs &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
+        else attrs |= FILE_ATTRIBUTE_READONLY;
+        if (attrs != basic.FileAttributes) {
+            FILE_BASIC_INFO change = {.FileAttributes = attrs ? attrs : FILE_ATTRIBUTE_NORMAL}; /* times 0: unchanged */
+            px_stat_cache_invalidate();
+            if (!SetFileInformationByHandle(h, FileBasicInfo, &change, sizeof change)) r = px_err_last();
+        }
+    }
+    CloseHandle(h);
+    return r;
+}
+
+/* chown(2): every file belongs to the guest's ids; changing to them is a no-op that
+   succeeds, anything else EPERM (DrvFs without metadata has nowhere to keep it). */
+int64_t px_nt_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t gid)
+{
+    px_stat_info st;
+    int64_t r = px_nt_stat_path(m, rel, &st);
+    if (r < 0) return r;
+    if (uid != UINT32_MAX && uid != st.uid) return -LINUX_EPERM;
+    if (gid != UINT32_MAX && gid != st.gid) return -LINUX_EPERM;
+    return 0;
+}
+
+#define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 in 100 ns units since 1601 */
+
+/* utimensat(2): the Windows access and write times (100 ns units); UTIME_OMIT leaves one
+   as it is (0 in FILE_BASIC_INFO means "unchanged"). */
+int64_t px_nt_utimens(px_mount *m, const char *rel, const struct linux_timespec times[2])
+{
+    HANDLE h;
+    int64_t r = open_for_attributes(m, rel, FILE_WRITE_ATTRIBUTES, &h);
+    if (r < 0) return r;
+    FILE_BASIC_INFO change = {0};
+    LARGE_INTEGER *fields[2] = {&change.LastAccessTime, &change.LastWriteTime};
+    for (int i = 0; i < 2; i++) {
+        if (times[i].tv_nsec == LINUX_UTIME_OMIT) continue;
+        int64_t t = times[i].tv_sec * 10000000 + times[i].tv_nsec / 100 + FILETIME_UNIX_EPOCH;
+        fields[i]->QuadPart = t > 0 ? t : 1; /* before 1601: the earliest Windows keeps */
+    }
+    px_stat_cache_invalidate();
+    if (!SetFileInformationByHandle(h, FileBasicInfo, &change, sizeof change)) r = px_err_last();
+    CloseHandle(h);
+    return r;
+}
+
+int64_t px_nt_truncate(px_mount *m, const char *rel, uint64_t len)
+{
+    if (len > INT64_MAX) return -LINUX_EINVAL;
+    int64_t is_dir = px_nt_is_directory(m, rel);
+    if (is_dir < 0) return is_dir;
+    if (is_dir) return -LINUX_EISDIR;
+    HANDLE h;
+    int64_t r = open_for_attributes(m, rel, GENERIC_WRITE, &h);
+    if (r < 0) return r;
+    FILE_END_OF_FILE_INFO eof = {.EndOfFile.QuadPart = (LONGLONG)len};
+    px_stat_cache_invalidate();
+    if (!SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof)) r = px_err_last();
+    CloseHandle(h);
+    return r;
+}
+
+/* statfs(2). f_type is NTFS_SB_MAGIC: what a Linux NTFS driver (and so `stat -f`) reports
+   for a Windows volume; WSL1's DrvFs shows its own magic, which no program tests for,
+   while NTFS tells programs "no symlinks, no Unix owners" as they expect of one. */
+int64_t px_nt_statfs(px_mount *m, const char *rel, struct linux_statfs *out)
+{
+    wchar_t *path;
+    int64_t r = host_path_of(m, rel, &path);
+    if (r < 0) return r;
+    DWORD attr = GetFileAttributesW(path);
+    if (attr == INVALID_FILE_ATTRIBUTES) {
+        r = lookup_error(m, rel, GetLastError());
+        px_free(path);
+        return r;
+    }
+    /* GetDiskFreeSpaceEx wants a directory */
+    if (!(attr & FILE_ATTRIBUTE_DIRECTORY)) {
+        wchar_t *slash = wcsrchr(path, L'\\');
+        if (slash) slash[1] = 0;
+    }
+    ULARGE_INTEGER avail, total, free_bytes;
+    BOOL ok = GetDiskFreeSpaceExW(path, &avail, &total, &free_bytes);
+    px_free(path);
+    if (!ok) return px_err_last();
+    memset(out, 0, sizeof *out);
+    out->f_type = LINUX_NTFS_SB_MAGIC;
+    out->f_bsize = 4096;
+    out->f_frsize = 4096;
+    out->f_blocks = total.QuadPart / 4096;
+    out->f_bfree = free_bytes.QuadPart / 4096;
+    out->f_bavail = avail.QuadPart / 4096;
+    out->f_files = 0; /* NTFS has no fixed inode count: 0 as Linux's ntfs3 without one */
+    out->f_ffree = 0;
+    out->f_fsid[0] = (int32_t)m->dev;
+    out->f_namelen = 255;
+    out->f_flags = 0;
+    return 0;
+}
+
+static int64_t drvfs_host_path(px_mount *m, const char *rel, wchar_t **out) { return px_nt_host_path(m, rel, false, out); }
+
+/* A Windows directory as it is. No symlinks: Windows symlinks do not exist under Wine
+   (CreateSymbolicLink succeeds and creates nothing) and Wine follows the host's own
+   symlinks itself, so symlink gives EPERM and the VFS walks drvfs paths lexically. No
+   xattrs (EOPNOTSUPP, as DrvFs), no FIFOs or devices (mknod: EPERM). */
+const px_fs_type px_drvfs_type = {
+    .name = "drvfs",
+    .has_symlinks = false,
+    .magic = LINUX_NTFS_SB_MAGIC,
+    .open = px_nt_open,
+    .stat = px_nt_stat_path,
+    .mkdir = px_nt_mkdir,
+    .unlink = px_nt_unlink,
+    .rmdir = px_nt_rmdir,
+    .rename = px_nt_rename,
+    .link = px_nt_link,
+    .chmod = px_nt_chmod,
+    .chown = px_nt_chown,
+    .utimens = px_nt_utimens,
+    .truncate = px_nt_truncate,
+    .statfs = px_nt_statfs,
+    .host_path = drvfs_host_path,
+};

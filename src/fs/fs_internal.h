@@ -21,6 +21,8 @@ typedef struct px_stat_info {
 } px_stat_info;
 
 typedef struct px_file px_file;
+struct px_mount; /* vfs.h */
+struct linux_statfs; /* abi/linux_types.h */
 
 /* An op left NULL means the file does not support it; the handlers pick the errno
    Linux gives (ESPIPE for seeks on pipes, ENOTDIR for getdents on files, ...). */
@@ -55,6 +57,7 @@ struct px_file {
     bool is_dir;
     uint64_t pos;            /* the file position, kept here: every I/O names its offset */
     char *guest_path;        /* normalised absolute guest path, or NULL (pipes, consoles) */
+    struct px_mount *mount;  /* the mount it was opened in, or NULL */
     void *handle;            /* the Windows HANDLE */
     void *data;              /* backend state */
     void *listing;           /* dir.c's getdents state of a directory, made on first use */
@@ -84,35 +87,51 @@ int64_t px_fd_set_cloexec(int fd, bool cloexec);
 int64_t px_fd_init_std(void);
 
 /* --- path.c --- */
-/* Resolves guest_path against dirfd (LINUX_AT_FDCWD: the cwd) into a normalised absolute
-   guest path in out (PX_PATH_MAX bytes). */
-int64_t px_fs_resolve(int dirfd, const char *guest_path, char *out, bool *must_be_dir);
-/* The Windows path (\\?\root\a\b) of a normalised absolute guest path. A name Windows
-   cannot hold gives -LINUX_ENOENT (lookups) or, with for_create, -LINUX_EINVAL. */
-int64_t px_fs_host_of_guest(const char *abs_guest, bool for_create, wchar_t **out);
+/* The guest's cwd: a normalised absolute (global) guest path. */
 const char *px_fs_cwd(void);
 void px_fs_set_cwd(const char *abs_guest);
 /* UTF-8 <-> UTF-16 with px_alloc'd results; NULL on invalid input or no memory. */
 wchar_t *px_utf16_of_utf8(const char *s);
 char *px_utf8_of_utf16(const wchar_t *w, int wlen); /* wlen < 0: NUL-terminated */
 
-/* --- file_nt.c --- */
-/* Opens a normalised guest path (open/openat flags and mode). */
-int64_t px_nt_open(const char *abs_guest, bool must_be_dir, uint32_t flags, uint32_t mode, px_file **out);
+/* --- file_nt.c: the drvfs type's operations (a Windows directory as it is) --- */
+/* A drvfs instance (px_mount.data): the \\?\ form of its Windows directory. */
+typedef struct px_drvfs {
+    wchar_t *prefix;        /* \\?\C:\distro (no trailing '\'): prepended to paths inside */
+    size_t prefix_len;
+    char *root_utf8;        /* the Windows directory in UTF-8, for the inverse mapping */
+} px_drvfs;
+/* The Windows path of rel inside drvfs mount m. A name Windows cannot hold gives
+   -LINUX_ENOENT (lookups) or, with for_create, -LINUX_EINVAL. */
+int64_t px_nt_host_path(struct px_mount *m, const char *rel, bool for_create, wchar_t **out);
+int64_t px_nt_open(struct px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out);
 /* Wraps a handle the process already has (a std handle that is a disk file). */
 px_file *px_nt_file_of_handle(void *handle, uint32_t status_flags);
-int64_t px_nt_stat_path(const char *abs_guest, bool must_be_dir, px_stat_info *st);
+int64_t px_nt_stat_path(struct px_mount *m, const char *rel, px_stat_info *st);
 int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st);
-int64_t px_nt_access(const char *abs_guest, bool must_be_dir, int mode);
-int64_t px_nt_mkdir(const char *abs_guest, uint32_t mode);
-int64_t px_nt_unlink(const char *abs_guest, bool must_be_dir, bool remove_dir);
-int64_t px_nt_rename(const char *from_guest, bool from_dir, const char *to_guest, bool to_dir);
-int64_t px_nt_is_directory(const char *abs_guest); /* 1, 0, or -errno */
+int64_t px_nt_mkdir(struct px_mount *m, const char *rel, uint32_t mode);
+int64_t px_nt_unlink(struct px_mount *m, const char *rel);
+int64_t px_nt_rmdir(struct px_mount *m, const char *rel);
+int64_t px_nt_rename(struct px_mount *m, const char *from, const char *to, uint32_t flags);
+int64_t px_nt_link(struct px_mount *m, const char *existing, const char *new_rel);
+int64_t px_nt_chmod(struct px_mount *m, const char *rel, uint32_t mode);
+int64_t px_nt_chown(struct px_mount *m, const char *rel, uint32_t uid, uint32_t gid);
+int64_t px_nt_utimens(struct px_mount *m, const char *rel, const struct linux_timespec times[2]);
+int64_t px_nt_truncate(struct px_mount *m, const char *rel, uint64_t len);
+int64_t px_nt_statfs(struct px_mount *m, const char *rel, struct linux_statfs *out);
+int64_t px_nt_is_directory(struct px_mount *m, const char *rel); /* 1, 0, or -errno */
 
 /* --- dir.c --- */
 int64_t px_dir_getdents(px_file *f, void *buf, uint64_t len);
 int64_t px_dir_lseek(px_file *f, int64_t offset, int whence);
 void px_dir_release(px_file *f);
+
+/* --- lock.c --- */
+struct linux_flock;
+/* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms on f (fl is the guest's). */
+int64_t px_lock_fcntl(px_file *f, int cmd, struct linux_flock *fl);
+void px_lock_release_file(px_file *f);   /* the last reference to f is gone */
+void px_lock_release_posix(px_file *f);  /* an fd of f was closed */
 
 /* --- console.c, pipe.c --- */
 bool px_console_is_console(void *handle);
@@ -124,10 +143,11 @@ px_file *px_chardev_file(void *handle, uint32_t status_flags);
 
 /* --- stat.c --- */
 void px_stat_to_linux(const px_stat_info *in, struct linux_stat *out);
+struct linux_timespec px_timespec_of_filetime(int64_t filetime);
 /* The short-lived cache of path stats (see stat.c). lookup re-checks the path cheaply
    (host_path) before it answers; invalidate is for every name this process changes. */
-bool px_stat_cache_lookup(const char *abs_guest, const wchar_t *host_path, px_stat_info *st);
-void px_stat_cache_store(const char *abs_guest, const px_stat_info *st);
+bool px_stat_cache_lookup(const void *mount, const char *rel, const wchar_t *host_path, px_stat_info *st);
+void px_stat_cache_store(const void *mount, const char *rel, const px_stat_info *st);
 void px_stat_cache_invalidate(void);
 
 #endif

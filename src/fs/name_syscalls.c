@@ -1,6 +1,6 @@
-/* The syscalls on names: getcwd, chdir, fchdir, access and faccessat(2), readlink,
-   mkdir(at), unlink(at), rmdir, rename(at). */
-#include "fs/fs_internal.h"
+/* The syscalls on names: getcwd, chdir, fchdir, access and faccessat(2), readlink(at),
+   mkdir(at), unlink(at), rmdir, rename(at)(2). */
+#include "fs/vfs.h"
 #include "kernel/identity.h"
 
 /* getcwd(2) */
@@ -8,7 +8,7 @@ PX_SYSCALL(getcwd)
 {
     char *buf = (char *)(uintptr_t)PX_ARG0;
     uint64_t size = PX_ARG1;
-    const char *cwd = px_fs_cwd();
+    const char *cwd = px_vfs_visible(px_fs_cwd()); /* as the process root shows it */
     uint64_t len = strlen(cwd) + 1;
     if (size < len) return -LINUX_ERANGE;
     if (!buf) return -LINUX_EFAULT;
@@ -16,12 +16,13 @@ PX_SYSCALL(getcwd)
     return (int64_t)len;
 }
 
-static int64_t change_dir(const char *abs)
+static int64_t change_dir(const px_vfs_path *vp)
 {
     px_stat_info st;
-    int64_t r = px_nt_stat_path(abs, true, &st);
+    int64_t r = px_vfs_stat(vp, &st);
     if (r < 0) return r;
-    px_fs_set_cwd(abs);
+    if ((st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR) return -LINUX_ENOTDIR;
+    px_fs_set_cwd(vp->abs);
     return 0;
 }
 
@@ -29,10 +30,12 @@ static int64_t change_dir(const char *abs)
 PX_SYSCALL(chdir)
 {
     const char *path = (const char *)(uintptr_t)PX_ARG0;
-    char abs[PX_PATH_MAX];
-    int64_t r = px_fs_resolve(LINUX_AT_FDCWD, path, abs, NULL);
-    if (r < 0) return r;
-    return change_dir(abs);
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    if (!vp) return -LINUX_ENOMEM;
+    int64_t r = px_vfs_resolve(LINUX_AT_FDCWD, path, PX_VFS_FOLLOW, vp);
+    if (r == 0) r = change_dir(vp);
+    px_free(vp);
+    return r;
 }
 
 /* fchdir(2) */
@@ -50,32 +53,50 @@ PX_SYSCALL(fchdir)
     return r;
 }
 
+/* Permission bits as Linux checks them: root passes read and write always and execute
+   when anyone may execute (or it is a directory); the others by owner, group, other. */
+static int64_t check_mode_bits(const px_stat_info *st, int mode)
+{
+    uint32_t uid = px_identity_uid();
+    if (uid == 0) {
+        bool is_dir = (st->mode & LINUX_S_IFMT) == LINUX_S_IFDIR;
+        if ((mode & LINUX_X_OK) && !is_dir && !(st->mode & 0111)) return -LINUX_EACCES;
+        return 0;
+    }
+    uint32_t allowed = st->uid == uid ? (st->mode >> 6) & 7 : st->gid == px_identity_gid() ? (st->mode >> 3) & 7 : st->mode & 7;
+    if ((mode & LINUX_R_OK) && !(allowed & 4)) return -LINUX_EACCES;
+    if ((mode & LINUX_W_OK) && !(allowed & 2)) return -LINUX_EACCES;
+    if ((mode & LINUX_X_OK) && !(allowed & 1)) return -LINUX_EACCES;
+    return 0;
+}
+
 static int64_t access_at(int dirfd, const char *path, int mode, uint32_t flags)
 {
     if (mode & ~(LINUX_R_OK | LINUX_W_OK | LINUX_X_OK)) return -LINUX_EINVAL;
     if (flags & ~(uint32_t)(LINUX_AT_EACCESS | LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH)) return -LINUX_EINVAL;
     if (!path) return -LINUX_EFAULT;
-    char abs[PX_PATH_MAX];
-    bool must_be_dir = false;
-    int64_t r;
-    if (!path[0] && (flags & LINUX_AT_EMPTY_PATH)) {
-        if (dirfd == LINUX_AT_FDCWD) {
-            strcpy(abs, px_fs_cwd());
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    if (!vp) return -LINUX_ENOMEM;
+    int resolve = (flags & LINUX_AT_SYMLINK_NOFOLLOW) ? 0 : PX_VFS_FOLLOW;
+    if (flags & LINUX_AT_EMPTY_PATH) resolve |= PX_VFS_EMPTY_OK;
+    int64_t r = px_vfs_resolve(dirfd, path, resolve, vp);
+    if (r == 0) {
+        px_mount *m = vp->mount;
+        if (m->type->access) {
+            r = m->type->access(m, vp->rel, mode);
+            if (r == 0 && vp->must_be_dir) {
+                px_stat_info st;
+                r = px_vfs_stat(vp, &st);
+            }
         } else {
-            px_file *f = px_fd_get(dirfd);
-            if (!f) return -LINUX_EBADF;
-            r = f->guest_path ? 0 : -LINUX_EINVAL; /* pipes and consoles: no name to check */
-            if (r == 0) strcpy(abs, f->guest_path);
-            px_file_unref(f);
-            if (r < 0) return r;
+            px_stat_info st;
+            r = px_vfs_stat(vp, &st);
+            if (r == 0) r = check_mode_bits(&st, mode);
         }
-    } else {
-        r = px_fs_resolve(dirfd, path, abs, &must_be_dir);
-        if (r < 0) return r;
     }
-    return px_nt_access(abs, must_be_dir, mode);
+    px_free(vp);
+    return r;
 }
-
 /* access(2) */
 PX_SYSCALL(access)
 {
@@ -123,37 +144,66 @@ static bool names_own_exe(const char *abs)
     return !strcmp(abs, own);
 }
 
-/* readlink(2): /proc/self/exe; there are no symlinks under the root yet (next issue) */
+static int64_t readlink_at(int dirfd, const char *path, char *buf, int64_t size)
+{
+    if (size <= 0) return -LINUX_EINVAL;
+    if (!path) return -LINUX_EFAULT;
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    if (!vp) return -LINUX_ENOMEM;
+    int64_t r = px_vfs_resolve(dirfd, path, PX_VFS_EMPTY_OK, vp);
+    /* /proc/self/exe while no /proc is mounted (the pseudo file systems answer it then) */
+    if (r == 0 && names_own_exe(vp->abs) && px_cfg.exe_path && !px_vfs_mount_of_point("/proc")) {
+        size_t n = strlen(px_cfg.exe_path);
+        if ((int64_t)n > size) n = (size_t)size; /* truncated, without a NUL, as Linux does */
+        if (!buf) r = -LINUX_EFAULT;
+        else memcpy(buf, px_cfg.exe_path, n);
+        if (r == 0) r = (int64_t)n;
+    } else if (r == 0) {
+        px_mount *m = vp->mount;
+        if (m->type->readlink) {
+            r = buf ? m->type->readlink(m, vp->rel, buf, (uint64_t)size) : -LINUX_EFAULT;
+        } else {
+            px_stat_info st;
+            r = px_vfs_stat(vp, &st);
+            if (r == 0) r = -LINUX_EINVAL; /* it exists and is not a symlink */
+        }
+    }
+    px_free(vp);
+    return r;
+}
+
+/* readlink(2) */
 PX_SYSCALL(readlink)
 {
     const char *path = (const char *)(uintptr_t)PX_ARG0;
     char *buf = (char *)(uintptr_t)PX_ARG1;
     int64_t size = (int32_t)PX_ARG2;
-    if (size <= 0) return -LINUX_EINVAL;
-    char abs[PX_PATH_MAX];
-    bool must_be_dir;
-    int64_t r = px_fs_resolve(LINUX_AT_FDCWD, path, abs, &must_be_dir);
-    if (r < 0) return r;
-    if (names_own_exe(abs) && px_cfg.exe_path) {
-        if (!buf) return -LINUX_EFAULT;
-        size_t n = strlen(px_cfg.exe_path);
-        if ((int64_t)n > size) n = (size_t)size; /* truncated, without a NUL, as Linux does */
-        memcpy(buf, px_cfg.exe_path, n);
-        return (int64_t)n;
-    }
-    px_stat_info st;
-    r = px_nt_stat_path(abs, must_be_dir, &st);
-    return r < 0 ? r : -LINUX_EINVAL; /* it exists and is not a symlink */
+    if (path && !path[0]) return -LINUX_ENOENT;
+    return readlink_at(LINUX_AT_FDCWD, path, buf, size);
+}
+
+/* readlinkat(2): "" with a dirfd names that fd (an O_PATH fd of a symlink) */
+PX_SYSCALL(readlinkat)
+{
+    int dirfd = (int)PX_ARG0;
+    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    char *buf = (char *)(uintptr_t)PX_ARG2;
+    int64_t size = (int32_t)PX_ARG3;
+    if (path && !path[0] && dirfd == LINUX_AT_FDCWD) return -LINUX_ENOENT;
+    return readlink_at(dirfd, path, buf, size);
 }
 
 static int64_t mkdir_at(int dirfd, const char *path, uint32_t mode)
 {
-    char abs[PX_PATH_MAX];
-    int64_t r = px_fs_resolve(dirfd, path, abs, NULL);
-    if (r < 0) return r;
-    /* the mode (after px_identity_umask()) is not kept: Windows has no place for it, and
-       stat reports 0755 for every directory */
-    return px_nt_mkdir(abs, mode & ~px_identity_umask());
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    if (!vp) return -LINUX_ENOMEM;
+    int64_t r = px_vfs_resolve(dirfd, path, 0, vp);
+    if (r == 0) {
+        px_mount *m = vp->mount;
+        r = m->type->mkdir ? m->type->mkdir(m, vp->rel, mode & 07777 & ~px_identity_umask()) : PX_VFS_MISSING(mkdir);
+    }
+    px_free(vp);
+    return r;
 }
 
 /* mkdir(2) */
@@ -189,17 +239,28 @@ static int64_t check_rmdir_name(const char *path)
 static int64_t remove_at(int dirfd, const char *path, bool remove_dir)
 {
     if (!path) return -LINUX_EFAULT;
-    char abs[PX_PATH_MAX];
-    bool must_be_dir;
-    int64_t r = px_fs_resolve(dirfd, path, abs, &must_be_dir);
-    if (r < 0) return r;
-    if (remove_dir) {
-        r = check_rmdir_name(path);
-        if (r < 0) return r;
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    if (!vp) return -LINUX_ENOMEM;
+    int64_t r = px_vfs_resolve(dirfd, path, 0, vp);
+    if (r == 0 && remove_dir) r = check_rmdir_name(path);
+    if (r == 0) {
+        px_mount *m = vp->mount;
+        if (!vp->rel[0] && strcmp(vp->abs, "/")) {
+            r = remove_dir ? -LINUX_EBUSY : -LINUX_EISDIR; /* a mount point */
+        } else if (remove_dir) {
+            r = m->type->rmdir ? m->type->rmdir(m, vp->rel) : PX_VFS_MISSING(rmdir);
+        } else if (vp->must_be_dir) {
+            /* "name/": Linux says EISDIR for a directory, ENOTDIR for the rest */
+            px_stat_info st;
+            r = m->type->stat ? m->type->stat(m, vp->rel, &st) : PX_VFS_MISSING(stat);
+            if (r == 0) r = (st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR ? -LINUX_EISDIR : -LINUX_ENOTDIR;
+        } else {
+            r = m->type->unlink ? m->type->unlink(m, vp->rel) : PX_VFS_MISSING(unlink);
+        }
     }
-    return px_nt_unlink(abs, must_be_dir, remove_dir);
+    px_free(vp);
+    return r;
 }
-
 /* unlink(2) */
 PX_SYSCALL(unlink)
 {
@@ -224,16 +285,29 @@ PX_SYSCALL(unlinkat)
     return remove_at(dirfd, path, (flags & LINUX_AT_REMOVEDIR) != 0);
 }
 
-static int64_t rename_at(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+static int64_t rename_at(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, uint32_t flags)
 {
     if (!oldpath || !newpath) return -LINUX_EFAULT;
-    char from[PX_PATH_MAX], to[PX_PATH_MAX];
-    bool from_dir, to_dir;
-    int64_t r = px_fs_resolve(olddirfd, oldpath, from, &from_dir);
-    if (r < 0) return r;
-    r = px_fs_resolve(newdirfd, newpath, to, &to_dir);
-    if (r < 0) return r;
-    return px_nt_rename(from, from_dir, to, to_dir);
+    if (flags & ~(uint32_t)(LINUX_RENAME_NOREPLACE | LINUX_RENAME_EXCHANGE | LINUX_RENAME_WHITEOUT)) return -LINUX_EINVAL;
+    if ((flags & LINUX_RENAME_EXCHANGE) && (flags & (LINUX_RENAME_NOREPLACE | LINUX_RENAME_WHITEOUT))) return -LINUX_EINVAL;
+    if (flags & LINUX_RENAME_WHITEOUT) return -LINUX_EINVAL; /* overlay file systems only */
+    px_vfs_path *from = px_alloc(2 * sizeof *from);
+    if (!from) return -LINUX_ENOMEM;
+    px_vfs_path *to = from + 1;
+    int64_t r = px_vfs_resolve(olddirfd, oldpath, 0, from);
+    if (r == 0) r = px_vfs_resolve(newdirfd, newpath, 0, to);
+    px_mount *m = r == 0 ? from->mount : NULL;
+    if (r == 0 && (!from->rel[0] || !to->rel[0])) r = -LINUX_EBUSY; /* a mount point or the root */
+    if (r == 0 && to->mount != m) r = -LINUX_EXDEV;
+    if (r == 0 && (from->must_be_dir || to->must_be_dir)) {
+        /* "a/" renames only a directory */
+        px_stat_info st;
+        r = m->type->stat ? m->type->stat(m, from->rel, &st) : PX_VFS_MISSING(stat);
+        if (r == 0 && (st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR) r = -LINUX_ENOTDIR;
+    }
+    if (r == 0) r = m->type->rename ? m->type->rename(m, from->rel, to->rel, flags) : PX_VFS_MISSING(rename);
+    px_free(from);
+    return r;
 }
 
 /* rename(2) */
@@ -241,7 +315,7 @@ PX_SYSCALL(rename)
 {
     const char *oldpath = (const char *)(uintptr_t)PX_ARG0;
     const char *newpath = (const char *)(uintptr_t)PX_ARG1;
-    return rename_at(LINUX_AT_FDCWD, oldpath, LINUX_AT_FDCWD, newpath);
+    return rename_at(LINUX_AT_FDCWD, oldpath, LINUX_AT_FDCWD, newpath, 0);
 }
 
 /* renameat(2) */
@@ -251,5 +325,16 @@ PX_SYSCALL(renameat)
     const char *oldpath = (const char *)(uintptr_t)PX_ARG1;
     int newdirfd = (int)PX_ARG2;
     const char *newpath = (const char *)(uintptr_t)PX_ARG3;
-    return rename_at(olddirfd, oldpath, newdirfd, newpath);
+    return rename_at(olddirfd, oldpath, newdirfd, newpath, 0);
+}
+
+/* renameat2(2): RENAME_NOREPLACE, RENAME_EXCHANGE */
+PX_SYSCALL(renameat2)
+{
+    int olddirfd = (int)PX_ARG0;
+    const char *oldpath = (const char *)(uintptr_t)PX_ARG1;
+    int newdirfd = (int)PX_ARG2;
+    const char *newpath = (const char *)(uintptr_t)PX_ARG3;
+    uint32_t flags = (uint32_t)PX_ARG4;
+    return rename_at(olddirfd, oldpath, newdirfd, newpath, flags);
 }

@@ -1,11 +1,9 @@
-/* Guest paths to Windows paths: the root (a Windows directory that is the guest's "/"),
-   the guest's cwd (a guest path), and the start-up of the file-system layer. */
+/* The start-up of the file-system layer (the root mount, the cwd), drvfs instances (a
+   Windows directory in \\?\ form), the guest's cwd, UTF-8 <-> UTF-16. */
 #include <windows.h>
-#include "fs/fs_internal.h"
+#include "fs/vfs.h"
+#include "fs/pseudo/pseudo.h"
 
-static wchar_t *root_prefix;     /* \\?\C:\distro (no trailing '\'): prepended to guest paths */
-static size_t root_prefix_len;
-static char *root_utf8;          /* the absolute root in UTF-8, for the inverse mapping */
 static char *cwd_guest;          /* the guest's cwd: a normalised absolute guest path */
 
 wchar_t *px_utf16_of_utf8(const char *s)
@@ -28,20 +26,24 @@ char *px_utf8_of_utf16(const wchar_t *w, int wlen)
     return s;
 }
 
-/* Makes root absolute and builds the \\?\ form that every host path starts with. */
-static int64_t set_root(const char *root)
+/* A drvfs instance for a Windows directory: made absolute, in the \\?\ form that every
+   host path inside it starts with. */
+int64_t px_drvfs_new(const char *windows_dir, void **data)
 {
-    wchar_t *w = px_utf16_of_utf8(root);
+    wchar_t *w = px_utf16_of_utf8(windows_dir);
     if (!w) return -LINUX_EINVAL;
     size_t wl = wcslen(w);
     /* "Z:" alone means the current directory of drive Z to GetFullPathName: say "Z:\" */
     wchar_t *with_sep = px_alloc((wl + 2) * sizeof *w);
-    if (!with_sep) return -LINUX_ENOMEM;
+    if (!with_sep) {
+        px_free(w);
+        return -LINUX_ENOMEM;
+    }
     memcpy(with_sep, w, wl * sizeof *w);
     with_sep[wl] = L'\\';
     with_sep[wl + 1] = 0;
     px_free(w);
-    wchar_t full[32768];
+    static wchar_t full[32768];
     DWORD n = GetFullPathNameW(with_sep, PX_ARRAY_LEN(full), full, NULL);
     px_free(with_sep);
     if (n == 0 || n >= PX_ARRAY_LEN(full)) return -LINUX_ENAMETOOLONG;
@@ -51,20 +53,35 @@ static int64_t set_root(const char *root)
     const wchar_t *rest = full;
     if (!wcsncmp(full, L"\\\\?\\", 4)) prefix = L"";
     else if (full[0] == L'\\' && full[1] == L'\\') { prefix = L"\\\\?\\UNC\\"; rest = full + 2; }
+    px_drvfs *d = px_calloc(1, sizeof *d);
+    if (!d) return -LINUX_ENOMEM;
     size_t len = wcslen(prefix) + wcslen(rest);
-    root_prefix = px_alloc((len + 1) * sizeof(wchar_t));
-    if (!root_prefix) return -LINUX_ENOMEM;
-    wcscpy(root_prefix, prefix);
-    wcscat(root_prefix, rest);
-    root_prefix_len = len;
-    root_utf8 = px_utf8_of_utf16(full, -1);
-    return root_utf8 ? 0 : -LINUX_ENOMEM;
+    d->prefix = px_alloc((len + 1) * sizeof(wchar_t));
+    d->root_utf8 = px_utf8_of_utf16(full, -1);
+    if (!d->prefix || !d->root_utf8) {
+        px_free(d->prefix);
+        px_free(d->root_utf8);
+        px_free(d);
+        return -LINUX_ENOMEM;
+    }
+    wcscpy(d->prefix, prefix);
+    wcscat(d->prefix, rest);
+    d->prefix_len = len;
+    *data = d;
+    return 0;
 }
 
 int64_t px_fs_init(const char *root, const char *cwd)
 {
-    int64_t r = set_root(root);
-    if (r < 0) return r;
+    void *data;
+    int64_t r;
+    if (!px_vfs_mount_of_point("/")) { /* PxRun -d mounted the distro's store (lxfs) already */
+        r = px_drvfs_new(root, &data);
+        if (r < 0) return r;
+        r = px_vfs_mount("/", &px_drvfs_type, ((px_drvfs *)data)->root_utf8, data);
+        if (r < 0) return r;
+    }
+    px_pseudo_mount_all(); /* /proc, /dev, /sys, and /tmp when the root has none */
     char norm[PX_PATH_MAX];
     if (!cwd || px_path_normalize("/", cwd, norm, sizeof norm, NULL) < 0) strcpy(norm, "/");
     cwd_guest = px_strdup(norm);
@@ -72,7 +89,7 @@ int64_t px_fs_init(const char *root, const char *cwd)
     return px_fd_init_std();
 }
 
-const char *px_fs_cwd(void) { return cwd_guest; }
+const char *px_fs_cwd(void) { return cwd_guest ? cwd_guest : "/"; }
 
 void px_fs_set_cwd(const char *abs_guest)
 {
@@ -82,54 +99,20 @@ void px_fs_set_cwd(const char *abs_guest)
     cwd_guest = c;
 }
 
-int64_t px_fs_resolve(int dirfd, const char *guest_path, char *out, bool *must_be_dir)
-{
-    if (!guest_path) return -LINUX_EFAULT;
-    if (guest_path[0] == '/' || dirfd == LINUX_AT_FDCWD)
-        return px_path_normalize(cwd_guest, guest_path, out, PX_PATH_MAX, must_be_dir);
-    px_file *f = px_fd_get(dirfd);
-    if (!f) return -LINUX_EBADF;
-    int64_t r;
-    if (!guest_path[0]) r = -LINUX_ENOENT;
-    else if (!f->is_dir || !f->guest_path) r = -LINUX_ENOTDIR;
-    else r = px_path_normalize(f->guest_path, guest_path, out, PX_PATH_MAX, must_be_dir);
-    px_file_unref(f);
-    return r;
-}
-
-int64_t px_fs_host_of_guest(const char *abs_guest, bool for_create, wchar_t **out)
-{
-    /* Names Windows cannot hold (':', '*', a trailing dot, ...) cannot exist under the
-       root until names are encoded (a later issue): nothing is there to find, and
-       nothing can be created under such a name. */
-    if (!px_path_ok_on_windows(abs_guest)) return for_create ? -LINUX_EINVAL : -LINUX_ENOENT;
-    wchar_t *rel = px_utf16_of_utf8(abs_guest);
-    if (!rel) return for_create ? -LINUX_EINVAL : -LINUX_ENOENT; /* not UTF-8: as above */
-    size_t rel_len = wcslen(rel);
-    wchar_t *w = px_alloc((root_prefix_len + rel_len + 2) * sizeof *w);
-    if (!w) {
-        px_free(rel);
-        return -LINUX_ENOMEM;
-    }
-    memcpy(w, root_prefix, root_prefix_len * sizeof *w);
-    for (size_t i = 0; i < rel_len; i++) w[root_prefix_len + i] = rel[i] == L'/' ? L'\\' : rel[i];
-    w[root_prefix_len + rel_len] = 0;
-    px_free(rel);
-    *out = w;
-    return 0;
-}
-
 int64_t px_fs_host_path(int dirfd, const char *guest_path, wchar_t **out)
 {
-    char abs[PX_PATH_MAX];
-    int64_t r = px_fs_resolve(dirfd, guest_path, abs, NULL);
-    if (r < 0) return r;
-    return px_fs_host_of_guest(abs, false, out);
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    if (!vp) return -LINUX_ENOMEM;
+    int64_t r = px_vfs_resolve(dirfd, guest_path, PX_VFS_FOLLOW, vp);
+    if (r == 0) r = vp->mount->type->host_path ? vp->mount->type->host_path(vp->mount, vp->rel, out) : -LINUX_EACCES;
+    px_free(vp);
+    return r;
 }
 
 char *px_fs_guest_path_of_host(const wchar_t *host_dir)
 {
-    const char *root = root_utf8 ? root_utf8 : px_cfg.root;
+    const px_mount *m = px_vfs_mount_at(0); /* the root: drvfs or the distro's store */
+    const char *root = m && m->type == &px_drvfs_type ? ((const px_drvfs *)m->data)->root_utf8 : px_cfg.root;
     char *host = px_utf8_of_utf16(host_dir, -1);
     if (!host) return NULL;
     char *guest = px_path_guest_of_host(root, host);

@@ -1,9 +1,9 @@
 /* The stat family: what NT knows about a file (GetFileInformationByHandle(Ex)) turned
-   into Linux's struct stat and struct statx. lstat is stat: symlinks are the next issue. */
+   into Linux's struct stat and struct statx; the handlers resolve through the VFS. */
 #include <windows.h>
 #include <winternl.h>
 #include "core/errors.h"
-#include "fs/fs_internal.h"
+#include "fs/vfs.h"
 #include "kernel/identity.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 in 100 ns units since 1601 */
@@ -18,6 +18,8 @@ static struct linux_timespec timespec_of_filetime(int64_t t)
     }
     return (struct linux_timespec){.tv_sec = sec, .tv_nsec = rest * 100};
 }
+
+struct linux_timespec px_timespec_of_filetime(int64_t filetime) { return timespec_of_filetime(filetime); }
 
 /* Executable files are the ones that say so in their first bytes: ELF or a script. */
 static bool starts_like_a_program(HANDLE h)
@@ -97,6 +99,7 @@ int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
 #define STAT_CACHE_TTL_MS 2000
 
 typedef struct stat_cache_slot {
+    const void *mount;
     char *path;
     px_stat_info st;
     uint64_t stored_ms;
@@ -107,9 +110,9 @@ static stat_cache_slot *stat_cache;
 static volatile LONG stat_cache_generation;
 static SRWLOCK stat_cache_lock = SRWLOCK_INIT;
 
-static size_t stat_cache_index(const char *path)
+static size_t stat_cache_index(const void *mount, const char *path)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uintptr_t)mount; /* FNV-1a */
     for (; *path; path++) h = (h ^ (unsigned char)*path) * 1099511628211ull;
     return (size_t)(h % STAT_CACHE_SLOTS);
 }
@@ -119,14 +122,14 @@ void px_stat_cache_invalidate(void)
     InterlockedIncrement(&stat_cache_generation);
 }
 
-bool px_stat_cache_lookup(const char *abs_guest, const wchar_t *host_path, px_stat_info *st)
+bool px_stat_cache_lookup(const void *mount, const char *rel, const wchar_t *host_path, px_stat_info *st)
 {
     if (!stat_cache) return false;
-    size_t i = stat_cache_index(abs_guest);
+    size_t i = stat_cache_index(mount, rel);
     bool hit = false;
     AcquireSRWLockShared(&stat_cache_lock);
     stat_cache_slot *slot = &stat_cache[i];
-    if (slot->path && slot->generation == stat_cache_generation && !strcmp(slot->path, abs_guest) &&
+    if (slot->path && slot->mount == mount && slot->generation == stat_cache_generation && !strcmp(slot->path, rel) &&
         GetTickCount64() - slot->stored_ms < STAT_CACHE_TTL_MS) {
         *st = slot->st;
         hit = true;
@@ -149,18 +152,19 @@ bool px_stat_cache_lookup(const char *abs_guest, const wchar_t *host_path, px_st
     return true;
 }
 
-void px_stat_cache_store(const char *abs_guest, const px_stat_info *st)
+void px_stat_cache_store(const void *mount, const char *rel, const px_stat_info *st)
 {
     if (!stat_cache) {
         stat_cache_slot *fresh = px_calloc(STAT_CACHE_SLOTS, sizeof *fresh);
         if (!fresh) return;
         if (InterlockedCompareExchangePointer((void *volatile *)&stat_cache, fresh, NULL)) px_free(fresh);
     }
-    char *path = px_strdup(abs_guest);
+    char *path = px_strdup(rel);
     if (!path) return;
     AcquireSRWLockExclusive(&stat_cache_lock);
-    stat_cache_slot *slot = &stat_cache[stat_cache_index(abs_guest)];
+    stat_cache_slot *slot = &stat_cache[stat_cache_index(mount, rel)];
     px_free(slot->path);
+    slot->mount = mount;
     slot->path = path;
     slot->st = *st;
     slot->stored_ms = GetTickCount64();
@@ -229,15 +233,15 @@ static int64_t stat_fd(int fd, px_stat_info *st)
 static int64_t stat_at(int dirfd, const char *path, uint32_t flags, px_stat_info *st)
 {
     if (!path) return -LINUX_EFAULT;
-    if (!path[0] && (flags & LINUX_AT_EMPTY_PATH)) {
-        if (dirfd == LINUX_AT_FDCWD) return px_nt_stat_path(px_fs_cwd(), true, st);
-        return stat_fd(dirfd, st);
-    }
-    char abs[PX_PATH_MAX];
-    bool must_be_dir;
-    int64_t r = px_fs_resolve(dirfd, path, abs, &must_be_dir);
-    if (r < 0) return r;
-    return px_nt_stat_path(abs, must_be_dir, st);
+    if (!path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD) return stat_fd(dirfd, st);
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    if (!vp) return -LINUX_ENOMEM;
+    int resolve = (flags & LINUX_AT_SYMLINK_NOFOLLOW) ? 0 : PX_VFS_FOLLOW;
+    if (flags & LINUX_AT_EMPTY_PATH) resolve |= PX_VFS_EMPTY_OK;
+    int64_t r = px_vfs_resolve(dirfd, path, resolve, vp);
+    if (r == 0) r = px_vfs_stat(vp, st);
+    px_free(vp);
+    return r;
 }
 
 static int64_t put_stat(int64_t r, const px_stat_info *st, uint64_t guest_buf)
@@ -257,13 +261,13 @@ PX_SYSCALL(stat)
     return put_stat(stat_at(LINUX_AT_FDCWD, path, 0, &st), &st, buf);
 }
 
-/* lstat(2): as stat until symlinks exist (next issue) */
+/* lstat(2) */
 PX_SYSCALL(lstat)
 {
     const char *path = (const char *)(uintptr_t)PX_ARG0;
     uint64_t buf = PX_ARG1;
     px_stat_info st;
-    return put_stat(stat_at(LINUX_AT_FDCWD, path, 0, &st), &st, buf);
+    return put_stat(stat_at(LINUX_AT_FDCWD, path, LINUX_AT_SYMLINK_NOFOLLOW, &st), &st, buf);
 }
 
 /* fstat(2) */

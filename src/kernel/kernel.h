@@ -26,4 +26,8 @@ static inline bool px_kernel_bad_ptr(uint64_t p)
 #define PX_FILETIME_UNIX_EPOCH 116444736000000000ULL
 #define PX_NSEC_PER_SEC 1000000000LL
 
+/* The guest's CLOCK_MONOTONIC (performance counter) and CLOCK_REALTIME, in ns (time.c). */
+int64_t px_clock_monotonic_ns(void);
+int64_t px_clock_realtime_ns(void);
+
 #endif

@@ -3,6 +3,7 @@
 #include "core/px.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
+#include "kernel/clock.h"
 
 /* sched_yield(2) */
 PX_SYSCALL(sched_yield)
@@ -31,4 +32,27 @@ PX_SYSCALL(sched_getaffinity)
     uint64_t mask = (uint64_t)process_mask;
     memcpy((void *)(uintptr_t)mask_ptr, &mask, sizeof mask);
     return sizeof mask;  /* the kernel returns the bytes it wrote: its cpumask size */
+}
+
+/* The processor the caller runs on (group-major numbering, as the affinity mask) and its
+   NUMA node. Used by getcpu(2) and the vDSO. */
+int64_t px_sched_getcpu(uint64_t cpu_ptr, uint64_t node_ptr)
+{
+    if ((cpu_ptr && px_kernel_bad_ptr(cpu_ptr)) || (node_ptr && px_kernel_bad_ptr(node_ptr))) return -LINUX_EFAULT;
+    PROCESSOR_NUMBER pn;
+    GetCurrentProcessorNumberEx(&pn);
+    if (cpu_ptr) *(uint32_t *)(uintptr_t)cpu_ptr = (uint32_t)pn.Group * 64 + pn.Number;
+    if (node_ptr) {
+        USHORT node = 0;
+        if (!GetNumaProcessorNodeEx(&pn, &node) || node == 0xffff) node = 0;
+        *(uint32_t *)(uintptr_t)node_ptr = node;
+    }
+    return 0;
+}
+
+/* getcpu(2): the third argument (a cache) has been unused since Linux 2.6.24. */
+PX_SYSCALL(getcpu)
+{
+    uint64_t cpu = PX_ARG0, node = PX_ARG1;
+    return px_sched_getcpu(cpu, node);
 }

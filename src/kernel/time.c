@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
+#include "kernel/clock.h"
 
 #ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
 #define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x00000002
@@ -30,14 +31,14 @@ static int64_t ticks_to_ns(int64_t ticks, int64_t freq)
     return (ticks / freq) * PX_NSEC_PER_SEC + (ticks % freq) * PX_NSEC_PER_SEC / freq;
 }
 
-static int64_t monotonic_ns(void)
+int64_t px_clock_monotonic_ns(void)
 {
     LARGE_INTEGER c;
     QueryPerformanceCounter(&c);
     return ticks_to_ns(c.QuadPart, perf_frequency());
 }
 
-static int64_t realtime_ns(void)
+int64_t px_clock_realtime_ns(void)
 {
     FILETIME ft;
     GetSystemTimePreciseAsFileTime(&ft);
@@ -110,8 +111,8 @@ static enum clock_source clock_source_of(int32_t clk)
 static int64_t clock_now_ns(enum clock_source src)
 {
     switch (src) {
-    case SRC_REALTIME: return realtime_ns();
-    case SRC_MONOTONIC: return monotonic_ns();
+    case SRC_REALTIME: return px_clock_realtime_ns();
+    case SRC_MONOTONIC: return px_clock_monotonic_ns();
     case SRC_PROCESS_CPU: return process_cpu_ns();
     case SRC_THREAD_CPU: return thread_cpu_ns();
     default: return 0;
@@ -145,6 +146,11 @@ PX_SYSCALL(clock_gettime)
 {
     int32_t clk = (int32_t)PX_ARG0;
     uint64_t tp = PX_ARG1;
+    return px_time_clock_gettime(clk, tp);
+}
+
+int64_t px_time_clock_gettime(int32_t clk, uint64_t tp)
+{
     enum clock_source src = clock_source_of(clk);
     if (src == SRC_NONE) return -LINUX_EINVAL;
     if (px_kernel_bad_ptr(tp)) return -LINUX_EFAULT;
@@ -158,6 +164,11 @@ PX_SYSCALL(clock_getres)
 {
     int32_t clk = (int32_t)PX_ARG0;
     uint64_t res = PX_ARG1;
+    return px_time_clock_getres(clk, res);
+}
+
+int64_t px_time_clock_getres(int32_t clk, uint64_t res)
+{
     enum clock_source src = clock_source_of(clk);
     if (src == SRC_NONE) return -LINUX_EINVAL;
     if (!res) return 0;  /* the kernel allows res == NULL */
@@ -175,9 +186,14 @@ PX_SYSCALL(clock_getres)
 PX_SYSCALL(gettimeofday)
 {
     uint64_t tv = PX_ARG0, tz = PX_ARG1;
+    return px_time_gettimeofday(tv, tz);
+}
+
+int64_t px_time_gettimeofday(uint64_t tv, uint64_t tz)
+{
     if (tv) {
         if (px_kernel_bad_ptr(tv)) return -LINUX_EFAULT;
-        int64_t ns = realtime_ns();
+        int64_t ns = px_clock_realtime_ns();
         struct linux_timeval *out = (struct linux_timeval *)(uintptr_t)tv;
         out->tv_sec = ns / PX_NSEC_PER_SEC;
         out->tv_usec = ns % PX_NSEC_PER_SEC / 1000;
@@ -193,7 +209,12 @@ PX_SYSCALL(gettimeofday)
 PX_SYSCALL(time)
 {
     uint64_t tloc = PX_ARG0;
-    int64_t now = realtime_ns() / PX_NSEC_PER_SEC;
+    return px_time_time(tloc);
+}
+
+int64_t px_time_time(uint64_t tloc)
+{
+    int64_t now = px_clock_realtime_ns() / PX_NSEC_PER_SEC;
     if (tloc) {
         if (px_kernel_bad_ptr(tloc)) return -LINUX_EFAULT;
         *(int64_t *)(uintptr_t)tloc = now;
@@ -266,7 +287,7 @@ PX_SYSCALL(clock_nanosleep)
     int64_t ns = timespec_ns(&ts);
     if (!(flags & LINUX_TIMER_ABSTIME)) return sleep_relative_ns(ns);
     if (src == SRC_REALTIME) {
-        if (ns <= realtime_ns()) return 0;
+        if (ns <= px_clock_realtime_ns()) return 0;
         int64_t units = ns / 100 + (ns % 100 != 0);
         if (units > INT64_MAX - (int64_t)PX_FILETIME_UNIX_EPOCH) units = INT64_MAX - (int64_t)PX_FILETIME_UNIX_EPOCH;
         return wait_timer(units + (int64_t)PX_FILETIME_UNIX_EPOCH);

@@ -3,8 +3,17 @@
 
    A site is patched through a window: a run of whole instructions (>= 5 bytes) holding
    the site, replaced by `jmp trampoline` and int3 filler. The trampoline performs the
-   window's instructions, transformed where needed, and jumps back to the window's end.
-   Sites for which no window exists become ud2 traps, resolved by the fault handler. */
+   window's instructions, transformed where needed, then goes on copying the code after
+   the window (its tail) until that code leaves by itself (ret, jmp, a taken jcc) or it
+   must jump back. Sites for which no window exists become ud2 traps, resolved by the
+   fault handler. Last, direct jmp/jcc/call instructions aimed at a window, or at code that
+   soon reaches a site, are pointed at a trampoline copying from their target on.
+
+   What costs on a hot path is the number of taken jumps into and out of trampolines (the
+   fs base load from the TEB and a borrowed register parked in the TEB measured as free on
+   nullsys' malloc/free: both are off the dependency chains), hence tails and threading. */
+#include <stdlib.h>
+
 #include <Zydis/Zydis.h>
 
 #include "core/px.h"
@@ -32,23 +41,36 @@ typedef struct insn {
 
 /* Longest window, in instructions and bytes: enough for short sites between branch targets. */
 #define MAX_WINDOW_INSNS 8
+/* A trampoline goes on copying the code after its window (see plan_tail), up to this many
+   instructions: the guest then leaves it through its own ret, jmp or taken jcc instead of
+   a jump back, and later sites on the way are done in the same visit. */
+#define MAX_TAIL_INSNS 56
+#define MAX_TRACE_INSNS (MAX_WINDOW_INSNS + MAX_TAIL_INSNS)
 #define MAX_BACK 4
 #define JMP_LEN 5
-#define TRAMP_MAX 768
+#define TRAMP_MAX 1024
 
 typedef struct rw {
     const px_rw_env *env;
-    uint8_t *code;
+    const uint8_t *code; /* the region as it was: every decode and copy reads this */
+    uint8_t *out;        /* the region itself: patches go here */
     uint64_t addr;
     size_t len;
     insn *insns;
     size_t count;
     uint8_t *target;    /* bitmap: a direct branch of the region jumps to this offset */
+    uint8_t *inner;     /* bitmap: an instruction inside a window after its first: filler */
+    uint8_t *covered;   /* bitmap: an instruction overwritten (windows, traps) */
+    uint32_t *win_off;  /* the windows written, in address order: first instruction's offset */
+    uint64_t *win_tramp; /* and its trampoline */
+    size_t nwin;
     px_rw_result *res;
     ZydisDecoder dec;
 } rw;
 
-static bool is_target(const rw *r, uint64_t off) { return (r->target[off >> 3] >> (off & 7)) & 1; }
+static bool bit_at(const uint8_t *map, uint64_t off) { return (map[off >> 3] >> (off & 7)) & 1; }
+static void set_bit(uint8_t *map, uint64_t off) { map[off >> 3] |= (uint8_t)(1u << (off & 7)); }
+static bool is_target(const rw *r, uint64_t off) { return bit_at(r->target, off); }
 
 static bool is_gpr(ZydisRegister reg)
 {
@@ -307,9 +329,10 @@ typedef struct tramp {
     uint8_t buf[TRAMP_MAX];
     size_t pos;
     uint64_t at;              /* runtime address of buf[0] */
-    uint8_t lens[64];         /* every emitted instruction's length, for verify */
+    uint8_t lens[4 * MAX_TRACE_INSNS]; /* every emitted instruction's length, for verify */
     int nlens;
-    uint32_t starts[MAX_WINDOW_INSNS]; /* where each window instruction begins */
+    size_t first, end;        /* the original instructions copied: [first, end] */
+    uint32_t starts[MAX_TRACE_INSNS]; /* where each copied instruction begins */
 } tramp;
 
 static bool put(tramp *t, const void *p, size_t n)
@@ -477,6 +500,33 @@ static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail, unsig
     return form != FS_SCRATCH || emit_gs_mov(r, t, s, r->env->teb_scratch_slot, false);
 }
 
+static bool falls_through(const rw *r, const insn *ins)
+{
+    bool jmp = ins->kind == INSN_BRANCH && r->code[ins->off] != 0x0F && (r->code[ins->off] & 0xF0) != 0x70;
+    return !(ins->kind == INSN_END || ins->kind == INSN_CALL || jmp);
+}
+
+/* A direct branch to an instruction this trampoline copies may go to the copy: equivalent,
+   since the copy runs on exactly like the original. Worth it only when a site lies ahead in
+   the copy (a loop over a site stays inside); otherwise the original is as good and the
+   copy might have to jump back to it. The copy's offset may come from the sizing pass
+   (forward branches): sizes never change. */
+static uint64_t copy_of(const rw *r, const tramp *t, uint64_t to)
+{
+    if (to < r->addr + r->insns[t->first].off || to > r->addr + r->insns[t->end].off) return to;
+    size_t lo = t->first, hi = t->end;
+    uint64_t off = to - r->addr;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->insns[mid].off < off) lo = mid + 1;
+        else hi = mid;
+    }
+    if (r->insns[lo].off != off) return to;
+    for (size_t k = lo; k <= t->end; k++)
+        if (r->insns[k].kind == INSN_FS || r->insns[k].kind == INSN_SYSCALL) return t->at + t->starts[lo - t->first];
+    return to;
+}
+
 static bool emit_insn(const rw *r, tramp *t, const insn *ins)
 {
     const uint8_t *p = r->code + ins->off;
@@ -522,6 +572,7 @@ static bool emit_insn(const rw *r, tramp *t, const insn *ins)
         if (!decode(r, p, r->len - ins->off, &in, ops) ||
             !ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0], from, &to)))
             return false;
+        to = copy_of(r, t, to);
         if (in.mnemonic == ZYDIS_MNEMONIC_JMP) return put_jmp(t, to);
         uint8_t cc = in.opcode & 0x0F;
         uint8_t b[6] = { 0x0F, (uint8_t)(0x80 | cc) };
@@ -534,20 +585,18 @@ static bool emit_insn(const rw *r, tramp *t, const insn *ins)
     }
 }
 
-/* The trampoline of instructions [first, last], continuing at resume unless the last
-   one never falls through. */
-static bool emit_tramp(const rw *r, tramp *t, size_t first, size_t last, uint64_t resume)
+/* The trampoline of instructions [t->first, t->end], continuing after the last one unless
+   it never falls through. */
+static bool emit_tramp(const rw *r, tramp *t)
 {
     t->pos = 0;
     t->nlens = 0;
-    for (size_t k = first; k <= last; k++) {
-        t->starts[k - first] = (uint32_t)t->pos;
+    for (size_t k = t->first; k <= t->end; k++) {
+        t->starts[k - t->first] = (uint32_t)t->pos;
         if (!emit_insn(r, t, &r->insns[k])) return false;
     }
-    const insn *l = &r->insns[last];
-    bool falls_through = !(l->kind == INSN_END || l->kind == INSN_CALL ||
-                           (l->kind == INSN_BRANCH && r->code[l->off] != 0x0F && (r->code[l->off] & 0xF0) != 0x70));
-    return !falls_through || put_jmp(t, resume);
+    const insn *l = &r->insns[t->end];
+    return !falls_through(r, l) || put_jmp(t, r->addr + l->off + l->len);
 }
 
 /* The trampoline decodes into exactly the instructions emitted. */
@@ -568,16 +617,19 @@ static bool verify_tramp(const rw *r, const tramp *t, const uint8_t *at)
 
 /* Allocates, emits twice (sizes do not depend on the address; rip-relative fixups do),
    verifies. Returns the trampoline address or 0. */
-static uint64_t build_tramp(rw *r, tramp *t, size_t first, size_t last, uint64_t resume)
+static uint64_t build_tramp(rw *r, tramp *t, size_t first, size_t end)
 {
     t->at = r->addr + r->insns[first].off; /* size pass: any nearby address */
-    if (!emit_tramp(r, t, first, last, resume)) return 0;
+    t->first = first;
+    t->end = end;
+    memset(t->starts, 0, sizeof t->starts);
+    if (!emit_tramp(r, t)) return 0;
     uint8_t *write;
     uint64_t at = r->env->alloc_tramp(r->env->ctx, r->addr + r->insns[first].off, t->pos, &write);
     if (!at) return 0;
     size_t size = t->pos;
     t->at = at;
-    if (!emit_tramp(r, t, first, last, resume) || t->pos != size) return 0;
+    if (!emit_tramp(r, t) || t->pos != size) return 0;
     memcpy(write, t->buf, t->pos);
     r->res->tramp_bytes += t->pos;
     if (!verify_tramp(r, t, write)) {
@@ -640,6 +692,27 @@ static bool plan_window(const rw *r, size_t i, uint32_t floor, size_t *first, si
     return false;
 }
 
+/* How far the trampoline of a window ending at last goes on copying the original code
+   (which stays in place behind the window): along the fall-through path, taking jcc's
+   as they come, up to a ret or jmp, which leaves the trampoline as the original would,
+   or to the first instruction it may not move or that is better left where it is: a call
+   (an emulated one would leave the return stack predictor out of step, so its ret would
+   mispredict) or anything fixed. Returns the last instruction copied. */
+static size_t plan_tail(const rw *r, size_t last, size_t max_insns)
+{
+    size_t e = last;
+    uint32_t bytes = 0;
+    while (falls_through(r, &r->insns[e]) && e + 1 < r->count && e - last < max_insns) {
+        const insn *n = &r->insns[e + 1];
+        if (n->kind == INSN_CALL || !movable(n)) break;
+        /* room in the trampoline: a rewritten %fs: instruction grows by up to 3 TEB moves */
+        bytes += n->len + (n->kind == INSN_FS || n->kind == INSN_SYSCALL ? 32 : 4);
+        if (bytes > TRAMP_MAX / 2) break;
+        e++;
+    }
+    return e;
+}
+
 static void add_trap(rw *r, uint64_t addr, enum px_trap_kind kind, uint64_t resume)
 {
     if (r->env->add_trap) r->env->add_trap(r->env->ctx, addr, kind, resume);
@@ -649,8 +722,9 @@ static void add_trap(rw *r, uint64_t addr, enum px_trap_kind kind, uint64_t resu
 static void trap_site(rw *r, size_t i)
 {
     insn *ins = &r->insns[i];
-    uint8_t *p = r->code + ins->off;
+    uint8_t *p = r->out + ins->off;
     uint64_t at = r->addr + ins->off;
+    set_bit(r->covered, ins->off);
     r->res->trap_sites++;
     if (ins->kind == INSN_SYSCALL) {
         p[0] = 0x0F;
@@ -660,7 +734,7 @@ static void trap_site(rw *r, size_t i)
         return;
     }
     tramp t;
-    uint64_t tr = ins->kind == INSN_FS ? build_tramp(r, &t, i, i, at + ins->len) : 0;
+    uint64_t tr = ins->kind == INSN_FS ? build_tramp(r, &t, i, i) : 0;
     if (!tr) {
         r->res->lost_sites++;
         return;
@@ -676,7 +750,7 @@ static void trap_site(rw *r, size_t i)
 static bool patch_window(rw *r, size_t first, size_t last, uint64_t tr, const tramp *t)
 {
     uint32_t start = r->insns[first].off, end = r->insns[last].off + r->insns[last].len;
-    uint8_t *p = r->code + start;
+    uint8_t *p = r->out + start;
     uint8_t saved[MAX_WINDOW_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH];
     memcpy(saved, p, end - start);
     int32_t d;
@@ -698,25 +772,153 @@ static bool patch_window(rw *r, size_t first, size_t last, uint64_t tr, const tr
     for (size_t k = first + 1; k <= last; k++)
         if (r->insns[k].off - start >= JMP_LEN)
             add_trap(r, r->addr + r->insns[k].off, PX_TRAP_REDIRECT, tr + t->starts[k - first]);
+    for (size_t k = first; k <= last; k++) {
+        set_bit(r->covered, r->insns[k].off);
+        if (k > first) set_bit(r->inner, r->insns[k].off);
+    }
+    r->win_off[r->nwin] = start;
+    r->win_tramp[r->nwin++] = tr;
     return true;
+}
+
+/* ---- threading: direct branches straight to the trampolines ---- */
+
+/* How far after a branch target an entry trace looks for a site (instructions). */
+#define ENTRY_REACH 32
+
+typedef struct edge {
+    uint32_t to;  /* target offset */
+    uint32_t src; /* instruction index of the branch */
+} edge;
+
+static int edge_cmp(const void *a, const void *b)
+{
+    const edge *x = a, *y = b;
+    return x->to != y->to ? (x->to < y->to ? -1 : 1) : (x->src < y->src ? -1 : x->src > y->src);
+}
+
+static size_t insn_at(const rw *r, uint32_t off)
+{
+    size_t lo = 0, hi = r->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->insns[mid].off < off) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < r->count && r->insns[lo].off == off ? lo : SIZE_MAX;
+}
+
+/* The trampoline a branch to offset `to` may go to instead, or 0. A window's own start
+   has its trampoline. Elsewhere, code that reaches a site within ENTRY_REACH instructions
+   gets an entry trace: a trampoline copying the original code from `to` on, through the
+   site (done in place) and on like a window's tail. Either runs exactly as the original
+   would from `to`, so a direct jmp, jcc or call there may skip the jump into the window. */
+static uint64_t entry_for(rw *r, uint32_t to)
+{
+    size_t lo = 0, hi = r->nwin;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->win_off[mid] < to) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < r->nwin && r->win_off[lo] == to) return r->win_tramp[lo];
+    size_t first = insn_at(r, to);
+    if (first == SIZE_MAX || bit_at(r->inner, to) || !movable(&r->insns[first]) ||
+        r->insns[first].kind == INSN_CALL)
+        return 0;
+    size_t end = plan_tail(r, first, MAX_TRACE_INSNS - 1), site = first;
+    while (site <= end && site - first < ENTRY_REACH && r->insns[site].kind != INSN_FS &&
+           r->insns[site].kind != INSN_SYSCALL)
+        site++;
+    if (site > end || site - first >= ENTRY_REACH) return 0;
+    /* It comes back after its last instruction: never onto a window's filler. */
+    while (end > site && falls_through(r, &r->insns[end]) && end + 1 < r->count &&
+           bit_at(r->inner, r->insns[end + 1].off))
+        end--;
+    if (falls_through(r, &r->insns[end]) && end + 1 < r->count && bit_at(r->inner, r->insns[end + 1].off))
+        return 0;
+    tramp t;
+    uint64_t tr = build_tramp(r, &t, first, end);
+    if (tr) r->res->entry_traces++;
+    return tr;
+}
+
+/* Points every intact direct rel32 jmp, jcc and call of the region whose target has a
+   trampoline (entry_for) at that trampoline: one taken branch instead of two. The return
+   address a call pushes stays the original one. */
+static int thread_branches(rw *r)
+{
+    edge *edges = px_alloc(sizeof *edges * (r->count + 1));
+    if (!edges) return -LINUX_ENOMEM;
+    size_t n = 0;
+    for (size_t j = 0; j < r->count; j++) {
+        const insn *ins = &r->insns[j];
+        const uint8_t *p = r->code + ins->off;
+        if ((ins->kind != INSN_BRANCH && ins->kind != INSN_CALL) || bit_at(r->covered, ins->off)) continue;
+        bool rel32_form = (ins->len == 5 && (p[0] == 0xE8 || p[0] == 0xE9)) ||
+                          (ins->len == 6 && p[0] == 0x0F && (p[1] & 0xF0) == 0x80);
+        if (!rel32_form) continue;
+        int32_t rel;
+        memcpy(&rel, p + ins->len - 4, 4);
+        uint64_t to = r->addr + ins->off + ins->len + (int64_t)rel;
+        if (to < r->addr || to >= r->addr + r->len) continue;
+        edges[n++] = (edge){ (uint32_t)(to - r->addr), (uint32_t)j };
+    }
+    qsort(edges, n, sizeof *edges, edge_cmp);
+    for (size_t g = 0; g < n;) {
+        size_t h = g;
+        while (h < n && edges[h].to == edges[g].to) h++;
+        uint64_t tr = entry_for(r, edges[g].to);
+        for (; tr && g < h; g++) {
+            const insn *ins = &r->insns[edges[g].src];
+            int32_t d;
+            if (!rel32(r->addr + ins->off + ins->len, tr, &d)) continue;
+            memcpy(r->out + ins->off + ins->len - 4, &d, 4);
+            r->res->threaded_branches++;
+        }
+        g = h;
+    }
+    px_free(edges);
+    return 0;
 }
 
 int px_rw_rewrite(const px_rw_env *env, uint8_t *code, uint64_t addr, size_t len, px_rw_result *out)
 {
-    rw r = { .env = env, .code = code, .addr = addr, .len = len, .res = out };
     if (len == 0) return 0;
     if (len > UINT32_MAX) return -LINUX_EINVAL;
+    uint8_t *pristine = px_alloc(len);
+    rw r = { .env = env, .code = pristine, .out = code, .addr = addr, .len = len, .res = out };
     ZydisDecoderInit(&r.dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-    int rc = scan(&r);
+    int rc = pristine ? 0 : -LINUX_ENOMEM;
+    if (rc == 0) {
+        memcpy(pristine, code, len);
+        rc = scan(&r);
+    }
+    if (rc == 0) {
+        r.inner = px_calloc(len / 8 + 1, 1);
+        r.covered = px_calloc(len / 8 + 1, 1);
+        size_t sites = 0;
+        for (size_t i = 0; i < r.count; i++) sites += is_site(&r.insns[i]);
+        r.win_off = px_alloc(sizeof *r.win_off * (sites + 1));
+        r.win_tramp = px_alloc(sizeof *r.win_tramp * (sites + 1));
+        if (!r.inner || !r.covered || !r.win_off || !r.win_tramp) rc = -LINUX_ENOMEM;
+    }
     uint32_t floor = 0; /* windows and traps never overlap: each starts at or after it */
     for (size_t i = 0; rc == 0 && i < r.count; i++) {
         if (!is_site(&r.insns[i]) || r.insns[i].off < floor) continue;
         size_t first, last;
         tramp t;
         uint64_t tr;
+        size_t end = 0;
         if (r.insns[i].kind != INSN_FS_BAD && plan_window(&r, i, floor, &first, &last) &&
-            (tr = build_tramp(&r, &t, first, last, addr + r.insns[last].off + r.insns[last].len)) != 0 &&
+            ((tr = build_tramp(&r, &t, first, end = plan_tail(&r, last, MAX_TAIL_INSNS))) != 0 ||
+             (end > last && (tr = build_tramp(&r, &t, first, end = last)) != 0)) &&
             patch_window(&r, first, last, tr, &t)) {
+            /* The trampoline comes back where it stopped copying: keep that a boundary no
+               later window covers (as if a branch went there). */
+            if (falls_through(&r, &r.insns[end]) && end + 1 < r.count) {
+                set_bit(r.target, r.insns[end + 1].off);
+            }
             size_t sites = 0;
             for (size_t k = first; k <= last; k++) sites += is_site(&r.insns[k]);
             out->patched_sites += sites;
@@ -729,7 +931,13 @@ int px_rw_rewrite(const px_rw_env *env, uint8_t *code, uint64_t addr, size_t len
         trap_site(&r, i);
         floor = r.insns[i].off + r.insns[i].len;
     }
+    if (rc == 0) rc = thread_branches(&r);
     px_free(r.insns);
     px_free(r.target);
+    px_free(r.inner);
+    px_free(r.covered);
+    px_free(r.win_off);
+    px_free(r.win_tramp);
+    px_free(pristine);
     return rc;
 }

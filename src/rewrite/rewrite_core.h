@@ -33,6 +33,8 @@ typedef struct px_rw_result {
     uint64_t back_windows;    /* of which start before their first site */
     uint64_t tramp_bytes;     /* trampoline memory used */
     uint64_t verify_failures; /* emitted code that did not decode as intended */
+    uint64_t entry_traces;    /* trampolines entered straight from a branch (no window) */
+    uint64_t threaded_branches; /* direct jmp/jcc/call sent straight to a trampoline */
 } px_rw_result;
 
 /* Rewrites code[0, len), which the guest sees at addr. The result is added to *out.

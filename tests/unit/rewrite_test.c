@@ -554,6 +554,169 @@ Test(rewrite_exec, second_pass_changes_nothing)
     cr_assert_eq(g_out.rax, in.rbx);
 }
 
+/* ---- trampolines that copy on past their window ---- */
+
+/* The last byte of the trampolines that is not int3 filler. */
+static uint8_t last_tramp_byte(void)
+{
+    uint64_t i = tramp_used;
+    while (i > 0 && area[TRAMP_OFF + i - 1] == 0xCC) i--;
+    cr_assert(i > 0);
+    return area[TRAMP_OFF + i - 1];
+}
+
+Test(rewrite_exec, tail_leaves_through_the_original_ret)
+{
+    /* mov rax, fs:[0x10]; add rbx, rax; ret: the trampoline ends with the ret itself. */
+    static const uint8_t code[] = { 0x64, 0x48, 0x8B, 0x04, 0x25, 0x10, 0, 0, 0, 0x48, 0x01, 0xC3, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.windows, 1);
+    cr_assert_eq(last_tramp_byte(), 0xC3);
+    area[9] = 0xCC; /* the original add and ret are no longer reached */
+    area[12] = 0xCC;
+    gregs in = start_regs();
+    run_at((uint64_t)area, in);
+    gregs want = in;
+    want.rax = fake_tls_block[32 + 2];
+    want.rbx = in.rbx + want.rax;
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
+Test(rewrite_exec, tail_takes_a_later_site_in_the_same_visit)
+{
+    /* mov rax, fs:[0x10]; add rbx, 1 (x8); mov fs:[0x18], rbx; ret: the second site has a
+       window of its own, but the way through the first trampoline never uses it. */
+    uint8_t code[9 + 8 * 4 + 9 + 1];
+    static const uint8_t load[9] = { 0x64, 0x48, 0x8B, 0x04, 0x25, 0x10, 0, 0, 0 };
+    static const uint8_t add1[4] = { 0x48, 0x83, 0xC3, 0x01 };
+    static const uint8_t store[9] = { 0x64, 0x48, 0x89, 0x1C, 0x25, 0x18, 0, 0, 0 };
+    memcpy(code, load, 9);
+    for (int i = 0; i < 8; i++) memcpy(code + 9 + 4 * i, add1, 4);
+    memcpy(code + 41, store, 9);
+    code[50] = 0xC3;
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.fs_sites, 2);
+    cr_assert_eq(res.patched_sites, 2);
+    cr_assert_eq(res.windows, 2);
+    cr_assert_eq(area[41], 0xE9);
+    area[41] = 0xCC; /* the second window: a trap if anything came here */
+    gregs in = start_regs();
+    run_at((uint64_t)area, in);
+    gregs want = in;
+    want.rax = fake_tls_block[32 + 2];
+    want.rbx = in.rbx + 8;
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+    cr_assert_eq(fake_tls_block[32 + 3], in.rbx + 8);
+}
+
+Test(rewrite_exec, tail_loop_stays_in_the_trampoline)
+{
+    /* L: add rbx, fs:[0x10]; dec ecx; jne L; ret: the copied jne goes to the copy of L,
+       not to the window (which is made a trap here to prove it). */
+    static const uint8_t code[] = { 0x64, 0x48, 0x03, 0x1C, 0x25, 0x10, 0, 0, 0, 0xFF, 0xC9, 0x75, 0xF3, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.windows, 1);
+    cr_assert_eq(area[0], 0xE9);
+    int32_t rel;
+    memcpy(&rel, area + 1, 4);
+    uint8_t *tramp = area + 5 + rel;
+    gregs in = start_regs();
+    in.rcx = 5;
+    run_at((uint64_t)tramp, in); /* entered once; the window itself is never used again */
+    memset(area, 0xCC, 5);
+    run_at((uint64_t)tramp, in);
+    gregs want = in;
+    want.rbx = in.rbx + 5 * fake_tls_block[32 + 2];
+    want.rcx = 0;
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
+Test(rewrite_exec, tail_stops_before_a_call)
+{
+    /* mov rax, fs:[0x10]; mov rdx, rax; call f; ret; f: add rdx, 1; ret. The trampoline
+       jumps back to the call (a real one: the return stack predictor stays in step), and a
+       later window may not cover that address. */
+    static const uint8_t code[] = { 0x64, 0x48, 0x8B, 0x04, 0x25, 0x10, 0, 0, 0, 0x48, 0x89, 0xC2,
+                                    0xE8, 0x01, 0, 0, 0, 0xC3, 0x48, 0x83, 0xC2, 0x01, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.windows, 1);
+    cr_assert_eq(area[12], 0xE8); /* untouched */
+    cr_assert_eq(area[9], 0x48);
+    area[9] = 0xCC;
+    guest_calls = true;
+    gregs in = start_regs();
+    run_at((uint64_t)area, in);
+    guest_calls = false;
+    gregs want = in;
+    want.rax = fake_tls_block[32 + 2];
+    want.rdx = want.rax + 1;
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
+/* ---- direct branches threaded to the trampolines ---- */
+
+static uint64_t rel32_target(const uint8_t *insn_end)
+{
+    int32_t rel;
+    memcpy(&rel, insn_end - 4, 4);
+    return (uint64_t)(insn_end + rel);
+}
+
+Test(rewrite_exec, call_goes_straight_to_an_entry_trace)
+{
+    /* call f; ret; f: mov rdx, rbx; mov rax, fs:[0x10]; add rax, rdx; ret. The call now
+       enters a trampoline copying f from its start: neither f's first instruction nor the
+       window is used (both are made traps here). */
+    static const uint8_t code[] = { 0xE8, 1, 0, 0, 0, 0xC3, 0x48, 0x89, 0xDA,
+                                    0x64, 0x48, 0x8B, 0x04, 0x25, 0x10, 0, 0, 0, 0x48, 0x01, 0xD0, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.windows, 1);
+    cr_assert_eq(res.entry_traces, 1);
+    cr_assert_eq(res.threaded_branches, 1);
+    cr_assert_eq(area[9], 0xE9);
+    uint64_t to = rel32_target(area + 5);
+    cr_assert(to >= (uint64_t)area + TRAMP_OFF, "call still goes to 0x%lx", (unsigned long)to);
+    memset(area + 6, 0xCC, 8);
+    guest_calls = true;
+    gregs in = start_regs();
+    run_at((uint64_t)area, in);
+    guest_calls = false;
+    gregs want = in;
+    want.rdx = in.rbx;
+    want.rax = fake_tls_block[32 + 2] + in.rbx;
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
+Test(rewrite_exec, jmp_and_jcc_to_a_window_go_to_its_trampoline)
+{
+    /* test ecx, ecx; je L (rel32); jmp L (rel32); nop x4; L: mov rax, fs:[0x10]; ret */
+    static const uint8_t code[] = { 0x85, 0xC9, 0x0F, 0x84, 9, 0, 0, 0, 0xE9, 4, 0, 0, 0, 0x90, 0x90, 0x90, 0x90,
+                                    0x64, 0x48, 0x8B, 0x04, 0x25, 0x10, 0, 0, 0, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.windows, 1);
+    cr_assert_eq(res.entry_traces, 0);
+    cr_assert_eq(res.threaded_branches, 2);
+    cr_assert_eq(area[17], 0xE9);
+    uint64_t tramp = rel32_target(area + 22);
+    cr_assert_eq(rel32_target(area + 8), tramp);
+    cr_assert_eq(rel32_target(area + 13), tramp);
+    memset(area + 17, 0xCC, 5);
+    for (int ecx = 0; ecx < 2; ecx++) {
+        gregs in = start_regs();
+        in.rcx = (uint64_t)ecx;
+        run_at((uint64_t)area, in);
+        gregs want = in;
+        want.rax = fake_tls_block[32 + 2];
+        want.rflags = g_out.rflags;
+        expect_regs(want, false);
+    }
+}
+
 /* ---- real binaries ---- */
 
 static uint64_t fake_base, fake_used;
@@ -636,13 +799,14 @@ static void rewrite_binary(const char *path)
     uint64_t want_fs = count_cmd(cmd);
     printf("%s: syscall %llu (objdump %llu), %%fs %llu (objdump %llu); patched %llu, trapped %llu "
            "(ud2 syscall %llu, ud2 fs %llu, none possible %llu); %llu windows (%llu starting before "
-           "their site), %llu KiB of trampolines, %llu verify failures\n",
+           "their site), %llu entry traces, %llu branches threaded, %llu KiB of trampolines, %llu verify failures\n",
            path, (unsigned long long)res.syscall_sites, (unsigned long long)want_syscalls,
            (unsigned long long)res.fs_sites, (unsigned long long)want_fs,
            (unsigned long long)res.patched_sites, (unsigned long long)res.trap_sites,
            (unsigned long long)res.trap_syscall, (unsigned long long)res.trap_fs,
            (unsigned long long)res.lost_sites, (unsigned long long)res.windows,
-           (unsigned long long)res.back_windows, (unsigned long long)(res.tramp_bytes >> 10),
+           (unsigned long long)res.back_windows, (unsigned long long)res.entry_traces,
+           (unsigned long long)res.threaded_branches, (unsigned long long)(res.tramp_bytes >> 10),
            (unsigned long long)res.verify_failures);
     fflush(stdout);
     cr_expect_eq(res.syscall_sites, want_syscalls);

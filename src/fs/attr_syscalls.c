@@ -1,0 +1,459 @@
+/* The syscalls on a file's attributes: chmod, chown, times, truncate, fallocate,
+   fdatasync, statfs, the xattr calls and chroot. A path is resolved through the VFS, an
+   fd names its file's (mount, path); the mount type's operation does the work. */
+#include <windows.h>
+#include "fs/vfs.h"
+#include "kernel/identity.h"
+
+/* Where an attribute call acts: a path (followed or not) or an open file. */
+typedef struct target {
+    px_vfs_path p;
+} target;
+
+static int64_t target_of_path(int dirfd, const char *path, bool follow, bool empty_ok, target **out)
+{
+    if (!path) return -LINUX_EFAULT;
+    target *t = px_alloc(sizeof *t);
+    if (!t) return -LINUX_ENOMEM;
+    int64_t r = px_vfs_resolve(dirfd, path, (follow ? PX_VFS_FOLLOW : 0) | (empty_ok ? PX_VFS_EMPTY_OK : 0), &t->p);
+    if (r == 0 && t->p.must_be_dir) {
+        px_stat_info st;
+        r = px_vfs_stat(&t->p, &st);
+    }
+    if (r < 0) {
+        px_free(t);
+        return r;
+    }
+    *out = t;
+    return 0;
+}
+
+static int64_t target_of_fd(int fd, target **out)
+{
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    target *t = px_alloc(sizeof *t);
+    int64_t r = t ? px_vfs_path_of_file(f, &t->p) : -LINUX_ENOMEM;
+    px_file_unref(f);
+    if (r < 0) {
+        px_free(t);
+        return r;
+    }
+    *out = t;
+    return 0;
+}
+
+/* ---- chmod ---- */
+
+static int64_t do_chmod(target *t, uint32_t mode)
+{
+    px_mount *m = t->p.mount;
+    int64_t r = m->type->chmod ? m->type->chmod(m, t->p.rel, mode & 07777) : PX_VFS_MISSING(chmod);
+    px_free(t);
+    return r;
+}
+
+/* chmod(2) */
+PX_SYSCALL(chmod)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint32_t mode = (uint32_t)PX_ARG1;
+    target *t;
+    int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
+    return r < 0 ? r : do_chmod(t, mode);
+}
+
+/* fchmod(2) */
+PX_SYSCALL(fchmod)
+{
+    int fd = (int)PX_ARG0;
+    uint32_t mode = (uint32_t)PX_ARG1;
+    target *t;
+    int64_t r = target_of_fd(fd, &t);
+    return r < 0 ? r : do_chmod(t, mode);
+}
+
+/* fchmodat(2): the kernel call has no flags argument */
+PX_SYSCALL(fchmodat)
+{
+    int dirfd = (int)PX_ARG0;
+    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint32_t mode = (uint32_t)PX_ARG2;
+    target *t;
+    int64_t r = target_of_path(dirfd, path, true, false, &t);
+    return r < 0 ? r : do_chmod(t, mode);
+}
+
+/* ---- chown ---- */
+
+static int64_t do_chown(target *t, uint32_t uid, uint32_t gid)
+{
+    px_mount *m = t->p.mount;
+    int64_t r = m->type->chown ? m->type->chown(m, t->p.rel, uid, gid) : PX_VFS_MISSING(chown);
+    px_free(t);
+    return r;
+}
+
+/* chown(2) */
+PX_SYSCALL(chown)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint32_t uid = (uint32_t)PX_ARG1, gid = (uint32_t)PX_ARG2;
+    target *t;
+    int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
+    return r < 0 ? r : do_chown(t, uid, gid);
+}
+
+/* lchown(2) */
+PX_SYSCALL(lchown)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint32_t uid = (uint32_t)PX_ARG1, gid = (uint32_t)PX_ARG2;
+    target *t;
+    int64_t r = target_of_path(LINUX_AT_FDCWD, path, false, false, &t);
+    return r < 0 ? r : do_chown(t, uid, gid);
+}
+
+/* fchown(2) */
+PX_SYSCALL(fchown)
+{
+    int fd = (int)PX_ARG0;
+    uint32_t uid = (uint32_t)PX_ARG1, gid = (uint32_t)PX_ARG2;
+    target *t;
+    int64_t r = target_of_fd(fd, &t);
+    return r < 0 ? r : do_chown(t, uid, gid);
+}
+
+/* fchownat(2) */
+PX_SYSCALL(fchownat)
+{
+    int dirfd = (int)PX_ARG0;
+    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint32_t uid = (uint32_t)PX_ARG2, gid = (uint32_t)PX_ARG3;
+    uint32_t flags = (uint32_t)PX_ARG4;
+    if (flags & ~(uint32_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH)) return -LINUX_EINVAL;
+    target *t;
+    int64_t r = path && !path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD
+                    ? target_of_fd(dirfd, &t)
+                    : target_of_path(dirfd, path, !(flags & LINUX_AT_SYMLINK_NOFOLLOW), (flags & LINUX_AT_EMPTY_PATH) != 0, &t);
+    return r < 0 ? r : do_chown(t, uid, gid);
+}
+
+/* ---- times ---- */
+
+static struct linux_timespec time_now(void)
+{
+    FILETIME ft;
+    GetSystemTimePreciseAsFileTime(&ft);
+    return px_timespec_of_filetime((int64_t)(((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime));
+}
+
+/* times (NULL: both now) with UTIME_NOW replaced, for the type's utimens. */
+static int64_t do_utimens(target *t, const struct linux_timespec *times)
+{
+    struct linux_timespec ts[2];
+    for (int i = 0; i < 2; i++) {
+        ts[i] = times ? times[i] : (struct linux_timespec){.tv_nsec = LINUX_UTIME_NOW};
+        if (ts[i].tv_nsec == LINUX_UTIME_NOW) ts[i] = time_now();
+    }
+    px_mount *m = t->p.mount;
+    int64_t r = 0;
+    if (ts[0].tv_nsec != LINUX_UTIME_OMIT || ts[1].tv_nsec != LINUX_UTIME_OMIT)
+        r = m->type->utimens ? m->type->utimens(m, t->p.rel, ts) : PX_VFS_MISSING(utimens);
+    px_free(t);
+    return r;
+}
+
+static bool valid_timespec(struct linux_timespec t)
+{
+    return (t.tv_nsec >= 0 && t.tv_nsec < 1000000000) || t.tv_nsec == LINUX_UTIME_NOW || t.tv_nsec == LINUX_UTIME_OMIT;
+}
+
+/* utimensat(2); a NULL path names dirfd itself (futimens) */
+PX_SYSCALL(utimensat)
+{
+    int dirfd = (int)PX_ARG0;
+    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    const struct linux_timespec *times = (const struct linux_timespec *)(uintptr_t)PX_ARG2;
+    uint32_t flags = (uint32_t)PX_ARG3;
+    if (flags & ~(uint32_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH)) return -LINUX_EINVAL;
+    if (times && (!valid_timespec(times[0]) || !valid_timespec(times[1]))) return -LINUX_EINVAL;
+    target *t;
+    int64_t r;
+    if (!path || (!path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD)) {
+        if (!path && dirfd == LINUX_AT_FDCWD) return -LINUX_EFAULT;
+        r = target_of_fd(dirfd, &t);
+    } else {
+        r = target_of_path(dirfd, path, !(flags & LINUX_AT_SYMLINK_NOFOLLOW), (flags & LINUX_AT_EMPTY_PATH) != 0, &t);
+    }
+    return r < 0 ? r : do_utimens(t, times);
+}
+
+/* struct timeval[2] (NULL: now) to timespecs; EINVAL for microseconds out of range. */
+static int64_t timespecs_of_timevals(const struct linux_timeval *tv, struct linux_timespec ts[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000) return -LINUX_EINVAL;
+        ts[i] = (struct linux_timespec){.tv_sec = tv[i].tv_sec, .tv_nsec = tv[i].tv_usec * 1000};
+    }
+    return 0;
+}
+
+static int64_t utimes_at(int dirfd, const char *path, const struct linux_timeval *tv)
+{
+    struct linux_timespec ts[2];
+    if (tv) {
+        int64_t r = timespecs_of_timevals(tv, ts);
+        if (r < 0) return r;
+    }
+    target *t;
+    int64_t r = target_of_path(dirfd, path, true, false, &t);
+    return r < 0 ? r : do_utimens(t, tv ? ts : NULL);
+}
+
+/* utimes(2) */
+PX_SYSCALL(utimes)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    const struct linux_timeval *tv = (const struct linux_timeval *)(uintptr_t)PX_ARG1;
+    return utimes_at(LINUX_AT_FDCWD, path, tv);
+}
+
+/* futimesat(2) */
+PX_SYSCALL(futimesat)
+{
+    int dirfd = (int)PX_ARG0;
+    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    const struct linux_timeval *tv = (const struct linux_timeval *)(uintptr_t)PX_ARG2;
+    return utimes_at(dirfd, path, tv);
+}
+
+/* utime(2) */
+PX_SYSCALL(utime)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    const struct linux_utimbuf *buf = (const struct linux_utimbuf *)(uintptr_t)PX_ARG1;
+    struct linux_timespec ts[2];
+    if (buf) {
+        ts[0] = (struct linux_timespec){.tv_sec = buf->actime};
+        ts[1] = (struct linux_timespec){.tv_sec = buf->modtime};
+    }
+    target *t;
+    int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
+    return r < 0 ? r : do_utimens(t, buf ? ts : NULL);
+}
+
+/* ---- sizes and data ---- */
+
+/* truncate(2) */
+PX_SYSCALL(truncate)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    int64_t len = (int64_t)PX_ARG1;
+    if (len < 0) return -LINUX_EINVAL;
+    target *t;
+    int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
+    if (r < 0) return r;
+    px_mount *m = t->p.mount;
+    r = m->type->truncate ? m->type->truncate(m, t->p.rel, (uint64_t)len) : PX_VFS_MISSING(truncate);
+    px_free(t);
+    return r;
+}
+
+/* fallocate(2): mode 0 makes the file at least offset + len long (the bytes read as
+   zeros, as allocated ones do); the other modes (KEEP_SIZE, PUNCH_HOLE, ...) need
+   control of allocation no type offers yet: EOPNOTSUPP */
+PX_SYSCALL(fallocate)
+{
+    int fd = (int)PX_ARG0;
+    uint32_t mode = (uint32_t)PX_ARG1;
+    int64_t offset = (int64_t)PX_ARG2;
+    int64_t len = (int64_t)PX_ARG3;
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    uint32_t acc = f->status_flags & LINUX_O_ACCMODE;
+    int64_t r = 0;
+    px_stat_info st;
+    if (offset < 0 || len <= 0) r = -LINUX_EINVAL;
+    else if ((f->status_flags & LINUX_O_PATH) || (acc != LINUX_O_WRONLY && acc != LINUX_O_RDWR)) r = -LINUX_EBADF;
+    else if (f->is_dir) r = -LINUX_EISDIR;
+    else if (!f->ops->pwrite || !f->ops->truncate || !f->ops->stat) r = -LINUX_ESPIPE; /* pipes; -ENODEV for others on Linux */
+    else if (mode != 0) r = -LINUX_EOPNOTSUPP;
+    else if (len > INT64_MAX - offset) r = -LINUX_EFBIG;
+    else r = f->ops->stat(f, &st);
+    if (r == 0 && st.size < offset + len) {
+        px_stat_cache_invalidate();
+        r = f->ops->truncate(f, (uint64_t)(offset + len));
+    }
+    px_file_unref(f);
+    return r;
+}
+
+/* fdatasync(2): as fsync (Windows flushes data and metadata together) */
+PX_SYSCALL(fdatasync)
+{
+    int fd = (int)PX_ARG0;
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    int64_t r = f->ops->fsync ? f->ops->fsync(f) : -LINUX_EINVAL;
+    px_file_unref(f);
+    return r;
+}
+
+/* ---- statfs ---- */
+
+static int64_t do_statfs(target *t, struct linux_statfs *buf)
+{
+    px_mount *m = t->p.mount;
+    struct linux_statfs out;
+    int64_t r = 0;
+    if (m->type->statfs) {
+        r = m->type->statfs(m, t->p.rel, &out);
+    } else {
+        /* a synthetic file system: no blocks, its magic, as Linux's proc or sysfs */
+        memset(&out, 0, sizeof out);
+        out.f_type = (int64_t)m->type->magic;
+        out.f_bsize = 4096;
+        out.f_frsize = 4096;
+        out.f_namelen = 255;
+        out.f_fsid[0] = (int32_t)m->dev;
+    }
+    px_free(t);
+    if (r < 0) return r;
+    if (!buf) return -LINUX_EFAULT;
+    *buf = out;
+    return 0;
+}
+
+/* statfs(2) */
+PX_SYSCALL(statfs)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    struct linux_statfs *buf = (struct linux_statfs *)(uintptr_t)PX_ARG1;
+    target *t;
+    int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
+    return r < 0 ? r : do_statfs(t, buf);
+}
+
+/* fstatfs(2) */
+PX_SYSCALL(fstatfs)
+{
+    int fd = (int)PX_ARG0;
+    struct linux_statfs *buf = (struct linux_statfs *)(uintptr_t)PX_ARG1;
+    target *t;
+    int64_t r = target_of_fd(fd, &t);
+    return r < 0 ? r : do_statfs(t, buf);
+}
+
+/* ---- extended attributes: the type's ops, or EOPNOTSUPP as DrvFs gives ---- */
+
+#define XATTR_NAME_MAX 255
+#define XATTR_SIZE_MAX 65536
+
+static int64_t check_xattr_name(const char *name)
+{
+    if (!name) return -LINUX_EFAULT;
+    size_t n = strnlen(name, XATTR_NAME_MAX + 1);
+    if (n == 0 || n > XATTR_NAME_MAX) return -LINUX_ERANGE;
+    return 0;
+}
+
+static int64_t xattr_target(const char *path, int fd, bool follow, target **out)
+{
+    return path ? target_of_path(LINUX_AT_FDCWD, path, follow, false, out) : target_of_fd(fd, out);
+}
+
+static int64_t get_xattr(const char *path, int fd, bool follow, const char *name, void *value, uint64_t size)
+{
+    int64_t r = check_xattr_name(name);
+    target *t;
+    if (r == 0) r = xattr_target(path, fd, follow, &t);
+    if (r < 0) return r;
+    px_mount *m = t->p.mount;
+    if (size > XATTR_SIZE_MAX) size = XATTR_SIZE_MAX;
+    r = m->type->getxattr ? m->type->getxattr(m, t->p.rel, name, value, size) : PX_VFS_MISSING(getxattr);
+    px_free(t);
+    return r;
+}
+
+static int64_t set_xattr(const char *path, int fd, bool follow, const char *name, const void *value, uint64_t size, int flags)
+{
+    if (flags & ~(LINUX_XATTR_CREATE | LINUX_XATTR_REPLACE)) return -LINUX_EINVAL;
+    if (size > XATTR_SIZE_MAX) return -LINUX_E2BIG;
+    int64_t r = check_xattr_name(name);
+    target *t;
+    if (r == 0) r = xattr_target(path, fd, follow, &t);
+    if (r < 0) return r;
+    px_mount *m = t->p.mount;
+    r = m->type->setxattr ? m->type->setxattr(m, t->p.rel, name, value, size, flags) : PX_VFS_MISSING(setxattr);
+    px_free(t);
+    return r;
+}
+
+static int64_t list_xattr(const char *path, int fd, bool follow, char *list, uint64_t size)
+{
+    target *t;
+    int64_t r = xattr_target(path, fd, follow, &t);
+    if (r < 0) return r;
+    px_mount *m = t->p.mount;
+    r = m->type->listxattr ? m->type->listxattr(m, t->p.rel, list, size) : PX_VFS_MISSING(listxattr);
+    px_free(t);
+    return r;
+}
+
+static int64_t remove_xattr(const char *path, int fd, bool follow, const char *name)
+{
+    int64_t r = check_xattr_name(name);
+    target *t;
+    if (r == 0) r = xattr_target(path, fd, follow, &t);
+    if (r < 0) return r;
+    px_mount *m = t->p.mount;
+    r = m->type->removexattr ? m->type->removexattr(m, t->p.rel, name) : PX_VFS_MISSING(removexattr);
+    px_free(t);
+    return r;
+}
+
+#define PATH_ARG ((const char *)(uintptr_t)PX_ARG0)
+
+/* getxattr(2) */
+PX_SYSCALL(getxattr) { return get_xattr(PATH_ARG, -1, true, (const char *)(uintptr_t)PX_ARG1, (void *)(uintptr_t)PX_ARG2, PX_ARG3); }
+/* lgetxattr(2) */
+PX_SYSCALL(lgetxattr) { return get_xattr(PATH_ARG, -1, false, (const char *)(uintptr_t)PX_ARG1, (void *)(uintptr_t)PX_ARG2, PX_ARG3); }
+/* fgetxattr(2) */
+PX_SYSCALL(fgetxattr) { return get_xattr(NULL, (int)PX_ARG0, true, (const char *)(uintptr_t)PX_ARG1, (void *)(uintptr_t)PX_ARG2, PX_ARG3); }
+/* setxattr(2) */
+PX_SYSCALL(setxattr) { return set_xattr(PATH_ARG, -1, true, (const char *)(uintptr_t)PX_ARG1, (const void *)(uintptr_t)PX_ARG2, PX_ARG3, (int)PX_ARG4); }
+/* lsetxattr(2) */
+PX_SYSCALL(lsetxattr) { return set_xattr(PATH_ARG, -1, false, (const char *)(uintptr_t)PX_ARG1, (const void *)(uintptr_t)PX_ARG2, PX_ARG3, (int)PX_ARG4); }
+/* fsetxattr(2) */
+PX_SYSCALL(fsetxattr) { return set_xattr(NULL, (int)PX_ARG0, true, (const char *)(uintptr_t)PX_ARG1, (const void *)(uintptr_t)PX_ARG2, PX_ARG3, (int)PX_ARG4); }
+/* listxattr(2) */
+PX_SYSCALL(listxattr) { return list_xattr(PATH_ARG, -1, true, (char *)(uintptr_t)PX_ARG1, PX_ARG2); }
+/* llistxattr(2) */
+PX_SYSCALL(llistxattr) { return list_xattr(PATH_ARG, -1, false, (char *)(uintptr_t)PX_ARG1, PX_ARG2); }
+/* flistxattr(2) */
+PX_SYSCALL(flistxattr) { return list_xattr(NULL, (int)PX_ARG0, true, (char *)(uintptr_t)PX_ARG1, PX_ARG2); }
+/* removexattr(2) */
+PX_SYSCALL(removexattr) { return remove_xattr(PATH_ARG, -1, true, (const char *)(uintptr_t)PX_ARG1); }
+/* lremovexattr(2) */
+PX_SYSCALL(lremovexattr) { return remove_xattr(PATH_ARG, -1, false, (const char *)(uintptr_t)PX_ARG1); }
+/* fremovexattr(2) */
+PX_SYSCALL(fremovexattr) { return remove_xattr(NULL, (int)PX_ARG0, true, (const char *)(uintptr_t)PX_ARG1); }
+
+/* ---- chroot ---- */
+
+/* chroot(2): root only (CAP_SYS_CHROOT); later absolute paths and ".." stay inside */
+PX_SYSCALL(chroot)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    target *t;
+    int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
+    if (r < 0) return r;
+    px_stat_info st;
+    r = px_vfs_stat(&t->p, &st);
+    if (r == 0 && (st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR) r = -LINUX_ENOTDIR;
+    if (r == 0 && px_identity_uid() != 0) r = -LINUX_EPERM;
+    if (r == 0) px_vfs_set_root(t->p.abs);
+    px_free(t);
+    return r;
+}

@@ -1,0 +1,118 @@
+/* The in-kernel copies: sendfile and copy_file_range, as read + write loops through the
+   files' ops (no file system here shares extents, so nothing faster exists to call). */
+#include "fs/fs_internal.h"
+
+#define COPY_CHUNK (256 * 1024)
+
+static bool can_read(const px_file *f)
+{
+    uint32_t acc = f->status_flags & LINUX_O_ACCMODE;
+    return !(f->status_flags & LINUX_O_PATH) && (acc == LINUX_O_RDONLY || acc == LINUX_O_RDWR);
+}
+
+static bool can_write(const px_file *f)
+{
+    uint32_t acc = f->status_flags & LINUX_O_ACCMODE;
+    return !(f->status_flags & LINUX_O_PATH) && (acc == LINUX_O_WRONLY || acc == LINUX_O_RDWR);
+}
+
+/* Copies up to len bytes from in (at *in_off, or its position when in_off is NULL) to
+   out (at *out_off, or its position). Stops at the end of in or a short write. */
+static int64_t copy_loop(px_file *in, int64_t *in_off, px_file *out, int64_t *out_off, uint64_t len)
+{
+    uint64_t chunk = len < COPY_CHUNK ? len : COPY_CHUNK;
+    char *buf = chunk ? px_alloc((size_t)chunk) : NULL;
+    if (chunk && !buf) return -LINUX_ENOMEM;
+    uint64_t done = 0;
+    int64_t err = 0;
+    while (done < len) {
+        uint64_t want = len - done < chunk ? len - done : chunk;
+        int64_t got = in_off ? in->ops->pread(in, buf, want, (uint64_t)*in_off) : in->ops->read(in, buf, want);
+        if (got <= 0) {
+            err = got;
+            break;
+        }
+        int64_t put = 0;
+        while (put < got) {
+            int64_t w = out_off ? out->ops->pwrite(out, buf + put, (uint64_t)(got - put), (uint64_t)*out_off)
+                                : out->ops->write(out, buf + put, (uint64_t)(got - put));
+            if (w <= 0) {
+                err = w ? w : -LINUX_EIO;
+                break;
+            }
+            put += w;
+            if (out_off) *out_off += w;
+        }
+        if (in_off) *in_off += put;
+        else if (put < got && in->ops->lseek) in->ops->lseek(in, put - got, LINUX_SEEK_CUR); /* give back what was not written */
+        done += (uint64_t)put;
+        if (err < 0 || (uint64_t)got < want) break;
+    }
+    px_free(buf);
+    return done ? (int64_t)done : err;
+}
+
+/* sendfile(2): from a file that can be read at an offset to any writable fd */
+PX_SYSCALL(sendfile)
+{
+    int out_fd = (int)PX_ARG0;
+    int in_fd = (int)PX_ARG1;
+    int64_t *offset = (int64_t *)(uintptr_t)PX_ARG2;
+    uint64_t count = PX_ARG3;
+    px_file *in = px_fd_get(in_fd);
+    px_file *out = px_fd_get(out_fd);
+    int64_t r = 0;
+    if (!in || !out || !can_read(in) || !can_write(out)) r = -LINUX_EBADF;
+    else if (in->is_dir || !in->ops->pread || !in->ops->read || !out->ops->write) r = -LINUX_EINVAL;
+    else if (out->status_flags & LINUX_O_APPEND) r = -LINUX_EINVAL;
+    else if (offset && *offset < 0) r = -LINUX_EINVAL;
+    else if ((int64_t)count < 0) r = -LINUX_EINVAL;
+    if (r == 0) {
+        if (count > 0x7ffff000u) count = 0x7ffff000u; /* Linux's MAX_RW_COUNT */
+        r = copy_loop(in, offset, out, NULL, count);
+    }
+    px_file_unref(in);
+    px_file_unref(out);
+    return r;
+}
+
+/* copy_file_range(2) between regular files */
+PX_SYSCALL(copy_file_range)
+{
+    int in_fd = (int)PX_ARG0;
+    int64_t *off_in = (int64_t *)(uintptr_t)PX_ARG1;
+    int out_fd = (int)PX_ARG2;
+    int64_t *off_out = (int64_t *)(uintptr_t)PX_ARG3;
+    uint64_t len = PX_ARG4;
+    uint32_t flags = (uint32_t)PX_ARG5;
+    if (flags) return -LINUX_EINVAL;
+    px_file *in = px_fd_get(in_fd);
+    px_file *out = px_fd_get(out_fd);
+    int64_t r = 0;
+    if (!in || !out || !can_read(in) || !can_write(out)) r = -LINUX_EBADF;
+    else if (out->status_flags & LINUX_O_APPEND) r = -LINUX_EBADF;
+    else if (in->is_dir || out->is_dir) r = -LINUX_EISDIR;
+    else if (!in->ops->pread || !out->ops->pwrite) r = -LINUX_EINVAL;
+    else if ((off_in && *off_in < 0) || (off_out && *off_out < 0)) r = -LINUX_EINVAL;
+    if (r == 0 && in->ops->stat && out->ops->stat) {
+        /* the same file: overlapping ranges are refused, as Linux does */
+        px_stat_info si, so;
+        if (in->ops->stat(in, &si) == 0 && out->ops->stat(out, &so) == 0 && si.dev == so.dev && si.ino == so.ino) {
+            int64_t a = off_in ? *off_in : (int64_t)in->pos, b = off_out ? *off_out : (int64_t)out->pos;
+            if (a < b + (int64_t)len && b < a + (int64_t)len) r = -LINUX_EINVAL;
+        }
+    }
+    if (r == 0) {
+        int64_t in_pos = off_in ? *off_in : (int64_t)in->pos;
+        int64_t out_pos = off_out ? *off_out : (int64_t)out->pos;
+        if (len > 0x7ffff000u) len = 0x7ffff000u;
+        r = copy_loop(in, &in_pos, out, &out_pos, len);
+        if (off_in) *off_in = in_pos;
+        else in->pos = (uint64_t)in_pos;
+        if (off_out) *off_out = out_pos;
+        else out->pos = (uint64_t)out_pos;
+    }
+    px_file_unref(in);
+    px_file_unref(out);
+    return r;
+}

@@ -1,0 +1,273 @@
+/* devfs at /dev: the memory devices (null, zero, full, random, urandom) with Linux's
+   numbers, the terminal (tty, console, pts/0: the Windows console, when there is one),
+   the fd links (stdin, stdout, stderr, fd), and the directories shm (a tmpfs is mounted
+   on it) and pts. */
+#include <windows.h>
+#include <bcrypt.h>
+#include "fs/pseudo/pseudo.h"
+
+#define MAKEDEV(major, minor) (((uint64_t)(major) << 8) | (minor))
+
+int64_t px_pseudo_random_bytes(void *buf, uint64_t len)
+{
+    uint8_t *p = buf;
+    while (len) { /* BCryptGenRandom takes a ULONG length */
+        ULONG n = len > 0x40000000u ? 0x40000000u : (ULONG)len;
+        if (!BCRYPT_SUCCESS(BCryptGenRandom(NULL, p, n, BCRYPT_USE_SYSTEM_PREFERRED_RNG))) return -LINUX_EIO;
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+bool px_devfs_has_console(void)
+{
+    static const DWORD which[] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
+    for (size_t i = 0; i < PX_ARRAY_LEN(which); i++) {
+        HANDLE h = GetStdHandle(which[i]);
+        if (h && h != INVALID_HANDLE_VALUE && px_console_is_console(h)) return true;
+    }
+    return false;
+}
+
+/* --- the memory devices --- */
+
+typedef enum read_kind { READ_EOF, READ_ZEROS, READ_RANDOM } read_kind;
+typedef enum write_kind { WRITE_DISCARD, WRITE_ENOSPC } write_kind;
+
+typedef struct mem_device {
+    read_kind read;
+    write_kind write;
+    px_stat_info st; /* filled at open */
+} mem_device;
+
+static int64_t mem_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
+{
+    mem_device *d = f->data;
+    switch (d->read) {
+    case READ_EOF: return 0;
+    case READ_ZEROS: memset(buf, 0, (size_t)len); return (int64_t)len;
+    case READ_RANDOM: {
+        if (len > 0x2000000) len = 0x2000000; /* Linux hands out at most 32 MiB per read */
+        int64_t r = px_pseudo_random_bytes(buf, len);
+        return r < 0 ? r : (int64_t)len;
+    }
+    }
+    return -LINUX_EINVAL;
+}
+
+static int64_t mem_read(px_file *f, void *buf, uint64_t len) { return mem_pread(f, buf, len, 0); }
+
+static int64_t mem_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t offset)
+{
+    mem_device *d = f->data;
+    return d->write == WRITE_ENOSPC ? -LINUX_ENOSPC : (int64_t)len;
+}
+
+static int64_t mem_write(px_file *f, const void *buf, uint64_t len) { return mem_pwrite(f, buf, len, 0); }
+
+/* Seeks on the memory devices succeed and leave the position at 0, as Linux's do. */
+static int64_t mem_lseek(px_file *f, int64_t offset, int whence)
+{
+    f->pos = 0;
+    return 0;
+}
+
+static int64_t mem_stat(px_file *f, px_stat_info *st)
+{
+    *st = ((mem_device *)f->data)->st;
+    return 0;
+}
+
+static void mem_release(px_file *f) { px_free(f->data); }
+
+static const px_file_ops mem_ops = {
+    .read = mem_read,
+    .write = mem_write,
+    .pread = mem_pread,
+    .pwrite = mem_pwrite,
+    .lseek = mem_lseek,
+    .stat = mem_stat,
+    .release = mem_release,
+};
+
+/* --- the tree --- */
+
+typedef enum dev_kind { DEV_DIR, DEV_MEM, DEV_TTY, DEV_LINK } dev_kind;
+
+typedef struct dev_entry {
+    const char *name;
+    dev_kind kind;
+    uint32_t perm;
+    uint32_t major, minor;
+    read_kind read;
+    write_kind write;
+    const char *target;   /* links */
+    bool needs_console;   /* present only when there is a console */
+} dev_entry;
+
+static const dev_entry dev_entries[] = {
+    {"console", DEV_TTY, 0600, 5, 1, 0, 0, NULL, false},
+    {"fd", DEV_LINK, 0777, 0, 0, 0, 0, "/proc/self/fd", false},
+    {"full", DEV_MEM, 0666, 1, 7, READ_ZEROS, WRITE_ENOSPC, NULL, false},
+    {"null", DEV_MEM, 0666, 1, 3, READ_EOF, WRITE_DISCARD, NULL, false},
+    {"pts", DEV_DIR, 0755, 0, 0, 0, 0, NULL, false},
+    {"pts/0", DEV_TTY, 0620, 136, 0, 0, 0, NULL, true},
+    {"random", DEV_MEM, 0666, 1, 8, READ_RANDOM, WRITE_DISCARD, NULL, false},
+    {"shm", DEV_DIR, 01777, 0, 0, 0, 0, NULL, false},
+    {"stderr", DEV_LINK, 0777, 0, 0, 0, 0, "/proc/self/fd/2", false},
+    {"stdin", DEV_LINK, 0777, 0, 0, 0, 0, "/proc/self/fd/0", false},
+    {"stdout", DEV_LINK, 0777, 0, 0, 0, 0, "/proc/self/fd/1", false},
+    {"tty", DEV_TTY, 0666, 5, 0, 0, 0, NULL, false},
+    {"urandom", DEV_MEM, 0666, 1, 9, READ_RANDOM, WRITE_DISCARD, NULL, false},
+    {"zero", DEV_MEM, 0666, 1, 5, READ_ZEROS, WRITE_DISCARD, NULL, false},
+};
+static const dev_entry root_entry = {"", DEV_DIR, 0755, 0, 0, 0, 0, NULL, false};
+
+static int64_t lookup(const char *rel, const dev_entry **out)
+{
+    if (!rel[0]) {
+        *out = &root_entry;
+        return 0;
+    }
+    for (size_t i = 0; i < PX_ARRAY_LEN(dev_entries); i++) {
+        const dev_entry *e = &dev_entries[i];
+        if (strcmp(e->name, rel)) continue;
+        if (e->needs_console && !px_devfs_has_console()) break;
+        *out = e;
+        return 0;
+    }
+    /* a name below a file (null/x) is ENOTDIR, as Linux walks it */
+    const char *slash = strchr(rel, '/');
+    if (slash) {
+        char first[64];
+        size_t n = (size_t)(slash - rel);
+        if (n < sizeof first) {
+            memcpy(first, rel, n);
+            first[n] = 0;
+            const dev_entry *parent;
+            if (lookup(first, &parent) == 0 && parent->kind != DEV_DIR && parent->kind != DEV_LINK) return -LINUX_ENOTDIR;
+        }
+    }
+    return -LINUX_ENOENT;
+}
+
+static uint8_t type_of(const dev_entry *e)
+{
+    static const uint8_t types[] = {[DEV_DIR] = LINUX_DT_DIR, [DEV_MEM] = LINUX_DT_CHR, [DEV_TTY] = LINUX_DT_CHR, [DEV_LINK] = LINUX_DT_LNK};
+    return types[e->kind];
+}
+
+static void stat_of(px_mount *m, const char *rel, const dev_entry *e, px_stat_info *st)
+{
+    px_pseudo_stat_init(st, m, rel, px_pseudo_mode_of_type(type_of(e)) | e->perm);
+    st->uid = 0; /* devices belong to root, terminals to group tty, as udev makes them */
+    st->gid = e->kind == DEV_TTY ? 5 : 0;
+    st->rdev = e->kind == DEV_MEM || e->kind == DEV_TTY ? MAKEDEV(e->major, e->minor) : 0;
+    if (e->kind == DEV_LINK) st->size = (int64_t)strlen(e->target);
+    if (e->kind == DEV_DIR) st->blksize = 4096;
+}
+
+static int64_t dev_stat(px_mount *m, const char *rel, px_stat_info *st)
+{
+    const dev_entry *e;
+    int64_t r = lookup(rel, &e);
+    if (r < 0) return r;
+    stat_of(m, rel, e, st);
+    return 0;
+}
+
+static int64_t dev_readlink(px_mount *m, const char *rel, char *buf, uint64_t size)
+{
+    const dev_entry *e;
+    int64_t r = lookup(rel, &e);
+    if (r < 0) return r;
+    if (e->kind != DEV_LINK) return -LINUX_EINVAL;
+    return px_pseudo_copy_link(e->target, buf, size);
+}
+
+static int64_t dev_access(px_mount *m, const char *rel, int mode)
+{
+    px_stat_info st;
+    int64_t r = dev_stat(m, rel, &st);
+    if (r < 0) return r;
+    if ((mode & LINUX_X_OK) && !(st.mode & 0111)) return -LINUX_EACCES;
+    return 0;
+}
+
+static int64_t open_dir(px_mount *m, const char *rel, const px_stat_info *st, uint32_t flags, px_file **out)
+{
+    px_pseudo_listing l = {0};
+    size_t rl = strlen(rel);
+    for (size_t i = 0; i < PX_ARRAY_LEN(dev_entries); i++) {
+        const dev_entry *e = &dev_entries[i];
+        const char *name = e->name;
+        if (rl) { /* the children of rel: "rel/name" */
+            if (strncmp(name, rel, rl) || name[rl] != '/') continue;
+            name += rl + 1;
+        }
+        if (strchr(name, '/')) continue;
+        if (e->needs_console && !px_devfs_has_console()) continue;
+        px_pseudo_list_add(&l, name, px_pseudo_ino(m, e->name), type_of(e));
+    }
+    return px_pseudo_open_listing(m, rel, &l, st, flags, out);
+}
+
+/* The console as a terminal: CONIN$ for reading, CONOUT$ otherwise (console.c reads and
+   writes through one handle). ENXIO without a console, as Linux without a controlling tty. */
+static int64_t open_tty(uint32_t flags, px_file **out)
+{
+    if (!px_devfs_has_console()) return -LINUX_ENXIO;
+    bool reading = (flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY;
+    HANDLE h = CreateFileW(reading ? L"CONIN$" : L"CONOUT$", GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE) return -LINUX_ENXIO;
+    /* console.c never closes its handle (it is usually a std handle): one handle per open stays */
+    px_file *f = px_console_file(h, flags);
+    if (!f) {
+        CloseHandle(h);
+        return -LINUX_ENOMEM;
+    }
+    *out = f;
+    return 0;
+}
+
+static int64_t dev_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
+{
+    const dev_entry *e;
+    int64_t r = lookup(rel, &e);
+    if (r == -LINUX_ENOENT && (flags & LINUX_O_CREAT)) return -LINUX_EACCES; /* devfs has no regular files */
+    if (r < 0) return r;
+    if (e->kind == DEV_LINK) return -LINUX_ELOOP; /* the VFS follows links before it opens: O_NOFOLLOW */
+    r = px_pseudo_check_open(flags, e->kind == DEV_DIR, true);
+    if (r < 0) return r;
+    px_stat_info st;
+    stat_of(m, rel, e, &st);
+    if (e->kind == DEV_DIR) return open_dir(m, rel, &st, flags, out);
+    if (e->kind == DEV_TTY && !(flags & LINUX_O_PATH)) return open_tty(flags, out);
+    mem_device *d = px_calloc(1, sizeof *d);
+    char *path = px_pseudo_guest_path(m, rel);
+    px_file *f = d && path ? px_file_new(&mem_ops, NULL, flags) : NULL;
+    if (!f) {
+        px_free(d);
+        px_free(path);
+        return -LINUX_ENOMEM;
+    }
+    d->read = e->read;
+    d->write = e->write;
+    d->st = st;
+    f->data = d;
+    f->guest_path = path;
+    *out = f;
+    return 0;
+}
+
+const px_fs_type px_devfs_type = {
+    .name = "devtmpfs",
+    .has_symlinks = true,
+    .magic = 0x01021994, /* devtmpfs is a tmpfs: TMPFS_MAGIC */
+    .open = dev_open,
+    .stat = dev_stat,
+    .readlink = dev_readlink,
+    .access = dev_access,
+};

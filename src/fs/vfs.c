@@ -1,0 +1,368 @@
+/* The VFS core: the mount table, the process root (chroot) and path resolution as Linux
+   does it (mounts, symlinks, ".." after symlinks, trailing slashes, ELOOP, ENAMETOOLONG).
+   Types without symlinks (drvfs) cost nothing per component: their paths are resolved
+   lexically, as Windows itself would. */
+#include <windows.h>
+#include "fs/vfs.h"
+#include "kernel/identity.h"
+
+#define MAX_MOUNTS 64
+#define MAX_SYMLINKS 40 /* Linux's MAXSYMLINKS */
+
+static px_mount *mounts[MAX_MOUNTS]; /* oldest first */
+static int mount_count;
+static bool any_symlinks;            /* some mounted type has symlinks: walk per component */
+static SRWLOCK mount_lock = SRWLOCK_INIT;
+static char *process_root;           /* chroot: NULL means "/" */
+
+int64_t px_vfs_mount(const char *point, const px_fs_type *type, const char *source, void *data)
+{
+    char norm[PX_PATH_MAX];
+    if (!point || point[0] != '/' || !type) return -LINUX_EINVAL;
+    if (px_path_normalize("/", point, norm, sizeof norm, NULL) < 0) return -LINUX_EINVAL;
+    px_mount *m = px_calloc(1, sizeof *m);
+    if (!m) return -LINUX_ENOMEM;
+    m->type = type;
+    m->point = px_strdup(norm);
+    m->point_len = strlen(norm);
+    m->source = px_strdup(source ? source : type->name);
+    m->data = data;
+    if (!m->point || !m->source) {
+        px_free(m->point);
+        px_free(m->source);
+        px_free(m);
+        return -LINUX_ENOMEM;
+    }
+    AcquireSRWLockExclusive(&mount_lock);
+    int64_t r = 0;
+    if (mount_count == MAX_MOUNTS) {
+        r = -LINUX_ENOMEM;
+    } else {
+        /* st_dev of a mount: the drvfs root keeps the volume's own numbers (stat.c); the
+           others get small distinct numbers, as Linux's anonymous devices 0:N */
+        m->dev = (uint64_t)(mount_count + 0x30);
+        mounts[mount_count++] = m;
+        if (type->has_symlinks) any_symlinks = true;
+    }
+    ReleaseSRWLockExclusive(&mount_lock);
+    if (r < 0) {
+        px_free(m->point);
+        px_free(m->source);
+        px_free(m);
+    }
+    return r;
+}
+
+const px_mount *px_vfs_mount_at(int i)
+{
+    return i >= 0 && i < mount_count ? mounts[i] : NULL;
+}
+
+px_mount *px_vfs_mount_of_point(const char *point)
+{
+    for (int i = mount_count - 1; i >= 0; i--)
+        if (!strcmp(mounts[i]->point, point)) return mounts[i];
+    return NULL;
+}
+
+/* True if abs is point or below it. */
+static bool under_point(const char *abs, const char *point, size_t point_len)
+{
+    if (point_len == 1) return true; /* "/" */
+    return !strncmp(abs, point, point_len) && (abs[point_len] == 0 || abs[point_len] == '/');
+}
+
+px_mount *px_vfs_mount_of(const char *abs, const char **rel)
+{
+    /* the newest mount that covers abs wins (a later mount hides what was there) */
+    for (int i = mount_count - 1; i >= 0; i--) {
+        px_mount *m = mounts[i];
+        if (!under_point(abs, m->point, m->point_len)) continue;
+        const char *r = abs + (m->point_len == 1 ? 0 : m->point_len);
+        while (*r == '/') r++;
+        if (rel) *rel = r;
+        return m;
+    }
+    if (rel) *rel = abs + 1;
+    return NULL;
+}
+
+const char *px_vfs_root(void) { return process_root ? process_root : "/"; }
+
+void px_vfs_set_root(const char *abs)
+{
+    char *r = strcmp(abs, "/") ? px_strdup(abs) : NULL;
+    char *old = process_root;
+    process_root = r;
+    px_free(old);
+}
+
+const char *px_vfs_visible(const char *abs)
+{
+    if (!process_root) return abs;
+    size_t n = strlen(process_root);
+    if (!under_point(abs, process_root, n)) return abs;
+    return abs[n] ? abs + n : "/";
+}
+
+/* ---- resolution ---- */
+
+/* The walk's state: out is the path so far (global, normalised), rest what is left. */
+typedef struct walk {
+    char out[PX_PATH_MAX];
+    size_t len;
+    size_t root_len;         /* ".." never goes above out[0..root_len) */
+    char rest[PX_PATH_MAX];  /* the components still to walk */
+    int symlinks;
+} walk;
+
+static void go_up(walk *w)
+{
+    if (w->len <= w->root_len) return;
+    while (w->len > w->root_len && w->out[w->len - 1] != '/') w->len--;
+    if (w->len > 0) w->len--;
+    if (w->len < w->root_len) w->len = w->root_len;
+    w->out[w->len] = 0;
+}
+
+static void reset_to_root(walk *w)
+{
+    const char *root = px_vfs_root();
+    w->root_len = strcmp(root, "/") ? strlen(root) : 0;
+    memcpy(w->out, root, w->root_len);
+    w->len = w->root_len;
+    w->out[w->len] = 0;
+}
+
+/* Sets out to a normalised absolute base path (the cwd or a dirfd's). */
+static int64_t start_at(walk *w, const char *base)
+{
+    reset_to_root(w);
+    size_t n = strlen(base);
+    if (n >= PX_PATH_MAX) return -LINUX_ENAMETOOLONG;
+    if (n == 1) n = 0; /* "/" */
+    /* a base outside the process root (a cwd kept across chroot) walks from itself, as
+       Linux's does; ".." then stops at the real root */
+    if (w->root_len && !under_point(base, w->out, w->root_len)) w->root_len = 0;
+    memcpy(w->out, base, n);
+    w->len = n;
+    w->out[n] = 0;
+    return 0;
+}
+
+/* Puts text in front of w->rest (a symlink's target). */
+static int64_t prepend_rest(walk *w, const char *text, size_t text_len, const char *old_rest)
+{
+    size_t old_len = strlen(old_rest);
+    size_t sep = old_len ? 1 : 0;
+    if (text_len + sep + old_len >= PX_PATH_MAX) return -LINUX_ENAMETOOLONG;
+    memmove(w->rest + text_len + sep, old_rest, old_len + 1);
+    memcpy(w->rest, text, text_len);
+    if (sep) w->rest[text_len] = '/';
+    return 0;
+}
+
+/* Checks whether the component just appended is a symlink and, if so, replaces it by
+   its target. Returns 1 when it was followed, 0 when it is not a symlink, or -errno. */
+static int64_t follow_if_symlink(walk *w, size_t comp_start, const char *rest_after)
+{
+    const char *rel;
+    px_mount *m = px_vfs_mount_of(w->out, &rel);
+    if (!m || !m->type->has_symlinks || !m->type->readlink) return 0;
+    char target[PX_PATH_MAX];
+    int64_t n = m->type->readlink(m, rel, target, sizeof target - 1);
+    if (n == -LINUX_EINVAL || n == -LINUX_ENOENT) return 0; /* not a symlink / the walk fails later */
+    if (n < 0) return n;
+    if (n == 0) return -LINUX_ENOENT; /* an empty target names nothing */
+    if (++w->symlinks > MAX_SYMLINKS) return -LINUX_ELOOP;
+    target[n] = 0;
+    /* drop the link's name: a relative target continues from the link's directory */
+    w->len = comp_start;
+    w->out[w->len] = 0;
+    if (target[0] == '/') reset_to_root(w);
+    int64_t r = prepend_rest(w, target, (size_t)n, rest_after);
+    return r < 0 ? r : 1; /* followed */
+}
+
+static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
+{
+    char *p = w->rest;
+    bool trailing = false;
+    for (;;) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        char *start = p;
+        while (*p && *p != '/') p++;
+        size_t n = (size_t)(p - start);
+        char *next = p;
+        while (*next == '/') next++;
+        bool last = *next == 0;
+        trailing = last && *p == '/';
+        if (n == 1 && start[0] == '.') {
+            if (last) trailing = true;
+            continue;
+        }
+        if (n == 2 && start[0] == '.' && start[1] == '.') {
+            go_up(w);
+            if (last) trailing = true;
+            continue;
+        }
+        if (n > PX_NAME_MAX) return -LINUX_ENAMETOOLONG;
+        if (w->len + 1 + n >= PX_PATH_MAX) return -LINUX_ENAMETOOLONG;
+        size_t comp_start = w->len;
+        w->out[w->len++] = '/';
+        memmove(w->out + w->len, start, n);
+        w->len += n;
+        w->out[w->len] = 0;
+        if (!any_symlinks) continue;
+        /* a trailing slash makes the last component a directory: Linux follows it then */
+        if (last && !trailing && !(flags & PX_VFS_FOLLOW)) continue;
+        int64_t r = follow_if_symlink(w, comp_start, next);
+        if (r < 0) return r;
+        if (r > 0) {
+            p = w->rest;
+            /* the link's target decides from here; the original trailing slash stays */
+            if (last && trailing) {
+                size_t rl = strlen(w->rest);
+                if (rl + 1 < PX_PATH_MAX) {
+                    w->rest[rl] = '/';
+                    w->rest[rl + 1] = 0;
+                }
+            }
+        }
+    }
+    *must_be_dir = trailing;
+    if (w->len == 0) {
+        w->out[w->len++] = '/';
+        w->out[w->len] = 0;
+    }
+    return 0;
+}
+
+int64_t px_vfs_resolve(int dirfd, const char *path, int flags, px_vfs_path *out)
+{
+    if (!path) return -LINUX_EFAULT;
+    size_t path_len = strnlen(path, PX_PATH_MAX);
+    if (path_len >= PX_PATH_MAX) return -LINUX_ENAMETOOLONG;
+    walk *w = px_alloc(sizeof *w);
+    if (w) w->symlinks = 0; /* the ELOOP count starts at each resolution */
+    if (!w) return -LINUX_ENOMEM;
+    int64_t r = 0;
+    if (path[0] == '/') {
+        reset_to_root(w);
+    } else if (!path[0] && !(flags & PX_VFS_EMPTY_OK)) {
+        r = -LINUX_ENOENT;
+    } else if (dirfd == LINUX_AT_FDCWD) {
+        r = start_at(w, px_fs_cwd());
+    } else {
+        px_file *f = px_fd_get(dirfd);
+        if (!f) {
+            r = -LINUX_EBADF;
+        } else {
+            if (!f->guest_path) r = path[0] ? -LINUX_ENOTDIR : -LINUX_EBADF;
+            else if (!f->is_dir && path[0]) r = -LINUX_ENOTDIR;
+            else r = start_at(w, f->guest_path);
+            px_file_unref(f);
+        }
+    }
+    if (r == 0) {
+        memcpy(w->rest, path, path_len + 1);
+        bool must_be_dir = false;
+        r = walk_path(w, flags, &must_be_dir);
+        if (r == 0) {
+            memcpy(out->abs, w->out, w->len + 1);
+            out->must_be_dir = must_be_dir;
+            out->mount = px_vfs_mount_of(out->abs, &out->rel);
+            if (!out->mount) r = -LINUX_ENOENT; /* nothing is mounted at "/" yet */
+        }
+    }
+    px_free(w);
+    return r;
+}
+
+/* ---- helpers of the handlers ---- */
+
+int64_t px_vfs_missing_op(size_t op_offset)
+{
+    /* what Linux says when a file system lacks the operation */
+    static const struct { size_t offset; int64_t err; } rows[] = {
+        {offsetof(px_fs_type, getxattr), -LINUX_EOPNOTSUPP},
+        {offsetof(px_fs_type, setxattr), -LINUX_EOPNOTSUPP},
+        {offsetof(px_fs_type, listxattr), -LINUX_EOPNOTSUPP},
+        {offsetof(px_fs_type, removexattr), -LINUX_EOPNOTSUPP},
+        {offsetof(px_fs_type, readlink), -LINUX_EINVAL},
+        {offsetof(px_fs_type, truncate), -LINUX_EINVAL},
+        {offsetof(px_fs_type, open), -LINUX_ENXIO},
+        {offsetof(px_fs_type, stat), -LINUX_ENOENT},
+    };
+    for (size_t i = 0; i < PX_ARRAY_LEN(rows); i++)
+        if (rows[i].offset == op_offset) return rows[i].err;
+    return -LINUX_EPERM; /* link, symlink, mknod, mkdir, unlink, rename, chmod, chown, utimens */
+}
+
+int64_t px_vfs_stat(const px_vfs_path *p, px_stat_info *st)
+{
+    px_mount *m = p->mount;
+    if (!m->type->stat) return PX_VFS_MISSING(stat);
+    int64_t r = m->type->stat(m, p->rel, st);
+    if (r == 0 && p->must_be_dir && (st->mode & LINUX_S_IFMT) != LINUX_S_IFDIR) r = -LINUX_ENOTDIR;
+    return r;
+}
+
+/* True if the last component of a resolved, unfollowed path is a symlink. */
+static bool is_symlink(const px_vfs_path *p)
+{
+    px_mount *m = p->mount;
+    if (!m->type->has_symlinks || !m->type->readlink) return false;
+    char c;
+    return m->type->readlink(m, p->rel, &c, 1) >= 0;
+}
+
+int64_t px_vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, px_file **out)
+{
+    if (!path) return -LINUX_EFAULT;
+    bool excl = (flags & (LINUX_O_CREAT | LINUX_O_EXCL)) == (LINUX_O_CREAT | LINUX_O_EXCL);
+    bool follow = !(flags & LINUX_O_NOFOLLOW) && !excl;
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    if (!vp) return -LINUX_ENOMEM;
+    int64_t r = px_vfs_resolve(dirfd, path, follow ? PX_VFS_FOLLOW : 0, vp);
+    if (r == 0 && vp->must_be_dir && (flags & LINUX_O_CREAT) && !(flags & LINUX_O_DIRECTORY)) r = -LINUX_EISDIR;
+    if (r == 0 && !follow && is_symlink(vp)) {
+        /* O_CREAT|O_EXCL never goes through a symlink; O_NOFOLLOW refuses one (O_PATH
+           would open the link itself: not yet) */
+        r = excl ? -LINUX_EEXIST : -LINUX_ELOOP;
+    }
+    px_mount *m = r == 0 ? vp->mount : NULL;
+    if (r == 0 && !m->type->open) r = PX_VFS_MISSING(open);
+    px_file *f = NULL;
+    if (r == 0) {
+        if (vp->must_be_dir) flags |= LINUX_O_DIRECTORY;
+        if (flags & LINUX_O_CREAT) mode &= ~px_identity_umask();
+        r = m->type->open(m, vp->rel, flags, mode & 07777, &f);
+    }
+    if (r == 0) {
+        if (!f->guest_path) f->guest_path = px_strdup(vp->abs);
+        if (!f->mount) f->mount = m;
+        *out = f;
+    }
+    px_free(vp);
+    return r;
+}
+
+int64_t px_vfs_path_of_file(px_file *f, px_vfs_path *out)
+{
+    if (!f->guest_path) return -LINUX_EBADF;
+    size_t n = strlen(f->guest_path);
+    if (n >= sizeof out->abs) return -LINUX_ENAMETOOLONG;
+    memcpy(out->abs, f->guest_path, n + 1);
+    out->must_be_dir = false;
+    px_mount *m = px_vfs_mount_of(out->abs, &out->rel);
+    if (f->mount && m != f->mount) {
+        /* mounted over since it was opened: its own mount still holds it */
+        m = f->mount;
+        out->rel = out->abs + (m->point_len == 1 ? 1 : m->point_len);
+        while (*out->rel == '/') out->rel++;
+    }
+    out->mount = m;
+    return m ? 0 : -LINUX_EBADF;
+}

@@ -1,0 +1,493 @@
+/* `picolx import`, `list`, `unregister`: a tarball becomes an lxfs store (lxstore.h) in a
+   Windows directory, and a name in the registry of distros. The store is built in a
+   temporary directory next to the target and renamed into place at the end: a corrupt or
+   truncated tarball (or any failure) leaves nothing behind. */
+#include <windows.h>
+#include <stdio.h>
+#include "picolx.h"
+#include "core/px.h"
+#include "fs/fs_internal.h"
+#include "fs/lxfs/lxfs_disk.h"
+#include "import/import.h"
+#include "import/tar.h"
+
+#define NAME_MAX_LEN 64
+
+static bool valid_distro_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > NAME_MAX_LEN || name[0] == '.' || name[0] == '-') return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* %PICOLX_HOME%\distros, else %LOCALAPPDATA%\picolx\distros; created on demand. */
+static wchar_t *registry_dir(bool create)
+{
+    wchar_t base[MAX_PATH];
+    wchar_t *dir = px_alloc((MAX_PATH + 32) * sizeof(wchar_t));
+    if (!dir) return NULL;
+    DWORD n = GetEnvironmentVariableW(L"PICOLX_HOME", base, MAX_PATH);
+    if (n && n < MAX_PATH) {
+        swprintf(dir, MAX_PATH + 32, L"%ls", base);
+    } else if ((n = GetEnvironmentVariableW(L"LOCALAPPDATA", base, MAX_PATH)) && n < MAX_PATH) {
+        swprintf(dir, MAX_PATH + 32, L"%ls\\picolx", base);
+    } else if ((n = GetEnvironmentVariableW(L"USERPROFILE", base, MAX_PATH)) && n < MAX_PATH) {
+        swprintf(dir, MAX_PATH + 32, L"%ls\\AppData\\Local\\picolx", base);
+    } else {
+        px_free(dir);
+        return NULL;
+    }
+    if (create) CreateDirectoryW(dir, NULL);
+    wcscat(dir, L"\\distros");
+    if (create) CreateDirectoryW(dir, NULL);
+    return dir;
+}
+
+static wchar_t *registry_file(const char *name, bool create)
+{
+    wchar_t *dir = registry_dir(create), *wname = px_utf16_of_utf8(name);
+    wchar_t *path = NULL;
+    if (dir && wname) {
+        size_t n = wcslen(dir) + wcslen(wname) + 8;
+        if ((path = px_alloc(n * sizeof *path))) swprintf(path, n, L"%ls\\%ls.txt", dir, wname);
+    }
+    px_free(dir);
+    px_free(wname);
+    return path;
+}
+
+/* The registry file holds the store directory, UTF-8, one line. */
+static char *read_registration(const wchar_t *file)
+{
+    HANDLE h = CreateFileW(file, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE) return NULL;
+    char buf[4 * MAX_PATH];
+    DWORD got = 0;
+    BOOL ok = ReadFile(h, buf, sizeof buf - 1, &got, NULL);
+    CloseHandle(h);
+    if (!ok) return NULL;
+    buf[got] = 0;
+    buf[strcspn(buf, "\r\n")] = 0;
+    return buf[0] ? px_strdup(buf) : NULL;
+}
+
+wchar_t *px_distro_store_dir(const char *name)
+{
+    if (!valid_distro_name(name)) return NULL;
+    wchar_t *file = registry_file(name, false);
+    char *dir = file ? read_registration(file) : NULL;
+    wchar_t *w = dir ? px_utf16_of_utf8(dir) : NULL;
+    px_free(file);
+    px_free(dir);
+    return w;
+}
+
+/* Deletes a directory tree (the store's trees are two levels deep, but be general). */
+static bool delete_tree(const wchar_t *dir)
+{
+    size_t n = wcslen(dir) + 4;
+    wchar_t *pattern = px_alloc(n * sizeof *pattern);
+    if (!pattern) return false;
+    swprintf(pattern, n, L"%ls\\*", dir);
+    WIN32_FIND_DATAW fd;
+    HANDLE fh = FindFirstFileW(pattern, &fd);
+    px_free(pattern);
+    bool ok = true;
+    if (fh != INVALID_HANDLE_VALUE) {
+        do {
+            if (!wcscmp(fd.cFileName, L".") || !wcscmp(fd.cFileName, L"..")) continue;
+            size_t m = wcslen(dir) + wcslen(fd.cFileName) + 2;
+            wchar_t *p = px_alloc(m * sizeof *p);
+            if (!p) { ok = false; continue; }
+            swprintf(p, m, L"%ls\\%ls", dir, fd.cFileName);
+            if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ok = delete_tree(p) && ok;
+            else {
+                if (fd.dwFileAttributes & FILE_ATTRIBUTE_READONLY) SetFileAttributesW(p, FILE_ATTRIBUTE_NORMAL);
+                ok = DeleteFileW(p) && ok;
+            }
+            px_free(p);
+        } while (FindNextFileW(fh, &fd));
+        FindClose(fh);
+    }
+    return RemoveDirectoryW(dir) && ok;
+}
+
+/* --- building the store --- */
+
+typedef struct importer {
+    lx_store st;
+    wchar_t *tmp;          /* the directory being built */
+    lx_time now;
+    px_tar tar;
+    uint8_t *buf;
+    const char *tarfile;
+} importer;
+
+#define COPY_BUF (1u << 20)
+
+static int64_t make_dir(importer *im, uint64_t parent, const char *name, size_t len, uint64_t *ino)
+{
+    lx_attr a = {.mode = LINUX_S_IFDIR | 0755, .atime = im->now, .mtime = im->now, .ctime = im->now};
+    return lx_store_create(&im->st, parent, name, len, &a, ino);
+}
+
+/* The directory that holds path (made, 0755 root, where the archive has no entry for it),
+   and the last component. */
+static int64_t parent_of(importer *im, const char *path, uint64_t *dir, const char **last, size_t *last_len)
+{
+    uint64_t cur = LX_ROOT_INO;
+    const char *p = path;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        if (!slash) break;
+        size_t len = (size_t)(slash - p);
+        lx_dirent *d = lx_dir_lookup(&im->st, cur, p, len);
+        if (d) {
+            lx_inode *i = lx_inode_get(&im->st, d->child);
+            if (!i || (i->mode & LINUX_S_IFMT) != LINUX_S_IFDIR) return -LINUX_ENOTDIR;
+            cur = d->child;
+        } else {
+            int64_t r = make_dir(im, cur, p, len, &cur);
+            if (r < 0) return r;
+        }
+        p = slash + 1;
+    }
+    *dir = cur;
+    *last = p;
+    *last_len = strlen(p);
+    return 0;
+}
+
+static uint64_t linux_makedev(uint32_t major, uint32_t minor)
+{
+    return ((uint64_t)(major & 0xfffu) << 8) | (minor & 0xffu) | ((uint64_t)(minor & ~0xffu) << 12) |
+           ((uint64_t)(major & ~0xfffu) << 32);
+}
+
+static int64_t write_data(importer *im, uint64_t ino)
+{
+    wchar_t name[40];
+    size_t n = wcslen(im->tmp) + 48;
+    wchar_t *path = px_alloc(n * sizeof *path);
+    if (!path) return -LINUX_ENOMEM;
+    swprintf(name, PX_ARRAY_LEN(name), L"%llx", (unsigned long long)ino);
+    swprintf(path, n, L"%ls\\" LX_DATA_DIR L"\\%ls", im->tmp, name);
+    HANDLE h = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    px_free(path);
+    if (h == INVALID_HANDLE_VALUE) return -LINUX_EIO;
+    int64_t r = 0, got;
+    while ((got = px_tar_read_data(&im->tar, im->buf, COPY_BUF)) > 0) {
+        DWORD put;
+        if (!WriteFile(h, im->buf, (DWORD)got, &put, NULL) || put != (DWORD)got) { r = -LINUX_EIO; break; }
+    }
+    if (got < 0) r = -LINUX_EINVAL;
+    CloseHandle(h);
+    return r;
+}
+
+/* Adds one archive member. -LINUX_EINVAL: the archive is wrong (tar.err or a message
+   printed); others: the host failed. */
+static int64_t add_entry(importer *im, const px_tar_entry *e, char *why, size_t why_len)
+{
+    lx_attr a = {
+        .mode = e->mode, .uid = e->uid, .gid = e->gid,
+        .mtime = {e->mtime.sec, e->mtime.nsec},
+        .atime = e->has_atime ? (lx_time){e->atime.sec, e->atime.nsec} : (lx_time){e->mtime.sec, e->mtime.nsec},
+        .ctime = e->has_ctime ? (lx_time){e->ctime.sec, e->ctime.nsec} : im->now,
+    };
+    static const struct { char type; uint32_t fmt; } types[] = {
+        {'0', LINUX_S_IFREG}, {'1', LINUX_S_IFREG}, {'2', LINUX_S_IFLNK}, {'3', LINUX_S_IFCHR},
+        {'4', LINUX_S_IFBLK}, {'5', LINUX_S_IFDIR}, {'6', LINUX_S_IFIFO},
+    };
+    for (size_t i = 0; i < PX_ARRAY_LEN(types); i++)
+        if (types[i].type == e->type) a.mode |= types[i].fmt;
+    if (e->type == '3' || e->type == '4') a.rdev = linux_makedev(e->devmajor, e->devminor);
+    if (e->type == '2') {
+        if (strlen(e->linkpath) > LX_SYMLINK_MAX) { snprintf(why, why_len, "%s: symlink target too long", e->path); return -LINUX_EINVAL; }
+        a.target = e->linkpath;
+        a.size_hint = strlen(e->linkpath);
+    }
+    if (!e->path[0]) { /* "./": the root's own metadata */
+        if (e->type != '5') { snprintf(why, why_len, "the archive's root is not a directory"); return -LINUX_EINVAL; }
+        return lx_store_setattr(&im->st, LX_ROOT_INO, &a);
+    }
+    uint64_t dir;
+    const char *name;
+    size_t len;
+    int64_t r = parent_of(im, e->path, &dir, &name, &len);
+    if (r == -LINUX_ENOTDIR) { snprintf(why, why_len, "%s: a leading component is not a directory", e->path); return -LINUX_EINVAL; }
+    if (r < 0) return r;
+    if (len > LX_NAME_MAX) { snprintf(why, why_len, "%s: a name is longer than 255 bytes", e->path); return -LINUX_EINVAL; }
+    lx_dirent *old = lx_dir_lookup(&im->st, dir, name, len);
+    if (old) { /* a later member of the same name wins, as tar x does */
+        lx_inode *oi = lx_inode_get(&im->st, old->child);
+        if (oi && (oi->mode & LINUX_S_IFMT) == LINUX_S_IFDIR && e->type == '5')
+            return lx_store_setattr(&im->st, oi->ino, &a);
+        if ((r = lx_store_unlink(&im->st, dir, name, len)) < 0) {
+            snprintf(why, why_len, "%s: cannot replace the earlier member of that name", e->path);
+            return -LINUX_EINVAL;
+        }
+    }
+    if (e->type == '1') {
+        lx_inode *target;
+        if (lx_walk(&im->st, e->linkpath, &target, NULL, NULL, NULL) < 0 ||
+            (target->mode & LINUX_S_IFMT) == LINUX_S_IFDIR) {
+            snprintf(why, why_len, "%s: hard link to %s, which the archive has not given", e->path, e->linkpath);
+            return -LINUX_EINVAL;
+        }
+        return lx_store_link(&im->st, target->ino, dir, name, len);
+    }
+    uint64_t ino;
+    if ((r = lx_store_create(&im->st, dir, name, len, &a, &ino)) < 0) return r;
+    if (e->type == '0') {
+        r = write_data(im, ino);
+        if (r == -LINUX_EINVAL) snprintf(why, why_len, "%s", im->tar.err);
+    }
+    return r;
+}
+
+static PxStatus fail_import(importer *im, PxStatus st)
+{
+    if (im->tmp) delete_tree(im->tmp);
+    return st;
+}
+
+static bool dir_is_empty(const wchar_t *dir)
+{
+    size_t n = wcslen(dir) + 4;
+    wchar_t *pattern = px_alloc(n * sizeof *pattern);
+    if (!pattern) return false;
+    swprintf(pattern, n, L"%ls\\*", dir);
+    WIN32_FIND_DATAW fd;
+    HANDLE fh = FindFirstFileW(pattern, &fd);
+    px_free(pattern);
+    bool empty = true;
+    if (fh != INVALID_HANDLE_VALUE) {
+        do empty = !wcscmp(fd.cFileName, L".") || !wcscmp(fd.cFileName, L"..");
+        while (empty && FindNextFileW(fh, &fd));
+        FindClose(fh);
+    }
+    return empty;
+}
+
+static wchar_t *full_path(const char *path)
+{
+    wchar_t *w = px_utf16_of_utf8(path);
+    if (!w) return NULL;
+    DWORD n = GetFullPathNameW(w, 0, NULL, NULL);
+    wchar_t *full = n ? px_alloc((n + 1) * sizeof *full) : NULL;
+    if (full && !GetFullPathNameW(w, n + 1, full, NULL)) { px_free(full); full = NULL; }
+    px_free(w);
+    if (full) {
+        size_t len = wcslen(full);
+        while (len > 3 && (full[len - 1] == L'\\' || full[len - 1] == L'/')) full[--len] = 0;
+    }
+    return full;
+}
+
+static bool write_registration(const char *name, const wchar_t *store)
+{
+    wchar_t *file = registry_file(name, true);
+    if (!file) return false;
+    size_t n = wcslen(file) + 8;
+    wchar_t *tmp = px_alloc(n * sizeof *tmp);
+    char *dir = px_utf8_of_utf16(store, -1);
+    bool ok = false;
+    if (tmp && dir) {
+        swprintf(tmp, n, L"%ls.new", file);
+        HANDLE h = CreateFileW(tmp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+        if (h != INVALID_HANDLE_VALUE) {
+            DWORD put;
+            ok = WriteFile(h, dir, (DWORD)strlen(dir), &put, NULL) && WriteFile(h, "\r\n", 2, &put, NULL) &&
+                 FlushFileBuffers(h);
+            CloseHandle(h);
+            /* no REPLACE_EXISTING: a name registered meanwhile is not overwritten */
+            ok = ok && MoveFileExW(tmp, file, MOVEFILE_WRITE_THROUGH);
+            if (!ok) DeleteFileW(tmp);
+        }
+    }
+    px_free(file);
+    px_free(tmp);
+    px_free(dir);
+    return ok;
+}
+
+PxStatus PxImport(const char *name, const char *dir, const char *tarfile)
+{
+    if (!name || !dir || !tarfile) return PX_STATUS_INVALID_ARGUMENT;
+    if (!valid_distro_name(name)) {
+        px_log("picolx import: '%s' is not a valid distro name (letters, digits, '.', '_', '-'; at most %d)", name, NAME_MAX_LEN);
+        return PX_STATUS_INVALID_ARGUMENT;
+    }
+    wchar_t *existing = px_distro_store_dir(name);
+    if (existing) {
+        px_free(existing);
+        px_log("picolx import: a distro named '%s' is already registered", name);
+        return PX_STATUS_ALREADY_EXISTS;
+    }
+    importer im = {0};
+    wchar_t *target = full_path(dir), *tarw = px_utf16_of_utf8(tarfile);
+    if (!target || !tarw) return PX_STATUS_INVALID_ARGUMENT;
+    DWORD attr = GetFileAttributesW(target);
+    if (attr != INVALID_FILE_ATTRIBUTES && (!(attr & FILE_ATTRIBUTE_DIRECTORY) || !dir_is_empty(target))) {
+        px_log("picolx import: %s exists and is not an empty directory", dir);
+        return PX_STATUS_ALREADY_EXISTS;
+    }
+    px_source *src;
+    const char *why;
+    if (px_source_open(tarw, &src, &why) < 0) {
+        px_log("picolx import: %s: %s", tarfile, why);
+        return PX_STATUS_NOT_FOUND;
+    }
+    size_t n = wcslen(target) + 40;
+    im.tmp = px_alloc(n * sizeof(wchar_t));
+    swprintf(im.tmp, n, L"%ls.picolx-import-%lu", target, GetCurrentProcessId());
+    delete_tree(im.tmp); /* a leftover of an import killed with this pid */
+    wchar_t *data = px_alloc(n * sizeof(wchar_t) + 16);
+    swprintf(data, n + 8, L"%ls\\" LX_DATA_DIR, im.tmp);
+    if (!CreateDirectoryW(im.tmp, NULL) || !CreateDirectoryW(data, NULL)) {
+        px_log("picolx import: cannot create %s (Windows error %lu)", dir, GetLastError());
+        px_source_close(src);
+        px_free(data);
+        return fail_import(&im, PX_STATUS_HOST_ERROR);
+    }
+    px_free(data);
+    im.now = lx_time_now();
+    im.tarfile = tarfile;
+    im.buf = px_alloc(COPY_BUF);
+    lx_store_init(&im.st);
+    lx_attr root = {.mode = LINUX_S_IFDIR | 0755, .atime = im.now, .mtime = im.now, .ctime = im.now};
+    lx_store_make_root(&im.st, &root);
+    px_tar_init(&im.tar, px_source_read, src);
+    PxStatus st = PX_STATUS_OK;
+    char why_buf[512] = "";
+    uint64_t members = 0;
+    for (;;) {
+        int r = px_tar_next(&im.tar);
+        if (r == 0) break;
+        if (r < 0) {
+            const char *inner = px_source_error(src);
+            px_log("picolx import: %s: %s", tarfile, inner ? inner : im.tar.err);
+            st = PX_STATUS_BAD_ARCHIVE;
+            break;
+        }
+        members++;
+        int64_t e = add_entry(&im, &im.tar.entry, why_buf, sizeof why_buf);
+        if (e == -LINUX_EINVAL) {
+            const char *inner = px_source_error(src);
+            px_log("picolx import: %s: %s", tarfile, inner ? inner : why_buf[0] ? why_buf : "corrupt archive");
+            st = PX_STATUS_BAD_ARCHIVE;
+            break;
+        }
+        if (e < 0) {
+            px_log("picolx import: %s: cannot store %s (error %lld)", tarfile, im.tar.entry.path, (long long)-e);
+            st = PX_STATUS_HOST_ERROR;
+            break;
+        }
+    }
+    /* the rest of a compressed stream (its checksum) must be sound too */
+    while (st == PX_STATUS_OK) {
+        int64_t r = px_source_read(src, im.buf, COPY_BUF);
+        if (r == 0) break;
+        if (r < 0) {
+            px_log("picolx import: %s: %s", tarfile, px_source_error(src) ? px_source_error(src) : "read error");
+            st = PX_STATUS_BAD_ARCHIVE;
+        }
+    }
+    if (st == PX_STATUS_OK && members == 0) {
+        px_log("picolx import: %s: the archive is empty", tarfile);
+        st = PX_STATUS_BAD_ARCHIVE;
+    }
+    px_tar_free(&im.tar);
+    px_source_close(src);
+    px_free(im.buf);
+    if (st == PX_STATUS_OK && lx_disk_write_snapshot(&im.st, im.tmp) < 0) {
+        px_log("picolx import: cannot write the store's metadata under %s", dir);
+        st = PX_STATUS_HOST_ERROR;
+    }
+    lx_store_free(&im.st);
+    if (st != PX_STATUS_OK) return fail_import(&im, st);
+    /* into place: the empty target (if any) goes, the built store takes its name */
+    if (attr != INVALID_FILE_ATTRIBUTES) RemoveDirectoryW(target);
+    if (!MoveFileExW(im.tmp, target, 0)) {
+        px_log("picolx import: cannot move the store into %s (Windows error %lu)", dir, GetLastError());
+        return fail_import(&im, PX_STATUS_HOST_ERROR);
+    }
+    if (!write_registration(name, target)) {
+        px_log("picolx import: cannot register '%s'", name);
+        delete_tree(target);
+        return PX_STATUS_HOST_ERROR;
+    }
+    px_free(im.tmp);
+    px_free(target);
+    px_free(tarw);
+    return PX_STATUS_OK;
+}
+
+PxStatus PxList(void *context, PxDistroCallback callback)
+{
+    if (!callback) return PX_STATUS_INVALID_ARGUMENT;
+    wchar_t *dir = registry_dir(false);
+    if (!dir) return PX_STATUS_OK;
+    size_t n = wcslen(dir) + 8;
+    wchar_t *pattern = px_alloc(n * sizeof *pattern);
+    swprintf(pattern, n, L"%ls\\*.txt", dir);
+    WIN32_FIND_DATAW fd;
+    HANDLE fh = FindFirstFileW(pattern, &fd);
+    px_free(pattern);
+    if (fh != INVALID_HANDLE_VALUE) {
+        do {
+            char *name = px_utf8_of_utf16(fd.cFileName, -1);
+            if (!name) continue;
+            size_t len = strlen(name);
+            if (len > 4 && !strcmp(name + len - 4, ".txt")) {
+                name[len - 4] = 0;
+                size_t m = wcslen(dir) + wcslen(fd.cFileName) + 2;
+                wchar_t *file = px_alloc(m * sizeof *file);
+                swprintf(file, m, L"%ls\\%ls", dir, fd.cFileName);
+                char *store = read_registration(file);
+                if (valid_distro_name(name) && store) callback(context, name, store);
+                px_free(file);
+                px_free(store);
+            }
+            px_free(name);
+        } while (FindNextFileW(fh, &fd));
+        FindClose(fh);
+    }
+    px_free(dir);
+    return PX_STATUS_OK;
+}
+
+PxStatus PxUnregister(const char *name)
+{
+    if (!name || !valid_distro_name(name)) return PX_STATUS_INVALID_ARGUMENT;
+    wchar_t *file = registry_file(name, false);
+    char *store = file ? read_registration(file) : NULL;
+    if (!store) {
+        px_log("picolx unregister: no distro named '%s'", name);
+        px_free(file);
+        return PX_STATUS_NOT_FOUND;
+    }
+    /* the name goes first (one atomic delete); then the store */
+    if (!DeleteFileW(file)) {
+        px_log("picolx unregister: cannot remove the registration of '%s' (Windows error %lu)", name, GetLastError());
+        px_free(file);
+        px_free(store);
+        return PX_STATUS_HOST_ERROR;
+    }
+    wchar_t *w = px_utf16_of_utf8(store);
+    PxStatus st = PX_STATUS_OK;
+    if (w && !delete_tree(w)) {
+        px_log("picolx unregister: '%s' is unregistered, but %s could not be deleted entirely", name, store);
+        st = PX_STATUS_HOST_ERROR;
+    }
+    px_free(w);
+    px_free(file);
+    px_free(store);
+    return st;
+}
