@@ -3,6 +3,7 @@
    position is an entry count: lseek(fd, 0, SEEK_SET) rewinds, other d_off values re-list
    and skip. Records are packed 8-byte aligned as the kernel packs them. */
 #include <windows.h>
+#include <winternl.h>
 #include "core/errors.h"
 #include "fs/vfs.h"
 
@@ -62,8 +63,12 @@ static void rewind_listing(dir_state *ds)
 /* The inode numbers of "." and ".." (the directory and its parent; "/" is its own parent). */
 static void find_dot_inos(px_file *f, dir_state *ds)
 {
+    /* the file index alone: a full stat of a directory lists it (st_nlink) */
+    FILE_INTERNAL_INFORMATION internal;
+    IO_STATUS_BLOCK io;
     px_stat_info st;
-    if (px_nt_stat_handle(f->handle, false, &st) == 0) ds->self_ino = st.ino;
+    if (NT_SUCCESS(NtQueryInformationFile(f->handle, &io, &internal, sizeof internal, FileInternalInformation)))
+        ds->self_ino = (uint64_t)internal.IndexNumber.QuadPart;
     ds->parent_ino = ds->self_ino;
     if (f->guest_path && strcmp(f->guest_path, "/")) {
         char parent[PX_PATH_MAX];

@@ -27,6 +27,14 @@ PX_SYSCALL(open)
     return open_at(LINUX_AT_FDCWD, path, flags, mode);
 }
 
+/* creat(2): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); GNU tar calls it. */
+PX_SYSCALL(creat)
+{
+    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint32_t mode = (uint32_t)PX_ARG1;
+    return open_at(LINUX_AT_FDCWD, path, LINUX_O_CREAT | LINUX_O_WRONLY | LINUX_O_TRUNC, mode);
+}
+
 /* openat(2) */
 PX_SYSCALL(openat)
 {

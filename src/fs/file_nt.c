@@ -216,6 +216,7 @@ static const px_file_ops nt_file_ops = {
     .fsync = nt_fsync,
     .truncate = nt_truncate,
     .release = nt_release,
+    .disk_data = true,
 };
 
 static const px_file_ops nt_dir_ops = {
@@ -644,8 +645,19 @@ static int64_t open_for_attributes(px_mount *m, const char *rel, DWORD access, H
    and a directory keeps its attributes (read-only means something else there). */
 int64_t px_nt_chmod(px_mount *m, const char *rel, uint32_t mode)
 {
+    /* Most calls change nothing Windows keeps (tar and cp -p chmod every file they
+       write): the path query says so without opening a handle, which under Wine takes
+       three wineserver round trips (open, first query, close). */
+    wchar_t *path;
+    int64_t r = host_path_of(m, rel, &path);
+    if (r < 0) return r;
+    DWORD now = GetFileAttributesW(path);
+    DWORD err = GetLastError();
+    px_free(path);
+    if (now == INVALID_FILE_ATTRIBUTES) return lookup_error(m, rel, err);
+    if ((now & FILE_ATTRIBUTE_DIRECTORY) || !(now & FILE_ATTRIBUTE_READONLY) == ((mode & 0222) != 0)) return 0;
     HANDLE h;
-    int64_t r = open_for_attributes(m, rel, FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, &h);
+    r = open_for_attributes(m, rel, FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, &h);
     if (r < 0) return r;
     FILE_BASIC_INFO basic;
     if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic)) {
@@ -668,11 +680,12 @@ int64_t px_nt_chmod(px_mount *m, const char *rel, uint32_t mode)
    succeeds, anything else EPERM (DrvFs without metadata has nowhere to keep it). */
 int64_t px_nt_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t gid)
 {
-    px_stat_info st;
-    int64_t r = px_nt_stat_path(m, rel, &st);
+    /* every name has the guest's ids (px_nt_stat_handle): only its existence needs
+       asking, and the path query does that without a full stat's handle */
+    int64_t r = px_nt_is_directory(m, rel);
     if (r < 0) return r;
-    if (uid != UINT32_MAX && uid != st.uid) return -LINUX_EPERM;
-    if (gid != UINT32_MAX && gid != st.gid) return -LINUX_EPERM;
+    if (uid != UINT32_MAX && uid != px_identity_uid()) return -LINUX_EPERM;
+    if (gid != UINT32_MAX && gid != px_identity_gid()) return -LINUX_EPERM;
     return 0;
 }
 
@@ -754,14 +767,65 @@ int64_t px_nt_statfs(px_mount *m, const char *rel, struct linux_statfs *out)
 
 static int64_t drvfs_host_path(px_mount *m, const char *rel, wchar_t **out) { return px_nt_host_path(m, rel, false, out); }
 
+#ifndef SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE
+#define SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE 0x2
+#endif
+
+/* symlink on drvfs: a Windows symlink. A real-Windows-only path: it needs developer mode
+   (unprivileged creation) or the privilege, and under Wine CreateSymbolicLink succeeds
+   and creates nothing (measured), so the link is looked for afterwards and its absence
+   is EPERM (as WSL's drvfs without metadata). Relative targets only: an absolute guest
+   path means nothing to Windows (EPERM). The VFS does not follow drvfs links itself
+   (has_symlinks is false): Windows follows them when they are opened. */
+static int64_t nt_symlink(px_mount *m, const char *target, const char *rel)
+{
+    if (target[0] == '/' || !target[0]) return -LINUX_EPERM;
+    wchar_t *link, *wtarget = px_utf16_of_utf8(target);
+    if (!wtarget) return -LINUX_ENOMEM;
+    int64_t r = px_nt_host_path(m, rel, true, &link);
+    if (r < 0) {
+        px_free(wtarget);
+        return r;
+    }
+    for (wchar_t *c = wtarget; *c; c++)
+        if (*c == L'/') *c = L'\\';
+    if (GetFileAttributesW(link) != INVALID_FILE_ATTRIBUTES) {
+        r = -LINUX_EEXIST;
+    } else {
+        /* a link to a directory must say so; the target is relative to the link's directory */
+        DWORD flags = SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE;
+        size_t dir_len = wcslen(link);
+        while (dir_len && link[dir_len - 1] != L'\\') dir_len--;
+        size_t target_len = wcslen(wtarget);
+        wchar_t *resolved = px_alloc((dir_len + target_len + 1) * sizeof(wchar_t));
+        if (resolved) {
+            memcpy(resolved, link, dir_len * sizeof(wchar_t));
+            memcpy(resolved + dir_len, wtarget, (target_len + 1) * sizeof(wchar_t));
+            DWORD attrs = GetFileAttributesW(resolved);
+            if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY))
+                flags |= SYMBOLIC_LINK_FLAG_DIRECTORY;
+            px_free(resolved);
+        }
+        DWORD attrs = INVALID_FILE_ATTRIBUTES;
+        if (CreateSymbolicLinkW(link, wtarget, flags)) attrs = GetFileAttributesW(link);
+        if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) r = -LINUX_EPERM;
+        else px_stat_cache_invalidate();
+    }
+    px_free(link);
+    px_free(wtarget);
+    return r;
+}
+
 /* A Windows directory as it is. No symlinks: Windows symlinks do not exist under Wine
    (CreateSymbolicLink succeeds and creates nothing) and Wine follows the host's own
-   symlinks itself, so symlink gives EPERM and the VFS walks drvfs paths lexically. No
+   symlinks itself, so symlink gives EPERM (nt_symlink: Windows symlinks where Windows
+   makes them) and the VFS walks drvfs paths lexically. No
    xattrs (EOPNOTSUPP, as DrvFs), no FIFOs or devices (mknod: EPERM). */
 const px_fs_type px_drvfs_type = {
     .name = "drvfs",
     .has_symlinks = false,
     .magic = LINUX_NTFS_SB_MAGIC,
+    .symlink = nt_symlink,
     .open = px_nt_open,
     .stat = px_nt_stat_path,
     .mkdir = px_nt_mkdir,
@@ -776,3 +840,17 @@ const px_fs_type px_drvfs_type = {
     .statfs = px_nt_statfs,
     .host_path = drvfs_host_path,
 };
+
+void *px_fs_fd_disk_handle(int fd, bool *writable)
+{
+    px_file *f = px_fd_get(fd);
+    if (!f) return NULL;
+    HANDLE dup = NULL;
+    if (f->ops->disk_data && !f->is_dir && !(f->status_flags & LINUX_O_PATH) &&
+        !DuplicateHandle(GetCurrentProcess(), f->handle, GetCurrentProcess(), &dup, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS))
+        dup = NULL;
+    *writable = (f->status_flags & LINUX_O_ACCMODE) == LINUX_O_RDWR;
+    px_file_unref(f);
+    return dup;
+}

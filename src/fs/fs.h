@@ -2,6 +2,7 @@
 #ifndef PX_FS_FS_H
 #define PX_FS_FS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <wchar.h>
 
@@ -21,6 +22,11 @@ int64_t px_fs_pread(int fd, void *buf, uint64_t len, uint64_t offset);
    console, device or directory). -LINUX_EBADF for a closed fd or an O_PATH one. */
 #define PX_FS_FD_MAPPABLE 0x100
 int64_t px_fs_fd_access(int fd);
+
+/* For coherent MAP_SHARED mappings: a duplicate (close it with CloseHandle) of the Windows
+   handle of the disk file holding fd's data, when fd is a drvfs or lxfs regular file;
+   NULL otherwise. *writable: fd is open O_RDWR (a writable section may be made). */
+void *px_fs_fd_disk_handle(int fd, bool *writable);
 
 /* The guest path of the cwd that a Windows directory corresponds to, if it is inside
    the root (e.g. Z:\work with root Z:\ -> "/work"); NULL otherwise. Free with px_free. */

@@ -47,6 +47,9 @@ typedef struct px_file_ops {
        NULL: then poll re-checks after short sleeps. */
     void *(*poll_handle)(px_file *f);
     void (*release)(px_file *f);            /* the last reference is gone */
+    /* f->handle is the Windows disk file holding the data (drvfs and lxfs regular files):
+       MAP_SHARED maps it through a section, coherent with read and write */
+    bool disk_data;
 } px_file_ops;
 
 /* An open file description: shared by dup'ed fds, as on Linux. */

@@ -325,3 +325,20 @@ PX_SYSCALL(ftruncate)
     px_file_unref(f);
     return r;
 }
+
+/* fadvise64(2): advice only (sort, cp and tar give it); Windows' cache manages reading
+   ahead on its own, so a valid call has nothing to do. */
+PX_SYSCALL(fadvise64)
+{
+    int fd = (int)PX_ARG0;
+    int64_t len = (int64_t)PX_ARG2;
+    int advice = (int)PX_ARG3;
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    int64_t r = 0;
+    if (f->status_flags & LINUX_O_PATH) r = -LINUX_EBADF;
+    else if (!f->is_dir && !f->ops->pread) r = -LINUX_ESPIPE; /* pipes, FIFOs */
+    else if (advice < 0 || advice > 5 /* POSIX_FADV_NOREUSE */ || len < 0) r = -LINUX_EINVAL;
+    px_file_unref(f);
+    return r;
+}

@@ -21,19 +21,31 @@ static struct linux_timespec timespec_of_filetime(int64_t t)
 
 struct linux_timespec px_timespec_of_filetime(int64_t filetime) { return timespec_of_filetime(filetime); }
 
-/* Executable files are the ones that say so in their first bytes: ELF or a script. */
+/* Not in mingw's winternl.h (ntifs.h has it). */
+NTSTATUS NTAPI NtReadFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context, PIO_STATUS_BLOCK io,
+                          PVOID buffer, ULONG length, PLARGE_INTEGER offset, PULONG key);
+
+/* Executable files are the ones that say so in their first bytes: ELF or a script. The
+   read is NtReadFile at offset 0 with no APC context: ReadFile with an OVERLAPPED passes
+   one, and Wine then asks wineserver for the handle's completion port, one more round
+   trip (as long as opening the file) on every stat of a regular file. */
 static bool starts_like_a_program(HANDLE h)
 {
     unsigned char head[4] = {0};
-    OVERLAPPED ov = {0};
-    DWORD got = 0;
+    IO_STATUS_BLOCK io = {0};
+    LARGE_INTEGER at = {0};
     /* A read at an explicit offset still moves a synchronous handle's file pointer, and
        a standard handle shares that pointer with the shell: put it back. */
     LARGE_INTEGER zero = {0}, position;
     bool restore = SetFilePointerEx(h, zero, &position, FILE_CURRENT);
-    BOOL ok = ReadFile(h, head, sizeof head, &got, &ov);
+    NTSTATUS status = NtReadFile(h, NULL, NULL, NULL, &io, head, sizeof head, &at, NULL);
+    if (status == STATUS_PENDING) { /* an overlapped handle: the handle is signalled when done */
+        WaitForSingleObject(h, INFINITE);
+        status = io.Status;
+    }
     if (restore) SetFilePointerEx(h, position, NULL, FILE_BEGIN);
-    if (!ok) return false;
+    if (!NT_SUCCESS(status)) return false;
+    size_t got = io.Information;
     if (got >= 4 && !memcmp(head, "\x7f" "ELF", 4)) return true;
     return got >= 2 && head[0] == '#' && head[1] == '!';
 }
@@ -49,6 +61,34 @@ static uint64_t volume_serial(HANDLE h)
     if (!GetFileInformationByHandle(h, &info)) return 0;
     InterlockedExchange64(&cached, info.dwVolumeSerialNumber);
     return info.dwVolumeSerialNumber;
+}
+
+/* A directory's st_nlink as Linux file systems give it: 2 + its subdirectories. That
+   takes a listing of the directory (on a handle of its own: the guest's handle may be in
+   the middle of getdents); when it cannot be had, 1, which fts and find read as "count
+   unknown" (as on WSL's drvfs) rather than trust a wrong count to skip subdirectories. */
+static uint64_t directory_nlink(HANDLE dir)
+{
+    HANDLE h = ReOpenFile(dir, FILE_LIST_DIRECTORY | SYNCHRONIZE,
+                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_FLAG_BACKUP_SEMANTICS);
+    if (h == INVALID_HANDLE_VALUE) return 1;
+    uint64_t links = 2;
+    _Alignas(8) unsigned char buf[16384];
+    FILE_INFO_BY_HANDLE_CLASS cls = FileIdBothDirectoryRestartInfo;
+    bool ok = true;
+    while (GetFileInformationByHandleEx(h, cls, buf, sizeof buf)) {
+        cls = FileIdBothDirectoryInfo;
+        for (FILE_ID_BOTH_DIR_INFO *e = (FILE_ID_BOTH_DIR_INFO *)buf;;
+             e = (FILE_ID_BOTH_DIR_INFO *)((unsigned char *)e + e->NextEntryOffset)) {
+            bool dot = (e->FileNameLength == 2 && e->FileName[0] == L'.') ||
+                       (e->FileNameLength == 4 && e->FileName[0] == L'.' && e->FileName[1] == L'.');
+            if ((e->FileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !dot) links++;
+            if (!e->NextEntryOffset) break;
+        }
+    }
+    if (GetLastError() != ERROR_NO_MORE_FILES) ok = false;
+    CloseHandle(h);
+    return ok ? links : 1;
 }
 
 int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
@@ -80,6 +120,11 @@ int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
        the read-only attribute takes the write bits away */
     if (basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
         st->mode = LINUX_S_IFDIR | 0755;
+        /* NTFS reports 0 bytes for a directory; Linux file systems one block or more:
+           ext4's 4096 so that ls -l and du look as they do on Linux */
+        st->size = 4096;
+        st->blocks = 8;
+        st->nlink = directory_nlink(handle);
     } else {
         st->mode = LINUX_S_IFREG | 0644;
         if (may_read && st->size >= 2 && starts_like_a_program(handle)) st->mode |= 0111;

@@ -45,6 +45,14 @@ PX_SYSCALL(mprotect)
     return px_vm_protect(addr, len, prot);
 }
 
+/* msync(2) */
+PX_SYSCALL(msync)
+{
+    uint64_t addr = PX_ARG0, len = PX_ARG1;
+    int flags = (int)PX_ARG2;
+    return px_vm_sync(addr, len, flags);
+}
+
 /* mremap(2) */
 PX_SYSCALL(mremap)
 {
@@ -166,6 +174,11 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
         goto out;
     }
     px_vma v = *found;
+    /* a view cannot move or grow (Windows); shrinking is munmap of its tail */
+    if (v.view && (fixed || dont_unmap || new_len > old_len)) {
+        rc = fixed || dont_unmap ? -LINUX_EINVAL : -LINUX_ENOMEM;
+        goto out;
+    }
     if (fixed || dont_unmap) {
         rc = move_mapping(v, old_addr, old_len, new_len, fixed, new_addr, dont_unmap);
         goto out;

@@ -119,6 +119,7 @@ static int64_t protect_committed(uint64_t start, uint64_t end, uint32_t win_prot
 
 int64_t px_vm_apply(const px_vma *v)
 {
+    if (v->view) return px_vm_apply_view(v);
     uint32_t wp = px_vm_win_prot(v->prot, v->scanned);
     if (wp == PAGE_NOACCESS) return protect_committed(v->start, v->end, wp);
     /* Huge MAP_NORESERVE mappings (sanitizer shadows, arenas) and those Windows refuses to
@@ -231,9 +232,11 @@ int64_t px_vm_unmap_locked(uint64_t start, uint64_t end, bool release)
         px_vma *v = &px_vm_vmas.items[i];
         /* Code going away: its trap sites must not outlive it. */
         if (v->prot & LINUX_PROT_EXEC) px_rewrite_forget(v->start, v->end - v->start);
-        px_vm_decommit(v->start, v->end);
+        if (v->view) px_vm_hide_view_pages(v);
+        else px_vm_decommit(v->start, v->end);
     }
     px_vma_remove(&px_vm_vmas, start, end);
+    px_vm_release_views(start, end);
     if (release) px_vm_release_empty(start, end);
     return 0;
 }
@@ -262,6 +265,12 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
     if (fixed) {
         if ((flags & LINUX_MAP_FIXED_NOREPLACE) && !px_vma_range_free(&px_vm_vmas, addr, addr + len))
             return -LINUX_EEXIST;
+        /* a shared file view there must go first: it holds the address space itself */
+        bool has_view = false;
+        for (size_t i = px_vma_lower_bound(&px_vm_vmas, addr);
+             i < px_vm_vmas.count && px_vm_vmas.items[i].start < addr + len; i++)
+            has_view |= px_vm_vmas.items[i].view != 0;
+        if (has_view && (rc = px_vm_unmap_locked(addr, addr + len, false))) return rc;
         if ((rc = px_vm_reserve(addr, addr + len))) return rc;
         start = addr;
         if ((rc = px_vm_unmap_locked(start, start + len, false))) return rc;
@@ -319,14 +328,20 @@ int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint
         if (addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
         if (addr + len > PX_USER_TOP || addr + len < addr) return -LINUX_ENOMEM;
     }
+    void *shared_file = NULL;
+    bool writable = false;
     if (!(flags & LINUX_MAP_ANONYMOUS)) {
         if (fd < 0) return -LINUX_EBADF;
-        /* A writable shared file mapping would need a Windows section over the file
-           (not yet): copying would silently lose the guest's writes. */
-        if (type != LINUX_MAP_PRIVATE && (prot & LINUX_PROT_WRITE)) return -LINUX_ENODEV;
+        /* Shared file mappings of disk files are views of the file (shared.c), coherent
+           with read and write; executable ones and other files are copies (as private
+           mappings), so a writable one would silently lose the guest's writes. */
+        if (type != LINUX_MAP_PRIVATE && !(prot & LINUX_PROT_EXEC))
+            shared_file = px_fs_fd_disk_handle(fd, &writable);
+        if (type != LINUX_MAP_PRIVATE && (prot & LINUX_PROT_WRITE) && !shared_file) return -LINUX_ENODEV;
     }
     px_vm_lock();
-    int64_t rc = px_vm_map_locked(addr, len, prot, flags, fd, offset);
+    int64_t rc = shared_file ? px_vm_map_shared_locked(addr, len, prot, flags, fd, offset, shared_file, writable)
+                             : px_vm_map_locked(addr, len, prot, flags, fd, offset);
     px_vm_unlock();
     return rc;
 }
@@ -359,11 +374,13 @@ int64_t px_vm_protect(uint64_t addr, uint64_t len, int prot)
         rc = -LINUX_ENOMEM;
         goto out;
     }
-    /* a shared file mapping is a copy (see px_vm_map): writes would not reach the file */
+    /* a shared file mapping without a view is a copy (see px_vm_map): writes would not
+       reach the file */
     for (size_t i = px_vma_lower_bound(&px_vm_vmas, addr);
          i < px_vm_vmas.count && px_vm_vmas.items[i].start < end; i++) {
         const px_vma *v = &px_vm_vmas.items[i];
-        if ((prot & LINUX_PROT_WRITE) && v->fd >= 0 && (v->flags & LINUX_MAP_TYPE) != LINUX_MAP_PRIVATE) {
+        if ((prot & LINUX_PROT_WRITE) && v->fd >= 0 && !v->view &&
+            (v->flags & LINUX_MAP_TYPE) != LINUX_MAP_PRIVATE) {
             rc = -LINUX_EACCES;
             goto out;
         }
@@ -459,7 +476,8 @@ bool px_vm_access_fault(uint64_t addr, bool write)
     px_vm_lock();
     bool resumed = false;
     px_vma *v = px_vma_find(&px_vm_vmas, addr);
-    if (!v || v->prot == LINUX_PROT_NONE) goto out;
+    /* a view's pages are all there: a fault in one is the guest's (past end of file) */
+    if (!v || v->prot == LINUX_PROT_NONE || v->view) goto out;
     MEMORY_BASIC_INFORMATION mbi;
     if (!VirtualQuery((void *)addr, &mbi, sizeof mbi)) goto out;
     if (mbi.State == MEM_RESERVE) {

@@ -47,4 +47,18 @@ int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offs
 /* mmap with the lock held (arguments already validated and page-rounded). */
 int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset);
 
+/* --- shared.c: coherent MAP_SHARED file mappings (Windows views of a section) --- */
+/* Maps [addr or a place of its own, +len) as a view of file (a handle px_fs_fd_disk_handle
+   gave; taken over). Address or -LINUX_Exxx. */
+int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                                uint64_t offset, void *file, bool writable);
+/* px_vm_apply for a VMA with a view: protection only (view pages are committed). */
+int64_t px_vm_apply_view(const px_vma *v);
+/* Makes v's view pages inaccessible (it is being unmapped). */
+void px_vm_hide_view_pages(const px_vma *v);
+/* Unmaps the views intersecting [start, end) that no VMA uses any more. */
+void px_vm_release_views(uint64_t start, uint64_t end);
+/* msync(2). */
+int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags);
+
 #endif

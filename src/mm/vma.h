@@ -19,6 +19,8 @@ typedef struct px_vma {
     int32_t fd;           /* the fd it was mapped from, -1 for anonymous memory */
     uint8_t kind;         /* enum px_vm_kind (vm.h) */
     bool scanned;         /* code (PROT_EXEC) already scanned by the rewriter */
+    uint32_t view;        /* the Windows view of a coherent MAP_SHARED file mapping
+                             (shared.c), 0 for memory we commit ourselves */
 } px_vma;
 
 typedef struct px_vma_list {

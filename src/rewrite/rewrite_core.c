@@ -100,28 +100,38 @@ static int fs_operand(const ZydisDecodedInstruction *in, const ZydisDecodedOpera
 
 /* Bit mask (by gpr64 number 0..15) of the general registers the instruction reads or
    writes, explicitly or not. */
+static unsigned gprs_used_by(const ZydisDecodedOperand *op)
+{
+    unsigned mask = 0;
+    ZydisRegister regs[2] = { ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE };
+    if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) regs[0] = op->reg.value;
+    else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        regs[0] = op->mem.base;
+        regs[1] = op->mem.index;
+    }
+    for (int k = 0; k < 2; k++) {
+        ZydisRegister g = gpr64(regs[k]);
+        if (g >= ZYDIS_REGISTER_RAX && g <= ZYDIS_REGISTER_R15) mask |= 1u << (g - ZYDIS_REGISTER_RAX);
+        else if (g == ZYDIS_REGISTER_RIP || g == ZYDIS_REGISTER_EIP) mask |= 1u << 16;
+    }
+    return mask;
+}
+
 static unsigned gprs_used(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 {
     unsigned mask = 0;
-    for (int i = 0; i < in->operand_count; i++) {
-        ZydisRegister regs[2] = { ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE };
-        if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER) regs[0] = ops[i].reg.value;
-        else if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
-            regs[0] = ops[i].mem.base;
-            regs[1] = ops[i].mem.index;
-        }
-        for (int k = 0; k < 2; k++) {
-            ZydisRegister g = gpr64(regs[k]);
-            if (g >= ZYDIS_REGISTER_RAX && g <= ZYDIS_REGISTER_R15) mask |= 1u << (g - ZYDIS_REGISTER_RAX);
-            else if (g == ZYDIS_REGISTER_RIP || g == ZYDIS_REGISTER_EIP) mask |= 1u << 16;
-        }
-    }
+    for (int i = 0; i < in->operand_count; i++) mask |= gprs_used_by(&ops[i]);
     return mask;
 }
 
 #define RSP_BIT (1u << (ZYDIS_REGISTER_RSP - ZYDIS_REGISTER_RAX))
 
-enum fs_form { FS_NONE, FS_LOAD, FS_DEAD, FS_SCRATCH };
+enum fs_form { FS_NONE, FS_LOAD, FS_DEAD, FS_INPLACE, FS_SCRATCH };
+
+/* In insn.dead, where rsp's bit would be (rsp is never dead): the status flags are. */
+#define FLAGS_DEAD_BIT RSP_BIT
+#define STATUS_FLAGS (ZYDIS_CPUFLAG_CF | ZYDIS_CPUFLAG_PF | ZYDIS_CPUFLAG_AF | ZYDIS_CPUFLAG_ZF | \
+                      ZYDIS_CPUFLAG_SF | ZYDIS_CPUFLAG_OF)
 
 /* How an %fs: instruction can be transformed (see emit_fs); dead: registers known dead
    after it. */
@@ -155,6 +165,18 @@ static enum fs_form fs_form_of(const ZydisDecodedInstruction *in, const ZydisDec
         if (!(used & bit) && (dead & bit)) {
             *scratch = prefer[i];
             return FS_DEAD;
+        }
+    }
+    /* The base register alone addresses it and the status flags are dead: the base itself
+       can carry the fs base in and out (add, then sub unless it is dead too). */
+    if ((dead & FLAGS_DEAD_BIT) && mem->base != ZYDIS_REGISTER_NONE && mem->base != ZYDIS_REGISTER_RSP &&
+        mem->index == ZYDIS_REGISTER_NONE && in->cpu_flags && !(in->cpu_flags->tested & STATUS_FLAGS)) {
+        unsigned others = 0;
+        for (int i = 0; i < in->operand_count; i++)
+            if (i != m) others |= gprs_used_by(&ops[i]);
+        if (!(others & (1u << (mem->base - ZYDIS_REGISTER_RAX)))) {
+            *scratch = mem->base;
+            return FS_INPLACE;
         }
     }
     for (size_t i = 0; i < PX_ARRAY_LEN(prefer); i++) {
@@ -243,6 +265,28 @@ static unsigned live_from(const rw *r, uint64_t off, unsigned pending, int *budg
     return live;
 }
 
+/* The status flags are overwritten before being read when the original code runs on from
+   off: looked for on the straight path only (any branch, call or ret counts as reading). */
+static bool flags_dead_from(const rw *r, uint64_t off)
+{
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    for (int n = 0; n < 8; n++) {
+        if (off >= r->len || !decode(r, r->code + off, r->len - off, &in, ops) || !in.cpu_flags) return false;
+        if (in.cpu_flags->tested & STATUS_FLAGS) return false;
+        ZydisAccessedFlagsMask written = in.cpu_flags->modified | in.cpu_flags->set_0 | in.cpu_flags->set_1 |
+                                in.cpu_flags->undefined;
+        if ((written & STATUS_FLAGS) == STATUS_FLAGS) return true;
+        if (in.meta.category == ZYDIS_CATEGORY_COND_BR || in.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+            in.meta.category == ZYDIS_CATEGORY_CALL || in.meta.category == ZYDIS_CATEGORY_RET ||
+            in.meta.category == ZYDIS_CATEGORY_SYSCALL || in.meta.category == ZYDIS_CATEGORY_INTERRUPT ||
+            in.meta.category == ZYDIS_CATEGORY_SYSTEM || in.mnemonic == ZYDIS_MNEMONIC_UD2)
+            return false;
+        off += in.length;
+    }
+    return false;
+}
+
 /* ---- scan: a linear sweep recording boundaries, kinds and direct branch targets ---- */
 
 static int scan(rw *r)
@@ -304,6 +348,7 @@ static int scan(rw *r)
                     int budget = LIVE_BUDGET;
                     unsigned all = 0xFFFFu & ~RSP_BIT;
                     ins->dead = (uint16_t)(all & ~live_from(r, off + in.length, all, &budget, 0));
+                    if (flags_dead_from(r, off + in.length)) ins->dead |= FLAGS_DEAD_BIT;
                 }
             } else if ((in.attributes & ZYDIS_ATTRIB_IS_PRIVILEGED) || in.meta.category == ZYDIS_CATEGORY_CALL ||
                        in.mnemonic == ZYDIS_MNEMONIC_UD2 || in.mnemonic == ZYDIS_MNEMONIC_INT3 ||
@@ -403,6 +448,26 @@ static bool mem_is(const ZydisDecodedOperand *op, ZydisRegister base, ZydisRegis
            (index == ZYDIS_REGISTER_NONE || m->scale == scale) && m->disp.value == disp;
 }
 
+/* reg += gs:[slot] or reg -= gs:[slot] (FS_INPLACE): 64-bit, flags clobbered. */
+static bool emit_gs_arith(const rw *r, tramp *t, ZydisMnemonic mnemonic, ZydisRegister reg, uint64_t slot)
+{
+    ZydisEncoderRequest req;
+    ZydisDecodedInstruction chk;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    memset(&req, 0, sizeof req);
+    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+    req.mnemonic = mnemonic;
+    req.prefixes = ZYDIS_ATTRIB_HAS_SEGMENT_GS;
+    req.operand_count = 2;
+    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[0].reg.value = reg;
+    mem_request(&req.operands[1], ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE, 0, (int64_t)slot, 8);
+    if (!encode(r, t, &req, &chk, ops)) return false;
+    return chk.mnemonic == mnemonic && ops[0].reg.value == reg && ops[1].mem.segment == ZYDIS_REGISTER_GS &&
+           ops[1].mem.base == ZYDIS_REGISTER_NONE && ops[1].mem.index == ZYDIS_REGISTER_NONE &&
+           ops[1].mem.disp.value == (int64_t)slot;
+}
+
 /* reg = gs:[slot] (load) or gs:[slot] = reg (store): a 64-bit move to or from a TEB word. */
 static bool emit_gs_mov(const rw *r, tramp *t, ZydisRegister reg, uint64_t slot, bool store)
 {
@@ -444,12 +509,16 @@ static bool emit_add_lea(const rw *r, tramp *t, ZydisRegister reg, ZydisRegister
 }
 
 
-/* An %fs: instruction, with M = fs:[base + index*scale + disp]. Two forms:
+/* An %fs: instruction, with M = fs:[base + index*scale + disp]. The forms, best first:
    - a load `mov r64/r32, M` whose destination is not an address register uses the
      destination itself: dst = fs base; [dst += base;] mov dst, [dst + ...].
    - anything else needs a register S the instruction does not touch. One the original
      code overwrites before reading on every path from here (see live_from) is simply
      clobbered: S = fs base; [lea S,[S+base]]; the instruction on [S + ...].
+   - a base-only operand whose base the instruction uses nowhere else, when the status
+     flags are dead afterwards (flags_dead_from: the next instructions overwrite them all
+     before any branch): the base carries the fs base: add base, gs:[fs]; the instruction
+     on [base + disp]; sub base, gs:[fs] unless the base is dead too (FS_INPLACE).
    - failing that, S is borrowed and saved
      in a per-thread TEB word (the guest stack is never touched): gs:[scratch] = S;
      S = fs base; [lea S,[S+base]]; the instruction on [S + ...]; S = gs:[scratch].
@@ -468,12 +537,16 @@ static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail, unsig
     const ZydisDecodedOperandMem *mem = &ops[m].mem;
 
     if (form == FS_SCRATCH && !emit_gs_mov(r, t, s, r->env->teb_scratch_slot, true)) return false;
-    if (!emit_gs_mov(r, t, s, r->env->teb_fs_slot, false)) return false;
+    if (form == FS_INPLACE ? !emit_gs_arith(r, t, ZYDIS_MNEMONIC_ADD, s, r->env->teb_fs_slot)
+                           : !emit_gs_mov(r, t, s, r->env->teb_fs_slot, false))
+        return false;
 
-    /* The new operand: [s + base + disp] or [s + index*scale + disp]. */
+    /* The new operand: [s + base + disp] or [s + index*scale + disp] ([s + disp] in place). */
     ZydisRegister nbase = s, nindex = mem->index;
     uint8_t nscale = mem->scale;
-    if (mem->base != ZYDIS_REGISTER_NONE && mem->index != ZYDIS_REGISTER_NONE) {
+    if (form == FS_INPLACE) {
+        nindex = ZYDIS_REGISTER_NONE;
+    } else if (mem->base != ZYDIS_REGISTER_NONE && mem->index != ZYDIS_REGISTER_NONE) {
         if (!emit_add_lea(r, t, s, mem->base)) return false;
     } else if (mem->base != ZYDIS_REGISTER_NONE) {
         nindex = mem->base;
@@ -497,6 +570,8 @@ static bool emit_fs(const rw *r, tramp *t, const uint8_t *p, size_t avail, unsig
         !mem_is(&chk_ops[m], nbase, nindex, nscale, disp))
         return false;
 
+    if (form == FS_INPLACE && !(dead & (1u << (s - ZYDIS_REGISTER_RAX))))
+        return emit_gs_arith(r, t, ZYDIS_MNEMONIC_SUB, s, r->env->teb_fs_slot);
     return form != FS_SCRATCH || emit_gs_mov(r, t, s, r->env->teb_scratch_slot, false);
 }
 

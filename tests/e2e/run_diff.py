@@ -51,6 +51,8 @@ def parse_args():
     p.add_argument('--truncate', action='append', default=[], metavar='REL=N', help='keep the first N bytes')
     p.add_argument('--patch', action='append', default=[], metavar='REL=OFFSET:HEX', help='overwrite bytes')
     p.add_argument('--chmod', action='append', default=[], metavar='REL=OCTAL')
+    p.add_argument('--touch', action='append', default=[], metavar='REL=EPOCH',
+                   help='set the atime and mtime (done after all other preparation, in the order given)')
     p.add_argument('--pipe-to', metavar='SHELL_CMD',
                    help="pipe the program's stdout through SHELL_CMD in a real /bin/sh pipeline")
     p.add_argument('--trace', action='store_true', help='run picolx with --trace')
@@ -63,6 +65,12 @@ def parse_args():
     p.add_argument('--stderr-one-line', action='store_true', help="picolx's stderr must be exactly one line")
     p.add_argument('--timeout', type=float, default=80.0,
                    help='seconds for the picolx run (the native run gets at most 30): both fit meson\'s 120')
+    p.add_argument('--then', action='append', default=[], metavar='ARGV',
+                   help='after the program, run this one too (a shell-quoted argv) on the same side, in the '
+                        'same cwd; its status and output are appended to stdout')
+    p.add_argument('--check', action='append', default=[], metavar='SHELL_CMD',
+                   help='after the programs, run SHELL_CMD natively in /bin/sh in the cwd on both sides (to '
+                        'look at the files they left); its output is appended to stdout')
     p.add_argument('command', nargs=argparse.REMAINDER)
     a = p.parse_args()
     if a.command and a.command[0] == '--':
@@ -97,6 +105,9 @@ def prepare(cwd, a):
     for spec in a.chmod:
         rel, _, mode = spec.partition('=')
         os.chmod(os.path.join(cwd, rel), int(mode, 8))
+    for spec in a.touch:
+        rel, _, when = spec.partition('=')
+        os.utime(os.path.join(cwd, rel), (int(when), int(when)))
 
 
 def wine_env(top):
@@ -218,9 +229,26 @@ def main():
                 env = wine_env(a.top)
             limit = min(30.0, a.timeout) if side == 'native' else a.timeout
             status, out, err, timed_out = run(argv, cwd, env, stdin_data, a.stdin_file, a.pipe_to, limit)
-            results[side] = (status, out, err)
             if timed_out:
                 failures.append(f'{side}: timed out after {limit:.0f} s (killed)')
+            for then in a.then:
+                words = shlex.split(then)
+                if side == 'native':
+                    then_argv = ['env', '-i'] + [f'{k}={v}' for k, v in GUEST_ENV.items()] + words
+                else:
+                    then_argv = ['wine', a.picolx, 'run', '--root', 'Z:\\'] + (['--trace'] if a.trace else []) + ['--'] + words
+                t_status, t_out, t_err, t_timed_out = run(then_argv, cwd, env, None, False, None, limit)
+                if t_timed_out:
+                    failures.append(f'{side}: {then} timed out after {limit:.0f} s (killed)')
+                out += f'--- then: {then} (exit status {t_status}) ---\n'.encode() + t_out
+                err += t_err
+            for check in a.check:
+                c_status, c_out, c_err, c_timed_out = run(['/bin/sh', '-c', check], cwd, dict(GUEST_ENV, LC_ALL='C'),
+                                                          None, False, None, 30.0)
+                if c_timed_out:
+                    failures.append(f'{side}: check {check!r} timed out (killed)')
+                out += f'--- check: {check} (exit status {c_status}) ---\n'.encode() + c_out + c_err
+            results[side] = (status, out, err)
 
     if 'picolx' not in results:
         n_status, n_out, n_err = results['native']
@@ -263,6 +291,10 @@ def main():
         failures.append('picolx stderr is not exactly one line')
 
     print('command:', shlex.join(a.command) + (f' | {a.pipe_to}' if a.pipe_to else ''))
+    for then in a.then:
+        print('then:', then)
+    for check in a.check:
+        print('check (native sh, on both sides):', check)
     for side in sides:
         status, out, err = results[side]
         print(f'== {side}: exit status {status}')

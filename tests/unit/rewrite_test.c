@@ -657,6 +657,62 @@ Test(rewrite_exec, tail_stops_before_a_call)
     expect_regs(want, false);
 }
 
+/* ---- the base register carries the fs base when the flags are dead ---- */
+
+Test(rewrite_exec, store_through_base_when_flags_are_dead)
+{
+    /* mov %ebp,%fs:(%rbx); add $1,%rcx (kills every status flag); ret. rbx is live at the
+       ret: add gs:[fs], rbx; mov [rbx], ebp; sub gs:[fs], rbx. No TEB scratch word. */
+    static const uint8_t code[] = { 0x64, 0x89, 0x2B, 0x48, 0x83, 0xC1, 0x01, 0xC3 };
+    fake_teb[SCRATCH_SLOT / 8] = 0x5ca7c4;
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.patched_sites, 1);
+    gregs in = start_regs();
+    in.rbx = (uint64_t)-24;
+    run_at((uint64_t)area, in);
+    cr_assert_eq((uint32_t)fake_tls_block[29], (uint32_t)in.rbp);
+    cr_assert_eq(fake_teb[SCRATCH_SLOT / 8], 0x5ca7c4);
+    gregs want = in;
+    want.rcx = in.rcx + 1;
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
+Test(rewrite_exec, store_through_dead_base_is_not_restored)
+{
+    /* mov %ebp,%fs:0x8(%rbx); xor %ebx,%ebx; ret */
+    static const uint8_t code[] = { 0x64, 0x89, 0x6B, 0x08, 0x31, 0xDB, 0xC3 };
+    fake_teb[SCRATCH_SLOT / 8] = 0x5ca7c4;
+    rewrite_snippet(code, sizeof code);
+    gregs in = start_regs();
+    in.rbx = (uint64_t)-32;
+    run_at((uint64_t)area, in);
+    cr_assert_eq((uint32_t)fake_tls_block[29], (uint32_t)in.rbp);
+    cr_assert_eq(fake_teb[SCRATCH_SLOT / 8], 0x5ca7c4);
+    gregs want = in;
+    want.rbx = 0;
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
+Test(rewrite_exec, flags_read_after_keep_the_borrowed_register)
+{
+    /* add %ebp,%fs:(%rbx); jc +1; ret; inc ecx... : the flags of the add are read, so the
+       base cannot carry the fs base (its add/sub would spoil CF). */
+    static const uint8_t code[] = { 0x64, 0x01, 0x2B, 0x72, 0x01, 0xC3, 0xFF, 0xC1, 0xC3 };
+    rewrite_snippet(code, sizeof code);
+    fake_tls_block[29] = 0xFFFFFFFFull;
+    gregs in = start_regs();
+    in.rbx = (uint64_t)-24;
+    in.rbp = 1;
+    run_at((uint64_t)area, in);
+    cr_assert_eq((uint32_t)fake_tls_block[29], 0);
+    gregs want = in;
+    want.rcx = (uint32_t)(in.rcx + 1); /* the carry was seen */
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
 /* ---- direct branches threaded to the trampolines ---- */
 
 static uint64_t rel32_target(const uint8_t *insn_end)

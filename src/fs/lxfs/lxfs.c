@@ -359,6 +359,7 @@ static const px_file_ops lx_file_ops = {
     .fsync = lx_fsync,
     .truncate = lx_ftruncate,
     .release = lx_release,
+    .disk_data = true, /* the data file in the store */
 };
 
 /* O_PATH files, directories, and nodes we keep only the metadata of */

@@ -1,0 +1,260 @@
+/* Coherent MAP_SHARED file mappings: a Windows section over the file's own handle and a
+   view of it where the guest sees the mapping. Windows keeps a section's pages and the
+   file's cache one (ReadFile/WriteFile on the same file see the same bytes), so read()
+   and write() agree with the mapping, and two mappings of one file share their pages.
+
+   Windows' rules and what follows from them:
+   - a view starts at a 64 KiB-aligned file offset and a 64 KiB-aligned address: a guest
+     mapping at offset o is placed at (view base + o % 64 KiB), so a MAP_FIXED address must
+     agree with its offset modulo 64 KiB (EINVAL otherwise);
+   - a view cannot live inside a VirtualAlloc reservation: views are allocations of their
+     own, outside px_vm_reservations;
+   - a writable section larger than the file extends the file: the view covers the file
+     only up to its size (rounded up to a page); the rest of the guest's range is reserved
+     and inaccessible (Linux: SIGBUS past end of file; here an access fault, and pages the
+     file gains later stay inaccessible until the file is mapped again);
+   - part of a view cannot be unmapped: munmap of part of it makes those pages
+     PAGE_NOACCESS and the view goes when its last guest page does. */
+#include <windows.h>
+#include "core/errors.h"
+#include "fs/fs.h"
+#include "mm/vm_private.h"
+
+typedef struct shared_view {
+    uint32_t id;
+    uint64_t base;         /* the view's address (64 KiB-aligned) */
+    uint64_t mapped_end;   /* end of the pages the view maps (page-aligned) */
+    uint64_t guest_start, guest_end; /* the guest's mapping as it was made */
+    uint64_t tail, tail_size; /* our reservation past the view's granule, or 0 */
+    HANDLE section, file;
+    bool writable;         /* the section and view allow writing */
+} shared_view;
+
+static shared_view *views;
+static size_t view_count, view_cap;
+static uint32_t next_view_id = 1;
+
+static shared_view *view_by_id(uint32_t id)
+{
+    for (size_t i = 0; i < view_count; i++)
+        if (views[i].id == id) return &views[i];
+    return NULL;
+}
+
+static void drop_view(size_t i)
+{
+    shared_view *sv = &views[i];
+    UnmapViewOfFile((void *)sv->base);
+    if (sv->tail) VirtualFree((void *)sv->tail, 0, MEM_RELEASE);
+    CloseHandle(sv->section);
+    CloseHandle(sv->file);
+    views[i] = views[--view_count];
+}
+
+/* Maps the view at base (NULL: anywhere) and reserves the tail after its granule. */
+static bool place_view(shared_view *sv, uint64_t base, uint64_t file_off, uint64_t view_len,
+                       uint64_t total)
+{
+    void *p = NULL;
+    if (view_len) {
+        p = MapViewOfFileEx(sv->section, sv->writable ? FILE_MAP_WRITE : FILE_MAP_READ,
+                            (DWORD)(file_off >> 32), (DWORD)file_off, view_len, (void *)base);
+        if (!p) return false;
+    }
+    view_len = PX_ALIGN_UP(view_len, PX_PAGE_SIZE);
+    uint64_t granule_end = PX_ALIGN_UP(base + view_len, PX_ALLOC_GRANULARITY);
+    uint64_t end = base + total;
+    if (!view_len) granule_end = base;
+    if (granule_end < end && !VirtualAlloc((void *)granule_end, end - granule_end, MEM_RESERVE, PAGE_NOACCESS)) {
+        if (p) UnmapViewOfFile(p);
+        return false;
+    }
+    sv->base = base;
+    sv->mapped_end = base + view_len;
+    sv->tail = granule_end < end ? granule_end : 0;
+    sv->tail_size = granule_end < end ? end - granule_end : 0;
+    return true;
+}
+
+/* Frees what stands in [lo, hi) for a MAP_FIXED view: our empty reservations there are
+   released and their parts outside re-reserved. ENOMEM if something else lives there. */
+static int64_t clear_for_fixed(uint64_t lo, uint64_t hi)
+{
+    if (!px_vma_range_free(&px_vm_vmas, lo, hi)) return -LINUX_ENOMEM;
+    size_t i = px_res_lower_bound(&px_vm_reservations, lo);
+    while (i < px_vm_reservations.count && px_vm_reservations.items[i].base < hi) {
+        px_res r = px_vm_reservations.items[i];
+        /* a reservation still holding other mappings cannot be split (Windows) */
+        if ((r.flags & PX_RES_KEEP) || !px_vma_range_free(&px_vm_vmas, r.base, r.base + r.size))
+            return -LINUX_ENOMEM;
+        if (!VirtualFree((void *)r.base, 0, MEM_RELEASE)) return -LINUX_ENOMEM;
+        px_res_remove(&px_vm_reservations, r.base);
+        if (r.base < lo && VirtualAlloc((void *)r.base, lo - r.base, MEM_RESERVE, PAGE_NOACCESS))
+            px_res_add(&px_vm_reservations, r.base, lo - r.base, r.flags);
+        uint64_t r_end = r.base + r.size;
+        if (r_end > hi && VirtualAlloc((void *)hi, r_end - hi, MEM_RESERVE, PAGE_NOACCESS))
+            px_res_add(&px_vm_reservations, hi, r_end - hi, r.flags);
+        i = px_res_lower_bound(&px_vm_reservations, hi);
+    }
+    return 0;
+}
+
+int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                                uint64_t offset, void *file, bool writable)
+{
+    uint64_t skew = offset & (PX_ALLOC_GRANULARITY - 1), file_off = offset - skew;
+    bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
+    int64_t rc = 0;
+    if (fixed && (addr & (PX_ALLOC_GRANULARITY - 1)) != skew) rc = -LINUX_EINVAL;
+    if (!rc && (prot & LINUX_PROT_WRITE) && !writable) rc = -LINUX_EACCES;
+    LARGE_INTEGER size;
+    if (!rc && !GetFileSizeEx(file, &size)) rc = px_err_last();
+    if (rc) {
+        CloseHandle(file);
+        return rc;
+    }
+    uint64_t file_size = (uint64_t)size.QuadPart;
+    /* a view longer than the section fails (ERROR_ACCESS_DENIED): ask for the file's
+       bytes; Windows maps the whole last page */
+    uint64_t in_file = file_size > file_off ? file_size - file_off : 0;
+    uint64_t total = skew + len;
+    uint64_t view_len = in_file < total ? in_file : total;
+    if (view_len <= skew) view_len = 0; /* the mapping starts past end of file */
+
+    shared_view sv = { .file = file, .writable = writable };
+    /* maximum size 0: the file's size, so the section never extends the file */
+    if (view_len) {
+        sv.section = CreateFileMappingW(file, NULL, writable ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);
+        if (!sv.section) {
+            rc = px_err_last();
+            CloseHandle(file);
+            return rc;
+        }
+    }
+    bool placed = false;
+    if (fixed) {
+        uint64_t lo = addr - skew, hi = PX_ALIGN_UP(addr + len, PX_ALLOC_GRANULARITY);
+        if ((flags & LINUX_MAP_FIXED_NOREPLACE) && !px_vma_range_free(&px_vm_vmas, addr, addr + len))
+            rc = -LINUX_EEXIST;
+        /* the granule's other pages must be free too: check before unmapping anything */
+        else if (!px_vma_range_free(&px_vm_vmas, lo, addr) || !px_vma_range_free(&px_vm_vmas, addr + len, hi))
+            rc = -LINUX_ENOMEM;
+        if (!rc) rc = px_vm_unmap_locked(addr, addr + len, true);
+        if (!rc) rc = clear_for_fixed(lo, hi);
+        if (!rc) placed = place_view(&sv, lo, file_off, view_len, total);
+    } else {
+        uint64_t hint = PX_ALIGN_DOWN(addr, PX_PAGE_SIZE);
+        if (hint && (hint & (PX_ALLOC_GRANULARITY - 1)) == skew &&
+            px_vma_range_free(&px_vm_vmas, hint - skew, hint + len))
+            placed = place_view(&sv, hint - skew, file_off, view_len, total);
+        /* find free address space, give it back, map there; another thread may take it
+           in between: try again */
+        for (int attempt = 0; !placed && attempt < 8; attempt++) {
+            void *p = VirtualAlloc(NULL, PX_ALIGN_UP(total, PX_ALLOC_GRANULARITY), MEM_RESERVE, PAGE_NOACCESS);
+            if (!p) break;
+            VirtualFree(p, 0, MEM_RELEASE);
+            if ((flags & LINUX_MAP_32BIT) && (uint64_t)p + total > 0x80000000ull) break;
+            placed = place_view(&sv, (uint64_t)p, file_off, view_len, total);
+        }
+    }
+    if (!placed) {
+        if (!rc) rc = -LINUX_ENOMEM;
+        if (sv.section) CloseHandle(sv.section);
+        CloseHandle(file);
+        return rc;
+    }
+    sv.id = next_view_id++;
+    sv.guest_start = sv.base + skew;
+    sv.guest_end = sv.guest_start + len;
+    px_vma v = {
+        .start = sv.guest_start, .end = sv.guest_end, .offset = offset, .prot = prot,
+        .flags = flags & (LINUX_MAP_TYPE | LINUX_MAP_NORESERVE), .fd = fd,
+        .kind = PX_VM_FILE, .view = sv.id,
+    };
+    if (view_count == view_cap) {
+        size_t cap = view_cap ? view_cap * 2 : 8;
+        shared_view *grown = px_realloc(views, cap * sizeof *grown);
+        if (!grown) rc = -LINUX_ENOMEM;
+        else views = grown, view_cap = cap;
+    }
+    if (!rc) {
+        views[view_count++] = sv;
+        rc = px_vm_apply(&v);
+        if (!rc) rc = px_vma_insert(&px_vm_vmas, &v);
+        if (rc) drop_view(view_count - 1);
+    } else {
+        UnmapViewOfFile((void *)sv.base);
+        if (sv.tail) VirtualFree((void *)sv.tail, 0, MEM_RELEASE);
+        if (sv.section) CloseHandle(sv.section);
+        CloseHandle(file);
+    }
+    return rc ? rc : (int64_t)v.start;
+}
+
+int64_t px_vm_apply_view(const px_vma *v)
+{
+    shared_view *sv = view_by_id(v->view);
+    if (!sv) return -LINUX_EINVAL;
+    if ((v->prot & LINUX_PROT_WRITE) && !sv->writable) return -LINUX_EACCES;
+    /* no FILE_MAP_EXECUTE: code is not run from shared mappings (EACCES) */
+    if (v->prot & LINUX_PROT_EXEC) return -LINUX_EACCES;
+    uint64_t end = v->end < sv->mapped_end ? v->end : sv->mapped_end;
+    if (v->start >= end) return 0; /* past end of file: stays reserved */
+    DWORD old;
+    uint32_t wp = px_vm_win_prot(v->prot, false);
+    if (!VirtualProtect((void *)v->start, end - v->start, wp, &old)) return px_err_last();
+    return 0;
+}
+
+void px_vm_hide_view_pages(const px_vma *v)
+{
+    shared_view *sv = view_by_id(v->view);
+    if (!sv) return;
+    uint64_t end = v->end < sv->mapped_end ? v->end : sv->mapped_end;
+    DWORD old;
+    if (v->start < end) VirtualProtect((void *)v->start, end - v->start, PAGE_NOACCESS, &old);
+}
+
+void px_vm_release_views(uint64_t start, uint64_t end)
+{
+    for (size_t i = 0; i < view_count;) {
+        shared_view *sv = &views[i];
+        if (sv->guest_start < end && start < sv->guest_end &&
+            px_vma_range_free(&px_vm_vmas, sv->guest_start, sv->guest_end)) {
+            drop_view(i);
+            continue;
+        }
+        i++;
+    }
+}
+
+int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags)
+{
+    const int known = LINUX_MS_ASYNC | LINUX_MS_INVALIDATE | LINUX_MS_SYNC;
+    if ((addr & (PX_PAGE_SIZE - 1)) || (flags & ~known)) return -LINUX_EINVAL;
+    if ((flags & LINUX_MS_ASYNC) && (flags & LINUX_MS_SYNC)) return -LINUX_EINVAL;
+    uint64_t end = addr + PX_ALIGN_UP(len, PX_PAGE_SIZE);
+    if (end < addr) return -LINUX_ENOMEM;
+    px_vm_lock();
+    int64_t rc = px_vma_range_mapped(&px_vm_vmas, addr, end) ? 0 : -LINUX_ENOMEM;
+    for (size_t i = px_vma_lower_bound(&px_vm_vmas, addr);
+         i < px_vm_vmas.count && px_vm_vmas.items[i].start < end; i++) {
+        const px_vma *v = &px_vm_vmas.items[i];
+        shared_view *sv = v->view ? view_by_id(v->view) : NULL;
+        if (!sv) continue; /* private and anonymous memory: nothing to write back */
+        uint64_t s = v->start > addr ? v->start : addr;
+        uint64_t e = v->end < end ? v->end : end;
+        if (e > sv->mapped_end) e = sv->mapped_end;
+        /* FlushViewOfFile starts the write-back (MS_ASYNC); MS_SYNC waits for it, and
+           FlushFileBuffers needs write access (a read-only view has nothing dirty) */
+        if (s < e) {
+            if (!FlushViewOfFile((void *)s, e - s) ||
+                ((flags & LINUX_MS_SYNC) && sv->writable && !FlushFileBuffers(sv->file))) {
+                int64_t err = px_err_last();
+                if (!rc) rc = err == -LINUX_EINVAL ? -LINUX_EIO : err;
+            }
+        }
+    }
+    px_vm_unlock();
+    return rc;
+}
