@@ -114,6 +114,7 @@ typedef struct walk {
     size_t root_len;         /* ".." never goes above out[0..root_len) */
     char rest[PX_PATH_MAX];  /* the components still to walk */
     int symlinks;
+    bool magic;              /* stopped at a magic link (PX_VFS_MAGIC) */
 } walk;
 
 static void go_up(walk *w)
@@ -184,6 +185,34 @@ static int64_t follow_if_symlink(walk *w, size_t comp_start, const char *rest_af
     return r < 0 ? r : 1; /* followed */
 }
 
+/* Search (x) permission on the directory the walk is in, before a name is looked up in it,
+   as Linux's path walk checks it. Only types with symlinks are walked per component (lxfs,
+   tmpfs, proc, devfs): drvfs directories are all 0755 to everyone. Root searches anything. */
+static int64_t may_search(walk *w)
+{
+    if (px_identity_uid() == 0) return 0;
+    const char *rel;
+    px_mount *m = px_vfs_mount_of(w->len ? w->out : "/", &rel);
+    if (!m || !m->type->has_symlinks) return 0;
+    if (m->type->access) {
+        int64_t r = m->type->access(m, rel, LINUX_X_OK);
+        return r == -LINUX_EACCES ? r : 0; /* ENOENT, ENOTDIR: the lookup itself says so */
+    }
+    px_stat_info st;
+    if (!m->type->stat || m->type->stat(m, rel, &st) < 0) return 0;
+    if ((st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR) return 0;
+    uint32_t bits = st.uid == px_identity_uid() ? st.mode >> 6 : st.gid == px_identity_gid() ? st.mode >> 3 : st.mode;
+    return (bits & 1) ? 0 : -LINUX_EACCES;
+}
+
+/* True if the component just appended is a magic link of its type (proc's fd/N of a pipe). */
+static bool is_magic_link(walk *w)
+{
+    const char *rel;
+    px_mount *m = px_vfs_mount_of(w->out, &rel);
+    return m && m->type->magic_link && m->type->magic_link(m, rel, 0, NULL) == 0;
+}
+
 static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
 {
     char *p = w->rest;
@@ -209,6 +238,10 @@ static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
         }
         if (n > PX_NAME_MAX) return -LINUX_ENAMETOOLONG;
         if (w->len + 1 + n >= PX_PATH_MAX) return -LINUX_ENAMETOOLONG;
+        if (any_symlinks) {
+            int64_t r = may_search(w);
+            if (r < 0) return r;
+        }
         size_t comp_start = w->len;
         w->out[w->len++] = '/';
         memmove(w->out + w->len, start, n);
@@ -217,6 +250,10 @@ static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
         if (!any_symlinks) continue;
         /* a trailing slash makes the last component a directory: Linux follows it then */
         if (last && !trailing && !(flags & PX_VFS_FOLLOW)) continue;
+        if (last && (flags & PX_VFS_MAGIC) && is_magic_link(w)) {
+            w->magic = true;
+            continue;
+        }
         int64_t r = follow_if_symlink(w, comp_start, next);
         if (r < 0) return r;
         if (r > 0) {
@@ -245,7 +282,7 @@ int64_t px_vfs_resolve(int dirfd, const char *path, int flags, px_vfs_path *out)
     size_t path_len = strnlen(path, PX_PATH_MAX);
     if (path_len >= PX_PATH_MAX) return -LINUX_ENAMETOOLONG;
     walk *w = px_alloc(sizeof *w);
-    if (w) w->symlinks = 0; /* the ELOOP count starts at each resolution */
+    if (w) w->symlinks = 0, w->magic = false; /* the ELOOP count starts at each resolution */
     if (!w) return -LINUX_ENOMEM;
     int64_t r = 0;
     if (path[0] == '/') {
@@ -272,6 +309,7 @@ int64_t px_vfs_resolve(int dirfd, const char *path, int flags, px_vfs_path *out)
         if (r == 0) {
             memcpy(out->abs, w->out, w->len + 1);
             out->must_be_dir = must_be_dir;
+            out->magic = w->magic;
             out->mount = px_vfs_mount_of(out->abs, &out->rel);
             if (!out->mount) r = -LINUX_ENOENT; /* nothing is mounted at "/" yet */
         }
@@ -303,6 +341,15 @@ int64_t px_vfs_missing_op(size_t op_offset)
 int64_t px_vfs_stat(const px_vfs_path *p, px_stat_info *st)
 {
     px_mount *m = p->mount;
+    if (p->magic) { /* the open file the link stands for */
+        px_file *f = NULL;
+        int64_t r = m->type->magic_link(m, p->rel, LINUX_O_PATH, &f);
+        if (r < 0) return r;
+        r = f->ops->stat ? f->ops->stat(f, st) : -LINUX_EACCES;
+        px_file_unref(f);
+        if (r == 0 && p->must_be_dir && (st->mode & LINUX_S_IFMT) != LINUX_S_IFDIR) r = -LINUX_ENOTDIR;
+        return r;
+    }
     if (!m->type->stat) return PX_VFS_MISSING(stat);
     int64_t r = m->type->stat(m, p->rel, st);
     if (r == 0 && p->must_be_dir && (st->mode & LINUX_S_IFMT) != LINUX_S_IFDIR) r = -LINUX_ENOTDIR;
@@ -325,7 +372,12 @@ int64_t px_vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, 
     bool follow = !(flags & LINUX_O_NOFOLLOW) && !excl;
     px_vfs_path *vp = px_alloc(sizeof *vp);
     if (!vp) return -LINUX_ENOMEM;
-    int64_t r = px_vfs_resolve(dirfd, path, follow ? PX_VFS_FOLLOW : 0, vp);
+    int64_t r = px_vfs_resolve(dirfd, path, follow ? PX_VFS_FOLLOW | PX_VFS_MAGIC : 0, vp);
+    if (r == 0 && vp->magic) { /* the existing file itself, named as it is */
+        r = vp->mount->type->magic_link(vp->mount, vp->rel, flags, out);
+        px_free(vp);
+        return r;
+    }
     if (r == 0 && vp->must_be_dir && (flags & LINUX_O_CREAT) && !(flags & LINUX_O_DIRECTORY)) r = -LINUX_EISDIR;
     if (r == 0 && !follow && is_symlink(vp)) {
         /* O_CREAT|O_EXCL never goes through a symlink; O_NOFOLLOW refuses one (O_PATH
@@ -365,4 +417,97 @@ int64_t px_vfs_path_of_file(px_file *f, px_vfs_path *out)
     }
     out->mount = m;
     return m ? 0 : -LINUX_EBADF;
+}
+
+/* ---- listings with mount points ---- */
+
+/* getdents positions from here on are the mount points the type did not list (index i at
+   EXTRA_POS + i): far above any entry count or cookie a type hands out. */
+#define EXTRA_POS (1ull << 62)
+
+/* The i-th mount point directly inside dir (global, normalised) that dir's own type does
+   not have as a name; its name in *name (into the point). NULL when there are no more. */
+static px_mount *extra_mount_point(const char *dir, uint64_t i, const char **name)
+{
+    size_t dl = strcmp(dir, "/") ? strlen(dir) : 0;
+    uint64_t seen = 0;
+    for (int k = 0; k < mount_count; k++) {
+        px_mount *m = mounts[k];
+        if (m->point_len <= dl + 1 || strncmp(m->point, dir, dl) || m->point[dl] != '/') continue;
+        const char *nm = m->point + dl + 1;
+        if (strchr(nm, '/')) continue; /* deeper */
+        bool newest = true;            /* a point mounted twice is listed once */
+        for (int j = k + 1; j < mount_count && newest; j++) newest = strcmp(mounts[j]->point, m->point) != 0;
+        if (!newest) continue;
+        /* the name in the file system below the mount: listed there already? */
+        const char *rel;
+        px_mount *below = NULL;
+        for (int j = k - 1; j >= 0 && !below; j--)
+            if (under_point(m->point, mounts[j]->point, mounts[j]->point_len)) below = mounts[j];
+        if (below && below->type->stat) {
+            rel = m->point + (below->point_len == 1 ? 0 : below->point_len);
+            while (*rel == '/') rel++;
+            px_stat_info st;
+            if (below->type->stat(below, rel, &st) == 0) continue;
+        }
+        if (seen++ == i) {
+            *name = nm;
+            return m;
+        }
+    }
+    return NULL;
+}
+
+int64_t px_vfs_getdents(px_file *f, void *buf, uint64_t len)
+{
+    int64_t r = 0;
+    if (f->pos < EXTRA_POS) {
+        r = f->ops->getdents(f, buf, len);
+        if (r != 0 || !f->guest_path) return r;
+        f->pos = EXTRA_POS; /* the type's entries are all out */
+    }
+    if (!f->guest_path) return 0;
+    uint8_t *out = buf;
+    uint64_t used = 0;
+    AcquireSRWLockShared(&mount_lock);
+    for (;;) {
+        const char *name;
+        px_mount *m = extra_mount_point(f->guest_path, f->pos - EXTRA_POS, &name);
+        if (!m) break;
+        size_t name_len = strlen(name);
+        uint64_t reclen = PX_ALIGN_UP(offsetof(struct linux_dirent64, d_name) + name_len + 1, 8);
+        if (used + reclen > len) {
+            if (used == 0) used = (uint64_t)-LINUX_EINVAL;
+            break;
+        }
+        px_stat_info st;
+        memset(&st, 0, sizeof st);
+        if (m->type->stat) m->type->stat(m, "", &st);
+        struct linux_dirent64 *d = (struct linux_dirent64 *)(out + used);
+        d->d_ino = st.ino ? st.ino : 1;
+        d->d_off = (int64_t)(f->pos + 1);
+        d->d_reclen = (uint16_t)reclen;
+        d->d_type = LINUX_DT_DIR;
+        memcpy(d->d_name, name, name_len);
+        memset(d->d_name + name_len, 0, reclen - offsetof(struct linux_dirent64, d_name) - name_len);
+        used += reclen;
+        f->pos++;
+    }
+    ReleaseSRWLockShared(&mount_lock);
+    return (int64_t)used;
+}
+
+/* ---- for the mm: the guest path of a mapped fd ---- */
+
+int64_t px_fs_fd_path(int fd, char *buf, size_t size)
+{
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    int64_t r = -LINUX_ENOENT;
+    if (f->guest_path) {
+        size_t n = strlen(f->guest_path);
+        r = n < size ? (memcpy(buf, f->guest_path, n + 1), (int64_t)n) : -LINUX_ENAMETOOLONG;
+    }
+    px_file_unref(f);
+    return r;
 }

@@ -63,6 +63,12 @@ typedef struct px_fs_type {
     /* The Windows file behind rel (\\?\-prefixed, px_alloc'd), for the loader and for
        starting programs; NULL: the type has none (synthetic files). */
     int64_t (*host_path)(px_mount *m, const char *rel, wchar_t **out);
+    /* Magic links (proc's fd/N): a link that stands for an open file rather than for the
+       path readlink shows (a pipe, a console, a deleted file), as Linux's open and stat
+       follow them to the file itself. With out NULL: 0 if rel is such a link now, else
+       -LINUX_EINVAL (the VFS then follows readlink's text). With out: a referenced
+       px_file for an open with these flags, or -LINUX_Exxx. NULL: the type has none. */
+    int64_t (*magic_link)(px_mount *m, const char *rel, uint32_t flags, px_file **out);
 } px_fs_type;
 
 struct px_mount {
@@ -90,11 +96,14 @@ typedef struct px_vfs_path {
     char abs[PX_PATH_MAX];   /* the normalised absolute guest path, symlinks resolved */
     const char *rel;         /* points into abs: the path inside mount */
     bool must_be_dir;        /* the path ended with '/' (or '.', '..') */
+    bool magic;              /* the last component is a magic link left unfollowed (PX_VFS_MAGIC) */
 } px_vfs_path;
 
 /* Resolution flags */
 #define PX_VFS_FOLLOW 0x1      /* follow a symlink in the last component */
 #define PX_VFS_EMPTY_OK 0x2    /* AT_EMPTY_PATH: "" names dirfd itself (which may be any file with a path) */
+#define PX_VFS_MAGIC 0x4       /* with FOLLOW: a magic link as the last component is not followed
+                                  but reported (out->magic); px_vfs_open and px_vfs_stat use it */
 
 /* Resolves path against dirfd (LINUX_AT_FDCWD: the cwd) through mounts and symlinks
    (ELOOP after 40, ENOTDIR, ENAMETOOLONG as Linux). The last component need not exist.
@@ -107,6 +116,9 @@ int64_t px_vfs_stat(const px_vfs_path *p, px_stat_info *st);
 /* open/openat/openat2: resolves (O_NOFOLLOW, O_CREAT|O_EXCL: the last symlink is not
    followed), applies the umask to mode, calls the type's open and names the file. */
 int64_t px_vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, px_file **out);
+/* getdents64 of a directory: the type's entries, then the mount points directly inside
+   it that the type does not list (a root without /proc still shows "proc"). */
+int64_t px_vfs_getdents(px_file *f, void *buf, uint64_t len);
 /* The mount and path inside it of an open file (fchmod, fstatfs, ...): -LINUX_EBADF for
    a file with no name (pipes, consoles). */
 int64_t px_vfs_path_of_file(px_file *f, px_vfs_path *out);

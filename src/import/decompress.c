@@ -108,6 +108,23 @@ static int64_t read_gzip(px_source *s, uint8_t *buf, size_t len)
 }
 
 #ifdef PX_HAVE_LZMA
+/* Why liblzma stopped, in the words a user needs (the numbers alone say nothing). */
+static const char *xz_failure(lzma_ret r)
+{
+    static const struct { lzma_ret ret; const char *text; } reasons[] = {
+        {LZMA_DATA_ERROR, "the xz stream is corrupt"},
+        {LZMA_FORMAT_ERROR, "the xz stream is corrupt (bad stream header)"},
+        {LZMA_OPTIONS_ERROR, "the xz stream uses filters or options this build cannot decode"},
+        {LZMA_UNSUPPORTED_CHECK, "the xz stream uses an integrity check this build cannot verify"},
+        {LZMA_MEM_ERROR, "out of memory while decompressing the xz stream"},
+        {LZMA_MEMLIMIT_ERROR, "out of memory while decompressing the xz stream"},
+        {LZMA_BUF_ERROR, "the xz stream is truncated"},
+    };
+    for (size_t i = 0; i < PX_ARRAY_LEN(reasons); i++)
+        if (reasons[i].ret == r) return reasons[i].text;
+    return "the xz stream cannot be decoded (liblzma failed)";
+}
+
 static int64_t read_xz(px_source *s, uint8_t *buf, size_t len)
 {
     s->x.next_out = buf;
@@ -119,11 +136,10 @@ static int64_t read_xz(px_source *s, uint8_t *buf, size_t len)
         lzma_ret r = lzma_code(&s->x, s->input_ended ? LZMA_FINISH : LZMA_RUN);
         s->in_at = s->in_len - s->x.avail_in;
         if (r == LZMA_STREAM_END) s->stream_ended = true;
-        else if (r == LZMA_BUF_ERROR && s->input_ended) {
-            snprintf(s->err, sizeof s->err, "the xz stream is truncated");
-            return -1;
-        } else if (r != LZMA_OK) {
-            snprintf(s->err, sizeof s->err, "the xz stream is corrupt (liblzma error %d)", (int)r);
+        else if (r != LZMA_OK) {
+            /* LZMA_BUF_ERROR comes only when no progress is possible: under LZMA_FINISH,
+               the input ended inside a stream (or inside trailing garbage, as xz -t says) */
+            snprintf(s->err, sizeof s->err, "%s", xz_failure(r));
             return -1;
         }
     }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """lxfs end to end, under Wine.
 
---picolx EXE: builds a distro tarball (make_distro.py), imports it (.tar.gz and a pax
-.tar), compares `busybox ls -lan --full-time` inside picolx with the same listing of the
+--picolx EXE: builds a distro tarball (make_distro.py), imports it (.tar.gz, a pax .tar
+and .tar.xz, plus an .xz with several blocks, SHA-256 and the x86 filter), compares `busybox ls -lan --full-time` inside picolx with the same listing of the
 tarball extracted natively, runs programs inside it, checks that files written persist,
 that corrupt or truncated tarballs are refused with one line and leave nothing behind,
 and that list/unregister work.
@@ -86,8 +86,8 @@ def import_tests(a, c):
         os.mkdir(home)
         env = wine_env(a.top, home)
         exe = a.picolx
-        gz, pax = os.path.join(tmp, 'distro.tar.gz'), os.path.join(tmp, 'distro.tar')
-        for out, fmt in ((gz, 'gnu'), (pax, 'pax')):
+        gz, pax, xz = (os.path.join(tmp, n) for n in ('distro.tar.gz', 'distro.tar', 'distro.tar.xz'))
+        for out, fmt in ((gz, 'gnu'), (pax, 'pax'), (xz, 'gnu')):
             subprocess.run([sys.executable, os.path.join(HERE, 'make_distro.py'), out, '--format', fmt], check=True)
 
         # the native tree: extracted as root with owners, modes and device nodes
@@ -98,7 +98,7 @@ def import_tests(a, c):
         if not can_compare:
             print('note: cannot extract natively (not root?):', ext.stderr.decode()[:200])
 
-        for label, tarball in (('gz', gz), ('pax', pax)):
+        for label, tarball in (('gz', gz), ('pax', pax), ('xz', xz)):
             name, store = f'e2e-{label}', os.path.join(tmp, f'store-{label}')
             rc, out, err = run(['wine', exe, 'import', name, win(store), win(tarball)], env)
             c.check(f'import {label}: status 0', rc == 0, err)
@@ -146,8 +146,24 @@ def import_tests(a, c):
                 c.check(f'{label}: after the changes, {k}', k in rows and ok(rows[k]), out + err)
             c.check(f'{label}: Case removed, case kept', 'Case' not in rows and 'case' in rows, out)
 
+        # the xz tool's own output: several blocks, a SHA-256 check, the x86 BCJ filter before LZMA2
+        xz2 = os.path.join(tmp, 'blocks.tar.xz')
+        with open(pax, 'rb') as src, open(xz2, 'wb') as dst:
+            subprocess.run(['xz', '-c', '--check=sha256', '--block-size=200000', '--x86', '--lzma2=preset=6'],
+                           stdin=src, stdout=dst, check=True)
+        rc, out, err = run(['wine', exe, 'import', 'e2e-xz2', win(os.path.join(tmp, 'store-xz2')), win(xz2)], env)
+        c.check('import xz (blocks, sha256, x86 filter): status 0', rc == 0, err)
+        rc, out, err = run(['wine', exe, 'run', '-d', 'e2e-xz2', '--', '/bin/busybox', 'cat', '/etc/motd.hard', '/home/user/case'], env)
+        c.check('xz (blocks, sha256, x86 filter): a program inside reads files', rc == 0 and out == 'hello from the distro\nlower\n',
+                f'{rc}\n{out}\n{err}')
+
         # corrupt, truncated, not a tarball: refused, one line, nothing left behind
         data = open(gz, 'rb').read()
+        xzdata = open(xz, 'rb').read()
+        xzflip = bytearray(xzdata)
+        xzflip[len(xzflip) // 2] ^= 0x55  # inside the LZMA2 data
+        xzcheck = bytearray(xzdata)
+        xzcheck[-20] ^= 0x01  # in the index after the block: the stream's bookkeeping is wrong
         plain = bytearray(open(pax, 'rb').read())
         plain[100] ^= 0x5a  # the first header's mode field: its checksum no longer matches
         bad = {
@@ -155,6 +171,10 @@ def import_tests(a, c):
             'flipped.tar': bytes(plain),
             'garbage.tar': b'this is not a tarball at all\n' * 40,
             'cut.tar': open(pax, 'rb').read()[:5000],
+            'truncated.tar.xz': xzdata[:len(xzdata) // 2],
+            'cut-end.tar.xz': xzdata[:-8],  # all the tar, but not the stream footer
+            'flipped.tar.xz': bytes(xzflip),
+            'index.tar.xz': bytes(xzcheck),
         }
         for fname, content in bad.items():
             path = os.path.join(tmp, fname)
@@ -170,7 +190,7 @@ def import_tests(a, c):
 
         rc, out, err = run(['wine', exe, 'import', 'e2e-gz', win(os.path.join(tmp, 'again')), win(gz)], env)
         c.check('import of a taken name is refused', rc != 0 and 'already' in err, err)
-        for name in ('e2e-gz', 'e2e-pax'):
+        for name in ('e2e-gz', 'e2e-pax', 'e2e-xz', 'e2e-xz2'):
             rc, out, err = run(['wine', exe, 'unregister', name], env)
             c.check(f'unregister {name}', rc == 0 and not os.path.exists(os.path.join(tmp, 'store-' + name[4:])), err)
         rc, out, err = run(['wine', exe, 'list'], env)
