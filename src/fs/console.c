@@ -11,6 +11,9 @@ typedef struct console_state {
     int pending_out_len;
     char *in_buf;             /* UTF-8 input read from the console, not yet returned */
     size_t in_len, in_off;
+    bool owns_handle;         /* opened for /dev/tty and the like: closed with the file */
+    bool has_device_stat;
+    px_stat_info device_stat; /* what stat of the device's path says (5:0 for /dev/tty) */
 } console_state;
 
 bool px_console_is_console(void *handle)
@@ -193,6 +196,11 @@ static int64_t console_ioctl(px_file *f, uint64_t request, uint64_t arg)
 
 static int64_t console_stat(px_file *f, px_stat_info *st)
 {
+    console_state *cs = f->data;
+    if (cs->has_device_stat) {
+        *st = cs->device_stat;
+        return 0;
+    }
     memset(st, 0, sizeof *st);
     st->mode = LINUX_S_IFCHR | 0620;
     st->rdev = (136 << 8); /* /dev/pts/0 */
@@ -209,6 +217,7 @@ static void console_release(px_file *f)
 {
     console_state *cs = f->data;
     /* the std handles belong to the process; picolx's own messages still use them */
+    if (cs->owns_handle) CloseHandle(f->handle);
     px_free(cs->in_buf);
     px_free(cs);
 }
@@ -234,5 +243,16 @@ px_file *px_console_file(void *handle, uint32_t status_flags)
         return NULL;
     }
     f->data = cs;
+    return f;
+}
+
+px_file *px_console_device_file(void *handle, uint32_t status_flags, const px_stat_info *st)
+{
+    px_file *f = px_console_file(handle, status_flags);
+    if (!f) return NULL;
+    console_state *cs = f->data;
+    cs->owns_handle = true;
+    cs->has_device_stat = true;
+    cs->device_stat = *st;
     return f;
 }

@@ -3,6 +3,7 @@
 #define PX_FS_FS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <wchar.h>
 
@@ -27,6 +28,10 @@ int64_t px_fs_fd_access(int fd);
    handle of the disk file holding fd's data, when fd is a drvfs or lxfs regular file;
    NULL otherwise. *writable: fd is open O_RDWR (a writable section may be made). */
 void *px_fs_fd_disk_handle(int fd, bool *writable);
+
+/* The guest path of fd's file into buf (for /proc/self/maps): its length, -LINUX_ENOENT
+   for a file with no name (pipe, console), -LINUX_EBADF, -LINUX_ENAMETOOLONG. */
+int64_t px_fs_fd_path(int fd, char *buf, size_t size);
 
 /* The guest path of the cwd that a Windows directory corresponds to, if it is inside
    the root (e.g. Z:\work with root Z:\ -> "/work"); NULL otherwise. Free with px_free. */

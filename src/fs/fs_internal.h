@@ -139,6 +139,9 @@ void px_lock_release_posix(px_file *f);  /* an fd of f was closed */
 /* --- console.c, pipe.c --- */
 bool px_console_is_console(void *handle);
 px_file *px_console_file(void *handle, uint32_t status_flags);
+/* A console handle opened for a device node (/dev/tty, /dev/console, /dev/pts/0): the file
+   owns it (closed at release) and fstat answers st, as stat of the node does. */
+px_file *px_console_device_file(void *handle, uint32_t status_flags, const px_stat_info *st);
 px_file *px_pipe_file(void *handle, uint32_t status_flags);
 int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_flags);
 /* A character device we know nothing more about (NUL, a serial port): plain ReadFile/WriteFile. */

@@ -1,6 +1,7 @@
 /* The I/O syscalls on an fd: read/write and their vector and positioned forms, lseek,
    getdents64, ioctl, fsync, ftruncate. They check what Linux checks, then call the ops. */
 #include "fs/fs_internal.h"
+#include "fs/vfs.h"
 
 #define IOV_MAX 1024
 #define GATHER_LIMIT 65536 /* writev up to this size becomes one write: atomic on pipes, one call to Windows */
@@ -240,7 +241,7 @@ PX_SYSCALL(getdents64)
     if (f->status_flags & LINUX_O_PATH) r = -LINUX_EBADF;
     else if (!f->is_dir || !f->ops->getdents) r = -LINUX_ENOTDIR;
     else if (!buf) r = -LINUX_EFAULT;
-    else r = f->ops->getdents(f, buf, len);
+    else r = px_vfs_getdents(f, buf, len); /* the type's entries and the mount points inside */
     px_file_unref(f);
     return r;
 }

@@ -281,7 +281,7 @@ static int64_t stat_at(int dirfd, const char *path, uint32_t flags, px_stat_info
     if (!path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD) return stat_fd(dirfd, st);
     px_vfs_path *vp = px_alloc(sizeof *vp);
     if (!vp) return -LINUX_ENOMEM;
-    int resolve = (flags & LINUX_AT_SYMLINK_NOFOLLOW) ? 0 : PX_VFS_FOLLOW;
+    int resolve = (flags & LINUX_AT_SYMLINK_NOFOLLOW) ? 0 : PX_VFS_FOLLOW | PX_VFS_MAGIC;
     if (flags & LINUX_AT_EMPTY_PATH) resolve |= PX_VFS_EMPTY_OK;
     int64_t r = px_vfs_resolve(dirfd, path, resolve, vp);
     if (r == 0) r = px_vfs_stat(vp, st);

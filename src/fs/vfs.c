@@ -232,6 +232,10 @@ static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
             continue;
         }
         if (n == 2 && start[0] == '.' && start[1] == '.') {
+            if (any_symlinks) { /* ".." is looked up in the directory too */
+                int64_t r = may_search(w);
+                if (r < 0) return r;
+            }
             go_up(w);
             if (last) trailing = true;
             continue;
@@ -421,13 +425,13 @@ int64_t px_vfs_path_of_file(px_file *f, px_vfs_path *out)
 
 /* ---- listings with mount points ---- */
 
-/* getdents positions from here on are the mount points the type did not list (index i at
+/* getdents positions from here on are the mount points inside the directory (index i at
    EXTRA_POS + i): far above any entry count or cookie a type hands out. */
 #define EXTRA_POS (1ull << 62)
 
-/* The i-th mount point directly inside dir (global, normalised) that dir's own type does
-   not have as a name; its name in *name (into the point). NULL when there are no more. */
-static px_mount *extra_mount_point(const char *dir, uint64_t i, const char **name)
+/* The i-th mount point directly inside dir (global, normalised); its name in *name (into
+   the point). NULL when there are no more. Called with mount_lock held. */
+static px_mount *child_mount_point(const char *dir, uint64_t i, const char **name)
 {
     size_t dl = strcmp(dir, "/") ? strlen(dir) : 0;
     uint64_t seen = 0;
@@ -438,19 +442,7 @@ static px_mount *extra_mount_point(const char *dir, uint64_t i, const char **nam
         if (strchr(nm, '/')) continue; /* deeper */
         bool newest = true;            /* a point mounted twice is listed once */
         for (int j = k + 1; j < mount_count && newest; j++) newest = strcmp(mounts[j]->point, m->point) != 0;
-        if (!newest) continue;
-        /* the name in the file system below the mount: listed there already? */
-        const char *rel;
-        px_mount *below = NULL;
-        for (int j = k - 1; j >= 0 && !below; j--)
-            if (under_point(m->point, mounts[j]->point, mounts[j]->point_len)) below = mounts[j];
-        if (below && below->type->stat) {
-            rel = m->point + (below->point_len == 1 ? 0 : below->point_len);
-            while (*rel == '/') rel++;
-            px_stat_info st;
-            if (below->type->stat(below, rel, &st) == 0) continue;
-        }
-        if (seen++ == i) {
+        if (newest && seen++ == i) {
             *name = nm;
             return m;
         }
@@ -458,26 +450,65 @@ static px_mount *extra_mount_point(const char *dir, uint64_t i, const char **nam
     return NULL;
 }
 
+static bool is_child_mount_point(const char *dir, const char *name)
+{
+    const char *nm;
+    for (uint64_t i = 0; child_mount_point(dir, i, &nm); i++)
+        if (!strcmp(nm, name)) return true;
+    return false;
+}
+
+/* Drops the records of names that are mount points from a batch the type returned (they
+   come after the type's entries, once, as directories: the type's own entry for a name
+   may be missing, Wine's listing of Z:\ has no proc, or stand for the hidden directory).
+   Returns the new length. */
+static uint64_t drop_mount_points(const char *dir, uint8_t *buf, uint64_t len)
+{
+    uint64_t in = 0, out = 0;
+    while (in < len) {
+        struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + in);
+        uint16_t reclen = d->d_reclen;
+        if (reclen == 0) break;
+        if (!is_child_mount_point(dir, d->d_name)) {
+            if (out != in) memmove(buf + out, buf + in, reclen);
+            out += reclen;
+        }
+        in += reclen;
+    }
+    return out;
+}
+
 int64_t px_vfs_getdents(px_file *f, void *buf, uint64_t len)
 {
-    int64_t r = 0;
-    if (f->pos < EXTRA_POS) {
-        r = f->ops->getdents(f, buf, len);
-        if (r != 0 || !f->guest_path) return r;
-        f->pos = EXTRA_POS; /* the type's entries are all out */
+    const char *first;
+    AcquireSRWLockShared(&mount_lock);
+    bool has_points = f->guest_path && child_mount_point(f->guest_path, 0, &first);
+    ReleaseSRWLockShared(&mount_lock);
+    if (!has_points) return f->ops->getdents(f, buf, len);
+    while (f->pos < EXTRA_POS) {
+        int64_t r = f->ops->getdents(f, buf, len);
+        if (r < 0) return r;
+        if (r == 0) {
+            f->pos = EXTRA_POS; /* the type's entries are all out */
+            break;
+        }
+        AcquireSRWLockShared(&mount_lock);
+        uint64_t kept = drop_mount_points(f->guest_path, buf, (uint64_t)r);
+        ReleaseSRWLockShared(&mount_lock);
+        if (kept) return (int64_t)kept; /* else: only mount points in that batch, read on */
     }
-    if (!f->guest_path) return 0;
     uint8_t *out = buf;
     uint64_t used = 0;
+    int64_t err = 0;
     AcquireSRWLockShared(&mount_lock);
     for (;;) {
         const char *name;
-        px_mount *m = extra_mount_point(f->guest_path, f->pos - EXTRA_POS, &name);
+        px_mount *m = child_mount_point(f->guest_path, f->pos - EXTRA_POS, &name);
         if (!m) break;
         size_t name_len = strlen(name);
         uint64_t reclen = PX_ALIGN_UP(offsetof(struct linux_dirent64, d_name) + name_len + 1, 8);
         if (used + reclen > len) {
-            if (used == 0) used = (uint64_t)-LINUX_EINVAL;
+            if (used == 0) err = -LINUX_EINVAL;
             break;
         }
         px_stat_info st;
@@ -494,7 +525,7 @@ int64_t px_vfs_getdents(px_file *f, void *buf, uint64_t len)
         f->pos++;
     }
     ReleaseSRWLockShared(&mount_lock);
-    return (int64_t)used;
+    return err ? err : (int64_t)used;
 }
 
 /* ---- for the mm: the guest path of a mapped fd ---- */

@@ -117,7 +117,7 @@ int64_t px_vfs_stat(const px_vfs_path *p, px_stat_info *st);
    followed), applies the umask to mode, calls the type's open and names the file. */
 int64_t px_vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, px_file **out);
 /* getdents64 of a directory: the type's entries, then the mount points directly inside
-   it that the type does not list (a root without /proc still shows "proc"). */
+   it, once each as directories (a root without /proc still shows "proc"). */
 int64_t px_vfs_getdents(px_file *f, void *buf, uint64_t len);
 /* The mount and path inside it of an open file (fchmod, fstatfs, ...): -LINUX_EBADF for
    a file with no name (pipes, consoles). */

@@ -4,6 +4,7 @@
 #include <winternl.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "core/px.h"
 #include "kernel/identity.h"
 
@@ -11,6 +12,7 @@ static volatile LONG identity_ready;
 static int32_t identity_pid;
 static int32_t identity_ppid;
 static uint32_t identity_uid_value;
+static uint32_t identity_gid_value;
 static char identity_user_name[128];
 static char identity_home_dir[160];
 static volatile LONG identity_umask_value = 022;
@@ -51,6 +53,17 @@ static void login_name(char *out, size_t cap)
     out[n] = 0;
 }
 
+/* A decimal id from the environment (PICOLX_UID, PICOLX_GID), or -1 when unset or invalid. */
+static int64_t id_from_env(const char *name)
+{
+    char buf[16];
+    DWORD n = GetEnvironmentVariableA(name, buf, sizeof buf);
+    if (n == 0 || n >= sizeof buf) return -1;
+    char *end;
+    unsigned long v = strtoul(buf, &end, 10);
+    return *end || end == buf || v > 0xfffffffeul ? -1 : (int64_t)v;
+}
+
 static void identity_init(void)
 {
     identity_pid = (int32_t)GetCurrentProcessId();
@@ -64,6 +77,14 @@ static void identity_init(void)
         login_name(identity_user_name, sizeof identity_user_name);
         snprintf(identity_home_dir, sizeof identity_home_dir, "/home/%s", identity_user_name);
     }
+    identity_gid_value = identity_uid_value;
+    /* PICOLX_UID / PICOLX_GID override the ids the guest runs as (docs/testing: how tests
+       run as a user other than root under Wine, whose processes are all elevated). Names
+       and home stay those of the Windows user. */
+    int64_t uid = id_from_env("PICOLX_UID"), gid = id_from_env("PICOLX_GID");
+    if (uid >= 0) identity_uid_value = (uint32_t)uid;
+    if (gid >= 0) identity_gid_value = (uint32_t)gid;
+    else if (uid >= 0) identity_gid_value = (uint32_t)uid;
     /* Every value is written before the flag; a racing second init writes the same values. */
     MemoryBarrier();
     identity_ready = 1;
@@ -75,7 +96,7 @@ static inline void identity_ensure(void)
 }
 
 uint32_t px_identity_uid(void) { identity_ensure(); return identity_uid_value; }
-uint32_t px_identity_gid(void) { identity_ensure(); return identity_uid_value; }
+uint32_t px_identity_gid(void) { identity_ensure(); return identity_gid_value; }
 const char *px_identity_user(void) { identity_ensure(); return identity_user_name; }
 const char *px_identity_home(void) { identity_ensure(); return identity_home_dir; }
 int32_t px_identity_pid(void) { identity_ensure(); return identity_pid; }

@@ -310,6 +310,8 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
     LINUX_MAP_NORESERVE | LINUX_MAP_POPULATE | LINUX_MAP_NONBLOCK | LINUX_MAP_STACK |            \
     LINUX_MAP_HUGETLB | LINUX_MAP_FIXED_NOREPLACE | (0x3fu << 26) /* MAP_HUGE_SHIFT sizes */)
 
+static void set_path_locked(uint64_t start, uint64_t end, const char *path);
+
 int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset)
 {
     int type = flags & LINUX_MAP_TYPE;
@@ -339,9 +341,12 @@ int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint
             shared_file = px_fs_fd_disk_handle(fd, &writable);
         if (type != LINUX_MAP_PRIVATE && (prot & LINUX_PROT_WRITE) && !shared_file) return -LINUX_ENODEV;
     }
+    char path[4096]; /* Linux PATH_MAX: the file's guest path, for /proc/self/maps */
+    bool named = !(flags & LINUX_MAP_ANONYMOUS) && px_fs_fd_path(fd, path, sizeof path) >= 0;
     px_vm_lock();
     int64_t rc = shared_file ? px_vm_map_shared_locked(addr, len, prot, flags, fd, offset, shared_file, writable)
                              : px_vm_map_locked(addr, len, prot, flags, fd, offset);
+    if (rc >= 0 && named) set_path_locked((uint64_t)rc, (uint64_t)rc + len, path);
     px_vm_unlock();
     return rc;
 }
@@ -520,6 +525,44 @@ void px_vm_set_kind(uint64_t start, uint64_t len, enum px_vm_kind kind)
     px_vm_unlock();
 }
 
+/* Names of mappings, each kept once for the process's life: VMAs are copied by value
+   when they split, so they hold these pointers without owning them. */
+typedef struct interned_path {
+    struct interned_path *next;
+    char text[];
+} interned_path;
+static interned_path *interned_paths;
+
+static const char *intern_path_locked(const char *path)
+{
+    for (interned_path *p = interned_paths; p; p = p->next)
+        if (!strcmp(p->text, path)) return p->text;
+    size_t n = strlen(path);
+    interned_path *p = px_alloc(sizeof *p + n + 1);
+    if (!p) return NULL;
+    memcpy(p->text, path, n + 1);
+    p->next = interned_paths;
+    interned_paths = p;
+    return p->text;
+}
+
+static void set_path_locked(uint64_t start, uint64_t end, const char *path)
+{
+    const char *name = path ? intern_path_locked(path) : NULL;
+    size_t first, last;
+    if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last) == 0) {
+        for (size_t i = first; i < last; i++) px_vm_vmas.items[i].path = name;
+        px_vma_merge_range(&px_vm_vmas, start, end);
+    }
+}
+
+void px_vm_set_path(uint64_t start, uint64_t len, const char *path)
+{
+    px_vm_lock();
+    set_path_locked(start, start + PX_ALIGN_UP(len, PX_PAGE_SIZE), path);
+    px_vm_unlock();
+}
+
 bool px_vm_next_region(uint64_t *cursor, px_vm_region *out)
 {
     px_vm_lock();
@@ -529,7 +572,7 @@ bool px_vm_next_region(uint64_t *cursor, px_vm_region *out)
         const px_vma *v = &px_vm_vmas.items[i];
         *out = (px_vm_region){ .start = v->start, .end = v->end, .offset = v->offset,
                                .prot = v->prot, .flags = v->flags, .fd = v->fd,
-                               .kind = (enum px_vm_kind)v->kind };
+                               .kind = (enum px_vm_kind)v->kind, .path = v->path };
         *cursor = v->end;
     }
     px_vm_unlock();

@@ -50,10 +50,15 @@ enum px_vm_kind { PX_VM_ANON, PX_VM_FILE, PX_VM_STACK, PX_VM_BRK, PX_VM_IMAGE };
 /* Records what [start, start+len) holds (the loader marks its segments PX_VM_IMAGE). */
 void px_vm_set_kind(uint64_t start, uint64_t len, enum px_vm_kind kind);
 
+/* Names what [start, start+len) holds for /proc/self/maps ("[vdso]"; file mappings get
+   their file's guest path at mmap). The string is copied. */
+void px_vm_set_path(uint64_t start, uint64_t len, const char *path);
+
 typedef struct px_vm_region {
     uint64_t start, end, offset;
     int prot, flags, fd;
     enum px_vm_kind kind;
+    const char *path;     /* the recorded name, or NULL; valid for the process's life */
 } px_vm_region;
 /* Iterates over the guest's mappings in address order: start with *cursor = 0; each call
    fills *out with the first mapping that ends above *cursor and advances *cursor.

@@ -21,6 +21,8 @@ typedef struct px_vma {
     bool scanned;         /* code (PROT_EXEC) already scanned by the rewriter */
     uint32_t view;        /* the Windows view of a coherent MAP_SHARED file mapping
                              (shared.c), 0 for memory we commit ourselves */
+    const char *path;     /* the name /proc/self/maps shows (an interned string that lives
+                             as long as the process), or NULL */
 } px_vma;
 
 typedef struct px_vma_list {

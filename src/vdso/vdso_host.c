@@ -63,5 +63,7 @@ uint64_t px_vdso_map(void)
         px_vm_unmap((uint64_t)base, PX_VDSO_DATA_SIZE + image_len);
         return 0;
     }
+    px_vm_set_path((uint64_t)base, PX_VDSO_DATA_SIZE, "[vvar]"); /* names as Linux's maps shows them */
+    px_vm_set_path(image, image_len, "[vdso]");
     return image;
 }

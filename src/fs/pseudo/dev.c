@@ -215,15 +215,14 @@ static int64_t open_dir(px_mount *m, const char *rel, const px_stat_info *st, ui
 
 /* The console as a terminal: CONIN$ for reading, CONOUT$ otherwise (console.c reads and
    writes through one handle). ENXIO without a console, as Linux without a controlling tty. */
-static int64_t open_tty(uint32_t flags, px_file **out)
+static int64_t open_tty(uint32_t flags, const px_stat_info *st, px_file **out)
 {
     if (!px_devfs_has_console()) return -LINUX_ENXIO;
     bool reading = (flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY;
     HANDLE h = CreateFileW(reading ? L"CONIN$" : L"CONOUT$", GENERIC_READ | GENERIC_WRITE,
                            FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
     if (h == INVALID_HANDLE_VALUE) return -LINUX_ENXIO;
-    /* console.c never closes its handle (it is usually a std handle): one handle per open stays */
-    px_file *f = px_console_file(h, flags);
+    px_file *f = px_console_device_file(h, flags, st); /* closes h with the file */
     if (!f) {
         CloseHandle(h);
         return -LINUX_ENOMEM;
@@ -244,7 +243,7 @@ static int64_t dev_open(px_mount *m, const char *rel, uint32_t flags, uint32_t m
     px_stat_info st;
     stat_of(m, rel, e, &st);
     if (e->kind == DEV_DIR) return open_dir(m, rel, &st, flags, out);
-    if (e->kind == DEV_TTY && !(flags & LINUX_O_PATH)) return open_tty(flags, out);
+    if (e->kind == DEV_TTY && !(flags & LINUX_O_PATH)) return open_tty(flags, &st, out);
     mem_device *d = px_calloc(1, sizeof *d);
     char *path = px_pseudo_guest_path(m, rel);
     px_file *f = d && path ? px_file_new(&mem_ops, NULL, flags) : NULL;

@@ -424,11 +424,12 @@ static void gen_maps(px_text *t)
         case PX_VM_BRK: name = "[heap]"; break;
         case PX_VM_IMAGE: name = px_cfg.exe_path; break;
         case PX_VM_FILE:
-            /* the mm keeps the fd, not the name: while that fd is open its path is the file's */
+            /* no name recorded (an older mapping): while its fd is open, that file's path */
             if (r.fd >= 0 && (f = px_fd_get(r.fd))) name = f->guest_path;
             break;
         default: break;
         }
+        if (r.path) name = r.path; /* what the mm recorded at mmap ([vdso], a file's guest path) */
         size_t before = t->len;
         px_text_printf(t, "%08llx-%08llx %c%c%c%c %08llx 00:00 0 ", (unsigned long long)r.start, (unsigned long long)r.end,
                        (r.prot & LINUX_PROT_READ) ? 'r' : '-', (r.prot & LINUX_PROT_WRITE) ? 'w' : '-',
@@ -808,6 +809,46 @@ static int64_t proc_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
     return px_pseudo_open_text(m, rel, &t, &st, flags, out);
 }
 
+/* Whether the path f was opened by still names f (not so for a deleted or renamed-over
+   file). A file with no path (pipe, console) has none to follow. */
+static bool reachable_by_path(px_file *f)
+{
+    if (!f->guest_path) return false;
+    const char *rel;
+    px_mount *m = px_vfs_mount_of(f->guest_path, &rel);
+    px_stat_info by_path, by_file;
+    if (!m || !m->type->stat || m->type->stat(m, rel, &by_path) < 0) return false;
+    if (!f->ops->stat || f->ops->stat(f, &by_file) < 0) return true;
+    return by_path.ino == by_file.ino && by_path.dev == by_file.dev;
+}
+
+/* fd/N is a magic link when its path no longer leads to its file: open and stat then reach
+   the open file itself. The same px_file comes back (its position and status flags are
+   shared with fd N, where Linux would make a new open file description of the same pipe
+   or inode): enough for `echo > /dev/stdout` and `cat /dev/stdin` on pipes. */
+static int64_t proc_magic_link(px_mount *m, const char *rel, uint32_t flags, px_file **out)
+{
+    const proc_entry *e;
+    int fd;
+    if (lookup(rel, &e, &fd) < 0 || e != &fd_link_entry) return -LINUX_EINVAL;
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EINVAL;
+    int64_t r = reachable_by_path(f) ? -LINUX_EINVAL : 0;
+    if (r == 0 && out && !(flags & LINUX_O_PATH)) {
+        uint32_t want = flags & LINUX_O_ACCMODE, has = f->status_flags & LINUX_O_ACCMODE;
+        if ((want != LINUX_O_WRONLY && has == LINUX_O_WRONLY) || (want != LINUX_O_RDONLY && has == LINUX_O_RDONLY))
+            r = -LINUX_EACCES; /* one end of a Windows pipe cannot become the other */
+        else if ((flags & LINUX_O_DIRECTORY) && !f->is_dir)
+            r = -LINUX_ENOTDIR;
+    }
+    if (r == 0 && out) {
+        *out = f;
+        return 0;
+    }
+    px_file_unref(f);
+    return r;
+}
+
 const px_fs_type px_proc_fs_type = {
     .name = "proc",
     .has_symlinks = true,
@@ -816,4 +857,5 @@ const px_fs_type px_proc_fs_type = {
     .stat = proc_stat,
     .readlink = proc_readlink,
     .access = proc_access,
+    .magic_link = proc_magic_link,
 };
