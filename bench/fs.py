@@ -84,6 +84,7 @@ def main():
     picolx = ['wine', exe, 'run', '--root', 'Z:\\', '--']
 
     work = tempfile.mkdtemp(prefix='pxbench.', dir='/dev/shm')
+    keeper = None
     guest_work = '/run/shm/' + os.path.basename(work)  # the same directory, seen by the guest
     win_work = 'Z:' + work.replace('/', '\\')           # and by the Win32 floor programs
     try:
@@ -101,6 +102,14 @@ def main():
                     fh.write(b'x' * 100)
         run(['tar', 'cf', f'{work}/tree.tar', '-C', work, 'tree'])
 
+        # A Win32 program that waits for the end of the run keeps a wineserver up: one that
+        # exits whenever the prefix has no process (other users' runs may start it so)
+        # would otherwise be started again between runs, in the timings.
+        with open(f'{work}/keep.c', 'w') as fh:
+            fh.write('#include <windows.h>\nint main(void){Sleep(INFINITE);return 0;}\n')
+        run(['x86_64-w64-mingw32-gcc-posix', '-O2', f'{work}/keep.c', '-o', f'{work}/keep.exe'])
+        keeper = subprocess.Popen(['wine', f'{work}/keep.exe'], env=wenv, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         load_before = os.getloadavg()
         # warm Wine (wineserver, the prefix) and the page cache
         run(picolx + ['/bin/true'], env=wenv)
@@ -191,6 +200,9 @@ def main():
                              best[f'tmpfs_{k}'], None))
         load_after = os.getloadavg()
     finally:
+        if keeper:
+            keeper.terminate()
+            keeper.wait()
         shutil.rmtree(work, ignore_errors=True)
 
     def fmt(v):

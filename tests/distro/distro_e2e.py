@@ -149,7 +149,9 @@ def normalise_ls(text):
       natively (ext4) and the store's (NTFS / Wine's backing files) in picolx;
     - the size of directories: a directory's st_size is its file system's (4096 on ext4);
     - '.' and '..' of '/': natively the extraction directory itself and its parent (the
-      host's /tmp-like directory), not part of the tree that was tarred.
+      host's /tmp-like directory), not part of the tree that was tarred;
+    - dev, proc and sys in '/': picolx lists the pseudo file systems mounted there (as a
+      booted Linux does); the native chroot has nothing mounted and the tree no such names.
     Everything else (modes, link counts, owners, sizes, nanosecond mtimes, names, targets)
     is compared as is."""
     out, current = [], None
@@ -165,7 +167,7 @@ def normalise_ls(text):
             out.append('?? ' + line)
             continue
         perms, nlink, uid, gid, size, when, name = m.groups()
-        if current == '/' and name in ('.', '..'):
+        if current == '/' and name in ('.', '..', 'dev', 'proc', 'sys'):
             continue
         if perms.startswith('d'):
             size = '<dir>'
