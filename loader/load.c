@@ -343,6 +343,13 @@ static int load_interpreter(const char *interp, const char *name, uint64_t *base
     }
     uint64_t bias;
     status = map_image(image, &info, interp, &bias);
+    /* /proc/self/maps names the interpreter's segments after it, not after the program */
+    for (uint16_t i = 0; !status && i < info.phnum; i++) {
+        const linux_elf64_phdr *p = &info.phdr[i];
+        if (p->p_type != ELF_PT_LOAD || p->p_memsz == 0) continue;
+        uint64_t start = PX_ALIGN_DOWN(p->p_vaddr + bias, PX_PAGE_SIZE);
+        px_vm_set_path(start, PX_ALIGN_UP(p->p_vaddr + bias + p->p_memsz, PX_PAGE_SIZE) - start, interp);
+    }
     px_free(image);
     if (status) return status;
     *base = info.min_vaddr + bias;
