@@ -345,10 +345,70 @@ PX_SYSCALL(fstatfs)
     return r < 0 ? r : do_statfs(t, buf);
 }
 
-/* ---- extended attributes: the type's ops, or EOPNOTSUPP as DrvFs gives ---- */
+/* ---- extended attributes: the type's ops, or EOPNOTSUPP as DrvFs gives ----
+   The types store names and values (CREATE/REPLACE, ENODATA, ERANGE); who may read or
+   change which namespace is decided here, once, as Linux's fs/xattr.c (xattr_permission)
+   and the capability LSM do it:
+     user.*      regular files and directories only (others: EPERM to change, ENODATA to
+                 read); read or write permission on the file; a sticky directory's only
+                 for its owner
+     trusted.*   root only (others: EPERM to change, ENODATA to read, hidden from lists)
+     security.*  anyone reads; root only changes (security.capability: a v2 or v3 header)
+     system.*    the POSIX ACLs (system.posix_acl_access/default) are not kept: EOPNOTSUPP,
+                 as every other name outside these namespaces */
 
 #define XATTR_NAME_MAX 255
 #define XATTR_SIZE_MAX 65536
+#define XATTR_LIST_MAX 65536
+
+enum xattr_ns { NS_USER, NS_TRUSTED, NS_SECURITY, NS_SYSTEM, NS_OTHER };
+
+static enum xattr_ns namespace_of(const char *name)
+{
+    static const struct { const char *prefix; enum xattr_ns ns; } rows[] = {
+        {"user.", NS_USER}, {"trusted.", NS_TRUSTED}, {"security.", NS_SECURITY}, {"system.", NS_SYSTEM},
+    };
+    for (size_t i = 0; i < PX_ARRAY_LEN(rows); i++)
+        if (!strncmp(name, rows[i].prefix, strlen(rows[i].prefix))) return rows[i].ns;
+    return NS_OTHER;
+}
+
+/* Permission bits of the file for the caller (root: all). */
+static bool may_access(const px_stat_info *st, uint32_t want)
+{
+    uint32_t uid = px_identity_uid();
+    if (uid == 0) return true;
+    uint32_t bits = uid == st->uid ? st->mode >> 6 : px_identity_gid() == st->gid ? st->mode >> 3 : st->mode;
+    return ((bits & 7) & want) == want;
+}
+
+/* A security.capability value: struct vfs_cap_data (revision 2, 20 bytes) or
+   vfs_ns_cap_data (revision 3, 24 bytes), the revision in the top byte of magic_etc. */
+static bool valid_file_caps(const void *value, uint64_t size)
+{
+    if (!value || size < 4) return false;
+    const uint8_t *v = value;
+    uint32_t revision = (uint32_t)v[3] << 24;
+    return (size == 20 && revision == 0x02000000u) || (size == 24 && revision == 0x03000000u);
+}
+
+/* May the caller read (write false) or change (write true) name on the file at t? */
+static int64_t xattr_permission(target *t, const char *name, bool write)
+{
+    enum xattr_ns ns = namespace_of(name);
+    bool root = px_identity_uid() == 0;
+    if (ns == NS_SYSTEM || ns == NS_OTHER) return -LINUX_EOPNOTSUPP;
+    if (ns == NS_TRUSTED) return root ? 0 : write ? -LINUX_EPERM : -LINUX_ENODATA;
+    if (ns == NS_SECURITY) return write && !root ? -LINUX_EPERM : 0;
+    px_stat_info st;
+    int64_t r = px_vfs_stat(&t->p, &st);
+    if (r < 0) return r;
+    uint32_t fmt = st.mode & LINUX_S_IFMT;
+    if (fmt != LINUX_S_IFREG && fmt != LINUX_S_IFDIR) return write ? -LINUX_EPERM : -LINUX_ENODATA;
+    if (write && fmt == LINUX_S_IFDIR && (st.mode & LINUX_S_ISVTX) && !root && st.uid != px_identity_uid())
+        return -LINUX_EPERM;
+    return may_access(&st, write ? 2 : 4) ? 0 : -LINUX_EACCES;
+}
 
 static int64_t check_xattr_name(const char *name)
 {
@@ -371,7 +431,9 @@ static int64_t get_xattr(const char *path, int fd, bool follow, const char *name
     if (r < 0) return r;
     px_mount *m = t->p.mount;
     if (size > XATTR_SIZE_MAX) size = XATTR_SIZE_MAX;
-    r = m->type->getxattr ? m->type->getxattr(m, t->p.rel, name, value, size) : PX_VFS_MISSING(getxattr);
+    if (size && !value) r = -LINUX_EFAULT;
+    else if (!m->type->getxattr) r = PX_VFS_MISSING(getxattr);
+    else if ((r = xattr_permission(t, name, false)) == 0) r = m->type->getxattr(m, t->p.rel, name, value, size);
     px_free(t);
     return r;
 }
@@ -379,15 +441,47 @@ static int64_t get_xattr(const char *path, int fd, bool follow, const char *name
 static int64_t set_xattr(const char *path, int fd, bool follow, const char *name, const void *value, uint64_t size, int flags)
 {
     if (flags & ~(LINUX_XATTR_CREATE | LINUX_XATTR_REPLACE)) return -LINUX_EINVAL;
-    if (size > XATTR_SIZE_MAX) return -LINUX_E2BIG;
     int64_t r = check_xattr_name(name);
-    target *t;
-    if (r == 0) r = xattr_target(path, fd, follow, &t);
     if (r < 0) return r;
+    if (size > XATTR_SIZE_MAX) return -LINUX_E2BIG;
+    if (size && !value) return -LINUX_EFAULT;
+    target *t;
+    if ((r = xattr_target(path, fd, follow, &t)) < 0) return r;
     px_mount *m = t->p.mount;
-    r = m->type->setxattr ? m->type->setxattr(m, t->p.rel, name, value, size, flags) : PX_VFS_MISSING(setxattr);
+    if (!m->type->setxattr) r = PX_VFS_MISSING(setxattr);
+    /* a malformed capability set is refused before the permission check, as Linux does */
+    else if (!strcmp(name, "security.capability") && !valid_file_caps(value, size)) r = -LINUX_EINVAL;
+    else if ((r = xattr_permission(t, name, true)) == 0) r = m->type->setxattr(m, t->p.rel, name, size ? value : "", size, flags);
     px_free(t);
     return r;
+}
+
+/* The type's list with the trusted.* names left out for all but root (as Linux hides
+   them), into the caller's buffer: the length, or ERANGE when size is too small. */
+static int64_t filtered_list(px_mount *m, const char *rel, char *list, uint64_t size)
+{
+    if (px_identity_uid() == 0) return m->type->listxattr(m, rel, list, size);
+    char *all = NULL;
+    int64_t n;
+    for (int attempt = 0;; attempt++) { /* the list may grow between the two calls */
+        if ((n = m->type->listxattr(m, rel, NULL, 0)) <= 0) return n;
+        px_free(all);
+        if (!(all = px_alloc((size_t)n))) return -LINUX_ENOMEM;
+        int64_t got = m->type->listxattr(m, rel, all, (uint64_t)n);
+        if (got != -LINUX_ERANGE || attempt == 3) { n = got; break; }
+    }
+    uint64_t kept = 0;
+    for (int64_t at = 0; n > 0 && at < n;) {
+        size_t len = strnlen(all + at, (size_t)(n - at)) + 1;
+        if (namespace_of(all + at) != NS_TRUSTED) {
+            if (size && kept + len <= size) memcpy(list + kept, all + at, len);
+            kept += len;
+        }
+        at += (int64_t)len;
+    }
+    px_free(all);
+    if (n < 0) return n;
+    return size && kept > size ? -LINUX_ERANGE : (int64_t)kept;
 }
 
 static int64_t list_xattr(const char *path, int fd, bool follow, char *list, uint64_t size)
@@ -396,7 +490,13 @@ static int64_t list_xattr(const char *path, int fd, bool follow, char *list, uin
     int64_t r = xattr_target(path, fd, follow, &t);
     if (r < 0) return r;
     px_mount *m = t->p.mount;
-    r = m->type->listxattr ? m->type->listxattr(m, t->p.rel, list, size) : PX_VFS_MISSING(listxattr);
+    if (size > XATTR_LIST_MAX) size = XATTR_LIST_MAX;
+    if (size && !list) r = -LINUX_EFAULT;
+    else if (!m->type->listxattr) r = PX_VFS_MISSING(listxattr);
+    else {
+        r = filtered_list(m, t->p.rel, list, size);
+        if (r == -LINUX_ERANGE && size == XATTR_LIST_MAX) r = -LINUX_E2BIG; /* longer than any buffer may be */
+    }
     px_free(t);
     return r;
 }
@@ -408,7 +508,8 @@ static int64_t remove_xattr(const char *path, int fd, bool follow, const char *n
     if (r == 0) r = xattr_target(path, fd, follow, &t);
     if (r < 0) return r;
     px_mount *m = t->p.mount;
-    r = m->type->removexattr ? m->type->removexattr(m, t->p.rel, name) : PX_VFS_MISSING(removexattr);
+    if (!m->type->removexattr) r = PX_VFS_MISSING(removexattr);
+    else if ((r = xattr_permission(t, name, true)) == 0) r = m->type->removexattr(m, t->p.rel, name);
     px_free(t);
     return r;
 }

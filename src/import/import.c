@@ -190,9 +190,35 @@ static int64_t write_data(importer *im, uint64_t ino)
     return r;
 }
 
+static int64_t add_member(importer *im, const px_tar_entry *e, uint64_t *ino_out, char *why, size_t why_len);
+
+/* Gives the inode the xattrs the member's pax header carried (its ctime kept). */
+static int64_t set_xattrs(importer *im, uint64_t ino, const px_tar_entry *e, char *why, size_t why_len)
+{
+    lx_inode *i = lx_inode_get(&im->st, ino);
+    for (size_t k = 0; i && k < e->nxattrs; k++) {
+        const px_tar_xattr *x = &e->xattrs[k];
+        int64_t r = lx_store_setxattr(&im->st, ino, x->name, x->value, x->size, 0, i->ctime);
+        if (r == -LINUX_ERANGE || r == -LINUX_E2BIG) {
+            snprintf(why, why_len, "%s: the extended attribute %.64s is too long", e->path, x->name);
+            return -LINUX_EINVAL;
+        }
+        if (r < 0) return r;
+    }
+    return 0;
+}
+
 /* Adds one archive member. -LINUX_EINVAL: the archive is wrong (tar.err or a message
    printed); others: the host failed. */
 static int64_t add_entry(importer *im, const px_tar_entry *e, char *why, size_t why_len)
+{
+    uint64_t ino = 0;
+    int64_t r = add_member(im, e, &ino, why, why_len);
+    return r < 0 || !e->nxattrs ? r : set_xattrs(im, ino, e, why, why_len);
+}
+
+/* Adds one archive member's node or link; *ino: the inode it names. */
+static int64_t add_member(importer *im, const px_tar_entry *e, uint64_t *ino_out, char *why, size_t why_len)
 {
     lx_attr a = {
         .mode = e->mode, .uid = e->uid, .gid = e->gid,
@@ -214,6 +240,7 @@ static int64_t add_entry(importer *im, const px_tar_entry *e, char *why, size_t 
     }
     if (!e->path[0]) { /* "./": the root's own metadata */
         if (e->type != '5') { snprintf(why, why_len, "the archive's root is not a directory"); return -LINUX_EINVAL; }
+        *ino_out = LX_ROOT_INO;
         return lx_store_setattr(&im->st, LX_ROOT_INO, &a);
     }
     uint64_t dir;
@@ -226,8 +253,10 @@ static int64_t add_entry(importer *im, const px_tar_entry *e, char *why, size_t 
     lx_dirent *old = lx_dir_lookup(&im->st, dir, name, len);
     if (old) { /* a later member of the same name wins, as tar x does */
         lx_inode *oi = lx_inode_get(&im->st, old->child);
-        if (oi && (oi->mode & LINUX_S_IFMT) == LINUX_S_IFDIR && e->type == '5')
+        if (oi && (oi->mode & LINUX_S_IFMT) == LINUX_S_IFDIR && e->type == '5') {
+            *ino_out = oi->ino;
             return lx_store_setattr(&im->st, oi->ino, &a);
+        }
         if ((r = lx_store_unlink(&im->st, dir, name, len)) < 0) {
             snprintf(why, why_len, "%s: cannot replace the earlier member of that name", e->path);
             return -LINUX_EINVAL;
@@ -240,10 +269,12 @@ static int64_t add_entry(importer *im, const px_tar_entry *e, char *why, size_t 
             snprintf(why, why_len, "%s: hard link to %s, which the archive has not given", e->path, e->linkpath);
             return -LINUX_EINVAL;
         }
+        *ino_out = target->ino;
         return lx_store_link(&im->st, target->ino, dir, name, len);
     }
     uint64_t ino;
     if ((r = lx_store_create(&im->st, dir, name, len, &a, &ino)) < 0) return r;
+    *ino_out = ino;
     if (e->type == '0') {
         r = write_data(im, ino);
         if (r == -LINUX_EINVAL) snprintf(why, why_len, "%s", im->tar.err);

@@ -17,12 +17,24 @@ typedef struct pax_values {
     char *path, *linkpath;
     uint64_t size, uid, gid;
     px_tar_time mtime, atime, ctime;
+    px_tar_xattr *xattrs;
+    size_t nxattrs;
 } pax_values;
+
+static void xattrs_free(px_tar_xattr *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        px_free(x[i].name);
+        px_free(x[i].value);
+    }
+    px_free(x);
+}
 
 static void pax_clear(pax_values *p)
 {
     px_free(p->path);
     px_free(p->linkpath);
+    xattrs_free(p->xattrs, p->nxattrs);
     memset(p, 0, sizeof *p);
 }
 
@@ -37,6 +49,7 @@ static void entry_clear(px_tar_entry *e)
 {
     px_free(e->path);
     px_free(e->linkpath);
+    xattrs_free(e->xattrs, e->nxattrs);
     memset(e, 0, sizeof *e);
 }
 
@@ -189,6 +202,91 @@ static bool parse_u64(const char *s, uint64_t *v)
     return *end == 0;
 }
 
+/* Adds (or replaces) an xattr; takes over name and value. */
+static bool add_xattr(pax_values *p, char *name, uint8_t *value, size_t size)
+{
+    for (size_t i = 0; i < p->nxattrs; i++) {
+        if (!strcmp(p->xattrs[i].name, name)) {
+            px_free(p->xattrs[i].name);
+            px_free(p->xattrs[i].value);
+            p->xattrs[i] = (px_tar_xattr){name, value, size};
+            return true;
+        }
+    }
+    px_tar_xattr *x = px_realloc(p->xattrs, (p->nxattrs + 1) * sizeof *x);
+    if (!x) { px_free(name); px_free(value); return false; }
+    p->xattrs = x;
+    x[p->nxattrs++] = (px_tar_xattr){name, value, size};
+    return true;
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* libarchive's names are URL-encoded (%XX); NULL if malformed. */
+static char *url_decode(const char *s)
+{
+    char *out = px_alloc(strlen(s) + 1), *o = out;
+    if (!out) return NULL;
+    for (; *s; s++) {
+        if (*s == '%') {
+            int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
+            if (lo < 0 || (hi == 0 && lo == 0)) { px_free(out); return NULL; }
+            *o++ = (char)(hi * 16 + lo);
+            s += 2;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+/* libarchive's values are base64 (padding optional); NULL if malformed. */
+static uint8_t *base64_decode(const char *s, size_t len, size_t *out_len)
+{
+    uint8_t *out = px_alloc(len / 4 * 3 + 3), *o = out;
+    if (!out) return NULL;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+              : c == '+' ? 62 : c == '/' ? 63 : -1;
+        if (c == '=') break;
+        if (v < 0) { px_free(out); return NULL; }
+        acc = (acc << 6) | (uint32_t)v;
+        if ((bits += 6) >= 8) {
+            bits -= 8;
+            *o++ = (uint8_t)(acc >> bits);
+        }
+    }
+    *out_len = (size_t)(o - out);
+    return out;
+}
+
+/* SCHILY.xattr.NAME=VALUE (raw bytes, NULs included: the record's length says where it
+   ends) or LIBARCHIVE.xattr.NAME=BASE64. */
+static bool parse_xattr(pax_values *p, const char *key, const char *value, size_t vlen)
+{
+    char *name;
+    uint8_t *v;
+    size_t size;
+    if (!strncmp(key, "SCHILY.xattr.", 13)) {
+        name = px_strdup(key + 13);
+        v = px_alloc(vlen ? vlen : 1);
+        if (v && vlen) memcpy(v, value, vlen);
+        size = vlen;
+    } else {
+        name = url_decode(key + 17);
+        v = base64_decode(value, vlen, &size);
+    }
+    if (!name || !v || !name[0]) { px_free(name); px_free(v); return false; }
+    return add_xattr(p, name, v, size);
+}
+
 /* Pax records: "LEN key=value\n", LEN counting the whole record. */
 static bool parse_pax(char *buf, size_t n, pax_values *p)
 {
@@ -214,11 +312,22 @@ static bool parse_pax(char *buf, size_t n, pax_values *p)
         else if (!strcmp(key, "atime")) { ok = parse_time(value, &p->atime); p->set |= P_ATIME; }
         else if (!strcmp(key, "ctime")) { ok = parse_time(value, &p->ctime); p->set |= P_CTIME; }
         else if (!strncmp(key, "GNU.sparse.", 11)) return false; /* sparse files: not supported */
-        /* others (uname, gname, charset, comment, SCHILY.xattr.*) do not change the tree */
+        else if (!strncmp(key, "SCHILY.xattr.", 13) || !strncmp(key, "LIBARCHIVE.xattr.", 17))
+            ok = parse_xattr(p, key, value, (size_t)(rec_end - value));
+        /* others (uname, gname, charset, comment, SCHILY.acl.*) do not change the tree */
         if (!ok) return false;
         at += (size_t)len;
     }
     return true;
+}
+
+/* Moves the xattrs of p (the entry's own pax header) into e. */
+static void pax_take_xattrs(pax_values *p, px_tar_entry *e)
+{
+    e->xattrs = p->xattrs;
+    e->nxattrs = p->nxattrs;
+    p->xattrs = NULL;
+    p->nxattrs = 0;
 }
 
 static void pax_apply(const pax_values *p, px_tar_entry *e)
@@ -296,6 +405,9 @@ int px_tar_next(px_tar *t)
                 px_free(g->path); px_free(g->linkpath);
                 g->path = g->linkpath = NULL;
                 g->set &= ~(uint32_t)(P_PATH | P_LINK | P_SIZE);
+                xattrs_free(g->xattrs, g->nxattrs); /* attributes belong to one file */
+                g->xattrs = NULL;
+                g->nxattrs = 0;
             }
             continue;
         }
@@ -344,6 +456,7 @@ int px_tar_next(px_tar *t)
         e->type = type;
         if (t->pax_global) pax_apply(t->pax_global, e);
         pax_apply(&local, e);
+        pax_take_xattrs(&local, e);
         if (!px_tar_normalise(e->path) || (type == '1' && !px_tar_normalise(e->linkpath))) {
             result = fail(t, "an entry's name climbs out of the archive with ..");
             break;

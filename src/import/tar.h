@@ -12,6 +12,14 @@ typedef int64_t (*px_tar_read_fn)(void *ctx, void *buf, size_t len);
 
 typedef struct px_tar_time { int64_t sec; uint32_t nsec; } px_tar_time;
 
+/* An extended attribute a pax header carried (SCHILY.xattr.NAME=raw value, or
+   LIBARCHIVE.xattr.NAME-url-encoded=base64 value). */
+typedef struct px_tar_xattr {
+    char *name;
+    uint8_t *value;
+    size_t size;
+} px_tar_xattr;
+
 typedef struct px_tar_entry {
     char *path;               /* normalised: no leading "/" or "./", no trailing "/"; "" = the root */
     char *linkpath;           /* symlink target (as it is) or hard link target (normalised) */
@@ -22,6 +30,8 @@ typedef struct px_tar_entry {
     uint64_t size;            /* bytes of data that follow (regular files) */
     px_tar_time mtime, atime, ctime;
     bool has_atime, has_ctime;
+    px_tar_xattr *xattrs;     /* one per name (a later record of a name wins) */
+    size_t nxattrs;
 } px_tar_entry;
 
 typedef struct px_tar {

@@ -6,7 +6,9 @@
      - every regular inode has its data file and no data file is left without an inode;
      - the work's invariant, true after each single change: the ten slots w/f0..w/f9
        (one may be w/tmp in the middle of a rename pair) hold the ten original inodes,
-       each once, each with its own contents.
+       each once, each with its own contents;
+     - an xattr set on the file in flight (a 3000-byte value, one letter repeated) is
+       absent or whole, never torn.
    usage: crash_driver DIR ROUNDS        (DIR: a Windows path; made fresh)
           crash_driver --work DIR        (the worker) */
 #include <windows.h>
@@ -16,6 +18,7 @@
 #include "fs/lxfs/lxfs_disk.h"
 
 #define SLOTS 10
+#define XATTR_VALUE 3000
 
 static int failures;
 static void problem(void *ctx, const char *what)
@@ -100,9 +103,14 @@ static int work(const wchar_t *dir)
         uint64_t w = at(&d->st, "w")->ino;
         switch (n % 6) {
         case 0: lx_store_rename(&d->st, w, f, strlen(f), w, t, 3, 0); break;
-        case 1: { /* chmod of the file in flight */
+        case 1: { /* chmod and an xattr of the file in flight */
             lx_inode *i = at(&d->st, "w/tmp");
             if (i) { lx_attr a = lx_attr_of(i); a.mode = (a.mode & ~0777u) | (n & 0777); lx_store_setattr(&d->st, i->ino, &a); }
+            if (i) {
+                char v[XATTR_VALUE];
+                memset(v, 'a' + (int)(n % 26), sizeof v);
+                lx_store_setxattr(&d->st, i->ino, "user.v", v, sizeof v, 0, lx_time_now());
+            }
             break;
         }
         case 2: lx_store_rename(&d->st, w, t, 3, w, f, strlen(f), 0); break;
@@ -173,6 +181,10 @@ static int check(const wchar_t *dir, int round)
         if (!f) { printf("  slot %d is lost\n", k); bad++; continue; }
         snprintf(want, sizeof want, "slot %d\n", k);
         if (read_data(d, f->ino, buf, sizeof buf) < 0 || strcmp(buf, want)) { printf("  slot %d has the wrong contents\n", k); bad++; }
+        lx_xattr *x = lx_xattr_find(f, "user.v", 6);
+        bool whole = !x || x->size == XATTR_VALUE;
+        for (uint32_t b = 1; x && whole && b < x->size; b++) whole = LX_XATTR_VALUE(x)[b] == LX_XATTR_VALUE(x)[0];
+        if (!whole) { printf("  slot %d has a torn xattr\n", k); bad++; }
         seen[k]++;
     }
     if (tmp) { printf("  w/tmp exists while every slot is in place\n"); bad++; }

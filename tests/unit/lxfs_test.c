@@ -295,3 +295,248 @@ static void read_all(const char *path)
 
 Test(tar, gnu_format) { read_all(TAR_GNU); }
 Test(tar, pax_format) { read_all(TAR_PAX); }
+
+/* --- extended attributes: records of the store, and pax headers --- */
+
+static int64_t get_str(const lx_store *s, uint64_t ino, const char *name, char *buf, size_t size)
+{
+    memset(buf, 0, size);
+    return lx_store_getxattr(s, ino, name, buf, size);
+}
+
+Test(lxstore, xattr_set_replace_remove_list)
+{
+    lx_store s;
+    memlog log;
+    fresh(&s, &log);
+    build(&s);
+    uint64_t su = at(&s, "bin/su")->ino;
+    lx_time t1 = {1800000000, 5};
+    char buf[128];
+    cr_assert_eq(lx_store_listxattr(&s, su, NULL, 0), 0);
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.b", "bee", 3, 0, t1), 0);
+    cr_assert_eq(at(&s, "bin/su")->ctime.sec, 1800000000); /* a change of the inode */
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.a", "ay", 2, LX_XATTR_CREATE, t1), 0);
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.a", "x", 1, LX_XATTR_CREATE, t1), -LINUX_EEXIST);
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.c", "x", 1, LX_XATTR_REPLACE, t1), -LINUX_ENODATA);
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.a", "x", 1, LX_XATTR_CREATE | LX_XATTR_REPLACE, t1), -LINUX_EEXIST);
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.a", "again", 5, LX_XATTR_REPLACE, t1), 0);
+    cr_assert_eq(get_str(&s, su, "user.a", buf, sizeof buf), 5);
+    cr_assert_str_eq(buf, "again");
+    cr_assert_eq(lx_store_getxattr(&s, su, "user.a", NULL, 0), 5);
+    cr_assert_eq(lx_store_getxattr(&s, su, "user.a", buf, 4), -LINUX_ERANGE);
+    cr_assert_eq(lx_store_getxattr(&s, su, "user.zz", buf, sizeof buf), -LINUX_ENODATA);
+    /* the hard link shares them */
+    cr_assert_eq(get_str(&s, at(&s, "etc/su.hard")->ino, "user.b", buf, sizeof buf), 3);
+    /* empty and binary values */
+    cr_assert_eq(lx_store_setxattr(&s, su, "security.capability", "\0\0\0\2x\0y", 7, 0, t1), 0);
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.empty", "", 0, 0, t1), 0);
+    cr_assert_eq(lx_store_getxattr(&s, su, "user.empty", buf, sizeof buf), 0);
+    cr_assert_eq(get_str(&s, su, "security.capability", buf, sizeof buf), 7);
+    cr_assert_eq(memcmp(buf, "\0\0\0\2x\0y", 7), 0);
+    /* the list: names descending (as Linux's tmpfs), NUL-terminated */
+    const char want[] = "user.empty\0user.b\0user.a\0security.capability\0";
+    cr_assert_eq(lx_store_listxattr(&s, su, NULL, 0), (int64_t)sizeof want - 1);
+    cr_assert_eq(lx_store_listxattr(&s, su, buf, sizeof want - 2), -LINUX_ERANGE);
+    cr_assert_eq(lx_store_listxattr(&s, su, buf, sizeof buf), (int64_t)sizeof want - 1);
+    cr_assert_eq(memcmp(buf, want, sizeof want - 1), 0);
+    /* remove */
+    cr_assert_eq(lx_store_removexattr(&s, su, "user.b", t1), 0);
+    cr_assert_eq(lx_store_removexattr(&s, su, "user.b", t1), -LINUX_ENODATA);
+    cr_assert_eq(lx_store_getxattr(&s, su, "user.b", buf, sizeof buf), -LINUX_ENODATA);
+    /* limits: names 1..255 bytes, values up to 64 KiB; a missing inode */
+    char name[300];
+    memset(name, 'n', sizeof name);
+    memcpy(name, "user.", 5);
+    name[255] = 0;
+    cr_assert_eq(lx_store_setxattr(&s, su, name, "1", 1, 0, t1), 0);
+    name[255] = 'n';
+    name[256] = 0;
+    cr_assert_eq(lx_store_setxattr(&s, su, name, "1", 1, 0, t1), -LINUX_ERANGE);
+    cr_assert_eq(lx_store_setxattr(&s, su, "", "1", 1, 0, t1), -LINUX_ERANGE);
+    char *big = calloc(1, LX_XATTR_SIZE_MAX + 1);
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.big", big, LX_XATTR_SIZE_MAX, 0, t1), 0);
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.big2", big, LX_XATTR_SIZE_MAX + 1, 0, t1), -LINUX_E2BIG);
+    free(big);
+    cr_assert_eq(lx_store_setxattr(&s, 9999, "user.a", "1", 1, 0, t1), -LINUX_ENOENT);
+    cr_assert_eq(s.xattrs, 5);
+    /* the inode goes: its xattrs with it */
+    cr_assert_eq(lx_store_unlink(&s, at(&s, "bin")->ino, "su", 2), 0);
+    cr_assert_eq(s.xattrs, 5); /* su.hard keeps the inode */
+    cr_assert_eq(lx_store_unlink(&s, at(&s, "etc")->ino, "su.hard", 7), 0);
+    cr_assert_eq(s.xattrs, 0);
+    check_ok(&s);
+    lx_store_free(&s);
+    free(log.buf);
+}
+
+/* The xattr records replay: every prefix of the log (a crash anywhere in it) gives a
+   consistent store whose xattrs are those of some whole number of changes; the whole log
+   gives the final state; a torn last record is cut off. */
+Test(lxstore, xattr_replay_after_cut_log)
+{
+    lx_store s;
+    memlog log;
+    fresh(&s, &log);
+    build(&s);
+    uint64_t fifo = at(&s, "home/fifo")->ino;
+    lx_time t1 = {1800000000, 0};
+    size_t marks[8];
+    int n = 0;
+    marks[n++] = log.len;
+    cr_assert_eq(lx_store_setxattr(&s, LX_ROOT_INO, "trusted.root", "r", 1, 0, t1), 0);
+    marks[n++] = log.len;
+    cr_assert_eq(lx_store_setxattr(&s, fifo, "user.k", "v1", 2, 0, t1), 0);
+    marks[n++] = log.len;
+    char *big = malloc(5000);
+    memset(big, 'B', 5000);
+    cr_assert_eq(lx_store_setxattr(&s, fifo, "user.big", big, 5000, 0, t1), 0);
+    marks[n++] = log.len;
+    cr_assert_eq(lx_store_setxattr(&s, fifo, "user.k", "v2", 2, LX_XATTR_REPLACE, t1), 0);
+    marks[n++] = log.len;
+    cr_assert_eq(lx_store_removexattr(&s, fifo, "user.big", t1), 0);
+    marks[n++] = log.len;
+    /* what a reader sees after k whole changes: [root xattr, user.k value, has user.big] */
+    const char *k_value[] = {NULL, NULL, "v1", "v1", "v2", "v2"};
+    const int has_big[] = {0, 0, 0, 1, 1, 0};
+    for (size_t cut = marks[0]; cut <= log.len; cut++) {
+        lx_store r;
+        lx_store_init(&r);
+        int64_t valid = lx_store_replay(&r, log.buf, cut);
+        int k = 0;
+        while (k + 1 < n && marks[k + 1] <= cut) k++;
+        cr_assert_eq((size_t)valid, marks[k], "cut %zu: valid %lld, want %zu", cut, (long long)valid, marks[k]);
+        check_ok(&r);
+        uint64_t f = at(&r, "home/fifo")->ino;
+        char buf[8];
+        cr_assert_eq(lx_store_getxattr(&r, LX_ROOT_INO, "trusted.root", buf, sizeof buf), k >= 1 ? 1 : -LINUX_ENODATA);
+        int64_t got = get_str(&r, f, "user.k", buf, sizeof buf);
+        if (k_value[k]) cr_assert(got == 2 && !strcmp(buf, k_value[k]), "cut %zu", cut);
+        else cr_assert_eq(got, -LINUX_ENODATA);
+        cr_assert_eq(lx_store_getxattr(&r, f, "user.big", NULL, 0), has_big[k] ? 5000 : -LINUX_ENODATA, "cut %zu", cut);
+        lx_store_free(&r);
+    }
+    /* a flipped byte in the big value's record: the replay stops before it */
+    log.buf[marks[2] + 100] ^= 1;
+    lx_store r;
+    lx_store_init(&r);
+    cr_assert_eq(lx_store_replay(&r, log.buf, log.len), (int64_t)marks[2]);
+    lx_store_free(&r);
+    free(big);
+    lx_store_free(&s);
+    free(log.buf);
+}
+
+/* Compaction (a snapshot) keeps every inode's xattrs, the root's and a hard link's too. */
+Test(lxstore, xattr_snapshot)
+{
+    lx_store s;
+    memlog log;
+    fresh(&s, &log);
+    build(&s);
+    lx_time t1 = {1800000000, 7};
+    uint64_t su = at(&s, "bin/su")->ino, home = at(&s, "home")->ino;
+    char *big = malloc(LX_XATTR_SIZE_MAX);
+    for (int i = 0; i < LX_XATTR_SIZE_MAX; i++) big[i] = (char)i;
+    cr_assert_eq(lx_store_setxattr(&s, su, "security.capability", "\1\0\0\2", 4, 0, t1), 0);
+    cr_assert_eq(lx_store_setxattr(&s, su, "user.big", big, LX_XATTR_SIZE_MAX, 0, t1), 0);
+    cr_assert_eq(lx_store_setxattr(&s, LX_ROOT_INO, "user.root", "R", 1, 0, t1), 0);
+    cr_assert_eq(lx_store_setxattr(&s, home, "user.gone", "G", 1, 0, t1), 0);
+    cr_assert_eq(lx_store_removexattr(&s, home, "user.gone", t1), 0);
+    memset(&snap, 0, sizeof snap);
+    cr_assert_eq(lx_store_snapshot(&s, snap_append, &snap), 0);
+    lx_store r;
+    lx_store_init(&r);
+    cr_assert_eq(lx_store_replay(&r, snap.buf, snap.len), (int64_t)snap.len);
+    check_ok(&r);
+    cr_assert_eq(r.xattrs, 3);
+    char *back = malloc(LX_XATTR_SIZE_MAX);
+    cr_assert_eq(lx_store_getxattr(&r, at(&r, "etc/su.hard")->ino, "user.big", back, LX_XATTR_SIZE_MAX), LX_XATTR_SIZE_MAX);
+    cr_assert_eq(memcmp(back, big, LX_XATTR_SIZE_MAX), 0);
+    cr_assert_eq(lx_store_getxattr(&r, su, "security.capability", back, 16), 4);
+    cr_assert_eq(lx_store_getxattr(&r, LX_ROOT_INO, "user.root", back, 16), 1);
+    cr_assert_eq(lx_store_listxattr(&r, home, NULL, 0), 0);
+    /* times survive: the ctime the snapshot's records carry is the inode's */
+    cr_assert_eq(at(&r, "bin/su")->ctime.sec, 1800000000);
+    cr_assert_eq(at(&r, "bin/su")->ctime.nsec, 7);
+    lx_store_free(&r);
+    lx_store_free(&s);
+    free(big);
+    free(back);
+    free(log.buf);
+    free(snap.buf);
+}
+
+/* A pax archive written here: a header with SCHILY.xattr (raw bytes, a NUL inside) and
+   LIBARCHIVE.xattr (URL-encoded name, base64 value) records, then the file. */
+static void tar_header(uint8_t *b, const char *name, char type, size_t size)
+{
+    memset(b, 0, 512);
+    snprintf((char *)b, 100, "%s", name);
+    snprintf((char *)b + 100, 8, "%07o", 0644);
+    snprintf((char *)b + 108, 8, "%07o", 0);
+    snprintf((char *)b + 116, 8, "%07o", 0);
+    snprintf((char *)b + 124, 12, "%011zo", size);
+    snprintf((char *)b + 136, 12, "%011o", 1700000000);
+    b[156] = (uint8_t)type;
+    memcpy(b + 257, "ustar\0" "00", 8);
+    memset(b + 148, ' ', 8);
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++) sum += b[i];
+    snprintf((char *)b + 148, 8, "%06o", sum);
+}
+
+static size_t pax_record(char *out, const char *key, const char *value, size_t vlen)
+{
+    size_t body = 1 + strlen(key) + 1 + vlen + 1, len = body + 1;
+    while (snprintf(NULL, 0, "%zu", len) + body != len) len++;
+    size_t n = (size_t)sprintf(out, "%zu %s=", len, key);
+    memcpy(out + n, value, vlen);
+    out[n + vlen] = '\n';
+    return len;
+}
+
+Test(tar, pax_xattrs)
+{
+    char pax[1024];
+    size_t plen = 0;
+    plen += pax_record(pax + plen, "SCHILY.xattr.user.raw", "a\0b=c", 5);
+    plen += pax_record(pax + plen, "LIBARCHIVE.xattr.user.sp%20ace", "aGVsbG8", 7); /* "hello", no padding */
+    plen += pax_record(pax + plen, "SCHILY.xattr.security.capability", "\1\0\0\2", 4);
+    plen += pax_record(pax + plen, "LIBARCHIVE.xattr.security.capability", "AQAAAg==", 8); /* the same: one kept */
+    uint8_t *b = calloc(1, 512 * 8);
+    tar_header(b, "PaxHeaders/f", 'x', plen);
+    memcpy(b + 512, pax, plen);
+    tar_header(b + 1024, "f", '0', 3);
+    memcpy(b + 1536, "abc", 3);
+    membuf m = {b, 512 * 8, 0};
+    px_tar t;
+    px_tar_init(&t, mem_read, &m);
+    cr_assert_eq(px_tar_next(&t), 1, "%s", t.err);
+    px_tar_entry *e = &t.entry;
+    cr_assert_str_eq(e->path, "f");
+    cr_assert_eq(e->nxattrs, 3);
+    cr_assert_str_eq(e->xattrs[0].name, "user.raw");
+    cr_assert_eq(e->xattrs[0].size, 5);
+    cr_assert_eq(memcmp(e->xattrs[0].value, "a\0b=c", 5), 0);
+    cr_assert_str_eq(e->xattrs[1].name, "user.sp ace");
+    cr_assert_eq(e->xattrs[1].size, 5);
+    cr_assert_eq(memcmp(e->xattrs[1].value, "hello", 5), 0);
+    cr_assert_str_eq(e->xattrs[2].name, "security.capability");
+    cr_assert_eq(e->xattrs[2].size, 4);
+    cr_assert_eq(memcmp(e->xattrs[2].value, "\1\0\0\2", 4), 0);
+    char data[8] = {0};
+    cr_assert_eq(px_tar_read_data(&t, data, sizeof data), 3);
+    cr_assert_eq(px_tar_next(&t), 0, "%s", t.err); /* the next entry has none */
+    px_tar_free(&t);
+    /* a bad base64 value makes the header corrupt */
+    plen = pax_record(pax, "LIBARCHIVE.xattr.user.x", "!!!", 3);
+    tar_header(b, "PaxHeaders/f", 'x', plen);
+    memset(b + 512, 0, 512);
+    memcpy(b + 512, pax, plen);
+    m = (membuf){b, 512 * 8, 0};
+    px_tar_init(&t, mem_read, &m);
+    cr_assert_eq(px_tar_next(&t), -1);
+    px_tar_free(&t);
+    free(b);
+}

@@ -716,6 +716,81 @@ static int64_t lxfs_host_path(px_mount *m, const char *rel, wchar_t **out)
     return r;
 }
 
+/* --- extended attributes: kept in the store, one record per change (the handlers in
+   attr_syscalls.c decided who may) --- */
+
+/* Runs op on the inode at rel inside the store's lock. */
+typedef int64_t (*xattr_op)(lx_store *s, lx_inode *i, const void *arg);
+
+static int64_t on_inode(px_mount *m, const char *rel, xattr_op op, const void *arg)
+{
+    lx_disk *d = disk_of(m);
+    int64_t r = lx_disk_begin(d);
+    if (r < 0) return r;
+    lx_inode *i;
+    if ((r = lx_walk(&d->st, rel, &i, NULL, NULL, NULL)) == 0) r = op(&d->st, i, arg);
+    lx_disk_end(d);
+    return r;
+}
+
+typedef struct xattr_args {
+    const char *name;
+    void *value;
+    const void *in;
+    uint64_t size;
+    uint32_t flags;
+} xattr_args;
+
+static int64_t get_op(lx_store *s, lx_inode *i, const void *arg)
+{
+    const xattr_args *a = arg;
+    return lx_store_getxattr(s, i->ino, a->name, a->value, (size_t)a->size);
+}
+
+static int64_t set_op(lx_store *s, lx_inode *i, const void *arg)
+{
+    const xattr_args *a = arg;
+    return lx_store_setxattr(s, i->ino, a->name, a->in, (size_t)a->size, a->flags, lx_time_now());
+}
+
+static int64_t list_op(lx_store *s, lx_inode *i, const void *arg)
+{
+    const xattr_args *a = arg;
+    return lx_store_listxattr(s, i->ino, a->value, (size_t)a->size);
+}
+
+static int64_t remove_op(lx_store *s, lx_inode *i, const void *arg)
+{
+    const xattr_args *a = arg;
+    return lx_store_removexattr(s, i->ino, a->name, lx_time_now());
+}
+
+static int64_t lxfs_getxattr(px_mount *m, const char *rel, const char *name, void *value, uint64_t size)
+{
+    xattr_args a = {.name = name, .value = value, .size = size};
+    return on_inode(m, rel, get_op, &a);
+}
+
+static int64_t lxfs_setxattr(px_mount *m, const char *rel, const char *name, const void *value, uint64_t size, int flags)
+{
+    xattr_args a = {.name = name, .in = value, .size = size,
+                    .flags = ((flags & LINUX_XATTR_CREATE) ? LX_XATTR_CREATE : 0) |
+                             ((flags & LINUX_XATTR_REPLACE) ? LX_XATTR_REPLACE : 0)};
+    return on_inode(m, rel, set_op, &a);
+}
+
+static int64_t lxfs_listxattr(px_mount *m, const char *rel, char *list, uint64_t size)
+{
+    xattr_args a = {.value = list, .size = size};
+    return on_inode(m, rel, list_op, &a);
+}
+
+static int64_t lxfs_removexattr(px_mount *m, const char *rel, const char *name)
+{
+    xattr_args a = {.name = name};
+    return on_inode(m, rel, remove_op, &a);
+}
+
 const px_fs_type px_lxfs_type = {
     .name = "lxfs",
     .has_symlinks = true,
@@ -736,6 +811,10 @@ const px_fs_type px_lxfs_type = {
     .utimens = lxfs_utimens,
     .truncate = lxfs_truncate,
     .statfs = lxfs_statfs,
+    .getxattr = lxfs_getxattr,
+    .setxattr = lxfs_setxattr,
+    .listxattr = lxfs_listxattr,
+    .removexattr = lxfs_removexattr,
     .host_path = lxfs_host_path,
 };
 

@@ -213,7 +213,7 @@ static void delete_orphans(lx_disk *d)
    makes the rename fail, and the old log stays (still right, only longer). */
 static void compact(lx_disk *d, const wchar_t *log_path)
 {
-    uint64_t live = HASH_COUNT(d->st.inodes) + HASH_COUNT(d->st.dirents);
+    uint64_t live = HASH_COUNT(d->st.inodes) + HASH_COUNT(d->st.dirents) + d->st.xattrs;
     if (d->st.records < COMPACT_MIN_RECORDS || d->st.records < 3 * live) return;
     wchar_t *tmp = join(d->dir, LX_LOG_NAME L".new");
     /* the atomic step: the old log or the new one, never a mix */

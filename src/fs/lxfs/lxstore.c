@@ -28,8 +28,12 @@ uint32_t lx_crc32(const uint8_t *p, size_t n)
 
 #define REC_HEAD 8
 #define REC_MAX (REC_HEAD + 1 + 128 + 2 * (2 + LX_NAME_MAX) + 2 + LX_SYMLINK_MAX + 2 * 8)
+/* an xattr record: ino, op, flags, ctime, name, value */
+#define REC_XATTR_MAX (REC_HEAD + 1 + 8 + 1 + 4 + 12 + 2 + LX_XATTR_NAME_MAX + 4 + LX_XATTR_SIZE_MAX)
+#define REC_LIMIT (REC_XATTR_MAX > REC_MAX ? REC_XATTR_MAX : REC_MAX)
 
-typedef struct enc { uint8_t buf[REC_MAX]; size_t n; } enc;
+/* Records are built in small (on the stack), or in a heap buffer for xattr values. */
+typedef struct enc { uint8_t *buf; size_t n; uint8_t small[REC_MAX]; } enc;
 
 static void put(enc *e, const void *p, size_t n) { memcpy(e->buf + e->n, p, n); e->n += n; }
 static void put8(enc *e, uint8_t v) { e->buf[e->n++] = v; }
@@ -39,7 +43,8 @@ static void put64(enc *e, uint64_t v) { for (int i = 0; i < 8; i++) put8(e, (uin
 static void put_time(enc *e, lx_time t) { put64(e, (uint64_t)t.sec); put32(e, t.nsec); }
 static void put_name(enc *e, const char *s, size_t n) { put16(e, (uint16_t)n); put(e, s, n); }
 
-static void enc_begin(enc *e, uint8_t type) { e->n = REC_HEAD; put8(e, type); }
+static void enc_begin_in(enc *e, uint8_t type, uint8_t *buf) { e->buf = buf; e->n = REC_HEAD; put8(e, type); }
+static void enc_begin(enc *e, uint8_t type) { enc_begin_in(e, type, e->small); }
 static void enc_end(enc *e)
 {
     uint32_t len = (uint32_t)(e->n - REC_HEAD);
@@ -73,8 +78,19 @@ static const char *get_name(dec *d, size_t *len)
 
 void lx_store_init(lx_store *s) { memset(s, 0, sizeof *s); }
 
-static void free_inode(lx_inode *i)
+static void free_xattrs(lx_store *s, lx_inode *i)
 {
+    for (lx_xattr *x = i->xattrs, *next; x; x = next) {
+        next = x->next;
+        px_free(x);
+        s->xattrs--;
+    }
+    i->xattrs = NULL;
+}
+
+static void free_inode(lx_store *s, lx_inode *i)
+{
+    free_xattrs(s, i);
     px_free(i->target);
     px_free(i);
 }
@@ -84,7 +100,7 @@ void lx_store_free(lx_store *s)
     lx_dirent *d, *dt;
     HASH_ITER(hh, s->dirents, d, dt) { HASH_DEL(s->dirents, d); px_free(d); }
     lx_inode *i, *it;
-    HASH_ITER(hh, s->inodes, i, it) { HASH_DEL(s->inodes, i); free_inode(i); }
+    HASH_ITER(hh, s->inodes, i, it) { HASH_DEL(s->inodes, i); free_inode(s, i); }
 }
 
 lx_inode *lx_inode_get(const lx_store *s, uint64_t ino)
@@ -146,7 +162,7 @@ static void drop_inode(lx_store *s, lx_inode *i)
 {
     if (s->dropped) s->dropped(s->io, i->ino, i->mode);
     HASH_DEL(s->inodes, i);
-    free_inode(i);
+    free_inode(s, i);
 }
 
 /* Removes an entry; frees the inode when nothing keeps it (files: no entry left;
@@ -359,6 +375,79 @@ static int64_t apply_rename(lx_store *s, dec *d, bool dry)
     return 0;
 }
 
+/* --- extended attributes --- */
+
+lx_xattr *lx_xattr_find(const lx_inode *i, const char *name, size_t len)
+{
+    for (lx_xattr *x = i->xattrs; x; x = x->next)
+        if (x->name_len == len && !memcmp(LX_XATTR_NAME(x), name, len)) return x;
+    return NULL;
+}
+
+/* Names compared as bytes, the shorter first when one is a prefix (strcmp's order). The
+   list is kept descending: the order Linux's tmpfs lists them in, so a program sees the
+   same on /dev/shm and in the distro. */
+static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : (alen > blen) - (alen < blen);
+}
+
+static bool valid_xattr_name(const char *name, size_t len)
+{
+    return len > 0 && len <= LX_XATTR_NAME_MAX && !memchr(name, 0, len);
+}
+
+enum { XATTR_OP_SET = 1, XATTR_OP_REMOVE = 2 };
+
+static int64_t apply_xattr(lx_store *s, dec *d, bool dry)
+{
+    uint64_t ino = getn(d, 8);
+    uint8_t op = (uint8_t)getn(d, 1);
+    uint32_t flags = (uint32_t)getn(d, 4);
+    lx_time ctime = get_time(d);
+    size_t nlen;
+    const char *name = get_name(d, &nlen);
+    size_t vlen = (size_t)getn(d, 4);
+    const uint8_t *value = need(d, vlen) ? d->p + d->at : NULL;
+    d->at += d->bad ? 0 : vlen;
+    if (d->bad || (op != XATTR_OP_SET && op != XATTR_OP_REMOVE) || (flags & ~(LX_XATTR_CREATE | LX_XATTR_REPLACE)))
+        return -LINUX_EINVAL;
+    if (!valid_xattr_name(name, nlen)) return -LINUX_ERANGE;
+    if (vlen > LX_XATTR_SIZE_MAX) return -LINUX_E2BIG;
+    lx_inode *i = lx_inode_get(s, ino);
+    if (!i) return -LINUX_ENOENT;
+    lx_xattr *old = lx_xattr_find(i, name, nlen);
+    if (op == XATTR_OP_SET && (flags & LX_XATTR_CREATE) && old) return -LINUX_EEXIST;
+    if ((op == XATTR_OP_REMOVE || (flags & LX_XATTR_REPLACE)) && !old) return -LINUX_ENODATA;
+    if (dry) return 0;
+    lx_xattr *x = NULL;
+    if (op == XATTR_OP_SET) {
+        if (!(x = px_alloc(sizeof *x + nlen + 1 + vlen))) return -LINUX_ENOMEM;
+        x->size = (uint32_t)vlen;
+        x->name_len = (uint16_t)nlen;
+        memcpy(x->data, name, nlen);
+        x->data[nlen] = 0;
+        if (vlen) memcpy(x->data + nlen + 1, value, vlen);
+    }
+    /* unlink the old one, then put the new one in its sorted place */
+    lx_xattr **pp = &i->xattrs;
+    if (old) {
+        while (*pp != old) pp = &(*pp)->next;
+        *pp = old->next;
+        px_free(old);
+        s->xattrs--;
+    }
+    if (x) {
+        for (pp = &i->xattrs; *pp && name_cmp(LX_XATTR_NAME(*pp), (*pp)->name_len, name, nlen) > 0; pp = &(*pp)->next) {}
+        x->next = *pp;
+        *pp = x;
+        s->xattrs++;
+    }
+    i->ctime = ctime;
+    return 0;
+}
+
 /* Applies one record body (type + payload). */
 static int64_t apply_body(lx_store *s, const uint8_t *body, size_t len, bool dry)
 {
@@ -370,6 +459,7 @@ static int64_t apply_body(lx_store *s, const uint8_t *body, size_t len, bool dry
     case LX_REC_LINK: r = apply_link(s, &d, dry); break;
     case LX_REC_UNLINK: r = apply_unlink(s, &d, dry); break;
     case LX_REC_RENAME: r = apply_rename(s, &d, dry); break;
+    case LX_REC_XATTR: r = apply_xattr(s, &d, dry); break;
     default: return -LINUX_EINVAL;
     }
     if (r == 0 && d.at != d.n) return -LINUX_EINVAL; /* trailing bytes: not a record we wrote */
@@ -383,7 +473,7 @@ size_t lx_store_apply_records(lx_store *s, const uint8_t *buf, size_t len)
         uint32_t rlen = 0, crc = 0;
         for (int i = 0; i < 4; i++) rlen |= (uint32_t)buf[at + i] << (8 * i);
         for (int i = 0; i < 4; i++) crc |= (uint32_t)buf[at + 4 + i] << (8 * i);
-        if (rlen == 0 || rlen > REC_MAX || rlen > len - at - REC_HEAD) break;
+        if (rlen == 0 || rlen > REC_LIMIT || rlen > len - at - REC_HEAD) break;
         if (lx_crc32(buf + at + REC_HEAD, rlen) != crc) break;
         /* a whole record that does not apply was valid when written (we validate first):
            it can only fail here if the log was edited; keep going as the writer did */
@@ -496,6 +586,75 @@ int64_t lx_store_rename(lx_store *s, uint64_t from_dir, const char *from, size_t
     return commit(s, &e);
 }
 
+/* Encodes an xattr record into a heap buffer (values are too big for the stack). */
+static uint8_t *enc_xattr(enc *e, uint64_t ino, uint8_t op, uint32_t flags, lx_time ctime, const char *name,
+                          size_t nlen, const void *value, size_t vlen)
+{
+    uint8_t *buf = px_alloc(REC_HEAD + 1 + 8 + 1 + 4 + 12 + 2 + nlen + 4 + vlen);
+    if (!buf) return NULL;
+    enc_begin_in(e, LX_REC_XATTR, buf);
+    put64(e, ino);
+    put8(e, op);
+    put32(e, flags);
+    put_time(e, ctime);
+    put_name(e, name, nlen);
+    put32(e, (uint32_t)vlen);
+    if (vlen) put(e, value, vlen);
+    return buf;
+}
+
+static int64_t change_xattr(lx_store *s, uint64_t ino, uint8_t op, uint32_t flags, lx_time ctime, const char *name,
+                            const void *value, size_t vlen)
+{
+    size_t nlen = strnlen(name, LX_XATTR_NAME_MAX + 1);
+    if (!valid_xattr_name(name, nlen)) return -LINUX_ERANGE;
+    if (vlen > LX_XATTR_SIZE_MAX) return -LINUX_E2BIG;
+    enc e;
+    uint8_t *buf = enc_xattr(&e, ino, op, flags, ctime, name, nlen, value, vlen);
+    if (!buf) return -LINUX_ENOMEM;
+    int64_t r = commit(s, &e);
+    px_free(buf);
+    return r;
+}
+
+int64_t lx_store_setxattr(lx_store *s, uint64_t ino, const char *name, const void *value, size_t size,
+                          uint32_t flags, lx_time ctime)
+{
+    return change_xattr(s, ino, XATTR_OP_SET, flags, ctime, name, value, size);
+}
+
+int64_t lx_store_removexattr(lx_store *s, uint64_t ino, const char *name, lx_time ctime)
+{
+    return change_xattr(s, ino, XATTR_OP_REMOVE, 0, ctime, name, NULL, 0);
+}
+
+int64_t lx_store_getxattr(const lx_store *s, uint64_t ino, const char *name, void *value, size_t size)
+{
+    lx_inode *i = lx_inode_get(s, ino);
+    if (!i) return -LINUX_ENOENT;
+    lx_xattr *x = lx_xattr_find(i, name, strlen(name));
+    if (!x) return -LINUX_ENODATA;
+    if (size == 0) return x->size;
+    if (size < x->size) return -LINUX_ERANGE;
+    memcpy(value, LX_XATTR_VALUE(x), x->size);
+    return x->size;
+}
+
+int64_t lx_store_listxattr(const lx_store *s, uint64_t ino, char *list, size_t size)
+{
+    lx_inode *i = lx_inode_get(s, ino);
+    if (!i) return -LINUX_ENOENT;
+    size_t need = 0;
+    for (lx_xattr *x = i->xattrs; x; x = x->next) need += x->name_len + 1u;
+    if (size == 0) return (int64_t)need;
+    if (size < need) return -LINUX_ERANGE;
+    for (lx_xattr *x = i->xattrs; x; x = x->next) {
+        memcpy(list, LX_XATTR_NAME(x), x->name_len + 1u);
+        list += x->name_len + 1u;
+    }
+    return (int64_t)need;
+}
+
 lx_attr lx_attr_of(const lx_inode *i)
 {
     lx_attr a = {.mode = i->mode, .uid = i->uid, .gid = i->gid, .rdev = i->rdev, .atime = i->atime,
@@ -534,6 +693,23 @@ int64_t lx_walk(const lx_store *s, const char *rel, lx_inode **out, lx_inode **p
 
 /* --- snapshot and check --- */
 
+/* The records that give an inode its xattrs (after the inode's own record). The ctime
+   goes last: the inode's, as the one before them. */
+static int64_t emit_xattrs(const lx_inode *i, lx_append_fn emit, void *io)
+{
+    int64_t r = 0;
+    for (lx_xattr *x = i->xattrs; x && r >= 0; x = x->next) {
+        enc e;
+        uint8_t *buf = enc_xattr(&e, i->ino, XATTR_OP_SET, 0, i->ctime, LX_XATTR_NAME(x), x->name_len,
+                                 LX_XATTR_VALUE(x), x->size);
+        if (!buf) return -LINUX_ENOMEM;
+        enc_end(&e);
+        r = emit(io, e.buf, e.n);
+        px_free(buf);
+    }
+    return r;
+}
+
 int64_t lx_store_snapshot(const lx_store *s, lx_append_fn emit, void *io)
 {
     int64_t r = emit(io, (const uint8_t *)LX_LOG_MAGIC, LX_LOG_HEADER);
@@ -543,7 +719,7 @@ int64_t lx_store_snapshot(const lx_store *s, lx_append_fn emit, void *io)
     lx_attr a = lx_attr_of(root);
     enc_inode(&e, root->ino, 0, &a, "", 0);
     enc_end(&e);
-    if ((r = emit(io, e.buf, e.n)) < 0) return r;
+    if ((r = emit(io, e.buf, e.n)) < 0 || (r = emit_xattrs(root, emit, io)) < 0) return r;
     /* breadth first: every directory is written (through its one entry) before its entries */
     size_t cap = 64, head = 0, tail = 0;
     uint64_t *queue = px_alloc(cap * sizeof *queue);
@@ -581,6 +757,7 @@ int64_t lx_store_snapshot(const lx_store *s, lx_append_fn emit, void *io)
             }
             enc_end(&e);
             r = emit(io, e.buf, e.n);
+            if (r >= 0 && !written) r = emit_xattrs(c, emit, io);
             if (r >= 0 && is_dir(c)) {
                 if (tail == cap) {
                     cap *= 2;

@@ -33,6 +33,19 @@ typedef struct lx_time { int64_t sec; uint32_t nsec; } lx_time;
 
 typedef struct lx_dirent lx_dirent;
 
+/* An extended attribute of an inode (any namespace: the store keeps names and values,
+   the VFS handlers decide who may see or change which). */
+#define LX_XATTR_NAME_MAX 255
+#define LX_XATTR_SIZE_MAX 65536
+typedef struct lx_xattr {
+    struct lx_xattr *next;   /* the inode's list, by name descending (as tmpfs lists them) */
+    uint32_t size;           /* of the value */
+    uint16_t name_len;
+    char data[];             /* the name, a NUL, then the value */
+} lx_xattr;
+#define LX_XATTR_NAME(x) ((x)->data)
+#define LX_XATTR_VALUE(x) ((const uint8_t *)(x)->data + (x)->name_len + 1)
+
 typedef struct lx_inode {
     UT_hash_handle hh;       /* by ino */
     uint64_t ino;
@@ -47,6 +60,7 @@ typedef struct lx_inode {
     lx_dirent *first, *last;
     uint64_t next_cookie;
     uint64_t entries;
+    lx_xattr *xattrs;        /* extended attributes, by name descending */
 } lx_inode;
 
 struct lx_dirent {
@@ -66,6 +80,7 @@ typedef struct lx_store {
     lx_dirent *dirents;      /* uthash by key */
     uint64_t max_ino;
     uint64_t records;        /* replayed or appended, for compaction decisions */
+    uint64_t xattrs;         /* extended attributes alive (each is a record of a snapshot) */
     lx_append_fn append;     /* NULL: changes stay in memory (import builds in memory) */
     void *io;
     /* called when an inode goes (its last entry removed): the disk layer deletes its data */
@@ -78,6 +93,7 @@ enum {
     LX_REC_LINK = 2,    /* a new entry for an existing inode (hard link) */
     LX_REC_UNLINK = 3,  /* remove an entry; the inode goes when its last entry does */
     LX_REC_RENAME = 4,  /* move an entry, replacing the target or exchanging with it */
+    LX_REC_XATTR = 5,   /* set or remove one extended attribute of an inode (and its ctime) */
 };
 
 /* The metadata of a new or changed inode. */
@@ -119,6 +135,22 @@ int64_t lx_store_unlink(lx_store *s, uint64_t dir, const char *name, size_t name
 #define LX_RENAME_EXCHANGE 2u
 int64_t lx_store_rename(lx_store *s, uint64_t from_dir, const char *from, size_t from_len,
                         uint64_t to_dir, const char *to, size_t to_len, uint32_t flags);
+
+/* Extended attributes. flags: LX_XATTR_CREATE (EEXIST if it exists), LX_XATTR_REPLACE
+   (ENODATA if it does not), as setxattr(2). ctime: the inode's new change time. Names
+   1..255 bytes without NUL (ERANGE), values up to 64 KiB (E2BIG). */
+#define LX_XATTR_CREATE 1u
+#define LX_XATTR_REPLACE 2u
+int64_t lx_store_setxattr(lx_store *s, uint64_t ino, const char *name, const void *value, size_t size,
+                          uint32_t flags, lx_time ctime);
+/* -LINUX_ENODATA when absent */
+int64_t lx_store_removexattr(lx_store *s, uint64_t ino, const char *name, lx_time ctime);
+/* The value's size; copied into value when size > 0 (-LINUX_ERANGE: too small). */
+int64_t lx_store_getxattr(const lx_store *s, uint64_t ino, const char *name, void *value, size_t size);
+/* The names, each NUL-terminated, in order; the bytes needed when size is 0
+   (-LINUX_ERANGE: too small). */
+int64_t lx_store_listxattr(const lx_store *s, uint64_t ino, char *list, size_t size);
+lx_xattr *lx_xattr_find(const lx_inode *i, const char *name, size_t name_len);
 
 /* The attributes of an inode as an lx_attr (target points into the inode). */
 lx_attr lx_attr_of(const lx_inode *ino);

@@ -8,6 +8,14 @@
 
 typedef struct tnode tnode;
 
+/* An extended attribute: the name, a NUL, the value. The permission rules are the
+   handlers' (attr_syscalls.c); this keeps names and values. */
+typedef struct txattr {
+    struct txattr *next;   /* by name, descending: the order Linux's tmpfs lists them in */
+    uint32_t size;
+    char data[];
+} txattr;
+
 typedef struct tdirent {
     char *name;
     tnode *node;
@@ -26,6 +34,7 @@ struct tnode {
     uint8_t *data;         /* regular files */
     uint64_t size, data_cap;
     char *target;          /* symlinks */
+    txattr *xattrs;
 };
 
 typedef struct tmpfs {
@@ -60,6 +69,10 @@ static void node_free(tnode *n)
     px_free(n->entries);
     px_free(n->data);
     px_free(n->target);
+    for (txattr *x = n->xattrs, *next; x; x = next) {
+        next = x->next;
+        px_free(x);
+    }
     px_free(n);
 }
 
@@ -768,6 +781,103 @@ static int64_t tmpfs_truncate(px_mount *m, const char *rel, uint64_t len)
     return r;
 }
 
+/* --- extended attributes --- */
+
+/* The attribute called name, and the link that points to it (or to where it would go
+   in the list's order). */
+static txattr *xattr_find(tnode *n, const char *name, txattr ***link)
+{
+    txattr **pp = &n->xattrs;
+    while (*pp && strcmp((*pp)->data, name) > 0) pp = &(*pp)->next;
+    if (link) *link = pp;
+    return *pp && !strcmp((*pp)->data, name) ? *pp : NULL;
+}
+
+static int64_t tmpfs_getxattr(px_mount *m, const char *rel, const char *name, void *value, uint64_t size)
+{
+    tmpfs *fs = m->data;
+    AcquireSRWLockShared(&fs->lock);
+    tnode *n;
+    int64_t r = walk(fs, rel, &n);
+    txattr *x = r == 0 ? xattr_find(n, name, NULL) : NULL;
+    if (r == 0 && !x) r = -LINUX_ENODATA;
+    else if (r == 0 && size && size < x->size) r = -LINUX_ERANGE;
+    else if (r == 0) {
+        if (size) memcpy(value, x->data + strlen(name) + 1, x->size);
+        r = x->size;
+    }
+    ReleaseSRWLockShared(&fs->lock);
+    return r;
+}
+
+static int64_t tmpfs_setxattr(px_mount *m, const char *rel, const char *name, const void *value, uint64_t size, int flags)
+{
+    size_t nlen = strlen(name);
+    txattr *x = px_alloc(sizeof *x + nlen + 1 + (size_t)size);
+    if (!x) return -LINUX_ENOMEM;
+    x->size = (uint32_t)size;
+    memcpy(x->data, name, nlen + 1);
+    if (size) memcpy(x->data + nlen + 1, value, (size_t)size);
+    tmpfs *fs = m->data;
+    AcquireSRWLockExclusive(&fs->lock);
+    tnode *n;
+    txattr **link;
+    int64_t r = walk(fs, rel, &n);
+    txattr *old = r == 0 ? xattr_find(n, name, &link) : NULL;
+    if (r == 0 && old && (flags & LINUX_XATTR_CREATE)) r = -LINUX_EEXIST;
+    else if (r == 0 && !old && (flags & LINUX_XATTR_REPLACE)) r = -LINUX_ENODATA;
+    if (r == 0) {
+        x->next = old ? old->next : *link;
+        *link = x;
+        px_free(old);
+        touch_change(n);
+    }
+    ReleaseSRWLockExclusive(&fs->lock);
+    if (r < 0) px_free(x);
+    return r;
+}
+
+static int64_t tmpfs_listxattr(px_mount *m, const char *rel, char *list, uint64_t size)
+{
+    tmpfs *fs = m->data;
+    AcquireSRWLockShared(&fs->lock);
+    tnode *n;
+    int64_t r = walk(fs, rel, &n);
+    if (r == 0) {
+        uint64_t need = 0;
+        for (txattr *x = n->xattrs; x; x = x->next) need += strlen(x->data) + 1;
+        if (size && size < need) r = -LINUX_ERANGE;
+        else {
+            r = (int64_t)need;
+            for (txattr *x = n->xattrs; size && x; x = x->next) {
+                size_t len = strlen(x->data) + 1;
+                memcpy(list, x->data, len);
+                list += len;
+            }
+        }
+    }
+    ReleaseSRWLockShared(&fs->lock);
+    return r;
+}
+
+static int64_t tmpfs_removexattr(px_mount *m, const char *rel, const char *name)
+{
+    tmpfs *fs = m->data;
+    AcquireSRWLockExclusive(&fs->lock);
+    tnode *n;
+    txattr **link;
+    int64_t r = walk(fs, rel, &n);
+    txattr *old = r == 0 ? xattr_find(n, name, &link) : NULL;
+    if (r == 0 && !old) r = -LINUX_ENODATA;
+    if (r == 0) {
+        *link = old->next;
+        px_free(old);
+        touch_change(n);
+    }
+    ReleaseSRWLockExclusive(&fs->lock);
+    return r;
+}
+
 void *px_tmpfs_new(uint32_t root_mode)
 {
     tmpfs *fs = px_calloc(1, sizeof *fs);
@@ -802,4 +912,8 @@ const px_fs_type px_tmpfs_type = {
     .chown = tmpfs_chown,
     .utimens = tmpfs_utimens,
     .truncate = tmpfs_truncate,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
 };
