@@ -63,13 +63,18 @@ PX_SYSCALL(chmod)
     return r < 0 ? r : do_chmod(t, mode);
 }
 
-/* fchmod(2) */
+/* fchmod(2): through the open file when its type can (no second lookup of the name) */
 PX_SYSCALL(fchmod)
 {
     int fd = (int)PX_ARG0;
     uint32_t mode = (uint32_t)PX_ARG1;
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    int64_t r = f->ops->chmod ? f->ops->chmod(f, mode & 07777) : PX_FILE_OP_BY_PATH;
+    px_file_unref(f);
+    if (r != PX_FILE_OP_BY_PATH) return r;
     target *t;
-    int64_t r = target_of_fd(fd, &t);
+    r = target_of_fd(fd, &t);
     return r < 0 ? r : do_chmod(t, mode);
 }
 
@@ -114,14 +119,25 @@ PX_SYSCALL(lchown)
     return r < 0 ? r : do_chown(t, uid, gid);
 }
 
+/* chown of an open file: through the file when its type can, else its path */
+static int64_t chown_fd(int fd, uint32_t uid, uint32_t gid)
+{
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    int64_t r = f->ops->chown ? f->ops->chown(f, uid, gid) : PX_FILE_OP_BY_PATH;
+    px_file_unref(f);
+    if (r != PX_FILE_OP_BY_PATH) return r;
+    target *t;
+    r = target_of_fd(fd, &t);
+    return r < 0 ? r : do_chown(t, uid, gid);
+}
+
 /* fchown(2) */
 PX_SYSCALL(fchown)
 {
     int fd = (int)PX_ARG0;
     uint32_t uid = (uint32_t)PX_ARG1, gid = (uint32_t)PX_ARG2;
-    target *t;
-    int64_t r = target_of_fd(fd, &t);
-    return r < 0 ? r : do_chown(t, uid, gid);
+    return chown_fd(fd, uid, gid);
 }
 
 /* fchownat(2) */
@@ -132,10 +148,9 @@ PX_SYSCALL(fchownat)
     uint32_t uid = (uint32_t)PX_ARG2, gid = (uint32_t)PX_ARG3;
     uint32_t flags = (uint32_t)PX_ARG4;
     if (flags & ~(uint32_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH)) return -LINUX_EINVAL;
+    if (path && !path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD) return chown_fd(dirfd, uid, gid);
     target *t;
-    int64_t r = path && !path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD
-                    ? target_of_fd(dirfd, &t)
-                    : target_of_path(dirfd, path, !(flags & LINUX_AT_SYMLINK_NOFOLLOW), (flags & LINUX_AT_EMPTY_PATH) != 0, &t);
+    int64_t r = target_of_path(dirfd, path, !(flags & LINUX_AT_SYMLINK_NOFOLLOW), (flags & LINUX_AT_EMPTY_PATH) != 0, &t);
     return r < 0 ? r : do_chown(t, uid, gid);
 }
 
@@ -148,14 +163,21 @@ static struct linux_timespec time_now(void)
     return px_timespec_of_filetime((int64_t)(((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime));
 }
 
-/* times (NULL: both now) with UTIME_NOW replaced, for the type's utimens. */
-static int64_t do_utimens(target *t, const struct linux_timespec *times)
+/* times (NULL: both now) with UTIME_NOW replaced, as the utimens ops take them; false
+   when both are UTIME_OMIT (nothing to do). */
+static bool times_to_set(const struct linux_timespec *times, struct linux_timespec ts[2])
 {
-    struct linux_timespec ts[2];
     for (int i = 0; i < 2; i++) {
         ts[i] = times ? times[i] : (struct linux_timespec){.tv_nsec = LINUX_UTIME_NOW};
         if (ts[i].tv_nsec == LINUX_UTIME_NOW) ts[i] = time_now();
     }
+    return ts[0].tv_nsec != LINUX_UTIME_OMIT || ts[1].tv_nsec != LINUX_UTIME_OMIT;
+}
+
+static int64_t do_utimens(target *t, const struct linux_timespec *times)
+{
+    struct linux_timespec ts[2];
+    times_to_set(times, ts);
     px_mount *m = t->p.mount;
     int64_t r = 0;
     if (ts[0].tv_nsec != LINUX_UTIME_OMIT || ts[1].tv_nsec != LINUX_UTIME_OMIT)
@@ -182,6 +204,14 @@ PX_SYSCALL(utimensat)
     int64_t r;
     if (!path || (!path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD)) {
         if (!path && dirfd == LINUX_AT_FDCWD) return -LINUX_EFAULT;
+        /* futimens: on the open file when its type can (tar sets the times of every
+           file it writes so; reopening it by name cost three wineserver round trips) */
+        px_file *f = px_fd_get(dirfd);
+        if (!f) return -LINUX_EBADF;
+        struct linux_timespec ts[2];
+        r = !f->ops->utimens ? PX_FILE_OP_BY_PATH : times_to_set(times, ts) ? f->ops->utimens(f, ts) : 0;
+        px_file_unref(f);
+        if (r != PX_FILE_OP_BY_PATH) return r;
         r = target_of_fd(dirfd, &t);
     } else {
         r = target_of_path(dirfd, path, !(flags & LINUX_AT_SYMLINK_NOFOLLOW), (flags & LINUX_AT_EMPTY_PATH) != 0, &t);

@@ -4,6 +4,7 @@
    so the position is ours and pread/pwrite never move it. */
 #include <stdio.h>
 #include <windows.h>
+#include <winternl.h>
 #include "core/errors.h"
 #include "fs/vfs.h"
 #include "kernel/identity.h"
@@ -14,6 +15,18 @@
 typedef struct { DWORD Flags; } FILE_DISPOSITION_INFO_EX;
 #endif
 #define PX_FILE_DISPOSITION_INFO_EX ((FILE_INFO_BY_HANDLE_CLASS)21) /* FileDispositionInfoEx (Windows 10 1607) */
+
+/* Not in mingw's winternl.h (ntifs.h has them). */
+NTSTATUS NTAPI NtReadFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context, PIO_STATUS_BLOCK io,
+                          PVOID buffer, ULONG length, PLARGE_INTEGER offset, PULONG key);
+NTSTATUS NTAPI NtWriteFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context, PIO_STATUS_BLOCK io,
+                           const void *buffer, ULONG length, PLARGE_INTEGER offset, PULONG key);
+#ifndef FILE_WRITE_TO_END_OF_FILE
+#define FILE_WRITE_TO_END_OF_FILE 0xffffffff
+#endif
+#ifndef STATUS_END_OF_FILE
+#define STATUS_END_OF_FILE ((NTSTATUS)0xC0000011)
+#endif
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 #define MAX_IO_CHUNK 0x7ffff000u /* what Linux transfers at most in one read or write */
@@ -56,6 +69,9 @@ static DWORD access_of(uint32_t flags)
     return access;
 }
 
+static int64_t set_times(HANDLE h, const struct linux_timespec times[2]);
+static int64_t set_read_only(HANDLE h, uint32_t mode);
+
 static int64_t file_io_error(void)
 {
     DWORD e = GetLastError();
@@ -63,22 +79,37 @@ static int64_t file_io_error(void)
     return px_err_win32(e);
 }
 
+/* Reads and writes at an explicit offset go straight to NtReadFile/NtWriteFile with no
+   APC context: ReadFile/WriteFile with an OVERLAPPED pass one, and Wine then asks
+   wineserver for the handle's completion port on every call (a round trip: a quarter of
+   tar's time per file). The handles are synchronous, so the call returns when done. */
 static int64_t nt_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
 {
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
     if (offset > INT64_MAX) return -LINUX_EINVAL;
-    OVERLAPPED ov = {.Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32)};
-    DWORD got = 0;
-    if (!ReadFile(f->handle, buf, (DWORD)len, &got, &ov)) return file_io_error();
-    return got;
+    IO_STATUS_BLOCK io = {0};
+    LARGE_INTEGER at = {.QuadPart = (LONGLONG)offset};
+    NTSTATUS status = NtReadFile(f->handle, NULL, NULL, NULL, &io, buf, (ULONG)len, &at, NULL);
+    if (status == STATUS_PENDING) { /* an overlapped handle after all: signalled when done */
+        WaitForSingleObject(f->handle, INFINITE);
+        status = io.Status;
+    }
+    if (status == STATUS_END_OF_FILE) return 0;
+    if (!NT_SUCCESS(status)) return px_err_nt(status);
+    return (int64_t)io.Information;
 }
 
-static int64_t nt_pwrite_at(px_file *f, const void *buf, uint64_t len, OVERLAPPED *ov)
+static int64_t nt_pwrite_at(px_file *f, const void *buf, uint64_t len, LARGE_INTEGER *at)
 {
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
-    DWORD put = 0;
-    if (!WriteFile(f->handle, buf, (DWORD)len, &put, ov)) return px_err_last();
-    return put;
+    IO_STATUS_BLOCK io = {0};
+    NTSTATUS status = NtWriteFile(f->handle, NULL, NULL, NULL, &io, buf, (ULONG)len, at, NULL);
+    if (status == STATUS_PENDING) {
+        WaitForSingleObject(f->handle, INFINITE);
+        status = io.Status;
+    }
+    if (!NT_SUCCESS(status)) return px_err_nt(status);
+    return (int64_t)io.Information;
 }
 
 static int64_t nt_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t offset)
@@ -86,11 +117,11 @@ static int64_t nt_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t off
     if (offset > INT64_MAX) return -LINUX_EINVAL;
     /* Linux: pwrite on an O_APPEND file appends whatever the offset says */
     if (f->status_flags & LINUX_O_APPEND) {
-        OVERLAPPED end = {.Offset = 0xffffffffu, .OffsetHigh = 0xffffffffu}; /* FILE_WRITE_TO_END_OF_FILE */
+        LARGE_INTEGER end = {.u = {.LowPart = FILE_WRITE_TO_END_OF_FILE, .HighPart = -1}};
         return nt_pwrite_at(f, buf, len, &end);
     }
-    OVERLAPPED ov = {.Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32)};
-    return nt_pwrite_at(f, buf, len, &ov);
+    LARGE_INTEGER at = {.QuadPart = (LONGLONG)offset};
+    return nt_pwrite_at(f, buf, len, &at);
 }
 
 static int64_t file_size(px_file *f)
@@ -122,7 +153,10 @@ static int64_t nt_write(px_file *f, const void *buf, uint64_t len)
             LARGE_INTEGER zero = {0};
             SetFilePointerEx(f->handle, zero, NULL, FILE_END);
         }
-        return nt_pwrite_at(f, buf, len, NULL);
+        if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
+        DWORD put = 0;
+        if (!WriteFile(f->handle, buf, (DWORD)len, &put, NULL)) return px_err_last();
+        return put;
     }
     int64_t r = nt_pwrite(f, buf, len, f->pos);
     if (r < 0) return r;
@@ -197,6 +231,33 @@ static int64_t nt_truncate(px_file *f, uint64_t len)
     return 0;
 }
 
+/* fchmod, fchown, futimens on the file's own handle: no lookup of its name (an open, a
+   first query and a close under Wine: three wineserver round trips). A handle opened
+   without FILE_WRITE_ATTRIBUTES (O_RDONLY, O_PATH) sends the call to the path. */
+static int64_t by_path_if_denied(int64_t r)
+{
+    return r == -LINUX_EACCES || r == -LINUX_EPERM ? PX_FILE_OP_BY_PATH : r;
+}
+
+static int64_t nt_file_chmod(px_file *f, uint32_t mode)
+{
+    if (f->is_dir) return 0; /* as px_nt_chmod: directories keep their attributes */
+    return by_path_if_denied(set_read_only(f->handle, mode));
+}
+
+static int64_t nt_file_chown(px_file *f, uint32_t uid, uint32_t gid)
+{
+    (void)f; /* every drvfs file has the guest's ids: see px_nt_chown */
+    if (uid != UINT32_MAX && uid != px_identity_uid()) return -LINUX_EPERM;
+    if (gid != UINT32_MAX && gid != px_identity_gid()) return -LINUX_EPERM;
+    return 0;
+}
+
+static int64_t nt_file_utimens(px_file *f, const struct linux_timespec times[2])
+{
+    return by_path_if_denied(set_times(f->handle, times));
+}
+
 static void nt_release(px_file *f)
 {
     nt_file *nf = f->data;
@@ -215,6 +276,9 @@ static const px_file_ops nt_file_ops = {
     .stat = nt_stat,
     .fsync = nt_fsync,
     .truncate = nt_truncate,
+    .chmod = nt_file_chmod,
+    .chown = nt_file_chown,
+    .utimens = nt_file_utimens,
     .release = nt_release,
     .disk_data = true,
 };
@@ -224,6 +288,9 @@ static const px_file_ops nt_dir_ops = {
     .stat = nt_stat,
     .getdents = px_dir_getdents,
     .fsync = nt_fsync,
+    .chmod = nt_file_chmod,
+    .chown = nt_file_chown,
+    .utimens = nt_file_utimens,
     .release = nt_release,
 };
 
@@ -626,6 +693,41 @@ int64_t px_nt_link(px_mount *m, const char *existing, const char *new_rel)
     return r;
 }
 
+#define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 in 100 ns units since 1601 */
+
+/* Sets the access and write times of an open file (UTIME_OMIT: left as it is, which a 0
+   in FILE_BASIC_INFO means). */
+static int64_t set_times(HANDLE h, const struct linux_timespec times[2])
+{
+    FILE_BASIC_INFO change = {0};
+    LARGE_INTEGER *fields[2] = {&change.LastAccessTime, &change.LastWriteTime};
+    for (int i = 0; i < 2; i++) {
+        if (times[i].tv_nsec == LINUX_UTIME_OMIT) continue;
+        int64_t t = times[i].tv_sec * 10000000 + times[i].tv_nsec / 100 + FILETIME_UNIX_EPOCH;
+        fields[i]->QuadPart = t > 0 ? t : 1; /* before 1601: the earliest Windows keeps */
+    }
+    px_stat_cache_invalidate();
+    if (!SetFileInformationByHandle(h, FileBasicInfo, &change, sizeof change)) return px_err_last();
+    return 0;
+}
+
+/* chmod's effect on an open file: the read-only attribute follows the write bits; a
+   directory keeps its attributes (read-only means something else there). */
+static int64_t set_read_only(HANDLE h, uint32_t mode)
+{
+    FILE_BASIC_INFO basic;
+    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic)) return px_err_last();
+    if (basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) return 0;
+    DWORD attrs = basic.FileAttributes;
+    if (mode & 0222) attrs &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
+    else attrs |= FILE_ATTRIBUTE_READONLY;
+    if (attrs == basic.FileAttributes) return 0;
+    FILE_BASIC_INFO change = {.FileAttributes = attrs ? attrs : FILE_ATTRIBUTE_NORMAL}; /* times 0: unchanged */
+    px_stat_cache_invalidate();
+    if (!SetFileInformationByHandle(h, FileBasicInfo, &change, sizeof change)) return px_err_last();
+    return 0;
+}
+
 /* Opens rel to change its attributes or times. */
 static int64_t open_for_attributes(px_mount *m, const char *rel, DWORD access, HANDLE *out)
 {
@@ -659,19 +761,7 @@ int64_t px_nt_chmod(px_mount *m, const char *rel, uint32_t mode)
     HANDLE h;
     r = open_for_attributes(m, rel, FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, &h);
     if (r < 0) return r;
-    FILE_BASIC_INFO basic;
-    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic)) {
-        r = px_err_last();
-    } else if (!(basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
-        DWORD attrs = basic.FileAttributes;
-        if (mode & 0222) attrs &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
-        else attrs |= FILE_ATTRIBUTE_READONLY;
-        if (attrs != basic.FileAttributes) {
-            FILE_BASIC_INFO change = {.FileAttributes = attrs ? attrs : FILE_ATTRIBUTE_NORMAL}; /* times 0: unchanged */
-            px_stat_cache_invalidate();
-            if (!SetFileInformationByHandle(h, FileBasicInfo, &change, sizeof change)) r = px_err_last();
-        }
-    }
+    r = set_read_only(h, mode);
     CloseHandle(h);
     return r;
 }
@@ -689,8 +779,6 @@ int64_t px_nt_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t gid)
     return 0;
 }
 
-#define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 in 100 ns units since 1601 */
-
 /* utimensat(2): the Windows access and write times (100 ns units); UTIME_OMIT leaves one
    as it is (0 in FILE_BASIC_INFO means "unchanged"). */
 int64_t px_nt_utimens(px_mount *m, const char *rel, const struct linux_timespec times[2])
@@ -698,15 +786,7 @@ int64_t px_nt_utimens(px_mount *m, const char *rel, const struct linux_timespec 
     HANDLE h;
     int64_t r = open_for_attributes(m, rel, FILE_WRITE_ATTRIBUTES, &h);
     if (r < 0) return r;
-    FILE_BASIC_INFO change = {0};
-    LARGE_INTEGER *fields[2] = {&change.LastAccessTime, &change.LastWriteTime};
-    for (int i = 0; i < 2; i++) {
-        if (times[i].tv_nsec == LINUX_UTIME_OMIT) continue;
-        int64_t t = times[i].tv_sec * 10000000 + times[i].tv_nsec / 100 + FILETIME_UNIX_EPOCH;
-        fields[i]->QuadPart = t > 0 ? t : 1; /* before 1601: the earliest Windows keeps */
-    }
-    px_stat_cache_invalidate();
-    if (!SetFileInformationByHandle(h, FileBasicInfo, &change, sizeof change)) r = px_err_last();
+    r = set_times(h, times);
     CloseHandle(h);
     return r;
 }

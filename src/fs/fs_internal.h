@@ -37,6 +37,13 @@ typedef struct px_file_ops {
     int64_t (*ioctl)(px_file *f, uint64_t request, uint64_t arg);
     int64_t (*fsync)(px_file *f);
     int64_t (*truncate)(px_file *f, uint64_t len);
+    /* fchmod, fchown, futimens on the open file itself, without looking its name up
+       again (drvfs: its handle). NULL, or an answer of PX_FILE_OP_BY_PATH (the handle
+       lacks the access): the handlers act on the file's path through the mount type.
+       utimens gets UTIME_NOW already replaced, as the type's utimens. */
+    int64_t (*chmod)(px_file *f, uint32_t mode);
+    int64_t (*chown)(px_file *f, uint32_t uid, uint32_t gid);
+    int64_t (*utimens)(px_file *f, const struct linux_timespec times[2]);
     int64_t (*readable_bytes)(px_file *f);  /* FIONREAD; NULL: ENOTTY */
     int64_t (*set_status_flags)(px_file *f, uint32_t flags); /* F_SETFL changed O_NONBLOCK/O_APPEND */
     /* poll/select readiness: the LINUX_POLL* bits that hold now (events says which are
@@ -65,6 +72,8 @@ struct px_file {
     void *data;              /* backend state */
     void *listing;           /* dir.c's getdents state of a directory, made on first use */
 };
+
+#define PX_FILE_OP_BY_PATH 1 /* a px_file_ops chmod/chown/utimens answer: use the path */
 
 /* The status flags F_SETFL may change. */
 #define PX_SETFL_MASK (LINUX_O_APPEND | LINUX_O_NONBLOCK | LINUX_O_DIRECT | LINUX_O_NOATIME)

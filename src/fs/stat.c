@@ -67,7 +67,7 @@ static uint64_t volume_serial(HANDLE h)
    takes a listing of the directory (on a handle of its own: the guest's handle may be in
    the middle of getdents); when it cannot be had, 1, which fts and find read as "count
    unknown" (as on WSL's drvfs) rather than trust a wrong count to skip subdirectories. */
-static uint64_t directory_nlink(HANDLE dir)
+static uint64_t count_directory_links(HANDLE dir)
 {
     HANDLE h = ReOpenFile(dir, FILE_LIST_DIRECTORY | SYNCHRONIZE,
                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_FLAG_BACKUP_SEMANTICS);
@@ -89,6 +89,55 @@ static uint64_t directory_nlink(HANDLE dir)
     if (GetLastError() != ERROR_NO_MORE_FILES) ok = false;
     CloseHandle(h);
     return ok ? links : 1;
+}
+
+/* Counts remembered by directory identity and last write time: a directory's
+   subdirectories change only with its entries, and every change of its entries moves its
+   last write time (Linux's mtime, NTFS's LastWriteTime). `ls -lR` stats each directory
+   twice (from its parent's listing, then fstat once opened): one count serves both. The
+   creation time is in the key too, as Wine's file indexes are inode numbers, which
+   repeat across the host file systems one drive letter spans. File systems stamp times
+   from a coarse clock (Linux: a few ms), so two changes close together may leave the
+   same write time: a count is kept only when the last change is older than
+   DIR_LINKS_SETTLED, and this process's own changes (the stat cache's generation)
+   drop every count. */
+#define DIR_LINKS_SLOTS 1024
+#define DIR_LINKS_SETTLED (100 * 10000) /* 100 ms in FILETIME units */
+
+typedef struct dir_links_slot {
+    uint64_t ino;
+    int64_t write_time, creation_time;
+    uint64_t links; /* 0: empty */
+    LONG generation;
+} dir_links_slot;
+
+static dir_links_slot dir_links[DIR_LINKS_SLOTS];
+static SRWLOCK dir_links_lock = SRWLOCK_INIT;
+
+static volatile LONG stat_cache_generation; /* the stat cache's, below */
+
+static uint64_t directory_nlink(HANDLE dir, uint64_t ino, const FILE_BASIC_INFO *basic)
+{
+    dir_links_slot *slot = &dir_links[((ino * 0x9e3779b97f4a7c15ull) >> 32) % DIR_LINKS_SLOTS];
+    int64_t write_time = basic->LastWriteTime.QuadPart, creation_time = basic->CreationTime.QuadPart;
+    LONG generation = stat_cache_generation;
+    uint64_t links = 0;
+    AcquireSRWLockShared(&dir_links_lock);
+    if (slot->links && slot->ino == ino && slot->write_time == write_time && slot->creation_time == creation_time &&
+        slot->generation == generation)
+        links = slot->links;
+    ReleaseSRWLockShared(&dir_links_lock);
+    if (links) return links;
+    links = count_directory_links(dir);
+    if (links == 1) return links; /* unknown: asked again next time */
+    FILETIME now;
+    GetSystemTimeAsFileTime(&now);
+    if ((int64_t)(((uint64_t)now.dwHighDateTime << 32) | now.dwLowDateTime) - write_time < DIR_LINKS_SETTLED) return links;
+    AcquireSRWLockExclusive(&dir_links_lock);
+    *slot = (dir_links_slot){.ino = ino, .write_time = write_time, .creation_time = creation_time, .links = links,
+                             .generation = generation};
+    ReleaseSRWLockExclusive(&dir_links_lock);
+    return links;
 }
 
 int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
@@ -124,7 +173,7 @@ int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
            ext4's 4096 so that ls -l and du look as they do on Linux */
         st->size = 4096;
         st->blocks = 8;
-        st->nlink = directory_nlink(handle);
+        st->nlink = directory_nlink(handle, st->ino, &basic);
     } else {
         st->mode = LINUX_S_IFREG | 0644;
         if (may_read && st->size >= 2 && starts_like_a_program(handle)) st->mode |= 0111;
@@ -152,7 +201,6 @@ typedef struct stat_cache_slot {
 } stat_cache_slot;
 
 static stat_cache_slot *stat_cache;
-static volatile LONG stat_cache_generation;
 static SRWLOCK stat_cache_lock = SRWLOCK_INIT;
 
 static size_t stat_cache_index(const void *mount, const char *path)
