@@ -320,14 +320,10 @@ PX_SYSCALL(fallocate)
 }
 
 /* fdatasync(2): as fsync (Windows flushes data and metadata together) */
+int64_t px_sys_fsync(px_regs *regs);
 PX_SYSCALL(fdatasync)
 {
-    int fd = (int)PX_ARG0;
-    px_file *f = px_fd_get(fd);
-    if (!f) return -LINUX_EBADF;
-    int64_t r = f->ops->fsync ? f->ops->fsync(f) : -LINUX_EINVAL;
-    px_file_unref(f);
-    return r;
+    return px_sys_fsync(regs);
 }
 
 /* ---- statfs ---- */
