@@ -320,7 +320,7 @@ static int64_t listing_getdents(px_file *f, void *buf, uint64_t len)
     return (int64_t)used;
 }
 
-static int64_t listing_lseek(px_file *f, int64_t offset, int whence)
+int64_t px_pseudo_dir_lseek(px_file *f, int64_t offset, int whence)
 {
     int64_t base;
     switch (whence) {
@@ -349,7 +349,7 @@ static void listing_release(px_file *f)
 }
 
 static const px_file_ops listing_ops = {
-    .lseek = listing_lseek,
+    .lseek = px_pseudo_dir_lseek,
     .stat = listing_stat,
     .getdents = listing_getdents,
     .release = listing_release,

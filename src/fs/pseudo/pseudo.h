@@ -97,4 +97,7 @@ int64_t px_pseudo_random_bytes(void *buf, uint64_t len);
 /* devfs wants to know whether there is a console (tty, console, pts/0). */
 bool px_devfs_has_console(void);
 
+/* lseek of a directory whose position is an entry cookie (SEEK_SET, SEEK_CUR): node.c */
+int64_t px_pseudo_dir_lseek(px_file *f, int64_t offset, int whence);
+
 #endif

@@ -423,19 +423,6 @@ static int64_t td_getdents(px_file *f, void *buf, uint64_t len)
     return r < 0 ? r : (int64_t)used;
 }
 
-static int64_t td_lseek(px_file *f, int64_t offset, int whence)
-{
-    int64_t base;
-    switch (whence) {
-    case LINUX_SEEK_SET: base = 0; break;
-    case LINUX_SEEK_CUR: base = (int64_t)f->pos; break;
-    default: return -LINUX_EINVAL;
-    }
-    if (base + offset < 0) return -LINUX_EINVAL;
-    f->pos = (uint64_t)(base + offset);
-    return (int64_t)f->pos;
-}
-
 static const px_file_ops tmpfs_file_ops = {
     .read = tf_read,
     .write = tf_write,
@@ -449,7 +436,7 @@ static const px_file_ops tmpfs_file_ops = {
 };
 
 static const px_file_ops tmpfs_dir_ops = {
-    .lseek = td_lseek,
+    .lseek = px_pseudo_dir_lseek,
     .stat = tf_stat,
     .getdents = td_getdents,
     .fsync = tf_fsync,
