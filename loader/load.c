@@ -204,41 +204,45 @@ static int find_program(const char *name, const char *path_var, char **found, wc
     return fail_errno(name, -first_error);
 }
 
-static int read_whole_file(const wchar_t *host, const char *name, uint8_t **out, size_t *out_size)
+/* The whole file into a runtime buffer: 0, -LINUX_EFBIG for a file too large to be a
+   program, or another -LINUX_Exxx. */
+static int64_t read_file(const wchar_t *host, uint8_t **out, size_t *out_size)
 {
     HANDLE h = CreateFileW(host, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                            OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
-    if (h == INVALID_HANDLE_VALUE) return fail_errno(name, -px_err_last());
+    if (h == INVALID_HANDLE_VALUE) return px_err_last();
     LARGE_INTEGER size;
-    if (!GetFileSizeEx(h, &size)) {
-        int64_t err = px_err_last();
-        CloseHandle(h);
-        return fail_errno(name, -err);
-    }
-    if ((uint64_t)size.QuadPart > MAX_IMAGE_SIZE) {
-        CloseHandle(h);
-        px_log("picolx: %s: file too large to be a program", name);
-        return STATUS_NOT_EXECUTABLE;
-    }
-    size_t total = (size_t)size.QuadPart;
-    uint8_t *buf = px_alloc(total ? total : 1);
-    if (!buf) px_fatal(STATUS_NOT_EXECUTABLE, "out of memory");
+    int64_t r = 0;
+    if (!GetFileSizeEx(h, &size)) r = px_err_last();
+    else if ((uint64_t)size.QuadPart > MAX_IMAGE_SIZE) r = -LINUX_EFBIG;
+    size_t total = r ? 0 : (size_t)size.QuadPart;
+    uint8_t *buf = r ? NULL : px_alloc(total ? total : 1);
+    if (!r && !buf) r = -LINUX_ENOMEM;
     size_t got = 0;
-    while (got < total) {
+    while (!r && got < total) {
         DWORD n = 0;
-        if (!ReadFile(h, buf + got, (DWORD)(total - got), &n, NULL)) {
-            int64_t err = px_err_last();
-            CloseHandle(h);
-            px_free(buf);
-            return fail_errno(name, -err);
-        }
-        if (n == 0) break;
+        if (!ReadFile(h, buf + got, (DWORD)(total - got), &n, NULL)) r = px_err_last();
+        else if (n == 0) break;
         got += n;
     }
     CloseHandle(h);
+    if (r) {
+        px_free(buf);
+        return r;
+    }
     *out = buf;
     *out_size = got;
     return 0;
+}
+
+static int read_whole_file(const wchar_t *host, const char *name, uint8_t **out, size_t *out_size)
+{
+    int64_t r = read_file(host, out, out_size);
+    if (r == -LINUX_EFBIG) {
+        px_log("picolx: %s: file too large to be a program", name);
+        return STATUS_NOT_EXECUTABLE;
+    }
+    return r ? fail_errno(name, -r) : 0;
 }
 
 /* ---- mapping ---- */
@@ -408,6 +412,80 @@ static int script_argv(const uint8_t *image, size_t size, const char *script, co
     return 0;
 }
 
+/* A validated program, ready to be mapped. */
+typedef struct program {
+    uint8_t *image;
+    size_t size;
+    px_elf_info info;
+    const char *const *argv;
+    const char *const *envp;
+    char *execfn;        /* AT_EXECFN: the name that was executed (a script's own path) */
+    char *found;         /* the ELF file's guest path (a script's interpreter) */
+    const char *display; /* for messages */
+} program;
+
+/* Maps a validated program, its interpreter, the stack and the vDSO; sets px_cfg.exe_path
+   and *entry, *rsp. 0 or a status (after a message). The image is freed. */
+static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
+{
+    const px_elf_info *info = &p->info;
+    const char *display = p->display;
+    px_cfg.exe_path = absolute_path(p->found);
+    uint64_t bias;
+    int status = map_image(p->image, info, display, &bias);
+    if (status) return status;
+    uint64_t image_end = info->max_vaddr + bias;
+    px_vm_set_brk_base(image_end);
+
+    uint64_t entry = info->entry + bias, interp_base = 0;
+    if (info->interp) {
+        char *interp = px_strdup(info->interp);
+        status = load_interpreter(interp, display, &interp_base, &entry);
+        px_free(interp);
+        if (status) return status;
+    }
+
+    int stack_prot = LINUX_PROT_READ | LINUX_PROT_WRITE | (info->exec_stack ? LINUX_PROT_EXEC : 0);
+    int64_t stack = px_vm_map(0, STACK_SIZE, stack_prot, LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | LINUX_MAP_STACK, -1, 0);
+    if (stack < 0) {
+        px_log("picolx: %s: cannot map the stack: %s", display, errno_text(-stack));
+        return STATUS_NOT_EXECUTABLE;
+    }
+    px_stack_params sp = {
+        .argv = p->argv,
+        .envp = p->envp,
+        .execfn = p->execfn,
+        .platform = "x86_64",
+        .phdr = info->phdr_vaddr ? info->phdr_vaddr + bias : 0,
+        /* Without a loaded copy of the program headers, the stack gets one. */
+        .phdr_copy = info->phdr_vaddr ? NULL : info->phdr,
+        .phdr_copy_size = (size_t)info->phnum * sizeof(linux_elf64_phdr),
+        .phent = sizeof(linux_elf64_phdr),
+        .phnum = info->phnum,
+        .base = interp_base,
+        .entry = info->entry + bias,
+        .hwcap = cpu_hwcap(),
+        .hwcap2 = 0, /* no HWCAP2_FSGSBASE: the guest must not use wrfsbase (see architecture.md) */
+        .uid = px_identity_uid(),
+        .euid = px_identity_uid(),
+        .gid = px_identity_gid(),
+        .egid = px_identity_gid(),
+        .sysinfo_ehdr = px_vdso_map(), /* 0 if it cannot be mapped: the guest then makes syscalls */
+    };
+    random_bytes(sp.random, sizeof sp.random);
+    uint64_t rsp = px_stack_build((uint8_t *)(uintptr_t)stack, (uint64_t)stack, STACK_SIZE, &sp);
+    px_free(p->image);
+    p->image = NULL;
+    if (!rsp) {
+        px_log("picolx: %s: Argument list too long", display);
+        return STATUS_NOT_EXECUTABLE;
+    }
+    px_proc_note_initial_stack(rsp); /* /proc/self/cmdline, environ, stat */
+    *entry_out = entry;
+    *rsp_out = rsp;
+    return 0;
+}
+
 int px_loader_run(const px_launch *l)
 {
     bool in_child = px_spawn_adopt_reservations();
@@ -462,59 +540,120 @@ int px_loader_run(const px_launch *l)
         return status;
     }
 
-    px_cfg.exe_path = absolute_path(found);
-    uint64_t bias;
-    if ((status = map_image(image, &info, display, &bias))) return status;
-    uint64_t image_end = info.max_vaddr + bias;
-    px_vm_set_brk_base(image_end);
-
-    uint64_t entry = info.entry + bias, interp_base = 0;
-    if (info.interp) {
-        char *interp = px_strdup(info.interp);
-        status = load_interpreter(interp, display, &interp_base, &entry);
-        px_free(interp);
-        if (status) return status;
-    }
-
-    int stack_prot = LINUX_PROT_READ | LINUX_PROT_WRITE | (info.exec_stack ? LINUX_PROT_EXEC : 0);
-    int64_t stack = px_vm_map(0, STACK_SIZE, stack_prot, LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | LINUX_MAP_STACK, -1, 0);
-    if (stack < 0) {
-        px_log("picolx: %s: cannot map the stack: %s", display, errno_text(-stack));
-        return STATUS_NOT_EXECUTABLE;
-    }
-    px_stack_params sp = {
-        .argv = argv,
-        .envp = (const char *const *)envp,
-        .execfn = execfn,
-        .platform = "x86_64",
-        .phdr = info.phdr_vaddr ? info.phdr_vaddr + bias : 0,
-        /* Without a loaded copy of the program headers, the stack gets one. */
-        .phdr_copy = info.phdr_vaddr ? NULL : info.phdr,
-        .phdr_copy_size = (size_t)info.phnum * sizeof(linux_elf64_phdr),
-        .phent = sizeof(linux_elf64_phdr),
-        .phnum = info.phnum,
-        .base = interp_base,
-        .entry = info.entry + bias,
-        .hwcap = cpu_hwcap(),
-        .hwcap2 = 0, /* no HWCAP2_FSGSBASE: the guest must not use wrfsbase (see architecture.md) */
-        .uid = px_identity_uid(),
-        .euid = px_identity_uid(),
-        .gid = px_identity_gid(),
-        .egid = px_identity_gid(),
-        .sysinfo_ehdr = px_vdso_map(), /* 0 if it cannot be mapped: the guest then makes syscalls */
+    program p = {
+        .image = image, .size = size, .info = info, .argv = argv, .envp = (const char *const *)envp,
+        .execfn = execfn, .found = found, .display = display,
     };
-    random_bytes(sp.random, sizeof sp.random);
-    uint64_t rsp = px_stack_build((uint8_t *)(uintptr_t)stack, (uint64_t)stack, STACK_SIZE, &sp);
-    px_free(image);
-    if (!rsp) {
-        px_log("picolx: %s: Argument list too long", display);
-        return STATUS_NOT_EXECUTABLE;
-    }
-    px_proc_note_initial_stack(rsp); /* /proc/self/cmdline, environ, stat */
+    uint64_t entry, rsp;
+    if ((status = start_program(&p, &entry, &rsp))) return status;
 
     px_thread *t = px_calloc(1, sizeof *t);
     if (!t) px_fatal(STATUS_NOT_EXECUTABLE, "out of memory");
     t->tid = px_identity_pid();
     px_thread_attach(t);
     return (int)px_enter_guest(t, entry, rsp);
+}
+
+/* ---- execve ---- */
+
+struct px_exec_program {
+    program p;
+};
+
+/* Reads path as execve opens it: -LINUX_Exxx as execve reports it. */
+static int64_t exec_read(const char *path, uint8_t **image, size_t *size)
+{
+    wchar_t *host = NULL;
+    int64_t r = probe_file(path, &host);
+    if (r == -LINUX_EISDIR) return -LINUX_EACCES; /* execve of a directory */
+    if (r < 0) return r;
+    r = read_file(host, image, size);
+    px_free(host);
+    return r == -LINUX_EFBIG ? -LINUX_ENOEXEC : r;
+}
+
+int64_t px_loader_exec_prepare(const char *path, const char *const *argv, const char *const *envp,
+                               px_exec_program **out)
+{
+    if (!*path) return -LINUX_ENOENT;
+    int argc = 0;
+    size_t bytes = 0;
+    for (; argv[argc]; argc++) bytes += strlen(argv[argc]) + 1 + sizeof(uint64_t);
+    for (size_t i = 0; envp[i]; i++) bytes += strlen(envp[i]) + 1 + sizeof(uint64_t);
+    if (bytes > STACK_SIZE / 4) return -LINUX_E2BIG; /* Linux's limit: a quarter of the stack */
+
+    uint8_t *image = NULL;
+    size_t size = 0;
+    int64_t r = exec_read(path, &image, &size);
+    if (r < 0) return r;
+    char *found = px_strdup(path);
+    const char *const *new_argv = argv;
+    if (size >= 2 && image[0] == '#' && image[1] == '!') {
+        /* script_argv puts the script's path where argv[0] was: as execve does */
+        const char *const *with_name = argv;
+        if (argc == 0) {
+            static const char *const empty[] = {"", NULL};
+            with_name = empty;
+            argc = 1;
+        }
+        new_argv = with_name;
+        int status = script_argv(image, size, found, &new_argv, &argc);
+        px_free(image);
+        image = NULL;
+        if (status) r = -LINUX_ENOEXEC;
+        else if ((r = exec_read(new_argv[0], &image, &size)) == 0) {
+            if (size >= 2 && image[0] == '#' && image[1] == '!') r = -LINUX_ENOEXEC; /* one level only */
+            px_free(found);
+            found = px_strdup(new_argv[0]);
+        }
+        if (r < 0) goto fail;
+    }
+
+    px_elf_info info;
+    if (px_elf_check(image, size, &info)) {
+        r = -LINUX_ENOEXEC;
+        goto fail;
+    }
+    if (info.interp) {
+        wchar_t *host = NULL;
+        if ((r = probe_file(info.interp, &host)) < 0) goto fail;
+        px_free(host);
+    }
+    /* A fixed-address program cannot move: the range must not be Windows' (no child
+       process is started for it here, unlike at launch). */
+    if (info.type == ELF_ET_EXEC && !px_vm_fixed_range_usable(info.min_vaddr, info.max_vaddr)) {
+        r = -LINUX_ENOMEM;
+        goto fail;
+    }
+
+    px_exec_program *e = px_calloc(1, sizeof *e);
+    if (!e) {
+        r = -LINUX_ENOMEM;
+        goto fail;
+    }
+    e->p = (program){
+        .image = image, .size = size, .info = info, .argv = new_argv, .envp = envp,
+        .execfn = px_strdup(path), .found = found, .display = new_argv[0] ? new_argv[0] : path,
+    };
+    *out = e;
+    return 0;
+fail:
+    px_free(image);
+    px_free(found);
+    return r;
+}
+
+int px_loader_exec_start(px_exec_program *e, uint64_t *entry, uint64_t *rsp)
+{
+    return start_program(&e->p, entry, rsp);
+}
+
+void px_loader_exec_free(px_exec_program *e)
+{
+    /* a #! script's argv is the loader's own array; its strings are partly the caller's */
+    if (e->p.argv && e->p.found && e->p.execfn && strcmp(e->p.found, e->p.execfn)) px_free((void *)e->p.argv);
+    px_free(e->p.image);
+    px_free(e->p.execfn);
+    px_free(e->p.found);
+    px_free(e);
 }

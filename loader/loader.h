@@ -17,4 +17,21 @@ typedef struct px_launch {
    in a child process whose address ranges are reserved before it starts. */
 int px_loader_run(const px_launch *l);
 
+/* execve(2) in the running process: a program read and validated, not mapped yet. */
+typedef struct px_exec_program px_exec_program;
+
+/* Reads and validates path (relative to the cwd; a #! script: its interpreter, one
+   level) with argv and envp (runtime copies, kept until the program starts), checks
+   its ELF interpreter exists and that a fixed-address program's range is usable.
+   Changes nothing: 0 and *out, or -LINUX_Exxx as execve returns it (ENOENT, EACCES,
+   ENOEXEC, E2BIG, ENOMEM). */
+int64_t px_loader_exec_prepare(const char *path, const char *const *argv, const char *const *envp,
+                               px_exec_program **out);
+/* Once the old program's memory is gone: maps the program, its interpreter, the stack
+   and the vDSO, sets px_cfg.exe_path and gives the entry point and initial rsp.
+   0, or a status after a message (the process cannot go on). */
+int px_loader_exec_start(px_exec_program *e, uint64_t *entry, uint64_t *rsp);
+/* Frees what px_loader_exec_prepare made (not the caller's argv and envp). */
+void px_loader_exec_free(px_exec_program *e);
+
 #endif

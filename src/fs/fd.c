@@ -115,6 +115,16 @@ int64_t px_fd_set_cloexec(int fd, bool cloexec)
     return r;
 }
 
+void px_fd_close_on_exec(void)
+{
+    for (int fd = 0; fd < PX_FD_LIMIT; fd++) {
+        AcquireSRWLockShared(&fd_lock);
+        bool close_it = fd_table[fd].file && fd_table[fd].cloexec;
+        ReleaseSRWLockShared(&fd_lock);
+        if (close_it) px_fd_close(fd);
+    }
+}
+
 /* One std handle as an open file description, by what the handle is. */
 static px_file *file_of_std_handle(HANDLE h, uint32_t flags)
 {

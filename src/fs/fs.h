@@ -15,6 +15,9 @@ int64_t px_fs_init(const char *root, const char *cwd);
    (\\?\-prefixed, NUL-terminated, free with px_free). Returns 0 or -LINUX_Exxx. */
 int64_t px_fs_host_path(int dirfd, const char *guest_path, wchar_t **out);
 
+/* execve: closes every fd marked close-on-exec. */
+void px_fd_close_on_exec(void);
+
 /* Reads from fd at offset without moving its file position (private file mappings). */
 int64_t px_fs_pread(int fd, void *buf, uint64_t len, uint64_t offset);
 

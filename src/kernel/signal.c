@@ -150,6 +150,14 @@ bool px_signal_action(int sig, struct linux_sigaction *out)
     return true;
 }
 
+void px_signal_exec_reset(void)
+{
+    AcquireSRWLockExclusive(&actions_lock);
+    for (int sig = 1; sig <= LINUX_NSIG; sig++)
+        if (actions[sig].sa_handler != LINUX_SIG_IGN) memset(&actions[sig], 0, sizeof actions[sig]);
+    ReleaseSRWLockExclusive(&actions_lock);
+}
+
 /* rt_sigaction(2) */
 PX_SYSCALL(rt_sigaction)
 {

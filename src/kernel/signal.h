@@ -13,4 +13,8 @@
 /* The guest's action for sig (1..64), or false for an invalid signal. */
 bool px_signal_action(int sig, struct linux_sigaction *out);
 
+/* execve: signals with a handler go back to their default action (the handler's code
+   is gone); ignored ones stay ignored; the mask and pending signals are kept. */
+void px_signal_exec_reset(void);
+
 #endif

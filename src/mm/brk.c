@@ -33,6 +33,17 @@ void px_vm_set_brk_base(uint64_t base)
     px_vm_unlock();
 }
 
+void px_vm_reset(void)
+{
+    px_vm_lock();
+    px_vm_unmap_locked(0, PX_USER_TOP, false);
+    for (size_t i = 0; i < px_vm_reservations.count; i++) px_vm_reservations.items[i].flags &= ~PX_RES_KEEP;
+    px_vm_release_empty(0, PX_USER_TOP);
+    brk_base = brk_current = 0;
+    px_vm_brk_lo = px_vm_brk_hi = 0;
+    px_vm_unlock();
+}
+
 uint64_t px_vm_brk(uint64_t requested)
 {
     px_vm_lock();

@@ -428,6 +428,24 @@ void px_vm_adopt_reservation(uint64_t start, uint64_t len)
     px_vm_unlock();
 }
 
+bool px_vm_fixed_range_usable(uint64_t start, uint64_t end)
+{
+    bool usable = true;
+    px_vm_lock();
+    for (uint64_t at = start; usable && at < end;) {
+        MEMORY_BASIC_INFORMATION mbi;
+        if (!VirtualQuery((void *)at, &mbi, sizeof mbi)) {
+            usable = false;
+            break;
+        }
+        uint64_t stop = (uint64_t)mbi.BaseAddress + mbi.RegionSize;
+        if (mbi.State != MEM_FREE && !px_res_covers(&px_vm_reservations, at, stop < end ? stop : end)) usable = false;
+        at = stop;
+    }
+    px_vm_unlock();
+    return usable;
+}
+
 bool px_vm_contains(uint64_t addr)
 {
     px_vm_lock();

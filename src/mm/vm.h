@@ -19,6 +19,13 @@ int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint
 int64_t px_vm_unmap(uint64_t addr, uint64_t len);
 int64_t px_vm_protect(uint64_t addr, uint64_t len, int prot);
 
+/* For execve: true if [start, end) can hold a fixed mapping once the guest's mappings
+   are gone (each part is free or one of our reservations; Windows owns none of it). */
+bool px_vm_fixed_range_usable(uint64_t start, uint64_t end);
+/* For execve: unmaps every guest mapping (their trap sites are forgotten), gives back
+   the reservations left empty (adopted ones stay ours) and forgets the brk area. */
+void px_vm_reset(void);
+
 /* The brk area starts at base (page-aligned end of the image); the loader sets it. */
 void px_vm_set_brk_base(uint64_t base);
 
