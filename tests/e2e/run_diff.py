@@ -169,6 +169,9 @@ def run(argv, cwd, env, stdin_data, stdin_is_file, pipe_to, timeout):
     return status, out, err, timed_out
 
 
+WINE_CLIENT_ERROR = b'wine client error:'
+
+
 def start_wineserver(env):
     """Starts the prefix's wineserver (if none runs) detached from our output, so that
     no wineserver holds a pipe of the program under test open."""
@@ -229,6 +232,12 @@ def main():
                 env = wine_env(a.top)
             limit = min(30.0, a.timeout) if side == 'native' else a.timeout
             status, out, err, timed_out = run(argv, cwd, env, stdin_data, a.stdin_file, a.pipe_to, limit)
+            if side != 'native' and err.startswith(WINE_CLIENT_ERROR) and not out:
+                # Wine itself could not reach its server (one that was just exiting): the
+                # guest never started. That is the environment, not picolx: start once more.
+                print(f'note: {err.decode(errors="replace").strip()}: starting wine again')
+                start_wineserver(env)
+                status, out, err, timed_out = run(argv, cwd, env, stdin_data, a.stdin_file, a.pipe_to, limit)
             if timed_out:
                 failures.append(f'{side}: timed out after {limit:.0f} s (killed)')
             for then in a.then:
