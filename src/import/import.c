@@ -88,12 +88,19 @@ wchar_t *px_distro_store_dir(const char *name)
 }
 
 /* Deletes a directory tree (the store's trees are two levels deep, but be general). */
-static bool delete_tree(const wchar_t *dir)
+/* "DIR\*", for FindFirstFileW over a directory's entries (px_alloc'd, or NULL). */
+static wchar_t *entries_pattern(const wchar_t *dir)
 {
     size_t n = wcslen(dir) + 4;
     wchar_t *pattern = px_alloc(n * sizeof *pattern);
+    if (pattern) swprintf(pattern, n, L"%ls\\*", dir);
+    return pattern;
+}
+
+static bool delete_tree(const wchar_t *dir)
+{
+    wchar_t *pattern = entries_pattern(dir);
     if (!pattern) return false;
-    swprintf(pattern, n, L"%ls\\*", dir);
     WIN32_FIND_DATAW fd;
     HANDLE fh = FindFirstFileW(pattern, &fd);
     px_free(pattern);
@@ -290,10 +297,8 @@ static PxStatus fail_import(importer *im, PxStatus st)
 
 static bool dir_is_empty(const wchar_t *dir)
 {
-    size_t n = wcslen(dir) + 4;
-    wchar_t *pattern = px_alloc(n * sizeof *pattern);
+    wchar_t *pattern = entries_pattern(dir);
     if (!pattern) return false;
-    swprintf(pattern, n, L"%ls\\*", dir);
     WIN32_FIND_DATAW fd;
     HANDLE fh = FindFirstFileW(pattern, &fd);
     px_free(pattern);
