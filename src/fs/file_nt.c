@@ -443,24 +443,38 @@ int64_t px_nt_is_directory(px_mount *m, const char *rel)
     return (attr & FILE_ATTRIBUTE_DIRECTORY) ? 1 : 0;
 }
 
+/* A stat by name: the by-name query first, which may settle it (the stat memo, the
+   short-lived cache) or find nothing there; else a handle (px_nt_stat_handle). */
 int64_t px_nt_stat_path(px_mount *m, const char *rel, px_stat_info *st)
 {
     wchar_t *path;
     int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
-    if (px_stat_cache_lookup(m, rel, path, st)) {
+    px_nt_attrs attrs;
+    uint32_t err = px_nt_query_attrs(path, &attrs);
+    bool have_attrs = err == 0;
+    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
         px_free(path);
-        r = 0;
-    } else {
-        bool may_read;
-        HANDLE h = open_for_query(path, 0, &may_read);
-        DWORD err = GetLastError();
-        px_free(path);
-        if (h == INVALID_HANDLE_VALUE) return lookup_error(m, rel, err);
-        r = px_nt_stat_handle(h, may_read, st);
-        CloseHandle(h);
-        if (r == 0) px_stat_cache_store(m, rel, st);
+        return lookup_error(m, rel, err);
     }
+    if (have_attrs && (px_stat_memo_lookup(path, &attrs, st) || px_stat_cache_lookup(m, rel, &attrs, st))) {
+        px_free(path);
+        return 0;
+    }
+    bool may_read;
+    HANDLE h = open_for_query(path, 0, &may_read);
+    err = GetLastError();
+    if (h == INVALID_HANDLE_VALUE) {
+        px_free(path);
+        return lookup_error(m, rel, err);
+    }
+    r = px_nt_stat_handle(h, may_read, st);
+    CloseHandle(h);
+    if (r == 0) {
+        px_stat_cache_store(m, rel, st);
+        if (have_attrs && may_read) px_stat_memo_remember(path, &attrs, st);
+    }
+    px_free(path);
     return r;
 }
 

@@ -116,10 +116,26 @@ static SRWLOCK dir_links_lock = SRWLOCK_INIT;
 
 static volatile LONG stat_cache_generation; /* the stat cache's, below */
 
-static uint64_t directory_nlink(HANDLE dir, uint64_t ino, const FILE_BASIC_INFO *basic)
+static dir_links_slot *dir_links_slot_of(uint64_t ino)
 {
-    dir_links_slot *slot = &dir_links[((ino * 0x9e3779b97f4a7c15ull) >> 32) % DIR_LINKS_SLOTS];
-    int64_t write_time = basic->LastWriteTime.QuadPart, creation_time = basic->CreationTime.QuadPart;
+    return &dir_links[((ino * 0x9e3779b97f4a7c15ull) >> 32) % DIR_LINKS_SLOTS];
+}
+
+static void dir_links_remember(uint64_t ino, int64_t write_time, int64_t creation_time, uint64_t links,
+                               LONG generation)
+{
+    FILETIME now;
+    GetSystemTimeAsFileTime(&now);
+    if ((int64_t)(((uint64_t)now.dwHighDateTime << 32) | now.dwLowDateTime) - write_time < DIR_LINKS_SETTLED) return;
+    AcquireSRWLockExclusive(&dir_links_lock);
+    *dir_links_slot_of(ino) = (dir_links_slot){.ino = ino, .write_time = write_time, .creation_time = creation_time,
+                                               .links = links, .generation = generation};
+    ReleaseSRWLockExclusive(&dir_links_lock);
+}
+
+static uint64_t directory_nlink(HANDLE dir, uint64_t ino, int64_t write_time, int64_t creation_time)
+{
+    dir_links_slot *slot = dir_links_slot_of(ino);
     LONG generation = stat_cache_generation;
     uint64_t links = 0;
     AcquireSRWLockShared(&dir_links_lock);
@@ -130,14 +146,42 @@ static uint64_t directory_nlink(HANDLE dir, uint64_t ino, const FILE_BASIC_INFO 
     if (links) return links;
     links = count_directory_links(dir);
     if (links == 1) return links; /* unknown: asked again next time */
-    FILETIME now;
-    GetSystemTimeAsFileTime(&now);
-    if ((int64_t)(((uint64_t)now.dwHighDateTime << 32) | now.dwLowDateTime) - write_time < DIR_LINKS_SETTLED) return links;
-    AcquireSRWLockExclusive(&dir_links_lock);
-    *slot = (dir_links_slot){.ino = ino, .write_time = write_time, .creation_time = creation_time, .links = links,
-                             .generation = generation};
-    ReleaseSRWLockExclusive(&dir_links_lock);
+    dir_links_remember(ino, write_time, creation_time, links, generation);
     return links;
+}
+
+void px_nt_fill_stat(px_stat_info *st, const px_nt_attrs *a, uint64_t dev, uint64_t ino, uint64_t nlink,
+                     bool is_program)
+{
+    memset(st, 0, sizeof *st);
+    st->dev = dev;
+    /* Wine's file index is the Linux inode number, so outputs can match native ones */
+    st->ino = ino;
+    st->nlink = nlink;
+    st->uid = px_identity_uid();
+    st->gid = px_identity_gid();
+    st->size = a->size;
+    st->blksize = 4096;
+    st->blocks = (a->allocation_size + 511) / 512;
+    st->atime = timespec_of_filetime(a->access_time);
+    st->mtime = timespec_of_filetime(a->write_time);
+    st->ctime = timespec_of_filetime(a->change_time ? a->change_time : a->write_time);
+    st->btime = timespec_of_filetime(a->creation_time);
+    st->has_btime = a->creation_time != 0;
+    /* Windows has no Linux modes: directories are 0755, files 0644, programs 0755, and
+       the read-only attribute takes the write bits away */
+    if (a->attributes & FILE_ATTRIBUTE_DIRECTORY) {
+        st->mode = LINUX_S_IFDIR | 0755;
+        /* NTFS reports 0 bytes for a directory; Linux file systems one block or more:
+           ext4's 4096 so that ls -l and du look as they do on Linux */
+        st->size = 4096;
+        st->blocks = 8;
+        /* the count came from a memo or a listing: fstat of the open directory reuses it */
+        if (nlink >= 2) dir_links_remember(ino, a->write_time, a->creation_time, nlink, stat_cache_generation);
+    } else {
+        st->mode = LINUX_S_IFREG | (is_program ? 0755 : 0644);
+        if (a->attributes & FILE_ATTRIBUTE_READONLY) st->mode &= ~0222u;
+    }
 }
 
 int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
@@ -150,41 +194,62 @@ int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
     if (!GetFileInformationByHandleEx(handle, FileStandardInfo, &standard, sizeof standard)) return px_err_last();
     NTSTATUS status = NtQueryInformationFile(handle, &io, &internal, sizeof internal, FileInternalInformation);
     if (!NT_SUCCESS(status)) return px_err_nt(status);
-    memset(st, 0, sizeof *st);
-    st->dev = volume_serial(handle);
-    /* Wine's file index is the Linux inode number, so outputs can match native ones */
-    st->ino = (uint64_t)internal.IndexNumber.QuadPart;
-    st->nlink = standard.NumberOfLinks;
-    st->uid = px_identity_uid();
-    st->gid = px_identity_gid();
-    st->size = standard.EndOfFile.QuadPart;
-    st->blksize = 4096;
-    st->blocks = (standard.AllocationSize.QuadPart + 511) / 512;
-    st->atime = timespec_of_filetime(basic.LastAccessTime.QuadPart);
-    st->mtime = timespec_of_filetime(basic.LastWriteTime.QuadPart);
-    st->ctime = timespec_of_filetime(basic.ChangeTime.QuadPart ? basic.ChangeTime.QuadPart : basic.LastWriteTime.QuadPart);
-    st->btime = timespec_of_filetime(basic.CreationTime.QuadPart);
-    st->has_btime = basic.CreationTime.QuadPart != 0;
-    /* Windows has no Linux modes: directories are 0755, files 0644, programs 0755, and
-       the read-only attribute takes the write bits away */
-    if (basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
-        st->mode = LINUX_S_IFDIR | 0755;
-        /* NTFS reports 0 bytes for a directory; Linux file systems one block or more:
-           ext4's 4096 so that ls -l and du look as they do on Linux */
-        st->size = 4096;
-        st->blocks = 8;
-        st->nlink = directory_nlink(handle, st->ino, &basic);
-    } else {
-        st->mode = LINUX_S_IFREG | 0644;
-        if (may_read && st->size >= 2 && starts_like_a_program(handle)) st->mode |= 0111;
-        if (basic.FileAttributes & FILE_ATTRIBUTE_READONLY) st->mode &= ~0222u;
-    }
+    px_nt_attrs a = {
+        .creation_time = basic.CreationTime.QuadPart,
+        .access_time = basic.LastAccessTime.QuadPart,
+        .write_time = basic.LastWriteTime.QuadPart,
+        .change_time = basic.ChangeTime.QuadPart,
+        .allocation_size = standard.AllocationSize.QuadPart,
+        .size = standard.EndOfFile.QuadPart,
+        .attributes = basic.FileAttributes,
+    };
+    uint64_t ino = (uint64_t)internal.IndexNumber.QuadPart, nlink = standard.NumberOfLinks;
+    bool is_dir = (basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0, is_program = false;
+    if (is_dir) nlink = directory_nlink(handle, ino, a.write_time, a.creation_time);
+    else is_program = may_read && a.size >= 2 && starts_like_a_program(handle);
+    px_nt_fill_stat(st, &a, volume_serial(handle), ino, nlink, is_program);
+    return 0;
+}
+
+/* Not in mingw's winternl.h (ntifs.h has them). */
+typedef struct px_file_network_open_information {
+    LARGE_INTEGER CreationTime, LastAccessTime, LastWriteTime, ChangeTime, AllocationSize, EndOfFile;
+    ULONG FileAttributes;
+} px_file_network_open_information;
+NTSTATUS NTAPI NtQueryFullAttributesFile(POBJECT_ATTRIBUTES attributes, px_file_network_open_information *info);
+
+uint32_t px_nt_query_attrs(const wchar_t *host_path, px_nt_attrs *a)
+{
+    /* drvfs paths are \\?\ paths: the NT form is the same after \??\ */
+    if (wcsncmp(host_path, L"\\\\?\\", 4) != 0) return ERROR_INVALID_NAME;
+    size_t len = wcslen(host_path);
+    if (len * sizeof(wchar_t) >= 0xfff0) return ERROR_FILENAME_EXCED_RANGE;
+    wchar_t *nt = px_alloc((len + 1) * sizeof *nt);
+    if (!nt) return ERROR_NOT_ENOUGH_MEMORY;
+    memcpy(nt, host_path, (len + 1) * sizeof *nt);
+    nt[1] = L'?';
+    UNICODE_STRING name = {.Length = (USHORT)(len * sizeof *nt), .MaximumLength = (USHORT)(len * sizeof *nt), .Buffer = nt};
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &name, OBJ_CASE_INSENSITIVE, NULL, NULL);
+    px_file_network_open_information info;
+    NTSTATUS status = NtQueryFullAttributesFile(&oa, &info);
+    px_free(nt);
+    if (!NT_SUCCESS(status)) return RtlNtStatusToDosError(status);
+    *a = (px_nt_attrs){
+        .creation_time = info.CreationTime.QuadPart,
+        .access_time = info.LastAccessTime.QuadPart,
+        .write_time = info.LastWriteTime.QuadPart,
+        .change_time = info.ChangeTime.QuadPart,
+        .allocation_size = info.AllocationSize.QuadPart,
+        .size = info.EndOfFile.QuadPart,
+        .attributes = info.FileAttributes,
+    };
     return 0;
 }
 
 /* A short-lived cache of path stats. `ls -l` stats every name twice (once while listing,
    once while printing), and a full stat opens a handle (~150 µs under Wine) where the
-   path query GetFileAttributesExW takes ~5 µs. A cached answer is reused only while it
+   by-name query takes ~8 µs. A cached answer is reused only while it
    is young (STAT_CACHE_TTL_MS), no name was created, removed or renamed by this process
    since (the generation), and the path query still shows the same attributes, size and
    mtime: what it may miss is another process changing the link count or replacing the
@@ -215,7 +280,7 @@ void px_stat_cache_invalidate(void)
     InterlockedIncrement(&stat_cache_generation);
 }
 
-bool px_stat_cache_lookup(const void *mount, const char *rel, const wchar_t *host_path, px_stat_info *st)
+bool px_stat_cache_lookup(const void *mount, const char *rel, const px_nt_attrs *now, px_stat_info *st)
 {
     if (!stat_cache) return false;
     size_t i = stat_cache_index(mount, rel);
@@ -229,19 +294,14 @@ bool px_stat_cache_lookup(const void *mount, const char *rel, const wchar_t *hos
     }
     ReleaseSRWLockShared(&stat_cache_lock);
     if (!hit) return false;
-    WIN32_FILE_ATTRIBUTE_DATA now;
-    if (!GetFileAttributesExW(host_path, GetFileExInfoStandard, &now)) return false;
-    int64_t size = (int64_t)(((uint64_t)now.nFileSizeHigh << 32) | now.nFileSizeLow);
-    struct linux_timespec mtime = timespec_of_filetime(
-        (int64_t)(((uint64_t)now.ftLastWriteTime.dwHighDateTime << 32) | now.ftLastWriteTime.dwLowDateTime));
-    bool is_dir = (now.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
-    bool read_only = (now.dwFileAttributes & FILE_ATTRIBUTE_READONLY) != 0;
+    struct linux_timespec mtime = timespec_of_filetime(now->write_time);
+    bool is_dir = (now->attributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+    bool read_only = (now->attributes & FILE_ATTRIBUTE_READONLY) != 0;
     if (is_dir != ((st->mode & LINUX_S_IFMT) == LINUX_S_IFDIR)) return false;
     if (!is_dir && read_only != !(st->mode & 0200)) return false;
     if (mtime.tv_sec != st->mtime.tv_sec || mtime.tv_nsec != st->mtime.tv_nsec) return false;
-    if (!is_dir && size != st->size) return false;
-    st->atime = timespec_of_filetime(
-        (int64_t)(((uint64_t)now.ftLastAccessTime.dwHighDateTime << 32) | now.ftLastAccessTime.dwLowDateTime));
+    if (!is_dir && now->size != st->size) return false;
+    st->atime = timespec_of_filetime(now->access_time);
     return true;
 }
 

@@ -5,6 +5,7 @@
 #include <windows.h>
 #include <stdio.h>
 #include "picolx.h"
+#include "core/home.h"
 #include "core/px.h"
 #include "fs/fs_internal.h"
 #include "fs/lxfs/lxfs_disk.h"
@@ -25,26 +26,11 @@ static bool valid_distro_name(const char *name)
     return true;
 }
 
-/* %PICOLX_HOME%\distros, else %LOCALAPPDATA%\picolx\distros; created on demand. */
+/* <picolx home>\distros (core/home.h), created on demand. */
 static wchar_t *registry_dir(bool create)
 {
-    wchar_t base[MAX_PATH];
-    wchar_t *dir = px_alloc((MAX_PATH + 32) * sizeof(wchar_t));
-    if (!dir) return NULL;
-    DWORD n = GetEnvironmentVariableW(L"PICOLX_HOME", base, MAX_PATH);
-    if (n && n < MAX_PATH) {
-        swprintf(dir, MAX_PATH + 32, L"%ls", base);
-    } else if ((n = GetEnvironmentVariableW(L"LOCALAPPDATA", base, MAX_PATH)) && n < MAX_PATH) {
-        swprintf(dir, MAX_PATH + 32, L"%ls\\picolx", base);
-    } else if ((n = GetEnvironmentVariableW(L"USERPROFILE", base, MAX_PATH)) && n < MAX_PATH) {
-        swprintf(dir, MAX_PATH + 32, L"%ls\\AppData\\Local\\picolx", base);
-    } else {
-        px_free(dir);
-        return NULL;
-    }
-    if (create) CreateDirectoryW(dir, NULL);
-    wcscat(dir, L"\\distros");
-    if (create) CreateDirectoryW(dir, NULL);
+    wchar_t *dir = px_home_path(L"distros", create);
+    if (dir && create) CreateDirectoryW(dir, NULL);
     return dir;
 }
 
