@@ -148,6 +148,9 @@ def main():
                 keep('ls_floor', floor_seconds(run(['wine', f'{work}/walk.exe', f'{win_work}\\tree'],
                                                    env=wenv, capture=True)[1])[0])
                 keep('ls_picolx', run(picolx + ['/bin/ls', '-lR', f'{guest_work}/tree'], env=wenv)[0])
+                # without the stat memo: every file seen for the first time (a handle per stat)
+                keep('ls_picolx_cold', run(picolx + ['/bin/ls', '-lR', f'{guest_work}/tree'],
+                                           env=dict(wenv, PICOLX_STAT_MEMO='off'))[0])
             if 'tar' in only:
                 for side in ('native', 'floor', 'picolx'):
                     dest = f'{work}/x-{side}'
@@ -186,6 +189,8 @@ def main():
         if 'ls' in only:
             rows.append(('ls -lR, 10,000 files (floor: walk)', best['ls_native'], best['ls_floor'],
                          best['ls_picolx'], net(best['ls_picolx'])))
+            rows.append(('ls -lR, first sight (PICOLX_STAT_MEMO=off)', best['ls_native'], best['ls_floor'],
+                         best['ls_picolx_cold'], net(best['ls_picolx_cold'])))
         if 'tar' in only:
             rows.append(('tar xf, 10,000 files (floor: mkfiles)', best['tar_native'], best['tar_floor'],
                          best['tar_picolx'], net(best['tar_picolx'])))
