@@ -8,12 +8,14 @@
      LINUX_O_NOFOLLOW | LINUX_O_NOATIME | LINUX_O_CLOEXEC | LINUX_O_SYNC | LINUX_O_PATH | LINUX_O_TMPFILE | \
      020 /* FASYNC */)
 
-static int64_t open_at(int dirfd, const char *path, uint32_t flags, uint32_t mode)
+/* restrict_flags: openat2's PX_VFS_NO_SYMLINKS .. PX_VFS_IN_ROOT, else 0 */
+static int64_t open_at(int dirfd, const char *path, uint32_t flags, uint32_t mode, int restrict_flags)
 {
     if (!path) return -LINUX_EFAULT;
     px_file *f;
     /* x86-64 Linux opens every file as if O_LARGEFILE were given (F_GETFL shows it) */
-    int64_t r = px_vfs_open(dirfd, path, (flags & OPEN_FLAGS_KNOWN) | LINUX_O_LARGEFILE, mode, &f);
+    int64_t r = px_vfs_open_restricted(dirfd, path, (flags & OPEN_FLAGS_KNOWN) | LINUX_O_LARGEFILE, mode,
+                                       restrict_flags, &f);
     if (r < 0) return r;
     return px_fd_install(f, 0, (flags & LINUX_O_CLOEXEC) != 0);
 }
@@ -24,7 +26,7 @@ PX_SYSCALL(open)
     const char *path = (const char *)(uintptr_t)PX_ARG0;
     uint32_t flags = (uint32_t)PX_ARG1;
     uint32_t mode = (uint32_t)PX_ARG2;
-    return open_at(LINUX_AT_FDCWD, path, flags, mode);
+    return open_at(LINUX_AT_FDCWD, path, flags, mode, 0);
 }
 
 /* creat(2): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); GNU tar calls it. */
@@ -32,7 +34,7 @@ PX_SYSCALL(creat)
 {
     const char *path = (const char *)(uintptr_t)PX_ARG0;
     uint32_t mode = (uint32_t)PX_ARG1;
-    return open_at(LINUX_AT_FDCWD, path, LINUX_O_CREAT | LINUX_O_WRONLY | LINUX_O_TRUNC, mode);
+    return open_at(LINUX_AT_FDCWD, path, LINUX_O_CREAT | LINUX_O_WRONLY | LINUX_O_TRUNC, mode, 0);
 }
 
 /* openat(2) */
@@ -42,12 +44,23 @@ PX_SYSCALL(openat)
     const char *path = (const char *)(uintptr_t)PX_ARG1;
     uint32_t flags = (uint32_t)PX_ARG2;
     uint32_t mode = (uint32_t)PX_ARG3;
-    return open_at(dirfd, path, flags, mode);
+    return open_at(dirfd, path, flags, mode, 0);
 }
 
-/* openat2(2): flags are checked strictly; of the resolve flags, RESOLVE_NO_SYMLINKS is
-   honoured for the last component only, the rest are refused (EINVAL is what a kernel
-   without them says) */
+/* openat2(2): flags are checked strictly, the RESOLVE_* restrictions go to the walk.
+   RESOLVE_CACHED asks to fail rather than do I/O: every picolx lookup asks Windows,
+   so it always fails with EAGAIN, which callers answer by asking again without it. */
+static const struct {
+    uint64_t resolve;
+    int walk;
+} resolve_flags[] = {
+    {LINUX_RESOLVE_NO_XDEV, PX_VFS_NO_XDEV},
+    {LINUX_RESOLVE_NO_MAGICLINKS, PX_VFS_NO_MAGICLINKS},
+    {LINUX_RESOLVE_NO_SYMLINKS, PX_VFS_NO_SYMLINKS},
+    {LINUX_RESOLVE_BENEATH, PX_VFS_BENEATH},
+    {LINUX_RESOLVE_IN_ROOT, PX_VFS_IN_ROOT},
+};
+
 PX_SYSCALL(openat2)
 {
     int dirfd = (int)PX_ARG0;
@@ -62,10 +75,19 @@ PX_SYSCALL(openat2)
     if (how->flags & ~(uint64_t)OPEN_FLAGS_KNOWN) return -LINUX_EINVAL;
     bool creating = (how->flags & LINUX_O_CREAT) || (how->flags & LINUX_O_TMPFILE) == LINUX_O_TMPFILE;
     if (how->mode & ~(uint64_t)07777 || (!creating && how->mode)) return -LINUX_EINVAL;
-    if (how->resolve & ~(uint64_t)LINUX_RESOLVE_NO_SYMLINKS) return -LINUX_EINVAL;
+    int walk = 0;
+    uint64_t known = LINUX_RESOLVE_CACHED;
+    for (size_t i = 0; i < PX_ARRAY_LEN(resolve_flags); i++) {
+        known |= resolve_flags[i].resolve;
+        if (how->resolve & resolve_flags[i].resolve) walk |= resolve_flags[i].walk;
+    }
+    if (how->resolve & ~known) return -LINUX_EINVAL;
+    if ((walk & PX_VFS_BENEATH) && (walk & PX_VFS_IN_ROOT)) return -LINUX_EINVAL;
+    if (how->resolve & LINUX_RESOLVE_CACHED) return -LINUX_EAGAIN;
     uint32_t flags = (uint32_t)how->flags;
-    if (how->resolve & LINUX_RESOLVE_NO_SYMLINKS) flags |= LINUX_O_NOFOLLOW;
-    return open_at(dirfd, path, flags, (uint32_t)how->mode);
+    /* a symlink as the last component is refused too, as O_NOFOLLOW does */
+    if (walk & PX_VFS_NO_SYMLINKS) flags |= LINUX_O_NOFOLLOW;
+    return open_at(dirfd, path, flags, (uint32_t)how->mode, walk);
 }
 
 /* close(2) */

@@ -115,6 +115,10 @@ typedef struct walk {
     char rest[PX_PATH_MAX];  /* the components still to walk */
     int symlinks;
     bool magic;              /* stopped at a magic link (PX_VFS_MAGIC) */
+    int flags;               /* PX_VFS_* */
+    size_t base_len;         /* PX_VFS_BENEATH: out[0..base_len) is the starting directory */
+    const px_mount *start_mount; /* PX_VFS_NO_XDEV */
+    char *jail;              /* PX_VFS_IN_ROOT: the starting directory, "/" of this walk */
 } walk;
 
 static void go_up(walk *w)
@@ -128,7 +132,7 @@ static void go_up(walk *w)
 
 static void reset_to_root(walk *w)
 {
-    const char *root = px_vfs_root();
+    const char *root = w->jail ? w->jail : px_vfs_root();
     w->root_len = strcmp(root, "/") ? strlen(root) : 0;
     memcpy(w->out, root, w->root_len);
     w->len = w->root_len;
@@ -175,8 +179,10 @@ static int64_t follow_if_symlink(walk *w, size_t comp_start, const char *rest_af
     if (n == -LINUX_EINVAL || n == -LINUX_ENOENT) return 0; /* not a symlink / the walk fails later */
     if (n < 0) return n;
     if (n == 0) return -LINUX_ENOENT; /* an empty target names nothing */
+    if (w->flags & PX_VFS_NO_SYMLINKS) return -LINUX_ELOOP;
     if (++w->symlinks > MAX_SYMLINKS) return -LINUX_ELOOP;
     target[n] = 0;
+    if (target[0] == '/' && (w->flags & PX_VFS_BENEATH)) return -LINUX_EXDEV;
     /* drop the link's name: a relative target continues from the link's directory */
     w->len = comp_start;
     w->out[w->len] = 0;
@@ -213,6 +219,11 @@ static bool is_magic_link(walk *w)
     return m && m->type->magic_link && m->type->magic_link(m, rel, 0, NULL) == 0;
 }
 
+static bool in_start_mount(walk *w)
+{
+    return px_vfs_mount_of(w->len ? w->out : "/", NULL) == w->start_mount;
+}
+
 static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
 {
     char *p = w->rest;
@@ -236,7 +247,9 @@ static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
                 int64_t r = may_search(w);
                 if (r < 0) return r;
             }
+            if ((w->flags & PX_VFS_BENEATH) && w->len <= w->base_len) return -LINUX_EXDEV;
             go_up(w);
+            if ((w->flags & PX_VFS_NO_XDEV) && !in_start_mount(w)) return -LINUX_EXDEV;
             if (last) trailing = true;
             continue;
         }
@@ -251,7 +264,9 @@ static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
         memmove(w->out + w->len, start, n);
         w->len += n;
         w->out[w->len] = 0;
+        if ((w->flags & PX_VFS_NO_XDEV) && !in_start_mount(w)) return -LINUX_EXDEV;
         if (!any_symlinks) continue;
+        if ((w->flags & (PX_VFS_NO_MAGICLINKS | PX_VFS_NO_SYMLINKS)) && is_magic_link(w)) return -LINUX_ELOOP;
         /* a trailing slash makes the last component a directory: Linux follows it then */
         if (last && !trailing && !(flags & PX_VFS_FOLLOW)) continue;
         if (last && (flags & PX_VFS_MAGIC) && is_magic_link(w)) {
@@ -260,6 +275,7 @@ static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
         }
         int64_t r = follow_if_symlink(w, comp_start, next);
         if (r < 0) return r;
+        if (r > 0 && (w->flags & PX_VFS_NO_XDEV) && !in_start_mount(w)) return -LINUX_EXDEV;
         if (r > 0) {
             p = w->rest;
             /* the link's target decides from here; the original trailing slash stays */
@@ -286,10 +302,16 @@ int64_t px_vfs_resolve(int dirfd, const char *path, int flags, px_vfs_path *out)
     size_t path_len = strnlen(path, PX_PATH_MAX);
     if (path_len >= PX_PATH_MAX) return -LINUX_ENAMETOOLONG;
     walk *w = px_alloc(sizeof *w);
-    if (w) w->symlinks = 0, w->magic = false; /* the ELOOP count starts at each resolution */
     if (!w) return -LINUX_ENOMEM;
+    w->symlinks = 0; /* the ELOOP count starts at each resolution */
+    w->magic = false;
+    w->flags = flags;
+    w->jail = NULL;
     int64_t r = 0;
-    if (path[0] == '/') {
+    bool restricted = (flags & (PX_VFS_BENEATH | PX_VFS_IN_ROOT)) != 0;
+    if (path[0] == '/' && (flags & PX_VFS_BENEATH) && !(flags & PX_VFS_IN_ROOT)) {
+        r = -LINUX_EXDEV;
+    } else if (path[0] == '/' && !restricted) {
         reset_to_root(w);
     } else if (!path[0] && !(flags & PX_VFS_EMPTY_OK)) {
         r = -LINUX_ENOENT;
@@ -306,6 +328,17 @@ int64_t px_vfs_resolve(int dirfd, const char *path, int flags, px_vfs_path *out)
             px_file_unref(f);
         }
     }
+    if (r == 0 && (flags & PX_VFS_IN_ROOT)) {
+        /* the starting directory is this walk's "/": absolute paths and links start
+           there and ".." stops there */
+        w->jail = px_alloc(w->len + 2);
+        if (!w->jail) r = -LINUX_ENOMEM;
+        else if (w->len) memcpy(w->jail, w->out, w->len + 1);
+        else strcpy(w->jail, "/");
+        if (r == 0) w->root_len = w->len;
+    }
+    w->base_len = w->len;
+    if (r == 0 && (flags & PX_VFS_NO_XDEV)) w->start_mount = px_vfs_mount_of(w->len ? w->out : "/", NULL);
     if (r == 0) {
         memcpy(w->rest, path, path_len + 1);
         bool must_be_dir = false;
@@ -318,6 +351,7 @@ int64_t px_vfs_resolve(int dirfd, const char *path, int flags, px_vfs_path *out)
             if (!out->mount) r = -LINUX_ENOENT; /* nothing is mounted at "/" yet */
         }
     }
+    px_free(w->jail);
     px_free(w);
     return r;
 }
@@ -371,12 +405,19 @@ static bool is_symlink(const px_vfs_path *p)
 
 int64_t px_vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, px_file **out)
 {
+    return px_vfs_open_restricted(dirfd, path, flags, mode, 0, out);
+}
+
+int64_t px_vfs_open_restricted(int dirfd, const char *path, uint32_t flags, uint32_t mode, int restrict_flags,
+                               px_file **out)
+{
     if (!path) return -LINUX_EFAULT;
     bool excl = (flags & (LINUX_O_CREAT | LINUX_O_EXCL)) == (LINUX_O_CREAT | LINUX_O_EXCL);
     bool follow = !(flags & LINUX_O_NOFOLLOW) && !excl;
     px_vfs_path *vp = px_alloc(sizeof *vp);
     if (!vp) return -LINUX_ENOMEM;
-    int64_t r = px_vfs_resolve(dirfd, path, follow ? PX_VFS_FOLLOW | PX_VFS_MAGIC : 0, vp);
+    int64_t r = px_vfs_resolve(dirfd, path, (follow ? PX_VFS_FOLLOW | PX_VFS_MAGIC : 0) | restrict_flags, vp);
+    if (r == 0 && vp->magic && (restrict_flags & (PX_VFS_NO_MAGICLINKS | PX_VFS_NO_SYMLINKS))) r = -LINUX_ELOOP;
     if (r == 0 && vp->magic) { /* the existing file itself, named as it is */
         r = vp->mount->type->magic_link(vp->mount, vp->rel, flags, out);
         px_free(vp);

@@ -104,6 +104,12 @@ typedef struct px_vfs_path {
 #define PX_VFS_EMPTY_OK 0x2    /* AT_EMPTY_PATH: "" names dirfd itself (which may be any file with a path) */
 #define PX_VFS_MAGIC 0x4       /* with FOLLOW: a magic link as the last component is not followed
                                   but reported (out->magic); px_vfs_open and px_vfs_stat use it */
+/* openat2's RESOLVE_* restrictions */
+#define PX_VFS_NO_SYMLINKS 0x8    /* a symlink anywhere: ELOOP */
+#define PX_VFS_NO_MAGICLINKS 0x10 /* a magic link (proc's fd/N) anywhere: ELOOP */
+#define PX_VFS_NO_XDEV 0x20       /* leaving the mount the walk started in: EXDEV */
+#define PX_VFS_BENEATH 0x40       /* leaving the starting directory (absolute paths, "..", links): EXDEV */
+#define PX_VFS_IN_ROOT 0x80       /* the starting directory is "/" for this walk, as chroot */
 
 /* Resolves path against dirfd (LINUX_AT_FDCWD: the cwd) through mounts and symlinks
    (ELOOP after 40, ENOTDIR, ENAMETOOLONG as Linux). The last component need not exist.
@@ -116,6 +122,9 @@ int64_t px_vfs_stat(const px_vfs_path *p, px_stat_info *st);
 /* open/openat/openat2: resolves (O_NOFOLLOW, O_CREAT|O_EXCL: the last symlink is not
    followed), applies the umask to mode, calls the type's open and names the file. */
 int64_t px_vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, px_file **out);
+/* The same with PX_VFS_NO_SYMLINKS .. PX_VFS_IN_ROOT restrictions on the walk (openat2). */
+int64_t px_vfs_open_restricted(int dirfd, const char *path, uint32_t flags, uint32_t mode, int restrict_flags,
+                               px_file **out);
 /* getdents64 of a directory: the type's entries, then the mount points directly inside
    it, once each as directories (a root without /proc still shows "proc"). */
 int64_t px_vfs_getdents(px_file *f, void *buf, uint64_t len);
