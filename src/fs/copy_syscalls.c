@@ -116,3 +116,56 @@ PX_SYSCALL(copy_file_range)
     px_file_unref(out);
     return r;
 }
+
+static bool is_pipe(px_file *f)
+{
+    px_stat_info st;
+    return f->ops->stat && f->ops->stat(f, &st) == 0 && (st.mode & LINUX_S_IFMT) == LINUX_S_IFIFO;
+}
+
+/* splice(2) between a pipe and any fd, as a copy (no pages to move between Windows
+   pipes). Into a pipe it moves at most what the pipe has room for, as Linux does: a
+   process that splices into a pipe and then reads it must not block on its own pipe.
+   SPLICE_F_NONBLOCK is the pipe's own O_NONBLOCK here; SPLICE_F_MOVE, _MORE, _GIFT
+   are hints. */
+PX_SYSCALL(splice)
+{
+    int in_fd = (int)PX_ARG0;
+    int64_t *off_in = (int64_t *)(uintptr_t)PX_ARG1;
+    int out_fd = (int)PX_ARG2;
+    int64_t *off_out = (int64_t *)(uintptr_t)PX_ARG3;
+    uint64_t len = PX_ARG4;
+    uint32_t flags = (uint32_t)PX_ARG5;
+    if (flags & ~(uint32_t)(LINUX_SPLICE_F_MOVE | LINUX_SPLICE_F_NONBLOCK | LINUX_SPLICE_F_MORE | LINUX_SPLICE_F_GIFT))
+        return -LINUX_EINVAL;
+    px_file *in = px_fd_get(in_fd);
+    px_file *out = px_fd_get(out_fd);
+    int64_t r = 0;
+    bool in_pipe = false, out_pipe = false;
+    if (!in || !out || !can_read(in) || !can_write(out)) r = -LINUX_EBADF;
+    else if (out->status_flags & LINUX_O_APPEND) r = -LINUX_EINVAL;
+    else if (!(in_pipe = is_pipe(in)) & !(out_pipe = is_pipe(out))) r = -LINUX_EINVAL; /* one end must be a pipe */
+    else if ((in_pipe && off_in) || (out_pipe && off_out)) r = -LINUX_ESPIPE;
+    else if ((off_in && (!in->ops->pread || *off_in < 0)) || (off_out && (!out->ops->pwrite || *off_out < 0)))
+        r = -LINUX_EINVAL;
+    else if (in->is_dir || !in->ops->read || !out->ops->write) r = -LINUX_EINVAL;
+    if (r == 0 && out_pipe) {
+        uint64_t room = PX_PIPE_CAPACITY;
+        int64_t queued = out->ops->readable_bytes ? out->ops->readable_bytes(out) : 0;
+        if (queued > 0 && queued < PX_PIPE_CAPACITY) room -= (uint64_t)queued;
+        /* Linux's pipe holds pages: from a file, the first one starts at the offset's
+           place in its page */
+        if (!in_pipe) room -= (uint64_t)(off_in ? *off_in : (int64_t)in->pos) % 4096;
+        if (len > room) len = room;
+    }
+    if (r == 0 && len > 0x7ffff000u) len = 0x7ffff000u;
+    if (r == 0 && len) {
+        int64_t in_pos = off_in ? *off_in : 0, out_pos = off_out ? *off_out : 0;
+        r = copy_loop(in, off_in ? &in_pos : NULL, out, off_out ? &out_pos : NULL, len);
+        if (r > 0 && off_in) *off_in = in_pos;
+        if (r > 0 && off_out) *off_out = out_pos;
+    }
+    px_file_unref(in);
+    px_file_unref(out);
+    return r;
+}

@@ -146,6 +146,7 @@ void px_lock_release_file(px_file *f);   /* the last reference to f is gone */
 void px_lock_release_posix(px_file *f);  /* an fd of f was closed */
 
 /* --- console.c, pipe.c --- */
+#define PX_PIPE_CAPACITY 65536 /* Linux's default pipe capacity */
 bool px_console_is_console(void *handle);
 px_file *px_console_file(void *handle, uint32_t status_flags);
 /* A console handle opened for a device node (/dev/tty, /dev/console, /dev/pts/0): the file

@@ -312,6 +312,29 @@ PX_SYSCALL(fsync)
     return r;
 }
 
+/* sync_file_range(2): Windows flushes a whole file or nothing, so a range that asks to be
+   written is flushed with the rest of the file (more than asked, never less); a call
+   with only WAIT_BEFORE/WAIT_AFTER waits for writeback nobody started here: nothing. */
+PX_SYSCALL(sync_file_range)
+{
+    int fd = (int)PX_ARG0;
+    int64_t offset = (int64_t)PX_ARG1;
+    int64_t nbytes = (int64_t)PX_ARG2;
+    uint32_t flags = (uint32_t)PX_ARG3;
+    if (flags & ~(uint32_t)(LINUX_SYNC_FILE_RANGE_WAIT_BEFORE | LINUX_SYNC_FILE_RANGE_WRITE |
+                            LINUX_SYNC_FILE_RANGE_WAIT_AFTER))
+        return -LINUX_EINVAL;
+    if (offset < 0 || nbytes < 0 || (nbytes && offset > INT64_MAX - nbytes)) return -LINUX_EINVAL;
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    int64_t r = 0;
+    px_stat_info st;
+    if (f->ops->stat && f->ops->stat(f, &st) == 0 && (st.mode & LINUX_S_IFMT) == LINUX_S_IFIFO) r = -LINUX_ESPIPE;
+    else if ((flags & LINUX_SYNC_FILE_RANGE_WRITE) && f->ops->fsync) r = f->ops->fsync(f);
+    px_file_unref(f);
+    return r;
+}
+
 /* ftruncate(2) */
 PX_SYSCALL(ftruncate)
 {

@@ -6,7 +6,6 @@
 #include "fs/fs_internal.h"
 #include "kernel/identity.h"
 
-#define PIPE_BUFFER_SIZE 65536 /* Linux's default pipe capacity */
 
 typedef struct pipe_state {
     bool owns_handle;   /* false for inherited std handles: the process keeps them */
@@ -174,7 +173,7 @@ px_file *px_pipe_file(void *handle, uint32_t status_flags)
 int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_flags)
 {
     HANDLE r, w;
-    if (!CreatePipe(&r, &w, NULL, PIPE_BUFFER_SIZE)) return px_err_last();
+    if (!CreatePipe(&r, &w, NULL, PX_PIPE_CAPACITY)) return px_err_last();
     uint64_t ino = (uint64_t)InterlockedIncrement64(&next_pipe_ino);
     *read_end = wrap_pipe(r, LINUX_O_RDONLY | status_flags, true, ino);
     *write_end = wrap_pipe(w, LINUX_O_WRONLY | status_flags, true, ino);
