@@ -16,6 +16,7 @@
 #include "loader.h"
 #include "spawn.h"
 #include "stack.h"
+#include "timing.h"
 
 #define STATUS_NOT_EXECUTABLE 126
 #define STATUS_NOT_FOUND 127
@@ -208,6 +209,7 @@ static int find_program(const char *name, const char *path_var, char **found, wc
    program, or another -LINUX_Exxx. */
 static int64_t read_file(const wchar_t *host, uint8_t **out, size_t *out_size)
 {
+    uint64_t since = px_timing_now();
     HANDLE h = CreateFileW(host, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                            OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
     if (h == INVALID_HANDLE_VALUE) return px_err_last();
@@ -232,6 +234,7 @@ static int64_t read_file(const wchar_t *host, uint8_t **out, size_t *out_size)
     }
     *out = buf;
     *out_size = got;
+    px_timing_work("loader: read file", 0, got, since);
     return 0;
 }
 
@@ -251,6 +254,7 @@ static int read_whole_file(const wchar_t *host, const char *name, uint8_t **out,
    base px_vm_map chooses (ET_DYN). Sets *bias (load address - linked address). */
 static int map_image(const uint8_t *image, const px_elf_info *info, const char *name, uint64_t *bias)
 {
+    uint64_t since = px_timing_now();
     uint64_t span = info->max_vaddr - info->min_vaddr;
     *bias = 0;
     if (info->type == ELF_ET_DYN) {
@@ -319,6 +323,7 @@ static int map_image(const uint8_t *image, const px_elf_info *info, const char *
         prev_end = end;
         prev_prot = prot;
     }
+    px_timing_work("loader: map image", info->min_vaddr + *bias, info->max_vaddr - info->min_vaddr, since);
     return 0;
 }
 
@@ -436,6 +441,7 @@ static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
     if (status) return status;
     uint64_t image_end = info->max_vaddr + bias;
     px_vm_set_brk_base(image_end);
+    px_timing_mark("program mapped");
 
     uint64_t entry = info->entry + bias, interp_base = 0;
     if (info->interp) {
@@ -443,6 +449,7 @@ static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
         status = load_interpreter(interp, display, &interp_base, &entry);
         px_free(interp);
         if (status) return status;
+        px_timing_mark("interpreter mapped");
     }
 
     int stack_prot = LINUX_PROT_READ | LINUX_PROT_WRITE | (info->exec_stack ? LINUX_PROT_EXEC : 0);
@@ -481,6 +488,7 @@ static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
         return STATUS_NOT_EXECUTABLE;
     }
     px_proc_note_initial_stack(rsp); /* /proc/self/cmdline, environ, stat */
+    px_timing_mark("stack, auxv and vDSO ready");
     *entry_out = entry;
     *rsp_out = rsp;
     return 0;
@@ -503,6 +511,7 @@ int px_loader_run(const px_launch *l)
     status = read_whole_file(host, argv[0], &image, &size);
     px_free(host);
     if (status) return status;
+    px_timing_mark("program found and read");
 
     /* AT_EXECFN is the name that was executed, as execve got it from a shell (a script's
        own path); /proc/self/exe is the absolute path of the ELF file that runs. */
@@ -534,6 +543,7 @@ int px_loader_run(const px_launch *l)
         px_log("picolx: %s: dynamically linked programs are not supported yet", display);
         return STATUS_NOT_EXECUTABLE;
     }
+    px_timing_mark("ELF checked");
     if (info.type == ELF_ET_EXEC && !in_child) {
         status = px_spawn_reserved(&info, display);
         px_free(image);
@@ -551,6 +561,7 @@ int px_loader_run(const px_launch *l)
     if (!t) px_fatal(STATUS_NOT_EXECUTABLE, "out of memory");
     t->tid = px_identity_pid();
     px_thread_attach(t);
+    px_timing_mark("first guest instruction");
     return (int)px_enter_guest(t, entry, rsp);
 }
 

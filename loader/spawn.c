@@ -7,6 +7,7 @@
 #include "core/px.h"
 #include "mm/vm.h"
 #include "spawn.h"
+#include "timing.h"
 
 /* Lists the reserved ranges for the child: "start-len,start-len" in hex. */
 #define RESERVED_VAR L"PICOLX_CHILD_RESERVED"
@@ -148,10 +149,16 @@ int px_spawn_reserved(const px_elf_info *info, const char *name)
     si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
     PROCESS_INFORMATION pi;
     SetEnvironmentVariableW(RESERVED_VAR, list);
+    wchar_t origin[32];
+    bool timing = px_timing_origin_value(origin, PX_ARRAY_LEN(origin));
+    if (timing) SetEnvironmentVariableW(PX_TIMING_ORIGIN_VAR, origin);
+    px_timing_mark("spawn: CreateProcess (suspended)");
     BOOL created = CreateProcessW(exe, cmdline, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT,
                                   NULL, NULL, &si, &pi);
     DWORD create_error = GetLastError();
     SetEnvironmentVariableW(RESERVED_VAR, NULL);
+    if (timing) SetEnvironmentVariableW(PX_TIMING_ORIGIN_VAR, NULL);
+    px_timing_mark("spawn: child created");
     px_free(cmdline);
     if (!created) {
         px_log("picolx: %s: cannot start the process that runs it (Windows error %lu)", name, create_error);
@@ -178,9 +185,11 @@ int px_spawn_reserved(const px_elf_info *info, const char *name)
     tie_child_to_us(pi.hProcess);
     /* Ctrl-C reaches the child through the shared console; we wait for its status. */
     SetConsoleCtrlHandler(NULL, TRUE);
+    px_timing_mark("spawn: ranges reserved, child resumed");
     ResumeThread(pi.hThread);
     CloseHandle(pi.hThread);
     WaitForSingleObject(pi.hProcess, INFINITE);
+    px_timing_mark("spawn: child ended");
     DWORD code = 126;
     GetExitCodeProcess(pi.hProcess, &code);
     CloseHandle(pi.hProcess);

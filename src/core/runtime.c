@@ -11,6 +11,7 @@
 #include "fs/lxfs/lxfs.h"
 #include "import/import.h"
 #include "loader.h"
+#include "timing.h"
 #include "mm/vm.h"
 #include "rewrite/rewrite.h"
 #include "trace/trace.h"
@@ -23,6 +24,7 @@ const char *PxVersion(void) { return "0.1.0"; }
 static void write_summary_once(void)
 {
     if (px_cfg.trace && InterlockedExchange(&summary_written, 1) == 0) px_trace_summary();
+    px_timing_report();
 }
 
 /* The root as given, without a trailing separator ("Z:\" -> "Z:"); NULL: the current drive. */
@@ -54,6 +56,7 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
 {
     if (!o || o->size < sizeof *o || argc < 1 || !argv || !argv[0] || !exit_status)
         return PX_STATUS_INVALID_ARGUMENT;
+    px_timing_init();
     *exit_status = 125;
     char *distro_store = NULL;
     if (o->distro) {
@@ -98,6 +101,7 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
         return PX_STATUS_HOST_ERROR;
     }
     px_free(cwd);
+    px_timing_mark("runtime and file system ready");
     px_launch l = {.argc = argc, .argv = argv, .extra_env = o->env};
     *exit_status = px_loader_run(&l);
     write_summary_once();

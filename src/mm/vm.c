@@ -6,6 +6,7 @@
 #include "fs/fs.h"
 #include "mm/vm_private.h"
 #include "rewrite/rewrite.h"
+#include "timing.h"
 
 px_vma_list px_vm_vmas;
 px_res_list px_vm_reservations;
@@ -290,8 +291,10 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
     if (anonymous) {
         rc = px_vm_apply(&v);
     } else {
+        uint64_t since = px_timing_now();
         rc = px_vm_commit(start, end, PAGE_READWRITE);
         if (!rc) rc = px_vm_fill_from_file(start, end, fd, offset);
+        px_timing_work("mm: mmap file, commit+read", start, len, since);
         /* pipes, sockets, directories: Linux has no mmap for them */
         if (rc == -LINUX_ESPIPE || rc == -LINUX_EISDIR) rc = -LINUX_ENODEV;
         if (!rc) rc = px_vm_apply(&v);
@@ -341,6 +344,7 @@ int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint
             shared_file = px_fs_fd_disk_handle(fd, &writable);
         if (type != LINUX_MAP_PRIVATE && (prot & LINUX_PROT_WRITE) && !shared_file) return -LINUX_ENODEV;
     }
+    uint64_t since = px_timing_now();
     char path[4096]; /* Linux PATH_MAX: the file's guest path, for /proc/self/maps */
     bool named = !(flags & LINUX_MAP_ANONYMOUS) && px_fs_fd_path(fd, path, sizeof path) >= 0;
     px_vm_lock();
@@ -348,6 +352,8 @@ int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint
                              : px_vm_map_locked(addr, len, prot, flags, fd, offset);
     if (rc >= 0 && named) set_path_locked((uint64_t)rc, (uint64_t)rc + len, path);
     px_vm_unlock();
+    px_timing_work(flags & LINUX_MAP_ANONYMOUS ? "mm: mmap anonymous (all)" : "mm: mmap file (all)",
+                   rc >= 0 ? (uint64_t)rc : 0, len, since);
     return rc;
 }
 
@@ -465,6 +471,7 @@ static bool page_has(uint64_t addr, uint32_t mask)
 
 bool px_vm_exec_fault(uint64_t addr)
 {
+    uint64_t since = px_timing_now();
     px_vm_lock();
     bool resumed = false;
     px_vma *v = px_vma_find(&px_vm_vmas, addr);
@@ -476,7 +483,9 @@ bool px_vm_exec_fault(uint64_t addr)
     uint64_t start = v->start, end = v->end;
     DWORD old;
     if (!VirtualProtect((void *)start, end - start, PAGE_READWRITE, &old)) goto out;
+    uint64_t scan_since = px_timing_now();
     int64_t rc = px_rewrite_region(start, end - start);
+    px_timing_work("rewrite: scan region", start, end - start, scan_since);
     v = px_vma_find(&px_vm_vmas, addr); /* the rewriter may have mapped memory */
     if (rc < 0 && rc != -LINUX_ENOSYS) { /* -ENOSYS: no rewriter yet, nothing patched */
         px_log("picolx: cannot rewrite the code at %p-%p (error %lld)", (void *)start,
@@ -489,6 +498,7 @@ bool px_vm_exec_fault(uint64_t addr)
     v->scanned = true;
     resumed = px_vm_apply(v) == 0;
     px_vma_merge_range(&px_vm_vmas, start, end);
+    px_timing_work("mm: exec fault (all of it)", start, end - start, since);
 out:
     px_vm_unlock();
     return resumed;

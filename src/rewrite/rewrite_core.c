@@ -66,6 +66,7 @@ typedef struct rw {
     size_t nwin;
     px_rw_result *res;
     ZydisDecoder dec;
+    bool quick;         /* the sweep may use quick_plain_len */
 } rw;
 
 static bool bit_at(const uint8_t *map, uint64_t off) { return (map[off >> 3] >> (off & 7)) & 1; }
@@ -287,20 +288,206 @@ static bool flags_dead_from(const rw *r, uint64_t off)
     return false;
 }
 
+
+/* ---- the quick path of the sweep ----
+
+   Zydis takes ~65 ns per instruction, and a program's text is millions of bytes of which
+   a few thousand instructions matter. quick_plain_len recognises, from a table of common
+   opcodes, instructions that the sweep would class INSN_PLAIN anyway: no %fs: (no 0x64
+   prefix at all), nothing rip-relative, no relative immediate, no control flow, nothing
+   privileged or trapping, no lock prefix. It returns their length, or 0 for everything
+   else, which Zydis then decodes in full. The unit tests compare both sweeps over real
+   binaries. */
+
+/* Per opcode of a map: OP_NONE not handled here (Zydis decides); OP_M a ModRM follows;
+   OP_M8 ModRM then imm8; OP_MZ ModRM then imm16/32; OP_I8 imm8; OP_IZ imm16/32;
+   OP_0 opcode alone; OP_IV imm16/32/64 (mov r, imm); OP_LEA ModRM, memory form only;
+   OP_GRP3 test's immediate only for /0 /1; OP_R01 ModRM, /0 and /1 only (inc/dec);
+   OP_MI8_0 / OP_MIZ_0 ModRM + imm, /0 only (mov r/m, imm). */
+enum { OP_NONE, OP_M, OP_M8, OP_MZ, OP_I8, OP_IZ, OP_0, OP_IV, OP_LEA, OP_GRP3_8, OP_GRP3_Z, OP_R01,
+       OP_MI8_0, OP_MIZ_0 };
+
+static uint8_t map1[256], map0f[256];
+
+static void fill(uint8_t *map, unsigned lo, unsigned hi, uint8_t kind)
+{
+    for (unsigned i = lo; i <= hi; i++) map[i] = kind;
+}
+
+static void quick_init(void)
+{
+    static bool done;
+    if (done) return;
+    for (unsigned row = 0; row < 0x40; row += 8) { /* add or adc sbb and sub xor cmp */
+        fill(map1, row, row + 3, OP_M);
+        map1[row + 4] = OP_I8;
+        map1[row + 5] = OP_IZ;
+    }
+    fill(map1, 0x50, 0x5F, OP_0);              /* push/pop r */
+    map1[0x63] = OP_M;                          /* movsxd */
+    map1[0x68] = OP_IZ; map1[0x6A] = OP_I8;     /* push imm */
+    map1[0x69] = OP_MZ; map1[0x6B] = OP_M8;     /* imul */
+    map1[0x80] = OP_M8; map1[0x81] = OP_MZ; map1[0x83] = OP_M8;
+    fill(map1, 0x84, 0x8B, OP_M);               /* test xchg mov */
+    map1[0x8D] = OP_LEA;
+    fill(map1, 0x90, 0x99, OP_0);               /* nop/xchg, cbw, cwd */
+    map1[0xA8] = OP_I8; map1[0xA9] = OP_IZ;     /* test a, imm */
+    fill(map1, 0xB0, 0xB7, OP_I8);
+    fill(map1, 0xB8, 0xBF, OP_IV);
+    map1[0xC0] = OP_M8; map1[0xC1] = OP_M8;     /* shifts */
+    fill(map1, 0xD0, 0xD3, OP_M);
+    map1[0xC6] = OP_MI8_0; map1[0xC7] = OP_MIZ_0;
+    map1[0xF6] = OP_GRP3_8; map1[0xF7] = OP_GRP3_Z;
+    map1[0xFE] = OP_R01;
+
+    /* 0F: only opcodes valid with and without any mandatory prefix and in both ModRM
+       forms (0F 6C needs 66, 0F 17 a memory operand, 0F D7 a register: Zydis decides) */
+    map0f[0x10] = map0f[0x11] = OP_M;           /* movups/movss/movupd/movsd */
+    map0f[0x1F] = OP_M;                         /* nop r/m */
+    map0f[0x1E] = OP_M;                         /* endbr64, hint nops */
+    map0f[0x28] = map0f[0x29] = OP_M;           /* movaps/movapd */
+    fill(map0f, 0x40, 0x4F, OP_M);              /* cmov */
+    map0f[0x54] = map0f[0x57] = OP_M;           /* andps, xorps */
+    map0f[0x6E] = map0f[0x6F] = map0f[0x7E] = map0f[0x7F] = OP_M; /* movd/movq/movdq* */
+    fill(map0f, 0x90, 0x9F, OP_M);              /* setcc */
+    map0f[0xA3] = map0f[0xAB] = map0f[0xB3] = map0f[0xBB] = OP_M; /* bt bts btr btc */
+    map0f[0xA4] = map0f[0xAC] = OP_M8;          /* shld/shrd imm */
+    map0f[0xA5] = map0f[0xAD] = map0f[0xAF] = OP_M;
+    map0f[0xB0] = map0f[0xB1] = OP_M;           /* cmpxchg */
+    map0f[0xB6] = map0f[0xB7] = map0f[0xBE] = map0f[0xBF] = OP_M; /* movzx/movsx */
+    map0f[0xBC] = map0f[0xBD] = OP_M;           /* bsf/bsr/tzcnt/lzcnt */
+    map0f[0xC0] = map0f[0xC1] = OP_M;           /* xadd */
+    fill(map0f, 0xC8, 0xCF, OP_0);              /* bswap */
+    map0f[0xD4] = map0f[0xDB] = map0f[0xEB] = map0f[0xEF] = OP_M; /* paddq pand por pxor */
+    map0f[0x74] = map0f[0x75] = map0f[0x76] = OP_M; /* pcmpeq */
+
+    done = true;
+}
+
+/* Bytes taken by ModRM, SIB and displacement at p, or 0 if rip-relative (mod 00, rm 101:
+   Zydis decides) or past the end. */
+static size_t modrm_len(const uint8_t *p, size_t avail)
+{
+    if (avail < 1) return 0;
+    uint8_t mod = p[0] >> 6, rm = p[0] & 7;
+    if (mod == 3) return 1;
+    size_t n = 1;
+    if (rm == 4) {
+        if (avail < 2) return 0;
+        n = 2;
+        if (mod == 0 && (p[1] & 7) == 5) n += 4; /* no base: disp32 */
+    } else if (mod == 0 && rm == 5) {
+        return 0;
+    }
+    n += mod == 1 ? 1 : mod == 2 ? 4 : 0;
+    return n <= avail ? n : 0;
+}
+
+static size_t quick_plain_len(const uint8_t *code, size_t avail)
+{
+    const uint8_t *p = code, *end = code + (avail < 15 ? avail : 15);
+    bool opsize = false, rex_w = false;
+    uint8_t rep = 0; /* the last F2 or F3 */
+    for (;; p++) {
+        if (p >= end) return 0;
+        uint8_t b = *p;
+        if (b == 0x66) opsize = true;
+        else if (b == 0xF2 || b == 0xF3) rep = b;
+        else if (b == 0x67 || b == 0x2E || b == 0x3E || b == 0x26 || b == 0x36) continue;
+        else break; /* 0x64 (fs), 0x65, 0xF0 (lock): not handled here */
+    }
+    if ((*p & 0xF0) == 0x40) { /* REX, directly before the opcode */
+        rex_w = *p & 8;
+        if (++p >= end) return 0;
+    }
+    const uint8_t *map = map1;
+    uint8_t op = *p;
+    if (op == 0x0F) {
+        if (++p >= end) return 0;
+        map = map0f;
+        op = *p;
+        /* F2/F3 select another instruction in map 0F, which may not exist */
+        if (rep && !(op == 0x10 || op == 0x11 ||
+                     (rep == 0xF3 && (op == 0x1E || op == 0x6F || op == 0x7F || op == 0x7E || op == 0xBC || op == 0xBD))))
+            return 0;
+    }
+    /* VEX and EVEX (0xC4, 0xC5, 0x62) stay with Zydis: which of their fields are valid
+       depends on each opcode, and they are a small part of ordinary code. */
+    uint8_t kind = map[op];
+    p++;
+    size_t imm = 0;
+    switch (kind) {
+    case OP_NONE: return 0;
+    case OP_0: break;
+    case OP_I8: imm = 1; break;
+    case OP_IZ: imm = opsize && !rex_w ? 2 : 4; break;
+    case OP_IV: imm = rex_w ? 8 : opsize ? 2 : 4; break;
+    default: {
+        if (p >= end) return 0;
+        uint8_t modrm = *p, reg = (modrm >> 3) & 7;
+        if (kind == OP_LEA && modrm >= 0xC0) return 0;
+        if (kind == OP_R01 && reg > 1) return 0;
+        if ((kind == OP_MI8_0 || kind == OP_MIZ_0) && reg != 0) return 0;
+        size_t m = modrm_len(p, (size_t)(end - p));
+        if (!m) return 0;
+        p += m;
+        if (kind == OP_M8 || kind == OP_MI8_0 || (kind == OP_GRP3_8 && reg <= 1)) imm = 1;
+        else if (kind == OP_MZ || kind == OP_MIZ_0 || (kind == OP_GRP3_Z && reg <= 1)) imm = opsize && !rex_w ? 2 : 4;
+        break;
+    }
+    }
+    p += imm;
+    return p <= end ? (size_t)(p - code) : 0;
+}
+
 /* ---- scan: a linear sweep recording boundaries, kinds and direct branch targets ---- */
+
+/* Instructions average about 4 bytes: room for len / 3 at first, grown when short (an
+   array sized for one instruction per byte was tens of MiB of fresh pages for a large
+   program, all touched by the sweep). */
+static bool reserve_insn(rw *r, size_t *cap)
+{
+    if (r->count < *cap) return true;
+    size_t grown = *cap * 2 > r->len + 1 ? r->len + 1 : *cap * 2;
+    insn *p = px_realloc(r->insns, sizeof(insn) * grown);
+    if (!p) return false;
+    r->insns = p;
+    *cap = grown;
+    return true;
+}
 
 static int scan(rw *r)
 {
-    r->insns = px_alloc(sizeof(insn) * (r->len + 1));
+    size_t cap = r->len / 3 + 16 < r->len + 1 ? r->len / 3 + 16 : r->len + 1;
+    r->insns = px_alloc(sizeof(insn) * cap);
     r->target = px_calloc(r->len / 8 + 1, 1);
     if (!r->insns || !r->target) return -LINUX_ENOMEM;
     ZydisDecodedInstruction in;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecoderContext ctx;
     size_t off = 0;
     while (off < r->len) {
+        if (!reserve_insn(r, &cap)) return -LINUX_ENOMEM;
         insn *ins = &r->insns[r->count++];
         ins->off = (uint32_t)off;
-        if (!decode(r, r->code + off, r->len - off, &in, ops)) {
+        size_t quick = r->quick ? quick_plain_len(r->code + off, r->len - off) : 0;
+        if (quick) {
+            ins->len = (uint8_t)quick;
+            ins->kind = INSN_PLAIN;
+            ins->dead = 0;
+            off += quick;
+            continue;
+        }
+        /* Operands are decoded only where they matter: an %fs: operand needs the FS
+           attribute, a rip-relative operand or relative immediate sets IS_RELATIVE
+           (Zydis fills mem.segment = FS and base = RIP only then). Most instructions
+           have neither, and their operands were a fifth of the sweep's time. */
+        bool ok = ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&r->dec, &ctx, r->code + off, r->len - off, &in));
+        if (ok && (in.attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_IS_RELATIVE)))
+            ok = ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&r->dec, &ctx, &in, ops, in.operand_count));
+        else if (ok)
+            in.operand_count = 0; /* none needed below: has_fs and riprel stay false */
+        if (!ok) {
             ins->len = 1;
             ins->kind = INSN_BAD;
             off++;
@@ -923,8 +1110,21 @@ static uint64_t entry_for(rw *r, uint32_t to)
    address a call pushes stays the original one. */
 static int thread_branches(rw *r)
 {
+    /* entry_for gives a trampoline only for a target with a site at most ENTRY_REACH - 1
+       instructions on (a window's start is one too, MAX_BACK before its site at most):
+       other branches are dropped before the sort, which large programs with few sites
+       (hundreds of thousands of branches, a hundred sites) spent their time in. */
+    uint8_t *near_site = px_calloc(r->len / 8 + 1, 1);
     edge *edges = px_alloc(sizeof *edges * (r->count + 1));
-    if (!edges) return -LINUX_ENOMEM;
+    if (!edges || !near_site) {
+        px_free(edges);
+        px_free(near_site);
+        return -LINUX_ENOMEM;
+    }
+    for (size_t s = 0; s < r->count; s++) {
+        if (r->insns[s].kind != INSN_FS && r->insns[s].kind != INSN_SYSCALL) continue;
+        for (size_t k = s + 1 > ENTRY_REACH ? s + 1 - ENTRY_REACH : 0; k <= s; k++) set_bit(near_site, r->insns[k].off);
+    }
     size_t n = 0;
     for (size_t j = 0; j < r->count; j++) {
         const insn *ins = &r->insns[j];
@@ -936,7 +1136,7 @@ static int thread_branches(rw *r)
         int32_t rel;
         memcpy(&rel, p + ins->len - 4, 4);
         uint64_t to = r->addr + ins->off + ins->len + (int64_t)rel;
-        if (to < r->addr || to >= r->addr + r->len) continue;
+        if (to < r->addr || to >= r->addr + r->len || !bit_at(near_site, to - r->addr)) continue;
         edges[n++] = (edge){ (uint32_t)(to - r->addr), (uint32_t)j };
     }
     qsort(edges, n, sizeof *edges, edge_cmp);
@@ -954,6 +1154,7 @@ static int thread_branches(rw *r)
         g = h;
     }
     px_free(edges);
+    px_free(near_site);
     return 0;
 }
 
@@ -962,7 +1163,9 @@ int px_rw_rewrite(const px_rw_env *env, uint8_t *code, uint64_t addr, size_t len
     if (len == 0) return 0;
     if (len > UINT32_MAX) return -LINUX_EINVAL;
     uint8_t *pristine = px_alloc(len);
-    rw r = { .env = env, .code = pristine, .out = code, .addr = addr, .len = len, .res = out };
+    rw r = { .env = env, .code = pristine, .out = code, .addr = addr, .len = len, .res = out,
+             .quick = !env->zydis_only };
+    quick_init();
     ZydisDecoderInit(&r.dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     int rc = pristine ? 0 : -LINUX_ENOMEM;
     if (rc == 0) {

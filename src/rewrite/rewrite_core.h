@@ -3,6 +3,7 @@
 #ifndef PX_REWRITE_CORE_H
 #define PX_REWRITE_CORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "rewrite/rewrite.h"
@@ -19,6 +20,8 @@ typedef struct px_rw_env {
     uint64_t (*alloc_tramp)(void *ctx, uint64_t close_to, size_t size, uint8_t **write);
     /* Records a trap site: a ud2/int3 at addr that the fault handler resolves. */
     int (*add_trap)(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume);
+    /* true: every instruction through Zydis (the tests compare against this sweep) */
+    bool zydis_only;
 } px_rw_env;
 
 typedef struct px_rw_result {

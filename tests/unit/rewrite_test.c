@@ -834,9 +834,27 @@ static void rewrite_binary(const char *path)
         uint8_t *seg = malloc(filesz);
         memcpy(seg, file + offset, filesz);
         fake_base = (vaddr + memsz + 0xFFFF) & ~0xFFFFull;
+        /* The sweep's quick path must change nothing: every instruction through Zydis
+           gives the same code and trampolines, byte for byte. */
+        uint8_t *slow = malloc(filesz);
+        memcpy(slow, seg, filesz);
+        px_rw_env slow_env = env;
+        slow_env.zydis_only = true;
+        px_rw_result slow_res;
+        memset(&slow_res, 0, sizeof slow_res);
+        fake_used = 0;
+        cr_assert_eq(px_rw_rewrite(&slow_env, slow, vaddr, filesz, &slow_res), 0);
+        uint64_t slow_used = fake_used;
+        uint8_t *slow_tramps = malloc(slow_used + 1);
+        memcpy(slow_tramps, fake_buf, slow_used);
         fake_used = 0;
         uint64_t lost_before = res.lost_sites;
         cr_assert_eq(px_rw_rewrite(&env, seg, vaddr, filesz, &res), 0);
+        cr_assert_eq(fake_used, slow_used);
+        cr_assert_eq(memcmp(seg, slow, filesz), 0, "the quick sweep rewrote %s differently", path);
+        cr_assert_eq(memcmp(fake_buf, slow_tramps, slow_used), 0, "the quick sweep built other trampolines");
+        free(slow);
+        free(slow_tramps);
         /* A second sweep over the result finds nothing left to do. */
         px_rw_result again;
         memset(&again, 0, sizeof again);
