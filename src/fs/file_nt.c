@@ -317,12 +317,9 @@ px_file *px_nt_file_of_handle(void *handle, uint32_t status_flags)
 int64_t px_nt_host_path(px_mount *m, const char *rel, bool for_create, wchar_t **out)
 {
     const px_drvfs *d = m->data;
-    /* Names Windows cannot hold (':', '*', a trailing dot, ...) cannot exist in a drvfs
-       directory (lxfs encodes them): nothing is there to find, and nothing can be created
-       under such a name. */
-    if (!px_path_ok_on_windows(rel)) return for_create ? -LINUX_EINVAL : -LINUX_ENOENT;
     wchar_t *wrel = px_utf16_of_utf8(rel);
-    if (!wrel) return for_create ? -LINUX_EINVAL : -LINUX_ENOENT; /* not UTF-8: as above */
+    /* Windows names are UTF-16: a name that is not UTF-8 has no Windows form */
+    if (!wrel) return for_create ? -LINUX_EINVAL : -LINUX_ENOENT;
     size_t rel_len = wcslen(wrel);
     wchar_t *w = px_alloc((d->prefix_len + rel_len + 2) * sizeof *w);
     if (!w) {
@@ -331,7 +328,9 @@ int64_t px_nt_host_path(px_mount *m, const char *rel, bool for_create, wchar_t *
     }
     memcpy(w, d->prefix, d->prefix_len * sizeof *w);
     w[d->prefix_len] = L'\\';
-    for (size_t i = 0; i < rel_len; i++) w[d->prefix_len + 1 + i] = wrel[i] == L'/' ? L'\\' : wrel[i];
+    /* names Windows cannot hold (':', '*', a trailing dot, ...) are stored escaped */
+    px_drvfs_escape_utf16((uint16_t *)wrel, rel_len);
+    memcpy(w + d->prefix_len + 1, wrel, rel_len * sizeof *w);
     w[d->prefix_len + 1 + rel_len] = 0;
     px_free(wrel);
     *out = w;

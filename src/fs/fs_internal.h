@@ -113,8 +113,9 @@ typedef struct px_drvfs {
     size_t prefix_len;
     char *root_utf8;        /* the Windows directory in UTF-8, for the inverse mapping */
 } px_drvfs;
-/* The Windows path of rel inside drvfs mount m. A name Windows cannot hold gives
-   -LINUX_ENOENT (lookups) or, with for_create, -LINUX_EINVAL. */
+/* The Windows path of rel inside drvfs mount m, names Windows forbids escaped
+   (px_drvfs_escape_utf16). A name that is not UTF-8 gives -LINUX_ENOENT (lookups) or,
+   with for_create, -LINUX_EINVAL. */
 int64_t px_nt_host_path(struct px_mount *m, const char *rel, bool for_create, wchar_t **out);
 int64_t px_nt_open(struct px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out);
 /* Wraps a handle the process already has (a std handle that is a disk file). */

@@ -56,29 +56,53 @@ int64_t px_path_normalize(const char *base, const char *path, char *out, size_t 
     return (int64_t)len;
 }
 
-bool px_path_component_ok_on_windows(const char *name, size_t len)
+/* True if the component ending at path[end] is "." or "..", which name directories,
+   not files with trailing dots. The separators before end may already be '\\'. */
+static bool is_dot_or_dotdot(const uint16_t *path, size_t end)
 {
-    if (len == 0) return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c < 0x20 || c == 0x7f) return false;
-        if (strchr(":*?\"<>|\\", c)) return false;
-    }
-    /* Win32 strips a trailing dot or space, so such a name would reach another file. */
-    return name[len - 1] != '.' && name[len - 1] != ' ';
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/' && path[start - 1] != '\\') start--;
+    size_t len = end - start + 1;
+    return (len == 1 && path[start] == '.') || (len == 2 && path[start] == '.' && path[start + 1] == '.');
 }
 
-bool px_path_ok_on_windows(const char *abs_path)
+/* The characters a Windows name cannot hold. */
+static bool forbidden_on_windows(uint16_t c)
 {
-    const char *p = abs_path;
-    while (*p) {
-        while (*p == '/') p++;
-        if (!*p) break;
-        const char *start = p;
-        while (*p && *p != '/') p++;
-        if (!px_path_component_ok_on_windows(start, (size_t)(p - start))) return false;
+    return (c >= 1 && c < 0x20) || c == ':' || c == '*' || c == '?' || c == '"' || c == '<' || c == '>' ||
+           c == '|' || c == '\\';
+}
+
+void px_drvfs_escape_utf16(uint16_t *path, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint16_t c = path[i];
+        bool ends_component = i + 1 == n || path[i + 1] == '/';
+        if (c == '/') path[i] = '\\';
+        else if (forbidden_on_windows(c) || (ends_component && (c == '.' || c == ' ') && !is_dot_or_dotdot(path, i)))
+            path[i] = (uint16_t)(PX_DRVFS_ESCAPE_BASE + c);
     }
-    return true;
+}
+
+size_t px_drvfs_unescape_utf8(char *name, size_t len)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char *p = (unsigned char *)name + i;
+        /* U+F000..U+F07F is EF 80..81 80..BF in UTF-8 */
+        if (i + 2 < len && p[0] == 0xEF && (p[1] == 0x80 || p[1] == 0x81) && (p[2] & 0xC0) == 0x80) {
+            uint16_t c = (uint16_t)(((p[1] & 0x3F) << 6) | (p[2] & 0x3F));
+            bool last_of_component = i + 3 == len || name[i + 3] == '/';
+            if (forbidden_on_windows(c) || (last_of_component && (c == '.' || c == ' '))) {
+                name[out++] = (char)c;
+                i += 2;
+                continue;
+            }
+        }
+        name[out++] = name[i];
+    }
+    if (out < len) name[out] = 0;
+    return out;
 }
 
 const char *px_path_basename(const char *abs_path)
@@ -119,5 +143,6 @@ char *px_path_guest_of_host(const char *root, const char *host_dir)
     }
     if (len > 1 && guest[len - 1] == '/') len--;
     guest[len] = 0;
+    px_drvfs_unescape_utf8(guest, len);
     return guest;
 }

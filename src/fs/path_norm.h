@@ -19,12 +19,17 @@
    The '..' is lexical: "missing/../x" is "/x" here, where Linux would say ENOENT. */
 int64_t px_path_normalize(const char *base, const char *path, char *out, size_t out_size, bool *must_be_dir);
 
-/* True if a Windows directory can hold a file of this name (one component, not "." or
-   ".."): no : * ? " < > | \ nor control characters, no trailing dot or space. */
-bool px_path_component_ok_on_windows(const char *name, size_t len);
-
-/* True if every component of a normalised absolute guest path is ok on Windows. */
-bool px_path_ok_on_windows(const char *abs_path);
+/* drvfs names: a character Windows forbids in a name (: * ? " < > | \\ and control
+   characters) and a trailing dot or space of a name (which Win32 strips) are stored as
+   U+F000 + the character, the convention of WSL's DrvFs and Cygwin, so any Linux name
+   can be created in a Windows directory. */
+#define PX_DRVFS_ESCAPE_BASE 0xF000
+/* In place over a relative guest path in UTF-16: escapes names and turns '/' into '\\'. */
+void px_drvfs_escape_utf16(uint16_t *path, size_t n);
+/* In place over a name (or '/'-separated path) read from Windows, in UTF-8: escaped
+   characters back to what they stand for. Returns the new length (NUL-terminated when
+   shorter). */
+size_t px_drvfs_unescape_utf8(char *name, size_t len);
 
 /* The last component of a normalised absolute path ("" for "/"). */
 const char *px_path_basename(const char *abs_path);

@@ -91,20 +91,43 @@ Test(path, length_limits)
     free(p);
 }
 
-Test(path, windows_names)
+static void check_escape(const char *path, const uint16_t *want)
 {
-    cr_assert(px_path_component_ok_on_windows("file.txt", 8));
-    cr_assert(px_path_component_ok_on_windows("\xc3\xa9t\xc3\xa9", 5));
-    cr_assert(!px_path_component_ok_on_windows("a:b", 3));
-    cr_assert(!px_path_component_ok_on_windows("a*", 2));
-    cr_assert(!px_path_component_ok_on_windows("what?", 5));
-    cr_assert(!px_path_component_ok_on_windows("a\\b", 3));
-    cr_assert(!px_path_component_ok_on_windows("x\x01", 2));
-    cr_assert(!px_path_component_ok_on_windows("trailing.", 9));
-    cr_assert(!px_path_component_ok_on_windows("trailing ", 9));
-    cr_assert(px_path_ok_on_windows("/"));
-    cr_assert(px_path_ok_on_windows("/usr/bin/ls"));
-    cr_assert(!px_path_ok_on_windows("/usr/b<n/ls"));
+    uint16_t w[64];
+    size_t n = strlen(path);
+    for (size_t i = 0; i < n; i++) w[i] = (unsigned char)path[i];
+    px_drvfs_escape_utf16(w, n);
+    for (size_t i = 0; i < n; i++) cr_assert_eq(w[i], want[i], "%s: char %zu is %#x, not %#x", path, i, w[i], want[i]);
+}
+
+Test(path, drvfs_escape)
+{
+    check_escape("a/b.txt", (const uint16_t[]){'a', '\\', 'b', '.', 't', 'x', 't'});
+    check_escape("a:b", (const uint16_t[]){'a', 0xF03A, 'b'});
+    check_escape("*?\"<>|\\", (const uint16_t[]){0xF02A, 0xF03F, 0xF022, 0xF03C, 0xF03E, 0xF07C, 0xF05C});
+    check_escape("x\x01", (const uint16_t[]){'x', 0xF001});
+    check_escape("dot./sp /x", (const uint16_t[]){'d', 'o', 't', 0xF02E, '\\', 's', 'p', 0xF020, '\\', 'x'});
+    check_escape("../a/./b..", (const uint16_t[]){'.', '.', '\\', 'a', '\\', '.', '\\', 'b', '.', 0xF02E});
+}
+
+static void check_unescape(const char *stored, const char *want)
+{
+    char buf[64];
+    strcpy(buf, stored);
+    size_t n = px_drvfs_unescape_utf8(buf, strlen(buf));
+    cr_assert_eq(n, strlen(want), "%s: length %zu", stored, n);
+    cr_assert_str_eq(buf, want);
+}
+
+Test(path, drvfs_unescape)
+{
+    check_unescape("a\xef\x80\xba" "b", "a:b");                    /* U+F03A */
+    check_unescape("dot\xef\x80\xae", "dot.");                  /* U+F02E at the end */
+    check_unescape("dot\xef\x80\xae/x", "dot./x");
+    check_unescape("mid\xef\x80\xae" "x", "mid\xef\x80\xae" "x");      /* a dot inside a name is not escaped */
+    check_unescape("\xef\x81\xbc", "|");                         /* U+F07C */
+    check_unescape("\xef\x81\x81", "\xef\x81\x81");               /* U+F041 stands for nothing */
+    check_unescape("\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9");
 }
 
 Test(path, basename)
