@@ -142,7 +142,10 @@ static int64_t peek_entry(px_file *f, dir_state *ds, uint64_t index, dir_entry *
         e->name[n] = 0;
         e->name_len = px_drvfs_unescape_utf8(e->name, (size_t)n); /* names stored escaped (path_norm.h) */
         e->ino = (uint64_t)info->FileId.QuadPart;
-        e->type = (info->FileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? LINUX_DT_DIR : LINUX_DT_REG;
+        /* a system file may be a link file (linkfile.c): the type is left to stat */
+        e->type = (info->FileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? LINUX_DT_DIR
+                  : (info->FileAttributes & FILE_ATTRIBUTE_SYSTEM)  ? LINUX_DT_UNKNOWN
+                                                                     : LINUX_DT_REG;
         return 1;
     }
 }

@@ -469,7 +469,12 @@ int64_t px_nt_stat_path(px_mount *m, const char *rel, px_stat_info *st)
     }
     r = px_nt_stat_handle(h, may_read, st);
     CloseHandle(h);
-    if (r == 0) {
+    int64_t link_size = have_attrs && r == 0 ? px_nt_link_file_size(path, &attrs) : -1;
+    if (link_size >= 0) { /* a link file: what lstat says of a symlink */
+        st->mode = LINUX_S_IFLNK | 0777;
+        st->size = link_size;
+        st->blocks = 0; /* as Linux's fast symlinks, kept in the inode */
+    } else if (r == 0) {
         px_stat_cache_store(m, rel, st);
         if (have_attrs && may_read) px_stat_memo_remember(path, &attrs, st);
     }
@@ -860,65 +865,17 @@ int64_t px_nt_statfs(px_mount *m, const char *rel, struct linux_statfs *out)
 
 static int64_t drvfs_host_path(px_mount *m, const char *rel, wchar_t **out) { return px_nt_host_path(m, rel, false, out); }
 
-#ifndef SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE
-#define SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE 0x2
-#endif
-
-/* symlink on drvfs: a Windows symlink. A real-Windows-only path: it needs developer mode
-   (unprivileged creation) or the privilege, and under Wine CreateSymbolicLink succeeds
-   and creates nothing (measured), so the link is looked for afterwards and its absence
-   is EPERM (as WSL's drvfs without metadata). Relative targets only: an absolute guest
-   path means nothing to Windows (EPERM). The VFS does not follow drvfs links itself
-   (has_symlinks is false): Windows follows them when they are opened. */
-static int64_t nt_symlink(px_mount *m, const char *target, const char *rel)
-{
-    if (target[0] == '/' || !target[0]) return -LINUX_EPERM;
-    wchar_t *link, *wtarget = px_utf16_of_utf8(target);
-    if (!wtarget) return -LINUX_ENOMEM;
-    int64_t r = px_nt_host_path(m, rel, true, &link);
-    if (r < 0) {
-        px_free(wtarget);
-        return r;
-    }
-    for (wchar_t *c = wtarget; *c; c++)
-        if (*c == L'/') *c = L'\\';
-    if (GetFileAttributesW(link) != INVALID_FILE_ATTRIBUTES) {
-        r = -LINUX_EEXIST;
-    } else {
-        /* a link to a directory must say so; the target is relative to the link's directory */
-        DWORD flags = SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE;
-        size_t dir_len = wcslen(link);
-        while (dir_len && link[dir_len - 1] != L'\\') dir_len--;
-        size_t target_len = wcslen(wtarget);
-        wchar_t *resolved = px_alloc((dir_len + target_len + 1) * sizeof(wchar_t));
-        if (resolved) {
-            memcpy(resolved, link, dir_len * sizeof(wchar_t));
-            memcpy(resolved + dir_len, wtarget, (target_len + 1) * sizeof(wchar_t));
-            DWORD attrs = GetFileAttributesW(resolved);
-            if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY))
-                flags |= SYMBOLIC_LINK_FLAG_DIRECTORY;
-            px_free(resolved);
-        }
-        DWORD attrs = INVALID_FILE_ATTRIBUTES;
-        if (CreateSymbolicLinkW(link, wtarget, flags)) attrs = GetFileAttributesW(link);
-        if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) r = -LINUX_EPERM;
-        else px_stat_cache_invalidate();
-    }
-    px_free(link);
-    px_free(wtarget);
-    return r;
-}
-
-/* A Windows directory as it is. No symlinks: Windows symlinks do not exist under Wine
-   (CreateSymbolicLink succeeds and creates nothing) and Wine follows the host's own
-   symlinks itself, so symlink gives EPERM (nt_symlink: Windows symlinks where Windows
-   makes them) and the VFS walks drvfs paths lexically. No
-   xattrs (EOPNOTSUPP, as DrvFs), no FIFOs or devices (mknod: EPERM). */
+/* A Windows directory as it is. Symlinks are link files (linkfile.c), found by the
+   VFS with one query per path (link_files). No xattrs (EOPNOTSUPP, as DrvFs), no FIFOs
+   or devices (mknod: EPERM). */
 const px_fs_type px_drvfs_type = {
     .name = "drvfs",
     .has_symlinks = false,
+    .link_files = true,
     .magic = LINUX_NTFS_SB_MAGIC,
-    .symlink = nt_symlink,
+    .symlink = px_nt_symlink,
+    .readlink = px_nt_readlink,
+    .find_link = px_nt_find_link,
     .open = px_nt_open,
     .stat = px_nt_stat_path,
     .mkdir = px_nt_mkdir,

@@ -188,3 +188,11 @@ bool px_stat_memo_lookup(const wchar_t *host_path, const px_nt_attrs *a, px_stat
 void px_stat_memo_remember(const wchar_t *host_path, const px_nt_attrs *a, const px_stat_info *st);
 
 #endif
+/* --- linkfile.c: drvfs symlinks as link files --- */
+int64_t px_nt_symlink(struct px_mount *m, const char *target, const char *rel);
+int64_t px_nt_readlink(struct px_mount *m, const char *rel, char *buf, uint64_t size);
+int64_t px_nt_find_link(struct px_mount *m, const char *rel, size_t *link_len);
+/* The length of a link file's target (a is its by-name query), or -LINUX_EINVAL when
+   host_path is not a link file. */
+int64_t px_nt_link_file_size(const wchar_t *host_path, const px_nt_attrs *a);
+

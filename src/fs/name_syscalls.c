@@ -236,6 +236,26 @@ static int64_t check_rmdir_name(const char *path)
     return 0;
 }
 
+static int64_t unlink_with_slash(int dirfd, const char *path)
+{
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') len--;
+    char *name = px_alloc(len + 1);
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    int64_t r = name && vp ? 0 : -LINUX_ENOMEM;
+    if (r == 0) {
+        memcpy(name, path, len);
+        name[len] = 0;
+        r = px_vfs_resolve(dirfd, name, 0, vp);
+    }
+    px_stat_info st;
+    if (r == 0) r = px_vfs_stat(vp, &st);
+    if (r == 0) r = (st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR ? -LINUX_EISDIR : -LINUX_ENOTDIR;
+    px_free(name);
+    px_free(vp);
+    return r;
+}
+
 static int64_t remove_at(int dirfd, const char *path, bool remove_dir)
 {
     if (!path) return -LINUX_EFAULT;
@@ -250,10 +270,9 @@ static int64_t remove_at(int dirfd, const char *path, bool remove_dir)
         } else if (remove_dir) {
             r = m->type->rmdir ? m->type->rmdir(m, vp->rel) : PX_VFS_MISSING(rmdir);
         } else if (vp->must_be_dir) {
-            /* "name/": Linux says EISDIR for a directory, ENOTDIR for the rest */
-            px_stat_info st;
-            r = m->type->stat ? m->type->stat(m, vp->rel, &st) : PX_VFS_MISSING(stat);
-            if (r == 0) r = (st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR ? -LINUX_EISDIR : -LINUX_ENOTDIR;
+            /* "name/": Linux says EISDIR for a directory, ENOTDIR for the rest, judging
+               the name itself (a symlink to a directory is not one) */
+            r = unlink_with_slash(dirfd, path);
         } else {
             r = m->type->unlink ? m->type->unlink(m, vp->rel) : PX_VFS_MISSING(unlink);
         }

@@ -218,7 +218,57 @@ typedef struct px_file_network_open_information {
 } px_file_network_open_information;
 NTSTATUS NTAPI NtQueryFullAttributesFile(POBJECT_ATTRIBUTES attributes, px_file_network_open_information *info);
 
+/* The last answer of the by-name query, for the one that very likely follows it: the
+   VFS asks about a drvfs path (is a link file on it? linkfile.c) and the operation then
+   asks about the same path again. Taken once, within LAST_QUERY_TTL_MS, while this
+   process changed no name (the stat cache's generation). */
+#define LAST_QUERY_TTL_MS 2
+static __thread struct {
+    wchar_t *path;
+    px_nt_attrs attrs;
+    uint32_t err;
+    uint64_t ms;
+    LONG generation;
+} last_query;
+
+static bool take_last_query(const wchar_t *host_path, px_nt_attrs *a, uint32_t *err)
+{
+    if (!last_query.path) return false;
+    bool hit = last_query.generation == stat_cache_generation && GetTickCount64() - last_query.ms <= LAST_QUERY_TTL_MS &&
+               !wcscmp(last_query.path, host_path);
+    if (hit) {
+        *a = last_query.attrs;
+        *err = last_query.err;
+    }
+    px_free(last_query.path);
+    last_query.path = NULL;
+    return hit;
+}
+
+static void keep_last_query(const wchar_t *host_path, const px_nt_attrs *a, uint32_t err)
+{
+    px_free(last_query.path);
+    last_query.path = px_alloc((wcslen(host_path) + 1) * sizeof(wchar_t));
+    if (!last_query.path) return;
+    wcscpy(last_query.path, host_path);
+    last_query.attrs = *a;
+    last_query.err = err;
+    last_query.ms = GetTickCount64();
+    last_query.generation = stat_cache_generation;
+}
+
+static uint32_t query_attrs(const wchar_t *host_path, px_nt_attrs *a);
+
 uint32_t px_nt_query_attrs(const wchar_t *host_path, px_nt_attrs *a)
+{
+    uint32_t err;
+    if (take_last_query(host_path, a, &err)) return err;
+    err = query_attrs(host_path, a);
+    keep_last_query(host_path, a, err);
+    return err;
+}
+
+static uint32_t query_attrs(const wchar_t *host_path, px_nt_attrs *a)
 {
     /* drvfs paths are \\?\ paths: the NT form is the same after \??\ */
     if (wcsncmp(host_path, L"\\\\?\\", 4) != 0) return ERROR_INVALID_NAME;

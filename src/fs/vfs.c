@@ -119,6 +119,7 @@ typedef struct walk {
     size_t base_len;         /* PX_VFS_BENEATH: out[0..base_len) is the starting directory */
     const px_mount *start_mount; /* PX_VFS_NO_XDEV */
     char *jail;              /* PX_VFS_IN_ROOT: the starting directory, "/" of this walk */
+    px_mount *unchecked;     /* a link_files mount whose components in out are not yet checked */
 } walk;
 
 static void go_up(walk *w)
@@ -173,7 +174,7 @@ static int64_t follow_if_symlink(walk *w, size_t comp_start, const char *rest_af
 {
     const char *rel;
     px_mount *m = px_vfs_mount_of(w->out, &rel);
-    if (!m || !m->type->has_symlinks || !m->type->readlink) return 0;
+    if (!m || !(m->type->has_symlinks || m->type->link_files) || !m->type->readlink) return 0;
     char target[PX_PATH_MAX];
     int64_t n = m->type->readlink(m, rel, target, sizeof target - 1);
     if (n == -LINUX_EINVAL || n == -LINUX_ENOENT) return 0; /* not a symlink / the walk fails later */
@@ -224,6 +225,50 @@ static bool in_start_mount(walk *w)
     return px_vfs_mount_of(w->len ? w->out : "/", NULL) == w->start_mount;
 }
 
+/* The components of a link_files mount appended since the last check: asks the type
+   whether any of them is a symlink and follows the first one. rest is what the walk
+   has not appended yet. at_end: the walk is over, and its last component is followed
+   only when follow_last. Returns 1 when a link was followed (the walk goes on from
+   w->rest), 0 when there was none to follow, or -errno. */
+static int64_t check_unchecked(walk *w, const char *rest, bool at_end, bool follow_last)
+{
+    px_mount *m = w->unchecked;
+    if (!m) return 0;
+    w->unchecked = NULL;
+    const char *rel = w->out + (m->point_len == 1 ? 0 : m->point_len);
+    while (*rel == '/') rel++;
+    size_t link_len;
+    int64_t r = m->type->find_link(m, rel, &link_len);
+    if (r <= 0) return r;
+    size_t end = (size_t)(rel - w->out) + link_len;
+    if (at_end && end == w->len && !follow_last) return 0;
+    /* out ends with the link from here; what followed it goes back in front of rest */
+    char *after = px_alloc(PX_PATH_MAX);
+    if (!after) return -LINUX_ENOMEM;
+    const char *tail = w->out + end;
+    while (*tail == '/') tail++;
+    size_t tail_len = strlen(tail), rest_len = strlen(rest);
+    if (tail_len + 1 + rest_len >= PX_PATH_MAX) {
+        px_free(after);
+        return -LINUX_ENAMETOOLONG;
+    }
+    memcpy(after, tail, tail_len);
+    after[tail_len] = 0;
+    if (rest_len) {
+        if (tail_len) after[tail_len++] = '/';
+        memcpy(after + tail_len, rest, rest_len + 1);
+    }
+    size_t comp_start = end;
+    while (comp_start > 0 && w->out[comp_start - 1] != '/') comp_start--;
+    if (comp_start > 0) comp_start--; /* at the '/' before the link's name */
+    w->len = end;
+    w->out[end] = 0;
+    r = follow_if_symlink(w, comp_start, after);
+    px_free(after);
+    if (r == 0) return -LINUX_ENOENT; /* no longer a link: changed under the walk */
+    return r;
+}
+
 static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
 {
     char *p = w->rest;
@@ -243,6 +288,13 @@ static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
             continue;
         }
         if (n == 2 && start[0] == '.' && start[1] == '.') {
+            /* ".." leaves the directory a link led to, not the link's own parent */
+            int64_t checked = check_unchecked(w, start, false, true);
+            if (checked < 0) return checked;
+            if (checked > 0) {
+                p = w->rest;
+                continue;
+            }
             if (any_symlinks) { /* ".." is looked up in the directory too */
                 int64_t r = may_search(w);
                 if (r < 0) return r;
@@ -264,7 +316,26 @@ static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
         memmove(w->out + w->len, start, n);
         w->len += n;
         w->out[w->len] = 0;
+        px_mount *cm = px_vfs_mount_of(w->out, NULL);
+        if (w->unchecked && cm != w->unchecked) {
+            /* into another mount: the components before this one are checked first */
+            w->len = comp_start;
+            w->out[comp_start] = 0;
+            int64_t checked = check_unchecked(w, start, false, true);
+            if (checked < 0) return checked;
+            if (checked > 0) {
+                p = w->rest;
+                continue;
+            }
+            w->len = comp_start + 1 + n;
+            w->out[comp_start] = '/';
+            w->out[w->len] = 0;
+        }
         if ((w->flags & PX_VFS_NO_XDEV) && !in_start_mount(w)) return -LINUX_EXDEV;
+        if (cm && cm->type->link_files) {
+            w->unchecked = cm;
+            continue;
+        }
         if (!any_symlinks) continue;
         if ((w->flags & (PX_VFS_NO_MAGICLINKS | PX_VFS_NO_SYMLINKS)) && is_magic_link(w)) return -LINUX_ELOOP;
         /* a trailing slash makes the last component a directory: Linux follows it then */
@@ -288,6 +359,21 @@ static int64_t walk_path(walk *w, int flags, bool *must_be_dir)
             }
         }
     }
+    if (w->unchecked) {
+        /* a trailing slash makes the last component a directory: Linux follows it then */
+        int64_t checked = check_unchecked(w, "", true, (flags & PX_VFS_FOLLOW) || trailing);
+        if (checked < 0) return checked;
+        if (checked > 0) {
+            if (trailing) {
+                size_t rl = strlen(w->rest);
+                if (rl + 1 < PX_PATH_MAX) {
+                    w->rest[rl] = '/';
+                    w->rest[rl + 1] = 0;
+                }
+            }
+            return walk_path(w, flags, must_be_dir);
+        }
+    }
     *must_be_dir = trailing;
     if (w->len == 0) {
         w->out[w->len++] = '/';
@@ -307,6 +393,7 @@ int64_t px_vfs_resolve(int dirfd, const char *path, int flags, px_vfs_path *out)
     w->magic = false;
     w->flags = flags;
     w->jail = NULL;
+    w->unchecked = NULL;
     int64_t r = 0;
     bool restricted = (flags & (PX_VFS_BENEATH | PX_VFS_IN_ROOT)) != 0;
     if (path[0] == '/' && (flags & PX_VFS_BENEATH) && !(flags & PX_VFS_IN_ROOT)) {
@@ -398,7 +485,7 @@ int64_t px_vfs_stat(const px_vfs_path *p, px_stat_info *st)
 static bool is_symlink(const px_vfs_path *p)
 {
     px_mount *m = p->mount;
-    if (!m->type->has_symlinks || !m->type->readlink) return false;
+    if (!(m->type->has_symlinks || m->type->link_files) || !m->type->readlink) return false;
     char c;
     return m->type->readlink(m, p->rel, &c, 1) >= 0;
 }

@@ -36,11 +36,18 @@ typedef struct px_mount px_mount;
 typedef struct px_fs_type {
     const char *name;          /* as /proc/mounts shows it: "drvfs", "lxfs", "proc", ... */
     bool has_symlinks;         /* the VFS asks readlink for each component it walks */
+    /* Symlinks that one query of a whole path can rule out (drvfs link files): the VFS
+       walks such a mount lexically and asks find_link once for the path so far, before
+       "..", before another mount and at the end, rather than readlink per component. */
+    bool link_files;
     uint64_t magic;            /* f_type of statfs when the type has no statfs op */
 
     int64_t (*open)(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out);
     int64_t (*stat)(px_mount *m, const char *rel, px_stat_info *st);
     int64_t (*readlink)(px_mount *m, const char *rel, char *buf, uint64_t size); /* -EINVAL: not a symlink */
+    /* link_files types: 1 and *link_len (the length of rel's shortest prefix that is a
+       symlink, a whole number of components), or 0: no component of rel is one. */
+    int64_t (*find_link)(px_mount *m, const char *rel, size_t *link_len);
     int64_t (*access)(px_mount *m, const char *rel, int mode);  /* NULL: from stat's mode bits */
     int64_t (*mkdir)(px_mount *m, const char *rel, uint32_t mode); /* mode: umask applied */
     int64_t (*mknod)(px_mount *m, const char *rel, uint32_t mode, uint64_t dev); /* S_IFIFO, S_IFCHR, ... */
