@@ -7,6 +7,7 @@
 #include "core/px.h"
 #include "core/errors.h"
 #include "core/thread.h"
+#include "fs/fd_handoff.h"
 #include "fs/fs.h"
 #include "fs/pseudo/pseudo.h"
 #include "kernel/identity.h"
@@ -114,13 +115,10 @@ static char **guest_environment(const char *const *extra)
 
 /* ---- finding the program ---- */
 
-/* The guest's cwd, as runtime.c gave it to the file system layer. */
+/* The guest's cwd as the file-system layer keeps it (chdir changes it, not Windows'). */
 static char *guest_cwd(void)
 {
-    static wchar_t dir[32768];
-    DWORD n = GetCurrentDirectoryW(PX_ARRAY_LEN(dir), dir);
-    char *guest = n && n < PX_ARRAY_LEN(dir) ? px_fs_guest_path_of_host(dir) : NULL;
-    return guest ? guest : px_strdup("/");
+    return px_strdup(px_fs_cwd());
 }
 
 /* path made absolute against cwd, with "." and ".." resolved textually (for AT_EXECFN
@@ -497,6 +495,8 @@ static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
 int px_loader_run(const px_launch *l)
 {
     bool in_child = px_spawn_adopt_reservations();
+    px_handoff *handed_over = px_handoff_receive();
+    if (handed_over) return px_exec_continue(handed_over); /* an execve another process began */
     char **envp = guest_environment(l->extra_env);
     const char *const *argv = l->argv;
     int argc = l->argc;
@@ -569,6 +569,7 @@ int px_loader_run(const px_launch *l)
 
 struct px_exec_program {
     program p;
+    bool needs_process; /* a fixed range this process cannot give it */
 };
 
 /* Reads path as execve opens it: -LINUX_Exxx as execve reports it. */
@@ -630,13 +631,6 @@ int64_t px_loader_exec_prepare(const char *path, const char *const *argv, const 
         if ((r = probe_file(info.interp, &host)) < 0) goto fail;
         px_free(host);
     }
-    /* A fixed-address program cannot move: the range must not be Windows' (no child
-       process is started for it here, unlike at launch). */
-    if (info.type == ELF_ET_EXEC && !px_vm_fixed_range_usable(info.min_vaddr, info.max_vaddr)) {
-        r = -LINUX_ENOMEM;
-        goto fail;
-    }
-
     px_exec_program *e = px_calloc(1, sizeof *e);
     if (!e) {
         r = -LINUX_ENOMEM;
@@ -646,12 +640,30 @@ int64_t px_loader_exec_prepare(const char *path, const char *const *argv, const 
         .image = image, .size = size, .info = info, .argv = new_argv, .envp = envp,
         .execfn = px_strdup(path), .found = found, .display = new_argv[0] ? new_argv[0] : path,
     };
+    /* A fixed-address program cannot move: where Windows holds its range, it needs a new
+       process (px_loader_exec_spawn). */
+    e->needs_process = info.type == ELF_ET_EXEC && !px_vm_fixed_range_usable(info.min_vaddr, info.max_vaddr);
     *out = e;
     return 0;
 fail:
     px_free(image);
     px_free(found);
     return r;
+}
+
+bool px_loader_exec_needs_process(const px_exec_program *e)
+{
+    return e->needs_process;
+}
+
+int px_loader_exec_spawn(px_exec_program *e, px_spawn_hook before_resume, void *ctx, void **process)
+{
+    return px_spawn_start(&e->p.info, e->p.display, before_resume, ctx, process);
+}
+
+int px_loader_exec_wait(px_exec_program *e, void *process)
+{
+    return px_spawn_wait(process, e->p.display);
 }
 
 int px_loader_exec_start(px_exec_program *e, uint64_t *entry, uint64_t *rsp)

@@ -2,6 +2,7 @@
 #ifndef PX_LOADER_H
 #define PX_LOADER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct px_launch {
@@ -22,11 +23,23 @@ typedef struct px_exec_program px_exec_program;
 
 /* Reads and validates path (relative to the cwd; a #! script: its interpreter, one
    level) with argv and envp (runtime copies, kept until the program starts), checks
-   its ELF interpreter exists and that a fixed-address program's range is usable.
-   Changes nothing: 0 and *out, or -LINUX_Exxx as execve returns it (ENOENT, EACCES,
-   ENOEXEC, E2BIG, ENOMEM). */
+   its ELF interpreter exists and whether a fixed-address program's range is usable
+   here. Changes nothing: 0 and *out, or -LINUX_Exxx as execve returns it (ENOENT,
+   EACCES, ENOEXEC, E2BIG, ENOMEM). */
 int64_t px_loader_exec_prepare(const char *path, const char *const *argv, const char *const *envp,
                                px_exec_program **out);
+/* True when the program's fixed range is Windows' here: it must run in a new process. */
+bool px_loader_exec_needs_process(const px_exec_program *e);
+/* Starts that process (loader/spawn.h's px_spawn_start: suspended, ranges reserved,
+   before_resume, resumed): 0 and *process, or 126 after a message. */
+typedef bool (*px_spawn_hook)(void *process, void *ctx);
+int px_loader_exec_spawn(px_exec_program *e, px_spawn_hook before_resume, void *ctx, void **process);
+/* Waits for it: its exit status (px_spawn_wait). */
+int px_loader_exec_wait(px_exec_program *e, void *process);
+/* In that new process, from px_loader_run: the execve continues (src/kernel/exec.c)
+   with the state handed over (fd_handoff.h; freed here). Returns the exit status. */
+struct px_handoff;
+int px_exec_continue(struct px_handoff *h);
 /* Once the old program's memory is gone: maps the program, its interpreter, the stack
    and the vDSO, sets px_cfg.exe_path and gives the entry point and initial rsp.
    0, or a status after a message (the process cannot go on). */

@@ -29,6 +29,11 @@ static uint64_t parse_hex(const wchar_t **s)
     }
 }
 
+bool px_spawn_is_child(void)
+{
+    return GetEnvironmentVariableW(RESERVED_VAR, NULL, 0) != 0;
+}
+
 bool px_spawn_adopt_reservations(void)
 {
     wchar_t list[1024];
@@ -108,7 +113,8 @@ static void tie_child_to_us(HANDLE child)
     /* else the handle stays open until this process ends */
 }
 
-int px_spawn_reserved(const px_elf_info *info, const char *name)
+int px_spawn_start(const px_elf_info *info, const char *name, px_spawn_hook before_resume, void *ctx,
+                   void **process)
 {
     range ranges[info->phnum + 1];
     size_t n = image_ranges(info, ranges);
@@ -182,12 +188,25 @@ int px_spawn_reserved(const px_elf_info *info, const char *name)
         }
     }
 
+    if (before_resume && !before_resume(pi.hProcess, ctx)) {
+        TerminateProcess(pi.hProcess, 126);
+        CloseHandle(pi.hThread);
+        CloseHandle(pi.hProcess);
+        return 126;
+    }
     tie_child_to_us(pi.hProcess);
     /* Ctrl-C reaches the child through the shared console; we wait for its status. */
     SetConsoleCtrlHandler(NULL, TRUE);
     px_timing_mark("spawn: ranges reserved, child resumed");
     ResumeThread(pi.hThread);
     CloseHandle(pi.hThread);
+    *process = pi.hProcess;
+    return 0;
+}
+
+int px_spawn_wait(void *process, const char *name)
+{
+    PROCESS_INFORMATION pi = {.hProcess = process};
     WaitForSingleObject(pi.hProcess, INFINITE);
     px_timing_mark("spawn: child ended");
     DWORD code = 126;
@@ -198,4 +217,11 @@ int px_spawn_reserved(const px_elf_info *info, const char *name)
         return 128 + (code == (DWORD)STATUS_ACCESS_VIOLATION ? LINUX_SIGSEGV : LINUX_SIGKILL);
     }
     return (int)code;
+}
+
+int px_spawn_reserved(const px_elf_info *info, const char *name)
+{
+    void *process;
+    int status = px_spawn_start(info, name, NULL, NULL, &process);
+    return status ? status : px_spawn_wait(process, name);
 }

@@ -104,6 +104,12 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
 
     int sig = signal_of(er->ExceptionCode);
     if (!sig) return EXCEPTION_CONTINUE_SEARCH;
+    /* a page of a file mapping past end of file: SIGBUS, as Linux */
+    if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION && er->NumberParameters >= 2 &&
+        !in_runtime_image(c->Rip)) {
+        int bus = px_vm_fault_signal(er->ExceptionInformation[1], er->ExceptionInformation[0] == 1);
+        if (bus) sig = bus;
+    }
     if (in_runtime_image(c->Rip)) {
         px_log("picolx: internal error: exception 0x%08lx at runtime code %p (address %p)",
                (unsigned long)er->ExceptionCode, (void *)c->Rip,

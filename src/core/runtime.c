@@ -113,6 +113,7 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
 void px_process_exit(int status)
 {
     write_summary_once();
+    px_lock_release_process();
     px_thread *t = px_self();
     if (t && t->host_rsp) px_leave_guest(t, status & 0xff);
     ExitProcess((UINT)(status & 0xff));
@@ -137,5 +138,6 @@ void px_process_killed(int sig)
 {
     px_log("%s", signal_message(sig));
     write_summary_once();
+    px_lock_release_process();
     ExitProcess(128 + (UINT)sig);
 }

@@ -3,6 +3,7 @@
    TCGETS answers with a plausible cooked-mode termios, TIOCGWINSZ with the window size. */
 #include <windows.h>
 #include "core/errors.h"
+#include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
 #include "kernel/identity.h"
 
@@ -222,6 +223,32 @@ static void console_release(px_file *f)
     px_free(cs);
 }
 
+/* A new process (fd_handoff.h): the handle is duplicated; a device node's stat goes along. */
+static size_t console_handoff_save(px_file *f, void *state)
+{
+    console_state *cs = f->data;
+    if (!cs->has_device_stat) return 0;
+    _Static_assert(sizeof cs->device_stat <= PX_HANDOFF_STATE_MAX, "console state fits");
+    memcpy(state, &cs->device_stat, sizeof cs->device_stat);
+    return sizeof cs->device_stat;
+}
+
+static px_file *console_handoff_rebuild(const px_handoff_file *hf)
+{
+    if (hf->state_len == sizeof(px_stat_info)) {
+        px_stat_info st;
+        memcpy(&st, hf->state, sizeof st);
+        return px_console_device_file(hf->handle, hf->status_flags, &st);
+    }
+    px_file *f = px_console_file(hf->handle, hf->status_flags);
+    if (f) ((console_state *)f->data)->owns_handle = true;
+    return f;
+}
+
+const px_file_handoff px_console_handoff = {
+    .kind = PX_HANDOFF_CONSOLE, .save = console_handoff_save, .rebuild = console_handoff_rebuild,
+};
+
 static const px_file_ops console_ops = {
     .read = console_read,
     .write = console_write,
@@ -230,6 +257,7 @@ static const px_file_ops console_ops = {
     .poll = console_poll,
     .poll_handle = console_poll_handle,
     .release = console_release,
+    .handoff = &px_console_handoff,
 };
 
 px_file *px_console_file(void *handle, uint32_t status_flags)

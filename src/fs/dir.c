@@ -112,6 +112,15 @@ static bool is_dot_name(const FILE_ID_BOTH_DIR_INFO *info)
     return (n == 1 && info->FileName[0] == L'.') || (n == 2 && info->FileName[0] == L'.' && info->FileName[1] == L'.');
 }
 
+/* A file unlinked while open or mapped waits under ".picolx-unlinked-*" (file_nt.c)
+   until Windows can delete it. */
+static bool is_parked_name(const FILE_ID_BOTH_DIR_INFO *info)
+{
+    static const wchar_t prefix[] = L".picolx-unlinked-";
+    size_t n = info->FileNameLength / sizeof(WCHAR), plen = PX_ARRAY_LEN(prefix) - 1;
+    return n > plen && !wcsncmp(info->FileName, prefix, plen);
+}
+
 /* The entry at position index (without consuming it). Returns 1, 0 at the end, or -errno. */
 static int64_t peek_entry(px_file *f, dir_state *ds, uint64_t index, dir_entry *e)
 {
@@ -130,6 +139,11 @@ static int64_t peek_entry(px_file *f, dir_state *ds, uint64_t index, dir_entry *
         FILE_ID_BOTH_DIR_INFO *info = (FILE_ID_BOTH_DIR_INFO *)(ds->buf + ds->next);
         if (is_dot_name(info)) {
             advance_record(ds);
+            continue;
+        }
+        if (is_parked_name(info)) { /* unlinked, still open or mapped: gone for Linux */
+            advance_record(ds);
+            ds->nt_index++;
             continue;
         }
         int n = WideCharToMultiByte(CP_UTF8, 0, info->FileName, (int)(info->FileNameLength / sizeof(WCHAR)),

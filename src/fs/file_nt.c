@@ -6,8 +6,10 @@
 #include <windows.h>
 #include <winternl.h>
 #include "core/errors.h"
+#include "fs/fd_handoff.h"
 #include "fs/vfs.h"
 #include "kernel/identity.h"
+#include "mm/vm.h"
 
 #ifndef FILE_DISPOSITION_FLAG_DELETE
 #define FILE_DISPOSITION_FLAG_DELETE 0x00000001
@@ -35,6 +37,7 @@ NTSTATUS NTAPI NtWriteFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID
    other processes (the shell's "> out"), so they use the handle's own file pointer. */
 typedef struct nt_file {
     bool shared_pointer;
+    bool owns_handle;   /* a std handle's file handed to a new process: its own duplicate */
 } nt_file;
 
 /* O_CREAT/O_EXCL/O_TRUNC -> CreateFile disposition, indexed by those three bits. */
@@ -263,9 +266,29 @@ static void nt_release(px_file *f)
     nt_file *nf = f->data;
     if (f->is_dir) px_dir_release(f);
     /* a std handle stays open: picolx's own messages and the process's exit use it */
-    if (!nf->shared_pointer) CloseHandle(f->handle);
+    if (!nf->shared_pointer || nf->owns_handle) CloseHandle(f->handle);
     px_free(f->data);
 }
+
+static px_file *wrap_handle(HANDLE h, bool is_dir, uint32_t flags, bool shared_pointer);
+
+/* A new process (fd_handoff.h): the handle is duplicated; whether it uses its own file
+   pointer goes along. */
+static size_t nt_handoff_save(px_file *f, void *state)
+{
+    *(uint8_t *)state = ((nt_file *)f->data)->shared_pointer;
+    return 1;
+}
+
+static px_file *nt_handoff_rebuild(const px_handoff_file *hf)
+{
+    bool shared_pointer = hf->state_len == 1 && *(const uint8_t *)hf->state;
+    px_file *f = wrap_handle(hf->handle, hf->is_dir, hf->status_flags, shared_pointer);
+    if (f) ((nt_file *)f->data)->owns_handle = true;
+    return f;
+}
+
+const px_file_handoff px_nt_handoff = {.kind = PX_HANDOFF_NT, .save = nt_handoff_save, .rebuild = nt_handoff_rebuild};
 
 static const px_file_ops nt_file_ops = {
     .read = nt_read,
@@ -281,6 +304,7 @@ static const px_file_ops nt_file_ops = {
     .utimens = nt_file_utimens,
     .release = nt_release,
     .disk_data = true,
+    .handoff = &px_nt_handoff,
 };
 
 static const px_file_ops nt_dir_ops = {
@@ -292,6 +316,7 @@ static const px_file_ops nt_dir_ops = {
     .chown = nt_file_chown,
     .utimens = nt_file_utimens,
     .release = nt_release,
+    .handoff = &px_nt_handoff,
 };
 
 static px_file *wrap_handle(HANDLE h, bool is_dir, uint32_t flags, bool shared_pointer)
@@ -552,8 +577,22 @@ static int64_t check_kind(HANDLE h, bool remove_dir)
     return 0;
 }
 
-/* A file open elsewhere, on a system without POSIX deletion (Wine): the name moves to a
-   parking name first and the parked name is deleted, so the old name is free at once. */
+/* Deletes a parked name: at the last close of the file, or, when Windows refuses to
+   delete it at all because it is mapped (a section: Wine, and Windows without POSIX
+   deletion), with the last view of it in this process (px_vm_delete_when_unmapped). */
+static int64_t delete_parked_name(const wchar_t *parked)
+{
+    HANDLE h = open_for_delete(parked, SHARE_ALL);
+    if (h == INVALID_HANDLE_VALUE) return px_err_last();
+    int64_t r = delete_by_handle(h);
+    if (r < 0 && px_vm_delete_when_unmapped(h, parked)) r = 0;
+    CloseHandle(h);
+    return r;
+}
+
+/* A file open or mapped elsewhere, on a system without POSIX deletion (Wine): the name
+   moves to a parking name first and the parked name is deleted, so the old name is free
+   at once. */
 static int64_t delete_parked(const wchar_t *path)
 {
     wchar_t *parked = parking_name(path);
@@ -562,10 +601,30 @@ static int64_t delete_parked(const wchar_t *path)
     if (!MoveFileExW(path, parked, 0)) {
         r = px_err_last();
     } else {
-        HANDLE h = open_for_delete(parked, SHARE_ALL);
-        r = h == INVALID_HANDLE_VALUE ? px_err_last() : delete_by_handle(h);
-        if (h != INVALID_HANDLE_VALUE) CloseHandle(h);
+        r = delete_parked_name(parked);
         if (r < 0) MoveFileExW(parked, path, 0); /* put it back as it was */
+    }
+    px_free(parked);
+    return r;
+}
+
+/* rename over a file Windows will not delete (mapped: a section holds it): the target
+   moves aside to a parking name, the source takes its name, and the parked target goes
+   as an unlinked one does. Not atomic as Linux's: in between, the name is missing. */
+static int64_t replace_parked(const wchar_t *from, const wchar_t *to)
+{
+    wchar_t *parked = parking_name(to);
+    if (!parked) return -LINUX_ENOMEM;
+    int64_t r = 0;
+    if (!MoveFileExW(to, parked, 0)) {
+        r = px_err_last();
+    } else if (!MoveFileExW(from, to, 0)) {
+        r = px_err_last();
+        MoveFileExW(parked, to, 0); /* put it back as it was */
+    } else {
+        /* if another process holds it, it stays parked (hidden from listings), as an
+           unlinked file open elsewhere does where Windows cannot delete it */
+        (void)delete_parked_name(parked);
     }
     px_free(parked);
     return r;
@@ -685,7 +744,12 @@ int64_t px_nt_rename(px_mount *m, const char *from, const char *to, uint32_t fla
         r = px_err_last();
     }
     /* the source exists (checked above): a path error is the target's */
-    if (r == 0 && !MoveFileExW(wfrom, wto, MOVEFILE_REPLACE_EXISTING)) r = lookup_error(m, to, GetLastError());
+    if (r == 0 && !MoveFileExW(wfrom, wto, MOVEFILE_REPLACE_EXISTING)) {
+        DWORD e = GetLastError();
+        /* a mapped file cannot be replaced: it is parked instead */
+        if (e == ERROR_ACCESS_DENIED && dst_is_dir == 0) r = replace_parked(wfrom, wto);
+        else r = lookup_error(m, to, e);
+    }
     px_free(wfrom);
     px_free(wto);
     return r;

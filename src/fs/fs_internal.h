@@ -57,7 +57,19 @@ typedef struct px_file_ops {
     /* f->handle is the Windows disk file holding the data (drvfs and lxfs regular files):
        MAP_SHARED maps it through a section, coherent with read and write */
     bool disk_data;
+    /* How the file goes to a new process (fd_handoff.h); NULL: by its path for proc,
+       devfs and sysfs, else not at all */
+    const struct px_file_handoff *handoff;
 } px_file_ops;
+
+/* What lock.c keeps in an open file description (zero until the first lock call). The
+   owner names the description in the lock table shared by picolx processes: a forked
+   child that shares the description must keep the same owner. */
+typedef struct px_file_lock_state {
+    uint64_t owner, owner_time;  /* OFD and flock owner: creator pid << 32 | serial, its start time */
+    uint64_t dev, ino, scope;    /* the file's identity in the table, once known */
+    bool identified;
+} px_file_lock_state;
 
 /* An open file description: shared by dup'ed fds, as on Linux. */
 struct px_file {
@@ -71,6 +83,7 @@ struct px_file {
     void *handle;            /* the Windows HANDLE */
     void *data;              /* backend state */
     void *listing;           /* dir.c's getdents state of a directory, made on first use */
+    px_file_lock_state lock; /* lock.c's: the description's lock owner and the file's identity */
 };
 
 #define PX_FILE_OP_BY_PATH 1 /* a px_file_ops chmod/chown/utimens answer: use the path */
@@ -181,13 +194,6 @@ bool px_stat_cache_lookup(const void *mount, const char *rel, const px_nt_attrs 
 void px_stat_cache_store(const void *mount, const char *rel, const px_stat_info *st);
 void px_stat_cache_invalidate(void);
 
-/* --- stat_memo.c: the facts a full stat needed a handle for, kept across runs --- */
-bool px_stat_memo_lookup(const wchar_t *host_path, const px_nt_attrs *a, px_stat_info *st);
-/* st: a full stat of host_path (its exec bit read from the file), a: the by-name query
-   made before it. */
-void px_stat_memo_remember(const wchar_t *host_path, const px_nt_attrs *a, const px_stat_info *st);
-
-#endif
 /* --- linkfile.c: drvfs symlinks as link files --- */
 int64_t px_nt_symlink(struct px_mount *m, const char *target, const char *rel);
 int64_t px_nt_readlink(struct px_mount *m, const char *rel, char *buf, uint64_t size);
@@ -196,3 +202,10 @@ int64_t px_nt_find_link(struct px_mount *m, const char *rel, size_t *link_len);
    host_path is not a link file. */
 int64_t px_nt_link_file_size(const wchar_t *host_path, const px_nt_attrs *a);
 
+/* --- stat_memo.c: the facts a full stat needed a handle for, kept across runs --- */
+bool px_stat_memo_lookup(const wchar_t *host_path, const px_nt_attrs *a, px_stat_info *st);
+/* st: a full stat of host_path (its exec bit read from the file), a: the by-name query
+   made before it. */
+void px_stat_memo_remember(const wchar_t *host_path, const px_nt_attrs *a, const px_stat_info *st);
+
+#endif

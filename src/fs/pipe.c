@@ -3,6 +3,7 @@
 #include <windows.h>
 #include <winternl.h>
 #include "core/errors.h"
+#include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
 #include "kernel/identity.h"
 
@@ -140,6 +141,33 @@ static void pipe_release(px_file *f)
     px_free(ps);
 }
 
+static px_file *wrap_pipe(HANDLE h, uint32_t status_flags, bool owns, uint64_t ino);
+
+/* A new process (fd_handoff.h): the handle is duplicated; the inode and the wait mode go along. */
+typedef struct pipe_handoff_state {
+    uint64_t ino;
+    uint8_t nowait;
+} pipe_handoff_state;
+
+static size_t pipe_handoff_save(px_file *f, void *state)
+{
+    pipe_state *ps = f->data;
+    pipe_handoff_state s = {.ino = ps->ino, .nowait = ps->nowait};
+    memcpy(state, &s, sizeof s);
+    return sizeof s;
+}
+
+static px_file *pipe_handoff_rebuild(const px_handoff_file *hf)
+{
+    pipe_handoff_state s = {0};
+    if (hf->state_len == sizeof s) memcpy(&s, hf->state, sizeof s);
+    px_file *f = wrap_pipe(hf->handle, hf->status_flags, true, s.ino);
+    if (f) ((pipe_state *)f->data)->nowait = s.nowait;
+    return f;
+}
+
+const px_file_handoff px_pipe_handoff = {.kind = PX_HANDOFF_PIPE, .save = pipe_handoff_save, .rebuild = pipe_handoff_rebuild};
+
 static const px_file_ops pipe_ops = {
     .read = pipe_read,
     .write = pipe_write,
@@ -148,6 +176,7 @@ static const px_file_ops pipe_ops = {
     .readable_bytes = pipe_readable_bytes,
     .poll = pipe_poll,
     .release = pipe_release,
+    .handoff = &px_pipe_handoff,
 };
 
 static px_file *wrap_pipe(HANDLE h, uint32_t status_flags, bool owns, uint64_t ino)
@@ -219,12 +248,29 @@ static int64_t chardev_stat(px_file *f, px_stat_info *st)
 
 static int64_t chardev_lseek(px_file *f, int64_t offset, int whence) { return 0; } /* /dev/null seeks to 0 */
 
+/* f->data non-NULL: the file owns its handle (one handed over from another process). */
+static void chardev_release(px_file *f)
+{
+    if (f->data) CloseHandle(f->handle);
+}
+
+static px_file *chardev_handoff_rebuild(const px_handoff_file *hf)
+{
+    px_file *f = px_chardev_file(hf->handle, hf->status_flags);
+    if (f) f->data = f; /* owned */
+    return f;
+}
+
+const px_file_handoff px_chardev_handoff = {.kind = PX_HANDOFF_CHARDEV, .rebuild = chardev_handoff_rebuild};
+
 static const px_file_ops chardev_ops = {
     .read = chardev_read,
     .write = chardev_write,
     .lseek = chardev_lseek,
     .stat = chardev_stat,
     .ioctl = pipe_ioctl,
+    .release = chardev_release,
+    .handoff = &px_chardev_handoff,
 };
 
 px_file *px_chardev_file(void *handle, uint32_t status_flags)

@@ -1,12 +1,21 @@
-/* execve and execveat in the running Windows process, for a single-threaded guest (there
-   are no others until clone lands): the new program is read and validated while the old
-   one can still get the error; only then the old image goes (close-on-exec fds, signal
-   handlers, every guest mapping) and the syscall "returns" into the new program's entry.
-   The handler runs on the runtime stack, so tearing down guest memory under it is safe. */
+/* execve and execveat, for a single-threaded guest (there are no others until clone
+   lands): the new program is read and validated while the old one can still get the
+   error; only then the old image goes (close-on-exec fds, signal handlers, every guest
+   mapping) and the syscall "returns" into the new program's entry. The handler runs on
+   the runtime stack, so tearing down guest memory under it is safe.
+
+   A program linked at a fixed range that Windows holds in this process (python3 at
+   0x400000) continues in a new picolx process instead: started suspended with the range
+   reserved (loader/spawn.c), it gets the fds, cwd, root, umask, ids, pid, ignored
+   signals, signal mask and rlimits (src/fs/fd_handoff.c carries them), and this process
+   waits for it and exits with its status. */
+#include "core/errors.h"
 #include "core/px.h"
 #include "core/runtime.h"
 #include "core/thread.h"
+#include "fs/fd_handoff.h"
 #include "fs/fs.h"
+#include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
 #include "mm/vm.h"
@@ -86,6 +95,159 @@ static char *exec_path(int dirfd, const char *path, int flags, int64_t *err)
     return s;
 }
 
+/* ---- execve in a new process ---- */
+
+/* The process-wide state a new program keeps across execve. */
+typedef struct kernel_record {
+    int32_t pid, ppid;
+    uint32_t uid, gid, umask, pad;
+    uint64_t sigmask, ignored_signals;
+    struct linux_rlimit limits[LINUX_RLIM_NLIMITS];
+} kernel_record;
+
+/* Copies s with its NUL to at; returns the byte after it. */
+static char *put_string(char *at, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    memcpy(at, s, n);
+    return at + n;
+}
+
+/* The exec record: argc, envc, then the path, argv and envp as NUL-terminated strings. */
+static bool put_exec_record(px_handoff *h, const char *path, char **argv, char **envp)
+{
+    uint32_t counts[2] = {0, 0};
+    size_t size = sizeof counts + strlen(path) + 1;
+    for (; argv[counts[0]]; counts[0]++) size += strlen(argv[counts[0]]) + 1;
+    for (; envp[counts[1]]; counts[1]++) size += strlen(envp[counts[1]]) + 1;
+    char *rec = px_alloc(size), *at = rec;
+    if (!rec) return false;
+    memcpy(at, counts, sizeof counts);
+    at += sizeof counts;
+    at = put_string(at, path);
+    for (uint32_t i = 0; i < counts[0]; i++) at = put_string(at, argv[i]);
+    for (uint32_t i = 0; i < counts[1]; i++) at = put_string(at, envp[i]);
+    bool ok = px_handoff_put(h, PX_HANDOFF_TAG_EXEC, rec, size);
+    px_free(rec);
+    return ok;
+}
+
+/* n strings from *at (inside end) as a runtime array, NULL-terminated; NULL if malformed. */
+static char **take_strings(const char **at, const char *end, uint32_t n)
+{
+    char **v = px_calloc((size_t)n + 1, sizeof *v);
+    for (uint32_t i = 0; v && i < n; i++) {
+        const char *nul = *at < end ? memchr(*at, 0, (size_t)(end - *at)) : NULL;
+        if (!nul || !(v[i] = px_strdup(*at))) {
+            free_strings(v);
+            return NULL;
+        }
+        *at = nul + 1;
+    }
+    return v;
+}
+
+static bool put_kernel_record(px_handoff *h)
+{
+    px_thread *t = px_kernel_self();
+    kernel_record k = {
+        .pid = px_identity_pid(),
+        .ppid = px_identity_ppid(),
+        .uid = px_identity_uid(),
+        .gid = px_identity_gid(),
+        .umask = px_identity_umask(),
+        .sigmask = t ? t->sigmask : 0,
+        .ignored_signals = px_signal_ignored_set(),
+    };
+    px_limits_get_all(k.limits);
+    return px_handoff_put(h, PX_HANDOFF_TAG_KERNEL, &k, sizeof k);
+}
+
+static bool send_state(void *process, void *ctx)
+{
+    return px_handoff_send_end(ctx, process) == 0;
+}
+
+/* Runs program in a new process with this one's state and exits with its status; or
+   returns -LINUX_ENOMEM (nothing changed) when that process cannot be made. */
+static int64_t exec_in_new_process(px_exec_program *program, const char *path, char **argv, char **envp)
+{
+    px_handoff *h = px_handoff_new();
+    if (!h) return -LINUX_ENOMEM;
+    int64_t r = put_exec_record(h, path, argv, envp) && put_kernel_record(h) ? 0 : -LINUX_ENOMEM;
+    if (r == 0) r = px_fd_handoff_export(h, true);
+    if (r == 0) r = px_handoff_send_begin(h);
+    void *process = NULL;
+    if (r == 0 && px_loader_exec_spawn(program, send_state, h, &process) != 0) {
+        px_handoff_send_end(h, NULL); /* if the child was never made: the section and the variable */
+        r = -LINUX_ENOMEM;
+    }
+    px_handoff_free(h);
+    if (r < 0) return r;
+
+    /* The point of no return: the new program runs. This process only waits for it, its
+       files closed (a pipe's reader must see the end when the new program closes it). */
+    px_fd_handoff_close_all();
+    int status = px_loader_exec_wait(program, process);
+    px_process_exit(status);
+}
+
+int px_exec_continue(px_handoff *h)
+{
+    size_t len = 0;
+    const kernel_record *k = px_handoff_get(h, PX_HANDOFF_TAG_KERNEL, 0, &len);
+    uint64_t sigmask = 0;
+    if (k && len == sizeof *k) {
+        px_identity_adopt(k->pid, k->ppid, k->uid, k->gid);
+        px_identity_set_umask(k->umask);
+        px_signal_adopt_ignored(k->ignored_signals);
+        px_limits_set_all(k->limits);
+        sigmask = k->sigmask;
+    }
+    px_fd_handoff_import(h);
+    const char *rec = px_handoff_get(h, PX_HANDOFF_TAG_EXEC, 0, &len);
+    uint32_t counts[2];
+    char *path = NULL, **argv = NULL, **envp = NULL;
+    if (rec && len > sizeof counts) {
+        const char *at = rec + sizeof counts, *end = rec + len;
+        memcpy(counts, rec, sizeof counts);
+        const char *nul = memchr(at, 0, (size_t)(end - at));
+        path = nul ? px_strdup(at) : NULL;
+        at = nul ? nul + 1 : end;
+        argv = take_strings(&at, end, counts[0]);
+        envp = argv ? take_strings(&at, end, counts[1]) : NULL;
+    }
+    px_handoff_free(h);
+    if (!path || !argv || !envp) {
+        px_log("picolx: the program handed over by the parent process is unreadable");
+        return 126;
+    }
+    px_exec_program *program = NULL;
+    int64_t r = px_loader_exec_prepare(path, (const char *const *)argv, (const char *const *)envp, &program);
+    if (r == 0 && px_loader_exec_needs_process(program)) r = -LINUX_ENOMEM; /* the reservations did not hold */
+    if (r < 0) {
+        const char *name = px_errno_name(-r);
+        px_log("picolx: %s: cannot run it in the new process: %s", path, name ? name : "error");
+        return r == -LINUX_ENOENT ? 127 : 126;
+    }
+    uint64_t entry, rsp;
+    int status = px_loader_exec_start(program, &entry, &rsp);
+    if (status) return status;
+    px_loader_exec_free(program);
+    free_strings(argv);
+    free_strings(envp);
+    px_free(path);
+
+    px_thread *t = px_calloc(1, sizeof *t);
+    if (!t) return 126;
+    t->tid = px_identity_pid();
+    t->sigmask = sigmask;
+    px_thread_attach(t);
+    return (int)px_enter_guest(t, entry, rsp);
+}
+
+/* ---- execve ---- */
+
 static int64_t do_exec(px_regs *regs, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, uint64_t envp_ptr, int flags)
 {
     if (flags & ~(LINUX_AT_EMPTY_PATH | LINUX_AT_SYMLINK_NOFOLLOW)) return -LINUX_EINVAL;
@@ -98,6 +260,10 @@ static int64_t do_exec(px_regs *regs, int dirfd, uint64_t path_ptr, uint64_t arg
     px_free(guest_path);
     px_exec_program *program = NULL;
     if (path) r = px_loader_exec_prepare(path, (const char *const *)argv, (const char *const *)envp, &program);
+    if (r == 0 && px_loader_exec_needs_process(program)) {
+        r = exec_in_new_process(program, path, argv, envp); /* returns only when it cannot */
+        px_loader_exec_free(program);
+    }
     px_free(path);
     if (r < 0) {
         free_strings(argv);

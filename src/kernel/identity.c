@@ -107,3 +107,14 @@ uint32_t px_identity_set_umask(uint32_t mask)
 {
     return (uint32_t)InterlockedExchange(&identity_umask_value, (LONG)(mask & 0777));
 }
+
+/* A process that continues another's execve (src/kernel/exec.c): its pid, parent and
+   ids, so that getpid does not change across the exec. */
+void px_identity_adopt(int32_t pid, int32_t ppid, uint32_t uid, uint32_t gid)
+{
+    identity_ensure();
+    identity_pid = pid;
+    identity_ppid = ppid;
+    identity_uid_value = uid;
+    identity_gid_value = gid;
+}

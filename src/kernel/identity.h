@@ -12,5 +12,7 @@ uint32_t px_identity_umask(void);    /* the process umask (umask(2)); 022 at sta
 int32_t px_identity_pid(void);       /* the guest's pid (and its main thread's tid) */
 int32_t px_identity_ppid(void);      /* the Windows parent process id */
 uint32_t px_identity_set_umask(uint32_t mask); /* umask(2): sets mask & 0777, returns the old one */
+/* execve continued in a new process: the pid, parent and ids of the process it replaces. */
+void px_identity_adopt(int32_t pid, int32_t ppid, uint32_t uid, uint32_t gid);
 
 #endif

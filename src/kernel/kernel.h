@@ -30,4 +30,10 @@ static inline bool px_kernel_bad_ptr(uint64_t p)
 int64_t px_clock_monotonic_ns(void);
 int64_t px_clock_realtime_ns(void);
 
+/* execve in a new process: every resource limit (LINUX_RLIM_NLIMITS entries), read in
+   the old process and set in the new one (limits.c). */
+struct linux_rlimit;
+void px_limits_get_all(struct linux_rlimit *out);
+void px_limits_set_all(const struct linux_rlimit *in);
+
 #endif

@@ -121,3 +121,19 @@ PX_SYSCALL(setrlimit)
     struct linux_rlimit new_limit = *(const struct linux_rlimit *)(uintptr_t)new_ptr;
     return exchange_limit(resource, &new_limit, NULL);
 }
+
+void px_limits_get_all(struct linux_rlimit *out)
+{
+    limits_ensure();
+    AcquireSRWLockShared(&limits_lock);
+    memcpy(out, limits, sizeof limits);
+    ReleaseSRWLockShared(&limits_lock);
+}
+
+void px_limits_set_all(const struct linux_rlimit *in)
+{
+    limits_ensure();
+    AcquireSRWLockExclusive(&limits_lock);
+    memcpy(limits, in, sizeof limits);
+    ReleaseSRWLockExclusive(&limits_lock);
+}

@@ -207,3 +207,24 @@ PX_SYSCALL(rt_sigprocmask)
     if (pending & ~t->sigmask) deliver_unblocked(t->sigmask);
     return 0;
 }
+
+uint64_t px_signal_ignored_set(void)
+{
+    uint64_t set = 0;
+    AcquireSRWLockShared(&actions_lock);
+    for (int sig = 1; sig <= LINUX_NSIG; sig++)
+        if (actions[sig].sa_handler == LINUX_SIG_IGN) set |= SIG_BIT(sig);
+    ReleaseSRWLockShared(&actions_lock);
+    return set;
+}
+
+void px_signal_adopt_ignored(uint64_t set)
+{
+    AcquireSRWLockExclusive(&actions_lock);
+    for (int sig = 1; sig <= LINUX_NSIG; sig++)
+        if ((set & SIG_BIT(sig)) && sig != LINUX_SIGKILL && sig != LINUX_SIGSTOP) {
+            memset(&actions[sig], 0, sizeof actions[sig]);
+            actions[sig].sa_handler = LINUX_SIG_IGN;
+        }
+    ReleaseSRWLockExclusive(&actions_lock);
+}

@@ -17,4 +17,9 @@ bool px_signal_action(int sig, struct linux_sigaction *out);
    is gone); ignored ones stay ignored; the mask and pending signals are kept. */
 void px_signal_exec_reset(void);
 
+/* execve in a new process: the set of ignored signals (bit sig-1), which survive exec,
+   read in the old process and set in the new one. */
+uint64_t px_signal_ignored_set(void);
+void px_signal_adopt_ignored(uint64_t set);
+
 #endif

@@ -83,7 +83,7 @@ static bool grow_in_place(const px_vma *v, uint64_t old_start, uint64_t old_end,
     int64_t rc = 0;
     if (ext.fd >= 0) {
         rc = px_vm_commit(old_end, new_end, PAGE_READWRITE);
-        if (!rc) rc = px_vm_fill_from_file(old_end, new_end, ext.fd, ext.offset);
+        if (!rc) rc = px_vm_fill_from_file(old_end, new_end, ext.fd, ext.offset, NULL);
     }
     if (!rc) rc = px_vm_apply(&ext);
     if (!rc) rc = px_vma_insert(&px_vm_vmas, &ext);
@@ -122,7 +122,7 @@ static int64_t move_mapping(px_vma v, uint64_t old, uint64_t old_len, uint64_t n
     if (!rc) {
         memcpy((void *)to, (const void *)old, copy);
         if (moved.fd >= 0 && new_len > copy)
-            rc = px_vm_fill_from_file(to + copy, to + new_len, moved.fd, moved.offset + copy);
+            rc = px_vm_fill_from_file(to + copy, to + new_len, moved.fd, moved.offset + copy, NULL);
     }
     if (!rc) rc = px_vm_apply(&moved);
     if (!rc) rc = px_vma_insert(&px_vm_vmas, &moved);
@@ -226,7 +226,7 @@ static int64_t discard(uint64_t start, uint64_t end)
         int64_t rc = 0;
         if (v->fd >= 0) {
             rc = px_vm_commit(v->start, v->end, PAGE_READWRITE);
-            if (!rc) rc = px_vm_fill_from_file(v->start, v->end, v->fd, v->offset);
+            if (!rc) rc = px_vm_fill_from_file(v->start, v->end, v->fd, v->offset, NULL);
         }
         if (!rc) rc = px_vm_apply(v);
         if (rc) return rc;

@@ -11,10 +11,14 @@
      own, outside px_vm_reservations;
    - a writable section larger than the file extends the file: the view covers the file
      only up to its size (rounded up to a page); the rest of the guest's range is reserved
-     and inaccessible (Linux: SIGBUS past end of file; here an access fault, and pages the
-     file gains later stay inaccessible until the file is mapped again);
+     and inaccessible: a touch is SIGBUS, as on Linux (px_vm_fault_signal), but pages the
+     file gains later stay so until the file is mapped again;
    - part of a view cannot be unmapped: munmap of part of it makes those pages
-     PAGE_NOACCESS and the view goes when its last guest page does. */
+     PAGE_NOACCESS and the view goes when its last guest page does;
+   - a mapped file cannot be deleted (Wine has no POSIX deletion and refuses the classic
+     one; Windows may refuse both): unlink and rename over it park it under a hidden name
+     (file_nt.c) and hand the name to px_vm_delete_when_unmapped, deleted with the
+     file's last view. */
 #include <windows.h>
 #include "core/errors.h"
 #include "fs/fs.h"
@@ -28,6 +32,8 @@ typedef struct shared_view {
     uint64_t tail, tail_size; /* our reservation past the view's granule, or 0 */
     HANDLE section, file;
     bool writable;         /* the section and view allow writing */
+    bool identified;       /* id_of_file is known */
+    struct file_id { uint32_t volume; uint64_t index; } id_of_file; /* to find views by file */
 } shared_view;
 
 static shared_view *views;
@@ -41,14 +47,91 @@ static shared_view *view_by_id(uint32_t id)
     return NULL;
 }
 
+typedef struct file_id file_id;
+
+static bool identify(HANDLE file, file_id *out)
+{
+    BY_HANDLE_FILE_INFORMATION info;
+    if (!GetFileInformationByHandle(file, &info)) return false;
+    out->volume = info.dwVolumeSerialNumber;
+    out->index = (uint64_t)info.nFileIndexHigh << 32 | info.nFileIndexLow;
+    return true;
+}
+
+static bool is_file(const shared_view *sv, file_id id)
+{
+    return sv->identified && sv->id_of_file.volume == id.volume && sv->id_of_file.index == id.index;
+}
+
+/* Parked names of mapped files (unlinked or renamed over), each deleted when the last
+   view of its file goes. */
+typedef struct parked_name {
+    struct parked_name *next;
+    file_id file;
+    wchar_t path[];
+} parked_name;
+static parked_name *parked_names;
+
+static void delete_parked_of(file_id id)
+{
+    for (size_t i = 0; i < view_count; i++)
+        if (is_file(&views[i], id)) return; /* still mapped */
+    for (parked_name **p = &parked_names; *p;) {
+        parked_name *n = *p;
+        if (n->file.volume == id.volume && n->file.index == id.index) {
+            /* an fd still open on it: Windows deletes it at its last close */
+            DeleteFileW(n->path);
+            *p = n->next;
+            px_free(n);
+            continue;
+        }
+        p = &n->next;
+    }
+}
+
 static void drop_view(size_t i)
 {
-    shared_view *sv = &views[i];
-    UnmapViewOfFile((void *)sv->base);
-    if (sv->tail) VirtualFree((void *)sv->tail, 0, MEM_RELEASE);
-    CloseHandle(sv->section);
-    CloseHandle(sv->file);
+    shared_view gone = views[i];
+    UnmapViewOfFile((void *)gone.base);
+    if (gone.tail) VirtualFree((void *)gone.tail, 0, MEM_RELEASE);
+    if (gone.section) CloseHandle(gone.section);
+    CloseHandle(gone.file);
     views[i] = views[--view_count];
+    if (gone.identified && parked_names) delete_parked_of(gone.id_of_file);
+}
+
+/* At exit the views go first, so that the parked names can go too (Windows would unmap
+   them only after this process's last code ran). Other threads are gone by now. */
+static void delete_parked_at_exit(void)
+{
+    while (parked_names && view_count) drop_view(view_count - 1);
+}
+
+bool px_vm_delete_when_unmapped(void *file, const wchar_t *path)
+{
+    static bool exit_hook;
+    file_id id;
+    if (!identify(file, &id)) return false;
+    px_vm_lock();
+    bool mapped = false;
+    for (size_t i = 0; i < view_count && !mapped; i++) mapped = is_file(&views[i], id);
+    size_t len = wcslen(path);
+    parked_name *n = mapped ? px_alloc(sizeof *n + (len + 1) * sizeof(wchar_t)) : NULL;
+    if (n) {
+        n->file = id;
+        memcpy(n->path, path, (len + 1) * sizeof(wchar_t));
+        n->next = parked_names;
+        parked_names = n;
+        if (!exit_hook) exit_hook = atexit(delete_parked_at_exit) == 0;
+    }
+    px_vm_unlock();
+    return n != NULL;
+}
+
+uint64_t px_vm_view_mapped_end(uint32_t id)
+{
+    shared_view *sv = view_by_id(id);
+    return sv ? sv->mapped_end : 0;
 }
 
 /* Maps the view at base (NULL: anywhere) and reserves the tail after its granule. */
@@ -122,6 +205,7 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
     if (view_len <= skew) view_len = 0; /* the mapping starts past end of file */
 
     shared_view sv = { .file = file, .writable = writable };
+    sv.identified = identify(file, &sv.id_of_file);
     /* maximum size 0: the file's size, so the section never extends the file */
     if (view_len) {
         sv.section = CreateFileMappingW(file, NULL, writable ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);

@@ -118,9 +118,32 @@ static int64_t protect_committed(uint64_t start, uint64_t end, uint32_t win_prot
     return 0;
 }
 
+uint64_t px_vm_data_end(const px_vma *v)
+{
+    if (v->fd < 0) return v->end;
+    uint64_t end;
+    if (v->view) {
+        end = px_vm_view_mapped_end(v->view);
+    } else {
+        if (v->file_end <= v->offset) return v->start;
+        end = v->start + (v->file_end - v->offset);
+        if (end < v->start) end = v->end; /* overflow: all of it is data */
+    }
+    return end < v->start ? v->start : end < v->end ? end : v->end;
+}
+
 int64_t px_vm_apply(const px_vma *v)
 {
     if (v->view) return px_vm_apply_view(v);
+    /* pages past end of file stay inaccessible whatever prot says: an access is SIGBUS */
+    uint64_t data_end = px_vm_data_end(v);
+    if (data_end < v->end) {
+        int64_t rc = protect_committed(data_end, v->end, PAGE_NOACCESS);
+        if (rc || data_end == v->start) return rc;
+        px_vma data = *v;
+        data.end = data_end;
+        return px_vm_apply(&data);
+    }
     uint32_t wp = px_vm_win_prot(v->prot, v->scanned);
     if (wp == PAGE_NOACCESS) return protect_committed(v->start, v->end, wp);
     /* Huge MAP_NORESERVE mappings (sanitizer shadows, arenas) and those Windows refuses to
@@ -242,7 +265,7 @@ int64_t px_vm_unmap_locked(uint64_t start, uint64_t end, bool release)
     return 0;
 }
 
-int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offset)
+int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offset, uint64_t *filled)
 {
     uint64_t at = start;
     while (at < end) {
@@ -251,6 +274,7 @@ int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offs
         if (n == 0) break; /* end of file: the rest stays zero */
         at += (uint64_t)n;
     }
+    if (filled) *filled = at - start;
     return 0;
 }
 
@@ -292,8 +316,14 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
         rc = px_vm_apply(&v);
     } else {
         uint64_t since = px_timing_now();
+        uint64_t filled = 0;
         rc = px_vm_commit(start, end, PAGE_READWRITE);
-        if (!rc) rc = px_vm_fill_from_file(start, end, fd, offset);
+        if (!rc) rc = px_vm_fill_from_file(start, end, fd, offset, &filled);
+        /* the rest of the last page reads as zeros; whole pages past end of file are
+           given back and stay inaccessible (SIGBUS, px_vm_fault_signal) */
+        v.file_end = offset + PX_ALIGN_UP(filled, PX_PAGE_SIZE);
+        if (!rc && start + PX_ALIGN_UP(filled, PX_PAGE_SIZE) < end)
+            px_vm_decommit(start + PX_ALIGN_UP(filled, PX_PAGE_SIZE), end);
         px_timing_work("mm: mmap file, commit+read", start, len, since);
         /* pipes, sockets, directories: Linux has no mmap for them */
         if (rc == -LINUX_ESPIPE || rc == -LINUX_EISDIR) rc = -LINUX_ENODEV;
@@ -480,7 +510,9 @@ bool px_vm_exec_fault(uint64_t addr)
         resumed = page_has(addr, PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE);
         goto out;
     }
-    uint64_t start = v->start, end = v->end;
+    /* pages past end of file hold no code (and cannot be read) */
+    uint64_t start = v->start, end = px_vm_data_end(v), vma_end = v->end;
+    if (addr >= end) goto out;
     DWORD old;
     if (!VirtualProtect((void *)start, end - start, PAGE_READWRITE, &old)) goto out;
     uint64_t scan_since = px_timing_now();
@@ -497,7 +529,7 @@ bool px_vm_exec_fault(uint64_t addr)
     FlushInstructionCache(GetCurrentProcess(), (void *)start, end - start);
     v->scanned = true;
     resumed = px_vm_apply(v) == 0;
-    px_vma_merge_range(&px_vm_vmas, start, end);
+    px_vma_merge_range(&px_vm_vmas, start, vma_end);
     px_timing_work("mm: exec fault (all of it)", start, end - start, since);
 out:
     px_vm_unlock();
@@ -509,8 +541,9 @@ bool px_vm_access_fault(uint64_t addr, bool write)
     px_vm_lock();
     bool resumed = false;
     px_vma *v = px_vma_find(&px_vm_vmas, addr);
-    /* a view's pages are all there: a fault in one is the guest's (past end of file) */
-    if (!v || v->prot == LINUX_PROT_NONE || v->view) goto out;
+    /* a view's pages are all there: a fault in one is the guest's (past end of file);
+       a page past end of file in a private file mapping is never committed */
+    if (!v || v->prot == LINUX_PROT_NONE || v->view || addr >= px_vm_data_end(v)) goto out;
     MEMORY_BASIC_INFORMATION mbi;
     if (!VirtualQuery((void *)addr, &mbi, sizeof mbi)) goto out;
     if (mbi.State == MEM_RESERVE) {
@@ -540,6 +573,19 @@ out:
 }
 
 bool px_vm_write_fault(uint64_t addr) { return px_vm_access_fault(addr, true); }
+
+int px_vm_fault_signal(uint64_t addr, bool write)
+{
+    px_vm_lock();
+    int sig = 0;
+    const px_vma *v = px_vma_find(&px_vm_vmas, addr);
+    /* as Linux: an access the protection forbids is SIGSEGV even past end of file */
+    if (v && v->prot != LINUX_PROT_NONE && (!write || (v->prot & LINUX_PROT_WRITE)) &&
+        addr >= px_vm_data_end(v))
+        sig = LINUX_SIGBUS;
+    px_vm_unlock();
+    return sig;
+}
 
 void px_vm_set_kind(uint64_t start, uint64_t len, enum px_vm_kind kind)
 {

@@ -4,6 +4,7 @@
 #define PX_MM_VM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 int px_vm_init(void);
@@ -45,6 +46,17 @@ bool px_vm_write_fault(uint64_t addr);
    write case above, and commits a MAP_NORESERVE page at its first touch when the
    mapping was too large to commit up front. Returns true if the guest may resume. */
 bool px_vm_access_fault(uint64_t addr, bool write);
+
+/* From the fault handler, for an access fault px_vm_access_fault did not resolve: the
+   signal Linux sends for it. LINUX_SIGBUS for a page of a file mapping past end of file
+   (the rest of the last partial page reads as zeros), else 0 (SIGSEGV). */
+int px_vm_fault_signal(uint64_t addr, bool write);
+
+/* For unlink and rename over a file whose deletion Windows refuses because it is mapped
+   (a section): if a shared view of this process maps the file behind the open handle
+   file, the parked name path is deleted when the last such view goes (munmap, execve,
+   exit) and true is returned; false if no view maps it. The path is copied. */
+bool px_vm_delete_when_unmapped(void *file, const wchar_t *path);
 
 /* mremap(2) and madvise(2) semantics; results as the syscalls. */
 int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);

@@ -42,8 +42,12 @@ int64_t px_vm_unmap_locked(uint64_t start, uint64_t end, bool release);
 /* Releases the reservations intersecting [start, end) that hold no mapping any more. */
 void px_vm_release_empty(uint64_t start, uint64_t end);
 /* Copies file bytes from fd at offset into committed, writable [start, end); zeros
-   (already there) past end of file. 0 or -LINUX_Exxx. */
-int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offset);
+   (already there) past end of file. *filled (if not NULL): the bytes copied.
+   0 or -LINUX_Exxx. */
+int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offset, uint64_t *filled);
+/* Where the pages past end of file begin in v (v->end if none): private file mappings
+   (file_end) and shared views alike. */
+uint64_t px_vm_data_end(const px_vma *v);
 /* mmap with the lock held (arguments already validated and page-rounded). */
 int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset);
 
@@ -52,6 +56,8 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
    gave; taken over). Address or -LINUX_Exxx. */
 int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                                 uint64_t offset, void *file, bool writable);
+/* The end of the pages view id maps (the file's data), 0 if there is no such view. */
+uint64_t px_vm_view_mapped_end(uint32_t id);
 /* px_vm_apply for a VMA with a view: protection only (view pages are committed). */
 int64_t px_vm_apply_view(const px_vma *v);
 /* Makes v's view pages inaccessible (it is being unmapped). */

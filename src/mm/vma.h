@@ -14,6 +14,9 @@
 typedef struct px_vma {
     uint64_t start, end;  /* [start, end), page-aligned */
     uint64_t offset;      /* file offset of start (file mappings) */
+    uint64_t file_end;    /* private file mappings: the file offset where the file's data
+                             ended at mmap, page-aligned; pages from there on are past end
+                             of file (inaccessible, SIGBUS as on Linux) */
     int32_t prot;         /* LINUX_PROT_* as the guest asked */
     int32_t flags;        /* LINUX_MAP_* as the guest asked (type and GROWSDOWN matter) */
     int32_t fd;           /* the fd it was mapped from, -1 for anonymous memory */

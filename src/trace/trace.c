@@ -3,6 +3,7 @@
 #include <windows.h>
 #include <stdio.h>
 #include "core/px.h"
+#include "spawn.h"
 #include "rewrite/rewrite.h"
 #include "trace/format.h"
 #include "trace/trace.h"
@@ -28,9 +29,10 @@ static HANDLE open_trace_file(const char *path)
     if (!wide) return INVALID_HANDLE_VALUE;
     MultiByteToWideChar(CP_UTF8, 0, path, -1, wide, n);
     /* Append-only: the launcher and the child that runs a fixed-address program (see
-       docs/architecture.md) may both hold the file; neither overwrites the other. */
-    HANDLE h = CreateFileW(wide, FILE_APPEND_DATA | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE,
-                           NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+       docs/architecture.md) may both hold the file; neither overwrites the other, and
+       only the first process empties it (a child after execve continues its trace). */
+    HANDLE h = CreateFileW(wide, FILE_APPEND_DATA | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                           px_spawn_is_child() ? OPEN_ALWAYS : CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
     px_free(wide);
     return h;
 }

@@ -11,8 +11,11 @@ and that list/unregister work.
 --xattrs carries them into the store (read inside); a value set inside persists; PROG's
 checks (tests/guest/xattr.c) in the distro's /dev/shm and in its own /tmp print what they
 print natively on /dev/shm.
+--fifo-guest PROG (with --picolx): FIFOs and device nodes in a distro (fifo_tests).
+--mapunlink-guest PROG (with --picolx): mapped files unlinked and renamed over in a distro
+(mapunlink_tests).
 Prints 'N passed, M failed'."""
-import argparse, os, re, shutil, subprocess, sys, tempfile
+import argparse, io, os, re, shutil, subprocess, sys, tarfile, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIRS = ['/', '/bin', '/etc', '/home/user', '/devices', '/srv', '/usr/share']
@@ -281,6 +284,179 @@ def xattr_tests(a, c):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def fifo_tests(a, c):
+    """FIFOs and device nodes in a distro: tests/guest/fifo.c's checks in the distro's /tmp
+    (lxfs) against native /dev/shm; an imported FIFO used by two picolx processes, reader
+    first and writer first; character device nodes open picolx's devices, others ENXIO."""
+    import time
+    tmp = tempfile.mkdtemp(prefix='picolx-fifo-')
+    try:
+        home = os.path.join(tmp, 'home')
+        os.mkdir(home)
+        env = wine_env(a.top, home)
+        exe, guest = a.picolx, a.fifo_guest
+        # a wineserver started by one of the wine commands below would hold its output
+        # pipes open (and keep run() waiting) until it exits: start one of our own first
+        subprocess.run(['wineserver', '-p30'], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, start_new_session=True, timeout=60)
+        tarball = os.path.join(tmp, 'fifo.tar')
+        with tarfile.open(tarball, 'w', format=tarfile.GNU_FORMAT) as tar:
+            def add(name, type_, mode, data=None, dev=(0, 0)):
+                t = tarfile.TarInfo(name)
+                t.type, t.mode, t.mtime = type_, mode, 1700000000
+                t.devmajor, t.devminor = dev
+                t.size = len(data) if data is not None else 0
+                tar.addfile(t, io.BytesIO(data) if data is not None else None)
+            for d, mode in (('bin/', 0o755), ('tmp/', 0o1777), ('srv/', 0o755), ('devices/', 0o755)):
+                add(d, tarfile.DIRTYPE, mode)
+            add('bin/busybox', tarfile.REGTYPE, 0o755, open('/bin/busybox', 'rb').read())
+            add('bin/fifo', tarfile.REGTYPE, 0o755, open(guest, 'rb').read())
+            add('srv/pipe', tarfile.FIFOTYPE, 0o666)
+            add('devices/null', tarfile.CHRTYPE, 0o666, dev=(1, 3))
+            add('devices/zero', tarfile.CHRTYPE, 0o666, dev=(1, 5))
+            add('devices/sda', tarfile.BLKTYPE, 0o660, dev=(8, 0))
+            add('devices/nodriver', tarfile.CHRTYPE, 0o666, dev=(42, 42))
+        name = 'e2e-fifo'
+        rc, out, err = run(['wine', exe, 'import', name, win(os.path.join(tmp, 'store')), win(tarball)], env)
+        c.check('fifo: import', rc == 0, err)
+        inside = ['wine', exe, 'run', '-d', name, '--']
+
+        nat = subprocess.run([guest, 'test', '/dev/shm'], capture_output=True)
+        native_out = nat.stdout.decode('utf-8', 'replace')
+        c.check('fifo: the checks pass natively on /dev/shm', nat.returncode == 0, native_out)
+        rc, out, err = run(inside + ['/bin/fifo', 'test', '/tmp'], env)
+        detail = ''.join(f'  picolx: {x}\n  native: {y}\n' for x, y in zip(out.splitlines(), native_out.splitlines()) if x != y)
+        c.check("fifo: the checks in the distro's /tmp (lxfs) print what native /dev/shm prints", rc == 0 and out == native_out,
+                f'{rc}\n{detail}{err}')
+        rc, out, err = run(inside + ['/bin/busybox', 'ls', '-ln', '/srv/pipe'], env)
+        c.check('fifo: the imported FIFO is listed as one', rc == 0 and out.startswith('prw-rw-rw-'), out + err)
+
+        # two processes on one FIFO of the store: each open blocks until the other comes
+        text = 'from another process'
+        want_reader = f'{text}\nreader: {len(text)} bytes, last read 0\n'
+        for first in ('reader', 'writer'):
+            argv = {'reader': inside + ['/bin/fifo', 'reader', '/srv/pipe'],
+                    'writer': inside + ['/bin/fifo', 'writer', '/srv/pipe', text]}
+            second = 'writer' if first == 'reader' else 'reader'
+            out_f, err_f = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # files: see the wineserver above
+            p = subprocess.Popen(argv[first], env=env, stdin=subprocess.DEVNULL, stdout=out_f, stderr=err_f)
+            time.sleep(2)  # let it block in open
+            still_blocked = p.poll() is None
+            try:
+                rc2, out2, err2 = run(argv[second], env, timeout=60)
+            except subprocess.TimeoutExpired:
+                rc2, out2, err2 = -1, '', 'timed out'
+                p.kill()
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            out_f.seek(0)
+            err_f.seek(0)
+            out1, err1 = out_f.read().decode('utf-8', 'replace'), err_f.read().decode('utf-8', 'replace')
+            out_f.close()
+            err_f.close()
+            reader_out = out1 if first == 'reader' else out2
+            writer_out = out2 if first == 'reader' else out1
+            c.check(f'fifo: two processes, {first} first: it blocks in open until the other comes',
+                    still_blocked and p.returncode == 0 and rc2 == 0 and reader_out == want_reader and
+                    writer_out == f'writer: wrote {len(text)}\n',
+                    f'blocked={still_blocked} rc={p.returncode},{rc2}\n{out1}{err1}\n{out2}{err2}')
+
+        # a writer killed while it holds its end: the blocked reader gets what was written,
+        # then EOF (the dead process's count is dropped). The guest must run in the first
+        # process (static-pie) for the kill to reach it.
+        rc, out, err = run(inside + ['/bin/busybox', 'mkfifo', '/tmp/held'], env)
+        files = [tempfile.TemporaryFile() for _ in range(4)]
+        reader = subprocess.Popen(inside + ['/bin/fifo', 'reader', '/tmp/held'], env=env, stdin=subprocess.DEVNULL,
+                                  stdout=files[0], stderr=files[1])
+        holder = subprocess.Popen(inside + ['/bin/fifo', 'hold', '/tmp/held', 'before the kill'], env=env,
+                                  stdin=subprocess.DEVNULL, stdout=files[2], stderr=files[3])
+        for _ in range(600):  # until the holder has opened and written (a loaded machine starts it slowly)
+            files[2].seek(0)
+            if b'holding' in files[2].read() or holder.poll() is not None:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+        reader_waits = reader.poll() is None
+        holder.kill()
+        holder.wait()
+        try:
+            reader.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            reader.kill()
+            reader.wait()
+        files[0].seek(0)
+        got = files[0].read().decode('utf-8', 'replace')
+        for f in files:
+            f.close()
+        c.check('fifo: a writer killed holding its end: the reader reads, then EOF',
+                reader_waits and reader.returncode == 0 and got == 'before the kill\nreader: 15 bytes, last read 0\n',
+                f'waited={reader_waits} rc={reader.returncode}\n{got}')
+
+        # character device nodes open picolx's devices; block devices and unknown ones have no driver
+        rc, out, err = run(inside + ['/bin/busybox', 'od', '-An', '-tx1', '-N4', '/devices/zero'], env)
+        c.check('fifo: a 1:5 node reads zeros', rc == 0 and out.split() == ['00'] * 4, f'{rc}\n{out}{err}')
+        rc, out, err = run(inside + ['/bin/busybox', 'sh', '-c', 'echo gone > /devices/null && echo ok'], env)
+        rc2, out2, err2 = run(inside + ['/bin/busybox', 'cat', '/devices/null'], env)
+        c.check('fifo: a 1:3 node discards and reads EOF', rc == 0 and out == 'ok\n' and rc2 == 0 and out2 == '',
+                f'{rc}\n{out}{err}\n{rc2}\n{out2}{err2}')
+        rc, out, err = run(inside + ['/bin/busybox', 'mknod', '/tmp/ur', 'c', '1', '9'], env)
+        rc2, out2, err2 = run(inside + ['/bin/busybox', 'od', '-An', '-tx1', '-N8', '/tmp/ur'], env)
+        c.check('fifo: a 1:9 node made inside reads random bytes', rc == 0 and rc2 == 0 and len(out2.split()) == 8,
+                f'{rc}\n{out}{err}\n{rc2}\n{out2}{err2}')
+        for node in ('sda', 'nodriver'):
+            rc, out, err = run(inside + ['/bin/busybox', 'cat', '/devices/' + node], env)
+            c.check(f'fifo: /devices/{node} has no driver: ENXIO', rc != 0 and 'No such device or address' in err, f'{rc}\n{out}{err}')
+        rc, out, err = run(['wine', exe, 'unregister', name], env)
+        c.check('fifo: unregister', rc == 0, err)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def mapunlink_tests(a, c):
+    """tests/guest/mapunlink.c in the distro's /tmp (lxfs: data files named by inode)
+    prints what it prints natively; nothing is left in /tmp afterwards."""
+    tmp = tempfile.mkdtemp(prefix='picolx-mapunlink-')
+    try:
+        home = os.path.join(tmp, 'home')
+        os.mkdir(home)
+        env = wine_env(a.top, home)
+        subprocess.run(['wineserver', '-p30'], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, start_new_session=True, timeout=60)
+        tarball = os.path.join(tmp, 'mapunlink.tar')
+        with tarfile.open(tarball, 'w', format=tarfile.GNU_FORMAT) as tar:
+            def add(name, type_, mode, data=None):
+                t = tarfile.TarInfo(name)
+                t.type, t.mode, t.mtime = type_, mode, 1700000000
+                t.size = len(data) if data is not None else 0
+                tar.addfile(t, io.BytesIO(data) if data is not None else None)
+            for d, mode in (('bin/', 0o755), ('tmp/', 0o1777)):
+                add(d, tarfile.DIRTYPE, mode)
+            add('bin/busybox', tarfile.REGTYPE, 0o755, open('/bin/busybox', 'rb').read())
+            add('bin/mapunlink', tarfile.REGTYPE, 0o755, open(a.mapunlink_guest, 'rb').read())
+        name = 'e2e-mapunlink'
+        rc, out, err = run(['wine', a.picolx, 'import', name, win(os.path.join(tmp, 'store')), win(tarball)], env)
+        c.check('mapunlink: import', rc == 0, err)
+        native_dir = os.path.join(tmp, 'native')
+        os.mkdir(native_dir)
+        nat = subprocess.run([a.mapunlink_guest, native_dir], capture_output=True)
+        native_out = nat.stdout.decode('utf-8', 'replace')
+        c.check('mapunlink: the checks pass natively', nat.returncode == 0, native_out)
+        inside = ['wine', a.picolx, 'run', '-d', name, '--']
+        rc, out, err = run(inside + ['/bin/mapunlink', '/tmp'], env)
+        detail = ''.join(f'  picolx: {x}\n  native: {y}\n' for x, y in zip(out.splitlines(), native_out.splitlines()) if x != y)
+        c.check("mapunlink: the checks in the distro's /tmp (lxfs) print what they print natively",
+                rc == 0 and out == native_out, f'{rc}\n{detail}{err}')
+        rc, out, err = run(inside + ['/bin/busybox', 'ls', '-A', '/tmp'], env)
+        c.check("mapunlink: the distro's /tmp is empty afterwards", rc == 0 and out == '', out + err)
+        rc, out, err = run(['wine', a.picolx, 'unregister', name], env)
+        c.check('mapunlink: unregister', rc == 0, err)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def crash_tests(a, c):
     tmp = tempfile.mkdtemp(prefix='picolx-crash-')
     try:
@@ -298,13 +474,19 @@ def main():
     ap.add_argument('--picolx')
     ap.add_argument('--crash')
     ap.add_argument('--xattr-guest')
+    ap.add_argument('--fifo-guest')
+    ap.add_argument('--mapunlink-guest')
     ap.add_argument('--rounds', type=int, default=30)
     ap.add_argument('--top', required=True)
     a = ap.parse_args()
     c = Checker()
     if a.crash:
         crash_tests(a, c)
-    if a.picolx and a.xattr_guest:
+    if a.picolx and a.mapunlink_guest:
+        mapunlink_tests(a, c)
+    elif a.picolx and a.fifo_guest:
+        fifo_tests(a, c)
+    elif a.picolx and a.xattr_guest:
         xattr_tests(a, c)
     elif a.picolx:
         import_tests(a, c)

@@ -4,11 +4,15 @@
    runs between lx_disk_begin and lx_disk_end, so it sees what other picolx processes of
    the same distro changed. */
 #include <windows.h>
+#include <wctype.h>
 #include "core/errors.h"
 #include "core/px.h"
 #include "fs/fs_internal.h"
 #include "fs/lxfs/lxfs.h"
 #include "fs/lxfs/lxfs_disk.h"
+#include "fs/fd_handoff.h"
+#include "fs/fifo.h"
+#include "fs/pseudo/pseudo.h"
 #include "kernel/identity.h"
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
@@ -349,6 +353,44 @@ static int64_t lx_dir_seek(px_file *f, int64_t offset, int whence)
     return offset;
 }
 
+/* A new process (fd_handoff.h): the data file's handle is duplicated; the inode and
+   its last stat go along. Directories and O_PATH files are opened again by path. */
+static const px_file_ops lx_file_ops;
+
+typedef struct lx_handoff_state {
+    uint64_t ino;
+    uint8_t written;
+    px_stat_info last;
+} lx_handoff_state;
+_Static_assert(sizeof(lx_handoff_state) <= PX_HANDOFF_STATE_MAX, "lxfs state fits");
+
+static size_t lx_handoff_save(px_file *f, void *state)
+{
+    lx_open *o = f->data;
+    if (o->dirty) record_mtime(o);
+    lx_handoff_state s = {.ino = o->ino, .written = o->written, .last = o->last};
+    memcpy(state, &s, sizeof s);
+    return sizeof s;
+}
+
+static px_file *lx_handoff_rebuild(const px_handoff_file *hf)
+{
+    lx_handoff_state s;
+    if (hf->state_len != sizeof s || !hf->mount || hf->mount->type != &px_lxfs_type) return NULL;
+    memcpy(&s, hf->state, sizeof s);
+    lx_open *o = px_calloc(1, sizeof *o);
+    px_file *f = o ? px_file_new(&lx_file_ops, hf->handle, hf->status_flags) : NULL;
+    if (!f) {
+        px_free(o);
+        return NULL;
+    }
+    *o = (lx_open){.disk = disk_of(hf->mount), .ino = s.ino, .written = s.written, .last = s.last};
+    f->data = o;
+    return f;
+}
+
+const px_file_handoff px_lxfs_handoff = {.kind = PX_HANDOFF_LXFS, .save = lx_handoff_save, .rebuild = lx_handoff_rebuild};
+
 static const px_file_ops lx_file_ops = {
     .read = lx_read,
     .write = lx_write,
@@ -360,6 +402,7 @@ static const px_file_ops lx_file_ops = {
     .truncate = lx_ftruncate,
     .release = lx_release,
     .disk_data = true, /* the data file in the store */
+    .handoff = &px_lxfs_handoff,
 };
 
 /* O_PATH files, directories, and nodes we keep only the metadata of */
@@ -369,17 +412,43 @@ static const px_file_ops lx_dir_ops = {
     .getdents = lx_getdents,
     .fsync = lx_fsync,
     .release = lx_release,
+    .handoff = &px_handoff_reopen,
 };
 
 static const px_file_ops lx_meta_ops = {
     .stat = lx_fstat,
     .release = lx_release,
+    .handoff = &px_handoff_reopen,
 };
 
 static DWORD access_of(uint32_t flags)
 {
     static const DWORD rows[4] = {GENERIC_READ, GENERIC_WRITE, GENERIC_READ | GENERIC_WRITE, GENERIC_READ | GENERIC_WRITE};
     return rows[flags & LINUX_O_ACCMODE] | ((flags & LINUX_O_TRUNC) ? GENERIC_WRITE : 0) | SYNCHRONIZE;
+}
+
+/* The FIFO of a store's inode is named after the store's directory and the inode, so
+   every process of the distro opens the same one. */
+static uint64_t fifo_space(const lx_disk *d)
+{
+    size_t n = wcslen(d->dir);
+    wchar_t *lower = px_alloc((n + 1) * sizeof *lower);
+    if (!lower) return px_fifo_space_of(d->dir, n * sizeof *d->dir);
+    for (size_t i = 0; i < n; i++) lower[i] = (wchar_t)towlower(d->dir[i]); /* Windows paths ignore case */
+    uint64_t space = px_fifo_space_of(lower, n * sizeof *lower);
+    px_free(lower);
+    return space;
+}
+
+/* A FIFO or character device node, opened: node is its metadata-only file (fstat), taken over. */
+static int64_t open_special(lx_disk *d, px_file *node, uint32_t flags, px_file **out)
+{
+    lx_open *o = node->data;
+    if ((o->last.mode & LINUX_S_IFMT) == LINUX_S_IFIFO)
+        return px_fifo_open(fifo_space(d), o->ino, node, flags, out); /* may block: outside the store's lock */
+    px_stat_info st = o->last;
+    px_file_unref(node);
+    return px_devfs_open_rdev(st.rdev, flags, &st, NULL, out);
 }
 
 static int64_t lxfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
@@ -389,8 +458,9 @@ static int64_t lxfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
     if (r < 0) return r;
     where w;
     uint64_t ino = 0;
-    bool created = false;
+    bool created = false, special = false;
     uint32_t acc = flags & LINUX_O_ACCMODE;
+    px_file *f = NULL;
     if ((r = find(d, rel, &w)) < 0) goto done;
     if (!w.i) {
         if (!(flags & LINUX_O_CREAT)) { r = -LINUX_ENOENT; goto done; }
@@ -410,9 +480,11 @@ static int64_t lxfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
         if (!(flags & LINUX_O_PATH)) {
             uint32_t want = (acc == LINUX_O_RDONLY ? 4 : acc == LINUX_O_WRONLY ? 2 : 6) | ((flags & LINUX_O_TRUNC) ? 2 : 0);
             if (!may(w.i, want)) { r = -LINUX_EACCES; goto done; }
-            /* FIFOs and device nodes have no backing here: a FIFO needs a reader and a
-               writer to meet, devices are devfs's (mounted at /dev) */
-            if (!is_type(w.i, LINUX_S_IFREG) && !is_type(w.i, LINUX_S_IFDIR)) { r = -LINUX_ENXIO; goto done; }
+            /* a FIFO opens the pipe all processes of the distro share (fifo.c), a
+               character device node the device of its number; block devices and
+               sockets have no driver here (ENXIO, as Linux without one) */
+            special = is_type(w.i, LINUX_S_IFIFO) || is_type(w.i, LINUX_S_IFCHR);
+            if (!special && !is_type(w.i, LINUX_S_IFREG) && !is_type(w.i, LINUX_S_IFDIR)) { r = -LINUX_ENXIO; goto done; }
         }
     }
     HANDLE h = NULL;
@@ -424,7 +496,7 @@ static int64_t lxfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
     }
     lx_open *o = px_calloc(1, sizeof *o);
     const px_file_ops *ops = h ? &lx_file_ops : is_type(w.i, LINUX_S_IFDIR) && !(flags & LINUX_O_PATH) ? &lx_dir_ops : &lx_meta_ops;
-    px_file *f = o ? px_file_new(ops, h, flags) : NULL;
+    f = o ? px_file_new(ops, h, flags) : NULL;
     if (!f) {
         px_free(o);
         if (h) CloseHandle(h);
@@ -450,6 +522,7 @@ static int64_t lxfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
     r = 0;
 done:
     lx_disk_end(d);
+    if (r == 0 && special) return open_special(d, f, flags, out);
     return r;
 }
 

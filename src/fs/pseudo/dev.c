@@ -261,6 +261,45 @@ static int64_t dev_open(px_mount *m, const char *rel, uint32_t flags, uint32_t m
     return 0;
 }
 
+/* A character device node elsewhere (a distro's, a tmpfs's) opens the device of its
+   number: the memory devices and the terminal; any other has no driver here (ENXIO, as
+   Linux for a node without one). st is the node's stat, which fstat answers. */
+int64_t px_devfs_open_rdev(uint64_t rdev, uint32_t flags, const px_stat_info *st, const char *guest_path, px_file **out)
+{
+    /* the Linux dev_t encoding: 12 bits of major at 8, minor's low byte at 0, the rest above */
+    uint32_t major = (uint32_t)(((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffull));
+    uint32_t minor = (uint32_t)((rdev & 0xff) | ((rdev >> 12) & ~0xffull));
+    const dev_entry *e = NULL;
+    for (size_t i = 0; i < PX_ARRAY_LEN(dev_entries) && !e; i++)
+        if ((dev_entries[i].kind == DEV_MEM || dev_entries[i].kind == DEV_TTY) && dev_entries[i].major == major &&
+            dev_entries[i].minor == minor && major != 136) /* pts/0 is the console's only when there is one */
+            e = &dev_entries[i];
+    if (!e) return -LINUX_ENXIO;
+    if (e->kind == DEV_TTY) {
+        int64_t r = open_tty(flags, st, out);
+        if (r == 0 && guest_path && !((*out)->guest_path = px_strdup(guest_path))) {
+            px_file_unref(*out);
+            return -LINUX_ENOMEM;
+        }
+        return r;
+    }
+    mem_device *d = px_calloc(1, sizeof *d);
+    char *path = guest_path ? px_strdup(guest_path) : NULL;
+    px_file *f = d && (path || !guest_path) ? px_file_new(&mem_ops, NULL, flags) : NULL;
+    if (!f) {
+        px_free(d);
+        px_free(path);
+        return -LINUX_ENOMEM;
+    }
+    d->read = e->read;
+    d->write = e->write;
+    d->st = *st;
+    f->data = d;
+    f->guest_path = path;
+    *out = f;
+    return 0;
+}
+
 const px_fs_type px_devfs_type = {
     .name = "devtmpfs",
     .has_symlinks = true,

@@ -19,6 +19,13 @@ void px_pseudo_mount_all(void);
    for /proc/self/cmdline, environ and the arg/env fields of stat. */
 void px_proc_note_initial_stack(uint64_t rsp);
 
+/* Opens the device a character device node names (rdev, Linux's encoding) as /dev
+   does: 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom, 5:0 tty, 5:1 console;
+   -LINUX_ENXIO for any other. fstat of the file answers st (the node's own stat);
+   guest_path (may be NULL) is the node's path. */
+int64_t px_devfs_open_rdev(uint64_t rdev, uint32_t flags, const px_stat_info *st, const char *guest_path,
+                           px_file **out);
+
 /* --- inside src/fs/pseudo/ --- */
 
 extern const px_fs_type px_proc_fs_type, px_devfs_type, px_sysfs_type, px_tmpfs_type;

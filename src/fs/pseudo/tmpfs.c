@@ -5,6 +5,7 @@
 #include <windows.h>
 #include "fs/pseudo/pseudo.h"
 #include "kernel/identity.h"
+#include "fs/fifo.h"
 
 typedef struct tnode tnode;
 
@@ -476,6 +477,28 @@ static int64_t create_node(tmpfs *fs, const char *rel, uint32_t mode, tnode **ou
     return 0;
 }
 
+static bool is_special(const tnode *n)
+{
+    uint32_t type = n->mode & LINUX_S_IFMT;
+    return type == LINUX_S_IFIFO || type == LINUX_S_IFCHR;
+}
+
+/* A FIFO or a character device node: node is its stat-only file, taken over. A tmpfs
+   lives in one process, so its FIFOs are named after the process and the instance. */
+static int64_t open_special(tmpfs *fs, px_file *node, uint32_t flags, px_file **out)
+{
+    tfile *tf = node->data;
+    px_stat_info st;
+    tf_stat(node, &st);
+    if ((st.mode & LINUX_S_IFMT) == LINUX_S_IFIFO) {
+        uint64_t who[2] = {GetCurrentProcessId(), (uint64_t)(uintptr_t)fs};
+        return px_fifo_open(px_fifo_space_of(&who, sizeof who), tf->node->ino, node, flags, out);
+    }
+    int64_t r = px_devfs_open_rdev(st.rdev, flags, &st, node->guest_path, out);
+    px_file_unref(node);
+    return r;
+}
+
 static int64_t tmpfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
 {
     tmpfs *fs = m->data;
@@ -483,6 +506,7 @@ static int64_t tmpfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     uint32_t acc = flags & LINUX_O_ACCMODE;
+    bool special = false;
     if (r == -LINUX_ENOENT && (flags & LINUX_O_CREAT) && !(flags & LINUX_O_DIRECTORY))
         r = create_node(fs, rel, LINUX_S_IFREG | (mode & 07777), &n);
     else if (r == 0 && (flags & LINUX_O_CREAT) && (flags & LINUX_O_EXCL))
@@ -492,7 +516,8 @@ static int64_t tmpfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t
     else if (r == 0 && !(flags & LINUX_O_PATH)) {
         if (is_dir(n)) r = acc != LINUX_O_RDONLY || (flags & LINUX_O_CREAT) ? -LINUX_EISDIR : 0;
         else if (flags & LINUX_O_DIRECTORY) r = -LINUX_ENOTDIR;
-        else if (!is_reg(n)) r = -LINUX_ENXIO; /* FIFOs and device nodes here have nothing behind them */
+        else if (is_special(n)) special = true; /* opened below, outside the lock */
+        else if (!is_reg(n)) r = -LINUX_ENXIO; /* block devices and sockets: no driver, as on Linux */
         if (r == 0) {
             int want = (acc != LINUX_O_WRONLY ? LINUX_R_OK : 0) | (acc != LINUX_O_RDONLY ? LINUX_W_OK : 0);
             r = check_access(n, want);
@@ -506,7 +531,7 @@ static int64_t tmpfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t
     }
     tfile *tf = px_calloc(1, sizeof *tf);
     char *path = px_pseudo_guest_path(m, rel);
-    const px_file_ops *ops = (flags & LINUX_O_PATH) ? &tmpfs_path_ops : is_dir(n) ? &tmpfs_dir_ops : &tmpfs_file_ops;
+    const px_file_ops *ops = (flags & LINUX_O_PATH) || special ? &tmpfs_path_ops : is_dir(n) ? &tmpfs_dir_ops : &tmpfs_file_ops;
     px_file *f = tf && path ? px_file_new(ops, NULL, flags) : NULL;
     if (!f) {
         ReleaseSRWLockExclusive(&fs->lock);
@@ -520,6 +545,7 @@ static int64_t tmpfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t
     f->data = tf;
     f->is_dir = is_dir(n);
     f->guest_path = path;
+    if (special) return open_special(fs, f, flags, out);
     *out = f;
     return 0;
 }

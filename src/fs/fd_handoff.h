@@ -1,0 +1,109 @@
+/* Handing a guest process's state to a new picolx process: execve of a program that
+   cannot be mapped in this one (a fixed range Windows holds), and later fork. The state
+   travels as a blob of tagged records; this module writes and reads the blob, carries it
+   across (a section the new process inherits, named by an environment variable), and
+   owns the records of the file-system layer: the open files, the fd table, the cwd and
+   the root. Other parts (src/kernel/exec.c) add their own records with px_handoff_put.
+
+   Open files: a backend whose files can be handed over names a px_file_handoff in its
+   ops table (px_file_ops.handoff). Its Windows handle is duplicated into the new process
+   and the backend's save/rebuild pair carries the rest (an inode, a pipe's mode). Files
+   of proc, devfs and sysfs are opened again by their path there; anything else (tmpfs,
+   FIFOs) is closed with a one-line warning naming the fd. */
+#ifndef PX_FS_FD_HANDOFF_H
+#define PX_FS_FD_HANDOFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "fs/fs_internal.h"
+
+/* Record tags: one namespace for every part that adds records. */
+enum px_handoff_tag {
+    PX_HANDOFF_TAG_FILE = 1,    /* an open file description (here) */
+    PX_HANDOFF_TAG_FD = 2,      /* an fd: its number, its file, close-on-exec (here) */
+    PX_HANDOFF_TAG_FS = 3,      /* the cwd and the root (here) */
+    PX_HANDOFF_TAG_EXEC = 16,   /* exec.c: the program's path, argv and envp */
+    PX_HANDOFF_TAG_KERNEL = 17, /* exec.c: pid, ids, umask, signals, rlimits */
+};
+
+typedef struct px_handoff px_handoff;
+
+/* An empty blob; NULL when out of memory. */
+px_handoff *px_handoff_new(void);
+/* Frees it, closing the section of a blob being sent. */
+void px_handoff_free(px_handoff *h);
+/* Appends a record (len bytes of data). False when out of memory. */
+bool px_handoff_put(px_handoff *h, uint32_t tag, const void *data, size_t len);
+/* The index-th record with this tag (from 0), or NULL; *len its size. */
+const void *px_handoff_get(const px_handoff *h, uint32_t tag, size_t index, size_t *len);
+
+/* --- the file-system layer's part --- */
+
+/* Adds every open fd (for exec: not the close-on-exec ones, as Linux closes them), the
+   cwd and the root. Files that cannot go are left out with a warning on stderr. */
+int64_t px_fd_handoff_export(px_handoff *h, bool for_exec);
+/* The sender once the new process runs: closes every fd (that process has its own
+   handles; a pipe's reader must see the end when it closes its copy). */
+void px_fd_handoff_close_all(void);
+/* In the new process: replaces the fd table (fds 0-2 from the std handles) by the
+   handed-over one, rebuilding each file, then sets the cwd and the root. */
+int64_t px_fd_handoff_import(const px_handoff *h);
+
+/* --- carrying it to the new process --- */
+
+/* Before CreateProcess (with handle inheritance): an inheritable section big enough for
+   the blob, named in the environment the child gets. 0 or -LINUX_Exxx. */
+int64_t px_handoff_send_begin(px_handoff *h);
+/* With the new process created (suspended) and before it runs: duplicates the files'
+   handles into it (a file whose handle cannot go is dropped with a warning), writes the
+   blob into the section and removes the variable from this process's environment.
+   process NULL: the child was not created; only the clean-up. 0 or -LINUX_Exxx. */
+int64_t px_handoff_send_end(px_handoff *h, void *process);
+/* In a new process: the blob its parent sent (the variable removed), or NULL. */
+px_handoff *px_handoff_receive(void);
+
+/* --- the backends' hooks --- */
+
+/* What a backend gets back to rebuild a file in the new process. */
+typedef struct px_handoff_file {
+    void *handle;             /* the Windows handle, now this process's (the file owns it); NULL: none */
+    uint32_t status_flags;
+    bool is_dir;
+    uint64_t pos;
+    const char *guest_path;   /* or NULL */
+    struct px_mount *mount;   /* the mount at the same point here, or NULL */
+    const void *state;        /* what the backend's save wrote */
+    size_t state_len;
+} px_handoff_file;
+
+#define PX_HANDOFF_STATE_MAX 256
+
+/* Which rebuild a file needs: one per backend. */
+enum px_handoff_kind {
+    PX_HANDOFF_REOPEN = 1, /* no handle: opened again by its path */
+    PX_HANDOFF_NT,         /* drvfs files and directories (file_nt.c) */
+    PX_HANDOFF_LXFS,       /* lxfs regular files (lxfs.c) */
+    PX_HANDOFF_PIPE,       /* anonymous pipes (pipe.c) */
+    PX_HANDOFF_CHARDEV,    /* other character devices (pipe.c) */
+    PX_HANDOFF_CONSOLE,    /* consoles (console.c) */
+    PX_HANDOFF_KINDS
+};
+
+/* A backend's pair, named by its ops table. save writes at most PX_HANDOFF_STATE_MAX
+   bytes of backend state and returns the count (NULL: none); rebuild makes the file in
+   the new process (NULL on failure; the handle is then closed by the caller). */
+typedef struct px_file_handoff {
+    enum px_handoff_kind kind;
+    size_t (*save)(px_file *f, void *state);
+    px_file *(*rebuild)(const px_handoff_file *hf);
+} px_file_handoff;
+
+extern const px_file_handoff px_handoff_reopen; /* for files best opened again (lxfs directories) */
+extern const px_file_handoff px_nt_handoff;      /* file_nt.c */
+extern const px_file_handoff px_lxfs_handoff;    /* lxfs/lxfs.c */
+extern const px_file_handoff px_pipe_handoff;    /* pipe.c */
+extern const px_file_handoff px_chardev_handoff; /* pipe.c */
+extern const px_file_handoff px_console_handoff; /* console.c */
+
+#endif
