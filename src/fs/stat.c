@@ -150,6 +150,27 @@ static uint64_t directory_nlink(HANDLE dir, uint64_t ino, int64_t write_time, in
     return links;
 }
 
+/* Not in mingw's winternl.h (ntifs.h has them). */
+typedef struct px_file_network_open_information {
+    LARGE_INTEGER CreationTime, LastAccessTime, LastWriteTime, ChangeTime, AllocationSize, EndOfFile;
+    ULONG FileAttributes;
+} px_file_network_open_information;
+NTSTATUS NTAPI NtQueryFullAttributesFile(POBJECT_ATTRIBUTES attributes, px_file_network_open_information *info);
+
+/* What the by-name query says, as px_nt_attrs. */
+static px_nt_attrs attrs_of(const px_file_network_open_information *info)
+{
+    return (px_nt_attrs){
+        .creation_time = info->CreationTime.QuadPart,
+        .access_time = info->LastAccessTime.QuadPart,
+        .write_time = info->LastWriteTime.QuadPart,
+        .change_time = info->ChangeTime.QuadPart,
+        .allocation_size = info->AllocationSize.QuadPart,
+        .size = info->EndOfFile.QuadPart,
+        .attributes = info->FileAttributes,
+    };
+}
+
 void px_nt_fill_stat(px_stat_info *st, const px_nt_attrs *a, uint64_t dev, uint64_t ino, uint64_t nlink,
                      bool is_program)
 {
@@ -186,6 +207,8 @@ void px_nt_fill_stat(px_stat_info *st, const px_nt_attrs *a, uint64_t dev, uint6
 
 int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
 {
+    /* FileBasicInfo, not FileNetworkOpenInformation: Wine refuses the latter on a handle
+       without FILE_READ_ATTRIBUTES access (a std handle the shell opened for writing) */
     FILE_BASIC_INFO basic;
     FILE_STANDARD_INFO standard;
     FILE_INTERNAL_INFORMATION internal;
@@ -204,19 +227,13 @@ int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
         .attributes = basic.FileAttributes,
     };
     uint64_t ino = (uint64_t)internal.IndexNumber.QuadPart, nlink = standard.NumberOfLinks;
-    bool is_dir = (basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0, is_program = false;
+    bool is_dir = (a.attributes & FILE_ATTRIBUTE_DIRECTORY) != 0, is_program = false;
     if (is_dir) nlink = directory_nlink(handle, ino, a.write_time, a.creation_time);
     else is_program = may_read && a.size >= 2 && starts_like_a_program(handle);
     px_nt_fill_stat(st, &a, volume_serial(handle), ino, nlink, is_program);
     return 0;
 }
 
-/* Not in mingw's winternl.h (ntifs.h has them). */
-typedef struct px_file_network_open_information {
-    LARGE_INTEGER CreationTime, LastAccessTime, LastWriteTime, ChangeTime, AllocationSize, EndOfFile;
-    ULONG FileAttributes;
-} px_file_network_open_information;
-NTSTATUS NTAPI NtQueryFullAttributesFile(POBJECT_ATTRIBUTES attributes, px_file_network_open_information *info);
 
 /* The last answer of the by-name query, for the one that very likely follows it: the
    VFS asks about a drvfs path (is a link file on it? linkfile.c) and the operation then
@@ -285,15 +302,7 @@ static uint32_t query_attrs(const wchar_t *host_path, px_nt_attrs *a)
     NTSTATUS status = NtQueryFullAttributesFile(&oa, &info);
     px_free(nt);
     if (!NT_SUCCESS(status)) return RtlNtStatusToDosError(status);
-    *a = (px_nt_attrs){
-        .creation_time = info.CreationTime.QuadPart,
-        .access_time = info.LastAccessTime.QuadPart,
-        .write_time = info.LastWriteTime.QuadPart,
-        .change_time = info.ChangeTime.QuadPart,
-        .allocation_size = info.AllocationSize.QuadPart,
-        .size = info.EndOfFile.QuadPart,
-        .attributes = info.FileAttributes,
-    };
+    *a = attrs_of(&info);
     return 0;
 }
 

@@ -389,11 +389,13 @@ def fifo_tests(a, c):
             reader.wait()
         files[0].seek(0)
         got = files[0].read().decode('utf-8', 'replace')
+        files[1].seek(0)
+        reader_err = files[1].read().decode('utf-8', 'replace')
         for f in files:
             f.close()
         c.check('fifo: a writer killed holding its end: the reader reads, then EOF',
                 reader_waits and reader.returncode == 0 and got == 'before the kill\nreader: 15 bytes, last read 0\n',
-                f'waited={reader_waits} rc={reader.returncode}\n{got}')
+                f'waited={reader_waits} rc={reader.returncode}\n{got}{reader_err}')
 
         # character device nodes open picolx's devices; block devices and unknown ones have no driver
         rc, out, err = run(inside + ['/bin/busybox', 'od', '-An', '-tx1', '-N4', '/devices/zero'], env)

@@ -280,8 +280,14 @@ int64_t lx_disk_open(const wchar_t *dir, lx_disk **out)
         r = px_err_last();
     }
     if (r == 0) {
-        d->log = CreateFileW(log_path, GENERIC_READ | GENERIC_WRITE,
-                             FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+        /* another process may be in its exclusive moment above (replay, cutting a torn
+           tail, compaction): a sharing violation lasts only that long */
+        for (DWORD waited = 0;; waited += 10) {
+            d->log = CreateFileW(log_path, GENERIC_READ | GENERIC_WRITE,
+                                 FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+            if (d->log != INVALID_HANDLE_VALUE || GetLastError() != ERROR_SHARING_VIOLATION || waited >= 10000) break;
+            Sleep(10);
+        }
         if (d->log == INVALID_HANDLE_VALUE) {
             d->log = NULL;
             r = px_err_last();

@@ -231,6 +231,26 @@ static int64_t open_tty(uint32_t flags, const px_stat_info *st, px_file **out)
     return 0;
 }
 
+/* A memory device (null, zero, full, random, urandom) whose fstat answers st; the file
+   takes path (px_alloc'd, may be NULL), also when it fails. */
+static int64_t open_mem_device(const dev_entry *e, const px_stat_info *st, char *path, uint32_t flags, px_file **out)
+{
+    mem_device *d = px_calloc(1, sizeof *d);
+    px_file *f = d ? px_file_new(&mem_ops, NULL, flags) : NULL;
+    if (!f) {
+        px_free(d);
+        px_free(path);
+        return -LINUX_ENOMEM;
+    }
+    d->read = e->read;
+    d->write = e->write;
+    d->st = *st;
+    f->data = d;
+    f->guest_path = path;
+    *out = f;
+    return 0;
+}
+
 static int64_t dev_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
 {
     const dev_entry *e;
@@ -244,21 +264,9 @@ static int64_t dev_open(px_mount *m, const char *rel, uint32_t flags, uint32_t m
     stat_of(m, rel, e, &st);
     if (e->kind == DEV_DIR) return open_dir(m, rel, &st, flags, out);
     if (e->kind == DEV_TTY && !(flags & LINUX_O_PATH)) return open_tty(flags, &st, out);
-    mem_device *d = px_calloc(1, sizeof *d);
     char *path = px_pseudo_guest_path(m, rel);
-    px_file *f = d && path ? px_file_new(&mem_ops, NULL, flags) : NULL;
-    if (!f) {
-        px_free(d);
-        px_free(path);
-        return -LINUX_ENOMEM;
-    }
-    d->read = e->read;
-    d->write = e->write;
-    d->st = st;
-    f->data = d;
-    f->guest_path = path;
-    *out = f;
-    return 0;
+    if (!path) return -LINUX_ENOMEM;
+    return open_mem_device(e, &st, path, flags, out);
 }
 
 /* A character device node elsewhere (a distro's, a tmpfs's) opens the device of its
@@ -283,21 +291,9 @@ int64_t px_devfs_open_rdev(uint64_t rdev, uint32_t flags, const px_stat_info *st
         }
         return r;
     }
-    mem_device *d = px_calloc(1, sizeof *d);
     char *path = guest_path ? px_strdup(guest_path) : NULL;
-    px_file *f = d && (path || !guest_path) ? px_file_new(&mem_ops, NULL, flags) : NULL;
-    if (!f) {
-        px_free(d);
-        px_free(path);
-        return -LINUX_ENOMEM;
-    }
-    d->read = e->read;
-    d->write = e->write;
-    d->st = *st;
-    f->data = d;
-    f->guest_path = path;
-    *out = f;
-    return 0;
+    if (guest_path && !path) return -LINUX_ENOMEM;
+    return open_mem_device(e, st, path, flags, out);
 }
 
 const px_fs_type px_devfs_type = {
