@@ -6,7 +6,7 @@
 #include "timing.h"
 
 #define MAX_MARKS 48
-#define MAX_KINDS 16
+#define MAX_KINDS 24
 #define MAX_LISTED 256
 /* Work shorter than this is summed, not listed. */
 #define LISTED_MS 0.2
@@ -112,6 +112,21 @@ void px_timing_work(const char *what, uint64_t addr, uint64_t bytes, uint64_t si
         listed[nlisted++].ticks = ticks;
     } else {
         unlisted++;
+    }
+    ReleaseSRWLockExclusive(&lock);
+}
+
+void px_timing_add(const char *what, uint64_t count, uint64_t bytes, uint64_t ticks)
+{
+    if (!px_timing_on) return;
+    AcquireSRWLockExclusive(&lock);
+    size_t k = 0;
+    while (k < nkinds && kinds[k].what != what) k++;
+    if (k == nkinds && nkinds < MAX_KINDS) kinds[nkinds++].what = what;
+    if (k < nkinds) {
+        kinds[k].count += count;
+        kinds[k].bytes += bytes;
+        kinds[k].ticks += ticks;
     }
     ReleaseSRWLockExclusive(&lock);
 }

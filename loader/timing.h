@@ -21,6 +21,9 @@ void px_timing_mark(const char *what);
 /* A piece of work that began at since (px_timing_now): what (a literal), where and how
    many bytes. Summed per kind; the first ones are also listed one by one. */
 void px_timing_work(const char *what, uint64_t addr, uint64_t bytes, uint64_t since);
+/* Adds ticks (px_timing_now units) measured elsewhere to the sum of kind what: for the
+   phases inside a piece of work (not listed one by one). */
+void px_timing_add(const char *what, uint64_t count, uint64_t bytes, uint64_t ticks);
 /* Prints the report once (later calls do nothing). */
 void px_timing_report(void);
 /* For spawn.c: the environment variable that hands the origin to the child, and its

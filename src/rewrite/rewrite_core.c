@@ -67,7 +67,13 @@ typedef struct rw {
     px_rw_result *res;
     ZydisDecoder dec;
     bool quick;         /* the sweep may use quick_plain_len */
+    uint64_t next_tramp; /* where the last trampoline ended: the next one most likely goes there */
+    uint32_t *sites;    /* the sites' instruction indexes, in order (few: the passes after
+                           the sweep look at these instead of every instruction) */
+    size_t nsites, sites_cap;
 } rw;
+
+static uint64_t now(const rw *r) { return r->env->now ? r->env->now() : 0; }
 
 static bool bit_at(const uint8_t *map, uint64_t off) { return (map[off >> 3] >> (off & 7)) & 1; }
 static void set_bit(uint8_t *map, uint64_t off) { map[off >> 3] |= (uint8_t)(1u << (off & 7)); }
@@ -195,6 +201,14 @@ static bool decode(const rw *r, const uint8_t *p, size_t avail, ZydisDecodedInst
     return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&r->dec, p, avail, in, ops));
 }
 
+/* The instruction alone, without its operands: length, mnemonic, raw fields (a third
+   cheaper where the operands are not needed). */
+static bool decode_insn(const rw *r, const uint8_t *p, size_t avail, ZydisDecodedInstruction *in)
+{
+    ZydisDecoderContext ctx;
+    return ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&r->dec, &ctx, p, avail, in));
+}
+
 static unsigned gpr_bit(ZydisRegister reg)
 {
     ZydisRegister g = gpr64(reg);
@@ -293,11 +307,11 @@ static bool flags_dead_from(const rw *r, uint64_t off)
 
    Zydis takes ~65 ns per instruction, and a program's text is millions of bytes of which
    a few thousand instructions matter. quick_plain_len recognises, from a table of common
-   opcodes, instructions that the sweep would class INSN_PLAIN anyway: no %fs: (no 0x64
-   prefix at all), nothing rip-relative, no relative immediate, no control flow, nothing
-   privileged or trapping, no lock prefix. It returns their length, or 0 for everything
-   else, which Zydis then decodes in full. The unit tests compare both sweeps over real
-   binaries. */
+   opcodes, instructions that the sweep would class INSN_PLAIN (or INSN_RIPREL, when their
+   memory operand is rip-relative) anyway: no %fs: (no 0x64 prefix at all), no relative
+   immediate, no control flow, nothing privileged or trapping, no lock prefix. It returns
+   their length, or 0 for everything else. quick_branch takes the direct branches and
+   ret; Zydis decodes the rest. The unit tests compare both sweeps over real binaries. */
 
 /* Per opcode of a map: OP_NONE not handled here (Zydis decides); OP_M a ModRM follows;
    OP_M8 ModRM then imm8; OP_MZ ModRM then imm16/32; OP_I8 imm8; OP_IZ imm16/32;
@@ -364,9 +378,9 @@ static void quick_init(void)
     done = true;
 }
 
-/* Bytes taken by ModRM, SIB and displacement at p, or 0 if rip-relative (mod 00, rm 101:
-   Zydis decides) or past the end. */
-static size_t modrm_len(const uint8_t *p, size_t avail)
+/* Bytes taken by ModRM, SIB and displacement at p, or 0 if past the end. *riprel: the
+   operand is rip-relative (mod 00, rm 101: ModRM and disp32). */
+static size_t modrm_len(const uint8_t *p, size_t avail, bool *riprel)
 {
     if (avail < 1) return 0;
     uint8_t mod = p[0] >> 6, rm = p[0] & 7;
@@ -377,23 +391,25 @@ static size_t modrm_len(const uint8_t *p, size_t avail)
         n = 2;
         if (mod == 0 && (p[1] & 7) == 5) n += 4; /* no base: disp32 */
     } else if (mod == 0 && rm == 5) {
-        return 0;
+        *riprel = true;
+        return avail >= 5 ? 5 : 0;
     }
     n += mod == 1 ? 1 : mod == 2 ? 4 : 0;
     return n <= avail ? n : 0;
 }
 
-static size_t quick_plain_len(const uint8_t *code, size_t avail)
+static size_t quick_plain_len(const uint8_t *code, size_t avail, bool *riprel)
 {
     const uint8_t *p = code, *end = code + (avail < 15 ? avail : 15);
-    bool opsize = false, rex_w = false;
+    bool opsize = false, rex_w = false, addrsize = false;
     uint8_t rep = 0; /* the last F2 or F3 */
     for (;; p++) {
         if (p >= end) return 0;
         uint8_t b = *p;
         if (b == 0x66) opsize = true;
         else if (b == 0xF2 || b == 0xF3) rep = b;
-        else if (b == 0x67 || b == 0x2E || b == 0x3E || b == 0x26 || b == 0x36) continue;
+        else if (b == 0x67) addrsize = true;
+        else if (b == 0x2E || b == 0x3E || b == 0x26 || b == 0x36) continue;
         else break; /* 0x64 (fs), 0x65, 0xF0 (lock): not handled here */
     }
     if ((*p & 0xF0) == 0x40) { /* REX, directly before the opcode */
@@ -428,8 +444,8 @@ static size_t quick_plain_len(const uint8_t *code, size_t avail)
         if (kind == OP_LEA && modrm >= 0xC0) return 0;
         if (kind == OP_R01 && reg > 1) return 0;
         if ((kind == OP_MI8_0 || kind == OP_MIZ_0) && reg != 0) return 0;
-        size_t m = modrm_len(p, (size_t)(end - p));
-        if (!m) return 0;
+        size_t m = modrm_len(p, (size_t)(end - p), riprel);
+        if (!m || (*riprel && addrsize)) return 0; /* eip-relative: Zydis decides */
         p += m;
         if (kind == OP_M8 || kind == OP_MI8_0 || (kind == OP_GRP3_8 && reg <= 1)) imm = 1;
         else if (kind == OP_MZ || kind == OP_MIZ_0 || (kind == OP_GRP3_Z && reg <= 1)) imm = opsize && !rex_w ? 2 : 4;
@@ -456,6 +472,61 @@ static bool reserve_insn(rw *r, size_t *cap)
     return true;
 }
 
+/* The quick path for what is most of the rest: direct branches and ret without any
+   prefix (call rel32, jmp rel32/rel8, jcc rel8/rel32, ret), classed and with their
+   targets recorded as the Zydis path below does. Returns the length, or 0. */
+static size_t quick_branch(rw *r, size_t off, insn *ins)
+{
+    const uint8_t *p = r->code + off;
+    size_t avail = r->len - off, len;
+    int64_t rel;
+    uint8_t kind = INSN_BRANCH;
+    if (p[0] == 0xC3) {
+        ins->len = 1;
+        ins->kind = INSN_END;
+        ins->dead = 0;
+        return 1;
+    } else if (p[0] == 0xE8 || p[0] == 0xE9) {
+        if (avail < 5) return 0;
+        int32_t d;
+        memcpy(&d, p + 1, 4);
+        rel = d;
+        len = 5;
+        if (p[0] == 0xE8) kind = INSN_CALL;
+    } else if (p[0] == 0xEB || (p[0] & 0xF0) == 0x70) {
+        if (avail < 2) return 0;
+        rel = (int8_t)p[1];
+        len = 2;
+    } else if (p[0] == 0x0F && avail >= 2 && (p[1] & 0xF0) == 0x80) {
+        if (avail < 6) return 0;
+        int32_t d;
+        memcpy(&d, p + 2, 4);
+        rel = d;
+        len = 6;
+    } else {
+        return 0;
+    }
+    uint64_t to = r->addr + off + len + (uint64_t)rel;
+    if (to >= r->addr && to < r->addr + r->len) set_bit(r->target, to - r->addr);
+    ins->len = (uint8_t)len;
+    ins->kind = kind;
+    ins->dead = 0;
+    return len;
+}
+
+static bool note_site(rw *r)
+{
+    if (r->nsites == r->sites_cap) {
+        size_t cap = r->sites_cap ? r->sites_cap * 2 : 256;
+        uint32_t *p = px_realloc(r->sites, sizeof *p * cap);
+        if (!p) return false;
+        r->sites = p;
+        r->sites_cap = cap;
+    }
+    r->sites[r->nsites++] = (uint32_t)(r->count - 1);
+    return true;
+}
+
 static int scan(rw *r)
 {
     size_t cap = r->len / 3 + 16 < r->len + 1 ? r->len / 3 + 16 : r->len + 1;
@@ -470,11 +541,16 @@ static int scan(rw *r)
         if (!reserve_insn(r, &cap)) return -LINUX_ENOMEM;
         insn *ins = &r->insns[r->count++];
         ins->off = (uint32_t)off;
-        size_t quick = r->quick ? quick_plain_len(r->code + off, r->len - off) : 0;
+        bool riprel_quick = false;
+        size_t quick = r->quick ? quick_plain_len(r->code + off, r->len - off, &riprel_quick) : 0;
         if (quick) {
             ins->len = (uint8_t)quick;
-            ins->kind = INSN_PLAIN;
+            ins->kind = riprel_quick ? INSN_RIPREL : INSN_PLAIN;
             ins->dead = 0;
+            off += quick;
+            continue;
+        }
+        if (r->quick && (quick = quick_branch(r, off, ins))) {
             off += quick;
             continue;
         }
@@ -499,6 +575,7 @@ static int scan(rw *r)
         if (in.mnemonic == ZYDIS_MNEMONIC_SYSCALL) {
             ins->kind = INSN_SYSCALL;
             r->res->syscall_sites++;
+            if (!note_site(r)) return -LINUX_ENOMEM;
         } else if (in.raw.imm[0].is_relative) { /* jmp/jcc/call/loop/jrcxz/xbegin rel */
             uint64_t to;
             if (ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0], r->addr + off, &to)) &&
@@ -530,6 +607,7 @@ static int scan(rw *r)
                 r->res->fs_sites++;
                 enum fs_form form = m >= 0 ? fs_form_of(&in, ops, m, 0, &s) : FS_NONE;
                 ins->kind = form != FS_NONE ? INSN_FS : INSN_FS_BAD;
+                if (!note_site(r)) return -LINUX_ENOMEM;
                 ins->dead = 0;
                 if (form == FS_SCRATCH) {
                     int budget = LIVE_BUDGET;
@@ -565,6 +643,8 @@ typedef struct tramp {
     int nlens;
     size_t first, end;        /* the original instructions copied: [first, end] */
     uint32_t starts[MAX_TRACE_INSNS]; /* where each copied instruction begins */
+    size_t cur;               /* the instruction being emitted */
+    bool forward;             /* a branch went to a copy not emitted yet: starts were guessed */
 } tramp;
 
 static bool put(tramp *t, const void *p, size_t n)
@@ -773,7 +853,7 @@ static bool falls_through(const rw *r, const insn *ins)
    the copy (a loop over a site stays inside); otherwise the original is as good and the
    copy might have to jump back to it. The copy's offset may come from the sizing pass
    (forward branches): sizes never change. */
-static uint64_t copy_of(const rw *r, const tramp *t, uint64_t to)
+static uint64_t copy_of(const rw *r, tramp *t, uint64_t to)
 {
     if (to < r->addr + r->insns[t->first].off || to > r->addr + r->insns[t->end].off) return to;
     size_t lo = t->first, hi = t->end;
@@ -785,7 +865,10 @@ static uint64_t copy_of(const rw *r, const tramp *t, uint64_t to)
     }
     if (r->insns[lo].off != off) return to;
     for (size_t k = lo; k <= t->end; k++)
-        if (r->insns[k].kind == INSN_FS || r->insns[k].kind == INSN_SYSCALL) return t->at + t->starts[lo - t->first];
+        if (r->insns[k].kind == INSN_FS || r->insns[k].kind == INSN_SYSCALL) {
+            if (lo > t->cur) t->forward = true;
+            return t->at + t->starts[lo - t->first];
+        }
     return to;
 }
 
@@ -800,8 +883,7 @@ static bool emit_insn(const rw *r, tramp *t, const insn *ins)
     case INSN_END: return put(t, p, ins->len);
     case INSN_RIPREL: {
         ZydisDecodedInstruction in;
-        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-        if (!decode(r, p, r->len - ins->off, &in, ops) || in.raw.disp.size != 32) return false;
+        if (!decode_insn(r, p, r->len - ins->off, &in) || in.raw.disp.size != 32) return false;
         int32_t old;
         memcpy(&old, p + in.raw.disp.offset, 4);
         uint64_t target = from + ins->len + (int64_t)old;
@@ -828,13 +910,12 @@ static bool emit_insn(const rw *r, tramp *t, const insn *ins)
                put(t, &pop_rax, 1) && put_jmp(t, ret + (int64_t)rel);
     }
     case INSN_BRANCH: {
+        /* jmp/jcc rel8/rel32 (scan): the target is the end plus the immediate */
         ZydisDecodedInstruction in;
-        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-        uint64_t to;
-        if (!decode(r, p, r->len - ins->off, &in, ops) ||
-            !ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0], from, &to)))
+        if (!decode_insn(r, p, r->len - ins->off, &in) || !in.raw.imm[0].is_relative ||
+            in.length != ins->len)
             return false;
-        to = copy_of(r, t, to);
+        uint64_t to = copy_of(r, t, from + in.length + (uint64_t)in.raw.imm[0].value.s);
         if (in.mnemonic == ZYDIS_MNEMONIC_JMP) return put_jmp(t, to);
         uint8_t cc = in.opcode & 0x0F;
         uint8_t b[6] = { 0x0F, (uint8_t)(0x80 | cc) };
@@ -853,8 +934,10 @@ static bool emit_tramp(const rw *r, tramp *t)
 {
     t->pos = 0;
     t->nlens = 0;
+    t->forward = false;
     for (size_t k = t->first; k <= t->end; k++) {
         t->starts[k - t->first] = (uint32_t)t->pos;
+        t->cur = k;
         if (!emit_insn(r, t, &r->insns[k])) return false;
     }
     const insn *l = &r->insns[t->end];
@@ -865,10 +948,9 @@ static bool emit_tramp(const rw *r, tramp *t)
 static bool verify_tramp(const rw *r, const tramp *t, const uint8_t *at)
 {
     ZydisDecodedInstruction in;
-    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     size_t pos = 0;
     for (int i = 0; i < t->nlens; i++) {
-        if (!decode(r, at + pos, t->pos - pos, &in, ops) || in.length != t->lens[i]) return false;
+        if (!decode_insn(r, at + pos, t->pos - pos, &in) || in.length != t->lens[i]) return false;
         pos += in.length;
         /* the syscall sequence's jmp [rip+0] is followed by its 8-byte pointer */
         if (in.mnemonic == ZYDIS_MNEMONIC_JMP && in.length == 6 && at[pos - 6] == 0xFF && at[pos - 5] == 0x25)
@@ -877,24 +959,41 @@ static bool verify_tramp(const rw *r, const tramp *t, const uint8_t *at)
     return pos == t->pos;
 }
 
-/* Allocates, emits twice (sizes do not depend on the address; rip-relative fixups do),
-   verifies. Returns the trampoline address or 0. */
+/* Emits, allocates, verifies. Sizes do not depend on the address (rip-relative fixups
+   do): the trampoline is emitted where the allocator will most likely put it (right
+   after the last one), and again only if it went elsewhere, or if a branch in it went
+   forward to a copy whose place was not known yet. Returns the trampoline address or 0. */
 static uint64_t build_tramp(rw *r, tramp *t, size_t first, size_t end)
 {
-    t->at = r->addr + r->insns[first].off; /* size pass: any nearby address */
+    uint64_t close_to = r->addr + r->insns[first].off;
     t->first = first;
     t->end = end;
     memset(t->starts, 0, sizeof t->starts);
-    if (!emit_tramp(r, t)) return 0;
+    uint64_t since = now(r);
+    t->at = r->next_tramp ? r->next_tramp : close_to;
+    bool emitted = emit_tramp(r, t);
+    if (!emitted && t->at != close_to) { /* out of reach there: size it nearby */
+        t->at = close_to;
+        emitted = emit_tramp(r, t);
+    }
+    if (!emitted) return 0;
     uint8_t *write;
-    uint64_t at = r->env->alloc_tramp(r->env->ctx, r->addr + r->insns[first].off, t->pos, &write);
-    if (!at) return 0;
     size_t size = t->pos;
-    t->at = at;
-    if (!emit_tramp(r, t) || t->pos != size) return 0;
+    uint64_t at = r->env->alloc_tramp(r->env->ctx, close_to, size, &write);
+    if (!at) return 0;
+    r->next_tramp = at + PX_ALIGN_UP(size, 16);
+    if (at != t->at || t->forward) {
+        t->at = at;
+        if (!emit_tramp(r, t) || t->pos != size) return 0;
+        r->res->tramp_reemits++;
+    }
     memcpy(write, t->buf, t->pos);
     r->res->tramp_bytes += t->pos;
-    if (!verify_tramp(r, t, write)) {
+    uint64_t verify_since = now(r);
+    r->res->time_emit += verify_since - since;
+    bool ok = r->env->skip_verify || verify_tramp(r, t, write);
+    r->res->time_verify += now(r) - verify_since;
+    if (!ok) {
         r->res->verify_failures++;
         return 0;
     }
@@ -1121,7 +1220,8 @@ static int thread_branches(rw *r)
         px_free(near_site);
         return -LINUX_ENOMEM;
     }
-    for (size_t s = 0; s < r->count; s++) {
+    for (size_t n = 0; n < r->nsites; n++) {
+        size_t s = r->sites[n];
         if (r->insns[s].kind != INSN_FS && r->insns[s].kind != INSN_SYSCALL) continue;
         for (size_t k = s + 1 > ENTRY_REACH ? s + 1 - ENTRY_REACH : 0; k <= s; k++) set_bit(near_site, r->insns[k].off);
     }
@@ -1168,22 +1268,25 @@ int px_rw_rewrite(const px_rw_env *env, uint8_t *code, uint64_t addr, size_t len
     quick_init();
     ZydisDecoderInit(&r.dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     int rc = pristine ? 0 : -LINUX_ENOMEM;
+    uint64_t since = now(&r);
     if (rc == 0) {
         memcpy(pristine, code, len);
         rc = scan(&r);
     }
+    uint64_t sites_since = now(&r);
+    out->time_sweep += sites_since - since;
     if (rc == 0) {
         r.inner = px_calloc(len / 8 + 1, 1);
         r.covered = px_calloc(len / 8 + 1, 1);
-        size_t sites = 0;
-        for (size_t i = 0; i < r.count; i++) sites += is_site(&r.insns[i]);
+        size_t sites = r.nsites;
         r.win_off = px_alloc(sizeof *r.win_off * (sites + 1));
         r.win_tramp = px_alloc(sizeof *r.win_tramp * (sites + 1));
         if (!r.inner || !r.covered || !r.win_off || !r.win_tramp) rc = -LINUX_ENOMEM;
     }
     uint32_t floor = 0; /* windows and traps never overlap: each starts at or after it */
-    for (size_t i = 0; rc == 0 && i < r.count; i++) {
-        if (!is_site(&r.insns[i]) || r.insns[i].off < floor) continue;
+    for (size_t n = 0; rc == 0 && n < r.nsites; n++) {
+        size_t i = r.sites[n];
+        if (r.insns[i].off < floor) continue;
         size_t first, last;
         tramp t;
         uint64_t tr;
@@ -1202,15 +1305,18 @@ int px_rw_rewrite(const px_rw_env *env, uint8_t *code, uint64_t addr, size_t len
             out->patched_sites += sites;
             out->windows++;
             out->back_windows += first < i;
-            floor = r.insns[last].off + r.insns[last].len;
-            i = last;
+            floor = r.insns[last].off + r.insns[last].len; /* the window's later sites are done */
             continue;
         }
         trap_site(&r, i);
         floor = r.insns[i].off + r.insns[i].len;
     }
+    uint64_t thread_since = now(&r);
+    out->time_sites += thread_since - sites_since;
     if (rc == 0) rc = thread_branches(&r);
+    out->time_thread += now(&r) - thread_since;
     px_free(r.insns);
+    px_free(r.sites);
     px_free(r.target);
     px_free(r.inner);
     px_free(r.covered);

@@ -22,6 +22,10 @@ typedef struct px_rw_env {
     int (*add_trap)(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume);
     /* true: every instruction through Zydis (the tests compare against this sweep) */
     bool zydis_only;
+    /* true: trust the emitter (see verify_tramp) and do not decode each trampoline again */
+    bool skip_verify;
+    /* optional: a timestamp for the phase times of px_rw_result (any unit) */
+    uint64_t (*now)(void);
 } px_rw_env;
 
 typedef struct px_rw_result {
@@ -38,6 +42,10 @@ typedef struct px_rw_result {
     uint64_t verify_failures; /* emitted code that did not decode as intended */
     uint64_t entry_traces;    /* trampolines entered straight from a branch (no window) */
     uint64_t threaded_branches; /* direct jmp/jcc/call sent straight to a trampoline */
+    uint64_t tramp_reemits;   /* trampolines emitted a second time (see build_tramp) */
+    /* Phase times in env->now units (0 without it): the sweep; windows and traps (all of
+       it, of which emitting trampolines and verifying them); threading branches (all). */
+    uint64_t time_sweep, time_sites, time_emit, time_verify, time_thread;
 } px_rw_result;
 
 /* Rewrites code[0, len), which the guest sees at addr. The result is added to *out.

@@ -7,6 +7,7 @@
 #include "core/thread.h"
 #include "rewrite/rewrite.h"
 #include "rewrite/rewrite_core.h"
+#include "timing.h"
 #include "uthash.h"
 
 px_rewrite_counters px_rewrite_stats;
@@ -144,8 +145,16 @@ void px_rewrite_forget(uint64_t start, uint64_t len)
 
 /* ---- the region ---- */
 
+/* Decoding every trampoline again after emitting it (verify_tramp) finds nothing by
+   construction and cost a sixth of the rewrite: the unit tests always do it, the runtime
+   only with PICOLX_REWRITE_VERIFY=1. */
+static bool verify_tramps;
+
 int px_rewrite_init(void)
 {
+    char on[8];
+    DWORD n = GetEnvironmentVariableA("PICOLX_REWRITE_VERIFY", on, sizeof on);
+    verify_tramps = n > 0 && n < sizeof on && strcmp(on, "0") != 0;
     return 0;
 }
 
@@ -157,6 +166,8 @@ int64_t px_rewrite_region(uint64_t start, uint64_t len)
         .syscall_entry = (uint64_t)&px_syscall_entry,
         .alloc_tramp = alloc_tramp,
         .add_trap = add_trap,
+        .now = px_timing_on ? px_timing_now : NULL,
+        .skip_verify = !verify_tramps,
     };
     px_rw_result res;
     memset(&res, 0, sizeof res);
@@ -167,6 +178,15 @@ int64_t px_rewrite_region(uint64_t start, uint64_t len)
     px_rewrite_stats.patched_sites += res.patched_sites;
     px_rewrite_stats.trap_sites += res.trap_sites;
     px_rewrite_stats.lost_sites += res.lost_sites;
+    if (res.verify_failures)
+        px_log("picolx: rewrite %p+%llu: %llu emitted patches did not decode as intended (left to traps)", (void *)start,
+               (unsigned long long)len, (unsigned long long)res.verify_failures);
+    /* the phases of "rewrite: scan region" (emit and verify are parts of sites and threading) */
+    px_timing_add("rewrite/ sweep", 1, len, res.time_sweep);
+    px_timing_add("rewrite/ sites (windows)", res.windows, 0, res.time_sites);
+    px_timing_add("rewrite/ threading", res.threaded_branches, 0, res.time_thread);
+    px_timing_add("rewrite/  emit", res.windows + res.trap_fs + res.entry_traces, res.tramp_bytes, res.time_emit);
+    px_timing_add("rewrite/  verify", 0, 0, res.time_verify);
     ReleaseSRWLockExclusive(&rewrite_lock);
     /* The trampolines were written through the data side; so was the region. */
     FlushInstructionCache(GetCurrentProcess(), NULL, 0);

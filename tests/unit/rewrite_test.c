@@ -95,6 +95,13 @@ static uint64_t area_alloc(void *ctx, uint64_t close_to, size_t size, uint8_t **
     return (uint64_t)p;
 }
 
+/* area_alloc with 64 bytes left free after each trampoline */
+static uint64_t gap_alloc(void *ctx, uint64_t close_to, size_t size, uint8_t **write)
+{
+    uint64_t at = area_alloc(ctx, close_to, size + 64, write);
+    return at;
+}
+
 static int record_trap(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume)
 {
     (void)ctx;
@@ -773,6 +780,58 @@ Test(rewrite_exec, jmp_and_jcc_to_a_window_go_to_its_trampoline)
     }
 }
 
+Test(rewrite_exec, forward_jcc_to_a_later_site_in_the_tail)
+{
+    /* f: mov rcx, fs:[0x8]; ret (only to come first: its trampoline is emitted twice
+       anyway, there being no last one to follow).
+       g: mov rax, fs:[0x10]; test rbx, rbx; je L; add rbx, 1; L: add rbx, fs:[0x18]; ret.
+       The copy of je in g's trampoline goes forward to the copy of L (a site ahead), whose
+       place is known only once emitted: that trampoline is emitted a second time. */
+    static const uint8_t code[] = { 0x64, 0x48, 0x8B, 0x0C, 0x25, 0x08, 0, 0, 0, 0xC3,
+                                    0x64, 0x48, 0x8B, 0x04, 0x25, 0x10, 0, 0, 0, 0x48, 0x85, 0xDB, 0x74, 0x04,
+                                    0x48, 0x83, 0xC3, 0x01, 0x64, 0x48, 0x03, 0x1C, 0x25, 0x18, 0, 0, 0, 0xC3 };
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    cr_assert_eq(res.fs_sites, 3);
+    cr_assert_eq(res.windows, 3);
+    cr_assert_eq(res.tramp_reemits, 2);
+    cr_assert_eq(area[10], 0xE9);
+    cr_assert_eq(area[28], 0xE9);
+    memset(area + 28, 0xCC, 9); /* the third window: both ways must stay in the copy */
+    for (uint64_t rbx = 0; rbx < 6; rbx += 5) {
+        gregs in = start_regs();
+        in.rbx = rbx;
+        run_at((uint64_t)area + 10, in);
+        gregs want = in;
+        want.rax = fake_tls_block[32 + 2];
+        want.rbx = (rbx ? rbx + 1 : 0) + fake_tls_block[32 + 3];
+        want.rflags = g_out.rflags;
+        expect_regs(want, false);
+    }
+}
+
+Test(rewrite_exec, trampolines_placed_apart_run_the_same)
+{
+    /* An allocator that never puts a trampoline where the last one ended: each is emitted
+       again at its real place (build_tramp's guess misses), and runs as before. */
+    static const uint8_t code[] = { 0x64, 0x48, 0x8B, 0x04, 0x25, 0x10, 0, 0, 0, 0x48, 0x85, 0xDB, 0x74, 0x04,
+                                    0x48, 0x83, 0xC3, 0x01, 0x64, 0x48, 0x03, 0x1C, 0x25, 0x18, 0, 0, 0, 0xC3 };
+    tramp_used = 4096 - 48;
+    uint64_t (*alloc)(void *, uint64_t, size_t, uint8_t **) = exec_env.alloc_tramp;
+    exec_env.alloc_tramp = gap_alloc;
+    px_rw_result res = rewrite_snippet(code, sizeof code);
+    exec_env.alloc_tramp = alloc;
+    cr_assert_eq(res.windows, 2);
+    cr_assert_geq(res.tramp_reemits, 2);
+    gregs in = start_regs();
+    in.rbx = 7;
+    run_at((uint64_t)area, in);
+    gregs want = in;
+    want.rax = fake_tls_block[32 + 2];
+    want.rbx = 8 + fake_tls_block[32 + 3];
+    want.rflags = g_out.rflags;
+    expect_regs(want, false);
+}
+
 /* ---- real binaries ---- */
 
 static uint64_t fake_base, fake_used;
@@ -893,3 +952,5 @@ static void rewrite_binary(const char *path)
 
 Test(rewrite_real, libc, .timeout = 120) { rewrite_binary("/usr/lib/x86_64-linux-gnu/libc.so.6"); }
 Test(rewrite_real, busybox, .timeout = 120) { rewrite_binary("/bin/busybox"); }
+/* a large program with few sites: most of its instructions go through the sweep's quick paths */
+Test(rewrite_real, python3, .timeout = 120) { rewrite_binary("/usr/bin/python3.11"); }
