@@ -35,7 +35,8 @@ import sys
 import tempfile
 
 # coreutils needs libacl1, libattr1 (cp, mv), libselinux1 and libpcre2-8-0; bash libtinfo6
-PACKAGES = ['libc6', 'libselinux1', 'libpcre2-8-0', 'libacl1', 'libattr1', 'libtinfo6', 'coreutils', 'bash']
+PACKAGES = ['libc6', 'libselinux1', 'libpcre2-8-0', 'libacl1', 'libattr1', 'libtinfo6', 'coreutils', 'bash',
+            'python3.11-minimal', 'libpython3.11-minimal', 'libexpat1', 'zlib1g']
 DIRS = ['/', '/bin', '/lib64', '/lib/x86_64-linux-gnu', '/usr/bin', '/etc', '/home', '/home/user', '/srv',
         '/usr/share/doc/bash']
 FRUIT = b'banana 3\napple 10\ncherry 7\napple 10\ndate 1\n'
@@ -274,6 +275,12 @@ def case_programs(c):
               lambda t: [l for l in t.splitlines() if not l.startswith('total ')])
     c.compare('a dangling symlink: an error', ['/bin/cat', '/srv/dangling'])
     c.compare('id from the distro', ['/usr/bin/id', '-u'])
+    # the distro's own python (ET_EXEC at 0x400000: a second picolx process), its stdlib
+    c.compare('python3.11 from the distro', ['/usr/bin/python3.11', '-c',
+              'import os, sys, re\n'
+              'total = sum(int(l.split()[1]) for l in open("/srv/data/fruit.txt"))\n'
+              'print(sys.version_info[:2], total, re.sub("a", "o", "banana"), sorted(os.listdir("/srv")))\n'
+              'st = os.lstat("/srv/fruit.link"); print(oct(st.st_mode), os.readlink("/srv/fruit.link"))'])
 
 
 def case_write(c):
