@@ -195,6 +195,13 @@ int64_t px_dir_getdents(px_file *f, void *buf, uint64_t len)
     uint8_t *out = buf;
     uint64_t used = 0;
     dir_entry e;
+    /* the directory's path in its mount, for the stats fetched ahead (stat_prefetch.c) */
+    const char *dir_rel = NULL;
+    if (f->mount && f->guest_path) {
+        const px_mount *m = f->mount;
+        dir_rel = f->guest_path + (m->point_len == 1 ? 0 : m->point_len);
+        while (*dir_rel == '/') dir_rel++;
+    }
     for (;;) {
         r = peek_entry(f, ds, f->pos, &e);
         if (r < 0) return used ? (int64_t)used : r;
@@ -212,6 +219,7 @@ int64_t px_dir_getdents(px_file *f, void *buf, uint64_t len)
         memcpy(d->d_name, e.name, e.name_len);
         memset(d->d_name + e.name_len, 0, reclen - offsetof(struct linux_dirent64, d_name) - e.name_len);
         used += reclen;
+        if (e.type == LINUX_DT_REG && dir_rel) px_stat_prefetch_note(f->mount, dir_rel, e.name);
         consume_entry(ds, f->pos);
         f->pos++;
     }

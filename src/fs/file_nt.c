@@ -471,6 +471,7 @@ int64_t px_nt_is_directory(px_mount *m, const char *rel)
    short-lived cache) or find nothing there; else a handle (px_nt_stat_handle). */
 int64_t px_nt_stat_path(px_mount *m, const char *rel, px_stat_info *st)
 {
+    px_stat_prefetch_guest_stat(m, rel);
     wchar_t *path;
     int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;

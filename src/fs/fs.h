@@ -21,6 +21,8 @@ void px_fd_close_on_exec(void);
 /* The process is ending: drops every advisory lock it holds in the table picolx
    processes share (src/fs/lock.c), so that waiters need not find out it died. */
 void px_lock_release_process(void);
+/* Ends the stat prefetch workers (stat_prefetch.c) before the process exits. */
+void px_stat_prefetch_stop(void);
 
 /* Reads from fd at offset without moving its file position (private file mappings). */
 int64_t px_fs_pread(int fd, void *buf, uint64_t len, uint64_t offset);

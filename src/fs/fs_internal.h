@@ -202,6 +202,10 @@ int64_t px_nt_find_link(struct px_mount *m, const char *rel, size_t *link_len);
    host_path is not a link file. */
 int64_t px_nt_link_file_size(const wchar_t *host_path, const px_nt_attrs *a);
 
+/* --- stat_prefetch.c: a listed directory's stats fetched ahead by worker threads --- */
+void px_stat_prefetch_note(struct px_mount *m, const char *dir_rel, const char *name); /* a regular file listed */
+void px_stat_prefetch_guest_stat(struct px_mount *m, const char *rel); /* the guest stats rel */
+
 /* --- stat_memo.c: the facts a full stat needed a handle for, kept across runs --- */
 bool px_stat_memo_lookup(const wchar_t *host_path, const px_nt_attrs *a, px_stat_info *st);
 /* st: a full stat of host_path (its exec bit read from the file), a: the by-name query

@@ -22,7 +22,7 @@
 #include "core/home.h"
 #include "fs/fs_internal.h"
 
-#define MEMO_SLOTS (1u << 16)
+#define MEMO_SLOTS (1u << 17) /* 10 MiB: 131,072 files in sets of 4 */
 #define MEMO_WAYS 4
 #define MEMO_MAGIC 0x316f6d6574617473ull /* "statemo1" */
 #define MEMO_SETTLED (1 * 10000000LL)     /* 1 s in FILETIME units */
