@@ -18,3 +18,10 @@ ensure_wineprefix() {
     wineserver -w || true
   fi
 }
+
+# A wineserver started by the first Wine program of a command inherits that program's
+# standard output: `out=$(scripts/picolx run ...)` would then wait for the server to
+# exit. One started here holds none of our files (it stays 10 s after its last client).
+ensure_wineserver() {
+  setsid wineserver -p10 </dev/null >/dev/null 2>&1 || true
+}
