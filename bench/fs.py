@@ -108,10 +108,12 @@ def main():
         with open(f'{work}/keep.c', 'w') as fh:
             fh.write('#include <windows.h>\nint main(void){Sleep(INFINITE);return 0;}\n')
         run(['x86_64-w64-mingw32-gcc-posix', '-O2', f'{work}/keep.c', '-o', f'{work}/keep.exe'])
-        # the wineserver, if this starts it, must hold none of our pipes: one started by
-        # a program whose output is captured keeps that pipe open, and the capture waits
-        subprocess.run(['wineserver', '-p10'], env=wenv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, start_new_session=True, timeout=60)
+        # the wineserver and Wine's services (started with the first program after the
+        # server) must hold none of our pipes: started by a program whose output is
+        # captured, they keep that pipe open and the capture waits for them
+        for argv in (['wineserver', '-p10'], ['wine', 'cmd', '/c', 'exit']):
+            subprocess.run(argv, env=wenv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True, timeout=120)
         keeper = subprocess.Popen(['wine', f'{work}/keep.exe'], env=wenv, stdin=subprocess.DEVNULL,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         load_before = os.getloadavg()

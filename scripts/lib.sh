@@ -19,9 +19,14 @@ ensure_wineprefix() {
   fi
 }
 
-# A wineserver started by the first Wine program of a command inherits that program's
-# standard output: `out=$(scripts/picolx run ...)` would then wait for the server to
-# exit. One started here holds none of our files (it stays 10 s after its last client).
+# The first Wine program after a wineserver starts also starts Wine's services
+# (services.exe, winedevice.exe), and they, like a server that program starts, inherit its
+# standard output: `out=$(scripts/picolx run ...)` would then wait for them to exit. When
+# no wineserver runs, one is started here and the services with a program that has none
+# of our files (the server stays 10 s after its last client).
 ensure_wineserver() {
-  setsid wineserver -p10 </dev/null >/dev/null 2>&1 || true
+  if ! pgrep -u "$(id -u)" -x 'wineserver|wineserver64' >/dev/null 2>&1; then
+    setsid wineserver -p10 </dev/null >/dev/null 2>&1 || true
+    setsid wine cmd /c exit </dev/null >/dev/null 2>&1 || true
+  fi
 }
