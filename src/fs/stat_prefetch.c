@@ -21,9 +21,8 @@
 
 static SRWLOCK lock = SRWLOCK_INIT;
 static CONDITION_VARIABLE work_ready = CONDITION_VARIABLE_INIT;
-static CONDITION_VARIABLE work_idle = CONDITION_VARIABLE_INIT;
 static bool workers_started, stopping;
-static int busy; /* workers in the middle of a stat */
+static HANDLE workers[PREFETCH_WORKERS]; /* joined at exit */
 static __thread bool is_worker;
 
 /* The regular files of the directory listed last, in listing order. */
@@ -93,7 +92,6 @@ static DWORD WINAPI worker(void *unused)
             if (dir_len) rel[at++] = '/';
             memcpy(rel + at, name, name_len + 1);
         }
-        busy++;
         ReleaseSRWLockExclusive(&lock);
         if (rel) {
             px_stat_info st;
@@ -101,10 +99,7 @@ static DWORD WINAPI worker(void *unused)
             px_free(rel);
         }
         AcquireSRWLockExclusive(&lock);
-        busy--;
-        WakeAllConditionVariable(&work_idle);
     }
-    WakeAllConditionVariable(&work_idle);
     ReleaseSRWLockExclusive(&lock);
     return 0;
 }
@@ -119,10 +114,8 @@ void px_stat_prefetch_guest_stat(px_mount *m, const char *rel)
             listing.started = true;
             if (!workers_started) {
                 workers_started = true;
-                for (int i = 0; i < PREFETCH_WORKERS; i++) {
-                    HANDLE h = CreateThread(NULL, 64 * 1024, worker, NULL, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
-                    if (h) CloseHandle(h);
-                }
+                for (int i = 0; i < PREFETCH_WORKERS; i++)
+                    workers[i] = CreateThread(NULL, 64 * 1024, worker, NULL, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
             }
             WakeAllConditionVariable(&work_ready);
         }
@@ -135,8 +128,14 @@ void px_stat_prefetch_stop(void)
     AcquireSRWLockExclusive(&lock);
     stopping = true;
     WakeAllConditionVariable(&work_ready);
-    /* a stat in flight ends within milliseconds; the process may not exit under it
-       (a thread ended inside the heap or a lock would stay so for the exit path) */
-    for (int waits = 0; busy > 0 && waits < 20; waits++) SleepConditionVariableSRW(&work_idle, &lock, 50, 0);
     ReleaseSRWLockExclusive(&lock);
+    /* The workers end before the process does. A stat in flight ends within milliseconds;
+       a worker still in a wineserver call when the process ends gets "wine client error"
+       (its socket is reset under it) on our stderr, and one ended inside the heap or a
+       lock would leave it so for the exit path. */
+    HANDLE running[PREFETCH_WORKERS];
+    DWORD n = 0;
+    for (int i = 0; i < PREFETCH_WORKERS; i++)
+        if (workers[i]) running[n++] = workers[i];
+    if (n) WaitForMultipleObjects(n, running, TRUE, 2000);
 }

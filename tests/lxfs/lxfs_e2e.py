@@ -215,7 +215,8 @@ def import_tests(a, c):
         c.check('import of a taken name is refused', rc != 0 and 'already' in err, err)
         for name in ('e2e-gz', 'e2e-pax', 'e2e-xz', 'e2e-xz2'):
             rc, out, err = run(['wine', exe, 'unregister', name], env)
-            c.check(f'unregister {name}', rc == 0 and not os.path.exists(os.path.join(tmp, 'store-' + name[4:])), err)
+            c.check(f'unregister {name}', rc == 0 and not os.path.exists(os.path.join(tmp, 'store-' + name[4:])),
+                    f'rc={rc}\n{out}{err}')
         rc, out, err = run(['wine', exe, 'list'], env)
         c.check('list is empty afterwards', rc == 0 and out.strip() == '', out)
         rc, out, err = run(['wine', exe, 'run', '-d', 'e2e-gz', '--', '/bin/busybox', 'true'], env)
