@@ -13,9 +13,11 @@
 #define RESERVED_VAR L"PICOLX_CHILD_RESERVED"
 /* The handle (hex) of an event the child sets once its picolx code runs. */
 #define STARTED_VAR L"PICOLX_CHILD_STARTED"
-/* Under Wine, a child now and then dies while it starts (status 1, no output: seen in
-   about one run of the whole test suite in five), before it reaches px_loader_run. None
-   of the program has run then, so it is started again, at most this many times in all. */
+/* Under Wine, a child now and then dies while it starts, before it reaches px_loader_run:
+   it ends with status 1 and no output, or CreateProcess fails with ERROR_INTERNAL_ERROR
+   (Wine's answer when a child ends before its start-up is done). Seen in about one run of
+   the whole test suite in five. None of the program has run then, so it is started
+   again, at most this many times in all. */
 #define START_ATTEMPTS 3
 /* Windows reserves in units of its allocation granularity. */
 #define RESERVE_GRANULE 0x10000ull
@@ -216,6 +218,10 @@ static int start_once(const px_elf_info *info, const char *name, px_spawn_hook b
     px_free(cmdline);
     if (!created) {
         CloseHandle(started);
+        if (create_error == ERROR_INTERNAL_ERROR) { /* Wine: the child died before its start-up ended */
+            *exit_code = create_error;
+            return -1;
+        }
         px_log("picolx: %s: cannot start the process that runs it (Windows error %lu)", name, create_error);
         return 126;
     }
@@ -272,7 +278,7 @@ int px_spawn_start(const px_elf_info *info, const char *name, px_spawn_hook befo
         if (r >= 0) return r;
         px_timing_mark("spawn: the child died before it reached the program");
     }
-    px_log("picolx: %s: the process that runs it ended before it started, %d times (status 0x%lx)", name,
+    px_log("picolx: %s: the process that runs it ended before it started, %d times (last status %lu)", name,
            START_ATTEMPTS, exit_code);
     return 126;
 }
