@@ -48,8 +48,18 @@ class Checker:
             print(f'FAIL {name}\n{detail}')
 
 
+MANAGEMENT = ('import', 'list', 'unregister')
+
+
 def run(argv, env, timeout=120):
     p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    if (p.returncode != 0 and not p.stdout and not p.stderr and len(argv) > 2 and argv[0] == 'wine'
+            and argv[2] in MANAGEMENT):
+        # picolx's import/list/unregister say why whenever they fail, so a failure with no
+        # word at all came before picolx's code ran: Wine's process ended in its start-up
+        # (seen twice in about twenty runs of the suite). Once more, and say so.
+        print(f'note: {argv[2]} ended with status {p.returncode} and no output before picolx ran: once more')
+        p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode('utf-8', 'replace'), p.stderr.decode('utf-8', 'replace')
 
 
