@@ -11,13 +11,13 @@
 
 /* Lists the reserved ranges for the child: "start-len,start-len" in hex. */
 #define RESERVED_VAR L"PICOLX_CHILD_RESERVED"
-/* The handle (hex) of an event the child sets once its picolx code runs. */
+/* The handle (hex) of an event the child sets once it reaches px_loader_run. */
 #define STARTED_VAR L"PICOLX_CHILD_STARTED"
 /* Under Wine, a child now and then dies while it starts, before it reaches px_loader_run:
    it ends with status 1 and no output, or CreateProcess fails with ERROR_INTERNAL_ERROR
-   (Wine's answer when a child ends before its start-up is done). Seen in about one run of
-   the whole test suite in five. None of the program has run then, so it is started
-   again, at most this many times in all. */
+   (Wine's answer when a child ends before its start-up is done); seen in several runs of
+   the test suite. None of the program has run then, so it is started again, at most
+   this many times in all. */
 #define START_ATTEMPTS 3
 /* Windows reserves in units of its allocation granularity. */
 #define RESERVE_GRANULE 0x10000ull
