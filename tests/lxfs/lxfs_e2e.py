@@ -31,6 +31,19 @@ def wine_env(top, home):
     return env
 
 
+def home_env(a, tmp, own_wineserver=False):
+    """A fresh picolx home in tmp and the Wine environment that uses it. With own_wineserver,
+    the prefix's server is started first, detached: a server started by one of the wine
+    commands would hold their output pipes open (and keep run() waiting) until it exits."""
+    home = os.path.join(tmp, 'home')
+    os.mkdir(home)
+    env = wine_env(a.top, home)
+    if own_wineserver:
+        subprocess.run(['wineserver', '-p30'], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, start_new_session=True, timeout=60)
+    return env
+
+
 def win(path):
     return 'Z:' + path.replace('/', '\\')
 
@@ -107,9 +120,7 @@ def root_rows(rows):
 def import_tests(a, c):
     tmp = tempfile.mkdtemp(prefix='picolx-lxfs-')
     try:
-        home = os.path.join(tmp, 'home')
-        os.mkdir(home)
-        env = wine_env(a.top, home)
+        env = home_env(a, tmp)
         exe = a.picolx
         gz, pax, xz = (os.path.join(tmp, n) for n in ('distro.tar.gz', 'distro.tar', 'distro.tar.xz'))
         for out, fmt in ((gz, 'gnu'), (pax, 'pax'), (xz, 'gnu')):
@@ -235,9 +246,7 @@ def import_tests(a, c):
 def xattr_tests(a, c):
     tmp = tempfile.mkdtemp(prefix='picolx-xattr-')
     try:
-        home = os.path.join(tmp, 'home')
-        os.mkdir(home)
-        env = wine_env(a.top, home)
+        env = home_env(a, tmp)
         exe, guest = a.picolx, a.xattr_guest
         tree = os.path.join(tmp, 'tree')
         for d in ('bin', 'etc', 'tmp'):
@@ -299,14 +308,8 @@ def fifo_tests(a, c):
     import time
     tmp = tempfile.mkdtemp(prefix='picolx-fifo-')
     try:
-        home = os.path.join(tmp, 'home')
-        os.mkdir(home)
-        env = wine_env(a.top, home)
+        env = home_env(a, tmp, own_wineserver=True)
         exe, guest = a.picolx, a.fifo_guest
-        # a wineserver started by one of the wine commands below would hold its output
-        # pipes open (and keep run() waiting) until it exits: start one of our own first
-        subprocess.run(['wineserver', '-p30'], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, start_new_session=True, timeout=60)
         tarball = os.path.join(tmp, 'fifo.tar')
         with tarfile.open(tarball, 'w', format=tarfile.GNU_FORMAT) as tar:
             def add(name, type_, mode, data=None, dev=(0, 0)):
@@ -434,11 +437,7 @@ def mapunlink_tests(a, c):
     prints what it prints natively; nothing is left in /tmp afterwards."""
     tmp = tempfile.mkdtemp(prefix='picolx-mapunlink-')
     try:
-        home = os.path.join(tmp, 'home')
-        os.mkdir(home)
-        env = wine_env(a.top, home)
-        subprocess.run(['wineserver', '-p30'], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, start_new_session=True, timeout=60)
+        env = home_env(a, tmp, own_wineserver=True)
         tarball = os.path.join(tmp, 'mapunlink.tar')
         with tarfile.open(tarball, 'w', format=tarfile.GNU_FORMAT) as tar:
             def add(name, type_, mode, data=None):
