@@ -557,7 +557,7 @@ int px_loader_run(const px_launch *l)
     uint64_t entry, rsp;
     if ((status = start_program(&p, &entry, &rsp))) return status;
 
-    px_thread *t = px_calloc(1, sizeof *t);
+    px_task *t = px_calloc(1, sizeof *t);
     if (!t) px_fatal(STATUS_NOT_EXECUTABLE, "out of memory");
     t->tid = px_identity_pid();
     px_thread_attach(t);

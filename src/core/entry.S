@@ -1,5 +1,5 @@
 /* Guest <-> runtime transitions. Offsets match px_regs (core/syscall.h) and
-   px_thread (core/thread.h). Windows x64 ABI on the runtime side. */
+   px_task (core/thread.h). Windows x64 ABI on the runtime side. */
         .intel_syntax noprefix
         .text
 
@@ -11,7 +11,7 @@
         .p2align 4
 px_syscall_entry:
         mov     r11, qword ptr [rip + px_teb_thread_slot]
-        mov     r11, qword ptr gs:[r11]         /* px_thread* from the TEB */
+        mov     r11, qword ptr gs:[r11]         /* px_task* from the TEB */
         mov     qword ptr [r11 + 8], rsp        /* guest rsp, briefly */
         mov     rsp, qword ptr [r11]            /* runtime stack (16-byte aligned) */
         sub     rsp, 256                        /* px_regs */
@@ -73,7 +73,7 @@ px_syscall_entry:
         mov     rsp, qword ptr [rsp + 56]
         jmp     rcx
 
-/* int64_t px_enter_guest(px_thread *t, uint64_t entry, uint64_t stack)
+/* int64_t px_enter_guest(px_task *t, uint64_t entry, uint64_t stack)
    Saves the host's callee-saved state, records the runtime stack top in t->host_rsp,
    and starts the guest with every general register 0 (rdx = 0: no atexit function),
    as Linux starts a process. */
@@ -121,7 +121,7 @@ px_enter_guest:
         xor     r15d, r15d
         ret
 
-/* void px_leave_guest(px_thread *t, int64_t code): back to px_enter_guest's caller. */
+/* void px_leave_guest(px_task *t, int64_t code): back to px_enter_guest's caller. */
         .globl  px_leave_guest
         .p2align 4
 px_leave_guest:

@@ -5,6 +5,7 @@
 #include "core/px.h"
 #include "core/runtime.h"
 #include "core/thread.h"
+#include "core/uaccess.h"
 #include "mm/vm.h"
 #include "rewrite/rewrite.h"
 #include "trace/trace.h"
@@ -104,6 +105,13 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
 
     int sig = signal_of(er->ExceptionCode);
     if (!sig) return EXCEPTION_CONTINUE_SEARCH;
+    /* a bad guest pointer met by copy-in/copy-out (uaccess.S): -EFAULT, as Linux's
+       exception table makes of it */
+    if ((sig == LINUX_SIGSEGV || sig == LINUX_SIGBUS) &&
+        c->Rip >= (uint64_t)px_uaccess_begin && c->Rip < (uint64_t)px_uaccess_end) {
+        c->Rip = (uint64_t)px_uaccess_fixup;
+        return EXCEPTION_CONTINUE_EXECUTION;
+    }
     /* a page of a file mapping past end of file: SIGBUS, as Linux */
     if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION && er->NumberParameters >= 2 &&
         !in_runtime_image(c->Rip)) {

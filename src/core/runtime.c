@@ -115,7 +115,7 @@ void px_process_exit(int status)
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();
-    px_thread *t = px_self();
+    px_task *t = px_self();
     if (t && t->host_rsp) px_leave_guest(t, status & 0xff);
     ExitProcess((UINT)(status & 0xff));
 }

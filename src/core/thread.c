@@ -29,18 +29,18 @@ int px_thread_slots_init(void)
     return 0;
 }
 
-void px_thread_attach(px_thread *t)
+void px_thread_attach(px_task *t)
 {
     TlsSetValue(thread_index, t);
     TlsSetValue(fs_index, (void *)(uintptr_t)t->guest_fs);
 }
 
-px_thread *px_self(void)
+px_task *px_self(void)
 {
-    return (px_thread *)TlsGetValue(thread_index);
+    return (px_task *)TlsGetValue(thread_index);
 }
 
-void px_thread_set_fs(px_thread *t, uint64_t base)
+void px_thread_set_fs(px_task *t, uint64_t base)
 {
     t->guest_fs = base;
     TlsSetValue(fs_index, (void *)(uintptr_t)base);

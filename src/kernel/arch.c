@@ -12,7 +12,7 @@ PX_SYSCALL(arch_prctl)
 {
     int code = (int)PX_ARG0;
     uint64_t addr = PX_ARG1;
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     switch (code) {
     case LINUX_ARCH_SET_FS:
         if (addr >= LINUX_TASK_SIZE_MAX) return -LINUX_EPERM;

@@ -149,7 +149,7 @@ static char **take_strings(const char **at, const char *end, uint32_t n)
 
 static bool put_kernel_record(px_handoff *h)
 {
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     kernel_record k = {
         .pid = px_identity_pid(),
         .ppid = px_identity_ppid(),
@@ -238,7 +238,7 @@ int px_exec_continue(px_handoff *h)
     free_strings(envp);
     px_free(path);
 
-    px_thread *t = px_calloc(1, sizeof *t);
+    px_task *t = px_calloc(1, sizeof *t);
     if (!t) return 126;
     t->tid = px_identity_pid();
     t->sigmask = sigmask;
@@ -274,7 +274,7 @@ static int64_t do_exec(px_regs *regs, int dirfd, uint64_t path_ptr, uint64_t arg
     /* The point of no return: from here a failure kills the process, as on Linux. */
     px_fd_close_on_exec();
     px_signal_exec_reset();
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     px_thread_set_fs(t, 0);
     t->clear_child_tid = 0;
     t->robust_list = t->robust_list_len = 0;

@@ -7,9 +7,9 @@
 
 /* The calling thread's state, read from its TEB slot the way entry.S does: no Win32
    call on the fast paths (gettid, rt_sigprocmask). */
-static inline px_thread *px_kernel_self(void)
+static inline px_task *px_kernel_self(void)
 {
-    px_thread *t;
+    px_task *t;
     __asm__("movq %%gs:(%1), %0" : "=r"(t) : "r"(px_teb_thread_slot));
     return t;
 }

@@ -78,7 +78,7 @@ static int64_t exchange_limit(unsigned resource, const struct linux_rlimit *new_
 static bool is_own_process(int32_t pid)
 {
     if (pid == 0 || pid == px_identity_pid()) return true;
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     return t && t->tid && pid == t->tid;
 }
 

@@ -13,7 +13,7 @@ PX_SYSCALL(getppid) { return px_identity_ppid(); }
 /* gettid(2): the main thread's tid is the pid, as on Linux. */
 PX_SYSCALL(gettid)
 {
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     return t && t->tid ? t->tid : px_identity_pid();
 }
 
@@ -35,7 +35,7 @@ PX_SYSCALL(umask)
 PX_SYSCALL(set_tid_address)
 {
     uint64_t tidptr = PX_ARG0;
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     if (t) t->clear_child_tid = tidptr;
     return t && t->tid ? t->tid : px_identity_pid();
 }
@@ -45,7 +45,7 @@ PX_SYSCALL(set_robust_list)
 {
     uint64_t head = PX_ARG0, len = PX_ARG1;
     if (len != 24) return -LINUX_EINVAL;  /* sizeof(struct robust_list_head) */
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     if (t) {
         t->robust_list = head;
         t->robust_list_len = len;

@@ -20,7 +20,7 @@ PX_SYSCALL(sched_getaffinity)
     uint64_t len = PX_ARG1, mask_ptr = PX_ARG2;
     if (len < sizeof(uint64_t) || (len & (sizeof(uint64_t) - 1))) return -LINUX_EINVAL;
     if (pid != 0 && pid != px_identity_pid()) {
-        px_thread *t = px_kernel_self();
+        px_task *t = px_kernel_self();
         if (!t || pid != t->tid) return -LINUX_ESRCH;
     }
     if (px_kernel_bad_ptr(mask_ptr)) return -LINUX_EFAULT;

@@ -62,7 +62,7 @@ static void act_on(int sig)
 static int64_t send_to_self(int sig)
 {
     if (sig == 0) return 0;
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     if (t && (t->sigmask & SIG_BIT(sig))) {
         struct linux_sigaction a = {0};
         px_signal_action(sig, &a);
@@ -96,7 +96,7 @@ static bool is_own_process(int64_t pid)
 
 static bool is_own_thread(int64_t tid)
 {
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     return tid == (t && t->tid ? t->tid : px_identity_pid());
 }
 
@@ -189,7 +189,7 @@ PX_SYSCALL(rt_sigprocmask)
     int how = (int)PX_ARG0;
     uint64_t set_ptr = PX_ARG1, oldset_ptr = PX_ARG2, sigsetsize = PX_ARG3;
     if (sigsetsize != LINUX_SIGSET_SIZE) return -LINUX_EINVAL;
-    px_thread *t = px_kernel_self();
+    px_task *t = px_kernel_self();
     if (!t) return -LINUX_EINVAL;
     if ((set_ptr && px_kernel_bad_ptr(set_ptr)) || (oldset_ptr && px_kernel_bad_ptr(oldset_ptr)))
         return -LINUX_EFAULT;

@@ -101,7 +101,7 @@ static enum clock_source clock_source_of(int32_t clk)
     int32_t id = ~(clk >> 3);
     bool thread = (clk & 4) != 0;
     if (thread) {
-        px_thread *t = px_kernel_self();
+        px_task *t = px_kernel_self();
         int32_t tid = t && t->tid ? t->tid : px_identity_pid();
         return id == 0 || id == tid ? SRC_THREAD_CPU : SRC_NONE;
     }

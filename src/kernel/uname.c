@@ -2,6 +2,7 @@
 #include <windows.h>
 #include <stdio.h>
 #include "core/px.h"
+#include "core/uaccess.h"
 #include "kernel/kernel.h"
 
 static struct linux_utsname utsname_value;
@@ -29,8 +30,6 @@ static void utsname_init(void)
 PX_SYSCALL(uname)
 {
     uint64_t buf = PX_ARG0;
-    if (px_kernel_bad_ptr(buf)) return -LINUX_EFAULT;
     if (PX_UNLIKELY(!utsname_ready)) utsname_init();
-    memcpy((void *)(uintptr_t)buf, &utsname_value, sizeof utsname_value);
-    return 0;
+    return PX_PUT(buf, &utsname_value);
 }
