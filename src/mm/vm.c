@@ -6,7 +6,7 @@
 #include "fs/fs.h"
 #include "mm/vm_private.h"
 #include "rewrite/rewrite.h"
-#include "timing.h"
+#include "core/timing.h"
 
 px_vma_list px_vm_vmas;
 px_res_list px_vm_reservations;

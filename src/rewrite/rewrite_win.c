@@ -7,7 +7,7 @@
 #include "core/thread.h"
 #include "rewrite/rewrite.h"
 #include "rewrite/rewrite_core.h"
-#include "timing.h"
+#include "core/timing.h"
 #include "uthash.h"
 
 px_rewrite_counters px_rewrite_stats;
