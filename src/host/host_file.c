@@ -20,7 +20,8 @@ int64_t px_host_file_open(const wchar_t *path, uint32_t access, enum px_host_ope
     DWORD rights = ((access & PX_HOST_FILE_READ) ? GENERIC_READ : 0) | ((access & PX_HOST_FILE_WRITE) ? GENERIC_WRITE : 0);
     DWORD share = (options & PX_HOST_FILE_EXCLUSIVE) ? 0 : FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
     DWORD flags = ((options & PX_HOST_FILE_SYSTEM) ? FILE_ATTRIBUTE_SYSTEM : FILE_ATTRIBUTE_NORMAL) |
-                  ((options & PX_HOST_FILE_NO_REPARSE) ? FILE_FLAG_OPEN_REPARSE_POINT : 0);
+                  ((options & PX_HOST_FILE_NO_REPARSE) ? FILE_FLAG_OPEN_REPARSE_POINT : 0) |
+                  ((options & PX_HOST_FILE_SEQUENTIAL) ? FILE_FLAG_SEQUENTIAL_SCAN : 0);
     HANDLE h = CreateFileW(path, rights, share, NULL, dispositions[how], flags, NULL);
     if (h == INVALID_HANDLE_VALUE) return px_err_last(); /* CREATE_NEW over a name: EEXIST */
     *out = h;

@@ -20,6 +20,7 @@ enum px_host_open {
 #define PX_HOST_FILE_EXCLUSIVE 1u    /* no other open may share it (default: all may) */
 #define PX_HOST_FILE_SYSTEM 2u       /* created with the system attribute */
 #define PX_HOST_FILE_NO_REPARSE 4u   /* open a reparse point itself, not what it points at */
+#define PX_HOST_FILE_SEQUENTIAL 8u   /* read from start to end: the cache reads ahead */
 
 /* File attributes, as the host's by-name queries report them (the NT FILE_ATTRIBUTE_*
    bits: src/fs's px_nt_attrs.attributes holds the same). */
