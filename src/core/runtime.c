@@ -103,7 +103,9 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
         px_log("picolx: --trace=%s: cannot open the trace file", o->trace_path);
         return PX_STATUS_INVALID_ARGUMENT;
     }
-    if (px_thread_slots_init() != 0 || px_fault_init() != 0 || px_vm_init() != 0 || px_rewrite_init() != 0) {
+    if (px_thread_slots_init() != 0 || px_fault_init() != 0 || px_vm_init() != 0 ||
+        px_rewrite_init(&(px_rewrite_config){.teb_fs_slot = px_teb_fs_slot, .teb_scratch_slot = px_teb_scratch_slot,
+                                             .syscall_entry = (uint64_t)(uintptr_t)&px_syscall_entry}) != 0) {
         px_log("picolx: cannot set up the runtime in this process");
         return PX_STATUS_HOST_ERROR;
     }
