@@ -1,5 +1,5 @@
 /* picolx.exe: the command line, a thin client of libpicolx.dll (include/picolx.h). */
-#include <windows.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +14,38 @@ static void usage(FILE *f)
           "       picolx --version\n", f);
 }
 
+/* wmain's UTF-16 argument in UTF-8 (an unpaired surrogate becomes U+FFFD, as Windows'
+   own conversion makes it). By hand: the CLI is a client of the API and needs no
+   windows.h of its own. */
 static char *utf8_from_wide(const wchar_t *w)
 {
-    int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
-    char *s = malloc(n > 0 ? n : 1);
+    size_t n = 0;
+    while (w[n]) n++;
+    char *s = malloc(3 * n + 1), *out = s;
     if (!s) exit(125);
-    if (n <= 0) s[0] = 0;
-    else WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = (uint16_t)w[i];
+        if (c >= 0xD800 && c < 0xDC00 && i + 1 < n && (uint16_t)w[i + 1] >= 0xDC00 && (uint16_t)w[i + 1] < 0xE000)
+            c = 0x10000 + ((c - 0xD800) << 10) + ((uint16_t)w[++i] - 0xDC00);
+        else if (c >= 0xD800 && c < 0xE000)
+            c = 0xFFFD;
+        if (c < 0x80) {
+            *out++ = (char)c;
+        } else if (c < 0x800) {
+            *out++ = (char)(0xC0 | c >> 6);
+            *out++ = (char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            *out++ = (char)(0xE0 | c >> 12);
+            *out++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *out++ = (char)(0x80 | (c & 0x3F));
+        } else {
+            *out++ = (char)(0xF0 | c >> 18);
+            *out++ = (char)(0x80 | ((c >> 12) & 0x3F));
+            *out++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *out++ = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    *out = 0;
     return s;
 }
 

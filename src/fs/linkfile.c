@@ -12,10 +12,11 @@
    link file among its directories (NT cannot pass through a file), so one query
    settles the common case; only a path that is not there is looked at prefix by
    prefix, from its parent up. */
-#include <windows.h>
 #include "core/errors.h"
 #include "fs/fs_internal.h"
 #include "fs/vfs.h"
+#include "host/host_file.h"
+#include "host/host_utf.h"
 
 #define LINK_MAGIC "!<symlink>"
 #define LINK_MAGIC_LEN 10
@@ -25,7 +26,7 @@
 
 static bool may_be_link_file(const px_nt_attrs *a)
 {
-    return (a->attributes & FILE_ATTRIBUTE_SYSTEM) && !(a->attributes & FILE_ATTRIBUTE_DIRECTORY) &&
+    return (a->attributes & PX_HOST_ATTR_SYSTEM) && !(a->attributes & PX_HOST_ATTR_DIRECTORY) &&
            a->size > LINK_MAGIC_LEN && a->size <= LINK_FILE_MAX;
 }
 
@@ -33,25 +34,24 @@ static bool may_be_link_file(const px_nt_attrs *a)
    -LINUX_EINVAL when the file is not a link file. */
 static int64_t read_link_file(const wchar_t *path, char *buf, size_t size)
 {
-    HANDLE h = CreateFileW(path, FILE_READ_DATA | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                           NULL, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-    if (h == INVALID_HANDLE_VALUE) return px_err_last();
+    px_host_handle h;
+    int64_t opened = px_host_file_open(path, PX_HOST_FILE_READ, PX_HOST_OPEN_EXISTING, PX_HOST_FILE_NO_REPARSE, &h);
+    if (opened < 0) return opened;
     unsigned char *data = px_alloc(LINK_FILE_MAX + 2);
-    DWORD got = 0;
-    bool ok = data && ReadFile(h, data, LINK_FILE_MAX + 2, &got, NULL);
-    CloseHandle(h);
+    int64_t got = data ? px_host_file_read(h, data, LINK_FILE_MAX + 2) : -LINUX_ENOMEM;
+    px_host_close(h);
     int64_t r = -LINUX_EINVAL;
-    if (ok && got > LINK_MAGIC_LEN && got <= LINK_FILE_MAX && !memcmp(data, LINK_MAGIC, LINK_MAGIC_LEN)) {
+    if (got > LINK_MAGIC_LEN && got <= LINK_FILE_MAX && !memcmp(data, LINK_MAGIC, LINK_MAGIC_LEN)) {
         unsigned char *text = data + LINK_MAGIC_LEN;
-        size_t text_len = got - LINK_MAGIC_LEN;
-        int n;
+        size_t text_len = (size_t)got - LINK_MAGIC_LEN;
+        int64_t n;
         if (text_len >= LINK_BOM_LEN && text[0] == 0xFF && text[1] == 0xFE) { /* UTF-16LE */
             const wchar_t *w = (const wchar_t *)(text + LINK_BOM_LEN);
             size_t wlen = (text_len - LINK_BOM_LEN) / 2;
             while (wlen && !w[wlen - 1]) wlen--;
-            n = wlen ? WideCharToMultiByte(CP_UTF8, 0, w, (int)wlen, buf, (int)size - 1, NULL, NULL) : 0;
+            n = wlen ? px_host_utf8_of_utf16_in(w, wlen, buf, size) : 0;
         } else { /* UTF-8, as older Cygwin wrote them */
-            n = (int)strnlen((const char *)text, text_len);
+            n = (int64_t)strnlen((const char *)text, text_len);
             if ((size_t)n >= size) n = 0;
             else memcpy(buf, text, (size_t)n);
         }
@@ -108,7 +108,8 @@ static int prefix_is_link(px_mount *m, const char *rel, size_t len)
     px_nt_attrs a;
     uint32_t err = px_nt_query_attrs(path, &a);
     int is_link;
-    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND || err == ERROR_DIRECTORY) is_link = -1;
+    int64_t missing = err ? px_err_win32(err) : 0; /* ENOENT; ENOTDIR: a component is a file */
+    if (missing == -LINUX_ENOENT || missing == -LINUX_ENOTDIR) is_link = -1;
     else if (err) is_link = 0;
     else if (!may_be_link_file(&a)) is_link = 0;
     else {
@@ -143,7 +144,7 @@ int64_t px_nt_symlink(px_mount *m, const char *target, const char *rel)
     if (!target[0]) return -LINUX_ENOENT;
     size_t target_len = strlen(target);
     if (target_len >= PX_PATH_MAX) return -LINUX_ENAMETOOLONG;
-    wchar_t *wtarget = px_utf16_of_utf8(target);
+    wchar_t *wtarget = px_host_utf16_of_utf8(target);
     if (!wtarget) return -LINUX_EINVAL;
     wchar_t *path;
     int64_t r = px_nt_host_path(m, rel, true, &path);
@@ -160,23 +161,18 @@ int64_t px_nt_symlink(px_mount *m, const char *target, const char *rel)
         data[LINK_MAGIC_LEN] = 0xFF;
         data[LINK_MAGIC_LEN + 1] = 0xFE;
         memcpy(data + LINK_MAGIC_LEN + LINK_BOM_LEN, wtarget, (wlen + 1) * 2);
-        HANDLE h = CreateFileW(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                               CREATE_NEW, FILE_ATTRIBUTE_SYSTEM, NULL);
-        if (h == INVALID_HANDLE_VALUE) {
-            DWORD e = GetLastError();
-            r = (e == ERROR_FILE_EXISTS || e == ERROR_ALREADY_EXISTS) ? -LINUX_EEXIST : px_err_win32(e);
-        } else {
-            DWORD put = 0;
-            bool ok = WriteFile(h, data, (DWORD)bytes, &put, NULL) && put == bytes;
-            CloseHandle(h);
-            if (!ok) {
-                r = px_err_last();
-                DeleteFileW(path); /* no half-written link is left */
-                if (r == 0) r = -LINUX_EIO;
+        px_host_handle h;
+        r = px_host_file_open(path, PX_HOST_FILE_WRITE, PX_HOST_CREATE_NEW, PX_HOST_FILE_SYSTEM, &h);
+        if (r == 0) {
+            int64_t put = px_host_file_write(h, data, bytes);
+            px_host_close(h);
+            if (put < 0) {
+                r = put;
+                px_host_file_delete(path); /* no half-written link is left */
             } else {
                 /* the attribute again: CREATE_NEW keeps it, but some file systems drop
                    attributes given at creation */
-                SetFileAttributesW(path, FILE_ATTRIBUTE_SYSTEM);
+                px_host_path_set_attributes(path, PX_HOST_ATTR_SYSTEM);
             }
         }
     }

@@ -17,10 +17,13 @@
    MEMO_SLOTS fixed-size records in sets of MEMO_WAYS, each with a checksum. Writers race without
    locks; a torn or overwritten record fails its checksum or its key and is a miss, so
    a crash or two processes writing at once cost a stat, never a wrong answer. */
-#include <windows.h>
-#include <winternl.h>
 #include "core/home.h"
 #include "fs/fs_internal.h"
+#include "host/host_env.h"
+#include "host/host_file.h"
+#include "host/host_mem.h"
+#include "host/host_sync.h"
+#include "host/host_time.h"
 
 #define MEMO_SLOTS (1u << 17) /* 10 MiB: 131,072 files in sets of 4 */
 #define MEMO_WAYS 4
@@ -44,7 +47,7 @@ typedef struct memo_header {
 } memo_header;
 _Static_assert(sizeof(memo_header) == sizeof(memo_record), "the header takes slot 0");
 
-static INIT_ONCE memo_once = INIT_ONCE_STATIC_INIT;
+static px_host_once memo_once = PX_HOST_ONCE_INIT;
 static memo_record *memo_table; /* slot 0 is the header; NULL: no memo */
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
@@ -69,53 +72,48 @@ static uint64_t path_hash(const wchar_t *path)
 static bool memo_disabled(void)
 {
     char value[16];
-    DWORD n = GetEnvironmentVariableA("PICOLX_STAT_MEMO", value, sizeof value);
-    return n && n < sizeof value && (!strcmp(value, "off") || !strcmp(value, "0"));
+    return px_host_env_get("PICOLX_STAT_MEMO", value, sizeof value) > 0 &&
+           (!strcmp(value, "off") || !strcmp(value, "0"));
 }
 
-static BOOL CALLBACK open_memo(PINIT_ONCE once, void *param, void **context)
+static void open_memo(void)
 {
-    (void)once, (void)param, (void)context;
-    if (memo_disabled()) return TRUE;
+    if (memo_disabled()) return;
     wchar_t *path = px_home_path(L"stat-memo.bin", true);
-    if (!path) return TRUE;
-    HANDLE file = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                              NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (!path) return;
+    px_host_handle file;
+    int64_t opened = px_host_file_open(path, PX_HOST_FILE_READ | PX_HOST_FILE_WRITE, PX_HOST_OPEN_ALWAYS, 0, &file);
     px_free(path);
-    if (file == INVALID_HANDLE_VALUE) return TRUE;
+    if (opened < 0) return;
     const uint64_t bytes = (uint64_t)MEMO_SLOTS * sizeof(memo_record);
-    LARGE_INTEGER size;
+    uint64_t size = 0;
     /* a file of another size or layout is an older memo: it starts over */
-    if (!GetFileSizeEx(file, &size) || (uint64_t)size.QuadPart != bytes) {
-        LARGE_INTEGER zero = {0}, end = {.QuadPart = (LONGLONG)bytes};
-        SetFilePointerEx(file, zero, NULL, FILE_BEGIN);
-        SetEndOfFile(file);
-        SetFilePointerEx(file, end, NULL, FILE_BEGIN);
-        SetEndOfFile(file);
+    if (px_host_file_size(file, &size) < 0 || size != bytes) {
+        px_host_file_set_size(file, 0);
+        px_host_file_set_size(file, bytes);
     }
-    HANDLE mapping = CreateFileMappingW(file, NULL, PAGE_READWRITE, 0, 0, NULL);
-    CloseHandle(file);
-    if (!mapping) return TRUE;
-    memo_record *table = MapViewOfFile(mapping, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, bytes);
-    CloseHandle(mapping);
-    if (!table) return TRUE;
+    px_host_handle mapping = px_host_section_new(file, 0, true, false, NULL, NULL);
+    px_host_close(file);
+    if (!mapping) return;
+    memo_record *table = px_host_view_map(mapping, 0, bytes, NULL, true);
+    px_host_close(mapping);
+    if (!table) return;
     memo_header *header = (memo_header *)table;
     if (header->magic != MEMO_MAGIC || header->slots != MEMO_SLOTS || header->record_size != sizeof(memo_record)) {
         memset(table, 0, bytes);
         header->slots = MEMO_SLOTS;
         header->record_size = sizeof(memo_record);
-        MemoryBarrier();
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         header->magic = MEMO_MAGIC;
     }
     memo_table = table;
-    return TRUE;
 }
 
 /* The MEMO_WAYS slots a path may take: a small set, so that two paths of one run rarely
    push each other out (direct-mapped, 10,000 files lost one in seven). */
 static memo_record *memo_set(uint64_t hash)
 {
-    InitOnceExecuteOnce(&memo_once, open_memo, NULL, NULL);
+    px_host_once_run(&memo_once, open_memo);
     if (!memo_table) return NULL;
     return &memo_table[1 + (hash % ((MEMO_SLOTS - 1) / MEMO_WAYS)) * MEMO_WAYS];
 }
@@ -124,14 +122,14 @@ static bool key_matches(const memo_record *r, uint64_t hash, const px_nt_attrs *
 {
     return r->path_hash == hash && r->creation_time == a->creation_time && r->change_time == a->change_time &&
            r->write_time == a->write_time && r->size == a->size &&
-           !!(r->flags & MEMO_FLAG_DIR) == !!(a->attributes & FILE_ATTRIBUTE_DIRECTORY);
+           !!(r->flags & MEMO_FLAG_DIR) == !!(a->attributes & PX_HOST_ATTR_DIRECTORY);
 }
 
 /* Files that are not plain files or directories to Windows (reparse points: links,
    junctions, cloud placeholders) are left to the full stat. */
 static bool memoisable(const px_nt_attrs *a)
 {
-    return a->change_time != 0 && !(a->attributes & FILE_ATTRIBUTE_REPARSE_POINT);
+    return a->change_time != 0 && !(a->attributes & PX_HOST_ATTR_REPARSE_POINT);
 }
 
 bool px_stat_memo_lookup(const wchar_t *host_path, const px_nt_attrs *a, px_stat_info *st)
@@ -154,11 +152,9 @@ bool px_stat_memo_lookup(const wchar_t *host_path, const px_nt_attrs *a, px_stat
 void px_stat_memo_remember(const wchar_t *host_path, const px_nt_attrs *a, const px_stat_info *st)
 {
     if (!memoisable(a)) return;
-    bool is_dir = (a->attributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+    bool is_dir = (a->attributes & PX_HOST_ATTR_DIRECTORY) != 0;
     if (is_dir ? st->nlink < 2 : st->nlink < 1) return; /* a count that was not known */
-    FILETIME now_ft;
-    GetSystemTimeAsFileTime(&now_ft);
-    int64_t now = (int64_t)(((uint64_t)now_ft.dwHighDateTime << 32) | now_ft.dwLowDateTime);
+    int64_t now = px_host_time_coarse();
     int64_t latest = a->change_time > a->write_time ? a->change_time : a->write_time;
     if (now - latest < MEMO_SETTLED) return;
     uint64_t hash = path_hash(host_path);
@@ -188,8 +184,8 @@ void px_stat_memo_remember(const wchar_t *host_path, const px_nt_attrs *a, const
     /* the check goes last: a reader between the stores sees a record that fails it */
     volatile memo_record *out = slot;
     out->check = 0;
-    MemoryBarrier();
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     memcpy((void *)out, &r, offsetof(memo_record, check));
-    MemoryBarrier();
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     out->check = r.check;
 }

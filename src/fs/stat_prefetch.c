@@ -12,17 +12,18 @@
    What a worker learns lands in the stat memo and the short-lived stat cache, where the
    guest's own stat finds it; a stat the two do at the same time is only done twice.
    A listing that is not followed by stats (find, os.listdir) costs nothing. */
-#include <windows.h>
 #include "fs/fs_internal.h"
 #include "fs/vfs.h"
+#include "host/host_sync.h"
+#include "host/host_thread.h"
 
 #define PREFETCH_WORKERS 2
 #define PREFETCH_NAMES_MAX 65536
 
-static SRWLOCK lock = SRWLOCK_INIT;
-static CONDITION_VARIABLE work_ready = CONDITION_VARIABLE_INIT;
+static px_host_rwlock lock = PX_HOST_RWLOCK_INIT;
+static px_host_cond work_ready = PX_HOST_COND_INIT;
 static bool workers_started, stopping;
-static HANDLE workers[PREFETCH_WORKERS]; /* joined at exit */
+static px_host_handle workers[PREFETCH_WORKERS]; /* joined at exit */
 static __thread bool is_worker;
 
 /* The regular files of the directory listed last, in listing order. */
@@ -55,7 +56,7 @@ static bool parent_is_listed(px_mount *m, const char *rel)
 void px_stat_prefetch_note(px_mount *m, const char *dir_rel, const char *name)
 {
     if (is_worker) return;
-    AcquireSRWLockExclusive(&lock);
+    px_host_rwlock_lock(&lock);
     if (!listing.dir || listing.mount != m || strcmp(listing.dir, dir_rel)) {
         forget_listing();
         listing.mount = m;
@@ -70,17 +71,17 @@ void px_stat_prefetch_note(px_mount *m, const char *dir_rel, const char *name)
         char *copy = listing.count < listing.cap ? px_strdup(name) : NULL;
         if (copy) listing.names[listing.count++] = copy;
     }
-    ReleaseSRWLockExclusive(&lock);
+    px_host_rwlock_unlock(&lock);
 }
 
-static DWORD WINAPI worker(void *unused)
+static void worker(void *unused)
 {
     (void)unused;
     is_worker = true;
-    AcquireSRWLockExclusive(&lock);
+    px_host_rwlock_lock(&lock);
     for (;;) {
         while (!stopping && !(listing.started && listing.taken + listing.guest_stats < listing.count))
-            SleepConditionVariableSRW(&work_ready, &lock, INFINITE, 0);
+            px_host_cond_wait(&work_ready, &lock, PX_HOST_FOREVER);
         if (stopping) break;
         const char *name = listing.names[listing.count - 1 - listing.taken++];
         size_t dir_len = strlen(listing.dir), name_len = strlen(name);
@@ -92,22 +93,21 @@ static DWORD WINAPI worker(void *unused)
             if (dir_len) rel[at++] = '/';
             memcpy(rel + at, name, name_len + 1);
         }
-        ReleaseSRWLockExclusive(&lock);
+        px_host_rwlock_unlock(&lock);
         if (rel) {
             px_stat_info st;
             px_nt_stat_path(m, rel, &st); /* for the stat memo and the stat cache */
             px_free(rel);
         }
-        AcquireSRWLockExclusive(&lock);
+        px_host_rwlock_lock(&lock);
     }
-    ReleaseSRWLockExclusive(&lock);
-    return 0;
+    px_host_rwlock_unlock(&lock);
 }
 
 void px_stat_prefetch_guest_stat(px_mount *m, const char *rel)
 {
     if (is_worker) return;
-    AcquireSRWLockExclusive(&lock);
+    px_host_rwlock_lock(&lock);
     if (parent_is_listed(m, rel) && !stopping) {
         listing.guest_stats++;
         if (listing.guest_stats >= 2 && !listing.started && listing.count > 4) {
@@ -115,27 +115,27 @@ void px_stat_prefetch_guest_stat(px_mount *m, const char *rel)
             if (!workers_started) {
                 workers_started = true;
                 for (int i = 0; i < PREFETCH_WORKERS; i++)
-                    workers[i] = CreateThread(NULL, 64 * 1024, worker, NULL, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+                    workers[i] = px_host_thread_start(worker, NULL, 64 * 1024);
             }
-            WakeAllConditionVariable(&work_ready);
+            px_host_cond_wake_all(&work_ready);
         }
     }
-    ReleaseSRWLockExclusive(&lock);
+    px_host_rwlock_unlock(&lock);
 }
 
 void px_stat_prefetch_stop(void)
 {
-    AcquireSRWLockExclusive(&lock);
+    px_host_rwlock_lock(&lock);
     stopping = true;
-    WakeAllConditionVariable(&work_ready);
-    ReleaseSRWLockExclusive(&lock);
+    px_host_cond_wake_all(&work_ready);
+    px_host_rwlock_unlock(&lock);
     /* The workers end before the process does. A stat in flight ends within milliseconds;
        a worker still in a wineserver call when the process ends gets "wine client error"
        (its socket is reset under it) on our stderr, and one ended inside the heap or a
        lock would leave it so for the exit path. */
-    HANDLE running[PREFETCH_WORKERS];
-    DWORD n = 0;
+    px_host_handle running[PREFETCH_WORKERS];
+    size_t n = 0;
     for (int i = 0; i < PREFETCH_WORKERS; i++)
         if (workers[i]) running[n++] = workers[i];
-    if (n) WaitForMultipleObjects(n, running, TRUE, 2000);
+    if (n) px_host_wait_all(n, running, 2000);
 }

@@ -4,6 +4,7 @@
 #define PX_REWRITE_H
 
 #include <stdint.h>
+#include "rewrite/rewrite_trap.h"
 
 /* What the patched code jumps to: gs offsets of the TEB slots that hold the guest's FS
    base and a scratch word (core/thread.h's px_teb_fs_slot, px_teb_scratch_slot), and the
@@ -22,11 +23,6 @@ int px_rewrite_init(const px_rewrite_config *c);
    Returns 0 or -LINUX_Exxx. */
 int64_t px_rewrite_region(uint64_t start, uint64_t len);
 
-enum px_trap_kind {
-    PX_TRAP_NONE,     /* not ours: a real guest fault */
-    PX_TRAP_SYSCALL,  /* a syscall site: dispatch, then resume at rip + 2 */
-    PX_TRAP_REDIRECT, /* continue at *resume (a trampoline that does the work) */
-};
 /* For the fault handler: what the trap (ud2 or int3) at rip is. */
 enum px_trap_kind px_rewrite_classify_trap(uint64_t rip, uint64_t *resume);
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "rewrite/rewrite.h"
+#include "rewrite/rewrite_trap.h"
 
 /* What the rewriter needs from its host (the runtime, or a unit test). */
 typedef struct px_rw_env {

@@ -21,7 +21,7 @@ LAYERS = [
         "src/core/px.h", "src/core/syscall.h", "src/core/alloc.c", "src/core/errors.h", "src/core/errors.c",
         "src/core/uaccess.h", "src/core/uaccess.S",
         "loader/elf.h", "loader/elf.c", "loader/stack.h", "loader/stack.c",
-        "src/rewrite/rewrite_core.h", "src/rewrite/rewrite_core.c",
+        "src/rewrite/rewrite_core.h", "src/rewrite/rewrite_core.c", "src/rewrite/rewrite_trap.h",
         "src/mm/vma.h", "src/mm/vma.c",
         "src/fs/path_norm.h", "src/fs/path_norm.c",
         "src/fs/lxfs/lxstore.h", "src/fs/lxfs/lxstore.c",
@@ -29,8 +29,9 @@ LAYERS = [
         "src/trace/format.h", "src/trace/format.c"]),
     ("host", "the only layer that calls Win32 and NT (later: the kernel helper, a fake for tests)", [
         "src/host/"]),
-    ("services", "picolx's own diagnostics built on the host (the PICOLX_TIMING report)", [
-        "src/core/timing.h", "src/core/timing.c"]),
+    ("services", "picolx's own messages, its per-user directory and the PICOLX_TIMING report, built on "
+                 "the host", [
+        "src/core/log.c", "src/core/home.h", "src/core/home.c", "src/core/timing.h", "src/core/timing.c"]),
     ("mm", "the guest address space, and the rewriter that makes its code safe", [
         "src/mm/", "src/rewrite/"]),
     ("vfs", "mounts, path resolution, open file descriptions and their backends", [
@@ -39,7 +40,8 @@ LAYERS = [
         "src/core/thread.h", "src/core/thread.c", "src/core/runtime.h", "src/kernel/*.h", "loader/",
         "src/vdso/"]),
     ("handlers", "the syscall handlers, their dispatch, the fault path and the tracer", [
-        "src/kernel/", "src/net/", "src/fs/*_syscalls.c", "src/core/dispatch.c", "src/core/fault.c",
+        "src/kernel/", "src/net/", "src/fs/*_syscalls.c", "src/mm/mmap.c", "src/mm/brk.c",
+        "src/core/dispatch.c", "src/core/fault.c",
         "src/core/entry.S", "src/trace/"]),
     ("api", "the embedding API (libpicolx's exports) and its clients", [
         "include/", "src/core/runtime.c", "src/import/", "src/cli/"]),
@@ -105,6 +107,23 @@ NOT_YET_MOVED = [
 # Includes of a higher layer not yet fixed (issue 7): "file -> header". The same rule:
 # each fix removes its line.
 UPWARD_INCLUDES = [
+    # The VFS asks the credentials for owners and permissions: kernel/identity.h belongs
+    # to the task layer. Fix: the credentials object (issue 7's cred, helper B) gets a
+    # header the VFS may include (below vfs), or the caller's fsuid/fsgid come in.
+    "src/fs/console.c -> src/kernel/identity.h",
+    "src/fs/file_nt.c -> src/kernel/identity.h",
+    "src/fs/pipe.c -> src/kernel/identity.h",
+    "src/fs/stat.c -> src/kernel/identity.h",
+    "src/fs/vfs.c -> src/kernel/identity.h",
+    "src/fs/lxfs/lxfs.c -> src/kernel/identity.h",
+    "src/fs/pseudo/node.c -> src/kernel/identity.h",
+    "src/fs/pseudo/proc.c -> src/kernel/identity.h",
+    "src/fs/pseudo/tmpfs.c -> src/kernel/identity.h",
+    # File mappings reach the file by its fd (px_fs_pread, px_fs_fd_disk_handle): the
+    # handler (mmap.c) should look the fd up and hand mm a file object with a
+    # read/section op, so that mm needs nothing of fs.h.
+    "src/mm/shared.c -> src/fs/fs.h",
+    "src/mm/vm.c -> src/fs/fs.h",
 ]
 
 
@@ -201,7 +220,7 @@ def check(root, layers=None, not_yet_moved=(), upward_includes=()):
 def self_test():
     """A tiny fake tree: clean, then with each violation; the check must tell them apart."""
     layers = [("abi", "", ["abi/"]), ("base", "", ["src/core/"]), ("host", "", ["src/host/"]),
-              ("mm", "", ["src/mm/"]), ("vfs", "", ["src/fs/"]), ("handlers", "", ["src/fs/*_syscalls.c"])]
+              ("mm", "", ["src/mm/"]), ("vfs", "", ["src/fs/"]), ("handlers", "", ["src/fs/*_syscalls.*"])]
     failures = []
 
     def tree(files):
