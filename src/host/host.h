@@ -6,7 +6,7 @@
 
    One header per group: host_sync.h (locks, once, events, waits), host_thread.h,
    host_process.h, host_mem.h, host_time.h, host_file.h, host_env.h, host_console.h,
-   host_identity.h, host_random.h, host_utf.h. */
+   host_identity.h, host_random.h, host_system.h, host_utf.h. */
 #ifndef PX_HOST_H
 #define PX_HOST_H
 

@@ -116,6 +116,11 @@ void px_host_tie_to_self(px_host_handle process)
 
 void px_host_ignore_ctrl_c(void) { SetConsoleCtrlHandler(NULL, TRUE); }
 
+px_host_handle px_host_process_open(uint32_t pid)
+{
+    return OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+}
+
 int64_t px_host_process_exit_code(px_host_handle process, uint32_t *code)
 {
     DWORD c;

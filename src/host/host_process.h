@@ -41,6 +41,8 @@ void px_host_child_kill(px_host_child *c, uint32_t status);
 void px_host_tie_to_self(px_host_handle process);
 /* Lets Ctrl-C go by this process (the child on the same console gets it). */
 void px_host_ignore_ctrl_c(void);
+/* Another process, for waiting on its end and reading its times: NULL when it is gone. */
+px_host_handle px_host_process_open(uint32_t pid);
 /* The exit status of an ended process. */
 int64_t px_host_process_exit_code(px_host_handle process, uint32_t *code);
 /* The Linux signal a host crash status stands for (an access violation: SIGSEGV; any

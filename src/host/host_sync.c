@@ -52,6 +52,41 @@ px_host_handle px_host_event_new(bool manual_reset, bool signalled, bool inherit
 int64_t px_host_event_set(px_host_handle event) { return SetEvent(event) ? 0 : px_err_last(); }
 int64_t px_host_event_reset(px_host_handle event) { return ResetEvent(event) ? 0 : px_err_last(); }
 
+px_host_handle px_host_event_named(const wchar_t *name, bool manual_reset, bool *existed)
+{
+    HANDLE h = CreateEventW(NULL, manual_reset, FALSE, name);
+    if (existed) *existed = h && GetLastError() == ERROR_ALREADY_EXISTS;
+    return h;
+}
+
+px_host_handle px_host_mutex_named(const wchar_t *name, bool *existed)
+{
+    HANDLE h = CreateMutexW(NULL, FALSE, name);
+    if (existed) *existed = h && GetLastError() == ERROR_ALREADY_EXISTS;
+    return h;
+}
+
+px_host_handle px_host_event_open(const wchar_t *name) { return OpenEventW(EVENT_MODIFY_STATE, FALSE, name); }
+
+int64_t px_host_mutex_release(px_host_handle mutex) { return ReleaseMutex(mutex) ? 0 : px_err_last(); }
+
+#ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
+#define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x00000002 /* Windows 10 1803; not in older mingw headers */
+#endif
+
+px_host_handle px_host_timer_new(void)
+{
+    /* a high-resolution timer where the host has one (Windows 10 1803+), else a plain one */
+    HANDLE h = CreateWaitableTimerExW(NULL, NULL, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION, TIMER_ALL_ACCESS);
+    return h ? h : CreateWaitableTimerExW(NULL, NULL, 0, TIMER_ALL_ACCESS);
+}
+
+int64_t px_host_timer_set(px_host_handle timer, int64_t due, bool absolute)
+{
+    LARGE_INTEGER when = {.QuadPart = absolute ? due : -due}; /* negative: relative */
+    return SetWaitableTimer(timer, &when, 0, NULL, NULL, FALSE) ? 0 : px_err_last();
+}
+
 static DWORD wait_ms(uint32_t timeout_ms) { return timeout_ms == PX_HOST_FOREVER ? INFINITE : timeout_ms; }
 
 static int64_t wait_result(DWORD r, size_t n)

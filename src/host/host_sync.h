@@ -35,6 +35,19 @@ void px_host_once_run(px_host_once *o, void (*init)(void));
 px_host_handle px_host_event_new(bool manual_reset, bool signalled, bool inheritable);
 int64_t px_host_event_set(px_host_handle event);
 int64_t px_host_event_reset(px_host_handle event);
+/* Named objects, shared by the picolx processes of the session (fifo.c, lock.c): made,
+   or opened when another process made them (*existed, if not NULL, says which). NULL on
+   failure. A mutex is taken with px_host_wait (a dead holder's mutex is taken too). */
+px_host_handle px_host_event_named(const wchar_t *name, bool manual_reset, bool *existed);
+px_host_handle px_host_mutex_named(const wchar_t *name, bool *existed);
+/* An existing named event, to set it (NULL: nobody made it, or its makers are gone). */
+px_host_handle px_host_event_open(const wchar_t *name);
+int64_t px_host_mutex_release(px_host_handle mutex);
+
+/* A timer that wakes px_host_wait: due in 100 ns units, from now (relative) or on the
+   wall clock (px_host_time_now's scale). NULL on failure. */
+px_host_handle px_host_timer_new(void);
+int64_t px_host_timer_set(px_host_handle timer, int64_t due, bool absolute);
 
 /* Waits (on events, processes, threads, mutexes). */
 #define PX_HOST_TIMED_OUT 1000   /* neither an index nor an error */
