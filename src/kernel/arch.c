@@ -4,9 +4,6 @@
 #include "core/thread.h"
 #include "kernel/kernel.h"
 
-/* The highest user address + 1 on x86-64 with 4-level paging (TASK_SIZE_MAX). */
-#define LINUX_TASK_SIZE_MAX 0x00007ffffffff000ULL
-
 /* arch_prctl(2) */
 PX_SYSCALL(arch_prctl)
 {

@@ -7,8 +7,6 @@
 
 #define INF LINUX_RLIM_INFINITY
 #define MIB (1024ULL * 1024)
-/* fs.nr_open: the ceiling of RLIMIT_NOFILE. */
-#define LINUX_NR_OPEN 1048576ULL
 
 static struct linux_rlimit limits[LINUX_RLIM_NLIMITS] = {
     [LINUX_RLIMIT_CPU] = {INF, INF},

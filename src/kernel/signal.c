@@ -12,7 +12,6 @@
 #include "kernel/identity.h"
 #include "core/runtime.h"
 
-#define LINUX_SIGSET_SIZE 8
 #define SIG_BIT(sig) (1ULL << ((sig) - 1))
 /* SIGKILL and SIGSTOP can be neither caught nor blocked. */
 #define UNBLOCKABLE (SIG_BIT(LINUX_SIGKILL) | SIG_BIT(LINUX_SIGSTOP))

@@ -7,8 +7,7 @@
 #include <stdint.h>
 #include "linux_types.h"
 
-#define LINUX_SIG_DFL 0
-#define LINUX_SIG_IGN 1
+#include "linux_signal.h"
 
 /* The guest's action for sig (1..64), or false for an invalid signal. */
 bool px_signal_action(int sig, struct linux_sigaction *out);
