@@ -7,9 +7,8 @@
 #include <stdio.h>
 #include "fs/pseudo/pseudo.h"
 #include "kernel/identity.h"
+#include "kernel/uname.h"
 #include "mm/vm.h"
-
-PX_SYSCALL(uname);
 
 typedef struct proc_entry proc_entry;
 typedef void proc_gen_fn(px_text *t);
@@ -67,9 +66,7 @@ static void comm_of(char out[16])
 static struct linux_utsname uname_now(void)
 {
     struct linux_utsname u;
-    memset(&u, 0, sizeof u);
-    px_regs regs = { .rdi = (uint64_t)(uintptr_t)&u };
-    px_sys_uname(&regs);
+    px_uname_get(&u);
     return u;
 }
 
