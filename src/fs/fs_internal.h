@@ -9,6 +9,7 @@
 #include <wchar.h>
 #include "core/px.h"
 #include "fs/fs.h"
+#include "core/uaccess.h"
 #include "fs/path_norm.h"
 
 /* Everything stat, fstat and statx report, gathered once by a backend. */
@@ -90,6 +91,21 @@ struct px_file {
 
 /* The status flags F_SETFL may change. */
 #define PX_SETFL_MASK (LINUX_O_APPEND | LINUX_O_NONBLOCK | LINUX_O_DIRECT | LINUX_O_NOATIME)
+
+/* --- guest memory: what the handlers and backends add to core/uaccess.h --- */
+/* A guest path into buf (PX_PATH_MAX bytes): 0, -LINUX_EFAULT, or -LINUX_ENAMETOOLONG
+   when no NUL ends it within PATH_MAX bytes, as Linux's getname. */
+static inline int64_t px_path_in(char *buf, uint64_t guest)
+{
+    int64_t n = px_string_in(buf, guest, PX_PATH_MAX, -LINUX_ENAMETOOLONG);
+    return n < 0 ? n : 0;
+}
+/* The buffer of a read or write (the ops' buf is a guest address, or the runtime's own
+   buffer for sendfile and mappings: both go through these). They move what they can
+   up to the first bad page and return that count, or -LINUX_EFAULT when nothing moved:
+   read(2) and write(2) then return a short count, as Linux's copy_to_user leaves them. */
+int64_t px_copy_out_partial(uint64_t dst, const void *src, size_t n);
+int64_t px_copy_in_partial(void *dst, uint64_t src, size_t n);
 
 /* --- fd.c --- */
 #define PX_FD_LIMIT 1024 /* the soft RLIMIT_NOFILE Linux starts programs with */
