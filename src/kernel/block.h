@@ -34,7 +34,8 @@ enum {
    cannot be interrupted. */
 int px_block(void *const *handles, size_t n, const px_deadline *deadline);
 
-/* The clocks of deadlines (time.c). */
+/* The clocks of deadlines (time.c): CLOCK_MONOTONIC, and the one d is measured on. */
+int64_t px_clock_monotonic_ns(void);
 int64_t px_deadline_now(const px_deadline *d);
 
 /* Sets t's interrupt event: its current or next px_block returns PX_BLOCK_INTERRUPTED.
