@@ -1,5 +1,6 @@
 /* The syscalls that make, copy and close fds: open, openat, openat2, close, dup, dup2,
    dup3, fcntl, pipe, pipe2. */
+#include "core/uaccess.h"
 #include "fs/vfs.h"
 
 #define OPEN_FLAGS_KNOWN                                                                                     \
@@ -184,7 +185,7 @@ PX_SYSCALL(fcntl)
     case LINUX_F_OFD_SETLKW: {
         px_file *f = px_fd_get(fd);
         if (!f) return -LINUX_EBADF;
-        int64_t r = px_lock_fcntl(f, cmd, (struct linux_flock *)(uintptr_t)arg);
+        int64_t r = px_lock_fcntl(f, cmd, arg);
         px_file_unref(f);
         return r;
     }
@@ -197,10 +198,9 @@ PX_SYSCALL(fcntl)
     }
 }
 
-static int64_t make_pipe(int32_t *fds, uint32_t flags)
+static int64_t make_pipe(uint64_t ufds, uint32_t flags)
 {
     if (flags & ~(uint32_t)(LINUX_O_CLOEXEC | LINUX_O_NONBLOCK | LINUX_O_DIRECT)) return -LINUX_EINVAL;
-    if (!fds) return -LINUX_EFAULT;
     px_file *r_end, *w_end;
     int64_t r = px_pipe_create(&r_end, &w_end, flags & (LINUX_O_NONBLOCK | LINUX_O_DIRECT));
     if (r < 0) return r;
@@ -215,22 +215,26 @@ static int64_t make_pipe(int32_t *fds, uint32_t flags)
         px_fd_close((int)rfd);
         return wfd;
     }
-    fds[0] = (int32_t)rfd;
-    fds[1] = (int32_t)wfd;
+    int32_t fds[2] = {(int32_t)rfd, (int32_t)wfd};
+    if (PX_PUT(ufds, &fds) < 0) { /* Linux makes no fds then */
+        px_fd_close((int)rfd);
+        px_fd_close((int)wfd);
+        return -LINUX_EFAULT;
+    }
     return 0;
 }
 
 /* pipe(2) */
 PX_SYSCALL(pipe)
 {
-    int32_t *fds = (int32_t *)(uintptr_t)PX_ARG0;
+    uint64_t fds = PX_ARG0;
     return make_pipe(fds, 0);
 }
 
 /* pipe2(2) */
 PX_SYSCALL(pipe2)
 {
-    int32_t *fds = (int32_t *)(uintptr_t)PX_ARG0;
+    uint64_t fds = PX_ARG0;
     uint32_t flags = (uint32_t)PX_ARG1;
     return make_pipe(fds, flags);
 }
