@@ -1,5 +1,6 @@
 /* The syscalls that make, copy and close fds: open, openat, openat2, close, dup, dup2,
    dup3, fcntl, pipe, pipe2. */
+#include "core/uaccess.h"
 #include "fs/vfs.h"
 
 #define OPEN_FLAGS_KNOWN                                                                                     \
@@ -194,7 +195,7 @@ PX_SYSCALL(fcntl)
     case LINUX_F_OFD_SETLKW: {
         px_file *f = px_fd_get(fd);
         if (!f) return -LINUX_EBADF;
-        int64_t r = px_lock_fcntl(f, cmd, (struct linux_flock *)(uintptr_t)arg); /* lock.c copies it */
+        int64_t r = px_lock_fcntl(f, cmd, arg);
         px_file_unref(f);
         return r;
     }

@@ -51,8 +51,10 @@ typedef struct px_file_ops {
        wanted; POLLERR and POLLHUP may be set regardless). NULL: always readable and
        writable, as regular files and directories are on Linux. */
     uint32_t (*poll)(px_file *f, uint32_t events);
-    /* A handle Windows signals when readiness may have changed (a console's input), or
-       NULL: then poll re-checks after short sleeps. */
+    /* Registers a waiter: a handle that turns signalled once readiness may have changed
+       since the poll op last answered (a console's input, a pipe's ready event armed by
+       this call, a FIFO's events), for px_block (kernel/block.h); or NULL: then poll
+       re-checks after short sleeps. */
     void *(*poll_handle)(px_file *f);
     void (*release)(px_file *f);            /* the last reference is gone */
     /* f->handle is the Windows disk file holding the data (drvfs and lxfs regular files):
@@ -170,8 +172,8 @@ void px_dir_release(px_file *f);
 
 /* --- lock.c --- */
 struct linux_flock;
-/* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms on f (fl is the guest's). */
-int64_t px_lock_fcntl(px_file *f, int cmd, struct linux_flock *fl);
+/* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms on f (ufl: the guest's struct flock). */
+int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl);
 void px_lock_release_file(px_file *f);   /* the last reference to f is gone */
 void px_lock_release_posix(px_file *f);  /* an fd of f was closed */
 
