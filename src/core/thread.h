@@ -39,6 +39,8 @@ typedef struct px_task {
     struct px_fs_context *fs;      /* shared by CLONE_FS */
     struct px_sighand *sighand;    /* shared by CLONE_SIGHAND */
     const struct px_cred *cred;    /* immutable; replaced (not changed) by setuid and the like */
+    void *futex_event;    /* the host event this thread's futex waits block on (futex.c) */
+    void *sleep_timer;    /* the host waitable timer of its nanosleep (time.c) */
 } px_task;
 _Static_assert(offsetof(px_task, host_rsp) == 0x00, "entry.S offsets");
 _Static_assert(offsetof(px_task, guest_rsp) == 0x08, "entry.S offsets");
