@@ -108,7 +108,7 @@ static int64_t timeout_of_timespec(const struct linux_timespec *ts)
 /* The common part of poll and ppoll. timeout_ns < 0: forever. */
 static int64_t do_poll(struct linux_pollfd *fds, uint64_t nfds, int64_t timeout_ns, int64_t *left_ns)
 {
-    if (nfds > PX_FD_LIMIT) return -LINUX_EINVAL; /* Linux: more than RLIMIT_NOFILE */
+    if (nfds > (uint64_t)PX_FD_LIMIT) return -LINUX_EINVAL; /* Linux: more than RLIMIT_NOFILE */
     if (nfds && !fds) return -LINUX_EFAULT;
     poll_entry *e = px_calloc(nfds ? nfds : 1, sizeof *e);
     if (!e) return -LINUX_ENOMEM;

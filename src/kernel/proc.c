@@ -1,28 +1,26 @@
-/* Process and thread identity syscalls, and the exits. */
+/* Process and thread identity syscalls, and the exits. The ids come from the task's
+   process object and credentials: no Win32 call and no lock on these paths. */
 #include "core/px.h"
 #include "core/runtime.h"
+#include "core/uaccess.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
+#include "task/process.h"
 
 /* getpid(2) */
-PX_SYSCALL(getpid) { return px_identity_pid(); }
+PX_SYSCALL(getpid) { return px_kernel_self()->process->tgid; }
 
-/* getppid(2): the Windows parent, looked up once. */
-PX_SYSCALL(getppid) { return px_identity_ppid(); }
+/* getppid(2) */
+PX_SYSCALL(getppid) { return px_kernel_self()->process->ppid; }
 
 /* gettid(2): the main thread's tid is the pid, as on Linux. */
-PX_SYSCALL(gettid)
-{
-    px_task *t = px_kernel_self();
-    return t && t->tid ? t->tid : px_identity_pid();
-}
+PX_SYSCALL(gettid) { return px_kernel_self()->tid; }
 
-/* getuid(2), geteuid(2): no set-uid programs, so real and effective ids are the same. */
-PX_SYSCALL(getuid) { return px_identity_uid(); }
-PX_SYSCALL(geteuid) { return px_identity_uid(); }
-/* getgid(2), getegid(2) */
-PX_SYSCALL(getgid) { return px_identity_gid(); }
-PX_SYSCALL(getegid) { return px_identity_gid(); }
+/* getuid(2), geteuid(2), getgid(2), getegid(2) */
+PX_SYSCALL(getuid) { return px_kernel_self()->cred->uid; }
+PX_SYSCALL(geteuid) { return px_kernel_self()->cred->euid; }
+PX_SYSCALL(getgid) { return px_kernel_self()->cred->gid; }
+PX_SYSCALL(getegid) { return px_kernel_self()->cred->egid; }
 
 /* umask(2) */
 PX_SYSCALL(umask)
@@ -36,20 +34,19 @@ PX_SYSCALL(set_tid_address)
 {
     uint64_t tidptr = PX_ARG0;
     px_task *t = px_kernel_self();
-    if (t) t->clear_child_tid = tidptr;
-    return t && t->tid ? t->tid : px_identity_pid();
+    t->clear_child_tid = tidptr;
+    return t->tid;
 }
 
-/* set_robust_list(2): recorded; walked when threads exist. */
+/* set_robust_list(2): recorded; walked when threads exist (the pointer is not read now,
+   as Linux does not read it either until the thread exits). */
 PX_SYSCALL(set_robust_list)
 {
     uint64_t head = PX_ARG0, len = PX_ARG1;
     if (len != 24) return -LINUX_EINVAL;  /* sizeof(struct robust_list_head) */
     px_task *t = px_kernel_self();
-    if (t) {
-        t->robust_list = head;
-        t->robust_list_len = len;
-    }
+    t->robust_list = head;
+    t->robust_list_len = len;
     return 0;
 }
 
@@ -67,42 +64,51 @@ PX_SYSCALL(exit_group)
     px_process_exit(status);
 }
 
-/* getgroups(2): one supplementary group, the primary one (as root's login shell has). */
+/* getgroups(2): the cred's supplementary groups. */
 PX_SYSCALL(getgroups)
 {
     int32_t size = (int32_t)PX_ARG0;
     uint64_t list = PX_ARG1;
+    const struct px_cred *c = px_kernel_self()->cred;
     if (size < 0) return -LINUX_EINVAL;
-    if (size == 0) return 1;
-    if (px_kernel_bad_ptr(list)) return -LINUX_EFAULT;
-    *(uint32_t *)(uintptr_t)list = px_identity_gid();
-    return 1;
+    if (size == 0) return c->ngroups;
+    if ((uint32_t)size < c->ngroups) return -LINUX_EINVAL;
+    if (px_copy_out(list, c->groups, c->ngroups * sizeof c->groups[0]) < 0) return -LINUX_EFAULT;
+    return c->ngroups;
 }
 
-static int64_t put_three_ids(uint64_t a, uint64_t b, uint64_t c, uint32_t id)
+/* getresuid(2) */
+PX_SYSCALL(getresuid)
 {
-    if (px_kernel_bad_ptr(a) || px_kernel_bad_ptr(b) || px_kernel_bad_ptr(c)) return -LINUX_EFAULT;
-    *(uint32_t *)(uintptr_t)a = id;
-    *(uint32_t *)(uintptr_t)b = id;
-    *(uint32_t *)(uintptr_t)c = id;
+    uint64_t r = PX_ARG0, e = PX_ARG1, s = PX_ARG2;
+    const struct px_cred *c = px_kernel_self()->cred;
+    if (PX_PUT(r, &c->uid) < 0 || PX_PUT(e, &c->euid) < 0 || PX_PUT(s, &c->suid) < 0) return -LINUX_EFAULT;
     return 0;
 }
 
-/* getresuid(2): real, effective and saved ids are one. */
-PX_SYSCALL(getresuid) { return put_three_ids(PX_ARG0, PX_ARG1, PX_ARG2, px_identity_uid()); }
 /* getresgid(2) */
-PX_SYSCALL(getresgid) { return put_three_ids(PX_ARG0, PX_ARG1, PX_ARG2, px_identity_gid()); }
-
-/* Process groups and sessions do not exist on Windows: the guest leads its own. */
-static int64_t own_leader_of(int32_t pid)
+PX_SYSCALL(getresgid)
 {
-    int32_t self = px_identity_pid();
-    return pid == 0 || pid == self ? self : -LINUX_ESRCH;
+    uint64_t r = PX_ARG0, e = PX_ARG1, s = PX_ARG2;
+    const struct px_cred *c = px_kernel_self()->cred;
+    if (PX_PUT(r, &c->gid) < 0 || PX_PUT(e, &c->egid) < 0 || PX_PUT(s, &c->sgid) < 0) return -LINUX_EFAULT;
+    return 0;
+}
+
+/* Process groups and sessions: the process object's; only our own process is visible. */
+static int64_t own_field_of(int32_t pid, bool session)
+{
+    struct px_process *p = px_kernel_self()->process;
+    if (pid != 0 && pid != p->tgid) return -LINUX_ESRCH;
+    px_rwlock_read(&p->lock);
+    int32_t v = session ? p->sid : p->pgid;
+    px_rwlock_read_end(&p->lock);
+    return v;
 }
 
 /* getpgrp(2) */
-PX_SYSCALL(getpgrp) { return px_identity_pid(); }
+PX_SYSCALL(getpgrp) { return own_field_of(0, false); }
 /* getpgid(2) */
-PX_SYSCALL(getpgid) { return own_leader_of((int32_t)PX_ARG0); }
+PX_SYSCALL(getpgid) { return own_field_of((int32_t)PX_ARG0, false); }
 /* getsid(2) */
-PX_SYSCALL(getsid) { return own_leader_of((int32_t)PX_ARG0); }
+PX_SYSCALL(getsid) { return own_field_of((int32_t)PX_ARG0, true); }
