@@ -22,6 +22,7 @@
 #include "kernel/signal.h"
 #include "core/uaccess.h"
 #include "mm/vm.h"
+#include "task/process.h"
 #include "task/task.h"
 #include "loader.h"
 
@@ -109,6 +110,19 @@ static char *exec_path(int dirfd, const char *path, int flags, int64_t *err)
     return s;
 }
 
+/* What execve changes in the task and its objects, wherever the new program runs (the
+   fds closed on exec are dropped before the hand-over or by the same-process path). */
+static void exec_reset(px_task *t)
+{
+    px_signal_exec_reset();                /* handlers go back to SIG_DFL, ignored signals stay */
+    t->altstack_sp = t->altstack_size = 0; /* the old stack is gone */
+    t->altstack_flags = LINUX_SS_DISABLE;
+    t->comm_set = 0;                       /* the name is the new program's */
+    /* begin_new_exec: dumpable again (no set-uid programs here); no_new_privs, pdeathsig,
+       child_subreaper and the rlimits are kept */
+    __atomic_store_n(&t->process->dumpable, 1, __ATOMIC_RELAXED);
+}
+
 /* ---- execve in a new process ---- */
 
 /* Copies s with its NUL to at; returns the byte after it. */
@@ -186,7 +200,7 @@ int px_exec_continue(px_handoff *h)
     size_t len = 0;
     px_task *t = px_self(); /* the first task of this process (px_task_boot) */
     px_task_restore(t, h);
-    px_signal_exec_reset(); /* the exec's part: handlers go, ignored signals stay */
+    exec_reset(t); /* what the execve itself changes, as in the same process */
     const char *rec = px_handoff_get(h, PX_HANDOFF_TAG_EXEC, 0, &len);
     uint32_t counts[2];
     char *path = NULL, **argv = NULL, **envp = NULL;
@@ -251,14 +265,11 @@ static int64_t do_exec(px_regs *regs, int dirfd, uint64_t path_ptr, uint64_t arg
 
     /* The point of no return: from here a failure kills the process, as on Linux. */
     px_fd_close_on_exec();
-    px_signal_exec_reset();
     px_task *t = px_kernel_self();
+    exec_reset(t);
     px_thread_set_fs(t, 0);
     t->clear_child_tid = 0;
     t->robust_list = t->robust_list_len = 0;
-    t->altstack_sp = t->altstack_size = 0; /* the old stack is gone */
-    t->altstack_flags = LINUX_SS_DISABLE;
-    t->comm_set = 0; /* the name is the new program's */
     px_vm_reset();
     uint64_t entry, rsp;
     if (px_loader_exec_start(program, &entry, &rsp)) px_process_killed(LINUX_SIGSEGV);
