@@ -10,6 +10,7 @@
 uint64_t px_teb_thread_slot;
 uint64_t px_teb_fs_slot;
 uint64_t px_teb_scratch_slot;
+/* TLS indices: host facts of this Windows process, set once by px_thread_slots_init. */
 static DWORD thread_index = TLS_OUT_OF_INDEXES, fs_index = TLS_OUT_OF_INDEXES;
 static DWORD scratch_index = TLS_OUT_OF_INDEXES;
 /* The root of the object graph for host threads without a task: set once at start-up

@@ -172,10 +172,15 @@ int64_t px_drvfs_new(const char *windows_dir, void **data)
     with_sep[wl] = L'\\';
     with_sep[wl + 1] = 0;
     px_free(w);
-    static wchar_t full[32768];
-    DWORD n = GetFullPathNameW(with_sep, PX_ARRAY_LEN(full), full, NULL);
+    enum { FULL_CAP = 32768 }; /* the longest \\?\ path */
+    wchar_t *full = px_alloc(FULL_CAP * sizeof *full); /* not static: two mounts may be made at once */
+    DWORD n = full ? GetFullPathNameW(with_sep, FULL_CAP, full, NULL) : 0;
     px_free(with_sep);
-    if (n == 0 || n >= PX_ARRAY_LEN(full)) return -LINUX_ENAMETOOLONG;
+    if (!full) return -LINUX_ENOMEM;
+    if (n == 0 || n >= FULL_CAP) {
+        px_free(full);
+        return -LINUX_ENAMETOOLONG;
+    }
     while (n > 0 && (full[n - 1] == L'\\' || full[n - 1] == L'/')) full[--n] = 0;
 
     const wchar_t *prefix = L"\\\\?\\";
@@ -183,18 +188,23 @@ int64_t px_drvfs_new(const char *windows_dir, void **data)
     if (!wcsncmp(full, L"\\\\?\\", 4)) prefix = L"";
     else if (full[0] == L'\\' && full[1] == L'\\') { prefix = L"\\\\?\\UNC\\"; rest = full + 2; }
     px_drvfs *d = px_calloc(1, sizeof *d);
-    if (!d) return -LINUX_ENOMEM;
     size_t len = wcslen(prefix) + wcslen(rest);
-    d->prefix = px_alloc((len + 1) * sizeof(wchar_t));
-    d->root_utf8 = px_utf8_of_utf16(full, -1);
-    if (!d->prefix || !d->root_utf8) {
-        px_free(d->prefix);
-        px_free(d->root_utf8);
+    if (d) {
+        d->prefix = px_alloc((len + 1) * sizeof(wchar_t));
+        d->root_utf8 = px_utf8_of_utf16(full, -1);
+    }
+    if (!d || !d->prefix || !d->root_utf8) {
+        if (d) {
+            px_free(d->prefix);
+            px_free(d->root_utf8);
+        }
         px_free(d);
+        px_free(full);
         return -LINUX_ENOMEM;
     }
     wcscpy(d->prefix, prefix);
     wcscat(d->prefix, rest);
+    px_free(full);
     d->prefix_len = len;
     *data = d;
     return 0;

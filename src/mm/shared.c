@@ -108,7 +108,7 @@ static void delete_parked_at_exit(void)
 
 bool px_vm_delete_when_unmapped(void *file, const wchar_t *path)
 {
-    static bool exit_hook;
+    static bool exit_hook; /* under px_vm_lock: the atexit hook of this Windows process, registered once */
     file_id id;
     if (!identify(file, &id)) return false;
     px_vm_lock();

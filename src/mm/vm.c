@@ -30,6 +30,7 @@ void px_mm_drop(struct px_mm *mm)
 /* MAP_NORESERVE mappings larger than this are committed page by page when touched. */
 #define LAZY_COMMIT_ABOVE (1ull << 30)
 
+/* px_mm_host's lock (one address space per Windows process, so one lock). */
 static CRITICAL_SECTION vm_lock;
 static INIT_ONCE vm_lock_once = INIT_ONCE_STATIC_INIT;
 
