@@ -6,14 +6,19 @@
                            signal mask, ignored signals, a pending signal), then execs
                            NEXT... (tests/e2e: python3, a fixed-address program that runs in
                            a new picolx process, which execs `tasks report`)
-     tasks report          prints that state */
+     tasks report          prints that state
+     tasks creds           set*id and setgroups as root: each change and refusal, the
+                           dumpable flag they clear, EFAULT for bad pointers */
 #include "guest.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <grp.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int set_nofile(rlim_t soft)
@@ -87,12 +92,68 @@ static void report(void)
     printf("ids and pid kept %d\n", ids && !strcmp(ids, now));
 }
 
+static void print_ids(const char *when)
+{
+    uid_t r, e, s;
+    gid_t gr, ge, gs;
+    getresuid(&r, &e, &s);
+    getresgid(&gr, &ge, &gs);
+    gid_t groups[8];
+    int n = getgroups(8, groups);
+    printf("%s: uid %u %u %u fsuid %d gid %u %u %u groups", when, r, e, s, setfsuid(-1), gr, ge, gs);
+    for (int i = 0; i < n; i++) printf(" %u", groups[i]);
+    printf(" dumpable %d\n", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+}
+
+/* Raw calls: glibc's set*id wrappers broadcast to every thread and abort on failure paths
+   we want to see. */
+#define SYS(...) syscall(__VA_ARGS__)
+
+static int creds(void)
+{
+    if (getuid() != 0) {
+        printf("not root: nothing to check\n");
+        return GUEST_END();
+    }
+    gid_t g3[3] = {5, 3, 4};
+    EXPECT_RET("setgroups 5 3 4", SYS(SYS_setgroups, 3, g3), 0);
+    gid_t one[1];
+    EXPECT_ERRNO("getgroups into 1 slot", getgroups(1, one), EINVAL);
+    EXPECT_RET("getgroups size 0", getgroups(0, NULL), 3);
+    EXPECT_ERRNO("setgroups from a bad pointer", SYS(SYS_setgroups, 2, (void *)8), EFAULT);
+    EXPECT_ERRNO("getresuid into NULL", SYS(SYS_getresuid, NULL, NULL, NULL), EFAULT);
+    EXPECT_RET("setresgid 100 100 100", SYS(SYS_setresgid, 100, 100, 100), 0);
+    EXPECT_RET("setfsuid 2000 (returns the old)", SYS(SYS_setfsuid, 2000), 0);
+    EXPECT_RET("setfsuid 0 (returns 2000)", SYS(SYS_setfsuid, 0), 2000);
+    print_ids("root, gid 100");
+    EXPECT_RET("setresuid 1000 1000 0", SYS(SYS_setresuid, 1000, 1000, 0), 0);
+    print_ids("euid 1000, saved 0");
+    EXPECT_ERRNO("setgroups unprivileged", SYS(SYS_setgroups, 0, NULL), EPERM);
+    EXPECT_ERRNO("setgid 0 unprivileged", SYS(SYS_setgid, 0), EPERM);
+    EXPECT_RET("setgid 100 (the real gid)", SYS(SYS_setgid, 100), 0);
+    EXPECT_RET("setfsuid 3000 refused (returns 1000)", SYS(SYS_setfsuid, 3000), 1000);
+    EXPECT_ERRNO("setuid 2000 unprivileged", SYS(SYS_setuid, 2000), EPERM);
+    EXPECT_RET("setuid 0 (the saved uid): euid only", SYS(SYS_setuid, 0), 0);
+    print_ids("euid 0 again");
+    EXPECT_RET("setreuid -1 1000", SYS(SYS_setreuid, -1, 1000), 0);
+    print_ids("setreuid -1 1000");
+    EXPECT_ERRNO("setreuid 1000 2000 refused", SYS(SYS_setreuid, 1000, 2000), EPERM);
+    EXPECT_RET("setresuid -1 -1 1000", SYS(SYS_setresuid, -1, -1, 1000), 0);
+    EXPECT_ERRNO("setuid 0 with no 0 left", SYS(SYS_setuid, 0), EPERM);
+    EXPECT_ERRNO("setuid -1", SYS(SYS_setuid, -1), EINVAL);
+    EXPECT_RET("prctl: dumpable again", prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
+    EXPECT_RET("setresgid -1 -1 -1 changes nothing", SYS(SYS_setresgid, -1, -1, -1), 0);
+    print_ids("all 1000");
+    return GUEST_END();
+}
+
 static void on_term(int sig) { (void)sig; }
 
 int main(int argc, char **argv)
 {
     GUEST_START();
     if (argc >= 2 && !strcmp(argv[1], "nofile")) return nofile();
+    if (argc >= 2 && !strcmp(argv[1], "creds")) return creds();
     if (argc >= 2 && !strcmp(argv[1], "report")) {
         report();
         return 0;
