@@ -335,16 +335,3 @@ PX_SYSCALL(sigaltstack)
     if (old_ptr && px_copy_out(old_ptr, &old, sizeof old) < 0) return -LINUX_EFAULT;
     return 0;
 }
-
-uint64_t px_signal_ignored_set(void)
-{
-    uint64_t set = 0;
-    struct px_sighand *h = current_sighand();
-    if (!h) return 0;
-    px_rwlock_read(&h->lock);
-    for (int sig = 1; sig <= LINUX_NSIG; sig++)
-        if (h->actions[sig].sa_handler == LINUX_SIG_IGN) set |= SIG_BIT(sig);
-    px_rwlock_read_end(&h->lock);
-    return set;
-}
-

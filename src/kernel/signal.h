@@ -18,9 +18,6 @@ bool px_signal_action(int sig, struct linux_sigaction *out);
    is gone); ignored ones stay ignored; the mask and pending signals are kept. */
 void px_signal_exec_reset(void);
 
-/* The set of ignored signals (bit sig-1) of the calling task's handlers. */
-uint64_t px_signal_ignored_set(void);
-
 /* The signal handlers object (Linux's sighand_struct): the 64 actions, shared by
    CLONE_SIGHAND, copied otherwise (clear_handlers: CLONE_CLEAR_SIGHAND, handlers back to
    SIG_DFL, ignored ones kept). save/restore: the hand-over to another Windows process. */
