@@ -5,6 +5,7 @@
 #include "picolx.h"
 #include "core/px.h"
 #include "core/runtime.h"
+#include "task/task.h"
 #include "core/thread.h"
 #include "fs/fs.h"
 #include "fs/fs_internal.h"
@@ -87,7 +88,8 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
         px_log("picolx: --trace=%s: cannot open the trace file", o->trace_path);
         return PX_STATUS_INVALID_ARGUMENT;
     }
-    if (px_thread_slots_init() != 0 || px_fault_init() != 0 || px_vm_init() != 0 || px_rewrite_init() != 0) {
+    if (px_thread_slots_init() != 0 || px_fault_init() != 0 || px_vm_init() != 0 || px_rewrite_init() != 0 ||
+        !px_task_boot()) {
         px_log("picolx: cannot set up the runtime in this process");
         return PX_STATUS_HOST_ERROR;
     }

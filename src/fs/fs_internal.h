@@ -110,7 +110,13 @@ int64_t px_copy_out_partial(uint64_t dst, const void *src, size_t n);
 int64_t px_copy_in_partial(void *dst, uint64_t src, size_t n);
 
 /* --- fd.c --- */
-#define PX_FD_LIMIT 1024 /* the soft RLIMIT_NOFILE Linux starts programs with */
+/* The calling thread group's RLIMIT_NOFILE soft limit (capped by fs.nr_open): no fd at or
+   above it can be opened (EMFILE, EBADF for dup2, EINVAL for F_DUPFD). */
+int px_fd_limit(void);
+#define PX_FD_LIMIT px_fd_limit()
+/* One past the highest fd the table has room for: loops over open fds stop here (fds
+   above a lowered limit stay open, as on Linux). */
+int px_fd_table_end(void);
 
 px_file *px_file_new(const px_file_ops *ops, void *handle, uint32_t status_flags);
 px_file *px_file_ref(px_file *f);
@@ -130,8 +136,9 @@ int64_t px_fd_set_cloexec(int fd, bool cloexec);
 int64_t px_fd_init_std(void);
 
 /* --- path.c --- */
-/* The guest's cwd: a normalised absolute (global) guest path. */
-const char *px_fs_cwd(void);
+/* The guest's cwd (the calling task's fs context): a normalised absolute (global) guest
+   path copied into buf. Its length, or -LINUX_ENAMETOOLONG when it does not fit. */
+int64_t px_fs_cwd(char *buf, size_t size);
 void px_fs_set_cwd(const char *abs_guest);
 /* UTF-8 <-> UTF-16 with px_alloc'd results; NULL on invalid input or no memory. */
 wchar_t *px_utf16_of_utf8(const char *s);

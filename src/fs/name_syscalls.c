@@ -8,7 +8,9 @@ PX_SYSCALL(getcwd)
 {
     uint64_t buf = PX_ARG0;
     uint64_t size = PX_ARG1;
-    const char *cwd = px_vfs_visible(px_fs_cwd()); /* as the process root shows it */
+    char cwd_buf[PX_PATH_MAX];
+    if (px_fs_cwd(cwd_buf, sizeof cwd_buf) < 0) return -LINUX_ENAMETOOLONG;
+    const char *cwd = px_vfs_visible(cwd_buf); /* as the process root shows it */
     uint64_t len = strlen(cwd) + 1;
     if (size < len) return -LINUX_ERANGE;
     if (px_copy_out(buf, cwd, (size_t)len) < 0) return -LINUX_EFAULT;

@@ -111,7 +111,7 @@ static void put_time_left(uint64_t tsp, const px_deadline *d)
 /* The common part of poll and ppoll. */
 static int64_t do_poll(uint64_t ufds, uint64_t nfds, const px_deadline *deadline)
 {
-    if (nfds > PX_FD_LIMIT) return -LINUX_EINVAL; /* Linux: more than RLIMIT_NOFILE */
+    if (nfds > (uint64_t)PX_FD_LIMIT) return -LINUX_EINVAL; /* Linux: more than RLIMIT_NOFILE */
     struct linux_pollfd *fds = px_calloc(nfds ? nfds : 1, sizeof *fds);
     poll_entry *e = px_calloc(nfds ? nfds : 1, sizeof *e);
     if (!fds || !e) {

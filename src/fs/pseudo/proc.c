@@ -566,7 +566,7 @@ static int64_t link_exe(int fd, char *out, size_t size)
 
 static int64_t link_cwd(int fd, char *out, size_t size)
 {
-    return snprintf(out, size, "%s", px_fs_cwd()) < (int)size ? 0 : -LINUX_ENAMETOOLONG;
+    return px_fs_cwd(out, size) < 0 ? -LINUX_ENAMETOOLONG : 0;
 }
 
 static int64_t link_root(int fd, char *out, size_t size)
