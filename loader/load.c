@@ -1,12 +1,12 @@
 /* px_loader_run: finds the program as a shell would, validates it, maps its PT_LOAD
    segments, builds the initial stack and environment, and enters the guest. Fixed-address
    programs go to a child process (spawn.c) unless this process is that child. */
-#include <windows.h>
-#include <bcrypt.h>
 #include <cpuid.h>
 #include "core/px.h"
 #include "core/errors.h"
 #include "core/thread.h"
+#include "host/host_file.h"
+#include "host/host_random.h"
 #include "fs/fd_handoff.h"
 #include "fs/fs.h"
 #include "fs/pseudo/pseudo.h"
@@ -17,7 +17,7 @@
 #include "loader.h"
 #include "spawn.h"
 #include "stack.h"
-#include "timing.h"
+#include "core/timing.h"
 
 #define STATUS_NOT_EXECUTABLE 126
 #define STATUS_NOT_FOUND 127
@@ -158,9 +158,9 @@ static int64_t probe_file(const char *guest_path, wchar_t **host)
 {
     int64_t r = px_fs_host_path(LINUX_AT_FDCWD, guest_path, host);
     if (r < 0) return r;
-    DWORD attr = GetFileAttributesW(*host);
-    if (attr == INVALID_FILE_ATTRIBUTES) r = px_err_last();
-    else if (attr & FILE_ATTRIBUTE_DIRECTORY) r = -LINUX_EISDIR;
+    uint32_t attr = 0;
+    r = px_host_path_attributes(*host, &attr);
+    if (r == 0 && (attr & PX_HOST_ATTR_DIRECTORY)) r = -LINUX_EISDIR;
     if (r < 0) {
         px_free(*host);
         *host = NULL;
@@ -209,24 +209,23 @@ static int find_program(const char *name, const char *path_var, char **found, wc
 static int64_t read_file(const wchar_t *host, uint8_t **out, size_t *out_size)
 {
     uint64_t since = px_timing_now();
-    HANDLE h = CreateFileW(host, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                           OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
-    if (h == INVALID_HANDLE_VALUE) return px_err_last();
-    LARGE_INTEGER size;
-    int64_t r = 0;
-    if (!GetFileSizeEx(h, &size)) r = px_err_last();
-    else if ((uint64_t)size.QuadPart > MAX_IMAGE_SIZE) r = -LINUX_EFBIG;
-    size_t total = r ? 0 : (size_t)size.QuadPart;
+    px_host_handle h;
+    int64_t r = px_host_file_open(host, PX_HOST_FILE_READ, PX_HOST_OPEN_EXISTING, 0, &h);
+    if (r < 0) return r;
+    uint64_t size = 0;
+    r = px_host_file_size(h, &size);
+    if (r == 0 && size > MAX_IMAGE_SIZE) r = -LINUX_EFBIG;
+    size_t total = r ? 0 : (size_t)size;
     uint8_t *buf = r ? NULL : px_alloc(total ? total : 1);
     if (!r && !buf) r = -LINUX_ENOMEM;
     size_t got = 0;
     while (!r && got < total) {
-        DWORD n = 0;
-        if (!ReadFile(h, buf + got, (DWORD)(total - got), &n, NULL)) r = px_err_last();
+        int64_t n = px_host_file_read(h, buf + got, total - got);
+        if (n < 0) r = n;
         else if (n == 0) break;
-        got += n;
+        else got += (size_t)n;
     }
-    CloseHandle(h);
+    px_host_close(h);
     if (r) {
         px_free(buf);
         return r;
@@ -375,7 +374,7 @@ static uint64_t cpu_hwcap(void)
 
 static void random_bytes(uint8_t *buf, size_t n)
 {
-    if (BCryptGenRandom(NULL, buf, (ULONG)n, BCRYPT_USE_SYSTEM_PREFERRED_RNG) != 0)
+    if (px_host_random(buf, n) != 0)
         px_fatal(STATUS_NOT_EXECUTABLE, "no random bytes for AT_RANDOM");
 }
 

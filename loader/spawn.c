@@ -2,12 +2,19 @@
    low addresses that non-PIE programs are linked at (0x400000), so the first process
    creates picolx.exe again suspended, reserves the program's ranges in it before any of
    its own code runs, and lets it load the program there. */
-#include <windows.h>
 #include <stdio.h>
+#include "core/errors.h"
 #include "core/px.h"
+#include "core/timing.h"
+#include "host/host_env.h"
+#include "host/host_file.h"
+#include "host/host_mem.h"
+#include "host/host_process.h"
+#include "host/host_sync.h"
 #include "mm/vm.h"
 #include "spawn.h"
-#include "timing.h"
+
+#define EXE_PATH_MAX 32768
 
 /* Lists the reserved ranges for the child: "start-len,start-len" in hex. */
 #define RESERVED_VAR L"PICOLX_CHILD_RESERVED"
@@ -39,7 +46,7 @@ static uint64_t parse_hex(const wchar_t **s)
 
 bool px_spawn_is_child(void)
 {
-    return GetEnvironmentVariableW(RESERVED_VAR, NULL, 0) != 0;
+    return px_host_env_is_set(RESERVED_VAR);
 }
 
 /* For the test of that (tests/e2e spawn-child-dies-once): with PICOLX_TEST_CHILD_DIES set to
@@ -47,45 +54,42 @@ bool px_spawn_is_child(void)
    started, as such a child does. */
 static void die_first_time_when_testing(void)
 {
-    wchar_t marker[MAX_PATH];
-    DWORD n = GetEnvironmentVariableW(L"PICOLX_TEST_CHILD_DIES", marker, PX_ARRAY_LEN(marker));
-    if (n == 0 || n >= PX_ARRAY_LEN(marker)) return;
-    HANDLE h = CreateFileW(marker, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
-    if (h == INVALID_HANDLE_VALUE) return;
-    CloseHandle(h);
-    ExitProcess(1);
+    wchar_t marker[1024];
+    if (px_host_env_get_w(L"PICOLX_TEST_CHILD_DIES", marker, PX_ARRAY_LEN(marker)) <= 0) return;
+    px_host_handle h;
+    if (px_host_file_open(marker, PX_HOST_FILE_WRITE, PX_HOST_CREATE_NEW, PX_HOST_FILE_EXCLUSIVE, &h) < 0) return;
+    px_host_close(h);
+    px_host_exit(1);
 }
 
 /* Tells the parent that this child has reached px_loader_run (px_spawn_start waits for it). */
 static void tell_parent_started(void)
 {
     wchar_t value[32];
-    DWORD n = GetEnvironmentVariableW(STARTED_VAR, value, PX_ARRAY_LEN(value));
-    if (n == 0 || n >= PX_ARRAY_LEN(value)) return; /* not a child */
+    if (px_host_env_get_w(STARTED_VAR, value, PX_ARRAY_LEN(value)) <= 0) return; /* not a child */
     die_first_time_when_testing();
-    SetEnvironmentVariableW(STARTED_VAR, NULL);
+    px_host_env_set_w(STARTED_VAR, NULL);
     const wchar_t *s = value;
-    HANDLE started = (HANDLE)(uintptr_t)parse_hex(&s);
-    SetEvent(started);
-    CloseHandle(started);
+    px_host_handle started = (px_host_handle)(uintptr_t)parse_hex(&s);
+    px_host_event_set(started);
+    px_host_close(started);
 }
 
 bool px_spawn_adopt_reservations(void)
 {
     tell_parent_started();
     wchar_t list[1024];
-    DWORD n = GetEnvironmentVariableW(RESERVED_VAR, list, PX_ARRAY_LEN(list));
-    if (n == 0 || n >= PX_ARRAY_LEN(list)) return false;
-    SetEnvironmentVariableW(RESERVED_VAR, NULL); /* neither the guest nor its children see it */
+    if (px_host_env_get_w(RESERVED_VAR, list, PX_ARRAY_LEN(list)) <= 0) return false;
+    px_host_env_set_w(RESERVED_VAR, NULL); /* neither the guest nor its children see it */
     for (const wchar_t *s = list; *s;) {
         uint64_t start = parse_hex(&s);
         if (*s++ != L'-') break;
         uint64_t len = parse_hex(&s);
         /* The parent may have had to reserve less brk area than listed: trust the reservation. */
-        MEMORY_BASIC_INFORMATION mbi;
-        if (VirtualQuery((void *)(uintptr_t)start, &mbi, sizeof mbi) == sizeof mbi &&
-            (uintptr_t)mbi.AllocationBase == start && mbi.State == MEM_RESERVE) {
-            if (mbi.RegionSize < len) len = mbi.RegionSize;
+        px_host_region region;
+        if (px_host_mem_query((void *)(uintptr_t)start, &region) == 0 && region.allocation_base == start &&
+            region.state == PX_HOST_MEM_RESERVED) {
+            if (region.size < len) len = region.size;
             px_vm_adopt_reservation(start, len);
         }
         if (*s == L',') s++;
@@ -115,14 +119,9 @@ static size_t image_ranges(const px_elf_info *info, range *out)
 }
 
 /* picolx.exe next to libpicolx.dll (the module this code is in). */
-static bool picolx_exe_path(wchar_t *path, DWORD size)
+static bool picolx_exe_path(wchar_t *path, size_t size)
 {
-    HMODULE self;
-    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                            (LPCWSTR)(void *)picolx_exe_path, &self))
-        return false;
-    DWORD n = GetModuleFileNameW(self, path, size);
-    if (n == 0 || n >= size) return false;
+    if (px_host_module_path(path, size) < 0) return false;
     wchar_t *slash = wcsrchr(path, L'\\');
     wchar_t *base = slash ? slash + 1 : path;
     static const wchar_t exe[] = L"picolx.exe";
@@ -131,35 +130,22 @@ static bool picolx_exe_path(wchar_t *path, DWORD size)
     return true;
 }
 
-static void make_inheritable(DWORD which)
+static const char *errno_name(int64_t err)
 {
-    HANDLE h = GetStdHandle(which);
-    if (h && h != INVALID_HANDLE_VALUE) SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-}
-
-/* A job that ends the child when this process goes away (killed or closed). */
-static void tie_child_to_us(HANDLE child)
-{
-    HANDLE job = CreateJobObjectW(NULL, NULL);
-    if (!job) return;
-    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits = {0};
-    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-    if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits) ||
-        !AssignProcessToJobObject(job, child))
-        CloseHandle(job); /* not essential: the child then merely outlives a killed parent */
-    /* else the handle stays open until this process ends */
+    const char *name = px_errno_name(-err);
+    return name ? name : "error";
 }
 
 /* One start of the child. 0 with *process once it reaches px_loader_run; -1 when it died
    before (*exit_code: its status; it may be started again); else 126 after a message. */
 static int start_once(const px_elf_info *info, const char *name, px_spawn_hook before_resume, void *ctx,
-                      void **process, DWORD *exit_code)
+                      void **process, uint32_t *exit_code)
 {
     range ranges[info->phnum + 1];
     size_t n = image_ranges(info, ranges);
 
     /* The child's reservations are listed before it exists, so the brk area is listed at
-       its largest; the child checks with VirtualQuery what it really got. */
+       its largest; the child checks with a memory query what it really got. */
     wchar_t list[1024];
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
@@ -174,126 +160,105 @@ static int start_once(const px_elf_info *info, const char *name, px_spawn_hook b
         used += (size_t)w;
     }
 
-    wchar_t exe[MAX_PATH];
-    if (!picolx_exe_path(exe, PX_ARRAY_LEN(exe))) {
+    wchar_t *exe = px_alloc(EXE_PATH_MAX * sizeof *exe);
+    if (!exe || !picolx_exe_path(exe, EXE_PATH_MAX)) {
         px_log("picolx: %s: cannot find picolx.exe next to libpicolx.dll", name);
+        px_free(exe);
         return 126;
     }
-    const wchar_t *cmd = GetCommandLineW();
-    size_t cmd_len = wcslen(cmd) + 1;
-    wchar_t *cmdline = px_alloc(cmd_len * sizeof *cmdline);
-    if (!cmdline) return 126;
-    memcpy(cmdline, cmd, cmd_len * sizeof *cmdline);
-
-    make_inheritable(STD_INPUT_HANDLE);
-    make_inheritable(STD_OUTPUT_HANDLE);
-    make_inheritable(STD_ERROR_HANDLE);
-    STARTUPINFOW si = {.cb = sizeof si, .dwFlags = STARTF_USESTDHANDLES};
-    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-    si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
-    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-    PROCESS_INFORMATION pi;
-    SECURITY_ATTRIBUTES inherit = {.nLength = sizeof inherit, .bInheritHandle = TRUE};
-    HANDLE started = CreateEventW(&inherit, TRUE, FALSE, NULL);
+    px_host_handle started = px_host_event_new(true, false, true);
     if (!started) {
-        px_log("picolx: %s: cannot create an event (Windows error %lu)", name, GetLastError());
-        px_free(cmdline);
+        px_log("picolx: %s: cannot create an event", name);
+        px_free(exe);
         return 126;
     }
     wchar_t started_value[24];
     swprintf(started_value, PX_ARRAY_LEN(started_value), L"%llx", (unsigned long long)(uintptr_t)started);
-    SetEnvironmentVariableW(STARTED_VAR, started_value);
-    SetEnvironmentVariableW(RESERVED_VAR, list);
+    px_host_env_set_w(STARTED_VAR, started_value);
+    px_host_env_set_w(RESERVED_VAR, list);
     wchar_t origin[32];
     bool timing = px_timing_origin_value(origin, PX_ARRAY_LEN(origin));
-    if (timing) SetEnvironmentVariableW(PX_TIMING_ORIGIN_VAR, origin);
+    if (timing) px_host_env_set_w(PX_TIMING_ORIGIN_VAR, origin);
     px_timing_mark("spawn: CreateProcess (suspended)");
-    BOOL created = CreateProcessW(exe, cmdline, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT,
-                                  NULL, NULL, &si, &pi);
-    DWORD create_error = GetLastError();
-    SetEnvironmentVariableW(RESERVED_VAR, NULL);
-    SetEnvironmentVariableW(STARTED_VAR, NULL);
-    if (timing) SetEnvironmentVariableW(PX_TIMING_ORIGIN_VAR, NULL);
+    px_host_child child;
+    int64_t created = px_host_spawn_suspended(exe, px_host_command_line(), &child);
+    px_free(exe);
+    px_host_env_set_w(RESERVED_VAR, NULL);
+    px_host_env_set_w(STARTED_VAR, NULL);
+    if (timing) px_host_env_set_w(PX_TIMING_ORIGIN_VAR, NULL);
     px_timing_mark("spawn: child created");
-    px_free(cmdline);
-    if (!created) {
-        CloseHandle(started);
-        if (create_error == ERROR_INTERNAL_ERROR) { /* Wine: the child died before its start-up ended */
-            *exit_code = create_error;
+    if (created != 0) {
+        px_host_close(started);
+        if (created == PX_HOST_SPAWN_DIED) { /* Wine: the child died before its start-up ended */
+            *exit_code = 1; /* as a child that died later says */
             return -1;
         }
-        px_log("picolx: %s: cannot start the process that runs it (Windows error %lu)", name, create_error);
+        px_log("picolx: %s: cannot start the process that runs it (%s)", name, errno_name(created));
         return 126;
     }
 
     for (size_t i = 0; i < n; i++) {
         bool last = i == n - 1;
-        void *got = NULL;
-        for (size_t k = 0; k < (last ? PX_ARRAY_LEN(brk_sizes) : 1) && !got; k++)
-            got = VirtualAllocEx(pi.hProcess, (void *)(uintptr_t)ranges[i].start,
-                                 ranges[i].len + (last ? brk_sizes[k] : 0), MEM_RESERVE, PAGE_NOACCESS);
-        if (!got) {
-            px_log("picolx: %s: cannot reserve 0x%llx-0x%llx for the program (Windows error %lu)", name,
+        int64_t got = -LINUX_ENOMEM;
+        for (size_t k = 0; k < (last ? PX_ARRAY_LEN(brk_sizes) : 1) && got < 0; k++)
+            got = px_host_child_reserve(&child, ranges[i].start, ranges[i].len + (last ? brk_sizes[k] : 0));
+        if (got < 0) {
+            px_log("picolx: %s: cannot reserve 0x%llx-0x%llx for the program (%s)", name,
                    (unsigned long long)ranges[i].start, (unsigned long long)(ranges[i].start + ranges[i].len),
-                   GetLastError());
-            TerminateProcess(pi.hProcess, 126);
-            CloseHandle(pi.hThread);
-            CloseHandle(pi.hProcess);
-            CloseHandle(started);
+                   errno_name(got));
+            px_host_child_kill(&child, 126);
+            px_host_close(started);
             return 126;
         }
     }
 
-    if (before_resume && !before_resume(pi.hProcess, ctx)) {
-        TerminateProcess(pi.hProcess, 126);
-        CloseHandle(pi.hThread);
-        CloseHandle(pi.hProcess);
-        CloseHandle(started);
+    if (before_resume && !before_resume(child.process, ctx)) {
+        px_host_child_kill(&child, 126);
+        px_host_close(started);
         return 126;
     }
-    tie_child_to_us(pi.hProcess);
+    px_host_tie_to_self(child.process);
     /* Ctrl-C reaches the child through the shared console; we wait for its status. */
-    SetConsoleCtrlHandler(NULL, TRUE);
+    px_host_ignore_ctrl_c();
     px_timing_mark("spawn: ranges reserved, child resumed");
-    ResumeThread(pi.hThread);
-    CloseHandle(pi.hThread);
-    HANDLE either[2] = {started, pi.hProcess};
-    DWORD first = WaitForMultipleObjects(2, either, FALSE, INFINITE);
-    CloseHandle(started);
-    if (first == WAIT_OBJECT_0 + 1) {
-        if (!GetExitCodeProcess(pi.hProcess, exit_code)) *exit_code = 126;
-        CloseHandle(pi.hProcess);
+    px_host_child_resume(&child);
+    px_host_handle either[2] = {started, child.process};
+    int64_t first = px_host_wait_any(2, either, PX_HOST_FOREVER);
+    px_host_close(started);
+    if (first == 1) {
+        if (px_host_process_exit_code(child.process, exit_code) < 0) *exit_code = 126;
+        px_host_close(child.process);
         return -1;
     }
-    *process = pi.hProcess;
+    *process = child.process;
     return 0;
 }
 
 int px_spawn_start(const px_elf_info *info, const char *name, px_spawn_hook before_resume, void *ctx,
                    void **process)
 {
-    DWORD exit_code = 0;
+    uint32_t exit_code = 0;
     for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
         int r = start_once(info, name, before_resume, ctx, process, &exit_code);
         if (r >= 0) return r;
         px_timing_mark("spawn: the child died before it reached the program");
     }
-    px_log("picolx: %s: the process that runs it ended before it started, %d times (last status %lu)", name,
+    px_log("picolx: %s: the process that runs it ended before it started, %d times (last status %u)", name,
            START_ATTEMPTS, exit_code);
     return 126;
 }
 
 int px_spawn_wait(void *process, const char *name)
 {
-    PROCESS_INFORMATION pi = {.hProcess = process};
-    WaitForSingleObject(pi.hProcess, INFINITE);
+    px_host_wait(process, PX_HOST_FOREVER);
     px_timing_mark("spawn: child ended");
-    DWORD code = 126;
-    GetExitCodeProcess(pi.hProcess, &code);
-    CloseHandle(pi.hProcess);
-    if (code > 255) { /* an NTSTATUS: the child died of something the runtime did not catch */
-        px_log("picolx: %s: the process ended with Windows status 0x%08lx", name, code);
-        return 128 + (code == (DWORD)STATUS_ACCESS_VIOLATION ? LINUX_SIGSEGV : LINUX_SIGKILL);
+    uint32_t code = 126;
+    px_host_process_exit_code(process, &code);
+    px_host_close(process);
+    int sig = px_host_crash_signal(code);
+    if (sig) { /* the child died of something the runtime did not catch */
+        px_log("picolx: %s: the process ended with Windows status 0x%08x", name, code);
+        return 128 + sig;
     }
     return (int)code;
 }

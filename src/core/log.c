@@ -1,15 +1,9 @@
 /* picolx's own messages: straight to the host's standard error handle. */
-#include <windows.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include "core/px.h"
-#include "core/runtime.h"
-
-static void write_stderr(const char *s, size_t n)
-{
-    DWORD done;
-    WriteFile(GetStdHandle(STD_ERROR_HANDLE), s, (DWORD)n, &done, NULL);
-}
+#include "host/host_console.h"
+#include "host/host_process.h"
 
 void px_log(const char *fmt, ...)
 {
@@ -21,7 +15,7 @@ void px_log(const char *fmt, ...)
     if (n < 0) return;
     if ((size_t)n > sizeof buf - 2) n = sizeof buf - 2;
     if (n == 0 || buf[n - 1] != '\n') buf[n++] = '\n';
-    write_stderr(buf, (size_t)n);
+    px_host_stderr_write(buf, (size_t)n);
 }
 
 void px_fatal(int status, const char *fmt, ...)
@@ -32,5 +26,5 @@ void px_fatal(int status, const char *fmt, ...)
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     px_log("picolx: %s", n >= 0 ? buf : fmt);
-    ExitProcess((UINT)status);
+    px_host_exit((uint32_t)status);
 }

@@ -1,6 +1,5 @@
 /* The runtime's entry points: PxRun sets up the process and hands the program to the
    loader; the exits end the guest as Linux would. */
-#include <windows.h>
 #include <stdio.h>
 #include "picolx.h"
 #include "core/px.h"
@@ -12,19 +11,23 @@
 #include "fs/lxfs/lxfs.h"
 #include "import/import.h"
 #include "loader.h"
-#include "timing.h"
+#include "core/timing.h"
 #include "mm/vm.h"
 #include "rewrite/rewrite.h"
 #include "trace/trace.h"
+#include "host/host_env.h"
+#include "host/host_file.h"
+#include "host/host_process.h"
+#include "host/host_utf.h"
 
 px_config px_cfg;
-static volatile LONG summary_written;
+static int summary_written;
 
 const char *PxVersion(void) { return "0.1.0"; }
 
 static void write_summary_once(void)
 {
-    if (px_cfg.trace && InterlockedExchange(&summary_written, 1) == 0) px_trace_summary();
+    if (px_cfg.trace && __atomic_exchange_n(&summary_written, 1, __ATOMIC_SEQ_CST) == 0) px_trace_summary();
     px_timing_report();
 }
 
@@ -33,8 +36,8 @@ static char *root_from_option(const char *root)
 {
     char drive[4];
     if (!root) {
-        wchar_t cwd[MAX_PATH];
-        DWORD n = GetCurrentDirectoryW(MAX_PATH, cwd);
+        wchar_t cwd[32768];
+        int64_t n = px_host_cwd(cwd, PX_ARRAY_LEN(cwd));
         if (n < 2 || cwd[1] != L':') return NULL;
         drive[0] = (char)cwd[0]; drive[1] = ':'; drive[2] = 0;
         root = drive;
@@ -45,11 +48,27 @@ static char *root_from_option(const char *root)
     return r;
 }
 
+/* Whether the root (UTF-8, without its trailing separator) names a directory. */
+static bool root_is_directory(const char *root)
+{
+    size_t n = strlen(root);
+    char *probe = px_alloc(n + 2);
+    if (!probe) return false;
+    memcpy(probe, root, n);
+    memcpy(probe + n, "\\", 2);
+    wchar_t *w = px_host_utf16_of_utf8(probe);
+    px_free(probe);
+    uint32_t attr = 0;
+    bool dir = w && px_host_path_attributes(w, &attr) == 0 && (attr & PX_HOST_ATTR_DIRECTORY);
+    px_free(w);
+    return dir;
+}
+
 static char *initial_cwd(void)
 {
     wchar_t cwd[32768];
-    DWORD n = GetCurrentDirectoryW(PX_ARRAY_LEN(cwd), cwd);
-    char *guest = n ? px_fs_guest_path_of_host(cwd) : NULL;
+    int64_t n = px_host_cwd(cwd, PX_ARRAY_LEN(cwd));
+    char *guest = n > 0 ? px_fs_guest_path_of_host(cwd) : NULL;
     return guest ? guest : px_strdup("/");
 }
 
@@ -75,10 +94,7 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
         px_log("picolx: no root directory: use --root WINDOWS_DIR");
         return PX_STATUS_INVALID_ARGUMENT;
     }
-    char probe[MAX_PATH + 2];
-    snprintf(probe, sizeof probe, "%s\\", px_cfg.root);
-    DWORD attr = GetFileAttributesA(probe);
-    if (attr == INVALID_FILE_ATTRIBUTES || !(attr & FILE_ATTRIBUTE_DIRECTORY)) {
+    if (!root_is_directory(px_cfg.root)) {
         px_log("picolx: --root %s: not a directory", o->root ? o->root : px_cfg.root);
         *exit_status = 127;
         return PX_STATUS_NOT_FOUND;
@@ -88,7 +104,9 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
         px_log("picolx: --trace=%s: cannot open the trace file", o->trace_path);
         return PX_STATUS_INVALID_ARGUMENT;
     }
-    if (px_thread_slots_init() != 0 || px_fault_init() != 0 || px_vm_init() != 0 || px_rewrite_init() != 0 ||
+    if (px_thread_slots_init() != 0 || px_fault_init() != 0 || px_vm_init() != 0 ||
+        px_rewrite_init(&(px_rewrite_config){.teb_fs_slot = px_teb_fs_slot, .teb_scratch_slot = px_teb_scratch_slot,
+                                             .syscall_entry = (uint64_t)(uintptr_t)&px_syscall_entry}) != 0 ||
         !px_task_boot()) {
         px_log("picolx: cannot set up the runtime in this process");
         return PX_STATUS_HOST_ERROR;
@@ -119,7 +137,7 @@ void px_process_exit(int status)
     px_stat_prefetch_stop();
     px_task *t = px_self();
     if (t && t->host_rsp) px_leave_guest(t, status & 0xff);
-    ExitProcess((UINT)(status & 0xff));
+    px_host_exit((uint32_t)(status & 0xff));
 }
 
 static const char *signal_message(int sig)
@@ -143,5 +161,5 @@ void px_process_killed(int sig)
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();
-    ExitProcess(128 + (UINT)sig);
+    px_host_exit(128 + (uint32_t)sig);
 }

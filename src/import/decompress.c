@@ -1,8 +1,9 @@
 /* The byte source of an import: a file read as it is, or through zlib (gzip) or liblzma
    (xz), chosen by the file's first bytes, not its name. */
-#include <windows.h>
 #include <stdio.h>
+#include "core/errors.h"
 #include "core/px.h"
+#include "host/host_file.h"
 #include "import/import.h"
 #include "zlib.h"
 #ifdef PX_HAVE_LZMA
@@ -12,7 +13,7 @@
 enum kind { KIND_TAR, KIND_GZIP, KIND_XZ };
 
 struct px_source {
-    HANDLE h;
+    px_host_handle h;
     enum kind kind;
     bool input_ended, stream_ended;
     uint8_t *in;
@@ -29,12 +30,13 @@ struct px_source {
 static bool refill(px_source *s)
 {
     if (s->in_at < s->in_len || s->input_ended) return true;
-    DWORD got = 0;
-    if (!ReadFile(s->h, s->in, IN_SIZE, &got, NULL)) {
-        snprintf(s->err, sizeof s->err, "cannot read the file (Windows error %lu)", GetLastError());
+    int64_t got = px_host_file_read(s->h, s->in, IN_SIZE);
+    if (got < 0) {
+        const char *name = px_errno_name(-got);
+        snprintf(s->err, sizeof s->err, "cannot read the file (%s)", name ? name : "error");
         return false;
     }
-    s->in_len = got;
+    s->in_len = (size_t)got;
     s->in_at = 0;
     if (got == 0) s->input_ended = true;
     return true;
@@ -44,9 +46,7 @@ int64_t px_source_open(const wchar_t *path, px_source **out, const char **why)
 {
     px_source *s = px_calloc(1, sizeof *s);
     if (!s || !(s->in = px_alloc(IN_SIZE))) { px_free(s); *why = "out of memory"; return -LINUX_ENOMEM; }
-    s->h = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-                       FILE_FLAG_SEQUENTIAL_SCAN, NULL);
-    if (s->h == INVALID_HANDLE_VALUE) {
+    if (px_host_file_open(path, PX_HOST_FILE_READ, PX_HOST_OPEN_EXISTING, PX_HOST_FILE_SEQUENTIAL, &s->h) < 0) {
         px_free(s->in);
         px_free(s);
         *why = "cannot open it";
@@ -183,7 +183,7 @@ void px_source_close(px_source *s)
 #ifdef PX_HAVE_LZMA
     if (s->kind == KIND_XZ) lzma_end(&s->x);
 #endif
-    CloseHandle(s->h);
+    px_host_close(s->h);
     px_free(s->in);
     px_free(s);
 }

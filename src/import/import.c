@@ -2,17 +2,25 @@
    Windows directory, and a name in the registry of distros. The store is built in a
    temporary directory next to the target and renamed into place at the end: a corrupt or
    truncated tarball (or any failure) leaves nothing behind. */
-#include <windows.h>
 #include <stdio.h>
 #include "picolx.h"
+#include "core/errors.h"
 #include "core/home.h"
 #include "core/px.h"
-#include "fs/fs_internal.h"
+#include "host/host_file.h"
+#include "host/host_process.h"
+#include "host/host_utf.h"
 #include "fs/lxfs/lxfs_disk.h"
 #include "import/import.h"
 #include "import/tar.h"
 
 #define NAME_MAX_LEN 64
+
+static const char *errno_name(int64_t err)
+{
+    const char *name = px_errno_name(-err);
+    return name ? name : "error";
+}
 
 static bool valid_distro_name(const char *name)
 {
@@ -30,13 +38,13 @@ static bool valid_distro_name(const char *name)
 static wchar_t *registry_dir(bool create)
 {
     wchar_t *dir = px_home_path(L"distros", create);
-    if (dir && create) CreateDirectoryW(dir, NULL);
+    if (dir && create) px_host_dir_create(dir); /* EEXIST is fine */
     return dir;
 }
 
 static wchar_t *registry_file(const char *name, bool create)
 {
-    wchar_t *dir = registry_dir(create), *wname = px_utf16_of_utf8(name);
+    wchar_t *dir = registry_dir(create), *wname = px_host_utf16_of_utf8(name);
     wchar_t *path = NULL;
     if (dir && wname) {
         size_t n = wcslen(dir) + wcslen(wname) + 8;
@@ -50,13 +58,12 @@ static wchar_t *registry_file(const char *name, bool create)
 /* The registry file holds the store directory, UTF-8, one line. */
 static char *read_registration(const wchar_t *file)
 {
-    HANDLE h = CreateFileW(file, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
-    if (h == INVALID_HANDLE_VALUE) return NULL;
-    char buf[4 * MAX_PATH];
-    DWORD got = 0;
-    BOOL ok = ReadFile(h, buf, sizeof buf - 1, &got, NULL);
-    CloseHandle(h);
-    if (!ok) return NULL;
+    px_host_handle h;
+    if (px_host_file_open(file, PX_HOST_FILE_READ, PX_HOST_OPEN_EXISTING, 0, &h) < 0) return NULL;
+    char buf[4 * 260];
+    int64_t got = px_host_file_read(h, buf, sizeof buf - 1);
+    px_host_close(h);
+    if (got < 0) return NULL;
     buf[got] = 0;
     buf[strcspn(buf, "\r\n")] = 0;
     return buf[0] ? px_strdup(buf) : NULL;
@@ -67,47 +74,48 @@ wchar_t *px_distro_store_dir(const char *name)
     if (!valid_distro_name(name)) return NULL;
     wchar_t *file = registry_file(name, false);
     char *dir = file ? read_registration(file) : NULL;
-    wchar_t *w = dir ? px_utf16_of_utf8(dir) : NULL;
+    wchar_t *w = dir ? px_host_utf16_of_utf8(dir) : NULL;
     px_free(file);
     px_free(dir);
     return w;
 }
 
-/* Deletes a directory tree (the store's trees are two levels deep, but be general). */
-/* "DIR\*", for FindFirstFileW over a directory's entries (px_alloc'd, or NULL). */
-static wchar_t *entries_pattern(const wchar_t *dir)
+/* "dir\name" (px_alloc'd), or NULL. */
+static wchar_t *join(const wchar_t *dir, const wchar_t *name)
 {
-    size_t n = wcslen(dir) + 4;
-    wchar_t *pattern = px_alloc(n * sizeof *pattern);
-    if (pattern) swprintf(pattern, n, L"%ls\\*", dir);
-    return pattern;
+    size_t m = wcslen(dir) + wcslen(name) + 2;
+    wchar_t *p = px_alloc(m * sizeof *p);
+    if (p) swprintf(p, m, L"%ls\\%ls", dir, name);
+    return p;
 }
 
+static bool delete_tree(const wchar_t *dir);
+
+typedef struct tree_walk { const wchar_t *dir; bool ok; } tree_walk;
+
+static bool delete_entry(void *ctx, const wchar_t *name, uint32_t attrs)
+{
+    tree_walk *w = ctx;
+    wchar_t *p = join(w->dir, name);
+    if (!p) {
+        w->ok = false;
+        return true;
+    }
+    if (attrs & PX_HOST_ATTR_DIRECTORY) w->ok = delete_tree(p) && w->ok;
+    else {
+        if (attrs & PX_HOST_ATTR_READONLY) px_host_path_set_attributes(p, PX_HOST_ATTR_NORMAL);
+        w->ok = px_host_file_delete(p) == 0 && w->ok;
+    }
+    px_free(p);
+    return true;
+}
+
+/* Deletes a directory tree (the store's trees are two levels deep, but be general). */
 static bool delete_tree(const wchar_t *dir)
 {
-    wchar_t *pattern = entries_pattern(dir);
-    if (!pattern) return false;
-    WIN32_FIND_DATAW fd;
-    HANDLE fh = FindFirstFileW(pattern, &fd);
-    px_free(pattern);
-    bool ok = true;
-    if (fh != INVALID_HANDLE_VALUE) {
-        do {
-            if (!wcscmp(fd.cFileName, L".") || !wcscmp(fd.cFileName, L"..")) continue;
-            size_t m = wcslen(dir) + wcslen(fd.cFileName) + 2;
-            wchar_t *p = px_alloc(m * sizeof *p);
-            if (!p) { ok = false; continue; }
-            swprintf(p, m, L"%ls\\%ls", dir, fd.cFileName);
-            if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ok = delete_tree(p) && ok;
-            else {
-                if (fd.dwFileAttributes & FILE_ATTRIBUTE_READONLY) SetFileAttributesW(p, FILE_ATTRIBUTE_NORMAL);
-                ok = DeleteFileW(p) && ok;
-            }
-            px_free(p);
-        } while (FindNextFileW(fh, &fd));
-        FindClose(fh);
-    }
-    return RemoveDirectoryW(dir) && ok;
+    tree_walk w = {dir, true};
+    px_host_dir_list(dir, L"*", delete_entry, &w);
+    return px_host_dir_remove(dir) == 0 && w.ok;
 }
 
 /* --- building the store --- */
@@ -170,16 +178,16 @@ static int64_t write_data(importer *im, uint64_t ino)
     if (!path) return -LINUX_ENOMEM;
     swprintf(name, PX_ARRAY_LEN(name), L"%llx", (unsigned long long)ino);
     swprintf(path, n, L"%ls\\" LX_DATA_DIR L"\\%ls", im->tmp, name);
-    HANDLE h = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    px_host_handle h;
+    int64_t r = px_host_file_open(path, PX_HOST_FILE_WRITE, PX_HOST_CREATE_ALWAYS, PX_HOST_FILE_EXCLUSIVE, &h);
     px_free(path);
-    if (h == INVALID_HANDLE_VALUE) return -LINUX_EIO;
-    int64_t r = 0, got;
+    if (r < 0) return -LINUX_EIO;
+    int64_t got;
     while ((got = px_tar_read_data(&im->tar, im->buf, COPY_BUF)) > 0) {
-        DWORD put;
-        if (!WriteFile(h, im->buf, (DWORD)got, &put, NULL) || put != (DWORD)got) { r = -LINUX_EIO; break; }
+        if (px_host_file_write(h, im->buf, (size_t)got) != got) { r = -LINUX_EIO; break; }
     }
     if (got < 0) r = -LINUX_EINVAL;
-    CloseHandle(h);
+    px_host_close(h);
     return r;
 }
 
@@ -281,29 +289,24 @@ static PxStatus fail_import(importer *im, PxStatus st)
     return st;
 }
 
+static bool found_entry(void *ctx, const wchar_t *name, uint32_t attrs)
+{
+    (void)name, (void)attrs;
+    *(bool *)ctx = false;
+    return false;
+}
+
 static bool dir_is_empty(const wchar_t *dir)
 {
-    wchar_t *pattern = entries_pattern(dir);
-    if (!pattern) return false;
-    WIN32_FIND_DATAW fd;
-    HANDLE fh = FindFirstFileW(pattern, &fd);
-    px_free(pattern);
     bool empty = true;
-    if (fh != INVALID_HANDLE_VALUE) {
-        do empty = !wcscmp(fd.cFileName, L".") || !wcscmp(fd.cFileName, L"..");
-        while (empty && FindNextFileW(fh, &fd));
-        FindClose(fh);
-    }
-    return empty;
+    return px_host_dir_list(dir, L"*", found_entry, &empty) == 0 && empty;
 }
 
 static wchar_t *full_path(const char *path)
 {
-    wchar_t *w = px_utf16_of_utf8(path);
+    wchar_t *w = px_host_utf16_of_utf8(path);
     if (!w) return NULL;
-    DWORD n = GetFullPathNameW(w, 0, NULL, NULL);
-    wchar_t *full = n ? px_alloc((n + 1) * sizeof *full) : NULL;
-    if (full && !GetFullPathNameW(w, n + 1, full, NULL)) { px_free(full); full = NULL; }
+    wchar_t *full = px_host_full_path(w);
     px_free(w);
     if (full) {
         size_t len = wcslen(full);
@@ -318,19 +321,18 @@ static bool write_registration(const char *name, const wchar_t *store)
     if (!file) return false;
     size_t n = wcslen(file) + 8;
     wchar_t *tmp = px_alloc(n * sizeof *tmp);
-    char *dir = px_utf8_of_utf16(store, -1);
+    char *dir = px_host_utf8_of_utf16(store, -1);
     bool ok = false;
     if (tmp && dir) {
         swprintf(tmp, n, L"%ls.new", file);
-        HANDLE h = CreateFileW(tmp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-        if (h != INVALID_HANDLE_VALUE) {
-            DWORD put;
-            ok = WriteFile(h, dir, (DWORD)strlen(dir), &put, NULL) && WriteFile(h, "\r\n", 2, &put, NULL) &&
-                 FlushFileBuffers(h);
-            CloseHandle(h);
-            /* no REPLACE_EXISTING: a name registered meanwhile is not overwritten */
-            ok = ok && MoveFileExW(tmp, file, MOVEFILE_WRITE_THROUGH);
-            if (!ok) DeleteFileW(tmp);
+        px_host_handle h;
+        if (px_host_file_open(tmp, PX_HOST_FILE_WRITE, PX_HOST_CREATE_ALWAYS, PX_HOST_FILE_EXCLUSIVE, &h) == 0) {
+            ok = px_host_file_write(h, dir, strlen(dir)) >= 0 && px_host_file_write(h, "\r\n", 2) >= 0 &&
+                 px_host_file_flush(h) == 0;
+            px_host_close(h);
+            /* no PX_HOST_MOVE_REPLACE: a name registered meanwhile is not overwritten */
+            ok = ok && px_host_path_move(tmp, file, PX_HOST_MOVE_WRITE_THROUGH) == 0;
+            if (!ok) px_host_file_delete(tmp);
         }
     }
     px_free(file);
@@ -353,10 +355,11 @@ PxStatus PxImport(const char *name, const char *dir, const char *tarfile)
         return PX_STATUS_ALREADY_EXISTS;
     }
     importer im = {0};
-    wchar_t *target = full_path(dir), *tarw = px_utf16_of_utf8(tarfile);
+    wchar_t *target = full_path(dir), *tarw = px_host_utf16_of_utf8(tarfile);
     if (!target || !tarw) return PX_STATUS_INVALID_ARGUMENT;
-    DWORD attr = GetFileAttributesW(target);
-    if (attr != INVALID_FILE_ATTRIBUTES && (!(attr & FILE_ATTRIBUTE_DIRECTORY) || !dir_is_empty(target))) {
+    uint32_t attr = 0;
+    bool target_exists = px_host_path_attributes(target, &attr) == 0;
+    if (target_exists && (!(attr & PX_HOST_ATTR_DIRECTORY) || !dir_is_empty(target))) {
         px_log("picolx import: %s exists and is not an empty directory", dir);
         return PX_STATUS_ALREADY_EXISTS;
     }
@@ -368,12 +371,14 @@ PxStatus PxImport(const char *name, const char *dir, const char *tarfile)
     }
     size_t n = wcslen(target) + 40;
     im.tmp = px_alloc(n * sizeof(wchar_t));
-    swprintf(im.tmp, n, L"%ls.picolx-import-%lu", target, GetCurrentProcessId());
+    swprintf(im.tmp, n, L"%ls.picolx-import-%u", target, px_host_pid());
     delete_tree(im.tmp); /* a leftover of an import killed with this pid */
     wchar_t *data = px_alloc(n * sizeof(wchar_t) + 16);
     swprintf(data, n + 8, L"%ls\\" LX_DATA_DIR, im.tmp);
-    if (!CreateDirectoryW(im.tmp, NULL) || !CreateDirectoryW(data, NULL)) {
-        px_log("picolx import: cannot create %s (Windows error %lu)", dir, GetLastError());
+    int64_t made = px_host_dir_create(im.tmp);
+    if (made == 0) made = px_host_dir_create(data);
+    if (made < 0) {
+        px_log("picolx import: cannot create %s (%s)", dir, errno_name(made));
         px_source_close(src);
         px_free(data);
         return fail_import(&im, PX_STATUS_HOST_ERROR);
@@ -435,9 +440,10 @@ PxStatus PxImport(const char *name, const char *dir, const char *tarfile)
     lx_store_free(&im.st);
     if (st != PX_STATUS_OK) return fail_import(&im, st);
     /* into place: the empty target (if any) goes, the built store takes its name */
-    if (attr != INVALID_FILE_ATTRIBUTES) RemoveDirectoryW(target);
-    if (!MoveFileExW(im.tmp, target, 0)) {
-        px_log("picolx import: cannot move the store into %s (Windows error %lu)", dir, GetLastError());
+    if (target_exists) px_host_dir_remove(target);
+    int64_t moved = px_host_path_move(im.tmp, target, 0);
+    if (moved < 0) {
+        px_log("picolx import: cannot move the store into %s (%s)", dir, errno_name(moved));
         return fail_import(&im, PX_STATUS_HOST_ERROR);
     }
     if (!write_registration(name, target)) {
@@ -451,36 +457,34 @@ PxStatus PxImport(const char *name, const char *dir, const char *tarfile)
     return PX_STATUS_OK;
 }
 
+typedef struct list_walk { const wchar_t *dir; void *context; PxDistroCallback callback; } list_walk;
+
+static bool list_entry(void *ctx, const wchar_t *file_name, uint32_t attrs)
+{
+    (void)attrs;
+    list_walk *w = ctx;
+    char *name = px_host_utf8_of_utf16(file_name, -1);
+    if (!name) return true;
+    size_t len = strlen(name);
+    if (len > 4 && !strcmp(name + len - 4, ".txt")) {
+        name[len - 4] = 0;
+        wchar_t *file = join(w->dir, file_name);
+        char *store = file ? read_registration(file) : NULL;
+        if (valid_distro_name(name) && store) w->callback(w->context, name, store);
+        px_free(file);
+        px_free(store);
+    }
+    px_free(name);
+    return true;
+}
+
 PxStatus PxList(void *context, PxDistroCallback callback)
 {
     if (!callback) return PX_STATUS_INVALID_ARGUMENT;
     wchar_t *dir = registry_dir(false);
     if (!dir) return PX_STATUS_OK;
-    size_t n = wcslen(dir) + 8;
-    wchar_t *pattern = px_alloc(n * sizeof *pattern);
-    swprintf(pattern, n, L"%ls\\*.txt", dir);
-    WIN32_FIND_DATAW fd;
-    HANDLE fh = FindFirstFileW(pattern, &fd);
-    px_free(pattern);
-    if (fh != INVALID_HANDLE_VALUE) {
-        do {
-            char *name = px_utf8_of_utf16(fd.cFileName, -1);
-            if (!name) continue;
-            size_t len = strlen(name);
-            if (len > 4 && !strcmp(name + len - 4, ".txt")) {
-                name[len - 4] = 0;
-                size_t m = wcslen(dir) + wcslen(fd.cFileName) + 2;
-                wchar_t *file = px_alloc(m * sizeof *file);
-                swprintf(file, m, L"%ls\\%ls", dir, fd.cFileName);
-                char *store = read_registration(file);
-                if (valid_distro_name(name) && store) callback(context, name, store);
-                px_free(file);
-                px_free(store);
-            }
-            px_free(name);
-        } while (FindNextFileW(fh, &fd));
-        FindClose(fh);
-    }
+    list_walk w = {dir, context, callback};
+    px_host_dir_list(dir, L"*.txt", list_entry, &w);
     px_free(dir);
     return PX_STATUS_OK;
 }
@@ -496,13 +500,14 @@ PxStatus PxUnregister(const char *name)
         return PX_STATUS_NOT_FOUND;
     }
     /* the name goes first (one atomic delete); then the store */
-    if (!DeleteFileW(file)) {
-        px_log("picolx unregister: cannot remove the registration of '%s' (Windows error %lu)", name, GetLastError());
+    int64_t deleted = px_host_file_delete(file);
+    if (deleted < 0) {
+        px_log("picolx unregister: cannot remove the registration of '%s' (%s)", name, errno_name(deleted));
         px_free(file);
         px_free(store);
         return PX_STATUS_HOST_ERROR;
     }
-    wchar_t *w = px_utf16_of_utf8(store);
+    wchar_t *w = px_host_utf16_of_utf8(store);
     PxStatus st = PX_STATUS_OK;
     if (w && !delete_tree(w)) {
         px_log("picolx unregister: '%s' is unregistered, but %s could not be deleted entirely", name, store);

@@ -6,7 +6,7 @@
 #include "fs/fs.h"
 #include "mm/vm_private.h"
 #include "rewrite/rewrite.h"
-#include "timing.h"
+#include "core/timing.h"
 
 struct px_mm px_mm_host = {.refs = 1, .next_view_id = 1}; /* the reference of the Windows process itself */
 

@@ -5,7 +5,15 @@
 
 #include <stdint.h>
 
-int px_rewrite_init(void);
+/* What the patched code jumps to: gs offsets of the TEB slots that hold the guest's FS
+   base and a scratch word (core/thread.h's px_teb_fs_slot, px_teb_scratch_slot), and the
+   address of px_syscall_entry. Given by the runtime's start-up, so that the rewriter
+   needs nothing of the task layer. */
+typedef struct px_rewrite_config {
+    uint64_t teb_fs_slot, teb_scratch_slot;
+    uint64_t syscall_entry;
+} px_rewrite_config;
+int px_rewrite_init(const px_rewrite_config *c);
 
 /* Scans guest code at [start, start+len) - writable and not yet executable - and patches
    each syscall (to a jump into px_syscall_entry through a trampoline) and each %fs:

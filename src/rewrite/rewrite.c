@@ -1,13 +1,13 @@
-/* The rewriter's Windows side: trampoline pools close_to guest code, the trap-site
-   registry the fault handler consults, and px_rewrite_region. */
-#include <windows.h>
-
+/* The rewriter's runtime half (rewrite_core.c is the pure half): trampoline pools close
+   to guest code, the trap-site registry the fault handler consults, and
+   px_rewrite_region. Host memory and locks come from the host layer. */
 #include "core/px.h"
-#include "core/syscall.h"
-#include "core/thread.h"
+#include "core/timing.h"
+#include "host/host_env.h"
+#include "host/host_mem.h"
+#include "host/host_sync.h"
 #include "rewrite/rewrite.h"
 #include "rewrite/rewrite_core.h"
-#include "timing.h"
 #include "uthash.h"
 
 px_rewrite_counters px_rewrite_stats;
@@ -35,21 +35,22 @@ static bool near_enough(uint64_t a, uint64_t b)
 /* Finds a free 64 KiB-aligned range close_to `close_to` (upwards first, then downwards). */
 static uint64_t pool_alloc_near(uint64_t close_to)
 {
-    SYSTEM_INFO si;
-    GetSystemInfo(&si);
-    uint64_t lo = (uint64_t)si.lpMinimumApplicationAddress, hi = (uint64_t)si.lpMaximumApplicationAddress;
+    uint64_t lo, hi;
+    px_host_mem_bounds(&lo, &hi);
     for (int dir = 0; dir < 2; dir++) {
         uint64_t at = PX_ALIGN_UP(close_to, POOL_STEP);
         if (dir) at = PX_ALIGN_DOWN(close_to, POOL_STEP) - POOL_SIZE;
         while (at >= lo && at + POOL_SIZE <= hi && near_enough(at, close_to) && near_enough(at + POOL_SIZE, close_to)) {
-            MEMORY_BASIC_INFORMATION mbi;
-            if (!VirtualQuery((void *)at, &mbi, sizeof mbi)) break;
-            uint64_t region_end = (uint64_t)mbi.BaseAddress + mbi.RegionSize;
-            if (mbi.State == MEM_FREE && region_end >= at + POOL_SIZE) {
-                void *p = VirtualAlloc((void *)at, POOL_SIZE, MEM_RESERVE | MEM_COMMIT, PAGE_EXECUTE_READWRITE);
+            px_host_region region;
+            if (px_host_mem_query((void *)at, &region) < 0) break;
+            uint64_t region_end = region.base + region.size;
+            bool is_free = region.state == PX_HOST_MEM_FREE;
+            if (is_free && region_end >= at + POOL_SIZE) {
+                void *p = px_host_mem_alloc((void *)at, POOL_SIZE,
+                                            PX_HOST_PROT_READ | PX_HOST_PROT_WRITE | PX_HOST_PROT_EXEC);
                 if (p) return (uint64_t)p;
             }
-            if (dir == 0) at = PX_ALIGN_UP(mbi.State == MEM_FREE ? at + POOL_STEP : region_end, POOL_STEP);
+            if (dir == 0) at = PX_ALIGN_UP(is_free ? at + POOL_STEP : region_end, POOL_STEP);
             else if (at < POOL_STEP + lo) break;
             else at -= POOL_STEP;
         }
@@ -91,19 +92,19 @@ typedef struct trap_site {
 } trap_site;
 
 static trap_site *traps;
-static SRWLOCK traps_lock = SRWLOCK_INIT;
-static SRWLOCK rewrite_lock = SRWLOCK_INIT; /* one region at a time: pools and scans */
+static px_host_rwlock traps_lock = PX_HOST_RWLOCK_INIT;
+static px_host_rwlock rewrite_lock = PX_HOST_RWLOCK_INIT; /* one region at a time: pools and scans */
 
 static int add_trap(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume)
 {
     (void)ctx;
-    AcquireSRWLockExclusive(&traps_lock);
+    px_host_rwlock_lock(&traps_lock);
     trap_site *t;
     HASH_FIND(hh, traps, &addr, sizeof addr, t);
     if (!t) {
         t = px_alloc(sizeof *t);
         if (!t) {
-            ReleaseSRWLockExclusive(&traps_lock);
+            px_host_rwlock_unlock(&traps_lock);
             return -1;
         }
         t->addr = addr;
@@ -111,7 +112,7 @@ static int add_trap(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t r
     }
     t->kind = kind;
     t->resume = resume;
-    ReleaseSRWLockExclusive(&traps_lock);
+    px_host_rwlock_unlock(&traps_lock);
     return 0;
 }
 
@@ -119,20 +120,20 @@ static int add_trap(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t r
 enum px_trap_kind px_rewrite_classify_trap(uint64_t rip, uint64_t *resume)
 {
     enum px_trap_kind kind = PX_TRAP_NONE;
-    AcquireSRWLockShared(&traps_lock);
+    px_host_rwlock_lock_shared(&traps_lock);
     trap_site *t;
     HASH_FIND(hh, traps, &rip, sizeof rip, t);
     if (t) {
         kind = t->kind;
         if (resume) *resume = t->resume;
     }
-    ReleaseSRWLockShared(&traps_lock);
+    px_host_rwlock_unlock_shared(&traps_lock);
     return kind;
 }
 
 void px_rewrite_forget(uint64_t start, uint64_t len)
 {
-    AcquireSRWLockExclusive(&traps_lock);
+    px_host_rwlock_lock(&traps_lock);
     trap_site *t, *tmp;
     HASH_ITER(hh, traps, t, tmp) {
         if (t->addr - start < len) {
@@ -140,7 +141,7 @@ void px_rewrite_forget(uint64_t start, uint64_t len)
             px_free(t);
         }
     }
-    ReleaseSRWLockExclusive(&traps_lock);
+    px_host_rwlock_unlock(&traps_lock);
 }
 
 /* ---- the region ---- */
@@ -150,20 +151,23 @@ void px_rewrite_forget(uint64_t start, uint64_t len)
    only with PICOLX_REWRITE_VERIFY=1. */
 static bool verify_tramps;
 
-int px_rewrite_init(void)
+/* Where the trampolines reach the guest's thread pointer and the syscall entry. */
+static px_rewrite_config config;
+
+int px_rewrite_init(const px_rewrite_config *c)
 {
+    config = *c;
     char on[8];
-    DWORD n = GetEnvironmentVariableA("PICOLX_REWRITE_VERIFY", on, sizeof on);
-    verify_tramps = n > 0 && n < sizeof on && strcmp(on, "0") != 0;
+    verify_tramps = px_host_env_get("PICOLX_REWRITE_VERIFY", on, sizeof on) > 0 && strcmp(on, "0") != 0;
     return 0;
 }
 
 int64_t px_rewrite_region(uint64_t start, uint64_t len)
 {
     px_rw_env env = {
-        .teb_fs_slot = px_teb_fs_slot,
-        .teb_scratch_slot = px_teb_scratch_slot,
-        .syscall_entry = (uint64_t)&px_syscall_entry,
+        .teb_fs_slot = config.teb_fs_slot,
+        .teb_scratch_slot = config.teb_scratch_slot,
+        .syscall_entry = config.syscall_entry,
         .alloc_tramp = alloc_tramp,
         .add_trap = add_trap,
         .now = px_timing_on ? px_timing_now : NULL,
@@ -171,7 +175,7 @@ int64_t px_rewrite_region(uint64_t start, uint64_t len)
     };
     px_rw_result res;
     memset(&res, 0, sizeof res);
-    AcquireSRWLockExclusive(&rewrite_lock);
+    px_host_rwlock_lock(&rewrite_lock);
     int rc = px_rw_rewrite(&env, (uint8_t *)start, start, (size_t)len, &res);
     px_rewrite_stats.syscall_sites += res.syscall_sites;
     px_rewrite_stats.fs_sites += res.fs_sites;
@@ -187,8 +191,8 @@ int64_t px_rewrite_region(uint64_t start, uint64_t len)
     px_timing_add("rewrite/ threading", res.threaded_branches, 0, res.time_thread);
     px_timing_add("rewrite/  emit", res.windows + res.trap_fs + res.entry_traces, res.tramp_bytes, res.time_emit);
     px_timing_add("rewrite/  verify", 0, 0, res.time_verify);
-    ReleaseSRWLockExclusive(&rewrite_lock);
+    px_host_rwlock_unlock(&rewrite_lock);
     /* The trampolines were written through the data side; so was the region. */
-    FlushInstructionCache(GetCurrentProcess(), NULL, 0);
+    px_host_flush_icache();
     return rc;
 }

@@ -1,9 +1,13 @@
 /* The start-up timing report (PICOLX_TIMING=1): marks and timed work, printed at exit.
    Everything is recorded only when the report is on; the hooks cost a branch otherwise. */
-#include <windows.h>
 #include <stdio.h>
+#include <wchar.h>
 #include "core/px.h"
-#include "timing.h"
+#include "core/timing.h"
+#include "host/host_env.h"
+#include "host/host_process.h"
+#include "host/host_sync.h"
+#include "host/host_time.h"
 
 #define MAX_MARKS 48
 #define MAX_KINDS 24
@@ -16,8 +20,8 @@ bool px_timing_on;
 static uint64_t origin;       /* QPC ticks of the time line's zero */
 static double ticks_per_ms;
 static bool in_child;
-static SRWLOCK lock = SRWLOCK_INIT;
-static volatile LONG reported;
+static px_host_rwlock lock = PX_HOST_RWLOCK_INIT;
+static int reported;
 
 static struct { const char *what; uint64_t at; } marks[MAX_MARKS];
 static size_t nmarks;
@@ -26,23 +30,17 @@ static size_t nkinds;
 static struct { const char *what; uint64_t addr, bytes, start, ticks; } listed[MAX_LISTED];
 static size_t nlisted, unlisted;
 
-static uint64_t qpc(void)
-{
-    LARGE_INTEGER t;
-    QueryPerformanceCounter(&t);
-    return (uint64_t)t.QuadPart;
-}
+static uint64_t qpc(void) { return px_host_ticks(); }
 
 uint64_t px_timing_now(void) { return px_timing_on ? qpc() : 0; }
 
-/* This process's creation, on the QPC time line (FILETIME: 100 ns units). */
+/* This process's creation, on the counter's time line (wall clock: 100 ns units). */
 static uint64_t creation_ticks(uint64_t now, uint64_t freq)
 {
-    FILETIME created, exited, kernel, user, now_ft;
-    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)) return now;
-    GetSystemTimePreciseAsFileTime(&now_ft);
-    uint64_t c = ((uint64_t)created.dwHighDateTime << 32) | created.dwLowDateTime;
-    uint64_t n = ((uint64_t)now_ft.dwHighDateTime << 32) | now_ft.dwLowDateTime;
+    px_host_times times;
+    if (px_host_process_times(px_host_self(), &times) < 0) return now;
+    uint64_t c = (uint64_t)times.creation;
+    uint64_t n = (uint64_t)px_host_time_now();
     if (n <= c) return now;
     uint64_t ago = (uint64_t)((double)(n - c) * (double)freq / 1e7);
     return ago < now ? now - ago : now;
@@ -51,18 +49,17 @@ static uint64_t creation_ticks(uint64_t now, uint64_t freq)
 void px_timing_init(void)
 {
     char on[8];
-    DWORD n = GetEnvironmentVariableA("PICOLX_TIMING", on, sizeof on);
+    int64_t n = px_host_env_get("PICOLX_TIMING", on, sizeof on);
     wchar_t parent[32];
-    DWORD pn = GetEnvironmentVariableW(PX_TIMING_ORIGIN_VAR, parent, PX_ARRAY_LEN(parent));
-    if (pn) SetEnvironmentVariableW(PX_TIMING_ORIGIN_VAR, NULL);
-    if (n == 0 || n >= sizeof on || !strcmp(on, "0")) return;
+    int64_t pn = px_host_env_get_w(PX_TIMING_ORIGIN_VAR, parent, PX_ARRAY_LEN(parent));
+    if (pn != -LINUX_ENOENT) px_host_env_set_w(PX_TIMING_ORIGIN_VAR, NULL);
+    if (n <= 0 || !strcmp(on, "0")) return;
     uint64_t now = qpc();
-    LARGE_INTEGER f;
-    QueryPerformanceFrequency(&f);
-    ticks_per_ms = (double)f.QuadPart / 1000.0;
-    uint64_t created = creation_ticks(now, (uint64_t)f.QuadPart);
+    uint64_t freq = px_host_ticks_per_second();
+    ticks_per_ms = (double)freq / 1000.0;
+    uint64_t created = creation_ticks(now, freq);
     origin = created;
-    if (pn && pn < PX_ARRAY_LEN(parent)) {
+    if (pn > 0) {
         origin = wcstoull(parent, NULL, 16);
         in_child = true;
     }
@@ -83,19 +80,19 @@ void px_timing_mark(const char *what)
 {
     if (!px_timing_on) return;
     uint64_t now = qpc();
-    AcquireSRWLockExclusive(&lock);
+    px_host_rwlock_lock(&lock);
     if (nmarks < MAX_MARKS) {
         marks[nmarks].what = what;
         marks[nmarks++].at = now;
     }
-    ReleaseSRWLockExclusive(&lock);
+    px_host_rwlock_unlock(&lock);
 }
 
 void px_timing_work(const char *what, uint64_t addr, uint64_t bytes, uint64_t since)
 {
     if (!px_timing_on || !since) return;
     uint64_t ticks = qpc() - since;
-    AcquireSRWLockExclusive(&lock);
+    px_host_rwlock_lock(&lock);
     size_t k = 0;
     while (k < nkinds && kinds[k].what != what) k++;
     if (k == nkinds && nkinds < MAX_KINDS) kinds[nkinds++].what = what;
@@ -113,13 +110,13 @@ void px_timing_work(const char *what, uint64_t addr, uint64_t bytes, uint64_t si
     } else {
         unlisted++;
     }
-    ReleaseSRWLockExclusive(&lock);
+    px_host_rwlock_unlock(&lock);
 }
 
 void px_timing_add(const char *what, uint64_t count, uint64_t bytes, uint64_t ticks)
 {
     if (!px_timing_on) return;
-    AcquireSRWLockExclusive(&lock);
+    px_host_rwlock_lock(&lock);
     size_t k = 0;
     while (k < nkinds && kinds[k].what != what) k++;
     if (k == nkinds && nkinds < MAX_KINDS) kinds[nkinds++].what = what;
@@ -128,7 +125,7 @@ void px_timing_add(const char *what, uint64_t count, uint64_t bytes, uint64_t ti
         kinds[k].bytes += bytes;
         kinds[k].ticks += ticks;
     }
-    ReleaseSRWLockExclusive(&lock);
+    px_host_rwlock_unlock(&lock);
 }
 
 static double ms_at(uint64_t t) { return (double)(int64_t)(t - origin) / ticks_per_ms; }
@@ -139,10 +136,10 @@ static double ms_of(uint64_t ticks) { return (double)ticks / ticks_per_ms; }
 
 void px_timing_report(void)
 {
-    if (!px_timing_on || InterlockedExchange(&reported, 1)) return;
+    if (!px_timing_on || __atomic_exchange_n(&reported, 1, __ATOMIC_SEQ_CST)) return;
     px_timing_mark("exit");
-    AcquireSRWLockExclusive(&lock);
-    LINE("picolx timing, pid %lu%s: ms since %s was created", GetCurrentProcessId(),
+    px_host_rwlock_lock(&lock);
+    LINE("picolx timing, pid %u%s: ms since %s was created", px_host_pid(),
          in_child ? " (the child process for a fixed-address program)" : "",
          in_child ? "the first process" : "this process");
     for (size_t i = 0; i < nmarks; i++)
@@ -156,5 +153,5 @@ void px_timing_report(void)
         if (ms_of(listed[i].ticks) >= LISTED_MS) LINE("  %9.2f %8.3f  %-26s 0x%llx %.0f", ms_at(listed[i].start), ms_of(listed[i].ticks), listed[i].what,
              (unsigned long long)listed[i].addr, (double)listed[i].bytes / 1024.0);
     if (unlisted) LINE("  (%zu more not listed)", unlisted);
-    ReleaseSRWLockExclusive(&lock);
+    px_host_rwlock_unlock(&lock);
 }

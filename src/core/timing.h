@@ -1,9 +1,9 @@
 /* PICOLX_TIMING=1: a start-up timing report on stderr at exit. Off by default; when off,
-   each hook is one load and branch. Times come from QueryPerformanceCounter; a child
-   process started for a fixed-address program (spawn.c) reports against its parent's
-   origin, so both reports share one time line. */
-#ifndef PX_LOADER_TIMING_H
-#define PX_LOADER_TIMING_H
+   each hook is one load and branch. Times come from the host's monotonic counter; a
+   child process started for a fixed-address program (loader/spawn.c) reports against its
+   parent's origin, so both reports share one time line. */
+#ifndef PX_CORE_TIMING_H
+#define PX_CORE_TIMING_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,145 @@
+/* host_process.h on Win32. */
+#include <windows.h>
+#include <winternl.h>
+#include "core/errors.h"
+#include "core/px.h"
+#include "host/host_process.h"
+
+uint32_t px_host_pid(void) { return GetCurrentProcessId(); }
+px_host_handle px_host_self(void) { return GetCurrentProcess(); }
+void px_host_exit(uint32_t status) { ExitProcess(status); }
+
+uint32_t px_host_parent_pid(void)
+{
+    PROCESS_BASIC_INFORMATION info;
+    ULONG got = 0;
+    if (NtQueryInformationProcess(GetCurrentProcess(), ProcessBasicInformation, &info, sizeof info, &got) < 0)
+        return 0;
+    return (uint32_t)info.InheritedFromUniqueProcessId;
+}
+
+static int64_t of_filetime(FILETIME t) { return (int64_t)(((uint64_t)t.dwHighDateTime << 32) | t.dwLowDateTime); }
+
+int64_t px_host_process_times(px_host_handle process, px_host_times *out)
+{
+    FILETIME c, e, k, u;
+    if (!GetProcessTimes(process, &c, &e, &k, &u)) return px_err_last();
+    *out = (px_host_times){of_filetime(c), of_filetime(e), of_filetime(k), of_filetime(u)};
+    return 0;
+}
+
+int64_t px_host_thread_times(px_host_times *out)
+{
+    FILETIME c, e, k, u;
+    if (!GetThreadTimes(GetCurrentThread(), &c, &e, &k, &u)) return px_err_last();
+    *out = (px_host_times){of_filetime(c), of_filetime(e), of_filetime(k), of_filetime(u)};
+    return 0;
+}
+
+const wchar_t *px_host_command_line(void) { return GetCommandLineW(); }
+
+int64_t px_host_module_path(wchar_t *buf, size_t size)
+{
+    HMODULE self;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCWSTR)(void *)px_host_module_path, &self))
+        return px_err_last();
+    DWORD n = GetModuleFileNameW(self, buf, (DWORD)size);
+    if (n == 0) return px_err_last();
+    if (n >= size) return -LINUX_ENAMETOOLONG;
+    return n;
+}
+
+static void make_inheritable(DWORD which)
+{
+    HANDLE h = GetStdHandle(which);
+    if (h && h != INVALID_HANDLE_VALUE) SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+}
+
+int64_t px_host_spawn_suspended(const wchar_t *exe, const wchar_t *cmdline, px_host_child *out)
+{
+    /* CreateProcessW may write into the command line */
+    size_t len = wcslen(cmdline) + 1;
+    wchar_t *cmd = px_alloc(len * sizeof *cmd);
+    if (!cmd) return -LINUX_ENOMEM;
+    memcpy(cmd, cmdline, len * sizeof *cmd);
+    make_inheritable(STD_INPUT_HANDLE);
+    make_inheritable(STD_OUTPUT_HANDLE);
+    make_inheritable(STD_ERROR_HANDLE);
+    STARTUPINFOW si = {.cb = sizeof si, .dwFlags = STARTF_USESTDHANDLES};
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    PROCESS_INFORMATION pi;
+    BOOL created = CreateProcessW(exe, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT, NULL,
+                                  NULL, &si, &pi);
+    DWORD error = GetLastError();
+    px_free(cmd);
+    if (!created) return error == ERROR_INTERNAL_ERROR ? PX_HOST_SPAWN_DIED : px_err_win32(error);
+    *out = (px_host_child){.process = pi.hProcess, .thread = pi.hThread, .pid = pi.dwProcessId};
+    return 0;
+}
+
+int64_t px_host_child_reserve(px_host_child *c, uint64_t addr, uint64_t len)
+{
+    if (!VirtualAllocEx(c->process, (void *)(uintptr_t)addr, len, MEM_RESERVE, PAGE_NOACCESS)) return px_err_last();
+    return 0;
+}
+
+int64_t px_host_child_resume(px_host_child *c)
+{
+    int64_t r = ResumeThread(c->thread) == (DWORD)-1 ? px_err_last() : 0;
+    CloseHandle(c->thread);
+    c->thread = NULL;
+    return r;
+}
+
+void px_host_child_kill(px_host_child *c, uint32_t status)
+{
+    TerminateProcess(c->process, status);
+    if (c->thread) CloseHandle(c->thread);
+    CloseHandle(c->process);
+    c->thread = c->process = NULL;
+}
+
+void px_host_tie_to_self(px_host_handle process)
+{
+    HANDLE job = CreateJobObjectW(NULL, NULL);
+    if (!job) return;
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits = {0};
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits) ||
+        !AssignProcessToJobObject(job, process))
+        CloseHandle(job); /* not essential: the child then merely outlives a killed parent */
+    /* else the handle stays open until this process ends */
+}
+
+void px_host_ignore_ctrl_c(void) { SetConsoleCtrlHandler(NULL, TRUE); }
+
+int64_t px_host_process_exit_code(px_host_handle process, uint32_t *code)
+{
+    DWORD c;
+    if (!GetExitCodeProcess(process, &c)) return px_err_last();
+    *code = c;
+    return 0;
+}
+
+int px_host_crash_signal(uint32_t code)
+{
+    if (code <= 255) return 0;
+    return code == (uint32_t)STATUS_ACCESS_VIOLATION ? LINUX_SIGSEGV : LINUX_SIGKILL;
+}
+
+int64_t px_host_handle_inherit(px_host_handle h, bool inherit)
+{
+    return SetHandleInformation(h, HANDLE_FLAG_INHERIT, inherit ? HANDLE_FLAG_INHERIT : 0) ? 0 : px_err_last();
+}
+
+int64_t px_host_handle_dup(px_host_handle h, px_host_handle to, bool inheritable, px_host_handle *out)
+{
+    HANDLE copy;
+    if (!DuplicateHandle(GetCurrentProcess(), h, to, &copy, 0, inheritable, DUPLICATE_SAME_ACCESS))
+        return px_err_last();
+    *out = copy;
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* Host processes: this one (its id, times, exit) and the children picolx starts
+   suspended for fixed-address programs and execve (loader/spawn.c). */
+#ifndef PX_HOST_PROCESS_H
+#define PX_HOST_PROCESS_H
+
+#include "host/host.h"
+
+uint32_t px_host_pid(void);
+/* The id of the process that started this one, or 0 when unknown. */
+uint32_t px_host_parent_pid(void);
+/* This process, as a handle the process functions take (needs no close). */
+px_host_handle px_host_self(void);
+__attribute__((noreturn)) void px_host_exit(uint32_t status);
+
+/* A process's times in 100 ns units: creation (wall clock), kernel and user CPU. */
+typedef struct px_host_times { int64_t creation, exit, kernel, user; } px_host_times;
+int64_t px_host_process_times(px_host_handle process, px_host_times *out);
+int64_t px_host_thread_times(px_host_times *out); /* the calling thread's */
+
+/* This process's command line, as the host keeps it. */
+const wchar_t *px_host_command_line(void);
+/* The path of the module this code is in (libpicolx.dll) into buf (size characters):
+   its length, or -LINUX_Exxx. */
+int64_t px_host_module_path(wchar_t *buf, size_t size);
+
+/* A child started suspended: nothing of it has run. */
+typedef struct px_host_child { px_host_handle process, thread; uint32_t pid; } px_host_child;
+/* The child ended while it started (Wine's ERROR_INTERNAL_ERROR): none of it ran. */
+#define PX_HOST_SPAWN_DIED 1
+/* Starts exe with cmdline suspended, with this process's environment and inheritable
+   handles, and its standard handles (made inheritable) as its own. 0, PX_HOST_SPAWN_DIED,
+   or -LINUX_Exxx. */
+int64_t px_host_spawn_suspended(const wchar_t *exe, const wchar_t *cmdline, px_host_child *out);
+/* Reserves [addr, addr+len) in the child, inaccessible. 0 or -LINUX_Exxx. */
+int64_t px_host_child_reserve(px_host_child *c, uint64_t addr, uint64_t len);
+/* Lets the child run; closes its thread handle. */
+int64_t px_host_child_resume(px_host_child *c);
+/* Ends the child (before or after it runs) and closes its handles. */
+void px_host_child_kill(px_host_child *c, uint32_t status);
+/* Ends the child when this process ends, however it ends. */
+void px_host_tie_to_self(px_host_handle process);
+/* Lets Ctrl-C go by this process (the child on the same console gets it). */
+void px_host_ignore_ctrl_c(void);
+/* The exit status of an ended process. */
+int64_t px_host_process_exit_code(px_host_handle process, uint32_t *code);
+/* The Linux signal a host crash status stands for (an access violation: SIGSEGV; any
+   other status past 255: SIGKILL), or 0 for an ordinary exit status. */
+int px_host_crash_signal(uint32_t code);
+
+/* Whether children started later inherit h. */
+int64_t px_host_handle_inherit(px_host_handle h, bool inherit);
+/* A copy of h (of this process) in process `to` (px_host_self(): this one), same access:
+   0 and *out (a value meaningful in `to`), or -LINUX_Exxx. */
+int64_t px_host_handle_dup(px_host_handle h, px_host_handle to, bool inheritable, px_host_handle *out);
+
+#endif

@@ -1,0 +1,83 @@
+/* host_sync.h on Win32: SRW locks, condition variables, INIT_ONCE, events, waits. */
+#include <windows.h>
+#include "core/errors.h"
+#include "core/px.h"
+#include "host/host_sync.h"
+
+_Static_assert(sizeof(px_host_rwlock) == sizeof(SRWLOCK), "px_host_rwlock is an SRWLOCK");
+_Static_assert(sizeof(px_host_cond) == sizeof(CONDITION_VARIABLE), "px_host_cond is a CONDITION_VARIABLE");
+_Static_assert(sizeof(px_host_once) == sizeof(INIT_ONCE), "px_host_once is an INIT_ONCE");
+_Static_assert(PX_HOST_WAIT_MAX == MAXIMUM_WAIT_OBJECTS, "one wait takes MAXIMUM_WAIT_OBJECTS handles");
+
+int64_t px_host_close(px_host_handle h)
+{
+    if (!h) return 0;
+    return CloseHandle(h) ? 0 : px_err_last();
+}
+
+void px_host_rwlock_init(px_host_rwlock *l) { InitializeSRWLock((SRWLOCK *)l); }
+void px_host_rwlock_lock(px_host_rwlock *l) { AcquireSRWLockExclusive((SRWLOCK *)l); }
+void px_host_rwlock_unlock(px_host_rwlock *l) { ReleaseSRWLockExclusive((SRWLOCK *)l); }
+void px_host_rwlock_lock_shared(px_host_rwlock *l) { AcquireSRWLockShared((SRWLOCK *)l); }
+void px_host_rwlock_unlock_shared(px_host_rwlock *l) { ReleaseSRWLockShared((SRWLOCK *)l); }
+bool px_host_rwlock_try_lock(px_host_rwlock *l) { return TryAcquireSRWLockExclusive((SRWLOCK *)l) != 0; }
+
+bool px_host_cond_wait(px_host_cond *c, px_host_rwlock *l, uint32_t timeout_ms)
+{
+    return SleepConditionVariableSRW((CONDITION_VARIABLE *)c, (SRWLOCK *)l,
+                                     timeout_ms == PX_HOST_FOREVER ? INFINITE : timeout_ms, 0) != 0;
+}
+
+void px_host_cond_wake_one(px_host_cond *c) { WakeConditionVariable((CONDITION_VARIABLE *)c); }
+void px_host_cond_wake_all(px_host_cond *c) { WakeAllConditionVariable((CONDITION_VARIABLE *)c); }
+
+static BOOL CALLBACK run_once(PINIT_ONCE once, void *init, void **context)
+{
+    (void)once, (void)context;
+    ((void (*)(void))init)();
+    return TRUE;
+}
+
+void px_host_once_run(px_host_once *o, void (*init)(void))
+{
+    InitOnceExecuteOnce((INIT_ONCE *)o, run_once, (void *)init, NULL);
+}
+
+px_host_handle px_host_event_new(bool manual_reset, bool signalled, bool inheritable)
+{
+    SECURITY_ATTRIBUTES inherit = {.nLength = sizeof inherit, .bInheritHandle = TRUE};
+    return CreateEventW(inheritable ? &inherit : NULL, manual_reset, signalled, NULL);
+}
+
+int64_t px_host_event_set(px_host_handle event) { return SetEvent(event) ? 0 : px_err_last(); }
+int64_t px_host_event_reset(px_host_handle event) { return ResetEvent(event) ? 0 : px_err_last(); }
+
+static DWORD wait_ms(uint32_t timeout_ms) { return timeout_ms == PX_HOST_FOREVER ? INFINITE : timeout_ms; }
+
+static int64_t wait_result(DWORD r, size_t n)
+{
+    if (r < WAIT_OBJECT_0 + n) return (int64_t)(r - WAIT_OBJECT_0);
+    /* a mutex whose holder died: it is ours now, and its data may be half-changed; the
+       users (lock.c, fifo.c) check their records anyway */
+    if (r >= WAIT_ABANDONED_0 && r < WAIT_ABANDONED_0 + n) return (int64_t)(r - WAIT_ABANDONED_0);
+    if (r == WAIT_TIMEOUT) return PX_HOST_TIMED_OUT;
+    return px_err_last();
+}
+
+int64_t px_host_wait(px_host_handle h, uint32_t timeout_ms)
+{
+    return wait_result(WaitForSingleObject(h, wait_ms(timeout_ms)), 1);
+}
+
+int64_t px_host_wait_any(size_t n, const px_host_handle *handles, uint32_t timeout_ms)
+{
+    if (n == 0 || n > PX_HOST_WAIT_MAX) return -LINUX_EINVAL;
+    return wait_result(WaitForMultipleObjects((DWORD)n, handles, FALSE, wait_ms(timeout_ms)), n);
+}
+
+int64_t px_host_wait_all(size_t n, const px_host_handle *handles, uint32_t timeout_ms)
+{
+    if (n == 0 || n > PX_HOST_WAIT_MAX) return -LINUX_EINVAL;
+    int64_t r = wait_result(WaitForMultipleObjects((DWORD)n, handles, TRUE, wait_ms(timeout_ms)), n);
+    return r >= 0 && r < (int64_t)n ? 0 : r;
+}

@@ -1,0 +1,49 @@
+/* Locks, one-time initialisation, events and waits, so that no Linux-layer file needs
+   windows.h for SRWLOCK, INIT_ONCE or WaitForMultipleObjects. Atomics are C11/GCC
+   builtins (__atomic_*), not host calls. */
+#ifndef PX_HOST_SYNC_H
+#define PX_HOST_SYNC_H
+
+#include "host/host.h"
+
+/* A reader-writer lock that is also the plain mutex (take it exclusively): one pointer,
+   zero when free, no destruction (an SRW lock today). Not recursive. */
+typedef struct px_host_rwlock { void *opaque; } px_host_rwlock;
+#define PX_HOST_RWLOCK_INIT {0}
+void px_host_rwlock_init(px_host_rwlock *l);
+void px_host_rwlock_lock(px_host_rwlock *l);
+void px_host_rwlock_unlock(px_host_rwlock *l);
+void px_host_rwlock_lock_shared(px_host_rwlock *l);
+void px_host_rwlock_unlock_shared(px_host_rwlock *l);
+bool px_host_rwlock_try_lock(px_host_rwlock *l);
+
+/* A condition variable used with a px_host_rwlock held exclusively. */
+typedef struct px_host_cond { void *opaque; } px_host_cond;
+#define PX_HOST_COND_INIT {0}
+/* Releases l, sleeps until woken or timeout_ms passed, takes l again. false: timed out. */
+bool px_host_cond_wait(px_host_cond *c, px_host_rwlock *l, uint32_t timeout_ms);
+void px_host_cond_wake_one(px_host_cond *c);
+void px_host_cond_wake_all(px_host_cond *c);
+
+/* Runs init exactly once, however many threads arrive at once; the others wait for it. */
+typedef struct px_host_once { void *opaque; } px_host_once;
+#define PX_HOST_ONCE_INIT {0}
+void px_host_once_run(px_host_once *o, void (*init)(void));
+
+/* An event: manual_reset stays signalled until reset; else one wait takes the signal.
+   inheritable: a child process started later gets it. NULL on failure. */
+px_host_handle px_host_event_new(bool manual_reset, bool signalled, bool inheritable);
+int64_t px_host_event_set(px_host_handle event);
+int64_t px_host_event_reset(px_host_handle event);
+
+/* Waits (on events, processes, threads, mutexes). */
+#define PX_HOST_TIMED_OUT 1000   /* neither an index nor an error */
+#define PX_HOST_WAIT_MAX 64      /* the most handles one wait takes */
+/* 0 when h is signalled, PX_HOST_TIMED_OUT, or -LINUX_Exxx. */
+int64_t px_host_wait(px_host_handle h, uint32_t timeout_ms);
+/* The index of the first of the n handles signalled, PX_HOST_TIMED_OUT, or -LINUX_Exxx. */
+int64_t px_host_wait_any(size_t n, const px_host_handle *handles, uint32_t timeout_ms);
+/* 0 once all n are signalled, PX_HOST_TIMED_OUT, or -LINUX_Exxx. */
+int64_t px_host_wait_all(size_t n, const px_host_handle *handles, uint32_t timeout_ms);
+
+#endif

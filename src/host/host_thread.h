@@ -1,0 +1,23 @@
+/* Host threads: the runtime's own workers, and the TEB slots guest threads keep their
+   state in. (Suspend, interrupt and register context come with guest threads.) */
+#ifndef PX_HOST_THREAD_H
+#define PX_HOST_THREAD_H
+
+#include "host/host.h"
+
+/* Starts fn(arg) on a new host thread with stack_reserve bytes of stack reserved (0: the
+   default). Its handle (px_host_wait waits for its end; px_host_close), or NULL. */
+px_host_handle px_host_thread_start(void (*fn)(void *arg), void *arg, size_t stack_reserve);
+uint32_t px_host_thread_id(void);
+/* Gives up the rest of the time slice. */
+void px_host_yield(void);
+void px_host_sleep_ms(uint32_t ms);
+
+/* A thread-local slot at a fixed offset from the thread's gs base (the TEB), for code
+   that reaches it without a call (entry.S, the rewriter's trampolines): its index and
+   *gs_offset, or -LINUX_ENOSPC when no such slot is left. */
+int64_t px_host_tls_slot_new(uint64_t *gs_offset);
+void px_host_tls_set(uint32_t slot, void *value);
+void *px_host_tls_get(uint32_t slot);
+
+#endif
