@@ -67,6 +67,7 @@ static void report_ok(const char *call, const char *how, long r)
 #define EACH_FROM(first, list, call, expr) do { \
         for (int i_ = (first); i_ < N_BAD && !skip(call); i_++) { \
             void *P = list[i_].p; \
+            memset(edge, 'a', 8); /* select and poll write their sets back */ \
             errno = 0; \
             long r_ = (long)(expr); \
             report((call), list[i_].name, r_); \
@@ -78,6 +79,7 @@ static void report_ok(const char *call, const char *how, long r)
 #define EACH_IN_WORD(call, expr) do { \
         for (int i_ = 0; i_ < N_BAD - 1 && !skip(call); i_++) { \
             void *P = in_bad[i_].p; \
+            memset(edge, 'a', 8); \
             errno = 0; \
             long r_ = (long)(expr); \
             report((call), in_bad[i_].name, r_); \
@@ -90,7 +92,8 @@ static void report_ok(const char *call, const char *how, long r)
 
 static void setup(void)
 {
-    char *base = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* far from where mmap places things, so that no later mapping fills the hole */
+    char *base = mmap((void *)0x300000000000ull, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *ro = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *none = mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED || ro == MAP_FAILED || none == MAP_FAILED) {
