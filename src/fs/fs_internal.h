@@ -108,6 +108,18 @@ static inline int64_t px_path_in(char *buf, uint64_t guest)
    read(2) and write(2) then return a short count, as Linux's copy_to_user leaves them. */
 int64_t px_copy_out_partial(uint64_t dst, const void *src, size_t n);
 int64_t px_copy_in_partial(void *dst, uint64_t src, size_t n);
+/* Windows (Wine) refuses a whole guest buffer that is bad anywhere, where Linux moves
+   the part before the bad page: a backend whose Windows read or write failed so does it
+   again through the runtime's memory (pread/pwrite at offset, with a buffer that cannot
+   fault), up to PX_IO_BOUNCE_MAX bytes (a short count: the caller asks again). */
+#define PX_IO_BOUNCE_MAX (1024 * 1024)
+typedef int64_t px_pread_fn(px_file *f, void *buf, uint64_t len, uint64_t offset);
+typedef int64_t px_pwrite_fn(px_file *f, const void *buf, uint64_t len, uint64_t offset);
+int64_t px_pread_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset, px_pread_fn *pread);
+/* The error of the first try when the buffer was readable after all (the failure was
+   the file's). */
+int64_t px_pwrite_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset, px_pwrite_fn *pwrite,
+                          int64_t first_error);
 
 /* --- fd.c --- */
 /* The calling thread group's RLIMIT_NOFILE soft limit (capped by fs.nr_open): no fd at or

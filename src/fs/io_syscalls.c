@@ -35,6 +35,29 @@ int64_t px_copy_in_partial(void *dst, uint64_t src, size_t n)
     return done ? (int64_t)done : -LINUX_EFAULT;
 }
 
+int64_t px_pread_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset, px_pread_fn *pread)
+{
+    if (len > PX_IO_BOUNCE_MAX) len = PX_IO_BOUNCE_MAX;
+    void *bounce = px_alloc(len ? (size_t)len : 1);
+    if (!bounce) return -LINUX_ENOMEM;
+    int64_t r = pread(f, bounce, len, offset);
+    if (r > 0) r = px_copy_out_partial(buf, bounce, (size_t)r);
+    px_free(bounce);
+    return r;
+}
+
+int64_t px_pwrite_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset, px_pwrite_fn *pwrite,
+                          int64_t first_error)
+{
+    if (len > PX_IO_BOUNCE_MAX) len = PX_IO_BOUNCE_MAX;
+    void *bounce = px_alloc(len ? (size_t)len : 1);
+    if (!bounce) return -LINUX_ENOMEM;
+    int64_t got = px_copy_in_partial(bounce, buf, (size_t)len);
+    int64_t r = got < 0 ? got : (uint64_t)got == len ? first_error : pwrite(f, bounce, (uint64_t)got, offset);
+    px_free(bounce);
+    return r;
+}
+
 static bool readable(const px_file *f)
 {
     uint32_t acc = f->status_flags & LINUX_O_ACCMODE;
@@ -66,7 +89,8 @@ static int64_t do_write(px_file *f, uint64_t buf, uint64_t len)
     if (!f->ops->write) return -LINUX_EINVAL;
     if ((int64_t)len < 0) return -LINUX_EINVAL;
     if (len == 0) return 0;
-    if (!px_guest_range_ok(buf, len)) return -LINUX_EFAULT;
+    /* only the kernel half is refused here: /dev/null takes any buffer, as on Linux */
+    if (len > PX_GUEST_ADDR_END || buf > PX_GUEST_ADDR_END - len) return -LINUX_EFAULT;
     return f->ops->write(f, (const void *)(uintptr_t)buf, len);
 }
 
@@ -241,7 +265,7 @@ PX_SYSCALL(pwrite64)
     else if (!f->ops->pwrite) r = -LINUX_ESPIPE;
     else if (offset < 0 || (int64_t)len < 0) r = -LINUX_EINVAL;
     else if (len == 0) r = 0;
-    else if (!px_guest_range_ok(buf, len)) r = -LINUX_EFAULT;
+    else if (len > PX_GUEST_ADDR_END || buf > PX_GUEST_ADDR_END - len) r = -LINUX_EFAULT; /* as write */
     else r = f->ops->pwrite(f, (const void *)(uintptr_t)buf, len, (uint64_t)offset);
     px_file_unref(f);
     return r;

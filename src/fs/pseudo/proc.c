@@ -540,15 +540,27 @@ static void gen_statm(px_text *t)
                    (unsigned long long)((v.data + v.stack) / LINUX_PAGE_SIZE));
 }
 
-/* From the guest's memory, as Linux reads it: changes the program made show. */
+/* From the guest's memory, as Linux reads it: changes the program made show; a part
+   the program unmapped ends the text there. */
+static void put_guest_range(px_text *t, uint64_t start, uint64_t end)
+{
+    char chunk[4096];
+    for (uint64_t at = start; at < end;) {
+        size_t n = end - at < sizeof chunk ? (size_t)(end - at) : sizeof chunk;
+        if (px_copy_in(chunk, at, n) < 0) break;
+        px_text_put(t, chunk, n);
+        at += n;
+    }
+}
+
 static void gen_cmdline(px_text *t)
 {
-    if (arg_end > arg_start) px_text_put(t, (const void *)(uintptr_t)arg_start, (size_t)(arg_end - arg_start));
+    put_guest_range(t, arg_start, arg_end);
 }
 
 static void gen_environ(px_text *t)
 {
-    if (env_end > env_start) px_text_put(t, (const void *)(uintptr_t)env_start, (size_t)(env_end - env_start));
+    put_guest_range(t, env_start, env_end);
 }
 
 static void gen_comm(px_text *t)
