@@ -55,7 +55,7 @@ typedef struct px_task {
     uint64_t altstack_sp, altstack_size; /* own. sigaltstack */
     uint32_t altstack_flags;             /* own. LINUX_SS_DISABLE or LINUX_SS_AUTODISARM */
     uint32_t comm_set;                   /* own. comm holds a name (else the program's name is used) */
-    char comm[PX_TASK_COMM_LEN];         /* own. PR_SET_NAME; /proc/self/comm reads it */
+    char comm[PX_TASK_COMM_LEN];         /* own. PR_SET_NAME (px_task_comm reads it; /proc does not yet) */
     /* clone (updated with the process): the thread group's rlimits array (its process
        object owns it; entries are written with 64-bit atomic stores under its lock), so
        that layers below the task one (the fd table: RLIMIT_NOFILE) can read a limit. */
