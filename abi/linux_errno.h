@@ -1,4 +1,5 @@
-/* Linux errno values (x86-64 ABI). Only Linux-ABI definitions live in abi/. */
+/* Linux errno values (x86-64 ABI, the kernel's asm-generic/errno-base.h and errno.h).
+   Only Linux-ABI definitions live in abi/. */
 #ifndef PX_ABI_LINUX_ERRNO_H
 #define PX_ABI_LINUX_ERRNO_H
 
@@ -43,17 +44,241 @@
 #define LINUX_ENOTEMPTY 39
 #define LINUX_ELOOP 40
 #define LINUX_ENOMSG 42
+#define LINUX_EIDRM 43
+#define LINUX_ECHRNG 44
+#define LINUX_EL2NSYNC 45
+#define LINUX_EL3HLT 46
+#define LINUX_EL3RST 47
+#define LINUX_ELNRNG 48
+#define LINUX_EUNATCH 49
+#define LINUX_ENOCSI 50
+#define LINUX_EL2HLT 51
+#define LINUX_EBADE 52
+#define LINUX_EBADR 53
+#define LINUX_EXFULL 54
+#define LINUX_ENOANO 55
+#define LINUX_EBADRQC 56
+#define LINUX_EBADSLT 57
+#define LINUX_EBFONT 59
+#define LINUX_ENOSTR 60
 #define LINUX_ENODATA 61
 #define LINUX_ETIME 62
+#define LINUX_ENOSR 63
+#define LINUX_ENONET 64
+#define LINUX_ENOPKG 65
+#define LINUX_EREMOTE 66
+#define LINUX_ENOLINK 67
+#define LINUX_EADV 68
+#define LINUX_ESRMNT 69
+#define LINUX_ECOMM 70
+#define LINUX_EPROTO 71
+#define LINUX_EMULTIHOP 72
+#define LINUX_EDOTDOT 73
+#define LINUX_EBADMSG 74
 #define LINUX_EOVERFLOW 75
+#define LINUX_ENOTUNIQ 76
+#define LINUX_EBADFD 77
+#define LINUX_EREMCHG 78
+#define LINUX_ELIBACC 79
+#define LINUX_ELIBBAD 80
+#define LINUX_ELIBSCN 81
+#define LINUX_ELIBMAX 82
+#define LINUX_ELIBEXEC 83
 #define LINUX_EILSEQ 84
+#define LINUX_ERESTART 85
+#define LINUX_ESTRPIPE 86
+#define LINUX_EUSERS 87
 #define LINUX_ENOTSOCK 88
+#define LINUX_EDESTADDRREQ 89
+#define LINUX_EMSGSIZE 90
+#define LINUX_EPROTOTYPE 91
+#define LINUX_ENOPROTOOPT 92
+#define LINUX_EPROTONOSUPPORT 93
+#define LINUX_ESOCKTNOSUPPORT 94
 #define LINUX_EOPNOTSUPP 95
+#define LINUX_EPFNOSUPPORT 96
+#define LINUX_EAFNOSUPPORT 97
 #define LINUX_EADDRINUSE 98
-#define LINUX_ECONNREFUSED 111
+#define LINUX_EADDRNOTAVAIL 99
+#define LINUX_ENETDOWN 100
+#define LINUX_ENETUNREACH 101
+#define LINUX_ENETRESET 102
+#define LINUX_ECONNABORTED 103
+#define LINUX_ECONNRESET 104
+#define LINUX_ENOBUFS 105
+#define LINUX_EISCONN 106
+#define LINUX_ENOTCONN 107
+#define LINUX_ESHUTDOWN 108
+#define LINUX_ETOOMANYREFS 109
 #define LINUX_ETIMEDOUT 110
-
+#define LINUX_ECONNREFUSED 111
+#define LINUX_EHOSTDOWN 112
+#define LINUX_EHOSTUNREACH 113
+#define LINUX_EALREADY 114
+#define LINUX_EINPROGRESS 115
+#define LINUX_ESTALE 116
 #define LINUX_EUCLEAN 117 /* "structure needs cleaning": a damaged store */
+#define LINUX_ENOTNAM 118
+#define LINUX_ENAVAIL 119
+#define LINUX_EISNAM 120
+#define LINUX_EREMOTEIO 121
+#define LINUX_EDQUOT 122
+#define LINUX_ENOMEDIUM 123
+#define LINUX_EMEDIUMTYPE 124
+#define LINUX_ECANCELED 125
+#define LINUX_ENOKEY 126
+#define LINUX_EKEYEXPIRED 127
+#define LINUX_EKEYREVOKED 128
+#define LINUX_EKEYREJECTED 129
+#define LINUX_EOWNERDEAD 130
+#define LINUX_ENOTRECOVERABLE 131
+#define LINUX_ERFKILL 132
+#define LINUX_EHWPOISON 133
+#define LINUX_EWOULDBLOCK LINUX_EAGAIN
+#define LINUX_EDEADLOCK LINUX_EDEADLK
+
+/* Every errno above once, by name, for tables (errno names): X(name, value). */
+#define LINUX_ERRNO_LIST(X) \
+    X(EPERM, 1) \
+    X(ENOENT, 2) \
+    X(ESRCH, 3) \
+    X(EINTR, 4) \
+    X(EIO, 5) \
+    X(ENXIO, 6) \
+    X(E2BIG, 7) \
+    X(ENOEXEC, 8) \
+    X(EBADF, 9) \
+    X(ECHILD, 10) \
+    X(EAGAIN, 11) \
+    X(ENOMEM, 12) \
+    X(EACCES, 13) \
+    X(EFAULT, 14) \
+    X(ENOTBLK, 15) \
+    X(EBUSY, 16) \
+    X(EEXIST, 17) \
+    X(EXDEV, 18) \
+    X(ENODEV, 19) \
+    X(ENOTDIR, 20) \
+    X(EISDIR, 21) \
+    X(EINVAL, 22) \
+    X(ENFILE, 23) \
+    X(EMFILE, 24) \
+    X(ENOTTY, 25) \
+    X(ETXTBSY, 26) \
+    X(EFBIG, 27) \
+    X(ENOSPC, 28) \
+    X(ESPIPE, 29) \
+    X(EROFS, 30) \
+    X(EMLINK, 31) \
+    X(EPIPE, 32) \
+    X(EDOM, 33) \
+    X(ERANGE, 34) \
+    X(EDEADLK, 35) \
+    X(ENAMETOOLONG, 36) \
+    X(ENOLCK, 37) \
+    X(ENOSYS, 38) \
+    X(ENOTEMPTY, 39) \
+    X(ELOOP, 40) \
+    X(ENOMSG, 42) \
+    X(EIDRM, 43) \
+    X(ECHRNG, 44) \
+    X(EL2NSYNC, 45) \
+    X(EL3HLT, 46) \
+    X(EL3RST, 47) \
+    X(ELNRNG, 48) \
+    X(EUNATCH, 49) \
+    X(ENOCSI, 50) \
+    X(EL2HLT, 51) \
+    X(EBADE, 52) \
+    X(EBADR, 53) \
+    X(EXFULL, 54) \
+    X(ENOANO, 55) \
+    X(EBADRQC, 56) \
+    X(EBADSLT, 57) \
+    X(EBFONT, 59) \
+    X(ENOSTR, 60) \
+    X(ENODATA, 61) \
+    X(ETIME, 62) \
+    X(ENOSR, 63) \
+    X(ENONET, 64) \
+    X(ENOPKG, 65) \
+    X(EREMOTE, 66) \
+    X(ENOLINK, 67) \
+    X(EADV, 68) \
+    X(ESRMNT, 69) \
+    X(ECOMM, 70) \
+    X(EPROTO, 71) \
+    X(EMULTIHOP, 72) \
+    X(EDOTDOT, 73) \
+    X(EBADMSG, 74) \
+    X(EOVERFLOW, 75) \
+    X(ENOTUNIQ, 76) \
+    X(EBADFD, 77) \
+    X(EREMCHG, 78) \
+    X(ELIBACC, 79) \
+    X(ELIBBAD, 80) \
+    X(ELIBSCN, 81) \
+    X(ELIBMAX, 82) \
+    X(ELIBEXEC, 83) \
+    X(EILSEQ, 84) \
+    X(ERESTART, 85) \
+    X(ESTRPIPE, 86) \
+    X(EUSERS, 87) \
+    X(ENOTSOCK, 88) \
+    X(EDESTADDRREQ, 89) \
+    X(EMSGSIZE, 90) \
+    X(EPROTOTYPE, 91) \
+    X(ENOPROTOOPT, 92) \
+    X(EPROTONOSUPPORT, 93) \
+    X(ESOCKTNOSUPPORT, 94) \
+    X(EOPNOTSUPP, 95) \
+    X(EPFNOSUPPORT, 96) \
+    X(EAFNOSUPPORT, 97) \
+    X(EADDRINUSE, 98) \
+    X(EADDRNOTAVAIL, 99) \
+    X(ENETDOWN, 100) \
+    X(ENETUNREACH, 101) \
+    X(ENETRESET, 102) \
+    X(ECONNABORTED, 103) \
+    X(ECONNRESET, 104) \
+    X(ENOBUFS, 105) \
+    X(EISCONN, 106) \
+    X(ENOTCONN, 107) \
+    X(ESHUTDOWN, 108) \
+    X(ETOOMANYREFS, 109) \
+    X(ETIMEDOUT, 110) \
+    X(ECONNREFUSED, 111) \
+    X(EHOSTDOWN, 112) \
+    X(EHOSTUNREACH, 113) \
+    X(EALREADY, 114) \
+    X(EINPROGRESS, 115) \
+    X(ESTALE, 116) \
+    X(EUCLEAN, 117) \
+    X(ENOTNAM, 118) \
+    X(ENAVAIL, 119) \
+    X(EISNAM, 120) \
+    X(EREMOTEIO, 121) \
+    X(EDQUOT, 122) \
+    X(ENOMEDIUM, 123) \
+    X(EMEDIUMTYPE, 124) \
+    X(ECANCELED, 125) \
+    X(ENOKEY, 126) \
+    X(EKEYEXPIRED, 127) \
+    X(EKEYREVOKED, 128) \
+    X(EKEYREJECTED, 129) \
+    X(EOWNERDEAD, 130) \
+    X(ENOTRECOVERABLE, 131) \
+    X(ERFKILL, 132) \
+    X(EHWPOISON, 133)
+
+/* Kernel-internal results that never reach the guest: a call interrupted by a signal
+   says how it may be restarted, and the syscall exit path turns them into a restart or
+   -EINTR (include/linux/errno.h). */
+#define LINUX_ERESTARTSYS 512           /* restart if the handler has SA_RESTART, else EINTR */
+#define LINUX_ERESTARTNOINTR 513        /* always restart */
+#define LINUX_ERESTARTNOHAND 514        /* restart if no handler runs, else EINTR */
+#define LINUX_ENOIOCTLCMD 515
+#define LINUX_ERESTART_RESTARTBLOCK 516 /* restart through restart_syscall(2) */
 
 /* A raw syscall result in -4095..-1 is an error (the kernel's and musl's rule). */
 #define LINUX_MAX_ERRNO 4095

@@ -173,6 +173,15 @@ struct linux_sigaction {
 };
 PX_ABI_ASSERT_SIZE(struct linux_sigaction, 32);
 
+/* stack_t of sigaltstack(2). */
+struct linux_stack_t {
+    uint64_t ss_sp;
+    int32_t ss_flags;
+    int32_t pad;
+    uint64_t ss_size;
+};
+PX_ABI_ASSERT_SIZE(struct linux_stack_t, 24);
+
 /* ELF64 auxiliary vector entry. */
 struct linux_auxv {
     uint64_t a_type;

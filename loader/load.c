@@ -118,7 +118,8 @@ static char **guest_environment(const char *const *extra)
 /* The guest's cwd as the file-system layer keeps it (chdir changes it, not Windows'). */
 static char *guest_cwd(void)
 {
-    return px_strdup(px_fs_cwd());
+    char cwd[PX_PATH_MAX];
+    return px_fs_cwd(cwd, sizeof cwd) < 0 ? NULL : px_strdup(cwd);
 }
 
 /* path made absolute against cwd, with "." and ".." resolved textually (for AT_EXECFN
@@ -556,10 +557,8 @@ int px_loader_run(const px_launch *l)
     uint64_t entry, rsp;
     if ((status = start_program(&p, &entry, &rsp))) return status;
 
-    px_task *t = px_calloc(1, sizeof *t);
-    if (!t) px_fatal(STATUS_NOT_EXECUTABLE, "out of memory");
-    t->tid = px_identity_pid();
-    px_thread_attach(t);
+    px_task *t = px_self(); /* the process's first task (px_task_boot), with its objects */
+    if (!t) px_fatal(STATUS_NOT_EXECUTABLE, "no task");
     px_timing_mark("first guest instruction");
     return (int)px_enter_guest(t, entry, rsp);
 }

@@ -1,16 +1,25 @@
 /* The syscall dispatcher: the one path every guest syscall takes after the entry stub
    or the trap handler. */
 #include "core/px.h"
-#include "trace/trace.h"
+
+px_syscall_wrapper_fn *px_syscall_wrapper;
+
+/* Inlined into the fast path below; px_syscall_run is the same for wrappers. */
+static inline __attribute__((always_inline)) int64_t run(px_regs *regs, uint64_t nr)
+{
+    px_syscall_fn *fn = nr < px_syscall_table_size ? px_syscall_table[nr].fn : NULL;
+    return fn ? fn(regs) : -LINUX_ENOSYS;
+}
+
+int64_t px_syscall_run(px_regs *regs, uint64_t nr)
+{
+    return run(regs, nr);
+}
 
 void px_syscall_dispatch(px_regs *regs)
 {
     uint64_t nr = regs->rax;
     regs->orig_rax = nr;
-    if (PX_UNLIKELY(px_cfg.trace)) {
-        regs->rax = (uint64_t)px_trace_syscall(regs, nr);
-        return;
-    }
-    px_syscall_fn *fn = nr < px_syscall_table_size ? px_syscall_table[nr].fn : NULL;
-    regs->rax = (uint64_t)(fn ? fn(regs) : -LINUX_ENOSYS);
+    px_syscall_wrapper_fn *wrapper = px_syscall_wrapper;
+    regs->rax = (uint64_t)(PX_UNLIKELY(wrapper != NULL) ? wrapper(regs, nr) : run(regs, nr));
 }

@@ -4,6 +4,7 @@
 #include "picolx.h"
 #include "core/px.h"
 #include "core/runtime.h"
+#include "task/task.h"
 #include "core/thread.h"
 #include "fs/fs.h"
 #include "fs/fs_internal.h"
@@ -105,7 +106,8 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
     }
     if (px_thread_slots_init() != 0 || px_fault_init() != 0 || px_vm_init() != 0 ||
         px_rewrite_init(&(px_rewrite_config){.teb_fs_slot = px_teb_fs_slot, .teb_scratch_slot = px_teb_scratch_slot,
-                                             .syscall_entry = (uint64_t)(uintptr_t)&px_syscall_entry}) != 0) {
+                                             .syscall_entry = (uint64_t)(uintptr_t)&px_syscall_entry}) != 0 ||
+        !px_task_boot()) {
         px_log("picolx: cannot set up the runtime in this process");
         return PX_STATUS_HOST_ERROR;
     }

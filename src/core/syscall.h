@@ -72,8 +72,19 @@ extern const px_syscall_desc px_syscall_table[];
 extern const unsigned px_syscall_table_size;
 
 /* Runs one guest syscall described by regs (rax = number); stores the result in regs->rax.
-   Called by the entry stub (fast path) and by the trap handler (slow path). */
+   Called by the entry stub (fast path) and by the trap handler (slow path, through
+   px_syscall_from_trap). */
 void px_syscall_dispatch(px_regs *regs);
+
+/* Runs syscall nr with the frame regs: the table's handler, or -ENOSYS for a number
+   with none. The one place a syscall is looked up and called: whatever wraps a call
+   (the tracer; later the embedding API's per-syscall overrides) calls this inside. */
+int64_t px_syscall_run(px_regs *regs, uint64_t nr);
+
+/* A wrapper of every syscall (the tracer's px_trace_syscall), set before the guest
+   starts, or NULL: then px_syscall_dispatch calls px_syscall_run directly. */
+typedef int64_t px_syscall_wrapper_fn(px_regs *regs, uint64_t nr);
+extern px_syscall_wrapper_fn *px_syscall_wrapper;
 
 /* The entry stub that rewritten syscall sites jump to, with rcx = return address. */
 extern void px_syscall_entry(void);

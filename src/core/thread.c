@@ -10,8 +10,18 @@
 uint64_t px_teb_thread_slot;
 uint64_t px_teb_fs_slot;
 uint64_t px_teb_scratch_slot;
+/* TLS indices: host facts of this Windows process, set once by px_thread_slots_init. */
 static DWORD thread_index = TLS_OUT_OF_INDEXES, fs_index = TLS_OUT_OF_INDEXES;
 static DWORD scratch_index = TLS_OUT_OF_INDEXES;
+/* The root of the object graph for host threads without a task: set once at start-up
+   (px_task_boot) and never freed, since the process's first task lives as long as it. */
+static px_task *initial_task;
+
+_Static_assert(sizeof(px_rwlock) == sizeof(SRWLOCK), "px_rwlock is an SRW lock");
+void px_rwlock_read(px_rwlock *l) { AcquireSRWLockShared((SRWLOCK *)l); }
+void px_rwlock_read_end(px_rwlock *l) { ReleaseSRWLockShared((SRWLOCK *)l); }
+void px_rwlock_write(px_rwlock *l) { AcquireSRWLockExclusive((SRWLOCK *)l); }
+void px_rwlock_write_end(px_rwlock *l) { ReleaseSRWLockExclusive((SRWLOCK *)l); }
 
 int px_thread_slots_init(void)
 {
@@ -38,6 +48,17 @@ void px_thread_attach(px_task *t)
 px_task *px_self(void)
 {
     return (px_task *)TlsGetValue(thread_index);
+}
+
+px_task *px_current(void)
+{
+    px_task *t = thread_index == TLS_OUT_OF_INDEXES ? NULL : (px_task *)TlsGetValue(thread_index);
+    return t ? t : initial_task;
+}
+
+void px_thread_set_initial(px_task *t)
+{
+    initial_task = t;
 }
 
 void px_thread_set_fs(px_task *t, uint64_t base)

@@ -18,27 +18,56 @@ struct px_fs_context;
 struct px_sighand;
 struct px_cred;
 
-/* One guest thread (Linux's task_struct, gVisor's Task). Unless a field says
-   otherwise it is touched only by the thread itself. */
+/* A reader-writer lock for the shared objects, without windows.h in their headers:
+   one pointer, zero when unlocked (it is a Win32 SRW lock underneath, thread.c). Not
+   recursive. */
+typedef struct px_rwlock {
+    void *word;
+} px_rwlock;
+#define PX_RWLOCK_INIT {0}
+void px_rwlock_read(px_rwlock *l);
+void px_rwlock_read_end(px_rwlock *l);
+void px_rwlock_write(px_rwlock *l);
+void px_rwlock_write_end(px_rwlock *l);
+
+#define PX_TASK_COMM_LEN 16
+
+/* One guest thread (Linux's task_struct, gVisor's Task). Who may touch each field:
+   "own" = only the thread itself, without a lock; "own, atomic" = the thread itself,
+   and other threads only with atomic operations; "clone" = set once when the task is
+   made, read-only after; the object pointers are replaced only by the thread itself
+   (clone, unshare, execve, set*id), and each object guards its own contents. */
 typedef struct px_task {
-    uint64_t host_rsp;    /* 0x00: the runtime stack top: handlers run here, not on the guest stack */
-    uint64_t guest_rsp;   /* 0x08: scratch for entry.S while switching stacks */
-    uint64_t guest_fs;    /* 0x10: the guest's thread pointer (ARCH_SET_FS); also in its own TEB slot */
-    uint64_t exit_code;   /* 0x18: set by px_leave_guest */
-    volatile uint32_t work; /* 0x20: PX_WORK_* bits; the syscall exit path runs when any is set */
+    uint64_t host_rsp;    /* 0x00: own. The runtime stack top: handlers run here, not on the guest stack */
+    uint64_t guest_rsp;   /* 0x08: own. Scratch for entry.S while switching stacks */
+    uint64_t guest_fs;    /* 0x10: own. The guest's thread pointer (TLS base, ARCH_SET_FS); also in its TEB slot */
+    uint64_t exit_code;   /* 0x18: own. Set by px_leave_guest */
+    volatile uint32_t work; /* 0x20: own, atomic. PX_WORK_* bits; the syscall exit path runs when any is set */
     uint32_t pad0;
-    void *interrupt_event;  /* 0x28: a host event, set to interrupt the thread's blocking wait */
-    px_regs *regs;        /* the frame of the syscall in progress */
-    int32_t tid;          /* the Linux tid the guest sees */
-    uint64_t clear_child_tid; /* set_tid_address */
-    uint64_t robust_list, robust_list_len;
-    uint64_t sigmask;     /* rt_sigprocmask: recorded; delivery is a later issue */
+    void *interrupt_event;  /* 0x28: clone. A host event, set (by anyone) to interrupt the thread's blocking wait */
+    px_regs *regs;        /* own. The frame of the syscall in progress */
+    int32_t tid;          /* clone. The Linux tid the guest sees */
+    uint32_t pad1;
+    uint64_t clear_child_tid; /* own. set_tid_address; CLONE_CHILD_CLEARTID */
+    uint64_t robust_list, robust_list_len; /* own. set_robust_list */
+    uint64_t sigmask;     /* own. rt_sigprocmask (bit sig-1); read by senders atomically */
+    volatile uint64_t pending; /* own, atomic. Signals sent to this thread (tkill) and not delivered */
+    uint64_t altstack_sp, altstack_size; /* own. sigaltstack */
+    uint32_t altstack_flags;             /* own. LINUX_SS_DISABLE or LINUX_SS_AUTODISARM */
+    uint32_t comm_set;                   /* own. comm holds a name (else the program's name is used) */
+    char comm[PX_TASK_COMM_LEN];         /* own. PR_SET_NAME (px_task_comm reads it; /proc does not yet) */
+    /* clone (updated with the process): the thread group's rlimits array (its process
+       object owns it; entries are written with 64-bit atomic stores under its lock), so
+       that layers below the task one (the fd table: RLIMIT_NOFILE) can read a limit. */
+    const struct linux_rlimit *rlimits;
     struct px_process *process;    /* the thread group: shared by CLONE_THREAD */
     struct px_mm *mm;              /* the address space: shared by CLONE_VM */
     struct px_fdtable *files;      /* shared by CLONE_FILES */
     struct px_fs_context *fs;      /* shared by CLONE_FS */
     struct px_sighand *sighand;    /* shared by CLONE_SIGHAND */
     const struct px_cred *cred;    /* immutable; replaced (not changed) by setuid and the like */
+    void *futex_event;    /* the task's own auto-reset event for futex waits (kernel/block.c), made on first use */
+    void *sleep_timer;    /* its high-resolution waitable timer for deadlines (kernel/block.c), made on first use */
 } px_task;
 _Static_assert(offsetof(px_task, host_rsp) == 0x00, "entry.S offsets");
 _Static_assert(offsetof(px_task, guest_rsp) == 0x08, "entry.S offsets");
@@ -59,6 +88,12 @@ int px_thread_slots_init(void);
 void px_thread_attach(px_task *t);
 /* The calling thread's state, or NULL on a thread that never entered a guest. */
 px_task *px_self(void);
+/* The calling thread's task, or the process's first task on a host thread that has none
+   (the stat prefetch workers, a console reader): the objects those threads may consult
+   are the process's. NULL only before px_thread_set_initial. */
+px_task *px_current(void);
+/* Records the process's first task (src/task/task.c, px_task_boot). */
+void px_thread_set_initial(px_task *t);
 /* Sets the guest thread pointer (arch_prctl ARCH_SET_FS). */
 void px_thread_set_fs(px_task *t, uint64_t base);
 

@@ -10,12 +10,15 @@ typedef struct target {
     px_vfs_path p;
 } target;
 
-static int64_t target_of_path(int dirfd, const char *path, bool follow, bool empty_ok, target **out)
+/* path is the guest's: copied in first (EFAULT, ENAMETOOLONG). */
+static int64_t target_of_path(int dirfd, uint64_t guest_path, bool follow, bool empty_ok, target **out)
 {
-    if (!path) return -LINUX_EFAULT;
+    char path[PX_PATH_MAX];
+    int64_t r = px_path_in(path, guest_path);
+    if (r < 0) return r;
     target *t = px_alloc(sizeof *t);
     if (!t) return -LINUX_ENOMEM;
-    int64_t r = px_vfs_resolve(dirfd, path, (follow ? PX_VFS_FOLLOW : 0) | (empty_ok ? PX_VFS_EMPTY_OK : 0), &t->p);
+    r = px_vfs_resolve(dirfd, path, (follow ? PX_VFS_FOLLOW : 0) | (empty_ok ? PX_VFS_EMPTY_OK : 0), &t->p);
     if (r == 0 && t->p.must_be_dir) {
         px_stat_info st;
         r = px_vfs_stat(&t->p, &st);
@@ -56,7 +59,7 @@ static int64_t do_chmod(target *t, uint32_t mode)
 /* chmod(2) */
 PX_SYSCALL(chmod)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     uint32_t mode = (uint32_t)PX_ARG1;
     target *t;
     int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
@@ -82,7 +85,7 @@ PX_SYSCALL(fchmod)
 PX_SYSCALL(fchmodat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG1;
     uint32_t mode = (uint32_t)PX_ARG2;
     target *t;
     int64_t r = target_of_path(dirfd, path, true, false, &t);
@@ -102,7 +105,7 @@ static int64_t do_chown(target *t, uint32_t uid, uint32_t gid)
 /* chown(2) */
 PX_SYSCALL(chown)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     uint32_t uid = (uint32_t)PX_ARG1, gid = (uint32_t)PX_ARG2;
     target *t;
     int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
@@ -112,7 +115,7 @@ PX_SYSCALL(chown)
 /* lchown(2) */
 PX_SYSCALL(lchown)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     uint32_t uid = (uint32_t)PX_ARG1, gid = (uint32_t)PX_ARG2;
     target *t;
     int64_t r = target_of_path(LINUX_AT_FDCWD, path, false, false, &t);
@@ -144,11 +147,13 @@ PX_SYSCALL(fchown)
 PX_SYSCALL(fchownat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG1;
     uint32_t uid = (uint32_t)PX_ARG2, gid = (uint32_t)PX_ARG3;
     uint32_t flags = (uint32_t)PX_ARG4;
     if (flags & ~(uint32_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH)) return -LINUX_EINVAL;
-    if (path && !path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD) return chown_fd(dirfd, uid, gid);
+    char first;
+    if ((flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD && PX_GET(&first, path) == 0 && !first)
+        return chown_fd(dirfd, uid, gid);
     target *t;
     int64_t r = target_of_path(dirfd, path, !(flags & LINUX_AT_SYMLINK_NOFOLLOW), (flags & LINUX_AT_EMPTY_PATH) != 0, &t);
     return r < 0 ? r : do_chown(t, uid, gid);
@@ -195,14 +200,22 @@ static bool valid_timespec(struct linux_timespec t)
 PX_SYSCALL(utimensat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
-    const struct linux_timespec *times = (const struct linux_timespec *)(uintptr_t)PX_ARG2;
+    uint64_t path = PX_ARG1;
+    uint64_t times_addr = PX_ARG2;
     uint32_t flags = (uint32_t)PX_ARG3;
+    struct linux_timespec times_in[2], *times = NULL;
+    if (times_addr) {
+        if (PX_GET(&times_in, times_addr) < 0) return -LINUX_EFAULT;
+        times = times_in;
+    }
     if (flags & ~(uint32_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH)) return -LINUX_EINVAL;
     if (times && (!valid_timespec(times[0]) || !valid_timespec(times[1]))) return -LINUX_EINVAL;
     target *t;
     int64_t r;
-    if (!path || (!path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD)) {
+    char first = 1;
+    if (path && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD && PX_GET(&first, path) < 0)
+        return -LINUX_EFAULT;
+    if (!path || !first) {
         if (!path && dirfd == LINUX_AT_FDCWD) return -LINUX_EFAULT;
         /* futimens: on the open file when its type can (tar sets the times of every
            file it writes so; reopening it by name cost three wineserver round trips) */
@@ -229,23 +242,25 @@ static int64_t timespecs_of_timevals(const struct linux_timeval *tv, struct linu
     return 0;
 }
 
-static int64_t utimes_at(int dirfd, const char *path, const struct linux_timeval *tv)
+static int64_t utimes_at(int dirfd, uint64_t path, uint64_t tv_addr)
 {
     struct linux_timespec ts[2];
-    if (tv) {
+    struct linux_timeval tv[2];
+    if (tv_addr) {
+        if (PX_GET(&tv, tv_addr) < 0) return -LINUX_EFAULT;
         int64_t r = timespecs_of_timevals(tv, ts);
         if (r < 0) return r;
     }
     target *t;
     int64_t r = target_of_path(dirfd, path, true, false, &t);
-    return r < 0 ? r : do_utimens(t, tv ? ts : NULL);
+    return r < 0 ? r : do_utimens(t, tv_addr ? ts : NULL);
 }
 
 /* utimes(2) */
 PX_SYSCALL(utimes)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
-    const struct linux_timeval *tv = (const struct linux_timeval *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG0;
+    uint64_t tv = PX_ARG1;
     return utimes_at(LINUX_AT_FDCWD, path, tv);
 }
 
@@ -253,24 +268,26 @@ PX_SYSCALL(utimes)
 PX_SYSCALL(futimesat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
-    const struct linux_timeval *tv = (const struct linux_timeval *)(uintptr_t)PX_ARG2;
+    uint64_t path = PX_ARG1;
+    uint64_t tv = PX_ARG2;
     return utimes_at(dirfd, path, tv);
 }
 
 /* utime(2) */
 PX_SYSCALL(utime)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
-    const struct linux_utimbuf *buf = (const struct linux_utimbuf *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG0;
+    uint64_t buf_addr = PX_ARG1;
     struct linux_timespec ts[2];
-    if (buf) {
-        ts[0] = (struct linux_timespec){.tv_sec = buf->actime};
-        ts[1] = (struct linux_timespec){.tv_sec = buf->modtime};
+    struct linux_utimbuf buf;
+    if (buf_addr) {
+        if (PX_GET(&buf, buf_addr) < 0) return -LINUX_EFAULT;
+        ts[0] = (struct linux_timespec){.tv_sec = buf.actime};
+        ts[1] = (struct linux_timespec){.tv_sec = buf.modtime};
     }
     target *t;
     int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
-    return r < 0 ? r : do_utimens(t, buf ? ts : NULL);
+    return r < 0 ? r : do_utimens(t, buf_addr ? ts : NULL);
 }
 
 /* ---- sizes and data ---- */
@@ -278,7 +295,7 @@ PX_SYSCALL(utime)
 /* truncate(2) */
 PX_SYSCALL(truncate)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     int64_t len = (int64_t)PX_ARG1;
     if (len < 0) return -LINUX_EINVAL;
     target *t;
@@ -328,7 +345,7 @@ PX_SYSCALL(fdatasync)
 
 /* ---- statfs ---- */
 
-static int64_t do_statfs(target *t, struct linux_statfs *buf)
+static int64_t do_statfs(target *t, uint64_t buf)
 {
     px_mount *m = t->p.mount;
     struct linux_statfs out;
@@ -346,16 +363,14 @@ static int64_t do_statfs(target *t, struct linux_statfs *buf)
     }
     px_free(t);
     if (r < 0) return r;
-    if (!buf) return -LINUX_EFAULT;
-    *buf = out;
-    return 0;
+    return PX_PUT(buf, &out);
 }
 
 /* statfs(2) */
 PX_SYSCALL(statfs)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
-    struct linux_statfs *buf = (struct linux_statfs *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG0;
+    uint64_t buf = PX_ARG1;
     target *t;
     int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
     return r < 0 ? r : do_statfs(t, buf);
@@ -365,7 +380,7 @@ PX_SYSCALL(statfs)
 PX_SYSCALL(fstatfs)
 {
     int fd = (int)PX_ARG0;
-    struct linux_statfs *buf = (struct linux_statfs *)(uintptr_t)PX_ARG1;
+    uint64_t buf = PX_ARG1;
     target *t;
     int64_t r = target_of_fd(fd, &t);
     return r < 0 ? r : do_statfs(t, buf);
@@ -436,48 +451,67 @@ static int64_t xattr_permission(target *t, const char *name, bool write)
     return may_access(&st, write ? 2 : 4) ? 0 : -LINUX_EACCES;
 }
 
-static int64_t check_xattr_name(const char *name)
+/* The guest's attribute name into name (XATTR_NAME_MAX + 1 bytes): ERANGE for "" or a
+   longer one, as Linux's strncpy_from_user of it. */
+static int64_t xattr_name_in(char *name, uint64_t guest)
 {
-    if (!name) return -LINUX_EFAULT;
-    size_t n = strnlen(name, XATTR_NAME_MAX + 1);
-    if (n == 0 || n > XATTR_NAME_MAX) return -LINUX_ERANGE;
-    return 0;
+    int64_t n = px_string_in(name, guest, XATTR_NAME_MAX + 1, -LINUX_ERANGE);
+    if (n < 0) return n;
+    return n == 0 ? -LINUX_ERANGE : 0;
 }
 
-static int64_t xattr_target(const char *path, int fd, bool follow, target **out)
+/* path is the guest's, used when fd is BY_PATH (no fd the guest can name) */
+#define BY_PATH INT64_MIN
+static int64_t xattr_target(uint64_t path, int64_t fd, bool follow, target **out)
 {
-    return path ? target_of_path(LINUX_AT_FDCWD, path, follow, false, out) : target_of_fd(fd, out);
+    return fd == BY_PATH ? target_of_path(LINUX_AT_FDCWD, path, follow, false, out) : target_of_fd((int)fd, out);
 }
 
-static int64_t get_xattr(const char *path, int fd, bool follow, const char *name, void *value, uint64_t size)
+/* The value is read into the runtime's memory and copied out. */
+static int64_t get_xattr(uint64_t path, int64_t fd, bool follow, uint64_t guest_name, uint64_t guest_value, uint64_t size)
 {
-    int64_t r = check_xattr_name(name);
+    char name[XATTR_NAME_MAX + 1];
+    int64_t r = xattr_name_in(name, guest_name);
     target *t;
     if (r == 0) r = xattr_target(path, fd, follow, &t);
     if (r < 0) return r;
     px_mount *m = t->p.mount;
     if (size > XATTR_SIZE_MAX) size = XATTR_SIZE_MAX;
-    if (size && !value) r = -LINUX_EFAULT;
+    void *value = size ? px_alloc((size_t)size) : NULL;
+    if (size && !value) r = -LINUX_ENOMEM;
     else if (!m->type->getxattr) r = PX_VFS_MISSING(getxattr);
     else if ((r = xattr_permission(t, name, false)) == 0) r = m->type->getxattr(m, t->p.rel, name, value, size);
+    if (r > 0 && size && px_copy_out(guest_value, value, (size_t)r) < 0) r = -LINUX_EFAULT;
+    px_free(value);
     px_free(t);
     return r;
 }
 
-static int64_t set_xattr(const char *path, int fd, bool follow, const char *name, const void *value, uint64_t size, int flags)
+static int64_t set_xattr(uint64_t path, int64_t fd, bool follow, uint64_t guest_name, uint64_t guest_value, uint64_t size,
+                         int flags)
 {
     if (flags & ~(LINUX_XATTR_CREATE | LINUX_XATTR_REPLACE)) return -LINUX_EINVAL;
-    int64_t r = check_xattr_name(name);
+    char name[XATTR_NAME_MAX + 1];
+    int64_t r = xattr_name_in(name, guest_name);
     if (r < 0) return r;
     if (size > XATTR_SIZE_MAX) return -LINUX_E2BIG;
-    if (size && !value) return -LINUX_EFAULT;
+    void *value = size ? px_alloc((size_t)size) : NULL;
+    if (size && !value) return -LINUX_ENOMEM;
+    if (size && px_copy_in(value, guest_value, (size_t)size) < 0) {
+        px_free(value);
+        return -LINUX_EFAULT;
+    }
     target *t;
-    if ((r = xattr_target(path, fd, follow, &t)) < 0) return r;
+    if ((r = xattr_target(path, fd, follow, &t)) < 0) {
+        px_free(value);
+        return r;
+    }
     px_mount *m = t->p.mount;
     if (!m->type->setxattr) r = PX_VFS_MISSING(setxattr);
     /* a malformed capability set is refused before the permission check, as Linux does */
     else if (!strcmp(name, "security.capability") && !valid_file_caps(value, size)) r = -LINUX_EINVAL;
     else if ((r = xattr_permission(t, name, true)) == 0) r = m->type->setxattr(m, t->p.rel, name, size ? value : "", size, flags);
+    px_free(value);
     px_free(t);
     return r;
 }
@@ -510,26 +544,31 @@ static int64_t filtered_list(px_mount *m, const char *rel, char *list, uint64_t 
     return size && kept > size ? -LINUX_ERANGE : (int64_t)kept;
 }
 
-static int64_t list_xattr(const char *path, int fd, bool follow, char *list, uint64_t size)
+/* The list is made in the runtime's memory and copied out. */
+static int64_t list_xattr(uint64_t path, int64_t fd, bool follow, uint64_t guest_list, uint64_t size)
 {
     target *t;
     int64_t r = xattr_target(path, fd, follow, &t);
     if (r < 0) return r;
     px_mount *m = t->p.mount;
     if (size > XATTR_LIST_MAX) size = XATTR_LIST_MAX;
-    if (size && !list) r = -LINUX_EFAULT;
+    char *list = size ? px_alloc((size_t)size) : NULL;
+    if (size && !list) r = -LINUX_ENOMEM;
     else if (!m->type->listxattr) r = PX_VFS_MISSING(listxattr);
     else {
         r = filtered_list(m, t->p.rel, list, size);
         if (r == -LINUX_ERANGE && size == XATTR_LIST_MAX) r = -LINUX_E2BIG; /* longer than any buffer may be */
     }
+    if (r > 0 && size && px_copy_out(guest_list, list, (size_t)r) < 0) r = -LINUX_EFAULT;
+    px_free(list);
     px_free(t);
     return r;
 }
 
-static int64_t remove_xattr(const char *path, int fd, bool follow, const char *name)
+static int64_t remove_xattr(uint64_t path, int64_t fd, bool follow, uint64_t guest_name)
 {
-    int64_t r = check_xattr_name(name);
+    char name[XATTR_NAME_MAX + 1];
+    int64_t r = xattr_name_in(name, guest_name);
     target *t;
     if (r == 0) r = xattr_target(path, fd, follow, &t);
     if (r < 0) return r;
@@ -540,39 +579,39 @@ static int64_t remove_xattr(const char *path, int fd, bool follow, const char *n
     return r;
 }
 
-#define PATH_ARG ((const char *)(uintptr_t)PX_ARG0)
+#define PATH_ARG PX_ARG0
 
 /* getxattr(2) */
-PX_SYSCALL(getxattr) { return get_xattr(PATH_ARG, -1, true, (const char *)(uintptr_t)PX_ARG1, (void *)(uintptr_t)PX_ARG2, PX_ARG3); }
+PX_SYSCALL(getxattr) { return get_xattr(PATH_ARG, BY_PATH, true, PX_ARG1, PX_ARG2, PX_ARG3); }
 /* lgetxattr(2) */
-PX_SYSCALL(lgetxattr) { return get_xattr(PATH_ARG, -1, false, (const char *)(uintptr_t)PX_ARG1, (void *)(uintptr_t)PX_ARG2, PX_ARG3); }
+PX_SYSCALL(lgetxattr) { return get_xattr(PATH_ARG, BY_PATH, false, PX_ARG1, PX_ARG2, PX_ARG3); }
 /* fgetxattr(2) */
-PX_SYSCALL(fgetxattr) { return get_xattr(NULL, (int)PX_ARG0, true, (const char *)(uintptr_t)PX_ARG1, (void *)(uintptr_t)PX_ARG2, PX_ARG3); }
+PX_SYSCALL(fgetxattr) { return get_xattr(0, (int)PX_ARG0, true, PX_ARG1, PX_ARG2, PX_ARG3); }
 /* setxattr(2) */
-PX_SYSCALL(setxattr) { return set_xattr(PATH_ARG, -1, true, (const char *)(uintptr_t)PX_ARG1, (const void *)(uintptr_t)PX_ARG2, PX_ARG3, (int)PX_ARG4); }
+PX_SYSCALL(setxattr) { return set_xattr(PATH_ARG, BY_PATH, true, PX_ARG1, PX_ARG2, PX_ARG3, (int)PX_ARG4); }
 /* lsetxattr(2) */
-PX_SYSCALL(lsetxattr) { return set_xattr(PATH_ARG, -1, false, (const char *)(uintptr_t)PX_ARG1, (const void *)(uintptr_t)PX_ARG2, PX_ARG3, (int)PX_ARG4); }
+PX_SYSCALL(lsetxattr) { return set_xattr(PATH_ARG, BY_PATH, false, PX_ARG1, PX_ARG2, PX_ARG3, (int)PX_ARG4); }
 /* fsetxattr(2) */
-PX_SYSCALL(fsetxattr) { return set_xattr(NULL, (int)PX_ARG0, true, (const char *)(uintptr_t)PX_ARG1, (const void *)(uintptr_t)PX_ARG2, PX_ARG3, (int)PX_ARG4); }
+PX_SYSCALL(fsetxattr) { return set_xattr(0, (int)PX_ARG0, true, PX_ARG1, PX_ARG2, PX_ARG3, (int)PX_ARG4); }
 /* listxattr(2) */
-PX_SYSCALL(listxattr) { return list_xattr(PATH_ARG, -1, true, (char *)(uintptr_t)PX_ARG1, PX_ARG2); }
+PX_SYSCALL(listxattr) { return list_xattr(PATH_ARG, BY_PATH, true, PX_ARG1, PX_ARG2); }
 /* llistxattr(2) */
-PX_SYSCALL(llistxattr) { return list_xattr(PATH_ARG, -1, false, (char *)(uintptr_t)PX_ARG1, PX_ARG2); }
+PX_SYSCALL(llistxattr) { return list_xattr(PATH_ARG, BY_PATH, false, PX_ARG1, PX_ARG2); }
 /* flistxattr(2) */
-PX_SYSCALL(flistxattr) { return list_xattr(NULL, (int)PX_ARG0, true, (char *)(uintptr_t)PX_ARG1, PX_ARG2); }
+PX_SYSCALL(flistxattr) { return list_xattr(0, (int)PX_ARG0, true, PX_ARG1, PX_ARG2); }
 /* removexattr(2) */
-PX_SYSCALL(removexattr) { return remove_xattr(PATH_ARG, -1, true, (const char *)(uintptr_t)PX_ARG1); }
+PX_SYSCALL(removexattr) { return remove_xattr(PATH_ARG, BY_PATH, true, PX_ARG1); }
 /* lremovexattr(2) */
-PX_SYSCALL(lremovexattr) { return remove_xattr(PATH_ARG, -1, false, (const char *)(uintptr_t)PX_ARG1); }
+PX_SYSCALL(lremovexattr) { return remove_xattr(PATH_ARG, BY_PATH, false, PX_ARG1); }
 /* fremovexattr(2) */
-PX_SYSCALL(fremovexattr) { return remove_xattr(NULL, (int)PX_ARG0, true, (const char *)(uintptr_t)PX_ARG1); }
+PX_SYSCALL(fremovexattr) { return remove_xattr(0, (int)PX_ARG0, true, PX_ARG1); }
 
 /* ---- chroot ---- */
 
 /* chroot(2): root only (CAP_SYS_CHROOT); later absolute paths and ".." stay inside */
 PX_SYSCALL(chroot)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     target *t;
     int64_t r = target_of_path(LINUX_AT_FDCWD, path, true, false, &t);
     if (r < 0) return r;

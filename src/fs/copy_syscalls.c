@@ -57,8 +57,14 @@ PX_SYSCALL(sendfile)
 {
     int out_fd = (int)PX_ARG0;
     int in_fd = (int)PX_ARG1;
-    int64_t *offset = (int64_t *)(uintptr_t)PX_ARG2;
+    uint64_t offset_addr = PX_ARG2;
     uint64_t count = PX_ARG3;
+    /* the offset is read before anything else and written back after, as Linux does */
+    int64_t offset_value, *offset = NULL;
+    if (offset_addr) {
+        if (PX_GET(&offset_value, offset_addr) < 0) return -LINUX_EFAULT;
+        offset = &offset_value;
+    }
     px_file *in = px_fd_get(in_fd);
     px_file *out = px_fd_get(out_fd);
     int64_t r = 0;
@@ -73,6 +79,7 @@ PX_SYSCALL(sendfile)
     }
     px_file_unref(in);
     px_file_unref(out);
+    if (offset && PX_PUT(offset_addr, offset) < 0) return -LINUX_EFAULT;
     return r;
 }
 
@@ -80,16 +87,21 @@ PX_SYSCALL(sendfile)
 PX_SYSCALL(copy_file_range)
 {
     int in_fd = (int)PX_ARG0;
-    int64_t *off_in = (int64_t *)(uintptr_t)PX_ARG1;
+    uint64_t off_in_addr = PX_ARG1;
     int out_fd = (int)PX_ARG2;
-    int64_t *off_out = (int64_t *)(uintptr_t)PX_ARG3;
+    uint64_t off_out_addr = PX_ARG3;
     uint64_t len = PX_ARG4;
     uint32_t flags = (uint32_t)PX_ARG5;
-    if (flags) return -LINUX_EINVAL;
     px_file *in = px_fd_get(in_fd);
     px_file *out = px_fd_get(out_fd);
     int64_t r = 0;
-    if (!in || !out || !can_read(in) || !can_write(out)) r = -LINUX_EBADF;
+    int64_t off_in_value = 0, off_out_value = 0;
+    int64_t *off_in = off_in_addr ? &off_in_value : NULL, *off_out = off_out_addr ? &off_out_value : NULL;
+    if (!in || !out) r = -LINUX_EBADF;
+    else if ((off_in && PX_GET(off_in, off_in_addr) < 0) || (off_out && PX_GET(off_out, off_out_addr) < 0))
+        r = -LINUX_EFAULT;
+    else if (flags) r = -LINUX_EINVAL;
+    else if (!can_read(in) || !can_write(out)) r = -LINUX_EBADF;
     else if (out->status_flags & LINUX_O_APPEND) r = -LINUX_EBADF;
     else if (in->is_dir || out->is_dir) r = -LINUX_EISDIR;
     else if (!in->ops->pread || !out->ops->pwrite) r = -LINUX_EINVAL;
@@ -111,6 +123,8 @@ PX_SYSCALL(copy_file_range)
         else in->pos = (uint64_t)in_pos;
         if (off_out) *off_out = out_pos;
         else out->pos = (uint64_t)out_pos;
+        if ((off_in && PX_PUT(off_in_addr, off_in) < 0) || (off_out && PX_PUT(off_out_addr, off_out) < 0))
+            r = -LINUX_EFAULT;
     }
     px_file_unref(in);
     px_file_unref(out);
@@ -131,11 +145,13 @@ static bool is_pipe(px_file *f)
 PX_SYSCALL(splice)
 {
     int in_fd = (int)PX_ARG0;
-    int64_t *off_in = (int64_t *)(uintptr_t)PX_ARG1;
+    uint64_t off_in_addr = PX_ARG1;
     int out_fd = (int)PX_ARG2;
-    int64_t *off_out = (int64_t *)(uintptr_t)PX_ARG3;
+    uint64_t off_out_addr = PX_ARG3;
     uint64_t len = PX_ARG4;
     uint32_t flags = (uint32_t)PX_ARG5;
+    int64_t off_in_value = 0, off_out_value = 0;
+    int64_t *off_in = off_in_addr ? &off_in_value : NULL, *off_out = off_out_addr ? &off_out_value : NULL;
     if (flags & ~(uint32_t)(LINUX_SPLICE_F_MOVE | LINUX_SPLICE_F_NONBLOCK | LINUX_SPLICE_F_MORE | LINUX_SPLICE_F_GIFT))
         return -LINUX_EINVAL;
     px_file *in = px_fd_get(in_fd);
@@ -146,6 +162,8 @@ PX_SYSCALL(splice)
     else if (out->status_flags & LINUX_O_APPEND) r = -LINUX_EINVAL;
     else if (!(in_pipe = is_pipe(in)) & !(out_pipe = is_pipe(out))) r = -LINUX_EINVAL; /* one end must be a pipe */
     else if ((in_pipe && off_in) || (out_pipe && off_out)) r = -LINUX_ESPIPE;
+    else if ((off_in && PX_GET(off_in, off_in_addr) < 0) || (off_out && PX_GET(off_out, off_out_addr) < 0))
+        r = -LINUX_EFAULT;
     else if ((off_in && (!in->ops->pread || *off_in < 0)) || (off_out && (!out->ops->pwrite || *off_out < 0)))
         r = -LINUX_EINVAL;
     else if (in->is_dir || !in->ops->read || !out->ops->write) r = -LINUX_EINVAL;
@@ -162,8 +180,8 @@ PX_SYSCALL(splice)
     if (r == 0 && len) {
         int64_t in_pos = off_in ? *off_in : 0, out_pos = off_out ? *off_out : 0;
         r = copy_loop(in, off_in ? &in_pos : NULL, out, off_out ? &out_pos : NULL, len);
-        if (r > 0 && off_in) *off_in = in_pos;
-        if (r > 0 && off_out) *off_out = out_pos;
+        if (r > 0 && off_in && PX_PUT(off_in_addr, &in_pos) < 0) r = -LINUX_EFAULT;
+        if (r > 0 && off_out && PX_PUT(off_out_addr, &out_pos) < 0) r = -LINUX_EFAULT;
     }
     px_file_unref(in);
     px_file_unref(out);

@@ -1,15 +1,129 @@
-/* The fd table: an array of {open file description, close-on-exec}; the lowest free fd
-   on open and dup, as Linux hands them out. An SRW lock keeps it whole once threads come. */
+/* The fd table object (struct px_fdtable): an array of {open file description,
+   close-on-exec} that grows as fds are opened, up to the RLIMIT_NOFILE soft limit of
+   the thread group that asks (Linux's expand_files: the limit is checked against the
+   caller's rlimit, the table itself has none); the lowest free fd on open and dup, as
+   Linux hands them out. Shared by CLONE_FILES, copied otherwise (dup_fd). */
 #include <windows.h>
+#include "core/thread.h"
 #include "fs/fs_internal.h"
+
+/* fs.nr_open: no fd table grows past it, whatever the rlimit says. */
+#define NR_OPEN 1048576
+/* The first allocation: the default soft limit's worth, so most programs never grow. */
+#define INITIAL_SLOTS 64
 
 typedef struct fd_slot {
     px_file *file;
-    bool cloexec;
+    bool cloexec;    /* the cloexec set: one flag per fd */
 } fd_slot;
 
-static fd_slot fd_table[PX_FD_LIMIT];
-static SRWLOCK fd_lock = SRWLOCK_INIT;
+struct px_fdtable {
+    volatile LONG refs;  /* atomic: tasks that point at it (CLONE_FILES shares) */
+    SRWLOCK lock;        /* guards size, slots and every slot */
+    int size;            /* slots allocated; fds >= size are closed */
+    fd_slot *slots;
+};
+
+struct px_fdtable *px_fdtable_new(void)
+{
+    struct px_fdtable *t = px_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->refs = 1;
+    InitializeSRWLock(&t->lock);
+    t->slots = px_calloc(INITIAL_SLOTS, sizeof *t->slots);
+    if (!t->slots) {
+        px_free(t);
+        return NULL;
+    }
+    t->size = INITIAL_SLOTS;
+    return t;
+}
+
+struct px_fdtable *px_fdtable_take(struct px_fdtable *t)
+{
+    InterlockedIncrement(&t->refs);
+    return t;
+}
+
+/* The last task gone: every fd is closed, as at exit. */
+void px_fdtable_drop(struct px_fdtable *t)
+{
+    if (!t || InterlockedDecrement(&t->refs) != 0) return;
+    for (int fd = 0; fd < t->size; fd++) {
+        px_file *f = t->slots[fd].file;
+        if (!f) continue;
+        px_lock_release_posix(f);
+        px_file_unref(f);
+    }
+    px_free(t->slots);
+    px_free(t);
+}
+
+/* fork without CLONE_FILES: a new table with the same descriptions (each one more
+   reference) and the same cloexec flags. */
+struct px_fdtable *px_fdtable_copy(struct px_fdtable *from)
+{
+    struct px_fdtable *t = px_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->refs = 1;
+    InitializeSRWLock(&t->lock);
+    AcquireSRWLockShared(&from->lock);
+    t->slots = px_calloc((size_t)from->size, sizeof *t->slots);
+    if (t->slots) {
+        t->size = from->size;
+        for (int fd = 0; fd < from->size; fd++) {
+            t->slots[fd] = from->slots[fd];
+            if (t->slots[fd].file) px_file_ref(t->slots[fd].file);
+        }
+    }
+    ReleaseSRWLockShared(&from->lock);
+    if (!t->slots) {
+        px_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* The calling task's table: every fd operation works on it. */
+static struct px_fdtable *current_table(void)
+{
+    px_task *t = px_current();
+    return t ? t->files : NULL;
+}
+
+int px_fd_limit(void)
+{
+    px_task *t = px_current();
+    uint64_t cur = t && t->rlimits ? __atomic_load_n(&t->rlimits[LINUX_RLIMIT_NOFILE].rlim_cur, __ATOMIC_RELAXED)
+                                   : 1024;
+    return cur > NR_OPEN ? NR_OPEN : (int)cur;
+}
+
+int px_fd_table_end(void)
+{
+    struct px_fdtable *t = current_table();
+    if (!t) return 0;
+    AcquireSRWLockShared(&t->lock);
+    int n = t->size;
+    ReleaseSRWLockShared(&t->lock);
+    return n;
+}
+
+/* Makes room for fd (with the lock held): doubles the table, at least to fd + 1.
+   False when out of memory. */
+static bool grow_to_hold(struct px_fdtable *t, int fd)
+{
+    if (fd < t->size) return true;
+    int64_t size = t->size;
+    while (size <= fd) size *= 2;
+    if (size > NR_OPEN) size = NR_OPEN;
+    fd_slot *slots = px_realloc(t->slots, (size_t)size * sizeof *slots);
+    if (!slots) return false;
+    memset(slots + t->size, 0, (size_t)(size - t->size) * sizeof *slots);
+    t->slots = slots;
+    t->size = (int)size;
+    return true;
+}
 
 px_file *px_file_new(const px_file_ops *ops, void *handle, uint32_t status_flags)
 {
@@ -39,54 +153,73 @@ void px_file_unref(px_file *f)
 
 int64_t px_fd_install(px_file *f, int min_fd, bool cloexec)
 {
+    struct px_fdtable *t = current_table();
+    int limit = px_fd_limit();
     if (min_fd < 0) min_fd = 0;
-    AcquireSRWLockExclusive(&fd_lock);
-    for (int fd = min_fd; fd < PX_FD_LIMIT; fd++) {
-        if (!fd_table[fd].file) {
-            fd_table[fd].file = f;
-            fd_table[fd].cloexec = cloexec;
-            ReleaseSRWLockExclusive(&fd_lock);
-            return fd;
+    int64_t r = -LINUX_EMFILE;
+    if (t && min_fd < limit) {
+        AcquireSRWLockExclusive(&t->lock);
+        int fd = min_fd;
+        while (fd < t->size && fd < limit && t->slots[fd].file) fd++;
+        if (fd < limit) {
+            if (grow_to_hold(t, fd)) {
+                t->slots[fd].file = f;
+                t->slots[fd].cloexec = cloexec;
+                r = fd;
+            } else {
+                r = -LINUX_ENOMEM;
+            }
         }
+        ReleaseSRWLockExclusive(&t->lock);
     }
-    ReleaseSRWLockExclusive(&fd_lock);
-    px_file_unref(f);
-    return -LINUX_EMFILE;
+    if (r < 0) px_file_unref(f);
+    return r;
 }
 
 int64_t px_fd_install_at(px_file *f, int fd, bool cloexec)
 {
-    if (fd < 0 || fd >= PX_FD_LIMIT) {
+    struct px_fdtable *t = current_table();
+    if (!t || fd < 0 || fd >= px_fd_limit()) {
         px_file_unref(f);
         return -LINUX_EBADF;
     }
-    AcquireSRWLockExclusive(&fd_lock);
-    px_file *old = fd_table[fd].file;
-    fd_table[fd].file = f;
-    fd_table[fd].cloexec = cloexec;
-    ReleaseSRWLockExclusive(&fd_lock);
+    AcquireSRWLockExclusive(&t->lock);
+    if (!grow_to_hold(t, fd)) {
+        ReleaseSRWLockExclusive(&t->lock);
+        px_file_unref(f);
+        return -LINUX_ENOMEM;
+    }
+    px_file *old = t->slots[fd].file;
+    t->slots[fd].file = f;
+    t->slots[fd].cloexec = cloexec;
+    ReleaseSRWLockExclusive(&t->lock);
     px_file_unref(old);
     return fd;
 }
 
 px_file *px_fd_get(int fd)
 {
-    if (fd < 0 || fd >= PX_FD_LIMIT) return NULL;
-    AcquireSRWLockShared(&fd_lock);
-    px_file *f = fd_table[fd].file;
-    if (f) px_file_ref(f);
-    ReleaseSRWLockShared(&fd_lock);
+    struct px_fdtable *t;
+    if (fd < 0 || !(t = current_table())) return NULL;
+    px_file *f = NULL;
+    AcquireSRWLockShared(&t->lock);
+    if (fd < t->size && (f = t->slots[fd].file)) px_file_ref(f);
+    ReleaseSRWLockShared(&t->lock);
     return f;
 }
 
 int64_t px_fd_close(int fd)
 {
-    if (fd < 0 || fd >= PX_FD_LIMIT) return -LINUX_EBADF;
-    AcquireSRWLockExclusive(&fd_lock);
-    px_file *f = fd_table[fd].file;
-    fd_table[fd].file = NULL;
-    fd_table[fd].cloexec = false;
-    ReleaseSRWLockExclusive(&fd_lock);
+    struct px_fdtable *t;
+    if (fd < 0 || !(t = current_table())) return -LINUX_EBADF;
+    px_file *f = NULL;
+    AcquireSRWLockExclusive(&t->lock);
+    if (fd < t->size) {
+        f = t->slots[fd].file;
+        t->slots[fd].file = NULL;
+        t->slots[fd].cloexec = false;
+    }
+    ReleaseSRWLockExclusive(&t->lock);
     if (!f) return -LINUX_EBADF;
     px_lock_release_posix(f); /* closing any fd of a file drops the process's record locks on it */
     px_file_unref(f);
@@ -95,32 +228,38 @@ int64_t px_fd_close(int fd)
 
 int64_t px_fd_get_cloexec(int fd)
 {
-    if (fd < 0 || fd >= PX_FD_LIMIT) return -LINUX_EBADF;
-    AcquireSRWLockShared(&fd_lock);
-    int64_t r = fd_table[fd].file ? (fd_table[fd].cloexec ? LINUX_FD_CLOEXEC : 0) : -LINUX_EBADF;
-    ReleaseSRWLockShared(&fd_lock);
+    struct px_fdtable *t;
+    if (fd < 0 || !(t = current_table())) return -LINUX_EBADF;
+    AcquireSRWLockShared(&t->lock);
+    int64_t r = fd < t->size && t->slots[fd].file ? (t->slots[fd].cloexec ? LINUX_FD_CLOEXEC : 0) : -LINUX_EBADF;
+    ReleaseSRWLockShared(&t->lock);
     return r;
 }
 
 int64_t px_fd_set_cloexec(int fd, bool cloexec)
 {
-    if (fd < 0 || fd >= PX_FD_LIMIT) return -LINUX_EBADF;
-    AcquireSRWLockExclusive(&fd_lock);
+    struct px_fdtable *t;
+    if (fd < 0 || !(t = current_table())) return -LINUX_EBADF;
+    AcquireSRWLockExclusive(&t->lock);
     int64_t r = -LINUX_EBADF;
-    if (fd_table[fd].file) {
-        fd_table[fd].cloexec = cloexec;
+    if (fd < t->size && t->slots[fd].file) {
+        t->slots[fd].cloexec = cloexec;
         r = 0;
     }
-    ReleaseSRWLockExclusive(&fd_lock);
+    ReleaseSRWLockExclusive(&t->lock);
     return r;
 }
 
 void px_fd_close_on_exec(void)
 {
-    for (int fd = 0; fd < PX_FD_LIMIT; fd++) {
-        AcquireSRWLockShared(&fd_lock);
-        bool close_it = fd_table[fd].file && fd_table[fd].cloexec;
-        ReleaseSRWLockShared(&fd_lock);
+    struct px_fdtable *t = current_table();
+    if (!t) return;
+    for (int fd = 0;; fd++) {
+        AcquireSRWLockShared(&t->lock);
+        bool end = fd >= t->size;
+        bool close_it = !end && t->slots[fd].file && t->slots[fd].cloexec;
+        ReleaseSRWLockShared(&t->lock);
+        if (end) break;
         if (close_it) px_fd_close(fd);
     }
 }

@@ -10,7 +10,7 @@
 /* The child finds the section's handle value here (hex); inherited handles keep their value. */
 #define HANDOFF_VAR L"PICOLX_HANDOFF"
 #define HANDOFF_MAGIC 0x46484c58u /* "XLHF" */
-#define HANDOFF_VERSION 1
+#define HANDOFF_VERSION 2 /* 2: one record per object (task, process, cred, sighand; fs with the umask) */
 
 typedef struct blob_header {
     uint32_t magic, version;
@@ -263,11 +263,12 @@ static int64_t put_file(px_handoff *h, px_file *f, int fd)
 
 int64_t px_fd_handoff_export(px_handoff *h, bool for_exec)
 {
-    px_file **sent = px_calloc(PX_FD_LIMIT, sizeof *sent); /* files with a record, by record index */
+    int end = px_fd_table_end();
+    px_file **sent = px_calloc((size_t)end + 1, sizeof *sent); /* files with a record, by record index */
     if (!sent) return -LINUX_ENOMEM;
     uint32_t nsent = 0;
     int64_t r = 0;
-    for (int fd = 0; fd < PX_FD_LIMIT && r >= 0; fd++) {
+    for (int fd = 0; fd < end && r >= 0; fd++) {
         px_file *f = px_fd_get(fd);
         if (!f) continue;
         bool cloexec = px_fd_get_cloexec(fd) == LINUX_FD_CLOEXEC;
@@ -294,16 +295,7 @@ int64_t px_fd_handoff_export(px_handoff *h, bool for_exec)
     px_free(sent);
     if (r < 0) return r;
 
-    /* the cwd and the root, NUL-separated */
-    const char *cwd = px_fs_cwd(), *root = px_vfs_root();
-    size_t nc = strlen(cwd) + 1, nr = strlen(root) + 1;
-    char *fs = px_alloc(nc + nr);
-    if (!fs) return -LINUX_ENOMEM;
-    memcpy(fs, cwd, nc);
-    memcpy(fs + nc, root, nr);
-    bool ok = px_handoff_put(h, PX_HANDOFF_TAG_FS, fs, nc + nr);
-    px_free(fs);
-    return ok ? 0 : -LINUX_ENOMEM;
+    return px_fs_context_save(h);
 }
 
 /* A file of proc, devfs or sysfs (or an lxfs directory) opened again by its path, at
@@ -369,13 +361,41 @@ static px_file *rebuild_file(const file_record *fr)
 
 void px_fd_handoff_close_all(void)
 {
-    for (int fd = 0; fd < PX_FD_LIMIT; fd++) px_fd_close(fd);
+    for (int fd = 0, end = px_fd_table_end(); fd < end; fd++) px_fd_close(fd);
+}
+
+/* The fs context's record: the umask, then the cwd and the root, NUL-terminated. */
+int64_t px_fs_context_save(px_handoff *h)
+{
+    char *fs = px_alloc(4 + 2 * PX_PATH_MAX);
+    if (!fs) return -LINUX_ENOMEM;
+    uint32_t mask = px_fs_umask();
+    memcpy(fs, &mask, 4);
+    int64_t nc = px_fs_cwd(fs + 4, PX_PATH_MAX);
+    int64_t nr = nc >= 0 ? px_vfs_root(fs + 4 + nc + 1, PX_PATH_MAX) : nc;
+    bool ok = nr >= 0 && px_handoff_put(h, PX_HANDOFF_TAG_FS, fs, 4 + (size_t)nc + 1 + (size_t)nr + 1);
+    px_free(fs);
+    return ok ? 0 : -LINUX_ENOMEM;
+}
+
+void px_fs_context_restore(const px_handoff *h)
+{
+    size_t len = 0;
+    const char *fs = px_handoff_get(h, PX_HANDOFF_TAG_FS, 0, &len);
+    if (!fs || len < 6 || fs[len - 1] != 0) return;
+    uint32_t mask;
+    memcpy(&mask, fs, 4);
+    px_fs_set_umask(mask);
+    const char *cwd = fs + 4;
+    size_t nc = strlen(cwd) + 1;
+    px_fs_set_cwd(cwd);
+    if (4 + nc < len) px_vfs_set_root(cwd + nc);
 }
 
 int64_t px_fd_handoff_import(const px_handoff *h)
 {
     px_fd_handoff_close_all(); /* fds 0-2 of the std handles */
-    size_t nfiles = 0, at = sizeof(blob_header), len;
+    size_t nfiles = 0, at = sizeof(blob_header);
     for (record_header *rh; (rh = next_record(h, &at));) nfiles += rh->tag == PX_HANDOFF_TAG_FILE;
     px_file **files = px_calloc(nfiles + 1, sizeof *files);
     if (!files) return -LINUX_ENOMEM;
@@ -397,11 +417,6 @@ int64_t px_fd_handoff_import(const px_handoff *h)
     for (i = 0; i < nfiles; i++) px_file_unref(files[i]);
     px_free(files);
 
-    const char *fs = px_handoff_get(h, PX_HANDOFF_TAG_FS, 0, &len);
-    if (fs && len > 0 && fs[len - 1] == 0) {
-        size_t nc = strlen(fs) + 1;
-        px_fs_set_cwd(fs);
-        if (nc < len) px_vfs_set_root(fs + nc);
-    }
+    px_fs_context_restore(h);
     return 0;
 }

@@ -22,9 +22,12 @@
 enum px_handoff_tag {
     PX_HANDOFF_TAG_FILE = 1,    /* an open file description (here) */
     PX_HANDOFF_TAG_FD = 2,      /* an fd: its number, its file, close-on-exec (here) */
-    PX_HANDOFF_TAG_FS = 3,      /* the cwd and the root (here) */
+    PX_HANDOFF_TAG_FS = 3,      /* the fs context: umask, cwd, root (here) */
     PX_HANDOFF_TAG_EXEC = 16,   /* exec.c: the program's path, argv and envp */
-    PX_HANDOFF_TAG_KERNEL = 17, /* exec.c: pid, ids, umask, signals, rlimits */
+    PX_HANDOFF_TAG_TASK = 18,   /* src/task/task.c: tid, signal mask, pending, sigaltstack, comm */
+    PX_HANDOFF_TAG_PROCESS = 19, /* src/task/process.c: ids, rlimits, prctl state, shared pending */
+    PX_HANDOFF_TAG_CRED = 20,   /* identity.c: uids, gids, groups */
+    PX_HANDOFF_TAG_SIGHAND = 21, /* signal.c: the 64 actions */
 };
 
 typedef struct px_handoff px_handoff;
@@ -49,6 +52,11 @@ void px_fd_handoff_close_all(void);
 /* In the new process: replaces the fd table (fds 0-2 from the std handles) by the
    handed-over one, rebuilding each file, then sets the cwd and the root. */
 int64_t px_fd_handoff_import(const px_handoff *h);
+
+/* The fs context's save and restore (its record, PX_HANDOFF_TAG_FS): the calling task's
+   umask, cwd and root. export calls save; import calls restore. */
+int64_t px_fs_context_save(px_handoff *h);
+void px_fs_context_restore(const px_handoff *h);
 
 /* --- carrying it to the new process --- */
 

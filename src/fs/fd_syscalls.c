@@ -1,5 +1,6 @@
 /* The syscalls that make, copy and close fds: open, openat, openat2, close, dup, dup2,
    dup3, fcntl, pipe, pipe2. */
+#include "core/uaccess.h"
 #include "fs/vfs.h"
 
 #define OPEN_FLAGS_KNOWN                                                                                     \
@@ -9,12 +10,14 @@
      020 /* FASYNC */)
 
 /* restrict_flags: openat2's PX_VFS_NO_SYMLINKS .. PX_VFS_IN_ROOT, else 0 */
-static int64_t open_at(int dirfd, const char *path, uint32_t flags, uint32_t mode, int restrict_flags)
+static int64_t open_at(int dirfd, uint64_t guest_path, uint32_t flags, uint32_t mode, int restrict_flags)
 {
-    if (!path) return -LINUX_EFAULT;
+    char path[PX_PATH_MAX];
+    int64_t r = px_path_in(path, guest_path);
+    if (r < 0) return r;
     px_file *f;
     /* x86-64 Linux opens every file as if O_LARGEFILE were given (F_GETFL shows it) */
-    int64_t r = px_vfs_open_restricted(dirfd, path, (flags & OPEN_FLAGS_KNOWN) | LINUX_O_LARGEFILE, mode,
+    r = px_vfs_open_restricted(dirfd, path, (flags & OPEN_FLAGS_KNOWN) | LINUX_O_LARGEFILE, mode,
                                        restrict_flags, &f);
     if (r < 0) return r;
     return px_fd_install(f, 0, (flags & LINUX_O_CLOEXEC) != 0);
@@ -23,7 +26,7 @@ static int64_t open_at(int dirfd, const char *path, uint32_t flags, uint32_t mod
 /* open(2) */
 PX_SYSCALL(open)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     uint32_t flags = (uint32_t)PX_ARG1;
     uint32_t mode = (uint32_t)PX_ARG2;
     return open_at(LINUX_AT_FDCWD, path, flags, mode, 0);
@@ -32,7 +35,7 @@ PX_SYSCALL(open)
 /* creat(2): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); GNU tar calls it. */
 PX_SYSCALL(creat)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     uint32_t mode = (uint32_t)PX_ARG1;
     return open_at(LINUX_AT_FDCWD, path, LINUX_O_CREAT | LINUX_O_WRONLY | LINUX_O_TRUNC, mode, 0);
 }
@@ -41,7 +44,7 @@ PX_SYSCALL(creat)
 PX_SYSCALL(openat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG1;
     uint32_t flags = (uint32_t)PX_ARG2;
     uint32_t mode = (uint32_t)PX_ARG3;
     return open_at(dirfd, path, flags, mode, 0);
@@ -64,14 +67,22 @@ static const struct {
 PX_SYSCALL(openat2)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
-    const struct linux_open_how *how = (const struct linux_open_how *)(uintptr_t)PX_ARG2;
+    uint64_t path = PX_ARG1;
+    uint64_t how_addr = PX_ARG2;
     uint64_t size = PX_ARG3;
+    struct linux_open_how how_in, *how = &how_in;
     if (size < sizeof *how) return -LINUX_EINVAL;
-    if (!how) return -LINUX_EFAULT;
-    const uint8_t *tail = (const uint8_t *)how + sizeof *how; /* a bigger struct from a newer libc: zeros only */
-    for (uint64_t i = sizeof *how; i < size && i < 4096; i++)
-        if (tail[i - sizeof *how]) return -LINUX_E2BIG;
+    if (size > 4096) return -LINUX_E2BIG; /* Linux's PAGE_SIZE bound on extensible structs */
+    if (PX_GET(how, how_addr) < 0) return -LINUX_EFAULT;
+    /* a bigger struct from a newer libc: zeros only */
+    for (uint64_t at = sizeof *how; at < size;) {
+        uint8_t tail[256];
+        size_t n = size - at < sizeof tail ? (size_t)(size - at) : sizeof tail;
+        if (px_copy_in(tail, how_addr + at, n) < 0) return -LINUX_EFAULT;
+        for (size_t i = 0; i < n; i++)
+            if (tail[i]) return -LINUX_E2BIG;
+        at += n;
+    }
     if (how->flags & ~(uint64_t)OPEN_FLAGS_KNOWN) return -LINUX_EINVAL;
     bool creating = (how->flags & LINUX_O_CREAT) || (how->flags & LINUX_O_TMPFILE) == LINUX_O_TMPFILE;
     if (how->mode & ~(uint64_t)07777 || (!creating && how->mode)) return -LINUX_EINVAL;
@@ -184,7 +195,7 @@ PX_SYSCALL(fcntl)
     case LINUX_F_OFD_SETLKW: {
         px_file *f = px_fd_get(fd);
         if (!f) return -LINUX_EBADF;
-        int64_t r = px_lock_fcntl(f, cmd, (struct linux_flock *)(uintptr_t)arg);
+        int64_t r = px_lock_fcntl(f, cmd, arg);
         px_file_unref(f);
         return r;
     }
@@ -197,10 +208,9 @@ PX_SYSCALL(fcntl)
     }
 }
 
-static int64_t make_pipe(int32_t *fds, uint32_t flags)
+static int64_t make_pipe(uint64_t fds_addr, uint32_t flags)
 {
     if (flags & ~(uint32_t)(LINUX_O_CLOEXEC | LINUX_O_NONBLOCK | LINUX_O_DIRECT)) return -LINUX_EINVAL;
-    if (!fds) return -LINUX_EFAULT;
     px_file *r_end, *w_end;
     int64_t r = px_pipe_create(&r_end, &w_end, flags & (LINUX_O_NONBLOCK | LINUX_O_DIRECT));
     if (r < 0) return r;
@@ -215,22 +225,26 @@ static int64_t make_pipe(int32_t *fds, uint32_t flags)
         px_fd_close((int)rfd);
         return wfd;
     }
-    fds[0] = (int32_t)rfd;
-    fds[1] = (int32_t)wfd;
+    int32_t fds[2] = {(int32_t)rfd, (int32_t)wfd};
+    if (PX_PUT(fds_addr, &fds) < 0) { /* as Linux: the new fds are gone again */
+        px_fd_close((int)rfd);
+        px_fd_close((int)wfd);
+        return -LINUX_EFAULT;
+    }
     return 0;
 }
 
 /* pipe(2) */
 PX_SYSCALL(pipe)
 {
-    int32_t *fds = (int32_t *)(uintptr_t)PX_ARG0;
+    uint64_t fds = PX_ARG0;
     return make_pipe(fds, 0);
 }
 
 /* pipe2(2) */
 PX_SYSCALL(pipe2)
 {
-    int32_t *fds = (int32_t *)(uintptr_t)PX_ARG0;
+    uint64_t fds = PX_ARG0;
     uint32_t flags = (uint32_t)PX_ARG1;
     return make_pipe(fds, flags);
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include "core/errors.h"
 #include "fs/fifo.h"
+#include "kernel/block.h"
 
 #define FIFO_CAPACITY 65536 /* Linux's default pipe size */
 #define FIFO_ATOMIC 4096    /* PIPE_BUF: writes up to this size are not interleaved */
@@ -155,26 +156,29 @@ static fifo_proc *my_row(fifo *q, bool add)
 }
 
 /* Waits (the lock released meanwhile, taken again after) for ev, or for the death of a
-   process holding ends of the FIFO, which is then swept. */
-static void wait_unlocked(fifo *q, HANDLE ev)
+   process holding ends of the FIFO, which is then swept. 0, or -LINUX_EINTR when the
+   task was interrupted (px_block). */
+static int64_t wait_unlocked(fifo *q, HANDLE ev)
 {
-    HANDLE handles[MAXIMUM_WAIT_OBJECTS];
-    DWORD n = 0;
+    void *handles[PX_BLOCK_MAX_HANDLES];
+    size_t n = 0;
     handles[n++] = ev;
-    for (size_t i = 0; i < FIFO_MAX_PROCS && n < MAXIMUM_WAIT_OBJECTS; i++) {
+    for (size_t i = 0; i < FIFO_MAX_PROCS && n < PX_BLOCK_MAX_HANDLES; i++) {
         fifo_proc *p = &q->sh->procs[i];
         if (!p->pid || p->pid == self_pid()) continue;
         HANDLE h = OpenProcess(SYNCHRONIZE, FALSE, p->pid);
         if (h) handles[n++] = h;
     }
     unlock(q);
-    DWORD r = WaitForMultipleObjects(n, handles, FALSE, INFINITE);
-    for (DWORD i = 1; i < n; i++) CloseHandle(handles[i]);
+    int r = px_block(handles, n, NULL);
+    for (size_t i = 1; i < n; i++) CloseHandle(handles[i]);
     lock(q);
-    if (r != WAIT_OBJECT_0) {
+    if (r == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
+    if (r != 0) {
         sweep(q);
         update_events(q);
     }
+    return 0;
 }
 
 /* An opener waiting for its partner: until the counter at *counter moves on. tag is "or"
@@ -188,9 +192,10 @@ static int64_t wait_for_partner(fifo *q, const char *tag, const uint32_t *counte
     object_name(q, suffix, wname, PX_ARRAY_LEN(wname));
     HANDLE ev = CreateEventW(NULL, TRUE, FALSE, wname);
     if (!ev) return px_err_last();
-    while (*counter == cur) wait_unlocked(q, ev);
+    int64_t r = 0;
+    while (*counter == cur && r == 0) r = wait_unlocked(q, ev);
     CloseHandle(ev);
-    return 0;
+    return r;
 }
 
 /* An open happened: wakes the openers waiting for counter to leave old. */
@@ -234,7 +239,7 @@ static int64_t fifo_read(px_file *f, void *buf, uint64_t len)
         }
         if (s->writers == 0) { r = 0; break; } /* every writer is gone: end of file */
         if (nonblocking(f)) { r = -LINUX_EAGAIN; break; }
-        wait_unlocked(q, q->readable);
+        if ((r = wait_unlocked(q, q->readable)) < 0) break;
     }
     unlock(q);
     return r;
@@ -272,7 +277,10 @@ static int64_t fifo_write(px_file *f, const void *buf, uint64_t len)
             continue;
         }
         if (nonblocking(f)) { r = done ? (int64_t)done : -LINUX_EAGAIN; break; }
-        wait_unlocked(q, q->writable);
+        if ((r = wait_unlocked(q, q->writable)) < 0) { /* what went in stays: a short write */
+            if (done) r = (int64_t)done;
+            break;
+        }
     }
     unlock(q);
     return r;

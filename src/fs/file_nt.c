@@ -86,7 +86,7 @@ static int64_t file_io_error(void)
    APC context: ReadFile/WriteFile with an OVERLAPPED pass one, and Wine then asks
    wineserver for the handle's completion port on every call (a round trip: a quarter of
    tar's time per file). The handles are synchronous, so the call returns when done. */
-static int64_t nt_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
+static int64_t nt_pread_direct(px_file *f, void *buf, uint64_t len, uint64_t offset)
 {
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
     if (offset > INT64_MAX) return -LINUX_EINVAL;
@@ -102,6 +102,15 @@ static int64_t nt_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
     return (int64_t)io.Information;
 }
 
+/* buf is the reader's (a guest address): Wine fails the whole read when a page of it is
+   bad (EFAULT), Linux reads up to that page */
+static int64_t nt_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
+{
+    int64_t r = nt_pread_direct(f, buf, len, offset);
+    if (r == -LINUX_EFAULT) r = px_pread_bounced(f, (uint64_t)(uintptr_t)buf, len, offset, nt_pread_direct);
+    return r;
+}
+
 static int64_t nt_pwrite_at(px_file *f, const void *buf, uint64_t len, LARGE_INTEGER *at)
 {
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
@@ -115,7 +124,7 @@ static int64_t nt_pwrite_at(px_file *f, const void *buf, uint64_t len, LARGE_INT
     return (int64_t)io.Information;
 }
 
-static int64_t nt_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t offset)
+static int64_t nt_pwrite_direct(px_file *f, const void *buf, uint64_t len, uint64_t offset)
 {
     if (offset > INT64_MAX) return -LINUX_EINVAL;
     /* Linux: pwrite on an O_APPEND file appends whatever the offset says */
@@ -125,6 +134,16 @@ static int64_t nt_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t off
     }
     LARGE_INTEGER at = {.QuadPart = (LONGLONG)offset};
     return nt_pwrite_at(f, buf, len, &at);
+}
+
+/* buf is the writer's: a bad page in it fails the whole Windows write (with EIO under
+   Wine), where Linux writes what comes before it */
+static int64_t nt_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t offset)
+{
+    int64_t r = nt_pwrite_direct(f, buf, len, offset);
+    if (r < 0 && r != -LINUX_EINVAL)
+        r = px_pwrite_bounced(f, (uint64_t)(uintptr_t)buf, len, offset, nt_pwrite_direct, r);
+    return r;
 }
 
 static int64_t file_size(px_file *f)
@@ -148,6 +167,15 @@ static int64_t nt_read(px_file *f, void *buf, uint64_t len)
     return r;
 }
 
+/* A write at the file pointer another process shares (the offset is not used). */
+static int64_t shared_write(px_file *f, const void *buf, uint64_t len, uint64_t unused_offset)
+{
+    if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
+    DWORD put = 0;
+    if (!WriteFile(f->handle, buf, (DWORD)len, &put, NULL)) return px_err_last();
+    return put;
+}
+
 static int64_t nt_write(px_file *f, const void *buf, uint64_t len)
 {
     nt_file *nf = f->data;
@@ -156,10 +184,9 @@ static int64_t nt_write(px_file *f, const void *buf, uint64_t len)
             LARGE_INTEGER zero = {0};
             SetFilePointerEx(f->handle, zero, NULL, FILE_END);
         }
-        if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
-        DWORD put = 0;
-        if (!WriteFile(f->handle, buf, (DWORD)len, &put, NULL)) return px_err_last();
-        return put;
+        int64_t r = shared_write(f, buf, len, 0);
+        if (r < 0 && r != -LINUX_EINVAL) r = px_pwrite_bounced(f, (uint64_t)(uintptr_t)buf, len, 0, shared_write, r);
+        return r;
     }
     int64_t r = nt_pwrite(f, buf, len, f->pos);
     if (r < 0) return r;

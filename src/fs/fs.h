@@ -15,6 +15,26 @@ int64_t px_fs_init(const char *root, const char *cwd);
    (\\?\-prefixed, NUL-terminated, free with px_free). Returns 0 or -LINUX_Exxx. */
 int64_t px_fs_host_path(int dirfd, const char *guest_path, wchar_t **out);
 
+/* The fd table object (fd.c): shared by CLONE_FILES (take), copied otherwise (copy: the
+   same open file descriptions, one more reference each). drop closes every fd when the
+   last task lets go. Its contents travel to a new process with px_fd_handoff_export. */
+struct px_fdtable;
+struct px_fdtable *px_fdtable_new(void);
+struct px_fdtable *px_fdtable_take(struct px_fdtable *t);
+void px_fdtable_drop(struct px_fdtable *t);
+struct px_fdtable *px_fdtable_copy(struct px_fdtable *from);
+
+/* The fs context object (path.c): root, cwd, umask; shared by CLONE_FS, copied
+   otherwise. A new one has root and cwd "/", umask 022. */
+struct px_fs_context;
+struct px_fs_context *px_fs_context_new(void);
+struct px_fs_context *px_fs_context_take(struct px_fs_context *c);
+void px_fs_context_drop(struct px_fs_context *c);
+struct px_fs_context *px_fs_context_copy(struct px_fs_context *from);
+/* umask(2) of the calling task's context: the mask, and setting it (& 0777; returns the old). */
+uint32_t px_fs_umask(void);
+uint32_t px_fs_set_umask(uint32_t mask);
+
 /* execve: closes every fd marked close-on-exec. */
 void px_fd_close_on_exec(void);
 

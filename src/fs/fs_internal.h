@@ -9,6 +9,7 @@
 #include <wchar.h>
 #include "core/px.h"
 #include "fs/fs.h"
+#include "core/uaccess.h"
 #include "fs/path_norm.h"
 
 /* Everything stat, fstat and statx report, gathered once by a backend. */
@@ -50,8 +51,10 @@ typedef struct px_file_ops {
        wanted; POLLERR and POLLHUP may be set regardless). NULL: always readable and
        writable, as regular files and directories are on Linux. */
     uint32_t (*poll)(px_file *f, uint32_t events);
-    /* A handle Windows signals when readiness may have changed (a console's input), or
-       NULL: then poll re-checks after short sleeps. */
+    /* Registers a waiter: a handle that turns signalled once readiness may have changed
+       since the poll op last answered (a console's input, a pipe's ready event armed by
+       this call, a FIFO's events), for px_block (kernel/block.h); or NULL: then poll
+       re-checks after short sleeps. */
     void *(*poll_handle)(px_file *f);
     void (*release)(px_file *f);            /* the last reference is gone */
     /* f->handle is the Windows disk file holding the data (drvfs and lxfs regular files):
@@ -91,8 +94,41 @@ struct px_file {
 /* The status flags F_SETFL may change. */
 #define PX_SETFL_MASK (LINUX_O_APPEND | LINUX_O_NONBLOCK | LINUX_O_DIRECT | LINUX_O_NOATIME)
 
+/* --- guest memory: what the handlers and backends add to core/uaccess.h --- */
+/* A guest path into buf (PX_PATH_MAX bytes): 0, -LINUX_EFAULT, or -LINUX_ENAMETOOLONG
+   when no NUL ends it within PATH_MAX bytes, as Linux's getname. */
+static inline int64_t px_path_in(char *buf, uint64_t guest)
+{
+    int64_t n = px_string_in(buf, guest, PX_PATH_MAX, -LINUX_ENAMETOOLONG);
+    return n < 0 ? n : 0;
+}
+/* The buffer of a read or write (the ops' buf is a guest address, or the runtime's own
+   buffer for sendfile and mappings: both go through these). They move what they can
+   up to the first bad page and return that count, or -LINUX_EFAULT when nothing moved:
+   read(2) and write(2) then return a short count, as Linux's copy_to_user leaves them. */
+int64_t px_copy_out_partial(uint64_t dst, const void *src, size_t n);
+int64_t px_copy_in_partial(void *dst, uint64_t src, size_t n);
+/* Windows (Wine) refuses a whole guest buffer that is bad anywhere, where Linux moves
+   the part before the bad page: a backend whose Windows read or write failed so does it
+   again through the runtime's memory (pread/pwrite at offset, with a buffer that cannot
+   fault), up to PX_IO_BOUNCE_MAX bytes (a short count: the caller asks again). */
+#define PX_IO_BOUNCE_MAX (1024 * 1024)
+typedef int64_t px_pread_fn(px_file *f, void *buf, uint64_t len, uint64_t offset);
+typedef int64_t px_pwrite_fn(px_file *f, const void *buf, uint64_t len, uint64_t offset);
+int64_t px_pread_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset, px_pread_fn *pread);
+/* The error of the first try when the buffer was readable after all (the failure was
+   the file's). */
+int64_t px_pwrite_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset, px_pwrite_fn *pwrite,
+                          int64_t first_error);
+
 /* --- fd.c --- */
-#define PX_FD_LIMIT 1024 /* the soft RLIMIT_NOFILE Linux starts programs with */
+/* The calling thread group's RLIMIT_NOFILE soft limit (capped by fs.nr_open): no fd at or
+   above it can be opened (EMFILE, EBADF for dup2, EINVAL for F_DUPFD). */
+int px_fd_limit(void);
+#define PX_FD_LIMIT px_fd_limit()
+/* One past the highest fd the table has room for: loops over open fds stop here (fds
+   above a lowered limit stay open, as on Linux). */
+int px_fd_table_end(void);
 
 px_file *px_file_new(const px_file_ops *ops, void *handle, uint32_t status_flags);
 px_file *px_file_ref(px_file *f);
@@ -112,8 +148,9 @@ int64_t px_fd_set_cloexec(int fd, bool cloexec);
 int64_t px_fd_init_std(void);
 
 /* --- path.c --- */
-/* The guest's cwd: a normalised absolute (global) guest path. */
-const char *px_fs_cwd(void);
+/* The guest's cwd (the calling task's fs context): a normalised absolute (global) guest
+   path copied into buf. Its length, or -LINUX_ENAMETOOLONG when it does not fit. */
+int64_t px_fs_cwd(char *buf, size_t size);
 void px_fs_set_cwd(const char *abs_guest);
 /* UTF-8 <-> UTF-16 with px_alloc'd results; NULL on invalid input or no memory. */
 wchar_t *px_utf16_of_utf8(const char *s);
@@ -154,8 +191,8 @@ void px_dir_release(px_file *f);
 
 /* --- lock.c --- */
 struct linux_flock;
-/* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms on f (fl is the guest's). */
-int64_t px_lock_fcntl(px_file *f, int cmd, struct linux_flock *fl);
+/* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms on f (ufl: the guest's struct flock). */
+int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl);
 void px_lock_release_file(px_file *f);   /* the last reference to f is gone */
 void px_lock_release_posix(px_file *f);  /* an fd of f was closed */
 

@@ -6,6 +6,58 @@
 #define IOV_MAX 1024
 #define GATHER_LIMIT 65536 /* writev up to this size becomes one write: atomic on pipes, one call to Windows */
 
+/* After a fault, again page by page of the guest side: the count of what arrived. */
+#define GUEST_PAGE 4096
+
+int64_t px_copy_out_partial(uint64_t dst, const void *src, size_t n)
+{
+    if (px_copy_out(dst, src, n) == 0) return (int64_t)n;
+    size_t done = 0;
+    while (done < n) {
+        size_t step = GUEST_PAGE - (size_t)((dst + done) % GUEST_PAGE);
+        if (step > n - done) step = n - done;
+        if (px_copy_out(dst + done, (const char *)src + done, step) < 0) break;
+        done += step;
+    }
+    return done ? (int64_t)done : -LINUX_EFAULT;
+}
+
+int64_t px_copy_in_partial(void *dst, uint64_t src, size_t n)
+{
+    if (px_copy_in(dst, src, n) == 0) return (int64_t)n;
+    size_t done = 0;
+    while (done < n) {
+        size_t step = GUEST_PAGE - (size_t)((src + done) % GUEST_PAGE);
+        if (step > n - done) step = n - done;
+        if (px_copy_in((char *)dst + done, src + done, step) < 0) break;
+        done += step;
+    }
+    return done ? (int64_t)done : -LINUX_EFAULT;
+}
+
+int64_t px_pread_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset, px_pread_fn *pread)
+{
+    if (len > PX_IO_BOUNCE_MAX) len = PX_IO_BOUNCE_MAX;
+    void *bounce = px_alloc(len ? (size_t)len : 1);
+    if (!bounce) return -LINUX_ENOMEM;
+    int64_t r = pread(f, bounce, len, offset);
+    if (r > 0) r = px_copy_out_partial(buf, bounce, (size_t)r);
+    px_free(bounce);
+    return r;
+}
+
+int64_t px_pwrite_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset, px_pwrite_fn *pwrite,
+                          int64_t first_error)
+{
+    if (len > PX_IO_BOUNCE_MAX) len = PX_IO_BOUNCE_MAX;
+    void *bounce = px_alloc(len ? (size_t)len : 1);
+    if (!bounce) return -LINUX_ENOMEM;
+    int64_t got = px_copy_in_partial(bounce, buf, (size_t)len);
+    int64_t r = got < 0 ? got : (uint64_t)got == len ? first_error : pwrite(f, bounce, (uint64_t)got, offset);
+    px_free(bounce);
+    return r;
+}
+
 static bool readable(const px_file *f)
 {
     uint32_t acc = f->status_flags & LINUX_O_ACCMODE;
@@ -18,31 +70,35 @@ static bool writable(const px_file *f)
     return !(f->status_flags & LINUX_O_PATH) && (acc == LINUX_O_WRONLY || acc == LINUX_O_RDWR);
 }
 
-static int64_t do_read(px_file *f, void *buf, uint64_t len)
+/* buf is a guest address: outside the user half it is EFAULT before the file sees it
+   (Linux's access_ok); a bad page inside it faults in the backend's copy, or makes the
+   Windows call that fills it fail with an access violation, EFAULT too. */
+static int64_t do_read(px_file *f, uint64_t buf, uint64_t len)
 {
     if (!readable(f)) return -LINUX_EBADF;
-    if (f->is_dir) return -LINUX_EISDIR;
-    if (!f->ops->read) return -LINUX_EINVAL;
+    if (!f->ops->read && !f->is_dir) return -LINUX_EINVAL;
     if ((int64_t)len < 0) return -LINUX_EINVAL;
-    if (len && !buf) return -LINUX_EFAULT;
-    return f->ops->read(f, buf, len);
+    if (len && !px_guest_range_ok(buf, len)) return -LINUX_EFAULT;
+    if (f->is_dir) return -LINUX_EISDIR;
+    return f->ops->read(f, (void *)(uintptr_t)buf, len);
 }
 
-static int64_t do_write(px_file *f, const void *buf, uint64_t len)
+static int64_t do_write(px_file *f, uint64_t buf, uint64_t len)
 {
     if (!writable(f)) return -LINUX_EBADF;
     if (!f->ops->write) return -LINUX_EINVAL;
     if ((int64_t)len < 0) return -LINUX_EINVAL;
     if (len == 0) return 0;
-    if (!buf) return -LINUX_EFAULT;
-    return f->ops->write(f, buf, len);
+    /* only the kernel half is refused here: /dev/null takes any buffer, as on Linux */
+    if (len > PX_GUEST_ADDR_END || buf > PX_GUEST_ADDR_END - len) return -LINUX_EFAULT;
+    return f->ops->write(f, (const void *)(uintptr_t)buf, len);
 }
 
 /* read(2) */
 PX_SYSCALL(read)
 {
     int fd = (int)PX_ARG0;
-    void *buf = (void *)(uintptr_t)PX_ARG1;
+    uint64_t buf = PX_ARG1;
     uint64_t len = PX_ARG2;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
@@ -55,7 +111,7 @@ PX_SYSCALL(read)
 PX_SYSCALL(write)
 {
     int fd = (int)PX_ARG0;
-    const void *buf = (const void *)(uintptr_t)PX_ARG1;
+    uint64_t buf = PX_ARG1;
     uint64_t len = PX_ARG2;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
@@ -64,33 +120,54 @@ PX_SYSCALL(write)
     return r;
 }
 
-static int64_t check_iov(const struct linux_iovec *iov, int64_t count, uint64_t *total)
+/* The guest's iovec array copied in, checked as Linux's import_iovec: a count past
+   IOV_MAX or a negative length EINVAL, the array unreadable or an entry reaching into
+   the kernel half EFAULT. 0 and *out (free with iov_free), or -errno. */
+#define IOV_ON_STACK 8
+static int64_t iov_in(uint64_t guest, int64_t count, struct linux_iovec *stack, struct linux_iovec **out,
+                      uint64_t *total)
 {
     if (count < 0 || count > IOV_MAX) return -LINUX_EINVAL;
-    if (count && !iov) return -LINUX_EFAULT;
+    struct linux_iovec *iov = count <= IOV_ON_STACK ? stack : px_alloc((size_t)count * sizeof *iov);
+    if (!iov) return -LINUX_ENOMEM;
+    int64_t r = px_copy_in(iov, guest, (size_t)count * sizeof *iov);
     *total = 0;
-    for (int64_t i = 0; i < count; i++) {
-        if ((int64_t)iov[i].iov_len < 0 || *total + iov[i].iov_len > (uint64_t)INT64_MAX) return -LINUX_EINVAL;
-        *total += iov[i].iov_len;
+    for (int64_t i = 0; r == 0 && i < count; i++) {
+        if ((int64_t)iov[i].iov_len < 0 || *total + iov[i].iov_len > (uint64_t)INT64_MAX) r = -LINUX_EINVAL;
+        else if (iov[i].iov_len > PX_GUEST_ADDR_END || iov[i].iov_base > PX_GUEST_ADDR_END - iov[i].iov_len)
+            r = -LINUX_EFAULT; /* access_ok: the kernel half; a low or unmapped base fails in the copy */
+        else *total += iov[i].iov_len;
     }
-    return 0;
+    if (r < 0 && iov != stack) px_free(iov);
+    if (r == 0) *out = iov;
+    return r;
+}
+
+static void iov_free(struct linux_iovec *iov, struct linux_iovec *stack)
+{
+    if (iov != stack) px_free(iov);
 }
 
 /* readv(2) */
 PX_SYSCALL(readv)
 {
     int fd = (int)PX_ARG0;
-    const struct linux_iovec *iov = (const struct linux_iovec *)(uintptr_t)PX_ARG1;
+    uint64_t iov_addr = PX_ARG1;
     int64_t count = (int32_t)PX_ARG2;
-    uint64_t total;
-    int64_t r = check_iov(iov, count, &total);
-    if (r < 0) return r;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
+    int64_t r = !readable(f) ? -LINUX_EBADF : !f->ops->read && !f->is_dir ? -LINUX_EINVAL : 0;
+    struct linux_iovec stack[IOV_ON_STACK], *iov;
+    uint64_t total;
+    if (r == 0) r = iov_in(iov_addr, count, stack, &iov, &total);
+    if (r < 0) {
+        px_file_unref(f);
+        return r;
+    }
     int64_t done = 0;
     for (int64_t i = 0; i < count; i++) {
         if (!iov[i].iov_len) continue;
-        r = do_read(f, (void *)(uintptr_t)iov[i].iov_base, iov[i].iov_len);
+        r = do_read(f, iov[i].iov_base, iov[i].iov_len);
         if (r < 0) {
             if (!done) done = r;
             break;
@@ -98,7 +175,8 @@ PX_SYSCALL(readv)
         done += r;
         if ((uint64_t)r < iov[i].iov_len) break; /* short: nothing more is ready */
     }
-    if (count == 0 || total == 0) done = readable(f) ? 0 : -LINUX_EBADF;
+    if (count == 0 || total == 0) done = 0;
+    iov_free(iov, stack);
     px_file_unref(f);
     return done;
 }
@@ -107,31 +185,39 @@ PX_SYSCALL(readv)
 PX_SYSCALL(writev)
 {
     int fd = (int)PX_ARG0;
-    const struct linux_iovec *iov = (const struct linux_iovec *)(uintptr_t)PX_ARG1;
+    uint64_t iov_addr = PX_ARG1;
     int64_t count = (int32_t)PX_ARG2;
-    uint64_t total;
-    int64_t r = check_iov(iov, count, &total);
-    if (r < 0) return r;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
+    int64_t r = !writable(f) ? -LINUX_EBADF : !f->ops->write ? -LINUX_EINVAL : 0;
+    struct linux_iovec stack[IOV_ON_STACK], *iov;
+    uint64_t total;
+    if (r == 0) r = iov_in(iov_addr, count, stack, &iov, &total);
+    if (r < 0) {
+        px_file_unref(f);
+        return r;
+    }
     int64_t done = 0;
     if (total > 0 && total <= GATHER_LIMIT && count > 1) {
         char *gathered = px_alloc((size_t)total);
         if (!gathered) {
+            iov_free(iov, stack);
             px_file_unref(f);
             return -LINUX_ENOMEM;
         }
+        /* up to the first bad page: Linux writes what it could copy, EFAULT if nothing */
         size_t at = 0;
         for (int64_t i = 0; i < count; i++) {
-            memcpy(gathered + at, (const void *)(uintptr_t)iov[i].iov_base, (size_t)iov[i].iov_len);
-            at += (size_t)iov[i].iov_len;
+            int64_t got = px_copy_in_partial(gathered + at, iov[i].iov_base, (size_t)iov[i].iov_len);
+            if (got > 0) at += (size_t)got;
+            if (got != (int64_t)iov[i].iov_len) break;
         }
-        done = do_write(f, gathered, total);
+        done = at ? do_write(f, (uint64_t)(uintptr_t)gathered, at) : -LINUX_EFAULT;
         px_free(gathered);
     } else {
         for (int64_t i = 0; i < count; i++) {
             if (!iov[i].iov_len) continue;
-            r = do_write(f, (const void *)(uintptr_t)iov[i].iov_base, iov[i].iov_len);
+            r = do_write(f, iov[i].iov_base, iov[i].iov_len);
             if (r < 0) {
                 if (!done) done = r;
                 break;
@@ -139,8 +225,8 @@ PX_SYSCALL(writev)
             done += r;
             if ((uint64_t)r < iov[i].iov_len) break;
         }
-        if (total == 0) done = writable(f) ? 0 : -LINUX_EBADF;
     }
+    iov_free(iov, stack);
     px_file_unref(f);
     return done;
 }
@@ -149,7 +235,7 @@ PX_SYSCALL(writev)
 PX_SYSCALL(pread64)
 {
     int fd = (int)PX_ARG0;
-    void *buf = (void *)(uintptr_t)PX_ARG1;
+    uint64_t buf = PX_ARG1;
     uint64_t len = PX_ARG2;
     int64_t offset = (int64_t)PX_ARG3;
     px_file *f = px_fd_get(fd);
@@ -159,8 +245,8 @@ PX_SYSCALL(pread64)
     else if (f->is_dir) r = -LINUX_EISDIR;
     else if (!f->ops->pread) r = -LINUX_ESPIPE;
     else if (offset < 0 || (int64_t)len < 0) r = -LINUX_EINVAL;
-    else if (len && !buf) r = -LINUX_EFAULT;
-    else r = f->ops->pread(f, buf, len, (uint64_t)offset);
+    else if (len && !px_guest_range_ok(buf, len)) r = -LINUX_EFAULT;
+    else r = f->ops->pread(f, (void *)(uintptr_t)buf, len, (uint64_t)offset);
     px_file_unref(f);
     return r;
 }
@@ -169,7 +255,7 @@ PX_SYSCALL(pread64)
 PX_SYSCALL(pwrite64)
 {
     int fd = (int)PX_ARG0;
-    const void *buf = (const void *)(uintptr_t)PX_ARG1;
+    uint64_t buf = PX_ARG1;
     uint64_t len = PX_ARG2;
     int64_t offset = (int64_t)PX_ARG3;
     px_file *f = px_fd_get(fd);
@@ -179,8 +265,8 @@ PX_SYSCALL(pwrite64)
     else if (!f->ops->pwrite) r = -LINUX_ESPIPE;
     else if (offset < 0 || (int64_t)len < 0) r = -LINUX_EINVAL;
     else if (len == 0) r = 0;
-    else if (!buf) r = -LINUX_EFAULT;
-    else r = f->ops->pwrite(f, buf, len, (uint64_t)offset);
+    else if (len > PX_GUEST_ADDR_END || buf > PX_GUEST_ADDR_END - len) r = -LINUX_EFAULT; /* as write */
+    else r = f->ops->pwrite(f, (const void *)(uintptr_t)buf, len, (uint64_t)offset);
     px_file_unref(f);
     return r;
 }
@@ -229,19 +315,38 @@ PX_SYSCALL(lseek)
     return r;
 }
 
+/* The entries are made in the runtime's memory (the type's entries and the mount points
+   inside, px_vfs_getdents) and copied out: an entry a bad buffer could not take is read
+   again by the next call, as Linux's filldir leaves the position before it. */
+#define GETDENTS_BOUNCE 65536
+static int64_t getdents_out(px_file *f, uint64_t buf, uint64_t len)
+{
+    if (len > GETDENTS_BOUNCE) len = GETDENTS_BOUNCE; /* a short batch: the caller asks again */
+    void *bounce = px_alloc(len ? (size_t)len : 1);
+    if (!bounce) return -LINUX_ENOMEM;
+    uint64_t pos = f->pos;
+    int64_t r = px_vfs_getdents(f, bounce, len);
+    if (r > 0 && px_copy_out(buf, bounce, (size_t)r) < 0) {
+        r = -LINUX_EFAULT;
+        if (f->ops->lseek) f->ops->lseek(f, (int64_t)pos, LINUX_SEEK_SET);
+    }
+    px_free(bounce);
+    return r;
+}
+
 /* getdents64(2) */
 PX_SYSCALL(getdents64)
 {
     int fd = (int)PX_ARG0;
-    void *buf = (void *)(uintptr_t)PX_ARG1;
+    uint64_t buf = PX_ARG1;
     uint64_t len = (uint32_t)PX_ARG2;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
     int64_t r;
     if (f->status_flags & LINUX_O_PATH) r = -LINUX_EBADF;
     else if (!f->is_dir || !f->ops->getdents) r = -LINUX_ENOTDIR;
-    else if (!buf) r = -LINUX_EFAULT;
-    else r = px_vfs_getdents(f, buf, len); /* the type's entries and the mount points inside */
+    else if (!px_guest_range_ok(buf, len)) r = -LINUX_EFAULT;
+    else r = getdents_out(f, buf, len);
     px_file_unref(f);
     return r;
 }
@@ -254,8 +359,9 @@ static int64_t generic_ioctl(int fd, px_file *f, uint64_t request, uint64_t arg,
     case LINUX_FIOCLEX: return px_fd_set_cloexec(fd, true);
     case LINUX_FIONCLEX: return px_fd_set_cloexec(fd, false);
     case LINUX_FIONBIO: {
-        if (!arg) return -LINUX_EFAULT;
-        bool on = *(const int32_t *)(uintptr_t)arg != 0;
+        int32_t value;
+        if (PX_GET(&value, arg) < 0) return -LINUX_EFAULT;
+        bool on = value != 0;
         uint32_t flags = on ? f->status_flags | LINUX_O_NONBLOCK : f->status_flags & ~(uint32_t)LINUX_O_NONBLOCK;
         if (f->ops->set_status_flags) {
             int64_t r = f->ops->set_status_flags(f, flags);
@@ -265,7 +371,6 @@ static int64_t generic_ioctl(int fd, px_file *f, uint64_t request, uint64_t arg,
         return 0;
     }
     case LINUX_FIONREAD: {
-        if (!arg) return -LINUX_EFAULT;
         int64_t n;
         if (f->ops->readable_bytes) {
             n = f->ops->readable_bytes(f);
@@ -277,8 +382,8 @@ static int64_t generic_ioctl(int fd, px_file *f, uint64_t request, uint64_t arg,
             n = -LINUX_ENOTTY;
         }
         if (n < 0) return n;
-        *(int32_t *)(uintptr_t)arg = (int32_t)(n > INT32_MAX ? INT32_MAX : n);
-        return 0;
+        int32_t count = (int32_t)(n > INT32_MAX ? INT32_MAX : n);
+        return PX_PUT(arg, &count);
     }
     default:
         *handled = false;

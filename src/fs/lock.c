@@ -36,6 +36,8 @@
 #include <string.h>
 #include "fs/fs_internal.h"
 #include "fs/vfs.h"
+#include "core/uaccess.h"
+#include "kernel/block.h"
 
 #define TABLE_NAME L"Local\\picolx-locks-v1"
 #define MUTEX_NAME L"Local\\picolx-locks-v1-mutex"
@@ -508,10 +510,11 @@ static bool own_waiter(int32_t slot)
 }
 
 /* Waits on key behind c until a change to key's locks, the death of c's holder, or the
-   safety timeout. The waiter record stays from the first wait to the end of the call, so
-   that a deadlock is seen by whoever closes the circle (as Linux, which checks only the
-   new request). Called inside the table; returns outside it. */
-static void wait_for_change(lock_wait *lw, const lock_key *key, lock_kind kind, const lock_owner *owner,
+   safety timeout, through px_block (block.h). The waiter record stays from the first wait
+   to the end of the call, so that a deadlock is seen by whoever closes the circle (as
+   Linux, which checks only the new request). Called inside the table; returns outside
+   it: 0, or -LINUX_EINTR when the task was interrupted. */
+static int64_t wait_for_change(lock_wait *lw, const lock_key *key, lock_kind kind, const lock_owner *owner,
                             const lock_record *c)
 {
     uint32_t pid = c->holder_pid;
@@ -534,9 +537,11 @@ static void wait_for_change(lock_wait *lw, const lock_key *key, lock_kind kind, 
     }
     table_leave();
     /* with no waiter record free, nobody sets our event: the timeout alone */
-    HANDLE handles[2] = {lw->wake, holder};
-    WaitForMultipleObjects(holder ? 2 : 1, handles, FALSE, lw->slot < 0 ? 10 : WAIT_SAFETY_MS);
+    void *handles[2] = {lw->wake, holder};
+    px_deadline d = px_deadline_after(px_clock_monotonic_ns(), (lw->slot < 0 ? 10 : WAIT_SAFETY_MS) * 1000000ll);
+    int r = px_block(handles, holder ? 2 : 1, &d);
     if (holder) CloseHandle(holder);
+    return r == PX_BLOCK_INTERRUPTED ? -LINUX_EINTR : 0;
 }
 
 /* Sets (type F_RDLCK/F_WRLCK) or removes (F_UNLCK) a lock, waiting for conflicts if asked. */
@@ -563,8 +568,14 @@ static int64_t set_lock(const lock_key *key, lock_kind kind, const lock_owner *o
                     if (!lw.wake) r = -LINUX_ENOLCK;
                 }
                 if (lw.wake) {
-                    wait_for_change(&lw, key, kind, owner, c);
-                    continue;
+                    if (wait_for_change(&lw, key, kind, owner, c) == 0) continue;
+                    /* interrupted: give up the waiter record and fail with EINTR */
+                    if (table_enter()) {
+                        if (lw.slot >= 0 && own_waiter(lw.slot)) waiter_free((uint32_t)lw.slot);
+                        table_leave();
+                    }
+                    r = -LINUX_EINTR;
+                    break;
                 }
             }
         } else if (free_record_count() < 2 && (sweep_dead(), free_record_count() < 2)) {
@@ -649,9 +660,10 @@ static int64_t range_of(px_file *f, const struct linux_flock *fl, int64_t *start
     return 0;
 }
 
-int64_t px_lock_fcntl(px_file *f, int cmd, struct linux_flock *fl)
+int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl)
 {
-    if (!fl) return -LINUX_EFAULT;
+    struct linux_flock lfl, *fl = &lfl;
+    if (PX_GET(fl, ufl) < 0) return -LINUX_EFAULT;
     bool ofd = cmd == LINUX_F_OFD_GETLK || cmd == LINUX_F_OFD_SETLK || cmd == LINUX_F_OFD_SETLKW;
     if (ofd && fl->l_pid != 0) return -LINUX_EINVAL;
     if (fl->l_type != LINUX_F_RDLCK && fl->l_type != LINUX_F_WRLCK && fl->l_type != LINUX_F_UNLCK) return -LINUX_EINVAL;
@@ -683,7 +695,7 @@ int64_t px_lock_fcntl(px_file *f, int cmd, struct linux_flock *fl)
             fl->l_type = LINUX_F_UNLCK;
         }
         table_leave();
-        return 0;
+        return PX_PUT(ufl, fl); /* outside the table: a fault there is only EFAULT */
     }
     bool wait = cmd == LINUX_F_SETLKW || cmd == LINUX_F_OFD_SETLKW;
     return set_lock(&key, kind, &owner, fl->l_type, start, end, wait);

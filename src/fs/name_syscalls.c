@@ -6,13 +6,14 @@
 /* getcwd(2) */
 PX_SYSCALL(getcwd)
 {
-    char *buf = (char *)(uintptr_t)PX_ARG0;
+    uint64_t buf = PX_ARG0;
     uint64_t size = PX_ARG1;
-    const char *cwd = px_vfs_visible(px_fs_cwd()); /* as the process root shows it */
+    char cwd_buf[PX_PATH_MAX];
+    if (px_fs_cwd(cwd_buf, sizeof cwd_buf) < 0) return -LINUX_ENAMETOOLONG;
+    const char *cwd = px_vfs_visible(cwd_buf); /* as the process root shows it */
     uint64_t len = strlen(cwd) + 1;
     if (size < len) return -LINUX_ERANGE;
-    if (!buf) return -LINUX_EFAULT;
-    memcpy(buf, cwd, len);
+    if (px_copy_out(buf, cwd, (size_t)len) < 0) return -LINUX_EFAULT;
     return (int64_t)len;
 }
 
@@ -29,10 +30,13 @@ static int64_t change_dir(const px_vfs_path *vp)
 /* chdir(2) */
 PX_SYSCALL(chdir)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t guest_path = PX_ARG0;
+    char path[PX_PATH_MAX];
+    int64_t r = px_path_in(path, guest_path);
+    if (r < 0) return r;
     px_vfs_path *vp = px_alloc(sizeof *vp);
     if (!vp) return -LINUX_ENOMEM;
-    int64_t r = px_vfs_resolve(LINUX_AT_FDCWD, path, PX_VFS_FOLLOW, vp);
+    r = px_vfs_resolve(LINUX_AT_FDCWD, path, PX_VFS_FOLLOW, vp);
     if (r == 0) r = change_dir(vp);
     px_free(vp);
     return r;
@@ -70,16 +74,18 @@ static int64_t check_mode_bits(const px_stat_info *st, int mode)
     return 0;
 }
 
-static int64_t access_at(int dirfd, const char *path, int mode, uint32_t flags)
+static int64_t access_at(int dirfd, uint64_t guest_path, int mode, uint32_t flags)
 {
     if (mode & ~(LINUX_R_OK | LINUX_W_OK | LINUX_X_OK)) return -LINUX_EINVAL;
     if (flags & ~(uint32_t)(LINUX_AT_EACCESS | LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH)) return -LINUX_EINVAL;
-    if (!path) return -LINUX_EFAULT;
+    char path[PX_PATH_MAX];
+    int64_t r = px_path_in(path, guest_path);
+    if (r < 0) return r;
     px_vfs_path *vp = px_alloc(sizeof *vp);
     if (!vp) return -LINUX_ENOMEM;
     int resolve = (flags & LINUX_AT_SYMLINK_NOFOLLOW) ? 0 : PX_VFS_FOLLOW;
     if (flags & LINUX_AT_EMPTY_PATH) resolve |= PX_VFS_EMPTY_OK;
-    int64_t r = px_vfs_resolve(dirfd, path, resolve, vp);
+    r = px_vfs_resolve(dirfd, path, resolve, vp);
     if (r == 0) {
         px_mount *m = vp->mount;
         if (m->type->access) {
@@ -100,7 +106,7 @@ static int64_t access_at(int dirfd, const char *path, int mode, uint32_t flags)
 /* access(2) */
 PX_SYSCALL(access)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     int mode = (int)PX_ARG1;
     return access_at(LINUX_AT_FDCWD, path, mode, 0);
 }
@@ -109,7 +115,7 @@ PX_SYSCALL(access)
 PX_SYSCALL(faccessat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG1;
     int mode = (int)PX_ARG2;
     return access_at(dirfd, path, mode, 0);
 }
@@ -118,7 +124,7 @@ PX_SYSCALL(faccessat)
 PX_SYSCALL(faccessat2)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG1;
     int mode = (int)PX_ARG2;
     uint32_t flags = (uint32_t)PX_ARG3;
     return access_at(dirfd, path, mode, flags);
@@ -144,30 +150,36 @@ static bool names_own_exe(const char *abs)
     return !strcmp(abs, own);
 }
 
-static int64_t readlink_at(int dirfd, const char *path, char *buf, int64_t size)
+/* The target is made in the runtime's memory (every type's readlink) and copied out. */
+static int64_t readlink_at(int dirfd, uint64_t guest_path, uint64_t guest_buf, int64_t size, bool empty_is_enoent)
 {
     if (size <= 0) return -LINUX_EINVAL;
-    if (!path) return -LINUX_EFAULT;
-    px_vfs_path *vp = px_alloc(sizeof *vp);
+    char path[PX_PATH_MAX];
+    int64_t r = px_path_in(path, guest_path);
+    if (r < 0) return r;
+    if (!path[0] && empty_is_enoent) return -LINUX_ENOENT;
+    if (size > PX_PATH_MAX) size = PX_PATH_MAX; /* no target is longer */
+    px_vfs_path *vp = px_alloc(sizeof *vp + (size_t)size);
     if (!vp) return -LINUX_ENOMEM;
-    int64_t r = px_vfs_resolve(dirfd, path, PX_VFS_EMPTY_OK, vp);
+    char *buf = (char *)(vp + 1);
+    r = px_vfs_resolve(dirfd, path, PX_VFS_EMPTY_OK, vp);
     /* /proc/self/exe while no /proc is mounted (the pseudo file systems answer it then) */
     if (r == 0 && names_own_exe(vp->abs) && px_cfg.exe_path && !px_vfs_mount_of_point("/proc")) {
         size_t n = strlen(px_cfg.exe_path);
         if ((int64_t)n > size) n = (size_t)size; /* truncated, without a NUL, as Linux does */
-        if (!buf) r = -LINUX_EFAULT;
-        else memcpy(buf, px_cfg.exe_path, n);
-        if (r == 0) r = (int64_t)n;
+        memcpy(buf, px_cfg.exe_path, n);
+        r = (int64_t)n;
     } else if (r == 0) {
         px_mount *m = vp->mount;
         if (m->type->readlink) {
-            r = buf ? m->type->readlink(m, vp->rel, buf, (uint64_t)size) : -LINUX_EFAULT;
+            r = m->type->readlink(m, vp->rel, buf, (uint64_t)size);
         } else {
             px_stat_info st;
             r = px_vfs_stat(vp, &st);
             if (r == 0) r = -LINUX_EINVAL; /* it exists and is not a symlink */
         }
     }
+    if (r > 0 && px_copy_out(guest_buf, buf, (size_t)r) < 0) r = -LINUX_EFAULT;
     px_free(vp);
     return r;
 }
@@ -175,29 +187,30 @@ static int64_t readlink_at(int dirfd, const char *path, char *buf, int64_t size)
 /* readlink(2) */
 PX_SYSCALL(readlink)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
-    char *buf = (char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG0;
+    uint64_t buf = PX_ARG1;
     int64_t size = (int32_t)PX_ARG2;
-    if (path && !path[0]) return -LINUX_ENOENT;
-    return readlink_at(LINUX_AT_FDCWD, path, buf, size);
+    return readlink_at(LINUX_AT_FDCWD, path, buf, size, true);
 }
 
 /* readlinkat(2): "" with a dirfd names that fd (an O_PATH fd of a symlink) */
 PX_SYSCALL(readlinkat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
-    char *buf = (char *)(uintptr_t)PX_ARG2;
+    uint64_t path = PX_ARG1;
+    uint64_t buf = PX_ARG2;
     int64_t size = (int32_t)PX_ARG3;
-    if (path && !path[0] && dirfd == LINUX_AT_FDCWD) return -LINUX_ENOENT;
-    return readlink_at(dirfd, path, buf, size);
+    return readlink_at(dirfd, path, buf, size, dirfd == LINUX_AT_FDCWD);
 }
 
-static int64_t mkdir_at(int dirfd, const char *path, uint32_t mode)
+static int64_t mkdir_at(int dirfd, uint64_t guest_path, uint32_t mode)
 {
+    char path[PX_PATH_MAX];
+    int64_t r = px_path_in(path, guest_path);
+    if (r < 0) return r;
     px_vfs_path *vp = px_alloc(sizeof *vp);
     if (!vp) return -LINUX_ENOMEM;
-    int64_t r = px_vfs_resolve(dirfd, path, 0, vp);
+    r = px_vfs_resolve(dirfd, path, 0, vp);
     if (r == 0) {
         px_mount *m = vp->mount;
         r = m->type->mkdir ? m->type->mkdir(m, vp->rel, mode & 07777 & ~px_identity_umask()) : PX_VFS_MISSING(mkdir);
@@ -209,7 +222,7 @@ static int64_t mkdir_at(int dirfd, const char *path, uint32_t mode)
 /* mkdir(2) */
 PX_SYSCALL(mkdir)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     uint32_t mode = (uint32_t)PX_ARG1;
     return mkdir_at(LINUX_AT_FDCWD, path, mode);
 }
@@ -218,7 +231,7 @@ PX_SYSCALL(mkdir)
 PX_SYSCALL(mkdirat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG1;
     uint32_t mode = (uint32_t)PX_ARG2;
     return mkdir_at(dirfd, path, mode);
 }
@@ -256,12 +269,14 @@ static int64_t unlink_with_slash(int dirfd, const char *path)
     return r;
 }
 
-static int64_t remove_at(int dirfd, const char *path, bool remove_dir)
+static int64_t remove_at(int dirfd, uint64_t guest_path, bool remove_dir)
 {
-    if (!path) return -LINUX_EFAULT;
+    char path[PX_PATH_MAX];
+    int64_t r = px_path_in(path, guest_path);
+    if (r < 0) return r;
     px_vfs_path *vp = px_alloc(sizeof *vp);
     if (!vp) return -LINUX_ENOMEM;
-    int64_t r = px_vfs_resolve(dirfd, path, 0, vp);
+    r = px_vfs_resolve(dirfd, path, 0, vp);
     if (r == 0 && remove_dir) r = check_rmdir_name(path);
     if (r == 0) {
         px_mount *m = vp->mount;
@@ -283,14 +298,14 @@ static int64_t remove_at(int dirfd, const char *path, bool remove_dir)
 /* unlink(2) */
 PX_SYSCALL(unlink)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     return remove_at(LINUX_AT_FDCWD, path, false);
 }
 
 /* rmdir(2) */
 PX_SYSCALL(rmdir)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     return remove_at(LINUX_AT_FDCWD, path, true);
 }
 
@@ -298,22 +313,24 @@ PX_SYSCALL(rmdir)
 PX_SYSCALL(unlinkat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG1;
     uint32_t flags = (uint32_t)PX_ARG2;
     if (flags & ~(uint32_t)LINUX_AT_REMOVEDIR) return -LINUX_EINVAL;
     return remove_at(dirfd, path, (flags & LINUX_AT_REMOVEDIR) != 0);
 }
 
-static int64_t rename_at(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, uint32_t flags)
+static int64_t rename_at(int olddirfd, uint64_t guest_old, int newdirfd, uint64_t guest_new, uint32_t flags)
 {
-    if (!oldpath || !newpath) return -LINUX_EFAULT;
     if (flags & ~(uint32_t)(LINUX_RENAME_NOREPLACE | LINUX_RENAME_EXCHANGE | LINUX_RENAME_WHITEOUT)) return -LINUX_EINVAL;
     if ((flags & LINUX_RENAME_EXCHANGE) && (flags & (LINUX_RENAME_NOREPLACE | LINUX_RENAME_WHITEOUT))) return -LINUX_EINVAL;
     if (flags & LINUX_RENAME_WHITEOUT) return -LINUX_EINVAL; /* overlay file systems only */
-    px_vfs_path *from = px_alloc(2 * sizeof *from);
+    px_vfs_path *from = px_alloc(2 * sizeof *from + 2 * PX_PATH_MAX);
     if (!from) return -LINUX_ENOMEM;
     px_vfs_path *to = from + 1;
-    int64_t r = px_vfs_resolve(olddirfd, oldpath, 0, from);
+    char *oldpath = (char *)(to + 1), *newpath = oldpath + PX_PATH_MAX;
+    int64_t r = px_path_in(oldpath, guest_old);
+    if (r == 0) r = px_path_in(newpath, guest_new);
+    if (r == 0) r = px_vfs_resolve(olddirfd, oldpath, 0, from);
     if (r == 0) r = px_vfs_resolve(newdirfd, newpath, 0, to);
     px_mount *m = r == 0 ? from->mount : NULL;
     if (r == 0 && (!from->rel[0] || !to->rel[0])) r = -LINUX_EBUSY; /* a mount point or the root */
@@ -332,8 +349,8 @@ static int64_t rename_at(int olddirfd, const char *oldpath, int newdirfd, const 
 /* rename(2) */
 PX_SYSCALL(rename)
 {
-    const char *oldpath = (const char *)(uintptr_t)PX_ARG0;
-    const char *newpath = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t oldpath = PX_ARG0;
+    uint64_t newpath = PX_ARG1;
     return rename_at(LINUX_AT_FDCWD, oldpath, LINUX_AT_FDCWD, newpath, 0);
 }
 
@@ -341,9 +358,9 @@ PX_SYSCALL(rename)
 PX_SYSCALL(renameat)
 {
     int olddirfd = (int)PX_ARG0;
-    const char *oldpath = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t oldpath = PX_ARG1;
     int newdirfd = (int)PX_ARG2;
-    const char *newpath = (const char *)(uintptr_t)PX_ARG3;
+    uint64_t newpath = PX_ARG3;
     return rename_at(olddirfd, oldpath, newdirfd, newpath, 0);
 }
 
@@ -351,9 +368,9 @@ PX_SYSCALL(renameat)
 PX_SYSCALL(renameat2)
 {
     int olddirfd = (int)PX_ARG0;
-    const char *oldpath = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t oldpath = PX_ARG1;
     int newdirfd = (int)PX_ARG2;
-    const char *newpath = (const char *)(uintptr_t)PX_ARG3;
+    uint64_t newpath = PX_ARG3;
     uint32_t flags = (uint32_t)PX_ARG4;
     return rename_at(olddirfd, oldpath, newdirfd, newpath, flags);
 }

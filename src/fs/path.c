@@ -1,10 +1,139 @@
 /* The start-up of the file-system layer (the root mount, the cwd), drvfs instances (a
-   Windows directory in \\?\ form), the guest's cwd, UTF-8 <-> UTF-16. */
+   Windows directory in \\?\ form), the fs context object (root, cwd, umask), UTF-8 <->
+   UTF-16. */
 #include <windows.h>
+#include "core/thread.h"
 #include "fs/vfs.h"
 #include "fs/pseudo/pseudo.h"
 
-static char *cwd_guest;          /* the guest's cwd: a normalised absolute guest path */
+/* The fs context (Linux's fs_struct): shared by CLONE_FS, copied otherwise. Paths are
+   normalised absolute global guest paths. Nobody gets a pointer into it: readers copy
+   under the lock, since a chdir in another task of the group frees the old string. */
+struct px_fs_context {
+    volatile LONG refs;     /* atomic: tasks that point at it */
+    SRWLOCK lock;           /* guards root and cwd (the strings and the pointers) */
+    char *root;             /* chroot; NULL means "/" */
+    char *cwd;              /* never NULL once made */
+    volatile LONG umask;    /* atomic: umask(2), & 0777 */
+};
+
+struct px_fs_context *px_fs_context_new(void)
+{
+    struct px_fs_context *c = px_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->refs = 1;
+    InitializeSRWLock(&c->lock);
+    c->cwd = px_strdup("/");
+    c->umask = 022;
+    if (!c->cwd) {
+        px_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+struct px_fs_context *px_fs_context_take(struct px_fs_context *c)
+{
+    InterlockedIncrement(&c->refs);
+    return c;
+}
+
+void px_fs_context_drop(struct px_fs_context *c)
+{
+    if (!c || InterlockedDecrement(&c->refs) != 0) return;
+    px_free(c->root);
+    px_free(c->cwd);
+    px_free(c);
+}
+
+struct px_fs_context *px_fs_context_copy(struct px_fs_context *from)
+{
+    struct px_fs_context *c = px_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->refs = 1;
+    InitializeSRWLock(&c->lock);
+    AcquireSRWLockShared(&from->lock);
+    c->cwd = px_strdup(from->cwd);
+    c->root = from->root ? px_strdup(from->root) : NULL;
+    bool ok = c->cwd && (!from->root || c->root);
+    ReleaseSRWLockShared(&from->lock);
+    c->umask = from->umask;
+    if (!ok) {
+        c->refs = 1;
+        px_fs_context_drop(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The calling task's context (px_current: host threads read the first task's). */
+static struct px_fs_context *current_context(void)
+{
+    px_task *t = px_current();
+    return t ? t->fs : NULL;
+}
+
+/* Copies s (NULL: "/") into buf: its length or -LINUX_ENAMETOOLONG. */
+static int64_t copy_path_out(const char *s, char *buf, size_t size)
+{
+    if (!s) s = "/";
+    size_t n = strlen(s);
+    if (n >= size) return -LINUX_ENAMETOOLONG;
+    memcpy(buf, s, n + 1);
+    return (int64_t)n;
+}
+
+/* Sets the cwd, or the root (where "/" is kept as NULL), to a copy of s. */
+static void set_path(bool is_root, const char *s)
+{
+    struct px_fs_context *c = current_context();
+    if (!c) return;
+    bool none = is_root && !strcmp(s, "/");
+    char *copy = none ? NULL : px_strdup(s);
+    if (!copy && !none) return;
+    AcquireSRWLockExclusive(&c->lock);
+    char **field = is_root ? &c->root : &c->cwd;
+    char *old = *field;
+    *field = copy;
+    ReleaseSRWLockExclusive(&c->lock);
+    px_free(old);
+}
+
+int64_t px_fs_cwd(char *buf, size_t size)
+{
+    struct px_fs_context *c = current_context();
+    if (!c) return copy_path_out("/", buf, size);
+    AcquireSRWLockShared(&c->lock);
+    int64_t r = copy_path_out(c->cwd, buf, size);
+    ReleaseSRWLockShared(&c->lock);
+    return r;
+}
+
+void px_fs_set_cwd(const char *abs_guest) { set_path(false, abs_guest); }
+
+int64_t px_vfs_root(char *buf, size_t size)
+{
+    struct px_fs_context *c = current_context();
+    if (!c) return copy_path_out("/", buf, size);
+    AcquireSRWLockShared(&c->lock);
+    int64_t r = copy_path_out(c->root, buf, size);
+    ReleaseSRWLockShared(&c->lock);
+    return r;
+}
+
+void px_vfs_set_root(const char *abs) { set_path(true, abs); }
+
+uint32_t px_fs_umask(void)
+{
+    struct px_fs_context *c = current_context();
+    return c ? (uint32_t)c->umask : 022;
+}
+
+uint32_t px_fs_set_umask(uint32_t mask)
+{
+    struct px_fs_context *c = current_context();
+    return c ? (uint32_t)InterlockedExchange(&c->umask, (LONG)(mask & 0777)) : 022;
+}
 
 wchar_t *px_utf16_of_utf8(const char *s)
 {
@@ -43,10 +172,15 @@ int64_t px_drvfs_new(const char *windows_dir, void **data)
     with_sep[wl] = L'\\';
     with_sep[wl + 1] = 0;
     px_free(w);
-    static wchar_t full[32768];
-    DWORD n = GetFullPathNameW(with_sep, PX_ARRAY_LEN(full), full, NULL);
+    enum { FULL_CAP = 32768 }; /* the longest \\?\ path */
+    wchar_t *full = px_alloc(FULL_CAP * sizeof *full); /* not static: two mounts may be made at once */
+    DWORD n = full ? GetFullPathNameW(with_sep, FULL_CAP, full, NULL) : 0;
     px_free(with_sep);
-    if (n == 0 || n >= PX_ARRAY_LEN(full)) return -LINUX_ENAMETOOLONG;
+    if (!full) return -LINUX_ENOMEM;
+    if (n == 0 || n >= FULL_CAP) {
+        px_free(full);
+        return -LINUX_ENAMETOOLONG;
+    }
     while (n > 0 && (full[n - 1] == L'\\' || full[n - 1] == L'/')) full[--n] = 0;
 
     const wchar_t *prefix = L"\\\\?\\";
@@ -54,18 +188,23 @@ int64_t px_drvfs_new(const char *windows_dir, void **data)
     if (!wcsncmp(full, L"\\\\?\\", 4)) prefix = L"";
     else if (full[0] == L'\\' && full[1] == L'\\') { prefix = L"\\\\?\\UNC\\"; rest = full + 2; }
     px_drvfs *d = px_calloc(1, sizeof *d);
-    if (!d) return -LINUX_ENOMEM;
     size_t len = wcslen(prefix) + wcslen(rest);
-    d->prefix = px_alloc((len + 1) * sizeof(wchar_t));
-    d->root_utf8 = px_utf8_of_utf16(full, -1);
-    if (!d->prefix || !d->root_utf8) {
-        px_free(d->prefix);
-        px_free(d->root_utf8);
+    if (d) {
+        d->prefix = px_alloc((len + 1) * sizeof(wchar_t));
+        d->root_utf8 = px_utf8_of_utf16(full, -1);
+    }
+    if (!d || !d->prefix || !d->root_utf8) {
+        if (d) {
+            px_free(d->prefix);
+            px_free(d->root_utf8);
+        }
         px_free(d);
+        px_free(full);
         return -LINUX_ENOMEM;
     }
     wcscpy(d->prefix, prefix);
     wcscat(d->prefix, rest);
+    px_free(full);
     d->prefix_len = len;
     *data = d;
     return 0;
@@ -84,19 +223,9 @@ int64_t px_fs_init(const char *root, const char *cwd)
     px_pseudo_mount_all(); /* /proc, /dev, /sys, and /tmp when the root has none */
     char norm[PX_PATH_MAX];
     if (!cwd || px_path_normalize("/", cwd, norm, sizeof norm, NULL) < 0) strcpy(norm, "/");
-    cwd_guest = px_strdup(norm);
-    if (!cwd_guest) return -LINUX_ENOMEM;
+    if (!current_context()) return -LINUX_ENOMEM; /* px_task_boot comes first */
+    px_fs_set_cwd(norm);
     return px_fd_init_std();
-}
-
-const char *px_fs_cwd(void) { return cwd_guest ? cwd_guest : "/"; }
-
-void px_fs_set_cwd(const char *abs_guest)
-{
-    char *c = px_strdup(abs_guest);
-    if (!c) return;
-    px_free(cwd_guest);
-    cwd_guest = c;
 }
 
 int64_t px_fs_host_path(int dirfd, const char *guest_path, wchar_t **out)

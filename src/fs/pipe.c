@@ -1,18 +1,137 @@
 /* The pipe backend: anonymous Windows pipes (pipe(2) within one process, and std handles
-   that are pipes, as in `picolx run ... | wc -l`), plus plain character devices (NUL). */
+   that are pipes, as in `picolx run ... | wc -l`), plus plain character devices (NUL).
+
+   Readiness. Windows cannot wait on a synchronous pipe handle, but a zero-byte ReadFile
+   on one blocks until bytes arrive (or every writer is gone) and takes nothing (libuv's
+   "zero read"; measured under Wine 8: it wakes 0.3-0.6 ms after the write on a loaded
+   machine, and CancelSynchronousIo ends it). So a read end that someone must wait for
+   gets a watcher thread, made on first need and kept for the file's life, which on each
+   arming makes one zero-byte read and then sets the end's "ready" event: poll and a
+   blocking read wait on that event with px_block (block.h), so both are interruptible,
+   and the pipe stays a plain anonymous pipe for Windows children and std handles.
+   On real Windows I/O on a synchronous file object is serialised, so a peek or read
+   while the watcher's read is pending would block: the watcher is disarmed (its read
+   cancelled) before we touch the handle. Wine does not serialise; disarming happens
+   only after a wait that ended for another reason (a timeout, another fd). */
 #include <windows.h>
 #include <winternl.h>
 #include "core/errors.h"
 #include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
+#include "kernel/block.h"
 #include "kernel/identity.h"
 
+
+/* A read end's watcher (see the top). Made once under the file's lock; then armed is
+   the only shared word: 1 from an arming until the watcher's zero-byte read returned. */
+typedef struct pipe_watch {
+    HANDLE handle;        /* the pipe's read end (the file's) */
+    HANDLE thread;
+    HANDLE arm;           /* auto-reset: start one zero-byte read */
+    HANDLE ready;         /* manual-reset: set when that read returned */
+    volatile LONG armed;
+    volatile LONG closing;
+} pipe_watch;
 
 typedef struct pipe_state {
     bool owns_handle;   /* false for inherited std handles: the process keeps them */
     bool nowait;        /* the handle is in PIPE_NOWAIT mode (O_NONBLOCK writes) */
     uint64_t ino;
+    SRWLOCK watch_lock; /* guards making the watcher */
+    pipe_watch *watch;  /* NULL until a wait needs it */
 } pipe_state;
+
+static DWORD WINAPI watcher_main(void *arg)
+{
+    pipe_watch *w = arg;
+    for (;;) {
+        WaitForSingleObject(w->arm, INFINITE);
+        if (w->closing) break;
+        char none;
+        DWORD got;
+        ReadFile(w->handle, &none, 0, &got, NULL); /* bytes, end of file, or cancelled */
+        /* cleared first, so a waiter that sees the event finds the handle free; an
+           arming in between at worst sees a stale set event: one spurious re-check */
+        InterlockedExchange(&w->armed, 0);
+        SetEvent(w->ready);
+    }
+    return 0;
+}
+
+static pipe_watch *watch_of(px_file *f)
+{
+    pipe_state *ps = f->data;
+    AcquireSRWLockExclusive(&ps->watch_lock);
+    if (!ps->watch) {
+        pipe_watch *w = px_calloc(1, sizeof *w);
+        if (w) {
+            w->handle = f->handle;
+            w->arm = CreateEventW(NULL, FALSE, FALSE, NULL);
+            w->ready = CreateEventW(NULL, TRUE, FALSE, NULL);
+            w->thread = w->arm && w->ready ? CreateThread(NULL, 64 * 1024, watcher_main, w,
+                                                          STACK_SIZE_PARAM_IS_A_RESERVATION, NULL) : NULL;
+            if (w->thread) {
+                ps->watch = w;
+            } else {
+                if (w->arm) CloseHandle(w->arm);
+                if (w->ready) CloseHandle(w->ready);
+                px_free(w);
+            }
+        }
+    }
+    ReleaseSRWLockExclusive(&ps->watch_lock);
+    return ps->watch;
+}
+
+/* The event that turns set once the read end may have become readable (or hung up): arms
+   the watcher unless its read is still pending. NULL when no watcher can be made. */
+static HANDLE pipe_arm(px_file *f)
+{
+    pipe_watch *w = watch_of(f);
+    if (!w) return NULL;
+    if (InterlockedCompareExchange(&w->armed, 1, 0) == 0) {
+        ResetEvent(w->ready);
+        SetEvent(w->arm);
+    }
+    return w->ready;
+}
+
+/* True where I/O on a synchronous file object is serialised (Windows; not Wine, which
+   answered a peek at once while a zero-byte read was pending). */
+static bool io_serialised(void)
+{
+    static volatile LONG known; /* 0: not yet, 1: serialised, 2: not */
+    if (!known) {
+        bool wine = GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != NULL;
+        InterlockedExchange(&known, wine ? 2 : 1);
+    }
+    return known == 1;
+}
+
+/* Ends a pending zero-byte read before the handle is used (see the top). */
+static void pipe_disarm(px_file *f)
+{
+    pipe_state *ps = f->data;
+    pipe_watch *w = ps->watch;
+    if (!w || !w->armed || !io_serialised()) return;
+    while (w->armed) {
+        CancelSynchronousIo(w->thread);
+        SwitchToThread();
+    }
+}
+
+static void watch_close(pipe_watch *w)
+{
+    w->closing = 1;
+    SetEvent(w->arm);
+    while (WaitForSingleObject(w->thread, 1) == WAIT_TIMEOUT) CancelSynchronousIo(w->thread);
+    CloseHandle(w->thread);
+    CloseHandle(w->arm);
+    CloseHandle(w->ready);
+    px_free(w);
+}
+
+static uint32_t pipe_poll(px_file *f, uint32_t events);
 
 static volatile LONG64 next_pipe_ino = 100000;
 
@@ -20,7 +139,17 @@ static int64_t pipe_read(px_file *f, void *buf, uint64_t len)
 {
     if (len == 0) return 0;
     if (len > 0x7ffff000u) len = 0x7ffff000u;
-    if (f->status_flags & LINUX_O_NONBLOCK) {
+    pipe_disarm(f);
+    if (!(f->status_flags & LINUX_O_NONBLOCK) && (f->status_flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY) {
+        /* wait, interruptibly, until a read would not block; then it returns what is there */
+        while (!(pipe_poll(f, LINUX_POLLIN) & (LINUX_POLLIN | LINUX_POLLHUP | LINUX_POLLERR))) {
+            HANDLE ready = pipe_arm(f);
+            if (!ready) break; /* no watcher: block in ReadFile, uninterruptibly */
+            int r = px_block(&ready, 1, NULL);
+            if (r == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
+            if (r < 0) break;
+        }
+    } else {
         DWORD avail = 0;
         if (!PeekNamedPipe(f->handle, NULL, 0, NULL, &avail, NULL)) {
             DWORD e = GetLastError();
@@ -63,6 +192,7 @@ static int64_t pipe_write(px_file *f, const void *buf, uint64_t len)
 
 static int64_t pipe_readable_bytes(px_file *f)
 {
+    pipe_disarm(f);
     DWORD avail = 0;
     if (!PeekNamedPipe(f->handle, NULL, 0, NULL, &avail, NULL)) {
         DWORD e = GetLastError();
@@ -97,6 +227,7 @@ static uint32_t pipe_poll(px_file *f, uint32_t events)
 {
     uint32_t acc = f->status_flags & LINUX_O_ACCMODE;
     uint32_t ready = 0;
+    pipe_disarm(f);
     if (acc != LINUX_O_WRONLY) {
         DWORD avail = 0;
         if (PeekNamedPipe(f->handle, NULL, 0, NULL, &avail, NULL)) {
@@ -113,6 +244,14 @@ static uint32_t pipe_poll(px_file *f, uint32_t events)
         if (!pipe_connected(f->handle)) ready |= LINUX_POLLERR;
     }
     return ready;
+}
+
+/* poll's wake-up object: a read end's ready event (the watcher armed). A write end has
+   none: it says POLLOUT at once (see pipe_poll). */
+static void *pipe_poll_handle(px_file *f)
+{
+    if ((f->status_flags & LINUX_O_ACCMODE) == LINUX_O_WRONLY) return NULL;
+    return pipe_arm(f);
 }
 
 static int64_t pipe_stat(px_file *f, px_stat_info *st)
@@ -137,6 +276,7 @@ static int64_t pipe_ioctl(px_file *f, uint64_t request, uint64_t arg)
 static void pipe_release(px_file *f)
 {
     pipe_state *ps = f->data;
+    if (ps->watch) watch_close(ps->watch); /* before the handle it reads goes */
     if (ps->owns_handle) CloseHandle(f->handle);
     px_free(ps);
 }
@@ -175,6 +315,7 @@ static const px_file_ops pipe_ops = {
     .ioctl = pipe_ioctl,
     .readable_bytes = pipe_readable_bytes,
     .poll = pipe_poll,
+    .poll_handle = pipe_poll_handle,
     .release = pipe_release,
     .handoff = &px_pipe_handoff,
 };
@@ -185,6 +326,7 @@ static px_file *wrap_pipe(HANDLE h, uint32_t status_flags, bool owns, uint64_t i
     if (!ps) return NULL;
     ps->owns_handle = owns;
     ps->ino = ino;
+    InitializeSRWLock(&ps->watch_lock);
     px_file *f = px_file_new(&pipe_ops, h, status_flags);
     if (!f) {
         px_free(ps);

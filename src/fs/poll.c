@@ -1,10 +1,16 @@
 /* Waiting for fds: poll, ppoll, select, pselect6. Each fd's backend says what is ready
-   now (ops->poll); waiting is a loop of checks, blocking on the handles Windows can wait
-   on (a console's input) and otherwise re-checking after short sleeps, since anonymous
-   pipes have no readiness event. Signals are not delivered yet: no EINTR, and the
-   sigmasks of ppoll and pselect6 are checked for size and otherwise ignored. */
+   now (ops->poll) and, when nothing is, hands over a host object that turns signalled
+   once its readiness may have changed (ops->poll_handle: a pipe's ready event, a FIFO's
+   events, a console's input handle). The wait on those objects is px_block's (block.h):
+   it ends with a wake-up, the deadline or the task's interrupt (EINTR). Only a file
+   with no such object (a FIFO open for both ends, a FIFO reader that has seen no
+   writer) or more objects than one wait takes is re-checked after short sleeps.
+   Signals are not delivered yet: the sigmasks of ppoll and pselect6 are checked for
+   size and otherwise ignored. */
 #include <windows.h>
+#include "core/uaccess.h"
 #include "fs/fs_internal.h"
+#include "kernel/block.h"
 
 /* What a file without a poll op reports: Linux's DEFAULT_POLLMASK. */
 #define DEFAULT_READY (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLRDNORM | LINUX_POLLWRNORM)
@@ -15,7 +21,7 @@
 #define SELECT_EX LINUX_POLLPRI
 
 #define NS_PER_SEC 1000000000LL
-#define SPIN_CHECKS 4 /* checks before the first sleep: a pipe's writer is often just behind */
+#define RECHECK_NS 1000000 /* the re-check period of files without a wake-up object */
 
 typedef struct poll_entry {
     px_file *file;      /* NULL: a negative fd (ignored) or a closed one (POLLNVAL) */
@@ -23,16 +29,6 @@ typedef struct poll_entry {
     uint32_t events;    /* wanted, plus POLLERR and POLLHUP which are always reported */
     uint32_t revents;
 } poll_entry;
-
-static int64_t now_ns(void)
-{
-    static LARGE_INTEGER freq;
-    LARGE_INTEGER t;
-    if (!freq.QuadPart) QueryPerformanceFrequency(&freq);
-    QueryPerformanceCounter(&t);
-    return (int64_t)((t.QuadPart / freq.QuadPart) * NS_PER_SEC +
-                     (t.QuadPart % freq.QuadPart) * NS_PER_SEC / freq.QuadPart);
-}
 
 /* Fills in every revents; returns how many entries have some. */
 static int64_t check_entries(poll_entry *e, size_t n)
@@ -53,41 +49,35 @@ static int64_t check_entries(poll_entry *e, size_t n)
     return ready;
 }
 
-/* Checks until something is ready or timeout_ns (< 0: forever) has passed. Returns the
-   number of ready entries; *left_ns gets the time that was not used. */
-static int64_t wait_entries(poll_entry *e, size_t n, int64_t timeout_ns, int64_t *left_ns)
+/* Checks until something is ready, the deadline passes or the task is interrupted.
+   Returns the number of ready entries or -LINUX_EINTR. */
+static int64_t wait_entries(poll_entry *e, size_t n, const px_deadline *deadline)
 {
-    int64_t deadline = timeout_ns >= 0 ? now_ns() + timeout_ns : INT64_MAX;
-    HANDLE handles[MAXIMUM_WAIT_OBJECTS];
-    DWORD nhandles = 0;
-    bool all_waitable = true; /* every entry can wake us: block for the whole time left */
-    for (size_t i = 0; i < n; i++) {
-        if (!e[i].file) continue;
-        HANDLE h = e[i].file->ops->poll_handle ? e[i].file->ops->poll_handle(e[i].file) : NULL;
-        if (h && nhandles < MAXIMUM_WAIT_OBJECTS) handles[nhandles++] = h;
-        else all_waitable = false;
-    }
-    int64_t ready;
-    for (unsigned checks = 0;; checks++) {
-        ready = check_entries(e, n);
-        if (ready || timeout_ns == 0) break;
-        int64_t left = deadline - now_ns();
-        if (left <= 0) break;
-        if (checks < SPIN_CHECKS) {
-            SwitchToThread();
-            continue;
+    for (;;) {
+        int64_t ready = check_entries(e, n);
+        if (ready) return ready;
+        int64_t now = px_deadline_now(deadline);
+        if (px_deadline_left(deadline, now) == 0) return 0;
+        /* register: each file's wake-up object, armed now, after the check above; a
+           change in between leaves the object set, so no wake-up is lost */
+        void *handles[PX_BLOCK_MAX_HANDLES];
+        size_t nhandles = 0;
+        bool all_waitable = true;
+        for (size_t i = 0; i < n; i++) {
+            if (!e[i].file) continue;
+            void *h = e[i].file->ops->poll_handle ? e[i].file->ops->poll_handle(e[i].file) : NULL;
+            if (h && nhandles < PX_BLOCK_MAX_HANDLES) handles[nhandles++] = h;
+            else all_waitable = false;
         }
-        DWORD ms;
-        if (all_waitable && nhandles) ms = timeout_ns < 0 ? INFINITE : (DWORD)((left + 999999) / 1000000);
-        else ms = 1; /* something can only be re-checked */
-        if (nhandles) WaitForMultipleObjects(nhandles, handles, FALSE, ms);
-        else Sleep(ms);
+        px_deadline until = *deadline;
+        if (!all_waitable) { /* something can only be re-checked */
+            px_deadline soon = px_deadline_after(px_clock_monotonic_ns(), RECHECK_NS);
+            if (deadline->realtime || soon.at < deadline->at) until = soon;
+        }
+        int r = px_block(handles, nhandles, &until);
+        if (r == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
+        if (r == PX_BLOCK_FAILED) return -LINUX_EINVAL; /* a runtime bug: a file's object is gone */
     }
-    if (left_ns) {
-        int64_t left = timeout_ns < 0 ? -1 : deadline - now_ns();
-        *left_ns = timeout_ns < 0 ? -1 : left < 0 ? 0 : left;
-    }
-    return ready;
 }
 
 static void release_entries(poll_entry *e, size_t n)
@@ -96,30 +86,61 @@ static void release_entries(poll_entry *e, size_t n)
     px_free(e);
 }
 
-/* A guest timespec as nanoseconds: -1 for NULL (forever), -EINVAL when malformed. */
-static int64_t timeout_of_timespec(const struct linux_timespec *ts)
+/* A guest timespec (0: NULL) as a deadline from now; -LINUX_EFAULT or -LINUX_EINVAL. */
+static int64_t deadline_of_timespec(uint64_t tsp, px_deadline *d)
 {
-    if (!ts) return -1;
-    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NS_PER_SEC) return -LINUX_EINVAL;
-    if (ts->tv_sec >= INT64_MAX / NS_PER_SEC - 1) return -1; /* centuries: as good as forever */
-    return ts->tv_sec * NS_PER_SEC + ts->tv_nsec;
+    *d = px_deadline_never();
+    if (!tsp) return 0;
+    struct linux_timespec ts;
+    if (PX_GET(&ts, tsp) < 0) return -LINUX_EFAULT;
+    int64_t ns = px_timespec_ns(&ts);
+    if (ns < 0) return ns;
+    *d = px_deadline_after(px_clock_monotonic_ns(), ns);
+    return 0;
 }
 
-/* The common part of poll and ppoll. timeout_ns < 0: forever. */
-static int64_t do_poll(struct linux_pollfd *fds, uint64_t nfds, int64_t timeout_ns, int64_t *left_ns)
+/* The time left, written back as ppoll and pselect6 do (even after EINTR). A failing
+   write is not reported: Linux ignores it, the call having done its work. */
+static void put_time_left(uint64_t tsp, const px_deadline *d)
 {
-    if (nfds > PX_FD_LIMIT) return -LINUX_EINVAL; /* Linux: more than RLIMIT_NOFILE */
-    if (nfds && !fds) return -LINUX_EFAULT;
+    if (!tsp || d->at == PX_DEADLINE_NONE) return;
+    struct linux_timespec ts = px_timespec_of_ns(px_deadline_left(d, px_deadline_now(d)));
+    PX_PUT(tsp, &ts);
+}
+
+/* The common part of poll and ppoll. */
+static int64_t do_poll(uint64_t ufds, uint64_t nfds, const px_deadline *deadline)
+{
+    if (nfds > (uint64_t)PX_FD_LIMIT) return -LINUX_EINVAL; /* Linux: more than RLIMIT_NOFILE */
+    struct linux_pollfd *fds = px_calloc(nfds ? nfds : 1, sizeof *fds);
     poll_entry *e = px_calloc(nfds ? nfds : 1, sizeof *e);
-    if (!e) return -LINUX_ENOMEM;
+    if (!fds || !e) {
+        px_free(fds);
+        px_free(e);
+        return -LINUX_ENOMEM;
+    }
+    if (px_copy_in(fds, ufds, nfds * sizeof *fds) < 0) {
+        px_free(fds);
+        px_free(e);
+        return -LINUX_EFAULT;
+    }
     for (uint64_t i = 0; i < nfds; i++) {
         if (fds[i].fd < 0) continue;
         e[i].file = px_fd_get(fds[i].fd);
         e[i].closed = e[i].file == NULL;
         e[i].events = (uint16_t)fds[i].events;
     }
-    int64_t ready = wait_entries(e, (size_t)nfds, timeout_ns, left_ns);
-    for (uint64_t i = 0; i < nfds; i++) fds[i].revents = (int16_t)e[i].revents;
+    int64_t ready = wait_entries(e, (size_t)nfds, deadline);
+    if (ready >= 0) {
+        for (uint64_t i = 0; i < nfds; i++) {
+            int16_t rev = (int16_t)e[i].revents;
+            if (PX_PUT(ufds + i * sizeof *fds + offsetof(struct linux_pollfd, revents), &rev) < 0) {
+                ready = -LINUX_EFAULT;
+                break;
+            }
+        }
+    }
+    px_free(fds);
     release_entries(e, (size_t)nfds);
     return ready;
 }
@@ -127,29 +148,26 @@ static int64_t do_poll(struct linux_pollfd *fds, uint64_t nfds, int64_t timeout_
 /* poll(2) */
 PX_SYSCALL(poll)
 {
-    struct linux_pollfd *fds = (struct linux_pollfd *)(uintptr_t)PX_ARG0;
-    uint64_t nfds = PX_ARG1;
+    uint64_t fds = PX_ARG0, nfds = PX_ARG1;
     int timeout_ms = (int)PX_ARG2;
-    int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-    return do_poll(fds, nfds, timeout_ns, NULL);
+    px_deadline d = timeout_ms < 0 ? px_deadline_never()
+                                   : px_deadline_after(px_clock_monotonic_ns(), (int64_t)timeout_ms * 1000000);
+    return do_poll(fds, nfds, &d);
 }
 
 /* ppoll(2): the kernel call writes the time left back into *tsp */
 PX_SYSCALL(ppoll)
 {
-    struct linux_pollfd *fds = (struct linux_pollfd *)(uintptr_t)PX_ARG0;
-    uint64_t nfds = PX_ARG1;
-    struct linux_timespec *tsp = (struct linux_timespec *)(uintptr_t)PX_ARG2;
+    uint64_t fds = PX_ARG0, nfds = PX_ARG1, tsp = PX_ARG2;
     uint64_t sigmask = PX_ARG3, sigsetsize = PX_ARG4;
     if (sigmask && sigsetsize != 8) return -LINUX_EINVAL;
-    int64_t timeout_ns = timeout_of_timespec(tsp);
-    if (timeout_ns < -1) return timeout_ns;
-    int64_t left_ns;
-    int64_t r = do_poll(fds, nfds, timeout_ns, &left_ns);
-    if (r >= 0 && tsp && left_ns >= 0) {
-        tsp->tv_sec = left_ns / NS_PER_SEC;
-        tsp->tv_nsec = left_ns % NS_PER_SEC;
-    }
+    px_deadline d;
+    int64_t r = deadline_of_timespec(tsp, &d);
+    if (r < 0) return r;
+    uint64_t mask;
+    if (sigmask && PX_GET(&mask, sigmask) < 0) return -LINUX_EFAULT;
+    r = do_poll(fds, nfds, &d);
+    if (r >= 0 || r == -LINUX_EINTR) put_time_left(tsp, &d);
     return r;
 }
 
@@ -158,12 +176,19 @@ static bool fd_isset(const struct linux_fd_set *s, int fd)
     return s && (s->bits[fd / 64] >> (fd % 64)) & 1;
 }
 
-/* The common part of select and pselect6. timeout_ns < 0: forever. */
-static int64_t do_select(int64_t nfds, struct linux_fd_set *in, struct linux_fd_set *out,
-                         struct linux_fd_set *ex, int64_t timeout_ns, int64_t *left_ns)
+/* The common part of select and pselect6: the sets are guest addresses (0: none), of
+   which the first nfds bits, in whole 64-bit words, are read and written back. */
+static int64_t do_select(int64_t nfds, uint64_t uin, uint64_t uout, uint64_t uex, const px_deadline *deadline)
 {
     if (nfds < 0) return -LINUX_EINVAL;
     if (nfds > PX_FD_LIMIT) nfds = PX_FD_LIMIT; /* Linux clamps to the fd table's size */
+    size_t set_bytes = (size_t)(nfds + 63) / 64 * 8;
+    struct linux_fd_set sets[3], *in = uin ? &sets[0] : NULL, *out = uout ? &sets[1] : NULL,
+                                 *ex = uex ? &sets[2] : NULL;
+    memset(sets, 0, sizeof sets);
+    if ((in && px_copy_in(in->bits, uin, set_bytes) < 0) || (out && px_copy_in(out->bits, uout, set_bytes) < 0) ||
+        (ex && px_copy_in(ex->bits, uex, set_bytes) < 0))
+        return -LINUX_EFAULT;
     /* one entry per fd named in any set */
     poll_entry *e = px_calloc(nfds ? (size_t)nfds : 1, sizeof *e);
     int *fd_of = px_calloc(nfds ? (size_t)nfds : 1, sizeof *fd_of);
@@ -186,12 +211,10 @@ static int64_t do_select(int64_t nfds, struct linux_fd_set *in, struct linux_fd_
         e[n] = (poll_entry){.file = f, .events = events};
         fd_of[n++] = fd;
     }
-    if (r == 0) r = wait_entries(e, n, timeout_ns, left_ns);
+    if (r == 0) r = wait_entries(e, n, deadline);
     if (r >= 0) {
         /* the sets come back holding only the ready fds; the result counts bits */
-        if (in) memset(in->bits, 0, (size_t)(nfds + 63) / 64 * 8);
-        if (out) memset(out->bits, 0, (size_t)(nfds + 63) / 64 * 8);
-        if (ex) memset(ex->bits, 0, (size_t)(nfds + 63) / 64 * 8);
+        memset(sets, 0, sizeof sets);
         r = 0;
         for (size_t i = 0; i < n; i++) {
             int fd = fd_of[i];
@@ -210,6 +233,9 @@ static int64_t do_select(int64_t nfds, struct linux_fd_set *in, struct linux_fd_
                 r++;
             }
         }
+        if ((in && px_copy_out(uin, in->bits, set_bytes) < 0) || (out && px_copy_out(uout, out->bits, set_bytes) < 0) ||
+            (ex && px_copy_out(uex, ex->bits, set_bytes) < 0))
+            r = -LINUX_EFAULT;
     }
     release_entries(e, n);
     px_free(fd_of);
@@ -220,22 +246,20 @@ static int64_t do_select(int64_t nfds, struct linux_fd_set *in, struct linux_fd_
 PX_SYSCALL(select)
 {
     int64_t nfds = (int32_t)PX_ARG0;
-    struct linux_fd_set *in = (struct linux_fd_set *)(uintptr_t)PX_ARG1;
-    struct linux_fd_set *out = (struct linux_fd_set *)(uintptr_t)PX_ARG2;
-    struct linux_fd_set *ex = (struct linux_fd_set *)(uintptr_t)PX_ARG3;
-    struct linux_timeval *tvp = (struct linux_timeval *)(uintptr_t)PX_ARG4;
-    int64_t timeout_ns = -1;
+    uint64_t in = PX_ARG1, out = PX_ARG2, ex = PX_ARG3, tvp = PX_ARG4;
+    px_deadline d = px_deadline_never();
     if (tvp) {
-        /* the kernel folds whole seconds out of tv_usec before checking */
-        int64_t sec = tvp->tv_sec + tvp->tv_usec / 1000000, usec = tvp->tv_usec % 1000000;
-        if (sec < 0 || usec < 0) return -LINUX_EINVAL;
-        timeout_ns = sec >= INT64_MAX / NS_PER_SEC - 1 ? -1 : sec * NS_PER_SEC + usec * 1000;
+        struct linux_timeval tv;
+        if (PX_GET(&tv, tvp) < 0) return -LINUX_EFAULT;
+        int64_t ns = px_timeval_ns(&tv);
+        if (ns < 0) return ns;
+        d = px_deadline_after(px_clock_monotonic_ns(), ns);
     }
-    int64_t left_ns;
-    int64_t r = do_select(nfds, in, out, ex, timeout_ns, &left_ns);
-    if (r >= 0 && tvp && left_ns >= 0) {
-        tvp->tv_sec = left_ns / NS_PER_SEC;
-        tvp->tv_usec = left_ns % NS_PER_SEC / 1000;
+    int64_t r = do_select(nfds, in, out, ex, &d);
+    if ((r >= 0 || r == -LINUX_EINTR) && tvp && d.at != PX_DEADLINE_NONE) {
+        int64_t left = px_deadline_left(&d, px_deadline_now(&d));
+        struct linux_timeval tv = {left / NS_PER_SEC, left % NS_PER_SEC / 1000};
+        PX_PUT(tvp, &tv); /* not reported when it fails, as Linux */
     }
     return r;
 }
@@ -244,19 +268,18 @@ PX_SYSCALL(select)
 PX_SYSCALL(pselect6)
 {
     int64_t nfds = (int32_t)PX_ARG0;
-    struct linux_fd_set *in = (struct linux_fd_set *)(uintptr_t)PX_ARG1;
-    struct linux_fd_set *out = (struct linux_fd_set *)(uintptr_t)PX_ARG2;
-    struct linux_fd_set *ex = (struct linux_fd_set *)(uintptr_t)PX_ARG3;
-    struct linux_timespec *tsp = (struct linux_timespec *)(uintptr_t)PX_ARG4;
-    const uint64_t *sig = (const uint64_t *)(uintptr_t)PX_ARG5;
-    if (sig && sig[0] && sig[1] != 8) return -LINUX_EINVAL;
-    int64_t timeout_ns = timeout_of_timespec(tsp);
-    if (timeout_ns < -1) return timeout_ns;
-    int64_t left_ns;
-    int64_t r = do_select(nfds, in, out, ex, timeout_ns, &left_ns);
-    if (r >= 0 && tsp && left_ns >= 0) {
-        tsp->tv_sec = left_ns / NS_PER_SEC;
-        tsp->tv_nsec = left_ns % NS_PER_SEC;
+    uint64_t in = PX_ARG1, out = PX_ARG2, ex = PX_ARG3, tsp = PX_ARG4, sig = PX_ARG5;
+    px_deadline d;
+    int64_t r = deadline_of_timespec(tsp, &d);
+    if (r < 0) return r;
+    if (sig) {
+        uint64_t ss[2];
+        if (px_copy_in(ss, sig, sizeof ss) < 0) return -LINUX_EFAULT;
+        if (ss[0] && ss[1] != 8) return -LINUX_EINVAL;
+        uint64_t mask;
+        if (ss[0] && PX_GET(&mask, ss[0]) < 0) return -LINUX_EFAULT;
     }
+    r = do_select(nfds, in, out, ex, &d);
+    if (r >= 0 || r == -LINUX_EINTR) put_time_left(tsp, &d);
     return r;
 }

@@ -442,15 +442,17 @@ static int64_t stat_fd(int fd, px_stat_info *st)
 }
 
 /* The *at forms: a path relative to dirfd, or with AT_EMPTY_PATH and "" the fd itself. */
-static int64_t stat_at(int dirfd, const char *path, uint32_t flags, px_stat_info *st)
+static int64_t stat_at(int dirfd, uint64_t guest_path, uint32_t flags, px_stat_info *st)
 {
-    if (!path) return -LINUX_EFAULT;
+    char path[PX_PATH_MAX];
+    int64_t r = px_path_in(path, guest_path);
+    if (r < 0) return r;
     if (!path[0] && (flags & LINUX_AT_EMPTY_PATH) && dirfd != LINUX_AT_FDCWD) return stat_fd(dirfd, st);
     px_vfs_path *vp = px_alloc(sizeof *vp);
     if (!vp) return -LINUX_ENOMEM;
     int resolve = (flags & LINUX_AT_SYMLINK_NOFOLLOW) ? 0 : PX_VFS_FOLLOW | PX_VFS_MAGIC;
     if (flags & LINUX_AT_EMPTY_PATH) resolve |= PX_VFS_EMPTY_OK;
-    int64_t r = px_vfs_resolve(dirfd, path, resolve, vp);
+    r = px_vfs_resolve(dirfd, path, resolve, vp);
     if (r == 0) r = px_vfs_stat(vp, st);
     px_free(vp);
     return r;
@@ -459,15 +461,15 @@ static int64_t stat_at(int dirfd, const char *path, uint32_t flags, px_stat_info
 static int64_t put_stat(int64_t r, const px_stat_info *st, uint64_t guest_buf)
 {
     if (r < 0) return r;
-    if (!guest_buf) return -LINUX_EFAULT;
-    px_stat_to_linux(st, (struct linux_stat *)(uintptr_t)guest_buf);
-    return 0;
+    struct linux_stat out;
+    px_stat_to_linux(st, &out);
+    return PX_PUT(guest_buf, &out);
 }
 
 /* stat(2) */
 PX_SYSCALL(stat)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     uint64_t buf = PX_ARG1;
     px_stat_info st;
     return put_stat(stat_at(LINUX_AT_FDCWD, path, 0, &st), &st, buf);
@@ -476,7 +478,7 @@ PX_SYSCALL(stat)
 /* lstat(2) */
 PX_SYSCALL(lstat)
 {
-    const char *path = (const char *)(uintptr_t)PX_ARG0;
+    uint64_t path = PX_ARG0;
     uint64_t buf = PX_ARG1;
     px_stat_info st;
     return put_stat(stat_at(LINUX_AT_FDCWD, path, LINUX_AT_SYMLINK_NOFOLLOW, &st), &st, buf);
@@ -495,7 +497,7 @@ PX_SYSCALL(fstat)
 PX_SYSCALL(newfstatat)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG1;
     uint64_t buf = PX_ARG2;
     uint32_t flags = (uint32_t)PX_ARG3;
     if (flags & ~(uint32_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | LINUX_AT_NO_AUTOMOUNT)) return -LINUX_EINVAL;
@@ -507,7 +509,7 @@ PX_SYSCALL(newfstatat)
 PX_SYSCALL(statx)
 {
     int dirfd = (int)PX_ARG0;
-    const char *path = (const char *)(uintptr_t)PX_ARG1;
+    uint64_t path = PX_ARG1;
     uint32_t flags = (uint32_t)PX_ARG2;
     uint64_t buf = PX_ARG4;
     if (flags & ~(uint32_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | LINUX_AT_NO_AUTOMOUNT |
@@ -517,7 +519,7 @@ PX_SYSCALL(statx)
     px_stat_info st;
     int64_t r = stat_at(dirfd, path, flags, &st);
     if (r < 0) return r;
-    if (!buf) return -LINUX_EFAULT;
-    stat_to_statx(&st, (struct linux_statx *)(uintptr_t)buf);
-    return 0;
+    struct linux_statx out;
+    stat_to_statx(&st, &out);
+    return PX_PUT(buf, &out);
 }

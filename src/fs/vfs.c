@@ -9,11 +9,14 @@
 #define MAX_MOUNTS 64
 #define MAX_SYMLINKS 40 /* Linux's MAXSYMLINKS */
 
+/* The mount table: the one mount namespace of this Windows process (CLONE_NEWNS is
+   refused, src/task/clone.c). Entries are appended under mount_lock and never removed or
+   freed (no umount), so a px_mount pointer stays valid; every walk of the array holds
+   the lock shared. */
 static px_mount *mounts[MAX_MOUNTS]; /* oldest first */
 static int mount_count;
 static bool any_symlinks;            /* some mounted type has symlinks: walk per component */
 static SRWLOCK mount_lock = SRWLOCK_INIT;
-static char *process_root;           /* chroot: NULL means "/" */
 
 int64_t px_vfs_mount(const char *point, const px_fs_type *type, const char *source, void *data)
 {
@@ -55,14 +58,20 @@ int64_t px_vfs_mount(const char *point, const px_fs_type *type, const char *sour
 
 const px_mount *px_vfs_mount_at(int i)
 {
-    return i >= 0 && i < mount_count ? mounts[i] : NULL;
+    AcquireSRWLockShared(&mount_lock);
+    const px_mount *m = i >= 0 && i < mount_count ? mounts[i] : NULL;
+    ReleaseSRWLockShared(&mount_lock);
+    return m;
 }
 
 px_mount *px_vfs_mount_of_point(const char *point)
 {
-    for (int i = mount_count - 1; i >= 0; i--)
-        if (!strcmp(mounts[i]->point, point)) return mounts[i];
-    return NULL;
+    px_mount *found = NULL;
+    AcquireSRWLockShared(&mount_lock);
+    for (int i = mount_count - 1; i >= 0 && !found; i--)
+        if (!strcmp(mounts[i]->point, point)) found = mounts[i];
+    ReleaseSRWLockShared(&mount_lock);
+    return found;
 }
 
 /* True if abs is point or below it. */
@@ -75,33 +84,27 @@ static bool under_point(const char *abs, const char *point, size_t point_len)
 px_mount *px_vfs_mount_of(const char *abs, const char **rel)
 {
     /* the newest mount that covers abs wins (a later mount hides what was there) */
-    for (int i = mount_count - 1; i >= 0; i--) {
-        px_mount *m = mounts[i];
-        if (!under_point(abs, m->point, m->point_len)) continue;
-        const char *r = abs + (m->point_len == 1 ? 0 : m->point_len);
-        while (*r == '/') r++;
-        if (rel) *rel = r;
-        return m;
+    px_mount *found = NULL;
+    AcquireSRWLockShared(&mount_lock);
+    for (int i = mount_count - 1; i >= 0 && !found; i--)
+        if (under_point(abs, mounts[i]->point, mounts[i]->point_len)) found = mounts[i];
+    ReleaseSRWLockShared(&mount_lock);
+    if (!found) {
+        if (rel) *rel = abs + 1;
+        return NULL;
     }
-    if (rel) *rel = abs + 1;
-    return NULL;
-}
-
-const char *px_vfs_root(void) { return process_root ? process_root : "/"; }
-
-void px_vfs_set_root(const char *abs)
-{
-    char *r = strcmp(abs, "/") ? px_strdup(abs) : NULL;
-    char *old = process_root;
-    process_root = r;
-    px_free(old);
+    const char *r = abs + (found->point_len == 1 ? 0 : found->point_len);
+    while (*r == '/') r++;
+    if (rel) *rel = r;
+    return found;
 }
 
 const char *px_vfs_visible(const char *abs)
 {
-    if (!process_root) return abs;
-    size_t n = strlen(process_root);
-    if (!under_point(abs, process_root, n)) return abs;
+    char root[PX_PATH_MAX];
+    int64_t n = px_vfs_root(root, sizeof root);
+    if (n <= 1) return abs; /* "/" */
+    if (!under_point(abs, root, (size_t)n)) return abs;
     return abs[n] ? abs + n : "/";
 }
 
@@ -133,9 +136,13 @@ static void go_up(walk *w)
 
 static void reset_to_root(walk *w)
 {
-    const char *root = w->jail ? w->jail : px_vfs_root();
-    w->root_len = strcmp(root, "/") ? strlen(root) : 0;
-    memcpy(w->out, root, w->root_len);
+    if (w->jail) {
+        w->root_len = strcmp(w->jail, "/") ? strlen(w->jail) : 0;
+        memcpy(w->out, w->jail, w->root_len);
+    } else {
+        int64_t n = px_vfs_root(w->out, sizeof w->out); /* the process root, copied under its lock */
+        w->root_len = n > 1 ? (size_t)n : 0;
+    }
     w->len = w->root_len;
     w->out[w->len] = 0;
 }
@@ -403,7 +410,9 @@ int64_t px_vfs_resolve(int dirfd, const char *path, int flags, px_vfs_path *out)
     } else if (!path[0] && !(flags & PX_VFS_EMPTY_OK)) {
         r = -LINUX_ENOENT;
     } else if (dirfd == LINUX_AT_FDCWD) {
-        r = start_at(w, px_fs_cwd());
+        char cwd[PX_PATH_MAX];
+        r = px_fs_cwd(cwd, sizeof cwd);
+        if (r >= 0) r = start_at(w, cwd);
     } else {
         px_file *f = px_fd_get(dirfd);
         if (!f) {

@@ -142,8 +142,9 @@ int64_t px_vfs_path_of_file(px_file *f, px_vfs_path *out);
 int64_t px_vfs_missing_op(size_t op_offset);
 #define PX_VFS_MISSING(op) px_vfs_missing_op(offsetof(px_fs_type, op))
 
-/* The process root (chroot): a normalised absolute guest path, "/" at start. */
-const char *px_vfs_root(void);
+/* The process root (chroot, in the calling task's fs context): a normalised absolute
+   guest path, "/" at start, copied into buf: its length or -LINUX_ENAMETOOLONG. */
+int64_t px_vfs_root(char *buf, size_t size);
 void px_vfs_set_root(const char *abs);
 /* The guest-visible form of a global path under the process root ("/" if it is the
    root; the path itself when it is outside, as Linux's getcwd would not be). */

@@ -1,11 +1,9 @@
 /* arch_prctl(2): the guest thread pointer. FS lives in the per-thread state and a TEB
    slot (never in the FS register: see docs/architecture.md). */
 #include "core/px.h"
+#include "core/uaccess.h"
 #include "core/thread.h"
 #include "kernel/kernel.h"
-
-/* The highest user address + 1 on x86-64 with 4-level paging (TASK_SIZE_MAX). */
-#define LINUX_TASK_SIZE_MAX 0x00007ffffffff000ULL
 
 /* arch_prctl(2) */
 PX_SYSCALL(arch_prctl)
@@ -19,10 +17,10 @@ PX_SYSCALL(arch_prctl)
         if (!t) return -LINUX_EINVAL;
         px_thread_set_fs(t, addr);
         return 0;
-    case LINUX_ARCH_GET_FS:
-        if (px_kernel_bad_ptr(addr)) return -LINUX_EFAULT;
-        *(uint64_t *)(uintptr_t)addr = t ? t->guest_fs : 0;
-        return 0;
+    case LINUX_ARCH_GET_FS: {
+        uint64_t fs = t ? t->guest_fs : 0;
+        return PX_PUT(addr, &fs);
+    }
     default:
         /* GS is Windows' TEB pointer: a guest GS base has nowhere to live. CPUID
            faulting, vDSO mapping and AMX permission requests are not offered either. */

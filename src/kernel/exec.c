@@ -6,8 +6,10 @@
 
    A program linked at a fixed range that Windows holds in this process (python3 at
    0x400000) continues in a new picolx process instead: started suspended with the range
-   reserved (loader/spawn.c), it gets the fds, cwd, root, umask, ids, pid, ignored
-   signals, signal mask and rlimits (src/fs/fd_handoff.c carries them), and this process
+   reserved (loader/spawn.c), it gets the task and every object it points at, each saved
+   as its own record (px_task_save: tid, mask and pending signals; the process object's
+   ids, rlimits and prctl state; the credentials; the signal actions; the fd table; the
+   fs context's cwd, root and umask; src/fs/fd_handoff.c carries them), and this process
    waits for it and exits with its status. */
 #include "core/errors.h"
 #include "core/px.h"
@@ -18,21 +20,32 @@
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
+#include "core/uaccess.h"
 #include "mm/vm.h"
+#include "task/process.h"
+#include "task/task.h"
 #include "loader.h"
 
 #define MAX_ARG_STRINGS 0x7fffffff
 #define RFLAGS_START 0x202 /* IF and the always-one bit, as a new Linux process starts */
 
-static bool bad_guest(uint64_t p)
-{
-    return px_kernel_bad_ptr(p) || !px_vm_contains(p);
-}
+/* Linux's MAX_ARG_STRLEN: one argument or environment string, its NUL included. */
+#define MAX_ARG_STRLEN (32 * 4096)
 
-/* A runtime copy of a guest string, or NULL when it is not readable guest memory. */
-static char *copy_string(uint64_t p)
+/* A runtime copy of a guest string: 0 and *out, or -LINUX_EFAULT, -LINUX_E2BIG (longer
+   than too_long_at, with too_long), -LINUX_ENOMEM. */
+static int64_t copy_string(uint64_t p, size_t cap, int64_t too_long, char **out)
 {
-    return bad_guest(p) ? NULL : px_strdup((const char *)(uintptr_t)p);
+    char *buf = px_alloc(cap);
+    if (!buf) return -LINUX_ENOMEM;
+    int64_t n = px_string_in(buf, p, cap, too_long);
+    if (n < 0) {
+        px_free(buf);
+        return n;
+    }
+    *out = px_realloc(buf, (size_t)n + 1);
+    if (!*out) *out = buf;
+    return 0;
 }
 
 static void free_strings(char **v)
@@ -48,19 +61,21 @@ static int64_t copy_strings(uint64_t array, char ***out)
     size_t n = 0;
     if (array) {
         for (;; n++) {
-            uint64_t slot = array + n * sizeof(uint64_t);
-            if (bad_guest(slot)) return -LINUX_EFAULT;
-            if (!*(const uint64_t *)(uintptr_t)slot) break;
+            uint64_t slot;
+            if (PX_GET(&slot, array + n * sizeof(uint64_t)) < 0) return -LINUX_EFAULT;
+            if (!slot) break;
             if (n >= MAX_ARG_STRINGS) return -LINUX_E2BIG;
         }
     }
     char **v = px_calloc(n + 1, sizeof *v);
     if (!v) return -LINUX_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        v[i] = copy_string(((const uint64_t *)(uintptr_t)array)[i]);
-        if (!v[i]) {
+        uint64_t slot;
+        int64_t r = PX_GET(&slot, array + i * sizeof(uint64_t));
+        if (r == 0) r = copy_string(slot, MAX_ARG_STRLEN, -LINUX_E2BIG, &v[i]);
+        if (r < 0) {
             free_strings(v);
-            return -LINUX_EFAULT;
+            return r;
         }
     }
     *out = v;
@@ -95,15 +110,20 @@ static char *exec_path(int dirfd, const char *path, int flags, int64_t *err)
     return s;
 }
 
-/* ---- execve in a new process ---- */
+/* What execve changes in the task and its objects, wherever the new program runs (the
+   fds closed on exec are dropped before the hand-over or by the same-process path). */
+static void exec_reset(px_task *t)
+{
+    px_signal_exec_reset();                /* handlers go back to SIG_DFL, ignored signals stay */
+    t->altstack_sp = t->altstack_size = 0; /* the old stack is gone */
+    t->altstack_flags = LINUX_SS_DISABLE;
+    t->comm_set = 0;                       /* the name is the new program's */
+    /* begin_new_exec: dumpable again (no set-uid programs here); no_new_privs, pdeathsig,
+       child_subreaper and the rlimits are kept */
+    __atomic_store_n(&t->process->dumpable, 1, __ATOMIC_RELAXED);
+}
 
-/* The process-wide state a new program keeps across execve. */
-typedef struct kernel_record {
-    int32_t pid, ppid;
-    uint32_t uid, gid, umask, pad;
-    uint64_t sigmask, ignored_signals;
-    struct linux_rlimit limits[LINUX_RLIM_NLIMITS];
-} kernel_record;
+/* ---- execve in a new process ---- */
 
 /* Copies s with its NUL to at; returns the byte after it. */
 static char *put_string(char *at, const char *s)
@@ -147,22 +167,6 @@ static char **take_strings(const char **at, const char *end, uint32_t n)
     return v;
 }
 
-static bool put_kernel_record(px_handoff *h)
-{
-    px_task *t = px_kernel_self();
-    kernel_record k = {
-        .pid = px_identity_pid(),
-        .ppid = px_identity_ppid(),
-        .uid = px_identity_uid(),
-        .gid = px_identity_gid(),
-        .umask = px_identity_umask(),
-        .sigmask = t ? t->sigmask : 0,
-        .ignored_signals = px_signal_ignored_set(),
-    };
-    px_limits_get_all(k.limits);
-    return px_handoff_put(h, PX_HANDOFF_TAG_KERNEL, &k, sizeof k);
-}
-
 static bool send_state(void *process, void *ctx)
 {
     return px_handoff_send_end(ctx, process) == 0;
@@ -174,8 +178,7 @@ static int64_t exec_in_new_process(px_exec_program *program, const char *path, c
 {
     px_handoff *h = px_handoff_new();
     if (!h) return -LINUX_ENOMEM;
-    int64_t r = put_exec_record(h, path, argv, envp) && put_kernel_record(h) ? 0 : -LINUX_ENOMEM;
-    if (r == 0) r = px_fd_handoff_export(h, true);
+    int64_t r = put_exec_record(h, path, argv, envp) && px_task_save(px_kernel_self(), h) ? 0 : -LINUX_ENOMEM;
     if (r == 0) r = px_handoff_send_begin(h);
     void *process = NULL;
     if (r == 0 && px_loader_exec_spawn(program, send_state, h, &process) != 0) {
@@ -195,16 +198,9 @@ static int64_t exec_in_new_process(px_exec_program *program, const char *path, c
 int px_exec_continue(px_handoff *h)
 {
     size_t len = 0;
-    const kernel_record *k = px_handoff_get(h, PX_HANDOFF_TAG_KERNEL, 0, &len);
-    uint64_t sigmask = 0;
-    if (k && len == sizeof *k) {
-        px_identity_adopt(k->pid, k->ppid, k->uid, k->gid);
-        px_identity_set_umask(k->umask);
-        px_signal_adopt_ignored(k->ignored_signals);
-        px_limits_set_all(k->limits);
-        sigmask = k->sigmask;
-    }
-    px_fd_handoff_import(h);
+    px_task *t = px_self(); /* the first task of this process (px_task_boot) */
+    px_task_restore(t, h);
+    exec_reset(t); /* what the execve itself changes, as in the same process */
     const char *rec = px_handoff_get(h, PX_HANDOFF_TAG_EXEC, 0, &len);
     uint32_t counts[2];
     char *path = NULL, **argv = NULL, **envp = NULL;
@@ -238,11 +234,6 @@ int px_exec_continue(px_handoff *h)
     free_strings(envp);
     px_free(path);
 
-    px_task *t = px_calloc(1, sizeof *t);
-    if (!t) return 126;
-    t->tid = px_identity_pid();
-    t->sigmask = sigmask;
-    px_thread_attach(t);
     return (int)px_enter_guest(t, entry, rsp);
 }
 
@@ -251,10 +242,11 @@ int px_exec_continue(px_handoff *h)
 static int64_t do_exec(px_regs *regs, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, uint64_t envp_ptr, int flags)
 {
     if (flags & ~(LINUX_AT_EMPTY_PATH | LINUX_AT_SYMLINK_NOFOLLOW)) return -LINUX_EINVAL;
-    char *guest_path = copy_string(path_ptr);
-    if (!guest_path) return -LINUX_EFAULT;
+    char *guest_path = NULL;
+    int64_t r = copy_string(path_ptr, PX_PATH_MAX, -LINUX_ENAMETOOLONG, &guest_path);
+    if (r < 0) return r;
     char **argv = NULL, **envp = NULL;
-    int64_t r = copy_strings(argv_ptr, &argv);
+    r = copy_strings(argv_ptr, &argv);
     if (r == 0) r = copy_strings(envp_ptr, &envp);
     char *path = r == 0 ? exec_path(dirfd, guest_path, flags, &r) : NULL;
     px_free(guest_path);
@@ -273,8 +265,8 @@ static int64_t do_exec(px_regs *regs, int dirfd, uint64_t path_ptr, uint64_t arg
 
     /* The point of no return: from here a failure kills the process, as on Linux. */
     px_fd_close_on_exec();
-    px_signal_exec_reset();
     px_task *t = px_kernel_self();
+    exec_reset(t);
     px_thread_set_fs(t, 0);
     t->clear_child_tid = 0;
     t->robust_list = t->robust_list_len = 0;

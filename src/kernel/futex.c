@@ -10,6 +10,8 @@
    MAP_SHARED memory is not shared with another process (there are none yet). */
 #include <windows.h>
 #include "core/px.h"
+#include "core/uaccess.h"
+#include "kernel/block.h"
 #include "kernel/kernel.h"
 
 #define BUCKET_COUNT 256
@@ -31,9 +33,6 @@ struct futex_bucket {
 };
 
 static futex_bucket buckets[BUCKET_COUNT];
-
-/* One auto-reset event per thread, the thing a waiter sleeps on. */
-static __thread HANDLE wait_event;
 
 static futex_bucket *bucket_of(uint64_t uaddr)
 {
@@ -99,60 +98,44 @@ static int64_t wake_locked(futex_bucket *b, uint64_t uaddr, uint32_t bitset, int
     return woken;
 }
 
-/* Deadline in the clock's ns (INT64_MAX: none). */
-typedef struct futex_deadline {
-    int64_t at;
-    bool realtime;
-} futex_deadline;
-
-static int64_t now_ns(const futex_deadline *d)
+/* Sleeps on the task's futex event (block.h) until woken, the deadline or an interrupt.
+   The word is read under the bucket lock; a fault there is EFAULT (FUTEX_WAIT needs only
+   read access, so it is copied in, not compare-exchanged). */
+static int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint32_t bitset, const px_deadline *deadline)
 {
-    return d->realtime ? px_clock_realtime_ns() : px_clock_monotonic_ns();
-}
-
-/* Milliseconds to wait for, rounded up; 0 when the deadline has passed. */
-static DWORD wait_ms(const futex_deadline *d)
-{
-    if (d->at == INT64_MAX) return INFINITE;
-    int64_t left = d->at - now_ns(d);
-    if (left <= 0) return 0;
-    int64_t ms = (left + 999999) / 1000000;
-    return ms >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)ms;
-}
-
-static int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint32_t bitset, const futex_deadline *deadline)
-{
-    if (!wait_event) {
-        wait_event = CreateEventW(NULL, FALSE, FALSE, NULL);
-        if (!wait_event) return -LINUX_ENOMEM;
-    }
-    futex_waiter w = {.uaddr = uaddr, .bitset = bitset, .event = wait_event};
+    HANDLE event = px_task_futex_event();
+    if (!event) return -LINUX_ENOMEM;
+    futex_waiter w = {.uaddr = uaddr, .bitset = bitset, .event = event};
     futex_bucket *b = bucket_of(uaddr);
     w.bucket = b;
+    uint32_t now_value;
     AcquireSRWLockExclusive(&b->lock);
-    if (__atomic_load_n((volatile uint32_t *)(uintptr_t)uaddr, __ATOMIC_SEQ_CST) != expected) {
+    int64_t r = PX_GET(&now_value, uaddr);
+    if (r < 0 || now_value != expected) {
         ReleaseSRWLockExclusive(&b->lock);
-        return -LINUX_EAGAIN;
+        return r < 0 ? r : -LINUX_EAGAIN;
     }
     w.next = b->head;
     b->head = &w;
     ReleaseSRWLockExclusive(&b->lock);
 
-    for (;;) {
-        DWORD ms = wait_ms(deadline);
-        if (ms) WaitForSingleObject(w.event, ms);
-        if (w.woken) return 0;
-        if (ms == 0 || wait_ms(deadline) == 0) break;
-        /* woken by a stale SetEvent or early: wait again for the rest */
-    }
+    int got;
+    do {
+        void *h = w.event;
+        got = px_block(&h, 1, deadline);
+        /* a stale SetEvent from an earlier wait (its waker raced our timeout): again */
+    } while (got == 0 && !w.woken);
+    if (w.woken) return 0;
     b = lock_waiter_bucket(&w);
     bool woken = w.woken;
     if (!woken) bucket_remove(b, &w);
     ReleaseSRWLockExclusive(&b->lock);
     if (woken) {
-        WaitForSingleObject(w.event, 0); /* consume the SetEvent the waker made */
+        WaitForSingleObject(w.event, 0); /* consume the SetEvent the waker made; never blocks */
         return 0;
     }
+    if (got == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
+    if (got == PX_BLOCK_FAILED) return -LINUX_EINVAL;
     return -LINUX_ETIMEDOUT;
 }
 
@@ -162,9 +145,11 @@ static int64_t futex_requeue(uint64_t uaddr, uint64_t uaddr2, int64_t nr_wake, i
 {
     futex_bucket *b1 = bucket_of(uaddr), *b2 = bucket_of(uaddr2);
     lock_pair(b1, b2);
-    if (compare && __atomic_load_n((volatile uint32_t *)(uintptr_t)uaddr, __ATOMIC_SEQ_CST) != expected) {
+    uint32_t now_value = 0;
+    int64_t r = compare ? PX_GET(&now_value, uaddr) : 0;
+    if (r < 0 || (compare && now_value != expected)) {
         unlock_pair(b1, b2);
-        return -LINUX_EAGAIN;
+        return r < 0 ? r : -LINUX_EAGAIN;
     }
     int64_t done = wake_locked(b1, uaddr, LINUX_FUTEX_BITSET_MATCH_ANY, nr_wake);
     int64_t moved = 0;
@@ -208,9 +193,13 @@ static int64_t futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int64_t nr_wake, i
     if (op > 4 || cmp > 5) return -LINUX_ENOSYS; /* as the kernel */
     futex_bucket *b1 = bucket_of(uaddr), *b2 = bucket_of(uaddr2);
     lock_pair(b1, b2);
-    volatile uint32_t *word = (volatile uint32_t *)(uintptr_t)uaddr2;
-    uint32_t old = __atomic_load_n(word, __ATOMIC_SEQ_CST), new_value;
-    do {
+    uint32_t *word = (uint32_t *)(uintptr_t)uaddr2;
+    uint32_t old, new_value, seen;
+    if (PX_GET(&old, uaddr2) < 0) {
+        unlock_pair(b1, b2);
+        return -LINUX_EFAULT;
+    }
+    for (;;) {
         switch (op) {
         case 0: new_value = oparg; break;         /* SET */
         case 1: new_value = old + oparg; break;   /* ADD */
@@ -218,7 +207,14 @@ static int64_t futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int64_t nr_wake, i
         case 3: new_value = old & ~oparg; break;  /* ANDN */
         default: new_value = old ^ oparg; break;  /* XOR */
         }
-    } while (!__atomic_compare_exchange_n(word, &old, new_value, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+        /* the word must be writable, as Linux's futex_atomic_op_inuser needs */
+        if (px_uaccess_cmpxchg32(word, old, new_value, &seen) < 0) {
+            unlock_pair(b1, b2);
+            return -LINUX_EFAULT;
+        }
+        if (seen == old) break;
+        old = seen;
+    }
     int32_t o = (int32_t)old, a = (int32_t)cmparg;
     bool hit;
     switch (cmp) {
@@ -235,9 +231,11 @@ static int64_t futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int64_t nr_wake, i
     return n;
 }
 
+/* Linux checks the futex address before the command (get_futex_key): an address
+   outside the user half is EFAULT whatever the command. */
 static bool bad_futex_ptr(uint64_t p)
 {
-    return px_kernel_bad_ptr(p);
+    return !px_guest_range_ok(p, 4);
 }
 
 /* futex(2) */
@@ -260,20 +258,16 @@ PX_SYSCALL(futex)
     case LINUX_FUTEX_WAIT_BITSET: {
         uint32_t bitset = cmd == LINUX_FUTEX_WAIT ? LINUX_FUTEX_BITSET_MATCH_ANY : val3;
         if (!bitset) return -LINUX_EINVAL;
-        futex_deadline d = {INT64_MAX, realtime};
+        px_deadline d = px_deadline_never();
         if (timeout_ptr) {
-            if (px_kernel_bad_ptr(timeout_ptr)) return -LINUX_EFAULT;
-            struct linux_timespec ts = *(const struct linux_timespec *)(uintptr_t)timeout_ptr;
-            if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= PX_NSEC_PER_SEC) return -LINUX_EINVAL;
-            int64_t ns = ts.tv_sec >= INT64_MAX / PX_NSEC_PER_SEC - 1 ? INT64_MAX
-                                                                       : ts.tv_sec * PX_NSEC_PER_SEC + ts.tv_nsec;
-            if (cmd == LINUX_FUTEX_WAIT) { /* relative, measured on CLOCK_MONOTONIC */
-                d.realtime = false;
-                int64_t now = px_clock_monotonic_ns();
-                d.at = ns > INT64_MAX - now ? INT64_MAX - 1 : now + ns;
-            } else {                       /* absolute, on the chosen clock */
-                d.at = ns == INT64_MAX ? INT64_MAX - 1 : ns;
-            }
+            struct linux_timespec ts;
+            if (PX_GET(&ts, timeout_ptr) < 0) return -LINUX_EFAULT;
+            int64_t ns = px_timespec_ns(&ts);
+            if (ns < 0) return ns;
+            if (cmd == LINUX_FUTEX_WAIT) /* relative, measured on CLOCK_MONOTONIC */
+                d = px_deadline_after(px_clock_monotonic_ns(), ns);
+            else                         /* absolute, on the chosen clock */
+                d = (px_deadline){ns, realtime};
         }
         return futex_wait(uaddr, val, bitset, &d);
     }

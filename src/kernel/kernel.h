@@ -30,10 +30,9 @@ static inline bool px_kernel_bad_ptr(uint64_t p)
 int64_t px_clock_monotonic_ns(void);
 int64_t px_clock_realtime_ns(void);
 
-/* execve in a new process: every resource limit (LINUX_RLIM_NLIMITS entries), read in
-   the old process and set in the new one (limits.c). */
-struct linux_rlimit;
-void px_limits_get_all(struct linux_rlimit *out);
-void px_limits_set_all(const struct linux_rlimit *in);
+/* The limits Linux derives from the machine (NPROC, SIGPENDING: from the RAM size), set
+   in the first process object (limits.c). */
+struct px_process;
+void px_limits_host_defaults(struct px_process *p);
 
 #endif

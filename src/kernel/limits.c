@@ -1,85 +1,56 @@
-/* Resource limits: the values of a stock Debian 12 shell, recorded when the guest sets
-   them but not enforced. */
+/* Resource limits: getrlimit, setrlimit, prlimit64 on the thread group's limits (its
+   process object, src/task/process.c), with do_prlimit's rules. RLIMIT_NOFILE is
+   enforced by the fd table (src/fs/fd.c); the others are recorded. */
 #include <windows.h>
 #include "core/px.h"
+#include "core/uaccess.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
+#include "task/process.h"
 
-#define INF LINUX_RLIM_INFINITY
-#define MIB (1024ULL * 1024)
-/* fs.nr_open: the ceiling of RLIMIT_NOFILE. */
-#define LINUX_NR_OPEN 1048576ULL
 
-static struct linux_rlimit limits[LINUX_RLIM_NLIMITS] = {
-    [LINUX_RLIMIT_CPU] = {INF, INF},
-    [LINUX_RLIMIT_FSIZE] = {INF, INF},
-    [LINUX_RLIMIT_DATA] = {INF, INF},
-    [LINUX_RLIMIT_STACK] = {8 * MIB, INF},
-    [LINUX_RLIMIT_CORE] = {0, INF},
-    [LINUX_RLIMIT_RSS] = {INF, INF},
-    [LINUX_RLIMIT_NPROC] = {0, 0},       /* from the RAM size, below */
-    [LINUX_RLIMIT_NOFILE] = {1024, LINUX_NR_OPEN},
-    [LINUX_RLIMIT_MEMLOCK] = {8 * MIB, 8 * MIB},
-    [LINUX_RLIMIT_AS] = {INF, INF},
-    [LINUX_RLIMIT_LOCKS] = {INF, INF},
-    [LINUX_RLIMIT_SIGPENDING] = {0, 0},  /* same as NPROC, as the kernel sets it */
-    [LINUX_RLIMIT_MSGQUEUE] = {819200, 819200},
-    [LINUX_RLIMIT_NICE] = {0, 0},
-    [LINUX_RLIMIT_RTPRIO] = {0, 0},
-    [LINUX_RLIMIT_RTTIME] = {INF, INF},
-};
-static volatile LONG limits_ready;
-static SRWLOCK limits_lock = SRWLOCK_INIT;
-
-/* The kernel's default task limit: RAM / (16 KiB thread stacks * 8) / 2. */
-static void limits_init(void)
+void px_limits_host_defaults(struct px_process *p)
 {
+    /* The kernel's default task limit: RAM / (16 KiB thread stacks * 8) / 2. */
     MEMORYSTATUSEX mem = {.dwLength = sizeof mem};
-    uint64_t ram = GlobalMemoryStatusEx(&mem) ? mem.ullTotalPhys : 8192 * MIB;
+    uint64_t ram = GlobalMemoryStatusEx(&mem) ? mem.ullTotalPhys : 8192ULL * 1024 * 1024;
     uint64_t tasks = ram / (16 * 1024 * 8) / 2;
     if (tasks < 20) tasks = 20;
-    limits[LINUX_RLIMIT_NPROC] = (struct linux_rlimit){tasks, tasks};
-    limits[LINUX_RLIMIT_SIGPENDING] = (struct linux_rlimit){tasks, tasks};
-}
-
-static void limits_ensure(void)
-{
-    if (PX_UNLIKELY(!limits_ready)) {
-        AcquireSRWLockExclusive(&limits_lock);
-        if (!limits_ready) {
-            limits_init();
-            limits_ready = 1;
-        }
-        ReleaseSRWLockExclusive(&limits_lock);
-    }
+    p->rlimits[LINUX_RLIMIT_NPROC] = (struct linux_rlimit){tasks, tasks};
+    p->rlimits[LINUX_RLIMIT_SIGPENDING] = (struct linux_rlimit){tasks, tasks};
 }
 
 /* The rules of the kernel's do_prlimit: cur <= max, raising max needs root, NOFILE
    is capped by nr_open. Returns 0 or -LINUX_Exxx; old is filled either way. */
-static int64_t exchange_limit(unsigned resource, const struct linux_rlimit *new_limit,
+static int64_t exchange_limit(struct px_process *p, unsigned resource, const struct linux_rlimit *new_limit,
                               struct linux_rlimit *old)
 {
-    limits_ensure();
     if (new_limit) {
         if (new_limit->rlim_cur > new_limit->rlim_max) return -LINUX_EINVAL;
         if (resource == LINUX_RLIMIT_NOFILE && new_limit->rlim_max > LINUX_NR_OPEN) return -LINUX_EPERM;
     }
     int64_t ret = 0;
-    AcquireSRWLockExclusive(&limits_lock);
-    if (old) *old = limits[resource];
+    bool root = px_kernel_self()->cred->euid == 0; /* CAP_SYS_RESOURCE */
+    px_rwlock_write(&p->lock);
+    struct linux_rlimit cur = px_process_rlimit(p, resource);
+    if (old) *old = cur;
     if (new_limit) {
-        if (new_limit->rlim_max > limits[resource].rlim_max && px_identity_uid() != 0) ret = -LINUX_EPERM;
-        else limits[resource] = *new_limit;
+        if (new_limit->rlim_max > cur.rlim_max && !root) {
+            ret = -LINUX_EPERM;
+        } else {
+            /* entries are read without the lock (fd.c): each word atomically */
+            __atomic_store_n(&p->rlimits[resource].rlim_cur, new_limit->rlim_cur, __ATOMIC_RELAXED);
+            __atomic_store_n(&p->rlimits[resource].rlim_max, new_limit->rlim_max, __ATOMIC_RELAXED);
+        }
     }
-    ReleaseSRWLockExclusive(&limits_lock);
+    px_rwlock_write_end(&p->lock);
     return ret;
 }
 
 static bool is_own_process(int32_t pid)
 {
-    if (pid == 0 || pid == px_identity_pid()) return true;
     px_task *t = px_kernel_self();
-    return t && t->tid && pid == t->tid;
+    return pid == 0 || pid == t->process->tgid || pid == t->tid;
 }
 
 /* prlimit64(2): own process only; other pids are not visible to the guest. */
@@ -90,11 +61,10 @@ PX_SYSCALL(prlimit64)
     uint64_t new_ptr = PX_ARG2, old_ptr = PX_ARG3;
     if (resource >= LINUX_RLIM_NLIMITS) return -LINUX_EINVAL;
     if (!is_own_process(pid)) return -LINUX_ESRCH;
-    if ((new_ptr && px_kernel_bad_ptr(new_ptr)) || (old_ptr && px_kernel_bad_ptr(old_ptr))) return -LINUX_EFAULT;
     struct linux_rlimit new_limit, old;
-    if (new_ptr) new_limit = *(const struct linux_rlimit *)(uintptr_t)new_ptr;
-    int64_t ret = exchange_limit(resource, new_ptr ? &new_limit : NULL, &old);
-    if (ret == 0 && old_ptr) *(struct linux_rlimit *)(uintptr_t)old_ptr = old;
+    if (new_ptr && px_copy_in(&new_limit, new_ptr, sizeof new_limit) < 0) return -LINUX_EFAULT;
+    int64_t ret = exchange_limit(px_kernel_self()->process, resource, new_ptr ? &new_limit : NULL, &old);
+    if (ret == 0 && old_ptr && px_copy_out(old_ptr, &old, sizeof old) < 0) return -LINUX_EFAULT;
     return ret;
 }
 
@@ -104,11 +74,8 @@ PX_SYSCALL(getrlimit)
     unsigned resource = (unsigned)PX_ARG0;
     uint64_t old_ptr = PX_ARG1;
     if (resource >= LINUX_RLIM_NLIMITS) return -LINUX_EINVAL;
-    if (px_kernel_bad_ptr(old_ptr)) return -LINUX_EFAULT;
-    struct linux_rlimit old;
-    exchange_limit(resource, NULL, &old);
-    *(struct linux_rlimit *)(uintptr_t)old_ptr = old;
-    return 0;
+    struct linux_rlimit old = px_process_rlimit(px_kernel_self()->process, resource);
+    return px_copy_out(old_ptr, &old, sizeof old);
 }
 
 /* setrlimit(2) */
@@ -117,23 +84,7 @@ PX_SYSCALL(setrlimit)
     unsigned resource = (unsigned)PX_ARG0;
     uint64_t new_ptr = PX_ARG1;
     if (resource >= LINUX_RLIM_NLIMITS) return -LINUX_EINVAL;
-    if (px_kernel_bad_ptr(new_ptr)) return -LINUX_EFAULT;
-    struct linux_rlimit new_limit = *(const struct linux_rlimit *)(uintptr_t)new_ptr;
-    return exchange_limit(resource, &new_limit, NULL);
-}
-
-void px_limits_get_all(struct linux_rlimit *out)
-{
-    limits_ensure();
-    AcquireSRWLockShared(&limits_lock);
-    memcpy(out, limits, sizeof limits);
-    ReleaseSRWLockShared(&limits_lock);
-}
-
-void px_limits_set_all(const struct linux_rlimit *in)
-{
-    limits_ensure();
-    AcquireSRWLockExclusive(&limits_lock);
-    memcpy(limits, in, sizeof limits);
-    ReleaseSRWLockExclusive(&limits_lock);
+    struct linux_rlimit new_limit;
+    if (px_copy_in(&new_limit, new_ptr, sizeof new_limit) < 0) return -LINUX_EFAULT;
+    return exchange_limit(px_kernel_self()->process, resource, &new_limit, NULL);
 }

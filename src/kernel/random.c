@@ -3,6 +3,7 @@
 #include <windows.h>
 #include <bcrypt.h>
 #include "core/px.h"
+#include "core/uaccess.h"
 #include "core/errors.h"
 #include "kernel/kernel.h"
 
@@ -18,9 +19,19 @@ PX_SYSCALL(getrandom)
     if (flags & ~GETRANDOM_VALID_FLAGS) return -LINUX_EINVAL;
     if ((flags & LINUX_GRND_RANDOM) && (flags & LINUX_GRND_INSECURE)) return -LINUX_EINVAL;
     if (len == 0) return 0;
-    if (px_kernel_bad_ptr(buf)) return -LINUX_EFAULT;
     if (len > GETRANDOM_MAX_BYTES) len = GETRANDOM_MAX_BYTES;
-    NTSTATUS st = BCryptGenRandom(NULL, (PUCHAR)(uintptr_t)buf, (ULONG)len, BCRYPT_USE_SYSTEM_PREFERRED_RNG);
-    if (st < 0) return px_err_nt(st);
-    return (int64_t)len;
+    if (!px_guest_range_ok(buf, len)) return -LINUX_EFAULT;
+    /* made in a chunk of the runtime's and copied out, up to the first bad page: the
+       count, or EFAULT when nothing arrived, as Linux's copy to the user */
+    uint8_t chunk[4096];
+    uint64_t done = 0;
+    while (done < len) {
+        size_t n = (size_t)(4096 - (buf + done) % 4096);
+        if (n > len - done) n = (size_t)(len - done);
+        NTSTATUS st = BCryptGenRandom(NULL, chunk, (ULONG)n, BCRYPT_USE_SYSTEM_PREFERRED_RNG);
+        if (st < 0) return done ? (int64_t)done : px_err_nt(st);
+        if (px_copy_out(buf + done, chunk, n) < 0) break;
+        done += n;
+    }
+    return done ? (int64_t)done : -LINUX_EFAULT;
 }

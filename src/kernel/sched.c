@@ -1,6 +1,7 @@
 /* Scheduling: yield and the CPU affinity mask. */
 #include <windows.h>
 #include "core/px.h"
+#include "core/uaccess.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "kernel/clock.h"
@@ -23,14 +24,13 @@ PX_SYSCALL(sched_getaffinity)
         px_task *t = px_kernel_self();
         if (!t || pid != t->tid) return -LINUX_ESRCH;
     }
-    if (px_kernel_bad_ptr(mask_ptr)) return -LINUX_EFAULT;
     DWORD_PTR process_mask = 0, system_mask = 0;
     if (!GetProcessAffinityMask(GetCurrentProcess(), &process_mask, &system_mask) || !process_mask) {
         DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
         process_mask = n >= 64 ? ~(DWORD_PTR)0 : (((DWORD_PTR)1 << n) - 1);
     }
     uint64_t mask = (uint64_t)process_mask;
-    memcpy((void *)(uintptr_t)mask_ptr, &mask, sizeof mask);
+    if (PX_PUT(mask_ptr, &mask) < 0) return -LINUX_EFAULT;
     return sizeof mask;  /* the kernel returns the bytes it wrote: its cpumask size */
 }
 
@@ -38,14 +38,15 @@ PX_SYSCALL(sched_getaffinity)
    NUMA node. Used by getcpu(2) and the vDSO. */
 int64_t px_sched_getcpu(uint64_t cpu_ptr, uint64_t node_ptr)
 {
-    if ((cpu_ptr && px_kernel_bad_ptr(cpu_ptr)) || (node_ptr && px_kernel_bad_ptr(node_ptr))) return -LINUX_EFAULT;
     PROCESSOR_NUMBER pn;
     GetCurrentProcessorNumberEx(&pn);
-    if (cpu_ptr) *(uint32_t *)(uintptr_t)cpu_ptr = (uint32_t)pn.Group * 64 + pn.Number;
+    uint32_t cpu = (uint32_t)pn.Group * 64 + pn.Number;
+    if (cpu_ptr && PX_PUT(cpu_ptr, &cpu) < 0) return -LINUX_EFAULT;
     if (node_ptr) {
         USHORT node = 0;
         if (!GetNumaProcessorNodeEx(&pn, &node) || node == 0xffff) node = 0;
-        *(uint32_t *)(uintptr_t)node_ptr = node;
+        uint32_t node32 = node;
+        if (PX_PUT(node_ptr, &node32) < 0) return -LINUX_EFAULT;
     }
     return 0;
 }

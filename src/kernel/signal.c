@@ -3,23 +3,111 @@
    there is): a signal whose action is the default one takes that action at once
    (terminate, or nothing for the signals Linux ignores by default); an ignored signal
    is discarded; a blocked one, or one with a handler, is left pending, since handlers
-   are not invoked yet (that needs signal frames: a later issue). */
-#include <windows.h>
+   are not invoked yet (that needs signal frames: a later issue).
+
+   The actions live in the signal handlers object (struct px_sighand, shared by
+   CLONE_SIGHAND); the mask and the thread's pending set in its task; signals sent to
+   the process (kill) in its process object's shared pending set. */
 #include <stdbool.h>
 #include "core/px.h"
+#include "core/uaccess.h"
+#include "fs/fd_handoff.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
 #include "kernel/identity.h"
 #include "core/runtime.h"
+#include "task/process.h"
 
-#define LINUX_SIGSET_SIZE 8
 #define SIG_BIT(sig) (1ULL << ((sig) - 1))
 /* SIGKILL and SIGSTOP can be neither caught nor blocked. */
 #define UNBLOCKABLE (SIG_BIT(LINUX_SIGKILL) | SIG_BIT(LINUX_SIGSTOP))
 
-static struct linux_sigaction actions[LINUX_NSIG + 1];  /* per process, index = signal */
-static SRWLOCK actions_lock = SRWLOCK_INIT;
-static volatile uint64_t pending;  /* signals sent and not delivered (one thread for now) */
+struct px_sighand {
+    int32_t refs;      /* atomic: tasks that point at it */
+    px_rwlock lock;    /* guards actions */
+    struct linux_sigaction actions[LINUX_NSIG + 1]; /* index = signal; 0 unused */
+};
+
+struct px_sighand *px_sighand_new(void)
+{
+    struct px_sighand *h = px_calloc(1, sizeof *h); /* every action SIG_DFL */
+    if (h) h->refs = 1;
+    return h;
+}
+
+struct px_sighand *px_sighand_take(struct px_sighand *h)
+{
+    __atomic_add_fetch(&h->refs, 1, __ATOMIC_RELAXED);
+    return h;
+}
+
+void px_sighand_drop(struct px_sighand *h)
+{
+    if (h && __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0) px_free(h);
+}
+
+/* Handlers go back to SIG_DFL, ignored signals stay ignored (flush_signal_handlers). */
+static void clear_handlers_locked(struct px_sighand *h)
+{
+    for (int sig = 1; sig <= LINUX_NSIG; sig++)
+        if (h->actions[sig].sa_handler != LINUX_SIG_IGN) memset(&h->actions[sig], 0, sizeof h->actions[sig]);
+}
+
+struct px_sighand *px_sighand_copy(struct px_sighand *from, bool clear_handlers)
+{
+    struct px_sighand *h = px_sighand_new();
+    if (!h) return NULL;
+    px_rwlock_read(&from->lock);
+    memcpy(h->actions, from->actions, sizeof h->actions);
+    px_rwlock_read_end(&from->lock);
+    if (clear_handlers) clear_handlers_locked(h);
+    return h;
+}
+
+bool px_sighand_save(struct px_sighand *h, struct px_handoff *out)
+{
+    struct linux_sigaction actions[LINUX_NSIG + 1];
+    px_rwlock_read(&h->lock);
+    memcpy(actions, h->actions, sizeof actions);
+    px_rwlock_read_end(&h->lock);
+    return px_handoff_put(out, PX_HANDOFF_TAG_SIGHAND, actions, sizeof actions);
+}
+
+void px_sighand_restore(struct px_sighand *h, const struct px_handoff *in)
+{
+    size_t len = 0;
+    const struct linux_sigaction *actions = px_handoff_get(in, PX_HANDOFF_TAG_SIGHAND, 0, &len);
+    if (!actions || len != sizeof h->actions) return;
+    px_rwlock_write(&h->lock);
+    memcpy(h->actions, actions, sizeof h->actions);
+    h->actions[LINUX_SIGKILL] = h->actions[LINUX_SIGSTOP] = (struct linux_sigaction){0};
+    px_rwlock_write_end(&h->lock);
+}
+
+/* The calling task's handlers (host threads: the first task's). */
+static struct px_sighand *current_sighand(void)
+{
+    px_task *t = px_current();
+    return t ? t->sighand : NULL;
+}
+
+/* The pending set a signal sent to the process lands in. */
+static volatile uint64_t *process_pending(px_task *t)
+{
+    return &t->process->shared_pending;
+}
+
+/* Everything pending for t: its own and its process's. */
+static uint64_t all_pending(px_task *t)
+{
+    return __atomic_load_n(&t->pending, __ATOMIC_RELAXED) | __atomic_load_n(process_pending(t), __ATOMIC_RELAXED);
+}
+
+static void clear_pending(px_task *t, uint64_t bits)
+{
+    __atomic_and_fetch(&t->pending, ~bits, __ATOMIC_SEQ_CST);
+    __atomic_and_fetch(process_pending(t), ~bits, __ATOMIC_SEQ_CST);
+}
 
 enum default_action { ACT_TERM, ACT_CORE, ACT_IGNORE, ACT_STOP, ACT_CONT };
 
@@ -38,16 +126,17 @@ static const uint8_t default_actions[LINUX_NSIG + 1] = {
 /* Takes the action for a signal that is not blocked: terminates, or returns having
    discarded it, or leaves it pending for a handler. Stop signals do not stop the
    process (there is nothing to continue it): they are discarded. */
-static void act_on(int sig)
+static void act_on(px_task *t, volatile uint64_t *pending, int sig)
 {
     struct linux_sigaction a = {0};
     px_signal_action(sig, &a);
     bool uncatchable = sig == LINUX_SIGKILL || sig == LINUX_SIGSTOP;
     if (!uncatchable && a.sa_handler == LINUX_SIG_IGN) return;
     if (!uncatchable && a.sa_handler != LINUX_SIG_DFL) {
-        __atomic_or_fetch(&pending, SIG_BIT(sig), __ATOMIC_SEQ_CST);
+        __atomic_or_fetch(pending, SIG_BIT(sig), __ATOMIC_SEQ_CST);
         return;
     }
+    (void)t;
     switch (default_actions[sig]) {
     case ACT_TERM:
     case ACT_CORE:
@@ -58,34 +147,37 @@ static void act_on(int sig)
 }
 
 /* Sends sig to the calling thread (the only one there is), as the kernel's
-   send_signal does: blocked signals wait in the pending set. */
-static int64_t send_to_self(int sig)
+   send_signal does: blocked signals wait in the pending set, the thread's own (tkill)
+   or its process's (kill). */
+static int64_t send_to_self(int sig, bool to_process)
 {
     if (sig == 0) return 0;
     px_task *t = px_kernel_self();
-    if (t && (t->sigmask & SIG_BIT(sig))) {
+    volatile uint64_t *pending = to_process ? process_pending(t) : &t->pending;
+    if (t->sigmask & SIG_BIT(sig)) {
         struct linux_sigaction a = {0};
         px_signal_action(sig, &a);
-        if (a.sa_handler != LINUX_SIG_IGN) __atomic_or_fetch(&pending, SIG_BIT(sig), __ATOMIC_SEQ_CST);
+        if (a.sa_handler != LINUX_SIG_IGN) __atomic_or_fetch(pending, SIG_BIT(sig), __ATOMIC_SEQ_CST);
         return 0;
     }
-    act_on(sig);
+    act_on(t, pending, sig);
     return 0;
 }
 
 /* Pending signals that the mask no longer blocks and that have no handler now get
    their default action (a pending signal with a handler stays pending). */
-static void deliver_unblocked(uint64_t mask)
+static void deliver_unblocked(px_task *t, uint64_t mask)
 {
-    uint64_t ready = pending & ~mask;
+    uint64_t ready = all_pending(t) & ~mask;
     for (int sig = 1; ready && sig <= LINUX_NSIG; sig++) {
         if (!(ready & SIG_BIT(sig))) continue;
         ready &= ~SIG_BIT(sig);
         struct linux_sigaction a = {0};
         px_signal_action(sig, &a);
         if (a.sa_handler != LINUX_SIG_DFL && a.sa_handler != LINUX_SIG_IGN) continue;
-        __atomic_and_fetch(&pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
-        act_on(sig);
+        bool own = __atomic_load_n(&t->pending, __ATOMIC_RELAXED) & SIG_BIT(sig);
+        clear_pending(t, SIG_BIT(sig));
+        act_on(t, own ? &t->pending : process_pending(t), sig);
     }
 }
 
@@ -108,7 +200,7 @@ PX_SYSCALL(kill)
     int sig = (int)PX_ARG1;
     if (sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
     if (pid == -1) return -LINUX_ESRCH;
-    if (pid == 0 || is_own_process(pid) || is_own_process(-pid)) return send_to_self(sig);
+    if (pid == 0 || is_own_process(pid) || is_own_process(-pid)) return send_to_self(sig, true);
     return -LINUX_ESRCH;
 }
 
@@ -118,7 +210,7 @@ PX_SYSCALL(tkill)
     int64_t tid = (int32_t)PX_ARG0;
     int sig = (int)PX_ARG1;
     if (tid <= 0 || sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
-    return is_own_thread(tid) ? send_to_self(sig) : -LINUX_ESRCH;
+    return is_own_thread(tid) ? send_to_self(sig, false) : -LINUX_ESRCH;
 }
 
 /* tgkill(2) */
@@ -127,7 +219,7 @@ PX_SYSCALL(tgkill)
     int64_t tgid = (int32_t)PX_ARG0, tid = (int32_t)PX_ARG1;
     int sig = (int)PX_ARG2;
     if (tgid <= 0 || tid <= 0 || sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
-    return is_own_process(tgid) && is_own_thread(tid) ? send_to_self(sig) : -LINUX_ESRCH;
+    return is_own_process(tgid) && is_own_thread(tid) ? send_to_self(sig, false) : -LINUX_ESRCH;
 }
 
 /* rt_sigpending(2) */
@@ -135,27 +227,32 @@ PX_SYSCALL(rt_sigpending)
 {
     uint64_t set_ptr = PX_ARG0, sigsetsize = PX_ARG1;
     if (sigsetsize > LINUX_SIGSET_SIZE) return -LINUX_EINVAL;
-    if (px_kernel_bad_ptr(set_ptr)) return -LINUX_EFAULT;
-    uint64_t set = pending;
-    memcpy((void *)(uintptr_t)set_ptr, &set, (size_t)sigsetsize);
-    return 0;
+    px_task *t = px_kernel_self();
+    uint64_t set = all_pending(t) & t->sigmask; /* pending and blocked, as the kernel reports */
+    return px_copy_out(set_ptr, &set, (size_t)sigsetsize);
 }
 
 bool px_signal_action(int sig, struct linux_sigaction *out)
 {
     if (sig < 1 || sig > LINUX_NSIG) return false;
-    AcquireSRWLockShared(&actions_lock);
-    *out = actions[sig];
-    ReleaseSRWLockShared(&actions_lock);
+    struct px_sighand *h = current_sighand();
+    if (!h) {
+        *out = (struct linux_sigaction){0};
+        return true;
+    }
+    px_rwlock_read(&h->lock);
+    *out = h->actions[sig];
+    px_rwlock_read_end(&h->lock);
     return true;
 }
 
 void px_signal_exec_reset(void)
 {
-    AcquireSRWLockExclusive(&actions_lock);
-    for (int sig = 1; sig <= LINUX_NSIG; sig++)
-        if (actions[sig].sa_handler != LINUX_SIG_IGN) memset(&actions[sig], 0, sizeof actions[sig]);
-    ReleaseSRWLockExclusive(&actions_lock);
+    struct px_sighand *h = current_sighand();
+    if (!h) return;
+    px_rwlock_write(&h->lock);
+    clear_handlers_locked(h);
+    px_rwlock_write_end(&h->lock);
 }
 
 /* rt_sigaction(2) */
@@ -166,20 +263,20 @@ PX_SYSCALL(rt_sigaction)
     if (sigsetsize != LINUX_SIGSET_SIZE) return -LINUX_EINVAL;
     if (sig < 1 || sig > LINUX_NSIG) return -LINUX_EINVAL;
     if (act_ptr && (sig == LINUX_SIGKILL || sig == LINUX_SIGSTOP)) return -LINUX_EINVAL;
-    if ((act_ptr && px_kernel_bad_ptr(act_ptr)) || (oldact_ptr && px_kernel_bad_ptr(oldact_ptr)))
-        return -LINUX_EFAULT;
     struct linux_sigaction new_action, old;
     if (act_ptr) {
-        new_action = *(const struct linux_sigaction *)(uintptr_t)act_ptr;
+        if (px_copy_in(&new_action, act_ptr, sizeof new_action) < 0) return -LINUX_EFAULT;
         new_action.sa_mask &= ~UNBLOCKABLE;
     }
-    AcquireSRWLockExclusive(&actions_lock);
-    old = actions[sig];
-    if (act_ptr) actions[sig] = new_action;
-    ReleaseSRWLockExclusive(&actions_lock);
+    px_task *t = px_kernel_self();
+    struct px_sighand *h = t->sighand;
+    px_rwlock_write(&h->lock);
+    old = h->actions[sig];
+    if (act_ptr) h->actions[sig] = new_action;
+    px_rwlock_write_end(&h->lock);
     /* POSIX: setting SIG_IGN discards a pending signal */
-    if (act_ptr && new_action.sa_handler == LINUX_SIG_IGN) __atomic_and_fetch(&pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
-    if (oldact_ptr) *(struct linux_sigaction *)(uintptr_t)oldact_ptr = old;
+    if (act_ptr && new_action.sa_handler == LINUX_SIG_IGN) clear_pending(t, SIG_BIT(sig));
+    if (oldact_ptr && px_copy_out(oldact_ptr, &old, sizeof old) < 0) return -LINUX_EFAULT;
     return 0;
 }
 
@@ -190,41 +287,50 @@ PX_SYSCALL(rt_sigprocmask)
     uint64_t set_ptr = PX_ARG1, oldset_ptr = PX_ARG2, sigsetsize = PX_ARG3;
     if (sigsetsize != LINUX_SIGSET_SIZE) return -LINUX_EINVAL;
     px_task *t = px_kernel_self();
-    if (!t) return -LINUX_EINVAL;
-    if ((set_ptr && px_kernel_bad_ptr(set_ptr)) || (oldset_ptr && px_kernel_bad_ptr(oldset_ptr)))
-        return -LINUX_EFAULT;
-    uint64_t old = t->sigmask;
+    uint64_t old = t->sigmask, set = 0;
     if (set_ptr) {
-        uint64_t set = *(const uint64_t *)(uintptr_t)set_ptr & ~UNBLOCKABLE;
+        if (px_copy_in(&set, set_ptr, sizeof set) < 0) return -LINUX_EFAULT;
+        if (how != LINUX_SIG_BLOCK && how != LINUX_SIG_UNBLOCK && how != LINUX_SIG_SETMASK) return -LINUX_EINVAL;
+    }
+    if (oldset_ptr && px_copy_out(oldset_ptr, &old, sizeof old) < 0) return -LINUX_EFAULT;
+    if (set_ptr) {
+        set &= ~UNBLOCKABLE;
         switch (how) {
         case LINUX_SIG_BLOCK: t->sigmask = old | set; break;
         case LINUX_SIG_UNBLOCK: t->sigmask = old & ~set; break;
-        case LINUX_SIG_SETMASK: t->sigmask = set; break;
-        default: return -LINUX_EINVAL;
+        default: t->sigmask = set; break;
         }
     }
-    if (oldset_ptr) *(uint64_t *)(uintptr_t)oldset_ptr = old;
-    if (pending & ~t->sigmask) deliver_unblocked(t->sigmask);
+    if (all_pending(t) & ~t->sigmask) deliver_unblocked(t, t->sigmask);
     return 0;
 }
 
-uint64_t px_signal_ignored_set(void)
+/* sigaltstack(2): recorded in the task; used when delivery comes. */
+PX_SYSCALL(sigaltstack)
 {
-    uint64_t set = 0;
-    AcquireSRWLockShared(&actions_lock);
-    for (int sig = 1; sig <= LINUX_NSIG; sig++)
-        if (actions[sig].sa_handler == LINUX_SIG_IGN) set |= SIG_BIT(sig);
-    ReleaseSRWLockShared(&actions_lock);
-    return set;
-}
-
-void px_signal_adopt_ignored(uint64_t set)
-{
-    AcquireSRWLockExclusive(&actions_lock);
-    for (int sig = 1; sig <= LINUX_NSIG; sig++)
-        if ((set & SIG_BIT(sig)) && sig != LINUX_SIGKILL && sig != LINUX_SIGSTOP) {
-            memset(&actions[sig], 0, sizeof actions[sig]);
-            actions[sig].sa_handler = LINUX_SIG_IGN;
+    uint64_t ss_ptr = PX_ARG0, old_ptr = PX_ARG1;
+    px_task *t = px_kernel_self();
+    /* no signal runs on it yet, so never SS_ONSTACK */
+    struct linux_stack_t old = {
+        .ss_sp = t->altstack_sp,
+        .ss_flags = t->altstack_size ? (int32_t)t->altstack_flags : LINUX_SS_DISABLE,
+        .ss_size = t->altstack_size,
+    };
+    if (ss_ptr) {
+        struct linux_stack_t ss;
+        if (px_copy_in(&ss, ss_ptr, sizeof ss) < 0) return -LINUX_EFAULT;
+        uint32_t mode = (uint32_t)ss.ss_flags & ~LINUX_SS_AUTODISARM;
+        if (mode != 0 && mode != LINUX_SS_DISABLE && mode != LINUX_SS_ONSTACK) return -LINUX_EINVAL;
+        if (mode == LINUX_SS_DISABLE) {
+            t->altstack_sp = t->altstack_size = 0;
+            t->altstack_flags = LINUX_SS_DISABLE;
+        } else {
+            if (ss.ss_size < LINUX_MINSIGSTKSZ) return -LINUX_ENOMEM;
+            t->altstack_sp = ss.ss_sp;
+            t->altstack_size = ss.ss_size;
+            t->altstack_flags = (uint32_t)ss.ss_flags & LINUX_SS_AUTODISARM;
         }
-    ReleaseSRWLockExclusive(&actions_lock);
+    }
+    if (old_ptr && px_copy_out(old_ptr, &old, sizeof old) < 0) return -LINUX_EFAULT;
+    return 0;
 }

@@ -4,11 +4,11 @@
 #ifndef PX_KERNEL_SIGNAL_H
 #define PX_KERNEL_SIGNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "linux_types.h"
 
-#define LINUX_SIG_DFL 0
-#define LINUX_SIG_IGN 1
+#include "linux_signal.h"
 
 /* The guest's action for sig (1..64), or false for an invalid signal. */
 bool px_signal_action(int sig, struct linux_sigaction *out);
@@ -17,9 +17,16 @@ bool px_signal_action(int sig, struct linux_sigaction *out);
    is gone); ignored ones stay ignored; the mask and pending signals are kept. */
 void px_signal_exec_reset(void);
 
-/* execve in a new process: the set of ignored signals (bit sig-1), which survive exec,
-   read in the old process and set in the new one. */
-uint64_t px_signal_ignored_set(void);
-void px_signal_adopt_ignored(uint64_t set);
+/* The signal handlers object (Linux's sighand_struct): the 64 actions, shared by
+   CLONE_SIGHAND, copied otherwise (clear_handlers: CLONE_CLEAR_SIGHAND, handlers back to
+   SIG_DFL, ignored ones kept). save/restore: the hand-over to another Windows process. */
+struct px_sighand;
+struct px_handoff;
+struct px_sighand *px_sighand_new(void);
+struct px_sighand *px_sighand_take(struct px_sighand *h);
+void px_sighand_drop(struct px_sighand *h);
+struct px_sighand *px_sighand_copy(struct px_sighand *from, bool clear_handlers);
+bool px_sighand_save(struct px_sighand *h, struct px_handoff *out);
+void px_sighand_restore(struct px_sighand *h, const struct px_handoff *in);
 
 #endif

@@ -1,13 +1,13 @@
 /* sysinfo(2): uptime and memory as the host reports them. */
 #include <windows.h>
 #include "core/px.h"
+#include "core/uaccess.h"
 #include "kernel/kernel.h"
 
 /* sysinfo(2): no load averages (0) and one process: the guest's own view. */
 PX_SYSCALL(sysinfo)
 {
     uint64_t info_ptr = PX_ARG0;
-    if (px_kernel_bad_ptr(info_ptr)) return -LINUX_EFAULT;
     struct linux_sysinfo info;
     memset(&info, 0, sizeof info);
     info.uptime = (int64_t)(GetTickCount64() / 1000);
@@ -25,6 +25,5 @@ PX_SYSCALL(sysinfo)
     info.freeswap = PX_ALIGN_DOWN(info.freeswap, LINUX_PAGE_SIZE);
     info.procs = 1;
     info.mem_unit = 1;
-    memcpy((void *)(uintptr_t)info_ptr, &info, sizeof info);
-    return 0;
+    return PX_PUT(info_ptr, &info);
 }

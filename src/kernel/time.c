@@ -1,17 +1,17 @@
 /* Clocks and sleeps. REALTIME comes from the system time (100 ns steps), MONOTONIC and
    BOOTTIME from the performance counter, the CPU-time clocks from the process and
-   thread times. Sleeps use high-resolution waitable timers where the host has them,
-   so that a 50 µs sleep is not a 15 ms one. */
+   thread times. Sleeps are px_block waits with a deadline (block.h): the task's
+   high-resolution waitable timer, so that a 50 µs sleep is not a 15 ms one, and its
+   interrupt event, which ends a sleep with EINTR and the time left. */
 #include <windows.h>
 #include "core/px.h"
 #include "core/errors.h"
+#include "core/uaccess.h"
+#include "kernel/block.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "kernel/clock.h"
 
-#ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
-#define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x00000002
-#endif
 
 static int64_t qpc_frequency;  /* ticks per second, set once */
 
@@ -119,27 +119,6 @@ static int64_t clock_now_ns(enum clock_source src)
     }
 }
 
-static struct linux_timespec timespec_of_ns(int64_t ns)
-{
-    struct linux_timespec ts = {ns / PX_NSEC_PER_SEC, ns % PX_NSEC_PER_SEC};
-    if (ts.tv_nsec < 0) {
-        ts.tv_nsec += PX_NSEC_PER_SEC;
-        ts.tv_sec--;
-    }
-    return ts;
-}
-
-static bool timespec_valid(const struct linux_timespec *ts)
-{
-    return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < PX_NSEC_PER_SEC;
-}
-
-/* Nanoseconds of a valid timespec, saturating far in the future. */
-static int64_t timespec_ns(const struct linux_timespec *ts)
-{
-    if (ts->tv_sec >= INT64_MAX / PX_NSEC_PER_SEC - 1) return INT64_MAX;
-    return ts->tv_sec * PX_NSEC_PER_SEC + ts->tv_nsec;
-}
 
 /* clock_gettime(2) */
 PX_SYSCALL(clock_gettime)
@@ -153,9 +132,8 @@ int64_t px_time_clock_gettime(int32_t clk, uint64_t tp)
 {
     enum clock_source src = clock_source_of(clk);
     if (src == SRC_NONE) return -LINUX_EINVAL;
-    if (px_kernel_bad_ptr(tp)) return -LINUX_EFAULT;
-    *(struct linux_timespec *)(uintptr_t)tp = timespec_of_ns(clock_now_ns(src));
-    return 0;
+    struct linux_timespec ts = px_timespec_of_ns(clock_now_ns(src));
+    return PX_PUT(tp, &ts);
 }
 
 /* clock_getres(2): the step of the host source (100 ns for the system time and the CPU
@@ -172,14 +150,13 @@ int64_t px_time_clock_getres(int32_t clk, uint64_t res)
     enum clock_source src = clock_source_of(clk);
     if (src == SRC_NONE) return -LINUX_EINVAL;
     if (!res) return 0;  /* the kernel allows res == NULL */
-    if (px_kernel_bad_ptr(res)) return -LINUX_EFAULT;
     int64_t step = 100;
     if (src == SRC_MONOTONIC) {
         int64_t freq = perf_frequency();
         step = (PX_NSEC_PER_SEC + freq - 1) / freq;
     }
-    *(struct linux_timespec *)(uintptr_t)res = timespec_of_ns(step);
-    return 0;
+    struct linux_timespec ts = px_timespec_of_ns(step);
+    return PX_PUT(res, &ts);
 }
 
 /* gettimeofday(2): the time zone is always UTC (the kernel's sys_tz is 0 unless set). */
@@ -192,15 +169,13 @@ PX_SYSCALL(gettimeofday)
 int64_t px_time_gettimeofday(uint64_t tv, uint64_t tz)
 {
     if (tv) {
-        if (px_kernel_bad_ptr(tv)) return -LINUX_EFAULT;
         int64_t ns = px_clock_realtime_ns();
-        struct linux_timeval *out = (struct linux_timeval *)(uintptr_t)tv;
-        out->tv_sec = ns / PX_NSEC_PER_SEC;
-        out->tv_usec = ns % PX_NSEC_PER_SEC / 1000;
+        struct linux_timeval out = {ns / PX_NSEC_PER_SEC, ns % PX_NSEC_PER_SEC / 1000};
+        if (PX_PUT(tv, &out) < 0) return -LINUX_EFAULT;
     }
     if (tz) {
-        if (px_kernel_bad_ptr(tz)) return -LINUX_EFAULT;
-        *(struct linux_timezone *)(uintptr_t)tz = (struct linux_timezone){0, 0};
+        struct linux_timezone zone = {0, 0};
+        if (PX_PUT(tz, &zone) < 0) return -LINUX_EFAULT;
     }
     return 0;
 }
@@ -216,55 +191,38 @@ int64_t px_time_time(uint64_t tloc)
 {
     int64_t now = px_clock_realtime_ns() / PX_NSEC_PER_SEC;
     if (tloc) {
-        if (px_kernel_bad_ptr(tloc)) return -LINUX_EFAULT;
-        *(int64_t *)(uintptr_t)tloc = now;
+        if (PX_PUT(tloc, &now) < 0) return -LINUX_EFAULT;
     }
     return now;
 }
 
-/* One waitable timer per thread, high-resolution when the host offers it. */
-static __thread HANDLE sleep_timer;
-
-static HANDLE thread_sleep_timer(void)
+/* Sleeps until the deadline or an interrupt (block.h). Returns 0, or -LINUX_EINTR with
+   the time that was left written to rem (a guest address; 0: none), as nanosleep and a
+   relative clock_nanosleep do. */
+static int64_t sleep_until(const px_deadline *d, uint64_t rem)
 {
-    if (!sleep_timer) {
-        sleep_timer = CreateWaitableTimerExW(NULL, NULL, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION,
-                                             TIMER_ALL_ACCESS);
-        if (!sleep_timer) sleep_timer = CreateWaitableTimerExW(NULL, NULL, 0, TIMER_ALL_ACCESS);
+    int r = px_block(NULL, 0, d);
+    if (r == PX_BLOCK_TIMEDOUT) return 0;
+    if (r != PX_BLOCK_INTERRUPTED) return -LINUX_EINVAL; /* the host wait failed */
+    if (rem) {
+        int64_t left = px_deadline_left(d, px_deadline_now(d));
+        struct linux_timespec ts = px_timespec_of_ns(left < 0 ? 0 : left);
+        if (PX_PUT(rem, &ts) < 0) return -LINUX_EFAULT;
     }
-    return sleep_timer;
-}
-
-/* Waits on the timer until due (negative: relative, in 100 ns units; positive: an
-   absolute FILETIME). Returns 0 or -LINUX_Exxx. Nothing interrupts it yet: without
-   signal delivery there is no EINTR, so rem is never written. */
-static int64_t wait_timer(int64_t due)
-{
-    HANDLE timer = thread_sleep_timer();
-    if (!timer) return px_err_last();
-    LARGE_INTEGER li;
-    li.QuadPart = due;
-    if (!SetWaitableTimer(timer, &li, 0, NULL, NULL, FALSE)) return px_err_last();
-    if (WaitForSingleObject(timer, INFINITE) != WAIT_OBJECT_0) return px_err_last();
-    return 0;
-}
-
-/* Sleeps for ns nanoseconds, rounded up to the timer's 100 ns units. */
-static int64_t sleep_relative_ns(int64_t ns)
-{
-    if (ns <= 0) return 0;
-    int64_t units = ns / 100 + (ns % 100 != 0);
-    return wait_timer(-units);
+    return -LINUX_EINTR; /* restart_syscall comes with signal delivery */
 }
 
 /* nanosleep(2) */
 PX_SYSCALL(nanosleep)
 {
-    uint64_t req = PX_ARG0;
-    if (px_kernel_bad_ptr(req)) return -LINUX_EFAULT;
-    struct linux_timespec ts = *(const struct linux_timespec *)(uintptr_t)req;
-    if (!timespec_valid(&ts)) return -LINUX_EINVAL;
-    return sleep_relative_ns(timespec_ns(&ts));
+    uint64_t req = PX_ARG0, rem = PX_ARG1;
+    struct linux_timespec ts;
+    if (PX_GET(&ts, req) < 0) return -LINUX_EFAULT;
+    int64_t ns = px_timespec_ns(&ts);
+    if (ns < 0) return ns;
+    if (ns == 0) return 0;
+    px_deadline d = px_deadline_after(px_clock_monotonic_ns(), ns);
+    return sleep_until(&d, rem);
 }
 
 /* clock_nanosleep(2): relative or TIMER_ABSTIME, on the clocks the kernel can sleep on.
@@ -273,7 +231,7 @@ PX_SYSCALL(clock_nanosleep)
 {
     int32_t clk = (int32_t)PX_ARG0;
     int flags = (int)PX_ARG1;
-    uint64_t req = PX_ARG2;
+    uint64_t req = PX_ARG2, rem = PX_ARG3;
     enum clock_source src = clock_source_of(clk);
     if (src == SRC_NONE) return -LINUX_EINVAL;
     /* As the kernel: a thread CPU clock by pid/tid is EINVAL; the clocks without a
@@ -281,16 +239,21 @@ PX_SYSCALL(clock_nanosleep)
        has used some CPU time is not offered either. */
     if (clk < 0) return src == SRC_THREAD_CPU ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP;
     if (!clock_table[clk].can_sleep) return -LINUX_EOPNOTSUPP;
-    if (px_kernel_bad_ptr(req)) return -LINUX_EFAULT;
-    struct linux_timespec ts = *(const struct linux_timespec *)(uintptr_t)req;
-    if (!timespec_valid(&ts)) return -LINUX_EINVAL;
-    int64_t ns = timespec_ns(&ts);
-    if (!(flags & LINUX_TIMER_ABSTIME)) return sleep_relative_ns(ns);
-    if (src == SRC_REALTIME) {
-        if (ns <= px_clock_realtime_ns()) return 0;
-        int64_t units = ns / 100 + (ns % 100 != 0);
-        if (units > INT64_MAX - (int64_t)PX_FILETIME_UNIX_EPOCH) units = INT64_MAX - (int64_t)PX_FILETIME_UNIX_EPOCH;
-        return wait_timer(units + (int64_t)PX_FILETIME_UNIX_EPOCH);
+    struct linux_timespec ts;
+    if (PX_GET(&ts, req) < 0) return -LINUX_EFAULT;
+    int64_t ns = px_timespec_ns(&ts);
+    if (ns < 0) return ns;
+    px_deadline d;
+    if (!(flags & LINUX_TIMER_ABSTIME)) {
+        if (ns == 0) return 0;
+        d = px_deadline_after(px_clock_monotonic_ns(), ns);
+        return sleep_until(&d, rem);
     }
-    return sleep_relative_ns(ns - clock_now_ns(src));
+    if (src == SRC_REALTIME) {
+        d = (px_deadline){ns, true};
+    } else {
+        /* BOOTTIME and MONOTONIC are the same counter here */
+        d = (px_deadline){ns, false};
+    }
+    return sleep_until(&d, 0); /* an absolute sleep leaves rem alone */
 }

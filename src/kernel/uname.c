@@ -4,6 +4,7 @@
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "kernel/kernel.h"
+#include "kernel/uname.h"
 
 static struct linux_utsname utsname_value;
 static volatile LONG utsname_ready;
@@ -26,10 +27,17 @@ static void utsname_init(void)
     utsname_ready = 1;
 }
 
+void px_uname_get(struct linux_utsname *out)
+{
+    if (PX_UNLIKELY(!utsname_ready)) utsname_init();
+    *out = utsname_value;
+}
+
 /* uname(2) */
 PX_SYSCALL(uname)
 {
     uint64_t buf = PX_ARG0;
-    if (PX_UNLIKELY(!utsname_ready)) utsname_init();
-    return PX_PUT(buf, &utsname_value);
+    struct linux_utsname u;
+    px_uname_get(&u);
+    return PX_PUT(buf, &u);
 }

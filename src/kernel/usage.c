@@ -3,6 +3,7 @@
 #include <windows.h>
 #include <psapi.h>
 #include "core/px.h"
+#include "core/uaccess.h"
 #include "kernel/kernel.h"
 
 static uint64_t filetime_100ns(const FILETIME *ft)
@@ -22,7 +23,6 @@ PX_SYSCALL(getrusage)
     uint64_t usage_ptr = PX_ARG1;
     if (who != LINUX_RUSAGE_SELF && who != LINUX_RUSAGE_THREAD && who != LINUX_RUSAGE_CHILDREN)
         return -LINUX_EINVAL;
-    if (px_kernel_bad_ptr(usage_ptr)) return -LINUX_EFAULT;
     struct linux_rusage ru;
     memset(&ru, 0, sizeof ru);
     if (who != LINUX_RUSAGE_CHILDREN) {
@@ -42,8 +42,7 @@ PX_SYSCALL(getrusage)
             ru.ru_minflt = mem.PageFaultCount;
         }
     }
-    memcpy((void *)(uintptr_t)usage_ptr, &ru, sizeof ru);
-    return 0;
+    return PX_PUT(usage_ptr, &ru);
 }
 
 /* times(2): returns clock ticks since boot, as the kernel's jiffies-based value does. */
@@ -51,14 +50,13 @@ PX_SYSCALL(times)
 {
     uint64_t buf = PX_ARG0;
     if (buf) {
-        if (px_kernel_bad_ptr(buf)) return -LINUX_EFAULT;
         struct linux_tms tms = {0, 0, 0, 0};
         FILETIME created, exited, kernel, user;
         if (GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)) {
             tms.tms_utime = (int64_t)(filetime_100ns(&user) / (10000000 / LINUX_USER_HZ));
             tms.tms_stime = (int64_t)(filetime_100ns(&kernel) / (10000000 / LINUX_USER_HZ));
         }
-        memcpy((void *)(uintptr_t)buf, &tms, sizeof tms);
+        if (PX_PUT(buf, &tms) < 0) return -LINUX_EFAULT;
     }
     return (int64_t)(GetTickCount64() / (1000 / LINUX_USER_HZ));
 }

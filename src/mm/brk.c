@@ -3,7 +3,6 @@
 #include <windows.h>
 #include "mm/vm_private.h"
 
-static uint64_t brk_base, brk_current;
 
 void px_vm_set_brk_base(uint64_t base)
 {
@@ -21,15 +20,15 @@ void px_vm_set_brk_base(uint64_t base)
         }
     }
     if (limit == base) { /* at least the rest of the image's own reservation */
-        const px_res *r = px_res_find(&px_vm_reservations, base);
+        const px_res *r = px_res_find(&px_mm_host.reservations, base);
         if (r) limit = r->base + r->size;
     }
-    for (size_t i = px_res_lower_bound(&px_vm_reservations, base);
-         i < px_vm_reservations.count && px_vm_reservations.items[i].base < limit; i++)
-        px_vm_reservations.items[i].flags |= PX_RES_KEEP;
-    brk_base = brk_current = base;
-    px_vm_brk_lo = base;
-    px_vm_brk_hi = limit;
+    for (size_t i = px_res_lower_bound(&px_mm_host.reservations, base);
+         i < px_mm_host.reservations.count && px_mm_host.reservations.items[i].base < limit; i++)
+        px_mm_host.reservations.items[i].flags |= PX_RES_KEEP;
+    px_mm_host.brk_base = px_mm_host.brk_current = base;
+    px_mm_host.brk_lo = base;
+    px_mm_host.brk_hi = limit;
     px_vm_unlock();
 }
 
@@ -37,27 +36,27 @@ void px_vm_reset(void)
 {
     px_vm_lock();
     px_vm_unmap_locked(0, PX_USER_TOP, false);
-    for (size_t i = 0; i < px_vm_reservations.count; i++) px_vm_reservations.items[i].flags &= ~PX_RES_KEEP;
+    for (size_t i = 0; i < px_mm_host.reservations.count; i++) px_mm_host.reservations.items[i].flags &= ~PX_RES_KEEP;
     px_vm_release_empty(0, PX_USER_TOP);
-    brk_base = brk_current = 0;
-    px_vm_brk_lo = px_vm_brk_hi = 0;
+    px_mm_host.brk_base = px_mm_host.brk_current = 0;
+    px_mm_host.brk_lo = px_mm_host.brk_hi = 0;
     px_vm_unlock();
 }
 
 uint64_t px_vm_brk(uint64_t requested)
 {
     px_vm_lock();
-    uint64_t result = brk_current;
-    if (!brk_base || requested < brk_base || requested > px_vm_brk_hi) goto out;
-    uint64_t old_top = PX_ALIGN_UP(brk_current, PX_PAGE_SIZE);
+    uint64_t result = px_mm_host.brk_current;
+    if (!px_mm_host.brk_base || requested < px_mm_host.brk_base || requested > px_mm_host.brk_hi) goto out;
+    uint64_t old_top = PX_ALIGN_UP(px_mm_host.brk_current, PX_PAGE_SIZE);
     uint64_t new_top = PX_ALIGN_UP(requested, PX_PAGE_SIZE);
     if (new_top > old_top) {
-        if (!px_vma_range_free(&px_vm_vmas, old_top, new_top)) goto out; /* a mapping is in the way */
+        if (!px_vma_range_free(&px_mm_host.vmas, old_top, new_top)) goto out; /* a mapping is in the way */
         px_vma v = {
             .start = old_top, .end = new_top, .prot = LINUX_PROT_READ | LINUX_PROT_WRITE,
             .flags = LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS, .fd = -1, .kind = PX_VM_BRK,
         };
-        if (px_vm_apply(&v) || px_vma_insert(&px_vm_vmas, &v)) {
+        if (px_vm_apply(&v) || px_vma_insert(&px_mm_host.vmas, &v)) {
             px_vm_decommit(old_top, new_top);
             goto out;
         }
@@ -65,7 +64,7 @@ uint64_t px_vm_brk(uint64_t requested)
         /* decommitted pages read back as zeros when the break grows again, as on Linux */
         if (px_vm_unmap_locked(new_top, old_top, false)) goto out;
     }
-    brk_current = result = requested;
+    px_mm_host.brk_current = result = requested;
 out:
     px_vm_unlock();
     return result;

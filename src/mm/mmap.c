@@ -1,5 +1,6 @@
 /* The memory syscalls: mmap, munmap, mprotect, mremap, madvise. The work is in vm.c. */
 #include <windows.h>
+#include "core/uaccess.h"
 #include "fs/fs.h"
 #include "mm/vm_private.h"
 
@@ -120,7 +121,10 @@ static int64_t move_mapping(px_vma v, uint64_t old, uint64_t old_len, uint64_t n
     rc = px_vm_commit(to, to + new_len, PAGE_READWRITE);
     if (!rc) rc = px_vm_commit(old, old + copy, PAGE_READWRITE);
     if (!rc) {
-        memcpy((void *)to, (const void *)old, copy);
+        /* a page past the end of a mapped file faults: EFAULT rather than the runtime's death */
+        if (px_copy_in((void *)to, old, copy) < 0) rc = -LINUX_EFAULT;
+    }
+    if (!rc) {
         if (moved.fd >= 0 && new_len > copy)
             rc = px_vm_fill_from_file(to + copy, to + new_len, moved.fd, moved.offset + copy, NULL);
     }

@@ -8,7 +8,7 @@
      mapping at offset o is placed at (view base + o % 64 KiB), so a MAP_FIXED address must
      agree with its offset modulo 64 KiB (EINVAL otherwise);
    - a view cannot live inside a VirtualAlloc reservation: views are allocations of their
-     own, outside px_vm_reservations;
+     own, outside px_mm_host.reservations;
    - a writable section larger than the file extends the file: the view covers the file
      only up to its size (rounded up to a page); the rest of the guest's range is reserved
      and inaccessible: a touch is SIGBUS, as on Linux (px_vm_fault_signal), but pages the
@@ -36,14 +36,14 @@ typedef struct shared_view {
     struct file_id { uint32_t volume; uint64_t index; } id_of_file; /* to find views by file */
 } shared_view;
 
-static shared_view *views;
-static size_t view_count, view_cap;
-static uint32_t next_view_id = 1;
+/* The views (and the parked names of their files) are the address space's: fields of
+   px_mm_host (vm_private.h), under px_vm_lock. */
+#define VIEWS (px_mm_host.views)
 
 static shared_view *view_by_id(uint32_t id)
 {
-    for (size_t i = 0; i < view_count; i++)
-        if (views[i].id == id) return &views[i];
+    for (size_t i = 0; i < px_mm_host.view_count; i++)
+        if (VIEWS[i].id == id) return &VIEWS[i];
     return NULL;
 }
 
@@ -70,13 +70,12 @@ typedef struct parked_name {
     file_id file;
     wchar_t path[];
 } parked_name;
-static parked_name *parked_names;
 
 static void delete_parked_of(file_id id)
 {
-    for (size_t i = 0; i < view_count; i++)
-        if (is_file(&views[i], id)) return; /* still mapped */
-    for (parked_name **p = &parked_names; *p;) {
+    for (size_t i = 0; i < px_mm_host.view_count; i++)
+        if (is_file(&VIEWS[i], id)) return; /* still mapped */
+    for (parked_name **p = &px_mm_host.parked_names; *p;) {
         parked_name *n = *p;
         if (n->file.volume == id.volume && n->file.index == id.index) {
             /* an fd still open on it: Windows deletes it at its last close */
@@ -91,37 +90,37 @@ static void delete_parked_of(file_id id)
 
 static void drop_view(size_t i)
 {
-    shared_view gone = views[i];
+    shared_view gone = VIEWS[i];
     UnmapViewOfFile((void *)gone.base);
     if (gone.tail) VirtualFree((void *)gone.tail, 0, MEM_RELEASE);
     if (gone.section) CloseHandle(gone.section);
     CloseHandle(gone.file);
-    views[i] = views[--view_count];
-    if (gone.identified && parked_names) delete_parked_of(gone.id_of_file);
+    VIEWS[i] = VIEWS[--px_mm_host.view_count];
+    if (gone.identified && px_mm_host.parked_names) delete_parked_of(gone.id_of_file);
 }
 
 /* At exit the views go first, so that the parked names can go too (Windows would unmap
    them only after this process's last code ran). Other threads are gone by now. */
 static void delete_parked_at_exit(void)
 {
-    while (parked_names && view_count) drop_view(view_count - 1);
+    while (px_mm_host.parked_names && px_mm_host.view_count) drop_view(px_mm_host.view_count - 1);
 }
 
 bool px_vm_delete_when_unmapped(void *file, const wchar_t *path)
 {
-    static bool exit_hook;
+    static bool exit_hook; /* under px_vm_lock: the atexit hook of this Windows process, registered once */
     file_id id;
     if (!identify(file, &id)) return false;
     px_vm_lock();
     bool mapped = false;
-    for (size_t i = 0; i < view_count && !mapped; i++) mapped = is_file(&views[i], id);
+    for (size_t i = 0; i < px_mm_host.view_count && !mapped; i++) mapped = is_file(&VIEWS[i], id);
     size_t len = wcslen(path);
     parked_name *n = mapped ? px_alloc(sizeof *n + (len + 1) * sizeof(wchar_t)) : NULL;
     if (n) {
         n->file = id;
         memcpy(n->path, path, (len + 1) * sizeof(wchar_t));
-        n->next = parked_names;
-        parked_names = n;
+        n->next = px_mm_host.parked_names;
+        px_mm_host.parked_names = n;
         if (!exit_hook) exit_hook = atexit(delete_parked_at_exit) == 0;
     }
     px_vm_unlock();
@@ -163,21 +162,21 @@ static bool place_view(shared_view *sv, uint64_t base, uint64_t file_off, uint64
    released and their parts outside re-reserved. ENOMEM if something else lives there. */
 static int64_t clear_for_fixed(uint64_t lo, uint64_t hi)
 {
-    if (!px_vma_range_free(&px_vm_vmas, lo, hi)) return -LINUX_ENOMEM;
-    size_t i = px_res_lower_bound(&px_vm_reservations, lo);
-    while (i < px_vm_reservations.count && px_vm_reservations.items[i].base < hi) {
-        px_res r = px_vm_reservations.items[i];
+    if (!px_vma_range_free(&px_mm_host.vmas, lo, hi)) return -LINUX_ENOMEM;
+    size_t i = px_res_lower_bound(&px_mm_host.reservations, lo);
+    while (i < px_mm_host.reservations.count && px_mm_host.reservations.items[i].base < hi) {
+        px_res r = px_mm_host.reservations.items[i];
         /* a reservation still holding other mappings cannot be split (Windows) */
-        if ((r.flags & PX_RES_KEEP) || !px_vma_range_free(&px_vm_vmas, r.base, r.base + r.size))
+        if ((r.flags & PX_RES_KEEP) || !px_vma_range_free(&px_mm_host.vmas, r.base, r.base + r.size))
             return -LINUX_ENOMEM;
         if (!VirtualFree((void *)r.base, 0, MEM_RELEASE)) return -LINUX_ENOMEM;
-        px_res_remove(&px_vm_reservations, r.base);
+        px_res_remove(&px_mm_host.reservations, r.base);
         if (r.base < lo && VirtualAlloc((void *)r.base, lo - r.base, MEM_RESERVE, PAGE_NOACCESS))
-            px_res_add(&px_vm_reservations, r.base, lo - r.base, r.flags);
+            px_res_add(&px_mm_host.reservations, r.base, lo - r.base, r.flags);
         uint64_t r_end = r.base + r.size;
         if (r_end > hi && VirtualAlloc((void *)hi, r_end - hi, MEM_RESERVE, PAGE_NOACCESS))
-            px_res_add(&px_vm_reservations, hi, r_end - hi, r.flags);
-        i = px_res_lower_bound(&px_vm_reservations, hi);
+            px_res_add(&px_mm_host.reservations, hi, r_end - hi, r.flags);
+        i = px_res_lower_bound(&px_mm_host.reservations, hi);
     }
     return 0;
 }
@@ -218,10 +217,10 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
     bool placed = false;
     if (fixed) {
         uint64_t lo = addr - skew, hi = PX_ALIGN_UP(addr + len, PX_ALLOC_GRANULARITY);
-        if ((flags & LINUX_MAP_FIXED_NOREPLACE) && !px_vma_range_free(&px_vm_vmas, addr, addr + len))
+        if ((flags & LINUX_MAP_FIXED_NOREPLACE) && !px_vma_range_free(&px_mm_host.vmas, addr, addr + len))
             rc = -LINUX_EEXIST;
         /* the granule's other pages must be free too: check before unmapping anything */
-        else if (!px_vma_range_free(&px_vm_vmas, lo, addr) || !px_vma_range_free(&px_vm_vmas, addr + len, hi))
+        else if (!px_vma_range_free(&px_mm_host.vmas, lo, addr) || !px_vma_range_free(&px_mm_host.vmas, addr + len, hi))
             rc = -LINUX_ENOMEM;
         if (!rc) rc = px_vm_unmap_locked(addr, addr + len, true);
         if (!rc) rc = clear_for_fixed(lo, hi);
@@ -229,7 +228,7 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
     } else {
         uint64_t hint = PX_ALIGN_DOWN(addr, PX_PAGE_SIZE);
         if (hint && (hint & (PX_ALLOC_GRANULARITY - 1)) == skew &&
-            px_vma_range_free(&px_vm_vmas, hint - skew, hint + len))
+            px_vma_range_free(&px_mm_host.vmas, hint - skew, hint + len))
             placed = place_view(&sv, hint - skew, file_off, view_len, total);
         /* find free address space, give it back, map there; another thread may take it
            in between: try again */
@@ -247,7 +246,7 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
         CloseHandle(file);
         return rc;
     }
-    sv.id = next_view_id++;
+    sv.id = px_mm_host.next_view_id++;
     sv.guest_start = sv.base + skew;
     sv.guest_end = sv.guest_start + len;
     px_vma v = {
@@ -255,17 +254,17 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
         .flags = flags & (LINUX_MAP_TYPE | LINUX_MAP_NORESERVE), .fd = fd,
         .kind = PX_VM_FILE, .view = sv.id,
     };
-    if (view_count == view_cap) {
-        size_t cap = view_cap ? view_cap * 2 : 8;
-        shared_view *grown = px_realloc(views, cap * sizeof *grown);
+    if (px_mm_host.view_count == px_mm_host.view_cap) {
+        size_t cap = px_mm_host.view_cap ? px_mm_host.view_cap * 2 : 8;
+        shared_view *grown = px_realloc(px_mm_host.views, cap * sizeof *grown);
         if (!grown) rc = -LINUX_ENOMEM;
-        else views = grown, view_cap = cap;
+        else px_mm_host.views = grown, px_mm_host.view_cap = cap;
     }
     if (!rc) {
-        views[view_count++] = sv;
+        VIEWS[px_mm_host.view_count++] = sv;
         rc = px_vm_apply(&v);
-        if (!rc) rc = px_vma_insert(&px_vm_vmas, &v);
-        if (rc) drop_view(view_count - 1);
+        if (!rc) rc = px_vma_insert(&px_mm_host.vmas, &v);
+        if (rc) drop_view(px_mm_host.view_count - 1);
     } else {
         UnmapViewOfFile((void *)sv.base);
         if (sv.tail) VirtualFree((void *)sv.tail, 0, MEM_RELEASE);
@@ -301,10 +300,10 @@ void px_vm_hide_view_pages(const px_vma *v)
 
 void px_vm_release_views(uint64_t start, uint64_t end)
 {
-    for (size_t i = 0; i < view_count;) {
-        shared_view *sv = &views[i];
+    for (size_t i = 0; i < px_mm_host.view_count;) {
+        shared_view *sv = &VIEWS[i];
         if (sv->guest_start < end && start < sv->guest_end &&
-            px_vma_range_free(&px_vm_vmas, sv->guest_start, sv->guest_end)) {
+            px_vma_range_free(&px_mm_host.vmas, sv->guest_start, sv->guest_end)) {
             drop_view(i);
             continue;
         }
@@ -320,10 +319,10 @@ int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags)
     uint64_t end = addr + PX_ALIGN_UP(len, PX_PAGE_SIZE);
     if (end < addr) return -LINUX_ENOMEM;
     px_vm_lock();
-    int64_t rc = px_vma_range_mapped(&px_vm_vmas, addr, end) ? 0 : -LINUX_ENOMEM;
-    for (size_t i = px_vma_lower_bound(&px_vm_vmas, addr);
-         i < px_vm_vmas.count && px_vm_vmas.items[i].start < end; i++) {
-        const px_vma *v = &px_vm_vmas.items[i];
+    int64_t rc = px_vma_range_mapped(&px_mm_host.vmas, addr, end) ? 0 : -LINUX_ENOMEM;
+    for (size_t i = px_vma_lower_bound(&px_mm_host.vmas, addr);
+         i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < end; i++) {
+        const px_vma *v = &px_mm_host.vmas.items[i];
         shared_view *sv = v->view ? view_by_id(v->view) : NULL;
         if (!sv) continue; /* private and anonymous memory: nothing to write back */
         uint64_t s = v->start > addr ? v->start : addr;

@@ -8,9 +8,21 @@
 #include "rewrite/rewrite.h"
 #include "core/timing.h"
 
-px_vma_list px_vm_vmas;
-px_res_list px_vm_reservations;
-uint64_t px_vm_brk_lo, px_vm_brk_hi;
+struct px_mm px_mm_host = {.refs = 1, .next_view_id = 1}; /* the reference of the Windows process itself */
+
+struct px_mm *px_mm_host_take(void) { return px_mm_take(&px_mm_host); }
+
+struct px_mm *px_mm_take(struct px_mm *mm)
+{
+    __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED);
+    return mm;
+}
+
+/* The last task gone does not end the address space: the Windows process does. */
+void px_mm_drop(struct px_mm *mm)
+{
+    if (mm) __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_RELAXED);
+}
 
 /* New reservations for placed mappings are at least this big, so that small mmaps
    (ld.so's segments, malloc's mmap threshold) share one. */
@@ -18,6 +30,7 @@ uint64_t px_vm_brk_lo, px_vm_brk_hi;
 /* MAP_NORESERVE mappings larger than this are committed page by page when touched. */
 #define LAZY_COMMIT_ABOVE (1ull << 30)
 
+/* px_mm_host's lock (one address space per Windows process, so one lock). */
 static CRITICAL_SECTION vm_lock;
 static INIT_ONCE vm_lock_once = INIT_ONCE_STATIC_INIT;
 
@@ -69,13 +82,13 @@ typedef struct piece_iter {
 
 static piece_iter pieces(uint64_t start, uint64_t end)
 {
-    return (piece_iter){ px_res_lower_bound(&px_vm_reservations, start), start, end };
+    return (piece_iter){ px_res_lower_bound(&px_mm_host.reservations, start), start, end };
 }
 
 static bool next_piece(piece_iter *it, uint64_t *s, uint64_t *e)
 {
-    if (it->index >= px_vm_reservations.count) return false;
-    const px_res *r = &px_vm_reservations.items[it->index++];
+    if (it->index >= px_mm_host.reservations.count) return false;
+    const px_res *r = &px_mm_host.reservations.items[it->index++];
     if (r->base >= it->end) return false;
     *s = r->base > it->start ? r->base : it->start;
     *e = r->base + r->size < it->end ? r->base + r->size : it->end;
@@ -166,7 +179,7 @@ int64_t px_vm_reserve(uint64_t start, uint64_t end)
     uint64_t made[16];
     unsigned n_made = 0;
     uint64_t at = lo, gs, ge;
-    while (px_res_next_gap(&px_vm_reservations, at, hi, &gs, &ge)) {
+    while (px_res_next_gap(&px_mm_host.reservations, at, hi, &gs, &ge)) {
         void *p = NULL;
         if (n_made < PX_ARRAY_LEN(made))
             p = VirtualAlloc((void *)gs, ge - gs, MEM_RESERVE, PAGE_NOACCESS);
@@ -174,11 +187,11 @@ int64_t px_vm_reserve(uint64_t start, uint64_t end)
             VirtualFree(p, 0, MEM_RELEASE);
             p = NULL;
         }
-        if (!p || px_res_add(&px_vm_reservations, gs, ge - gs, 0)) {
+        if (!p || px_res_add(&px_mm_host.reservations, gs, ge - gs, 0)) {
             if (p) VirtualFree(p, 0, MEM_RELEASE);
             for (unsigned k = 0; k < n_made; k++) {
                 VirtualFree((void *)made[k], 0, MEM_RELEASE);
-                px_res_remove(&px_vm_reservations, made[k]);
+                px_res_remove(&px_mm_host.reservations, made[k]);
             }
             return -LINUX_ENOMEM; /* ERROR_INVALID_ADDRESS: Windows owns part of it */
         }
@@ -191,14 +204,14 @@ int64_t px_vm_reserve(uint64_t start, uint64_t end)
 /* A hole of len bytes in [lo, hi), outside the brk area. */
 static bool hole_in(uint64_t lo, uint64_t hi, uint64_t len, uint64_t *out)
 {
-    if (px_vm_brk_hi > px_vm_brk_lo && lo < px_vm_brk_hi && hi > px_vm_brk_lo) {
-        if (px_vm_brk_lo > lo &&
-            px_vma_find_hole(&px_vm_vmas, lo, px_vm_brk_lo, len, out))
+    if (px_mm_host.brk_hi > px_mm_host.brk_lo && lo < px_mm_host.brk_hi && hi > px_mm_host.brk_lo) {
+        if (px_mm_host.brk_lo > lo &&
+            px_vma_find_hole(&px_mm_host.vmas, lo, px_mm_host.brk_lo, len, out))
             return true;
-        lo = px_vm_brk_hi;
+        lo = px_mm_host.brk_hi;
         if (lo >= hi) return false;
     }
-    return px_vma_find_hole(&px_vm_vmas, lo, hi, len, out);
+    return px_vma_find_hole(&px_mm_host.vmas, lo, hi, len, out);
 }
 
 int64_t px_vm_place(uint64_t hint, uint64_t len, uint64_t below, uint64_t *out)
@@ -206,14 +219,14 @@ int64_t px_vm_place(uint64_t hint, uint64_t len, uint64_t below, uint64_t *out)
     uint64_t top = below < PX_USER_TOP ? below : PX_USER_TOP;
     hint = PX_ALIGN_DOWN(hint, PX_PAGE_SIZE);
     if (hint && hint + len > hint && hint + len <= top &&
-        px_vma_range_free(&px_vm_vmas, hint, hint + len) &&
-        !(hint < px_vm_brk_hi && hint + len > px_vm_brk_lo) &&
+        px_vma_range_free(&px_mm_host.vmas, hint, hint + len) &&
+        !(hint < px_mm_host.brk_hi && hint + len > px_mm_host.brk_lo) &&
         px_vm_reserve(hint, hint + len) == 0) {
         *out = hint;
         return 0;
     }
-    for (size_t i = 0; i < px_vm_reservations.count; i++) {
-        const px_res *r = &px_vm_reservations.items[i];
+    for (size_t i = 0; i < px_mm_host.reservations.count; i++) {
+        const px_res *r = &px_mm_host.reservations.items[i];
         uint64_t hi = r->base + r->size < top ? r->base + r->size : top;
         if (r->base < hi && hole_in(r->base, hi, len, out)) return 0;
     }
@@ -225,7 +238,7 @@ int64_t px_vm_place(uint64_t hint, uint64_t len, uint64_t below, uint64_t *out)
         p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
     }
     if (!p) return -LINUX_ENOMEM;
-    if ((uint64_t)p + len > top || px_res_add(&px_vm_reservations, (uint64_t)p, size, 0)) {
+    if ((uint64_t)p + len > top || px_res_add(&px_mm_host.reservations, (uint64_t)p, size, 0)) {
         VirtualFree(p, 0, MEM_RELEASE);
         return -LINUX_ENOMEM;
     }
@@ -235,13 +248,13 @@ int64_t px_vm_place(uint64_t hint, uint64_t len, uint64_t below, uint64_t *out)
 
 void px_vm_release_empty(uint64_t start, uint64_t end)
 {
-    size_t i = px_res_lower_bound(&px_vm_reservations, start);
-    while (i < px_vm_reservations.count && px_vm_reservations.items[i].base < end) {
-        px_res r = px_vm_reservations.items[i];
+    size_t i = px_res_lower_bound(&px_mm_host.reservations, start);
+    while (i < px_mm_host.reservations.count && px_mm_host.reservations.items[i].base < end) {
+        px_res r = px_mm_host.reservations.items[i];
         if (!(r.flags & (PX_RES_ADOPTED | PX_RES_KEEP)) &&
-            px_vma_range_free(&px_vm_vmas, r.base, r.base + r.size) &&
+            px_vma_range_free(&px_mm_host.vmas, r.base, r.base + r.size) &&
             VirtualFree((void *)r.base, 0, MEM_RELEASE)) {
-            px_res_remove(&px_vm_reservations, r.base);
+            px_res_remove(&px_mm_host.reservations, r.base);
             continue;
         }
         i++;
@@ -251,15 +264,15 @@ void px_vm_release_empty(uint64_t start, uint64_t end)
 int64_t px_vm_unmap_locked(uint64_t start, uint64_t end, bool release)
 {
     size_t first, last;
-    if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last)) return -LINUX_ENOMEM;
+    if (px_vma_isolate(&px_mm_host.vmas, start, end, &first, &last)) return -LINUX_ENOMEM;
     for (size_t i = first; i < last; i++) {
-        px_vma *v = &px_vm_vmas.items[i];
+        px_vma *v = &px_mm_host.vmas.items[i];
         /* Code going away: its trap sites must not outlive it. */
         if (v->prot & LINUX_PROT_EXEC) px_rewrite_forget(v->start, v->end - v->start);
         if (v->view) px_vm_hide_view_pages(v);
         else px_vm_decommit(v->start, v->end);
     }
-    px_vma_remove(&px_vm_vmas, start, end);
+    px_vma_remove(&px_mm_host.vmas, start, end);
     px_vm_release_views(start, end);
     if (release) px_vm_release_empty(start, end);
     return 0;
@@ -288,13 +301,13 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
     uint64_t start;
     int64_t rc;
     if (fixed) {
-        if ((flags & LINUX_MAP_FIXED_NOREPLACE) && !px_vma_range_free(&px_vm_vmas, addr, addr + len))
+        if ((flags & LINUX_MAP_FIXED_NOREPLACE) && !px_vma_range_free(&px_mm_host.vmas, addr, addr + len))
             return -LINUX_EEXIST;
         /* a shared file view there must go first: it holds the address space itself */
         bool has_view = false;
-        for (size_t i = px_vma_lower_bound(&px_vm_vmas, addr);
-             i < px_vm_vmas.count && px_vm_vmas.items[i].start < addr + len; i++)
-            has_view |= px_vm_vmas.items[i].view != 0;
+        for (size_t i = px_vma_lower_bound(&px_mm_host.vmas, addr);
+             i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < addr + len; i++)
+            has_view |= px_mm_host.vmas.items[i].view != 0;
         if (has_view && (rc = px_vm_unmap_locked(addr, addr + len, false))) return rc;
         if ((rc = px_vm_reserve(addr, addr + len))) return rc;
         start = addr;
@@ -329,7 +342,7 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
         if (rc == -LINUX_ESPIPE || rc == -LINUX_EISDIR) rc = -LINUX_ENODEV;
         if (!rc) rc = px_vm_apply(&v);
     }
-    if (!rc) rc = px_vma_insert(&px_vm_vmas, &v);
+    if (!rc) rc = px_vma_insert(&px_mm_host.vmas, &v);
     if (rc) {
         px_vm_decommit(start, end);
         px_vm_release_empty(start, end);
@@ -411,31 +424,31 @@ int64_t px_vm_protect(uint64_t addr, uint64_t len, int prot)
     px_vm_lock();
     int64_t rc = 0;
     size_t first, last;
-    if (!px_vma_range_mapped(&px_vm_vmas, addr, end)) {
+    if (!px_vma_range_mapped(&px_mm_host.vmas, addr, end)) {
         rc = -LINUX_ENOMEM;
         goto out;
     }
     /* a shared file mapping without a view is a copy (see px_vm_map): writes would not
        reach the file */
-    for (size_t i = px_vma_lower_bound(&px_vm_vmas, addr);
-         i < px_vm_vmas.count && px_vm_vmas.items[i].start < end; i++) {
-        const px_vma *v = &px_vm_vmas.items[i];
+    for (size_t i = px_vma_lower_bound(&px_mm_host.vmas, addr);
+         i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < end; i++) {
+        const px_vma *v = &px_mm_host.vmas.items[i];
         if ((prot & LINUX_PROT_WRITE) && v->fd >= 0 && !v->view &&
             (v->flags & LINUX_MAP_TYPE) != LINUX_MAP_PRIVATE) {
             rc = -LINUX_EACCES;
             goto out;
         }
     }
-    if ((rc = px_vma_isolate(&px_vm_vmas, addr, end, &first, &last))) goto out;
+    if ((rc = px_vma_isolate(&px_mm_host.vmas, addr, end, &first, &last))) goto out;
     for (size_t i = first; i < last; i++) {
-        px_vma *v = &px_vm_vmas.items[i];
+        px_vma *v = &px_mm_host.vmas.items[i];
         /* code stays scanned only while it stays code; newly executable memory (a JIT's
            buffer) is scanned at its first execute fault */
         v->scanned = v->scanned && (v->prot & LINUX_PROT_EXEC) && (prot & LINUX_PROT_EXEC);
         v->prot = prot;
         if ((rc = px_vm_apply(v))) break;
     }
-    px_vma_merge_range(&px_vm_vmas, addr, end);
+    px_vma_merge_range(&px_mm_host.vmas, addr, end);
 out:
     px_vm_unlock();
     return rc;
@@ -451,13 +464,13 @@ void px_vm_adopt_reservation(uint64_t start, uint64_t len)
         if (!VirtualQuery((void *)at, &mbi, sizeof mbi)) break;
         uint64_t base = (uint64_t)mbi.BaseAddress, stop = base + mbi.RegionSize;
         if (stop > end) stop = end;
-        if (mbi.State != MEM_FREE && px_res_covers(&px_vm_reservations, at, at + 1) == false) {
+        if (mbi.State != MEM_FREE && px_res_covers(&px_mm_host.reservations, at, at + 1) == false) {
             uint64_t alloc = (uint64_t)mbi.AllocationBase;
-            px_res *prev = at > 0 ? px_res_find(&px_vm_reservations, at - 1) : NULL;
+            px_res *prev = at > 0 ? px_res_find(&px_mm_host.reservations, at - 1) : NULL;
             if (prev && alloc <= prev->base && prev->base + prev->size == at)
                 prev->size = stop - prev->base;
             else
-                px_res_add(&px_vm_reservations, at, stop - at, PX_RES_ADOPTED);
+                px_res_add(&px_mm_host.reservations, at, stop - at, PX_RES_ADOPTED);
         }
         at = stop;
     }
@@ -475,7 +488,7 @@ bool px_vm_fixed_range_usable(uint64_t start, uint64_t end)
             break;
         }
         uint64_t stop = (uint64_t)mbi.BaseAddress + mbi.RegionSize;
-        if (mbi.State != MEM_FREE && !px_res_covers(&px_vm_reservations, at, stop < end ? stop : end)) usable = false;
+        if (mbi.State != MEM_FREE && !px_res_covers(&px_mm_host.reservations, at, stop < end ? stop : end)) usable = false;
         at = stop;
     }
     px_vm_unlock();
@@ -485,7 +498,7 @@ bool px_vm_fixed_range_usable(uint64_t start, uint64_t end)
 bool px_vm_contains(uint64_t addr)
 {
     px_vm_lock();
-    bool found = px_vma_find(&px_vm_vmas, addr) != NULL;
+    bool found = px_vma_find(&px_mm_host.vmas, addr) != NULL;
     px_vm_unlock();
     return found;
 }
@@ -504,7 +517,7 @@ bool px_vm_exec_fault(uint64_t addr)
     uint64_t since = px_timing_now();
     px_vm_lock();
     bool resumed = false;
-    px_vma *v = px_vma_find(&px_vm_vmas, addr);
+    px_vma *v = px_vma_find(&px_mm_host.vmas, addr);
     if (!v || !(v->prot & LINUX_PROT_EXEC)) goto out;
     if (v->scanned) {
         resumed = page_has(addr, PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE);
@@ -518,7 +531,7 @@ bool px_vm_exec_fault(uint64_t addr)
     uint64_t scan_since = px_timing_now();
     int64_t rc = px_rewrite_region(start, end - start);
     px_timing_work("rewrite: scan region", start, end - start, scan_since);
-    v = px_vma_find(&px_vm_vmas, addr); /* the rewriter may have mapped memory */
+    v = px_vma_find(&px_mm_host.vmas, addr); /* the rewriter may have mapped memory */
     if (rc < 0 && rc != -LINUX_ENOSYS) { /* -ENOSYS: no rewriter yet, nothing patched */
         px_log("picolx: cannot rewrite the code at %p-%p (error %lld)", (void *)start,
                (void *)end, (long long)-rc);
@@ -529,7 +542,7 @@ bool px_vm_exec_fault(uint64_t addr)
     FlushInstructionCache(GetCurrentProcess(), (void *)start, end - start);
     v->scanned = true;
     resumed = px_vm_apply(v) == 0;
-    px_vma_merge_range(&px_vm_vmas, start, vma_end);
+    px_vma_merge_range(&px_mm_host.vmas, start, vma_end);
     px_timing_work("mm: exec fault (all of it)", start, end - start, since);
 out:
     px_vm_unlock();
@@ -540,7 +553,7 @@ bool px_vm_access_fault(uint64_t addr, bool write)
 {
     px_vm_lock();
     bool resumed = false;
-    px_vma *v = px_vma_find(&px_vm_vmas, addr);
+    px_vma *v = px_vma_find(&px_mm_host.vmas, addr);
     /* a view's pages are all there: a fault in one is the guest's (past end of file);
        a page past end of file in a private file mapping is never committed */
     if (!v || v->prot == LINUX_PROT_NONE || v->view || addr >= px_vm_data_end(v)) goto out;
@@ -566,7 +579,7 @@ bool px_vm_access_fault(uint64_t addr, bool write)
     uint64_t start = v->start, end = v->end;
     v->scanned = false;
     resumed = px_vm_apply(v) == 0;
-    px_vma_merge_range(&px_vm_vmas, start, end);
+    px_vma_merge_range(&px_mm_host.vmas, start, end);
 out:
     px_vm_unlock();
     return resumed;
@@ -578,7 +591,7 @@ int px_vm_fault_signal(uint64_t addr, bool write)
 {
     px_vm_lock();
     int sig = 0;
-    const px_vma *v = px_vma_find(&px_vm_vmas, addr);
+    const px_vma *v = px_vma_find(&px_mm_host.vmas, addr);
     /* as Linux: an access the protection forbids is SIGSEGV even past end of file */
     if (v && v->prot != LINUX_PROT_NONE && (!write || (v->prot & LINUX_PROT_WRITE)) &&
         addr >= px_vm_data_end(v))
@@ -592,15 +605,16 @@ void px_vm_set_kind(uint64_t start, uint64_t len, enum px_vm_kind kind)
     uint64_t end = start + PX_ALIGN_UP(len, PX_PAGE_SIZE);
     size_t first, last;
     px_vm_lock();
-    if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last) == 0) {
-        for (size_t i = first; i < last; i++) px_vm_vmas.items[i].kind = (uint8_t)kind;
-        px_vma_merge_range(&px_vm_vmas, start, end);
+    if (px_vma_isolate(&px_mm_host.vmas, start, end, &first, &last) == 0) {
+        for (size_t i = first; i < last; i++) px_mm_host.vmas.items[i].kind = (uint8_t)kind;
+        px_vma_merge_range(&px_mm_host.vmas, start, end);
     }
     px_vm_unlock();
 }
 
 /* Names of mappings, each kept once for the process's life: VMAs are copied by value
-   when they split, so they hold these pointers without owning them. */
+   when they split, so they hold these pointers without owning them. An immutable cache
+   of strings (under px_vm_lock), not address-space state: any mm may point into it. */
 typedef struct interned_path {
     struct interned_path *next;
     char text[];
@@ -624,9 +638,9 @@ static void set_path_locked(uint64_t start, uint64_t end, const char *path)
 {
     const char *name = path ? intern_path_locked(path) : NULL;
     size_t first, last;
-    if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last) == 0) {
-        for (size_t i = first; i < last; i++) px_vm_vmas.items[i].path = name;
-        px_vma_merge_range(&px_vm_vmas, start, end);
+    if (px_vma_isolate(&px_mm_host.vmas, start, end, &first, &last) == 0) {
+        for (size_t i = first; i < last; i++) px_mm_host.vmas.items[i].path = name;
+        px_vma_merge_range(&px_mm_host.vmas, start, end);
     }
 }
 
@@ -640,10 +654,10 @@ void px_vm_set_path(uint64_t start, uint64_t len, const char *path)
 bool px_vm_next_region(uint64_t *cursor, px_vm_region *out)
 {
     px_vm_lock();
-    size_t i = px_vma_lower_bound(&px_vm_vmas, *cursor);
-    bool found = i < px_vm_vmas.count;
+    size_t i = px_vma_lower_bound(&px_mm_host.vmas, *cursor);
+    bool found = i < px_mm_host.vmas.count;
     if (found) {
-        const px_vma *v = &px_vm_vmas.items[i];
+        const px_vma *v = &px_mm_host.vmas.items[i];
         *out = (px_vm_region){ .start = v->start, .end = v->end, .offset = v->offset,
                                .prot = v->prot, .flags = v->flags, .fd = v->fd,
                                .kind = (enum px_vm_kind)v->kind, .path = v->path };

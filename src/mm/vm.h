@@ -9,6 +9,13 @@
 
 int px_vm_init(void);
 
+/* The address space object (vm_private.h): the Windows process's one, with a reference
+   for a new task; take and drop for clone (CLONE_VM). */
+struct px_mm;
+struct px_mm *px_mm_host_take(void);
+struct px_mm *px_mm_take(struct px_mm *mm);
+void px_mm_drop(struct px_mm *mm);
+
 /* Adopts an address range reserved (MEM_RESERVE) for this process by its parent before
    it started: later fixed mappings inside it succeed. */
 void px_vm_adopt_reservation(uint64_t start, uint64_t len);

@@ -10,10 +10,30 @@
 /* Highest address (exclusive) a guest mapping may reach (Linux's TASK_SIZE). */
 #define PX_USER_TOP 0x7ffffffff000ull
 
-extern px_vma_list px_vm_vmas;
-extern px_res_list px_vm_reservations;
-/* The brk area [lo, hi): placement without MAP_FIXED stays out of it. */
-extern uint64_t px_vm_brk_lo, px_vm_brk_hi;
+struct shared_view;
+struct parked_name;
+
+/* The address space object (Linux's mm_struct). A Windows process has exactly one
+   address space, so there is exactly one px_mm per Windows process (px_mm_host), shared
+   by every task (CLONE_VM; without it a fork will be a new Windows process). Every field
+   but refs is touched only with px_vm_lock held, by any thread. */
+struct px_mm {
+    int32_t refs;                  /* atomic: tasks that point at it; px_mm_host is never freed */
+    px_vma_list vmas;              /* the guest's mappings */
+    px_res_list reservations;      /* the Windows reservations that hold them */
+    uint64_t brk_lo, brk_hi;       /* the brk area [lo, hi): placement without MAP_FIXED stays out of it */
+    uint64_t brk_base, brk_current; /* brk(2): where the heap starts, the current break */
+    struct shared_view *views;     /* shared.c: coherent MAP_SHARED views */
+    size_t view_count, view_cap;
+    uint32_t next_view_id;
+    struct parked_name *parked_names; /* shared.c: mapped files to delete with their last view */
+};
+extern struct px_mm px_mm_host;
+/* The old names, for mmap.c (helper A's file in this issue): the same fields. */
+#define px_vm_vmas (px_mm_host.vmas)
+#define px_vm_reservations (px_mm_host.reservations)
+#define px_vm_brk_lo (px_mm_host.brk_lo)
+#define px_vm_brk_hi (px_mm_host.brk_hi)
 
 /* Recursive: the fault handler may run on a thread that holds it (a fault in runtime
    code under the lock) and the rewriter may map memory while an exec fault holds it. */

@@ -56,6 +56,7 @@ int px_trace_open(const char *path)
     if (h == INVALID_HANDLE_VALUE) return -1;
     trace_handle = h;
     px_cfg.trace_handle = h;
+    px_syscall_wrapper = px_trace_syscall;
     return 0;
 }
 
@@ -108,7 +109,6 @@ int64_t px_trace_syscall(px_regs *regs, uint64_t nr)
     const uint64_t args[6] = {regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9};
     const px_syscall_desc *d = nr < px_syscall_table_size ? &px_syscall_table[nr] : NULL;
     const char *name = d ? d->name : NULL;
-    px_syscall_fn *fn = d ? d->fn : NULL;
     int nargs = d ? d->nargs : 6;
 
     /* The arguments are formatted before the call (the call may change the memory they
@@ -146,12 +146,12 @@ int64_t px_trace_syscall(px_regs *regs, uint64_t nr)
         AcquireSRWLockExclusive(&stats_lock);
         stats[slot].calls++;
         ReleaseSRWLockExclusive(&stats_lock);
-        return fn ? fn(regs) : -LINUX_ENOSYS;
+        return px_syscall_run(regs, nr);
     }
 
     LARGE_INTEGER t0, t1;
     QueryPerformanceCounter(&t0);
-    int64_t result = fn ? fn(regs) : -LINUX_ENOSYS;
+    int64_t result = px_syscall_run(regs, nr);
     QueryPerformanceCounter(&t1);
 
     AcquireSRWLockExclusive(&stats_lock);

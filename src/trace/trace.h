@@ -5,9 +5,10 @@
 #include <stdint.h>
 #include "core/syscall.h"
 
-/* Opens the trace: path NULL means the host's standard error. Returns 0 or -1. */
+/* Opens the trace (path NULL means the host's standard error) and makes
+   px_trace_syscall the wrapper of every syscall. Returns 0 or -1. */
 int px_trace_open(const char *path);
-/* Runs syscall nr (regs->rax) with a trace line: name, decoded arguments, result. */
+/* Runs syscall nr (px_syscall_run) with a trace line: name, decoded arguments, result. */
 int64_t px_trace_syscall(px_regs *regs, uint64_t nr);
 /* Counts one syscall that arrived through the trap path. */
 void px_trace_count_trap(uint64_t nr);

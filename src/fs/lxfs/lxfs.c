@@ -184,7 +184,7 @@ static void record_mtime(lx_open *o)
     o->dirty = false;
 }
 
-static int64_t lx_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
+static int64_t lx_pread_direct(px_file *f, void *buf, uint64_t len, uint64_t offset)
 {
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
     if (offset > INT64_MAX) return -LINUX_EINVAL;
@@ -195,7 +195,7 @@ static int64_t lx_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
     return got;
 }
 
-static int64_t lx_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t offset)
+static int64_t lx_pwrite_direct(px_file *f, const void *buf, uint64_t len, uint64_t offset)
 {
     lx_open *o = f->data;
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
@@ -207,6 +207,23 @@ static int64_t lx_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t off
     if (!o->written) { o->written = true; record_mtime(o); }
     else o->dirty = true;
     return put;
+}
+
+/* buf is the guest's: a bad page in it fails the whole Windows call, where Linux moves
+   what comes before it (see px_pread_bounced) */
+static int64_t lx_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
+{
+    int64_t r = lx_pread_direct(f, buf, len, offset);
+    if (r == -LINUX_EFAULT) r = px_pread_bounced(f, (uint64_t)(uintptr_t)buf, len, offset, lx_pread_direct);
+    return r;
+}
+
+static int64_t lx_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t offset)
+{
+    int64_t r = lx_pwrite_direct(f, buf, len, offset);
+    if (r < 0 && r != -LINUX_EINVAL)
+        r = px_pwrite_bounced(f, (uint64_t)(uintptr_t)buf, len, offset, lx_pwrite_direct, r);
+    return r;
 }
 
 static int64_t handle_size(px_file *f)

@@ -41,16 +41,32 @@ typedef struct mem_device {
     px_stat_info st; /* filled at open */
 } mem_device;
 
+/* Zeros or random bytes into the reader's buffer (a guest address) a chunk at a time, up
+   to the first bad page: the count, or -LINUX_EFAULT when nothing arrived. */
+static int64_t fill_out(uint64_t buf, uint64_t len, bool random)
+{
+    static const uint8_t zeros[4096];
+    uint8_t chunk[4096];
+    uint64_t done = 0;
+    while (done < len) {
+        size_t n = len - done < sizeof chunk ? (size_t)(len - done) : sizeof chunk;
+        if (random && px_pseudo_random_bytes(chunk, n) < 0) return done ? (int64_t)done : -LINUX_EIO;
+        int64_t put = px_copy_out_partial(buf + done, random ? chunk : zeros, n);
+        if (put > 0) done += (uint64_t)put;
+        if (put != (int64_t)n) break;
+    }
+    return done ? (int64_t)done : -LINUX_EFAULT;
+}
+
 static int64_t mem_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
 {
     mem_device *d = f->data;
     switch (d->read) {
     case READ_EOF: return 0;
-    case READ_ZEROS: memset(buf, 0, (size_t)len); return (int64_t)len;
+    case READ_ZEROS: return len ? fill_out((uint64_t)(uintptr_t)buf, len, false) : 0;
     case READ_RANDOM: {
         if (len > 0x2000000) len = 0x2000000; /* Linux hands out at most 32 MiB per read */
-        int64_t r = px_pseudo_random_bytes(buf, len);
-        return r < 0 ? r : (int64_t)len;
+        return len ? fill_out((uint64_t)(uintptr_t)buf, len, true) : 0;
     }
     }
     return -LINUX_EINVAL;

@@ -164,8 +164,7 @@ static int64_t text_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
     if (offset >= tf->text.len) return 0;
     uint64_t n = tf->text.len - offset;
     if (n > len) n = len;
-    memcpy(buf, tf->text.data + offset, (size_t)n);
-    return (int64_t)n;
+    return px_copy_out_partial((uint64_t)(uintptr_t)buf, tf->text.data + offset, (size_t)n); /* buf: the reader's */
 }
 
 static int64_t text_read(px_file *f, void *buf, uint64_t len)

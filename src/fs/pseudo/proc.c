@@ -7,9 +7,8 @@
 #include <stdio.h>
 #include "fs/pseudo/pseudo.h"
 #include "kernel/identity.h"
+#include "kernel/uname.h"
 #include "mm/vm.h"
-
-PX_SYSCALL(uname);
 
 typedef struct proc_entry proc_entry;
 typedef void proc_gen_fn(px_text *t);
@@ -67,9 +66,7 @@ static void comm_of(char out[16])
 static struct linux_utsname uname_now(void)
 {
     struct linux_utsname u;
-    memset(&u, 0, sizeof u);
-    px_regs regs = { .rdi = (uint64_t)(uintptr_t)&u };
-    px_sys_uname(&regs);
+    px_uname_get(&u);
     return u;
 }
 
@@ -543,15 +540,27 @@ static void gen_statm(px_text *t)
                    (unsigned long long)((v.data + v.stack) / LINUX_PAGE_SIZE));
 }
 
-/* From the guest's memory, as Linux reads it: changes the program made show. */
+/* From the guest's memory, as Linux reads it: changes the program made show; a part
+   the program unmapped ends the text there. */
+static void put_guest_range(px_text *t, uint64_t start, uint64_t end)
+{
+    char chunk[4096];
+    for (uint64_t at = start; at < end;) {
+        size_t n = end - at < sizeof chunk ? (size_t)(end - at) : sizeof chunk;
+        if (px_copy_in(chunk, at, n) < 0) break;
+        px_text_put(t, chunk, n);
+        at += n;
+    }
+}
+
 static void gen_cmdline(px_text *t)
 {
-    if (arg_end > arg_start) px_text_put(t, (const void *)(uintptr_t)arg_start, (size_t)(arg_end - arg_start));
+    put_guest_range(t, arg_start, arg_end);
 }
 
 static void gen_environ(px_text *t)
 {
-    if (env_end > env_start) px_text_put(t, (const void *)(uintptr_t)env_start, (size_t)(env_end - env_start));
+    put_guest_range(t, env_start, env_end);
 }
 
 static void gen_comm(px_text *t)
@@ -569,7 +578,7 @@ static int64_t link_exe(int fd, char *out, size_t size)
 
 static int64_t link_cwd(int fd, char *out, size_t size)
 {
-    return snprintf(out, size, "%s", px_fs_cwd()) < (int)size ? 0 : -LINUX_ENAMETOOLONG;
+    return px_fs_cwd(out, size) < 0 ? -LINUX_ENAMETOOLONG : 0;
 }
 
 static int64_t link_root(int fd, char *out, size_t size)

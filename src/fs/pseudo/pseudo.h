@@ -30,13 +30,6 @@ int64_t px_devfs_open_rdev(uint64_t rdev, uint32_t flags, const px_stat_info *st
 
 extern const px_fs_type px_proc_fs_type, px_devfs_type, px_sysfs_type, px_tmpfs_type;
 
-/* Linux values the abi headers may not have yet (chmod's special bits). */
-#ifndef LINUX_S_ISUID
-#define LINUX_S_ISUID 04000
-#define LINUX_S_ISGID 02000
-#define LINUX_S_ISVTX 01000
-#endif
-
 /* A growing text buffer; out of memory is remembered and reported once at the end. */
 typedef struct px_text {
     char *data;

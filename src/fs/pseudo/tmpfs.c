@@ -288,7 +288,7 @@ static int64_t tf_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
     if (offset < n->size) {
         uint64_t avail = n->size - offset;
         got = (int64_t)(len < avail ? len : avail);
-        memcpy(buf, n->data + offset, (size_t)got);
+        got = px_copy_out_partial((uint64_t)(uintptr_t)buf, n->data + offset, (size_t)got); /* buf: the reader's */
     }
     ReleaseSRWLockShared(&tf->fs->lock);
     return got;
@@ -303,10 +303,9 @@ static int64_t tf_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t off
     int64_t r = offset + len < offset ? -LINUX_EFBIG : ensure_capacity(n, offset + len);
     if (r == 0) {
         if (offset > n->size) memset(n->data + n->size, 0, (size_t)(offset - n->size));
-        memcpy(n->data + offset, buf, (size_t)len);
-        if (offset + len > n->size) n->size = offset + len;
-        touch_modify(n);
-        r = (int64_t)len;
+        r = px_copy_in_partial(n->data + offset, (uint64_t)(uintptr_t)buf, (size_t)len); /* buf: the writer's */
+        if (r > 0 && offset + (uint64_t)r > n->size) n->size = offset + (uint64_t)r;
+        if (r > 0) touch_modify(n);
     }
     ReleaseSRWLockExclusive(&tf->fs->lock);
     return r;

@@ -1,0 +1,114 @@
+/* The thread group object (process.h). */
+#include "fs/fd_handoff.h"
+#include "task/process.h"
+
+#define INF LINUX_RLIM_INFINITY
+#define MIB (1024ULL * 1024)
+
+/* A stock Debian 12 shell's limits; NPROC and SIGPENDING come from the RAM size
+   (px_process_new's caller may set them: identity.c knows the host). */
+static const struct linux_rlimit default_limits[LINUX_RLIM_NLIMITS] = {
+    [LINUX_RLIMIT_CPU] = {INF, INF},
+    [LINUX_RLIMIT_FSIZE] = {INF, INF},
+    [LINUX_RLIMIT_DATA] = {INF, INF},
+    [LINUX_RLIMIT_STACK] = {8 * MIB, INF},
+    [LINUX_RLIMIT_CORE] = {0, INF},
+    [LINUX_RLIMIT_RSS] = {INF, INF},
+    [LINUX_RLIMIT_NPROC] = {0, 0},
+    [LINUX_RLIMIT_NOFILE] = {1024, LINUX_NR_OPEN},
+    [LINUX_RLIMIT_MEMLOCK] = {8 * MIB, 8 * MIB},
+    [LINUX_RLIMIT_AS] = {INF, INF},
+    [LINUX_RLIMIT_LOCKS] = {INF, INF},
+    [LINUX_RLIMIT_SIGPENDING] = {0, 0},
+    [LINUX_RLIMIT_MSGQUEUE] = {819200, 819200},
+    [LINUX_RLIMIT_NICE] = {0, 0},
+    [LINUX_RLIMIT_RTPRIO] = {0, 0},
+    [LINUX_RLIMIT_RTTIME] = {INF, INF},
+};
+
+/* What travels to another Windows process: every field but refs, lock and the placeholders. */
+typedef struct process_record {
+    int32_t tgid, ppid, pgid, sid;
+    uint64_t shared_pending;
+    int32_t dumpable, no_new_privs, pdeathsig, child_subreaper;
+    struct linux_rlimit rlimits[LINUX_RLIM_NLIMITS];
+} process_record;
+
+struct px_process *px_process_new(int32_t tgid, int32_t ppid)
+{
+    struct px_process *p = px_calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->refs = 1;
+    p->tgid = p->pgid = p->sid = tgid;
+    p->ppid = ppid;
+    p->dumpable = 1;
+    memcpy(p->rlimits, default_limits, sizeof p->rlimits);
+    return p;
+}
+
+struct px_process *px_process_take(struct px_process *p)
+{
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+void px_process_drop(struct px_process *p)
+{
+    if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    px_free(p);
+}
+
+struct px_process *px_process_copy(const struct px_process *from, int32_t tgid)
+{
+    struct px_process *p = px_process_new(tgid, from->tgid);
+    if (!p) return NULL;
+    px_rwlock_read((px_rwlock *)&from->lock);
+    p->pgid = from->pgid; /* a child is in its parent's group and session */
+    p->sid = from->sid;
+    for (unsigned i = 0; i < LINUX_RLIM_NLIMITS; i++) p->rlimits[i] = px_process_rlimit(from, i);
+    px_rwlock_read_end((px_rwlock *)&from->lock);
+    p->dumpable = __atomic_load_n(&from->dumpable, __ATOMIC_RELAXED);
+    p->no_new_privs = __atomic_load_n(&from->no_new_privs, __ATOMIC_RELAXED);
+    p->child_subreaper = 0; /* not inherited by fork (has_child_subreaper is, later) */
+    return p;
+}
+
+bool px_process_save(const struct px_process *p, struct px_handoff *h)
+{
+    process_record r = {0};
+    px_rwlock_read((px_rwlock *)&p->lock);
+    r.tgid = p->tgid;
+    r.ppid = p->ppid;
+    r.pgid = p->pgid;
+    r.sid = p->sid;
+    for (unsigned i = 0; i < LINUX_RLIM_NLIMITS; i++) r.rlimits[i] = px_process_rlimit(p, i);
+    px_rwlock_read_end((px_rwlock *)&p->lock);
+    r.shared_pending = __atomic_load_n(&p->shared_pending, __ATOMIC_RELAXED);
+    r.dumpable = __atomic_load_n(&p->dumpable, __ATOMIC_RELAXED);
+    r.no_new_privs = __atomic_load_n(&p->no_new_privs, __ATOMIC_RELAXED);
+    r.pdeathsig = __atomic_load_n(&p->pdeathsig, __ATOMIC_RELAXED);
+    r.child_subreaper = __atomic_load_n(&p->child_subreaper, __ATOMIC_RELAXED);
+    return px_handoff_put(h, PX_HANDOFF_TAG_PROCESS, &r, sizeof r);
+}
+
+void px_process_restore(struct px_process *p, const struct px_handoff *h)
+{
+    size_t len = 0;
+    const process_record *r = px_handoff_get(h, PX_HANDOFF_TAG_PROCESS, 0, &len);
+    if (!r || len != sizeof *r) return;
+    px_rwlock_write(&p->lock);
+    p->tgid = r->tgid;
+    p->ppid = r->ppid;
+    p->pgid = r->pgid;
+    p->sid = r->sid;
+    for (unsigned i = 0; i < LINUX_RLIM_NLIMITS; i++) {
+        __atomic_store_n(&p->rlimits[i].rlim_cur, r->rlimits[i].rlim_cur, __ATOMIC_RELAXED);
+        __atomic_store_n(&p->rlimits[i].rlim_max, r->rlimits[i].rlim_max, __ATOMIC_RELAXED);
+    }
+    px_rwlock_write_end(&p->lock);
+    __atomic_store_n(&p->shared_pending, r->shared_pending, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->dumpable, r->dumpable, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->no_new_privs, r->no_new_privs, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->pdeathsig, r->pdeathsig, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->child_subreaper, r->child_subreaper, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,59 @@
+/* The thread group (Linux's signal_struct with the tgid, gVisor's ThreadGroup): what
+   the threads of one process share. Shared by CLONE_THREAD; a fork gets a copy. */
+#ifndef PX_TASK_PROCESS_H
+#define PX_TASK_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/px.h"
+#include "core/thread.h"
+
+struct px_handoff;
+
+/* Interval timers (setitimer): a placeholder until they are implemented. */
+typedef struct px_itimers {
+    uint64_t real_interval_ns, real_value_ns;
+} px_itimers;
+
+struct px_process {
+    int32_t refs;          /* atomic: tasks that point at it */
+    px_rwlock lock;        /* guards the fields marked "lock" */
+    int32_t tgid;          /* clone: the pid (the first task's tid) */
+    int32_t ppid;          /* lock: the parent's pid (a Windows process id when the parent is not a guest) */
+    int32_t pgid, sid;     /* lock: process group and session (we lead our own) */
+    int32_t exit_status;   /* lock: the group's status once exiting (exit_group) */
+    volatile uint64_t shared_pending; /* atomic: signals sent to the process (kill), bit sig-1 */
+    /* lock for writes, each entry stored with 64-bit atomic stores; read lock-free
+       (tasks' rlimits point here: fd.c reads RLIMIT_NOFILE without the lock). */
+    struct linux_rlimit rlimits[LINUX_RLIM_NLIMITS];
+    /* prctl state, atomic */
+    int32_t dumpable;      /* PR_SET_DUMPABLE: 1 at start */
+    int32_t no_new_privs;  /* PR_SET_NO_NEW_PRIVS: one-way, kept across execve and fork */
+    int32_t pdeathsig;     /* PR_SET_PDEATHSIG: cleared by fork, kept across execve */
+    int32_t child_subreaper; /* PR_SET_CHILD_SUBREAPER */
+    px_itimers itimers;    /* lock; placeholder */
+    px_task *children;     /* lock; placeholder for wait4 (a later issue): NULL */
+};
+
+/* A new thread group with Debian 12's default limits. NULL when out of memory. */
+struct px_process *px_process_new(int32_t tgid, int32_t ppid);
+struct px_process *px_process_take(struct px_process *p);
+void px_process_drop(struct px_process *p);
+/* fork: a new group for tgid, child of from's tgid, with its limits and prctl state
+   (pdeathsig cleared), no pending signals. */
+struct px_process *px_process_copy(const struct px_process *from, int32_t tgid);
+/* The hand-over to another Windows process (execve there): one record with everything
+   but the refs and the lock; restore overwrites p's fields with it. */
+bool px_process_save(const struct px_process *p, struct px_handoff *h);
+void px_process_restore(struct px_process *p, const struct px_handoff *h);
+
+/* One rlimit entry read lock-free, and written (with the lock held). */
+static inline struct linux_rlimit px_process_rlimit(const struct px_process *p, unsigned resource)
+{
+    struct linux_rlimit r;
+    r.rlim_cur = __atomic_load_n(&p->rlimits[resource].rlim_cur, __ATOMIC_RELAXED);
+    r.rlim_max = __atomic_load_n(&p->rlimits[resource].rlim_max, __ATOMIC_RELAXED);
+    return r;
+}
+
+#endif

@@ -1,0 +1,116 @@
+/* Tasks and their objects (task.h). */
+#include "core/px.h"
+#include "fs/fd_handoff.h"
+#include "fs/fs.h"
+#include "kernel/identity.h"
+#include "kernel/kernel.h"
+#include "kernel/signal.h"
+#include "mm/vm.h"
+#include "task/process.h"
+#include "task/task.h"
+
+/* The per-thread state that travels with an execve into a new process (Linux keeps
+   the thread's mask, pending signals and sigaltstack... and resets the altstack at
+   exec: it is not kept, so it is not sent). */
+typedef struct task_record {
+    int32_t tid;
+    uint32_t pad;
+    uint64_t sigmask, pending;
+} task_record;
+
+px_task *px_task_boot(void)
+{
+    px_task *t = px_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->tid = px_identity_host_pid();
+    t->cred = px_cred_initial();
+    t->process = px_process_new(t->tid, px_identity_host_ppid());
+    t->mm = px_mm_host_take();
+    t->files = px_fdtable_new();
+    t->fs = px_fs_context_new();
+    t->sighand = px_sighand_new();
+    t->altstack_flags = LINUX_SS_DISABLE;
+    if (!t->cred || !t->process || !t->mm || !t->files || !t->fs || !t->sighand) return NULL;
+    px_limits_host_defaults(t->process);
+    t->rlimits = t->process->rlimits;
+    px_thread_attach(t);
+    px_thread_set_initial(t);
+    return t;
+}
+
+bool px_task_save(const px_task *t, struct px_handoff *h)
+{
+    task_record r = {
+        .tid = t->tid,
+        .sigmask = t->sigmask,
+        .pending = __atomic_load_n(&t->pending, __ATOMIC_RELAXED),
+    };
+    return px_handoff_put(h, PX_HANDOFF_TAG_TASK, &r, sizeof r) && px_process_save(t->process, h) &&
+           px_cred_save(t->cred, h) && px_sighand_save(t->sighand, h) && px_fd_handoff_export(h, true) == 0;
+}
+
+void px_task_restore(px_task *t, const struct px_handoff *h)
+{
+    size_t len = 0;
+    const task_record *r = px_handoff_get(h, PX_HANDOFF_TAG_TASK, 0, &len);
+    if (r && len == sizeof *r) {
+        t->tid = r->tid;
+        t->sigmask = r->sigmask;
+        __atomic_store_n(&t->pending, r->pending, __ATOMIC_RELAXED);
+    }
+    px_process_restore(t->process, h);
+    const struct px_cred *c = px_cred_restore(h);
+    if (c) px_cred_install(t, c);
+    px_sighand_restore(t->sighand, h);
+    px_fd_handoff_import(h); /* the fd table, then the fs context */
+}
+
+/* ---- the real clone operations ---- */
+
+static void *share_object(enum px_task_object kind, void *obj)
+{
+    switch (kind) {
+    case PX_OBJ_CRED: return (void *)px_cred_take(obj);
+    case PX_OBJ_PROCESS: return px_process_take(obj);
+    case PX_OBJ_MM: return px_mm_take(obj);
+    case PX_OBJ_FILES: return px_fdtable_take(obj);
+    case PX_OBJ_FS: return px_fs_context_take(obj);
+    case PX_OBJ_SIGHAND: return px_sighand_take(obj);
+    default: return NULL;
+    }
+}
+
+static void *copy_object(enum px_task_object kind, void *obj, const px_task *child, enum px_clone_how how)
+{
+    switch (kind) {
+    case PX_OBJ_CRED: return px_cred_copy(obj);
+    case PX_OBJ_PROCESS: return px_process_copy(obj, child->tid);
+    case PX_OBJ_MM: return NULL; /* a copied address space is fork's (a later issue: a new Windows process) */
+    case PX_OBJ_FILES: return px_fdtable_copy(obj);
+    case PX_OBJ_FS: return px_fs_context_copy(obj);
+    case PX_OBJ_SIGHAND: return px_sighand_copy(obj, how == PX_CLONE_COPY_CLEARED);
+    default: return NULL;
+    }
+}
+
+static void drop_object(enum px_task_object kind, void *obj)
+{
+    switch (kind) {
+    case PX_OBJ_CRED: px_cred_drop(obj); break;
+    case PX_OBJ_PROCESS: px_process_drop(obj); break;
+    case PX_OBJ_MM: px_mm_drop(obj); break;
+    case PX_OBJ_FILES: px_fdtable_drop(obj); break;
+    case PX_OBJ_FS: px_fs_context_drop(obj); break;
+    case PX_OBJ_SIGHAND: px_sighand_drop(obj); break;
+    default: break;
+    }
+}
+
+static void finish_child(px_task *child)
+{
+    child->rlimits = child->process->rlimits;
+}
+
+const px_clone_ops px_task_clone_ops = {
+    .share = share_object, .copy = copy_object, .drop = drop_object, .finish = finish_child,
+};
