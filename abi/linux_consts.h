@@ -186,6 +186,8 @@
 #define LINUX_RLIM_NLIMITS 16
 /* fs.nr_open: the ceiling of RLIMIT_NOFILE. */
 #define LINUX_NR_OPEN 1048576ULL
+/* getgroups(2)/setgroups(2): the most supplementary groups (NGROUPS_MAX) */
+#define LINUX_NGROUPS_MAX 65536
 
 /* getrusage(2) */
 #define LINUX_RUSAGE_SELF 0

@@ -43,10 +43,14 @@ px_syscall_entry:
         movaps  xmmword ptr [rsp + 224], xmm4
         movaps  xmmword ptr [rsp + 240], xmm5
         cld
+        mov     rbx, r11                        /* px_task*, kept across the call (callee-saved) */
         mov     rcx, rsp
         sub     rsp, 32                         /* shadow space */
         call    px_syscall_dispatch
         add     rsp, 32
+        cmp     dword ptr [rbx + 0x20], 0       /* px_task.work: the exit path's work */
+        jne     .Lexit_work
+.Lreturn_to_guest:
         movaps  xmm0, xmmword ptr [rsp + 160]
         movaps  xmm1, xmmword ptr [rsp + 176]
         movaps  xmm2, xmmword ptr [rsp + 192]
@@ -72,6 +76,57 @@ px_syscall_entry:
         mov     rax, qword ptr [rsp + 0]
         mov     rsp, qword ptr [rsp + 56]
         jmp     rcx
+
+/* The exit path's work (px_syscall_exit_work, core/dispatch.c); when it needs the
+   guest's extended state, that is saved here, in assembly, before any C code could
+   use the registers: xmm6-15 and the upper halves are still the guest's, xmm0-5 are in
+   px_regs. rbx = px_task*, r12 = px_regs* (both callee-saved; the guest's values are
+   in the frame). */
+.Lexit_work:
+        mov     rcx, rsp
+        mov     rdx, rbx
+        sub     rsp, 32
+        call    px_syscall_exit_work
+        add     rsp, 32
+        test    eax, eax                        /* PX_EXIT_XSTATE */
+        jz      .Lreturn_to_guest
+        mov     r12, rsp
+        mov     eax, dword ptr [rip + px_xstate + 12]   /* area_size */
+        sub     rsp, rax
+        and     rsp, -64
+        mov     eax, dword ptr [rip + px_xstate]        /* mask: 0 without xsave */
+        mov     edx, dword ptr [rip + px_xstate + 4]
+        test    rax, rax
+        jz      1f
+        xor     ecx, ecx                        /* xsave leaves the header's other bytes alone */
+        mov     qword ptr [rsp + 512], rcx
+        mov     qword ptr [rsp + 520], rcx
+        mov     qword ptr [rsp + 528], rcx
+        mov     qword ptr [rsp + 536], rcx
+        mov     qword ptr [rsp + 544], rcx
+        mov     qword ptr [rsp + 552], rcx
+        mov     qword ptr [rsp + 560], rcx
+        mov     qword ptr [rsp + 568], rcx
+        xsave64 [rsp]
+        jmp     2f
+1:      fxsave64 [rsp]
+2:      mov     rcx, r12
+        mov     rdx, rbx
+        mov     r8, rsp
+        sub     rsp, 32
+        call    px_syscall_exit_xstate
+        add     rsp, 32
+        test    eax, eax                        /* nonzero: load the area */
+        jz      4f
+        mov     eax, dword ptr [rip + px_xstate]
+        mov     edx, dword ptr [rip + px_xstate + 4]
+        test    rax, rax
+        jz      3f
+        xrstor64 [rsp]
+        jmp     4f
+3:      fxrstor64 [rsp]
+4:      mov     rsp, r12
+        jmp     .Lreturn_to_guest
 
 /* int64_t px_enter_guest(px_task *t, uint64_t entry, uint64_t stack)
    Saves the host's callee-saved state, records the runtime stack top in t->host_rsp,

@@ -29,8 +29,14 @@ static void syscall_from_context(CONTEXT *c)
     r.r8 = c->R8; r.r9 = c->R9; r.r10 = c->R10; r.r11 = c->R11;
     r.r12 = c->R12; r.r13 = c->R13; r.r14 = c->R14; r.r15 = c->R15;
     r.rip = c->Rip + 2; r.rflags = c->EFlags;
+    const M128A *xmm = &c->Xmm0;
+    for (int i = 0; i < 6; i++) { r.xmm[i][0] = xmm[i].Low; r.xmm[i][1] = (uint64_t)xmm[i].High; }
     uint64_t nr = r.rax;
     px_syscall_dispatch(&r);
+    /* the exit path's work, as entry.S runs it; the extended state of a trap is in the
+       CONTEXT (delivery from here is the next issue's) */
+    px_task *t = px_self();
+    if (t && t->work) px_syscall_exit_work(&r, t);
     px_rewrite_stats.trap_hits++;
     px_trace_count_trap(nr);
     c->Rax = r.rax; c->Rbx = r.rbx; c->Rdx = r.rdx;
@@ -38,6 +44,7 @@ static void syscall_from_context(CONTEXT *c)
     c->R8 = r.r8; c->R9 = r.r9; c->R10 = r.r10;
     c->R12 = r.r12; c->R13 = r.r13; c->R14 = r.r14; c->R15 = r.r15;
     c->Rip = r.rip;
+    for (int i = 0; i < 6; i++) { c->FltSave.XmmRegisters[i].Low = r.xmm[i][0]; c->FltSave.XmmRegisters[i].High = (int64_t)r.xmm[i][1]; }
     c->Rcx = r.rip;         /* as after the syscall instruction */
     c->R11 = c->EFlags;
 }

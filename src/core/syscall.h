@@ -81,6 +81,21 @@ void px_syscall_dispatch(px_regs *regs);
    (the tracer; later the embedding API's per-syscall overrides) calls this inside. */
 int64_t px_syscall_run(px_regs *regs, uint64_t nr);
 
+/* The syscall exit path. entry.S, after px_syscall_dispatch, tests px_task.work (one
+   compare); when any of these bits is set it calls px_syscall_exit_work before it
+   returns to the guest. Whoever sets a bit (another thread too) uses an atomic or. */
+#define PX_WORK_SIGPENDING 0x1u  /* a signal may be deliverable (delivery: the next issue) */
+
+/* What px_syscall_exit_work returns: 0, or PX_EXIT_XSTATE when the work needs the
+   guest's FPU/SSE/AVX state (a signal frame to build). entry.S then saves that state
+   (xsave, px_xstate.mask) in an area on the runtime stack, calls
+   px_syscall_exit_xstate, and loads the area back (xrstor) when that returns nonzero;
+   regs->xmm[0..5] are what the guest gets in xmm0-5 either way. */
+#define PX_EXIT_XSTATE 1u
+struct px_task;
+uint32_t px_syscall_exit_work(px_regs *regs, struct px_task *t);
+uint32_t px_syscall_exit_xstate(px_regs *regs, struct px_task *t, void *area);
+
 /* A wrapper of every syscall (the tracer's px_trace_syscall), set before the guest
    starts, or NULL: then px_syscall_dispatch calls px_syscall_run directly. */
 typedef int64_t px_syscall_wrapper_fn(px_regs *regs, uint64_t nr);
