@@ -3,8 +3,10 @@
    TCGETS answers with a plausible cooked-mode termios, TIOCGWINSZ with the window size. */
 #include <windows.h>
 #include "core/errors.h"
+#include "core/uaccess.h"
 #include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
+#include "kernel/block.h"
 #include "kernel/identity.h"
 
 typedef struct console_state {
@@ -93,11 +95,24 @@ static int64_t fill_input(px_file *f)
     return (int64_t)n;
 }
 
+static bool console_input_waiting(HANDLE h);
+
 static int64_t console_read(px_file *f, void *buf, uint64_t len)
 {
     console_state *cs = f->data;
     if (len == 0) return 0;
     if (cs->in_off >= cs->in_len) {
+        /* wait through px_block (interruptible) for a key press; ReadConsoleW may then
+           still wait, uninterruptibly, for the rest of the line in line-input mode */
+        DWORD pending;
+        if (GetNumberOfConsoleInputEvents(f->handle, &pending)) {
+            while (!console_input_waiting(f->handle)) {
+                void *h = f->handle;
+                int w = px_block(&h, 1, NULL);
+                if (w == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
+                if (w < 0) break;
+            }
+        }
         int64_t r = fill_input(f);
         if (r <= 0) return r;
     }
@@ -182,13 +197,16 @@ static int64_t window_size(px_file *f, struct linux_winsize *ws)
 static int64_t console_ioctl(px_file *f, uint64_t request, uint64_t arg)
 {
     switch (request) {
-    case LINUX_TCGETS:
-        if (!arg) return -LINUX_EFAULT;
-        fill_termios((struct linux_termios *)(uintptr_t)arg);
-        return 0;
-    case LINUX_TIOCGWINSZ:
-        if (!arg) return -LINUX_EFAULT;
-        return window_size(f, (struct linux_winsize *)(uintptr_t)arg);
+    case LINUX_TCGETS: {
+        struct linux_termios t;
+        fill_termios(&t);
+        return PX_PUT(arg, &t);
+    }
+    case LINUX_TIOCGWINSZ: {
+        struct linux_winsize ws;
+        int64_t r = window_size(f, &ws);
+        return r < 0 ? r : PX_PUT(arg, &ws);
+    }
     default:
         /* TCSETS and the rest: the console's modes are not mapped yet (raw mode is a later issue) */
         return -LINUX_EINVAL;
