@@ -87,6 +87,16 @@ int64_t px_host_timer_set(px_host_handle timer, int64_t due, bool absolute)
     return SetWaitableTimer(timer, &when, 0, NULL, NULL, FALSE) ? 0 : px_err_last();
 }
 
+void px_host_timer_cancel(px_host_handle timer)
+{
+    CancelWaitableTimer(timer);
+}
+
+bool px_host_event_is_set(px_host_handle event)
+{
+    return WaitForSingleObject(event, 0) == WAIT_OBJECT_0;
+}
+
 static DWORD wait_ms(uint32_t timeout_ms) { return timeout_ms == PX_HOST_FOREVER ? INFINITE : timeout_ms; }
 
 static int64_t wait_result(DWORD r, size_t n)

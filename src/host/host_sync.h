@@ -48,6 +48,10 @@ int64_t px_host_mutex_release(px_host_handle mutex);
    wall clock (px_host_time_now's scale). NULL on failure. */
 px_host_handle px_host_timer_new(void);
 int64_t px_host_timer_set(px_host_handle timer, int64_t due, bool absolute);
+/* Stops a timer that was set and has not fired (a later wait must not see it). */
+void px_host_timer_cancel(px_host_handle timer);
+/* Whether an event is signalled now, without taking it (for a manual-reset event). */
+bool px_host_event_is_set(px_host_handle event);
 
 /* Waits (on events, processes, threads, mutexes). */
 #define PX_HOST_TIMED_OUT 1000   /* neither an index nor an error */

@@ -28,16 +28,19 @@ LAYERS = [
         "src/import/tar.h", "src/import/tar.c",
         "src/trace/format.h", "src/trace/format.c"]),
     ("host", "the only layer that calls Win32 and NT (later: the kernel helper, a fake for tests)", [
-        "src/host/"]),
+        "src/host/", "src/core/errors_win.c"]),
     ("services", "picolx's own messages, its per-user directory and the PICOLX_TIMING report, built on "
                  "the host", [
         "src/core/log.c", "src/core/home.h", "src/core/home.c", "src/core/timing.h", "src/core/timing.c"]),
+    ("current", "the per-thread task struct that every layer above reaches as the caller's own "
+                "(Linux's current): its objects are opaque here", [
+        "src/core/thread.h", "src/core/thread.c"]),
     ("mm", "the guest address space, and the rewriter that makes its code safe", [
         "src/mm/", "src/rewrite/"]),
     ("vfs", "mounts, path resolution, open file descriptions and their backends", [
         "src/fs/"]),
     ("tasks", "tasks, their shared objects and signals; the program loader and the vDSO image", [
-        "src/core/thread.h", "src/core/thread.c", "src/core/runtime.h", "src/kernel/*.h", "loader/",
+        "src/core/runtime.h", "src/kernel/*.h", "src/kernel/block.c", "src/task/", "loader/",
         "src/vdso/"]),
     ("handlers", "the syscall handlers, their dispatch, the fault path and the tracer", [
         "src/kernel/", "src/net/", "src/fs/*_syscalls.c", "src/mm/mmap.c", "src/mm/brk.c",
@@ -64,7 +67,6 @@ HOST_HEADERS = {"windows.h", "winternl.h", "ntstatus.h", "bcrypt.h", "psapi.h", 
 # Windows header. Each move removes its line; the check fails on a line that is no
 # longer true.
 NOT_YET_MOVED = [
-    "src/core/errors.c",      # the Win32/NT error tables (helper D): the codes come from the SDK
     "src/core/fault.c",
     "src/core/thread.c",
     "src/fs/attr_syscalls.c",
@@ -92,7 +94,6 @@ NOT_YET_MOVED = [
     "src/kernel/limits.c",
     "src/kernel/random.c",
     "src/kernel/sched.c",
-    "src/kernel/signal.c",
     "src/kernel/sysinfo.c",
     "src/kernel/time.c",
     "src/kernel/uname.c",
@@ -124,6 +125,17 @@ UPWARD_INCLUDES = [
     # read/section op, so that mm needs nothing of fs.h.
     "src/mm/shared.c -> src/fs/fs.h",
     "src/mm/vm.c -> src/fs/fs.h",
+    # Backends still block inside their own operations through the tasks layer's one
+    # primitive (interruptible, with deadlines). Fix: a file says "would block" and hands
+    # back its wait queue, and the handler blocks (gVisor's EventRegister + Task.Block).
+    "src/fs/console.c -> src/kernel/block.h",
+    "src/fs/fifo.c -> src/kernel/block.h",
+    "src/fs/lock.c -> src/kernel/block.h",
+    "src/fs/pipe.c -> src/kernel/block.h",
+    "src/fs/poll.c -> src/kernel/block.h",
+    # /proc shows the tasks layer's state (the uname record): a later step gives /proc
+    # providers registered from above instead of calls upward.
+    "src/fs/pseudo/proc.c -> src/kernel/uname.h",
 ]
 
 
