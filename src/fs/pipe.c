@@ -168,7 +168,7 @@ static int64_t pipe_read(px_file *f, void *buf, uint64_t len)
     return got;
 }
 
-static int64_t pipe_write(px_file *f, const void *buf, uint64_t len)
+static int64_t pipe_write_direct(px_file *f, const void *buf, uint64_t len)
 {
     if (len > 0x7ffff000u) len = 0x7ffff000u;
     /* O_NONBLOCK: in PIPE_NOWAIT mode a write to a full pipe returns at once with
@@ -188,6 +188,22 @@ static int64_t pipe_write(px_file *f, const void *buf, uint64_t len)
     }
     if (put == 0 && len > 0 && ps->nowait) return -LINUX_EAGAIN;
     return put;
+}
+
+static int64_t pipe_write_at(px_file *f, const void *buf, uint64_t len, uint64_t offset)
+{
+    (void)offset; /* a pipe has none */
+    return pipe_write_direct(f, buf, len);
+}
+
+static int64_t pipe_write(px_file *f, const void *buf, uint64_t len)
+{
+    int64_t r = pipe_write_direct(f, buf, len);
+    /* Windows refuses the whole write when any of the guest's buffer is bad (Wine: EIO);
+       Linux writes what it could copy, or says EFAULT: through a runtime buffer then */
+    if (r < 0 && r != -LINUX_EPIPE && r != -LINUX_EAGAIN)
+        r = px_pwrite_bounced(f, (uint64_t)(uintptr_t)buf, len, 0, pipe_write_at, r);
+    return r;
 }
 
 static int64_t pipe_readable_bytes(px_file *f)
