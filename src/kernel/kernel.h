@@ -14,14 +14,6 @@ static inline px_task *px_kernel_self(void)
     return t;
 }
 
-/* Guest pointers the runtime must never dereference: NULL and the first 64 KiB, which
-   Windows never maps. Anything else that is bad faults in the runtime; the mm layer
-   will add real checks. */
-static inline bool px_kernel_bad_ptr(uint64_t p)
-{
-    return p < 0x10000;
-}
-
 /* Time conversions shared by time.c and others: 100 ns units since 1601 vs. 1970. */
 #define PX_FILETIME_UNIX_EPOCH 116444736000000000ULL
 #define PX_NSEC_PER_SEC 1000000000LL
