@@ -3,10 +3,11 @@
    thread times. Sleeps are px_block waits with a deadline (block.h): the task's
    high-resolution waitable timer, so that a 50 µs sleep is not a 15 ms one, and its
    interrupt event, which ends a sleep with EINTR and the time left. */
-#include <windows.h>
 #include "core/px.h"
 #include "core/errors.h"
 #include "core/uaccess.h"
+#include "host/host_process.h"
+#include "host/host_time.h"
 #include "kernel/block.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
@@ -18,9 +19,8 @@ static int64_t qpc_frequency;  /* ticks per second, set once */
 static int64_t perf_frequency(void)
 {
     if (PX_UNLIKELY(!qpc_frequency)) {
-        LARGE_INTEGER f;
-        QueryPerformanceFrequency(&f);
-        qpc_frequency = f.QuadPart > 0 ? f.QuadPart : 10000000;
+        int64_t f = (int64_t)px_host_ticks_per_second();
+        qpc_frequency = f > 0 ? f : 10000000;
     }
     return qpc_frequency;
 }
@@ -33,36 +33,26 @@ static int64_t ticks_to_ns(int64_t ticks, int64_t freq)
 
 int64_t px_clock_monotonic_ns(void)
 {
-    LARGE_INTEGER c;
-    QueryPerformanceCounter(&c);
-    return ticks_to_ns(c.QuadPart, perf_frequency());
+    return ticks_to_ns((int64_t)px_host_ticks(), perf_frequency());
 }
 
 int64_t px_clock_realtime_ns(void)
 {
-    FILETIME ft;
-    GetSystemTimePreciseAsFileTime(&ft);
-    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
-    return (int64_t)(t - PX_FILETIME_UNIX_EPOCH) * 100;
-}
-
-static int64_t filetime_ns(const FILETIME *ft)
-{
-    return (int64_t)(((uint64_t)ft->dwHighDateTime << 32) | ft->dwLowDateTime) * 100;
+    return (px_host_time_now() - (int64_t)PX_FILETIME_UNIX_EPOCH) * 100;
 }
 
 static int64_t process_cpu_ns(void)
 {
-    FILETIME created, exited, kernel, user;
-    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)) return 0;
-    return filetime_ns(&kernel) + filetime_ns(&user);
+    px_host_times t;
+    if (px_host_process_times(px_host_self(), &t) < 0) return 0;
+    return (t.kernel + t.user) * 100;
 }
 
 static int64_t thread_cpu_ns(void)
 {
-    FILETIME created, exited, kernel, user;
-    if (!GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user)) return 0;
-    return filetime_ns(&kernel) + filetime_ns(&user);
+    px_host_times t;
+    if (px_host_thread_times(&t) < 0) return 0;
+    return (t.kernel + t.user) * 100;
 }
 
 enum clock_source { SRC_NONE, SRC_REALTIME, SRC_MONOTONIC, SRC_PROCESS_CPU, SRC_THREAD_CPU };

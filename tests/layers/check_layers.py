@@ -95,7 +95,6 @@ NOT_YET_MOVED = [
     "src/kernel/random.c",
     "src/kernel/sched.c",
     "src/kernel/sysinfo.c",
-    "src/kernel/time.c",
     "src/kernel/uname.c",
     "src/kernel/usage.c",
     "src/mm/brk.c",
