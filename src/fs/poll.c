@@ -7,7 +7,6 @@
    writer) or more objects than one wait takes is re-checked after short sleeps.
    Signals are not delivered yet: the sigmasks of ppoll and pselect6 are checked for
    size and otherwise ignored. */
-#include <windows.h>
 #include "core/uaccess.h"
 #include "fs/fs_internal.h"
 #include "kernel/block.h"

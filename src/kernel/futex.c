@@ -8,9 +8,9 @@
 
    Scope: one process. Addresses are virtual addresses of this process, so a futex in
    MAP_SHARED memory is not shared with another process (there are none yet). */
-#include <windows.h>
 #include "core/px.h"
 #include "core/uaccess.h"
+#include "host/host_sync.h"
 #include "kernel/block.h"
 #include "kernel/kernel.h"
 
@@ -23,12 +23,12 @@ typedef struct futex_waiter {
     uint64_t uaddr;
     uint32_t bitset;
     futex_bucket *volatile bucket; /* changes when requeued; read under the bucket lock */
-    volatile LONG woken;
-    HANDLE event;
+    volatile int32_t woken;
+    px_host_handle event;
 } futex_waiter;
 
 struct futex_bucket {
-    SRWLOCK lock;
+    px_host_rwlock lock;
     futex_waiter *head;
 };
 
@@ -54,9 +54,9 @@ static futex_bucket *lock_waiter_bucket(futex_waiter *w)
 {
     for (;;) {
         futex_bucket *b = w->bucket;
-        AcquireSRWLockExclusive(&b->lock);
+        px_host_rwlock_lock(&b->lock);
         if (w->bucket == b) return b;
-        ReleaseSRWLockExclusive(&b->lock);
+        px_host_rwlock_unlock(&b->lock);
     }
 }
 
@@ -64,20 +64,20 @@ static futex_bucket *lock_waiter_bucket(futex_waiter *w)
 static void lock_pair(futex_bucket *a, futex_bucket *b)
 {
     if (a == b) {
-        AcquireSRWLockExclusive(&a->lock);
+        px_host_rwlock_lock(&a->lock);
     } else if (a < b) {
-        AcquireSRWLockExclusive(&a->lock);
-        AcquireSRWLockExclusive(&b->lock);
+        px_host_rwlock_lock(&a->lock);
+        px_host_rwlock_lock(&b->lock);
     } else {
-        AcquireSRWLockExclusive(&b->lock);
-        AcquireSRWLockExclusive(&a->lock);
+        px_host_rwlock_lock(&b->lock);
+        px_host_rwlock_lock(&a->lock);
     }
 }
 
 static void unlock_pair(futex_bucket *a, futex_bucket *b)
 {
-    ReleaseSRWLockExclusive(&a->lock);
-    if (a != b) ReleaseSRWLockExclusive(&b->lock);
+    px_host_rwlock_unlock(&a->lock);
+    if (a != b) px_host_rwlock_unlock(&b->lock);
 }
 
 /* Wakes up to max waiters on uaddr whose bitset meets bitset. Bucket locked. */
@@ -92,7 +92,7 @@ static int64_t wake_locked(futex_bucket *b, uint64_t uaddr, uint32_t bitset, int
         }
         *p = w->next;
         w->woken = 1;
-        SetEvent(w->event); /* before the unlock: a timed-out waiter then finds it set */
+        px_host_event_set(w->event); /* before the unlock: a timed-out waiter then finds it set */
         woken++;
     }
     return woken;
@@ -103,35 +103,35 @@ static int64_t wake_locked(futex_bucket *b, uint64_t uaddr, uint32_t bitset, int
    read access, so it is copied in, not compare-exchanged). */
 static int64_t futex_wait(uint64_t uaddr, uint32_t expected, uint32_t bitset, const px_deadline *deadline)
 {
-    HANDLE event = px_task_futex_event();
+    px_host_handle event = px_task_futex_event();
     if (!event) return -LINUX_ENOMEM;
     futex_waiter w = {.uaddr = uaddr, .bitset = bitset, .event = event};
     futex_bucket *b = bucket_of(uaddr);
     w.bucket = b;
     uint32_t now_value;
-    AcquireSRWLockExclusive(&b->lock);
+    px_host_rwlock_lock(&b->lock);
     int64_t r = PX_GET(&now_value, uaddr);
     if (r < 0 || now_value != expected) {
-        ReleaseSRWLockExclusive(&b->lock);
+        px_host_rwlock_unlock(&b->lock);
         return r < 0 ? r : -LINUX_EAGAIN;
     }
     w.next = b->head;
     b->head = &w;
-    ReleaseSRWLockExclusive(&b->lock);
+    px_host_rwlock_unlock(&b->lock);
 
     int got;
     do {
         void *h = w.event;
         got = px_block(&h, 1, deadline);
-        /* a stale SetEvent from an earlier wait (its waker raced our timeout): again */
+        /* a stale wake-up from an earlier wait (its waker raced our timeout): again */
     } while (got == 0 && !w.woken);
     if (w.woken) return 0;
     b = lock_waiter_bucket(&w);
     bool woken = w.woken;
     if (!woken) bucket_remove(b, &w);
-    ReleaseSRWLockExclusive(&b->lock);
+    px_host_rwlock_unlock(&b->lock);
     if (woken) {
-        WaitForSingleObject(w.event, 0); /* consume the SetEvent the waker made; never blocks */
+        px_host_wait(w.event, 0); /* consume the wake-up the waker set; never blocks */
         return 0;
     }
     if (got == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
@@ -276,9 +276,9 @@ PX_SYSCALL(futex)
         uint32_t bitset = cmd == LINUX_FUTEX_WAKE ? LINUX_FUTEX_BITSET_MATCH_ANY : val3;
         if (!bitset) return -LINUX_EINVAL;
         futex_bucket *b = bucket_of(uaddr);
-        AcquireSRWLockExclusive(&b->lock);
+        px_host_rwlock_lock(&b->lock);
         int64_t n = wake_locked(b, uaddr, bitset, (int32_t)val <= 0 ? 0 : (int64_t)(int32_t)val);
-        ReleaseSRWLockExclusive(&b->lock);
+        px_host_rwlock_unlock(&b->lock);
         return n;
     }
     case LINUX_FUTEX_REQUEUE:
