@@ -32,11 +32,15 @@
    lock, so a description's lock set by a parent that exits before the child goes with
    the parent: the process issue must give such records a holder per process (or keep
    a list of the processes holding each description). */
-#include <windows.h>
 #include <string.h>
 #include "fs/fs_internal.h"
 #include "fs/vfs.h"
 #include "core/uaccess.h"
+#include "host/host_mem.h"
+#include "host/host_named.h"
+#include "host/host_process.h"
+#include "host/host_sync.h"
+#include "host/host_thread.h"
 #include "kernel/block.h"
 
 #define TABLE_NAME L"Local\\picolx-locks-v1"
@@ -98,12 +102,12 @@ typedef struct lock_table {
     waiter_record waiters[WAITER_CAPACITY];
 } lock_table;
 
-static INIT_ONCE table_once = INIT_ONCE_STATIC_INIT;
+static px_host_once table_once = PX_HOST_ONCE_INIT;
 static lock_table *table;
-static HANDLE table_mutex;
+static px_host_handle table_mutex;
 static uint32_t self_pid;
 static uint64_t self_time;
-static volatile LONG serial;
+static uint32_t serial;
 
 /* The files this process holds POSIX locks on, so that close need not visit the table
    for every other file (guarded by the table mutex; read without it only to skip). */
@@ -120,30 +124,30 @@ static bool owner_eq(const lock_owner *a, const lock_owner *b) { return a->id ==
 
 static lock_owner posix_owner_self(void) { return (lock_owner){.id = (uint64_t)self_pid << 32, .time = self_time}; }
 
-static uint64_t process_start_time(HANDLE process)
+static uint64_t process_start_time(px_host_handle process)
 {
-    FILETIME created, exited, kernel, user;
-    if (!GetProcessTimes(process, &created, &exited, &kernel, &user)) return 0;
-    return (uint64_t)created.dwHighDateTime << 32 | created.dwLowDateTime;
+    px_host_times t;
+    if (px_host_process_times(process, &t) < 0) return 0;
+    return (uint64_t)t.creation;
 }
 
-static BOOL CALLBACK table_open(PINIT_ONCE once, void *param, void **context)
+static void table_open(void)
 {
-    self_pid = GetCurrentProcessId();
-    self_time = process_start_time(GetCurrentProcess());
-    HANDLE section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(lock_table), TABLE_NAME);
-    if (!section) return TRUE;
+    self_pid = px_host_pid();
+    self_time = process_start_time(px_host_self());
+    px_host_handle section = px_host_section_new(NULL, sizeof(lock_table), true, false, TABLE_NAME, NULL);
+    if (!section) return;
     /* the section handle stays open for the life of the process: under Wine a view alone
        does not keep the name, and the next process would make a table of its own */
-    lock_table *t = MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, sizeof(lock_table));
-    HANDLE mutex = t ? CreateMutexW(NULL, FALSE, MUTEX_NAME) : NULL;
+    lock_table *t = px_host_view_map(section, 0, sizeof(lock_table), NULL, true);
+    px_host_handle mutex = t ? px_host_mutex_named(MUTEX_NAME, NULL) : NULL;
     if (!mutex) {
-        if (t) UnmapViewOfFile(t);
-        CloseHandle(section);
-        return TRUE;
+        if (t) px_host_view_unmap(t);
+        px_host_close(section);
+        return;
     }
-    DWORD w = WaitForSingleObject(mutex, INFINITE);
-    if (w == WAIT_OBJECT_0 || w == WAIT_ABANDONED) {
+    bool abandoned;
+    if (px_host_mutex_take(mutex, &abandoned) == 0) {
         if (t->magic == 0) { /* a new section is all zeros: an empty table */
             t->record_capacity = RECORD_CAPACITY;
             t->waiter_capacity = WAITER_CAPACITY;
@@ -151,22 +155,21 @@ static BOOL CALLBACK table_open(PINIT_ONCE once, void *param, void **context)
         }
         bool ok = t->magic == TABLE_MAGIC && t->record_capacity == RECORD_CAPACITY &&
                   t->waiter_capacity == WAITER_CAPACITY;
-        ReleaseMutex(mutex);
+        px_host_mutex_release(mutex);
         if (ok) {
             table = t;
             table_mutex = mutex;
-            return TRUE;
+            return;
         }
     }
-    CloseHandle(mutex);
-    UnmapViewOfFile(t);
-    CloseHandle(section);
-    return TRUE;
+    px_host_close(mutex);
+    px_host_view_unmap(t);
+    px_host_close(section);
 }
 
 static bool table_ready(void)
 {
-    InitOnceExecuteOnce(&table_once, table_open, NULL, NULL);
+    px_host_once_run(&table_once, table_open);
     return table != NULL;
 }
 
@@ -187,7 +190,7 @@ static lock_record *record_add(const lock_record *r)
         lock_record copy = *r;
         copy.used = 0;
         *slot = copy;
-        MemoryBarrier();
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         slot->used = 1;
         if (i >= table->record_limit) table->record_limit = i + 1;
         return slot;
@@ -233,10 +236,10 @@ static void wake_waiters(const lock_key *key)
         if (!w->used || (key && !key_eq(&w->key, key))) continue;
         wchar_t name[64];
         wake_name(name, w->pid, w->tid);
-        HANDLE ev = OpenEventW(EVENT_MODIFY_STATE, FALSE, name);
+        px_host_handle ev = px_host_event_open(name);
         if (ev) {
-            SetEvent(ev);
-            CloseHandle(ev);
+            px_host_event_set(ev);
+            px_host_close(ev);
         } else {
             waiter_free(i);
         }
@@ -247,11 +250,12 @@ static void wake_waiters(const lock_key *key)
 static bool process_alive(uint32_t pid, uint64_t time)
 {
     if (pid == self_pid && time == self_time) return true;
-    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, pid);
-    if (!h) return GetLastError() == ERROR_ACCESS_DENIED;
+    px_host_handle h;
+    int64_t opened = px_host_process_open_checked(pid, &h);
+    if (opened < 0) return opened == -LINUX_EACCES;
     uint64_t started = process_start_time(h);
-    bool alive = WaitForSingleObject(h, 0) == WAIT_TIMEOUT && (started == 0 || time == 0 || started == time);
-    CloseHandle(h);
+    bool alive = px_host_wait(h, 0) == PX_HOST_TIMED_OUT && (started == 0 || time == 0 || started == time);
+    px_host_close(h);
     return alive;
 }
 
@@ -307,12 +311,13 @@ static void repair(void)
 
 static bool table_enter(void)
 {
-    DWORD w = WaitForSingleObject(table_mutex, INFINITE);
-    if (w == WAIT_ABANDONED) repair();
-    return w == WAIT_OBJECT_0 || w == WAIT_ABANDONED;
+    bool abandoned;
+    if (px_host_mutex_take(table_mutex, &abandoned) < 0) return false;
+    if (abandoned) repair();
+    return true;
 }
 
-static void table_leave(void) { ReleaseMutex(table_mutex); }
+static void table_leave(void) { px_host_mutex_release(table_mutex); }
 
 /* --- the lock rules --- */
 
@@ -490,8 +495,9 @@ static lock_owner description_owner(px_file *f)
 {
     if (!f->lock.owner) { /* two threads naming it at once agree on the first name */
         f->lock.owner_time = self_time;
-        uint64_t id = (uint64_t)self_pid << 32 | (uint32_t)InterlockedIncrement(&serial);
-        InterlockedCompareExchange64((volatile LONG64 *)&f->lock.owner, (LONG64)id, 0);
+        uint64_t id = (uint64_t)self_pid << 32 | __atomic_add_fetch(&serial, 1, __ATOMIC_SEQ_CST);
+        uint64_t none = 0;
+        __atomic_compare_exchange_n(&f->lock.owner, &none, id, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     }
     return (lock_owner){.id = f->lock.owner, .time = f->lock.owner_time};
 }
@@ -499,14 +505,14 @@ static lock_owner description_owner(px_file *f)
 /* --- setting and waiting --- */
 
 typedef struct lock_wait {
-    HANDLE wake;             /* our auto-reset event, made for the first wait */
+    px_host_handle wake;     /* our auto-reset event, made for the first wait */
     int32_t slot;            /* our waiter record, kept until the lock call ends; -1: none */
 } lock_wait;
 
 static bool own_waiter(int32_t slot)
 {
     const waiter_record *w = &table->waiters[slot];
-    return w->used && w->pid == self_pid && w->tid == GetCurrentThreadId() && w->owner.time == self_time;
+    return w->used && w->pid == self_pid && w->tid == px_host_thread_id() && w->owner.time == self_time;
 }
 
 /* Waits on key behind c until a change to key's locks, the death of c's holder, or the
@@ -518,7 +524,7 @@ static int64_t wait_for_change(lock_wait *lw, const lock_key *key, lock_kind kin
                             const lock_record *c)
 {
     uint32_t pid = c->holder_pid;
-    HANDLE holder = pid == self_pid ? NULL : OpenProcess(SYNCHRONIZE, FALSE, pid);
+    px_host_handle holder = pid == self_pid ? NULL : px_host_process_open(pid);
     if (lw->slot >= 0 && own_waiter(lw->slot)) {
         table->waiters[lw->slot].blocked_on = c->owner;
     } else {
@@ -526,9 +532,9 @@ static int64_t wait_for_change(lock_wait *lw, const lock_key *key, lock_kind kin
         for (uint32_t i = 0; i < WAITER_CAPACITY; i++) {
             waiter_record *w = &table->waiters[i];
             if (w->used) continue;
-            *w = (waiter_record){.pid = self_pid, .tid = GetCurrentThreadId(), .kind = kind, .key = *key,
+            *w = (waiter_record){.pid = self_pid, .tid = px_host_thread_id(), .kind = kind, .key = *key,
                                  .owner = *owner, .blocked_on = c->owner};
-            MemoryBarrier();
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
             w->used = 1;
             if (i >= table->waiter_limit) table->waiter_limit = i + 1;
             lw->slot = (int32_t)i;
@@ -540,7 +546,7 @@ static int64_t wait_for_change(lock_wait *lw, const lock_key *key, lock_kind kin
     void *handles[2] = {lw->wake, holder};
     px_deadline d = px_deadline_after(px_clock_monotonic_ns(), (lw->slot < 0 ? 10 : WAIT_SAFETY_MS) * 1000000ll);
     int r = px_block(handles, holder ? 2 : 1, &d);
-    if (holder) CloseHandle(holder);
+    if (holder) px_host_close(holder);
     return r == PX_BLOCK_INTERRUPTED ? -LINUX_EINTR : 0;
 }
 
@@ -563,8 +569,8 @@ static int64_t set_lock(const lock_key *key, lock_kind kind, const lock_owner *o
             if (wait && r == -LINUX_EAGAIN) {
                 if (!lw.wake) {
                     wchar_t name[64];
-                    wake_name(name, self_pid, GetCurrentThreadId());
-                    lw.wake = CreateEventW(NULL, FALSE, FALSE, name);
+                    wake_name(name, self_pid, px_host_thread_id());
+                    lw.wake = px_host_event_named(name, false, NULL);
                     if (!lw.wake) r = -LINUX_ENOLCK;
                 }
                 if (lw.wake) {
@@ -596,7 +602,7 @@ static int64_t set_lock(const lock_key *key, lock_kind kind, const lock_owner *o
         table_leave();
         break;
     }
-    if (lw.wake) CloseHandle(lw.wake);
+    if (lw.wake) px_host_close(lw.wake);
     return r;
 }
 

@@ -76,7 +76,6 @@ NOT_YET_MOVED = [
     "src/fs/fd_handoff.c",
     "src/fs/fifo.c",
     "src/fs/file_nt.c",
-    "src/fs/lock.c",
     "src/fs/lxfs/lxfs.c",
     "src/fs/lxfs/lxfs_disk.c",
     "src/fs/path.c",

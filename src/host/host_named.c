@@ -1,0 +1,24 @@
+/* host_named.h on Win32. */
+#include <windows.h>
+#include "core/errors.h"
+#include "core/px.h"
+#include "host/host_named.h"
+
+int64_t px_host_mutex_take(px_host_handle mutex, bool *abandoned)
+{
+    DWORD w = WaitForSingleObject(mutex, INFINITE);
+    *abandoned = w == WAIT_ABANDONED;
+    if (w == WAIT_OBJECT_0 || w == WAIT_ABANDONED) return 0;
+    return w == WAIT_FAILED ? px_err_last() : -LINUX_EIO;
+}
+
+int64_t px_host_process_open_checked(uint32_t pid, px_host_handle *out)
+{
+    *out = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, pid);
+    if (*out) return 0;
+    DWORD e = GetLastError();
+    if (e == ERROR_INVALID_PARAMETER) return -LINUX_ESRCH; /* no such pid */
+    if (e == ERROR_ACCESS_DENIED) return -LINUX_EACCES;
+    int64_t r = px_err_win32(e);
+    return r == -LINUX_ESRCH || r == -LINUX_EACCES ? -LINUX_EIO : r; /* only the two above mean those */
+}

@@ -1,0 +1,19 @@
+/* What the picolx processes of a session share through named objects (fs/lock.c's lock
+   table, fs/fifo.c's FIFOs): a mutex whose holder may have died, and other processes
+   that may be gone. (The named sections, events and mutexes themselves: host_mem.h,
+   host_sync.h.) */
+#ifndef PX_HOST_NAMED_H
+#define PX_HOST_NAMED_H
+
+#include "host/host.h"
+
+/* Takes mutex, waiting as long as it takes. *abandoned says its holder died holding it:
+   it is ours now, and what it guards may be half-changed. 0 or -LINUX_Exxx. */
+int64_t px_host_mutex_take(px_host_handle mutex, bool *abandoned);
+
+/* Opens process pid for waiting on its end and reading its times: 0 and *out, or
+   -LINUX_ESRCH when there is no such process, -LINUX_EACCES when it runs but we may not
+   open it, another -LINUX_Exxx otherwise. */
+int64_t px_host_process_open_checked(uint32_t pid, px_host_handle *out);
+
+#endif
