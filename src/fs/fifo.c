@@ -17,11 +17,14 @@
    the table with its pid and creation time, and an opener, or a blocked reader or
    writer woken by the death of a process in the table, drops the rows of processes that
    are gone. */
-#include <windows.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include "core/errors.h"
 #include "fs/fifo.h"
+#include "host/host_mem.h"
+#include "host/host_named.h"
+#include "host/host_process.h"
+#include "host/host_sync.h"
 #include "kernel/block.h"
 
 #define FIFO_CAPACITY 65536 /* Linux's default pipe size */
@@ -47,25 +50,25 @@ typedef struct fifo_shared {
 
 typedef struct fifo {
     fifo_shared *sh;
-    HANDLE section, mutex, readable, writable;
+    px_host_handle section, mutex, readable, writable;
     char name[64];          /* "Local\picolx-fifo-<space>-<ino>": the objects' common prefix */
     uint32_t hup_counter;   /* Linux's f_version: no POLLHUP before a writer was seen */
     px_file *node;          /* answers fstat */
 } fifo;
 
-static uint32_t self_pid(void) { return GetCurrentProcessId(); }
+static uint32_t self_pid(void) { return px_host_pid(); }
 
-static uint64_t birth_of(HANDLE process)
+static uint64_t birth_of(px_host_handle process)
 {
-    FILETIME created, exited, kernel, user;
-    if (!GetProcessTimes(process, &created, &exited, &kernel, &user)) return 0;
-    return ((uint64_t)created.dwHighDateTime << 32) | created.dwLowDateTime;
+    px_host_times t;
+    if (px_host_process_times(process, &t) < 0) return 0;
+    return (uint64_t)t.creation;
 }
 
 static uint64_t self_birth(void)
 {
     static uint64_t birth;
-    if (!birth) birth = birth_of(GetCurrentProcess());
+    if (!birth) birth = birth_of(px_host_self());
     return birth;
 }
 
@@ -90,11 +93,11 @@ static void object_name(const fifo *q, const char *suffix, wchar_t *out, size_t 
 
 static void lock(fifo *q)
 {
-    /* WAIT_ABANDONED: the holder died; the counts are fixed by the table's sweep */
-    WaitForSingleObject(q->mutex, INFINITE);
+    /* abandoned: the holder died; the counts are fixed by the table's sweep */
+    px_host_wait(q->mutex, PX_HOST_FOREVER);
 }
 
-static void unlock(fifo *q) { ReleaseMutex(q->mutex); }
+static void unlock(fifo *q) { px_host_mutex_release(q->mutex); }
 
 static uint32_t free_space(const fifo_shared *s) { return FIFO_CAPACITY - s->used; }
 
@@ -105,13 +108,13 @@ static void update_events(fifo *q)
     uint32_t readable = s->used > 0 || s->writers == 0;
     uint32_t writable = free_space(s) >= FIFO_ATOMIC || s->readers == 0;
     if (readable != s->readable_set) {
-        if (readable) SetEvent(q->readable);
-        else ResetEvent(q->readable);
+        if (readable) px_host_event_set(q->readable);
+        else px_host_event_reset(q->readable);
         s->readable_set = readable;
     }
     if (writable != s->writable_set) {
-        if (writable) SetEvent(q->writable);
-        else ResetEvent(q->writable);
+        if (writable) px_host_event_set(q->writable);
+        else px_host_event_reset(q->writable);
         s->writable_set = writable;
     }
 }
@@ -120,10 +123,11 @@ static void update_events(fifo *q)
 
 static bool process_gone(uint32_t pid, uint64_t birth)
 {
-    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, pid);
-    if (!h) return GetLastError() == ERROR_INVALID_PARAMETER; /* no such process (access denied: alive) */
-    bool gone = WaitForSingleObject(h, 0) == WAIT_OBJECT_0 || birth_of(h) != birth;
-    CloseHandle(h);
+    px_host_handle h;
+    int64_t opened = px_host_process_open_checked(pid, &h);
+    if (opened < 0) return opened == -LINUX_ESRCH; /* no such process (access denied: alive) */
+    bool gone = px_host_wait(h, 0) == 0 || birth_of(h) != birth;
+    px_host_close(h);
     return gone;
 }
 
@@ -158,7 +162,7 @@ static fifo_proc *my_row(fifo *q, bool add)
 /* Waits (the lock released meanwhile, taken again after) for ev, or for the death of a
    process holding ends of the FIFO, which is then swept. 0, or -LINUX_EINTR when the
    task was interrupted (px_block). */
-static int64_t wait_unlocked(fifo *q, HANDLE ev)
+static int64_t wait_unlocked(fifo *q, px_host_handle ev)
 {
     void *handles[PX_BLOCK_MAX_HANDLES];
     size_t n = 0;
@@ -166,12 +170,12 @@ static int64_t wait_unlocked(fifo *q, HANDLE ev)
     for (size_t i = 0; i < FIFO_MAX_PROCS && n < PX_BLOCK_MAX_HANDLES; i++) {
         fifo_proc *p = &q->sh->procs[i];
         if (!p->pid || p->pid == self_pid()) continue;
-        HANDLE h = OpenProcess(SYNCHRONIZE, FALSE, p->pid);
+        px_host_handle h = px_host_process_open(p->pid);
         if (h) handles[n++] = h;
     }
     unlock(q);
     int r = px_block(handles, n, NULL);
-    for (size_t i = 1; i < n; i++) CloseHandle(handles[i]);
+    for (size_t i = 1; i < n; i++) px_host_close(handles[i]);
     lock(q);
     if (r == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
     if (r != 0) {
@@ -190,11 +194,11 @@ static int64_t wait_for_partner(fifo *q, const char *tag, const uint32_t *counte
     uint32_t cur = *counter;
     snprintf(suffix, sizeof suffix, "%s%u", tag, cur);
     object_name(q, suffix, wname, PX_ARRAY_LEN(wname));
-    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, wname);
+    px_host_handle ev = px_host_event_named(wname, true, NULL);
     if (!ev) return px_err_last();
     int64_t r = 0;
     while (*counter == cur && r == 0) r = wait_unlocked(q, ev);
-    CloseHandle(ev);
+    px_host_close(ev);
     return r;
 }
 
@@ -205,10 +209,10 @@ static void wake_partners(fifo *q, const char *tag, uint32_t old)
     wchar_t wname[96];
     snprintf(suffix, sizeof suffix, "%s%u", tag, old);
     object_name(q, suffix, wname, PX_ARRAY_LEN(wname));
-    HANDLE ev = OpenEventW(EVENT_MODIFY_STATE, FALSE, wname);
+    px_host_handle ev = px_host_event_open(wname);
     if (ev) {
-        SetEvent(ev);
-        CloseHandle(ev);
+        px_host_event_set(ev);
+        px_host_close(ev);
     }
 }
 
@@ -340,11 +344,11 @@ static int64_t fifo_ioctl(px_file *f, uint64_t request, uint64_t arg) { return -
 
 static void close_objects(fifo *q)
 {
-    if (q->sh) UnmapViewOfFile(q->sh);
-    if (q->section) CloseHandle(q->section);
-    if (q->mutex) CloseHandle(q->mutex);
-    if (q->readable) CloseHandle(q->readable);
-    if (q->writable) CloseHandle(q->writable);
+    if (q->sh) px_host_view_unmap(q->sh);
+    px_host_close(q->section);
+    px_host_close(q->mutex);
+    px_host_close(q->readable);
+    px_host_close(q->writable);
     px_file_unref(q->node);
     px_free(q);
 }
@@ -392,18 +396,18 @@ static int64_t open_objects(fifo *q)
 {
     wchar_t wname[96];
     object_name(q, "s", wname, PX_ARRAY_LEN(wname));
-    q->section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(fifo_shared), wname);
+    q->section = px_host_section_new(NULL, sizeof(fifo_shared), true, false, wname, NULL);
     if (!q->section) return px_err_last();
     /* a new section is zero-filled: an empty FIFO with no ends */
-    q->sh = MapViewOfFile(q->section, FILE_MAP_ALL_ACCESS, 0, 0, sizeof(fifo_shared));
+    q->sh = px_host_view_map(q->section, 0, sizeof(fifo_shared), NULL, true);
     if (!q->sh) return px_err_last();
     object_name(q, "m", wname, PX_ARRAY_LEN(wname));
-    if (!(q->mutex = CreateMutexW(NULL, FALSE, wname))) return px_err_last();
+    if (!(q->mutex = px_host_mutex_named(wname, NULL))) return px_err_last();
     /* created unset, as readable_set and writable_set are in a new section */
     object_name(q, "r", wname, PX_ARRAY_LEN(wname));
-    if (!(q->readable = CreateEventW(NULL, TRUE, FALSE, wname))) return px_err_last();
+    if (!(q->readable = px_host_event_named(wname, true, NULL))) return px_err_last();
     object_name(q, "w", wname, PX_ARRAY_LEN(wname));
-    if (!(q->writable = CreateEventW(NULL, TRUE, FALSE, wname))) return px_err_last();
+    if (!(q->writable = px_host_event_named(wname, true, NULL))) return px_err_last();
     return 0;
 }
 

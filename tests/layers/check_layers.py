@@ -74,7 +74,6 @@ NOT_YET_MOVED = [
     "src/fs/dir.c",
     "src/fs/fd.c",
     "src/fs/fd_handoff.c",
-    "src/fs/fifo.c",
     "src/fs/file_nt.c",
     "src/fs/lxfs/lxfs.c",
     "src/fs/lxfs/lxfs_disk.c",
