@@ -13,11 +13,12 @@
    while the watcher's read is pending would block: the watcher is disarmed (its read
    cancelled) before we touch the handle. Wine does not serialise; disarming happens
    only after a wait that ended for another reason (a timeout, another fd). */
-#include <windows.h>
-#include <winternl.h>
 #include "core/errors.h"
 #include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
+#include "host/host_pipe.h"
+#include "host/host_sync.h"
+#include "host/host_thread.h"
 #include "kernel/block.h"
 #include "kernel/identity.h"
 
@@ -25,115 +26,105 @@
 /* A read end's watcher (see the top). Made once under the file's lock; then armed is
    the only shared word: 1 from an arming until the watcher's zero-byte read returned. */
 typedef struct pipe_watch {
-    HANDLE handle;        /* the pipe's read end (the file's) */
-    HANDLE thread;
-    HANDLE arm;           /* auto-reset: start one zero-byte read */
-    HANDLE ready;         /* manual-reset: set when that read returned */
-    volatile LONG armed;
-    volatile LONG closing;
+    px_host_handle handle; /* the pipe's read end (the file's) */
+    px_host_handle thread;
+    px_host_handle arm;    /* auto-reset: start one zero-byte read */
+    px_host_handle ready;  /* manual-reset: set when that read returned */
+    int32_t armed;         /* __atomic */
+    volatile int32_t closing;
 } pipe_watch;
 
 typedef struct pipe_state {
     bool owns_handle;   /* false for inherited std handles: the process keeps them */
     bool nowait;        /* the handle is in PIPE_NOWAIT mode (O_NONBLOCK writes) */
     uint64_t ino;
-    SRWLOCK watch_lock; /* guards making the watcher */
+    px_host_rwlock watch_lock; /* guards making the watcher */
     pipe_watch *watch;  /* NULL until a wait needs it */
 } pipe_state;
 
-static DWORD WINAPI watcher_main(void *arg)
+static void watcher_main(void *arg)
 {
     pipe_watch *w = arg;
     for (;;) {
-        WaitForSingleObject(w->arm, INFINITE);
+        px_host_wait(w->arm, PX_HOST_FOREVER);
         if (w->closing) break;
         char none;
-        DWORD got;
-        ReadFile(w->handle, &none, 0, &got, NULL); /* bytes, end of file, or cancelled */
+        px_host_pipe_read(w->handle, &none, 0); /* bytes, end of file, or cancelled */
         /* cleared first, so a waiter that sees the event finds the handle free; an
            arming in between at worst sees a stale set event: one spurious re-check */
-        InterlockedExchange(&w->armed, 0);
-        SetEvent(w->ready);
+        __atomic_store_n(&w->armed, 0, __ATOMIC_SEQ_CST);
+        px_host_event_set(w->ready);
     }
-    return 0;
 }
 
 static pipe_watch *watch_of(px_file *f)
 {
     pipe_state *ps = f->data;
-    AcquireSRWLockExclusive(&ps->watch_lock);
+    px_host_rwlock_lock(&ps->watch_lock);
     if (!ps->watch) {
         pipe_watch *w = px_calloc(1, sizeof *w);
         if (w) {
             w->handle = f->handle;
-            w->arm = CreateEventW(NULL, FALSE, FALSE, NULL);
-            w->ready = CreateEventW(NULL, TRUE, FALSE, NULL);
-            w->thread = w->arm && w->ready ? CreateThread(NULL, 64 * 1024, watcher_main, w,
-                                                          STACK_SIZE_PARAM_IS_A_RESERVATION, NULL) : NULL;
+            w->arm = px_host_event_new(false, false, false);
+            w->ready = px_host_event_new(true, false, false);
+            w->thread = w->arm && w->ready ? px_host_thread_start(watcher_main, w, 64 * 1024) : NULL;
             if (w->thread) {
                 ps->watch = w;
             } else {
-                if (w->arm) CloseHandle(w->arm);
-                if (w->ready) CloseHandle(w->ready);
+                px_host_close(w->arm);
+                px_host_close(w->ready);
                 px_free(w);
             }
         }
     }
-    ReleaseSRWLockExclusive(&ps->watch_lock);
+    px_host_rwlock_unlock(&ps->watch_lock);
     return ps->watch;
 }
 
 /* The event that turns set once the read end may have become readable (or hung up): arms
    the watcher unless its read is still pending. NULL when no watcher can be made. */
-static HANDLE pipe_arm(px_file *f)
+static px_host_handle pipe_arm(px_file *f)
 {
     pipe_watch *w = watch_of(f);
     if (!w) return NULL;
-    if (InterlockedCompareExchange(&w->armed, 1, 0) == 0) {
-        ResetEvent(w->ready);
-        SetEvent(w->arm);
+    int32_t idle = 0;
+    if (__atomic_compare_exchange_n(&w->armed, &idle, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        px_host_event_reset(w->ready);
+        px_host_event_set(w->arm);
     }
     return w->ready;
 }
 
 /* True where I/O on a synchronous file object is serialised (Windows; not Wine, which
    answered a peek at once while a zero-byte read was pending). */
-static bool io_serialised(void)
-{
-    static volatile LONG known; /* 0: not yet, 1: serialised, 2: not */
-    if (!known) {
-        bool wine = GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != NULL;
-        InterlockedExchange(&known, wine ? 2 : 1);
-    }
-    return known == 1;
-}
+static bool io_serialised(void) { return !px_host_is_wine(); }
 
 /* Ends a pending zero-byte read before the handle is used (see the top). */
 static void pipe_disarm(px_file *f)
 {
     pipe_state *ps = f->data;
     pipe_watch *w = ps->watch;
-    if (!w || !w->armed || !io_serialised()) return;
-    while (w->armed) {
-        CancelSynchronousIo(w->thread);
-        SwitchToThread();
+    if (!w || !__atomic_load_n(&w->armed, __ATOMIC_SEQ_CST) || !io_serialised()) return;
+    while (__atomic_load_n(&w->armed, __ATOMIC_SEQ_CST)) {
+        px_host_thread_cancel_io(w->thread);
+        px_host_yield();
     }
 }
 
 static void watch_close(pipe_watch *w)
 {
     w->closing = 1;
-    SetEvent(w->arm);
-    while (WaitForSingleObject(w->thread, 1) == WAIT_TIMEOUT) CancelSynchronousIo(w->thread);
-    CloseHandle(w->thread);
-    CloseHandle(w->arm);
-    CloseHandle(w->ready);
+    px_host_event_set(w->arm);
+    while (px_host_wait(w->thread, 1) == PX_HOST_TIMED_OUT) px_host_thread_cancel_io(w->thread);
+    px_host_close(w->thread);
+    px_host_close(w->arm);
+    px_host_close(w->ready);
     px_free(w);
 }
 
 static uint32_t pipe_poll(px_file *f, uint32_t events);
 
-static volatile LONG64 next_pipe_ino = 100000;
+static uint64_t next_pipe_ino = 100000;
 
 static int64_t pipe_read(px_file *f, void *buf, uint64_t len)
 {
@@ -143,29 +134,20 @@ static int64_t pipe_read(px_file *f, void *buf, uint64_t len)
     if (!(f->status_flags & LINUX_O_NONBLOCK) && (f->status_flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY) {
         /* wait, interruptibly, until a read would not block; then it returns what is there */
         while (!(pipe_poll(f, LINUX_POLLIN) & (LINUX_POLLIN | LINUX_POLLHUP | LINUX_POLLERR))) {
-            HANDLE ready = pipe_arm(f);
+            px_host_handle ready = pipe_arm(f);
             if (!ready) break; /* no watcher: block in ReadFile, uninterruptibly */
             int r = px_block(&ready, 1, NULL);
             if (r == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
             if (r < 0) break;
         }
     } else {
-        DWORD avail = 0;
-        if (!PeekNamedPipe(f->handle, NULL, 0, NULL, &avail, NULL)) {
-            DWORD e = GetLastError();
-            return e == ERROR_BROKEN_PIPE ? 0 : px_err_win32(e);
-        }
+        bool writers_gone;
+        int64_t avail = px_host_pipe_available(f->handle, &writers_gone);
+        if (avail < 0) return writers_gone ? 0 : avail;
         if (avail == 0) return -LINUX_EAGAIN;
-        if (len > avail) len = avail;
+        if (len > (uint64_t)avail) len = (uint64_t)avail;
     }
-    DWORD got = 0;
-    if (!ReadFile(f->handle, buf, (DWORD)len, &got, NULL)) {
-        DWORD e = GetLastError();
-        /* every writer is gone: end of file, as on Linux */
-        if (e == ERROR_BROKEN_PIPE || e == ERROR_HANDLE_EOF || e == ERROR_PIPE_NOT_CONNECTED) return 0;
-        return px_err_win32(e);
-    }
-    return got;
+    return px_host_pipe_read(f->handle, buf, len); /* 0 once every writer is gone, as on Linux */
 }
 
 static int64_t pipe_write_direct(px_file *f, const void *buf, uint64_t len)
@@ -176,16 +158,11 @@ static int64_t pipe_write_direct(px_file *f, const void *buf, uint64_t len)
     pipe_state *ps = f->data;
     bool nonblock = (f->status_flags & LINUX_O_NONBLOCK) != 0;
     if (nonblock != ps->nowait) {
-        DWORD mode = nonblock ? PIPE_NOWAIT : PIPE_WAIT;
-        if (SetNamedPipeHandleState(f->handle, &mode, NULL, NULL)) ps->nowait = nonblock;
+        if (px_host_pipe_set_nonblocking(f->handle, nonblock) == 0) ps->nowait = nonblock;
     }
-    DWORD put = 0;
-    if (!WriteFile(f->handle, buf, (DWORD)len, &put, NULL)) {
-        DWORD e = GetLastError();
-        /* no reader: EPIPE (SIGPIPE is delivered once signals are) */
-        if (e == ERROR_NO_DATA || e == ERROR_BROKEN_PIPE || e == ERROR_PIPE_NOT_CONNECTED) return -LINUX_EPIPE;
-        return px_err_win32(e);
-    }
+    /* no reader: EPIPE (SIGPIPE is delivered once signals are) */
+    int64_t put = px_host_pipe_write(f->handle, buf, len);
+    if (put < 0) return put;
     if (put == 0 && len > 0 && ps->nowait) return -LINUX_EAGAIN;
     return put;
 }
@@ -209,35 +186,16 @@ static int64_t pipe_write(px_file *f, const void *buf, uint64_t len)
 static int64_t pipe_readable_bytes(px_file *f)
 {
     pipe_disarm(f);
-    DWORD avail = 0;
-    if (!PeekNamedPipe(f->handle, NULL, 0, NULL, &avail, NULL)) {
-        DWORD e = GetLastError();
-        return e == ERROR_BROKEN_PIPE ? 0 : px_err_win32(e);
-    }
-    return avail;
+    bool writers_gone;
+    int64_t avail = px_host_pipe_available(f->handle, &writers_gone);
+    return avail < 0 && writers_gone ? 0 : avail;
 }
-
-/* The pipe's state as NT reports it: FilePipeLocalInformation (a FILE_READ_ATTRIBUTES
-   query, which both ends allow; PeekNamedPipe needs read access). */
-typedef struct {
-    ULONG NamedPipeType, NamedPipeConfiguration, MaximumInstances, CurrentInstances, InboundQuota,
-        ReadDataAvailable, OutboundQuota, WriteQuotaAvailable, NamedPipeState, NamedPipeEnd;
-} pipe_local_info;
-#define FILE_PIPE_LOCAL_INFORMATION_CLASS 24
-#define FILE_PIPE_CONNECTED_STATE 3
 
 /* Linux's pipe_poll: readable when bytes wait, POLLHUP once every writer is gone;
    writable, with POLLERR once every reader is gone. A full pipe still says POLLOUT (a
    write then blocks): Windows' write quota is not the free space while a read waits. */
 /* False once the other end is closed. */
-static bool pipe_connected(HANDLE h)
-{
-    pipe_local_info info;
-    IO_STATUS_BLOCK io;
-    return !NT_SUCCESS(NtQueryInformationFile(h, &io, &info, sizeof info,
-                                              (FILE_INFORMATION_CLASS)FILE_PIPE_LOCAL_INFORMATION_CLASS)) ||
-           info.NamedPipeState == FILE_PIPE_CONNECTED_STATE;
-}
+static bool pipe_connected(px_host_handle h) { return px_host_pipe_connected(h); }
 
 static uint32_t pipe_poll(px_file *f, uint32_t events)
 {
@@ -245,14 +203,13 @@ static uint32_t pipe_poll(px_file *f, uint32_t events)
     uint32_t ready = 0;
     pipe_disarm(f);
     if (acc != LINUX_O_WRONLY) {
-        DWORD avail = 0;
-        if (PeekNamedPipe(f->handle, NULL, 0, NULL, &avail, NULL)) {
+        bool writers_gone;
+        int64_t avail = px_host_pipe_available(f->handle, &writers_gone);
+        if (avail >= 0) {
             /* bytes left by a writer that is gone: Linux says both */
             if (avail) ready |= LINUX_POLLIN | LINUX_POLLRDNORM | (pipe_connected(f->handle) ? 0 : LINUX_POLLHUP);
         } else {
-            DWORD e = GetLastError();
-            if (e == ERROR_BROKEN_PIPE || e == ERROR_PIPE_NOT_CONNECTED || e == ERROR_NO_DATA) ready |= LINUX_POLLHUP;
-            else ready |= LINUX_POLLERR;
+            ready |= avail == -LINUX_EPIPE ? LINUX_POLLHUP : LINUX_POLLERR; /* EPIPE: the other end went */
         }
     }
     if (acc != LINUX_O_RDONLY) {
@@ -293,11 +250,11 @@ static void pipe_release(px_file *f)
 {
     pipe_state *ps = f->data;
     if (ps->watch) watch_close(ps->watch); /* before the handle it reads goes */
-    if (ps->owns_handle) CloseHandle(f->handle);
+    if (ps->owns_handle) px_host_close(f->handle);
     px_free(ps);
 }
 
-static px_file *wrap_pipe(HANDLE h, uint32_t status_flags, bool owns, uint64_t ino);
+static px_file *wrap_pipe(px_host_handle h, uint32_t status_flags, bool owns, uint64_t ino);
 
 /* A new process (fd_handoff.h): the handle is duplicated; the inode and the wait mode go along. */
 typedef struct pipe_handoff_state {
@@ -336,13 +293,13 @@ static const px_file_ops pipe_ops = {
     .handoff = &px_pipe_handoff,
 };
 
-static px_file *wrap_pipe(HANDLE h, uint32_t status_flags, bool owns, uint64_t ino)
+static px_file *wrap_pipe(px_host_handle h, uint32_t status_flags, bool owns, uint64_t ino)
 {
     pipe_state *ps = px_calloc(1, sizeof *ps);
     if (!ps) return NULL;
     ps->owns_handle = owns;
     ps->ino = ino;
-    InitializeSRWLock(&ps->watch_lock);
+    px_host_rwlock_init(&ps->watch_lock);
     px_file *f = px_file_new(&pipe_ops, h, status_flags);
     if (!f) {
         px_free(ps);
@@ -354,19 +311,20 @@ static px_file *wrap_pipe(HANDLE h, uint32_t status_flags, bool owns, uint64_t i
 
 px_file *px_pipe_file(void *handle, uint32_t status_flags)
 {
-    return wrap_pipe(handle, status_flags, false, (uint64_t)InterlockedIncrement64(&next_pipe_ino));
+    return wrap_pipe(handle, status_flags, false, __atomic_add_fetch(&next_pipe_ino, 1, __ATOMIC_SEQ_CST));
 }
 
 int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_flags)
 {
-    HANDLE r, w;
-    if (!CreatePipe(&r, &w, NULL, PX_PIPE_CAPACITY)) return px_err_last();
-    uint64_t ino = (uint64_t)InterlockedIncrement64(&next_pipe_ino);
+    px_host_handle r, w;
+    int64_t made = px_host_pipe_new(&r, &w, PX_PIPE_CAPACITY);
+    if (made < 0) return made;
+    uint64_t ino = __atomic_add_fetch(&next_pipe_ino, 1, __ATOMIC_SEQ_CST);
     *read_end = wrap_pipe(r, LINUX_O_RDONLY | status_flags, true, ino);
     *write_end = wrap_pipe(w, LINUX_O_WRONLY | status_flags, true, ino);
     if (!*read_end || !*write_end) {
-        if (*read_end) px_file_unref(*read_end); else CloseHandle(r);
-        if (*write_end) px_file_unref(*write_end); else CloseHandle(w);
+        if (*read_end) px_file_unref(*read_end); else px_host_close(r);
+        if (*write_end) px_file_unref(*write_end); else px_host_close(w);
         return -LINUX_ENOMEM;
     }
     return 0;
@@ -376,20 +334,13 @@ int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_
 static int64_t chardev_read(px_file *f, void *buf, uint64_t len)
 {
     if (len > 0x7ffff000u) len = 0x7ffff000u;
-    DWORD got = 0;
-    if (!ReadFile(f->handle, buf, (DWORD)len, &got, NULL)) {
-        DWORD e = GetLastError();
-        return (e == ERROR_HANDLE_EOF || e == ERROR_BROKEN_PIPE) ? 0 : px_err_win32(e);
-    }
-    return got;
+    return px_host_pipe_read(f->handle, buf, len); /* 0 at end of file */
 }
 
 static int64_t chardev_write(px_file *f, const void *buf, uint64_t len)
 {
     if (len > 0x7ffff000u) len = 0x7ffff000u;
-    DWORD put = 0;
-    if (!WriteFile(f->handle, buf, (DWORD)len, &put, NULL)) return px_err_last();
-    return put;
+    return px_host_pipe_write(f->handle, buf, len);
 }
 
 static int64_t chardev_stat(px_file *f, px_stat_info *st)
@@ -409,7 +360,7 @@ static int64_t chardev_lseek(px_file *f, int64_t offset, int whence) { return 0;
 /* f->data non-NULL: the file owns its handle (one handed over from another process). */
 static void chardev_release(px_file *f)
 {
-    if (f->data) CloseHandle(f->handle);
+    if (f->data) px_host_close(f->handle);
 }
 
 static px_file *chardev_handoff_rebuild(const px_handoff_file *hf)

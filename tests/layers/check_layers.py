@@ -78,7 +78,6 @@ NOT_YET_MOVED = [
     "src/fs/lxfs/lxfs.c",
     "src/fs/lxfs/lxfs_disk.c",
     "src/fs/path.c",
-    "src/fs/pipe.c",
     "src/fs/pseudo/dev.c",
     "src/fs/pseudo/node.c",
     "src/fs/pseudo/proc.c",
