@@ -1,11 +1,11 @@
 /* The console backend: a Windows console behind fd 0, 1 or 2. Output is UTF-8 (the guest
    writes UTF-8; the console gets UTF-16), input comes back as UTF-8 with "\r\n" -> "\n".
    TCGETS answers with a plausible cooked-mode termios, TIOCGWINSZ with the window size. */
-#include <windows.h>
 #include "core/errors.h"
 #include "core/uaccess.h"
 #include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
+#include "host/host_console.h"
 #include "kernel/block.h"
 #include "kernel/identity.h"
 
@@ -21,8 +21,7 @@ typedef struct console_state {
 
 bool px_console_is_console(void *handle)
 {
-    DWORD mode;
-    return GetFileType(handle) == FILE_TYPE_CHAR && GetConsoleMode(handle, &mode);
+    return px_host_console_is(handle);
 }
 
 /* Length of the complete UTF-8 prefix of s[0..n) (a split sequence waits for the next write). */
@@ -36,18 +35,9 @@ static size_t complete_utf8_prefix(const char *s, size_t n)
     return need > back + 1 ? n - 1 - back : n;
 }
 
-static int64_t write_utf16(HANDLE h, const char *s, size_t n)
+static int64_t write_utf16(px_host_handle h, const char *s, size_t n)
 {
-    if (n == 0) return 0;
-    int wn = MultiByteToWideChar(CP_UTF8, 0, s, (int)n, NULL, 0);
-    if (wn <= 0) return -LINUX_EINVAL;
-    wchar_t *w = px_alloc((size_t)wn * sizeof *w);
-    if (!w) return -LINUX_ENOMEM;
-    MultiByteToWideChar(CP_UTF8, 0, s, (int)n, w, wn);
-    DWORD done = 0;
-    BOOL ok = WriteConsoleW(h, w, (DWORD)wn, &done, NULL);
-    px_free(w);
-    return ok ? 0 : px_err_last();
+    return px_host_console_write_utf8(h, s, n);
 }
 
 static int64_t console_write(px_file *f, const void *buf, uint64_t len)
@@ -78,8 +68,8 @@ static int64_t fill_input(px_file *f)
 {
     console_state *cs = f->data;
     wchar_t w[1024];
-    DWORD got = 0;
-    if (!ReadConsoleW(f->handle, w, PX_ARRAY_LEN(w), &got, NULL)) return px_err_last();
+    int64_t got = px_host_console_read(f->handle, w, PX_ARRAY_LEN(w));
+    if (got < 0) return got;
     if (got == 0 || w[0] == 0x1a) return 0; /* Ctrl+Z at the start of a line is the console's EOF */
     char *utf8 = px_utf8_of_utf16(w, (int)got);
     if (!utf8) return -LINUX_ENOMEM;
@@ -95,7 +85,10 @@ static int64_t fill_input(px_file *f)
     return (int64_t)n;
 }
 
-static bool console_input_waiting(HANDLE h);
+/* True when a key press that gives a character waits (the other records are dropped).
+   A read after POLLIN may still wait for the rest of the line in line-input mode (the
+   console echoes only while a read is under way). */
+static bool console_input_waiting(px_host_handle h) { return px_host_console_key_waiting(h); }
 
 static int64_t console_read(px_file *f, void *buf, uint64_t len)
 {
@@ -104,8 +97,7 @@ static int64_t console_read(px_file *f, void *buf, uint64_t len)
     if (cs->in_off >= cs->in_len) {
         /* wait through px_block (interruptible) for a key press; ReadConsoleW may then
            still wait, uninterruptibly, for the rest of the line in line-input mode */
-        DWORD pending;
-        if (GetNumberOfConsoleInputEvents(f->handle, &pending)) {
+        if (px_host_console_input_pending(f->handle) >= 0) {
             while (!console_input_waiting(f->handle)) {
                 void *h = f->handle;
                 int w = px_block(&h, 1, NULL);
@@ -123,35 +115,13 @@ static int64_t console_read(px_file *f, void *buf, uint64_t len)
     return (int64_t)n;
 }
 
-/* True when a key press that gives a character waits in the console's input. Other
-   records at the front (key releases, focus, mouse, resizes) would keep the handle
-   signalled without making a read return: they are dropped, as ReadConsoleW drops them.
-   A read after POLLIN may still wait for the rest of the line in line-input mode (the
-   console echoes only while a read is under way). */
-static bool console_input_waiting(HANDLE h)
-{
-    INPUT_RECORD rec[64];
-    for (;;) {
-        DWORD n = 0;
-        if (!PeekConsoleInputW(h, rec, PX_ARRAY_LEN(rec), &n) || n == 0) return false;
-        DWORD skip = 0;
-        while (skip < n && !(rec[skip].EventType == KEY_EVENT && rec[skip].Event.KeyEvent.bKeyDown &&
-                             rec[skip].Event.KeyEvent.uChar.UnicodeChar))
-            skip++;
-        if (skip < n) return true;
-        DWORD dropped;
-        if (!ReadConsoleInputW(h, rec, n, &dropped)) return false;
-    }
-}
-
 static uint32_t console_poll(px_file *f, uint32_t events)
 {
     console_state *cs = f->data;
     uint32_t ready = LINUX_POLLOUT | LINUX_POLLWRNORM; /* a tty takes output */
-    DWORD pending;
     if (!(events & (LINUX_POLLIN | LINUX_POLLRDNORM))) return ready;
     if (cs->in_off < cs->in_len) return ready | LINUX_POLLIN | LINUX_POLLRDNORM;
-    if (GetNumberOfConsoleInputEvents(f->handle, &pending) && pending && console_input_waiting(f->handle))
+    if (px_host_console_input_pending(f->handle) > 0 && console_input_waiting(f->handle))
         ready |= LINUX_POLLIN | LINUX_POLLRDNORM;
     return ready;
 }
@@ -159,8 +129,7 @@ static uint32_t console_poll(px_file *f, uint32_t events)
 /* An input handle is signalled while input records wait; output handles never wait. */
 static void *console_poll_handle(px_file *f)
 {
-    DWORD pending;
-    return GetNumberOfConsoleInputEvents(f->handle, &pending) ? f->handle : NULL;
+    return px_host_console_input_pending(f->handle) >= 0 ? f->handle : NULL;
 }
 
 static void fill_termios(struct linux_termios *t)
@@ -178,19 +147,12 @@ static void fill_termios(struct linux_termios *t)
 
 static int64_t window_size(px_file *f, struct linux_winsize *ws)
 {
-    CONSOLE_SCREEN_BUFFER_INFO info;
-    BOOL ok = GetConsoleScreenBufferInfo(f->handle, &info);
-    if (!ok) { /* an input handle: ask the console's output buffer */
-        HANDLE out = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
-                                 NULL, OPEN_EXISTING, 0, NULL);
-        if (out == INVALID_HANDLE_VALUE) return -LINUX_ENOTTY;
-        ok = GetConsoleScreenBufferInfo(out, &info);
-        CloseHandle(out);
-        if (!ok) return -LINUX_ENOTTY;
-    }
+    uint16_t rows, cols;
+    int64_t r = px_host_console_size(f->handle, &rows, &cols); /* an input handle: its output buffer's */
+    if (r < 0) return r;
     memset(ws, 0, sizeof *ws);
-    ws->ws_row = (uint16_t)(info.srWindow.Bottom - info.srWindow.Top + 1);
-    ws->ws_col = (uint16_t)(info.srWindow.Right - info.srWindow.Left + 1);
+    ws->ws_row = rows;
+    ws->ws_col = cols;
     return 0;
 }
 
@@ -236,7 +198,7 @@ static void console_release(px_file *f)
 {
     console_state *cs = f->data;
     /* the std handles belong to the process; picolx's own messages still use them */
-    if (cs->owns_handle) CloseHandle(f->handle);
+    if (cs->owns_handle) px_host_close(f->handle);
     px_free(cs->in_buf);
     px_free(cs);
 }
@@ -282,7 +244,7 @@ px_file *px_console_file(void *handle, uint32_t status_flags)
 {
     console_state *cs = px_calloc(1, sizeof *cs);
     if (!cs) return NULL;
-    SetConsoleOutputCP(CP_UTF8);
+    px_host_console_set_utf8_output();
     px_file *f = px_file_new(&console_ops, handle, status_flags);
     if (!f) {
         px_free(cs);

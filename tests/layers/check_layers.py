@@ -70,7 +70,6 @@ NOT_YET_MOVED = [
     "src/core/fault.c",
     "src/core/thread.c",
     "src/fs/attr_syscalls.c",
-    "src/fs/console.c",
     "src/fs/dir.c",
     "src/fs/fd.c",
     "src/fs/fd_handoff.c",
