@@ -118,3 +118,12 @@ wchar_t *px_host_full_path(const wchar_t *path)
     }
     return full;
 }
+
+int64_t px_host_file_open_append(const wchar_t *path, bool keep, px_host_handle *out)
+{
+    HANDLE h = CreateFileW(path, FILE_APPEND_DATA | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                           keep ? OPEN_ALWAYS : CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) return px_err_last();
+    *out = h;
+    return 0;
+}

@@ -56,4 +56,8 @@ int64_t px_host_dir_list(const wchar_t *dir, const wchar_t *pattern,
 /* path made absolute against the host's current directory (px_alloc'd), or NULL. */
 wchar_t *px_host_full_path(const wchar_t *path);
 
+/* An append-only file (the trace), shared for reading and writing with other processes
+   that append to it: emptied first unless keep. 0 and *out, or -LINUX_Exxx. */
+int64_t px_host_file_open_append(const wchar_t *path, bool keep, px_host_handle *out);
+
 #endif

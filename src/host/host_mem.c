@@ -107,3 +107,13 @@ void *px_host_view_map(px_host_handle section, uint64_t offset, size_t size, voi
 
 int64_t px_host_view_unmap(void *view) { return UnmapViewOfFile(view) ? 0 : px_err_last(); }
 int64_t px_host_view_flush(void *at, size_t len) { return FlushViewOfFile(at, len) ? 0 : px_err_last(); }
+
+bool px_host_mem_readable(const void *at, uint64_t *run_end)
+{
+    MEMORY_BASIC_INFORMATION mbi;
+    if (VirtualQuery(at, &mbi, sizeof mbi) != sizeof mbi) return false;
+    DWORD readable = PAGE_READONLY | PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE |
+                     PAGE_EXECUTE_WRITECOPY;
+    *run_end = (uint64_t)(uintptr_t)mbi.BaseAddress + mbi.RegionSize;
+    return mbi.State == MEM_COMMIT && (mbi.Protect & readable) && !(mbi.Protect & PAGE_GUARD);
+}

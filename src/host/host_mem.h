@@ -50,4 +50,8 @@ int64_t px_host_view_unmap(void *view);
 /* Writes a view's dirty pages to its file. */
 int64_t px_host_view_flush(void *at, size_t len);
 
+/* Whether the page at `at` may be read without a fault of any kind (committed,
+   readable, not a guard page); *run_end: where the run of pages alike ends. (trace.c) */
+bool px_host_mem_readable(const void *at, uint64_t *run_end);
+
 #endif

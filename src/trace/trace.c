@@ -1,8 +1,16 @@
-/* --trace: one strace-like line per guest syscall, written with WriteFile on a handle
+/* --trace: one strace-like line per guest syscall, written to a host handle
    of our own (the guest may close fd 2), and a strace -c style summary at exit. */
-#include <windows.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "core/px.h"
+#include "host/host_console.h"
+#include "host/host_file.h"
+#include "host/host_mem.h"
+#include "host/host_process.h"
+#include "host/host_sync.h"
+#include "host/host_time.h"
+#include "host/host_utf.h"
 #include "spawn.h"
 #include "rewrite/rewrite.h"
 #include "trace/format.h"
@@ -13,47 +21,41 @@
 
 struct call_stats {
     uint64_t calls, errors, traps;
-    int64_t ticks;  /* QueryPerformanceCounter ticks spent in the handler */
+    int64_t ticks;  /* px_host_ticks spent in the handler */
 };
 
-static HANDLE trace_handle = INVALID_HANDLE_VALUE;
+static px_host_handle trace_handle; /* NULL: none */
 static struct call_stats stats[STATS_SLOTS];
 static int64_t qpc_frequency;
-static SRWLOCK stats_lock = SRWLOCK_INIT;
+static px_host_rwlock stats_lock = PX_HOST_RWLOCK_INIT;
 
-static HANDLE open_trace_file(const char *path)
+static px_host_handle open_trace_file(const char *path)
 {
-    int n = MultiByteToWideChar(CP_UTF8, 0, path, -1, NULL, 0);
-    if (n <= 0) return INVALID_HANDLE_VALUE;
-    wchar_t *wide = px_alloc((size_t)n * sizeof *wide);
-    if (!wide) return INVALID_HANDLE_VALUE;
-    MultiByteToWideChar(CP_UTF8, 0, path, -1, wide, n);
+    wchar_t *wide = px_host_utf16_of_utf8(path);
+    if (!wide) return NULL;
     /* Append-only: the launcher and the child that runs a fixed-address program (see
        docs/architecture.md) may both hold the file; neither overwrites the other, and
        only the first process empties it (a child after execve continues its trace). */
-    HANDLE h = CreateFileW(wide, FILE_APPEND_DATA | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
-                           px_spawn_is_child() ? OPEN_ALWAYS : CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    px_host_handle h = NULL;
+    if (px_host_file_open_append(wide, px_spawn_is_child(), &h) < 0) h = NULL;
     px_free(wide);
     return h;
 }
 
 int px_trace_open(const char *path)
 {
-    LARGE_INTEGER f;
-    QueryPerformanceFrequency(&f);
-    qpc_frequency = f.QuadPart > 0 ? f.QuadPart : 1;
-    HANDLE h;
+    int64_t f = (int64_t)px_host_ticks_per_second();
+    qpc_frequency = f > 0 ? f : 1;
+    px_host_handle h;
     if (path) {
         h = open_trace_file(path);
     } else {
         /* A handle of our own, so that the guest closing fd 2 does not close the trace. */
-        HANDLE err = GetStdHandle(STD_ERROR_HANDLE);
-        if (!err || err == INVALID_HANDLE_VALUE) return -1;
-        if (!DuplicateHandle(GetCurrentProcess(), err, GetCurrentProcess(), &h, 0, FALSE,
-                             DUPLICATE_SAME_ACCESS))
-            h = err;
+        px_host_handle err = px_host_std_handle(PX_HOST_STDERR);
+        if (!err) return -1;
+        if (px_host_handle_dup(err, px_host_self(), false, &h) < 0) h = err;
     }
-    if (h == INVALID_HANDLE_VALUE) return -1;
+    if (!h) return -1;
     trace_handle = h;
     px_cfg.trace_handle = h;
     px_syscall_wrapper = px_trace_syscall;
@@ -62,8 +64,7 @@ int px_trace_open(const char *path)
 
 static void write_out(const char *s, size_t n)
 {
-    DWORD done;
-    if (trace_handle != INVALID_HANDLE_VALUE) WriteFile(trace_handle, s, (DWORD)n, &done, NULL);
+    if (trace_handle) px_host_file_write(trace_handle, s, n);
 }
 
 /* Reads guest memory without faulting: only committed, readable pages are touched. */
@@ -71,13 +72,8 @@ static size_t read_guest(uint64_t addr, void *dst, size_t len)
 {
     size_t done = 0;
     while (done < len) {
-        MEMORY_BASIC_INFORMATION mbi;
-        uint64_t at = addr + done;
-        if (at < 0x10000 || !VirtualQuery((const void *)(uintptr_t)at, &mbi, sizeof mbi)) break;
-        DWORD readable = PAGE_READONLY | PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READ |
-                         PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY;
-        if (mbi.State != MEM_COMMIT || !(mbi.Protect & readable) || (mbi.Protect & PAGE_GUARD)) break;
-        uint64_t region_end = (uint64_t)(uintptr_t)mbi.BaseAddress + mbi.RegionSize;
+        uint64_t at = addr + done, region_end;
+        if (at < 0x10000 || !px_host_mem_readable((const void *)(uintptr_t)at, &region_end)) break;
         size_t n = len - done;
         if (at + n > region_end) n = (size_t)(region_end - at);
         memcpy((char *)dst + done, (const void *)(uintptr_t)at, n);
@@ -143,22 +139,21 @@ int64_t px_trace_syscall(px_regs *regs, uint64_t nr)
         while (line.len < 40) px_tbuf_puts(&line, " ");
         px_tbuf_puts(&line, "= ?\n");
         write_out(line.data, line.len);
-        AcquireSRWLockExclusive(&stats_lock);
+        px_host_rwlock_lock(&stats_lock);
         stats[slot].calls++;
-        ReleaseSRWLockExclusive(&stats_lock);
+        px_host_rwlock_unlock(&stats_lock);
         return px_syscall_run(regs, nr);
     }
 
-    LARGE_INTEGER t0, t1;
-    QueryPerformanceCounter(&t0);
+    uint64_t t0 = px_host_ticks();
     int64_t result = px_syscall_run(regs, nr);
-    QueryPerformanceCounter(&t1);
+    uint64_t t1 = px_host_ticks();
 
-    AcquireSRWLockExclusive(&stats_lock);
+    px_host_rwlock_lock(&stats_lock);
     stats[slot].calls++;
-    stats[slot].ticks += t1.QuadPart - t0.QuadPart;
+    stats[slot].ticks += (int64_t)(t1 - t0);
     if (LINUX_IS_ERR(result)) stats[slot].errors++;
-    ReleaseSRWLockExclusive(&stats_lock);
+    px_host_rwlock_unlock(&stats_lock);
 
     /* Splice the filled buffers in, last first so the earlier offsets stay valid. */
     if (rbuf_count) {
@@ -189,9 +184,9 @@ int64_t px_trace_syscall(px_regs *regs, uint64_t nr)
 
 void px_trace_count_trap(uint64_t nr)
 {
-    AcquireSRWLockExclusive(&stats_lock);
+    px_host_rwlock_lock(&stats_lock);
     stats[stats_slot(nr)].traps++;
-    ReleaseSRWLockExclusive(&stats_lock);
+    px_host_rwlock_unlock(&stats_lock);
 }
 
 static int by_time_then_calls(const void *a, const void *b)
@@ -221,7 +216,7 @@ void px_trace_summary(void)
     size_t used = 0;
     uint64_t total_calls = 0, total_errors = 0, total_traps = 0;
     int64_t total_ticks = 0;
-    AcquireSRWLockShared(&stats_lock);
+    px_host_rwlock_lock_shared(&stats_lock);
     for (size_t i = 0; i < STATS_SLOTS; i++) {
         if (!stats[i].calls && !stats[i].traps) continue;
         order[used++] = (uint16_t)i;
@@ -232,7 +227,7 @@ void px_trace_summary(void)
     }
     if (!used) {
         /* No guest ran here: the launcher of a child process, whose child writes its own. */
-        ReleaseSRWLockShared(&stats_lock);
+        px_host_rwlock_unlock_shared(&stats_lock);
         return;
     }
     qsort(order, used, sizeof order[0], by_time_then_calls);
@@ -264,7 +259,7 @@ void px_trace_summary(void)
     if (total_traps) snprintf(traps, sizeof traps, "%llu", (unsigned long long)total_traps);
     summary_line("100.00 %11.6f %11llu %9llu %9s %9s total\n", total_seconds,
                  (unsigned long long)total_usecs, (unsigned long long)total_calls, errors, traps);
-    ReleaseSRWLockShared(&stats_lock);
+    px_host_rwlock_unlock_shared(&stats_lock);
     const px_rewrite_counters *r = &px_rewrite_stats;
     summary_line("rewriter: %llu syscall sites, %llu %%fs sites, %llu patched, %llu trapped, %llu trap hits\n",
                  (unsigned long long)r->syscall_sites, (unsigned long long)r->fs_sites,
