@@ -1,10 +1,8 @@
 /* getrandom(2) from the system's cryptographic generator, which never blocks once
    Windows is up: GRND_NONBLOCK and GRND_RANDOM change nothing. */
-#include <windows.h>
-#include <bcrypt.h>
 #include "core/px.h"
 #include "core/uaccess.h"
-#include "core/errors.h"
+#include "host/host_random.h"
 #include "kernel/kernel.h"
 
 #define GETRANDOM_VALID_FLAGS (LINUX_GRND_NONBLOCK | LINUX_GRND_RANDOM | LINUX_GRND_INSECURE)
@@ -28,8 +26,8 @@ PX_SYSCALL(getrandom)
     while (done < len) {
         size_t n = (size_t)(4096 - (buf + done) % 4096);
         if (n > len - done) n = (size_t)(len - done);
-        NTSTATUS st = BCryptGenRandom(NULL, chunk, (ULONG)n, BCRYPT_USE_SYSTEM_PREFERRED_RNG);
-        if (st < 0) return done ? (int64_t)done : px_err_nt(st);
+        int64_t r = px_host_random(chunk, n);
+        if (r < 0) return done ? (int64_t)done : r;
         if (px_copy_out(buf + done, chunk, n) < 0) break;
         done += n;
     }

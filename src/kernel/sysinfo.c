@@ -1,7 +1,8 @@
 /* sysinfo(2): uptime and memory as the host reports them. */
-#include <windows.h>
 #include "core/px.h"
 #include "core/uaccess.h"
+#include "host/host_system.h"
+#include "host/host_time.h"
 #include "kernel/kernel.h"
 
 /* sysinfo(2): no load averages (0) and one process: the guest's own view. */
@@ -10,14 +11,15 @@ PX_SYSCALL(sysinfo)
     uint64_t info_ptr = PX_ARG0;
     struct linux_sysinfo info;
     memset(&info, 0, sizeof info);
-    info.uptime = (int64_t)(GetTickCount64() / 1000);
-    MEMORYSTATUSEX mem = {.dwLength = sizeof mem};
-    if (GlobalMemoryStatusEx(&mem)) {
-        info.totalram = mem.ullTotalPhys;
-        info.freeram = mem.ullAvailPhys;
+    /* the host's monotonic counter runs from boot, as Linux's uptime does */
+    info.uptime = (int64_t)(px_host_ticks() / px_host_ticks_per_second());
+    px_host_memory mem;
+    if (px_host_memory_status(&mem) == 0) {
+        info.totalram = mem.total;
+        info.freeram = mem.available;
         /* The commit limit beyond physical memory is the page file: Linux's swap. */
-        info.totalswap = mem.ullTotalPageFile > mem.ullTotalPhys ? mem.ullTotalPageFile - mem.ullTotalPhys : 0;
-        uint64_t avail_commit_beyond_ram = mem.ullAvailPageFile > mem.ullAvailPhys ? mem.ullAvailPageFile - mem.ullAvailPhys : 0;
+        info.totalswap = mem.commit_limit > mem.total ? mem.commit_limit - mem.total : 0;
+        uint64_t avail_commit_beyond_ram = mem.commit_available > mem.available ? mem.commit_available - mem.available : 0;
         info.freeswap = avail_commit_beyond_ram < info.totalswap ? avail_commit_beyond_ram : info.totalswap;
     }
     /* Wine reports the page file as RAM + swap, rounded: whole pages only. */
