@@ -89,7 +89,6 @@ NOT_YET_MOVED = [
     "src/fs/vfs.c",
     "src/kernel/futex.c",
     "src/kernel/identity.c",
-    "src/kernel/limits.c",
     "src/kernel/random.c",
     "src/kernel/sched.c",
     "src/kernel/signal.c",
