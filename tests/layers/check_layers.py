@@ -37,7 +37,7 @@ LAYERS = [
     ("vfs", "mounts, path resolution, open file descriptions and their backends", [
         "src/fs/"]),
     ("tasks", "tasks, their shared objects and signals; the program loader and the vDSO image", [
-        "src/core/thread.h", "src/core/thread.c", "src/core/runtime.h", "src/kernel/*.h", "loader/",
+        "src/core/thread.h", "src/core/thread.c", "src/task/", "src/core/runtime.h", "src/kernel/*.h", "loader/",
         "src/vdso/"]),
     ("handlers", "the syscall handlers, their dispatch, the fault path and the tracer", [
         "src/kernel/", "src/net/", "src/fs/*_syscalls.c", "src/mm/mmap.c", "src/mm/brk.c",
@@ -91,7 +91,6 @@ NOT_YET_MOVED = [
     "src/kernel/identity.c",
     "src/kernel/random.c",
     "src/kernel/sched.c",
-    "src/kernel/signal.c",
     "src/kernel/sysinfo.c",
     "src/kernel/time.c",
     "src/kernel/uname.c",
