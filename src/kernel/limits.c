@@ -1,8 +1,8 @@
 /* Resource limits: getrlimit, setrlimit, prlimit64 on the thread group's limits (its
    process object, src/task/process.c), with do_prlimit's rules. RLIMIT_NOFILE is
    enforced by the fd table (src/fs/fd.c); the others are recorded. */
-#include <windows.h>
 #include "core/px.h"
+#include "host/host_system.h"
 #include "core/uaccess.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
@@ -12,8 +12,8 @@
 void px_limits_host_defaults(struct px_process *p)
 {
     /* The kernel's default task limit: RAM / (16 KiB thread stacks * 8) / 2. */
-    MEMORYSTATUSEX mem = {.dwLength = sizeof mem};
-    uint64_t ram = GlobalMemoryStatusEx(&mem) ? mem.ullTotalPhys : 8192ULL * 1024 * 1024;
+    px_host_memory mem;
+    uint64_t ram = px_host_memory_status(&mem) == 0 ? mem.total : 8192ULL * 1024 * 1024;
     uint64_t tasks = ram / (16 * 1024 * 8) / 2;
     if (tasks < 20) tasks = 20;
     p->rlimits[LINUX_RLIMIT_NPROC] = (struct linux_rlimit){tasks, tasks};

@@ -84,7 +84,6 @@ NOT_YET_MOVED = [
     "src/fs/stat.c",
     "src/fs/vfs.c",
     "src/kernel/identity.c",
-    "src/kernel/limits.c",
     "src/kernel/sched.c",
     "src/kernel/usage.c",
     "src/mm/brk.c",
