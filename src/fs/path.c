@@ -4,6 +4,7 @@
 #include <windows.h>
 #include "core/thread.h"
 #include "fs/vfs.h"
+#include "host/host_utf.h"
 #include "fs/pseudo/pseudo.h"
 
 /* The fs context (Linux's fs_struct): shared by CLONE_FS, copied otherwise. Paths are
@@ -135,25 +136,9 @@ uint32_t px_fs_set_umask(uint32_t mask)
     return c ? (uint32_t)InterlockedExchange(&c->umask, (LONG)(mask & 0777)) : 022;
 }
 
-wchar_t *px_utf16_of_utf8(const char *s)
-{
-    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
-    if (n <= 0) return NULL;
-    wchar_t *w = px_alloc((size_t)n * sizeof *w);
-    if (w) MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
-    return w;
-}
+wchar_t *px_utf16_of_utf8(const char *s) { return px_host_utf16_of_utf8(s); }
 
-char *px_utf8_of_utf16(const wchar_t *w, int wlen)
-{
-    int n = WideCharToMultiByte(CP_UTF8, 0, w, wlen, NULL, 0, NULL, NULL);
-    if (n < 0 || (n == 0 && wlen != 0)) return NULL;
-    char *s = px_alloc((size_t)n + 1);
-    if (!s) return NULL;
-    WideCharToMultiByte(CP_UTF8, 0, w, wlen, s, n, NULL, NULL);
-    s[n] = 0;
-    return s;
-}
+char *px_utf8_of_utf16(const wchar_t *w, int wlen) { return px_host_utf8_of_utf16(w, wlen); }
 
 /* A drvfs instance for a Windows directory: made absolute, in the \\?\ form that every
    host path inside it starts with. */

@@ -3,19 +3,20 @@
    here once: they are immutable facts of this Windows process, not guest state (a guest
    changes its ids by replacing its task's cred, its pid lives in its process object);
    getpid and getppid do not call into Win32. */
-#include <windows.h>
-#include <winternl.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "core/px.h"
 #include "core/thread.h"
+#include "host/host_identity.h"
+#include "host/host_env.h"
+#include "host/host_process.h"
 #include "fs/fd_handoff.h"
 #include "fs/fs.h"
 #include "kernel/identity.h"
 #include "task/process.h"
 
-static volatile LONG identity_ready;
+static int32_t identity_ready; /* set (release) once the values below are whole */
 static int32_t host_pid;
 static int32_t host_ppid;
 static uint32_t host_uid_value;
@@ -24,33 +25,19 @@ static char identity_user_name[128];
 static char identity_home_dir[160];
 
 /* Elevated (an administrator's full token; Wine's default) is Linux's root. */
-static bool process_is_elevated(void)
-{
-    HANDLE token;
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return false;
-    TOKEN_ELEVATION elevation = {0};
-    DWORD got = 0;
-    BOOL ok = GetTokenInformation(token, TokenElevation, &elevation, sizeof elevation, &got);
-    CloseHandle(token);
-    return ok && elevation.TokenIsElevated;
-}
+static bool process_is_elevated(void) { return px_host_is_elevated(); }
 
 static int32_t parent_process_id(void)
 {
-    PROCESS_BASIC_INFORMATION info;
-    ULONG got = 0;
-    NTSTATUS st = NtQueryInformationProcess(GetCurrentProcess(), ProcessBasicInformation,
-                                            &info, sizeof info, &got);
-    if (st < 0) return 1;  /* no parent known: init's pid, as for an orphan */
-    return (int32_t)info.InheritedFromUniqueProcessId;
+    uint32_t ppid = px_host_parent_pid();
+    return ppid ? (int32_t)ppid : 1; /* no parent known: init's pid, as for an orphan */
 }
 
 /* The Windows user name as a Linux login: lower case, and only [a-z0-9._-]. */
 static void login_name(char *out, size_t cap)
 {
     char name[128];
-    DWORD len = sizeof name;
-    if (!GetUserNameA(name, &len) || !name[0]) snprintf(name, sizeof name, "user");
+    if (px_host_user_name(name, sizeof name) < 0 || !name[0]) snprintf(name, sizeof name, "user");
     size_t n = 0;
     for (const char *p = name; *p && n + 1 < cap; p++) {
         unsigned char c = (unsigned char)tolower((unsigned char)*p);
@@ -63,8 +50,7 @@ static void login_name(char *out, size_t cap)
 static int64_t id_from_env(const char *name)
 {
     char buf[16];
-    DWORD n = GetEnvironmentVariableA(name, buf, sizeof buf);
-    if (n == 0 || n >= sizeof buf) return -1;
+    if (px_host_env_get(name, buf, sizeof buf) <= 0) return -1;
     char *end;
     unsigned long v = strtoul(buf, &end, 10);
     return *end || end == buf || v > 0xfffffffeul ? -1 : (int64_t)v;
@@ -72,7 +58,7 @@ static int64_t id_from_env(const char *name)
 
 static void identity_init(void)
 {
-    host_pid = (int32_t)GetCurrentProcessId();
+    host_pid = (int32_t)px_host_pid();
     host_ppid = parent_process_id();
     if (process_is_elevated()) {
         host_uid_value = 0;
@@ -92,13 +78,12 @@ static void identity_init(void)
     if (gid >= 0) host_gid_value = (uint32_t)gid;
     else if (uid >= 0) host_gid_value = (uint32_t)uid;
     /* Every value is written before the flag; a racing second init writes the same values. */
-    MemoryBarrier();
-    identity_ready = 1;
+    __atomic_store_n(&identity_ready, 1, __ATOMIC_RELEASE);
 }
 
 static inline void identity_ensure(void)
 {
-    if (PX_UNLIKELY(!identity_ready)) identity_init();
+    if (PX_UNLIKELY(!__atomic_load_n(&identity_ready, __ATOMIC_ACQUIRE))) identity_init();
 }
 
 /* The calling task's credentials (host threads: the first task's). */

@@ -83,7 +83,6 @@ NOT_YET_MOVED = [
     "src/fs/pseudo/tmpfs.c",
     "src/fs/stat.c",
     "src/fs/vfs.c",
-    "src/kernel/identity.c",
     "src/kernel/sched.c",
     "src/kernel/usage.c",
     "src/mm/brk.c",
