@@ -1,8 +1,8 @@
 /* The syscalls on a file's attributes: chmod, chown, times, truncate, fallocate,
    fdatasync, statfs, the xattr calls and chroot. A path is resolved through the VFS, an
    fd names its file's (mount, path); the mount type's operation does the work. */
-#include <windows.h>
 #include "fs/vfs.h"
+#include "host/host_time.h"
 #include "kernel/identity.h"
 
 /* Where an attribute call acts: a path (followed or not) or an open file. */
@@ -163,9 +163,7 @@ PX_SYSCALL(fchownat)
 
 static struct linux_timespec time_now(void)
 {
-    FILETIME ft;
-    GetSystemTimePreciseAsFileTime(&ft);
-    return px_timespec_of_filetime((int64_t)(((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime));
+    return px_timespec_of_filetime(px_host_time_now());
 }
 
 /* times (NULL: both now) with UTIME_NOW replaced, as the utimens ops take them; false

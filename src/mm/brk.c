@@ -1,6 +1,5 @@
 /* The brk area: one large reservation at the end of the image, committed as the break
    moves. */
-#include <windows.h>
 #include "mm/vm_private.h"
 
 

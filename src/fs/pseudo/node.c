@@ -1,9 +1,9 @@
 /* What the pseudo file systems share: text snapshots (contents generated at open, then
    read with positions as a regular file is), directory listings made at open, inode
    numbers and stat defaults. */
-#include <windows.h>
 #include <stdio.h>
 #include "fs/pseudo/pseudo.h"
+#include "host/host_time.h"
 #include "kernel/identity.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL
@@ -86,9 +86,7 @@ char *px_pseudo_guest_path(const px_mount *m, const char *rel)
 
 struct linux_timespec px_pseudo_now(void)
 {
-    FILETIME ft;
-    GetSystemTimePreciseAsFileTime(&ft);
-    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32 | ft.dwLowDateTime) - FILETIME_UNIX_EPOCH;
+    uint64_t t = (uint64_t)px_host_time_now() - FILETIME_UNIX_EPOCH;
     return (struct linux_timespec){ .tv_sec = (int64_t)(t / 10000000), .tv_nsec = (int64_t)(t % 10000000) * 100 };
 }
 
@@ -97,11 +95,10 @@ struct linux_timespec px_pseudo_now(void)
 static struct linux_timespec start_time(void)
 {
     static struct linux_timespec t;
-    static volatile LONG ready;
-    if (!ready) {
+    static int32_t ready; /* set (release) once t is whole; two racing first calls write the same kind of value */
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
         t = px_pseudo_now();
-        MemoryBarrier();
-        ready = 1;
+        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
     }
     return t;
 }

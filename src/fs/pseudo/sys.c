@@ -1,12 +1,12 @@
 /* sysfs at /sys: the few files programs read to size themselves (the processor ranges,
    transparent huge pages) in an otherwise empty tree with Linux's top-level directories. */
-#include <windows.h>
 #include <stdio.h>
 #include "fs/pseudo/pseudo.h"
+#include "host/host_system.h"
 
 static void gen_cpu_range(px_text *t)
 {
-    DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+    uint32_t n = px_host_cpu_count();
     if (n <= 1) px_text_puts(t, "0\n");
     else px_text_printf(t, "0-%u\n", (unsigned)n - 1);
 }
