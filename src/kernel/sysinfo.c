@@ -2,7 +2,6 @@
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "host/host_system.h"
-#include "host/host_time.h"
 #include "kernel/kernel.h"
 
 /* sysinfo(2): no load averages (0) and one process: the guest's own view. */
@@ -11,8 +10,8 @@ PX_SYSCALL(sysinfo)
     uint64_t info_ptr = PX_ARG0;
     struct linux_sysinfo info;
     memset(&info, 0, sizeof info);
-    /* the host's monotonic counter runs from boot, as Linux's uptime does */
-    info.uptime = (int64_t)(px_host_ticks() / px_host_ticks_per_second());
+    /* CLOCK_MONOTONIC runs from boot (the host's counter), as Linux's uptime does */
+    info.uptime = px_clock_monotonic_ns() / PX_NSEC_PER_SEC;
     px_host_memory mem;
     if (px_host_memory_status(&mem) == 0) {
         info.totalram = mem.total;
