@@ -1,58 +1,46 @@
 /* Per-thread runtime state and the TEB slots that guest code reads it through. */
-#include <windows.h>
 #include "core/px.h"
 #include "core/thread.h"
-
-/* TEB64.TlsSlots begins at 0x1480: slot i is at gs:[0x1480 + 8 * i] for i < 64. */
-#define TEB_TLS_SLOTS 0x1480
-#define TEB_TLS_SLOT_COUNT 64
+#include "host/host_thread.h"
 
 uint64_t px_teb_thread_slot;
 uint64_t px_teb_fs_slot;
 uint64_t px_teb_scratch_slot;
-/* TLS indices: host facts of this Windows process, set once by px_thread_slots_init. */
-static DWORD thread_index = TLS_OUT_OF_INDEXES, fs_index = TLS_OUT_OF_INDEXES;
-static DWORD scratch_index = TLS_OUT_OF_INDEXES;
+/* TLS slots: host facts of this Windows process, set once by px_thread_slots_init
+   (-1: not yet). */
+static int64_t thread_index = -1, fs_index = -1, scratch_index = -1;
 /* The root of the object graph for host threads without a task: set once at start-up
    (px_task_boot) and never freed, since the process's first task lives as long as it. */
 static px_task *initial_task;
 
-_Static_assert(sizeof(px_rwlock) == sizeof(SRWLOCK), "px_rwlock is an SRW lock");
-void px_rwlock_read(px_rwlock *l) { AcquireSRWLockShared((SRWLOCK *)l); }
-void px_rwlock_read_end(px_rwlock *l) { ReleaseSRWLockShared((SRWLOCK *)l); }
-void px_rwlock_write(px_rwlock *l) { AcquireSRWLockExclusive((SRWLOCK *)l); }
-void px_rwlock_write_end(px_rwlock *l) { ReleaseSRWLockExclusive((SRWLOCK *)l); }
-
 int px_thread_slots_init(void)
 {
-    if (thread_index != TLS_OUT_OF_INDEXES) return 0;
-    thread_index = TlsAlloc();
-    fs_index = TlsAlloc();
-    scratch_index = TlsAlloc();
-    /* Slots past 64 live in a separately allocated array, not at a fixed gs offset. */
-    if (thread_index >= TEB_TLS_SLOT_COUNT || fs_index >= TEB_TLS_SLOT_COUNT ||
-        scratch_index >= TEB_TLS_SLOT_COUNT)
-        return -1;
-    px_teb_thread_slot = TEB_TLS_SLOTS + 8 * (uint64_t)thread_index;
-    px_teb_fs_slot = TEB_TLS_SLOTS + 8 * (uint64_t)fs_index;
-    px_teb_scratch_slot = TEB_TLS_SLOTS + 8 * (uint64_t)scratch_index;
+    if (thread_index >= 0) return 0;
+    /* each at a fixed gs offset, which entry.S and rewritten %fs: code read */
+    int64_t t = px_host_tls_slot_new(&px_teb_thread_slot);
+    int64_t f = px_host_tls_slot_new(&px_teb_fs_slot);
+    int64_t s = px_host_tls_slot_new(&px_teb_scratch_slot);
+    if (t < 0 || f < 0 || s < 0) return -1;
+    thread_index = t;
+    fs_index = f;
+    scratch_index = s;
     return 0;
 }
 
 void px_thread_attach(px_task *t)
 {
-    TlsSetValue(thread_index, t);
-    TlsSetValue(fs_index, (void *)(uintptr_t)t->guest_fs);
+    px_host_tls_set((uint32_t)thread_index, t);
+    px_host_tls_set((uint32_t)fs_index, (void *)(uintptr_t)t->guest_fs);
 }
 
 px_task *px_self(void)
 {
-    return (px_task *)TlsGetValue(thread_index);
+    return (px_task *)px_host_tls_get((uint32_t)thread_index);
 }
 
 px_task *px_current(void)
 {
-    px_task *t = thread_index == TLS_OUT_OF_INDEXES ? NULL : (px_task *)TlsGetValue(thread_index);
+    px_task *t = thread_index < 0 ? NULL : (px_task *)px_host_tls_get((uint32_t)thread_index);
     return t ? t : initial_task;
 }
 
@@ -64,5 +52,5 @@ void px_thread_set_initial(px_task *t)
 void px_thread_set_fs(px_task *t, uint64_t base)
 {
     t->guest_fs = base;
-    TlsSetValue(fs_index, (void *)(uintptr_t)base);
+    px_host_tls_set((uint32_t)fs_index, (void *)(uintptr_t)base);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/syscall.h"
+#include "host/host_sync.h"
 
 /* The shared objects a task points at, each refcounted and shared or copied by clone
    flag (src/task/clone.c): the thread group, the address space, the fd table, the fs
@@ -18,17 +19,7 @@ struct px_fs_context;
 struct px_sighand;
 struct px_cred;
 
-/* A reader-writer lock for the shared objects, without windows.h in their headers:
-   one pointer, zero when unlocked (it is a Win32 SRW lock underneath, thread.c). Not
-   recursive. */
-typedef struct px_rwlock {
-    void *word;
-} px_rwlock;
-#define PX_RWLOCK_INIT {0}
-void px_rwlock_read(px_rwlock *l);
-void px_rwlock_read_end(px_rwlock *l);
-void px_rwlock_write(px_rwlock *l);
-void px_rwlock_write_end(px_rwlock *l);
+/* The shared objects' locks are the host's reader-writer locks (host/host_sync.h). */
 
 #define PX_TASK_COMM_LEN 16
 

@@ -31,7 +31,7 @@ static int64_t exchange_limit(struct px_process *p, unsigned resource, const str
     }
     int64_t ret = 0;
     bool root = px_kernel_self()->cred->euid == 0; /* CAP_SYS_RESOURCE */
-    px_rwlock_write(&p->lock);
+    px_host_rwlock_lock(&p->lock);
     struct linux_rlimit cur = px_process_rlimit(p, resource);
     if (old) *old = cur;
     if (new_limit) {
@@ -43,7 +43,7 @@ static int64_t exchange_limit(struct px_process *p, unsigned resource, const str
             __atomic_store_n(&p->rlimits[resource].rlim_max, new_limit->rlim_max, __ATOMIC_RELAXED);
         }
     }
-    px_rwlock_write_end(&p->lock);
+    px_host_rwlock_unlock(&p->lock);
     return ret;
 }
 

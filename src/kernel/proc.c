@@ -101,9 +101,9 @@ static int64_t own_field_of(int32_t pid, bool session)
 {
     struct px_process *p = px_kernel_self()->process;
     if (pid != 0 && pid != p->tgid) return -LINUX_ESRCH;
-    px_rwlock_read(&p->lock);
+    px_host_rwlock_lock_shared(&p->lock);
     int32_t v = session ? p->sid : p->pgid;
-    px_rwlock_read_end(&p->lock);
+    px_host_rwlock_unlock_shared(&p->lock);
     return v;
 }
 

@@ -24,7 +24,7 @@
 
 struct px_sighand {
     int32_t refs;      /* atomic: tasks that point at it */
-    px_rwlock lock;    /* guards actions */
+    px_host_rwlock lock;    /* guards actions */
     struct linux_sigaction actions[LINUX_NSIG + 1]; /* index = signal; 0 unused */
 };
 
@@ -57,9 +57,9 @@ struct px_sighand *px_sighand_copy(struct px_sighand *from, bool clear_handlers)
 {
     struct px_sighand *h = px_sighand_new();
     if (!h) return NULL;
-    px_rwlock_read(&from->lock);
+    px_host_rwlock_lock_shared(&from->lock);
     memcpy(h->actions, from->actions, sizeof h->actions);
-    px_rwlock_read_end(&from->lock);
+    px_host_rwlock_unlock_shared(&from->lock);
     if (clear_handlers) clear_handlers_locked(h);
     return h;
 }
@@ -67,9 +67,9 @@ struct px_sighand *px_sighand_copy(struct px_sighand *from, bool clear_handlers)
 bool px_sighand_save(struct px_sighand *h, struct px_handoff *out)
 {
     struct linux_sigaction actions[LINUX_NSIG + 1];
-    px_rwlock_read(&h->lock);
+    px_host_rwlock_lock_shared(&h->lock);
     memcpy(actions, h->actions, sizeof actions);
-    px_rwlock_read_end(&h->lock);
+    px_host_rwlock_unlock_shared(&h->lock);
     return px_handoff_put(out, PX_HANDOFF_TAG_SIGHAND, actions, sizeof actions);
 }
 
@@ -78,10 +78,10 @@ void px_sighand_restore(struct px_sighand *h, const struct px_handoff *in)
     size_t len = 0;
     const struct linux_sigaction *actions = px_handoff_get(in, PX_HANDOFF_TAG_SIGHAND, 0, &len);
     if (!actions || len != sizeof h->actions) return;
-    px_rwlock_write(&h->lock);
+    px_host_rwlock_lock(&h->lock);
     memcpy(h->actions, actions, sizeof h->actions);
     h->actions[LINUX_SIGKILL] = h->actions[LINUX_SIGSTOP] = (struct linux_sigaction){0};
-    px_rwlock_write_end(&h->lock);
+    px_host_rwlock_unlock(&h->lock);
 }
 
 /* The calling task's handlers (host threads: the first task's). */
@@ -240,9 +240,9 @@ bool px_signal_action(int sig, struct linux_sigaction *out)
         *out = (struct linux_sigaction){0};
         return true;
     }
-    px_rwlock_read(&h->lock);
+    px_host_rwlock_lock_shared(&h->lock);
     *out = h->actions[sig];
-    px_rwlock_read_end(&h->lock);
+    px_host_rwlock_unlock_shared(&h->lock);
     return true;
 }
 
@@ -250,9 +250,9 @@ void px_signal_exec_reset(void)
 {
     struct px_sighand *h = current_sighand();
     if (!h) return;
-    px_rwlock_write(&h->lock);
+    px_host_rwlock_lock(&h->lock);
     clear_handlers_locked(h);
-    px_rwlock_write_end(&h->lock);
+    px_host_rwlock_unlock(&h->lock);
 }
 
 /* rt_sigaction(2) */
@@ -270,10 +270,10 @@ PX_SYSCALL(rt_sigaction)
     }
     px_task *t = px_kernel_self();
     struct px_sighand *h = t->sighand;
-    px_rwlock_write(&h->lock);
+    px_host_rwlock_lock(&h->lock);
     old = h->actions[sig];
     if (act_ptr) h->actions[sig] = new_action;
-    px_rwlock_write_end(&h->lock);
+    px_host_rwlock_unlock(&h->lock);
     /* POSIX: setting SIG_IGN discards a pending signal */
     if (act_ptr && new_action.sa_handler == LINUX_SIG_IGN) clear_pending(t, SIG_BIT(sig));
     if (oldact_ptr && px_copy_out(oldact_ptr, &old, sizeof old) < 0) return -LINUX_EFAULT;

@@ -62,11 +62,11 @@ struct px_process *px_process_copy(const struct px_process *from, int32_t tgid)
 {
     struct px_process *p = px_process_new(tgid, from->tgid);
     if (!p) return NULL;
-    px_rwlock_read((px_rwlock *)&from->lock);
+    px_host_rwlock_lock_shared((px_host_rwlock *)&from->lock);
     p->pgid = from->pgid; /* a child is in its parent's group and session */
     p->sid = from->sid;
     for (unsigned i = 0; i < LINUX_RLIM_NLIMITS; i++) p->rlimits[i] = px_process_rlimit(from, i);
-    px_rwlock_read_end((px_rwlock *)&from->lock);
+    px_host_rwlock_unlock_shared((px_host_rwlock *)&from->lock);
     p->dumpable = __atomic_load_n(&from->dumpable, __ATOMIC_RELAXED);
     p->no_new_privs = __atomic_load_n(&from->no_new_privs, __ATOMIC_RELAXED);
     p->child_subreaper = 0; /* not inherited by fork (has_child_subreaper is, later) */
@@ -76,13 +76,13 @@ struct px_process *px_process_copy(const struct px_process *from, int32_t tgid)
 bool px_process_save(const struct px_process *p, struct px_handoff *h)
 {
     process_record r = {0};
-    px_rwlock_read((px_rwlock *)&p->lock);
+    px_host_rwlock_lock_shared((px_host_rwlock *)&p->lock);
     r.tgid = p->tgid;
     r.ppid = p->ppid;
     r.pgid = p->pgid;
     r.sid = p->sid;
     for (unsigned i = 0; i < LINUX_RLIM_NLIMITS; i++) r.rlimits[i] = px_process_rlimit(p, i);
-    px_rwlock_read_end((px_rwlock *)&p->lock);
+    px_host_rwlock_unlock_shared((px_host_rwlock *)&p->lock);
     r.shared_pending = __atomic_load_n(&p->shared_pending, __ATOMIC_RELAXED);
     r.dumpable = __atomic_load_n(&p->dumpable, __ATOMIC_RELAXED);
     r.no_new_privs = __atomic_load_n(&p->no_new_privs, __ATOMIC_RELAXED);
@@ -96,7 +96,7 @@ void px_process_restore(struct px_process *p, const struct px_handoff *h)
     size_t len = 0;
     const process_record *r = px_handoff_get(h, PX_HANDOFF_TAG_PROCESS, 0, &len);
     if (!r || len != sizeof *r) return;
-    px_rwlock_write(&p->lock);
+    px_host_rwlock_lock(&p->lock);
     p->tgid = r->tgid;
     p->ppid = r->ppid;
     p->pgid = r->pgid;
@@ -105,7 +105,7 @@ void px_process_restore(struct px_process *p, const struct px_handoff *h)
         __atomic_store_n(&p->rlimits[i].rlim_cur, r->rlimits[i].rlim_cur, __ATOMIC_RELAXED);
         __atomic_store_n(&p->rlimits[i].rlim_max, r->rlimits[i].rlim_max, __ATOMIC_RELAXED);
     }
-    px_rwlock_write_end(&p->lock);
+    px_host_rwlock_unlock(&p->lock);
     __atomic_store_n(&p->shared_pending, r->shared_pending, __ATOMIC_RELAXED);
     __atomic_store_n(&p->dumpable, r->dumpable, __ATOMIC_RELAXED);
     __atomic_store_n(&p->no_new_privs, r->no_new_privs, __ATOMIC_RELAXED);

@@ -17,7 +17,7 @@ typedef struct px_itimers {
 
 struct px_process {
     int32_t refs;          /* atomic: tasks that point at it */
-    px_rwlock lock;        /* guards the fields marked "lock" */
+    px_host_rwlock lock;        /* guards the fields marked "lock" */
     int32_t tgid;          /* clone: the pid (the first task's tid) */
     int32_t ppid;          /* lock: the parent's pid (a Windows process id when the parent is not a guest) */
     int32_t pgid, sid;     /* lock: process group and session (we lead our own) */
