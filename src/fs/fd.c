@@ -3,9 +3,11 @@
    the thread group that asks (Linux's expand_files: the limit is checked against the
    caller's rlimit, the table itself has none); the lowest free fd on open and dup, as
    Linux hands them out. Shared by CLONE_FILES, copied otherwise (dup_fd). */
-#include <windows.h>
 #include "core/thread.h"
 #include "fs/fs_internal.h"
+#include "host/host_console.h"
+#include "host/host_file.h"
+#include "host/host_sync.h"
 
 /* fs.nr_open: no fd table grows past it, whatever the rlimit says. */
 #define NR_OPEN 1048576
@@ -18,8 +20,8 @@ typedef struct fd_slot {
 } fd_slot;
 
 struct px_fdtable {
-    volatile LONG refs;  /* atomic: tasks that point at it (CLONE_FILES shares) */
-    SRWLOCK lock;        /* guards size, slots and every slot */
+    int32_t refs;          /* atomic: tasks that point at it (CLONE_FILES shares) */
+    px_host_rwlock lock;   /* guards size, slots and every slot */
     int size;            /* slots allocated; fds >= size are closed */
     fd_slot *slots;
 };
@@ -29,7 +31,7 @@ struct px_fdtable *px_fdtable_new(void)
     struct px_fdtable *t = px_calloc(1, sizeof *t);
     if (!t) return NULL;
     t->refs = 1;
-    InitializeSRWLock(&t->lock);
+    px_host_rwlock_init(&t->lock);
     t->slots = px_calloc(INITIAL_SLOTS, sizeof *t->slots);
     if (!t->slots) {
         px_free(t);
@@ -41,14 +43,14 @@ struct px_fdtable *px_fdtable_new(void)
 
 struct px_fdtable *px_fdtable_take(struct px_fdtable *t)
 {
-    InterlockedIncrement(&t->refs);
+    __atomic_add_fetch(&t->refs, 1, __ATOMIC_SEQ_CST);
     return t;
 }
 
 /* The last task gone: every fd is closed, as at exit. */
 void px_fdtable_drop(struct px_fdtable *t)
 {
-    if (!t || InterlockedDecrement(&t->refs) != 0) return;
+    if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_SEQ_CST) != 0) return;
     for (int fd = 0; fd < t->size; fd++) {
         px_file *f = t->slots[fd].file;
         if (!f) continue;
@@ -66,8 +68,8 @@ struct px_fdtable *px_fdtable_copy(struct px_fdtable *from)
     struct px_fdtable *t = px_calloc(1, sizeof *t);
     if (!t) return NULL;
     t->refs = 1;
-    InitializeSRWLock(&t->lock);
-    AcquireSRWLockShared(&from->lock);
+    px_host_rwlock_init(&t->lock);
+    px_host_rwlock_lock_shared(&from->lock);
     t->slots = px_calloc((size_t)from->size, sizeof *t->slots);
     if (t->slots) {
         t->size = from->size;
@@ -76,7 +78,7 @@ struct px_fdtable *px_fdtable_copy(struct px_fdtable *from)
             if (t->slots[fd].file) px_file_ref(t->slots[fd].file);
         }
     }
-    ReleaseSRWLockShared(&from->lock);
+    px_host_rwlock_unlock_shared(&from->lock);
     if (!t->slots) {
         px_free(t);
         return NULL;
@@ -103,9 +105,9 @@ int px_fd_table_end(void)
 {
     struct px_fdtable *t = current_table();
     if (!t) return 0;
-    AcquireSRWLockShared(&t->lock);
+    px_host_rwlock_lock_shared(&t->lock);
     int n = t->size;
-    ReleaseSRWLockShared(&t->lock);
+    px_host_rwlock_unlock_shared(&t->lock);
     return n;
 }
 
@@ -138,13 +140,13 @@ px_file *px_file_new(const px_file_ops *ops, void *handle, uint32_t status_flags
 
 px_file *px_file_ref(px_file *f)
 {
-    InterlockedIncrement(&f->refs);
+    __atomic_add_fetch(&f->refs, 1, __ATOMIC_SEQ_CST);
     return f;
 }
 
 void px_file_unref(px_file *f)
 {
-    if (!f || InterlockedDecrement(&f->refs) != 0) return;
+    if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_SEQ_CST) != 0) return;
     px_lock_release_file(f); /* its OFD and flock locks */
     if (f->ops->release) f->ops->release(f);
     px_free(f->guest_path);
@@ -158,7 +160,7 @@ int64_t px_fd_install(px_file *f, int min_fd, bool cloexec)
     if (min_fd < 0) min_fd = 0;
     int64_t r = -LINUX_EMFILE;
     if (t && min_fd < limit) {
-        AcquireSRWLockExclusive(&t->lock);
+        px_host_rwlock_lock(&t->lock);
         int fd = min_fd;
         while (fd < t->size && fd < limit && t->slots[fd].file) fd++;
         if (fd < limit) {
@@ -170,7 +172,7 @@ int64_t px_fd_install(px_file *f, int min_fd, bool cloexec)
                 r = -LINUX_ENOMEM;
             }
         }
-        ReleaseSRWLockExclusive(&t->lock);
+        px_host_rwlock_unlock(&t->lock);
     }
     if (r < 0) px_file_unref(f);
     return r;
@@ -183,16 +185,16 @@ int64_t px_fd_install_at(px_file *f, int fd, bool cloexec)
         px_file_unref(f);
         return -LINUX_EBADF;
     }
-    AcquireSRWLockExclusive(&t->lock);
+    px_host_rwlock_lock(&t->lock);
     if (!grow_to_hold(t, fd)) {
-        ReleaseSRWLockExclusive(&t->lock);
+        px_host_rwlock_unlock(&t->lock);
         px_file_unref(f);
         return -LINUX_ENOMEM;
     }
     px_file *old = t->slots[fd].file;
     t->slots[fd].file = f;
     t->slots[fd].cloexec = cloexec;
-    ReleaseSRWLockExclusive(&t->lock);
+    px_host_rwlock_unlock(&t->lock);
     px_file_unref(old);
     return fd;
 }
@@ -202,9 +204,9 @@ px_file *px_fd_get(int fd)
     struct px_fdtable *t;
     if (fd < 0 || !(t = current_table())) return NULL;
     px_file *f = NULL;
-    AcquireSRWLockShared(&t->lock);
+    px_host_rwlock_lock_shared(&t->lock);
     if (fd < t->size && (f = t->slots[fd].file)) px_file_ref(f);
-    ReleaseSRWLockShared(&t->lock);
+    px_host_rwlock_unlock_shared(&t->lock);
     return f;
 }
 
@@ -213,13 +215,13 @@ int64_t px_fd_close(int fd)
     struct px_fdtable *t;
     if (fd < 0 || !(t = current_table())) return -LINUX_EBADF;
     px_file *f = NULL;
-    AcquireSRWLockExclusive(&t->lock);
+    px_host_rwlock_lock(&t->lock);
     if (fd < t->size) {
         f = t->slots[fd].file;
         t->slots[fd].file = NULL;
         t->slots[fd].cloexec = false;
     }
-    ReleaseSRWLockExclusive(&t->lock);
+    px_host_rwlock_unlock(&t->lock);
     if (!f) return -LINUX_EBADF;
     px_lock_release_posix(f); /* closing any fd of a file drops the process's record locks on it */
     px_file_unref(f);
@@ -230,9 +232,9 @@ int64_t px_fd_get_cloexec(int fd)
 {
     struct px_fdtable *t;
     if (fd < 0 || !(t = current_table())) return -LINUX_EBADF;
-    AcquireSRWLockShared(&t->lock);
+    px_host_rwlock_lock_shared(&t->lock);
     int64_t r = fd < t->size && t->slots[fd].file ? (t->slots[fd].cloexec ? LINUX_FD_CLOEXEC : 0) : -LINUX_EBADF;
-    ReleaseSRWLockShared(&t->lock);
+    px_host_rwlock_unlock_shared(&t->lock);
     return r;
 }
 
@@ -240,13 +242,13 @@ int64_t px_fd_set_cloexec(int fd, bool cloexec)
 {
     struct px_fdtable *t;
     if (fd < 0 || !(t = current_table())) return -LINUX_EBADF;
-    AcquireSRWLockExclusive(&t->lock);
+    px_host_rwlock_lock(&t->lock);
     int64_t r = -LINUX_EBADF;
     if (fd < t->size && t->slots[fd].file) {
         t->slots[fd].cloexec = cloexec;
         r = 0;
     }
-    ReleaseSRWLockExclusive(&t->lock);
+    px_host_rwlock_unlock(&t->lock);
     return r;
 }
 
@@ -255,24 +257,24 @@ void px_fd_close_on_exec(void)
     struct px_fdtable *t = current_table();
     if (!t) return;
     for (int fd = 0;; fd++) {
-        AcquireSRWLockShared(&t->lock);
+        px_host_rwlock_lock_shared(&t->lock);
         bool end = fd >= t->size;
         bool close_it = !end && t->slots[fd].file && t->slots[fd].cloexec;
-        ReleaseSRWLockShared(&t->lock);
+        px_host_rwlock_unlock_shared(&t->lock);
         if (end) break;
         if (close_it) px_fd_close(fd);
     }
 }
 
 /* One std handle as an open file description, by what the handle is. */
-static px_file *file_of_std_handle(HANDLE h, uint32_t flags)
+static px_file *file_of_std_handle(px_host_handle h, uint32_t flags)
 {
-    switch (GetFileType(h)) {
-    case FILE_TYPE_CHAR:
+    switch (px_host_handle_kind(h)) {
+    case PX_HOST_KIND_CHAR:
         return px_console_is_console(h) ? px_console_file(h, LINUX_O_RDWR) : px_chardev_file(h, flags);
-    case FILE_TYPE_PIPE:
+    case PX_HOST_KIND_PIPE:
         return px_pipe_file(h, flags);
-    case FILE_TYPE_DISK:
+    case PX_HOST_KIND_DISK:
         return px_nt_file_of_handle(h, flags);
     default:
         return px_chardev_file(h, flags);
@@ -281,14 +283,14 @@ static px_file *file_of_std_handle(HANDLE h, uint32_t flags)
 
 int64_t px_fd_init_std(void)
 {
-    static const struct { DWORD which; uint32_t flags; } std_rows[3] = {
-        {STD_INPUT_HANDLE, LINUX_O_RDONLY},
-        {STD_OUTPUT_HANDLE, LINUX_O_WRONLY},
-        {STD_ERROR_HANDLE, LINUX_O_WRONLY},
+    static const struct { int which; uint32_t flags; } std_rows[3] = {
+        {PX_HOST_STDIN, LINUX_O_RDONLY},
+        {PX_HOST_STDOUT, LINUX_O_WRONLY},
+        {PX_HOST_STDERR, LINUX_O_WRONLY},
     };
     for (int fd = 0; fd < 3; fd++) {
-        HANDLE h = GetStdHandle(std_rows[fd].which);
-        if (h == NULL || h == INVALID_HANDLE_VALUE) continue; /* a missing std handle: the fd is closed */
+        px_host_handle h = px_host_std_handle(std_rows[fd].which);
+        if (!h) continue; /* a missing std handle: the fd is closed */
         px_file *f = file_of_std_handle(h, std_rows[fd].flags);
         if (!f) return -LINUX_ENOMEM;
         px_fd_install_at(f, fd, false);

@@ -127,3 +127,22 @@ int64_t px_host_file_open_append(const wchar_t *path, bool keep, px_host_handle 
     *out = h;
     return 0;
 }
+
+enum px_host_handle_kind px_host_handle_kind(px_host_handle h)
+{
+    switch (GetFileType(h)) {
+    case FILE_TYPE_DISK: return PX_HOST_KIND_DISK;
+    case FILE_TYPE_CHAR: return PX_HOST_KIND_CHAR;
+    case FILE_TYPE_PIPE: return PX_HOST_KIND_PIPE;
+    default: return PX_HOST_KIND_OTHER;
+    }
+}
+
+int64_t px_host_file_ids(px_host_handle h, uint32_t *volume_serial, uint64_t *file_id)
+{
+    BY_HANDLE_FILE_INFORMATION info;
+    if (!GetFileInformationByHandle(h, &info)) return px_err_last();
+    *volume_serial = info.dwVolumeSerialNumber;
+    *file_id = (uint64_t)info.nFileIndexHigh << 32 | info.nFileIndexLow;
+    return 0;
+}

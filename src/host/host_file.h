@@ -56,6 +56,20 @@ int64_t px_host_dir_list(const wchar_t *dir, const wchar_t *pattern,
 /* path made absolute against the host's current directory (px_alloc'd), or NULL. */
 wchar_t *px_host_full_path(const wchar_t *path);
 
+/* What a handle is, by the host's file type (the std handles' fds: fs/fd.c). A
+   console is a character device (px_host_console_is tells it apart). */
+enum px_host_handle_kind {
+    PX_HOST_KIND_OTHER,  /* unknown, or the host cannot tell */
+    PX_HOST_KIND_DISK,   /* a file or directory */
+    PX_HOST_KIND_CHAR,   /* a character device: NUL, a console, a serial port */
+    PX_HOST_KIND_PIPE,   /* a pipe or a socket */
+};
+enum px_host_handle_kind px_host_handle_kind(px_host_handle h);
+
+/* The file's identity: the volume's serial number and the file's index on it (two
+   handles of one file give the same pair). 0 or -LINUX_Exxx. */
+int64_t px_host_file_ids(px_host_handle h, uint32_t *volume_serial, uint64_t *file_id);
+
 /* An append-only file (the trace), shared for reading and writing with other processes
    that append to it: emptied first unless keep. 0 and *out, or -LINUX_Exxx. */
 int64_t px_host_file_open_append(const wchar_t *path, bool keep, px_host_handle *out);
