@@ -2,8 +2,8 @@
    does it (mounts, symlinks, ".." after symlinks, trailing slashes, ELOOP, ENAMETOOLONG).
    Types without symlinks (drvfs) cost nothing per component: their paths are resolved
    lexically, as Windows itself would. */
-#include <windows.h>
 #include "fs/vfs.h"
+#include "host/host_sync.h"
 #include "kernel/identity.h"
 
 #define MAX_MOUNTS 64
@@ -16,7 +16,7 @@
 static px_mount *mounts[MAX_MOUNTS]; /* oldest first */
 static int mount_count;
 static bool any_symlinks;            /* some mounted type has symlinks: walk per component */
-static SRWLOCK mount_lock = SRWLOCK_INIT;
+static px_host_rwlock mount_lock = PX_HOST_RWLOCK_INIT;
 
 int64_t px_vfs_mount(const char *point, const px_fs_type *type, const char *source, void *data)
 {
@@ -36,7 +36,7 @@ int64_t px_vfs_mount(const char *point, const px_fs_type *type, const char *sour
         px_free(m);
         return -LINUX_ENOMEM;
     }
-    AcquireSRWLockExclusive(&mount_lock);
+    px_host_rwlock_lock(&mount_lock);
     int64_t r = 0;
     if (mount_count == MAX_MOUNTS) {
         r = -LINUX_ENOMEM;
@@ -47,7 +47,7 @@ int64_t px_vfs_mount(const char *point, const px_fs_type *type, const char *sour
         mounts[mount_count++] = m;
         if (type->has_symlinks) any_symlinks = true;
     }
-    ReleaseSRWLockExclusive(&mount_lock);
+    px_host_rwlock_unlock(&mount_lock);
     if (r < 0) {
         px_free(m->point);
         px_free(m->source);
@@ -58,19 +58,19 @@ int64_t px_vfs_mount(const char *point, const px_fs_type *type, const char *sour
 
 const px_mount *px_vfs_mount_at(int i)
 {
-    AcquireSRWLockShared(&mount_lock);
+    px_host_rwlock_lock_shared(&mount_lock);
     const px_mount *m = i >= 0 && i < mount_count ? mounts[i] : NULL;
-    ReleaseSRWLockShared(&mount_lock);
+    px_host_rwlock_unlock_shared(&mount_lock);
     return m;
 }
 
 px_mount *px_vfs_mount_of_point(const char *point)
 {
     px_mount *found = NULL;
-    AcquireSRWLockShared(&mount_lock);
+    px_host_rwlock_lock_shared(&mount_lock);
     for (int i = mount_count - 1; i >= 0 && !found; i--)
         if (!strcmp(mounts[i]->point, point)) found = mounts[i];
-    ReleaseSRWLockShared(&mount_lock);
+    px_host_rwlock_unlock_shared(&mount_lock);
     return found;
 }
 
@@ -85,10 +85,10 @@ px_mount *px_vfs_mount_of(const char *abs, const char **rel)
 {
     /* the newest mount that covers abs wins (a later mount hides what was there) */
     px_mount *found = NULL;
-    AcquireSRWLockShared(&mount_lock);
+    px_host_rwlock_lock_shared(&mount_lock);
     for (int i = mount_count - 1; i >= 0 && !found; i--)
         if (under_point(abs, mounts[i]->point, mounts[i]->point_len)) found = mounts[i];
-    ReleaseSRWLockShared(&mount_lock);
+    px_host_rwlock_unlock_shared(&mount_lock);
     if (!found) {
         if (rel) *rel = abs + 1;
         return NULL;
@@ -618,9 +618,9 @@ static uint64_t drop_mount_points(const char *dir, uint8_t *buf, uint64_t len)
 int64_t px_vfs_getdents(px_file *f, void *buf, uint64_t len)
 {
     const char *first;
-    AcquireSRWLockShared(&mount_lock);
+    px_host_rwlock_lock_shared(&mount_lock);
     bool has_points = f->guest_path && child_mount_point(f->guest_path, 0, &first);
-    ReleaseSRWLockShared(&mount_lock);
+    px_host_rwlock_unlock_shared(&mount_lock);
     if (!has_points) return f->ops->getdents(f, buf, len);
     while (f->pos < EXTRA_POS) {
         int64_t r = f->ops->getdents(f, buf, len);
@@ -629,15 +629,15 @@ int64_t px_vfs_getdents(px_file *f, void *buf, uint64_t len)
             f->pos = EXTRA_POS; /* the type's entries are all out */
             break;
         }
-        AcquireSRWLockShared(&mount_lock);
+        px_host_rwlock_lock_shared(&mount_lock);
         uint64_t kept = drop_mount_points(f->guest_path, buf, (uint64_t)r);
-        ReleaseSRWLockShared(&mount_lock);
+        px_host_rwlock_unlock_shared(&mount_lock);
         if (kept) return (int64_t)kept; /* else: only mount points in that batch, read on */
     }
     uint8_t *out = buf;
     uint64_t used = 0;
     int64_t err = 0;
-    AcquireSRWLockShared(&mount_lock);
+    px_host_rwlock_lock_shared(&mount_lock);
     for (;;) {
         const char *name;
         px_mount *m = child_mount_point(f->guest_path, f->pos - EXTRA_POS, &name);
@@ -661,7 +661,7 @@ int64_t px_vfs_getdents(px_file *f, void *buf, uint64_t len)
         used += reclen;
         f->pos++;
     }
-    ReleaseSRWLockShared(&mount_lock);
+    px_host_rwlock_unlock_shared(&mount_lock);
     return err ? err : (int64_t)used;
 }
 
