@@ -1,9 +1,10 @@
 /* The start-up of the file-system layer (the root mount, the cwd), drvfs instances (a
    Windows directory in \\?\ form), the fs context object (root, cwd, umask), UTF-8 <->
    UTF-16. */
-#include <windows.h>
 #include "core/thread.h"
 #include "fs/vfs.h"
+#include "host/host_file.h"
+#include "host/host_sync.h"
 #include "host/host_utf.h"
 #include "fs/pseudo/pseudo.h"
 
@@ -11,11 +12,11 @@
    normalised absolute global guest paths. Nobody gets a pointer into it: readers copy
    under the lock, since a chdir in another task of the group frees the old string. */
 struct px_fs_context {
-    volatile LONG refs;     /* atomic: tasks that point at it */
-    SRWLOCK lock;           /* guards root and cwd (the strings and the pointers) */
+    int32_t refs;           /* atomic: tasks that point at it */
+    px_host_rwlock lock;    /* guards root and cwd (the strings and the pointers) */
     char *root;             /* chroot; NULL means "/" */
     char *cwd;              /* never NULL once made */
-    volatile LONG umask;    /* atomic: umask(2), & 0777 */
+    uint32_t umask;         /* atomic: umask(2), & 0777 */
 };
 
 struct px_fs_context *px_fs_context_new(void)
@@ -23,7 +24,7 @@ struct px_fs_context *px_fs_context_new(void)
     struct px_fs_context *c = px_calloc(1, sizeof *c);
     if (!c) return NULL;
     c->refs = 1;
-    InitializeSRWLock(&c->lock);
+    px_host_rwlock_init(&c->lock);
     c->cwd = px_strdup("/");
     c->umask = 022;
     if (!c->cwd) {
@@ -35,13 +36,13 @@ struct px_fs_context *px_fs_context_new(void)
 
 struct px_fs_context *px_fs_context_take(struct px_fs_context *c)
 {
-    InterlockedIncrement(&c->refs);
+    __atomic_add_fetch(&c->refs, 1, __ATOMIC_SEQ_CST);
     return c;
 }
 
 void px_fs_context_drop(struct px_fs_context *c)
 {
-    if (!c || InterlockedDecrement(&c->refs) != 0) return;
+    if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_SEQ_CST) != 0) return;
     px_free(c->root);
     px_free(c->cwd);
     px_free(c);
@@ -52,13 +53,13 @@ struct px_fs_context *px_fs_context_copy(struct px_fs_context *from)
     struct px_fs_context *c = px_calloc(1, sizeof *c);
     if (!c) return NULL;
     c->refs = 1;
-    InitializeSRWLock(&c->lock);
-    AcquireSRWLockShared(&from->lock);
+    px_host_rwlock_init(&c->lock);
+    px_host_rwlock_lock_shared(&from->lock);
     c->cwd = px_strdup(from->cwd);
     c->root = from->root ? px_strdup(from->root) : NULL;
     bool ok = c->cwd && (!from->root || c->root);
-    ReleaseSRWLockShared(&from->lock);
-    c->umask = from->umask;
+    px_host_rwlock_unlock_shared(&from->lock);
+    c->umask = __atomic_load_n(&from->umask, __ATOMIC_RELAXED);
     if (!ok) {
         c->refs = 1;
         px_fs_context_drop(c);
@@ -92,11 +93,11 @@ static void set_path(bool is_root, const char *s)
     bool none = is_root && !strcmp(s, "/");
     char *copy = none ? NULL : px_strdup(s);
     if (!copy && !none) return;
-    AcquireSRWLockExclusive(&c->lock);
+    px_host_rwlock_lock(&c->lock);
     char **field = is_root ? &c->root : &c->cwd;
     char *old = *field;
     *field = copy;
-    ReleaseSRWLockExclusive(&c->lock);
+    px_host_rwlock_unlock(&c->lock);
     px_free(old);
 }
 
@@ -104,9 +105,9 @@ int64_t px_fs_cwd(char *buf, size_t size)
 {
     struct px_fs_context *c = current_context();
     if (!c) return copy_path_out("/", buf, size);
-    AcquireSRWLockShared(&c->lock);
+    px_host_rwlock_lock_shared(&c->lock);
     int64_t r = copy_path_out(c->cwd, buf, size);
-    ReleaseSRWLockShared(&c->lock);
+    px_host_rwlock_unlock_shared(&c->lock);
     return r;
 }
 
@@ -116,9 +117,9 @@ int64_t px_vfs_root(char *buf, size_t size)
 {
     struct px_fs_context *c = current_context();
     if (!c) return copy_path_out("/", buf, size);
-    AcquireSRWLockShared(&c->lock);
+    px_host_rwlock_lock_shared(&c->lock);
     int64_t r = copy_path_out(c->root, buf, size);
-    ReleaseSRWLockShared(&c->lock);
+    px_host_rwlock_unlock_shared(&c->lock);
     return r;
 }
 
@@ -127,13 +128,13 @@ void px_vfs_set_root(const char *abs) { set_path(true, abs); }
 uint32_t px_fs_umask(void)
 {
     struct px_fs_context *c = current_context();
-    return c ? (uint32_t)c->umask : 022;
+    return c ? __atomic_load_n(&c->umask, __ATOMIC_RELAXED) : 022;
 }
 
 uint32_t px_fs_set_umask(uint32_t mask)
 {
     struct px_fs_context *c = current_context();
-    return c ? (uint32_t)InterlockedExchange(&c->umask, (LONG)(mask & 0777)) : 022;
+    return c ? __atomic_exchange_n(&c->umask, mask & 0777, __ATOMIC_SEQ_CST) : 022;
 }
 
 wchar_t *px_utf16_of_utf8(const char *s) { return px_host_utf16_of_utf8(s); }
@@ -147,7 +148,7 @@ int64_t px_drvfs_new(const char *windows_dir, void **data)
     wchar_t *w = px_utf16_of_utf8(windows_dir);
     if (!w) return -LINUX_EINVAL;
     size_t wl = wcslen(w);
-    /* "Z:" alone means the current directory of drive Z to GetFullPathName: say "Z:\" */
+    /* "Z:" alone means the current directory of drive Z to the host's full path: say "Z:\" */
     wchar_t *with_sep = px_alloc((wl + 2) * sizeof *w);
     if (!with_sep) {
         px_free(w);
@@ -158,10 +159,9 @@ int64_t px_drvfs_new(const char *windows_dir, void **data)
     with_sep[wl + 1] = 0;
     px_free(w);
     enum { FULL_CAP = 32768 }; /* the longest \\?\ path */
-    wchar_t *full = px_alloc(FULL_CAP * sizeof *full); /* not static: two mounts may be made at once */
-    DWORD n = full ? GetFullPathNameW(with_sep, FULL_CAP, full, NULL) : 0;
+    wchar_t *full = px_host_full_path(with_sep);
     px_free(with_sep);
-    if (!full) return -LINUX_ENOMEM;
+    size_t n = full ? wcslen(full) : 0;
     if (n == 0 || n >= FULL_CAP) {
         px_free(full);
         return -LINUX_ENAMETOOLONG;
