@@ -1,11 +1,14 @@
 /* The hand-over blob (fd_handoff.h): records appended to a growing buffer, carried to
    the new process through a pagefile section it inherits, and the file-system layer's
    records: files, fds, cwd and root. */
-#include <windows.h>
 #include <stdio.h>
+#include "core/errors.h"
 #include "fs/fd_handoff.h"
 #include "fs/vfs.h"
 #include "fs/pseudo/pseudo.h"
+#include "host/host_env.h"
+#include "host/host_mem.h"
+#include "host/host_process.h"
 
 /* The child finds the section's handle value here (hex); inherited handles keep their value. */
 #define HANDOFF_VAR L"PICOLX_HANDOFF"
@@ -24,7 +27,7 @@ typedef struct record_header {
 struct px_handoff {
     uint8_t *buf;
     size_t used, cap;
-    HANDLE section; /* while being sent */
+    px_host_handle section; /* while being sent */
 };
 
 /* One open file description. The guest path, the mount point and the backend's state
@@ -71,7 +74,7 @@ px_handoff *px_handoff_new(void)
 void px_handoff_free(px_handoff *h)
 {
     if (!h) return;
-    if (h->section) CloseHandle(h->section);
+    px_host_close(h->section);
     px_free(h->buf);
     px_free(h);
 }
@@ -123,15 +126,12 @@ const void *px_handoff_get(const px_handoff *h, uint32_t tag, size_t index, size
 
 int64_t px_handoff_send_begin(px_handoff *h)
 {
-    SECURITY_ATTRIBUTES inherit = {.nLength = sizeof inherit, .bInheritHandle = TRUE};
-    uint64_t size = h->used;
-    h->section = CreateFileMappingW(INVALID_HANDLE_VALUE, &inherit, PAGE_READWRITE, (DWORD)(size >> 32),
-                                    (DWORD)size, NULL);
+    h->section = px_host_section_new(NULL, h->used, true, true, NULL, NULL);
     if (!h->section) return -LINUX_ENOMEM;
     wchar_t value[24];
     swprintf(value, PX_ARRAY_LEN(value), L"%llx", (unsigned long long)(uintptr_t)h->section);
-    if (!SetEnvironmentVariableW(HANDOFF_VAR, value)) {
-        CloseHandle(h->section);
+    if (px_host_env_set_w(HANDOFF_VAR, value) < 0) {
+        px_host_close(h->section);
         h->section = NULL;
         return -LINUX_ENOMEM;
     }
@@ -149,7 +149,7 @@ static const char *record_path(const file_record *fr, char *buf, size_t size)
 
 int64_t px_handoff_send_end(px_handoff *h, void *process)
 {
-    SetEnvironmentVariableW(HANDOFF_VAR, NULL); /* later children of this process get none */
+    px_host_env_set_w(HANDOFF_VAR, NULL); /* later children of this process get none */
     if (!h->section) return -LINUX_EINVAL;
     int64_t r = 0;
     if (process) {
@@ -158,26 +158,27 @@ int64_t px_handoff_send_end(px_handoff *h, void *process)
             if (rh->tag != PX_HANDOFF_TAG_FILE) continue;
             file_record *fr = (file_record *)(rh + 1);
             if (!fr->handle) continue;
-            HANDLE remote = NULL;
-            if (!DuplicateHandle(GetCurrentProcess(), (HANDLE)(uintptr_t)fr->handle, process, &remote, 0, FALSE,
-                                 DUPLICATE_SAME_ACCESS)) {
+            px_host_handle remote = NULL;
+            int64_t err = px_host_handle_dup((px_host_handle)(uintptr_t)fr->handle, process, false, &remote);
+            if (err < 0) {
                 char name[256];
-                px_log("picolx: fd %d (%s) cannot be passed to the new process (Windows error %lu): it is closed there",
-                       fr->first_fd, record_path(fr, name, sizeof name), GetLastError());
+                const char *errno_name = px_errno_name(-err);
+                px_log("picolx: fd %d (%s) cannot be passed to the new process (%s): it is closed there",
+                       fr->first_fd, record_path(fr, name, sizeof name), errno_name ? errno_name : "error");
                 fr->kind = 0;
                 remote = NULL;
             }
             fr->handle = (uint64_t)(uintptr_t)remote;
         }
-        void *view = MapViewOfFile(h->section, FILE_MAP_WRITE, 0, 0, h->used);
+        void *view = px_host_view_map(h->section, 0, h->used, NULL, true);
         if (view) {
             memcpy(view, h->buf, h->used);
-            UnmapViewOfFile(view);
+            px_host_view_unmap(view);
         } else {
             r = -LINUX_ENOMEM;
         }
     }
-    CloseHandle(h->section); /* the child has its own, inherited */
+    px_host_close(h->section); /* the child has its own, inherited */
     h->section = NULL;
     return r;
 }
@@ -185,11 +186,10 @@ int64_t px_handoff_send_end(px_handoff *h, void *process)
 px_handoff *px_handoff_receive(void)
 {
     wchar_t value[24];
-    DWORD n = GetEnvironmentVariableW(HANDOFF_VAR, value, PX_ARRAY_LEN(value));
-    if (n == 0 || n >= PX_ARRAY_LEN(value)) return NULL;
-    SetEnvironmentVariableW(HANDOFF_VAR, NULL); /* neither the guest nor its children see it */
-    HANDLE section = (HANDLE)(uintptr_t)wcstoull(value, NULL, 16);
-    const uint8_t *view = MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0);
+    if (px_host_env_get_w(HANDOFF_VAR, value, PX_ARRAY_LEN(value)) <= 0) return NULL;
+    px_host_env_set_w(HANDOFF_VAR, NULL); /* neither the guest nor its children see it */
+    px_host_handle section = (px_host_handle)(uintptr_t)wcstoull(value, NULL, 16);
+    const uint8_t *view = px_host_view_map(section, 0, 0, NULL, false);
     px_handoff *h = NULL;
     if (view) {
         blob_header head;
@@ -202,9 +202,9 @@ px_handoff *px_handoff_receive(void)
             px_free(h);
             h = NULL;
         }
-        UnmapViewOfFile(view);
+        px_host_view_unmap((void *)view);
     }
-    CloseHandle(section);
+    px_host_close(section);
     if (!h) px_log("picolx: the state handed over by the parent process is unreadable");
     return h;
 }
@@ -344,7 +344,7 @@ static px_file *rebuild_file(const file_record *fr)
         if (handoff_kinds[i]->kind == fr->kind) d = handoff_kinds[i];
     px_file *f = d ? d->rebuild(&hf) : NULL;
     if (!f) {
-        if (hf.handle) CloseHandle(hf.handle);
+        px_host_close(hf.handle);
         if (fr->kind) /* a dropped one was reported by the sender */
             px_log("picolx: fd %d (%s) could not be rebuilt in the new process: it is closed", fr->first_fd,
                    path ? path : "no name");
