@@ -1,8 +1,32 @@
-/* The memory syscalls: mmap, munmap, mprotect, mremap, madvise. The work is in vm.c. */
-#include <windows.h>
+/* The memory syscalls: mmap, munmap, mprotect, mremap, madvise. The work is in vm.c;
+   this handler looks the fd up (fs.h) and hands mm the file as a px_vm_file. */
 #include "core/uaccess.h"
 #include "fs/fs.h"
 #include "mm/vm_private.h"
+
+/* A mapped file, by its fd: the operations mm reaches the file through. */
+static int64_t fd_file_pread(const px_vm_file *file, void *buf, uint64_t len, uint64_t offset)
+{
+    return px_fs_pread(file->fd, buf, len, offset);
+}
+
+static px_host_handle fd_file_disk_handle(const px_vm_file *file, bool *writable)
+{
+    return px_fs_fd_disk_handle(file->fd, writable);
+}
+
+static int64_t fd_file_path(const px_vm_file *file, char *buf, size_t size)
+{
+    return px_fs_fd_path(file->fd, buf, size);
+}
+
+static const px_vm_file_ops fd_file_ops = {
+    .pread = fd_file_pread,
+    .disk_handle = fd_file_disk_handle,
+    .path = fd_file_path,
+};
+
+static px_vm_file file_of_fd(int fd) { return (px_vm_file){.ops = &fd_file_ops, .fd = fd}; }
 
 /* The checks Linux makes on the fd of a file mapping (do_mmap), in its order: a shared
    writable mapping needs the fd open for writing, every mapping needs it open for
@@ -24,11 +48,11 @@ PX_SYSCALL(mmap)
 {
     uint64_t addr = PX_ARG0, len = PX_ARG1, offset = PX_ARG5;
     int prot = (int)PX_ARG2, flags = (int)PX_ARG3, fd = (int)PX_ARG4;
-    if (!(flags & LINUX_MAP_ANONYMOUS)) {
-        int64_t rc = check_map_fd(fd, prot, flags);
-        if (rc < 0) return rc;
-    }
-    return px_vm_map(addr, len, prot, flags, fd, offset);
+    if (flags & LINUX_MAP_ANONYMOUS) return px_vm_map_file(addr, len, prot, flags, NULL, offset);
+    int64_t rc = check_map_fd(fd, prot, flags);
+    if (rc < 0) return rc;
+    px_vm_file file = file_of_fd(fd);
+    return px_vm_map_file(addr, len, prot, flags, &file, offset);
 }
 
 /* munmap(2) */
@@ -83,8 +107,9 @@ static bool grow_in_place(const px_vma *v, uint64_t old_start, uint64_t old_end,
     ext.offset = v->offset + (old_end - v->start);
     int64_t rc = 0;
     if (ext.fd >= 0) {
-        rc = px_vm_commit(old_end, new_end, PAGE_READWRITE);
-        if (!rc) rc = px_vm_fill_from_file(old_end, new_end, ext.fd, ext.offset, NULL);
+        px_vm_file file = file_of_fd(ext.fd);
+        rc = px_vm_commit(old_end, new_end, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE);
+        if (!rc) rc = px_vm_fill_from_file(old_end, new_end, &file, ext.offset, NULL);
     }
     if (!rc) rc = px_vm_apply(&ext);
     if (!rc) rc = px_vma_insert(&px_vm_vmas, &ext);
@@ -118,15 +143,17 @@ static int64_t move_mapping(px_vma v, uint64_t old, uint64_t old_len, uint64_t n
     moved.scanned = false; /* code moved elsewhere is scanned again where it lands */
     uint64_t copy = old_len < new_len ? old_len : new_len;
     /* the old pages must be readable to copy them; they go away afterwards */
-    rc = px_vm_commit(to, to + new_len, PAGE_READWRITE);
-    if (!rc) rc = px_vm_commit(old, old + copy, PAGE_READWRITE);
+    rc = px_vm_commit(to, to + new_len, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE);
+    if (!rc) rc = px_vm_commit(old, old + copy, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE);
     if (!rc) {
         /* a page past the end of a mapped file faults: EFAULT rather than the runtime's death */
         if (px_copy_in((void *)to, old, copy) < 0) rc = -LINUX_EFAULT;
     }
     if (!rc) {
-        if (moved.fd >= 0 && new_len > copy)
-            rc = px_vm_fill_from_file(to + copy, to + new_len, moved.fd, moved.offset + copy, NULL);
+        if (moved.fd >= 0 && new_len > copy) {
+            px_vm_file file = file_of_fd(moved.fd);
+            rc = px_vm_fill_from_file(to + copy, to + new_len, &file, moved.offset + copy, NULL);
+        }
     }
     if (!rc) rc = px_vm_apply(&moved);
     if (!rc) rc = px_vma_insert(&px_vm_vmas, &moved);
@@ -229,8 +256,9 @@ static int64_t discard(uint64_t start, uint64_t end)
         px_vm_decommit(v->start, v->end);
         int64_t rc = 0;
         if (v->fd >= 0) {
-            rc = px_vm_commit(v->start, v->end, PAGE_READWRITE);
-            if (!rc) rc = px_vm_fill_from_file(v->start, v->end, v->fd, v->offset, NULL);
+            px_vm_file file = file_of_fd(v->fd);
+            rc = px_vm_commit(v->start, v->end, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE);
+            if (!rc) rc = px_vm_fill_from_file(v->start, v->end, &file, v->offset, NULL);
         }
         if (!rc) rc = px_vm_apply(v);
         if (rc) return rc;

@@ -19,9 +19,10 @@
      one; Windows may refuse both): unlink and rename over it park it under a hidden name
      (file_nt.c) and hand the name to px_vm_delete_when_unmapped, deleted with the
      file's last view. */
-#include <windows.h>
+#include <stdlib.h>
 #include "core/errors.h"
-#include "fs/fs.h"
+#include "host/host_file.h"
+#include "host/host_mem.h"
 #include "mm/vm_private.h"
 
 typedef struct shared_view {
@@ -30,7 +31,7 @@ typedef struct shared_view {
     uint64_t mapped_end;   /* end of the pages the view maps (page-aligned) */
     uint64_t guest_start, guest_end; /* the guest's mapping as it was made */
     uint64_t tail, tail_size; /* our reservation past the view's granule, or 0 */
-    HANDLE section, file;
+    px_host_handle section, file;
     bool writable;         /* the section and view allow writing */
     bool identified;       /* id_of_file is known */
     struct file_id { uint32_t volume; uint64_t index; } id_of_file; /* to find views by file */
@@ -49,13 +50,9 @@ static shared_view *view_by_id(uint32_t id)
 
 typedef struct file_id file_id;
 
-static bool identify(HANDLE file, file_id *out)
+static bool identify(px_host_handle file, file_id *out)
 {
-    BY_HANDLE_FILE_INFORMATION info;
-    if (!GetFileInformationByHandle(file, &info)) return false;
-    out->volume = info.dwVolumeSerialNumber;
-    out->index = (uint64_t)info.nFileIndexHigh << 32 | info.nFileIndexLow;
-    return true;
+    return px_host_file_ids(file, &out->volume, &out->index) == 0;
 }
 
 static bool is_file(const shared_view *sv, file_id id)
@@ -79,7 +76,7 @@ static void delete_parked_of(file_id id)
         parked_name *n = *p;
         if (n->file.volume == id.volume && n->file.index == id.index) {
             /* an fd still open on it: Windows deletes it at its last close */
-            DeleteFileW(n->path);
+            px_host_file_delete(n->path);
             *p = n->next;
             px_free(n);
             continue;
@@ -91,10 +88,10 @@ static void delete_parked_of(file_id id)
 static void drop_view(size_t i)
 {
     shared_view gone = VIEWS[i];
-    UnmapViewOfFile((void *)gone.base);
-    if (gone.tail) VirtualFree((void *)gone.tail, 0, MEM_RELEASE);
-    if (gone.section) CloseHandle(gone.section);
-    CloseHandle(gone.file);
+    px_host_view_unmap((void *)gone.base);
+    if (gone.tail) px_host_mem_release((void *)gone.tail);
+    px_host_close(gone.section);
+    px_host_close(gone.file);
     VIEWS[i] = VIEWS[--px_mm_host.view_count];
     if (gone.identified && px_mm_host.parked_names) delete_parked_of(gone.id_of_file);
 }
@@ -139,16 +136,15 @@ static bool place_view(shared_view *sv, uint64_t base, uint64_t file_off, uint64
 {
     void *p = NULL;
     if (view_len) {
-        p = MapViewOfFileEx(sv->section, sv->writable ? FILE_MAP_WRITE : FILE_MAP_READ,
-                            (DWORD)(file_off >> 32), (DWORD)file_off, view_len, (void *)base);
+        p = px_host_view_map(sv->section, file_off, view_len, (void *)base, sv->writable);
         if (!p) return false;
     }
     view_len = PX_ALIGN_UP(view_len, PX_PAGE_SIZE);
     uint64_t granule_end = PX_ALIGN_UP(base + view_len, PX_ALLOC_GRANULARITY);
     uint64_t end = base + total;
     if (!view_len) granule_end = base;
-    if (granule_end < end && !VirtualAlloc((void *)granule_end, end - granule_end, MEM_RESERVE, PAGE_NOACCESS)) {
-        if (p) UnmapViewOfFile(p);
+    if (granule_end < end && !px_host_mem_reserve((void *)granule_end, end - granule_end)) {
+        if (p) px_host_view_unmap(p);
         return false;
     }
     sv->base = base;
@@ -169,12 +165,12 @@ static int64_t clear_for_fixed(uint64_t lo, uint64_t hi)
         /* a reservation still holding other mappings cannot be split (Windows) */
         if ((r.flags & PX_RES_KEEP) || !px_vma_range_free(&px_mm_host.vmas, r.base, r.base + r.size))
             return -LINUX_ENOMEM;
-        if (!VirtualFree((void *)r.base, 0, MEM_RELEASE)) return -LINUX_ENOMEM;
+        if (px_host_mem_release((void *)r.base)) return -LINUX_ENOMEM;
         px_res_remove(&px_mm_host.reservations, r.base);
-        if (r.base < lo && VirtualAlloc((void *)r.base, lo - r.base, MEM_RESERVE, PAGE_NOACCESS))
+        if (r.base < lo && px_host_mem_reserve((void *)r.base, lo - r.base))
             px_res_add(&px_mm_host.reservations, r.base, lo - r.base, r.flags);
         uint64_t r_end = r.base + r.size;
-        if (r_end > hi && VirtualAlloc((void *)hi, r_end - hi, MEM_RESERVE, PAGE_NOACCESS))
+        if (r_end > hi && px_host_mem_reserve((void *)hi, r_end - hi))
             px_res_add(&px_mm_host.reservations, hi, r_end - hi, r.flags);
         i = px_res_lower_bound(&px_mm_host.reservations, hi);
     }
@@ -182,20 +178,19 @@ static int64_t clear_for_fixed(uint64_t lo, uint64_t hi)
 }
 
 int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
-                                uint64_t offset, void *file, bool writable)
+                                uint64_t offset, px_host_handle file, bool writable)
 {
     uint64_t skew = offset & (PX_ALLOC_GRANULARITY - 1), file_off = offset - skew;
     bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
     int64_t rc = 0;
     if (fixed && (addr & (PX_ALLOC_GRANULARITY - 1)) != skew) rc = -LINUX_EINVAL;
     if (!rc && (prot & LINUX_PROT_WRITE) && !writable) rc = -LINUX_EACCES;
-    LARGE_INTEGER size;
-    if (!rc && !GetFileSizeEx(file, &size)) rc = px_err_last();
+    uint64_t file_size = 0;
+    if (!rc) rc = px_host_file_size(file, &file_size);
     if (rc) {
-        CloseHandle(file);
+        px_host_close(file);
         return rc;
     }
-    uint64_t file_size = (uint64_t)size.QuadPart;
     /* a view longer than the section fails (ERROR_ACCESS_DENIED): ask for the file's
        bytes; Windows maps the whole last page */
     uint64_t in_file = file_size > file_off ? file_size - file_off : 0;
@@ -207,10 +202,10 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
     sv.identified = identify(file, &sv.id_of_file);
     /* maximum size 0: the file's size, so the section never extends the file */
     if (view_len) {
-        sv.section = CreateFileMappingW(file, NULL, writable ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);
+        sv.section = px_host_section_new(file, 0, writable, false, NULL, NULL);
         if (!sv.section) {
-            rc = px_err_last();
-            CloseHandle(file);
+            rc = px_err_last(); /* the host's error of the section, as its other users read it */
+            px_host_close(file);
             return rc;
         }
     }
@@ -233,17 +228,17 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
         /* find free address space, give it back, map there; another thread may take it
            in between: try again */
         for (int attempt = 0; !placed && attempt < 8; attempt++) {
-            void *p = VirtualAlloc(NULL, PX_ALIGN_UP(total, PX_ALLOC_GRANULARITY), MEM_RESERVE, PAGE_NOACCESS);
+            void *p = px_host_mem_reserve(NULL, PX_ALIGN_UP(total, PX_ALLOC_GRANULARITY));
             if (!p) break;
-            VirtualFree(p, 0, MEM_RELEASE);
+            px_host_mem_release(p);
             if ((flags & LINUX_MAP_32BIT) && (uint64_t)p + total > 0x80000000ull) break;
             placed = place_view(&sv, (uint64_t)p, file_off, view_len, total);
         }
     }
     if (!placed) {
         if (!rc) rc = -LINUX_ENOMEM;
-        if (sv.section) CloseHandle(sv.section);
-        CloseHandle(file);
+        px_host_close(sv.section);
+        px_host_close(file);
         return rc;
     }
     sv.id = px_mm_host.next_view_id++;
@@ -266,10 +261,10 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
         if (!rc) rc = px_vma_insert(&px_mm_host.vmas, &v);
         if (rc) drop_view(px_mm_host.view_count - 1);
     } else {
-        UnmapViewOfFile((void *)sv.base);
-        if (sv.tail) VirtualFree((void *)sv.tail, 0, MEM_RELEASE);
-        if (sv.section) CloseHandle(sv.section);
-        CloseHandle(file);
+        px_host_view_unmap((void *)sv.base);
+        if (sv.tail) px_host_mem_release((void *)sv.tail);
+        px_host_close(sv.section);
+        px_host_close(file);
     }
     return rc ? rc : (int64_t)v.start;
 }
@@ -283,10 +278,7 @@ int64_t px_vm_apply_view(const px_vma *v)
     if (v->prot & LINUX_PROT_EXEC) return -LINUX_EACCES;
     uint64_t end = v->end < sv->mapped_end ? v->end : sv->mapped_end;
     if (v->start >= end) return 0; /* past end of file: stays reserved */
-    DWORD old;
-    uint32_t wp = px_vm_win_prot(v->prot, false);
-    if (!VirtualProtect((void *)v->start, end - v->start, wp, &old)) return px_err_last();
-    return 0;
+    return px_host_mem_protect((void *)v->start, end - v->start, px_vm_host_prot(v->prot, false), NULL);
 }
 
 void px_vm_hide_view_pages(const px_vma *v)
@@ -294,8 +286,7 @@ void px_vm_hide_view_pages(const px_vma *v)
     shared_view *sv = view_by_id(v->view);
     if (!sv) return;
     uint64_t end = v->end < sv->mapped_end ? v->end : sv->mapped_end;
-    DWORD old;
-    if (v->start < end) VirtualProtect((void *)v->start, end - v->start, PAGE_NOACCESS, &old);
+    if (v->start < end) px_host_mem_protect((void *)v->start, end - v->start, PX_HOST_PROT_NONE, NULL);
 }
 
 void px_vm_release_views(uint64_t start, uint64_t end)
@@ -331,11 +322,9 @@ int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags)
         /* FlushViewOfFile starts the write-back (MS_ASYNC); MS_SYNC waits for it, and
            FlushFileBuffers needs write access (a read-only view has nothing dirty) */
         if (s < e) {
-            if (!FlushViewOfFile((void *)s, e - s) ||
-                ((flags & LINUX_MS_SYNC) && sv->writable && !FlushFileBuffers(sv->file))) {
-                int64_t err = px_err_last();
-                if (!rc) rc = err == -LINUX_EINVAL ? -LINUX_EIO : err;
-            }
+            int64_t err = px_host_view_flush((void *)s, e - s);
+            if (!err && (flags & LINUX_MS_SYNC) && sv->writable) err = px_host_file_flush(sv->file);
+            if (err && !rc) rc = err == -LINUX_EINVAL ? -LINUX_EIO : err;
         }
     }
     px_vm_unlock();

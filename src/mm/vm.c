@@ -1,9 +1,9 @@
-/* The Win32 side of the guest address space: reservations (64 KiB granularity) hold the
-   guest's mappings (4 KiB granularity); pages are committed per mapping, and code stays
-   non-executable for Windows until the rewriter has scanned it. */
-#include <windows.h>
-#include "core/errors.h"
-#include "fs/fs.h"
+/* The host side of the guest address space: reservations (64 KiB granularity on Windows)
+   hold the guest's mappings (4 KiB granularity); pages are committed per mapping, and code
+   stays non-executable for the host until the rewriter has scanned it. */
+#include "host/host_mem.h"
+#include "host/host_sync.h"
+#include "host/host_thread.h"
 #include "mm/vm_private.h"
 #include "rewrite/rewrite.h"
 #include "core/timing.h"
@@ -30,50 +30,54 @@ void px_mm_drop(struct px_mm *mm)
 /* MAP_NORESERVE mappings larger than this are committed page by page when touched. */
 #define LAZY_COMMIT_ABOVE (1ull << 30)
 
-/* px_mm_host's lock (one address space per Windows process, so one lock). */
-static CRITICAL_SECTION vm_lock;
-static INIT_ONCE vm_lock_once = INIT_ONCE_STATIC_INIT;
-
-static BOOL CALLBACK init_lock(INIT_ONCE *once, void *param, void **ctx)
-{
-    (void)once; (void)param; (void)ctx;
-    InitializeCriticalSection(&vm_lock);
-    return TRUE;
-}
+/* px_mm_host's lock (one address space per Windows process, so one lock): recursive
+   (vm_private.h says why), made of the host's plain lock, its holder's thread id and a
+   depth that only the holder touches. */
+static px_host_rwlock vm_lock = PX_HOST_RWLOCK_INIT;
+static uint32_t vm_lock_holder; /* atomic: the holding thread's id, 0 when free (no host thread has id 0) */
+static uint32_t vm_lock_depth;
 
 void px_vm_lock(void)
 {
-    InitOnceExecuteOnce(&vm_lock_once, init_lock, NULL, NULL);
-    EnterCriticalSection(&vm_lock);
+    uint32_t me = px_host_thread_id();
+    /* only this thread stores its own id: seeing it means this thread holds the lock */
+    if (__atomic_load_n(&vm_lock_holder, __ATOMIC_RELAXED) == me) {
+        vm_lock_depth++;
+        return;
+    }
+    px_host_rwlock_lock(&vm_lock);
+    __atomic_store_n(&vm_lock_holder, me, __ATOMIC_RELAXED);
+    vm_lock_depth = 1;
 }
 
-void px_vm_unlock(void) { LeaveCriticalSection(&vm_lock); }
-
-int px_vm_init(void)
+void px_vm_unlock(void)
 {
-    InitOnceExecuteOnce(&vm_lock_once, init_lock, NULL, NULL);
-    return 0;
+    if (--vm_lock_depth) return;
+    __atomic_store_n(&vm_lock_holder, 0, __ATOMIC_RELAXED);
+    px_host_rwlock_unlock(&vm_lock);
 }
 
-/* Linux prot (R=1, W=2, X=4) -> Windows protection. x86 cannot write or execute without
-   reading, so Linux makes W and X imply R; Windows pages behave the same way here.
+int px_vm_init(void) { return 0; } /* the lock needs no set-up */
+
+/* Linux prot (R=1, W=2, X=4) -> host protection. x86 cannot write or execute without
+   reading, so Linux makes W and X imply R; host pages behave the same way here.
    Before the scan, code is readable (and writable if asked) but not executable; after
    it, code is never writable: a write faults and sends the mapping back to be rescanned. */
-static const uint32_t win_prot_unscanned[8] = {
-    PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, PAGE_READWRITE,
-    PAGE_READONLY, PAGE_READONLY, PAGE_READWRITE, PAGE_READWRITE,
+enum {
+    HOST_NONE = PX_HOST_PROT_NONE,
+    HOST_R = PX_HOST_PROT_READ,
+    HOST_RW = PX_HOST_PROT_READ | PX_HOST_PROT_WRITE,
+    HOST_RX = PX_HOST_PROT_READ | PX_HOST_PROT_EXEC,
 };
-static const uint32_t win_prot_scanned[8] = {
-    PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, PAGE_READWRITE,
-    PAGE_EXECUTE_READ, PAGE_EXECUTE_READ, PAGE_EXECUTE_READ, PAGE_EXECUTE_READ,
-};
+static const int host_prot_unscanned[8] = {HOST_NONE, HOST_R, HOST_RW, HOST_RW, HOST_R, HOST_R, HOST_RW, HOST_RW};
+static const int host_prot_scanned[8] = {HOST_NONE, HOST_R, HOST_RW, HOST_RW, HOST_RX, HOST_RX, HOST_RX, HOST_RX};
 
-uint32_t px_vm_win_prot(int prot, bool scanned)
+int px_vm_host_prot(int prot, bool scanned)
 {
-    return (scanned ? win_prot_scanned : win_prot_unscanned)[prot & 7];
+    return (scanned ? host_prot_scanned : host_prot_unscanned)[prot & 7];
 }
 
-/* Win32 memory calls must stay inside one reservation: the helpers below work on the
+/* Host memory calls must stay inside one reservation: the helpers below work on the
    parts of [start, end) that our reservations cover, one reservation at a time. */
 typedef struct piece_iter {
     size_t index;
@@ -95,14 +99,14 @@ static bool next_piece(piece_iter *it, uint64_t *s, uint64_t *e)
     return true;
 }
 
-int64_t px_vm_commit(uint64_t start, uint64_t end, uint32_t win_prot)
+int64_t px_vm_commit(uint64_t start, uint64_t end, int host_prot)
 {
     piece_iter it = pieces(start, end);
     for (uint64_t s, e; next_piece(&it, &s, &e);) {
-        if (!VirtualAlloc((void *)s, e - s, MEM_COMMIT, win_prot)) return px_err_last();
-        DWORD old;
+        int64_t rc = px_host_mem_commit((void *)s, e - s, host_prot);
         /* pages that were committed already keep their old protection otherwise */
-        if (!VirtualProtect((void *)s, e - s, win_prot, &old)) return px_err_last();
+        if (!rc) rc = px_host_mem_protect((void *)s, e - s, host_prot, NULL);
+        if (rc) return rc;
     }
     return 0;
 }
@@ -110,22 +114,24 @@ int64_t px_vm_commit(uint64_t start, uint64_t end, uint32_t win_prot)
 void px_vm_decommit(uint64_t start, uint64_t end)
 {
     piece_iter it = pieces(start, end);
-    for (uint64_t s, e; next_piece(&it, &s, &e);) VirtualFree((void *)s, e - s, MEM_DECOMMIT);
+    for (uint64_t s, e; next_piece(&it, &s, &e);) px_host_mem_decommit((void *)s, e - s);
 }
 
-/* PAGE_NOACCESS on the committed parts only: an untouched PROT_NONE range (a thread
+/* The protection on the committed parts only: an untouched PROT_NONE range (a thread
    stack's guard, a Go arena) is never committed, so it costs no commit charge. */
-static int64_t protect_committed(uint64_t start, uint64_t end, uint32_t win_prot)
+static int64_t protect_committed(uint64_t start, uint64_t end, int host_prot)
 {
     uint64_t at = start;
     while (at < end) {
-        MEMORY_BASIC_INFORMATION mbi;
-        if (!VirtualQuery((void *)at, &mbi, sizeof mbi)) return px_err_last();
-        uint64_t stop = (uint64_t)mbi.BaseAddress + mbi.RegionSize;
+        px_host_region region;
+        int64_t rc = px_host_mem_query((void *)at, &region);
+        if (rc) return rc;
+        uint64_t stop = region.base + region.size;
         if (stop > end) stop = end;
-        DWORD old;
-        if (mbi.State == MEM_COMMIT && !VirtualProtect((void *)at, stop - at, win_prot, &old))
-            return px_err_last();
+        if (region.state == PX_HOST_MEM_COMMITTED) {
+            rc = px_host_mem_protect((void *)at, stop - at, host_prot, NULL);
+            if (rc) return rc;
+        }
         at = stop;
     }
     return 0;
@@ -151,17 +157,17 @@ int64_t px_vm_apply(const px_vma *v)
     /* pages past end of file stay inaccessible whatever prot says: an access is SIGBUS */
     uint64_t data_end = px_vm_data_end(v);
     if (data_end < v->end) {
-        int64_t rc = protect_committed(data_end, v->end, PAGE_NOACCESS);
+        int64_t rc = protect_committed(data_end, v->end, PX_HOST_PROT_NONE);
         if (rc || data_end == v->start) return rc;
         px_vma data = *v;
         data.end = data_end;
         return px_vm_apply(&data);
     }
-    uint32_t wp = px_vm_win_prot(v->prot, v->scanned);
-    if (wp == PAGE_NOACCESS) return protect_committed(v->start, v->end, wp);
+    int wp = px_vm_host_prot(v->prot, v->scanned);
+    if (wp == PX_HOST_PROT_NONE) return protect_committed(v->start, v->end, wp);
     /* Huge MAP_NORESERVE mappings (sanitizer shadows, arenas) and those Windows refuses to
        commit (Wine answers ERROR_ACCESS_DENIED past its limit) are committed 64 KiB at a
-       time at their first touch instead (px_vm_access_fault). Windows' own calls fail on
+       time at their first touch instead (px_vm_access_fault). The host's own calls fail on
        such pages rather than fault (read() into them gives EFAULT), so this is only the
        fallback. */
     bool lazy_ok = v->flags & LINUX_MAP_NORESERVE;
@@ -182,18 +188,18 @@ int64_t px_vm_reserve(uint64_t start, uint64_t end)
     while (px_res_next_gap(&px_mm_host.reservations, at, hi, &gs, &ge)) {
         void *p = NULL;
         if (n_made < PX_ARRAY_LEN(made))
-            p = VirtualAlloc((void *)gs, ge - gs, MEM_RESERVE, PAGE_NOACCESS);
+            p = px_host_mem_reserve((void *)gs, ge - gs);
         if (p && (uint64_t)p != gs) { /* cannot happen for aligned gaps; be safe */
-            VirtualFree(p, 0, MEM_RELEASE);
+            px_host_mem_release(p);
             p = NULL;
         }
         if (!p || px_res_add(&px_mm_host.reservations, gs, ge - gs, 0)) {
-            if (p) VirtualFree(p, 0, MEM_RELEASE);
+            if (p) px_host_mem_release(p);
             for (unsigned k = 0; k < n_made; k++) {
-                VirtualFree((void *)made[k], 0, MEM_RELEASE);
+                px_host_mem_release((void *)made[k]);
                 px_res_remove(&px_mm_host.reservations, made[k]);
             }
-            return -LINUX_ENOMEM; /* ERROR_INVALID_ADDRESS: Windows owns part of it */
+            return -LINUX_ENOMEM; /* the host owns part of it (Windows: ERROR_INVALID_ADDRESS) */
         }
         made[n_made++] = gs;
         at = ge;
@@ -232,14 +238,14 @@ int64_t px_vm_place(uint64_t hint, uint64_t len, uint64_t below, uint64_t *out)
     }
     uint64_t size = PX_ALIGN_UP(len, PX_ALLOC_GRANULARITY);
     if (size < MIN_RESERVATION) size = MIN_RESERVATION;
-    void *p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
+    void *p = px_host_mem_reserve(NULL, size);
     if (!p && size > len) {
         size = PX_ALIGN_UP(len, PX_ALLOC_GRANULARITY);
-        p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
+        p = px_host_mem_reserve(NULL, size);
     }
     if (!p) return -LINUX_ENOMEM;
     if ((uint64_t)p + len > top || px_res_add(&px_mm_host.reservations, (uint64_t)p, size, 0)) {
-        VirtualFree(p, 0, MEM_RELEASE);
+        px_host_mem_release(p);
         return -LINUX_ENOMEM;
     }
     *out = (uint64_t)p;
@@ -253,7 +259,7 @@ void px_vm_release_empty(uint64_t start, uint64_t end)
         px_res r = px_mm_host.reservations.items[i];
         if (!(r.flags & (PX_RES_ADOPTED | PX_RES_KEEP)) &&
             px_vma_range_free(&px_mm_host.vmas, r.base, r.base + r.size) &&
-            VirtualFree((void *)r.base, 0, MEM_RELEASE)) {
+            px_host_mem_release((void *)r.base) == 0) {
             px_res_remove(&px_mm_host.reservations, r.base);
             continue;
         }
@@ -278,11 +284,12 @@ int64_t px_vm_unmap_locked(uint64_t start, uint64_t end, bool release)
     return 0;
 }
 
-int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offset, uint64_t *filled)
+int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, const px_vm_file *file, uint64_t offset,
+                             uint64_t *filled)
 {
     uint64_t at = start;
     while (at < end) {
-        int64_t n = px_fs_pread(fd, (void *)at, end - at, offset + (at - start));
+        int64_t n = file->ops->pread(file, (void *)at, end - at, offset + (at - start));
         if (n < 0) return n;
         if (n == 0) break; /* end of file: the rest stays zero */
         at += (uint64_t)n;
@@ -294,7 +301,8 @@ int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offs
 /* The flags worth remembering: they decide merging and /proc/self/maps. */
 #define KEPT_FLAGS (LINUX_MAP_TYPE | LINUX_MAP_ANONYMOUS | LINUX_MAP_GROWSDOWN | LINUX_MAP_NORESERVE)
 
-int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset)
+int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, const px_vm_file *file,
+                         uint64_t offset)
 {
     bool anonymous = flags & LINUX_MAP_ANONYMOUS;
     bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
@@ -320,7 +328,7 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
 
     px_vma v = {
         .start = start, .end = end, .offset = anonymous ? 0 : offset,
-        .prot = prot, .flags = flags & KEPT_FLAGS, .fd = anonymous ? -1 : fd,
+        .prot = prot, .flags = flags & KEPT_FLAGS, .fd = anonymous ? -1 : file->fd,
         .kind = !anonymous ? PX_VM_FILE
               : (flags & (LINUX_MAP_GROWSDOWN | LINUX_MAP_STACK)) ? PX_VM_STACK : PX_VM_ANON,
         .scanned = false,
@@ -330,8 +338,8 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
     } else {
         uint64_t since = px_timing_now();
         uint64_t filled = 0;
-        rc = px_vm_commit(start, end, PAGE_READWRITE);
-        if (!rc) rc = px_vm_fill_from_file(start, end, fd, offset, &filled);
+        rc = px_vm_commit(start, end, HOST_RW);
+        if (!rc) rc = px_vm_fill_from_file(start, end, file, offset, &filled);
         /* the rest of the last page reads as zeros; whole pages past end of file are
            given back and stay inaccessible (SIGBUS, px_vm_fault_signal) */
         v.file_end = offset + PX_ALIGN_UP(filled, PX_PAGE_SIZE);
@@ -358,7 +366,7 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int f
 
 static void set_path_locked(uint64_t start, uint64_t end, const char *path);
 
-int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset)
+int64_t px_vm_map_file(uint64_t addr, uint64_t len, int prot, int flags, const px_vm_file *file, uint64_t offset)
 {
     int type = flags & LINUX_MAP_TYPE;
     if (type != LINUX_MAP_SHARED && type != LINUX_MAP_PRIVATE && type != LINUX_MAP_SHARED_VALIDATE)
@@ -376,28 +384,36 @@ int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint
         if (addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
         if (addr + len > PX_USER_TOP || addr + len < addr) return -LINUX_ENOMEM;
     }
-    void *shared_file = NULL;
+    px_host_handle shared_file = NULL;
     bool writable = false;
-    if (!(flags & LINUX_MAP_ANONYMOUS)) {
-        if (fd < 0) return -LINUX_EBADF;
+    if (flags & LINUX_MAP_ANONYMOUS) {
+        file = NULL;
+    } else {
+        if (!file || file->fd < 0) return -LINUX_EBADF;
         /* Shared file mappings of disk files are views of the file (shared.c), coherent
            with read and write; executable ones and other files are copies (as private
            mappings), so a writable one would silently lose the guest's writes. */
         if (type != LINUX_MAP_PRIVATE && !(prot & LINUX_PROT_EXEC))
-            shared_file = px_fs_fd_disk_handle(fd, &writable);
+            shared_file = file->ops->disk_handle(file, &writable);
         if (type != LINUX_MAP_PRIVATE && (prot & LINUX_PROT_WRITE) && !shared_file) return -LINUX_ENODEV;
     }
     uint64_t since = px_timing_now();
     char path[4096]; /* Linux PATH_MAX: the file's guest path, for /proc/self/maps */
-    bool named = !(flags & LINUX_MAP_ANONYMOUS) && px_fs_fd_path(fd, path, sizeof path) >= 0;
+    bool named = file && file->ops->path(file, path, sizeof path) >= 0;
     px_vm_lock();
-    int64_t rc = shared_file ? px_vm_map_shared_locked(addr, len, prot, flags, fd, offset, shared_file, writable)
-                             : px_vm_map_locked(addr, len, prot, flags, fd, offset);
+    int64_t rc = shared_file ? px_vm_map_shared_locked(addr, len, prot, flags, file->fd, offset, shared_file, writable)
+                             : px_vm_map_locked(addr, len, prot, flags, file, offset);
     if (rc >= 0 && named) set_path_locked((uint64_t)rc, (uint64_t)rc + len, path);
     px_vm_unlock();
     px_timing_work(flags & LINUX_MAP_ANONYMOUS ? "mm: mmap anonymous (all)" : "mm: mmap file (all)",
                    rc >= 0 ? (uint64_t)rc : 0, len, since);
     return rc;
+}
+
+int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset)
+{
+    (void)fd; /* anonymous: no file */
+    return px_vm_map_file(addr, len, prot, flags, NULL, offset);
 }
 
 int64_t px_vm_unmap(uint64_t addr, uint64_t len)
@@ -458,14 +474,14 @@ void px_vm_adopt_reservation(uint64_t start, uint64_t len)
 {
     uint64_t end = start + len, at = start;
     px_vm_lock();
-    /* record each Windows allocation apart: Win32 calls cannot span two of them */
+    /* record each host allocation apart: host memory calls cannot span two of them */
     while (at < end) {
-        MEMORY_BASIC_INFORMATION mbi;
-        if (!VirtualQuery((void *)at, &mbi, sizeof mbi)) break;
-        uint64_t base = (uint64_t)mbi.BaseAddress, stop = base + mbi.RegionSize;
+        px_host_region region;
+        if (px_host_mem_query((void *)at, &region)) break;
+        uint64_t base = region.base, stop = base + region.size;
         if (stop > end) stop = end;
-        if (mbi.State != MEM_FREE && px_res_covers(&px_mm_host.reservations, at, at + 1) == false) {
-            uint64_t alloc = (uint64_t)mbi.AllocationBase;
+        if (region.state != PX_HOST_MEM_FREE && px_res_covers(&px_mm_host.reservations, at, at + 1) == false) {
+            uint64_t alloc = region.allocation_base;
             px_res *prev = at > 0 ? px_res_find(&px_mm_host.reservations, at - 1) : NULL;
             if (prev && alloc <= prev->base && prev->base + prev->size == at)
                 prev->size = stop - prev->base;
@@ -482,13 +498,14 @@ bool px_vm_fixed_range_usable(uint64_t start, uint64_t end)
     bool usable = true;
     px_vm_lock();
     for (uint64_t at = start; usable && at < end;) {
-        MEMORY_BASIC_INFORMATION mbi;
-        if (!VirtualQuery((void *)at, &mbi, sizeof mbi)) {
+        px_host_region region;
+        if (px_host_mem_query((void *)at, &region)) {
             usable = false;
             break;
         }
-        uint64_t stop = (uint64_t)mbi.BaseAddress + mbi.RegionSize;
-        if (mbi.State != MEM_FREE && !px_res_covers(&px_mm_host.reservations, at, stop < end ? stop : end)) usable = false;
+        uint64_t stop = region.base + region.size;
+        if (region.state != PX_HOST_MEM_FREE && !px_res_covers(&px_mm_host.reservations, at, stop < end ? stop : end))
+            usable = false;
         at = stop;
     }
     px_vm_unlock();
@@ -503,13 +520,13 @@ bool px_vm_contains(uint64_t addr)
     return found;
 }
 
-/* True if the page at addr is committed with one of the protections in mask (another
+/* True if the page at addr is committed and its protection is one of a or b (another
    thread resolved the same fault while this one waited for the lock). */
-static bool page_has(uint64_t addr, uint32_t mask)
+static bool page_has(uint64_t addr, int a, int b)
 {
-    MEMORY_BASIC_INFORMATION mbi;
-    return VirtualQuery((void *)addr, &mbi, sizeof mbi) && mbi.State == MEM_COMMIT &&
-           (mbi.Protect & mask);
+    px_host_region region;
+    return px_host_mem_query((void *)addr, &region) == 0 && region.state == PX_HOST_MEM_COMMITTED &&
+           (region.prot == a || region.prot == b);
 }
 
 bool px_vm_exec_fault(uint64_t addr)
@@ -520,14 +537,13 @@ bool px_vm_exec_fault(uint64_t addr)
     px_vma *v = px_vma_find(&px_mm_host.vmas, addr);
     if (!v || !(v->prot & LINUX_PROT_EXEC)) goto out;
     if (v->scanned) {
-        resumed = page_has(addr, PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE);
+        resumed = page_has(addr, HOST_RX, HOST_RX | PX_HOST_PROT_WRITE);
         goto out;
     }
     /* pages past end of file hold no code (and cannot be read) */
     uint64_t start = v->start, end = px_vm_data_end(v), vma_end = v->end;
     if (addr >= end) goto out;
-    DWORD old;
-    if (!VirtualProtect((void *)start, end - start, PAGE_READWRITE, &old)) goto out;
+    if (px_host_mem_protect((void *)start, end - start, HOST_RW, NULL)) goto out;
     uint64_t scan_since = px_timing_now();
     int64_t rc = px_rewrite_region(start, end - start);
     px_timing_work("rewrite: scan region", start, end - start, scan_since);
@@ -539,7 +555,7 @@ bool px_vm_exec_fault(uint64_t addr)
         goto out;
     }
     if (!v) goto out;
-    FlushInstructionCache(GetCurrentProcess(), (void *)start, end - start);
+    px_host_flush_icache();
     v->scanned = true;
     resumed = px_vm_apply(v) == 0;
     px_vma_merge_range(&px_mm_host.vmas, start, vma_end);
@@ -557,23 +573,23 @@ bool px_vm_access_fault(uint64_t addr, bool write)
     /* a view's pages are all there: a fault in one is the guest's (past end of file);
        a page past end of file in a private file mapping is never committed */
     if (!v || v->prot == LINUX_PROT_NONE || v->view || addr >= px_vm_data_end(v)) goto out;
-    MEMORY_BASIC_INFORMATION mbi;
-    if (!VirtualQuery((void *)addr, &mbi, sizeof mbi)) goto out;
-    if (mbi.State == MEM_RESERVE) {
+    px_host_region region;
+    if (px_host_mem_query((void *)addr, &region)) goto out;
+    if (region.state == PX_HOST_MEM_RESERVED) {
         /* a MAP_NORESERVE page touched for the first time: commit its 64 KiB */
         uint64_t s = PX_ALIGN_DOWN(addr, PX_ALLOC_GRANULARITY), e = s + PX_ALLOC_GRANULARITY;
         if (s < v->start) s = v->start;
         if (e > v->end) e = v->end;
-        resumed = px_vm_commit(s, e, px_vm_win_prot(v->prot, v->scanned)) == 0;
+        resumed = px_vm_commit(s, e, px_vm_host_prot(v->prot, v->scanned)) == 0;
         goto out;
     }
     if (!write || !(v->prot & LINUX_PROT_WRITE)) {
         /* another thread committed it meanwhile */
-        resumed = mbi.State == MEM_COMMIT && mbi.Protect != PAGE_NOACCESS && !write;
+        resumed = region.state == PX_HOST_MEM_COMMITTED && region.prot != PX_HOST_PROT_NONE && !write;
         goto out;
     }
     if (!v->scanned) {
-        resumed = page_has(addr, PAGE_READWRITE); /* another thread unscanned it meanwhile */
+        resumed = page_has(addr, HOST_RW, HOST_RW); /* another thread unscanned it meanwhile */
         goto out;
     }
     uint64_t start = v->start, end = v->end;

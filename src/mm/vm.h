@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "host/host.h"
 
 int px_vm_init(void);
 
@@ -20,9 +21,34 @@ void px_mm_drop(struct px_mm *mm);
    it started: later fixed mappings inside it succeed. */
 void px_vm_adopt_reservation(uint64_t start, uint64_t len);
 
+/* A file to map, as the mmap handler (mmap.c) hands it over: mm reaches the file only
+   through these operations and knows nothing of the fd's open file (src/fs). */
+typedef struct px_vm_file px_vm_file;
+typedef struct px_vm_file_ops {
+    /* Up to len bytes at offset into buf, reading on until they are there or the file
+       ends: the count (0 at end of file), or -LINUX_Exxx (-LINUX_ENODEV: no contents to
+       map, a pipe; -LINUX_EISDIR). */
+    int64_t (*pread)(const px_vm_file *file, void *buf, uint64_t len, uint64_t offset);
+    /* For a coherent MAP_SHARED view (shared.c): a host handle of the disk file that holds
+       the data (the caller owns it), or NULL when there is none (not a disk file).
+       *writable: the file is open for reading and writing (a writable section may be made). */
+    px_host_handle (*disk_handle)(const px_vm_file *file, bool *writable);
+    /* The file's guest path into buf (for /proc/self/maps): its length, or -LINUX_Exxx. */
+    int64_t (*path)(const px_vm_file *file, char *buf, size_t size);
+} px_vm_file_ops;
+struct px_vm_file {
+    const px_vm_file_ops *ops;
+    int fd;  /* the guest's fd: the mapping records it (the re-reads of mremap and
+                MADV_DONTNEED name the file by it, as does /proc/self/maps) */
+};
+
 /* mmap(2) semantics (LINUX_PROT_*, LINUX_MAP_*): returns the address or -LINUX_Exxx.
-   Used by the loader as well (MAP_FIXED for ELF segments). Memory with PROT_EXEC stays
-   non-executable to Windows until its code has been scanned by the rewriter. */
+   file: the mapped file, NULL for MAP_ANONYMOUS (-LINUX_EBADF without one otherwise).
+   Memory with PROT_EXEC stays non-executable to the host until its code has been
+   scanned by the rewriter. */
+int64_t px_vm_map_file(uint64_t addr, uint64_t len, int prot, int flags, const px_vm_file *file, uint64_t offset);
+/* Anonymous memory (the loader's segments, MAP_FIXED included; its stack; the vDSO):
+   px_vm_map_file without a file. fd is -1, as mmap(2) has it with MAP_ANONYMOUS. */
 int64_t px_vm_map(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset);
 int64_t px_vm_unmap(uint64_t addr, uint64_t len);
 int64_t px_vm_protect(uint64_t addr, uint64_t len, int prot);

@@ -1,9 +1,10 @@
-/* Shared by the files of src/mm/: the address-space state and its Win32 helpers.
+/* Shared by the files of src/mm/: the address-space state and its host helpers.
    Every function here expects the caller to hold the lock (px_vm_lock). */
 #ifndef PX_MM_VM_PRIVATE_H
 #define PX_MM_VM_PRIVATE_H
 
 #include "core/px.h"
+#include "host/host_mem.h"
 #include "mm/vm.h"
 #include "mm/vma.h"
 
@@ -47,35 +48,38 @@ int64_t px_vm_reserve(uint64_t start, uint64_t end);
    reservations, else a new reservation. below is an exclusive upper bound for the end
    (UINT64_MAX: anywhere; MAP_32BIT). 0 and *out, or -LINUX_ENOMEM. */
 int64_t px_vm_place(uint64_t hint, uint64_t len, uint64_t below, uint64_t *out);
-/* Commits [start, end) (pages already committed keep their contents) with Windows
-   protection win_prot. 0 or -LINUX_Exxx. */
-int64_t px_vm_commit(uint64_t start, uint64_t end, uint32_t win_prot);
+/* Commits [start, end) (pages already committed keep their contents) with the host
+   protection host_prot (PX_HOST_PROT_*). 0 or -LINUX_Exxx. */
+int64_t px_vm_commit(uint64_t start, uint64_t end, int host_prot);
 void px_vm_decommit(uint64_t start, uint64_t end);
-/* Gives the pages of v the Windows protection its Linux prot and scan state call for
-   (committing them unless that is PAGE_NOACCESS). 0 or -LINUX_Exxx. */
+/* Gives the pages of v the host protection its Linux prot and scan state call for
+   (committing them unless that is PX_HOST_PROT_NONE). 0 or -LINUX_Exxx. */
 int64_t px_vm_apply(const px_vma *v);
-/* The Windows protection (PAGE_*) for a Linux prot; exec only once scanned. */
-uint32_t px_vm_win_prot(int prot, bool scanned);
+/* The host protection (PX_HOST_PROT_*) for a Linux prot; exec only once scanned. */
+int px_vm_host_prot(int prot, bool scanned);
 /* Removes the guest mappings in [start, end) and decommits their pages; with release,
    reservations left empty go back to Windows. 0 or -LINUX_ENOMEM. */
 int64_t px_vm_unmap_locked(uint64_t start, uint64_t end, bool release);
 /* Releases the reservations intersecting [start, end) that hold no mapping any more. */
 void px_vm_release_empty(uint64_t start, uint64_t end);
-/* Copies file bytes from fd at offset into committed, writable [start, end); zeros
+/* Copies the bytes of file at offset into committed, writable [start, end); zeros
    (already there) past end of file. *filled (if not NULL): the bytes copied.
    0 or -LINUX_Exxx. */
-int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, int fd, uint64_t offset, uint64_t *filled);
+int64_t px_vm_fill_from_file(uint64_t start, uint64_t end, const px_vm_file *file, uint64_t offset,
+                             uint64_t *filled);
 /* Where the pages past end of file begin in v (v->end if none): private file mappings
    (file_end) and shared views alike. */
 uint64_t px_vm_data_end(const px_vma *v);
-/* mmap with the lock held (arguments already validated and page-rounded). */
-int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset);
+/* mmap with the lock held (arguments already validated and page-rounded); file NULL
+   for anonymous memory. */
+int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, const px_vm_file *file,
+                         uint64_t offset);
 
-/* --- shared.c: coherent MAP_SHARED file mappings (Windows views of a section) --- */
-/* Maps [addr or a place of its own, +len) as a view of file (a handle px_fs_fd_disk_handle
-   gave; taken over). Address or -LINUX_Exxx. */
+/* --- shared.c: coherent MAP_SHARED file mappings (host views of a section) --- */
+/* Maps [addr or a place of its own, +len) as a view of file (a handle the file's
+   disk_handle op gave; taken over), recorded with the guest's fd. Address or -LINUX_Exxx. */
 int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
-                                uint64_t offset, void *file, bool writable);
+                                uint64_t offset, px_host_handle file, bool writable);
 /* The end of the pages view id maps (the file's data), 0 if there is no such view. */
 uint64_t px_vm_view_mapped_end(uint32_t id);
 /* px_vm_apply for a VMA with a view: protection only (view pages are committed). */

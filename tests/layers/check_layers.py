@@ -77,9 +77,6 @@ NOT_YET_MOVED = [
     "src/fs/stat.c",
     "src/kernel/sched.c",
     "src/kernel/usage.c",
-    "src/mm/mmap.c",
-    "src/mm/shared.c",
-    "src/mm/vm.c",
 ]
 
 # Includes of a higher layer not yet fixed (issue 7): "file -> header". The same rule:
@@ -97,11 +94,6 @@ UPWARD_INCLUDES = [
     "src/fs/pseudo/node.c -> src/kernel/identity.h",
     "src/fs/pseudo/proc.c -> src/kernel/identity.h",
     "src/fs/pseudo/tmpfs.c -> src/kernel/identity.h",
-    # File mappings reach the file by its fd (px_fs_pread, px_fs_fd_disk_handle): the
-    # handler (mmap.c) should look the fd up and hand mm a file object with a
-    # read/section op, so that mm needs nothing of fs.h.
-    "src/mm/shared.c -> src/fs/fs.h",
-    "src/mm/vm.c -> src/fs/fs.h",
     # Backends still block inside their own operations through the tasks layer's one
     # primitive (interruptible, with deadlines). Fix: a file says "would block" and hands
     # back its wait queue, and the handler blocks (gVisor's EventRegister + Task.Block).
