@@ -103,7 +103,7 @@ static void delete_parked_at_exit(void)
     while (px_mm_host.parked_names && px_mm_host.view_count) drop_view(px_mm_host.view_count - 1);
 }
 
-bool px_vm_delete_when_unmapped(void *file, const wchar_t *path)
+bool px_vm_delete_when_unmapped(px_host_handle file, const wchar_t *path)
 {
     static bool exit_hook; /* under px_vm_lock: the atexit hook of this Windows process, registered once */
     file_id id;

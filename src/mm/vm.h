@@ -89,7 +89,7 @@ int px_vm_fault_signal(uint64_t addr, bool write);
    (a section): if a shared view of this process maps the file behind the open handle
    file, the parked name path is deleted when the last such view goes (munmap, execve,
    exit) and true is returned; false if no view maps it. The path is copied. */
-bool px_vm_delete_when_unmapped(void *file, const wchar_t *path);
+bool px_vm_delete_when_unmapped(px_host_handle file, const wchar_t *path);
 
 /* mremap(2) and madvise(2) semantics; results as the syscalls. */
 int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
