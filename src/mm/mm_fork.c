@@ -224,20 +224,45 @@ static bool reserved_for_us(uint64_t base, uint64_t size)
            region.state == PX_HOST_MEM_RESERVED && region.size >= size;
 }
 
-/* Commits [start, start+len) and fills it with the parent's bytes, then gives it prot. */
+/* Commits [start, start+len) (one piece per reservation of ours it crosses: a commit
+   cannot span two), fills it with the parent's bytes, then gives it prot. */
 static int64_t copy_run(px_host_handle parent, uint64_t start, uint64_t len, int prot)
 {
-    int64_t r = px_host_mem_commit((void *)(uintptr_t)start, len, prot == PX_HOST_PROT_NONE ? PX_HOST_PROT_NONE
-                                                                    : PX_HOST_PROT_READ | PX_HOST_PROT_WRITE);
-    if (r < 0 || prot == PX_HOST_PROT_NONE) return r;
-    for (uint64_t at = start; at < start + len; at += READ_CHUNK) {
-        uint64_t n = start + len - at < READ_CHUNK ? start + len - at : READ_CHUNK;
-        r = px_host_process_read(parent, at, (void *)(uintptr_t)at, n);
+    int first = prot == PX_HOST_PROT_NONE ? PX_HOST_PROT_NONE : PX_HOST_PROT_READ | PX_HOST_PROT_WRITE;
+    uint64_t end = start + len;
+    for (uint64_t at = start; at < end;) {
+        px_host_region region;
+        if (px_host_mem_query((void *)(uintptr_t)at, &region) < 0 || region.state == PX_HOST_MEM_FREE)
+            return -LINUX_ENOMEM;
+        uint64_t piece_end = region.base + region.size < end ? region.base + region.size : end;
+        int64_t r = px_host_mem_commit((void *)(uintptr_t)at, piece_end - at, first);
+        if (r < 0) return r;
+        at = piece_end;
+    }
+    if (prot == PX_HOST_PROT_NONE) return 0;
+    for (uint64_t at = start; at < end; at += READ_CHUNK) {
+        uint64_t n = end - at < READ_CHUNK ? end - at : READ_CHUNK;
+        int64_t r = px_host_process_read(parent, at, (void *)(uintptr_t)at, n);
         if (r < 0) return r;
     }
-    if (prot != (PX_HOST_PROT_READ | PX_HOST_PROT_WRITE))
-        r = px_host_mem_protect((void *)(uintptr_t)start, len, prot, NULL);
-    return r;
+    if (prot == first) return 0;
+    for (uint64_t at = start; at < end;) { /* protections, too, are set per reservation */
+        px_host_region region;
+        if (px_host_mem_query((void *)(uintptr_t)at, &region) < 0) return -LINUX_ENOMEM;
+        uint64_t piece_end = region.base + region.size < end ? region.base + region.size : end;
+        int64_t r = px_host_mem_protect((void *)(uintptr_t)at, piece_end - at, prot, NULL);
+        if (r < 0) return r;
+        at = piece_end;
+    }
+    return 0;
+}
+
+/* A failure of the child to rebuild what the parent has: named, since it is a bug or a
+   clash with the child's own start-up. */
+static void failed_at(const char *what, uint64_t start, uint64_t len)
+{
+    px_log("picolx: fork: the %s at 0x%llx-0x%llx cannot be made in the new process", what,
+           (unsigned long long)start, (unsigned long long)(start + len));
 }
 
 int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent)
@@ -251,6 +276,7 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent)
         const px_res *res = &p.res[i];
         if (!reserved_for_us(res->base, res->size)) r = -LINUX_ENOMEM;
         else if (px_res_add(&mm->reservations, res->base, res->size, res->flags) < 0) r = -LINUX_ENOMEM;
+        if (r < 0) failed_at("reservation", res->base, res->size);
     }
     for (uint32_t i = 0; i < p.h->n_vma && r == 0; i++) {
         const vma_record *v = &p.vmas[i];
@@ -261,8 +287,12 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent)
             else vma.path = px_strdup(p.strings + v->path_at - 1); /* lives as long as the process */
         }
         if (r == 0 && px_vma_insert(&mm->vmas, &vma) < 0) r = -LINUX_ENOMEM;
+        if (r < 0) failed_at("mapping", v->start, v->end - v->start);
     }
-    for (uint32_t i = 0; i < p.h->n_run && r == 0; i++) r = copy_run(parent, p.runs[i].start, p.runs[i].len, p.runs[i].prot);
+    for (uint32_t i = 0; i < p.h->n_run && r == 0; i++) {
+        r = copy_run(parent, p.runs[i].start, p.runs[i].len, p.runs[i].prot);
+        if (r < 0) failed_at("memory", p.runs[i].start, p.runs[i].len);
+    }
     mm->brk_lo = p.h->brk_lo;
     mm->brk_hi = p.h->brk_hi;
     mm->brk_base = p.h->brk_base;
@@ -275,6 +305,7 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent)
         uint64_t used = PX_ALIGN_UP(pool->used, PX_PAGE_SIZE);
         if (!reserved_for_us(pool->base, pool->size) || used > pool->size) {
             r = -LINUX_ENOMEM;
+            failed_at("trampoline pool", pool->base, pool->size);
             break;
         }
         r = px_host_mem_commit(base, pool->size, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE | PX_HOST_PROT_EXEC);
