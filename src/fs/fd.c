@@ -6,6 +6,7 @@
 #include <windows.h>
 #include "core/thread.h"
 #include "fs/fs_internal.h"
+#include "fs/fpos.h"
 
 /* fs.nr_open: no fd table grows past it, whatever the rlimit says. */
 #define NR_OPEN 1048576
@@ -144,7 +145,9 @@ px_file *px_file_ref(px_file *f)
 
 void px_file_unref(px_file *f)
 {
+    if (f && f->pos_slot) px_fpos_store(f); /* the syscall that held it is done with it */
     if (!f || InterlockedDecrement(&f->refs) != 0) return;
+    if (f->pos_slot) px_fpos_release(f);
     px_lock_release_file(f); /* its OFD and flock locks */
     if (f->ops->release) f->ops->release(f);
     px_free(f->guest_path);
@@ -204,6 +207,7 @@ px_file *px_fd_get(int fd)
     px_file *f = NULL;
     AcquireSRWLockShared(&t->lock);
     if (fd < t->size && (f = t->slots[fd].file)) px_file_ref(f);
+    if (f && f->pos_slot) px_fpos_load(f); /* another process may have moved it */
     ReleaseSRWLockShared(&t->lock);
     return f;
 }
