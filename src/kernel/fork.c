@@ -19,6 +19,7 @@
 #include "core/px.h"
 #include "core/runtime.h"
 #include "core/thread.h"
+#include "core/timing.h"
 #include "core/uaccess.h"
 #include "fs/pseudo/pseudo.h"
 #include "fs/fd_handoff.h"
@@ -94,13 +95,17 @@ static int64_t start_child(px_task *t, const fork_record *rec, px_host_handle co
 {
     void *mm_rec = NULL;
     size_t mm_len = 0;
+    px_timing_mark("fork: start");
     px_handoff *h = build_handoff(t, rec, &mm_rec, &mm_len);
     if (!h) return -LINUX_ENOMEM;
+    px_timing_mark("fork: state saved");
     int64_t r = px_handoff_send_begin(h);
     if (r == 0) {
         r = px_loader_start_copy(child);
+        px_timing_mark("fork: child created");
         if (r == 0) {
             r = px_mm_fork_reserve(mm_rec, mm_len, child);
+            px_timing_mark("fork: ranges reserved");
             if (r == 0) r = px_handoff_send_end(h, child->process);
             else px_handoff_send_end(h, NULL);
             if (r == 0) r = px_host_child_resume(child);
@@ -115,7 +120,9 @@ static int64_t start_child(px_task *t, const fork_record *rec, px_host_handle co
     if (r < 0) return r == -LINUX_ENOMEM ? r : -LINUX_EAGAIN;
 
     px_host_handle either[2] = {copied, child->process};
+    px_timing_mark("fork: child resumed");
     int64_t first = px_host_wait_any(2, either, PX_HOST_FOREVER);
+    px_timing_mark("fork: child has copied");
     if (first == 0) return 0;
     uint32_t code = 0;
     px_host_process_exit_code(child->process, &code);
@@ -300,10 +307,13 @@ int px_fork_continue(px_handoff *h)
         return 126;
     }
     px_task *t = px_self();
+    px_timing_mark("fork child: state received");
     px_task_restore(t, h);
+    px_timing_mark("fork child: objects restored");
     px_host_handle parent = (px_host_handle)(uintptr_t)rec.parent_process;
     int64_t copied = px_mm_fork_restore(mm_rec, mm_len, parent);
     px_handoff_free(h);
+    px_timing_mark("fork child: memory copied");
     if (copied < 0) {
         px_log("picolx: fork: cannot copy the parent's memory (%s)", px_errno_name(-copied));
         return 126;
