@@ -496,6 +496,7 @@ int px_loader_run(const px_launch *l)
 {
     bool in_child = px_spawn_adopt_reservations();
     px_handoff *handed_over = px_handoff_receive();
+    if (handed_over && px_fork_is_handoff(handed_over)) return px_fork_continue(handed_over); /* fork's child */
     if (handed_over) return px_exec_continue(handed_over); /* an execve another process began */
     char **envp = guest_environment(l->extra_env);
     const char *const *argv = l->argv;

@@ -40,6 +40,15 @@ int px_loader_exec_wait(px_exec_program *e, void *process);
    with the state handed over (fd_handoff.h; freed here). Returns the exit status. */
 struct px_handoff;
 int px_exec_continue(struct px_handoff *h);
+/* fork (src/kernel/fork.c): picolx.exe again with this process's command line, suspended,
+   nothing of it run (px_host_spawn_suspended's results: 0, PX_HOST_SPAWN_DIED or
+   -LINUX_Exxx). */
+struct px_host_child;
+int64_t px_loader_start_copy(struct px_host_child *child);
+/* In that process, from px_loader_run: whether the state handed over is a fork's, and
+   the fork's child going on from there (freed here). Returns the exit status. */
+bool px_fork_is_handoff(const struct px_handoff *h);
+int px_fork_continue(struct px_handoff *h);
 /* Once the old program's memory is gone: maps the program, its interpreter, the stack
    and the vDSO, sets px_cfg.exe_path and gives the entry point and initial rsp.
    0, or a status after a message (the process cannot go on). */

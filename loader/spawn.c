@@ -234,6 +234,18 @@ static int start_once(const px_elf_info *info, const char *name, px_spawn_hook b
     return 0;
 }
 
+int64_t px_loader_start_copy(px_host_child *child)
+{
+    wchar_t *exe = px_alloc(EXE_PATH_MAX * sizeof *exe);
+    if (!exe || !picolx_exe_path(exe, EXE_PATH_MAX)) {
+        px_free(exe);
+        return -LINUX_ENOENT;
+    }
+    int64_t r = px_host_spawn_suspended(exe, px_host_command_line(), child);
+    px_free(exe);
+    return r;
+}
+
 int px_spawn_start(const px_elf_info *info, const char *name, px_spawn_hook before_resume, void *ctx,
                    void **process)
 {

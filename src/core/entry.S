@@ -203,3 +203,73 @@ px_leave_guest:
         pop     rbp
         pop     rbx
         ret
+/* int64_t px_resume_guest(px_task *t, const px_regs *frame, const px_guest_fpu *fpu)
+   fork's child: like px_enter_guest (the host state saved, t->host_rsp recorded, so
+   px_leave_guest returns from here), but the guest goes on with every register of the
+   parent's frame (rax already the child's 0), xmm0-5 from the frame, xmm6-15, MXCSR
+   and the x87 control word from fpu (px_guest_fpu: xmm6-15 at 0, mxcsr at 160, fcw at
+   164). rcx = t, rdx = frame, r8 = fpu. */
+        .globl  px_resume_guest
+        .p2align 4
+px_resume_guest:
+        push    rbx
+        push    rbp
+        push    rdi
+        push    rsi
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        sub     rsp, 168
+        movaps  xmmword ptr [rsp + 0], xmm6
+        movaps  xmmword ptr [rsp + 16], xmm7
+        movaps  xmmword ptr [rsp + 32], xmm8
+        movaps  xmmword ptr [rsp + 48], xmm9
+        movaps  xmmword ptr [rsp + 64], xmm10
+        movaps  xmmword ptr [rsp + 80], xmm11
+        movaps  xmmword ptr [rsp + 96], xmm12
+        movaps  xmmword ptr [rsp + 112], xmm13
+        movaps  xmmword ptr [rsp + 128], xmm14
+        movaps  xmmword ptr [rsp + 144], xmm15
+        fnstcw  word ptr [rsp + 160]
+        mov     qword ptr [rcx + 0], rsp        /* t->host_rsp */
+        fninit
+        fldcw   word ptr [r8 + 164]
+        ldmxcsr dword ptr [r8 + 160]
+        movups  xmm6, xmmword ptr [r8 + 0]
+        movups  xmm7, xmmword ptr [r8 + 16]
+        movups  xmm8, xmmword ptr [r8 + 32]
+        movups  xmm9, xmmword ptr [r8 + 48]
+        movups  xmm10, xmmword ptr [r8 + 64]
+        movups  xmm11, xmmword ptr [r8 + 80]
+        movups  xmm12, xmmword ptr [r8 + 96]
+        movups  xmm13, xmmword ptr [r8 + 112]
+        movups  xmm14, xmmword ptr [r8 + 128]
+        movups  xmm15, xmmword ptr [r8 + 144]
+        /* The frame goes onto the runtime stack below the saved host state, so that the
+           return path of px_syscall_entry can load it. */
+        sub     rsp, 256
+        mov     rsi, rdx
+        mov     rdi, rsp
+        mov     ecx, 32
+        rep movsq
+        jmp     .Lreturn_to_guest
+
+/* void px_guest_fpu_save(px_guest_fpu *out): xmm6-15, MXCSR and the x87 control word as
+   they are now (in a handler, still the guest's: callee-saved in the Windows ABI). */
+        .globl  px_guest_fpu_save
+        .p2align 4
+px_guest_fpu_save:
+        movups  xmmword ptr [rcx + 0], xmm6
+        movups  xmmword ptr [rcx + 16], xmm7
+        movups  xmmword ptr [rcx + 32], xmm8
+        movups  xmmword ptr [rcx + 48], xmm9
+        movups  xmmword ptr [rcx + 64], xmm10
+        movups  xmmword ptr [rcx + 80], xmm11
+        movups  xmmword ptr [rcx + 96], xmm12
+        movups  xmmword ptr [rcx + 112], xmm13
+        movups  xmmword ptr [rcx + 128], xmm14
+        movups  xmmword ptr [rcx + 144], xmm15
+        stmxcsr dword ptr [rcx + 160]
+        fnstcw  word ptr [rcx + 164]
+        ret

@@ -5,6 +5,7 @@
 #include "core/px.h"
 #include "core/runtime.h"
 #include "task/task.h"
+#include "task/process.h"
 #include "core/thread.h"
 #include "fs/fs.h"
 #include "fs/fs_internal.h"
@@ -130,14 +131,27 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
     return PX_STATUS_OK;
 }
 
+/* Whether this process was made by fork (its exit code is read by a picolx parent). */
+static bool forked(void)
+{
+    px_task *t = px_self();
+    return t && t->process && t->process->forked;
+}
+
 void px_process_exit(int status)
 {
+    px_process_exit_code((uint32_t)(status & 0xff));
+}
+
+void px_process_exit_code(uint32_t code)
+{
+    px_process_vfork_release();
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();
     px_task *t = px_self();
-    if (t && t->host_rsp) px_leave_guest(t, status & 0xff);
-    px_host_exit((uint32_t)(status & 0xff));
+    if (t && t->host_rsp) px_leave_guest(t, code);
+    px_host_exit(code);
 }
 
 static const char *signal_message(int sig)
@@ -157,9 +171,13 @@ static const char *signal_message(int sig)
 
 void px_process_killed(int sig)
 {
-    px_log("%s", signal_message(sig));
+    /* The first process says what a shell would; a forked one leaves that to its parent. */
+    bool child = forked();
+    if (!child) px_log("%s", signal_message(sig));
+    px_process_vfork_release();
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();
-    px_host_exit(128 + (uint32_t)sig);
+    /* No core file is written, so no status says "core dumped" (Linux with RLIMIT_CORE 0). */
+    px_host_exit(child ? PX_EXIT_SIGNALED | (uint32_t)sig : 128 + (uint32_t)sig);
 }

@@ -91,6 +91,21 @@ void px_thread_set_fs(px_task *t, uint64_t base);
 /* Switches to the guest: rsp = stack, all general registers 0, jumps to entry.
    Returns only when a handler calls px_leave_guest, with that code. */
 int64_t px_enter_guest(px_task *t, uint64_t entry, uint64_t stack);
+/* The guest's vector and x87 state a handler cannot see in px_regs (entry.S keeps
+   xmm6-15 in their registers: callee-saved on the runtime side). */
+typedef struct px_guest_fpu {
+    uint8_t xmm_high[10][16]; /* xmm6-15 */
+    uint32_t mxcsr;
+    uint16_t fcw, pad;
+    uint64_t pad2;
+} px_guest_fpu;
+_Static_assert(sizeof(px_guest_fpu) == 176, "entry.S offsets");
+/* From a handler: the calling guest's px_guest_fpu now. */
+void px_guest_fpu_save(px_guest_fpu *out);
+struct px_regs;
+/* fork's child: as px_enter_guest, but the guest goes on with the registers of frame
+   (a px_regs) and fpu. Returns only when a handler calls px_leave_guest. */
+int64_t px_resume_guest(px_task *t, const struct px_regs *frame, const px_guest_fpu *fpu);
 /* From a handler: abandons the guest and returns code from px_enter_guest. */
 __attribute__((noreturn)) void px_leave_guest(px_task *t, int64_t code);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include "core/errors.h"
 #include "fs/fd_handoff.h"
+#include "fs/fpos.h"
 #include "fs/vfs.h"
 #include "fs/pseudo/pseudo.h"
 #include "host/host_env.h"
@@ -41,6 +42,8 @@ typedef struct file_record {
     uint8_t is_dir;
     uint8_t pad[2];
     uint32_t path_len, point_len, state_len;
+    uint32_t pos_slot;     /* fpos.h: the shared position's slot, 0 for none */
+    uint32_t pad2;
 } file_record;
 
 typedef struct fd_record {
@@ -50,7 +53,7 @@ typedef struct fd_record {
     uint32_t pad;
 } fd_record;
 
-_Static_assert(sizeof(file_record) == 40, "file_record layout");
+_Static_assert(sizeof(file_record) == 48, "file_record layout");
 _Static_assert(sizeof(fd_record) == 16, "fd_record layout");
 
 /* ---- the blob ---- */
@@ -248,6 +251,8 @@ static int64_t put_file(px_handoff *h, px_file *f, int fd)
         .path_len = (uint32_t)strlen(path),
         .point_len = (uint32_t)strlen(point),
         .state_len = (uint32_t)state_len,
+        /* files read and written at a position: both processes keep one */
+        .pos_slot = (d == &px_nt_handoff || d == &px_lxfs_handoff) && !f->is_dir ? px_fpos_share(f) : 0,
     };
     size_t size = file_record_size(&fr);
     uint8_t *rec = px_alloc(size);
@@ -356,6 +361,7 @@ static px_file *rebuild_file(const file_record *fr)
     if (!f->mount) f->mount = hf.mount;
     f->is_dir = hf.is_dir;
     if (d->kind != PX_HANDOFF_REOPEN) f->pos = hf.pos;
+    if (fr->pos_slot) px_fpos_adopt(f, fr->pos_slot);
     return f;
 }
 

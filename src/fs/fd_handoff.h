@@ -28,6 +28,8 @@ enum px_handoff_tag {
     PX_HANDOFF_TAG_PROCESS = 19, /* src/task/process.c: ids, rlimits, prctl state, shared pending */
     PX_HANDOFF_TAG_CRED = 20,   /* identity.c: uids, gids, groups */
     PX_HANDOFF_TAG_SIGHAND = 21, /* signal.c: the 64 actions */
+    PX_HANDOFF_TAG_FORK = 22,   /* src/kernel/fork.c: the registers and what else only fork's child needs */
+    PX_HANDOFF_TAG_MM = 23,     /* src/mm/mm_fork.c: the address space, for fork's copy of it */
 };
 
 typedef struct px_handoff px_handoff;

@@ -81,6 +81,7 @@ struct px_file {
     uint32_t status_flags;   /* O_ACCMODE | O_APPEND | O_NONBLOCK | ... as the guest gave them */
     bool is_dir;
     uint64_t pos;            /* the file position, kept here: every I/O names its offset */
+    uint32_t pos_slot;       /* fpos.h: nonzero while other processes share the position */
     char *guest_path;        /* normalised absolute guest path, or NULL (pipes, consoles) */
     struct px_mount *mount;  /* the mount it was opened in, or NULL */
     void *handle;            /* the Windows HANDLE */

@@ -148,3 +148,10 @@ int64_t px_host_handle_dup(px_host_handle h, px_host_handle to, bool inheritable
     *out = copy;
     return 0;
 }
+
+int64_t px_host_process_read(px_host_handle process, uint64_t addr, void *to, size_t len)
+{
+    SIZE_T got = 0;
+    if (!ReadProcessMemory(process, (const void *)(uintptr_t)addr, to, len, &got)) return px_err_last();
+    return got == len ? 0 : -LINUX_EFAULT;
+}

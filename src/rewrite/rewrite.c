@@ -144,6 +144,47 @@ void px_rewrite_forget(uint64_t start, uint64_t len)
     px_host_rwlock_unlock(&traps_lock);
 }
 
+/* ---- fork ---- */
+
+size_t px_rewrite_list_pools(px_rewrite_pool_info *out, size_t cap)
+{
+    px_host_rwlock_lock(&rewrite_lock);
+    size_t n = 0;
+    for (pool *p = pools; p; p = p->next, n++)
+        if (n < cap) out[n] = (px_rewrite_pool_info){.base = p->base, .size = POOL_SIZE, .used = p->used};
+    px_host_rwlock_unlock(&rewrite_lock);
+    return n;
+}
+
+size_t px_rewrite_list_traps(px_rewrite_trap_info *out, size_t cap)
+{
+    px_host_rwlock_lock_shared(&traps_lock);
+    size_t n = 0;
+    for (trap_site *t = traps; t; t = t->hh.next, n++)
+        if (n < cap) out[n] = (px_rewrite_trap_info){.addr = t->addr, .resume = t->resume, .kind = (uint32_t)t->kind};
+    px_host_rwlock_unlock_shared(&traps_lock);
+    return n;
+}
+
+int64_t px_rewrite_adopt_pool(const px_rewrite_pool_info *info)
+{
+    if (info->size != POOL_SIZE) return -LINUX_EINVAL; /* another build's pools */
+    pool *p = px_alloc(sizeof *p);
+    if (!p) return -LINUX_ENOMEM;
+    px_host_rwlock_lock(&rewrite_lock);
+    p->base = info->base;
+    p->used = info->used;
+    p->next = pools;
+    pools = p;
+    px_host_rwlock_unlock(&rewrite_lock);
+    return 0;
+}
+
+int64_t px_rewrite_adopt_trap(const px_rewrite_trap_info *t)
+{
+    return add_trap(NULL, t->addr, (enum px_trap_kind)t->kind, t->resume) == 0 ? 0 : -LINUX_ENOMEM;
+}
+
 /* ---- the region ---- */
 
 /* Decoding every trampoline again after emitting it (verify_tramp) finds nothing by

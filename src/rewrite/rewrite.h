@@ -30,6 +30,18 @@ enum px_trap_kind px_rewrite_classify_trap(uint64_t rip, uint64_t *resume);
    guest code there is unmapped or replaced. (Trampolines are not reclaimed.) */
 void px_rewrite_forget(uint64_t start, uint64_t len);
 
+/* fork: what a copy of this address space in another Windows process needs to go on
+   where this one is. The pools (their memory is copied with the rest of the guest's)
+   and the trap sites, listed into out (at most cap; returns how many there are), and
+   taken over in the new process once the memory is there. */
+typedef struct px_rewrite_pool_info { uint64_t base, size, used; } px_rewrite_pool_info;
+typedef struct px_rewrite_trap_info { uint64_t addr, resume; uint32_t kind, pad; } px_rewrite_trap_info;
+size_t px_rewrite_list_pools(px_rewrite_pool_info *out, size_t cap);
+size_t px_rewrite_list_traps(px_rewrite_trap_info *out, size_t cap);
+/* 0 or -LINUX_ENOMEM. */
+int64_t px_rewrite_adopt_pool(const px_rewrite_pool_info *p);
+int64_t px_rewrite_adopt_trap(const px_rewrite_trap_info *t);
+
 typedef struct px_rewrite_counters {
     uint64_t syscall_sites;   /* syscall instructions found */
     uint64_t fs_sites;        /* %fs: instructions found */

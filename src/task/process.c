@@ -1,6 +1,7 @@
 /* The thread group object (process.h). */
 #include "fs/fd_handoff.h"
 #include "task/process.h"
+#include "host/host_process.h"
 
 #define INF LINUX_RLIM_INFINITY
 #define MIB (1024ULL * 1024)
@@ -31,6 +32,7 @@ typedef struct process_record {
     int32_t tgid, ppid, pgid, sid;
     uint64_t shared_pending;
     int32_t dumpable, no_new_privs, pdeathsig, child_subreaper;
+    int32_t forked, pad;
     struct linux_rlimit rlimits[LINUX_RLIM_NLIMITS];
 } process_record;
 
@@ -88,6 +90,7 @@ bool px_process_save(const struct px_process *p, struct px_handoff *h)
     r.no_new_privs = __atomic_load_n(&p->no_new_privs, __ATOMIC_RELAXED);
     r.pdeathsig = __atomic_load_n(&p->pdeathsig, __ATOMIC_RELAXED);
     r.child_subreaper = __atomic_load_n(&p->child_subreaper, __ATOMIC_RELAXED);
+    r.forked = p->forked;
     return px_handoff_put(h, PX_HANDOFF_TAG_PROCESS, &r, sizeof r);
 }
 
@@ -111,4 +114,30 @@ void px_process_restore(struct px_process *p, const struct px_handoff *h)
     __atomic_store_n(&p->no_new_privs, r->no_new_privs, __ATOMIC_RELAXED);
     __atomic_store_n(&p->pdeathsig, r->pdeathsig, __ATOMIC_RELAXED);
     __atomic_store_n(&p->child_subreaper, r->child_subreaper, __ATOMIC_RELAXED);
+    p->forked = r->forked;
+}
+
+int32_t px_wait_status_of_exit_code(uint32_t code)
+{
+    if ((code & ~0xffu) == PX_EXIT_SIGNALED) return (int32_t)(code & 0xff); /* the signal, and 0x80 for a core */
+    if (code <= 255) return (int32_t)(code << 8);
+    return px_host_crash_signal(code);
+}
+
+int64_t px_process_add_child(struct px_process *p, const px_child *c)
+{
+    px_host_rwlock_lock(&p->lock);
+    if (p->child_count == p->child_cap) {
+        size_t cap = p->child_cap ? p->child_cap * 2 : 8;
+        px_child *grown = px_realloc(p->children, cap * sizeof *grown);
+        if (!grown) {
+            px_host_rwlock_unlock(&p->lock);
+            return -LINUX_ENOMEM;
+        }
+        p->children = grown;
+        p->child_cap = cap;
+    }
+    p->children[p->child_count++] = *c;
+    px_host_rwlock_unlock(&p->lock);
+    return 0;
 }

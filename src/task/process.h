@@ -32,8 +32,35 @@ struct px_process {
     int32_t pdeathsig;     /* PR_SET_PDEATHSIG: cleared by fork, kept across execve */
     int32_t child_subreaper; /* PR_SET_CHILD_SUBREAPER */
     px_itimers itimers;    /* lock; placeholder */
-    px_task *children;     /* lock; placeholder for wait4 (a later issue): NULL */
+    struct px_child *children; /* lock: the children not yet reaped (fork.c adds, wait.c reaps) */
+    size_t child_count, child_cap; /* lock */
+    int64_t children_utime, children_stime; /* lock: CPU time of the reaped children, 100 ns (RUSAGE_CHILDREN) */
+    int32_t forked;        /* clone: made by fork, so a picolx parent waits for it (its exit code is a
+                              wait status: px_exit_code_of_signal); kept across execve */
+    void *vfork_done;      /* own (the first task): the host event a vfork parent waits on, set at
+                              execve or exit; NULL when not a vfork child */
 };
+
+/* A child process (fork): what its parent needs to wait for it. */
+typedef struct px_child {
+    int32_t pid;
+    int32_t pgid;          /* its group as far as this process knows: ours at fork, setpgid's after */
+    void *process;         /* the host process whose end is the child's (an execve's new process
+                              reports through it); owned: closed when reaped */
+} px_child;
+
+/* The Windows exit code of a picolx process made by fork is its Linux wait status's
+   meaning: 0-255 an exit status, PX_EXIT_SIGNALED | sig (| 0x80: core dumped) death by
+   a signal; anything else (a crash the runtime did not catch, TerminateProcess from
+   Windows) is decoded by the host (px_host_crash_signal). The first process of a tree
+   exits with 128 + sig instead, as a shell reports it. */
+#define PX_EXIT_SIGNALED 0x0f000000u
+#define PX_EXIT_CORE 0x80u
+/* The Linux wait status (the int wait4 stores) of a child's Windows exit code. */
+int32_t px_wait_status_of_exit_code(uint32_t code);
+
+/* Adds a child (its process handle taken over). 0 or -LINUX_ENOMEM. */
+int64_t px_process_add_child(struct px_process *p, const px_child *c);
 
 /* A new thread group with Debian 12's default limits. NULL when out of memory. */
 struct px_process *px_process_new(int32_t tgid, int32_t ppid);

@@ -40,13 +40,18 @@ px_task *px_task_boot(void)
 
 bool px_task_save(const px_task *t, struct px_handoff *h)
 {
+    return px_task_save_for(t, h, true);
+}
+
+bool px_task_save_for(const px_task *t, struct px_handoff *h, bool for_exec)
+{
     task_record r = {
         .tid = t->tid,
         .sigmask = t->sigmask,
         .pending = __atomic_load_n(&t->pending, __ATOMIC_RELAXED),
     };
     return px_handoff_put(h, PX_HANDOFF_TAG_TASK, &r, sizeof r) && px_process_save(t->process, h) &&
-           px_cred_save(t->cred, h) && px_sighand_save(t->sighand, h) && px_fd_handoff_export(h, true) == 0;
+           px_cred_save(t->cred, h) && px_sighand_save(t->sighand, h) && px_fd_handoff_export(h, for_exec) == 0;
 }
 
 void px_task_restore(px_task *t, const struct px_handoff *h)

@@ -27,6 +27,8 @@ struct proc_entry {
 
 static uint64_t arg_start, arg_end, env_start, env_end, initial_rsp;
 
+uint64_t px_proc_initial_stack(void) { return initial_rsp; }
+
 void px_proc_note_initial_stack(uint64_t rsp)
 {
     /* argc, argv[argc], NULL, envp[], NULL: the strings lie together, argv's below envp's */

@@ -18,6 +18,8 @@ void px_pseudo_mount_all(void);
 /* The loader tells proc where the initial stack is (rsp at entry: argc, argv[], envp[]),
    for /proc/self/cmdline, environ and the arg/env fields of stat. */
 void px_proc_note_initial_stack(uint64_t rsp);
+/* The rsp it was given (fork hands it to the child), 0 if none. */
+uint64_t px_proc_initial_stack(void);
 
 /* Opens the device a character device node names (rdev, Linux's encoding) as /dev
    does: 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom, 5:0 tty, 5:1 console;

@@ -1,0 +1,199 @@
+/* wait4 and waitid: the children fork made (px_process.children). Each child is a Windows
+   process whose exit code says its wait status (task/process.h: px_wait_status_of_exit_code);
+   a child that execs a fixed-address program in yet another process passes that one's code
+   on, so the process fork made is the one to wait for. A zombie is a child whose process
+   has ended and is still in the list: it stays until reaped (or WNOWAIT leaves it). The
+   wait blocks through px_block on the children's processes (at most PX_BLOCK_MAX_HANDLES
+   at a time: beyond that, the wait looks again every 50 ms).
+
+   Stopped and continued children (WUNTRACED, WCONTINUED) need signal delivery: such
+   states are never reported yet. */
+#include "core/errors.h"
+#include "linux_signal.h"
+#include "core/px.h"
+#include "core/uaccess.h"
+#include "host/host_process.h"
+#include "host/host_sync.h"
+#include "kernel/block.h"
+#include "kernel/identity.h"
+#include "kernel/kernel.h"
+#include "task/process.h"
+
+/* Which children a wait asks for (Linux's enum pid_type with the id). */
+typedef struct wait_filter {
+    int kind; /* LINUX_P_ALL, LINUX_P_PID, LINUX_P_PGID */
+    int32_t id;
+} wait_filter;
+
+/* What a reaped (or, with WNOWAIT, looked at) child gives. */
+typedef struct wait_result {
+    int32_t pid;
+    int32_t status;   /* the wait status */
+    px_host_times times;
+} wait_result;
+
+static bool wanted(const px_child *c, const wait_filter *f)
+{
+    switch (f->kind) {
+    case LINUX_P_PID: return c->pid == f->id;
+    case LINUX_P_PGID: return c->pgid == f->id;
+    default: return true;
+    }
+}
+
+/* One look: 1 and *out if a wanted child has ended (removed from the list unless
+   keep), 0 if wanted children run (their processes in handles, *n of them), -ECHILD if
+   none is wanted. */
+static int look(struct px_process *p, const wait_filter *f, bool keep, wait_result *out, void **handles, size_t *n)
+{
+    int found = -LINUX_ECHILD;
+    *n = 0;
+    px_host_rwlock_lock(&p->lock);
+    for (size_t i = 0; i < p->child_count; i++) {
+        px_child *c = &p->children[i];
+        if (!wanted(c, f)) continue;
+        found = 0;
+        if (px_host_wait(c->process, 0) != 0) { /* still running */
+            if (*n < PX_BLOCK_MAX_HANDLES) handles[(*n)++] = c->process;
+            continue;
+        }
+        uint32_t code = 0;
+        if (px_host_process_exit_code(c->process, &code) < 0) code = PX_EXIT_SIGNALED | LINUX_SIGKILL;
+        out->pid = c->pid;
+        out->status = px_wait_status_of_exit_code(code);
+        if (px_host_process_times(c->process, &out->times) < 0) memset(&out->times, 0, sizeof out->times);
+        if (!keep) {
+            p->children_utime += out->times.user;
+            p->children_stime += out->times.kernel;
+            px_host_close(c->process);
+            p->children[i] = p->children[--p->child_count];
+        }
+        found = 1;
+        break;
+    }
+    px_host_rwlock_unlock(&p->lock);
+    return found;
+}
+
+/* Waits for a wanted child to end: its pid and *out, 0 with WNOHANG when none has, or
+   -LINUX_ECHILD / -LINUX_ERESTARTSYS (interrupted). */
+static int64_t wait_child(const wait_filter *f, int options, wait_result *out)
+{
+    struct px_process *p = px_kernel_self()->process;
+    void *handles[PX_BLOCK_MAX_HANDLES];
+    for (;;) {
+        size_t n = 0;
+        int r = look(p, f, (options & LINUX_WNOWAIT) != 0, out, handles, &n);
+        if (r < 0) return r;
+        if (r > 0) return out->pid;
+        if (options & LINUX_WNOHANG) return 0;
+        /* more children than one wait can name: look again now and then */
+        px_deadline later = px_deadline_after(px_clock_monotonic_ns(), 50 * 1000000LL);
+        int w = px_block(handles, n, n == PX_BLOCK_MAX_HANDLES ? &later : NULL);
+        if (w == PX_BLOCK_INTERRUPTED) return -LINUX_ERESTARTSYS;
+        if (w == PX_BLOCK_FAILED) return -LINUX_EINVAL;
+    }
+}
+
+static struct linux_timeval timeval_of_100ns(int64_t t)
+{
+    if (t < 0) t = 0;
+    return (struct linux_timeval){t / 10000000, t % 10000000 / 10};
+}
+
+static int64_t put_rusage(uint64_t addr, const wait_result *w)
+{
+    if (!addr) return 0;
+    struct linux_rusage ru = {0};
+    ru.ru_utime = timeval_of_100ns(w->times.user);
+    ru.ru_stime = timeval_of_100ns(w->times.kernel);
+    return PX_PUT(addr, &ru);
+}
+
+/* wait4(2) */
+PX_SYSCALL(wait4)
+{
+    int32_t pid = (int32_t)PX_ARG0;
+    uint64_t status_ptr = PX_ARG1, rusage_ptr = PX_ARG3;
+    int options = (int)PX_ARG2;
+    if (options & ~(LINUX_WNOHANG | LINUX_WUNTRACED | LINUX_WCONTINUED | LINUX___WNOTHREAD | LINUX___WCLONE |
+                    LINUX___WALL))
+        return -LINUX_EINVAL;
+    if (pid == INT32_MIN) return -LINUX_ESRCH; /* -pid overflows */
+    wait_filter f = {.kind = LINUX_P_ALL};
+    if (pid > 0) f = (wait_filter){LINUX_P_PID, pid};
+    else if (pid < -1) f = (wait_filter){LINUX_P_PGID, -pid};
+    else if (pid == 0) {
+        struct px_process *p = px_kernel_self()->process;
+        px_host_rwlock_lock_shared(&p->lock);
+        f = (wait_filter){LINUX_P_PGID, p->pgid};
+        px_host_rwlock_unlock_shared(&p->lock);
+    }
+    wait_result w = {0};
+    int64_t r = wait_child(&f, options, &w);
+    if (r <= 0) return r;
+    /* Linux writes the status and rusage after reaping; a bad pointer gives EFAULT then */
+    if (status_ptr && PX_PUT(status_ptr, &w.status) < 0) return -LINUX_EFAULT;
+    if (put_rusage(rusage_ptr, &w) < 0) return -LINUX_EFAULT;
+    return r;
+}
+
+/* waitid(2): P_ALL, P_PID, P_PGID (P_PIDFD with pidfds, later) */
+PX_SYSCALL(waitid)
+{
+    int which = (int)PX_ARG0;
+    int32_t id = (int32_t)PX_ARG1;
+    uint64_t info_ptr = PX_ARG2, rusage_ptr = PX_ARG4;
+    int options = (int)PX_ARG3;
+    if (options & ~(LINUX_WNOHANG | LINUX_WNOWAIT | LINUX_WEXITED | LINUX_WSTOPPED | LINUX_WCONTINUED |
+                    LINUX___WNOTHREAD | LINUX___WCLONE | LINUX___WALL))
+        return -LINUX_EINVAL;
+    if (!(options & (LINUX_WEXITED | LINUX_WSTOPPED | LINUX_WCONTINUED))) return -LINUX_EINVAL;
+    wait_filter f;
+    switch (which) {
+    case LINUX_P_ALL: f = (wait_filter){LINUX_P_ALL, 0}; break;
+    case LINUX_P_PID:
+        if (id <= 0) return -LINUX_EINVAL;
+        f = (wait_filter){LINUX_P_PID, id};
+        break;
+    case LINUX_P_PGID:
+        if (id < 0) return -LINUX_EINVAL;
+        if (id == 0) {
+            struct px_process *p = px_kernel_self()->process;
+            px_host_rwlock_lock_shared(&p->lock);
+            id = p->pgid;
+            px_host_rwlock_unlock_shared(&p->lock);
+        }
+        f = (wait_filter){LINUX_P_PGID, id};
+        break;
+    case LINUX_P_PIDFD: return -LINUX_EBADF; /* no pidfds yet: no fd is one */
+    default: return -LINUX_EINVAL;
+    }
+    wait_result w = {0};
+    int64_t r = (options & LINUX_WEXITED) ? wait_child(&f, options, &w) : -LINUX_ECHILD;
+    if (r == -LINUX_ECHILD && !(options & LINUX_WEXITED)) {
+        /* only stopped/continued children asked for: none is reported yet */
+        wait_result none;
+        void *handles[PX_BLOCK_MAX_HANDLES];
+        size_t n;
+        r = look(px_kernel_self()->process, &f, true, &none, handles, &n) == -LINUX_ECHILD ? -LINUX_ECHILD : 0;
+        if (r == 0 && !(options & LINUX_WNOHANG)) return -LINUX_ENOSYS; /* would wait for a stop forever */
+    }
+    if (r < 0) return r;
+    if (info_ptr) {
+        struct linux_siginfo si = {0};
+        if (r > 0) {
+            si.si_signo = LINUX_SIGCHLD;
+            int sig = w.status & 0x7f;
+            si.si_code = sig == 0 ? LINUX_CLD_EXITED : (w.status & 0x80) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED;
+            si.sigchld.pid = w.pid;
+            si.sigchld.uid = px_kernel_self()->cred->uid;
+            si.sigchld.status = sig == 0 ? (w.status >> 8) & 0xff : sig;
+            si.sigchld.utime = w.times.user / 100000; /* clock ticks of 10 ms */
+            si.sigchld.stime = w.times.kernel / 100000;
+        }
+        if (PX_PUT(info_ptr, &si) < 0) return -LINUX_EFAULT; /* WNOHANG with none: all zero, as Linux */
+    }
+    if (r > 0 && put_rusage(rusage_ptr, &w) < 0) return -LINUX_EFAULT;
+    return 0;
+}
