@@ -7,7 +7,7 @@
 #include "fs/fs_internal.h"
 #include "host/host_console.h"
 #include "kernel/block.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 
 typedef struct console_state {
     char pending_out[4];      /* the start of a UTF-8 sequence split across writes */
@@ -188,8 +188,8 @@ static int64_t console_stat(px_file *f, px_stat_info *st)
     st->dev = 0x16;        /* devpts */
     st->ino = 3;
     st->nlink = 1;
-    st->uid = px_identity_uid();
-    st->gid = px_identity_gid();
+    st->uid = px_current_fsuid();
+    st->gid = px_current_fsgid();
     st->blksize = 1024;
     return 0;
 }

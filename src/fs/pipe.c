@@ -20,7 +20,7 @@
 #include "host/host_sync.h"
 #include "host/host_thread.h"
 #include "kernel/block.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 
 
 /* A read end's watcher (see the top). Made once under the file's lock; then armed is
@@ -235,8 +235,8 @@ static int64_t pipe_stat(px_file *f, px_stat_info *st)
     st->dev = 0xc; /* pipefs */
     st->ino = ps->ino;
     st->nlink = 1;
-    st->uid = px_identity_uid();
-    st->gid = px_identity_gid();
+    st->uid = px_current_fsuid();
+    st->gid = px_current_fsgid();
     st->blksize = 4096;
     return 0;
 }
