@@ -2,6 +2,7 @@
    dup3, fcntl, pipe, pipe2. */
 #include "core/uaccess.h"
 #include "fs/vfs.h"
+#include "kernel/block.h"
 
 #define OPEN_FLAGS_KNOWN                                                                                     \
     (LINUX_O_ACCMODE | LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_NOCTTY | LINUX_O_TRUNC | LINUX_O_APPEND |     \
@@ -19,6 +20,7 @@ static int64_t open_at(int dirfd, uint64_t guest_path, uint32_t flags, uint32_t 
     /* x86-64 Linux opens every file as if O_LARGEFILE were given (F_GETFL shows it) */
     r = px_vfs_open_restricted(dirfd, path, (flags & OPEN_FLAGS_KNOWN) | LINUX_O_LARGEFILE, mode,
                                        restrict_flags, &f);
+    if (r == 0) r = px_file_open_blocking(f); /* a FIFO's open waits for its partner */
     if (r < 0) return r;
     return px_fd_install(f, 0, (flags & LINUX_O_CLOEXEC) != 0);
 }

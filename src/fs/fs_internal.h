@@ -11,6 +11,7 @@
 #include "fs/fs.h"
 #include "core/uaccess.h"
 #include "fs/path_norm.h"
+#include "fs/wait.h"
 
 /* Everything stat, fstat and statx report, gathered once by a backend. */
 typedef struct px_stat_info {
@@ -53,9 +54,20 @@ typedef struct px_file_ops {
     uint32_t (*poll)(px_file *f, uint32_t events);
     /* Registers a waiter: a handle that turns signalled once readiness may have changed
        since the poll op last answered (a console's input, a pipe's ready event armed by
-       this call, a FIFO's events), for px_block (kernel/block.h); or NULL: then poll
-       re-checks after short sleeps. */
+       this call, a FIFO's events), for the handler's wait (kernel/block.h); or NULL:
+       then poll re-checks after short sleeps. */
     void *(*poll_handle)(px_file *f);
+    /* What a read (events LINUX_POLLIN) or write (LINUX_POLLOUT) that returned
+       PX_WOULD_BLOCK (fs/wait.h) waits on before the handler tries it again: 0 with w
+       filled, or -errno. Only files whose read or write may say PX_WOULD_BLOCK have it;
+       for them a short count of a blocking write means "the rest would block": the
+       handler writes the rest, as Linux's pipe_write goes on. */
+    int64_t (*wait_on)(px_file *f, uint32_t events, px_wait_on *w);
+    /* An open that waits (a FIFO for its partner): after the type's open gave f, the
+       open handler calls it until it is not PX_WOULD_BLOCK (0: the open is complete,
+       -errno: it failed), waiting on w between calls; on an error or an interrupt it
+       drops f. NULL: the open is complete. */
+    int64_t (*open_wait)(px_file *f, px_wait_on *w);
     void (*release)(px_file *f);            /* the last reference is gone */
     /* f->handle is the Windows disk file holding the data (drvfs and lxfs regular files):
        MAP_SHARED maps it through a section, coherent with read and write */
