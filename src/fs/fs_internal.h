@@ -202,9 +202,33 @@ int64_t px_dir_lseek(px_file *f, int64_t offset, int whence);
 void px_dir_release(px_file *f);
 
 /* --- lock.c --- */
-struct linux_flock;
-/* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms on f (ufl: the guest's struct flock). */
-int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl);
+/* A file's identity in the lock table, and a lock's owner (lock.c says what they hold). */
+typedef struct px_lock_key {
+    uint64_t dev, ino, scope;
+} px_lock_key;
+typedef struct px_lock_owner {
+    uint64_t id, time;
+} px_lock_owner;
+/* A lock call that may wait (F_SETLKW, flock without LOCK_NB), between its tries: what
+   was asked, and its waiter's state (the waiter record stays from the first wait to the
+   end of the call, for deadlock detection). */
+typedef struct px_lock_call {
+    px_lock_key key;
+    px_lock_owner owner;
+    int kind, type;
+    int64_t start, end;
+    bool wait;
+    void *wake;    /* its auto-reset event, made for the first wait */
+    int32_t slot;  /* its waiter record; -1: none */
+} px_lock_call;
+/* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms on f (ufl: the guest's struct
+   flock), and flock(2)'s op. Each returns the result, or PX_WOULD_BLOCK with w filled:
+   the handler waits on w, then calls px_lock_retry (the same answers) until the call is
+   done, or px_lock_abandon when the wait was interrupted. */
+int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl, px_lock_call *call, px_wait_on *w);
+int64_t px_lock_flock(px_file *f, uint32_t op, px_lock_call *call, px_wait_on *w);
+int64_t px_lock_retry(px_lock_call *call, px_wait_on *w);
+void px_lock_abandon(px_lock_call *call);
 void px_lock_release_file(px_file *f);   /* the last reference to f is gone */
 void px_lock_release_posix(px_file *f);  /* an fd of f was closed */
 

@@ -102,7 +102,6 @@ UPWARD_INCLUDES = [
     # Backends still block inside their own operations through the tasks layer's one
     # primitive (interruptible, with deadlines). Fix: a file says "would block" and hands
     # back its wait queue, and the handler blocks (gVisor's EventRegister + Task.Block).
-    "src/fs/lock.c -> src/kernel/block.h",
     "src/fs/poll.c -> src/kernel/block.h",
     # /proc shows the tasks layer's state (the uname record): a later step gives /proc
     # providers registered from above instead of calls upward.
