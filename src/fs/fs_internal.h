@@ -201,6 +201,19 @@ int64_t px_dir_getdents(px_file *f, void *buf, uint64_t len);
 int64_t px_dir_lseek(px_file *f, int64_t offset, int whence);
 void px_dir_release(px_file *f);
 
+/* --- poll.c: readiness for poll and select (their handlers: poll_syscalls.c) --- */
+typedef struct px_poll_entry {
+    px_file *file;      /* NULL: a negative fd (ignored) or a closed one (POLLNVAL) */
+    bool closed;
+    uint32_t events;    /* wanted, plus POLLERR and POLLHUP which are always reported */
+    uint32_t revents;
+} px_poll_entry;
+/* Fills in every revents from the files' poll ops, now; returns how many have some. */
+int64_t px_poll_check(px_poll_entry *e, size_t n);
+/* What to wait on when none is ready: each file's wake-up object (poll_handle, armed
+   now), and a short re-check time when some file has none or they are too many. */
+void px_poll_wait_on(px_poll_entry *e, size_t n, px_wait_on *w);
+
 /* --- lock.c --- */
 /* A file's identity in the lock table, and a lock's owner (lock.c says what they hold). */
 typedef struct px_lock_key {

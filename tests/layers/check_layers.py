@@ -99,10 +99,6 @@ UPWARD_INCLUDES = [
     # read/section op, so that mm needs nothing of fs.h.
     "src/mm/shared.c -> src/fs/fs.h",
     "src/mm/vm.c -> src/fs/fs.h",
-    # Backends still block inside their own operations through the tasks layer's one
-    # primitive (interruptible, with deadlines). Fix: a file says "would block" and hands
-    # back its wait queue, and the handler blocks (gVisor's EventRegister + Task.Block).
-    "src/fs/poll.c -> src/kernel/block.h",
     # /proc shows the tasks layer's state (the uname record): a later step gives /proc
     # providers registered from above instead of calls upward.
     "src/fs/pseudo/proc.c -> src/kernel/uname.h",
