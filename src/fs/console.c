@@ -6,8 +6,7 @@
 #include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
 #include "host/host_console.h"
-#include "kernel/block.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 
 typedef struct console_state {
     char pending_out[4];      /* the start of a UTF-8 sequence split across writes */
@@ -95,16 +94,11 @@ static int64_t console_read(px_file *f, void *buf, uint64_t len)
     console_state *cs = f->data;
     if (len == 0) return 0;
     if (cs->in_off >= cs->in_len) {
-        /* wait through px_block (interruptible) for a key press; ReadConsoleW may then
-           still wait, uninterruptibly, for the rest of the line in line-input mode */
-        if (px_host_console_input_pending(f->handle) >= 0) {
-            while (!console_input_waiting(f->handle)) {
-                void *h = f->handle;
-                int w = px_block(&h, 1, NULL);
-                if (w == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
-                if (w < 0) break;
-            }
-        }
+        /* until a key press waits, the handler waits (interruptibly) on the input
+           handle (console_wait_on); ReadConsoleW may then still wait, uninterruptibly,
+           for the rest of the line in line-input mode */
+        if (px_host_console_input_pending(f->handle) >= 0 && !console_input_waiting(f->handle))
+            return PX_WOULD_BLOCK;
         int64_t r = fill_input(f);
         if (r <= 0) return r;
     }
@@ -130,6 +124,15 @@ static uint32_t console_poll(px_file *f, uint32_t events)
 static void *console_poll_handle(px_file *f)
 {
     return px_host_console_input_pending(f->handle) >= 0 ? f->handle : NULL;
+}
+
+/* What a blocked read waits on: the input handle (a write never says it would block). */
+static int64_t console_wait_on(px_file *f, uint32_t events, px_wait_on *w)
+{
+    void *h = events == LINUX_POLLIN ? console_poll_handle(f) : NULL;
+    if (!h) return -LINUX_EINVAL;
+    px_wait_on_add(w, h);
+    return 0;
 }
 
 static void fill_termios(struct linux_termios *t)
@@ -188,8 +191,8 @@ static int64_t console_stat(px_file *f, px_stat_info *st)
     st->dev = 0x16;        /* devpts */
     st->ino = 3;
     st->nlink = 1;
-    st->uid = px_identity_uid();
-    st->gid = px_identity_gid();
+    st->uid = px_current_fsuid();
+    st->gid = px_current_fsgid();
     st->blksize = 1024;
     return 0;
 }
@@ -236,6 +239,7 @@ static const px_file_ops console_ops = {
     .ioctl = console_ioctl,
     .poll = console_poll,
     .poll_handle = console_poll_handle,
+    .wait_on = console_wait_on,
     .release = console_release,
     .handoff = &px_console_handoff,
 };

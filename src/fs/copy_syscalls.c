@@ -1,6 +1,7 @@
 /* The in-kernel copies: sendfile and copy_file_range, as read + write loops through the
    files' ops (no file system here shares extents, so nothing faster exists to call). */
 #include "fs/fs_internal.h"
+#include "kernel/block.h"
 
 #define COPY_CHUNK (256 * 1024)
 
@@ -27,7 +28,7 @@ static int64_t copy_loop(px_file *in, int64_t *in_off, px_file *out, int64_t *ou
     int64_t err = 0;
     while (done < len) {
         uint64_t want = len - done < chunk ? len - done : chunk;
-        int64_t got = in_off ? in->ops->pread(in, buf, want, (uint64_t)*in_off) : in->ops->read(in, buf, want);
+        int64_t got = in_off ? in->ops->pread(in, buf, want, (uint64_t)*in_off) : px_file_read_blocking(in, buf, want);
         if (got <= 0) {
             err = got;
             break;
@@ -35,7 +36,7 @@ static int64_t copy_loop(px_file *in, int64_t *in_off, px_file *out, int64_t *ou
         int64_t put = 0;
         while (put < got) {
             int64_t w = out_off ? out->ops->pwrite(out, buf + put, (uint64_t)(got - put), (uint64_t)*out_off)
-                                : out->ops->write(out, buf + put, (uint64_t)(got - put));
+                                : px_file_write_blocking(out, buf + put, (uint64_t)(got - put));
             if (w <= 0) {
                 err = w ? w : -LINUX_EIO;
                 break;

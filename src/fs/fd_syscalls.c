@@ -1,7 +1,8 @@
 /* The syscalls that make, copy and close fds: open, openat, openat2, close, dup, dup2,
-   dup3, fcntl, pipe, pipe2. */
+   dup3, fcntl, pipe, pipe2; and flock (the locks themselves are lock.c's). */
 #include "core/uaccess.h"
 #include "fs/vfs.h"
+#include "kernel/block.h"
 
 #define OPEN_FLAGS_KNOWN                                                                                     \
     (LINUX_O_ACCMODE | LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_NOCTTY | LINUX_O_TRUNC | LINUX_O_APPEND |     \
@@ -19,6 +20,7 @@ static int64_t open_at(int dirfd, uint64_t guest_path, uint32_t flags, uint32_t 
     /* x86-64 Linux opens every file as if O_LARGEFILE were given (F_GETFL shows it) */
     r = px_vfs_open_restricted(dirfd, path, (flags & OPEN_FLAGS_KNOWN) | LINUX_O_LARGEFILE, mode,
                                        restrict_flags, &f);
+    if (r == 0) r = px_file_open_blocking(f); /* a FIFO's open waits for its partner */
     if (r < 0) return r;
     return px_fd_install(f, 0, (flags & LINUX_O_CLOEXEC) != 0);
 }
@@ -168,6 +170,34 @@ static int64_t set_status_flags(int fd, uint32_t requested)
     return r;
 }
 
+/* A lock call's waits (lock.c says PX_WOULD_BLOCK and what to wait on): until the lock
+   is set, fails, or the wait is interrupted (EINTR). */
+static int64_t lock_waiting(int64_t r, px_lock_call *call, px_wait_on *w)
+{
+    while (r == PX_WOULD_BLOCK) {
+        if (px_block_on(w, NULL) == PX_BLOCK_INTERRUPTED) {
+            px_lock_abandon(call);
+            return -LINUX_EINTR;
+        }
+        r = px_lock_retry(call, w);
+    }
+    return r;
+}
+
+/* flock(2) */
+PX_SYSCALL(flock)
+{
+    int fd = (int)PX_ARG0;
+    uint32_t op = (uint32_t)PX_ARG1;
+    px_file *f = px_fd_get(fd);
+    if (!f) return -LINUX_EBADF;
+    px_lock_call call;
+    px_wait_on w;
+    int64_t r = lock_waiting(px_lock_flock(f, op, &call, &w), &call, &w);
+    px_file_unref(f);
+    return r;
+}
+
 /* fcntl(2): fd flags, status flags, duplication, record locks (lock.c) */
 PX_SYSCALL(fcntl)
 {
@@ -195,7 +225,9 @@ PX_SYSCALL(fcntl)
     case LINUX_F_OFD_SETLKW: {
         px_file *f = px_fd_get(fd);
         if (!f) return -LINUX_EBADF;
-        int64_t r = px_lock_fcntl(f, cmd, arg);
+        px_lock_call call;
+        px_wait_on w;
+        int64_t r = lock_waiting(px_lock_fcntl(f, cmd, arg, &call, &w), &call, &w);
         px_file_unref(f);
         return r;
     }

@@ -25,7 +25,6 @@
 #include "host/host_named.h"
 #include "host/host_process.h"
 #include "host/host_sync.h"
-#include "kernel/block.h"
 
 #define FIFO_CAPACITY 65536 /* Linux's default pipe size */
 #define FIFO_ATOMIC 4096    /* PIPE_BUF: writes up to this size are not interleaved */
@@ -53,6 +52,11 @@ typedef struct fifo {
     px_host_handle section, mutex, readable, writable;
     char name[64];          /* "Local\picolx-fifo-<space>-<ino>": the objects' common prefix */
     uint32_t hup_counter;   /* Linux's f_version: no POLLHUP before a writer was seen */
+    /* an opener waiting for its partner: the event named after the counter's value it
+       waits to change, and which counter (NULL: the open is complete) */
+    px_host_handle partner_event;
+    const uint32_t *partner_counter;
+    uint32_t partner_old;
     px_file *node;          /* answers fstat */
 } fifo;
 
@@ -159,47 +163,49 @@ static fifo_proc *my_row(fifo *q, bool add)
     return free_row;
 }
 
-/* Waits (the lock released meanwhile, taken again after) for ev, or for the death of a
-   process holding ends of the FIFO, which is then swept. 0, or -LINUX_EINTR when the
-   task was interrupted (px_block). */
-static int64_t wait_unlocked(fifo *q, px_host_handle ev)
+/* After a wait (fifo_wait): closes the process handles opened for it; unless our own
+   event ended it, a process holding ends may have died: its rows are swept. */
+static void fifo_wait_done(px_wait_on *w, int fired)
 {
-    void *handles[PX_BLOCK_MAX_HANDLES];
-    size_t n = 0;
-    handles[n++] = ev;
-    for (size_t i = 0; i < FIFO_MAX_PROCS && n < PX_BLOCK_MAX_HANDLES; i++) {
-        fifo_proc *p = &q->sh->procs[i];
-        if (!p->pid || p->pid == self_pid()) continue;
-        px_host_handle h = px_host_process_open(p->pid);
-        if (h) handles[n++] = h;
-    }
-    unlock(q);
-    int r = px_block(handles, n, NULL);
-    for (size_t i = 1; i < n; i++) px_host_close(handles[i]);
-    lock(q);
-    if (r == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
-    if (r != 0) {
+    fifo *q = w->arg;
+    for (uint32_t i = 1; i < w->n; i++) px_host_close(w->handles[i]);
+    if (fired != 0) {
+        lock(q);
         sweep(q);
         update_events(q);
+        unlock(q);
     }
-    return 0;
 }
 
-/* An opener waiting for its partner: until the counter at *counter moves on. tag is "or"
-   (waiting for a reader) or "ow" (a writer). Called and returns under the lock. */
-static int64_t wait_for_partner(fifo *q, const char *tag, const uint32_t *counter)
+/* What a blocked reader, writer or opener waits on (under the lock): ev, or the death
+   of a process holding ends of the FIFO. */
+static void fifo_wait(fifo *q, px_host_handle ev, px_wait_on *w)
+{
+    w->n = 0;
+    px_wait_on_add(w, ev);
+    for (size_t i = 0; i < FIFO_MAX_PROCS && w->n < PX_WAIT_MAX_HANDLES; i++) {
+        fifo_proc *p = &q->sh->procs[i];
+        if (!p->pid || p->pid == self_pid()) continue;
+        px_wait_on_add(w, px_host_process_open(p->pid));
+    }
+    w->done = fifo_wait_done;
+    w->arg = q;
+}
+
+/* An opener that must wait for its partner: until the counter at *counter moves on.
+   tag is "or" (waiting for a reader) or "ow" (a writer). Called under the lock: the
+   event exists before the partner can look for it. */
+static int64_t expect_partner(fifo *q, const char *tag, const uint32_t *counter)
 {
     char suffix[24];
     wchar_t wname[96];
-    uint32_t cur = *counter;
-    snprintf(suffix, sizeof suffix, "%s%u", tag, cur);
+    q->partner_old = *counter;
+    snprintf(suffix, sizeof suffix, "%s%u", tag, q->partner_old);
     object_name(q, suffix, wname, PX_ARRAY_LEN(wname));
-    px_host_handle ev = px_host_event_named(wname, true, NULL);
-    if (!ev) return px_err_last();
-    int64_t r = 0;
-    while (*counter == cur && r == 0) r = wait_unlocked(q, ev);
-    px_host_close(ev);
-    return r;
+    q->partner_event = px_host_event_named(wname, true, NULL);
+    if (!q->partner_event) return px_err_last();
+    q->partner_counter = counter;
+    return 0;
 }
 
 /* An open happened: wakes the openers waiting for counter to leave old. */
@@ -242,8 +248,8 @@ static int64_t fifo_read(px_file *f, void *buf, uint64_t len)
             break;
         }
         if (s->writers == 0) { r = 0; break; } /* every writer is gone: end of file */
-        if (nonblocking(f)) { r = -LINUX_EAGAIN; break; }
-        if ((r = wait_unlocked(q, q->readable)) < 0) break;
+        r = nonblocking(f) ? -LINUX_EAGAIN : PX_WOULD_BLOCK; /* the handler waits: fifo_wait_on */
+        break;
     }
     unlock(q);
     return r;
@@ -280,11 +286,9 @@ static int64_t fifo_write(px_file *f, const void *buf, uint64_t len)
             if (done == len) { r = (int64_t)done; break; }
             continue;
         }
-        if (nonblocking(f)) { r = done ? (int64_t)done : -LINUX_EAGAIN; break; }
-        if ((r = wait_unlocked(q, q->writable)) < 0) { /* what went in stays: a short write */
-            if (done) r = (int64_t)done;
-            break;
-        }
+        /* blocking: the handler waits (fifo_wait_on) and writes the rest */
+        r = done ? (int64_t)done : nonblocking(f) ? -LINUX_EAGAIN : PX_WOULD_BLOCK;
+        break;
     }
     unlock(q);
     return r;
@@ -349,6 +353,7 @@ static void close_objects(fifo *q)
     px_host_close(q->mutex);
     px_host_close(q->readable);
     px_host_close(q->writable);
+    px_host_close(q->partner_event);
     px_file_unref(q->node);
     px_free(q);
 }
@@ -379,6 +384,30 @@ static void fifo_release(px_file *f)
     close_objects(q);
 }
 
+static int64_t fifo_wait_on(px_file *f, uint32_t events, px_wait_on *w)
+{
+    fifo *q = f->data;
+    lock(q);
+    fifo_wait(q, events == LINUX_POLLIN ? q->readable : q->writable, w);
+    unlock(q);
+    return 0;
+}
+
+/* The open's wait for its partner (expect_partner): done once the counter moved on. */
+static int64_t fifo_open_wait(px_file *f, px_wait_on *w)
+{
+    fifo *q = f->data;
+    if (!q->partner_event) return 0;
+    lock(q);
+    bool waiting = *q->partner_counter == q->partner_old;
+    if (waiting) fifo_wait(q, q->partner_event, w);
+    unlock(q);
+    if (waiting) return PX_WOULD_BLOCK;
+    px_host_close(q->partner_event);
+    q->partner_event = NULL;
+    return 0;
+}
+
 static const px_file_ops fifo_ops = {
     .read = fifo_read,
     .write = fifo_write,
@@ -387,6 +416,8 @@ static const px_file_ops fifo_ops = {
     .readable_bytes = fifo_readable_bytes,
     .poll = fifo_poll,
     .poll_handle = fifo_poll_handle,
+    .wait_on = fifo_wait_on,
+    .open_wait = fifo_open_wait,
     .release = fifo_release,
 };
 
@@ -454,12 +485,13 @@ int64_t px_fifo_open(uint64_t space, uint64_t ino, px_file *node, uint32_t flags
         wake_partners(q, "ow", s->w_counter++);
     }
     update_events(q);
-    /* O_RDWR never waits: it is both ends */
+    /* O_RDWR never waits: it is both ends. A waiting open gives the file, whose
+       open_wait the open handler calls until the partner came (fifo_open_wait). */
     if (acc == LINUX_O_RDONLY && s->writers == 0) {
         if (nonblock) q->hup_counter = s->w_counter; /* no POLLHUP until a writer has come and gone */
-        else r = wait_for_partner(q, "ow", &s->w_counter);
+        else r = expect_partner(q, "ow", &s->w_counter);
     } else if (acc == LINUX_O_WRONLY && s->readers == 0) {
-        r = wait_for_partner(q, "or", &s->r_counter);
+        r = expect_partner(q, "or", &s->r_counter);
     }
     if (r < 0) {
         drop_end(q, acc);

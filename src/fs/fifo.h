@@ -12,8 +12,9 @@
    FNV-1a. Together with the inode number it names the FIFO's shared objects. */
 uint64_t px_fifo_space_of(const void *bytes, size_t len);
 
-/* Opens the FIFO (space, ino) with the guest's open flags, blocking as open(2) does on a
-   FIFO. node is a file of the node itself that answers fstat (an O_PATH-like open): it
+/* Opens the FIFO (space, ino) with the guest's open flags. An open that must wait for
+   its partner, as open(2) on a FIFO does, gives a file whose open_wait op says so (the
+   open handler waits: px_file_open_blocking). node is a file of the node itself that answers fstat (an O_PATH-like open): it
    is taken over in every case, and its guest path and mount become the FIFO file's. */
 int64_t px_fifo_open(uint64_t space, uint64_t ino, px_file *node, uint32_t flags, px_file **out);
 

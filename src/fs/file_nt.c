@@ -8,7 +8,7 @@
 #include "core/errors.h"
 #include "fs/fd_handoff.h"
 #include "fs/vfs.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 #include "mm/vm.h"
 
 #ifndef FILE_DISPOSITION_FLAG_DELETE
@@ -278,8 +278,8 @@ static int64_t nt_file_chmod(px_file *f, uint32_t mode)
 static int64_t nt_file_chown(px_file *f, uint32_t uid, uint32_t gid)
 {
     (void)f; /* every drvfs file has the guest's ids: see px_nt_chown */
-    if (uid != UINT32_MAX && uid != px_identity_uid()) return -LINUX_EPERM;
-    if (gid != UINT32_MAX && gid != px_identity_gid()) return -LINUX_EPERM;
+    if (uid != UINT32_MAX && uid != px_current_fsuid()) return -LINUX_EPERM;
+    if (gid != UINT32_MAX && gid != px_current_fsgid()) return -LINUX_EPERM;
     return 0;
 }
 
@@ -884,8 +884,8 @@ int64_t px_nt_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t gid)
        asking, and the path query does that without a full stat's handle */
     int64_t r = px_nt_is_directory(m, rel);
     if (r < 0) return r;
-    if (uid != UINT32_MAX && uid != px_identity_uid()) return -LINUX_EPERM;
-    if (gid != UINT32_MAX && gid != px_identity_gid()) return -LINUX_EPERM;
+    if (uid != UINT32_MAX && uid != px_current_fsuid()) return -LINUX_EPERM;
+    if (gid != UINT32_MAX && gid != px_current_fsgid()) return -LINUX_EPERM;
     return 0;
 }
 

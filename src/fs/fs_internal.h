@@ -11,6 +11,7 @@
 #include "fs/fs.h"
 #include "core/uaccess.h"
 #include "fs/path_norm.h"
+#include "fs/wait.h"
 
 /* Everything stat, fstat and statx report, gathered once by a backend. */
 typedef struct px_stat_info {
@@ -53,9 +54,20 @@ typedef struct px_file_ops {
     uint32_t (*poll)(px_file *f, uint32_t events);
     /* Registers a waiter: a handle that turns signalled once readiness may have changed
        since the poll op last answered (a console's input, a pipe's ready event armed by
-       this call, a FIFO's events), for px_block (kernel/block.h); or NULL: then poll
-       re-checks after short sleeps. */
+       this call, a FIFO's events), for the handler's wait (kernel/block.h); or NULL:
+       then poll re-checks after short sleeps. */
     void *(*poll_handle)(px_file *f);
+    /* What a read (events LINUX_POLLIN) or write (LINUX_POLLOUT) that returned
+       PX_WOULD_BLOCK (fs/wait.h) waits on before the handler tries it again: 0 with w
+       filled, or -errno. Only files whose read or write may say PX_WOULD_BLOCK have it;
+       for them a short count of a blocking write means "the rest would block": the
+       handler writes the rest, as Linux's pipe_write goes on. */
+    int64_t (*wait_on)(px_file *f, uint32_t events, px_wait_on *w);
+    /* An open that waits (a FIFO for its partner): after the type's open gave f, the
+       open handler calls it until it is not PX_WOULD_BLOCK (0: the open is complete,
+       -errno: it failed), waiting on w between calls; on an error or an interrupt it
+       drops f. NULL: the open is complete. */
+    int64_t (*open_wait)(px_file *f, px_wait_on *w);
     void (*release)(px_file *f);            /* the last reference is gone */
     /* f->handle is the Windows disk file holding the data (drvfs and lxfs regular files):
        MAP_SHARED maps it through a section, coherent with read and write */
@@ -190,10 +202,47 @@ int64_t px_dir_getdents(px_file *f, void *buf, uint64_t len);
 int64_t px_dir_lseek(px_file *f, int64_t offset, int whence);
 void px_dir_release(px_file *f);
 
+/* --- poll.c: readiness for poll and select (their handlers: poll_syscalls.c) --- */
+typedef struct px_poll_entry {
+    px_file *file;      /* NULL: a negative fd (ignored) or a closed one (POLLNVAL) */
+    bool closed;
+    uint32_t events;    /* wanted, plus POLLERR and POLLHUP which are always reported */
+    uint32_t revents;
+} px_poll_entry;
+/* Fills in every revents from the files' poll ops, now; returns how many have some. */
+int64_t px_poll_check(px_poll_entry *e, size_t n);
+/* What to wait on when none is ready: each file's wake-up object (poll_handle, armed
+   now), and a short re-check time when some file has none or they are too many. */
+void px_poll_wait_on(px_poll_entry *e, size_t n, px_wait_on *w);
+
 /* --- lock.c --- */
-struct linux_flock;
-/* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms on f (ufl: the guest's struct flock). */
-int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl);
+/* A file's identity in the lock table, and a lock's owner (lock.c says what they hold). */
+typedef struct px_lock_key {
+    uint64_t dev, ino, scope;
+} px_lock_key;
+typedef struct px_lock_owner {
+    uint64_t id, time;
+} px_lock_owner;
+/* A lock call that may wait (F_SETLKW, flock without LOCK_NB), between its tries: what
+   was asked, and its waiter's state (the waiter record stays from the first wait to the
+   end of the call, for deadlock detection). */
+typedef struct px_lock_call {
+    px_lock_key key;
+    px_lock_owner owner;
+    int kind, type;
+    int64_t start, end;
+    bool wait;
+    void *wake;    /* its auto-reset event, made for the first wait */
+    int32_t slot;  /* its waiter record; -1: none */
+} px_lock_call;
+/* fcntl F_GETLK, F_SETLK, F_SETLKW and the F_OFD_* forms on f (ufl: the guest's struct
+   flock), and flock(2)'s op. Each returns the result, or PX_WOULD_BLOCK with w filled:
+   the handler waits on w, then calls px_lock_retry (the same answers) until the call is
+   done, or px_lock_abandon when the wait was interrupted. */
+int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl, px_lock_call *call, px_wait_on *w);
+int64_t px_lock_flock(px_file *f, uint32_t op, px_lock_call *call, px_wait_on *w);
+int64_t px_lock_retry(px_lock_call *call, px_wait_on *w);
+void px_lock_abandon(px_lock_call *call);
 void px_lock_release_file(px_file *f);   /* the last reference to f is gone */
 void px_lock_release_posix(px_file *f);  /* an fd of f was closed */
 

@@ -2,6 +2,7 @@
    getdents64, ioctl, fsync, ftruncate. They check what Linux checks, then call the ops. */
 #include "fs/fs_internal.h"
 #include "fs/vfs.h"
+#include "kernel/block.h"
 
 #define IOV_MAX 1024
 #define GATHER_LIMIT 65536 /* writev up to this size becomes one write: atomic on pipes, one call to Windows */
@@ -80,7 +81,7 @@ static int64_t do_read(px_file *f, uint64_t buf, uint64_t len)
     if ((int64_t)len < 0) return -LINUX_EINVAL;
     if (len && !px_guest_range_ok(buf, len)) return -LINUX_EFAULT;
     if (f->is_dir) return -LINUX_EISDIR;
-    return f->ops->read(f, (void *)(uintptr_t)buf, len);
+    return px_file_read_blocking(f, (void *)(uintptr_t)buf, len);
 }
 
 static int64_t do_write(px_file *f, uint64_t buf, uint64_t len)
@@ -91,7 +92,7 @@ static int64_t do_write(px_file *f, uint64_t buf, uint64_t len)
     if (len == 0) return 0;
     /* only the kernel half is refused here: /dev/null takes any buffer, as on Linux */
     if (len > PX_GUEST_ADDR_END || buf > PX_GUEST_ADDR_END - len) return -LINUX_EFAULT;
-    return f->ops->write(f, (const void *)(uintptr_t)buf, len);
+    return px_file_write_blocking(f, (const void *)(uintptr_t)buf, len);
 }
 
 /* read(2) */

@@ -41,7 +41,6 @@
 #include "host/host_process.h"
 #include "host/host_sync.h"
 #include "host/host_thread.h"
-#include "kernel/block.h"
 
 #define TABLE_NAME L"Local\\picolx-locks-v1"
 #define MUTEX_NAME L"Local\\picolx-locks-v1-mutex"
@@ -59,17 +58,14 @@ enum {
 typedef enum lock_kind { KIND_POSIX = 1, KIND_OFD, KIND_FLOCK } lock_kind;
 
 /* A file's identity in the table. */
-typedef struct lock_key {
-    uint64_t dev, ino, scope;
-} lock_key;
+typedef px_lock_key lock_key;
 
 #define SCOPE_STORE (1ull << 63)   /* lxfs: a hash of the store's directory */
 #define SCOPE_PROCESS (1ull << 62) /* files of this process alone (tmpfs, pipes) */
 
-typedef struct lock_owner {
-    uint64_t id;    /* creator pid << 32, | serial for a description */
-    uint64_t time;  /* the creator's start time (pids are reused) */
-} lock_owner;
+/* id: the creator's pid << 32, | a serial for a description; time: the creator's start
+   time (pids are reused) */
+typedef px_lock_owner lock_owner;
 
 typedef struct lock_record {
     volatile uint32_t used; /* set last when a record is made; one store frees it */
@@ -504,132 +500,140 @@ static lock_owner description_owner(px_file *f)
 
 /* --- setting and waiting --- */
 
-typedef struct lock_wait {
-    px_host_handle wake;     /* our auto-reset event, made for the first wait */
-    int32_t slot;            /* our waiter record, kept until the lock call ends; -1: none */
-} lock_wait;
-
 static bool own_waiter(int32_t slot)
 {
     const waiter_record *w = &table->waiters[slot];
     return w->used && w->pid == self_pid && w->tid == px_host_thread_id() && w->owner.time == self_time;
 }
 
-/* Waits on key behind c until a change to key's locks, the death of c's holder, or the
-   safety timeout, through px_block (block.h). The waiter record stays from the first wait
+/* After a wait: the holder's process handle, opened for it, is closed. */
+static void lock_wait_done(px_wait_on *w, int fired)
+{
+    (void)fired;
+    if (w->n > 1) px_host_close(w->handles[1]);
+}
+
+/* What lc waits on behind c: a change to its file's locks (its event), the death of c's
+   holder, or the safety timeout. Its waiter record is made on the first wait and kept
    to the end of the call, so that a deadlock is seen by whoever closes the circle (as
-   Linux, which checks only the new request). Called inside the table; returns outside
-   it: 0, or -LINUX_EINTR when the task was interrupted. */
-static int64_t wait_for_change(lock_wait *lw, const lock_key *key, lock_kind kind, const lock_owner *owner,
-                            const lock_record *c)
+   Linux, which checks only the new request). Called inside the table; leaves it. */
+static void prepare_wait(px_lock_call *lc, const lock_record *c, px_wait_on *w)
 {
     uint32_t pid = c->holder_pid;
     px_host_handle holder = pid == self_pid ? NULL : px_host_process_open(pid);
-    if (lw->slot >= 0 && own_waiter(lw->slot)) {
-        table->waiters[lw->slot].blocked_on = c->owner;
+    if (lc->slot >= 0 && own_waiter(lc->slot)) {
+        table->waiters[lc->slot].blocked_on = c->owner;
     } else {
-        lw->slot = -1;
+        lc->slot = -1;
         for (uint32_t i = 0; i < WAITER_CAPACITY; i++) {
-            waiter_record *w = &table->waiters[i];
-            if (w->used) continue;
-            *w = (waiter_record){.pid = self_pid, .tid = px_host_thread_id(), .kind = kind, .key = *key,
-                                 .owner = *owner, .blocked_on = c->owner};
+            waiter_record *wr = &table->waiters[i];
+            if (wr->used) continue;
+            *wr = (waiter_record){.pid = self_pid, .tid = px_host_thread_id(), .kind = (uint32_t)lc->kind,
+                                  .key = lc->key, .owner = lc->owner, .blocked_on = c->owner};
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
-            w->used = 1;
+            wr->used = 1;
             if (i >= table->waiter_limit) table->waiter_limit = i + 1;
-            lw->slot = (int32_t)i;
+            lc->slot = (int32_t)i;
             break;
         }
     }
     table_leave();
+    *w = (px_wait_on){.done = lock_wait_done};
+    px_wait_on_add(w, lc->wake);
+    px_wait_on_add(w, holder);
     /* with no waiter record free, nobody sets our event: the timeout alone */
-    void *handles[2] = {lw->wake, holder};
-    px_deadline d = px_deadline_after(px_clock_monotonic_ns(), (lw->slot < 0 ? 10 : WAIT_SAFETY_MS) * 1000000ll);
-    int r = px_block(handles, holder ? 2 : 1, &d);
-    if (holder) px_host_close(holder);
-    return r == PX_BLOCK_INTERRUPTED ? -LINUX_EINTR : 0;
+    w->retry_ns = (lc->slot < 0 ? 10 : WAIT_SAFETY_MS) * 1000000ll;
 }
 
-/* Sets (type F_RDLCK/F_WRLCK) or removes (F_UNLCK) a lock, waiting for conflicts if asked. */
-static int64_t set_lock(const lock_key *key, lock_kind kind, const lock_owner *owner, int type, int64_t start,
-                        int64_t end, bool wait)
+/* The end of a call: its event closed (its waiter record is freed inside the table). */
+static int64_t call_end(px_lock_call *lc, int64_t r)
 {
-    lock_wait lw = {.slot = -1};
-    int64_t r;
-    for (;;) {
-        if (!table_enter()) {
-            r = -LINUX_ENOLCK; /* our waiter record, if any, goes with the process */
-            break;
-        }
-        lock_record *c = type == LINUX_F_UNLCK ? NULL : find_conflict(key, kind, owner, type, start, end);
-        if (c) {
-            r = -LINUX_EAGAIN;
-            if (wait && !lw.wake && kind == KIND_POSIX && c->kind == KIND_POSIX && would_deadlock(c->owner))
-                r = -LINUX_EDEADLK;
-            if (wait && r == -LINUX_EAGAIN) {
-                if (!lw.wake) {
-                    wchar_t name[64];
-                    wake_name(name, self_pid, px_host_thread_id());
-                    lw.wake = px_host_event_named(name, false, NULL);
-                    if (!lw.wake) r = -LINUX_ENOLCK;
-                }
-                if (lw.wake) {
-                    if (wait_for_change(&lw, key, kind, owner, c) == 0) continue;
-                    /* interrupted: give up the waiter record and fail with EINTR */
-                    if (table_enter()) {
-                        if (lw.slot >= 0 && own_waiter(lw.slot)) waiter_free((uint32_t)lw.slot);
-                        table_leave();
-                    }
-                    r = -LINUX_EINTR;
-                    break;
-                }
-            }
-        } else if (free_record_count() < 2 && (sweep_dead(), free_record_count() < 2)) {
-            /* room for a split and the new lock is made sure of first: nothing fails half-way */
-            r = -LINUX_ENOLCK;
-        } else {
-            bool changed = carve(key, kind, owner, start, end);
-            if (type != LINUX_F_UNLCK) {
-                lock_record e = {.kind = (uint8_t)kind, .type = (uint8_t)type, .key = *key, .owner = *owner,
-                                 .start = start, .end = end, .holder_pid = self_pid, .holder_time = self_time};
-                add_merged(&e);
-            }
-            if (changed) wake_waiters(key);
-            if (kind == KIND_POSIX) track_posix_key(key);
-            r = 0;
-        }
-        if (lw.slot >= 0 && own_waiter(lw.slot)) waiter_free((uint32_t)lw.slot);
-        table_leave();
-        break;
-    }
-    if (lw.wake) px_host_close(lw.wake);
+    if (lc->wake) px_host_close(lc->wake);
+    lc->wake = NULL;
     return r;
 }
 
-/* flock(2) */
-PX_SYSCALL(flock)
+/* One try of lc: sets (type F_RDLCK/F_WRLCK) or removes (F_UNLCK) the lock, or, when
+   a conflict is to be waited for, PX_WOULD_BLOCK with w filled (prepare_wait). */
+int64_t px_lock_retry(px_lock_call *lc, px_wait_on *w)
 {
-    int fd = (int)PX_ARG0;
-    uint32_t op = (uint32_t)PX_ARG1;
-    px_file *f = px_fd_get(fd);
-    if (!f) return -LINUX_EBADF;
+    const lock_key *key = &lc->key;
+    const lock_owner *owner = &lc->owner;
+    lock_kind kind = (lock_kind)lc->kind;
+    int type = lc->type;
+    int64_t start = lc->start, end = lc->end;
+    if (!table_enter()) return call_end(lc, -LINUX_ENOLCK); /* our waiter record, if any, goes with the process */
+    int64_t r;
+    lock_record *c = type == LINUX_F_UNLCK ? NULL : find_conflict(key, kind, owner, type, start, end);
+    if (c) {
+        r = -LINUX_EAGAIN;
+        if (lc->wait && !lc->wake && kind == KIND_POSIX && c->kind == KIND_POSIX && would_deadlock(c->owner))
+            r = -LINUX_EDEADLK;
+        if (lc->wait && r == -LINUX_EAGAIN) {
+            if (!lc->wake) {
+                wchar_t name[64];
+                wake_name(name, self_pid, px_host_thread_id());
+                lc->wake = px_host_event_named(name, false, NULL);
+                if (!lc->wake) r = -LINUX_ENOLCK;
+            }
+            if (lc->wake) {
+                prepare_wait(lc, c, w);
+                return PX_WOULD_BLOCK;
+            }
+        }
+    } else if (free_record_count() < 2 && (sweep_dead(), free_record_count() < 2)) {
+        /* room for a split and the new lock is made sure of first: nothing fails half-way */
+        r = -LINUX_ENOLCK;
+    } else {
+        bool changed = carve(key, kind, owner, start, end);
+        if (type != LINUX_F_UNLCK) {
+            lock_record e = {.kind = (uint8_t)kind, .type = (uint8_t)type, .key = *key, .owner = *owner,
+                             .start = start, .end = end, .holder_pid = self_pid, .holder_time = self_time};
+            add_merged(&e);
+        }
+        if (changed) wake_waiters(key);
+        if (kind == KIND_POSIX) track_posix_key(key);
+        r = 0;
+    }
+    if (lc->slot >= 0 && own_waiter(lc->slot)) waiter_free((uint32_t)lc->slot);
+    table_leave();
+    return call_end(lc, r);
+}
+
+void px_lock_abandon(px_lock_call *lc)
+{
+    /* interrupted: give up the waiter record (the handler fails with EINTR) */
+    if (table_enter()) {
+        if (lc->slot >= 0 && own_waiter(lc->slot)) waiter_free((uint32_t)lc->slot);
+        table_leave();
+    }
+    call_end(lc, 0);
+}
+
+/* A call of key's lock and its first try. */
+static int64_t set_lock(px_lock_call *lc, const lock_key *key, lock_kind kind, const lock_owner *owner, int type,
+                        int64_t start, int64_t end, bool wait, px_wait_on *w)
+{
+    *lc = (px_lock_call){.key = *key, .owner = *owner, .kind = kind, .type = type, .start = start, .end = end,
+                         .wait = wait, .slot = -1};
+    return px_lock_retry(lc, w);
+}
+
+int64_t px_lock_flock(px_file *f, uint32_t op, px_lock_call *call, px_wait_on *w)
+{
     static const int type_of_op[] = {[LINUX_LOCK_SH] = LINUX_F_RDLCK, [LINUX_LOCK_EX] = LINUX_F_WRLCK,
                                      [LINUX_LOCK_UN] = LINUX_F_UNLCK};
     uint32_t base = op & ~(uint32_t)LINUX_LOCK_NB;
     lock_key key;
-    int64_t r = 0;
-    if (base != LINUX_LOCK_SH && base != LINUX_LOCK_EX && base != LINUX_LOCK_UN) r = -LINUX_EINVAL;
-    else if (f->status_flags & LINUX_O_PATH) r = -LINUX_EBADF;
-    else if (!table_ready()) r = -LINUX_ENOLCK;
-    if (r == 0) r = identify(f, &key);
-    if (r == 0) {
-        lock_owner owner = description_owner(f);
-        /* a conversion drops the old lock first, as Linux does (not atomic there either) */
-        if (base != LINUX_LOCK_UN) set_lock(&key, KIND_FLOCK, &owner, LINUX_F_UNLCK, 0, INT64_MAX, false);
-        r = set_lock(&key, KIND_FLOCK, &owner, type_of_op[base], 0, INT64_MAX, !(op & LINUX_LOCK_NB));
-    }
-    px_file_unref(f);
-    return r;
+    if (base != LINUX_LOCK_SH && base != LINUX_LOCK_EX && base != LINUX_LOCK_UN) return -LINUX_EINVAL;
+    if (f->status_flags & LINUX_O_PATH) return -LINUX_EBADF;
+    if (!table_ready()) return -LINUX_ENOLCK;
+    int64_t r = identify(f, &key);
+    if (r < 0) return r;
+    lock_owner owner = description_owner(f);
+    /* a conversion drops the old lock first, as Linux does (not atomic there either) */
+    if (base != LINUX_LOCK_UN) set_lock(call, &key, KIND_FLOCK, &owner, LINUX_F_UNLCK, 0, INT64_MAX, false, w);
+    return set_lock(call, &key, KIND_FLOCK, &owner, type_of_op[base], 0, INT64_MAX, !(op & LINUX_LOCK_NB), w);
 }
 
 /* The byte range [start, end] of a struct flock, as Linux computes it. */
@@ -666,7 +670,7 @@ static int64_t range_of(px_file *f, const struct linux_flock *fl, int64_t *start
     return 0;
 }
 
-int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl)
+int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl, px_lock_call *call, px_wait_on *w)
 {
     struct linux_flock lfl, *fl = &lfl;
     if (PX_GET(fl, ufl) < 0) return -LINUX_EFAULT;
@@ -704,7 +708,7 @@ int64_t px_lock_fcntl(px_file *f, int cmd, uint64_t ufl)
         return PX_PUT(ufl, fl); /* outside the table: a fault there is only EFAULT */
     }
     bool wait = cmd == LINUX_F_SETLKW || cmd == LINUX_F_OFD_SETLKW;
-    return set_lock(&key, kind, &owner, fl->l_type, start, end, wait);
+    return set_lock(call, &key, kind, &owner, fl->l_type, start, end, wait, w);
 }
 
 void px_lock_release_file(px_file *f)

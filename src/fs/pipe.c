@@ -7,8 +7,9 @@
    machine, and CancelSynchronousIo ends it). So a read end that someone must wait for
    gets a watcher thread, made on first need and kept for the file's life, which on each
    arming makes one zero-byte read and then sets the end's "ready" event: poll and a
-   blocking read wait on that event with px_block (block.h), so both are interruptible,
-   and the pipe stays a plain anonymous pipe for Windows children and std handles.
+   blocking read wait on that event (a read says PX_WOULD_BLOCK, fs/wait.h, and its
+   handler waits through px_block), so both are interruptible, and the pipe stays a
+   plain anonymous pipe for Windows children and std handles.
    On real Windows I/O on a synchronous file object is serialised, so a peek or read
    while the watcher's read is pending would block: the watcher is disarmed (its read
    cancelled) before we touch the handle. Wine does not serialise; disarming happens
@@ -19,8 +20,7 @@
 #include "host/host_pipe.h"
 #include "host/host_sync.h"
 #include "host/host_thread.h"
-#include "kernel/block.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 
 
 /* A read end's watcher (see the top). Made once under the file's lock; then armed is
@@ -132,14 +132,11 @@ static int64_t pipe_read(px_file *f, void *buf, uint64_t len)
     if (len > 0x7ffff000u) len = 0x7ffff000u;
     pipe_disarm(f);
     if (!(f->status_flags & LINUX_O_NONBLOCK) && (f->status_flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY) {
-        /* wait, interruptibly, until a read would not block; then it returns what is there */
-        while (!(pipe_poll(f, LINUX_POLLIN) & (LINUX_POLLIN | LINUX_POLLHUP | LINUX_POLLERR))) {
-            px_host_handle ready = pipe_arm(f);
-            if (!ready) break; /* no watcher: block in ReadFile, uninterruptibly */
-            int r = px_block(&ready, 1, NULL);
-            if (r == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
-            if (r < 0) break;
-        }
+        /* until a read would not block, the handler waits (interruptibly) on the ready
+           event (pipe_wait_on); then it returns what is there. With no watcher to be
+           had it blocks in ReadFile, uninterruptibly. */
+        if (!(pipe_poll(f, LINUX_POLLIN) & (LINUX_POLLIN | LINUX_POLLHUP | LINUX_POLLERR)) && watch_of(f))
+            return PX_WOULD_BLOCK;
     } else {
         bool writers_gone;
         int64_t avail = px_host_pipe_available(f->handle, &writers_gone);
@@ -227,6 +224,15 @@ static void *pipe_poll_handle(px_file *f)
     return pipe_arm(f);
 }
 
+/* What a blocked read waits on: the ready event, armed (a write never says it would block). */
+static int64_t pipe_wait_on(px_file *f, uint32_t events, px_wait_on *w)
+{
+    px_host_handle ready = events == LINUX_POLLIN ? pipe_poll_handle(f) : NULL;
+    if (!ready) return -LINUX_EINVAL;
+    px_wait_on_add(w, ready);
+    return 0;
+}
+
 static int64_t pipe_stat(px_file *f, px_stat_info *st)
 {
     pipe_state *ps = f->data;
@@ -235,8 +241,8 @@ static int64_t pipe_stat(px_file *f, px_stat_info *st)
     st->dev = 0xc; /* pipefs */
     st->ino = ps->ino;
     st->nlink = 1;
-    st->uid = px_identity_uid();
-    st->gid = px_identity_gid();
+    st->uid = px_current_fsuid();
+    st->gid = px_current_fsgid();
     st->blksize = 4096;
     return 0;
 }
@@ -289,6 +295,7 @@ static const px_file_ops pipe_ops = {
     .readable_bytes = pipe_readable_bytes,
     .poll = pipe_poll,
     .poll_handle = pipe_poll_handle,
+    .wait_on = pipe_wait_on,
     .release = pipe_release,
     .handoff = &px_pipe_handoff,
 };

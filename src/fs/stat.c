@@ -4,7 +4,7 @@
 #include <winternl.h>
 #include "core/errors.h"
 #include "fs/vfs.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 in 100 ns units since 1601 */
 
@@ -179,8 +179,8 @@ void px_nt_fill_stat(px_stat_info *st, const px_nt_attrs *a, uint64_t dev, uint6
     /* Wine's file index is the Linux inode number, so outputs can match native ones */
     st->ino = ino;
     st->nlink = nlink;
-    st->uid = px_identity_uid();
-    st->gid = px_identity_gid();
+    st->uid = px_current_fsuid();
+    st->gid = px_current_fsgid();
     st->size = a->size;
     st->blksize = 4096;
     st->blocks = (a->allocation_size + 511) / 512;

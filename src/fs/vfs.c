@@ -3,8 +3,8 @@
    Types without symlinks (drvfs) cost nothing per component: their paths are resolved
    lexically, as Windows itself would. */
 #include "fs/vfs.h"
+#include "core/cred.h"
 #include "host/host_sync.h"
-#include "kernel/identity.h"
 
 #define MAX_MOUNTS 64
 #define MAX_SYMLINKS 40 /* Linux's MAXSYMLINKS */
@@ -204,7 +204,7 @@ static int64_t follow_if_symlink(walk *w, size_t comp_start, const char *rest_af
    tmpfs, proc, devfs): drvfs directories are all 0755 to everyone. Root searches anything. */
 static int64_t may_search(walk *w)
 {
-    if (px_identity_uid() == 0) return 0;
+    if (px_current_fsuid() == 0) return 0;
     const char *rel;
     px_mount *m = px_vfs_mount_of(w->len ? w->out : "/", &rel);
     if (!m || !m->type->has_symlinks) return 0;
@@ -215,7 +215,7 @@ static int64_t may_search(walk *w)
     px_stat_info st;
     if (!m->type->stat || m->type->stat(m, rel, &st) < 0) return 0;
     if ((st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR) return 0;
-    uint32_t bits = st.uid == px_identity_uid() ? st.mode >> 6 : st.gid == px_identity_gid() ? st.mode >> 3 : st.mode;
+    uint32_t bits = st.uid == px_current_fsuid() ? st.mode >> 6 : st.gid == px_current_fsgid() ? st.mode >> 3 : st.mode;
     return (bits & 1) ? 0 : -LINUX_EACCES;
 }
 
@@ -530,7 +530,7 @@ int64_t px_vfs_open_restricted(int dirfd, const char *path, uint32_t flags, uint
     px_file *f = NULL;
     if (r == 0) {
         if (vp->must_be_dir) flags |= LINUX_O_DIRECTORY;
-        if (flags & LINUX_O_CREAT) mode &= ~px_identity_umask();
+        if (flags & LINUX_O_CREAT) mode &= ~px_fs_umask();
         r = m->type->open(m, vp->rel, flags, mode & 07777, &f);
     }
     if (r == 0) {

@@ -113,3 +113,25 @@ int px_block(void *const *handles, size_t n, const px_deadline *deadline)
     if (r == timer_at) return PX_BLOCK_TIMEDOUT;
     return (int)r; /* an abandoned mutex counts as taken: px_host_wait_any says so */
 }
+
+int px_block_on(px_wait_on *w, const px_deadline *deadline)
+{
+    px_deadline until = deadline ? *deadline : px_deadline_never();
+    bool retry_first = false;
+    if (w->retry_ns >= 0) {
+        px_deadline soon = px_deadline_after(px_clock_monotonic_ns(), w->retry_ns);
+        if (until.realtime || soon.at < until.at) {
+            until = soon;
+            retry_first = true;
+        }
+    }
+    int r = px_block(w->handles, w->n, &until);
+    if (w->done) w->done(w, r >= 0 ? r : -1);
+    if (r >= 0) return 0;
+    if (r == PX_BLOCK_TIMEDOUT && retry_first) {
+        /* the retry time; the deadline too, if it has passed meanwhile */
+        bool passed = deadline && px_deadline_left(deadline, px_deadline_now(deadline)) == 0;
+        return passed ? PX_BLOCK_TIMEDOUT : 0;
+    }
+    return r;
+}

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/thread.h"
+#include "fs/wait.h"
 #include "kernel/deadline.h"
 
 enum {
@@ -26,6 +27,7 @@ enum {
 
 /* Most handles a wait may name besides its own interrupt event and timer. */
 #define PX_BLOCK_MAX_HANDLES 62
+_Static_assert(PX_WAIT_MAX_HANDLES <= PX_BLOCK_MAX_HANDLES, "a file's wait fits one px_block");
 
 /* Waits until one of handles[0..n) is signalled (returns its index), the deadline passes
    (PX_BLOCK_TIMEDOUT; NULL deadline: never) or the calling task is interrupted
@@ -33,6 +35,22 @@ enum {
    that is returned was consumed, as by any wait. A thread that is no guest's (a worker)
    cannot be interrupted. */
 int px_block(void *const *handles, size_t n, const px_deadline *deadline);
+
+/* The handler's half of "would block" (fs/wait.h): waits on what a file handed back,
+   until one of its handles, its retry time, the deadline (NULL: never) or an interrupt;
+   then runs w->done. Returns 0 (try the operation again), PX_BLOCK_TIMEDOUT (the
+   deadline passed), PX_BLOCK_INTERRUPTED or PX_BLOCK_FAILED. */
+int px_block_on(px_wait_on *w, const px_deadline *deadline);
+
+/* The handlers' read, write and open of a file whose operation may say PX_WOULD_BLOCK:
+   tried, and between tries px_block_on what the file hands back, until done. An
+   interrupted wait gives -LINUX_EINTR (a write: the count already written, if any). */
+struct px_file;
+int64_t px_file_read_blocking(struct px_file *f, void *buf, uint64_t len);
+int64_t px_file_write_blocking(struct px_file *f, const void *buf, uint64_t len);
+/* After the type's open gave f: its open_wait until the open is complete. 0, or -errno
+   with f dropped. */
+int64_t px_file_open_blocking(struct px_file *f);
 
 /* The clocks of deadlines (time.c): CLOCK_MONOTONIC, and the one d is measured on. */
 int64_t px_clock_monotonic_ns(void);

@@ -1,10 +1,12 @@
-/* Who the guest is: the credentials object and the Linux ids and names picolx reports
+/* Who the guest is: building and changing the credentials object (its struct and the
+   caller's fsuid and fsgid: core/cred.h), and the Linux ids and names picolx reports
    (src/kernel/identity.c). */
 #ifndef PX_KERNEL_IDENTITY_H
 #define PX_KERNEL_IDENTITY_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "core/cred.h"
 #include "core/thread.h"
 
 /* The calling task's (host threads: the first task's): */
@@ -21,17 +23,6 @@ int32_t px_identity_host_pid(void);  /* this Windows process's id: the first pro
 int32_t px_identity_host_ppid(void); /* its Windows parent's id */
 
 #define LINUX_NGROUPS_MAX 65536
-
-/* The credentials (Linux's struct cred). Immutable once installed: set*id build a new
-   one (px_cred_copy, change, px_cred_install) and swap the task's pointer, so a reader
-   never sees half an update. Shared by every clone (a copy would be equal). */
-struct px_cred {
-    int32_t refs;                          /* atomic: tasks (and in-flight readers) holding it */
-    uint32_t uid, euid, suid, fsuid;
-    uint32_t gid, egid, sgid, fsgid;
-    uint32_t ngroups;                      /* supplementary groups that follow */
-    uint32_t groups[];
-};
 
 /* A zeroed cred with room for ngroups groups (refs 1), for the caller to fill before
    installing it; NULL when out of memory or too many groups. */

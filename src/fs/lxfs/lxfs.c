@@ -13,7 +13,7 @@
 #include "fs/fd_handoff.h"
 #include "fs/fifo.h"
 #include "fs/pseudo/pseudo.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 #define MAX_IO_CHUNK 0x7ffff000u
@@ -26,10 +26,10 @@ static struct linux_timespec ts_of(lx_time t) { return (struct linux_timespec){t
 /* Permission bits for the caller: want is a mask of 4 (read), 2 (write), 1 (execute). */
 static bool may(const lx_inode *i, uint32_t want)
 {
-    uint32_t uid = px_identity_uid();
+    uint32_t uid = px_current_fsuid();
     if (uid == 0) /* root: everything, but executing needs some x bit (directories: search) */
         return !(want & 1) || is_type(i, LINUX_S_IFDIR) || (i->mode & 0111);
-    uint32_t bits = uid == i->uid ? i->mode >> 6 : px_identity_gid() == i->gid ? i->mode >> 3 : i->mode;
+    uint32_t bits = uid == i->uid ? i->mode >> 6 : px_current_fsgid() == i->gid ? i->mode >> 3 : i->mode;
     return ((bits & 7) & want) == want;
 }
 
@@ -90,7 +90,7 @@ static int64_t find(lx_disk *d, const char *rel, where *w)
 static int64_t may_change_dir(const lx_inode *dir, const lx_inode *victim)
 {
     if (!may(dir, 2 | 1)) return -LINUX_EACCES;
-    uint32_t uid = px_identity_uid();
+    uint32_t uid = px_current_fsuid();
     if (victim && (dir->mode & LINUX_S_ISVTX) && uid != 0 && uid != dir->uid && uid != victim->uid)
         return -LINUX_EPERM;
     return 0;
@@ -99,7 +99,7 @@ static int64_t may_change_dir(const lx_inode *dir, const lx_inode *victim)
 static lx_attr new_attr(const lx_inode *dir, uint32_t mode)
 {
     lx_time now = lx_time_now();
-    lx_attr a = {.mode = mode, .uid = px_identity_uid(), .gid = px_identity_gid(), .atime = now, .mtime = now, .ctime = now};
+    lx_attr a = {.mode = mode, .uid = px_current_fsuid(), .gid = px_current_fsgid(), .atime = now, .mtime = now, .ctime = now};
     if (dir->mode & LINUX_S_ISGID) { /* BSD group semantics of a setgid directory */
         a.gid = dir->gid;
         if ((mode & LINUX_S_IFMT) == LINUX_S_IFDIR) a.mode |= LINUX_S_ISGID;
@@ -177,7 +177,7 @@ static void record_mtime(lx_open *o)
         lx_attr a = lx_attr_of(i);
         a.mtime = a.ctime = lx_time_now();
         /* Linux drops setuid (and setgid with group exec) when an unprivileged user writes */
-        if (px_identity_uid() != 0) a.mode &= ~(uint32_t)(LINUX_S_ISUID | ((a.mode & 010) ? LINUX_S_ISGID : 0));
+        if (px_current_fsuid() != 0) a.mode &= ~(uint32_t)(LINUX_S_ISUID | ((a.mode & 010) ? LINUX_S_ISGID : 0));
         lx_store_setattr(&o->disk->st, o->ino, &a);
     }
     lx_disk_end(o->disk);
@@ -596,7 +596,7 @@ static int64_t lxfs_mknod(px_mount *m, const char *rel, uint32_t mode, uint64_t 
 {
     uint32_t fmt = mode & LINUX_S_IFMT;
     if (fmt == 0) fmt = LINUX_S_IFREG;
-    if ((fmt == LINUX_S_IFCHR || fmt == LINUX_S_IFBLK) && px_identity_uid() != 0) return -LINUX_EPERM;
+    if ((fmt == LINUX_S_IFCHR || fmt == LINUX_S_IFBLK) && px_current_fsuid() != 0) return -LINUX_EPERM;
     if (fmt == LINUX_S_IFREG) {
         lx_disk *d = disk_of(m);
         int64_t r = lx_disk_begin(d);
@@ -703,9 +703,9 @@ static int64_t change_attr(px_mount *m, const char *rel, int64_t (*change)(lx_at
 
 static int64_t do_chmod(lx_attr *a, const lx_inode *i, const void *arg)
 {
-    uint32_t mode = *(const uint32_t *)arg, uid = px_identity_uid();
+    uint32_t mode = *(const uint32_t *)arg, uid = px_current_fsuid();
     if (uid != 0 && uid != i->uid) return -LINUX_EPERM;
-    if (uid != 0 && i->gid != px_identity_gid() && !is_type(i, LINUX_S_IFDIR)) mode &= ~(uint32_t)LINUX_S_ISGID;
+    if (uid != 0 && i->gid != px_current_fsgid() && !is_type(i, LINUX_S_IFDIR)) mode &= ~(uint32_t)LINUX_S_ISGID;
     a->mode = (i->mode & LINUX_S_IFMT) | (mode & 07777);
     a->ctime = lx_time_now();
     return 0;
@@ -716,10 +716,10 @@ static int64_t lxfs_chmod(px_mount *m, const char *rel, uint32_t mode) { return 
 static int64_t do_chown(lx_attr *a, const lx_inode *i, const void *arg)
 {
     const uint32_t *ids = arg;
-    uint32_t uid = px_identity_uid();
+    uint32_t uid = px_current_fsuid();
     if (uid != 0) { /* the owner may only give the file to a group of his own */
         if ((ids[0] != UINT32_MAX && ids[0] != i->uid) || uid != i->uid) return -LINUX_EPERM;
-        if (ids[1] != UINT32_MAX && ids[1] != px_identity_gid()) return -LINUX_EPERM;
+        if (ids[1] != UINT32_MAX && ids[1] != px_current_fsgid()) return -LINUX_EPERM;
     }
     if (ids[0] != UINT32_MAX) a->uid = ids[0];
     if (ids[1] != UINT32_MAX) a->gid = ids[1];
@@ -742,7 +742,7 @@ static int64_t do_utimens(lx_attr *a, const lx_inode *i, const void *arg)
 {
     const struct linux_timespec *t = arg;
     lx_time now = lx_time_now();
-    uint32_t uid = px_identity_uid();
+    uint32_t uid = px_current_fsuid();
     bool explicit_time = t && ((t[0].tv_nsec != LINUX_UTIME_NOW && t[0].tv_nsec != LINUX_UTIME_OMIT) ||
                                (t[1].tv_nsec != LINUX_UTIME_NOW && t[1].tv_nsec != LINUX_UTIME_OMIT));
     if (uid != 0 && uid != i->uid && (explicit_time || !may(i, 2))) return explicit_time ? -LINUX_EPERM : -LINUX_EACCES;

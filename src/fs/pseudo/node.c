@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include "fs/pseudo/pseudo.h"
 #include "host/host_time.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL
 
@@ -110,8 +110,8 @@ void px_pseudo_stat_init(px_stat_info *st, const px_mount *m, const char *rel, u
     st->ino = px_pseudo_ino(m, rel);
     st->nlink = (mode & LINUX_S_IFMT) == LINUX_S_IFDIR ? 2 : 1;
     st->mode = mode;
-    st->uid = px_identity_uid();
-    st->gid = px_identity_gid();
+    st->uid = px_current_fsuid();
+    st->gid = px_current_fsgid();
     st->blksize = 1024;
     st->atime = st->mtime = st->ctime = start_time();
 }

@@ -4,7 +4,7 @@
    added while a directory is read never make readdir skip or repeat the others. */
 #include <windows.h>
 #include "fs/pseudo/pseudo.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 #include "fs/fifo.h"
 
 typedef struct tnode tnode;
@@ -62,8 +62,8 @@ static tnode *node_new(tmpfs *fs, uint32_t mode)
     tnode *n = px_calloc(1, sizeof *n);
     if (!n) return NULL;
     n->mode = mode;
-    n->uid = px_identity_uid();
-    n->gid = px_identity_gid();
+    n->uid = px_current_fsuid();
+    n->gid = px_current_fsgid();
     n->nlink = (mode & LINUX_S_IFMT) == LINUX_S_IFDIR ? 2 : 1;
     n->ino = ++fs->next_ino;
     n->atime = n->mtime = n->ctime = n->btime = px_pseudo_now();
@@ -206,9 +206,9 @@ static void fill_stat(const px_mount *m, const tnode *n, px_stat_info *st)
 /* Permission bits for the caller (root passes all but execute without any x bit). */
 static int64_t check_access(const tnode *n, int mode)
 {
-    uint32_t uid = px_identity_uid();
+    uint32_t uid = px_current_fsuid();
     if (uid == 0) return (mode & LINUX_X_OK) && !is_dir(n) && !(n->mode & 0111) ? -LINUX_EACCES : 0;
-    uint32_t bits = uid == n->uid ? (n->mode >> 6) & 7 : px_identity_gid() == n->gid ? (n->mode >> 3) & 7 : n->mode & 7;
+    uint32_t bits = uid == n->uid ? (n->mode >> 6) & 7 : px_current_fsgid() == n->gid ? (n->mode >> 3) & 7 : n->mode & 7;
     return ((uint32_t)mode & 7) & ~bits ? -LINUX_EACCES : 0;
 }
 
@@ -611,7 +611,7 @@ static int64_t tmpfs_mknod(px_mount *m, const char *rel, uint32_t mode, uint64_t
     if (type == 0) type = LINUX_S_IFREG;
     if (type == LINUX_S_IFDIR || type == LINUX_S_IFLNK) return -LINUX_EINVAL;
     bool device = type == LINUX_S_IFCHR || type == LINUX_S_IFBLK;
-    if (device && px_identity_uid() != 0) return -LINUX_EPERM;
+    if (device && px_current_fsuid() != 0) return -LINUX_EPERM;
     return make_node(m, rel, type | (mode & 07777), device ? dev : 0, NULL);
 }
 
@@ -632,7 +632,7 @@ static void drop_link(tnode *n)
 /* The sticky bit: only the owner of the file or of the directory (or root) removes it. */
 static int64_t check_sticky(const tnode *dir, const tnode *n)
 {
-    uint32_t uid = px_identity_uid();
+    uint32_t uid = px_current_fsuid();
     if (!(dir->mode & LINUX_S_ISVTX) || uid == 0 || uid == n->uid || uid == dir->uid) return 0;
     return -LINUX_EPERM;
 }
@@ -770,7 +770,7 @@ static int64_t tmpfs_chmod(px_mount *m, const char *rel, uint32_t mode)
     AcquireSRWLockExclusive(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
-    uint32_t uid = px_identity_uid();
+    uint32_t uid = px_current_fsuid();
     if (r == 0 && uid != 0 && uid != n->uid) r = -LINUX_EPERM;
     if (r == 0) {
         n->mode = (n->mode & LINUX_S_IFMT) | (mode & 07777);
@@ -786,10 +786,10 @@ static int64_t tmpfs_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t 
     AcquireSRWLockExclusive(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
-    uint32_t me = px_identity_uid();
+    uint32_t me = px_current_fsuid();
     /* without privilege: no owner change, and only to one's own group */
     if (r == 0 && me != 0 &&
-        ((uid != (uint32_t)-1 && uid != n->uid) || me != n->uid || (gid != (uint32_t)-1 && gid != px_identity_gid() && gid != n->gid)))
+        ((uid != (uint32_t)-1 && uid != n->uid) || me != n->uid || (gid != (uint32_t)-1 && gid != px_current_fsgid() && gid != n->gid)))
         r = -LINUX_EPERM;
     if (r == 0) {
         if (uid != (uint32_t)-1) n->uid = uid;
