@@ -74,8 +74,6 @@ NOT_YET_MOVED = [
     "src/fs/lxfs/lxfs.c",
     "src/fs/lxfs/lxfs_disk.c",
     "src/fs/path.c",
-    "src/fs/pseudo/dev.c",
-    "src/fs/pseudo/tmpfs.c",
     "src/fs/stat.c",
     "src/fs/vfs.c",
     "src/mm/mmap.c",
