@@ -33,3 +33,34 @@ int64_t px_host_file_open_ex(const wchar_t *path, uint32_t access, uint32_t shar
 }
 
 bool px_host_path_not_found(void) { return GetLastError() == ERROR_PATH_NOT_FOUND; }
+
+int64_t px_host_file_index(px_host_handle h, uint64_t *index)
+{
+    FILE_INTERNAL_INFORMATION internal;
+    IO_STATUS_BLOCK io;
+    NTSTATUS status = NtQueryInformationFile(h, &io, &internal, sizeof internal, FileInternalInformation);
+    if (!NT_SUCCESS(status)) return px_err_nt(status);
+    *index = (uint64_t)internal.IndexNumber.QuadPart;
+    return 0;
+}
+
+int64_t px_host_dir_read(px_host_handle dir, bool restart, void *buf, size_t size)
+{
+    FILE_INFO_BY_HANDLE_CLASS cls = restart ? FileIdBothDirectoryRestartInfo : FileIdBothDirectoryInfo;
+    if (GetFileInformationByHandleEx(dir, cls, buf, (DWORD)size)) return 1;
+    DWORD e = GetLastError();
+    if (e == ERROR_NO_MORE_FILES) return 0;
+    return e == ERROR_FILE_NOT_FOUND ? -LINUX_ENOENT : px_err_win32(e);
+}
+
+void px_host_dir_entry_at(const void *buf, size_t offset, px_host_dir_entry *out)
+{
+    const FILE_ID_BOTH_DIR_INFO *info = (const FILE_ID_BOTH_DIR_INFO *)((const unsigned char *)buf + offset);
+    *out = (px_host_dir_entry){
+        .name = info->FileName,
+        .name_len = info->FileNameLength / sizeof(WCHAR),
+        .attributes = info->FileAttributes,
+        .file_id = (uint64_t)info->FileId.QuadPart,
+        .next = info->NextEntryOffset ? offset + info->NextEntryOffset : SIZE_MAX,
+    };
+}

@@ -46,4 +46,23 @@ int64_t px_host_file_open_ex(const wchar_t *path, uint32_t access, uint32_t shar
    ENOTDIR there, the host does not) rather than "file not found". */
 bool px_host_path_not_found(void);
 
+/* The file's index on its volume (under Wine: the Linux inode number). 0 or -LINUX_Exxx. */
+int64_t px_host_file_index(px_host_handle h, uint64_t *index);
+
+/* Directory listings through an open directory handle, in batches: px_host_dir_read
+   fills buf (size bytes, 8-aligned) with the next entries (restart: from the first),
+   and px_host_dir_entry_at reads the entry at an offset in it. The host's own "." and
+   ".." are among them. */
+typedef struct px_host_dir_entry {
+    const wchar_t *name;   /* in the batch; not NUL-terminated */
+    size_t name_len;       /* in wide characters */
+    uint32_t attributes;   /* PX_HOST_ATTR_* */
+    uint64_t file_id;      /* as px_host_file_index */
+    size_t next;           /* the next entry's offset in the batch, or SIZE_MAX after the last */
+} px_host_dir_entry;
+/* 1 (entries at offset 0), 0 when there are no more, -LINUX_ENOENT when the listing has
+   none at all (the host's "file not found"), or another -LINUX_Exxx. */
+int64_t px_host_dir_read(px_host_handle dir, bool restart, void *buf, size_t size);
+void px_host_dir_entry_at(const void *buf, size_t offset, px_host_dir_entry *out);
+
 #endif
