@@ -64,3 +64,84 @@ void px_host_dir_entry_at(const void *buf, size_t offset, px_host_dir_entry *out
         .next = info->NextEntryOffset ? offset + info->NextEntryOffset : SIZE_MAX,
     };
 }
+
+/* Not in mingw's winternl.h (ntifs.h has them). */
+NTSTATUS NTAPI NtReadFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context, PIO_STATUS_BLOCK io,
+                          PVOID buffer, ULONG length, PLARGE_INTEGER offset, PULONG key);
+NTSTATUS NTAPI NtWriteFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context, PIO_STATUS_BLOCK io,
+                           const void *buffer, ULONG length, PLARGE_INTEGER offset, PULONG key);
+#ifndef STATUS_END_OF_FILE
+#define STATUS_END_OF_FILE ((NTSTATUS)0xC0000011)
+#endif
+#define MAX_IO_CHUNK 0x7ffff000u
+
+int64_t px_host_file_pread(px_host_handle h, void *buf, size_t n, uint64_t offset)
+{
+    if (n > MAX_IO_CHUNK) n = MAX_IO_CHUNK;
+    IO_STATUS_BLOCK io = {0};
+    LARGE_INTEGER at = {.QuadPart = (LONGLONG)offset};
+    NTSTATUS status = NtReadFile(h, NULL, NULL, NULL, &io, buf, (ULONG)n, &at, NULL);
+    if (status == STATUS_PENDING) { /* an overlapped handle after all: signalled when done */
+        WaitForSingleObject(h, INFINITE);
+        status = io.Status;
+    }
+    if (status == STATUS_END_OF_FILE) return 0;
+    if (!NT_SUCCESS(status)) return px_err_nt(status);
+    return (int64_t)io.Information;
+}
+
+int64_t px_host_file_pwrite(px_host_handle h, const void *buf, size_t n, uint64_t offset)
+{
+    if (n > MAX_IO_CHUNK) n = MAX_IO_CHUNK;
+    IO_STATUS_BLOCK io = {0};
+    /* the end: FILE_WRITE_TO_END_OF_FILE in the low part, -1 in the high part */
+    LARGE_INTEGER at = {.QuadPart = (LONGLONG)offset};
+    NTSTATUS status = NtWriteFile(h, NULL, NULL, NULL, &io, buf, (ULONG)n, &at, NULL);
+    if (status == STATUS_PENDING) {
+        WaitForSingleObject(h, INFINITE);
+        status = io.Status;
+    }
+    if (!NT_SUCCESS(status)) return px_err_nt(status);
+    return (int64_t)io.Information;
+}
+
+int64_t px_host_file_lock(px_host_handle h, uint64_t offset, uint64_t len, bool exclusive, bool wait)
+{
+    OVERLAPPED ov = {.Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32)};
+    DWORD flags = (exclusive ? LOCKFILE_EXCLUSIVE_LOCK : 0) | (wait ? 0 : LOCKFILE_FAIL_IMMEDIATELY);
+    if (LockFileEx(h, flags, 0, (DWORD)len, (DWORD)(len >> 32), &ov)) return 0;
+    DWORD e = GetLastError();
+    return e == ERROR_LOCK_VIOLATION || e == ERROR_IO_PENDING ? -LINUX_EAGAIN : px_err_win32(e);
+}
+
+int64_t px_host_file_unlock(px_host_handle h, uint64_t offset, uint64_t len)
+{
+    OVERLAPPED ov = {.Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32)};
+    return UnlockFileEx(h, 0, (DWORD)len, (DWORD)(len >> 32), &ov) ? 0 : px_err_last();
+}
+
+static int64_t of_filetime(FILETIME t) { return (int64_t)(((uint64_t)t.dwHighDateTime << 32) | t.dwLowDateTime); }
+
+int64_t px_host_path_info(const wchar_t *path, px_host_file_attrs *out)
+{
+    WIN32_FILE_ATTRIBUTE_DATA fa;
+    if (!GetFileAttributesExW(path, GetFileExInfoStandard, &fa)) return px_err_last();
+    *out = (px_host_file_attrs){
+        .creation_time = of_filetime(fa.ftCreationTime),
+        .access_time = of_filetime(fa.ftLastAccessTime),
+        .write_time = of_filetime(fa.ftLastWriteTime),
+        .size = (int64_t)(((uint64_t)fa.nFileSizeHigh << 32) | fa.nFileSizeLow),
+        .attributes = fa.dwFileAttributes,
+    };
+    return 0;
+}
+
+int64_t px_host_disk_space(const wchar_t *dir, uint64_t *available, uint64_t *total, uint64_t *free_bytes)
+{
+    ULARGE_INTEGER a, t, f;
+    if (!GetDiskFreeSpaceExW(dir, &a, &t, &f)) return px_err_last();
+    *available = a.QuadPart;
+    *total = t.QuadPart;
+    *free_bytes = f.QuadPart;
+    return 0;
+}

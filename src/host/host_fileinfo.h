@@ -65,4 +65,32 @@ typedef struct px_host_dir_entry {
 int64_t px_host_dir_read(px_host_handle dir, bool restart, void *buf, size_t size);
 void px_host_dir_entry_at(const void *buf, size_t offset, px_host_dir_entry *out);
 
+/* Reads and writes at an explicit offset, for synchronous handles, straight to NT with no
+   APC context: ReadFile/WriteFile with an OVERLAPPED pass one, and Wine then asks
+   wineserver for the handle's completion port on every call (a round trip). They still
+   move a synchronous handle's file pointer. n: at most 0x7ffff000 bytes go in one call.
+   pread: the count (0 at the end), pwrite: the count written; or -LINUX_Exxx. */
+int64_t px_host_file_pread(px_host_handle h, void *buf, size_t n, uint64_t offset);
+#define PX_HOST_OFFSET_END UINT64_MAX /* pwrite: at the end of the file, whatever its size */
+int64_t px_host_file_pwrite(px_host_handle h, const void *buf, size_t n, uint64_t offset);
+
+/* Byte-range locks of the host (mandatory ones: other handles cannot write or read a
+   locked range). wait: block until it is free; else -LINUX_EAGAIN at once. */
+int64_t px_host_file_lock(px_host_handle h, uint64_t offset, uint64_t len, bool exclusive, bool wait);
+int64_t px_host_file_unlock(px_host_handle h, uint64_t offset, uint64_t len);
+
+/* What the host keeps of a file: times in 100 ns units since 1601, sizes in bytes,
+   PX_HOST_ATTR_* attributes. */
+typedef struct px_host_file_attrs {
+    int64_t creation_time, access_time, write_time, change_time; /* change: 0 when unknown */
+    int64_t allocation_size, size;
+    uint32_t attributes;
+} px_host_file_attrs;
+/* By name, the Win32 way (no change time, no allocation size: 0). 0 or -LINUX_Exxx. */
+int64_t px_host_path_info(const wchar_t *path, px_host_file_attrs *out);
+
+/* The space of the volume that holds dir (a directory): what the caller may use, the
+   size, what is free. 0 or -LINUX_Exxx. */
+int64_t px_host_disk_space(const wchar_t *dir, uint64_t *available, uint64_t *total, uint64_t *free_bytes);
+
 #endif

@@ -70,8 +70,6 @@ NOT_YET_MOVED = [
     "src/fs/fd.c",
     "src/fs/fd_handoff.c",
     "src/fs/file_nt.c",
-    "src/fs/lxfs/lxfs.c",
-    "src/fs/lxfs/lxfs_disk.c",
     "src/fs/path.c",
     "src/fs/stat.c",
     "src/fs/vfs.c",
