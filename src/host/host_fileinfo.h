@@ -93,4 +93,53 @@ int64_t px_host_path_info(const wchar_t *path, px_host_file_attrs *out);
    size, what is free. 0 or -LINUX_Exxx. */
 int64_t px_host_disk_space(const wchar_t *dir, uint64_t *available, uint64_t *total, uint64_t *free_bytes);
 
+/* By name without a handle, through NT (NtQueryFullAttributesFile: no open, no wineserver
+   round trip under Wine), for \\?\ paths. 0 or -LINUX_Exxx; *path_not_found (when not
+   NULL) says whether a failure was the host's "path not found" (see
+   px_host_path_not_found). */
+int64_t px_host_path_query(const wchar_t *path, px_host_file_attrs *out, bool *path_not_found);
+
+/* What an open file is: its attributes and times (also on a handle without
+   FILE_READ_ATTRIBUTES access, which Wine refuses a by-handle network query), sizes, link
+   count and index. 0 or -LINUX_Exxx. */
+typedef struct px_host_file_facts {
+    px_host_file_attrs attrs;
+    uint64_t index;   /* as px_host_file_index */
+    uint32_t links;
+} px_host_file_facts;
+int64_t px_host_file_info(px_host_handle h, px_host_file_facts *out);
+/* Only the attributes of an open file (PX_HOST_ATTR_*). */
+int64_t px_host_file_attributes(px_host_handle h, uint32_t *attrs);
+/* The serial number of the volume the file is on. */
+int64_t px_host_file_volume(px_host_handle h, uint32_t *serial);
+/* Sets the times (100 ns units since 1601) and attributes of an open file; a 0 leaves
+   that one as it is. 0 or -LINUX_Exxx. */
+int64_t px_host_file_set_basic(px_host_handle h, int64_t creation_time, int64_t access_time, int64_t write_time,
+                               int64_t change_time, uint32_t attributes);
+
+/* A new handle of the same file with other rights, sharing and options. */
+int64_t px_host_file_reopen(px_host_handle h, uint32_t access, uint32_t share, uint32_t options, px_host_handle *out);
+
+/* One read or write at the handle's own file pointer (shared with other processes
+   that have the handle), up to 0x7ffff000 bytes: the count (read: 0 at the end), or
+   -LINUX_Exxx. */
+int64_t px_host_file_read_here(px_host_handle h, void *buf, size_t n);
+int64_t px_host_file_write_here(px_host_handle h, const void *buf, size_t n);
+/* Moves the handle's file pointer: whence PX_HOST_SEEK_*; *pos (when not NULL) gets the
+   new position. 0 or -LINUX_Exxx. */
+enum { PX_HOST_SEEK_SET, PX_HOST_SEEK_CUR, PX_HOST_SEEK_END };
+int64_t px_host_file_seek(px_host_handle h, int64_t offset, int whence, uint64_t *pos);
+
+/* Deleting through a handle opened with PX_HOST_ACCESS_DELETE. _posix: POSIX semantics
+   (the name goes at once, open handles keep working; Windows 10 1607+, not Wine), the
+   read-only attribute ignored: 0, -LINUX_ENOTEMPTY, or -LINUX_Exxx when the host has no
+   such deletion or refuses it. _handle: that, else the classic deletion at the last
+   close (a read-only file made writable first, as Linux deletes those). */
+int64_t px_host_file_delete_posix(px_host_handle h);
+int64_t px_host_file_delete_handle(px_host_handle h);
+
+/* A hard link new_path to the file existing_path. 0 or -LINUX_Exxx (see
+   px_host_path_not_found). */
+int64_t px_host_link_create(const wchar_t *new_path, const wchar_t *existing_path);
+
 #endif
