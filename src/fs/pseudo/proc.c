@@ -8,7 +8,7 @@
 #include "host/host_system.h"
 #include "host/host_time.h"
 #include "kernel/identity.h"
-#include "kernel/uname.h"
+#include "core/utsname.h"
 #include "mm/vm.h"
 
 typedef struct proc_entry proc_entry;
