@@ -11,7 +11,6 @@
 #include "kernel/identity.h"
 #include "mm/vm.h"
 
-#define SHARE_ALL PX_HOST_SHARE_ALL
 #define MAX_IO_CHUNK 0x7ffff000u /* what Linux transfers at most in one read or write */
 
 /* State of a file backend: std handles that are disk files share their position with
@@ -337,7 +336,7 @@ static int64_t host_path_of(px_mount *m, const char *rel, wchar_t **out)
 static int64_t open_host(const wchar_t *path, uint32_t access, enum px_host_disposition disposition,
                          px_host_handle *out, bool *path_not_found)
 {
-    int64_t r = px_host_file_open_ex(path, access, SHARE_ALL, disposition, PX_HOST_OPEN_DIRECTORIES, out);
+    int64_t r = px_host_file_open_ex(path, access, PX_HOST_SHARE_ALL, disposition, PX_HOST_OPEN_DIRECTORIES, out);
     *path_not_found = r < 0 && px_host_path_not_found();
     return r;
 }
@@ -540,7 +539,7 @@ static int64_t check_kind(px_host_handle h, bool remove_dir)
 static int64_t delete_parked_name(const wchar_t *parked)
 {
     px_host_handle h;
-    int64_t r = open_for_delete(parked, SHARE_ALL, &h);
+    int64_t r = open_for_delete(parked, PX_HOST_SHARE_ALL, &h);
     if (r < 0) return r;
     r = delete_by_handle(h);
     if (r < 0 && px_vm_delete_when_unmapped(h, parked)) r = 0;
@@ -596,7 +595,7 @@ static int64_t remove_name(px_mount *m, const char *rel, bool remove_dir)
     px_host_handle h;
     r = open_for_delete(path, 0, &h);
     bool open_elsewhere = r == -LINUX_EBUSY; /* the host's sharing violation */
-    if (open_elsewhere) r = open_for_delete(path, SHARE_ALL, &h);
+    if (open_elsewhere) r = open_for_delete(path, PX_HOST_SHARE_ALL, &h);
     if (r < 0) {
         r = lookup_error(m, rel, r, px_host_path_not_found());
         px_free(path);
