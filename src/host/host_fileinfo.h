@@ -1,8 +1,7 @@
 /* Host files by handle, with every option the file backends need (drvfs, lxfs, stat,
    the listings): opens with the host's access, sharing and disposition, reads and writes
    at offsets, file information (ids, link count, times, attributes, size) and its
-   changes, POSIX deletion, renames by handle, hard links, disk space, directory
-   listings, locks. host_file.h has the simple by-path half. The values of the bits below
+   changes, POSIX deletion, hard links, disk space, directory listings, locks. host_file.h has the simple by-path half. The values of the bits below
    are the host's own (NT's), so that they pass through unchanged. */
 #ifndef PX_HOST_FILEINFO_H
 #define PX_HOST_FILEINFO_H
@@ -41,9 +40,10 @@ enum px_host_disposition {
    -LINUX_Exxx (for a lookup that failed: see px_host_path_not_found). */
 int64_t px_host_file_open_ex(const wchar_t *path, uint32_t access, uint32_t share, enum px_host_disposition how,
                              uint32_t options, px_host_handle *out);
-/* After a host file call failed with -LINUX_ENOENT: whether the host said "path not
-   found" (a directory on the way is missing, or is a file: Linux tells ENOENT from
-   ENOTDIR there, the host does not) rather than "file not found". */
+/* Right after a host file call failed with -LINUX_ENOENT (before any other host call):
+   whether the host said "path not found" (a directory on the way is missing, or is a
+   file: Linux tells ENOENT from ENOTDIR there, the host does not) rather than "file not
+   found". */
 bool px_host_path_not_found(void);
 
 /* The file's index on its volume (under Wine: the Linux inode number). 0 or -LINUX_Exxx. */
