@@ -2,10 +2,10 @@
    "." and ".." always come first; d_off is the index of the next entry, so the directory
    position is an entry count: lseek(fd, 0, SEEK_SET) rewinds, other d_off values re-list
    and skip. Records are packed 8-byte aligned as the kernel packs them. */
-#include <windows.h>
-#include <winternl.h>
 #include "core/errors.h"
 #include "fs/vfs.h"
+#include "host/host_fileinfo.h"
+#include "host/host_utf.h"
 
 #define LISTING_BUFFER_SIZE 65536
 
@@ -64,11 +64,9 @@ static void rewind_listing(dir_state *ds)
 static void find_dot_inos(px_file *f, dir_state *ds)
 {
     /* the file index alone: a full stat of a directory lists it (st_nlink) */
-    FILE_INTERNAL_INFORMATION internal;
-    IO_STATUS_BLOCK io;
     px_stat_info st;
-    if (NT_SUCCESS(NtQueryInformationFile(f->handle, &io, &internal, sizeof internal, FileInternalInformation)))
-        ds->self_ino = (uint64_t)internal.IndexNumber.QuadPart;
+    uint64_t index;
+    if (px_host_file_index(f->handle, &index) == 0) ds->self_ino = index;
     ds->parent_ino = ds->self_ino;
     if (f->guest_path && strcmp(f->guest_path, "/")) {
         char parent[PX_PATH_MAX];
@@ -86,15 +84,12 @@ static int64_t ensure_record(px_file *f, dir_state *ds)
 {
     if (ds->next != SIZE_MAX) return 1;
     if (ds->exhausted) return 0;
-    FILE_INFO_BY_HANDLE_CLASS cls = ds->restart ? FileIdBothDirectoryRestartInfo : FileIdBothDirectoryInfo;
-    if (!GetFileInformationByHandleEx(f->handle, cls, ds->buf, LISTING_BUFFER_SIZE)) {
-        DWORD e = GetLastError();
-        if (e == ERROR_NO_MORE_FILES || e == ERROR_FILE_NOT_FOUND) {
-            ds->exhausted = true;
-            return 0;
-        }
-        return px_err_win32(e);
+    int64_t r = px_host_dir_read(f->handle, ds->restart, ds->buf, LISTING_BUFFER_SIZE);
+    if (r == 0 || r == -LINUX_ENOENT) { /* no more, or none at all */
+        ds->exhausted = true;
+        return 0;
     }
+    if (r < 0) return r;
     ds->restart = false;
     ds->next = 0;
     return 1;
@@ -102,23 +97,24 @@ static int64_t ensure_record(px_file *f, dir_state *ds)
 
 static void advance_record(dir_state *ds)
 {
-    FILE_ID_BOTH_DIR_INFO *info = (FILE_ID_BOTH_DIR_INFO *)(ds->buf + ds->next);
-    ds->next = info->NextEntryOffset ? ds->next + info->NextEntryOffset : SIZE_MAX;
+    px_host_dir_entry info;
+    px_host_dir_entry_at(ds->buf, ds->next, &info);
+    ds->next = info.next;
 }
 
-static bool is_dot_name(const FILE_ID_BOTH_DIR_INFO *info)
+static bool is_dot_name(const px_host_dir_entry *info)
 {
-    size_t n = info->FileNameLength / sizeof(WCHAR);
-    return (n == 1 && info->FileName[0] == L'.') || (n == 2 && info->FileName[0] == L'.' && info->FileName[1] == L'.');
+    size_t n = info->name_len;
+    return (n == 1 && info->name[0] == L'.') || (n == 2 && info->name[0] == L'.' && info->name[1] == L'.');
 }
 
 /* A file unlinked while open or mapped waits under ".picolx-unlinked-*" (file_nt.c)
    until Windows can delete it. */
-static bool is_parked_name(const FILE_ID_BOTH_DIR_INFO *info)
+static bool is_parked_name(const px_host_dir_entry *info)
 {
     static const wchar_t prefix[] = L".picolx-unlinked-";
-    size_t n = info->FileNameLength / sizeof(WCHAR), plen = PX_ARRAY_LEN(prefix) - 1;
-    return n > plen && !wcsncmp(info->FileName, prefix, plen);
+    size_t n = info->name_len, plen = PX_ARRAY_LEN(prefix) - 1;
+    return n > plen && !wcsncmp(info->name, prefix, plen);
 }
 
 /* The entry at position index (without consuming it). Returns 1, 0 at the end, or -errno. */
@@ -136,7 +132,8 @@ static int64_t peek_entry(px_file *f, dir_state *ds, uint64_t index, dir_entry *
     for (;;) {
         int64_t r = ensure_record(f, ds);
         if (r <= 0) return r;
-        FILE_ID_BOTH_DIR_INFO *info = (FILE_ID_BOTH_DIR_INFO *)(ds->buf + ds->next);
+        px_host_dir_entry entry, *info = &entry;
+        px_host_dir_entry_at(ds->buf, ds->next, info);
         if (is_dot_name(info)) {
             advance_record(ds);
             continue;
@@ -146,8 +143,7 @@ static int64_t peek_entry(px_file *f, dir_state *ds, uint64_t index, dir_entry *
             ds->nt_index++;
             continue;
         }
-        int n = WideCharToMultiByte(CP_UTF8, 0, info->FileName, (int)(info->FileNameLength / sizeof(WCHAR)),
-                                    e->name, (int)sizeof e->name - 1, NULL, NULL);
+        int64_t n = px_host_utf8_of_utf16_in(info->name, info->name_len, e->name, sizeof e->name);
         if (n <= 0) { /* a name that does not fit Linux's limits: skip it */
             advance_record(ds);
             ds->nt_index++;
@@ -155,11 +151,11 @@ static int64_t peek_entry(px_file *f, dir_state *ds, uint64_t index, dir_entry *
         }
         e->name[n] = 0;
         e->name_len = px_drvfs_unescape_utf8(e->name, (size_t)n); /* names stored escaped (path_norm.h) */
-        e->ino = (uint64_t)info->FileId.QuadPart;
+        e->ino = info->file_id;
         /* a system file may be a link file (linkfile.c): the type is left to stat */
-        e->type = (info->FileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? LINUX_DT_DIR
-                  : (info->FileAttributes & FILE_ATTRIBUTE_SYSTEM)  ? LINUX_DT_UNKNOWN
-                                                                     : LINUX_DT_REG;
+        e->type = (info->attributes & PX_HOST_ATTR_DIRECTORY) ? LINUX_DT_DIR
+                  : (info->attributes & PX_HOST_ATTR_SYSTEM)  ? LINUX_DT_UNKNOWN
+                                                               : LINUX_DT_REG;
         return 1;
     }
 }

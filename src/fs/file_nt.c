@@ -3,34 +3,14 @@
    and the name operations on them. Every read and write names its offset (OVERLAPPED),
    so the position is ours and pread/pwrite never move it. */
 #include <stdio.h>
-#include <windows.h>
-#include <winternl.h>
 #include "core/errors.h"
 #include "fs/fd_handoff.h"
 #include "fs/vfs.h"
 #include "core/cred.h"
+#include "host/host_fileinfo.h"
+#include "host/host_process.h"
 #include "mm/vm.h"
 
-#ifndef FILE_DISPOSITION_FLAG_DELETE
-#define FILE_DISPOSITION_FLAG_DELETE 0x00000001
-#define FILE_DISPOSITION_FLAG_POSIX_SEMANTICS 0x00000002
-typedef struct { DWORD Flags; } FILE_DISPOSITION_INFO_EX;
-#endif
-#define PX_FILE_DISPOSITION_INFO_EX ((FILE_INFO_BY_HANDLE_CLASS)21) /* FileDispositionInfoEx (Windows 10 1607) */
-
-/* Not in mingw's winternl.h (ntifs.h has them). */
-NTSTATUS NTAPI NtReadFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context, PIO_STATUS_BLOCK io,
-                          PVOID buffer, ULONG length, PLARGE_INTEGER offset, PULONG key);
-NTSTATUS NTAPI NtWriteFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context, PIO_STATUS_BLOCK io,
-                           const void *buffer, ULONG length, PLARGE_INTEGER offset, PULONG key);
-#ifndef FILE_WRITE_TO_END_OF_FILE
-#define FILE_WRITE_TO_END_OF_FILE 0xffffffff
-#endif
-#ifndef STATUS_END_OF_FILE
-#define STATUS_END_OF_FILE ((NTSTATUS)0xC0000011)
-#endif
-
-#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 #define MAX_IO_CHUNK 0x7ffff000u /* what Linux transfers at most in one read or write */
 
 /* State of a file backend: std handles that are disk files share their position with
@@ -40,66 +20,49 @@ typedef struct nt_file {
     bool owns_handle;   /* a std handle's file handed to a new process: its own duplicate */
 } nt_file;
 
-/* O_CREAT/O_EXCL/O_TRUNC -> CreateFile disposition, indexed by those three bits. */
-static DWORD disposition_of(uint32_t flags)
+/* O_CREAT/O_EXCL/O_TRUNC -> the host's disposition, indexed by those three bits. */
+static enum px_host_disposition disposition_of(uint32_t flags)
 {
-    static const struct { uint32_t flags; DWORD disposition; } rows[] = {
-        {LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC, CREATE_NEW},
-        {LINUX_O_CREAT | LINUX_O_EXCL, CREATE_NEW},
-        {LINUX_O_CREAT | LINUX_O_TRUNC, CREATE_ALWAYS},
-        {LINUX_O_CREAT, OPEN_ALWAYS},
-        {LINUX_O_TRUNC | LINUX_O_EXCL, TRUNCATE_EXISTING}, /* O_EXCL without O_CREAT is ignored */
-        {LINUX_O_TRUNC, TRUNCATE_EXISTING},
+    static const struct { uint32_t flags; enum px_host_disposition disposition; } rows[] = {
+        {LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC, PX_HOST_DISP_CREATE_NEW},
+        {LINUX_O_CREAT | LINUX_O_EXCL, PX_HOST_DISP_CREATE_NEW},
+        {LINUX_O_CREAT | LINUX_O_TRUNC, PX_HOST_DISP_CREATE_ALWAYS},
+        {LINUX_O_CREAT, PX_HOST_DISP_OPEN_ALWAYS},
+        {LINUX_O_TRUNC | LINUX_O_EXCL, PX_HOST_DISP_TRUNCATE_EXISTING}, /* O_EXCL without O_CREAT is ignored */
+        {LINUX_O_TRUNC, PX_HOST_DISP_TRUNCATE_EXISTING},
     };
     uint32_t key = flags & (LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC);
     for (size_t i = 0; i < PX_ARRAY_LEN(rows); i++)
         if (rows[i].flags == key) return rows[i].disposition;
-    return OPEN_EXISTING;
+    return PX_HOST_DISP_OPEN_EXISTING;
 }
 
 /* O_ACCMODE -> access rights; reading attributes is always allowed (fstat). */
-static DWORD access_of(uint32_t flags)
+static uint32_t access_of(uint32_t flags)
 {
-    static const DWORD rows[4] = {
-        [LINUX_O_RDONLY] = GENERIC_READ,
-        [LINUX_O_WRONLY] = GENERIC_WRITE,
-        [LINUX_O_RDWR] = GENERIC_READ | GENERIC_WRITE,
-        [3] = GENERIC_READ | GENERIC_WRITE, /* Linux's "3": ioctl-only access, needs both */
+    static const uint32_t rows[4] = {
+        [LINUX_O_RDONLY] = PX_HOST_ACCESS_READ,
+        [LINUX_O_WRONLY] = PX_HOST_ACCESS_WRITE,
+        [LINUX_O_RDWR] = PX_HOST_ACCESS_READ | PX_HOST_ACCESS_WRITE,
+        [3] = PX_HOST_ACCESS_READ | PX_HOST_ACCESS_WRITE, /* Linux's "3": ioctl-only access, needs both */
     };
-    if (flags & LINUX_O_PATH) return FILE_READ_ATTRIBUTES | SYNCHRONIZE;
-    DWORD access = rows[flags & LINUX_O_ACCMODE] | FILE_READ_ATTRIBUTES | SYNCHRONIZE;
-    if (flags & LINUX_O_TRUNC) access |= GENERIC_WRITE;
+    if (flags & LINUX_O_PATH) return PX_HOST_ACCESS_READ_ATTRIBUTES | PX_HOST_ACCESS_SYNCHRONIZE;
+    uint32_t access = rows[flags & LINUX_O_ACCMODE] | PX_HOST_ACCESS_READ_ATTRIBUTES | PX_HOST_ACCESS_SYNCHRONIZE;
+    if (flags & LINUX_O_TRUNC) access |= PX_HOST_ACCESS_WRITE;
     return access;
 }
 
-static int64_t set_times(HANDLE h, const struct linux_timespec times[2]);
-static int64_t set_read_only(HANDLE h, uint32_t mode);
+static int64_t set_times(px_host_handle h, const struct linux_timespec times[2]);
+static int64_t set_read_only(px_host_handle h, uint32_t mode);
 
-static int64_t file_io_error(void)
-{
-    DWORD e = GetLastError();
-    if (e == ERROR_HANDLE_EOF) return 0;
-    return px_err_win32(e);
-}
-
-/* Reads and writes at an explicit offset go straight to NtReadFile/NtWriteFile with no
-   APC context: ReadFile/WriteFile with an OVERLAPPED pass one, and Wine then asks
-   wineserver for the handle's completion port on every call (a round trip: a quarter of
-   tar's time per file). The handles are synchronous, so the call returns when done. */
+/* Reads and writes at an explicit offset: the host's pread/pwrite, straight to NT with
+   no APC context (under Wine, ReadFile/WriteFile with an OVERLAPPED cost a wineserver
+   round trip each: a quarter of tar's time per file). */
 static int64_t nt_pread_direct(px_file *f, void *buf, uint64_t len, uint64_t offset)
 {
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
     if (offset > INT64_MAX) return -LINUX_EINVAL;
-    IO_STATUS_BLOCK io = {0};
-    LARGE_INTEGER at = {.QuadPart = (LONGLONG)offset};
-    NTSTATUS status = NtReadFile(f->handle, NULL, NULL, NULL, &io, buf, (ULONG)len, &at, NULL);
-    if (status == STATUS_PENDING) { /* an overlapped handle after all: signalled when done */
-        WaitForSingleObject(f->handle, INFINITE);
-        status = io.Status;
-    }
-    if (status == STATUS_END_OF_FILE) return 0;
-    if (!NT_SUCCESS(status)) return px_err_nt(status);
-    return (int64_t)io.Information;
+    return px_host_file_pread(f->handle, buf, (size_t)len, offset);
 }
 
 /* buf is the reader's (a guest address): Wine fails the whole read when a page of it is
@@ -111,29 +74,13 @@ static int64_t nt_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
     return r;
 }
 
-static int64_t nt_pwrite_at(px_file *f, const void *buf, uint64_t len, LARGE_INTEGER *at)
-{
-    if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
-    IO_STATUS_BLOCK io = {0};
-    NTSTATUS status = NtWriteFile(f->handle, NULL, NULL, NULL, &io, buf, (ULONG)len, at, NULL);
-    if (status == STATUS_PENDING) {
-        WaitForSingleObject(f->handle, INFINITE);
-        status = io.Status;
-    }
-    if (!NT_SUCCESS(status)) return px_err_nt(status);
-    return (int64_t)io.Information;
-}
-
 static int64_t nt_pwrite_direct(px_file *f, const void *buf, uint64_t len, uint64_t offset)
 {
     if (offset > INT64_MAX) return -LINUX_EINVAL;
+    if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
     /* Linux: pwrite on an O_APPEND file appends whatever the offset says */
-    if (f->status_flags & LINUX_O_APPEND) {
-        LARGE_INTEGER end = {.u = {.LowPart = FILE_WRITE_TO_END_OF_FILE, .HighPart = -1}};
-        return nt_pwrite_at(f, buf, len, &end);
-    }
-    LARGE_INTEGER at = {.QuadPart = (LONGLONG)offset};
-    return nt_pwrite_at(f, buf, len, &at);
+    if (f->status_flags & LINUX_O_APPEND) return px_host_file_pwrite(f->handle, buf, (size_t)len, PX_HOST_OFFSET_END);
+    return px_host_file_pwrite(f->handle, buf, (size_t)len, offset);
 }
 
 /* buf is the writer's: a bad page in it fails the whole Windows write (with EIO under
@@ -148,19 +95,17 @@ static int64_t nt_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t off
 
 static int64_t file_size(px_file *f)
 {
-    LARGE_INTEGER size;
-    if (!GetFileSizeEx(f->handle, &size)) return px_err_last();
-    return size.QuadPart;
+    uint64_t size;
+    int64_t r = px_host_file_size(f->handle, &size);
+    return r < 0 ? r : (int64_t)size;
 }
 
 static int64_t nt_read(px_file *f, void *buf, uint64_t len)
 {
     nt_file *nf = f->data;
     if (nf->shared_pointer) {
-        DWORD got = 0;
         if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
-        if (!ReadFile(f->handle, buf, (DWORD)len, &got, NULL)) return file_io_error();
-        return got;
+        return px_host_file_read_here(f->handle, buf, (size_t)len); /* 0 at the end */
     }
     int64_t r = nt_pread(f, buf, len, f->pos);
     if (r > 0) f->pos += (uint64_t)r;
@@ -171,19 +116,14 @@ static int64_t nt_read(px_file *f, void *buf, uint64_t len)
 static int64_t shared_write(px_file *f, const void *buf, uint64_t len, uint64_t unused_offset)
 {
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
-    DWORD put = 0;
-    if (!WriteFile(f->handle, buf, (DWORD)len, &put, NULL)) return px_err_last();
-    return put;
+    return px_host_file_write_here(f->handle, buf, (size_t)len);
 }
 
 static int64_t nt_write(px_file *f, const void *buf, uint64_t len)
 {
     nt_file *nf = f->data;
     if (nf->shared_pointer) {
-        if (f->status_flags & LINUX_O_APPEND) {
-            LARGE_INTEGER zero = {0};
-            SetFilePointerEx(f->handle, zero, NULL, FILE_END);
-        }
+        if (f->status_flags & LINUX_O_APPEND) px_host_file_seek(f->handle, 0, PX_HOST_SEEK_END, NULL);
         int64_t r = shared_write(f, buf, len, 0);
         if (r < 0 && r != -LINUX_EINVAL) r = px_pwrite_bounced(f, (uint64_t)(uintptr_t)buf, len, 0, shared_write, r);
         return r;
@@ -207,9 +147,10 @@ static int64_t nt_lseek(px_file *f, int64_t offset, int whence)
     case LINUX_SEEK_SET: base = 0; break;
     case LINUX_SEEK_CUR:
         if (nf->shared_pointer) {
-            LARGE_INTEGER zero = {0}, cur;
-            if (!SetFilePointerEx(f->handle, zero, &cur, FILE_CURRENT)) return px_err_last();
-            base = cur.QuadPart;
+            uint64_t cur;
+            int64_t r = px_host_file_seek(f->handle, 0, PX_HOST_SEEK_CUR, &cur);
+            if (r < 0) return r;
+            base = (int64_t)cur;
         } else {
             base = (int64_t)f->pos;
         }
@@ -232,8 +173,8 @@ static int64_t nt_lseek(px_file *f, int64_t offset, int whence)
     if ((offset > 0 && base > INT64_MAX - offset) || base + offset < 0) return -LINUX_EINVAL;
     int64_t pos = base + offset;
     if (nf->shared_pointer) {
-        LARGE_INTEGER to = {.QuadPart = pos};
-        if (!SetFilePointerEx(f->handle, to, NULL, FILE_BEGIN)) return px_err_last();
+        int64_t r = px_host_file_seek(f->handle, pos, PX_HOST_SEEK_SET, NULL);
+        if (r < 0) return r;
     }
     f->pos = (uint64_t)pos;
     return pos;
@@ -249,16 +190,13 @@ static int64_t nt_stat(px_file *f, px_stat_info *st)
 static int64_t nt_fsync(px_file *f)
 {
     if (f->is_dir) return 0; /* Windows cannot flush a directory; its entries are metadata NT keeps */
-    if (!FlushFileBuffers(f->handle)) return px_err_last();
-    return 0;
+    return px_host_file_flush(f->handle);
 }
 
 static int64_t nt_truncate(px_file *f, uint64_t len)
 {
     if (len > INT64_MAX) return -LINUX_EINVAL;
-    FILE_END_OF_FILE_INFO eof = {.EndOfFile.QuadPart = (LONGLONG)len};
-    if (!SetFileInformationByHandle(f->handle, FileEndOfFileInfo, &eof, sizeof eof)) return px_err_last();
-    return 0;
+    return px_host_file_set_size(f->handle, len);
 }
 
 /* fchmod, fchown, futimens on the file's own handle: no lookup of its name (an open, a
@@ -293,11 +231,11 @@ static void nt_release(px_file *f)
     nt_file *nf = f->data;
     if (f->is_dir) px_dir_release(f);
     /* a std handle stays open: picolx's own messages and the process's exit use it */
-    if (!nf->shared_pointer || nf->owns_handle) CloseHandle(f->handle);
+    if (!nf->shared_pointer || nf->owns_handle) px_host_close(f->handle);
     px_free(f->data);
 }
 
-static px_file *wrap_handle(HANDLE h, bool is_dir, uint32_t flags, bool shared_pointer);
+static px_file *wrap_handle(px_host_handle h, bool is_dir, uint32_t flags, bool shared_pointer);
 
 /* A new process (fd_handoff.h): the handle is duplicated; whether it uses its own file
    pointer goes along. */
@@ -346,7 +284,7 @@ static const px_file_ops nt_dir_ops = {
     .handoff = &px_nt_handoff,
 };
 
-static px_file *wrap_handle(HANDLE h, bool is_dir, uint32_t flags, bool shared_pointer)
+static px_file *wrap_handle(px_host_handle h, bool is_dir, uint32_t flags, bool shared_pointer)
 {
     nt_file *nf = px_calloc(1, sizeof *nf);
     if (!nf) return NULL;
@@ -394,29 +332,36 @@ static int64_t host_path_of(px_mount *m, const char *rel, wchar_t **out)
     return px_nt_host_path(m, rel, false, out);
 }
 
-static HANDLE open_host(const wchar_t *path, DWORD access, DWORD disposition)
+/* 0 and *out, or -LINUX_Exxx; *path_not_found: px_host_path_not_found's answer then. */
+static int64_t open_host(const wchar_t *path, uint32_t access, enum px_host_disposition disposition,
+                         px_host_handle *out, bool *path_not_found)
 {
-    return CreateFileW(path, access, SHARE_ALL, NULL, disposition, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    int64_t r = px_host_file_open_ex(path, access, PX_HOST_SHARE_ALL, disposition, PX_HOST_OPEN_DIRECTORIES, out);
+    *path_not_found = r < 0 && px_host_path_not_found();
+    return r;
 }
 
 /* Opens an existing name for a query (stat, access, the checks before unlink). */
-static HANDLE open_for_query(const wchar_t *path, DWORD extra_access, bool *got_read)
+static int64_t open_for_query(const wchar_t *path, uint32_t extra_access, bool *got_read, px_host_handle *out,
+                              bool *path_not_found)
 {
-    HANDLE h = open_host(path, FILE_READ_ATTRIBUTES | FILE_READ_DATA | extra_access, OPEN_EXISTING);
-    if (got_read) *got_read = h != INVALID_HANDLE_VALUE;
-    if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED)
-        h = open_host(path, FILE_READ_ATTRIBUTES | extra_access, OPEN_EXISTING);
-    return h;
+    int64_t r = open_host(path, PX_HOST_ACCESS_READ_ATTRIBUTES | PX_HOST_ACCESS_READ_DATA | extra_access,
+                          PX_HOST_DISP_OPEN_EXISTING, out, path_not_found);
+    if (got_read) *got_read = r == 0;
+    if (r == -LINUX_EACCES) /* the host's "access denied" */
+        r = open_host(path, PX_HOST_ACCESS_READ_ATTRIBUTES | extra_access, PX_HOST_DISP_OPEN_EXISTING, out,
+                      path_not_found);
+    return r;
 }
 
-/* The errno of a failed lookup of rel. Windows says ERROR_PATH_NOT_FOUND both when
-   a directory on the way is missing (Linux: ENOENT) and when it is a file (Linux:
-   ENOTDIR): the parent decides, and a parent that is not there was judged the same way
-   by its own lookup (px_nt_is_directory comes back here). Only that error pays for the
-   check, so the common "no such file" costs nothing more. */
-static int64_t lookup_error(px_mount *m, const char *rel, DWORD err)
+/* The errno of a failed lookup of rel (r: the host's answer). The host says "path not
+   found" both when a directory on the way is missing (Linux: ENOENT) and when it is a
+   file (Linux: ENOTDIR): the parent decides, and a parent that is not there was judged
+   the same way by its own lookup (px_nt_is_directory comes back here). Only that error
+   pays for the check, so the common "no such file" costs nothing more. */
+static int64_t lookup_error(px_mount *m, const char *rel, int64_t r, bool path_not_found)
 {
-    if (err != ERROR_PATH_NOT_FOUND) return px_err_win32(err);
+    if (!path_not_found) return r;
     char parent[PX_PATH_MAX];
     size_t len = strlen(rel);
     if (len >= sizeof parent) return -LINUX_ENOENT;
@@ -429,11 +374,10 @@ static int64_t lookup_error(px_mount *m, const char *rel, DWORD err)
     return -LINUX_ENOENT;
 }
 
-static bool handle_is_dir(HANDLE h)
+static bool handle_is_dir(px_host_handle h)
 {
-    FILE_BASIC_INFO basic;
-    return GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic) &&
-           (basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY);
+    uint32_t attrs;
+    return px_host_file_attributes(h, &attrs) == 0 && (attrs & PX_HOST_ATTR_DIRECTORY);
 }
 
 int64_t px_nt_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
@@ -444,11 +388,12 @@ int64_t px_nt_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, 
     if (r < 0) return r;
     if (flags & (LINUX_O_CREAT | LINUX_O_TRUNC)) px_stat_cache_invalidate();
     bool want_dir = (flags & LINUX_O_DIRECTORY) != 0;
-    DWORD access = access_of(flags);
-    DWORD disposition = disposition_of(flags);
-    HANDLE h = open_host(path, access, disposition);
-    DWORD err = h == INVALID_HANDLE_VALUE ? GetLastError() : 0;
-    if (h == INVALID_HANDLE_VALUE && err == ERROR_ACCESS_DENIED && px_nt_is_directory(m, rel) == 1) {
+    uint32_t access = access_of(flags);
+    enum px_host_disposition disposition = disposition_of(flags);
+    px_host_handle h;
+    bool path_not_found;
+    int64_t err = open_host(path, access, disposition, &h, &path_not_found);
+    if (err == -LINUX_EACCES && px_nt_is_directory(m, rel) == 1) {
         /* Windows refuses write access to a directory; Linux says EISDIR, or opens it
            read-only when only O_CREAT asked for more */
         r = ((flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (flags & (LINUX_O_CREAT | LINUX_O_TRUNC)))
@@ -456,26 +401,26 @@ int64_t px_nt_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, 
         px_free(path);
         return r;
     }
-    if (h == INVALID_HANDLE_VALUE && err == ERROR_FILE_EXISTS) {
+    if (err == -LINUX_EEXIST) { /* the host's "file exists" */
         px_free(path);
         return -LINUX_EEXIST;
     }
     px_free(path);
-    if (h == INVALID_HANDLE_VALUE) return lookup_error(m, rel, err);
+    if (err < 0) return lookup_error(m, rel, err, path_not_found);
     bool is_dir = handle_is_dir(h);
     if (is_dir && ((flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY || (flags & (LINUX_O_CREAT | LINUX_O_TRUNC))) &&
         !(flags & LINUX_O_PATH)) {
-        CloseHandle(h);
+        px_host_close(h);
         return -LINUX_EISDIR;
     }
     if (!is_dir && want_dir) {
-        CloseHandle(h);
+        px_host_close(h);
         return -LINUX_ENOTDIR;
     }
     (void)mode; /* permissions: Windows ACLs are not Linux modes; st_mode is derived (stat.c) */
     px_file *f = wrap_handle(h, is_dir, flags & ~(LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC | LINUX_O_NOCTTY | LINUX_O_CLOEXEC), false);
     if (!f) {
-        CloseHandle(h);
+        px_host_close(h);
         return -LINUX_ENOMEM;
     }
     *out = f; /* the VFS names it (guest_path, mount) */
@@ -487,11 +432,12 @@ int64_t px_nt_is_directory(px_mount *m, const char *rel)
     wchar_t *path;
     int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
-    DWORD attr = GetFileAttributesW(path);
-    DWORD err = GetLastError();
+    uint32_t attr;
+    r = px_host_path_attributes(path, &attr);
+    bool path_not_found = r < 0 && px_host_path_not_found();
     px_free(path);
-    if (attr == INVALID_FILE_ATTRIBUTES) return lookup_error(m, rel, err);
-    return (attr & FILE_ATTRIBUTE_DIRECTORY) ? 1 : 0;
+    if (r < 0) return lookup_error(m, rel, r, path_not_found);
+    return (attr & PX_HOST_ATTR_DIRECTORY) ? 1 : 0;
 }
 
 /* A stat by name: the by-name query first, which may settle it (the stat memo, the
@@ -503,25 +449,26 @@ int64_t px_nt_stat_path(px_mount *m, const char *rel, px_stat_info *st)
     int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
     px_nt_attrs attrs;
-    uint32_t err = px_nt_query_attrs(path, &attrs);
+    bool path_not_found;
+    int64_t err = px_nt_query_attrs(path, &attrs, &path_not_found);
     bool have_attrs = err == 0;
-    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
+    if (err == -LINUX_ENOENT) { /* the host's "file not found" or "path not found" */
         px_free(path);
-        return lookup_error(m, rel, err);
+        return lookup_error(m, rel, err, path_not_found);
     }
     if (have_attrs && (px_stat_memo_lookup(path, &attrs, st) || px_stat_cache_lookup(m, rel, &attrs, st))) {
         px_free(path);
         return 0;
     }
     bool may_read;
-    HANDLE h = open_for_query(path, 0, &may_read);
-    err = GetLastError();
-    if (h == INVALID_HANDLE_VALUE) {
+    px_host_handle h;
+    err = open_for_query(path, 0, &may_read, &h, &path_not_found);
+    if (err < 0) {
         px_free(path);
-        return lookup_error(m, rel, err);
+        return lookup_error(m, rel, err, path_not_found);
     }
     r = px_nt_stat_handle(h, may_read, st);
-    CloseHandle(h);
+    px_host_close(h);
     int64_t link_size = have_attrs && r == 0 ? px_nt_link_file_size(path, &attrs) : -1;
     if (link_size >= 0) { /* a link file: what lstat says of a symlink */
         st->mode = LINUX_S_IFLNK | 0777;
@@ -543,42 +490,23 @@ int64_t px_nt_mkdir(px_mount *m, const char *rel, uint32_t mode)
     wchar_t *path;
     int64_t r = px_nt_host_path(m, rel, true, &path);
     if (r < 0) return r;
-    BOOL ok = CreateDirectoryW(path, NULL);
-    DWORD err = GetLastError();
+    r = px_host_dir_create(path);
+    bool path_not_found = r < 0 && px_host_path_not_found();
     px_free(path);
-    return ok ? 0 : lookup_error(m, rel, err);
+    return r == 0 ? 0 : lookup_error(m, rel, r, path_not_found);
 }
 
 /* Deletes through a handle opened with DELETE: POSIX semantics (the name goes at once,
    open handles keep working) where the system has them (Windows 10 1607+), else the
    classic disposition, which takes effect at the last close. Read-only files are
    deletable on Linux (it is the directory that counts), so the attribute is ignored. */
-static int64_t delete_by_handle(HANDLE h)
-{
-    FILE_DISPOSITION_INFO_EX ex = {.Flags = FILE_DISPOSITION_FLAG_DELETE | FILE_DISPOSITION_FLAG_POSIX_SEMANTICS |
-                                            0x10 /* FILE_DISPOSITION_FLAG_IGNORE_READONLY_ATTRIBUTE */};
-    if (SetFileInformationByHandle(h, PX_FILE_DISPOSITION_INFO_EX, &ex, sizeof ex)) return 0;
-    if (GetLastError() == ERROR_DIR_NOT_EMPTY) return -LINUX_ENOTEMPTY;
-    FILE_DISPOSITION_INFO classic = {.DeleteFile = TRUE};
-    if (SetFileInformationByHandle(h, FileDispositionInfo, &classic, sizeof classic)) return 0;
-    DWORD e = GetLastError();
-    FILE_BASIC_INFO basic;
-    if (e == ERROR_ACCESS_DENIED && GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic) &&
-        (basic.FileAttributes & FILE_ATTRIBUTE_READONLY)) {
-        basic.FileAttributes &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
-        if (!basic.FileAttributes) basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
-        if (SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic) &&
-            SetFileInformationByHandle(h, FileDispositionInfo, &classic, sizeof classic))
-            return 0;
-        e = GetLastError();
-    }
-    return px_err_win32(e);
-}
+static int64_t delete_by_handle(px_host_handle h) { return px_host_file_delete_handle(h); }
 
-static HANDLE open_for_delete(const wchar_t *path, DWORD share)
+static int64_t open_for_delete(const wchar_t *path, uint32_t share, px_host_handle *out)
 {
-    return CreateFileW(path, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, share, NULL, OPEN_EXISTING,
-                       FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    return px_host_file_open_ex(path,
+                                PX_HOST_ACCESS_DELETE | PX_HOST_ACCESS_READ_ATTRIBUTES | PX_HOST_ACCESS_WRITE_ATTRIBUTES,
+                                share, PX_HOST_DISP_OPEN_EXISTING, PX_HOST_OPEN_DIRECTORIES | PX_HOST_OPEN_NO_REPARSE, out);
 }
 
 /* A name in the same directory to park a file that is unlinked while open (as NFS
@@ -586,18 +514,18 @@ static HANDLE open_for_delete(const wchar_t *path, DWORD share)
    not until the last handle closes. */
 static wchar_t *parking_name(const wchar_t *path)
 {
-    static volatile LONG counter;
+    static uint32_t counter;
     const wchar_t *slash = wcsrchr(path, L'\\');
     size_t dir_len = slash ? (size_t)(slash - path) : 0;
     wchar_t *w = px_alloc((dir_len + 64) * sizeof *w);
     if (!w) return NULL;
     memcpy(w, path, dir_len * sizeof *w);
-    swprintf(w + dir_len, 64, L"\\.picolx-unlinked-%lu-%ld", (unsigned long)GetCurrentProcessId(),
-             (long)InterlockedIncrement(&counter));
+    swprintf(w + dir_len, 64, L"\\.picolx-unlinked-%lu-%ld", (unsigned long)px_host_pid(),
+             (long)(int32_t)__atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST));
     return w;
 }
 
-static int64_t check_kind(HANDLE h, bool remove_dir)
+static int64_t check_kind(px_host_handle h, bool remove_dir)
 {
     bool is_dir = handle_is_dir(h);
     if (remove_dir && !is_dir) return -LINUX_ENOTDIR;
@@ -610,11 +538,12 @@ static int64_t check_kind(HANDLE h, bool remove_dir)
    deletion), with the last view of it in this process (px_vm_delete_when_unmapped). */
 static int64_t delete_parked_name(const wchar_t *parked)
 {
-    HANDLE h = open_for_delete(parked, SHARE_ALL);
-    if (h == INVALID_HANDLE_VALUE) return px_err_last();
-    int64_t r = delete_by_handle(h);
+    px_host_handle h;
+    int64_t r = open_for_delete(parked, PX_HOST_SHARE_ALL, &h);
+    if (r < 0) return r;
+    r = delete_by_handle(h);
     if (r < 0 && px_vm_delete_when_unmapped(h, parked)) r = 0;
-    CloseHandle(h);
+    px_host_close(h);
     return r;
 }
 
@@ -625,12 +554,10 @@ static int64_t delete_parked(const wchar_t *path)
 {
     wchar_t *parked = parking_name(path);
     if (!parked) return -LINUX_ENOMEM;
-    int64_t r = 0;
-    if (!MoveFileExW(path, parked, 0)) {
-        r = px_err_last();
-    } else {
+    int64_t r = px_host_path_move(path, parked, 0);
+    if (r == 0) {
         r = delete_parked_name(parked);
-        if (r < 0) MoveFileExW(parked, path, 0); /* put it back as it was */
+        if (r < 0) px_host_path_move(parked, path, 0); /* put it back as it was */
     }
     px_free(parked);
     return r;
@@ -643,12 +570,11 @@ static int64_t replace_parked(const wchar_t *from, const wchar_t *to)
 {
     wchar_t *parked = parking_name(to);
     if (!parked) return -LINUX_ENOMEM;
-    int64_t r = 0;
-    if (!MoveFileExW(to, parked, 0)) {
-        r = px_err_last();
-    } else if (!MoveFileExW(from, to, 0)) {
-        r = px_err_last();
-        MoveFileExW(parked, to, 0); /* put it back as it was */
+    int64_t r = px_host_path_move(to, parked, 0);
+    if (r < 0) {
+        /* nothing moved */
+    } else if ((r = px_host_path_move(from, to, 0)) < 0) {
+        px_host_path_move(parked, to, 0); /* put it back as it was */
     } else {
         /* if another process holds it, it stays parked (hidden from listings), as an
            unlinked file open elsewhere does where Windows cannot delete it */
@@ -666,28 +592,26 @@ static int64_t remove_name(px_mount *m, const char *rel, bool remove_dir)
     int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
     /* nobody has it open: deletion is immediate whatever the semantics */
-    HANDLE h = open_for_delete(path, 0);
-    bool open_elsewhere = h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_SHARING_VIOLATION;
-    if (open_elsewhere) h = open_for_delete(path, SHARE_ALL);
-    if (h == INVALID_HANDLE_VALUE) {
-        r = lookup_error(m, rel, GetLastError());
+    px_host_handle h;
+    r = open_for_delete(path, 0, &h);
+    bool open_elsewhere = r == -LINUX_EBUSY; /* the host's sharing violation */
+    if (open_elsewhere) r = open_for_delete(path, PX_HOST_SHARE_ALL, &h);
+    if (r < 0) {
+        r = lookup_error(m, rel, r, px_host_path_not_found());
         px_free(path);
         return r;
     }
     r = check_kind(h, remove_dir);
     if (r == 0 && !open_elsewhere) {
         r = delete_by_handle(h);
-        CloseHandle(h);
+        px_host_close(h);
     } else if (r == 0) {
-        FILE_DISPOSITION_INFO_EX ex = {.Flags = FILE_DISPOSITION_FLAG_DELETE | FILE_DISPOSITION_FLAG_POSIX_SEMANTICS |
-                                                0x10 /* FILE_DISPOSITION_FLAG_IGNORE_READONLY_ATTRIBUTE */};
-        bool posix = SetFileInformationByHandle(h, PX_FILE_DISPOSITION_INFO_EX, &ex, sizeof ex);
-        DWORD e = GetLastError();
-        CloseHandle(h);
-        if (!posix && e == ERROR_DIR_NOT_EMPTY) r = -LINUX_ENOTEMPTY;
-        else if (!posix) r = delete_parked(path);
+        int64_t posix = px_host_file_delete_posix(h);
+        px_host_close(h);
+        if (posix == -LINUX_ENOTEMPTY) r = -LINUX_ENOTEMPTY;
+        else if (posix < 0) r = delete_parked(path);
     } else {
-        CloseHandle(h);
+        px_host_close(h);
     }
     px_free(path);
     return r;
@@ -705,7 +629,7 @@ static int64_t move_name(px_mount *m, const char *from, const char *to)
     if (r < 0) return r;
     r = px_nt_host_path(m, to, true, &wt);
     if (r == 0) {
-        if (!MoveFileExW(wf, wt, 0)) r = px_err_last();
+        r = px_host_path_move(wf, wt, 0);
         px_free(wt);
     }
     px_free(wf);
@@ -719,9 +643,9 @@ static int64_t exchange_names(px_mount *m, const char *a, const char *b)
     char parked[PX_PATH_MAX];
     const char *slash = strrchr(a, '/');
     size_t dir_len = slash ? (size_t)(slash - a) + 1 : 0;
-    static volatile LONG counter;
+    static uint32_t counter;
     int n = snprintf(parked, sizeof parked, "%.*s.picolx-exchange-%lu-%ld", (int)dir_len, a,
-                     (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&counter));
+                     (unsigned long)px_host_pid(), (long)(int32_t)__atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST));
     if (n < 0 || (size_t)n >= sizeof parked) return -LINUX_ENAMETOOLONG;
     int64_t r = move_name(m, a, parked);
     if (r < 0) return r;
@@ -766,24 +690,24 @@ int64_t px_nt_rename(px_mount *m, const char *from, const char *to, uint32_t fla
     }
     if (dst_is_dir == 1 && !src_is_dir) r = -LINUX_EISDIR;
     else if (dst_is_dir == 0 && src_is_dir) r = -LINUX_ENOTDIR;
-    else if (dst_is_dir == 1 && !RemoveDirectoryW(wto)) {
+    else if (dst_is_dir == 1) {
         /* Linux replaces an empty directory atomically; Windows cannot, so the empty
            target goes first */
-        r = px_err_last();
+        r = px_host_dir_remove(wto);
     }
     /* the source exists (checked above): a path error is the target's */
-    if (r == 0 && !MoveFileExW(wfrom, wto, MOVEFILE_REPLACE_EXISTING)) {
-        DWORD e = GetLastError();
-        /* a mapped file cannot be replaced: it is parked instead */
-        if (e == ERROR_ACCESS_DENIED && dst_is_dir == 0) r = replace_parked(wfrom, wto);
-        else r = lookup_error(m, to, e);
+    if (r == 0 && (r = px_host_path_move(wfrom, wto, PX_HOST_MOVE_REPLACE)) < 0) {
+        bool path_not_found = px_host_path_not_found();
+        /* a mapped file cannot be replaced (the host's "access denied"): it is parked instead */
+        if (r == -LINUX_EACCES && dst_is_dir == 0) r = replace_parked(wfrom, wto);
+        else r = lookup_error(m, to, r, path_not_found);
     }
     px_free(wfrom);
     px_free(wto);
     return r;
 }
 
-/* link(2): NTFS hard links (CreateHardLinkW; Wine makes real Linux hard links). */
+/* link(2): NTFS hard links (Wine makes real Linux hard links). */
 int64_t px_nt_link(px_mount *m, const char *existing, const char *new_rel)
 {
     int64_t is_dir = px_nt_is_directory(m, existing);
@@ -796,7 +720,8 @@ int64_t px_nt_link(px_mount *m, const char *existing, const char *new_rel)
     r = px_nt_host_path(m, new_rel, true, &wnew);
     if (r == 0) {
         px_stat_cache_invalidate(); /* link counts change */
-        if (!CreateHardLinkW(wnew, wold, NULL)) r = lookup_error(m, new_rel, GetLastError());
+        r = px_host_link_create(wnew, wold);
+        if (r < 0) r = lookup_error(m, new_rel, r, px_host_path_not_found());
         px_free(wnew);
     }
     px_free(wold);
@@ -806,49 +731,45 @@ int64_t px_nt_link(px_mount *m, const char *existing, const char *new_rel)
 #define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 in 100 ns units since 1601 */
 
 /* Sets the access and write times of an open file (UTIME_OMIT: left as it is, which a 0
-   in FILE_BASIC_INFO means). */
-static int64_t set_times(HANDLE h, const struct linux_timespec times[2])
+   means to the host). */
+static int64_t set_times(px_host_handle h, const struct linux_timespec times[2])
 {
-    FILE_BASIC_INFO change = {0};
-    LARGE_INTEGER *fields[2] = {&change.LastAccessTime, &change.LastWriteTime};
+    int64_t fields[2] = {0, 0}; /* access, write */
     for (int i = 0; i < 2; i++) {
         if (times[i].tv_nsec == LINUX_UTIME_OMIT) continue;
         int64_t t = times[i].tv_sec * 10000000 + times[i].tv_nsec / 100 + FILETIME_UNIX_EPOCH;
-        fields[i]->QuadPart = t > 0 ? t : 1; /* before 1601: the earliest Windows keeps */
+        fields[i] = t > 0 ? t : 1; /* before 1601: the earliest Windows keeps */
     }
     px_stat_cache_invalidate();
-    if (!SetFileInformationByHandle(h, FileBasicInfo, &change, sizeof change)) return px_err_last();
-    return 0;
+    return px_host_file_set_basic(h, 0, fields[0], fields[1], 0, 0);
 }
 
 /* chmod's effect on an open file: the read-only attribute follows the write bits; a
    directory keeps its attributes (read-only means something else there). */
-static int64_t set_read_only(HANDLE h, uint32_t mode)
+static int64_t set_read_only(px_host_handle h, uint32_t mode)
 {
-    FILE_BASIC_INFO basic;
-    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic)) return px_err_last();
-    if (basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) return 0;
-    DWORD attrs = basic.FileAttributes;
-    if (mode & 0222) attrs &= ~(DWORD)FILE_ATTRIBUTE_READONLY;
-    else attrs |= FILE_ATTRIBUTE_READONLY;
-    if (attrs == basic.FileAttributes) return 0;
-    FILE_BASIC_INFO change = {.FileAttributes = attrs ? attrs : FILE_ATTRIBUTE_NORMAL}; /* times 0: unchanged */
+    uint32_t was;
+    int64_t r = px_host_file_attributes(h, &was);
+    if (r < 0) return r;
+    if (was & PX_HOST_ATTR_DIRECTORY) return 0;
+    uint32_t attrs = was;
+    if (mode & 0222) attrs &= ~PX_HOST_ATTR_READONLY;
+    else attrs |= PX_HOST_ATTR_READONLY;
+    if (attrs == was) return 0;
     px_stat_cache_invalidate();
-    if (!SetFileInformationByHandle(h, FileBasicInfo, &change, sizeof change)) return px_err_last();
-    return 0;
+    return px_host_file_set_basic(h, 0, 0, 0, 0, attrs ? attrs : PX_HOST_ATTR_NORMAL); /* times 0: unchanged */
 }
 
 /* Opens rel to change its attributes or times. */
-static int64_t open_for_attributes(px_mount *m, const char *rel, DWORD access, HANDLE *out)
+static int64_t open_for_attributes(px_mount *m, const char *rel, uint32_t access, px_host_handle *out)
 {
     wchar_t *path;
     int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
-    HANDLE h = open_host(path, access, OPEN_EXISTING);
-    DWORD err = GetLastError();
+    bool path_not_found;
+    r = open_host(path, access, PX_HOST_DISP_OPEN_EXISTING, out, &path_not_found);
     px_free(path);
-    if (h == INVALID_HANDLE_VALUE) return lookup_error(m, rel, err);
-    *out = h;
+    if (r < 0) return lookup_error(m, rel, r, path_not_found);
     return 0;
 }
 
@@ -863,16 +784,17 @@ int64_t px_nt_chmod(px_mount *m, const char *rel, uint32_t mode)
     wchar_t *path;
     int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
-    DWORD now = GetFileAttributesW(path);
-    DWORD err = GetLastError();
+    uint32_t now;
+    r = px_host_path_attributes(path, &now);
+    bool path_not_found = r < 0 && px_host_path_not_found();
     px_free(path);
-    if (now == INVALID_FILE_ATTRIBUTES) return lookup_error(m, rel, err);
-    if ((now & FILE_ATTRIBUTE_DIRECTORY) || !(now & FILE_ATTRIBUTE_READONLY) == ((mode & 0222) != 0)) return 0;
-    HANDLE h;
-    r = open_for_attributes(m, rel, FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, &h);
+    if (r < 0) return lookup_error(m, rel, r, path_not_found);
+    if ((now & PX_HOST_ATTR_DIRECTORY) || !(now & PX_HOST_ATTR_READONLY) == ((mode & 0222) != 0)) return 0;
+    px_host_handle h;
+    r = open_for_attributes(m, rel, PX_HOST_ACCESS_READ_ATTRIBUTES | PX_HOST_ACCESS_WRITE_ATTRIBUTES, &h);
     if (r < 0) return r;
     r = set_read_only(h, mode);
-    CloseHandle(h);
+    px_host_close(h);
     return r;
 }
 
@@ -890,14 +812,14 @@ int64_t px_nt_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t gid)
 }
 
 /* utimensat(2): the Windows access and write times (100 ns units); UTIME_OMIT leaves one
-   as it is (0 in FILE_BASIC_INFO means "unchanged"). */
+   as it is (0 means "unchanged" to the host). */
 int64_t px_nt_utimens(px_mount *m, const char *rel, const struct linux_timespec times[2])
 {
-    HANDLE h;
-    int64_t r = open_for_attributes(m, rel, FILE_WRITE_ATTRIBUTES, &h);
+    px_host_handle h;
+    int64_t r = open_for_attributes(m, rel, PX_HOST_ACCESS_WRITE_ATTRIBUTES, &h);
     if (r < 0) return r;
     r = set_times(h, times);
-    CloseHandle(h);
+    px_host_close(h);
     return r;
 }
 
@@ -907,13 +829,12 @@ int64_t px_nt_truncate(px_mount *m, const char *rel, uint64_t len)
     int64_t is_dir = px_nt_is_directory(m, rel);
     if (is_dir < 0) return is_dir;
     if (is_dir) return -LINUX_EISDIR;
-    HANDLE h;
-    int64_t r = open_for_attributes(m, rel, GENERIC_WRITE, &h);
+    px_host_handle h;
+    int64_t r = open_for_attributes(m, rel, PX_HOST_ACCESS_WRITE, &h);
     if (r < 0) return r;
-    FILE_END_OF_FILE_INFO eof = {.EndOfFile.QuadPart = (LONGLONG)len};
     px_stat_cache_invalidate();
-    if (!SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof)) r = px_err_last();
-    CloseHandle(h);
+    r = px_host_file_set_size(h, len);
+    px_host_close(h);
     return r;
 }
 
@@ -925,28 +846,29 @@ int64_t px_nt_statfs(px_mount *m, const char *rel, struct linux_statfs *out)
     wchar_t *path;
     int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
-    DWORD attr = GetFileAttributesW(path);
-    if (attr == INVALID_FILE_ATTRIBUTES) {
-        r = lookup_error(m, rel, GetLastError());
+    uint32_t attr;
+    r = px_host_path_attributes(path, &attr);
+    if (r < 0) {
+        r = lookup_error(m, rel, r, px_host_path_not_found());
         px_free(path);
         return r;
     }
-    /* GetDiskFreeSpaceEx wants a directory */
-    if (!(attr & FILE_ATTRIBUTE_DIRECTORY)) {
+    /* the host's disk space wants a directory */
+    if (!(attr & PX_HOST_ATTR_DIRECTORY)) {
         wchar_t *slash = wcsrchr(path, L'\\');
         if (slash) slash[1] = 0;
     }
-    ULARGE_INTEGER avail, total, free_bytes;
-    BOOL ok = GetDiskFreeSpaceExW(path, &avail, &total, &free_bytes);
+    uint64_t avail, total, free_bytes;
+    r = px_host_disk_space(path, &avail, &total, &free_bytes);
     px_free(path);
-    if (!ok) return px_err_last();
+    if (r < 0) return r;
     memset(out, 0, sizeof *out);
     out->f_type = LINUX_NTFS_SB_MAGIC;
     out->f_bsize = 4096;
     out->f_frsize = 4096;
-    out->f_blocks = total.QuadPart / 4096;
-    out->f_bfree = free_bytes.QuadPart / 4096;
-    out->f_bavail = avail.QuadPart / 4096;
+    out->f_blocks = total / 4096;
+    out->f_bfree = free_bytes / 4096;
+    out->f_bavail = avail / 4096;
     out->f_files = 0; /* NTFS has no fixed inode count: 0 as Linux's ntfs3 without one */
     out->f_ffree = 0;
     out->f_fsid[0] = (int32_t)m->dev;
@@ -987,10 +909,9 @@ void *px_fs_fd_disk_handle(int fd, bool *writable)
 {
     px_file *f = px_fd_get(fd);
     if (!f) return NULL;
-    HANDLE dup = NULL;
+    px_host_handle dup = NULL;
     if (f->ops->disk_data && !f->is_dir && !(f->status_flags & LINUX_O_PATH) &&
-        !DuplicateHandle(GetCurrentProcess(), f->handle, GetCurrentProcess(), &dup, 0, FALSE,
-                         DUPLICATE_SAME_ACCESS))
+        px_host_handle_dup(f->handle, px_host_self(), false, &dup) < 0)
         dup = NULL;
     *writable = (f->status_flags & LINUX_O_ACCMODE) == LINUX_O_RDWR;
     px_file_unref(f);

@@ -269,8 +269,9 @@ typedef struct px_nt_attrs {
     int64_t allocation_size, size;
     uint32_t attributes;
 } px_nt_attrs;
-/* 0, or the Win32 error of the lookup (ERROR_FILE_NOT_FOUND, ...). */
-uint32_t px_nt_query_attrs(const wchar_t *host_path, px_nt_attrs *a);
+/* 0, or -LINUX_Exxx of the lookup; *path_not_found (may be NULL) says whether it was the
+   host's "path not found" (host_fileinfo.h's px_host_path_not_found). */
+int64_t px_nt_query_attrs(const wchar_t *host_path, px_nt_attrs *a, bool *path_not_found);
 /* st from a's sizes, times and attributes with the facts only a handle gives. */
 void px_nt_fill_stat(px_stat_info *st, const px_nt_attrs *a, uint64_t dev, uint64_t ino, uint64_t nlink,
                      bool is_program);

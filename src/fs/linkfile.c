@@ -71,8 +71,8 @@ static int64_t link_target(px_mount *m, const char *rel, char *buf, size_t size)
     int64_t r = px_nt_host_path(m, rel, false, &path);
     if (r < 0) return r;
     px_nt_attrs a;
-    uint32_t err = px_nt_query_attrs(path, &a);
-    if (err) r = px_err_win32(err);
+    int64_t err = px_nt_query_attrs(path, &a, NULL);
+    if (err) r = err;
     else if (!may_be_link_file(&a)) r = -LINUX_EINVAL;
     else r = read_link_file(path, buf, size);
     px_free(path);
@@ -106,9 +106,9 @@ static int prefix_is_link(px_mount *m, const char *rel, size_t len)
     wchar_t *path;
     if (px_nt_host_path(m, prefix, false, &path) < 0) return -1;
     px_nt_attrs a;
-    uint32_t err = px_nt_query_attrs(path, &a);
+    int64_t err = px_nt_query_attrs(path, &a, NULL);
     int is_link;
-    int64_t missing = err ? px_err_win32(err) : 0; /* ENOENT; ENOTDIR: a component is a file */
+    int64_t missing = err; /* ENOENT; ENOTDIR: a component is a file */
     if (missing == -LINUX_ENOENT || missing == -LINUX_ENOTDIR) is_link = -1;
     else if (err) is_link = 0;
     else if (!may_be_link_file(&a)) is_link = 0;

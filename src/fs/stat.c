@@ -1,10 +1,12 @@
 /* The stat family: what NT knows about a file (GetFileInformationByHandle(Ex)) turned
    into Linux's struct stat and struct statx; the handlers resolve through the VFS. */
-#include <windows.h>
-#include <winternl.h>
 #include "core/errors.h"
 #include "fs/vfs.h"
 #include "core/cred.h"
+#include "host/host_fileinfo.h"
+#include "host/host_sync.h"
+#include "host/host_system.h"
+#include "host/host_time.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000LL /* 1970-01-01 in 100 ns units since 1601 */
 
@@ -21,31 +23,21 @@ static struct linux_timespec timespec_of_filetime(int64_t t)
 
 struct linux_timespec px_timespec_of_filetime(int64_t filetime) { return timespec_of_filetime(filetime); }
 
-/* Not in mingw's winternl.h (ntifs.h has it). */
-NTSTATUS NTAPI NtReadFile(HANDLE file, HANDLE event, PIO_APC_ROUTINE apc, PVOID apc_context, PIO_STATUS_BLOCK io,
-                          PVOID buffer, ULONG length, PLARGE_INTEGER offset, PULONG key);
-
 /* Executable files are the ones that say so in their first bytes: ELF or a script. The
-   read is NtReadFile at offset 0 with no APC context: ReadFile with an OVERLAPPED passes
-   one, and Wine then asks wineserver for the handle's completion port, one more round
-   trip (as long as opening the file) on every stat of a regular file. */
-static bool starts_like_a_program(HANDLE h)
+   read is the host's pread (no APC context: under Wine, ReadFile with an OVERLAPPED
+   costs one more round trip, as long as opening the file, on every stat of a regular
+   file). */
+static bool starts_like_a_program(px_host_handle h)
 {
     unsigned char head[4] = {0};
-    IO_STATUS_BLOCK io = {0};
-    LARGE_INTEGER at = {0};
     /* A read at an explicit offset still moves a synchronous handle's file pointer, and
        a standard handle shares that pointer with the shell: put it back. */
-    LARGE_INTEGER zero = {0}, position;
-    bool restore = SetFilePointerEx(h, zero, &position, FILE_CURRENT);
-    NTSTATUS status = NtReadFile(h, NULL, NULL, NULL, &io, head, sizeof head, &at, NULL);
-    if (status == STATUS_PENDING) { /* an overlapped handle: the handle is signalled when done */
-        WaitForSingleObject(h, INFINITE);
-        status = io.Status;
-    }
-    if (restore) SetFilePointerEx(h, position, NULL, FILE_BEGIN);
-    if (!NT_SUCCESS(status)) return false;
-    size_t got = io.Information;
+    uint64_t position;
+    bool restore = px_host_file_seek(h, 0, PX_HOST_SEEK_CUR, &position) == 0;
+    int64_t r = px_host_file_pread(h, head, sizeof head, 0);
+    if (restore) px_host_file_seek(h, (int64_t)position, PX_HOST_SEEK_SET, NULL);
+    if (r < 0) return false;
+    size_t got = (size_t)r;
     if (got >= 4 && !memcmp(head, "\x7f" "ELF", 4)) return true;
     return got >= 2 && head[0] == '#' && head[1] == '!';
 }
@@ -53,41 +45,43 @@ static bool starts_like_a_program(HANDLE h)
 /* The volume serial of the first file asked about, for every file: under Wine the one
    query that gives it (GetFileInformationByHandle) costs more than all the others
    together, and the root is one volume to Windows. */
-static uint64_t volume_serial(HANDLE h)
+static uint64_t volume_serial(px_host_handle h)
 {
-    static volatile LONG64 cached = -1;
-    if (cached >= 0) return (uint64_t)cached;
-    BY_HANDLE_FILE_INFORMATION info;
-    if (!GetFileInformationByHandle(h, &info)) return 0;
-    InterlockedExchange64(&cached, info.dwVolumeSerialNumber);
-    return info.dwVolumeSerialNumber;
+    static int64_t cached = -1;
+    int64_t known = __atomic_load_n(&cached, __ATOMIC_SEQ_CST);
+    if (known >= 0) return (uint64_t)known;
+    uint32_t serial;
+    if (px_host_file_volume(h, &serial) < 0) return 0;
+    __atomic_store_n(&cached, (int64_t)serial, __ATOMIC_SEQ_CST);
+    return serial;
 }
 
 /* A directory's st_nlink as Linux file systems give it: 2 + its subdirectories. That
    takes a listing of the directory (on a handle of its own: the guest's handle may be in
    the middle of getdents); when it cannot be had, 1, which fts and find read as "count
    unknown" (as on WSL's drvfs) rather than trust a wrong count to skip subdirectories. */
-static uint64_t count_directory_links(HANDLE dir)
+static uint64_t count_directory_links(px_host_handle dir)
 {
-    HANDLE h = ReOpenFile(dir, FILE_LIST_DIRECTORY | SYNCHRONIZE,
-                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_FLAG_BACKUP_SEMANTICS);
-    if (h == INVALID_HANDLE_VALUE) return 1;
+    px_host_handle h;
+    if (px_host_file_reopen(dir, PX_HOST_ACCESS_READ_DATA | PX_HOST_ACCESS_SYNCHRONIZE, PX_HOST_SHARE_ALL,
+                            PX_HOST_OPEN_DIRECTORIES, &h) < 0)
+        return 1;
     uint64_t links = 2;
     _Alignas(8) unsigned char buf[16384];
-    FILE_INFO_BY_HANDLE_CLASS cls = FileIdBothDirectoryRestartInfo;
-    bool ok = true;
-    while (GetFileInformationByHandleEx(h, cls, buf, sizeof buf)) {
-        cls = FileIdBothDirectoryInfo;
-        for (FILE_ID_BOTH_DIR_INFO *e = (FILE_ID_BOTH_DIR_INFO *)buf;;
-             e = (FILE_ID_BOTH_DIR_INFO *)((unsigned char *)e + e->NextEntryOffset)) {
-            bool dot = (e->FileNameLength == 2 && e->FileName[0] == L'.') ||
-                       (e->FileNameLength == 4 && e->FileName[0] == L'.' && e->FileName[1] == L'.');
-            if ((e->FileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !dot) links++;
-            if (!e->NextEntryOffset) break;
+    bool restart = true;
+    int64_t r;
+    while ((r = px_host_dir_read(h, restart, buf, sizeof buf)) == 1) {
+        restart = false;
+        for (size_t at = 0; at != SIZE_MAX;) {
+            px_host_dir_entry e;
+            px_host_dir_entry_at(buf, at, &e);
+            bool dot = (e.name_len == 1 && e.name[0] == L'.') || (e.name_len == 2 && e.name[0] == L'.' && e.name[1] == L'.');
+            if ((e.attributes & PX_HOST_ATTR_DIRECTORY) && !dot) links++;
+            at = e.next;
         }
     }
-    if (GetLastError() != ERROR_NO_MORE_FILES) ok = false;
-    CloseHandle(h);
+    bool ok = r == 0; /* the end of the listing, not a failure (nor no entries at all) */
+    px_host_close(h);
     return ok ? links : 1;
 }
 
@@ -102,19 +96,19 @@ static uint64_t count_directory_links(HANDLE dir)
    DIR_LINKS_SETTLED, and this process's own changes (the stat cache's generation)
    drop every count. */
 #define DIR_LINKS_SLOTS 1024
-#define DIR_LINKS_SETTLED (100 * 10000) /* 100 ms in FILETIME units */
+#define DIR_LINKS_SETTLED (100 * 10000) /* 100 ms in the host's 100 ns units */
 
 typedef struct dir_links_slot {
     uint64_t ino;
     int64_t write_time, creation_time;
     uint64_t links; /* 0: empty */
-    LONG generation;
+    int32_t generation;
 } dir_links_slot;
 
 static dir_links_slot dir_links[DIR_LINKS_SLOTS];
-static SRWLOCK dir_links_lock = SRWLOCK_INIT;
+static px_host_rwlock dir_links_lock; /* zero: unlocked */
 
-static volatile LONG stat_cache_generation; /* the stat cache's, below */
+static volatile int32_t stat_cache_generation; /* the stat cache's, below */
 
 static dir_links_slot *dir_links_slot_of(uint64_t ino)
 {
@@ -122,27 +116,25 @@ static dir_links_slot *dir_links_slot_of(uint64_t ino)
 }
 
 static void dir_links_remember(uint64_t ino, int64_t write_time, int64_t creation_time, uint64_t links,
-                               LONG generation)
+                               int32_t generation)
 {
-    FILETIME now;
-    GetSystemTimeAsFileTime(&now);
-    if ((int64_t)(((uint64_t)now.dwHighDateTime << 32) | now.dwLowDateTime) - write_time < DIR_LINKS_SETTLED) return;
-    AcquireSRWLockExclusive(&dir_links_lock);
+    if (px_host_time_coarse() - write_time < DIR_LINKS_SETTLED) return;
+    px_host_rwlock_lock(&dir_links_lock);
     *dir_links_slot_of(ino) = (dir_links_slot){.ino = ino, .write_time = write_time, .creation_time = creation_time,
                                                .links = links, .generation = generation};
-    ReleaseSRWLockExclusive(&dir_links_lock);
+    px_host_rwlock_unlock(&dir_links_lock);
 }
 
-static uint64_t directory_nlink(HANDLE dir, uint64_t ino, int64_t write_time, int64_t creation_time)
+static uint64_t directory_nlink(px_host_handle dir, uint64_t ino, int64_t write_time, int64_t creation_time)
 {
     dir_links_slot *slot = dir_links_slot_of(ino);
-    LONG generation = stat_cache_generation;
+    int32_t generation = stat_cache_generation;
     uint64_t links = 0;
-    AcquireSRWLockShared(&dir_links_lock);
+    px_host_rwlock_lock_shared(&dir_links_lock);
     if (slot->links && slot->ino == ino && slot->write_time == write_time && slot->creation_time == creation_time &&
         slot->generation == generation)
         links = slot->links;
-    ReleaseSRWLockShared(&dir_links_lock);
+    px_host_rwlock_unlock_shared(&dir_links_lock);
     if (links) return links;
     links = count_directory_links(dir);
     if (links == 1) return links; /* unknown: asked again next time */
@@ -150,24 +142,17 @@ static uint64_t directory_nlink(HANDLE dir, uint64_t ino, int64_t write_time, in
     return links;
 }
 
-/* Not in mingw's winternl.h (ntifs.h has them). */
-typedef struct px_file_network_open_information {
-    LARGE_INTEGER CreationTime, LastAccessTime, LastWriteTime, ChangeTime, AllocationSize, EndOfFile;
-    ULONG FileAttributes;
-} px_file_network_open_information;
-NTSTATUS NTAPI NtQueryFullAttributesFile(POBJECT_ATTRIBUTES attributes, px_file_network_open_information *info);
-
-/* What the by-name query says, as px_nt_attrs. */
-static px_nt_attrs attrs_of(const px_file_network_open_information *info)
+/* What the host says of a file, as px_nt_attrs. */
+static px_nt_attrs attrs_of(const px_host_file_attrs *info)
 {
     return (px_nt_attrs){
-        .creation_time = info->CreationTime.QuadPart,
-        .access_time = info->LastAccessTime.QuadPart,
-        .write_time = info->LastWriteTime.QuadPart,
-        .change_time = info->ChangeTime.QuadPart,
-        .allocation_size = info->AllocationSize.QuadPart,
-        .size = info->EndOfFile.QuadPart,
-        .attributes = info->FileAttributes,
+        .creation_time = info->creation_time,
+        .access_time = info->access_time,
+        .write_time = info->write_time,
+        .change_time = info->change_time,
+        .allocation_size = info->allocation_size,
+        .size = info->size,
+        .attributes = info->attributes,
     };
 }
 
@@ -191,7 +176,7 @@ void px_nt_fill_stat(px_stat_info *st, const px_nt_attrs *a, uint64_t dev, uint6
     st->has_btime = a->creation_time != 0;
     /* Windows has no Linux modes: directories are 0755, files 0644, programs 0755, and
        the read-only attribute takes the write bits away */
-    if (a->attributes & FILE_ATTRIBUTE_DIRECTORY) {
+    if (a->attributes & PX_HOST_ATTR_DIRECTORY) {
         st->mode = LINUX_S_IFDIR | 0755;
         /* NTFS reports 0 bytes for a directory; Linux file systems one block or more:
            ext4's 4096 so that ls -l and du look as they do on Linux */
@@ -201,7 +186,7 @@ void px_nt_fill_stat(px_stat_info *st, const px_nt_attrs *a, uint64_t dev, uint6
         if (nlink >= 2) dir_links_remember(ino, a->write_time, a->creation_time, nlink, stat_cache_generation);
     } else {
         st->mode = LINUX_S_IFREG | (is_program ? 0755 : 0644);
-        if (a->attributes & FILE_ATTRIBUTE_READONLY) st->mode &= ~0222u;
+        if (a->attributes & PX_HOST_ATTR_READONLY) st->mode &= ~0222u;
     }
 }
 
@@ -209,25 +194,12 @@ int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
 {
     /* FileBasicInfo, not FileNetworkOpenInformation: Wine refuses the latter on a handle
        without FILE_READ_ATTRIBUTES access (a std handle the shell opened for writing) */
-    FILE_BASIC_INFO basic;
-    FILE_STANDARD_INFO standard;
-    FILE_INTERNAL_INFORMATION internal;
-    IO_STATUS_BLOCK io;
-    if (!GetFileInformationByHandleEx(handle, FileBasicInfo, &basic, sizeof basic)) return px_err_last();
-    if (!GetFileInformationByHandleEx(handle, FileStandardInfo, &standard, sizeof standard)) return px_err_last();
-    NTSTATUS status = NtQueryInformationFile(handle, &io, &internal, sizeof internal, FileInternalInformation);
-    if (!NT_SUCCESS(status)) return px_err_nt(status);
-    px_nt_attrs a = {
-        .creation_time = basic.CreationTime.QuadPart,
-        .access_time = basic.LastAccessTime.QuadPart,
-        .write_time = basic.LastWriteTime.QuadPart,
-        .change_time = basic.ChangeTime.QuadPart,
-        .allocation_size = standard.AllocationSize.QuadPart,
-        .size = standard.EndOfFile.QuadPart,
-        .attributes = basic.FileAttributes,
-    };
-    uint64_t ino = (uint64_t)internal.IndexNumber.QuadPart, nlink = standard.NumberOfLinks;
-    bool is_dir = (a.attributes & FILE_ATTRIBUTE_DIRECTORY) != 0, is_program = false;
+    px_host_file_facts info;
+    int64_t r = px_host_file_info(handle, &info);
+    if (r < 0) return r;
+    px_nt_attrs a = attrs_of(&info.attrs);
+    uint64_t ino = info.index, nlink = info.links;
+    bool is_dir = (a.attributes & PX_HOST_ATTR_DIRECTORY) != 0, is_program = false;
     if (is_dir) nlink = directory_nlink(handle, ino, a.write_time, a.creation_time);
     else is_program = may_read && a.size >= 2 && starts_like_a_program(handle);
     px_nt_fill_stat(st, &a, volume_serial(handle), ino, nlink, is_program);
@@ -243,26 +215,28 @@ int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
 static __thread struct {
     wchar_t *path;
     px_nt_attrs attrs;
-    uint32_t err;
+    int64_t err;
+    bool path_not_found;
     uint64_t ms;
-    LONG generation;
+    int32_t generation;
 } last_query;
 
-static bool take_last_query(const wchar_t *host_path, px_nt_attrs *a, uint32_t *err)
+static bool take_last_query(const wchar_t *host_path, px_nt_attrs *a, int64_t *err, bool *path_not_found)
 {
     if (!last_query.path) return false;
-    bool hit = last_query.generation == stat_cache_generation && GetTickCount64() - last_query.ms <= LAST_QUERY_TTL_MS &&
-               !wcscmp(last_query.path, host_path);
+    bool hit = last_query.generation == stat_cache_generation &&
+               px_host_uptime_ms() - last_query.ms <= LAST_QUERY_TTL_MS && !wcscmp(last_query.path, host_path);
     if (hit) {
         *a = last_query.attrs;
         *err = last_query.err;
+        *path_not_found = last_query.path_not_found;
     }
     px_free(last_query.path);
     last_query.path = NULL;
     return hit;
 }
 
-static void keep_last_query(const wchar_t *host_path, const px_nt_attrs *a, uint32_t err)
+static void keep_last_query(const wchar_t *host_path, const px_nt_attrs *a, int64_t err, bool path_not_found)
 {
     px_free(last_query.path);
     last_query.path = px_alloc((wcslen(host_path) + 1) * sizeof(wchar_t));
@@ -270,40 +244,24 @@ static void keep_last_query(const wchar_t *host_path, const px_nt_attrs *a, uint
     wcscpy(last_query.path, host_path);
     last_query.attrs = *a;
     last_query.err = err;
-    last_query.ms = GetTickCount64();
+    last_query.path_not_found = path_not_found;
+    last_query.ms = px_host_uptime_ms();
     last_query.generation = stat_cache_generation;
 }
 
-static uint32_t query_attrs(const wchar_t *host_path, px_nt_attrs *a);
-
-uint32_t px_nt_query_attrs(const wchar_t *host_path, px_nt_attrs *a)
+int64_t px_nt_query_attrs(const wchar_t *host_path, px_nt_attrs *a, bool *path_not_found)
 {
-    uint32_t err;
-    if (take_last_query(host_path, a, &err)) return err;
-    err = query_attrs(host_path, a);
-    keep_last_query(host_path, a, err);
+    int64_t err;
+    bool missing_path = false;
+    if (!take_last_query(host_path, a, &err, &missing_path)) {
+        /* drvfs paths are \\?\ paths, which the host's by-name query takes */
+        px_host_file_attrs info;
+        err = px_host_path_query(host_path, &info, &missing_path);
+        if (err == 0) *a = attrs_of(&info);
+        keep_last_query(host_path, a, err, missing_path);
+    }
+    if (path_not_found) *path_not_found = missing_path;
     return err;
-}
-
-static uint32_t query_attrs(const wchar_t *host_path, px_nt_attrs *a)
-{
-    /* drvfs paths are \\?\ paths: the NT form is the same after \??\ */
-    if (wcsncmp(host_path, L"\\\\?\\", 4) != 0) return ERROR_INVALID_NAME;
-    size_t len = wcslen(host_path);
-    if (len * sizeof(wchar_t) >= 0xfff0) return ERROR_FILENAME_EXCED_RANGE;
-    wchar_t *nt = px_alloc((len + 1) * sizeof *nt);
-    if (!nt) return ERROR_NOT_ENOUGH_MEMORY;
-    memcpy(nt, host_path, (len + 1) * sizeof *nt);
-    nt[1] = L'?';
-    UNICODE_STRING name = {.Length = (USHORT)(len * sizeof *nt), .MaximumLength = (USHORT)(len * sizeof *nt), .Buffer = nt};
-    OBJECT_ATTRIBUTES oa;
-    InitializeObjectAttributes(&oa, &name, OBJ_CASE_INSENSITIVE, NULL, NULL);
-    px_file_network_open_information info;
-    NTSTATUS status = NtQueryFullAttributesFile(&oa, &info);
-    px_free(nt);
-    if (!NT_SUCCESS(status)) return RtlNtStatusToDosError(status);
-    *a = attrs_of(&info);
-    return 0;
 }
 
 /* A short-lived cache of path stats. `ls -l` stats every name twice (once while listing,
@@ -321,11 +279,11 @@ typedef struct stat_cache_slot {
     char *path;
     px_stat_info st;
     uint64_t stored_ms;
-    LONG generation;
+    int32_t generation;
 } stat_cache_slot;
 
 static stat_cache_slot *stat_cache;
-static SRWLOCK stat_cache_lock = SRWLOCK_INIT;
+static px_host_rwlock stat_cache_lock; /* zero: unlocked */
 
 static size_t stat_cache_index(const void *mount, const char *path)
 {
@@ -336,7 +294,7 @@ static size_t stat_cache_index(const void *mount, const char *path)
 
 void px_stat_cache_invalidate(void)
 {
-    InterlockedIncrement(&stat_cache_generation);
+    __atomic_add_fetch(&stat_cache_generation, 1, __ATOMIC_SEQ_CST);
 }
 
 bool px_stat_cache_lookup(const void *mount, const char *rel, const px_nt_attrs *now, px_stat_info *st)
@@ -344,18 +302,18 @@ bool px_stat_cache_lookup(const void *mount, const char *rel, const px_nt_attrs 
     if (!stat_cache) return false;
     size_t i = stat_cache_index(mount, rel);
     bool hit = false;
-    AcquireSRWLockShared(&stat_cache_lock);
+    px_host_rwlock_lock_shared(&stat_cache_lock);
     stat_cache_slot *slot = &stat_cache[i];
     if (slot->path && slot->mount == mount && slot->generation == stat_cache_generation && !strcmp(slot->path, rel) &&
-        GetTickCount64() - slot->stored_ms < STAT_CACHE_TTL_MS) {
+        px_host_uptime_ms() - slot->stored_ms < STAT_CACHE_TTL_MS) {
         *st = slot->st;
         hit = true;
     }
-    ReleaseSRWLockShared(&stat_cache_lock);
+    px_host_rwlock_unlock_shared(&stat_cache_lock);
     if (!hit) return false;
     struct linux_timespec mtime = timespec_of_filetime(now->write_time);
-    bool is_dir = (now->attributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
-    bool read_only = (now->attributes & FILE_ATTRIBUTE_READONLY) != 0;
+    bool is_dir = (now->attributes & PX_HOST_ATTR_DIRECTORY) != 0;
+    bool read_only = (now->attributes & PX_HOST_ATTR_READONLY) != 0;
     if (is_dir != ((st->mode & LINUX_S_IFMT) == LINUX_S_IFDIR)) return false;
     if (!is_dir && read_only != !(st->mode & 0200)) return false;
     if (mtime.tv_sec != st->mtime.tv_sec || mtime.tv_nsec != st->mtime.tv_nsec) return false;
@@ -369,19 +327,21 @@ void px_stat_cache_store(const void *mount, const char *rel, const px_stat_info 
     if (!stat_cache) {
         stat_cache_slot *fresh = px_calloc(STAT_CACHE_SLOTS, sizeof *fresh);
         if (!fresh) return;
-        if (InterlockedCompareExchangePointer((void *volatile *)&stat_cache, fresh, NULL)) px_free(fresh);
+        stat_cache_slot *none = NULL;
+        if (!__atomic_compare_exchange_n(&stat_cache, &none, fresh, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            px_free(fresh);
     }
     char *path = px_strdup(rel);
     if (!path) return;
-    AcquireSRWLockExclusive(&stat_cache_lock);
+    px_host_rwlock_lock(&stat_cache_lock);
     stat_cache_slot *slot = &stat_cache[stat_cache_index(mount, rel)];
     px_free(slot->path);
     slot->mount = mount;
     slot->path = path;
     slot->st = *st;
-    slot->stored_ms = GetTickCount64();
+    slot->stored_ms = px_host_uptime_ms();
     slot->generation = stat_cache_generation;
-    ReleaseSRWLockExclusive(&stat_cache_lock);
+    px_host_rwlock_unlock(&stat_cache_lock);
 }
 
 void px_stat_to_linux(const px_stat_info *in, struct linux_stat *out)

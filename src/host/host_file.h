@@ -1,6 +1,6 @@
 /* Host files by host path: what the loader, the importer, the stat memo and drvfs's link
-   files need. (drvfs's and lxfs's own NT calls are still in src/fs: see
-   tests/layers/check_layers.py's list of files not yet moved.) */
+   files need. The file backends' calls by handle (drvfs, lxfs, stat) are in
+   host_fileinfo.h. */
 #ifndef PX_HOST_FILE_H
 #define PX_HOST_FILE_H
 

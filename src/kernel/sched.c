@@ -1,7 +1,8 @@
 /* Scheduling: yield and the CPU affinity mask. */
-#include <windows.h>
 #include "core/px.h"
 #include "core/uaccess.h"
+#include "host/host_system.h"
+#include "host/host_thread.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "kernel/clock.h"
@@ -9,7 +10,7 @@
 /* sched_yield(2) */
 PX_SYSCALL(sched_yield)
 {
-    SwitchToThread();
+    px_host_yield();
     return 0;
 }
 
@@ -24,12 +25,11 @@ PX_SYSCALL(sched_getaffinity)
         px_task *t = px_kernel_self();
         if (!t || pid != t->tid) return -LINUX_ESRCH;
     }
-    DWORD_PTR process_mask = 0, system_mask = 0;
-    if (!GetProcessAffinityMask(GetCurrentProcess(), &process_mask, &system_mask) || !process_mask) {
-        DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
-        process_mask = n >= 64 ? ~(DWORD_PTR)0 : (((DWORD_PTR)1 << n) - 1);
+    uint64_t mask = 0;
+    if (px_host_affinity(&mask) < 0 || !mask) {
+        uint32_t n = px_host_cpu_count();
+        mask = n >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1);
     }
-    uint64_t mask = (uint64_t)process_mask;
     if (PX_PUT(mask_ptr, &mask) < 0) return -LINUX_EFAULT;
     return sizeof mask;  /* the kernel returns the bytes it wrote: its cpumask size */
 }
@@ -38,16 +38,10 @@ PX_SYSCALL(sched_getaffinity)
    NUMA node. Used by getcpu(2) and the vDSO. */
 int64_t px_sched_getcpu(uint64_t cpu_ptr, uint64_t node_ptr)
 {
-    PROCESSOR_NUMBER pn;
-    GetCurrentProcessorNumberEx(&pn);
-    uint32_t cpu = (uint32_t)pn.Group * 64 + pn.Number;
+    uint32_t cpu, node = 0;
+    px_host_current_cpu(&cpu, node_ptr ? &node : NULL);
     if (cpu_ptr && PX_PUT(cpu_ptr, &cpu) < 0) return -LINUX_EFAULT;
-    if (node_ptr) {
-        USHORT node = 0;
-        if (!GetNumaProcessorNodeEx(&pn, &node) || node == 0xffff) node = 0;
-        uint32_t node32 = node;
-        if (PX_PUT(node_ptr, &node32) < 0) return -LINUX_EFAULT;
-    }
+    if (node_ptr && PX_PUT(node_ptr, &node) < 0) return -LINUX_EFAULT;
     return 0;
 }
 

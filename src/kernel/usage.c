@@ -1,15 +1,10 @@
 /* Resource usage: getrusage(2) and times(2) from the process and thread times. There
    are no child processes yet, so the children's figures are zero. */
-#include <windows.h>
-#include <psapi.h>
 #include "core/px.h"
 #include "core/uaccess.h"
+#include "host/host_process.h"
+#include "host/host_system.h"
 #include "kernel/kernel.h"
-
-static uint64_t filetime_100ns(const FILETIME *ft)
-{
-    return ((uint64_t)ft->dwHighDateTime << 32) | ft->dwLowDateTime;
-}
 
 static struct linux_timeval timeval_of_100ns(uint64_t t)
 {
@@ -26,20 +21,19 @@ PX_SYSCALL(getrusage)
     struct linux_rusage ru;
     memset(&ru, 0, sizeof ru);
     if (who != LINUX_RUSAGE_CHILDREN) {
-        FILETIME created, exited, kernel, user;
-        BOOL ok = who == LINUX_RUSAGE_SELF
-                      ? GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)
-                      : GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user);
-        if (ok) {
-            ru.ru_utime = timeval_of_100ns(filetime_100ns(&user));
-            ru.ru_stime = timeval_of_100ns(filetime_100ns(&kernel));
+        px_host_times times;
+        int64_t ok = who == LINUX_RUSAGE_SELF ? px_host_process_times(px_host_self(), &times)
+                                              : px_host_thread_times(&times);
+        if (ok == 0) {
+            ru.ru_utime = timeval_of_100ns((uint64_t)times.user);
+            ru.ru_stime = timeval_of_100ns((uint64_t)times.kernel);
         }
         /* The peak working set is the peak RSS; Windows counts soft and hard faults
            together, which Linux calls minor faults. Both are per process. */
-        PROCESS_MEMORY_COUNTERS mem = {.cb = sizeof mem};
-        if (GetProcessMemoryInfo(GetCurrentProcess(), &mem, sizeof mem)) {
-            ru.ru_maxrss = (int64_t)(mem.PeakWorkingSetSize / 1024);
-            ru.ru_minflt = mem.PageFaultCount;
+        px_host_memory_use mem;
+        if (px_host_process_memory(&mem) == 0) {
+            ru.ru_maxrss = (int64_t)(mem.peak_working_set / 1024);
+            ru.ru_minflt = mem.page_faults;
         }
     }
     return PX_PUT(usage_ptr, &ru);
@@ -51,12 +45,12 @@ PX_SYSCALL(times)
     uint64_t buf = PX_ARG0;
     if (buf) {
         struct linux_tms tms = {0, 0, 0, 0};
-        FILETIME created, exited, kernel, user;
-        if (GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)) {
-            tms.tms_utime = (int64_t)(filetime_100ns(&user) / (10000000 / LINUX_USER_HZ));
-            tms.tms_stime = (int64_t)(filetime_100ns(&kernel) / (10000000 / LINUX_USER_HZ));
+        px_host_times times;
+        if (px_host_process_times(px_host_self(), &times) == 0) {
+            tms.tms_utime = (int64_t)((uint64_t)times.user / (10000000 / LINUX_USER_HZ));
+            tms.tms_stime = (int64_t)((uint64_t)times.kernel / (10000000 / LINUX_USER_HZ));
         }
         if (PX_PUT(buf, &tms) < 0) return -LINUX_EFAULT;
     }
-    return (int64_t)(GetTickCount64() / (1000 / LINUX_USER_HZ));
+    return (int64_t)(px_host_uptime_ms() / (1000 / LINUX_USER_HZ));
 }

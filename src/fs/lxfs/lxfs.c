@@ -3,7 +3,6 @@
    file's bytes live in data\<ino>, opened directly for reads and writes. Every operation
    runs between lx_disk_begin and lx_disk_end, so it sees what other picolx processes of
    the same distro changed. */
-#include <windows.h>
 #include <wctype.h>
 #include "core/errors.h"
 #include "core/px.h"
@@ -14,8 +13,8 @@
 #include "fs/fifo.h"
 #include "fs/pseudo/pseudo.h"
 #include "core/cred.h"
+#include "host/host_fileinfo.h"
 
-#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
 #define MAX_IO_CHUNK 0x7ffff000u
 #define EXT4_SUPER_MAGIC 0xef53 /* what statfs reports: programs treat it as a plain Linux disk */
 
@@ -36,10 +35,10 @@ static bool may(const lx_inode *i, uint32_t want)
 static int64_t data_size(lx_disk *d, uint64_t ino)
 {
     wchar_t *p = lx_disk_data_path(d, ino);
-    WIN32_FILE_ATTRIBUTE_DATA fa;
-    bool ok = p && GetFileAttributesExW(p, GetFileExInfoStandard, &fa);
+    px_host_file_attrs fa;
+    bool ok = p && px_host_path_info(p, &fa) == 0;
     px_free(p);
-    return ok ? (int64_t)(((uint64_t)fa.nFileSizeHigh << 32) | fa.nFileSizeLow) : 0;
+    return ok ? fa.size : 0;
 }
 
 static void fill_stat(px_mount *m, const lx_inode *i, int64_t size, px_stat_info *st)
@@ -146,15 +145,16 @@ static int64_t make_regular(lx_disk *d, lx_inode *dir, const char *name, size_t 
     uint64_t next = d->st.max_ino + 1;
     wchar_t *p = lx_disk_data_path(d, next);
     if (!p) return -LINUX_ENOMEM;
-    HANDLE h = CreateFileW(p, GENERIC_WRITE, SHARE_ALL, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-    if (h == INVALID_HANDLE_VALUE) {
+    px_host_handle h;
+    r = px_host_file_open_ex(p, PX_HOST_ACCESS_WRITE, PX_HOST_SHARE_ALL, PX_HOST_DISP_CREATE_ALWAYS, PX_HOST_OPEN_NORMAL, &h);
+    if (r < 0) {
         px_free(p);
-        return px_err_last();
+        return r;
     }
-    CloseHandle(h);
+    px_host_close(h);
     lx_attr a = new_attr(dir, LINUX_S_IFREG | (mode & 07777));
     r = lx_store_create(&d->st, dir->ino, name, len, &a, ino);
-    if (r < 0) DeleteFileW(p);
+    if (r < 0) px_host_file_delete(p);
     else touch_dir(d, dir);
     px_free(p);
     return r;
@@ -188,11 +188,7 @@ static int64_t lx_pread_direct(px_file *f, void *buf, uint64_t len, uint64_t off
 {
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
     if (offset > INT64_MAX) return -LINUX_EINVAL;
-    OVERLAPPED ov = {.Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32)};
-    DWORD got = 0;
-    if (!ReadFile(f->handle, buf, (DWORD)len, &got, &ov))
-        return GetLastError() == ERROR_HANDLE_EOF ? 0 : px_err_last();
-    return got;
+    return px_host_file_pread(f->handle, buf, (size_t)len, offset); /* 0 at the end */
 }
 
 static int64_t lx_pwrite_direct(px_file *f, const void *buf, uint64_t len, uint64_t offset)
@@ -200,10 +196,9 @@ static int64_t lx_pwrite_direct(px_file *f, const void *buf, uint64_t len, uint6
     lx_open *o = f->data;
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
     if (offset > INT64_MAX) return -LINUX_EINVAL;
-    OVERLAPPED ov = {.Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32)};
-    if (f->status_flags & LINUX_O_APPEND) ov.Offset = ov.OffsetHigh = 0xffffffffu; /* to the end */
-    DWORD put = 0;
-    if (!WriteFile(f->handle, buf, (DWORD)len, &put, &ov)) return px_err_last();
+    int64_t put = px_host_file_pwrite(f->handle, buf, (size_t)len,
+                                      (f->status_flags & LINUX_O_APPEND) ? PX_HOST_OFFSET_END : offset);
+    if (put < 0) return put;
     if (!o->written) { o->written = true; record_mtime(o); }
     else o->dirty = true;
     return put;
@@ -228,9 +223,9 @@ static int64_t lx_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t off
 
 static int64_t handle_size(px_file *f)
 {
-    LARGE_INTEGER size;
-    if (!GetFileSizeEx(f->handle, &size)) return px_err_last();
-    return size.QuadPart;
+    uint64_t size;
+    int64_t r = px_host_file_size(f->handle, &size);
+    return r < 0 ? r : (int64_t)size;
 }
 
 static int64_t lx_read(px_file *f, void *buf, uint64_t len)
@@ -295,16 +290,16 @@ static int64_t lx_fsync(px_file *f)
 {
     lx_open *o = f->data;
     if (o->dirty) record_mtime(o);
-    if (f->handle && !FlushFileBuffers(f->handle)) return px_err_last();
-    if (!FlushFileBuffers(o->disk->log)) return px_err_last();
-    return 0;
+    int64_t r = f->handle ? px_host_file_flush(f->handle) : 0;
+    if (r < 0) return r;
+    return px_host_file_flush(o->disk->log);
 }
 
 static int64_t lx_ftruncate(px_file *f, uint64_t len)
 {
     if (len > INT64_MAX) return -LINUX_EINVAL;
-    FILE_END_OF_FILE_INFO eof = {.EndOfFile.QuadPart = (LONGLONG)len};
-    if (!SetFileInformationByHandle(f->handle, FileEndOfFileInfo, &eof, sizeof eof)) return px_err_last();
+    int64_t r = px_host_file_set_size(f->handle, len);
+    if (r < 0) return r;
     lx_open *o = f->data;
     o->written = true;
     record_mtime(o);
@@ -315,7 +310,7 @@ static void lx_release(px_file *f)
 {
     lx_open *o = f->data;
     if (o->dirty) record_mtime(o);
-    if (f->handle) CloseHandle(f->handle);
+    if (f->handle) px_host_close(f->handle);
     px_free(o);
 }
 
@@ -438,10 +433,11 @@ static const px_file_ops lx_meta_ops = {
     .handoff = &px_handoff_reopen,
 };
 
-static DWORD access_of(uint32_t flags)
+static uint32_t access_of(uint32_t flags)
 {
-    static const DWORD rows[4] = {GENERIC_READ, GENERIC_WRITE, GENERIC_READ | GENERIC_WRITE, GENERIC_READ | GENERIC_WRITE};
-    return rows[flags & LINUX_O_ACCMODE] | ((flags & LINUX_O_TRUNC) ? GENERIC_WRITE : 0) | SYNCHRONIZE;
+    static const uint32_t rows[4] = {PX_HOST_ACCESS_READ, PX_HOST_ACCESS_WRITE, PX_HOST_ACCESS_READ | PX_HOST_ACCESS_WRITE,
+                                     PX_HOST_ACCESS_READ | PX_HOST_ACCESS_WRITE};
+    return rows[flags & LINUX_O_ACCMODE] | ((flags & LINUX_O_TRUNC) ? PX_HOST_ACCESS_WRITE : 0) | PX_HOST_ACCESS_SYNCHRONIZE;
 }
 
 /* The FIFO of a store's inode is named after the store's directory and the inode, so
@@ -504,19 +500,21 @@ static int64_t lxfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
             if (!special && !is_type(w.i, LINUX_S_IFREG) && !is_type(w.i, LINUX_S_IFDIR)) { r = -LINUX_ENXIO; goto done; }
         }
     }
-    HANDLE h = NULL;
+    px_host_handle h = NULL;
     if (is_type(w.i, LINUX_S_IFREG) && !(flags & LINUX_O_PATH)) {
         wchar_t *p = lx_disk_data_path(d, ino);
-        h = p ? CreateFileW(p, access_of(flags), SHARE_ALL, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL) : INVALID_HANDLE_VALUE;
+        r = p ? px_host_file_open_ex(p, access_of(flags), PX_HOST_SHARE_ALL, PX_HOST_DISP_OPEN_EXISTING,
+                                     PX_HOST_OPEN_NORMAL, &h)
+              : -LINUX_ENOMEM;
         px_free(p);
-        if (h == INVALID_HANDLE_VALUE) { r = p ? px_err_last() : -LINUX_ENOMEM; goto done; }
+        if (r < 0) goto done;
     }
     lx_open *o = px_calloc(1, sizeof *o);
     const px_file_ops *ops = h ? &lx_file_ops : is_type(w.i, LINUX_S_IFDIR) && !(flags & LINUX_O_PATH) ? &lx_dir_ops : &lx_meta_ops;
     f = o ? px_file_new(ops, h, flags) : NULL;
     if (!f) {
         px_free(o);
-        if (h) CloseHandle(h);
+        if (h) px_host_close(h);
         r = -LINUX_ENOMEM;
         goto done;
     }
@@ -527,8 +525,7 @@ static int64_t lxfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
     f->is_dir = is_type(w.i, LINUX_S_IFDIR);
     fill_stat(m, w.i, 0, &o->last);
     if (h && (flags & LINUX_O_TRUNC) && !created) {
-        FILE_END_OF_FILE_INFO eof = {{{0}}};
-        SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof);
+        px_host_file_set_size(h, 0);
         lx_disk_end(d);
         o->written = true;
         record_mtime(o);
@@ -773,15 +770,15 @@ static int64_t lxfs_truncate(px_mount *m, const char *rel, uint64_t len)
 static int64_t lxfs_statfs(px_mount *m, const char *rel, struct linux_statfs *out)
 {
     lx_disk *d = disk_of(m);
-    ULARGE_INTEGER avail, total, free_bytes;
+    uint64_t avail, total, free_bytes;
     memset(out, 0, sizeof *out);
     out->f_type = EXT4_SUPER_MAGIC;
     out->f_bsize = out->f_frsize = 4096;
     out->f_namelen = LX_NAME_MAX;
-    if (GetDiskFreeSpaceExW(d->dir, &avail, &total, &free_bytes)) {
-        out->f_blocks = total.QuadPart / 4096;
-        out->f_bfree = free_bytes.QuadPart / 4096;
-        out->f_bavail = avail.QuadPart / 4096;
+    if (px_host_disk_space(d->dir, &avail, &total, &free_bytes) == 0) {
+        out->f_blocks = total / 4096;
+        out->f_bfree = free_bytes / 4096;
+        out->f_bavail = avail / 4096;
     }
     int64_t r = lx_disk_begin(d);
     if (r < 0) return r;

@@ -3,20 +3,21 @@
    log after applying what the others appended (lx_disk_begin), so they all see one
    sequence of records. Cleaning up (cutting a torn tail, deleting orphan data files,
    compacting) happens only when a process opens the log while no other has it open. */
-#include <windows.h>
 #include <stdio.h>
 #include "core/errors.h"
 #include "core/px.h"
 #include "fs/lxfs/lxfs_disk.h"
+#include "host/host_fileinfo.h"
+#include "host/host_sync.h"
+#include "host/host_thread.h"
+#include "host/host_time.h"
 
 #define LOCK_OFFSET_HIGH 0x40000000u /* a byte far past any log: the lock, not data */
 #define COMPACT_MIN_RECORDS 4096
 
 lx_time lx_time_now(void)
 {
-    FILETIME ft;
-    GetSystemTimePreciseAsFileTime(&ft);
-    int64_t t = (int64_t)(((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime) - 116444736000000000LL;
+    int64_t t = px_host_time_now() - 116444736000000000LL;
     lx_time r = {.sec = t / 10000000, .nsec = (uint32_t)(t % 10000000) * 100};
     return r;
 }
@@ -38,12 +39,14 @@ wchar_t *lx_disk_data_path(const lx_disk *d, uint64_t ino)
 
 /* --- writing a log file sequentially (snapshots) --- */
 
-typedef struct seq_writer { HANDLE h; uint8_t buf[65536]; size_t n; } seq_writer;
+typedef struct seq_writer { px_host_handle h; uint8_t buf[65536]; size_t n; } seq_writer;
 
 static int64_t seq_flush(seq_writer *w)
 {
-    DWORD put;
-    if (w->n && (!WriteFile(w->h, w->buf, (DWORD)w->n, &put, NULL) || put != w->n)) return px_err_last();
+    if (w->n) {
+        int64_t r = px_host_file_write(w->h, w->buf, w->n);
+        if (r < 0) return r;
+    }
     w->n = 0;
     return 0;
 }
@@ -56,9 +59,8 @@ static int64_t seq_emit(void *io, const uint8_t *rec, size_t len)
         if (r < 0) return r;
     }
     if (len > sizeof w->buf) {
-        DWORD put;
-        if (!WriteFile(w->h, rec, (DWORD)len, &put, NULL) || put != len) return px_err_last();
-        return 0;
+        int64_t r = px_host_file_write(w->h, rec, len);
+        return r < 0 ? r : 0;
     }
     memcpy(w->buf + w->n, rec, len);
     w->n += len;
@@ -70,14 +72,14 @@ static int64_t write_snapshot_file(const lx_store *s, const wchar_t *path)
     seq_writer *w = px_alloc(sizeof *w);
     if (!w) return -LINUX_ENOMEM;
     w->n = 0;
-    w->h = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-    if (w->h == INVALID_HANDLE_VALUE) { px_free(w); return px_err_last(); }
-    int64_t r = lx_store_snapshot(s, seq_emit, w);
+    int64_t r = px_host_file_open_ex(path, PX_HOST_ACCESS_WRITE, 0, PX_HOST_DISP_CREATE_ALWAYS, PX_HOST_OPEN_NORMAL, &w->h);
+    if (r < 0) { px_free(w); return r; }
+    r = lx_store_snapshot(s, seq_emit, w);
     if (r == 0) r = seq_flush(w);
-    if (r == 0 && !FlushFileBuffers(w->h)) r = px_err_last();
-    CloseHandle(w->h);
+    if (r == 0) r = px_host_file_flush(w->h);
+    px_host_close(w->h);
     px_free(w);
-    if (r < 0) DeleteFileW(path);
+    if (r < 0) px_host_file_delete(path);
     return r;
 }
 
@@ -95,11 +97,11 @@ int64_t lx_disk_write_snapshot(const lx_store *s, const wchar_t *dir)
 static int64_t disk_append(void *io, const uint8_t *rec, size_t len)
 {
     lx_disk *d = io;
-    OVERLAPPED ov = {.Offset = (DWORD)d->log_end, .OffsetHigh = (DWORD)(d->log_end >> 32)};
-    DWORD put = 0;
     /* One write per record: a process killed here leaves all of it or a torn tail that
        fails its checksum. No flush: a killed process loses nothing the OS has. */
-    if (!WriteFile(d->log, rec, (DWORD)len, &put, &ov) || put != len) return px_err_last();
+    int64_t put = px_host_file_pwrite(d->log, rec, len, d->log_end);
+    if (put < 0) return put;
+    if ((size_t)put != len) return -LINUX_EIO;
     d->log_end += len;
     return 0;
 }
@@ -111,11 +113,11 @@ static void disk_dropped(void *io, uint64_t ino, uint32_t mode)
     wchar_t *p = lx_disk_data_path(d, ino);
     /* failing (another process still has it open on old Windows) leaves an orphan the
        next exclusive open deletes */
-    if (p) DeleteFileW(p);
+    if (p) px_host_file_delete(p);
     px_free(p);
 }
 
-static int64_t read_range(HANDLE h, uint64_t from, uint64_t to, uint8_t **out)
+static int64_t read_range(px_host_handle h, uint64_t from, uint64_t to, uint8_t **out)
 {
     size_t n = (size_t)(to - from);
     uint8_t *buf = px_alloc(n ? n : 1);
@@ -123,10 +125,10 @@ static int64_t read_range(HANDLE h, uint64_t from, uint64_t to, uint8_t **out)
     size_t got = 0;
     while (got < n) {
         uint64_t at = from + got;
-        OVERLAPPED ov = {.Offset = (DWORD)at, .OffsetHigh = (DWORD)(at >> 32)};
-        DWORD chunk = n - got > (1u << 24) ? (1u << 24) : (DWORD)(n - got), r = 0;
-        if (!ReadFile(h, buf + got, chunk, &r, &ov) || r == 0) break;
-        got += r;
+        size_t chunk = n - got > (1u << 24) ? (1u << 24) : n - got;
+        int64_t r = px_host_file_pread(h, buf + got, chunk, at);
+        if (r <= 0) break;
+        got += (size_t)r;
     }
     *out = buf;
     return (int64_t)got;
@@ -134,11 +136,12 @@ static int64_t read_range(HANDLE h, uint64_t from, uint64_t to, uint8_t **out)
 
 static int64_t catch_up(lx_disk *d)
 {
-    LARGE_INTEGER size;
-    if (!GetFileSizeEx(d->log, &size)) return px_err_last();
-    if ((uint64_t)size.QuadPart <= d->log_end) return 0;
+    uint64_t size;
+    int64_t r = px_host_file_size(d->log, &size);
+    if (r < 0) return r;
+    if (size <= d->log_end) return 0;
     uint8_t *buf;
-    int64_t n = read_range(d->log, d->log_end, (uint64_t)size.QuadPart, &buf);
+    int64_t n = read_range(d->log, d->log_end, size, &buf);
     if (n < 0) return n;
     /* another process's changes: their data files are theirs to delete */
     void (*dropped)(void *, uint64_t, uint32_t) = d->st.dropped;
@@ -149,27 +152,25 @@ static int64_t catch_up(lx_disk *d)
     return 0;
 }
 
-static bool lock_log(HANDLE h)
+static int64_t lock_log(px_host_handle h)
 {
-    OVERLAPPED ov = {.Offset = 0, .OffsetHigh = LOCK_OFFSET_HIGH};
-    return LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &ov);
+    return px_host_file_lock(h, (uint64_t)LOCK_OFFSET_HIGH << 32, 1, true, true);
 }
 
-static void unlock_log(HANDLE h)
+static void unlock_log(px_host_handle h)
 {
-    OVERLAPPED ov = {.Offset = 0, .OffsetHigh = LOCK_OFFSET_HIGH};
-    UnlockFileEx(h, 0, 1, 0, &ov);
+    px_host_file_unlock(h, (uint64_t)LOCK_OFFSET_HIGH << 32, 1);
 }
 
 int64_t lx_disk_begin(lx_disk *d)
 {
-    AcquireSRWLockExclusive((SRWLOCK *)d->lock);
-    if (!lock_log(d->log)) {
-        int64_t r = px_err_last();
-        ReleaseSRWLockExclusive((SRWLOCK *)d->lock);
+    px_host_rwlock_lock(d->lock);
+    int64_t r = lock_log(d->log);
+    if (r < 0) {
+        px_host_rwlock_unlock(d->lock);
         return r;
     }
-    int64_t r = catch_up(d);
+    r = catch_up(d);
     if (r < 0) lx_disk_end(d);
     return r;
 }
@@ -177,34 +178,35 @@ int64_t lx_disk_begin(lx_disk *d)
 void lx_disk_end(lx_disk *d)
 {
     unlock_log(d->log);
-    ReleaseSRWLockExclusive((SRWLOCK *)d->lock);
+    px_host_rwlock_unlock(d->lock);
 }
 
 /* --- opening --- */
 
 /* Alone with the store (ex is the only handle of the log): delete the data files no inode
    owns. */
+typedef struct orphan_search { lx_disk *d; const wchar_t *data; } orphan_search;
+
+static bool delete_if_orphan(void *ctx, const wchar_t *name, uint32_t attrs)
+{
+    orphan_search *o = ctx;
+    if (attrs & PX_HOST_ATTR_DIRECTORY) return true;
+    wchar_t *end;
+    uint64_t ino = wcstoull(name, &end, 16);
+    lx_inode *i = *end ? NULL : lx_inode_get(&o->d->st, ino);
+    if (!i || (i->mode & LINUX_S_IFMT) != LINUX_S_IFREG) {
+        wchar_t *q = join(o->data, name);
+        if (q) px_host_file_delete(q);
+        px_free(q);
+    }
+    return true;
+}
+
 static void delete_orphans(lx_disk *d)
 {
     wchar_t *data = join(d->dir, LX_DATA_DIR);
-    wchar_t *pattern = data ? join(data, L"*") : NULL;
-    WIN32_FIND_DATAW fd;
-    HANDLE fh = pattern ? FindFirstFileW(pattern, &fd) : INVALID_HANDLE_VALUE;
-    if (fh != INVALID_HANDLE_VALUE) {
-        do {
-            if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) continue;
-            wchar_t *end;
-            uint64_t ino = wcstoull(fd.cFileName, &end, 16);
-            lx_inode *i = *end ? NULL : lx_inode_get(&d->st, ino);
-            if (!i || (i->mode & LINUX_S_IFMT) != LINUX_S_IFREG) {
-                wchar_t *q = join(data, fd.cFileName);
-                if (q) DeleteFileW(q);
-                px_free(q);
-            }
-        } while (FindNextFileW(fh, &fd));
-        FindClose(fh);
-    }
-    px_free(pattern);
+    orphan_search o = {d, data};
+    if (data) px_host_dir_list(data, L"*", delete_if_orphan, &o);
     px_free(data);
 }
 
@@ -218,17 +220,18 @@ static void compact(lx_disk *d, const wchar_t *log_path)
     wchar_t *tmp = join(d->dir, LX_LOG_NAME L".new");
     /* the atomic step: the old log or the new one, never a mix */
     if (tmp && write_snapshot_file(&d->st, tmp) == 0 &&
-        !MoveFileExW(tmp, log_path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-        DeleteFileW(tmp);
+        px_host_path_move(tmp, log_path, PX_HOST_MOVE_REPLACE | PX_HOST_MOVE_WRITE_THROUGH) < 0)
+        px_host_file_delete(tmp);
     px_free(tmp);
 }
 
-static int64_t load(lx_disk *d, HANDLE h)
+static int64_t load(lx_disk *d, px_host_handle h)
 {
-    LARGE_INTEGER size;
-    if (!GetFileSizeEx(h, &size)) return px_err_last();
+    uint64_t size;
+    int64_t r = px_host_file_size(h, &size);
+    if (r < 0) return r;
     uint8_t *buf;
-    int64_t n = read_range(h, 0, (uint64_t)size.QuadPart, &buf);
+    int64_t n = read_range(h, 0, size, &buf);
     if (n < 0) return n;
     lx_store_free(&d->st);
     lx_store_init(&d->st);
@@ -236,15 +239,15 @@ static int64_t load(lx_disk *d, HANDLE h)
     px_free(buf);
     if (valid < 0 || !lx_inode_get(&d->st, LX_ROOT_INO)) return -LINUX_EUCLEAN;
     d->log_end = (uint64_t)valid;
-    return (int64_t)size.QuadPart;
+    return (int64_t)size;
 }
 
 int64_t lx_disk_open(const wchar_t *dir, lx_disk **out)
 {
     lx_disk *d = px_calloc(1, sizeof *d);
-    SRWLOCK *lock = px_calloc(1, sizeof *lock);
+    px_host_rwlock *lock = px_calloc(1, sizeof *lock);
     if (!d || !lock) { px_free(d); px_free(lock); return -LINUX_ENOMEM; }
-    InitializeSRWLock(lock);
+    px_host_rwlock_init(lock);
     d->lock = lock;
     lx_store_init(&d->st);
     size_t n = wcslen(dir);
@@ -259,44 +262,38 @@ int64_t lx_disk_open(const wchar_t *dir, lx_disk **out)
     if (!log_path) { lx_disk_close(d); return -LINUX_ENOMEM; }
 
     /* alone? then a torn tail can be cut and orphans deleted */
-    HANDLE ex = CreateFileW(log_path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
-    int64_t r = 0;
-    if (ex != INVALID_HANDLE_VALUE) {
+    px_host_handle ex;
+    int64_t r = px_host_file_open_ex(log_path, PX_HOST_ACCESS_READ | PX_HOST_ACCESS_WRITE, 0,
+                                     PX_HOST_DISP_OPEN_EXISTING, 0, &ex);
+    if (r == 0) {
         int64_t size = load(d, ex);
         if (size < 0) {
-            CloseHandle(ex);
+            px_host_close(ex);
             r = size;
         } else {
-            if ((uint64_t)size > d->log_end) {
-                LARGE_INTEGER at = {.QuadPart = (LONGLONG)d->log_end};
-                SetFilePointerEx(ex, at, NULL, FILE_BEGIN);
-                SetEndOfFile(ex);
-            }
+            if ((uint64_t)size > d->log_end) px_host_file_set_size(ex, d->log_end);
             delete_orphans(d);
-            CloseHandle(ex);
+            px_host_close(ex);
             compact(d, log_path);
         }
-    } else if (GetLastError() != ERROR_SHARING_VIOLATION) {
-        r = px_err_last();
+    } else if (r == -LINUX_EBUSY) { /* a sharing violation: others have it open */
+        r = 0;
     }
     if (r == 0) {
         /* another process may be in its exclusive moment above (replay, cutting a torn
            tail, compaction): a sharing violation lasts only that long */
-        for (DWORD waited = 0;; waited += 10) {
-            d->log = CreateFileW(log_path, GENERIC_READ | GENERIC_WRITE,
-                                 FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
-            if (d->log != INVALID_HANDLE_VALUE || GetLastError() != ERROR_SHARING_VIOLATION || waited >= 10000) break;
-            Sleep(10);
+        for (uint32_t waited = 0;; waited += 10) {
+            r = px_host_file_open_ex(log_path, PX_HOST_ACCESS_READ | PX_HOST_ACCESS_WRITE, PX_HOST_SHARE_ALL,
+                                     PX_HOST_DISP_OPEN_EXISTING, 0, &d->log);
+            if (r != -LINUX_EBUSY || waited >= 10000) break;
+            px_host_sleep_ms(10);
         }
-        if (d->log == INVALID_HANDLE_VALUE) {
+        if (r < 0) {
             d->log = NULL;
-            r = px_err_last();
-        } else if (lock_log(d->log)) {
+        } else if ((r = lock_log(d->log)) == 0) {
             int64_t size = load(d, d->log);
             unlock_log(d->log);
             if (size < 0) r = size;
-        } else {
-            r = px_err_last();
         }
     }
     px_free(log_path);
@@ -314,7 +311,7 @@ int64_t lx_disk_open(const wchar_t *dir, lx_disk **out)
 void lx_disk_close(lx_disk *d)
 {
     if (!d) return;
-    if (d->log) CloseHandle(d->log);
+    if (d->log) px_host_close(d->log);
     lx_store_free(&d->st);
     px_free(d->dir);
     px_free(d->lock);

@@ -2,30 +2,23 @@
    numbers, the terminal (tty, console, pts/0: the Windows console, when there is one),
    the fd links (stdin, stdout, stderr, fd), and the directories shm (a tmpfs is mounted
    on it) and pts. */
-#include <windows.h>
-#include <bcrypt.h>
 #include "fs/pseudo/pseudo.h"
+#include "host/host_console.h"
+#include "host/host_fileinfo.h"
+#include "host/host_random.h"
 
 #define MAKEDEV(major, minor) (((uint64_t)(major) << 8) | (minor))
 
 int64_t px_pseudo_random_bytes(void *buf, uint64_t len)
 {
-    uint8_t *p = buf;
-    while (len) { /* BCryptGenRandom takes a ULONG length */
-        ULONG n = len > 0x40000000u ? 0x40000000u : (ULONG)len;
-        if (!BCRYPT_SUCCESS(BCryptGenRandom(NULL, p, n, BCRYPT_USE_SYSTEM_PREFERRED_RNG))) return -LINUX_EIO;
-        p += n;
-        len -= n;
-    }
-    return 0;
+    return px_host_random(buf, (size_t)len) < 0 ? -LINUX_EIO : 0;
 }
 
 bool px_devfs_has_console(void)
 {
-    static const DWORD which[] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
-    for (size_t i = 0; i < PX_ARRAY_LEN(which); i++) {
-        HANDLE h = GetStdHandle(which[i]);
-        if (h && h != INVALID_HANDLE_VALUE && px_console_is_console(h)) return true;
+    for (int which = PX_HOST_STDIN; which <= PX_HOST_STDERR; which++) {
+        px_host_handle h = px_host_std_handle(which);
+        if (h && px_console_is_console(h)) return true;
     }
     return false;
 }
@@ -235,12 +228,13 @@ static int64_t open_tty(uint32_t flags, const px_stat_info *st, px_file **out)
 {
     if (!px_devfs_has_console()) return -LINUX_ENXIO;
     bool reading = (flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY;
-    HANDLE h = CreateFileW(reading ? L"CONIN$" : L"CONOUT$", GENERIC_READ | GENERIC_WRITE,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
-    if (h == INVALID_HANDLE_VALUE) return -LINUX_ENXIO;
+    px_host_handle h;
+    if (px_host_file_open_ex(reading ? L"CONIN$" : L"CONOUT$", PX_HOST_ACCESS_READ | PX_HOST_ACCESS_WRITE,
+                             PX_HOST_SHARE_READ | PX_HOST_SHARE_WRITE, PX_HOST_DISP_OPEN_EXISTING, 0, &h) < 0)
+        return -LINUX_ENXIO;
     px_file *f = px_console_device_file(h, flags, st); /* closes h with the file */
     if (!f) {
-        CloseHandle(h);
+        px_host_close(h);
         return -LINUX_ENOMEM;
     }
     *out = f;

@@ -2,12 +2,13 @@
    Linux's formats. A file's contents are generated when it is opened (a snapshot) and
    then read with positions. The tree is data: tables of entries, plus the two dynamic
    directories (the pid, and <pid>/fd). */
-#include <windows.h>
-#include <psapi.h>
 #include <stdio.h>
 #include "fs/pseudo/pseudo.h"
+#include "host/host_process.h"
+#include "host/host_system.h"
+#include "host/host_time.h"
 #include "kernel/identity.h"
-#include "kernel/uname.h"
+#include "core/utsname.h"
 #include "mm/vm.h"
 
 typedef struct proc_entry proc_entry;
@@ -72,21 +73,13 @@ static struct linux_utsname uname_now(void)
     return u;
 }
 
-static uint64_t filetime_u64(FILETIME ft) { return (uint64_t)ft.dwHighDateTime << 32 | ft.dwLowDateTime; }
-
 /* Linux's USER_HZ: clock ticks of /proc (100 a second); Windows counts 100 ns units. */
 #define TICKS_OF_100NS(x) ((x) / 100000)
 
 static int64_t boot_time_unix(void)
 {
     struct linux_timespec now = px_pseudo_now();
-    return now.tv_sec - (int64_t)(GetTickCount64() / 1000);
-}
-
-static uint32_t processor_count(void)
-{
-    DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
-    return n ? n : 1;
+    return now.tv_sec - (int64_t)(px_host_uptime_ms() / 1000);
 }
 
 /* Octal escapes for the characters that separate fields in mounts (as the kernel's mangle). */
@@ -140,15 +133,6 @@ static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
-static uint32_t cpu_mhz(void)
-{
-    DWORD mhz = 0, size = sizeof mhz;
-    if (RegGetValueA(HKEY_LOCAL_MACHINE, "HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0", "~MHz",
-                     RRF_RT_REG_DWORD, NULL, &mhz, &size) != ERROR_SUCCESS)
-        mhz = 0;
-    return mhz;
-}
-
 static void gen_cpuinfo(px_text *t)
 {
     uint32_t r[4], max_leaf, max_ext;
@@ -190,7 +174,7 @@ static void gen_cpuinfo(px_text *t)
         phys_bits = r[0] & 0xff;
         virt_bits = (r[0] >> 8) & 0xff;
     }
-    uint32_t n = processor_count(), mhz = cpu_mhz();
+    uint32_t n = px_host_cpu_count(), mhz = px_host_cpu_mhz();
     for (uint32_t cpu = 0; cpu < n; cpu++) {
         px_text_printf(t, "processor\t: %u\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\nmodel name\t: %s\n"
                           "stepping\t: %u\ncpu MHz\t\t: %u.000\nphysical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\n"
@@ -206,12 +190,12 @@ static void gen_cpuinfo(px_text *t)
 
 static void gen_meminfo(px_text *t)
 {
-    MEMORYSTATUSEX mem = {.dwLength = sizeof mem};
-    GlobalMemoryStatusEx(&mem);
-    uint64_t total = mem.ullTotalPhys >> 10, avail = mem.ullAvailPhys >> 10;
+    px_host_memory mem = {0};
+    px_host_memory_status(&mem);
+    uint64_t total = mem.total >> 10, avail = mem.available >> 10;
     /* the commit limit beyond physical memory is the page file: Linux's swap (as sysinfo) */
-    uint64_t swap_total = mem.ullTotalPageFile > mem.ullTotalPhys ? (mem.ullTotalPageFile - mem.ullTotalPhys) >> 10 : 0;
-    uint64_t swap_free = mem.ullAvailPageFile > mem.ullAvailPhys ? (mem.ullAvailPageFile - mem.ullAvailPhys) >> 10 : 0;
+    uint64_t swap_total = mem.commit_limit > mem.total ? (mem.commit_limit - mem.total) >> 10 : 0;
+    uint64_t swap_free = mem.commit_available > mem.available ? (mem.commit_available - mem.available) >> 10 : 0;
     if (swap_free > swap_total) swap_free = swap_total;
     static const char *const zero_rows[] = {"Buffers", "Cached", "SwapCached", "Active", "Inactive", "Active(anon)",
         "Inactive(anon)", "Active(file)", "Inactive(file)", "Unevictable", "Mlocked"};
@@ -226,29 +210,13 @@ static void gen_meminfo(px_text *t)
                       "CommitLimit:    %8llu kB\nCommitted_AS:   %8llu kB\nVmallocTotal:   %8llu kB\n"
                       "HugePages_Total:   %5d\nHugePages_Free:    %5d\nHugepagesize:   %8d kB\n",
                    (unsigned long long)swap_total, (unsigned long long)swap_free, 0, 0, 0,
-                   (unsigned long long)(mem.ullTotalPageFile >> 10),
-                   (unsigned long long)((mem.ullTotalPageFile - mem.ullAvailPageFile) >> 10),
+                   (unsigned long long)(mem.commit_limit >> 10),
+                   (unsigned long long)((mem.commit_limit - mem.commit_available) >> 10),
                    34359738367ull, 0, 0, 2048);
 }
 
-/* Per-processor idle/kernel/user times (100 ns units), from NT; zeros if NT will not say. */
-typedef struct cpu_times { uint64_t idle, kernel, user; } cpu_times; /* kernel includes idle, as NT counts */
-typedef struct nt_processor_perf { LARGE_INTEGER idle, kernel, user, dpc, interrupt; ULONG interrupts; } nt_processor_perf;
-
-static uint32_t per_cpu_times(cpu_times *out, uint32_t max)
-{
-    typedef LONG(WINAPI * query_fn)(int, void *, ULONG, ULONG *);
-    static query_fn query;
-    if (!query) query = (query_fn)(void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
-    nt_processor_perf perf[64];
-    ULONG got = 0;
-    if (!query || query(8 /* SystemProcessorPerformanceInformation */, perf, sizeof perf, &got) < 0) return 0;
-    uint32_t n = got / sizeof perf[0];
-    if (n > max) n = max;
-    for (uint32_t i = 0; i < n; i++)
-        out[i] = (cpu_times){ (uint64_t)perf[i].idle.QuadPart, (uint64_t)perf[i].kernel.QuadPart, (uint64_t)perf[i].user.QuadPart };
-    return n;
-}
+/* Per-processor idle/kernel/user times (100 ns units; kernel includes idle, as NT counts). */
+typedef px_host_cpu_times cpu_times;
 
 static void put_cpu_line(px_text *t, const char *label, const cpu_times *c)
 {
@@ -260,13 +228,12 @@ static void put_cpu_line(px_text *t, const char *label, const cpu_times *c)
 static void gen_stat(px_text *t)
 {
     cpu_times cpus[64];
-    uint32_t n = per_cpu_times(cpus, 64), want = processor_count();
-    if (n == 0) { /* GetSystemTimes has the totals: share them out */
-        FILETIME idle, kernel, user;
-        GetSystemTimes(&idle, &kernel, &user);
+    uint32_t n = px_host_cpu_times_each(cpus, 64), want = px_host_cpu_count();
+    if (n == 0) { /* the host has the totals: share them out */
+        cpu_times all;
+        px_host_system_times(&all);
         n = want > 64 ? 64 : want;
-        for (uint32_t i = 0; i < n; i++)
-            cpus[i] = (cpu_times){ filetime_u64(idle) / n, filetime_u64(kernel) / n, filetime_u64(user) / n };
+        for (uint32_t i = 0; i < n; i++) cpus[i] = (cpu_times){all.idle / n, all.kernel / n, all.user / n};
     }
     cpu_times total = {0};
     for (uint32_t i = 0; i < n; i++) {
@@ -286,9 +253,9 @@ static void gen_stat(px_text *t)
 
 static void gen_uptime(px_text *t)
 {
-    uint64_t ms = GetTickCount64();
+    uint64_t ms = px_host_uptime_ms();
     cpu_times cpus[64];
-    uint32_t n = per_cpu_times(cpus, 64);
+    uint32_t n = px_host_cpu_times_each(cpus, 64);
     uint64_t idle = 0;
     for (uint32_t i = 0; i < n; i++) idle += cpus[i].idle;
     px_text_printf(t, "%llu.%02llu %llu.%02llu\n", (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 10),
@@ -400,10 +367,10 @@ static vm_totals vm_sum(void)
 
 static uint64_t resident_bytes(uint64_t *peak)
 {
-    PROCESS_MEMORY_COUNTERS pmc = {.cb = sizeof pmc};
-    if (!K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc)) return *peak = 0;
-    *peak = pmc.PeakWorkingSetSize;
-    return pmc.WorkingSetSize;
+    px_host_memory_use use;
+    if (px_host_process_memory(&use) < 0) return *peak = 0;
+    *peak = use.peak_working_set;
+    return use.working_set;
 }
 
 static bool region_is_main_stack(const px_vm_region *r)
@@ -478,7 +445,7 @@ static void gen_status(px_text *t)
                    (unsigned long long)(peak >> 10), (unsigned long long)(rss >> 10), (unsigned long long)(rss >> 10), 0, 0,
                    (unsigned long long)(v.data >> 10), (unsigned long long)(v.stack >> 10),
                    (unsigned long long)(v.exe >> 10), 0, 0, 0);
-    uint32_t n = processor_count();
+    uint32_t n = px_host_cpu_count();
     const char *caps = root ? "000001ffffffffff" : "0000000000000000";
     px_text_printf(t, "Threads:\t%d\nSigQ:\t0/63536\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n"
                       "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n"
@@ -491,15 +458,13 @@ static void gen_status(px_text *t)
 
 static void process_times(uint64_t *utime, uint64_t *stime, uint64_t *start_ticks)
 {
-    FILETIME created, exited, kernel, user;
+    px_host_times times;
     *utime = *stime = *start_ticks = 0;
-    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)) return;
-    *utime = TICKS_OF_100NS(filetime_u64(user));
-    *stime = TICKS_OF_100NS(filetime_u64(kernel));
-    FILETIME now;
-    GetSystemTimeAsFileTime(&now);
-    uint64_t age = filetime_u64(now) - filetime_u64(created);       /* 100 ns units */
-    uint64_t uptime = GetTickCount64() * 10000;
+    if (px_host_process_times(px_host_self(), &times) < 0) return;
+    *utime = TICKS_OF_100NS((uint64_t)times.user);
+    *stime = TICKS_OF_100NS((uint64_t)times.kernel);
+    uint64_t age = (uint64_t)px_host_time_coarse() - (uint64_t)times.creation; /* 100 ns units */
+    uint64_t uptime = px_host_uptime_ms() * 10000;
     *start_ticks = TICKS_OF_100NS(uptime > age ? uptime - age : 0);
 }
 

@@ -2,9 +2,11 @@
    as names), with Linux metadata, hard links, unlink of open files and renameat2. One
    lock per instance; directory positions are per-entry cookies, so entries removed or
    added while a directory is read never make readdir skip or repeat the others. */
-#include <windows.h>
 #include "fs/pseudo/pseudo.h"
 #include "core/cred.h"
+#include "host/host_mem.h"
+#include "host/host_process.h"
+#include "host/host_sync.h"
 #include "fs/fifo.h"
 
 typedef struct tnode tnode;
@@ -40,7 +42,7 @@ struct tnode {
 };
 
 typedef struct tmpfs {
-    SRWLOCK lock;
+    px_host_rwlock lock;
     tnode *root;
     uint64_t next_ino;
 } tmpfs;
@@ -53,7 +55,7 @@ static bool is_lnk(const tnode *n) { return (n->mode & LINUX_S_IFMT) == LINUX_S_
 
 static void free_data(tnode *n)
 {
-    if (n->data_reserved) VirtualFree(n->data, 0, MEM_RELEASE);
+    if (n->data_reserved) px_host_mem_release(n->data);
     else px_free(n->data);
 }
 
@@ -218,7 +220,7 @@ static int64_t check_access(const tnode *n, int mode)
    whole file at each doubling and touched fresh pages each time (a 256 MiB write ran at
    2.5x native). Only outgrowing the reservation copies, and the next one is 4x larger. */
 #define HEAP_DATA_LIMIT (1u << 20)
-#define DATA_COMMIT_UNIT (64u << 10)      /* the allocation granularity of Windows */
+#define DATA_COMMIT_UNIT (64u << 10)      /* the host's allocation granularity (Windows) */
 #define DATA_MIN_RESERVE (64ull << 20)
 
 static int64_t ensure_capacity(tnode *n, uint64_t size)
@@ -239,16 +241,16 @@ static int64_t ensure_capacity(tnode *n, uint64_t size)
     uint64_t commit = PX_ALIGN_UP(size > want ? size : want, DATA_COMMIT_UNIT);
     if (n->data_reserved && commit > n->data_reserved) commit = PX_ALIGN_UP(size, DATA_COMMIT_UNIT);
     if (n->data_reserved && commit <= n->data_reserved) {
-        if (!VirtualAlloc(n->data + n->data_cap, (size_t)(commit - n->data_cap), MEM_COMMIT, PAGE_READWRITE))
+        if (px_host_mem_commit(n->data + n->data_cap, (size_t)(commit - n->data_cap), PX_HOST_PROT_READ | PX_HOST_PROT_WRITE) < 0)
             return -LINUX_ENOSPC;
         n->data_cap = commit;
         return 0;
     }
     uint64_t reserve = PX_ALIGN_UP(commit * 4 > DATA_MIN_RESERVE ? commit * 4 : DATA_MIN_RESERVE, DATA_COMMIT_UNIT);
-    uint8_t *d = VirtualAlloc(NULL, (size_t)reserve, MEM_RESERVE, PAGE_NOACCESS);
+    uint8_t *d = px_host_mem_reserve(NULL, (size_t)reserve);
     if (!d) return -LINUX_ENOSPC;
-    if (!VirtualAlloc(d, (size_t)commit, MEM_COMMIT, PAGE_READWRITE)) {
-        VirtualFree(d, 0, MEM_RELEASE);
+    if (px_host_mem_commit(d, (size_t)commit, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE) < 0) {
+        px_host_mem_release(d);
         return -LINUX_ENOSPC;
     }
     if (n->size) memcpy(d, n->data, (size_t)n->size);
@@ -282,7 +284,7 @@ typedef struct tfile {
 static int64_t tf_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
 {
     tfile *tf = f->data;
-    AcquireSRWLockShared(&tf->fs->lock);
+    px_host_rwlock_lock_shared(&tf->fs->lock);
     tnode *n = tf->node;
     int64_t got = 0;
     if (offset < n->size) {
@@ -290,14 +292,14 @@ static int64_t tf_pread(px_file *f, void *buf, uint64_t len, uint64_t offset)
         got = (int64_t)(len < avail ? len : avail);
         got = px_copy_out_partial((uint64_t)(uintptr_t)buf, n->data + offset, (size_t)got); /* buf: the reader's */
     }
-    ReleaseSRWLockShared(&tf->fs->lock);
+    px_host_rwlock_unlock_shared(&tf->fs->lock);
     return got;
 }
 
 static int64_t tf_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t offset)
 {
     tfile *tf = f->data;
-    AcquireSRWLockExclusive(&tf->fs->lock);
+    px_host_rwlock_lock(&tf->fs->lock);
     tnode *n = tf->node;
     if (f->status_flags & LINUX_O_APPEND) offset = n->size;
     int64_t r = offset + len < offset ? -LINUX_EFBIG : ensure_capacity(n, offset + len);
@@ -307,7 +309,7 @@ static int64_t tf_pwrite(px_file *f, const void *buf, uint64_t len, uint64_t off
         if (r > 0 && offset + (uint64_t)r > n->size) n->size = offset + (uint64_t)r;
         if (r > 0) touch_modify(n);
     }
-    ReleaseSRWLockExclusive(&tf->fs->lock);
+    px_host_rwlock_unlock(&tf->fs->lock);
     return r;
 }
 
@@ -344,18 +346,18 @@ static int64_t tf_lseek(px_file *f, int64_t offset, int whence)
 static int64_t tf_stat(px_file *f, px_stat_info *st)
 {
     tfile *tf = f->data;
-    AcquireSRWLockShared(&tf->fs->lock);
+    px_host_rwlock_lock_shared(&tf->fs->lock);
     fill_stat(tf->mount, tf->node, st);
-    ReleaseSRWLockShared(&tf->fs->lock);
+    px_host_rwlock_unlock_shared(&tf->fs->lock);
     return 0;
 }
 
 static int64_t tf_truncate(px_file *f, uint64_t len)
 {
     tfile *tf = f->data;
-    AcquireSRWLockExclusive(&tf->fs->lock);
+    px_host_rwlock_lock(&tf->fs->lock);
     int64_t r = set_size(tf->node, len);
-    ReleaseSRWLockExclusive(&tf->fs->lock);
+    px_host_rwlock_unlock(&tf->fs->lock);
     return r;
 }
 
@@ -364,10 +366,10 @@ static int64_t tf_fsync(px_file *f) { return 0; } /* memory is as durable as tmp
 static void tf_release(px_file *f)
 {
     tfile *tf = f->data;
-    AcquireSRWLockExclusive(&tf->fs->lock);
+    px_host_rwlock_lock(&tf->fs->lock);
     tf->node->open_refs--;
     node_maybe_free(tf->node);
-    ReleaseSRWLockExclusive(&tf->fs->lock);
+    px_host_rwlock_unlock(&tf->fs->lock);
     px_free(tf);
 }
 
@@ -375,7 +377,7 @@ static void tf_release(px_file *f)
 static int64_t td_getdents(px_file *f, void *buf, uint64_t len)
 {
     tfile *tf = f->data;
-    AcquireSRWLockShared(&tf->fs->lock);
+    px_host_rwlock_lock_shared(&tf->fs->lock);
     tnode *dir = tf->node;
     uint8_t *out = buf;
     uint64_t used = 0;
@@ -419,7 +421,7 @@ static int64_t td_getdents(px_file *f, void *buf, uint64_t len)
         used += reclen;
         f->pos = cookie + 1;
     }
-    ReleaseSRWLockShared(&tf->fs->lock);
+    px_host_rwlock_unlock_shared(&tf->fs->lock);
     return r < 0 ? r : (int64_t)used;
 }
 
@@ -490,7 +492,7 @@ static int64_t open_special(tmpfs *fs, px_file *node, uint32_t flags, px_file **
     px_stat_info st;
     tf_stat(node, &st);
     if ((st.mode & LINUX_S_IFMT) == LINUX_S_IFIFO) {
-        uint64_t who[2] = {GetCurrentProcessId(), (uint64_t)(uintptr_t)fs};
+        uint64_t who[2] = {px_host_pid(), (uint64_t)(uintptr_t)fs};
         return px_fifo_open(px_fifo_space_of(&who, sizeof who), tf->node->ino, node, flags, out);
     }
     int64_t r = px_devfs_open_rdev(st.rdev, flags, &st, node->guest_path, out);
@@ -501,7 +503,7 @@ static int64_t open_special(tmpfs *fs, px_file *node, uint32_t flags, px_file **
 static int64_t tmpfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     uint32_t acc = flags & LINUX_O_ACCMODE;
@@ -525,7 +527,7 @@ static int64_t tmpfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t
     } else if (r == 0 && (flags & LINUX_O_DIRECTORY) && !is_dir(n))
         r = -LINUX_ENOTDIR;
     if (r < 0) {
-        ReleaseSRWLockExclusive(&fs->lock);
+        px_host_rwlock_unlock(&fs->lock);
         return r;
     }
     tfile *tf = px_calloc(1, sizeof *tf);
@@ -533,13 +535,13 @@ static int64_t tmpfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t
     const px_file_ops *ops = (flags & LINUX_O_PATH) || special ? &tmpfs_path_ops : is_dir(n) ? &tmpfs_dir_ops : &tmpfs_file_ops;
     px_file *f = tf && path ? px_file_new(ops, NULL, flags) : NULL;
     if (!f) {
-        ReleaseSRWLockExclusive(&fs->lock);
+        px_host_rwlock_unlock(&fs->lock);
         px_free(tf);
         px_free(path);
         return -LINUX_ENOMEM;
     }
     n->open_refs++;
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     *tf = (tfile){ .fs = fs, .node = n, .mount = m };
     f->data = tf;
     f->is_dir = is_dir(n);
@@ -552,33 +554,33 @@ static int64_t tmpfs_open(px_mount *m, const char *rel, uint32_t flags, uint32_t
 static int64_t tmpfs_stat(px_mount *m, const char *rel, px_stat_info *st)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockShared(&fs->lock);
+    px_host_rwlock_lock_shared(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     if (r == 0) fill_stat(m, n, st);
-    ReleaseSRWLockShared(&fs->lock);
+    px_host_rwlock_unlock_shared(&fs->lock);
     return r;
 }
 
 static int64_t tmpfs_readlink(px_mount *m, const char *rel, char *buf, uint64_t size)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockShared(&fs->lock);
+    px_host_rwlock_lock_shared(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     if (r == 0) r = is_lnk(n) ? px_pseudo_copy_link(n->target, buf, size) : -LINUX_EINVAL;
-    ReleaseSRWLockShared(&fs->lock);
+    px_host_rwlock_unlock_shared(&fs->lock);
     return r;
 }
 
 static int64_t tmpfs_access(px_mount *m, const char *rel, int mode)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockShared(&fs->lock);
+    px_host_rwlock_lock_shared(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     if (r == 0) r = check_access(n, mode);
-    ReleaseSRWLockShared(&fs->lock);
+    px_host_rwlock_unlock_shared(&fs->lock);
     return r;
 }
 
@@ -587,7 +589,7 @@ static int64_t make_node(px_mount *m, const char *rel, uint32_t mode, uint64_t r
     tmpfs *fs = m->data;
     char *copy = NULL;
     if (target && !(copy = px_strdup(target))) return -LINUX_ENOMEM;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *n;
     int64_t r = create_node(fs, rel, mode, &n);
     if (r == 0) {
@@ -595,7 +597,7 @@ static int64_t make_node(px_mount *m, const char *rel, uint32_t mode, uint64_t r
         n->target = copy;
         copy = NULL;
     }
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     px_free(copy);
     return r;
 }
@@ -640,7 +642,7 @@ static int64_t check_sticky(const tnode *dir, const tnode *n)
 static int64_t remove_name(px_mount *m, const char *rel, bool want_dir)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *dir;
     const char *name;
     int64_t r = walk_parent(fs, rel, &dir, &name);
@@ -658,7 +660,7 @@ static int64_t remove_name(px_mount *m, const char *rel, bool want_dir)
             drop_link(n);
         }
     }
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     return r;
 }
 
@@ -668,7 +670,7 @@ static int64_t tmpfs_rmdir(px_mount *m, const char *rel) { return remove_name(m,
 static int64_t tmpfs_link(px_mount *m, const char *existing, const char *new_rel)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *n, *dir;
     const char *name;
     int64_t r = walk(fs, existing, &n);
@@ -681,7 +683,7 @@ static int64_t tmpfs_link(px_mount *m, const char *existing, const char *new_rel
         n->nlink++;
         touch_change(n);
     }
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     return r;
 }
 
@@ -698,7 +700,7 @@ static int64_t tmpfs_rename(px_mount *m, const char *from, const char *to, uint3
     if (flags & ~(uint32_t)(LINUX_RENAME_NOREPLACE | LINUX_RENAME_EXCHANGE)) return -LINUX_EINVAL;
     if ((flags & LINUX_RENAME_NOREPLACE) && (flags & LINUX_RENAME_EXCHANGE)) return -LINUX_EINVAL;
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *from_dir, *to_dir;
     const char *from_name, *to_name;
     tdirent *src = NULL, *dst = NULL;
@@ -760,14 +762,14 @@ static int64_t tmpfs_rename(px_mount *m, const char *from, const char *to, uint3
     dir_insert(to_dir, name_copy, sn);
     touch_change(sn);
 out:
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     return r;
 }
 
 static int64_t tmpfs_chmod(px_mount *m, const char *rel, uint32_t mode)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     uint32_t uid = px_current_fsuid();
@@ -776,14 +778,14 @@ static int64_t tmpfs_chmod(px_mount *m, const char *rel, uint32_t mode)
         n->mode = (n->mode & LINUX_S_IFMT) | (mode & 07777);
         touch_change(n);
     }
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     return r;
 }
 
 static int64_t tmpfs_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t gid)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     uint32_t me = px_current_fsuid();
@@ -797,14 +799,14 @@ static int64_t tmpfs_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t 
         if (!is_dir(n) && (uid != (uint32_t)-1 || gid != (uint32_t)-1)) n->mode &= ~(uint32_t)(LINUX_S_ISUID | LINUX_S_ISGID);
         touch_change(n);
     }
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     return r;
 }
 
 static int64_t tmpfs_utimens(px_mount *m, const char *rel, const struct linux_timespec times[2])
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     if (r == 0) {
@@ -816,21 +818,21 @@ static int64_t tmpfs_utimens(px_mount *m, const char *rel, const struct linux_ti
         }
         n->ctime = now;
     }
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     return r;
 }
 
 static int64_t tmpfs_truncate(px_mount *m, const char *rel, uint64_t len)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     if (r == 0 && is_dir(n)) r = -LINUX_EISDIR;
     else if (r == 0 && !is_reg(n)) r = -LINUX_EINVAL;
     if (r == 0) r = check_access(n, LINUX_W_OK);
     if (r == 0) r = set_size(n, len);
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     return r;
 }
 
@@ -849,7 +851,7 @@ static txattr *xattr_find(tnode *n, const char *name, txattr ***link)
 static int64_t tmpfs_getxattr(px_mount *m, const char *rel, const char *name, void *value, uint64_t size)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockShared(&fs->lock);
+    px_host_rwlock_lock_shared(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     txattr *x = r == 0 ? xattr_find(n, name, NULL) : NULL;
@@ -859,7 +861,7 @@ static int64_t tmpfs_getxattr(px_mount *m, const char *rel, const char *name, vo
         if (size) memcpy(value, x->data + strlen(name) + 1, x->size);
         r = x->size;
     }
-    ReleaseSRWLockShared(&fs->lock);
+    px_host_rwlock_unlock_shared(&fs->lock);
     return r;
 }
 
@@ -872,7 +874,7 @@ static int64_t tmpfs_setxattr(px_mount *m, const char *rel, const char *name, co
     memcpy(x->data, name, nlen + 1);
     if (size) memcpy(x->data + nlen + 1, value, (size_t)size);
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *n;
     txattr **link;
     int64_t r = walk(fs, rel, &n);
@@ -885,7 +887,7 @@ static int64_t tmpfs_setxattr(px_mount *m, const char *rel, const char *name, co
         px_free(old);
         touch_change(n);
     }
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     if (r < 0) px_free(x);
     return r;
 }
@@ -893,7 +895,7 @@ static int64_t tmpfs_setxattr(px_mount *m, const char *rel, const char *name, co
 static int64_t tmpfs_listxattr(px_mount *m, const char *rel, char *list, uint64_t size)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockShared(&fs->lock);
+    px_host_rwlock_lock_shared(&fs->lock);
     tnode *n;
     int64_t r = walk(fs, rel, &n);
     if (r == 0) {
@@ -909,14 +911,14 @@ static int64_t tmpfs_listxattr(px_mount *m, const char *rel, char *list, uint64_
             }
         }
     }
-    ReleaseSRWLockShared(&fs->lock);
+    px_host_rwlock_unlock_shared(&fs->lock);
     return r;
 }
 
 static int64_t tmpfs_removexattr(px_mount *m, const char *rel, const char *name)
 {
     tmpfs *fs = m->data;
-    AcquireSRWLockExclusive(&fs->lock);
+    px_host_rwlock_lock(&fs->lock);
     tnode *n;
     txattr **link;
     int64_t r = walk(fs, rel, &n);
@@ -927,7 +929,7 @@ static int64_t tmpfs_removexattr(px_mount *m, const char *rel, const char *name)
         px_free(old);
         touch_change(n);
     }
-    ReleaseSRWLockExclusive(&fs->lock);
+    px_host_rwlock_unlock(&fs->lock);
     return r;
 }
 
@@ -935,7 +937,7 @@ void *px_tmpfs_new(uint32_t root_mode)
 {
     tmpfs *fs = px_calloc(1, sizeof *fs);
     if (!fs) return NULL;
-    InitializeSRWLock(&fs->lock);
+    px_host_rwlock_init(&fs->lock);
     fs->next_ino = 1; /* the root is 2, as on Linux's tmpfs... and ext4 */
     fs->root = node_new(fs, LINUX_S_IFDIR | root_mode);
     if (!fs->root) {
