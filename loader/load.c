@@ -494,6 +494,10 @@ static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
 
 int px_loader_run(const px_launch *l)
 {
+    if (px_spawn_is_spare()) { /* fork's spare: nothing to do until a fork hands us its state */
+        px_handoff *h = px_handoff_receive_section(px_spawn_spare_wait());
+        return h ? px_fork_continue(h) : 126;
+    }
     bool in_child = px_spawn_adopt_reservations();
     px_handoff *handed_over = px_handoff_receive();
     if (handed_over && px_fork_is_handoff(handed_over)) return px_fork_continue(handed_over); /* fork's child */

@@ -44,7 +44,35 @@ int px_exec_continue(struct px_handoff *h);
    nothing of it run (px_host_spawn_suspended's results: 0, PX_HOST_SPAWN_DIED or
    -LINUX_Exxx). */
 struct px_host_child;
+#include "mm/mm_fork.h"
 int64_t px_loader_start_copy(struct px_host_child *child);
+/* Held by whoever sets an environment variable for a child it creates and clears it
+   after (fork, execve into a new process, the spare below), so that no child gets a
+   variable meant for another. */
+void px_spawn_env_lock(void);
+void px_spawn_env_unlock(void);
+/* fork's spare process (spawn.c): started in the background after a fork, running and
+   waiting, so that the next fork need not create and start a process. */
+void px_spawn_spare_prepare(void);
+#define PX_SPARE_FIXED_MAX 8
+typedef struct px_spawn_spare {
+    void *go, *mailbox_section;
+    struct spare_mailbox *mailbox;
+    struct px_mm_range fixed[PX_SPARE_FIXED_MAX]; /* reserved in it before it ran (px_mm_fork_fixed_ranges) */
+    size_t n_fixed;
+} px_spawn_spare;
+/* The ready spare (false: none): *child (running; its thread handle closed) and *s are
+   the caller's: px_spawn_spare_go hands it a blob section (a handle value in it),
+   px_spawn_spare_close gives up (then end the child). */
+bool px_spawn_spare_take(struct px_host_child *child, px_spawn_spare *s);
+void px_spawn_spare_go(px_spawn_spare *s, uint64_t handoff_section);
+void px_spawn_spare_close(px_spawn_spare *s);
+/* Ends a ready spare (this process will fork no more from this runtime: execve elsewhere). */
+void px_spawn_spare_discard(void);
+/* In a spare: whether this process is one, and its wait for a fork's blob: the blob's
+   section handle (the process ends quietly if its parent ends first). */
+bool px_spawn_is_spare(void);
+void *px_spawn_spare_wait(void);
 /* In that process, from px_loader_run: whether the state handed over is a fork's, and
    the fork's child going on from there (freed here). Returns the exit status. */
 bool px_fork_is_handoff(const struct px_handoff *h);

@@ -11,6 +11,7 @@
 #include "host/host_mem.h"
 #include "host/host_process.h"
 #include "host/host_sync.h"
+#include "host/host_thread.h"
 #include "mm/vm.h"
 #include "spawn.h"
 
@@ -232,6 +233,192 @@ static int start_once(const px_elf_info *info, const char *name, px_spawn_hook b
     }
     *process = child.process;
     return 0;
+}
+
+/* ---- fork's spare process ----
+
+   Creating a Windows process and starting picolx in it costs more than the rest of a fork
+   (shared/notes/processes-on-wine.md: a process started ahead and waiting took fork below
+   the CreateProcess floor). So after a process's first fork, a spare is started in the
+   background: picolx.exe with the same command line, which sets its runtime up and then
+   waits on an event for a fork's hand-over (or ends with this process). The next fork
+   reserves its ranges in it, gives it the blob through a small shared mailbox and lets it
+   go; a fork that finds no spare ready starts a process as before.
+
+   The spare's state is this Windows process's (one spare at a time), under spare_lock. */
+#define SPARE_VAR L"PICOLX_SPARE"
+
+typedef struct spare_mailbox {
+    uint64_t handoff_section; /* the blob's section, a handle value in the spare */
+} spare_mailbox;
+
+static px_host_rwlock spare_lock = PX_HOST_RWLOCK_INIT;
+static struct {
+    bool ready, starting;
+    px_host_child child;      /* thread handle closed: it runs */
+    px_host_handle go;        /* auto-reset event: the mailbox holds a blob */
+    px_mm_range fixed[PX_SPARE_FIXED_MAX];
+    size_t n_fixed;
+    px_host_handle mailbox_section;
+    spare_mailbox *mailbox;
+} spare;
+/* Held around "set a variable, create a process, clear it", so that no child inherits a
+   variable meant for another (the spare is made on a thread of its own). */
+static px_host_rwlock spawn_env_lock = PX_HOST_RWLOCK_INIT;
+
+void px_spawn_env_lock(void) { px_host_rwlock_lock(&spawn_env_lock); }
+void px_spawn_env_unlock(void) { px_host_rwlock_unlock(&spawn_env_lock); }
+
+static void make_spare(void *unused)
+{
+    (void)unused;
+    wchar_t *exe = px_alloc(EXE_PATH_MAX * sizeof *exe);
+    px_host_handle go = px_host_event_new(false, false, true);
+    px_host_handle section = px_host_section_new(NULL, sizeof(spare_mailbox), true, true, NULL, NULL);
+    spare_mailbox *mailbox = section ? px_host_view_map(section, 0, sizeof(spare_mailbox), NULL, true) : NULL;
+    px_host_child child = {0};
+    px_mm_range fixed[PX_SPARE_FIXED_MAX];
+    size_t n_fixed = 0;
+    int64_t r = -LINUX_ENOMEM;
+    if (exe && go && mailbox && picolx_exe_path(exe, EXE_PATH_MAX)) {
+        wchar_t value[64];
+        swprintf(value, PX_ARRAY_LEN(value), L"%llx,%llx,%x", (unsigned long long)(uintptr_t)go,
+                 (unsigned long long)(uintptr_t)section, px_host_pid());
+        px_spawn_env_lock();
+        px_host_env_set_w(SPARE_VAR, value);
+        r = px_host_spawn_suspended(exe, px_host_command_line(), &child);
+        px_host_env_set_w(SPARE_VAR, NULL);
+        px_spawn_env_unlock();
+        /* a fixed-address program's ranges: a running Wine process has its own things there */
+        n_fixed = px_mm_fork_fixed_ranges(fixed, PX_ARRAY_LEN(fixed));
+        for (size_t i = 0; i < n_fixed && r == 0; i++) {
+            r = px_host_child_reserve(&child, fixed[i].base, fixed[i].size);
+            if (r < 0) px_host_child_kill(&child, 0);
+        }
+        if (r == 0) r = px_host_child_resume(&child);
+    }
+    px_free(exe);
+    px_host_rwlock_lock(&spare_lock);
+    spare.starting = false;
+    if (r == 0) {
+        spare.ready = true;
+        spare.child = child;
+        spare.go = go;
+        spare.mailbox_section = section;
+        spare.mailbox = mailbox;
+        memcpy(spare.fixed, fixed, sizeof fixed);
+        spare.n_fixed = n_fixed;
+    }
+    px_host_rwlock_unlock(&spare_lock);
+    if (r != 0) {
+        if (mailbox) px_host_view_unmap(mailbox);
+        if (section) px_host_close(section);
+        if (go) px_host_close(go);
+    }
+}
+
+void px_spawn_spare_prepare(void)
+{
+    px_host_rwlock_lock(&spare_lock);
+    bool start = !spare.ready && !spare.starting;
+    if (start) spare.starting = true;
+    px_host_rwlock_unlock(&spare_lock);
+    if (!start) return;
+    px_host_handle thread = px_host_thread_start(make_spare, NULL, 64 << 10);
+    if (thread) {
+        px_host_close(thread);
+    } else {
+        px_host_rwlock_lock(&spare_lock);
+        spare.starting = false;
+        px_host_rwlock_unlock(&spare_lock);
+    }
+}
+
+/* The ready spare's parts, now the caller's (false: none is ready). */
+static bool take_spare(px_host_child *child, px_host_handle *go, px_host_handle *section, spare_mailbox **mailbox,
+                       px_spawn_spare *out)
+{
+    px_host_rwlock_lock(&spare_lock);
+    bool ready = spare.ready;
+    if (ready) {
+        memcpy(out->fixed, spare.fixed, sizeof out->fixed);
+        out->n_fixed = spare.n_fixed;
+        *child = spare.child;
+        *go = spare.go;
+        *section = spare.mailbox_section;
+        *mailbox = spare.mailbox;
+        spare.ready = false;
+    }
+    px_host_rwlock_unlock(&spare_lock);
+    if (ready && px_host_wait(child->process, 0) == 0) { /* it died meanwhile */
+        px_host_close(child->process);
+        ready = false;
+    }
+    if (!ready) return false;
+    return true;
+}
+
+bool px_spawn_spare_take(px_host_child *child, px_spawn_spare *out)
+{
+    px_host_handle go, section;
+    spare_mailbox *mailbox;
+    if (!take_spare(child, &go, &section, &mailbox, out)) return false;
+    out->go = go;
+    out->mailbox_section = section;
+    out->mailbox = mailbox;
+    return true;
+}
+
+void px_spawn_spare_go(px_spawn_spare *s, uint64_t handoff_section)
+{
+    s->mailbox->handoff_section = handoff_section;
+    px_host_event_set(s->go);
+    px_spawn_spare_close(s);
+}
+
+void px_spawn_spare_close(px_spawn_spare *s)
+{
+    if (s->mailbox) px_host_view_unmap(s->mailbox);
+    if (s->mailbox_section) px_host_close(s->mailbox_section);
+    if (s->go) px_host_close(s->go);
+    s->go = s->mailbox_section = NULL;
+    s->mailbox = NULL;
+}
+
+void px_spawn_spare_discard(void)
+{
+    px_host_child child;
+    px_spawn_spare s;
+    if (!px_spawn_spare_take(&child, &s)) return;
+    px_spawn_spare_close(&s);
+    px_host_child_kill(&child, 0);
+}
+
+void *px_spawn_spare_wait(void)
+{
+    wchar_t value[64];
+    if (px_host_env_get_w(SPARE_VAR, value, PX_ARRAY_LEN(value)) <= 0) return NULL;
+    px_host_env_set_w(SPARE_VAR, NULL); /* neither the guest nor its children see it */
+    const wchar_t *s = value;
+    px_host_handle go = (px_host_handle)(uintptr_t)parse_hex(&s);
+    px_host_handle section = *s == L',' ? (s++, (px_host_handle)(uintptr_t)parse_hex(&s)) : NULL;
+    uint32_t parent_pid = *s == L',' ? (s++, (uint32_t)parse_hex(&s)) : 0;
+    px_host_handle parent = parent_pid ? px_host_process_open(parent_pid) : NULL;
+    spare_mailbox *mailbox = section ? px_host_view_map(section, 0, sizeof(spare_mailbox), NULL, false) : NULL;
+    if (!go || !mailbox || !parent) px_host_exit(0); /* nobody can give us anything */
+    px_host_handle either[2] = {go, parent};
+    if (px_host_wait_any(2, either, PX_HOST_FOREVER) != 0) px_host_exit(0); /* the parent ended first */
+    void *handoff = (void *)(uintptr_t)mailbox->handoff_section;
+    px_host_view_unmap(mailbox);
+    px_host_close(section);
+    px_host_close(go);
+    px_host_close(parent);
+    return handoff;
+}
+
+bool px_spawn_is_spare(void)
+{
+    return px_host_env_is_set(SPARE_VAR);
 }
 
 int64_t px_loader_start_copy(px_host_child *child)

@@ -150,48 +150,59 @@ static const char *record_path(const file_record *fr, char *buf, size_t size)
     return n ? buf : "no name";
 }
 
+/* Duplicates the files' handles into process and writes the blob into the section. */
+static int64_t deliver(px_handoff *h, void *process)
+{
+    size_t at = sizeof(blob_header);
+    for (record_header *rh; (rh = next_record(h, &at));) {
+        if (rh->tag != PX_HANDOFF_TAG_FILE) continue;
+        file_record *fr = (file_record *)(rh + 1);
+        if (!fr->handle) continue;
+        px_host_handle remote = NULL;
+        int64_t err = px_host_handle_dup((px_host_handle)(uintptr_t)fr->handle, process, false, &remote);
+        if (err < 0) {
+            char name[256];
+            const char *errno_name = px_errno_name(-err);
+            px_log("picolx: fd %d (%s) cannot be passed to the new process (%s): it is closed there",
+                   fr->first_fd, record_path(fr, name, sizeof name), errno_name ? errno_name : "error");
+            fr->kind = 0;
+            remote = NULL;
+        }
+        fr->handle = (uint64_t)(uintptr_t)remote;
+    }
+    void *view = px_host_view_map(h->section, 0, h->used, NULL, true);
+    if (!view) return -LINUX_ENOMEM;
+    memcpy(view, h->buf, h->used);
+    px_host_view_unmap(view);
+    return 0;
+}
+
 int64_t px_handoff_send_end(px_handoff *h, void *process)
 {
     px_host_env_set_w(HANDOFF_VAR, NULL); /* later children of this process get none */
     if (!h->section) return -LINUX_EINVAL;
-    int64_t r = 0;
-    if (process) {
-        size_t at = sizeof(blob_header);
-        for (record_header *rh; (rh = next_record(h, &at));) {
-            if (rh->tag != PX_HANDOFF_TAG_FILE) continue;
-            file_record *fr = (file_record *)(rh + 1);
-            if (!fr->handle) continue;
-            px_host_handle remote = NULL;
-            int64_t err = px_host_handle_dup((px_host_handle)(uintptr_t)fr->handle, process, false, &remote);
-            if (err < 0) {
-                char name[256];
-                const char *errno_name = px_errno_name(-err);
-                px_log("picolx: fd %d (%s) cannot be passed to the new process (%s): it is closed there",
-                       fr->first_fd, record_path(fr, name, sizeof name), errno_name ? errno_name : "error");
-                fr->kind = 0;
-                remote = NULL;
-            }
-            fr->handle = (uint64_t)(uintptr_t)remote;
-        }
-        void *view = px_host_view_map(h->section, 0, h->used, NULL, true);
-        if (view) {
-            memcpy(view, h->buf, h->used);
-            px_host_view_unmap(view);
-        } else {
-            r = -LINUX_ENOMEM;
-        }
-    }
+    int64_t r = process ? deliver(h, process) : 0;
     px_host_close(h->section); /* the child has its own, inherited */
     h->section = NULL;
     return r;
 }
 
-px_handoff *px_handoff_receive(void)
+int64_t px_handoff_send_to(px_handoff *h, void *process, uint64_t *remote_section)
 {
-    wchar_t value[24];
-    if (px_host_env_get_w(HANDOFF_VAR, value, PX_ARRAY_LEN(value)) <= 0) return NULL;
-    px_host_env_set_w(HANDOFF_VAR, NULL); /* neither the guest nor its children see it */
-    px_host_handle section = (px_host_handle)(uintptr_t)wcstoull(value, NULL, 16);
+    h->section = px_host_section_new(NULL, h->used, true, false, NULL, NULL);
+    if (!h->section) return -LINUX_ENOMEM;
+    px_host_handle remote = NULL;
+    int64_t r = deliver(h, process);
+    if (r == 0) r = px_host_handle_dup(h->section, process, false, &remote);
+    px_host_close(h->section);
+    h->section = NULL;
+    if (r == 0) *remote_section = (uint64_t)(uintptr_t)remote;
+    return r;
+}
+
+/* The blob in section (taken over: closed here), or NULL after a message. */
+static px_handoff *receive_from(px_host_handle section)
+{
     const uint8_t *view = px_host_view_map(section, 0, 0, NULL, false);
     px_handoff *h = NULL;
     if (view) {
@@ -210,6 +221,19 @@ px_handoff *px_handoff_receive(void)
     px_host_close(section);
     if (!h) px_log("picolx: the state handed over by the parent process is unreadable");
     return h;
+}
+
+px_handoff *px_handoff_receive(void)
+{
+    wchar_t value[24];
+    if (px_host_env_get_w(HANDOFF_VAR, value, PX_ARRAY_LEN(value)) <= 0) return NULL;
+    px_host_env_set_w(HANDOFF_VAR, NULL); /* neither the guest nor its children see it */
+    return receive_from((px_host_handle)(uintptr_t)wcstoull(value, NULL, 16));
+}
+
+px_handoff *px_handoff_receive_section(void *section)
+{
+    return receive_from(section);
 }
 
 /* ---- files ---- */

@@ -70,6 +70,12 @@ int64_t px_handoff_send_begin(px_handoff *h);
    blob into the section and removes the variable from this process's environment.
    process NULL: the child was not created; only the clean-up. 0 or -LINUX_Exxx. */
 int64_t px_handoff_send_end(px_handoff *h, void *process);
+/* To a process that runs already (fork's spare): the blob in a new section duplicated into
+   it (*remote_section: the handle's value there), the files' handles duplicated too.
+   0 or -LINUX_Exxx. */
+int64_t px_handoff_send_to(px_handoff *h, void *process, uint64_t *remote_section);
+/* In that process: the blob in the section it was given (closed here), or NULL. */
+px_handoff *px_handoff_receive_section(void *section);
 /* In a new process: the blob its parent sent (the variable removed), or NULL. */
 px_handoff *px_handoff_receive(void);
 

@@ -61,6 +61,8 @@ static fpos_table *get_table(bool create)
     return table;
 }
 
+void px_fpos_prepare(void) { get_table(true); }
+
 uint32_t px_fpos_share(px_file *f)
 {
     fpos_table *t = get_table(true);

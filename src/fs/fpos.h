@@ -15,6 +15,9 @@
    or 0 when there is no table (f's position then stays private: a warning-free fallback
    that is Linux's behaviour for a description not shared). */
 uint32_t px_fpos_share(px_file *f);
+/* Makes the table if there is none yet (fork calls it before it first starts a process,
+   so that every later process inherits the table). */
+void px_fpos_prepare(void);
 /* In the other process: f's position is slot's (the reference the sender took is f's). */
 void px_fpos_adopt(px_file *f, uint32_t slot);
 /* The calls of fd.c: load at a syscall's start, store at its end, drop at the last close. */

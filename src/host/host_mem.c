@@ -26,6 +26,11 @@ static int prot_of(DWORD protection)
 
 void *px_host_mem_reserve(void *at, size_t len) { return VirtualAlloc(at, len, MEM_RESERVE, PAGE_NOACCESS); }
 
+void *px_host_mem_reserve_high(size_t len)
+{
+    return VirtualAlloc(NULL, len, MEM_RESERVE | MEM_TOP_DOWN, PAGE_NOACCESS);
+}
+
 void *px_host_mem_alloc(void *at, size_t len, int prot)
 {
     return VirtualAlloc(at, len, MEM_RESERVE | MEM_COMMIT, page_protection(prot));

@@ -12,6 +12,9 @@
 
 /* Reserves len bytes at `at` (NULL: anywhere), inaccessible. The base, or NULL. */
 void *px_host_mem_reserve(void *at, size_t len);
+/* The same anywhere, from the top of the address space down (as Linux places mmap),
+   away from the host's own heaps, which grow from the bottom. */
+void *px_host_mem_reserve_high(size_t len);
 /* Reserves and commits (zero pages) with prot. The base, or NULL. */
 void *px_host_mem_alloc(void *at, size_t len, int prot);
 int64_t px_host_mem_commit(void *at, size_t len, int prot);

@@ -179,12 +179,15 @@ static int64_t exec_in_new_process(px_exec_program *program, const char *path, c
     px_handoff *h = px_handoff_new();
     if (!h) return -LINUX_ENOMEM;
     int64_t r = put_exec_record(h, path, argv, envp) && px_task_save(px_kernel_self(), h) ? 0 : -LINUX_ENOMEM;
+    px_spawn_spare_discard(); /* this runtime forks no more: the new process has its own */
+    px_spawn_env_lock();
     if (r == 0) r = px_handoff_send_begin(h);
     void *process = NULL;
     if (r == 0 && px_loader_exec_spawn(program, send_state, h, &process) != 0) {
         px_handoff_send_end(h, NULL); /* if the child was never made: the section and the variable */
         r = -LINUX_ENOMEM;
     }
+    px_spawn_env_unlock();
     px_handoff_free(h);
     if (r < 0) return r;
 

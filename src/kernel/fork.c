@@ -23,6 +23,7 @@
 #include "core/uaccess.h"
 #include "fs/pseudo/pseudo.h"
 #include "fs/fd_handoff.h"
+#include "fs/fpos.h"
 #include "host/host_process.h"
 #include "host/host_sync.h"
 #include "kernel/identity.h"
@@ -89,38 +90,12 @@ static px_handoff *build_handoff(px_task *t, const fork_record *rec, void **mm_r
     return h;
 }
 
-/* One attempt: 0 with *child running and having copied everything; 1 if it died while
-   it started (try again); else -LINUX_Exxx. */
-static int64_t start_child(px_task *t, const fork_record *rec, px_host_handle copied, px_host_child *child)
+/* Waits until the child has taken everything over: 0; 1 if it died while it started
+   (try again); else -LINUX_EAGAIN. */
+static int64_t wait_copied(px_host_handle copied, px_host_child *child)
 {
-    void *mm_rec = NULL;
-    size_t mm_len = 0;
-    px_timing_mark("fork: start");
-    px_handoff *h = build_handoff(t, rec, &mm_rec, &mm_len);
-    if (!h) return -LINUX_ENOMEM;
-    px_timing_mark("fork: state saved");
-    int64_t r = px_handoff_send_begin(h);
-    if (r == 0) {
-        r = px_loader_start_copy(child);
-        px_timing_mark("fork: child created");
-        if (r == 0) {
-            r = px_mm_fork_reserve(mm_rec, mm_len, child);
-            px_timing_mark("fork: ranges reserved");
-            if (r == 0) r = px_handoff_send_end(h, child->process);
-            else px_handoff_send_end(h, NULL);
-            if (r == 0) r = px_host_child_resume(child);
-            if (r < 0) px_host_child_kill(child, 126);
-        } else {
-            px_handoff_send_end(h, NULL);
-        }
-    }
-    px_handoff_free(h);
-    px_free(mm_rec);
-    if (r == PX_HOST_SPAWN_DIED) return 1;
-    if (r < 0) return r == -LINUX_ENOMEM ? r : -LINUX_EAGAIN;
-
-    px_host_handle either[2] = {copied, child->process};
     px_timing_mark("fork: child resumed");
+    px_host_handle either[2] = {copied, child->process};
     int64_t first = px_host_wait_any(2, either, PX_HOST_FOREVER);
     px_timing_mark("fork: child has copied");
     if (first == 0) return 0;
@@ -131,6 +106,85 @@ static int64_t start_child(px_task *t, const fork_record *rec, px_host_handle co
     if (code == 1) return 1; /* Wine's early death: status 1 and not a word */
     px_log("picolx: fork: the new process could not take the parent's state over (status 0x%x)", code);
     return -LINUX_EAGAIN;
+}
+
+/* One attempt with a new process: 0 with *child running and having copied everything;
+   1 if it died while it started (try again); else -LINUX_Exxx. rec's handles are
+   inheritable ones: the child has them under the same values. */
+static int64_t start_child(px_task *t, const fork_record *rec, px_host_handle copied, px_host_child *child)
+{
+    void *mm_rec = NULL;
+    size_t mm_len = 0;
+    px_timing_mark("fork: start");
+    px_handoff *h = build_handoff(t, rec, &mm_rec, &mm_len);
+    if (!h) return -LINUX_ENOMEM;
+    px_timing_mark("fork: state saved");
+    px_spawn_env_lock();
+    int64_t r = px_handoff_send_begin(h);
+    if (r == 0) {
+        r = px_loader_start_copy(child);
+        px_timing_mark("fork: child created");
+        if (r == 0) {
+            r = px_mm_fork_reserve(mm_rec, mm_len, child, NULL, 0);
+            px_timing_mark("fork: ranges reserved");
+            if (r == 0) r = px_handoff_send_end(h, child->process);
+            else px_handoff_send_end(h, NULL);
+            if (r == 0) r = px_host_child_resume(child);
+            if (r < 0) px_host_child_kill(child, 126);
+        } else {
+            px_handoff_send_end(h, NULL);
+        }
+    }
+    px_spawn_env_unlock();
+    px_handoff_free(h);
+    px_free(mm_rec);
+    if (r == PX_HOST_SPAWN_DIED) return 1;
+    if (r < 0) return r == -LINUX_ENOMEM ? r : -LINUX_EAGAIN;
+    return wait_copied(copied, child);
+}
+
+/* The same in the spare process, if one is ready: 0 as above, 1 when there is none or it
+   cannot take this address space (its own runtime holds a range: a new process then). */
+static int64_t start_in_spare(px_task *t, const fork_record *inheritable, px_host_child *child)
+{
+    px_spawn_spare s;
+    if (!px_spawn_spare_take(child, &s)) return 1;
+    px_timing_mark("fork: start (spare)");
+    /* the spare was made before these handles: they go in by duplication */
+    fork_record *rec = px_alloc(sizeof *rec);
+    px_host_handle handles[3] = {(px_host_handle)(uintptr_t)inheritable->parent_process,
+                                 (px_host_handle)(uintptr_t)inheritable->copied_event,
+                                 (px_host_handle)(uintptr_t)inheritable->vfork_event};
+    px_host_handle remote[3] = {NULL, NULL, NULL};
+    int64_t r = rec ? 0 : -LINUX_ENOMEM;
+    for (int i = 0; i < 3 && r == 0; i++)
+        if (handles[i]) r = px_host_handle_dup(handles[i], child->process, false, &remote[i]);
+    void *mm_rec = NULL;
+    size_t mm_len = 0;
+    px_handoff *h = NULL;
+    if (r == 0) {
+        *rec = *inheritable;
+        rec->parent_process = (uint64_t)(uintptr_t)remote[0];
+        rec->copied_event = (uint64_t)(uintptr_t)remote[1];
+        rec->vfork_event = (uint64_t)(uintptr_t)remote[2];
+        h = build_handoff(t, rec, &mm_rec, &mm_len);
+        if (!h) r = -LINUX_ENOMEM;
+    }
+    if (r == 0) r = px_mm_fork_reserve(mm_rec, mm_len, child, s.fixed, s.n_fixed);
+    uint64_t section = 0;
+    if (r == 0) r = px_handoff_send_to(h, child->process, &section);
+    px_handoff_free(h);
+    px_free(mm_rec);
+    px_free(rec);
+    if (r < 0) {
+        if (px_timing_on) px_log("picolx: fork: the spare cannot take it (%s)", px_errno_name(-r));
+        px_spawn_spare_close(&s);
+        px_host_child_kill(child, 0);
+        return 1;
+    }
+    px_spawn_spare_go(&s, section);
+    r = wait_copied((px_host_handle)(uintptr_t)inheritable->copied_event, child);
+    return r;
 }
 
 static int64_t do_fork(px_regs *regs, const clone_request *req)
@@ -191,7 +245,8 @@ static int64_t do_fork(px_regs *regs, const clone_request *req)
     rec.vfork_event = (uint64_t)(uintptr_t)vforked;
 
     px_host_child child = {0};
-    r = 1;
+    px_fpos_prepare(); /* before any spare exists: every later process inherits the table */
+    r = start_in_spare(t, &rec, &child);
     for (int attempt = 0; attempt < FORK_ATTEMPTS && r == 1; attempt++) r = start_child(t, &rec, copied, &child);
     close_handle(&copied);
     close_handle(&self);
@@ -209,6 +264,7 @@ static int64_t do_fork(px_regs *regs, const clone_request *req)
         return -LINUX_ENOMEM;
     }
     if (flags & LINUX_CLONE_PARENT_SETTID) PX_PUT(req->parent_tid, &pid); /* a bad pointer is ignored, as Linux */
+    px_spawn_spare_prepare(); /* for the next fork: this program forks */
     if (vforked) {
         /* CLONE_VFORK: the parent sleeps until the child has let go of the memory it lent */
         px_host_handle either[2] = {vforked, child.process};

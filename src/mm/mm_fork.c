@@ -14,6 +14,7 @@
 #include "core/px.h"
 #include "host/host_mem.h"
 #include "host/host_process.h"
+#include "mm/mm_fork.h"
 #include "mm/vm.h"
 #include "mm/vm_private.h"
 #include "rewrite/rewrite.h"
@@ -201,12 +202,30 @@ static bool parts_of(const void *rec, size_t len, mm_parts *p)
     return p->h->strings_len == 0 || p->strings[p->h->strings_len - 1] == 0;
 }
 
-int64_t px_mm_fork_reserve(const void *rec, size_t len, px_host_child *child)
+size_t px_mm_fork_fixed_ranges(px_mm_range *out, size_t cap)
+{
+    size_t n = 0;
+    px_vm_lock();
+    for (size_t i = 0; i < px_mm_host.reservations.count; i++) {
+        const px_res *r = &px_mm_host.reservations.items[i];
+        if (!(r->flags & PX_RES_ADOPTED)) continue;
+        if (n < cap) out[n] = (px_mm_range){r->base, r->size};
+        n++;
+    }
+    px_vm_unlock();
+    return n < cap ? n : cap;
+}
+
+int64_t px_mm_fork_reserve(const void *rec, size_t len, px_host_child *child, const px_mm_range *ready,
+                           size_t n_ready)
 {
     mm_parts p;
     if (!parts_of(rec, len, &p)) return -LINUX_EINVAL;
     for (uint32_t i = 0; i < p.h->n_res; i++) {
-        int64_t r = px_host_child_reserve(child, p.res[i].base, p.res[i].size);
+        bool made = false;
+        for (size_t k = 0; k < n_ready && !made; k++)
+            made = ready[k].base == p.res[i].base && ready[k].size == p.res[i].size;
+        int64_t r = made ? 0 : px_host_child_reserve(child, p.res[i].base, p.res[i].size);
         if (r < 0) return r;
     }
     for (uint32_t i = 0; i < p.h->n_pool; i++) {

@@ -8,9 +8,16 @@
 
 /* In the parent: the address space as one record (px_free it); NULL when out of memory. */
 void *px_mm_fork_save(size_t *len);
-/* In the parent, the child created suspended: reserves in it every range the record's
-   memory lives in. 0 or -LINUX_Exxx (the child's own start-up holds one: -LINUX_ENOMEM). */
-int64_t px_mm_fork_reserve(const void *rec, size_t len, px_host_child *child);
+typedef struct px_mm_range { uint64_t base, size; } px_mm_range;
+/* In the parent, the child created suspended (or a spare: running): reserves in it every
+   range the record's memory lives in, but those of ready[0..n_ready), reserved already.
+   0 or -LINUX_Exxx (the child's own runtime holds one: -LINUX_ENOMEM). */
+int64_t px_mm_fork_reserve(const void *rec, size_t len, px_host_child *child, const px_mm_range *ready,
+                           size_t n_ready);
+/* The reservations made for this process before it started (a fixed-address program's
+   image and brk area, where a running Wine process has its own things): a spare gets
+   them reserved before it runs. How many (at most cap). */
+size_t px_mm_fork_fixed_ranges(px_mm_range *out, size_t cap);
 /* In the child, before any guest code runs: takes those reservations over, rebuilds the
    mappings, the brk area, the pools and trap sites, and copies every committed page from
    parent (a handle that may read its memory) while the parent waits. 0 or -LINUX_Exxx. */

@@ -238,10 +238,13 @@ int64_t px_vm_place(uint64_t hint, uint64_t len, uint64_t below, uint64_t *out)
     }
     uint64_t size = PX_ALIGN_UP(len, PX_ALLOC_GRANULARITY);
     if (size < MIN_RESERVATION) size = MIN_RESERVATION;
-    void *p = px_host_mem_reserve(NULL, size);
+    /* Top down, as Linux places mappings: then a process forked from this one, whose own
+       runtime lives low as ours does, has these ranges free too. MAP_32BIT stays low. */
+    bool low = top <= (1ull << 32);
+    void *p = low ? px_host_mem_reserve(NULL, size) : px_host_mem_reserve_high(size);
     if (!p && size > len) {
         size = PX_ALIGN_UP(len, PX_ALLOC_GRANULARITY);
-        p = px_host_mem_reserve(NULL, size);
+        p = low ? px_host_mem_reserve(NULL, size) : px_host_mem_reserve_high(size);
     }
     if (!p) return -LINUX_ENOMEM;
     if ((uint64_t)p + len > top || px_res_add(&px_mm_host.reservations, (uint64_t)p, size, 0)) {
