@@ -350,6 +350,7 @@ void px_process_vfork_release(void)
     if (!t || !t->process || !t->process->vfork_done) return;
     px_host_handle done = t->process->vfork_done;
     t->process->vfork_done = NULL;
+    px_mm_lazy_write_back(); /* what we changed of the memory we borrowed, before the parent wakes */
     px_host_event_set(done);
     px_host_close(done);
 }
@@ -382,7 +383,8 @@ int px_fork_continue(px_handoff *h)
     px_task_restore(t, h);
     px_timing_mark("fork child: objects restored");
     px_host_handle parent = (px_host_handle)(uintptr_t)rec.parent_process;
-    int64_t copied = px_mm_fork_restore(mm_rec, mm_len, parent);
+    bool lazy = rec.vfork_event != 0; /* the parent sleeps until we exec or exit: borrow its memory */
+    int64_t copied = px_mm_fork_restore(mm_rec, mm_len, parent, lazy ? rec.regs.rsp : 0);
     px_handoff_free(h);
     px_timing_mark("fork child: memory copied");
     if (copied < 0) {
@@ -416,6 +418,6 @@ int px_fork_continue(px_handoff *h)
     px_host_handle copied_event = (px_host_handle)(uintptr_t)rec.copied_event;
     px_host_event_set(copied_event);
     px_host_close(copied_event);
-    px_host_close(parent);
+    if (!lazy) px_host_close(parent); /* else the write-back's (px_process_vfork_release) */
     return (int)px_resume_guest(t, &rec.regs, &rec.fpu);
 }

@@ -284,7 +284,7 @@ static void failed_at(const char *what, uint64_t start, uint64_t len)
            (unsigned long long)start, (unsigned long long)(start + len));
 }
 
-int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent)
+int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent, uint64_t lazy_but_at)
 {
     mm_parts p;
     if (!parts_of(rec, len, &p)) return -LINUX_EINVAL;
@@ -309,7 +309,11 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent)
         if (r < 0) failed_at("mapping", v->start, v->end - v->start);
     }
     for (uint32_t i = 0; i < p.h->n_run && r == 0; i++) {
-        r = copy_run(parent, p.runs[i].start, p.runs[i].len, p.runs[i].prot);
+        const run_record *run = &p.runs[i];
+        const px_vma *stack = lazy_but_at ? px_vma_find(&mm->vmas, lazy_but_at - 8) : NULL; /* rsp may be a fresh stack's end */
+        bool now = !lazy_but_at || (stack && run->start < stack->end && run->start + run->len > stack->start);
+        r = now ? copy_run(parent, run->start, run->len, run->prot) : 0;
+        if (r == 0 && lazy_but_at) r = px_mm_lazy_add(parent, run->start, run->len, run->prot, now);
         if (r < 0) failed_at("memory", p.runs[i].start, p.runs[i].len);
     }
     mm->brk_lo = p.h->brk_lo;
