@@ -674,6 +674,8 @@ int px_loader_exec_wait(px_exec_program *e, void *process)
     return px_spawn_wait(process, e->p.display);
 }
 
+uint32_t px_loader_exec_wait_code(void *process) { return px_spawn_wait_code(process); }
+
 int px_loader_exec_start(px_exec_program *e, uint64_t *entry, uint64_t *rsp)
 {
     return start_program(&e->p, entry, rsp);

@@ -447,6 +447,16 @@ int px_spawn_start(const px_elf_info *info, const char *name, px_spawn_hook befo
     return 126;
 }
 
+uint32_t px_spawn_wait_code(void *process)
+{
+    px_host_wait(process, PX_HOST_FOREVER);
+    px_timing_mark("spawn: child ended");
+    uint32_t code = 126;
+    px_host_process_exit_code(process, &code);
+    px_host_close(process);
+    return code;
+}
+
 int px_spawn_wait(void *process, const char *name)
 {
     px_host_wait(process, PX_HOST_FOREVER);

@@ -30,5 +30,7 @@ int px_spawn_start(const px_elf_info *info, const char *name, px_spawn_hook befo
 /* Waits for the child and returns its exit status (a Windows crash as 128 + a signal);
    closes the handle. */
 int px_spawn_wait(void *process, const char *name);
+/* The same, the child's exit code as it is (a forked process passes it on: a wait status). */
+uint32_t px_spawn_wait_code(void *process);
 
 #endif

@@ -195,6 +195,8 @@ static int64_t exec_in_new_process(px_exec_program *program, const char *path, c
        files closed (a pipe's reader must see the end when the new program closes it). */
     px_process_vfork_release(); /* a vfork parent goes on at our execve */
     px_fd_handoff_close_all();
+    /* a forked process passes the code on whole: its parent reads a wait status in it */
+    if (px_kernel_self()->process->forked) px_process_exit_code(px_loader_exec_wait_code(process));
     int status = px_loader_exec_wait(program, process);
     px_process_exit(status);
 }
