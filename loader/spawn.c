@@ -50,6 +50,12 @@ bool px_spawn_is_child(void)
     return px_host_env_is_set(RESERVED_VAR);
 }
 
+bool px_spawn_continues_parent(void)
+{
+    /* the hand-over's variable (fd_handoff.c) or the spare's, set until px_loader_run */
+    return px_spawn_is_child() || px_host_env_is_set(L"PICOLX_HANDOFF") || px_host_env_is_set(L"PICOLX_SPARE");
+}
+
 /* For the test of that (tests/e2e spawn-child-dies-once): with PICOLX_TEST_CHILD_DIES set to
    a file name, a child that can create that file ends with status 1 before it says it
    started, as such a child does. */
