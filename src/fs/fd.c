@@ -147,7 +147,7 @@ px_file *px_file_ref(px_file *f)
 
 void px_file_unref(px_file *f)
 {
-    if (f && f->pos_slot) px_fpos_store(f); /* the syscall that held it is done with it */
+    if (f && f->pos_slot) px_fpos_leave(f); /* the syscall that held it is done with it */
     if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_SEQ_CST) != 0) return;
     if (f->pos_slot) px_fpos_release(f);
     px_lock_release_file(f); /* its OFD and flock locks */
@@ -209,7 +209,7 @@ px_file *px_fd_get(int fd)
     px_file *f = NULL;
     px_host_rwlock_lock_shared(&t->lock);
     if (fd < t->size && (f = t->slots[fd].file)) px_file_ref(f);
-    if (f && f->pos_slot) px_fpos_load(f); /* another process may have moved it */
+    if (f && f->pos_slot) px_fpos_enter(f); /* another process may have moved it */
     px_host_rwlock_unlock_shared(&t->lock);
     return f;
 }

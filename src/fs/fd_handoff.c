@@ -276,7 +276,8 @@ static int64_t put_file(px_handoff *h, px_file *f, int fd)
         .point_len = (uint32_t)strlen(point),
         .state_len = (uint32_t)state_len,
         /* files read and written at a position: both processes keep one */
-        .pos_slot = (d == &px_nt_handoff || d == &px_lxfs_handoff) && !f->is_dir ? px_fpos_share(f) : 0,
+        .pos_slot = (d == &px_nt_handoff || d == &px_lxfs_handoff || d == &px_handoff_reopen) && !f->is_dir
+                        ? px_fpos_share(f) : 0,
     };
     size_t size = file_record_size(&fr);
     uint8_t *rec = px_alloc(size);

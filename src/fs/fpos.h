@@ -20,9 +20,12 @@ uint32_t px_fpos_share(px_file *f);
 void px_fpos_prepare(void);
 /* In the other process: f's position is slot's (the reference the sender took is f's). */
 void px_fpos_adopt(px_file *f, uint32_t slot);
-/* The calls of fd.c: load at a syscall's start, store at its end, drop at the last close. */
-void px_fpos_load(px_file *f);
-void px_fpos_store(px_file *f);
+/* The calls of fd.c: at a syscall's start (px_fd_get) the position and the F_SETFL flags
+   are loaded, and other processes' syscalls on the description wait (Linux's f_pos_lock
+   keeps two writes through one description apart); at its end (px_file_unref) they are
+   stored and the others go on; px_fpos_release at the last close. */
+void px_fpos_enter(px_file *f);
+void px_fpos_leave(px_file *f);
 void px_fpos_release(px_file *f);
 
 #endif

@@ -94,6 +94,7 @@ struct px_file {
     bool is_dir;
     uint64_t pos;            /* the file position, kept here: every I/O names its offset */
     uint32_t pos_slot;       /* fpos.h: nonzero while other processes share the position */
+    uint32_t pos_depth;      /* fpos.h: atomic; syscalls of this process in it now */
     char *guest_path;        /* normalised absolute guest path, or NULL (pipes, consoles) */
     struct px_mount *mount;  /* the mount it was opened in, or NULL */
     void *handle;            /* the Windows HANDLE */
