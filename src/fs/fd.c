@@ -149,8 +149,9 @@ void px_file_unref(px_file *f)
 {
     if (f && f->pos_slot) px_fpos_leave(f); /* the syscall that held it is done with it */
     if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_SEQ_CST) != 0) return;
-    if (f->pos_slot) px_fpos_release(f);
-    px_lock_release_file(f); /* its OFD and flock locks */
+    /* its OFD and flock locks, unless the description lives on in another process */
+    bool elsewhere = f->pos_slot && px_fpos_release(f) > 0;
+    if (!elsewhere) px_lock_release_file(f);
     if (f->ops->release) f->ops->release(f);
     px_free(f->guest_path);
     px_free(f);

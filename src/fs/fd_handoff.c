@@ -44,6 +44,7 @@ typedef struct file_record {
     uint32_t path_len, point_len, state_len;
     uint32_t pos_slot;     /* fpos.h: the shared position's slot, 0 for none */
     uint32_t pad2;
+    uint64_t lock_owner, lock_owner_time; /* the description's OFD and flock owner (lock.c), 0: none yet */
 } file_record;
 
 typedef struct fd_record {
@@ -53,7 +54,7 @@ typedef struct fd_record {
     uint32_t pad;
 } fd_record;
 
-_Static_assert(sizeof(file_record) == 48, "file_record layout");
+_Static_assert(sizeof(file_record) == 64, "file_record layout");
 _Static_assert(sizeof(fd_record) == 16, "fd_record layout");
 
 /* ---- the blob ---- */
@@ -276,6 +277,8 @@ static int64_t put_file(px_handoff *h, px_file *f, int fd)
         .point_len = (uint32_t)strlen(point),
         .state_len = (uint32_t)state_len,
         /* files read and written at a position: both processes keep one */
+        .lock_owner = f->lock.owner,
+        .lock_owner_time = f->lock.owner_time,
         .pos_slot = (d == &px_nt_handoff || d == &px_lxfs_handoff || d == &px_handoff_reopen) && !f->is_dir
                         ? px_fpos_share(f) : 0,
     };
@@ -387,6 +390,10 @@ static px_file *rebuild_file(const file_record *fr)
     f->is_dir = hf.is_dir;
     if (d->kind != PX_HANDOFF_REOPEN) f->pos = hf.pos;
     if (fr->pos_slot) px_fpos_adopt(f, fr->pos_slot);
+    if (fr->lock_owner) { /* the same description: its flock and OFD locks are ours too */
+        f->lock.owner = fr->lock_owner;
+        f->lock.owner_time = fr->lock_owner_time;
+    }
     return f;
 }
 

@@ -156,8 +156,9 @@ void px_fpos_leave(px_file *f)
     }
 }
 
-void px_fpos_release(px_file *f)
+int32_t px_fpos_release(px_file *f)
 {
-    __atomic_sub_fetch(&table->slots[f->pos_slot - 1].refs, 1, __ATOMIC_ACQ_REL);
+    int32_t left = __atomic_sub_fetch(&table->slots[f->pos_slot - 1].refs, 1, __ATOMIC_ACQ_REL);
     f->pos_slot = 0;
+    return left;
 }

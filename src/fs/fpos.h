@@ -23,9 +23,10 @@ void px_fpos_adopt(px_file *f, uint32_t slot);
 /* The calls of fd.c: at a syscall's start (px_fd_get) the position and the F_SETFL flags
    are loaded, and other processes' syscalls on the description wait (Linux's f_pos_lock
    keeps two writes through one description apart); at its end (px_file_unref) they are
-   stored and the others go on; px_fpos_release at the last close. */
+   stored and the others go on; px_fpos_release at this process's last close. */
 void px_fpos_enter(px_file *f);
 void px_fpos_leave(px_file *f);
-void px_fpos_release(px_file *f);
+/* The processes that hold the description still (0: it is gone everywhere). */
+int32_t px_fpos_release(px_file *f);
 
 #endif
