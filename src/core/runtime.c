@@ -5,6 +5,7 @@
 #include "core/px.h"
 #include "core/runtime.h"
 #include "task/task.h"
+#include "task/ptable.h"
 #include "core/thread.h"
 #include "fs/fs.h"
 #include "fs/fs_internal.h"
@@ -132,6 +133,7 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
 
 void px_process_exit(int status)
 {
+    px_ptable_exit(px_ptable_self(), (status & 0xff) << 8);
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();
@@ -158,6 +160,7 @@ static const char *signal_message(int sig)
 void px_process_killed(int sig)
 {
     px_log("%s", signal_message(sig));
+    px_ptable_exit(px_ptable_self(), sig);
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();

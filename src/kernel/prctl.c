@@ -7,6 +7,7 @@
 #include "core/uaccess.h"
 #include "kernel/kernel.h"
 #include "task/process.h"
+#include "task/ptable.h"
 
 /* The task's name; a task that never set one has its program's file name, as Linux sets
    comm at exec. */
@@ -81,6 +82,7 @@ PX_SYSCALL(prctl)
     }
     case LINUX_PR_SET_CHILD_SUBREAPER:
         set_atomic(&p->child_subreaper, arg2 != 0);
+        px_ptable_set_subreaper(p->tgid, arg2 != 0); /* orphans are handed to it (ptable.c) */
         return 0;
     case LINUX_PR_GET_CHILD_SUBREAPER: {
         int32_t v = get_atomic(&p->child_subreaper);

@@ -6,6 +6,7 @@
 #include <psapi.h>
 #include <stdio.h>
 #include "fs/pseudo/pseudo.h"
+#include "fs/pseudo/proc_pids.h"
 #include "kernel/identity.h"
 #include "kernel/uname.h"
 #include "mm/vm.h"
@@ -726,6 +727,7 @@ static int64_t proc_stat(px_mount *m, const char *rel, px_stat_info *st)
 {
     const proc_entry *e;
     int fd;
+    if (px_proc_pids_owns(rel, px_identity_pid())) return px_proc_pids_stat(m, rel, st);
     int64_t r = lookup(rel, &e, &fd);
     if (r < 0) return r;
     stat_of(m, rel, e, fd, st);
@@ -736,6 +738,7 @@ static int64_t proc_readlink(px_mount *m, const char *rel, char *buf, uint64_t s
 {
     const proc_entry *e;
     int fd;
+    if (px_proc_pids_owns(rel, px_identity_pid())) return px_proc_pids_readlink(m, rel, buf, size);
     int64_t r = lookup(rel, &e, &fd);
     if (r < 0) return r;
     if (e->type != LINUX_DT_LNK) return -LINUX_EINVAL;
@@ -763,11 +766,7 @@ static void list_dir(px_mount *m, const char *rel, const proc_entry *e, px_pseud
     memcpy(child, rel, rl);
     char *tail = child + rl;
     if (rl) *tail++ = '/';
-    if (e == &root_entry) {
-        snprintf(name, sizeof name, "%d", (int)px_identity_pid());
-        strcpy(tail, name);
-        px_pseudo_list_add(l, name, px_pseudo_ino(m, child), LINUX_DT_DIR);
-    }
+    if (e == &root_entry) px_proc_pids_list(m, l, px_identity_pid()); /* every process of the table */
     if (e->children == fd_dir_entries) {
         for (int fd = 0; fd < PX_FD_LIMIT; fd++) {
             px_file *f = px_fd_get(fd);
@@ -804,6 +803,7 @@ static int64_t proc_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
 {
     const proc_entry *e;
     int fd;
+    if (px_proc_pids_owns(rel, px_identity_pid())) return px_proc_pids_open(m, rel, flags, out);
     int64_t r = lookup(rel, &e, &fd);
     if (r == -LINUX_ENOENT && (flags & LINUX_O_CREAT)) return -LINUX_EACCES;
     if (r < 0) return r;
