@@ -23,6 +23,7 @@
 #include "host/host_named.h"
 #include "host/host_process.h"
 #include "host/host_sync.h"
+#include "host/host_time.h"
 #include "kernel/identity.h"
 #include "task/ptable.h"
 
@@ -95,7 +96,11 @@ static void table_open(void)
     if (px_host_mutex_take(mutex, &abandoned) == 0) {
         if (t->magic == 0) { /* a new section is all zeros: an empty table */
             t->capacity = RECORD_CAPACITY;
-            t->last_pid = FIRST_PID - 1;
+            /* The table goes with the last picolx process; a new one does not start at 2
+               again, or the next process would get the pid its predecessor had (a pid file,
+               a `kill -0` loop): it starts where the clock points, as if pids had kept
+               going, in milliseconds modulo the range. */
+            t->last_pid = WRAP_PID + (int32_t)((uint64_t)px_host_time_now() / 10000 % (PX_PTABLE_PID_MAX - WRAP_PID));
             t->magic = TABLE_MAGIC;
         }
         bool ok = t->magic == TABLE_MAGIC && t->capacity == RECORD_CAPACITY;

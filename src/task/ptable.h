@@ -4,8 +4,9 @@
    them; each process keeps its handle to the section for its whole life.
 
    Linux pids come from here: unique among live and zombie entries (and among the pgids
-   and sids in use), not reused until reaped, from 2 up to PX_PTABLE_PID_MAX - 1 and then
-   round again from 300, as Linux allocates them. A record whose Windows process is gone
+   and sids in use), not reused until reaped, one after the other up to PX_PTABLE_PID_MAX - 1
+   and then round again from 300, as Linux allocates them (a new table, when no picolx
+   process was left, starts at a place the clock gives). A record whose Windows process is gone
    without px_ptable_exit was killed (SIGKILL): whoever finds it ends it so.
 
    Without the table (it cannot be opened), the functions fail softly: register gives the

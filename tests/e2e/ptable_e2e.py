@@ -2,7 +2,8 @@
 """The session's process table (src/task/ptable.c) seen from two processes
 (tests/guest/ptable.c): `ptable wait FILE` prints "ready PID" and waits; while it waits,
 `ptable probe PID`, a second process, reports what kill(pid, 0), getpgid, getsid,
-setpgid, setsid and /proc/PID say about it. With --procps, procps's ps and pgrep look
+setpgid, setsid and /proc/PID say about it; a second waiter is killed (SIGKILL) and
+`ptable gone PID` checks that nothing knows it any more. With --procps, procps's ps and pgrep look
 for the waiting process too (`ps -o pid,pgid,sid,comm -p PID`, the waiter's line of
 `ps -ef`, `pgrep -f`). Both processes are started as session leaders natively (a first
 picolx process leads its own session). Natively, then under picolx (separate
@@ -62,6 +63,9 @@ def run_side(side, a, cwd):
     text = b''
 
     def one(title, argv):
+        return one_as(title, peer, argv)
+
+    def one_as(title, pid, argv):
         nonlocal text
         try:
             p = subprocess.run(prefix + argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -70,7 +74,7 @@ def run_side(side, a, cwd):
         except subprocess.TimeoutExpired as e:
             failures.append(f'{side}: {title} timed out')
             status, out = -1, e.stdout or b''
-        text += b'--- %s (status %d) ---\n' % (title.encode(), status) + normalize(out, peer, cwd)
+        text += b'--- %s (status %d) ---\n' % (title.encode(), status) + normalize(out, pid, cwd)
         return status
 
     with open(wait_out, 'wb') as out:
@@ -97,6 +101,21 @@ def run_side(side, a, cwd):
                 except subprocess.TimeoutExpired:
                     failures.append(f'{side}: ps -ef timed out')
                 one('pgrep -f RELEASE', ['/usr/bin/pgrep', '-f', release])
+            # a second waiter killed from outside (SIGKILL: under picolx its Windows process
+            # ends without an exit) while the first still runs, so the table stays: the
+            # next process that looks finds nothing of it
+            second_out = os.path.join(cwd, 'second.out')
+            with open(second_out, 'wb') as out:
+                victim = subprocess.Popen(prefix + [a.guest, 'wait', release + '-never'], cwd=cwd, env=env,
+                                          stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
+            ready = wait_for_ready(second_out, victim, 120)
+            victim.kill()
+            victim.wait()
+            if not ready:
+                failures.append(f'{side}: the second waiter never printed "ready"')
+            elif one_as('gone', ready_pid(second_out), [a.guest, 'gone', str(ready_pid(second_out))]) != 0:
+                failures.append(f'{side}: the killed waiter is still seen')
         with open(release, 'wb'):
             pass
         wait_status = waiter.wait(timeout=120)

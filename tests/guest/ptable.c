@@ -4,6 +4,8 @@
      ptable wait FILE     prints "ready PID", then waits (up to 120 s) until FILE exists
      ptable probe PID     run while `wait` waits: what kill(pid, 0), getpgid, getsid,
                           setpgid, setsid and /proc/PID say about that process and itself
+     ptable gone PID      after a `wait` was killed (SIGKILL; under picolx its Windows
+                          process ends without a word): that nothing knows the pid now
 
    Lines hold no pids: a pid is printed as "peer", "self" or "other". */
 #include "guest.h"
@@ -190,6 +192,19 @@ static int probe(pid_t peer)
     return 0;
 }
 
+static int gone(pid_t peer)
+{
+    show("kill(gone, 0)", kill(peer, 0), peer);
+    show("kill(-gone, 0)", kill(-peer, 0), peer);
+    show("getpgid(gone)", getpgid(peer), peer);
+    show("getsid(gone)", getsid(peer), peer);
+    CHECK("proc does not list it", proc_lists(peer) == 0);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)peer);
+    EXPECT_ERRNO("its stat", open(path, O_RDONLY), ENOENT);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     GUEST_START();
@@ -198,6 +213,10 @@ int main(int argc, char **argv)
         probe((pid_t)atoi(argv[2]));
         return GUEST_END();
     }
-    fprintf(stderr, "usage: ptable wait FILE | ptable probe PID\n");
+    if (argc == 3 && !strcmp(argv[1], "gone")) {
+        gone((pid_t)atoi(argv[2]));
+        return GUEST_END();
+    }
+    fprintf(stderr, "usage: ptable wait FILE | ptable probe PID | ptable gone PID\n");
     return 2;
 }
