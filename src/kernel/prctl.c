@@ -52,6 +52,7 @@ PX_SYSCALL(prctl)
         name[PX_TASK_COMM_LEN - 1] = 0;
         memcpy(t->comm, name, sizeof name);
         t->comm_set = 1;
+        if (t->tid == p->tgid) px_ptable_set_comm(p->tgid, name); /* the process's name, for ps */
         return 0;
     }
     case LINUX_PR_GET_NAME: {

@@ -551,6 +551,14 @@ void px_ptable_set_cwd(int32_t pid, const char *cwd)
     leave();
 }
 
+void px_ptable_set_comm(int32_t pid, const char *comm)
+{
+    if (!enter()) return;
+    record *r = find(pid);
+    if (r) copy_cut(r->comm, sizeof r->comm, comm);
+    leave();
+}
+
 void px_ptable_set_subreaper(int32_t pid, bool on)
 {
     if (!enter()) return;

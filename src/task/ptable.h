@@ -97,6 +97,8 @@ int64_t px_ptable_setsid(int32_t pid);
    is taken again too (at the launch it is set after the entry is made). */
 void px_ptable_set_exec(int32_t pid, const char *exe, char *const argv[], const char *comm);
 void px_ptable_set_cwd(int32_t pid, const char *cwd);
+/* PR_SET_NAME of the main thread: /proc/<pid>/comm (cut to 15 bytes). */
+void px_ptable_set_comm(int32_t pid, const char *comm);
 void px_ptable_set_subreaper(int32_t pid, bool on);
 
 /* The pid this Windows process runs (0 before it registers or attaches), and its own

@@ -1,7 +1,8 @@
 /* The session's process table seen from two processes (no fork: two runs of this
    program, each started as a session leader, as a first picolx process is).
 
-     ptable wait FILE     prints "ready PID", then waits (up to 120 s) until FILE exists
+     ptable wait FILE     prints "ready PID", then waits (up to 120 s) until FILE exists;
+                          named "ptable-waiter" (PR_SET_NAME) when FILE is called "release"
      ptable probe PID     run while `wait` waits: what kill(pid, 0), getpgid, getsid,
                           setpgid, setsid and /proc/PID say about that process and itself
      ptable gone PID      after a `wait` was killed (SIGKILL; under picolx its Windows
@@ -14,6 +15,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,8 +37,15 @@ static void show(const char *name, long r, pid_t peer)
     else printf("%s: %s\n", name, who((pid_t)r, peer));
 }
 
+static const char *base(const char *s)
+{
+    const char *slash = strrchr(s, '/');
+    return slash ? slash + 1 : s;
+}
+
 static int wait_for(const char *file)
 {
+    if (!strcmp(base(file), "release")) prctl(PR_SET_NAME, "ptable-waiter"); /* comm as the others see it */
     printf("ready %d\n", (int)getpid());
     fflush(stdout);
     for (int i = 0; i < 120 * 20; i++) {
@@ -81,12 +90,6 @@ static long read_file(const char *path, char *buf, size_t size)
     buf[n] = 0;
     fclose(f);
     return (long)n;
-}
-
-static const char *base(const char *s)
-{
-    const char *slash = strrchr(s, '/');
-    return slash ? slash + 1 : s;
 }
 
 static void probe_proc(pid_t peer)

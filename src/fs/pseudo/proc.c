@@ -352,7 +352,7 @@ static void gen_osrelease(px_text *t) { px_text_printf(t, "%s\n", uname_now().re
 static void gen_kversion(px_text *t) { px_text_printf(t, "%s\n", uname_now().version); }
 static void gen_hostname(px_text *t) { px_text_printf(t, "%s\n", uname_now().nodename); }
 static void gen_domainname(px_text *t) { px_text_printf(t, "%s\n", uname_now().domainname); }
-static void gen_pid_max(px_text *t) { px_text_puts(t, "4194304\n"); }
+static void gen_pid_max(px_text *t) { px_text_puts(t, "32768\n"); } /* the process table's (task/ptable.h) */
 static void gen_zero(px_text *t) { px_text_puts(t, "0\n"); }
 static void gen_ngroups_max(px_text *t) { px_text_puts(t, "65536\n"); }
 
