@@ -429,7 +429,9 @@ bool px_ptable_next(int32_t *cursor, px_ptable_entry *out)
     bool found = false;
     for (uint32_t i = (uint32_t)*cursor; i < table->record_limit && !found; i++) {
         record *r = &table->records[i];
-        if (r->state == PX_PTABLE_FREE || end_if_dead(r) || r->state == PX_PTABLE_FREE) continue;
+        if (r->state == PX_PTABLE_FREE) continue;
+        end_if_dead(r); /* a zombie now, or gone */
+        if (r->state == PX_PTABLE_FREE) continue;
         *out = *r;
         *cursor = (int32_t)i + 1;
         found = true;
@@ -445,8 +447,8 @@ bool px_ptable_group_exists(int32_t pgid)
     for (uint32_t i = 0; i < table->record_limit && !found; i++) {
         record *r = &table->records[i];
         if (r->state == PX_PTABLE_FREE || r->pgid != pgid) continue;
-        if (end_if_dead(r) && r->state == PX_PTABLE_FREE) continue;
-        found = r->pgid == pgid;
+        end_if_dead(r);
+        found = r->state != PX_PTABLE_FREE;
     }
     leave();
     return found;
