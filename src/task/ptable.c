@@ -16,6 +16,7 @@
 #include <string.h>
 #include "core/px.h"
 #include "core/thread.h"
+#include "fs/fs.h"
 #include "fs/fs_internal.h"
 #include "fs/pseudo/proc_pids.h"
 #include "fs/pseudo/pseudo.h"
@@ -304,6 +305,7 @@ static void become(record *r)
     r->state = PX_PTABLE_RUNNING;
     self_index = (int32_t)(r - table->records);
     self_pid = r->pid;
+    px_lock_set_pid(r->pid); /* F_GETLK's l_pid of this process's locks */
 }
 
 static void copy_cut(char *to, size_t size, const char *from)
