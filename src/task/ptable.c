@@ -1,13 +1,15 @@
 /* The session's process table (ptable.h).
 
-   A named section on the paging file (TABLE_NAME) holds a header and RECORD_CAPACITY
+   A named section on the paging file (TABLE_NAME) holds a header and PX_PTABLE_CAPACITY
    fixed records, guarded by a named mutex (the pattern of src/fs/lock.c). Every picolx
    process maps it at start and keeps the section handle until it ends: under Wine a
    named section's name goes with its last handle, even while views of it stay mapped.
 
-   A record is written whole before its state leaves FREE, and freed by one store, so
-   that a process that dies holding the mutex (it comes back abandoned) leaves a table
-   whose records are each valid; the next owner recomputes the limit (repair).
+   The rules (pid allocation, exit and re-parenting, setpgid, setsid) are ptable_rules.c's,
+   run here with the mutex held. A record is written whole before its state leaves FREE,
+   and freed by one store, so that a process that dies holding the mutex (it comes back
+   abandoned) leaves a table whose records are each valid; the next owner recomputes the
+   limit (repair).
 
    Liveness: a STARTING or RUNNING record names the Windows process that runs it (or,
    while STARTING, the one that forks it) by id and creation time. A lookup that finds
@@ -27,33 +29,17 @@
 #include "host/host_time.h"
 #include "kernel/identity.h"
 #include "task/ptable.h"
+#include "task/ptable_rules.h"
 
 #define TABLE_NAME L"Local\\picolx-ptable-v1"
 #define MUTEX_NAME L"Local\\picolx-ptable-v1-mutex"
 #define TABLE_MAGIC 0x3176656c62617470ull /* "ptablev1" */
 
-enum {
-    RECORD_CAPACITY = 4096,
-    FIRST_PID = 2,     /* 1 is init's, which no picolx process is */
-    WRAP_PID = 300,    /* Linux's RESERVED_PIDS: after pid_max, allocation starts again here */
-};
-
-/* Flags kept in the record beyond ptable.h's: its parent ended with nobody to hand it to
-   (its ppid is a dead pid), so nobody reaps it either. */
-#define FLAG_ORPHAN 0x100u
-
 typedef px_ptable_entry record; /* the record is the entry itself: state first, written last */
 _Static_assert(offsetof(px_ptable_entry, state) == 0, "the state word leads the record");
 _Static_assert(sizeof(px_ptable_entry) == 1368, "px_ptable_entry is the shared table's record layout");
 
-typedef struct ptable {
-    uint64_t magic;
-    uint32_t capacity;
-    volatile uint32_t record_limit; /* records at and above it are free */
-    int32_t last_pid;               /* the last pid handed out */
-    uint32_t reserved[9];
-    record records[RECORD_CAPACITY];
-} ptable;
+typedef px_ptable_shared ptable;
 
 static px_host_once table_once = PX_HOST_ONCE_INIT;
 static ptable *table;
@@ -64,6 +50,8 @@ static uint32_t host_self_pid;
 static int64_t host_self_time;
 static volatile int32_t self_pid;
 static volatile int32_t self_index = -1;
+static bool host_alive(uint32_t pid, int64_t time);
+static px_ptable_rows rows = {.alive = host_alive}; /* .t: the table, once open */
 
 static int64_t process_creation(px_host_handle process)
 {
@@ -96,18 +84,19 @@ static void table_open(void)
     bool abandoned;
     if (px_host_mutex_take(mutex, &abandoned) == 0) {
         if (t->magic == 0) { /* a new section is all zeros: an empty table */
-            t->capacity = RECORD_CAPACITY;
+            t->capacity = PX_PTABLE_CAPACITY;
             /* The table goes with the last picolx process; a new one does not start at 2
                again, or the next process would get the pid its predecessor had (a pid file,
                a `kill -0` loop): it starts where the clock points, as if pids had kept
                going, in milliseconds modulo the range. */
-            t->last_pid = WRAP_PID + (int32_t)((uint64_t)px_host_time_now() / 10000 % (PX_PTABLE_PID_MAX - WRAP_PID));
+            t->last_pid = PX_PTABLE_WRAP_PID + (int32_t)((uint64_t)px_host_time_now() / 10000 % (PX_PTABLE_PID_MAX - PX_PTABLE_WRAP_PID));
             t->magic = TABLE_MAGIC;
         }
-        bool ok = t->magic == TABLE_MAGIC && t->capacity == RECORD_CAPACITY;
+        bool ok = t->magic == TABLE_MAGIC && t->capacity == PX_PTABLE_CAPACITY;
         px_host_mutex_release(mutex);
         if (ok) {
             table = t;
+            rows.t = t;
             table_mutex = mutex;
             px_proc_pids_set_source(&proc_source);
             return; /* the section handle stays open for the life of the process (see above) */
@@ -118,53 +107,16 @@ static void table_open(void)
     px_host_close(section);
 }
 
-/* After an abandoned mutex: records with a state out of range go, the limit is found again. */
-static void repair(void)
-{
-    uint32_t limit = 0;
-    for (uint32_t i = 0; i < RECORD_CAPACITY; i++) {
-        record *r = &table->records[i];
-        if (r->state == PX_PTABLE_FREE) continue;
-        if (r->state > PX_PTABLE_ZOMBIE || r->pid < FIRST_PID || r->pid >= PX_PTABLE_PID_MAX) r->state = PX_PTABLE_FREE;
-        else limit = i + 1;
-    }
-    table->record_limit = limit;
-}
-
 static bool enter(void)
 {
     if (!table_ready()) return false;
     bool abandoned;
     if (px_host_mutex_take(table_mutex, &abandoned) < 0) return false;
-    if (abandoned) repair();
+    if (abandoned) px_ptable_rows_repair(&rows);
     return true;
 }
 
 static void leave(void) { px_host_mutex_release(table_mutex); }
-
-/* --- records (the mutex held) --- */
-
-static void record_free(record *r)
-{
-    r->state = PX_PTABLE_FREE;
-    while (table->record_limit && table->records[table->record_limit - 1].state == PX_PTABLE_FREE)
-        table->record_limit--;
-}
-
-static record *find(int32_t pid)
-{
-    if (pid <= 0) return NULL;
-    for (uint32_t i = 0; i < table->record_limit; i++) {
-        record *r = &table->records[i];
-        if (r->state != PX_PTABLE_FREE && r->pid == pid) return r;
-    }
-    return NULL;
-}
-
-static bool nobody_reaps(const record *r) { return r->flags & (PX_PTABLE_HOST_PARENT | FLAG_ORPHAN); }
-
-/* r's parent entry, when it has one in the table. */
-static record *parent_of(const record *r) { return nobody_reaps(r) ? NULL : find(r->ppid); }
 
 /* Whether the Windows process (pid, creation time) runs. One we may not open counts as running. */
 static bool host_alive(uint32_t pid, int64_t time)
@@ -179,124 +131,9 @@ static bool host_alive(uint32_t pid, int64_t time)
     return alive;
 }
 
-/* Where the children of the ending r go: the nearest live subreaper among its ancestors,
-   else the first process of its tree (the ancestor picolx did not start); NULL: none. */
-static record *new_reaper(const record *r)
-{
-    record *root = NULL;
-    const record *p = r;
-    for (int steps = 0; steps < RECORD_CAPACITY && p; steps++) {
-        if (p->flags & PX_PTABLE_HOST_PARENT) {
-            root = (record *)p;
-            break;
-        }
-        record *up = parent_of(p);
-        if (up && up != r && up->state == PX_PTABLE_RUNNING && (up->flags & PX_PTABLE_SUBREAPER)) return up;
-        p = up;
-    }
-    return root && root != r && root->state == PX_PTABLE_RUNNING ? root : NULL;
-}
-
-/* r ends with status: its children are handed on, and it waits for its parent as a
-   zombie, or goes when nobody can reap it. */
-static void end_record(record *r, int32_t status)
-{
-    record *reaper = new_reaper(r);
-    for (uint32_t i = 0; i < table->record_limit; i++) {
-        record *c = &table->records[i];
-        if (c->state == PX_PTABLE_FREE || c == r || c->ppid != r->pid || nobody_reaps(c)) continue;
-        if (reaper) {
-            c->ppid = reaper->pid;
-        } else if (c->state == PX_PTABLE_ZOMBIE) {
-            record_free(c);
-        } else {
-            c->flags |= FLAG_ORPHAN;
-        }
-    }
-    record *parent = parent_of(r);
-    if (!parent || parent->state == PX_PTABLE_ZOMBIE) {
-        record_free(r);
-        return;
-    }
-    r->wait_status = status;
-    r->state = PX_PTABLE_ZOMBIE;
-}
-
-/* A record whose Windows process is gone ends as killed; true when that happened. */
-static bool end_if_dead(record *r)
-{
-    if (r->state != PX_PTABLE_STARTING && r->state != PX_PTABLE_RUNNING) return false;
-    if (host_alive(r->host_pid, r->host_time)) return false;
-    end_record(r, LINUX_SIGKILL);
-    return true;
-}
-
-/* Looks r's pid up again after end_if_dead may have freed it. */
-static record *find_live(int32_t pid)
-{
-    record *r = find(pid);
-    if (r && end_if_dead(r)) r = find(pid);
-    return r;
-}
-
-static bool pid_in_use(int32_t pid)
-{
-    for (uint32_t i = 0; i < table->record_limit; i++) {
-        const record *r = &table->records[i];
-        if (r->state != PX_PTABLE_FREE && (r->pid == pid || r->pgid == pid || r->sid == pid)) return true;
-    }
-    return false;
-}
-
-static int32_t next_pid(void)
-{
-    int32_t pid = table->last_pid;
-    for (int tries = 0; tries < PX_PTABLE_PID_MAX; tries++) {
-        if (++pid >= PX_PTABLE_PID_MAX) pid = WRAP_PID;
-        if (pid < FIRST_PID) pid = FIRST_PID;
-        if (!pid_in_use(pid)) {
-            table->last_pid = pid;
-            return pid;
-        }
-    }
-    return 0;
-}
-
-static record *free_slot(void)
-{
-    for (uint32_t i = 0; i < RECORD_CAPACITY; i++)
-        if (table->records[i].state == PX_PTABLE_FREE) return &table->records[i];
-    return NULL;
-}
-
-/* Checks every live record once (a full table). */
-static void sweep_dead(void)
-{
-    for (uint32_t i = 0; i < table->record_limit; i++) end_if_dead(&table->records[i]);
-}
-
-/* Makes a record from r (its state as given) with a new pid: the record, or NULL. */
-static record *add(record *r)
-{
-    record *slot = free_slot();
-    if (!slot) {
-        sweep_dead();
-        slot = free_slot();
-    }
-    int32_t pid = slot ? next_pid() : 0;
-    if (!pid) return NULL;
-    px_ptable_state state = r->state;
-    r->state = PX_PTABLE_FREE;
-    r->pid = pid;
-    if (!r->pgid) r->pgid = pid;
-    if (!r->sid) r->sid = pid;
-    *slot = *r;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    slot->state = state;
-    uint32_t index = (uint32_t)(slot - table->records);
-    if (index >= table->record_limit) table->record_limit = index + 1;
-    return slot;
-}
+static record *find(int32_t pid) { return px_ptable_rows_find(&rows, pid); }
+static record *find_live(int32_t pid) { return px_ptable_rows_find_live(&rows, pid); }
+static bool end_if_dead(record *r) { return px_ptable_rows_end_if_dead(&rows, r); }
 
 static void become(record *r)
 {
@@ -331,7 +168,7 @@ int32_t px_ptable_register_first(int32_t host_ppid)
             .start_time = host_self_time,
         };
         copy_cut(r.comm, sizeof r.comm, "picolx");
-        record *made = add(&r);
+        record *made = px_ptable_rows_add(&rows, &r);
         if (made) {
             become(made);
             pid = made->pid;
@@ -375,7 +212,7 @@ int32_t px_ptable_alloc_child(int32_t parent_pid)
         px_host_times now;
         r.start_time = px_host_process_times(px_host_self(), &now) == 0 ? now.creation : 0;
         r.wait_status = 0;
-        record *made = add(&r);
+        record *made = px_ptable_rows_add(&rows, &r);
         if (made) pid = made->pid;
     }
     leave();
@@ -394,7 +231,7 @@ void px_ptable_abandon(int32_t pid)
 {
     if (!enter()) return;
     record *r = find(pid);
-    if (r && r->state == PX_PTABLE_STARTING) record_free(r);
+    if (r && r->state == PX_PTABLE_STARTING) px_ptable_rows_free(&rows, r);
     leave();
 }
 
@@ -403,7 +240,7 @@ void px_ptable_exit(int32_t pid, int32_t wait_status)
     if (!enter()) return;
     record *r = find(pid);
     if (r && r->state != PX_PTABLE_ZOMBIE && r->host_pid == host_self_pid && r->host_time == host_self_time)
-        end_record(r, wait_status);
+        px_ptable_rows_end(&rows, r, wait_status);
     if (pid == self_pid) self_index = -1;
     leave();
 }
@@ -412,7 +249,7 @@ void px_ptable_reaped(int32_t pid)
 {
     if (!enter()) return;
     record *r = find(pid);
-    if (r && r->state == PX_PTABLE_ZOMBIE) record_free(r);
+    if (r && r->state == PX_PTABLE_ZOMBIE) px_ptable_rows_free(&rows, r);
     leave();
 }
 
@@ -456,38 +293,13 @@ bool px_ptable_group_exists(int32_t pgid)
     return found;
 }
 
-/* setpgid's rules, as Linux's sys_setpgid orders them. */
-static int64_t set_pgid_locked(int32_t pid, int32_t pgid)
-{
-    record *self = find(self_pid);
-    if (!self) return -LINUX_ESRCH;
-    if (pid == 0) pid = self->pid;
-    if (pgid == 0) pgid = pid;
-    record *p = find_live(pid);
-    if (!p || p->state == PX_PTABLE_ZOMBIE) return -LINUX_ESRCH;
-    if (p != self) {
-        if (nobody_reaps(p) || p->ppid != self->pid) return -LINUX_ESRCH; /* neither itself nor its child */
-        if (p->sid != self->sid) return -LINUX_EPERM;
-        if (p->flags & PX_PTABLE_EXECED) return -LINUX_EACCES;
-    }
-    if (p->sid == p->pid) return -LINUX_EPERM; /* a session leader */
-    if (pgid != pid) { /* joining a group: it must exist in the caller's session */
-        bool found = false;
-        for (uint32_t i = 0; i < table->record_limit && !found; i++) {
-            const record *g = &table->records[i];
-            found = g->state != PX_PTABLE_FREE && g->pgid == pgid && g->sid == self->sid;
-        }
-        if (!found) return -LINUX_EPERM;
-    }
-    p->pgid = pgid;
-    return 0;
-}
-
 int64_t px_ptable_set_pgid(int32_t pid, int32_t pgid)
 {
     if (pgid < 0) return -LINUX_EINVAL;
     if (!enter()) return -LINUX_ESRCH;
-    int64_t r = set_pgid_locked(pid, pgid);
+    if (pid == 0) pid = self_pid;
+    if (pgid == 0) pgid = pid;
+    int64_t r = px_ptable_rows_set_pgid(&rows, self_pid, pid, pgid);
     leave();
     return r;
 }
@@ -495,20 +307,9 @@ int64_t px_ptable_set_pgid(int32_t pid, int32_t pgid)
 int64_t px_ptable_setsid(int32_t pid)
 {
     if (!enter()) return -LINUX_EPERM;
-    record *self = find(pid);
-    int64_t result = -LINUX_EPERM;
-    bool group_exists = false;
-    for (uint32_t i = 0; self && i < table->record_limit && !group_exists; i++) {
-        const record *g = &table->records[i];
-        group_exists = g->state != PX_PTABLE_FREE && g->pgid == pid;
-    }
-    if (self && self->sid != pid && !group_exists) {
-        self->pgid = self->sid = pid;
-        self->tty = 0; /* a new session has no controlling terminal */
-        result = pid;
-    }
+    int64_t r = px_ptable_rows_setsid(&rows, pid);
     leave();
-    return result;
+    return r;
 }
 
 static const char *basename_of(const char *path)
