@@ -12,8 +12,12 @@
 /* getpid(2) */
 PX_SYSCALL(getpid) { return px_kernel_self()->process->tgid; }
 
-/* getppid(2) */
-PX_SYSCALL(getppid) { return px_kernel_self()->process->ppid; }
+/* getppid(2): the table's, which follows a re-parenting when the parent ends. */
+PX_SYSCALL(getppid)
+{
+    int32_t ppid = px_ptable_self_ppid();
+    return ppid ? ppid : px_kernel_self()->process->ppid;
+}
 
 /* gettid(2): the main thread's tid is the pid, as on Linux. */
 PX_SYSCALL(gettid) { return px_kernel_self()->tid; }

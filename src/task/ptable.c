@@ -374,18 +374,19 @@ void px_ptable_set_subreaper(int32_t pid, bool on)
 
 int32_t px_ptable_self(void) { return self_pid; }
 
-/* The own record's field, read without the mutex (an aligned 32-bit load). */
-static int32_t self_field(bool session)
+/* A field of the own record, read without the mutex (an aligned 32-bit load). */
+static int32_t self_field(size_t offset)
 {
     int32_t i = self_index;
     if (!table || i < 0) return 0;
     const record *r = &table->records[i];
     if (__atomic_load_n(&r->pid, __ATOMIC_ACQUIRE) != self_pid) return 0;
-    return __atomic_load_n(session ? &r->sid : &r->pgid, __ATOMIC_ACQUIRE);
+    return __atomic_load_n((const int32_t *)((const char *)r + offset), __ATOMIC_ACQUIRE);
 }
 
-int32_t px_ptable_self_pgid(void) { return self_field(false); }
-int32_t px_ptable_self_sid(void) { return self_field(true); }
+int32_t px_ptable_self_pgid(void) { return self_field(offsetof(record, pgid)); }
+int32_t px_ptable_self_sid(void) { return self_field(offsetof(record, sid)); }
+int32_t px_ptable_self_ppid(void) { return self_field(offsetof(record, ppid)); }
 
 /* --- what /proc shows of the others (fs/pseudo/proc_pids.c asks through this) --- */
 

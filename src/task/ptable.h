@@ -106,5 +106,7 @@ void px_ptable_set_subreaper(int32_t pid, bool on);
 int32_t px_ptable_self(void);
 int32_t px_ptable_self_pgid(void);
 int32_t px_ptable_self_sid(void);
+/* Its parent as the table has it now (re-parented when the parent ended); 0: no table. */
+int32_t px_ptable_self_ppid(void);
 
 #endif
