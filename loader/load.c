@@ -17,6 +17,7 @@
 #include "loader.h"
 #include "spawn.h"
 #include "stack.h"
+#include "task/ptable.h"
 #include "core/timing.h"
 
 #define STATUS_NOT_EXECUTABLE 126
@@ -491,6 +492,7 @@ static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
         return STATUS_NOT_EXECUTABLE;
     }
     px_proc_note_initial_stack(rsp); /* /proc/self/cmdline, environ, stat */
+    px_ptable_set_exec(px_identity_pid(), px_cfg.exe_path, (char *const *)p->argv, p->execfn); /* for ps */
     px_timing_mark("stack, auxv and vDSO ready");
     *entry_out = entry;
     *rsp_out = rsp;

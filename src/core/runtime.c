@@ -6,6 +6,7 @@
 #include "core/runtime.h"
 #include "task/task.h"
 #include "task/process.h"
+#include "task/ptable.h"
 #include "core/thread.h"
 #include "fs/fs.h"
 #include "fs/fs_internal.h"
@@ -150,6 +151,7 @@ void px_process_exit(int status)
 void px_process_exit_code(uint32_t code)
 {
     px_process_vfork_release();
+    px_ptable_exit(px_ptable_self(), px_wait_status_of_exit_code(code));
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();
@@ -179,6 +181,7 @@ void px_process_killed(int sig)
     bool child = forked();
     if (!child) px_log("%s", signal_message(sig));
     px_process_vfork_release();
+    px_ptable_exit(px_ptable_self(), sig);
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();

@@ -41,6 +41,8 @@ void px_fd_close_on_exec(void);
 /* The process is ending: drops every advisory lock it holds in the table picolx
    processes share (src/fs/lock.c), so that waiters need not find out it died. */
 void px_lock_release_process(void);
+/* The Linux pid F_GETLK reports for this process's POSIX locks (the process table sets it). */
+void px_lock_set_pid(int32_t pid);
 /* Ends the stat prefetch workers (stat_prefetch.c) before the process exits. */
 void px_stat_prefetch_stop(void);
 

@@ -118,7 +118,17 @@ static bool key_eq(const lock_key *a, const lock_key *b)
 
 static bool owner_eq(const lock_owner *a, const lock_owner *b) { return a->id == b->id && a->time == b->time; }
 
-static lock_owner posix_owner_self(void) { return (lock_owner){.id = (uint64_t)self_pid << 32, .time = self_time}; }
+/* The Linux pid of this process (the process table's, task/ptable.c), which F_GETLK
+   reports as a POSIX lock's l_pid; the Windows id until it is told. */
+static volatile int32_t linux_pid;
+
+void px_lock_set_pid(int32_t pid) { linux_pid = pid; }
+
+static lock_owner posix_owner_self(void)
+{
+    uint32_t pid = linux_pid ? (uint32_t)linux_pid : self_pid;
+    return (lock_owner){.id = (uint64_t)pid << 32, .time = self_time};
+}
 
 static uint64_t process_start_time(px_host_handle process)
 {

@@ -2,6 +2,7 @@
    mkdir(at), unlink(at), rmdir, rename(at)(2). */
 #include "fs/vfs.h"
 #include "kernel/identity.h"
+#include "task/ptable.h"
 
 /* getcwd(2) */
 PX_SYSCALL(getcwd)
@@ -24,6 +25,7 @@ static int64_t change_dir(const px_vfs_path *vp)
     if (r < 0) return r;
     if ((st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR) return -LINUX_ENOTDIR;
     px_fs_set_cwd(vp->abs);
+    px_ptable_set_cwd(px_identity_pid(), vp->abs); /* /proc/<pid>/cwd for the others */
     return 0;
 }
 
@@ -51,6 +53,7 @@ PX_SYSCALL(fchdir)
     int64_t r = -LINUX_ENOTDIR;
     if (f->is_dir && f->guest_path) {
         px_fs_set_cwd(f->guest_path);
+        px_ptable_set_cwd(px_identity_pid(), f->guest_path);
         r = 0;
     }
     px_file_unref(f);

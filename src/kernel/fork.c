@@ -33,6 +33,7 @@
 #include "mm/mm_fork.h"
 #include "task/clone.h"
 #include "task/process.h"
+#include "task/ptable.h"
 #include "task/task.h"
 
 /* Under Wine a new process now and then dies while it starts, before any of it has run
@@ -53,6 +54,7 @@ typedef struct fork_record {
     uint64_t clear_child_tid;   /* CLONE_CHILD_CLEARTID */
     uint64_t altstack_sp, altstack_size;
     uint32_t altstack_flags, comm_set;
+    int32_t pid;                /* the child's, from the session's process table */
     int32_t ppid;               /* the child's parent (CLONE_PARENT: ours) */
     int32_t exit_signal;        /* sent to the parent at the child's end (when signals are delivered) */
     char comm[PX_TASK_COMM_LEN];
@@ -82,7 +84,7 @@ static px_handoff *build_handoff(px_task *t, const fork_record *rec, void **mm_r
     px_handoff *h = px_handoff_new();
     if (!h) return NULL;
     *mm_rec = px_mm_fork_save(mm_len);
-    if (!*mm_rec || !px_task_save_for(t, h, false) || !px_handoff_put(h, PX_HANDOFF_TAG_MM, *mm_rec, *mm_len) ||
+    if (!*mm_rec || !px_task_save_for(t, h, false, rec->pid, rec->ppid) || !px_handoff_put(h, PX_HANDOFF_TAG_MM, *mm_rec, *mm_len) ||
         !px_handoff_put(h, PX_HANDOFF_TAG_FORK, rec, sizeof *rec)) {
         px_free(*mm_rec);
         *mm_rec = NULL;
@@ -231,18 +233,23 @@ static int64_t do_fork(px_regs *regs, const clone_request *req)
     px_host_rwlock_lock_shared(&t->process->lock);
     rec.ppid = (flags & LINUX_CLONE_PARENT) ? t->process->ppid : t->process->tgid;
     int32_t pgid = t->process->pgid;
+    int32_t self = t->process->tgid;
     px_host_rwlock_unlock_shared(&t->process->lock);
+    (void)self;
+    rec.pid = px_ptable_alloc_child(rec.ppid);
+    if (rec.pid < 0) return rec.pid;
 
     px_host_handle copied = px_host_event_new(true, false, true);
     px_host_handle vforked = (flags & LINUX_CLONE_VFORK) ? px_host_event_new(true, false, true) : NULL;
-    px_host_handle self = NULL;
+    px_host_handle self_process = NULL;
     if (!copied || ((flags & LINUX_CLONE_VFORK) && !vforked) ||
-        px_host_handle_dup(px_host_self(), px_host_self(), true, &self) < 0) {
+        px_host_handle_dup(px_host_self(), px_host_self(), true, &self_process) < 0) {
         close_handle(&copied);
         close_handle(&vforked);
+        px_ptable_abandon(rec.pid);
         return -LINUX_EAGAIN;
     }
-    rec.parent_process = (uint64_t)(uintptr_t)self;
+    rec.parent_process = (uint64_t)(uintptr_t)self_process;
     rec.copied_event = (uint64_t)(uintptr_t)copied;
     rec.vfork_event = (uint64_t)(uintptr_t)vforked;
 
@@ -251,13 +258,14 @@ static int64_t do_fork(px_regs *regs, const clone_request *req)
     r = start_in_spare(t, &rec, &child);
     for (int attempt = 0; attempt < FORK_ATTEMPTS && r == 1; attempt++) r = start_child(t, &rec, copied, &child);
     close_handle(&copied);
-    close_handle(&self);
+    close_handle(&self_process);
     if (r != 0) {
         close_handle(&vforked);
+        px_ptable_abandon(rec.pid);
         return r == 1 ? -LINUX_EAGAIN : r;
     }
 
-    int32_t pid = (int32_t)child.pid;
+    int32_t pid = rec.pid;
     int64_t pidfd = -1;
     if (flags & LINUX_CLONE_PIDFD) {
         /* made before the child is a child of ours, so that a failure leaves nothing */
@@ -271,7 +279,10 @@ static int64_t do_fork(px_regs *regs, const clone_request *req)
         }
     }
     px_child c = {.pid = pid, .pgid = pgid, .process = child.process};
-    if (px_process_add_child(t->process, &c) < 0) {
+    if (flags & LINUX_CLONE_PARENT) {
+        /* our parent's child: it waits for it through the process table */
+        close_handle(&c.process);
+    } else if (px_process_add_child(t->process, &c) < 0) {
         /* it runs, but we could never wait for it: Linux would not have made it */
         px_host_child_kill(&child, 126);
         close_handle(&vforked);
@@ -391,7 +402,7 @@ int px_fork_continue(px_handoff *h)
         px_log("picolx: fork: cannot copy the parent's memory (%s)", px_errno_name(-copied));
         return 126;
     }
-    int32_t pid = px_identity_host_pid();
+    int32_t pid = rec.pid; /* px_task_restore attached this process to it */
     t->tid = pid;
     px_host_rwlock_lock(&t->process->lock);
     t->process->tgid = pid;

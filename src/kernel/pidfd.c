@@ -11,6 +11,7 @@
 #include "kernel/kernel.h"
 #include "kernel/pidfd.h"
 #include "task/process.h"
+#include "task/ptable.h"
 
 #define PIDFD_NONBLOCK LINUX_O_NONBLOCK
 
@@ -87,7 +88,8 @@ static px_host_handle process_of(int32_t pid)
             h = NULL;
     px_host_rwlock_unlock_shared(&p->lock);
     if (!h && pid == p->tgid) px_host_handle_dup(px_host_self(), px_host_self(), false, &h);
-    if (!h) h = px_host_process_open((uint32_t)pid); /* a picolx pid is its Windows process id */
+    px_ptable_entry e; /* another picolx process: the Windows process that runs it now */
+    if (!h && px_ptable_lookup(pid, &e) == 0 && e.state != PX_PTABLE_ZOMBIE) h = px_host_process_open(e.host_pid);
     return h;
 }
 

@@ -7,6 +7,7 @@
 #include "core/uaccess.h"
 #include "kernel/kernel.h"
 #include "task/process.h"
+#include "task/ptable.h"
 
 /* The task's name; a task that never set one has its program's file name, as Linux sets
    comm at exec. */
@@ -51,6 +52,7 @@ PX_SYSCALL(prctl)
         name[PX_TASK_COMM_LEN - 1] = 0;
         memcpy(t->comm, name, sizeof name);
         t->comm_set = 1;
+        if (t->tid == p->tgid) px_ptable_set_comm(p->tgid, name); /* the process's name, for ps */
         return 0;
     }
     case LINUX_PR_GET_NAME: {
@@ -81,6 +83,7 @@ PX_SYSCALL(prctl)
     }
     case LINUX_PR_SET_CHILD_SUBREAPER:
         set_atomic(&p->child_subreaper, arg2 != 0);
+        px_ptable_set_subreaper(p->tgid, arg2 != 0); /* orphans are handed to it (ptable.c) */
         return 0;
     case LINUX_PR_GET_CHILD_SUBREAPER: {
         int32_t v = get_atomic(&p->child_subreaper);

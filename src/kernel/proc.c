@@ -7,12 +7,17 @@
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "task/process.h"
+#include "task/ptable.h"
 
 /* getpid(2) */
 PX_SYSCALL(getpid) { return px_kernel_self()->process->tgid; }
 
-/* getppid(2) */
-PX_SYSCALL(getppid) { return px_kernel_self()->process->ppid; }
+/* getppid(2): the table's, which follows a re-parenting when the parent ends. */
+PX_SYSCALL(getppid)
+{
+    int32_t ppid = px_ptable_self_ppid();
+    return ppid ? ppid : px_kernel_self()->process->ppid;
+}
 
 /* gettid(2): the main thread's tid is the pid, as on Linux. */
 PX_SYSCALL(gettid) { return px_kernel_self()->tid; }
@@ -96,23 +101,66 @@ PX_SYSCALL(getresgid)
     return 0;
 }
 
-/* Process groups and sessions: the process object's; only our own process is visible. */
-static int64_t own_field_of(int32_t pid, bool session)
+/* Process groups and sessions live in the session's process table (task/ptable.c), where
+   a parent's setpgid of its child lands too; the process object keeps a copy of its own
+   (the table's answer wins, and without a table the copy is all there is). */
+static int64_t group_or_session_of(int32_t pid, bool session)
 {
     struct px_process *p = px_kernel_self()->process;
-    if (pid != 0 && pid != p->tgid) return -LINUX_ESRCH;
-    px_host_rwlock_lock_shared(&p->lock);
-    int32_t v = session ? p->sid : p->pgid;
-    px_host_rwlock_unlock_shared(&p->lock);
-    return v;
+    if (pid < 0) return -LINUX_ESRCH;
+    if (pid == 0 || pid == p->tgid) {
+        int32_t v = session ? px_ptable_self_sid() : px_ptable_self_pgid();
+        if (v) return v;
+        px_host_rwlock_lock_shared(&p->lock);
+        v = session ? p->sid : p->pgid;
+        px_host_rwlock_unlock_shared(&p->lock);
+        return v;
+    }
+    px_ptable_entry e;
+    int64_t r = px_ptable_lookup(pid, &e);
+    if (r < 0) return r;
+    return session ? e.sid : e.pgid;
+}
+
+/* Keeps the process object's copy of its group and session. */
+static void note_own_ids(void)
+{
+    struct px_process *p = px_kernel_self()->process;
+    int32_t pgid = px_ptable_self_pgid(), sid = px_ptable_self_sid();
+    if (!pgid || !sid) return;
+    px_host_rwlock_lock(&p->lock);
+    p->pgid = pgid;
+    p->sid = sid;
+    px_host_rwlock_unlock(&p->lock);
 }
 
 /* getpgrp(2) */
-PX_SYSCALL(getpgrp) { return own_field_of(0, false); }
+PX_SYSCALL(getpgrp) { return group_or_session_of(0, false); }
 /* getpgid(2) */
-PX_SYSCALL(getpgid) { return own_field_of((int32_t)PX_ARG0, false); }
+PX_SYSCALL(getpgid) { return group_or_session_of((int32_t)PX_ARG0, false); }
 /* getsid(2) */
-PX_SYSCALL(getsid) { return own_field_of((int32_t)PX_ARG0, true); }
+PX_SYSCALL(getsid) { return group_or_session_of((int32_t)PX_ARG0, true); }
+
+/* setpgid(2): the caller or its child that has not exec'd, into a group of its session. */
+PX_SYSCALL(setpgid)
+{
+    int32_t pid = (int32_t)PX_ARG0, pgid = (int32_t)PX_ARG1;
+    if (pid == 0) pid = px_kernel_self()->process->tgid;
+    if (pgid == 0) pgid = pid;
+    if (pgid < 0) return -LINUX_EINVAL; /* in Linux's order: setpgid(-1, 0) is EINVAL */
+    if (pid < 0) return -LINUX_ESRCH;   /* no process has a negative pid */
+    int64_t r = px_ptable_set_pgid(pid, pgid);
+    if (r == 0) note_own_ids();
+    return r;
+}
+
+/* setsid(2): a new session and group led by the caller, without a controlling terminal. */
+PX_SYSCALL(setsid)
+{
+    int64_t r = px_ptable_setsid(px_kernel_self()->process->tgid);
+    if (r > 0) note_own_ids();
+    return r;
+}
 
 /* ---- set*id: each builds a new cred and installs it (px_cred_commit) ---- */
 

@@ -17,6 +17,7 @@
 #include "kernel/identity.h"
 #include "core/runtime.h"
 #include "task/process.h"
+#include "task/ptable.h"
 
 #define SIG_BIT(sig) (1ULL << ((sig) - 1))
 /* SIGKILL and SIGSTOP can be neither caught nor blocked. */
@@ -192,15 +193,50 @@ static bool is_own_thread(int64_t tid)
     return tid == (t && t->tid ? t->tid : px_identity_pid());
 }
 
-/* kill(2): this process, by its pid, its process group (0 or -pgid: we are our own
-   group leader) or -1 (every process but the caller: none we can reach). */
+/* Whether the caller may signal e (Linux's kill_ok_by_cred; CAP_KILL: euid 0). The
+   table keeps the target's uid as of its start. */
+static bool may_signal(const px_ptable_entry *e)
+{
+    const struct px_cred *c = px_kernel_self()->cred;
+    return c->euid == 0 || c->euid == e->uid || c->uid == e->uid;
+}
+
+/* kill(pid, 0): whether the pid, the group (-pid; 0: the caller's) or any other process
+   (-1) exists, through the session's process table, as Linux answers it. */
+static int64_t check_exists(int64_t pid)
+{
+    if (pid == 0 || is_own_process(pid)) return 0;
+    px_ptable_entry e;
+    if (pid > 0) {
+        if (px_ptable_lookup((int32_t)pid, &e) < 0) return -LINUX_ESRCH;
+        return may_signal(&e) ? 0 : -LINUX_EPERM;
+    }
+    if (pid != -1 && -pid == px_ptable_self_pgid()) return 0; /* the caller is in it */
+    bool found = false, permitted = false;
+    int32_t cursor = 0;
+    while (px_ptable_next(&cursor, &e)) {
+        bool counts = pid == -1 ? e.pid > 1 && !is_own_process(e.pid) : e.pgid == -pid;
+        if (!counts) continue;
+        found = true;
+        permitted |= may_signal(&e);
+    }
+    if (!found) return -LINUX_ESRCH;
+    return permitted || pid == -1 ? 0 : -LINUX_EPERM; /* -1: EPERM is not reported (kill_something_info) */
+}
+
+/* kill(2): sig 0 checks any process of the table; a signal reaches this process only,
+   by its pid or its process group (0 or -pgid); other processes and -1 give ESRCH until
+   signals cross processes. */
 PX_SYSCALL(kill)
 {
     int64_t pid = (int32_t)PX_ARG0;
     int sig = (int)PX_ARG1;
     if (sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
+    if (sig == 0) return check_exists(pid);
     if (pid == -1) return -LINUX_ESRCH;
-    if (pid == 0 || is_own_process(pid) || is_own_process(-pid)) return send_to_self(sig, true);
+    int32_t own_group = px_ptable_self_pgid();
+    if (pid == 0 || is_own_process(pid) || is_own_process(-pid) || (own_group && -pid == own_group))
+        return send_to_self(sig, true);
     return -LINUX_ESRCH;
 }
 

@@ -19,6 +19,8 @@
 #include "kernel/kernel.h"
 #include "kernel/pidfd.h"
 #include "task/process.h"
+#include "task/ptable.h"
+#include "task/ptable_rules.h"
 
 /* Which children a wait asks for (Linux's enum pid_type with the id). */
 typedef struct wait_filter {
@@ -33,19 +35,65 @@ typedef struct wait_result {
     px_host_times times;
 } wait_result;
 
-static bool wanted(const px_child *c, const wait_filter *f)
+/* A child's group now: the table's (it or we may have moved it), else what we knew. */
+static int32_t group_of(int32_t pid, int32_t known)
+{
+    px_ptable_entry e;
+    return px_ptable_lookup(pid, &e) == 0 ? e.pgid : known;
+}
+
+static bool wanted_pid(int32_t pid, int32_t pgid, const wait_filter *f)
 {
     switch (f->kind) {
-    case LINUX_P_PID: return c->pid == f->id;
-    case LINUX_P_PGID: return c->pgid == f->id;
+    case LINUX_P_PID: return pid == f->id;
+    case LINUX_P_PGID: return pgid == f->id;
     default: return true;
     }
+}
+
+static bool wanted(const px_child *c, const wait_filter *f)
+{
+    return wanted_pid(c->pid, f->kind == LINUX_P_PGID ? group_of(c->pid, c->pgid) : c->pgid, f);
+}
+
+static bool in_list(const struct px_process *p, int32_t pid)
+{
+    for (size_t i = 0; i < p->child_count; i++)
+        if (p->children[i].pid == pid) return true;
+    return false;
+}
+
+/* Children we did not fork ourselves: orphans the table gave us, a CLONE_PARENT
+   sibling's. A zombie among them is reaped from its table entry (1, *out); running ones
+   add their processes to handles (opened here: the caller closes handles[first..*n)). */
+static int look_in_table(struct px_process *p, const wait_filter *f, bool keep, wait_result *out, void **handles,
+                         size_t *n, int found)
+{
+    int32_t cursor = 0;
+    px_ptable_entry e;
+    while (px_ptable_next(&cursor, &e)) {
+        if (e.ppid != p->tgid || (e.flags & (PX_PTABLE_HOST_PARENT | PX_PTABLE_ORPHAN)) || in_list(p, e.pid) ||
+            !wanted_pid(e.pid, e.pgid, f))
+            continue;
+        if (e.state == PX_PTABLE_ZOMBIE) {
+            out->pid = e.pid;
+            out->status = e.wait_status;
+            memset(&out->times, 0, sizeof out->times);
+            if (!keep) px_ptable_reaped(e.pid);
+            return 1;
+        }
+        found = 0;
+        px_host_handle h = *n < PX_BLOCK_MAX_HANDLES ? px_host_process_open(e.host_pid) : NULL;
+        if (h) handles[(*n)++] = h;
+    }
+    return found;
 }
 
 /* One look: 1 and *out if a wanted child has ended (removed from the list unless
    keep), 0 if wanted children run (their processes in handles, *n of them), -ECHILD if
    none is wanted. */
-static int look(struct px_process *p, const wait_filter *f, bool keep, wait_result *out, void **handles, size_t *n)
+static int look(struct px_process *p, const wait_filter *f, bool keep, wait_result *out, void **handles, size_t *n,
+                size_t *opened_from)
 {
     int found = -LINUX_ECHILD;
     *n = 0;
@@ -68,10 +116,13 @@ static int look(struct px_process *p, const wait_filter *f, bool keep, wait_resu
             p->children_stime += out->times.kernel;
             px_host_close(c->process);
             p->children[i] = p->children[--p->child_count];
+            px_ptable_reaped(out->pid);
         }
         found = 1;
         break;
     }
+    *opened_from = *n;
+    if (found != 1) found = look_in_table(p, f, keep, out, handles, n, found);
     px_host_rwlock_unlock(&p->lock);
     return found;
 }
@@ -83,14 +134,19 @@ static int64_t wait_child(const wait_filter *f, int options, wait_result *out)
     struct px_process *p = px_kernel_self()->process;
     void *handles[PX_BLOCK_MAX_HANDLES];
     for (;;) {
-        size_t n = 0;
-        int r = look(p, f, (options & LINUX_WNOWAIT) != 0, out, handles, &n);
+        size_t n = 0, opened = 0;
+        int r = look(p, f, (options & LINUX_WNOWAIT) != 0, out, handles, &n, &opened);
+        int w = 0;
+        if (r == 0 && !(options & LINUX_WNOHANG)) {
+            /* more children than one wait can name, or one the table had but no process
+               of: look again now and then */
+            px_deadline later = px_deadline_after(px_clock_monotonic_ns(), 50 * 1000000LL);
+            w = px_block(handles, n, n == PX_BLOCK_MAX_HANDLES || n == 0 ? &later : NULL);
+        }
+        for (size_t i = opened; i < n; i++) px_host_close(handles[i]);
         if (r < 0) return r;
         if (r > 0) return out->pid;
         if (options & LINUX_WNOHANG) return 0;
-        /* more children than one wait can name: look again now and then */
-        px_deadline later = px_deadline_after(px_clock_monotonic_ns(), 50 * 1000000LL);
-        int w = px_block(handles, n, n == PX_BLOCK_MAX_HANDLES ? &later : NULL);
         if (w == PX_BLOCK_INTERRUPTED) return -LINUX_ERESTARTSYS;
         if (w == PX_BLOCK_FAILED) return -LINUX_EINVAL;
     }
@@ -182,7 +238,9 @@ PX_SYSCALL(waitid)
         wait_result none;
         void *handles[PX_BLOCK_MAX_HANDLES];
         size_t n;
-        r = look(px_kernel_self()->process, &f, true, &none, handles, &n) == -LINUX_ECHILD ? -LINUX_ECHILD : 0;
+        size_t opened = 0;
+        r = look(px_kernel_self()->process, &f, true, &none, handles, &n, &opened) == -LINUX_ECHILD ? -LINUX_ECHILD : 0;
+        for (size_t i = opened; i < n; i++) px_host_close(handles[i]);
         if (r == 0 && !(options & LINUX_WNOHANG)) return -LINUX_ENOSYS; /* would wait for a stop forever */
     }
     if (r < 0) return r;

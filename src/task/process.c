@@ -77,6 +77,11 @@ struct px_process *px_process_copy(const struct px_process *from, int32_t tgid)
 
 bool px_process_save(const struct px_process *p, struct px_handoff *h)
 {
+    return px_process_save_as(p, h, 0, 0);
+}
+
+bool px_process_save_as(const struct px_process *p, struct px_handoff *h, int32_t tgid, int32_t ppid)
+{
     process_record r = {0};
     px_host_rwlock_lock_shared((px_host_rwlock *)&p->lock);
     r.tgid = p->tgid;
@@ -91,6 +96,13 @@ bool px_process_save(const struct px_process *p, struct px_handoff *h)
     r.pdeathsig = __atomic_load_n(&p->pdeathsig, __ATOMIC_RELAXED);
     r.child_subreaper = __atomic_load_n(&p->child_subreaper, __ATOMIC_RELAXED);
     r.forked = p->forked;
+    if (tgid) { /* fork: the child's ids, and a child of ours is a forked process */
+        r.tgid = tgid;
+        r.ppid = ppid;
+        r.forked = 1;
+        r.shared_pending = 0;
+        r.pdeathsig = 0;
+    }
     return px_handoff_put(h, PX_HANDOFF_TAG_PROCESS, &r, sizeof r);
 }
 

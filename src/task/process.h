@@ -72,6 +72,9 @@ struct px_process *px_process_copy(const struct px_process *from, int32_t tgid);
 /* The hand-over to another Windows process (execve there): one record with everything
    but the refs and the lock; restore overwrites p's fields with it. */
 bool px_process_save(const struct px_process *p, struct px_handoff *h);
+/* The same for fork's child: its pid and parent (nonzero tgid), and what fork does not
+   pass on (pending signals, pdeathsig). */
+bool px_process_save_as(const struct px_process *p, struct px_handoff *h, int32_t tgid, int32_t ppid);
 void px_process_restore(struct px_process *p, const struct px_handoff *h);
 
 /* One rlimit entry read lock-free, and written (with the lock held). */

@@ -6,7 +6,10 @@
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
 #include "mm/vm.h"
+#include "spawn.h"
+#include "host/host_env.h"
 #include "task/process.h"
+#include "task/ptable.h"
 #include "task/task.h"
 
 /* The per-thread state that travels with an execve into a new process (Linux keeps
@@ -18,11 +21,24 @@ typedef struct task_record {
     uint64_t sigmask, pending;
 } task_record;
 
+/* The pid of this Windows process's Linux process: the table's. A process that an
+   execve or a fork hands state to (fd_handoff.c's PICOLX_HANDOFF) learns its pid from the
+   hand-over (px_task_restore); one started for a fixed-address program at the launch
+   continues its parent's pid; any other is a new process of its own. */
+static int32_t boot_pid(void)
+{
+    int32_t host_ppid = px_identity_host_ppid();
+    /* until px_task_restore (a fork's spare: until a fork hands it its state) */
+    if (px_host_env_is_set(L"PICOLX_HANDOFF") || px_host_env_is_set(L"PICOLX_SPARE")) return px_identity_host_pid();
+    int32_t pid = px_spawn_is_child() ? px_ptable_continue_parent(host_ppid) : 0;
+    return pid ? pid : px_ptable_register_first(host_ppid);
+}
+
 px_task *px_task_boot(void)
 {
     px_task *t = px_calloc(1, sizeof *t);
     if (!t) return NULL;
-    t->tid = px_identity_host_pid();
+    t->tid = boot_pid();
     t->cred = px_cred_initial();
     t->process = px_process_new(t->tid, px_identity_host_ppid());
     t->mm = px_mm_host_take();
@@ -40,17 +56,21 @@ px_task *px_task_boot(void)
 
 bool px_task_save(const px_task *t, struct px_handoff *h)
 {
-    return px_task_save_for(t, h, true);
+    return px_task_save_for(t, h, true, 0, 0);
 }
 
-bool px_task_save_for(const px_task *t, struct px_handoff *h, bool for_exec)
+bool px_task_save_for(const px_task *t, struct px_handoff *h, bool for_exec, int32_t pid, int32_t ppid)
 {
     task_record r = {
         .tid = t->tid,
         .sigmask = t->sigmask,
         .pending = __atomic_load_n(&t->pending, __ATOMIC_RELAXED),
     };
-    return px_handoff_put(h, PX_HANDOFF_TAG_TASK, &r, sizeof r) && px_process_save(t->process, h) &&
+    if (pid) { /* fork's child: no pending signals of ours */
+        r.tid = pid;
+        r.pending = 0;
+    }
+    return px_handoff_put(h, PX_HANDOFF_TAG_TASK, &r, sizeof r) && px_process_save_as(t->process, h, pid, ppid) &&
            px_cred_save(t->cred, h) && px_sighand_save(t->sighand, h) && px_fd_handoff_export(h, for_exec) == 0;
 }
 
@@ -64,6 +84,7 @@ void px_task_restore(px_task *t, const struct px_handoff *h)
         __atomic_store_n(&t->pending, r->pending, __ATOMIC_RELAXED);
     }
     px_process_restore(t->process, h);
+    px_ptable_attach(t->process->tgid); /* this Windows process runs that pid now */
     const struct px_cred *c = px_cred_restore(h);
     if (c) px_cred_install(t, c);
     px_sighand_restore(t->sighand, h);

@@ -21,8 +21,9 @@ px_task *px_task_boot(void);
    the fs context and fd table through px_fd_handoff_export). false when out of memory. */
 bool px_task_save(const px_task *t, struct px_handoff *h);
 /* The same for exec (close-on-exec fds left out) or for fork (for_exec false: every fd,
-   with its close-on-exec flag). */
-bool px_task_save_for(const px_task *t, struct px_handoff *h, bool for_exec);
+   with its close-on-exec flag; pid and ppid nonzero: the child's, so that the records
+   are the child's task and process). */
+bool px_task_save_for(const px_task *t, struct px_handoff *h, bool for_exec, int32_t pid, int32_t ppid);
 /* In the new process, on the first task: its objects take the records' contents (fds
    last, so that they are checked against the restored RLIMIT_NOFILE). */
 void px_task_restore(px_task *t, const struct px_handoff *h);

@@ -7,6 +7,7 @@
 #include "host/host_process.h"
 #include "host/host_system.h"
 #include "host/host_time.h"
+#include "fs/pseudo/proc_pids.h"
 #include "kernel/identity.h"
 #include "core/utsname.h"
 #include "mm/vm.h"
@@ -320,7 +321,7 @@ static void gen_osrelease(px_text *t) { px_text_printf(t, "%s\n", uname_now().re
 static void gen_kversion(px_text *t) { px_text_printf(t, "%s\n", uname_now().version); }
 static void gen_hostname(px_text *t) { px_text_printf(t, "%s\n", uname_now().nodename); }
 static void gen_domainname(px_text *t) { px_text_printf(t, "%s\n", uname_now().domainname); }
-static void gen_pid_max(px_text *t) { px_text_puts(t, "4194304\n"); }
+static void gen_pid_max(px_text *t) { px_text_puts(t, "32768\n"); } /* the process table's (task/ptable.h) */
 static void gen_zero(px_text *t) { px_text_puts(t, "0\n"); }
 static void gen_ngroups_max(px_text *t) { px_text_puts(t, "65536\n"); }
 
@@ -693,6 +694,7 @@ static int64_t proc_stat(px_mount *m, const char *rel, px_stat_info *st)
 {
     const proc_entry *e;
     int fd;
+    if (px_proc_pids_owns(rel, px_identity_pid())) return px_proc_pids_stat(m, rel, st);
     int64_t r = lookup(rel, &e, &fd);
     if (r < 0) return r;
     stat_of(m, rel, e, fd, st);
@@ -703,6 +705,7 @@ static int64_t proc_readlink(px_mount *m, const char *rel, char *buf, uint64_t s
 {
     const proc_entry *e;
     int fd;
+    if (px_proc_pids_owns(rel, px_identity_pid())) return px_proc_pids_readlink(m, rel, buf, size);
     int64_t r = lookup(rel, &e, &fd);
     if (r < 0) return r;
     if (e->type != LINUX_DT_LNK) return -LINUX_EINVAL;
@@ -730,11 +733,7 @@ static void list_dir(px_mount *m, const char *rel, const proc_entry *e, px_pseud
     memcpy(child, rel, rl);
     char *tail = child + rl;
     if (rl) *tail++ = '/';
-    if (e == &root_entry) {
-        snprintf(name, sizeof name, "%d", (int)px_identity_pid());
-        strcpy(tail, name);
-        px_pseudo_list_add(l, name, px_pseudo_ino(m, child), LINUX_DT_DIR);
-    }
+    if (e == &root_entry) px_proc_pids_list(m, l, px_identity_pid()); /* every process of the table */
     if (e->children == fd_dir_entries) {
         for (int fd = 0; fd < PX_FD_LIMIT; fd++) {
             px_file *f = px_fd_get(fd);
@@ -771,6 +770,7 @@ static int64_t proc_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
 {
     const proc_entry *e;
     int fd;
+    if (px_proc_pids_owns(rel, px_identity_pid())) return px_proc_pids_open(m, rel, flags, out);
     int64_t r = lookup(rel, &e, &fd);
     if (r == -LINUX_ENOENT && (flags & LINUX_O_CREAT)) return -LINUX_EACCES;
     if (r < 0) return r;

@@ -1,0 +1,112 @@
+/* The session's process table (ptable.c): every picolx process of the Windows session,
+   with its Linux pid, parent, process group and session, exit status and what /proc
+   shows of it. One named section of fixed records and a named mutex, shared by all of
+   them; each process keeps its handle to the section for its whole life.
+
+   Linux pids come from here: unique among live and zombie entries (and among the pgids
+   and sids in use), not reused until reaped, one after the other up to PX_PTABLE_PID_MAX - 1
+   and then round again from 300, as Linux allocates them (a new table, when no picolx
+   process was left, starts at a place the clock gives). A record whose Windows process is gone
+   without px_ptable_exit was killed (SIGKILL): whoever finds it ends it so.
+
+   Without the table (it cannot be opened), the functions fail softly: register gives the
+   Windows process id as before, the rest finds nothing. */
+#ifndef PX_TASK_PTABLE_H
+#define PX_TASK_PTABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PX_PTABLE_PID_MAX 32768 /* Linux's default pid_max */
+#define PX_PTABLE_EXE_MAX 256
+#define PX_PTABLE_CWD_MAX 256
+#define PX_PTABLE_CMDLINE_MAX 768
+
+typedef enum px_ptable_state {
+    PX_PTABLE_FREE = 0,
+    PX_PTABLE_STARTING, /* fork: allocated, its Windows process not yet running it */
+    PX_PTABLE_RUNNING,
+    PX_PTABLE_ZOMBIE,   /* ended, kept until its parent reaps it */
+} px_ptable_state;
+
+/* Entry flags. */
+#define PX_PTABLE_EXECED 1u       /* it ran execve since its fork (setpgid by the parent: EACCES) */
+#define PX_PTABLE_HOST_PARENT 2u  /* its parent is no picolx process (ppid a Windows id): nobody reaps it */
+#define PX_PTABLE_SUBREAPER 4u    /* PR_SET_CHILD_SUBREAPER */
+
+/* A copy of one entry. */
+typedef struct px_ptable_entry {
+    px_ptable_state state;
+    uint32_t flags;
+    int32_t pid, ppid, pgid, sid;
+    uint32_t host_pid;         /* the Windows process that runs it now */
+    int64_t host_time;         /* that process's creation time (host wall clock, 100 ns) */
+    int64_t start_time;        /* when the Linux process began (its fork), same clock */
+    uint32_t uid, gid;         /* its ids when it began */
+    int32_t wait_status;       /* a zombie's, as wait4 gives it */
+    uint32_t tty;              /* its controlling terminal's device number (0: none) */
+    char comm[16];
+    char exe[PX_PTABLE_EXE_MAX];
+    char cwd[PX_PTABLE_CWD_MAX];
+    uint32_t cmdline_len;      /* bytes of cmdline: argv, each string with its NUL (cut when too long) */
+    char cmdline[PX_PTABLE_CMDLINE_MAX];
+} px_ptable_entry;
+
+/* A process not started by picolx (px_task_boot): a new pid leading its own process
+   group and session, ppid the Windows parent's id. Its pid (the Windows process id
+   when there is no table). */
+int32_t px_ptable_register_first(int32_t host_ppid);
+/* A process started by picolx for a fixed-address program (loader/spawn.c, no
+   hand-over): it continues the pid of the picolx process that made it, which waits.
+   The pid, or 0 when the parent is not in the table. */
+int32_t px_ptable_continue_parent(int32_t host_ppid);
+/* fork: a new STARTING entry, child of parent_pid, in its group and session, with its
+   ids, comm, exe, cmdline and cwd (the EXECED and SUBREAPER flags cleared). Until
+   px_ptable_attach, the calling Windows process stands for it. The pid or -LINUX_EAGAIN. */
+int32_t px_ptable_alloc_child(int32_t parent_pid);
+/* This Windows process runs pid from now on (a forked child, or an execve continued in
+   a new Windows process): RUNNING, host pid and creation time this process's. */
+void px_ptable_attach(int32_t pid);
+/* A fork whose child never ran: the STARTING entry goes. */
+void px_ptable_abandon(int32_t pid);
+/* pid ended with wait_status (wait4's encoding) in this Windows process: a zombie until
+   reaped, or freed when nobody can reap it (its parent is no picolx process, or gone).
+   Its children go to the nearest live PR_SET_CHILD_SUBREAPER ancestor, else to the
+   first process of its tree (the ancestor picolx did not start), else keep their ppid
+   and are freed when they end. Nothing when another Windows process runs pid now (the
+   execve's old process). */
+void px_ptable_exit(int32_t pid, int32_t wait_status);
+/* wait4 took the zombie's status: the entry goes. */
+void px_ptable_reaped(int32_t pid);
+
+/* A copy of pid's entry (not FREE): 0, or -LINUX_ESRCH. */
+int64_t px_ptable_lookup(int32_t pid, px_ptable_entry *out);
+/* The entries in turn: *cursor 0 to start; false at the end. */
+bool px_ptable_next(int32_t *cursor, px_ptable_entry *out);
+/* Whether some entry (zombies too) is in process group pgid. */
+bool px_ptable_group_exists(int32_t pgid);
+
+/* setpgid(2) with Linux's rules, for the calling process (pid 0: itself; pgid 0: pid):
+   0, or -LINUX_EINVAL, -LINUX_ESRCH, -LINUX_EPERM, -LINUX_EACCES. */
+int64_t px_ptable_set_pgid(int32_t pid, int32_t pgid);
+/* setsid(2) for pid (the calling process): the new sid, or -LINUX_EPERM (it leads a
+   session already, or a process group of its id exists). */
+int64_t px_ptable_setsid(int32_t pid);
+/* execve: the new program's path, argv (cut to PX_PTABLE_CMDLINE_MAX) and name (its
+   basename, cut to 15 bytes; NULL: exe's); sets EXECED. For the calling process the cwd
+   is taken again too (at the launch it is set after the entry is made). */
+void px_ptable_set_exec(int32_t pid, const char *exe, char *const argv[], const char *comm);
+void px_ptable_set_cwd(int32_t pid, const char *cwd);
+/* PR_SET_NAME of the main thread: /proc/<pid>/comm (cut to 15 bytes). */
+void px_ptable_set_comm(int32_t pid, const char *comm);
+void px_ptable_set_subreaper(int32_t pid, bool on);
+
+/* The pid this Windows process runs (0 before it registers or attaches), and its own
+   group and session read from the table (0 when there is none). */
+int32_t px_ptable_self(void);
+int32_t px_ptable_self_pgid(void);
+int32_t px_ptable_self_sid(void);
+/* Its parent as the table has it now (re-parented when the parent ended); 0: no table. */
+int32_t px_ptable_self_ppid(void);
+
+#endif
