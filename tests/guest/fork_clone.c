@@ -48,6 +48,7 @@ static void with_pidfd(void)
     long pid = clone3_fork(&ca);
     if (pid == 0) { gate_wait(&g); _exit(5); }
     CHECK("clone3(CLONE_PIDFD): a child and a pidfd", pid > 0 && pidfd >= 0);
+    if (pid <= 0 || pidfd < 0) { printf("clone3: %s\n", err_name(errno)); gate_close(&g); return; }
     struct pollfd pf = {pidfd, POLLIN, 0};
     EXPECT_RET("pidfd: not readable while the child runs", poll(&pf, 1, 0), 0);
     gate_open(&g);
@@ -70,6 +71,7 @@ static void pidfd_open_and_signal(void)
     if (pid == 0) { signal(SIGTERM, SIG_DFL); gate_wait(&g); _exit(0); }
     int pidfd = syscall(SYS_pidfd_open, pid, 0);
     CHECK("pidfd_open of a running child", pidfd >= 0);
+    if (pid < 0 || pidfd < 0) { printf("fork or pidfd_open: %s\n", err_name(errno)); gate_close(&g); return; }
     EXPECT_RET("pidfd_send_signal SIGTERM", syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0), 0);
     struct pollfd pf = {pidfd, POLLIN, 0};
     CHECK("pidfd: readable once the signal has killed it", poll(&pf, 1, 60000) == 1 && (pf.revents & POLLIN));
