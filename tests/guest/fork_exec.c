@@ -90,10 +90,12 @@ static void spawn_cases(const char *self)
     char *argv[] = {(char *)self, "spawned", kept_text, NULL};
     pid_t pid = -1;
     fflush(stdout);
-    EXPECT_RET("posix_spawn", posix_spawn(&pid, self, &fa, &at, argv, environ), 0);
+    int spawn_ret = posix_spawn(&pid, self, &fa, &at, argv, environ);
     close(p[1]);
     int st = 0;
-    CHECK("posix_spawn: waitpid of the pid it gave", waitpid(pid, &st, 0) == pid);
+    pid_t waited = waitpid(pid, &st, 0); /* before printing anything while it runs */
+    EXPECT_RET("posix_spawn", spawn_ret, 0);
+    CHECK("posix_spawn: waitpid of the pid it gave", waited == pid);
     printf("posix_spawn: child %s\n", status_text(st));
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 4) guest_failures++;
     char buf[512] = {0};
@@ -114,8 +116,10 @@ static void spawn_cases(const char *self)
 
     char *sh_argv[] = {"sh", "-c", "echo \"spawnp: $0 $1 PATH found sh\"; exit 6", "zero", "one", NULL};
     fflush(stdout);
-    EXPECT_RET("posix_spawnp sh", posix_spawnp(&pid, "sh", NULL, NULL, sh_argv, environ), 0);
-    CHECK("posix_spawnp: waitpid", waitpid(pid, &st, 0) == pid);
+    int spawned_ret = posix_spawnp(&pid, "sh", NULL, NULL, sh_argv, environ);
+    waited = waitpid(pid, &st, 0); /* before printing: sh prints too */
+    EXPECT_RET("posix_spawnp sh", spawned_ret, 0);
+    CHECK("posix_spawnp: waitpid", waited == pid);
     printf("posix_spawnp: child %s\n", status_text(st));
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 6) guest_failures++;
 
@@ -179,14 +183,16 @@ static void shell_cases(void)
 
     FILE *f = popen("echo popen read; exit 2", "r");
     char line[64] = {0};
-    CHECK("popen r", f && fgets(line, sizeof line, f) && !strcmp(line, "popen read\n"));
+    int got = f && fgets(line, sizeof line, f) && !strcmp(line, "popen read\n");
     st = f ? pclose(f) : -1;
+    CHECK("popen r", got);
     printf("pclose r: %s\n", status_text(st));
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 2) guest_failures++;
     fflush(stdout);
     f = popen("tr a-z A-Z", "w");
-    CHECK("popen w", f && fputs("written into popen\n", f) >= 0);
-    st = f ? pclose(f) : -1;
+    int put = f ? fputs("written into popen\n", f) : -1;
+    st = f ? pclose(f) : -1; /* tr prints before pclose returns */
+    CHECK("popen w", f && put >= 0);
     printf("pclose w: %s\n", status_text(st));
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) guest_failures++;
 }
