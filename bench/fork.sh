@@ -12,8 +12,8 @@
 # (no fork yet) is reported as "failed", and the rest still runs.
 #   bench/fork.sh [ROUNDS] [REPEATS]       (defaults: 20 rounds per figure, 3 repeats)
 # PICOLX_EXE selects picolx.exe (default: build/picolx.exe), PICOLX_SHARED the shared/
-# folder (default: beside the clone); FORK_BENCH_DD_MIB the size of
-# the pipeline's stream (default 1024 MiB). Not a test: it prints figures.
+# folder (default: beside the clone), FORK_BENCH_DD_MIB the size of the pipeline's stream
+# (default 1024 MiB). Not a test: it prints figures.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
@@ -49,11 +49,11 @@ native_env=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
   TERM=xterm-256color LANG=C.UTF-8 USER=root LOGNAME=root)
 picolx=(timeout 900 wine "$exe" run --root 'Z:\' --)
 
-# run SIDE FILE CMD...: the command's stdout into FILE; a failure or a timeout is a line
-# saying so (the parser shows the part as failed)
+# run FILE CMD...: the command's stdout into FILE, its stderr into FILE.err; a failure or
+# a timeout adds a line saying so (the parser shows the part as failed)
 run() {
-  local side=$1 file=$2
-  shift 2
+  local file=$1
+  shift
   local status=0
   "$@" >"$file" 2>"$file.err" </dev/null || status=$?
   if ((status)); then
@@ -64,13 +64,13 @@ run() {
 
 for ((r = 1; r <= repeats; r++)); do
   say "round $r of $repeats"
-  run native "native.$r" "${native_env[@]}" "$work/fork_guest" "$rounds"
-  run picolx "picolx.$r" "${picolx[@]}" "$work/fork_guest" "$rounds"
-  run floor "floor.$r" timeout 300 wine "$work/spawn.exe"
-  run native "native-sh.$r" "${native_env[@]}" /bin/bash -c "$loop"
-  run picolx "picolx-sh.$r" "${picolx[@]}" /bin/bash -c "$loop"
-  run native "native-dd.$r" "${native_env[@]}" /bin/bash -c "$pipeline"
-  run picolx "picolx-dd.$r" "${picolx[@]}" /bin/bash -c "$pipeline"
+  run "native.$r" "${native_env[@]}" "$work/fork_guest" "$rounds"
+  run "picolx.$r" "${picolx[@]}" "$work/fork_guest" "$rounds"
+  run "floor.$r" timeout 300 wine "$work/spawn.exe"
+  run "native-sh.$r" "${native_env[@]}" /bin/bash -c "$loop"
+  run "picolx-sh.$r" "${picolx[@]}" /bin/bash -c "$loop"
+  run "native-dd.$r" "${native_env[@]}" /bin/bash -c "$pipeline"
+  run "picolx-dd.$r" "${picolx[@]}" /bin/bash -c "$pipeline"
 done
 
 python3 - "$repeats" "$mib" "$rounds" <<'PY'
