@@ -5,13 +5,16 @@
    shared offset; O_APPEND and plain shared-offset writers running at the same time lose
    nothing; a pipe between two grandchildren carries 256 KiB in order; a pipe reads EOF
    only when its last writer in any process is gone, polls readable across processes,
-   and gives EPIPE (SIGPIPE ignored) or death by SIGPIPE when its last reader is gone. */
+   and gives EPIPE (SIGPIPE ignored) or death by SIGPIPE when its last reader is gone;
+   writes of PIPE_BUF bytes from four processes at once stay whole; flock locks are shared
+   with the child, fcntl record locks are not; the tmpfs at /dev/shm is the same for both. */
 #include "fork_common.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 static char shm_path[64];
@@ -337,6 +340,108 @@ static void broken_pipe(void)
     CHECK("epipe: killed by SIGPIPE", WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE);
 }
 
+/* writes of up to PIPE_BUF bytes are atomic: four children write 4096-byte records
+   into one pipe at once, and the reader finds every record whole */
+static void pipe_atomic(void)
+{
+    int p[2];
+    CHECK("atomic: pipe", pipe(p) == 0);
+    EXPECT_RET("atomic: F_GETPIPE_SZ is 64 KiB", fcntl(p[0], F_GETPIPE_SZ), 65536);
+    enum { WRITERS = 4, RECORDS = 64, RECORD = 4096 };
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork_flushed();
+        if (pids[w] == 0) {
+            close(p[0]);
+            static char rec[RECORD];
+            for (int i = 0; i < RECORDS; i++) {
+                memset(rec, 'a' + w, sizeof rec);
+                snprintf(rec, 16, "%d %04d", w, i);
+                if (write(p[1], rec, sizeof rec) != (ssize_t)sizeof rec) _exit(2);
+            }
+            _exit(0);
+        }
+    }
+    close(p[1]);
+    static char rec[RECORD];
+    int next[WRITERS] = {0}, torn = 0, records = 0;
+    for (;;) {
+        size_t got = 0;
+        ssize_t n = 0;
+        while (got < sizeof rec && (n = read(p[0], rec + got, sizeof rec - got)) > 0) got += (size_t)n;
+        if (got == 0) break;
+        records++;
+        int w = rec[0] - '0', i = atoi(rec + 2), whole = got == sizeof rec && w >= 0 && w < WRITERS;
+        for (size_t k = 16; whole && k < sizeof rec; k++) whole = rec[k] == 'a' + w;
+        if (!whole || i != next[w]) torn++;
+        else next[w]++;
+    }
+    close(p[0]);
+    for (int w = 0; w < WRITERS; w++) {
+        char name[64];
+        snprintf(name, sizeof name, "atomic: writer %d", w);
+        expect_child_ok(name, pids[w]);
+    }
+    printf("atomic: %d records, %d torn or out of order\n", records, torn);
+    CHECK("atomic: every record whole, each writer's in order", records == WRITERS * RECORDS && torn == 0);
+}
+
+/* flock locks belong to the open file description (shared with the child); fcntl record
+   locks belong to the process (not inherited) */
+static void locks(void)
+{
+    make_file("locked.txt");
+    int fd = open("locked.txt", O_RDWR);
+    EXPECT_RET("locks: flock LOCK_EX in the parent", flock(fd, LOCK_EX), 0);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+    EXPECT_RET("locks: fcntl F_SETLK of bytes 0-9 in the parent", fcntl(fd, F_SETLK, &fl), 0);
+    pid_t parent = getpid();
+    pid_t pid = fork_flushed();
+    if (pid == 0) {
+        CHILD_BEGIN();
+        EXPECT_RET("locks: child's flock through the inherited fd (the same lock)", flock(fd, LOCK_EX | LOCK_NB), 0);
+        int other = open("locked.txt", O_RDWR);
+        EXPECT_FAIL("locks: child's flock through its own open", flock(other, LOCK_EX | LOCK_NB), EWOULDBLOCK);
+        struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+        EXPECT_RET("locks: child's F_GETLK", fcntl(fd, F_GETLK, &q), 0);
+        CHECK("locks: the record lock is the parent's, not inherited", q.l_type == F_WRLCK && q.l_pid == parent);
+        q.l_type = F_WRLCK;
+        EXPECT_FAIL("locks: child's F_SETLK of the same bytes", fcntl(fd, F_SETLK, &q), EAGAIN);
+        close(other);
+        CHILD_END();
+    }
+    expect_child_ok("locks: child", pid);
+    close(fd);
+    unlink("locked.txt");
+}
+
+/* the tmpfs at /dev/shm is one for parent and child: files made by name on either side */
+static void tmpfs_by_name(void)
+{
+    char child_path[80];
+    snprintf(child_path, sizeof child_path, "%s-child", shm_path);
+    make_file(shm_path);
+    pid_t pid = fork_flushed();
+    if (pid == 0) {
+        CHILD_BEGIN();
+        int fd = open(shm_path, O_RDONLY);
+        char buf[32] = {0};
+        CHECK("tmpfs: the child opens the parent's file by name", fd >= 0 && read(fd, buf, 20) == 20 && !strcmp(buf, "0123456789abcdefghij"));
+        close(fd);
+        fd = open(child_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        CHECK("tmpfs: the child makes a file", fd >= 0 && write(fd, "from the child", 14) == 14);
+        close(fd);
+        CHILD_END();
+    }
+    expect_child_ok("tmpfs: child", pid);
+    int fd = open(child_path, O_RDONLY);
+    char buf[32] = {0};
+    CHECK("tmpfs: the parent reads the child's file", fd >= 0 && read(fd, buf, sizeof buf - 1) == 14 && !strcmp(buf, "from the child"));
+    close(fd);
+    unlink(child_path);
+    unlink(shm_path);
+}
+
 int main(int argc, char **argv)
 {
     GUEST_START();
@@ -351,5 +456,8 @@ int main(int argc, char **argv)
     grandchildren_pipe();
     eof_and_poll();
     broken_pipe();
+    pipe_atomic();
+    locks();
+    tmpfs_by_name();
     return GUEST_END();
 }
