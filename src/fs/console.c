@@ -232,6 +232,9 @@ const px_file_handoff px_console_handoff = {
     .kind = PX_HANDOFF_CONSOLE, .save = console_handoff_save, .rebuild = console_handoff_rebuild,
 };
 
+static const px_file_ops console_ops;
+const px_file_ops *px_console_ops(void) { return &console_ops; }
+
 static const px_file_ops console_ops = {
     .read = console_read,
     .write = console_write,

@@ -251,6 +251,8 @@ void px_lock_release_posix(px_file *f);  /* an fd of f was closed */
 #define PX_PIPE_CAPACITY 65536 /* Linux's default pipe capacity */
 bool px_console_is_console(void *handle);
 px_file *px_console_file(void *handle, uint32_t status_flags);
+/* The console files' ops (the terminal ioctls of the handlers tell consoles by them). */
+const px_file_ops *px_console_ops(void);
 /* A console handle opened for a device node (/dev/tty, /dev/console, /dev/pts/0): the file
    owns it (closed at release) and fstat answers st, as stat of the node does. */
 px_file *px_console_device_file(void *handle, uint32_t status_flags, const px_stat_info *st);

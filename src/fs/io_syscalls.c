@@ -1,6 +1,7 @@
 /* The I/O syscalls on an fd: read/write and their vector and positioned forms, lseek,
    getdents64, ioctl, fsync, ftruncate. They check what Linux checks, then call the ops. */
 #include "fs/fs_internal.h"
+#include "task/ptable.h"
 #include "fs/vfs.h"
 #include "kernel/block.h"
 
@@ -392,6 +393,25 @@ static int64_t generic_ioctl(int fd, px_file *f, uint64_t request, uint64_t arg,
     }
 }
 
+/* The terminal's process groups (tcgetpgrp, tcsetpgrp, TIOCGSID) on a console: kept in
+   the session's process table, as the terminal's side of the session. */
+static int64_t terminal_group_ioctl(px_file *f, uint64_t request, uint64_t arg, bool *handled)
+{
+    *handled = (request == LINUX_TIOCGPGRP || request == LINUX_TIOCSPGRP || request == LINUX_TIOCGSID) &&
+               f->ops->ioctl && f->ops == px_console_ops();
+    if (!*handled) return 0;
+    px_ptable_entry self;
+    if (px_ptable_lookup(px_ptable_self(), &self) < 0) return -LINUX_ENOTTY;
+    int32_t v;
+    switch (request) {
+    case LINUX_TIOCGPGRP: v = px_ptable_foreground(self.sid); return PX_PUT(arg, &v);
+    case LINUX_TIOCGSID: v = self.sid; return PX_PUT(arg, &v);
+    default:
+        if (PX_GET(&v, arg) < 0) return -LINUX_EFAULT;
+        return px_ptable_set_foreground(self.sid, v);
+    }
+}
+
 /* ioctl(2) */
 PX_SYSCALL(ioctl)
 {
@@ -401,7 +421,8 @@ PX_SYSCALL(ioctl)
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
     bool handled;
-    int64_t r = generic_ioctl(fd, f, request, arg, &handled);
+    int64_t r = terminal_group_ioctl(f, request, arg, &handled);
+    if (!handled) r = generic_ioctl(fd, f, request, arg, &handled);
     if (!handled) r = f->ops->ioctl ? f->ops->ioctl(f, request, arg) : -LINUX_ENOTTY;
     px_file_unref(f);
     return r;

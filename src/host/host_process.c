@@ -167,3 +167,8 @@ int64_t px_host_process_write(px_host_handle process, uint64_t addr, const void 
     if (!WriteProcessMemory(process, (void *)(uintptr_t)addr, from, len, &done)) return px_err_last();
     return done == len ? 0 : -LINUX_EFAULT;
 }
+
+px_host_handle px_host_process_open_to_end(uint32_t pid)
+{
+    return OpenProcess(SYNCHRONIZE | PROCESS_TERMINATE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+}

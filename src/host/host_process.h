@@ -54,6 +54,8 @@ int px_host_crash_signal(uint32_t code);
 int64_t px_host_process_read(px_host_handle process, uint64_t addr, void *to, size_t len);
 /* The other way (a vfork child's writes into its parent). */
 int64_t px_host_process_write(px_host_handle process, uint64_t addr, const void *from, size_t len);
+/* Another process, to end it (px_host_process_terminate): NULL when it is gone or may not be. */
+px_host_handle px_host_process_open_to_end(uint32_t pid);
 /* Ends another process with exit code code. 0 or -LINUX_Exxx. */
 int64_t px_host_process_terminate(px_host_handle process, uint32_t code);
 

@@ -10,6 +10,7 @@
 #include "host/host_sync.h"
 #include "kernel/kernel.h"
 #include "kernel/pidfd.h"
+#include "kernel/signal.h"
 #include "task/process.h"
 #include "task/ptable.h"
 
@@ -107,9 +108,8 @@ PX_SYSCALL(pidfd_open)
     return r;
 }
 
-/* pidfd_send_signal(2): signal 0 (does it exist) and SIGKILL (which nothing can catch:
-   the process ends with that status); other signals to another process need signal
-   delivery between processes (a later issue) and give ENOSYS. */
+/* pidfd_send_signal(2): as kill(2) to the pidfd's process (its own siginfo needs
+   delivery between processes: ENOSYS). */
 PX_SYSCALL(pidfd_send_signal)
 {
     int fd = (int)PX_ARG0, sig = (int)PX_ARG1;
@@ -126,9 +126,7 @@ PX_SYSCALL(pidfd_send_signal)
     int64_t r;
     if (info) r = -LINUX_ENOSYS; /* a siginfo of the caller's: with signal delivery */
     else if (ended(f)) r = -LINUX_ESRCH;
-    else if (sig == 0) r = 0;
-    else if (sig == LINUX_SIGKILL) r = px_host_process_terminate(f->handle, PX_EXIT_SIGNALED | LINUX_SIGKILL);
-    else r = -LINUX_ENOSYS;
+    else r = px_signal_kill(((pidfd_state *)f->data)->pid, sig);
     px_file_unref(f);
     return r;
 }

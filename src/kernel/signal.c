@@ -74,6 +74,21 @@ bool px_sighand_save(struct px_sighand *h, struct px_handoff *out)
     return px_handoff_put(out, PX_HANDOFF_TAG_SIGHAND, actions, sizeof actions);
 }
 
+/* Tells the process table which signals h catches and ignores (signal_remote.c: what a
+   sender in another process may do by itself). */
+static void publish(struct px_sighand *h)
+{
+    uint64_t caught = 0, ignored = 0;
+    px_host_rwlock_lock_shared(&h->lock);
+    for (int sig = 1; sig <= LINUX_NSIG; sig++) {
+        uint64_t handler = h->actions[sig].sa_handler;
+        if (handler == LINUX_SIG_IGN) ignored |= 1ull << (sig - 1);
+        else if (handler != LINUX_SIG_DFL) caught |= 1ull << (sig - 1);
+    }
+    px_host_rwlock_unlock_shared(&h->lock);
+    px_signal_publish(caught, ignored);
+}
+
 void px_sighand_restore(struct px_sighand *h, const struct px_handoff *in)
 {
     size_t len = 0;
@@ -83,6 +98,7 @@ void px_sighand_restore(struct px_sighand *h, const struct px_handoff *in)
     memcpy(h->actions, actions, sizeof h->actions);
     h->actions[LINUX_SIGKILL] = h->actions[LINUX_SIGSTOP] = (struct linux_sigaction){0};
     px_host_rwlock_unlock(&h->lock);
+    publish(h);
 }
 
 /* The calling task's handlers (host threads: the first task's). */
@@ -224,20 +240,51 @@ static int64_t check_exists(int64_t pid)
     return permitted || pid == -1 ? 0 : -LINUX_EPERM; /* -1: EPERM is not reported (kill_something_info) */
 }
 
-/* kill(2): sig 0 checks any process of the table; a signal reaches this process only,
-   by its pid or its process group (0 or -pgid); other processes and -1 give ESRCH until
-   signals cross processes. */
-PX_SYSCALL(kill)
+/* A signal to the processes of group pgid (-1: every process but init and the caller),
+   the caller last (a default action may end it). */
+static int64_t send_to_many(int32_t pgid, int sig)
 {
-    int64_t pid = (int32_t)PX_ARG0;
-    int sig = (int)PX_ARG1;
+    bool found = false, permitted = false, self_too = false;
+    int64_t failed = 0;
+    int32_t cursor = 0;
+    px_ptable_entry e;
+    while (px_ptable_next(&cursor, &e)) {
+        bool counts = pgid == -1 ? e.pid > 1 : e.pgid == pgid;
+        if (!counts || (pgid == -1 && is_own_process(e.pid))) continue;
+        found = true;
+        if (!may_signal(&e)) continue;
+        permitted = true;
+        if (is_own_process(e.pid)) self_too = true;
+        else if (px_signal_send_remote(&e, sig) == -LINUX_ENOSYS) failed = -LINUX_ENOSYS;
+    }
+    if (self_too) send_to_self(sig, true);
+    if (!found) return -LINUX_ESRCH;
+    if (!permitted) return -LINUX_EPERM;
+    return failed;
+}
+
+/* kill(2): sig 0 checks any process of the table; a signal to this process is taken
+   here, to another one as its default action says (signal_remote.c), to a group or -1
+   to each. */
+PX_SYSCALL(kill) { return px_signal_kill((int32_t)PX_ARG0, (int)PX_ARG1); }
+
+int64_t px_signal_kill(int32_t pid32, int sig)
+{
+    int64_t pid = pid32;
     if (sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
     if (sig == 0) return check_exists(pid);
-    if (pid == -1) return -LINUX_ESRCH;
+    if (pid == INT32_MIN) return -LINUX_ESRCH;
+    if (is_own_process(pid)) return send_to_self(sig, true);
+    if (pid > 0) {
+        px_ptable_entry e;
+        if (px_ptable_lookup((int32_t)pid, &e) < 0) return -LINUX_ESRCH;
+        if (!may_signal(&e)) return -LINUX_EPERM;
+        return px_signal_send_remote(&e, sig);
+    }
     int32_t own_group = px_ptable_self_pgid();
-    if (pid == 0 || is_own_process(pid) || is_own_process(-pid) || (own_group && -pid == own_group))
-        return send_to_self(sig, true);
-    return -LINUX_ESRCH;
+    if (pid == 0 && !own_group) return send_to_self(sig, true);
+    int32_t pgid = pid == 0 ? own_group : pid == -1 ? -1 : (int32_t)-pid;
+    return send_to_many(pgid, sig);
 }
 
 /* tkill(2) */
@@ -289,6 +336,7 @@ void px_signal_exec_reset(void)
     px_host_rwlock_lock(&h->lock);
     clear_handlers_locked(h);
     px_host_rwlock_unlock(&h->lock);
+    publish(h);
 }
 
 /* rt_sigaction(2) */
@@ -310,6 +358,7 @@ PX_SYSCALL(rt_sigaction)
     old = h->actions[sig];
     if (act_ptr) h->actions[sig] = new_action;
     px_host_rwlock_unlock(&h->lock);
+    if (act_ptr && new_action.sa_handler != old.sa_handler) publish(h);
     /* POSIX: setting SIG_IGN discards a pending signal */
     if (act_ptr && new_action.sa_handler == LINUX_SIG_IGN) clear_pending(t, SIG_BIT(sig));
     if (oldact_ptr && px_copy_out(oldact_ptr, &old, sizeof old) < 0) return -LINUX_EFAULT;

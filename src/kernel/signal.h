@@ -17,6 +17,14 @@ bool px_signal_action(int sig, struct linux_sigaction *out);
    is gone); ignored ones stay ignored; the mask and pending signals are kept. */
 void px_signal_exec_reset(void);
 
+/* signal_remote.c: sig to the other process of entry e, as its default action says;
+   and the calling process's catch and ignore sets, told to the process table. */
+struct px_ptable_entry;
+/* kill(2)'s work: sig to pid (a process, 0 or -pgid a group, -1 everyone). */
+int64_t px_signal_kill(int32_t pid, int sig);
+int64_t px_signal_send_remote(const struct px_ptable_entry *e, int sig);
+void px_signal_publish(uint64_t caught, uint64_t ignored);
+
 /* The signal handlers object (Linux's sighand_struct): the 64 actions, shared by
    CLONE_SIGHAND, copied otherwise (clear_handlers: CLONE_CLEAR_SIGHAND, handlers back to
    SIG_DFL, ignored ones kept). save/restore: the hand-over to another Windows process. */

@@ -31,13 +31,13 @@
 #include "task/ptable.h"
 #include "task/ptable_rules.h"
 
-#define TABLE_NAME L"Local\\picolx-ptable-v1"
-#define MUTEX_NAME L"Local\\picolx-ptable-v1-mutex"
+#define TABLE_NAME L"Local\\picolx-ptable-v2"
+#define MUTEX_NAME L"Local\\picolx-ptable-v2-mutex"
 #define TABLE_MAGIC 0x3176656c62617470ull /* "ptablev1" */
 
 typedef px_ptable_entry record; /* the record is the entry itself: state first, written last */
 _Static_assert(offsetof(px_ptable_entry, state) == 0, "the state word leads the record");
-_Static_assert(sizeof(px_ptable_entry) == 1368, "px_ptable_entry is the shared table's record layout");
+_Static_assert(sizeof(px_ptable_entry) == 1392, "px_ptable_entry is the shared table's record layout");
 
 typedef px_ptable_shared ptable;
 
@@ -248,7 +248,7 @@ void px_ptable_exit(int32_t pid, int32_t wait_status)
 void px_ptable_reaped(int32_t pid)
 {
     if (!enter()) return;
-    record *r = find(pid);
+    record *r = find_live(pid); /* ended from outside (TerminateProcess): a zombie now, then gone */
     if (r && r->state == PX_PTABLE_ZOMBIE) px_ptable_rows_free(&rows, r);
     leave();
 }
@@ -353,6 +353,41 @@ void px_ptable_set_cwd(int32_t pid, const char *cwd)
     if (!enter()) return;
     record *r = find(pid);
     if (r) copy_cut(r->cwd, sizeof r->cwd, cwd);
+    leave();
+}
+
+int32_t px_ptable_foreground(int32_t sid)
+{
+    if (!enter()) return sid;
+    record *leader = find(sid);
+    int32_t fg = leader && leader->fg_pgid ? leader->fg_pgid : sid;
+    leave();
+    return fg;
+}
+
+int64_t px_ptable_set_foreground(int32_t sid, int32_t pgid)
+{
+    if (pgid < 0) return -LINUX_EINVAL;
+    if (!enter()) return -LINUX_EPERM;
+    bool in_session = false;
+    for (uint32_t i = 0; i < table->record_limit && !in_session; i++) {
+        record *r = &table->records[i];
+        in_session = r->state != PX_PTABLE_FREE && r->state != PX_PTABLE_ZOMBIE && r->pgid == pgid && r->sid == sid;
+    }
+    record *leader = find(sid);
+    if (in_session && leader) leader->fg_pgid = pgid;
+    leave();
+    return in_session ? 0 : -LINUX_EPERM;
+}
+
+void px_ptable_set_signals(int32_t pid, uint64_t caught, uint64_t ignored)
+{
+    if (!enter()) return;
+    record *r = find(pid);
+    if (r) {
+        r->sig_caught = caught;
+        r->sig_ignored = ignored;
+    }
     leave();
 }
 

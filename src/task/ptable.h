@@ -45,6 +45,9 @@ typedef struct px_ptable_entry {
     uint32_t uid, gid;         /* its ids when it began */
     int32_t wait_status;       /* a zombie's, as wait4 gives it */
     uint32_t tty;              /* its controlling terminal's device number (0: none) */
+    int32_t fg_pgid;           /* a session leader's: its terminal's foreground group (0: its own) */
+    uint64_t sig_caught, sig_ignored; /* its signal actions other than SIG_DFL (bit sig-1): what a
+                                         sender in another process may do without it */
     char comm[16];
     char exe[PX_PTABLE_EXE_MAX];
     char cwd[PX_PTABLE_CWD_MAX];
@@ -97,6 +100,14 @@ int64_t px_ptable_setsid(int32_t pid);
    is taken again too (at the launch it is set after the entry is made). */
 void px_ptable_set_exec(int32_t pid, const char *exe, char *const argv[], const char *comm);
 void px_ptable_set_cwd(int32_t pid, const char *cwd);
+/* The foreground process group of session sid's terminal (tcgetpgrp): what the leader
+   recorded, else the leader's own group (sid). */
+int32_t px_ptable_foreground(int32_t sid);
+/* tcsetpgrp: pgid becomes sid's foreground group. 0, or -LINUX_EPERM when no process of
+   the session is in pgid (Linux's rule), -LINUX_EINVAL for pgid < 0. */
+int64_t px_ptable_set_foreground(int32_t sid, int32_t pgid);
+/* The calling process's signal actions as others must know them (signal.c keeps it current). */
+void px_ptable_set_signals(int32_t pid, uint64_t caught, uint64_t ignored);
 /* PR_SET_NAME of the main thread: /proc/<pid>/comm (cut to 15 bytes). */
 void px_ptable_set_comm(int32_t pid, const char *comm);
 void px_ptable_set_subreaper(int32_t pid, bool on);
