@@ -7,9 +7,12 @@
    bytes from the parent with a few large reads (each one is a wineserver round trip),
    while the parent waits in fork.
 
-   Coherent MAP_SHARED file views become private copies in the child for now (see
-   abi/syscalls.tbl's fork row); MAP_SHARED|MAP_ANONYMOUS is a private commit already
-   in the parent. */
+   MAP_SHARED memory stays shared: it is a view of a section (a file's, or a pagefile
+   section for shared anonymous memory: shared.c), so the record lists the views with
+   the parent's section handles; the parent reserves their places in the child, and the
+   child takes the handles over from the parent and maps the same sections there.
+   Nothing of a view is copied. A VMA marked MADV_DONTFORK is left out (and a view all
+   of whose VMAs are); one marked MADV_WIPEONFORK comes as fresh zero pages. */
 #include "core/errors.h"
 #include "core/px.h"
 #include "host/host_mem.h"
@@ -27,15 +30,15 @@
 typedef struct mm_header {
     uint64_t magic;
     uint64_t brk_lo, brk_hi, brk_base, brk_current;
-    uint32_t n_res, n_vma, n_run, n_pool, n_trap, strings_len;
+    uint32_t n_res, n_vma, n_run, n_pool, n_trap, n_view, strings_len, next_view_id;
 } mm_header;
 
 typedef struct vma_record {
     uint64_t start, end, offset, file_end;
     int32_t prot, flags, fd;
-    uint8_t kind, scanned, pad[2];
+    uint8_t kind, scanned, fork_flags, pad;
     uint32_t path_at; /* 1 + the path's offset in the strings, 0 for none */
-    uint32_t pad2;
+    uint32_t view;
 } vma_record;
 
 /* A run of committed pages and its host protection; PX_HOST_PROT_NONE runs are
@@ -98,9 +101,17 @@ static uint32_t list_runs(uint64_t start, uint64_t end, buf *runs)
     return n;
 }
 
+/* Whether some VMA of view id goes to the child. */
+static bool view_forked(const struct px_mm *mm, uint32_t id)
+{
+    for (size_t i = 0; i < mm->vmas.count; i++)
+        if (mm->vmas.items[i].view == id && !(mm->vmas.items[i].fork_flags & PX_VMA_DONTFORK)) return true;
+    return false;
+}
+
 void *px_mm_fork_save(size_t *len)
 {
-    buf res = {0}, vmas = {0}, runs = {0}, pools = {0}, traps = {0}, strings = {0};
+    buf res = {0}, vmas = {0}, runs = {0}, pools = {0}, traps = {0}, strings = {0}, views = {0};
     mm_header h = {.magic = MM_RECORD_MAGIC};
     px_vm_lock();
     const struct px_mm *mm = &px_mm_host;
@@ -112,25 +123,30 @@ void *px_mm_fork_save(size_t *len)
         buf_put(&res, &mm->reservations.items[i], sizeof(px_res));
     for (size_t i = 0; i < mm->vmas.count; i++) {
         const px_vma *v = &mm->vmas.items[i];
+        if (v->fork_flags & PX_VMA_DONTFORK) continue; /* absent in the child */
         vma_record r = {.start = v->start, .end = v->end, .offset = v->offset, .file_end = v->file_end,
-                        .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned};
+                        .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned,
+                        .fork_flags = v->fork_flags, .view = v->view};
         if (v->path) {
             r.path_at = (uint32_t)strings.len + 1;
             buf_put(&strings, v->path, strlen(v->path) + 1);
         }
         buf_put(&vmas, &r, sizeof r);
         h.n_vma++;
-        if (v->view) {
-            /* A view is no reservation of ours: the child needs one where it lies. */
-            uint64_t lo = PX_ALIGN_DOWN(v->start, PX_ALLOC_GRANULARITY), hi = PX_ALIGN_UP(v->end, PX_ALLOC_GRANULARITY);
-            uint64_t gs, ge;
-            for (uint64_t at = lo; at < hi && px_res_next_gap(&mm->reservations, at, hi, &gs, &ge); at = ge) {
-                px_res extra = {.base = gs, .size = ge - gs, .flags = 0};
-                buf_put(&res, &extra, sizeof extra);
-                h.n_res++;
-            }
+        /* a view's pages are the section's, shared; wiped pages come as zeros */
+        if (!v->view && !(v->fork_flags & PX_VMA_WIPEONFORK)) h.n_run += list_runs(v->start, v->end, &runs);
+    }
+    size_t nv = px_vm_list_views(NULL, 0, &h.next_view_id);
+    px_vm_view_info *vl = nv ? px_alloc(nv * sizeof *vl) : NULL;
+    if (nv && !vl) views.failed = true;
+    if (vl) {
+        px_vm_list_views(vl, nv, NULL);
+        for (size_t i = 0; i < nv; i++) {
+            if (!view_forked(mm, vl[i].id)) continue;
+            buf_put(&views, &vl[i], sizeof vl[i]);
+            h.n_view++;
         }
-        h.n_run += list_runs(v->start, v->end, &runs);
+        px_free(vl);
     }
     px_vm_unlock();
 
@@ -149,13 +165,16 @@ void *px_mm_fork_save(size_t *len)
     buf_put(&out, res.data, res.len);
     buf_put(&out, vmas.data, vmas.len);
     buf_put(&out, runs.data, runs.len);
+    buf_put(&out, views.data, views.len);
     buf_put(&out, pools.data, h.n_pool * sizeof(px_rewrite_pool_info));
     buf_put(&out, traps.data, h.n_trap * sizeof(px_rewrite_trap_info));
     buf_put(&out, strings.data, strings.len);
-    bool failed = res.failed || vmas.failed || runs.failed || pools.failed || traps.failed || strings.failed;
+    bool failed = res.failed || vmas.failed || runs.failed || pools.failed || traps.failed || strings.failed ||
+                  views.failed;
     px_free(res.data);
     px_free(vmas.data);
     px_free(runs.data);
+    px_free(views.data);
     px_free(pools.data);
     px_free(traps.data);
     px_free(strings.data);
@@ -173,6 +192,7 @@ typedef struct mm_parts {
     const px_res *res;
     const vma_record *vmas;
     const run_record *runs;
+    const px_vm_view_info *views;
     const px_rewrite_pool_info *pools;
     const px_rewrite_trap_info *traps;
     const char *strings;
@@ -184,7 +204,7 @@ static bool parts_of(const void *rec, size_t len, mm_parts *p)
     p->h = rec;
     if (p->h->magic != MM_RECORD_MAGIC) return false;
     size_t need = sizeof(mm_header) + p->h->n_res * sizeof(px_res) + p->h->n_vma * sizeof(vma_record) +
-                  p->h->n_run * sizeof(run_record) + p->h->n_pool * sizeof(px_rewrite_pool_info) +
+                  p->h->n_run * sizeof(run_record) + p->h->n_view * sizeof(px_vm_view_info) + p->h->n_pool * sizeof(px_rewrite_pool_info) +
                   p->h->n_trap * sizeof(px_rewrite_trap_info) + p->h->strings_len;
     if (need != len) return false;
     const uint8_t *at = (const uint8_t *)rec + sizeof(mm_header);
@@ -194,6 +214,8 @@ static bool parts_of(const void *rec, size_t len, mm_parts *p)
     at += p->h->n_vma * sizeof(vma_record);
     p->runs = (const run_record *)at;
     at += p->h->n_run * sizeof(run_record);
+    p->views = (const px_vm_view_info *)at;
+    at += p->h->n_view * sizeof(px_vm_view_info);
     p->pools = (const px_rewrite_pool_info *)at;
     at += p->h->n_pool * sizeof(px_rewrite_pool_info);
     p->traps = (const px_rewrite_trap_info *)at;
@@ -230,6 +252,15 @@ int64_t px_mm_fork_reserve(const void *rec, size_t len, px_host_child *child, co
     }
     for (uint32_t i = 0; i < p.h->n_pool; i++) {
         int64_t r = px_host_child_reserve(child, p.pools[i].base, p.pools[i].size);
+        if (r < 0) return r;
+    }
+    /* a view's place: its granules (the child maps the view there), and its tail */
+    for (uint32_t i = 0; i < p.h->n_view; i++) {
+        const px_vm_view_info *v = &p.views[i];
+        int64_t r = 0;
+        if (v->mapped_end > v->base)
+            r = px_host_child_reserve(child, v->base, PX_ALIGN_UP(v->mapped_end, PX_ALLOC_GRANULARITY) - v->base);
+        if (r == 0 && v->tail) r = px_host_child_reserve(child, v->tail, v->tail_size);
         if (r < 0) return r;
     }
     return 0;
@@ -297,15 +328,23 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent)
         else if (px_res_add(&mm->reservations, res->base, res->size, res->flags) < 0) r = -LINUX_ENOMEM;
         if (r < 0) failed_at("reservation", res->base, res->size);
     }
+    for (uint32_t i = 0; i < p.h->n_view && r == 0; i++) {
+        r = px_vm_adopt_view(&p.views[i], parent);
+        if (r < 0) failed_at("shared mapping", p.views[i].base, p.views[i].mapped_end - p.views[i].base);
+    }
+    px_vm_set_next_view_id(p.h->next_view_id);
     for (uint32_t i = 0; i < p.h->n_vma && r == 0; i++) {
         const vma_record *v = &p.vmas[i];
         px_vma vma = {.start = v->start, .end = v->end, .offset = v->offset, .file_end = v->file_end,
-                      .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned};
+                      .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned,
+                      .fork_flags = v->fork_flags, .view = v->view};
         if (v->path_at) {
             if (v->path_at > p.h->strings_len) r = -LINUX_EINVAL;
             else vma.path = px_strdup(p.strings + v->path_at - 1); /* lives as long as the process */
         }
         if (r == 0 && px_vma_insert(&mm->vmas, &vma) < 0) r = -LINUX_ENOMEM;
+        /* a view's pages get the VMA's protection; wiped memory is committed afresh */
+        if (r == 0 && (vma.view || (vma.fork_flags & PX_VMA_WIPEONFORK))) r = px_vm_apply(&vma);
         if (r < 0) failed_at("mapping", v->start, v->end - v->start);
     }
     for (uint32_t i = 0; i < p.h->n_run && r == 0; i++) {

@@ -235,10 +235,10 @@ static bool known_advice(int advice)
     static const bool known[] = {
         [LINUX_MADV_NORMAL] = true, [LINUX_MADV_RANDOM] = true, [LINUX_MADV_SEQUENTIAL] = true,
         [LINUX_MADV_WILLNEED] = true, [LINUX_MADV_DONTNEED] = true, [LINUX_MADV_FREE] = true,
-        [9] = true,  /* REMOVE */     [10] = true, /* DONTFORK */   [11] = true, /* DOFORK */
+        [9] = true,  /* REMOVE */     [LINUX_MADV_DONTFORK] = true, [LINUX_MADV_DOFORK] = true,
         [12] = true, /* MERGEABLE */  [13] = true, /* UNMERGEABLE */ [14] = true, /* HUGEPAGE */
         [15] = true, /* NOHUGEPAGE */ [16] = true, /* DONTDUMP */   [17] = true, /* DODUMP */
-        [18] = true, /* WIPEONFORK */ [19] = true, /* KEEPONFORK */ [20] = true, /* COLD */
+        [LINUX_MADV_WIPEONFORK] = true, [LINUX_MADV_KEEPONFORK] = true, [20] = true, /* COLD */
         [21] = true, /* PAGEOUT */    [22] = true, /* POPULATE_READ */
         [23] = true, /* POPULATE_WRITE */ [25] = true, /* COLLAPSE */
     };
@@ -267,6 +267,31 @@ static int64_t discard(uint64_t start, uint64_t end)
     return 0;
 }
 
+/* MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK, MADV_KEEPONFORK: what fork (mm_fork.c)
+   does with the mappings of [start, end), recorded on them. As Linux, wiping is for
+   private anonymous memory only (EINVAL for a file's, the program's image, shared
+   memory), and the mappings before the one refused keep the change. */
+static int64_t set_fork_flags(uint64_t start, uint64_t end, int advice)
+{
+    size_t first, last;
+    if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last)) return -LINUX_ENOMEM;
+    int64_t rc = 0;
+    for (size_t i = first; i < last; i++) {
+        px_vma *v = &px_vm_vmas.items[i];
+        bool private_anon = v->fd < 0 && v->kind != PX_VM_IMAGE && (v->flags & LINUX_MAP_TYPE) == LINUX_MAP_PRIVATE;
+        if (advice == LINUX_MADV_WIPEONFORK && !private_anon) {
+            rc = -LINUX_EINVAL;
+            break;
+        }
+        if (advice == LINUX_MADV_DONTFORK) v->fork_flags |= PX_VMA_DONTFORK;
+        else if (advice == LINUX_MADV_DOFORK) v->fork_flags &= ~PX_VMA_DONTFORK;
+        else if (advice == LINUX_MADV_WIPEONFORK) v->fork_flags |= PX_VMA_WIPEONFORK;
+        else v->fork_flags &= ~PX_VMA_WIPEONFORK;
+    }
+    px_vma_merge_range(&px_vm_vmas, start, end);
+    return rc;
+}
+
 int64_t px_vm_advise(uint64_t addr, uint64_t len, int advice)
 {
     if (addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
@@ -279,6 +304,11 @@ int64_t px_vm_advise(uint64_t addr, uint64_t len, int advice)
     int64_t rc = px_vma_range_mapped(&px_vm_vmas, addr, end) ? 0 : -LINUX_ENOMEM;
     if (advice == LINUX_MADV_DONTNEED) {
         int64_t r = discard(addr, end);
+        if (r) rc = r;
+    }
+    if (advice == LINUX_MADV_DONTFORK || advice == LINUX_MADV_DOFORK || advice == LINUX_MADV_WIPEONFORK ||
+        advice == LINUX_MADV_KEEPONFORK) {
+        int64_t r = set_fork_flags(addr, end, advice);
         if (r) rc = r;
     }
     px_vm_unlock();

@@ -31,8 +31,11 @@ typedef struct shared_view {
     uint64_t mapped_end;   /* end of the pages the view maps (page-aligned) */
     uint64_t guest_start, guest_end; /* the guest's mapping as it was made */
     uint64_t tail, tail_size; /* our reservation past the view's granule, or 0 */
-    px_host_handle section, file;
+    uint64_t section_offset, view_len; /* what of the section the view maps (its exact length) */
+    px_host_handle section, file; /* file: NULL for a pagefile section; section: NULL when
+                                     nothing of the file is in the mapping */
     bool writable;         /* the section and view allow writing */
+    bool anonymous;        /* a pagefile section: MAP_SHARED|MAP_ANONYMOUS */
     bool identified;       /* id_of_file is known */
     struct file_id { uint32_t volume; uint64_t index; } id_of_file; /* to find views by file */
 } shared_view;
@@ -85,13 +88,19 @@ static void delete_parked_of(file_id id)
     }
 }
 
+/* Closes a handle that may be NULL (an anonymous view has no file, an empty one no section). */
+static void close_if(px_host_handle h)
+{
+    if (h) px_host_close(h);
+}
+
 static void drop_view(size_t i)
 {
     shared_view gone = VIEWS[i];
-    px_host_view_unmap((void *)gone.base);
+    if (gone.mapped_end > gone.base) px_host_view_unmap((void *)gone.base);
     if (gone.tail) px_host_mem_release((void *)gone.tail);
-    px_host_close(gone.section);
-    px_host_close(gone.file);
+    close_if(gone.section);
+    close_if(gone.file);
     VIEWS[i] = VIEWS[--px_mm_host.view_count];
     if (gone.identified && px_mm_host.parked_names) delete_parked_of(gone.id_of_file);
 }
@@ -139,6 +148,7 @@ static bool place_view(shared_view *sv, uint64_t base, uint64_t file_off, uint64
         p = px_host_view_map(sv->section, file_off, view_len, (void *)base, sv->writable);
         if (!p) return false;
     }
+    sv->view_len = view_len;
     view_len = PX_ALIGN_UP(view_len, PX_PAGE_SIZE);
     uint64_t granule_end = PX_ALIGN_UP(base + view_len, PX_ALLOC_GRANULARITY);
     uint64_t end = base + total;
@@ -177,18 +187,46 @@ static int64_t clear_for_fixed(uint64_t lo, uint64_t hi)
     return 0;
 }
 
-int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
-                                uint64_t offset, px_host_handle file, bool writable)
+bool px_vm_view_fits(uint64_t addr, uint64_t len)
 {
-    uint64_t skew = offset & (PX_ALLOC_GRANULARITY - 1), file_off = offset - skew;
+    uint64_t lo = PX_ALIGN_DOWN(addr, PX_ALLOC_GRANULARITY), hi = PX_ALIGN_UP(addr + len, PX_ALLOC_GRANULARITY);
+    if (!px_vma_range_free(&px_mm_host.vmas, lo, addr) || !px_vma_range_free(&px_mm_host.vmas, addr + len, hi))
+        return false;
+    /* a reservation there must be empty once [addr, addr+len) is unmapped (clear_for_fixed) */
+    for (size_t i = px_res_lower_bound(&px_mm_host.reservations, lo);
+         i < px_mm_host.reservations.count && px_mm_host.reservations.items[i].base < hi; i++) {
+        const px_res *r = &px_mm_host.reservations.items[i];
+        if ((r->flags & PX_RES_KEEP) || !px_vma_range_free(&px_mm_host.vmas, r->base, lo) ||
+            !px_vma_range_free(&px_mm_host.vmas, hi, r->base + r->size))
+            return false;
+    }
+    /* so must a view there: part of one cannot be unmapped */
+    for (size_t i = 0; i < px_mm_host.view_count; i++) {
+        const shared_view *sv = &VIEWS[i];
+        uint64_t v_hi = sv->tail ? sv->tail + sv->tail_size : PX_ALIGN_UP(sv->mapped_end, PX_ALLOC_GRANULARITY);
+        if (sv->base < hi && lo < v_hi && (sv->guest_start < addr || sv->guest_end > addr + len)) return false;
+    }
+    return true;
+}
+
+/* The common part of both kinds of view: file NULL maps a new pagefile section of the
+   mapping's size (shared anonymous memory). */
+static int64_t map_view_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                               uint64_t offset, px_host_handle file, bool writable)
+{
+    bool anonymous = !file;
     bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
+    /* anonymous memory has no offset: a fixed address off a 64 KiB boundary is reached by
+       a section that starts that much earlier (px_vm_view_fits said the granule is free) */
+    uint64_t skew = anonymous ? (fixed ? addr & (PX_ALLOC_GRANULARITY - 1) : 0) : offset & (PX_ALLOC_GRANULARITY - 1);
+    uint64_t file_off = anonymous ? 0 : offset - skew;
     int64_t rc = 0;
     if (fixed && (addr & (PX_ALLOC_GRANULARITY - 1)) != skew) rc = -LINUX_EINVAL;
     if (!rc && (prot & LINUX_PROT_WRITE) && !writable) rc = -LINUX_EACCES;
-    uint64_t file_size = 0;
-    if (!rc) rc = px_host_file_size(file, &file_size);
+    uint64_t file_size = skew + len;
+    if (!rc && !anonymous) rc = px_host_file_size(file, &file_size);
     if (rc) {
-        px_host_close(file);
+        close_if(file);
         return rc;
     }
     /* a view longer than the section fails (ERROR_ACCESS_DENIED): ask for the file's
@@ -198,14 +236,16 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
     uint64_t view_len = in_file < total ? in_file : total;
     if (view_len <= skew) view_len = 0; /* the mapping starts past end of file */
 
-    shared_view sv = { .file = file, .writable = writable };
-    sv.identified = identify(file, &sv.id_of_file);
-    /* maximum size 0: the file's size, so the section never extends the file */
+    shared_view sv = { .file = file, .writable = writable, .anonymous = anonymous, .section_offset = file_off };
+    sv.identified = !anonymous && identify(file, &sv.id_of_file);
+    /* maximum size 0: the file's size, so the section never extends the file; a pagefile
+       section is always writable (mprotect may add PROT_WRITE later) */
     if (view_len) {
-        sv.section = px_host_section_new(file, 0, writable, false, NULL, NULL);
+        sv.section = px_host_section_new(file, anonymous ? total : 0, writable, false, NULL, NULL);
         if (!sv.section) {
-            rc = px_err_last(); /* the host's error of the section, as its other users read it */
-            px_host_close(file);
+            /* the host's error of the section, as its other users read it */
+            rc = anonymous ? -LINUX_ENOMEM : px_err_last();
+            close_if(file);
             return rc;
         }
     }
@@ -226,29 +266,40 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
             px_vma_range_free(&px_mm_host.vmas, hint - skew, hint + len))
             placed = place_view(&sv, hint - skew, file_off, view_len, total);
         /* find free address space, give it back, map there; another thread may take it
-           in between: try again */
+           in between: try again. Top down, as vm.c places mappings: a forked child, whose
+           runtime lives low as ours does, has the range free too */
+        bool low = flags & LINUX_MAP_32BIT;
         for (int attempt = 0; !placed && attempt < 8; attempt++) {
-            void *p = px_host_mem_reserve(NULL, PX_ALIGN_UP(total, PX_ALLOC_GRANULARITY));
+            uint64_t size = PX_ALIGN_UP(total, PX_ALLOC_GRANULARITY);
+            void *p = low ? px_host_mem_reserve(NULL, size) : px_host_mem_reserve_high(size);
             if (!p) break;
             px_host_mem_release(p);
-            if ((flags & LINUX_MAP_32BIT) && (uint64_t)p + total > 0x80000000ull) break;
+            if (low && (uint64_t)p + total > 0x80000000ull) break;
             placed = place_view(&sv, (uint64_t)p, file_off, view_len, total);
         }
     }
     if (!placed) {
         if (!rc) rc = -LINUX_ENOMEM;
-        px_host_close(sv.section);
-        px_host_close(file);
+        close_if(sv.section);
+        close_if(file);
         return rc;
     }
+    /* the pages before the guest's part of the granule are no mapping */
+    if (skew && sv.mapped_end > sv.base)
+        px_host_mem_protect((void *)sv.base, skew < sv.mapped_end - sv.base ? skew : sv.mapped_end - sv.base,
+                            PX_HOST_PROT_NONE, NULL);
     sv.id = px_mm_host.next_view_id++;
     sv.guest_start = sv.base + skew;
     sv.guest_end = sv.guest_start + len;
     px_vma v = {
-        .start = sv.guest_start, .end = sv.guest_end, .offset = offset, .prot = prot,
-        .flags = flags & (LINUX_MAP_TYPE | LINUX_MAP_NORESERVE), .fd = fd,
+        .start = sv.guest_start, .end = sv.guest_end, .offset = anonymous ? 0 : offset, .prot = prot,
+        .flags = flags & (LINUX_MAP_TYPE | LINUX_MAP_NORESERVE), .fd = anonymous ? -1 : fd,
         .kind = PX_VM_FILE, .view = sv.id,
     };
+    if (anonymous) {
+        v.flags |= flags & (LINUX_MAP_ANONYMOUS | LINUX_MAP_GROWSDOWN);
+        v.kind = (flags & (LINUX_MAP_GROWSDOWN | LINUX_MAP_STACK)) ? PX_VM_STACK : PX_VM_ANON;
+    }
     if (px_mm_host.view_count == px_mm_host.view_cap) {
         size_t cap = px_mm_host.view_cap ? px_mm_host.view_cap * 2 : 8;
         shared_view *grown = px_realloc(px_mm_host.views, cap * sizeof *grown);
@@ -261,12 +312,23 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
         if (!rc) rc = px_vma_insert(&px_mm_host.vmas, &v);
         if (rc) drop_view(px_mm_host.view_count - 1);
     } else {
-        px_host_view_unmap((void *)sv.base);
+        if (sv.mapped_end > sv.base) px_host_view_unmap((void *)sv.base);
         if (sv.tail) px_host_mem_release((void *)sv.tail);
-        px_host_close(sv.section);
-        px_host_close(file);
+        close_if(sv.section);
+        close_if(file);
     }
     return rc ? rc : (int64_t)v.start;
+}
+
+int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                                uint64_t offset, px_host_handle file, bool writable)
+{
+    return map_view_locked(addr, len, prot, flags, fd, offset, file, writable);
+}
+
+int64_t px_vm_map_shared_anon_locked(uint64_t addr, uint64_t len, int prot, int flags)
+{
+    return map_view_locked(addr, len, prot, flags, -1, 0, NULL, true);
 }
 
 int64_t px_vm_apply_view(const px_vma *v)
@@ -315,7 +377,7 @@ int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags)
          i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < end; i++) {
         const px_vma *v = &px_mm_host.vmas.items[i];
         shared_view *sv = v->view ? view_by_id(v->view) : NULL;
-        if (!sv) continue; /* private and anonymous memory: nothing to write back */
+        if (!sv || sv->anonymous) continue; /* private and anonymous memory: nothing to write back */
         uint64_t s = v->start > addr ? v->start : addr;
         uint64_t e = v->end < end ? v->end : end;
         if (e > sv->mapped_end) e = sv->mapped_end;
@@ -329,4 +391,70 @@ int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags)
     }
     px_vm_unlock();
     return rc;
+}
+
+size_t px_vm_list_views(px_vm_view_info *out, size_t cap, uint32_t *next_id)
+{
+    for (size_t i = 0; i < px_mm_host.view_count && i < cap; i++) {
+        const shared_view *sv = &VIEWS[i];
+        out[i] = (px_vm_view_info){
+            .base = sv->base, .mapped_end = sv->mapped_end, .guest_start = sv->guest_start,
+            .guest_end = sv->guest_end, .tail = sv->tail, .tail_size = sv->tail_size,
+            .section_offset = sv->section_offset, .view_len = sv->view_len,
+            .section = (uint64_t)(uintptr_t)sv->section, .file = (uint64_t)(uintptr_t)sv->file,
+            .file_index = sv->id_of_file.index, .id = sv->id, .file_volume = sv->id_of_file.volume,
+            .writable = sv->writable, .anonymous = sv->anonymous, .identified = sv->identified,
+        };
+    }
+    if (next_id) *next_id = px_mm_host.next_view_id;
+    return px_mm_host.view_count;
+}
+
+void px_vm_set_next_view_id(uint32_t next_id) { px_mm_host.next_view_id = next_id; }
+
+/* Whether [base, base+size) is one reservation the parent made for us before we ran. */
+static bool reserved_here(uint64_t base, uint64_t size)
+{
+    px_host_region region;
+    return px_host_mem_query((void *)(uintptr_t)base, &region) == 0 && region.allocation_base == base &&
+           region.state == PX_HOST_MEM_RESERVED && region.size >= size;
+}
+
+int64_t px_vm_adopt_view(const px_vm_view_info *info, px_host_handle parent)
+{
+    shared_view sv = {
+        .id = info->id, .base = info->base, .mapped_end = info->mapped_end, .guest_start = info->guest_start,
+        .guest_end = info->guest_end, .tail = info->tail, .tail_size = info->tail_size,
+        .section_offset = info->section_offset, .view_len = info->view_len,
+        .writable = info->writable, .anonymous = info->anonymous, .identified = info->identified,
+        .id_of_file = {info->file_volume, info->file_index},
+    };
+    if (px_mm_host.view_count == px_mm_host.view_cap) {
+        size_t cap = px_mm_host.view_cap ? px_mm_host.view_cap * 2 : 8;
+        shared_view *grown = px_realloc(px_mm_host.views, cap * sizeof *grown);
+        if (!grown) return -LINUX_ENOMEM;
+        px_mm_host.views = grown;
+        px_mm_host.view_cap = cap;
+    }
+    if (sv.tail && !reserved_here(sv.tail, sv.tail_size)) return -LINUX_ENOMEM;
+    int64_t rc = 0;
+    if (info->section) rc = px_host_handle_from(parent, info->section, &sv.section);
+    if (!rc && info->file) rc = px_host_handle_from(parent, info->file, &sv.file);
+    if (!rc && sv.mapped_end > sv.base) {
+        /* the parent held the place with a reservation: the view takes it over */
+        uint64_t granule_end = PX_ALIGN_UP(sv.mapped_end, PX_ALLOC_GRANULARITY);
+        if (!reserved_here(sv.base, granule_end - sv.base) || px_host_mem_release((void *)(uintptr_t)sv.base) ||
+            px_host_view_map(sv.section, sv.section_offset, sv.view_len, (void *)(uintptr_t)sv.base, sv.writable) !=
+                (void *)(uintptr_t)sv.base)
+            rc = -LINUX_ENOMEM;
+        else
+            px_host_mem_protect((void *)(uintptr_t)sv.base, sv.mapped_end - sv.base, PX_HOST_PROT_NONE, NULL);
+    }
+    if (rc) {
+        close_if(sv.section);
+        close_if(sv.file);
+        return rc;
+    }
+    VIEWS[px_mm_host.view_count++] = sv;
+    return 0;
 }
