@@ -179,6 +179,19 @@ static int64_t move_mapping(px_vma v, uint64_t old, uint64_t old_len, uint64_t n
     return (int64_t)to;
 }
 
+/* Shared anonymous memory (a view of a pagefile section, shared.c) moved or grown: a
+   view of the same section at the new place (shared still with forked processes), pages
+   past the section's size SIGBUS as on Linux; the old range goes. */
+static int64_t move_shared_anon(const px_vma *v, uint64_t old, uint64_t old_len, uint64_t new_len, bool fixed,
+                                uint64_t new_addr)
+{
+    if (fixed && !px_vm_view_fits(new_addr, new_len)) return -LINUX_ENOMEM;
+    int flags = v->flags | (fixed ? LINUX_MAP_FIXED : 0);
+    int64_t to = px_vm_remap_shared_anon_locked(v, old, new_len, flags, fixed ? new_addr : 0);
+    if (to >= 0) px_vm_unmap_locked(old, old + old_len, true);
+    return to;
+}
+
 int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
 {
     bool may_move = flags & LINUX_MREMAP_MAYMOVE, fixed = flags & LINUX_MREMAP_FIXED;
@@ -205,7 +218,12 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
         goto out;
     }
     px_vma v = *found;
-    /* a view cannot move or grow (Windows); shrinking is munmap of its tail */
+    /* a view cannot move or grow (Windows); shrinking is munmap of its tail; shared
+       anonymous memory moves into a new section */
+    if (v.view && v.fd < 0 && !dont_unmap && (fixed || (new_len > old_len && may_move))) {
+        rc = move_shared_anon(&v, old_addr, old_len, new_len, fixed, new_addr);
+        goto out;
+    }
     if (v.view && (fixed || dont_unmap || new_len > old_len)) {
         rc = fixed || dont_unmap ? -LINUX_EINVAL : -LINUX_ENOMEM;
         goto out;

@@ -23,6 +23,7 @@
 #include "core/errors.h"
 #include "host/host_file.h"
 #include "host/host_mem.h"
+#include "host/host_process.h"
 #include "mm/vm_private.h"
 
 typedef struct shared_view {
@@ -32,6 +33,7 @@ typedef struct shared_view {
     uint64_t guest_start, guest_end; /* the guest's mapping as it was made */
     uint64_t tail, tail_size; /* our reservation past the view's granule, or 0 */
     uint64_t section_offset, view_len; /* what of the section the view maps (its exact length) */
+    uint64_t section_size; /* anonymous: the pagefile section's size (the shared object's) */
     px_host_handle section, file; /* file: NULL for a pagefile section; section: NULL when
                                      nothing of the file is in the mapping */
     bool writable;         /* the section and view allow writing */
@@ -209,39 +211,47 @@ bool px_vm_view_fits(uint64_t addr, uint64_t len)
     return true;
 }
 
-/* The common part of both kinds of view: file NULL maps a new pagefile section of the
+/* The common part of both kinds of view: file NULL maps a pagefile section, section
+   (taken over) of section_size bytes from offset (mremap), or a new one of the
    mapping's size (shared anonymous memory). */
-static int64_t map_view_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
-                               uint64_t offset, px_host_handle file, bool writable)
+static int64_t map_view_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset,
+                               px_host_handle file, bool writable, px_host_handle section, uint64_t section_size)
 {
-    bool anonymous = !file;
+    bool anonymous = !file, fresh = anonymous && !section;
     bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
-    /* anonymous memory has no offset: a fixed address off a 64 KiB boundary is reached by
-       a section that starts that much earlier (px_vm_view_fits said the granule is free) */
-    uint64_t skew = anonymous ? (fixed ? addr & (PX_ALLOC_GRANULARITY - 1) : 0) : offset & (PX_ALLOC_GRANULARITY - 1);
-    uint64_t file_off = anonymous ? 0 : offset - skew;
+    /* new anonymous memory has no offset: a fixed address off a 64 KiB boundary is reached
+       by a section that starts that much earlier (px_vm_view_fits said the granule is free) */
+    uint64_t skew = fresh ? (fixed ? addr & (PX_ALLOC_GRANULARITY - 1) : 0) : offset & (PX_ALLOC_GRANULARITY - 1);
+    uint64_t file_off = fresh ? 0 : offset - skew;
     int64_t rc = 0;
     if (fixed && (addr & (PX_ALLOC_GRANULARITY - 1)) != skew) rc = -LINUX_EINVAL;
     if (!rc && (prot & LINUX_PROT_WRITE) && !writable) rc = -LINUX_EACCES;
-    uint64_t file_size = skew + len;
+    uint64_t file_size = fresh ? skew + len : section_size;
     if (!rc && !anonymous) rc = px_host_file_size(file, &file_size);
     if (rc) {
         close_if(file);
+        close_if(section);
         return rc;
     }
     /* a view longer than the section fails (ERROR_ACCESS_DENIED): ask for the file's
-       bytes; Windows maps the whole last page */
+       bytes; Windows maps the whole last page. Shared anonymous memory grown by mremap
+       is so too: its pages past the object's size are SIGBUS, as Linux has them */
     uint64_t in_file = file_size > file_off ? file_size - file_off : 0;
     uint64_t total = skew + len;
     uint64_t view_len = in_file < total ? in_file : total;
     if (view_len <= skew) view_len = 0; /* the mapping starts past end of file */
 
-    shared_view sv = { .file = file, .writable = writable, .anonymous = anonymous, .section_offset = file_off };
+    shared_view sv = { .file = file, .writable = writable, .anonymous = anonymous, .section_offset = file_off,
+                       .section_size = fresh ? total : section_size };
     sv.identified = !anonymous && identify(file, &sv.id_of_file);
     /* maximum size 0: the file's size, so the section never extends the file; a pagefile
        section is always writable (mprotect may add PROT_WRITE later) */
-    if (view_len) {
-        sv.section = px_host_section_new(file, anonymous ? total : 0, writable, false, NULL, NULL);
+    if (section && !view_len) {
+        px_host_close(section);
+    } else if (section) {
+        sv.section = section;
+    } else if (view_len) {
+        sv.section = px_host_section_new(file, fresh ? total : 0, writable, false, NULL, NULL);
         if (!sv.section) {
             /* the host's error of the section, as its other users read it */
             rc = anonymous ? -LINUX_ENOMEM : px_err_last();
@@ -323,12 +333,37 @@ static int64_t map_view_locked(uint64_t addr, uint64_t len, int prot, int flags,
 int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                                 uint64_t offset, px_host_handle file, bool writable)
 {
-    return map_view_locked(addr, len, prot, flags, fd, offset, file, writable);
+    return map_view_locked(addr, len, prot, flags, fd, offset, file, writable, NULL, 0);
 }
 
 int64_t px_vm_map_shared_anon_locked(uint64_t addr, uint64_t len, int prot, int flags)
 {
-    return map_view_locked(addr, len, prot, flags, -1, 0, NULL, true);
+    return map_view_locked(addr, len, prot, flags, -1, 0, NULL, true, NULL, 0);
+}
+
+int64_t px_vm_remap_shared_anon_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr)
+{
+    shared_view *sv = view_by_id(v->view);
+    if (!sv || !sv->anonymous) return -LINUX_EINVAL;
+    px_host_handle section = NULL;
+    if (sv->section && px_host_handle_dup(sv->section, px_host_self(), false, &section) < 0) return -LINUX_ENOMEM;
+    uint64_t offset = sv->section_offset + (old - sv->base);
+    int64_t to = map_view_locked(new_addr, new_len, LINUX_PROT_READ, flags, -1, offset, NULL, true, section,
+                                 sv->section_size);
+    if (to < 0) return to;
+    px_vma *moved = px_vma_find(&px_mm_host.vmas, (uint64_t)to);
+    if (moved) { /* the old mapping's protection, advice and name */
+        moved->prot = v->prot;
+        moved->fork_flags = v->fork_flags;
+        moved->path = v->path;
+        int64_t rc = px_vm_apply(moved);
+        if (rc) {
+            px_vm_unmap_locked((uint64_t)to, (uint64_t)to + new_len, true);
+            return rc;
+        }
+        px_vma_merge_range(&px_mm_host.vmas, (uint64_t)to, (uint64_t)to + new_len);
+    }
+    return to;
 }
 
 int64_t px_vm_apply_view(const px_vma *v)
@@ -400,7 +435,7 @@ size_t px_vm_list_views(px_vm_view_info *out, size_t cap, uint32_t *next_id)
         out[i] = (px_vm_view_info){
             .base = sv->base, .mapped_end = sv->mapped_end, .guest_start = sv->guest_start,
             .guest_end = sv->guest_end, .tail = sv->tail, .tail_size = sv->tail_size,
-            .section_offset = sv->section_offset, .view_len = sv->view_len,
+            .section_offset = sv->section_offset, .view_len = sv->view_len, .section_size = sv->section_size,
             .section = (uint64_t)(uintptr_t)sv->section, .file = (uint64_t)(uintptr_t)sv->file,
             .file_index = sv->id_of_file.index, .id = sv->id, .file_volume = sv->id_of_file.volume,
             .writable = sv->writable, .anonymous = sv->anonymous, .identified = sv->identified,
@@ -425,7 +460,7 @@ int64_t px_vm_adopt_view(const px_vm_view_info *info, px_host_handle parent)
     shared_view sv = {
         .id = info->id, .base = info->base, .mapped_end = info->mapped_end, .guest_start = info->guest_start,
         .guest_end = info->guest_end, .tail = info->tail, .tail_size = info->tail_size,
-        .section_offset = info->section_offset, .view_len = info->view_len,
+        .section_offset = info->section_offset, .view_len = info->view_len, .section_size = info->section_size,
         .writable = info->writable, .anonymous = info->anonymous, .identified = info->identified,
         .id_of_file = {info->file_volume, info->file_index},
     };

@@ -139,7 +139,7 @@ static int64_t protect_committed(uint64_t start, uint64_t end, int host_prot)
 
 uint64_t px_vm_data_end(const px_vma *v)
 {
-    if (v->fd < 0) return v->end;
+    if (v->fd < 0 && !v->view) return v->end;
     uint64_t end;
     if (v->view) {
         end = px_vm_view_mapped_end(v->view);

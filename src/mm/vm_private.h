@@ -83,6 +83,11 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
 /* Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): a view of a new pagefile section,
    so that a forked child maps the same pages. Address or -LINUX_Exxx. */
 int64_t px_vm_map_shared_anon_locked(uint64_t addr, uint64_t len, int prot, int flags);
+/* mremap of shared anonymous memory v: a new view of the same section from old (in v),
+   new_len bytes at new_addr (flags: v's, with MAP_FIXED for a fixed one) with v's
+   protection; pages past the section's size are SIGBUS. The old one stays. Address or
+   -LINUX_Exxx. */
+int64_t px_vm_remap_shared_anon_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr);
 /* Whether a MAP_FIXED view can be placed at [addr, addr+len): the rest of its 64 KiB
    granules and the reservations there hold no other mapping. */
 bool px_vm_view_fits(uint64_t addr, uint64_t len);
@@ -101,7 +106,7 @@ int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags);
    at the same place. Handles are the parent's values. */
 typedef struct px_vm_view_info {
     uint64_t base, mapped_end, guest_start, guest_end, tail, tail_size;
-    uint64_t section_offset, view_len;
+    uint64_t section_offset, view_len, section_size;
     uint64_t section, file;   /* the parent's handles (0: none) */
     uint64_t file_index;
     uint32_t id, file_volume;

@@ -72,6 +72,16 @@ int main(void)
     /* a shared mapping split by mprotect: the read-only part stays shared too */
     CHECK("mprotect shared page read-only", mprotect(sa + 2 * PAGE, PAGE, PROT_READ) == 0);
 
+    /* shared anonymous memory moved by mremap: the moved mapping is the one shared (its
+       pages past the object's first page would be SIGBUS: the object does not grow) */
+    char *grown = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK("mmap to grow", grown != MAP_FAILED);
+    memset(grown, 'm', PAGE);
+    grown = mremap(grown, PAGE, 3 * PAGE, MREMAP_MAYMOVE);
+    CHECK("mremap grows shared anonymous", grown != MAP_FAILED);
+    if (grown == MAP_FAILED) return GUEST_END();
+    CHECK("mremap kept the bytes", all_are(grown, PAGE, 'm'));
+
     /* fork-time advice, and what Linux refuses */
     char *dontfork = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *wipe = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -120,6 +130,7 @@ int main(void)
         memset(pa, 'c', 2 * PAGE);
         memset(pf, 'c', 3 * PAGE);
         memset(wipe, 'c', 3 * PAGE);
+        memset(grown + PAGE / 2, 'c', PAGE / 2);
         CHECK("child: msync of the shared file", msync(sf, 3 * PAGE, MS_SYNC) == 0);
         fflush(stdout);
         pass(to_parent[1]);
@@ -159,6 +170,7 @@ int main(void)
     CHECK("parent: sees the child's shared file write", all_are(sf, PAGE, 'p') && all_are(sf + PAGE, PAGE, 'c'));
     CHECK("parent: private anonymous stays its own", all_are(pa, 2 * PAGE, 'p'));
     CHECK("parent: private file stays its own", all_are(pf, 3 * PAGE, 'q'));
+    CHECK("parent: sees the child's write in the grown mapping", all_are(grown, PAGE / 2, 'm') && all_are(grown + PAGE / 2, PAGE / 2, 'c'));
     CHECK("parent: WIPEONFORK page keeps its bytes", all_are(wipe, 3 * PAGE, 'w'));
     CHECK("parent: MADV_DONTFORK range is still there", mapped(dontfork, 2 * PAGE) && all_are(dontfork, 2 * PAGE, 'd'));
     CHECK("parent: shared MADV_DONTFORK range is still there", all_are(sa_dontfork, PAGE, 's'));
