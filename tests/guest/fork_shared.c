@@ -208,6 +208,17 @@ int main(void)
     }
     CHECK("counter child", pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
     CHECK("counter incremented by the child", *counter == 42);
+    /* past the shared object's size, the grown mapping is SIGBUS, in a child too */
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        volatile char *past = grown + PAGE;
+        *past = 1;
+        _exit(0);
+    }
+    CHECK("touch past the object", pid > 0 && waitpid(pid, &status, 0) == pid);
+    printf("child touching past the object: %s %d\n", WIFSIGNALED(status) ? "signal" : "exit",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     close(fd);
     return GUEST_END();
 }
