@@ -202,7 +202,7 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
     if (old_addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
     old_len = PX_ALIGN_UP(old_len, PX_PAGE_SIZE);
     new_len = PX_ALIGN_UP(new_len, PX_PAGE_SIZE);
-    /* old_len 0 duplicates a shared mapping on Linux: not supported (no shared memory) */
+    /* old_len 0 duplicates a shared mapping on Linux: not supported */
     if (new_len == 0 || old_len == 0) return -LINUX_EINVAL;
     if (new_len > PX_USER_TOP || old_addr + old_len < old_addr) return -LINUX_EINVAL;
     if (fixed) {

@@ -2,6 +2,9 @@
    view of it where the guest sees the mapping. Windows keeps a section's pages and the
    file's cache one (ReadFile/WriteFile on the same file see the same bytes), so read()
    and write() agree with the mapping, and two mappings of one file share their pages.
+   Shared anonymous memory is a view too, of a pagefile section of its own (Linux's
+   shmem object): a forked child maps the same section (mm_fork.c), so both see each
+   other's writes; mremap maps the section again elsewhere.
 
    Windows' rules and what follows from them:
    - a view starts at a 64 KiB-aligned file offset and a 64 KiB-aligned address: a guest
