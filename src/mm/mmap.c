@@ -202,8 +202,7 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
     if (old_addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
     old_len = PX_ALIGN_UP(old_len, PX_PAGE_SIZE);
     new_len = PX_ALIGN_UP(new_len, PX_PAGE_SIZE);
-    /* old_len 0 duplicates a shared mapping on Linux: not supported */
-    if (new_len == 0 || old_len == 0) return -LINUX_EINVAL;
+    if (new_len == 0) return -LINUX_EINVAL;
     if (new_len > PX_USER_TOP || old_addr + old_len < old_addr) return -LINUX_EINVAL;
     if (fixed) {
         if (new_addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
@@ -218,8 +217,18 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
         goto out;
     }
     px_vma v = *found;
+    if (old_len == 0) {
+        /* a second mapping of the same shared pages (Linux: shared mappings only) */
+        if ((v.flags & LINUX_MAP_TYPE) == LINUX_MAP_PRIVATE) rc = -LINUX_EINVAL;
+        else if (!may_move) rc = -LINUX_ENOMEM;
+        else if (!v.view || v.fd >= 0) rc = -LINUX_EINVAL; /* a file's view: not supported */
+        else if (fixed && !px_vm_view_fits(new_addr, new_len)) rc = -LINUX_ENOMEM;
+        else rc = px_vm_remap_shared_anon_locked(&v, old_addr, new_len, v.flags | (fixed ? LINUX_MAP_FIXED : 0),
+                                                 fixed ? new_addr : 0);
+        goto out;
+    }
     /* a view cannot move or grow (Windows); shrinking is munmap of its tail; shared
-       anonymous memory moves into a new section */
+       anonymous memory moves as a new view of its section */
     if (v.view && v.fd < 0 && !dont_unmap && (fixed || (new_len > old_len && may_move))) {
         rc = move_shared_anon(&v, old_addr, old_len, new_len, fixed, new_addr);
         goto out;

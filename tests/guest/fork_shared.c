@@ -82,6 +82,16 @@ int main(void)
     if (grown == MAP_FAILED) return GUEST_END();
     CHECK("mremap kept the bytes", all_are(grown, PAGE, 'm'));
 
+    /* mremap with old_size 0: a second mapping of the same shared pages */
+    char *alias = mremap(grown, 0, PAGE, MREMAP_MAYMOVE);
+    CHECK("mremap old_size 0 of shared anonymous", alias != MAP_FAILED && alias != grown);
+    if (alias == MAP_FAILED) return GUEST_END();
+    alias[1] = 'a';
+    CHECK("the alias shares the pages", grown[1] == 'a' && alias[0] == 'm');
+    grown[1] = 'm';
+    EXPECT_ERRNO("mremap old_size 0 of private memory", (long)mremap(pa, 0, PAGE, MREMAP_MAYMOVE), EINVAL);
+    EXPECT_ERRNO("mremap old_size 0 without MREMAP_MAYMOVE", (long)mremap(grown, 0, PAGE, 0), ENOMEM);
+
     /* fork-time advice, and what Linux refuses */
     char *dontfork = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *wipe = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -130,7 +140,7 @@ int main(void)
         memset(pa, 'c', 2 * PAGE);
         memset(pf, 'c', 3 * PAGE);
         memset(wipe, 'c', 3 * PAGE);
-        memset(grown + PAGE / 2, 'c', PAGE / 2);
+        memset(alias + PAGE / 2, 'c', PAGE / 2); /* the alias: the same pages */
         CHECK("child: msync of the shared file", msync(sf, 3 * PAGE, MS_SYNC) == 0);
         fflush(stdout);
         pass(to_parent[1]);
