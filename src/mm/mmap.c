@@ -179,15 +179,15 @@ static int64_t move_mapping(px_vma v, uint64_t old, uint64_t old_len, uint64_t n
     return (int64_t)to;
 }
 
-/* Shared anonymous memory (a view of a pagefile section, shared.c) moved or grown: a
-   view of the same section at the new place (shared still with forked processes), pages
-   past the section's size SIGBUS as on Linux; the old range goes. */
-static int64_t move_shared_anon(const px_vma *v, uint64_t old, uint64_t old_len, uint64_t new_len, bool fixed,
+/* MAP_SHARED memory (a view of a section, shared.c) moved or grown: a view of the same
+   section (shared anonymous memory: shared still with forked processes) or file at the
+   new place, pages past the object's size SIGBUS as on Linux; the old range goes. */
+static int64_t move_view(const px_vma *v, uint64_t old, uint64_t old_len, uint64_t new_len, bool fixed,
                                 uint64_t new_addr)
 {
     if (fixed && !px_vm_view_fits(new_addr, new_len)) return -LINUX_ENOMEM;
     int flags = v->flags | (fixed ? LINUX_MAP_FIXED : 0);
-    int64_t to = px_vm_remap_shared_anon_locked(v, old, new_len, flags, fixed ? new_addr : 0);
+    int64_t to = px_vm_remap_view_locked(v, old, new_len, flags, fixed ? new_addr : 0);
     if (to >= 0) px_vm_unmap_locked(old, old + old_len, true);
     return to;
 }
@@ -221,16 +221,16 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
         /* a second mapping of the same shared pages (Linux: shared mappings only) */
         if ((v.flags & LINUX_MAP_TYPE) == LINUX_MAP_PRIVATE) rc = -LINUX_EINVAL;
         else if (!may_move) rc = -LINUX_ENOMEM;
-        else if (!v.view || v.fd >= 0) rc = -LINUX_EINVAL; /* a file's view: not supported */
+        else if (!v.view) rc = -LINUX_EINVAL; /* a copied shared mapping: no pages to share */
         else if (fixed && !px_vm_view_fits(new_addr, new_len)) rc = -LINUX_ENOMEM;
-        else rc = px_vm_remap_shared_anon_locked(&v, old_addr, new_len, v.flags | (fixed ? LINUX_MAP_FIXED : 0),
+        else rc = px_vm_remap_view_locked(&v, old_addr, new_len, v.flags | (fixed ? LINUX_MAP_FIXED : 0),
                                                  fixed ? new_addr : 0);
         goto out;
     }
-    /* a view cannot move or grow (Windows); shrinking is munmap of its tail; shared
-       anonymous memory moves as a new view of its section */
-    if (v.view && v.fd < 0 && !dont_unmap && (fixed || (new_len > old_len && may_move))) {
-        rc = move_shared_anon(&v, old_addr, old_len, new_len, fixed, new_addr);
+    /* a view cannot grow in place (Windows): it moves as a new view of its section or
+       file; shrinking is munmap of its tail */
+    if (v.view && !dont_unmap && (fixed || (new_len > old_len && may_move))) {
+        rc = move_view(&v, old_addr, old_len, new_len, fixed, new_addr);
         goto out;
     }
     if (v.view && (fixed || dont_unmap || new_len > old_len)) {

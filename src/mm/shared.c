@@ -344,15 +344,19 @@ int64_t px_vm_map_shared_anon_locked(uint64_t addr, uint64_t len, int prot, int 
     return map_view_locked(addr, len, prot, flags, -1, 0, NULL, true, NULL, 0);
 }
 
-int64_t px_vm_remap_shared_anon_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr)
+int64_t px_vm_remap_view_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr)
 {
     shared_view *sv = view_by_id(v->view);
-    if (!sv || !sv->anonymous) return -LINUX_EINVAL;
-    px_host_handle section = NULL;
-    if (sv->section && px_host_handle_dup(sv->section, px_host_self(), false, &section) < 0) return -LINUX_ENOMEM;
-    uint64_t offset = sv->section_offset + (old - sv->base);
-    int64_t to = map_view_locked(new_addr, new_len, LINUX_PROT_READ, flags, -1, offset, NULL, true, section,
-                                 sv->section_size);
+    if (!sv) return -LINUX_EINVAL;
+    /* the new view's own handles: of the same section, or of the file (a section of its own) */
+    px_host_handle section = NULL, file = NULL;
+    if (sv->anonymous && sv->section && px_host_handle_dup(sv->section, px_host_self(), false, &section) < 0)
+        return -LINUX_ENOMEM;
+    if (!sv->anonymous && (!sv->file || px_host_handle_dup(sv->file, px_host_self(), false, &file) < 0))
+        return -LINUX_ENOMEM;
+    uint64_t offset = sv->anonymous ? sv->section_offset + (old - sv->base) : v->offset + (old - v->start);
+    int64_t to = map_view_locked(new_addr, new_len, LINUX_PROT_READ, flags, v->fd, offset, file, sv->writable,
+                                 section, sv->section_size);
     if (to < 0) return to;
     px_vma *moved = px_vma_find(&px_mm_host.vmas, (uint64_t)to);
     if (moved) { /* the old mapping's protection, advice and name */

@@ -83,11 +83,12 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
 /* Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): a view of a new pagefile section,
    so that a forked child maps the same pages. Address or -LINUX_Exxx. */
 int64_t px_vm_map_shared_anon_locked(uint64_t addr, uint64_t len, int prot, int flags);
-/* mremap of shared anonymous memory v: a new view of the same section from old (in v),
-   new_len bytes at new_addr (flags: v's, with MAP_FIXED for a fixed one) with v's
-   protection; pages past the section's size are SIGBUS. The old one stays. Address or
+/* mremap of a view's VMA v: a new view from old (in v) of new_len bytes at new_addr
+   (flags: v's, with MAP_FIXED for a fixed one) with v's protection: of the same
+   section for shared anonymous memory, of the same file otherwise. Pages past the
+   object's size (the section's, the file's) are SIGBUS. The old one stays. Address or
    -LINUX_Exxx. */
-int64_t px_vm_remap_shared_anon_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr);
+int64_t px_vm_remap_view_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr);
 /* Whether a MAP_FIXED view can be placed at [addr, addr+len): the rest of its 64 KiB
    granules and the reservations there hold no other mapping. */
 bool px_vm_view_fits(uint64_t addr, uint64_t len);

@@ -218,6 +218,28 @@ int main(void)
     }
     CHECK("counter child", pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
     CHECK("counter incremented by the child", *counter == 42);
+    /* a shared file mapping grown by mremap maps more of the file, still shared */
+    char *fm = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK("mmap file to grow", fm != MAP_FAILED);
+    char *fm3 = fm == MAP_FAILED ? MAP_FAILED : mremap(fm, PAGE, 3 * PAGE, MREMAP_MAYMOVE);
+    CHECK("mremap grows the shared file mapping", fm3 != MAP_FAILED);
+    if (fm3 == MAP_FAILED) return GUEST_END();
+    CHECK("the grown mapping has the file", all_are(fm3, PAGE, 'P') && all_are(fm3 + PAGE, PAGE, 'c') &&
+                                            all_are(fm3 + 2 * PAGE, PAGE, 'g'));
+    char *fm_alias = mremap(fm3, 0, PAGE, MREMAP_MAYMOVE);
+    CHECK("mremap old_size 0 of the shared file mapping", fm_alias != MAP_FAILED && fm_alias != fm3);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        memset(fm3 + 2 * PAGE, 'z', PAGE);
+        if (fm_alias != MAP_FAILED) fm_alias[0] = 'z';
+        _exit(0);
+    }
+    CHECK("grown mapping child", pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    CHECK("parent: sees the child's write in the grown file mapping", all_are(fm3 + 2 * PAGE, PAGE, 'z'));
+    CHECK("parent: and through the alias", fm3[0] == 'z');
+    CHECK("parent: pread agrees", pread(fd, got, 1, 2 * PAGE) == 1 && got[0] == 'z');
+
     /* past the shared object's size, the grown mapping is SIGBUS, in a child too */
     fflush(stdout);
     pid = fork();
