@@ -43,6 +43,14 @@ static int64_t check_map_fd(int fd, int prot, int flags)
     return 0;
 }
 
+/* Whether fd is /dev/zero: Linux maps it as anonymous memory (MAP_SHARED: a shmem
+   object of its own, shared with forked children, as MAP_SHARED|MAP_ANONYMOUS). */
+static bool is_dev_zero(int fd)
+{
+    char path[16];
+    return px_fs_fd_path(fd, path, sizeof path) == 9 && !memcmp(path, "/dev/zero", 9);
+}
+
 /* mmap(2) */
 PX_SYSCALL(mmap)
 {
@@ -51,6 +59,10 @@ PX_SYSCALL(mmap)
     if (flags & LINUX_MAP_ANONYMOUS) return px_vm_map_file(addr, len, prot, flags, NULL, offset);
     int64_t rc = check_map_fd(fd, prot, flags);
     if (rc < 0) return rc;
+    if (is_dev_zero(fd)) {
+        if (offset & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
+        return px_vm_map_file(addr, len, prot, flags | LINUX_MAP_ANONYMOUS, NULL, 0);
+    }
     px_vm_file file = file_of_fd(fd);
     return px_vm_map_file(addr, len, prot, flags, &file, offset);
 }

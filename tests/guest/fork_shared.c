@@ -218,6 +218,25 @@ int main(void)
     }
     CHECK("counter child", pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
     CHECK("counter incremented by the child", *counter == 42);
+
+    /* /dev/zero: MAP_SHARED is shared anonymous memory, MAP_PRIVATE private */
+    int zfd = open("/dev/zero", O_RDWR);
+    char *zs = zfd < 0 ? MAP_FAILED : mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, zfd, 0);
+    char *zp = zfd < 0 ? MAP_FAILED : mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, zfd, 0);
+    CHECK("mmap /dev/zero shared and private", zs != MAP_FAILED && zp != MAP_FAILED);
+    if (zs == MAP_FAILED || zp == MAP_FAILED) return GUEST_END();
+    CHECK("/dev/zero mappings read zero", all_are(zs, PAGE, 0) && all_are(zp, PAGE, 0));
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        zs[5] = 'c';
+        zp[5] = 'c';
+        _exit(0);
+    }
+    CHECK("/dev/zero child", pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    CHECK("parent: sees the child's write in shared /dev/zero", zs[5] == 'c');
+    CHECK("parent: private /dev/zero stays its own", zp[5] == 0);
+    close(zfd);
     /* a shared file mapping grown by mremap maps more of the file, still shared */
     char *fm = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     CHECK("mmap file to grow", fm != MAP_FAILED);
