@@ -31,7 +31,7 @@
 typedef struct mm_header {
     uint64_t magic;
     uint64_t brk_lo, brk_hi, brk_base, brk_current;
-    uint32_t n_res, n_vma, n_run, n_pool, n_trap, n_view, strings_len, next_view_id;
+    uint32_t n_res, n_vma, n_run, n_pool, n_trap, n_view, strings_len, next_view_id, parked_len, pad;
 } mm_header;
 
 typedef struct vma_record {
@@ -173,6 +173,11 @@ void *px_mm_fork_save(size_t *len)
         }
         px_free(vl);
     }
+    buf parked = {0};
+    size_t np_bytes = px_vm_list_parked(NULL, 0);
+    uint8_t *pk = np_bytes ? buf_grow(&parked, np_bytes) : NULL;
+    if (pk) px_vm_list_parked(pk, np_bytes);
+    h.parked_len = (uint32_t)parked.len;
     px_vm_unlock();
 
     size_t np = px_rewrite_list_pools(NULL, 0);
@@ -194,8 +199,10 @@ void *px_mm_fork_save(size_t *len)
     buf_put(&out, pools.data, h.n_pool * sizeof(px_rewrite_pool_info));
     buf_put(&out, traps.data, h.n_trap * sizeof(px_rewrite_trap_info));
     buf_put(&out, strings.data, strings.len);
+    buf_put(&out, parked.data, parked.len);
     bool failed = res.failed || vmas.failed || runs.failed || pools.failed || traps.failed || strings.failed ||
-                  views.failed;
+                  views.failed || parked.failed;
+    px_free(parked.data);
     px_free(res.data);
     px_free(vmas.data);
     px_free(runs.data);
@@ -221,6 +228,7 @@ typedef struct mm_parts {
     const px_rewrite_pool_info *pools;
     const px_rewrite_trap_info *traps;
     const char *strings;
+    const uint8_t *parked;
 } mm_parts;
 
 static bool parts_of(const void *rec, size_t len, mm_parts *p)
@@ -230,7 +238,7 @@ static bool parts_of(const void *rec, size_t len, mm_parts *p)
     if (p->h->magic != MM_RECORD_MAGIC) return false;
     size_t need = sizeof(mm_header) + p->h->n_res * sizeof(px_res) + p->h->n_vma * sizeof(vma_record) +
                   p->h->n_run * sizeof(run_record) + p->h->n_view * sizeof(px_vm_view_info) + p->h->n_pool * sizeof(px_rewrite_pool_info) +
-                  p->h->n_trap * sizeof(px_rewrite_trap_info) + p->h->strings_len;
+                  p->h->n_trap * sizeof(px_rewrite_trap_info) + p->h->strings_len + p->h->parked_len;
     if (need != len) return false;
     const uint8_t *at = (const uint8_t *)rec + sizeof(mm_header);
     p->res = (const px_res *)at;
@@ -246,6 +254,7 @@ static bool parts_of(const void *rec, size_t len, mm_parts *p)
     p->traps = (const px_rewrite_trap_info *)at;
     at += p->h->n_trap * sizeof(px_rewrite_trap_info);
     p->strings = (const char *)at;
+    p->parked = (const uint8_t *)at + p->h->strings_len;
     return p->h->strings_len == 0 || p->strings[p->h->strings_len - 1] == 0;
 }
 
@@ -358,6 +367,7 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent, u
         if (r < 0) failed_at("shared mapping", p.views[i].base, p.views[i].mapped_end - p.views[i].base);
     }
     px_vm_set_next_view_id(p.h->next_view_id);
+    if (r == 0) r = px_vm_adopt_parked(p.parked, p.h->parked_len);
     for (uint32_t i = 0; i < p.h->n_vma && r == 0; i++) {
         const vma_record *v = &p.vmas[i];
         px_vma vma = {.start = v->start, .end = v->end, .offset = v->offset, .file_end = v->file_end,

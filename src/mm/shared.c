@@ -117,9 +117,10 @@ static void delete_parked_at_exit(void)
     while (px_mm_host.parked_names && px_mm_host.view_count) drop_view(px_mm_host.view_count - 1);
 }
 
+static bool exit_hook; /* under px_vm_lock: the atexit hook of this Windows process, registered once */
+
 bool px_vm_delete_when_unmapped(px_host_handle file, const wchar_t *path)
 {
-    static bool exit_hook; /* under px_vm_lock: the atexit hook of this Windows process, registered once */
     file_id id;
     if (!identify(file, &id)) return false;
     px_vm_lock();
@@ -498,5 +499,49 @@ int64_t px_vm_adopt_view(const px_vm_view_info *info, px_host_handle parent)
         return rc;
     }
     VIEWS[px_mm_host.view_count++] = sv;
+    return 0;
+}
+
+/* fork: the parked names, each a header and its path (wide characters, NUL included),
+   8-byte aligned. */
+typedef struct parked_record {
+    uint64_t index;
+    uint32_t volume, chars;
+} parked_record;
+
+size_t px_vm_list_parked(uint8_t *out, size_t cap)
+{
+    size_t need = 0;
+    for (const parked_name *n = px_mm_host.parked_names; n; n = n->next) {
+        uint32_t chars = (uint32_t)wcslen(n->path) + 1;
+        size_t size = PX_ALIGN_UP(sizeof(parked_record) + chars * sizeof(wchar_t), 8);
+        if (out && need + size <= cap) {
+            parked_record r = {.index = n->file.index, .volume = n->file.volume, .chars = chars};
+            memset(out + need, 0, size);
+            memcpy(out + need, &r, sizeof r);
+            memcpy(out + need + sizeof r, n->path, chars * sizeof(wchar_t));
+        }
+        need += size;
+    }
+    return need;
+}
+
+int64_t px_vm_adopt_parked(const uint8_t *data, size_t len)
+{
+    for (size_t at = 0; at + sizeof(parked_record) <= len;) {
+        parked_record r;
+        memcpy(&r, data + at, sizeof r);
+        size_t size = PX_ALIGN_UP(sizeof r + (size_t)r.chars * sizeof(wchar_t), 8);
+        if (!r.chars || at + size > len) return -LINUX_EINVAL;
+        parked_name *n = px_alloc(sizeof *n + r.chars * sizeof(wchar_t));
+        if (!n) return -LINUX_ENOMEM;
+        n->file = (file_id){r.volume, r.index};
+        memcpy(n->path, data + at + sizeof r, r.chars * sizeof(wchar_t));
+        n->path[r.chars - 1] = 0;
+        n->next = px_mm_host.parked_names;
+        px_mm_host.parked_names = n;
+        at += size;
+    }
+    if (px_mm_host.parked_names && !exit_hook) exit_hook = atexit(delete_parked_at_exit) == 0;
     return 0;
 }

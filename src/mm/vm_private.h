@@ -120,5 +120,10 @@ size_t px_vm_list_views(px_vm_view_info *out, size_t cap, uint32_t *next_id);
    The pages come inaccessible: px_vm_apply of each VMA gives them their protection. */
 int64_t px_vm_adopt_view(const px_vm_view_info *info, px_host_handle parent);
 void px_vm_set_next_view_id(uint32_t next_id);
+/* fork: the names of mapped files unlinked or renamed over (deleted with the file's last
+   view, in whichever process that is) as bytes into out (cap of them): how many there
+   are; and the child's taking them over. 0 or -LINUX_Exxx. */
+size_t px_vm_list_parked(uint8_t *out, size_t cap);
+int64_t px_vm_adopt_parked(const uint8_t *data, size_t len);
 
 #endif
