@@ -331,6 +331,32 @@ static int64_t set_fork_flags(uint64_t start, uint64_t end, int advice)
     return rc;
 }
 
+/* MADV_REMOVE: the shared object's pages in [start, end) read back as zeros, in every
+   process that maps them (Linux punches a hole in the file or shmem object; here the
+   pages are cleared). As Linux: private anonymous memory EINVAL, a private or read-only
+   file mapping EACCES; the mappings before the one refused are cleared. */
+static int64_t remove_pages(uint64_t start, uint64_t end)
+{
+    for (size_t i = px_vma_lower_bound(&px_vm_vmas, start); i < px_vm_vmas.count && px_vm_vmas.items[i].start < end;
+         i++) {
+        const px_vma *v = &px_vm_vmas.items[i];
+        bool shared = (v->flags & LINUX_MAP_TYPE) != LINUX_MAP_PRIVATE;
+        if (v->fd < 0 && !shared) return -LINUX_EINVAL;
+        if (!shared || (v->fd >= 0 && !v->view)) return -LINUX_EACCES;
+        uint64_t s = v->start > start ? v->start : start, e = v->end < end ? v->end : end;
+        uint64_t data_end = px_vm_data_end(v);
+        if (e > data_end) e = data_end;
+        if (s >= e) continue;
+        /* the guest may have made them read-only; the object itself is writable */
+        int64_t rc = px_host_mem_protect((void *)s, e - s, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE, NULL);
+        if (rc) return -LINUX_EACCES; /* a view of a file not open for writing */
+        rc = px_clear_out(s, e - s);
+        px_vm_apply(v);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 int64_t px_vm_advise(uint64_t addr, uint64_t len, int advice)
 {
     if (addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
@@ -341,6 +367,10 @@ int64_t px_vm_advise(uint64_t addr, uint64_t len, int advice)
     px_vm_lock();
     /* Linux applies the advice to the mapped parts and then reports the holes */
     int64_t rc = px_vma_range_mapped(&px_vm_vmas, addr, end) ? 0 : -LINUX_ENOMEM;
+    if (advice == 9 /* MADV_REMOVE */) {
+        int64_t r = remove_pages(addr, end);
+        if (r) rc = r;
+    }
     if (advice == LINUX_MADV_DONTNEED) {
         int64_t r = discard(addr, end);
         if (r) rc = r;

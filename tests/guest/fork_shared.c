@@ -237,6 +237,19 @@ int main(void)
     CHECK("parent: sees the child's write in shared /dev/zero", zs[5] == 'c');
     CHECK("parent: private /dev/zero stays its own", zp[5] == 0);
     close(zfd);
+
+    /* MADV_REMOVE: shared pages read zero in every process that maps them */
+    zs[6] = 'p';
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) _exit(madvise(zs, PAGE, MADV_REMOVE) == 0 ? 0 : 3);
+    CHECK("MADV_REMOVE in the child", pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                                      WEXITSTATUS(status) == 0);
+    CHECK("parent: the removed pages read zero", all_are(zs, PAGE, 0));
+    EXPECT_ERRNO("MADV_REMOVE of private anonymous", madvise(pa, PAGE, MADV_REMOVE), EINVAL);
+    char *pf2 = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK("mmap private file again", pf2 != MAP_FAILED);
+    EXPECT_ERRNO("MADV_REMOVE of a private file mapping", madvise(pf2, PAGE, MADV_REMOVE), EACCES);
     /* a shared file mapping grown by mremap maps more of the file, still shared */
     char *fm = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     CHECK("mmap file to grow", fm != MAP_FAILED);
