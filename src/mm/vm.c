@@ -415,6 +415,9 @@ int64_t px_vm_map_file(uint64_t addr, uint64_t len, int prot, int flags, const p
     else if (shared_anon) rc = px_vm_map_shared_anon_locked(addr, len, prot, flags);
     if (!shared_file && (!shared_anon || rc == -LINUX_ENOMEM)) rc = px_vm_map_locked(addr, len, prot, flags, file, offset);
     if (rc >= 0 && named) set_path_locked((uint64_t)rc, (uint64_t)rc + len, path);
+    /* Linux names shared anonymous memory by its shmem object's file */
+    else if (rc >= 0 && (flags & LINUX_MAP_ANONYMOUS) && type != LINUX_MAP_PRIVATE)
+        set_path_locked((uint64_t)rc, (uint64_t)rc + len, "/dev/zero (deleted)");
     px_vm_unlock();
     px_timing_work(flags & LINUX_MAP_ANONYMOUS ? "mm: mmap anonymous (all)" : "mm: mmap file (all)",
                    rc >= 0 ? (uint64_t)rc : 0, len, since);
