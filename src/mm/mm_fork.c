@@ -11,8 +11,11 @@
    section for shared anonymous memory: shared.c), so the record lists the views with
    the parent's section handles; the parent reserves their places in the child, and the
    child takes the handles over from the parent and maps the same sections there.
-   Nothing of a view is copied. A VMA marked MADV_DONTFORK is left out (and a view all
-   of whose VMAs are); one marked MADV_WIPEONFORK comes as fresh zero pages. */
+   Nothing of a view is copied. A VMA marked MADV_DONTFORK is left out of a forked
+   child (and a view all of whose VMAs are); one marked MADV_WIPEONFORK comes as fresh
+   zero pages. A vfork child has both as they are (it borrows the parent's memory, as
+   Linux lends it the whole address space): the record has everything, the child
+   decides. */
 #include "core/errors.h"
 #include "core/px.h"
 #include "core/timing.h"
@@ -86,11 +89,12 @@ static bool page_is_zero(const uint64_t *p)
     return true;
 }
 
-/* Appends [at, end) with prot (merged with the last run when alike and adjacent). */
-static uint32_t put_run(buf *runs, uint64_t at, uint64_t end, int prot, bool zero)
+/* Appends [at, end) with prot (merged with the last run when alike and adjacent, and
+   may_merge: runs stay inside one VMA, whose advice decides what the child does). */
+static uint32_t put_run(buf *runs, uint64_t at, uint64_t end, int prot, bool zero, bool may_merge)
 {
     run_record *last = runs->len >= sizeof *last ? (run_record *)(runs->data + runs->len - sizeof *last) : NULL;
-    if (last && last->start + last->len == at && last->prot == prot && last->zero == (uint32_t)zero) {
+    if (may_merge && last && last->start + last->len == at && last->prot == prot && last->zero == (uint32_t)zero) {
         last->len += end - at;
         return 0;
     }
@@ -115,22 +119,14 @@ static uint32_t list_runs(uint64_t start, uint64_t end, buf *runs)
             if (region.prot & PX_HOST_PROT_READ) {
                 for (uint64_t page = at; page < run_end; page += PX_PAGE_SIZE)
                     n += put_run(runs, page, page + PX_PAGE_SIZE, region.prot,
-                                 page_is_zero((const uint64_t *)(uintptr_t)page));
+                                 page_is_zero((const uint64_t *)(uintptr_t)page), n > 0);
             } else {
-                n += put_run(runs, at, run_end, region.prot, false);
+                n += put_run(runs, at, run_end, region.prot, false, n > 0);
             }
         }
         at = run_end;
     }
     return n;
-}
-
-/* Whether some VMA of view id goes to the child. */
-static bool view_forked(const struct px_mm *mm, uint32_t id)
-{
-    for (size_t i = 0; i < mm->vmas.count; i++)
-        if (mm->vmas.items[i].view == id && !(mm->vmas.items[i].fork_flags & PX_VMA_DONTFORK)) return true;
-    return false;
 }
 
 void *px_mm_fork_save(size_t *len)
@@ -147,7 +143,6 @@ void *px_mm_fork_save(size_t *len)
         buf_put(&res, &mm->reservations.items[i], sizeof(px_res));
     for (size_t i = 0; i < mm->vmas.count; i++) {
         const px_vma *v = &mm->vmas.items[i];
-        if (v->fork_flags & PX_VMA_DONTFORK) continue; /* absent in the child */
         vma_record r = {.start = v->start, .end = v->end, .offset = v->offset, .file_end = v->file_end,
                         .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned,
                         .fork_flags = v->fork_flags, .view = v->view};
@@ -157,8 +152,9 @@ void *px_mm_fork_save(size_t *len)
         }
         buf_put(&vmas, &r, sizeof r);
         h.n_vma++;
-        /* a view's pages are the section's, shared; wiped pages come as zeros */
-        if (!v->view && !(v->fork_flags & PX_VMA_WIPEONFORK)) h.n_run += list_runs(v->start, v->end, &runs);
+        /* a view's pages are the section's, shared. The advice is the child's to follow:
+           a vfork child borrows the parent's memory, advised or not, as Linux lends it */
+        if (!v->view) h.n_run += list_runs(v->start, v->end, &runs);
         if (runs.failed) break;
     }
     size_t nv = px_vm_list_views(NULL, 0, &h.next_view_id);
@@ -166,11 +162,8 @@ void *px_mm_fork_save(size_t *len)
     if (nv && !vl) views.failed = true;
     if (vl) {
         px_vm_list_views(vl, nv, NULL);
-        for (size_t i = 0; i < nv; i++) {
-            if (!view_forked(mm, vl[i].id)) continue;
-            buf_put(&views, &vl[i], sizeof vl[i]);
-            h.n_view++;
-        }
+        buf_put(&views, vl, nv * sizeof *vl);
+        h.n_view = (uint32_t)nv;
         px_free(vl);
     }
     buf parked = {0};
@@ -370,6 +363,7 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent, u
     if (r == 0) r = px_vm_adopt_parked(p.parked, p.h->parked_len);
     for (uint32_t i = 0; i < p.h->n_vma && r == 0; i++) {
         const vma_record *v = &p.vmas[i];
+        if (!lazy_but_at && (v->fork_flags & PX_VMA_DONTFORK)) continue; /* absent in a forked child */
         px_vma vma = {.start = v->start, .end = v->end, .offset = v->offset, .file_end = v->file_end,
                       .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned,
                       .fork_flags = v->fork_flags, .view = v->view};
@@ -379,12 +373,16 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent, u
         }
         if (r == 0 && px_vma_insert(&mm->vmas, &vma) < 0) r = -LINUX_ENOMEM;
         /* a view's pages get the VMA's protection; wiped memory is committed afresh */
-        if (r == 0 && (vma.view || (vma.fork_flags & PX_VMA_WIPEONFORK))) r = px_vm_apply(&vma);
+        bool wiped = !lazy_but_at && (vma.fork_flags & PX_VMA_WIPEONFORK);
+        if (r == 0 && (vma.view || wiped)) r = px_vm_apply(&vma);
         if (r < 0) failed_at("mapping", v->start, v->end - v->start);
     }
+    if (r == 0) px_vm_release_views(0, PX_USER_TOP); /* views whose every VMA was MADV_DONTFORK */
     uint64_t since = px_timing_now(), copied_bytes = 0, copied_runs = 0;
     for (uint32_t i = 0; i < p.h->n_run && r == 0; i++) {
         const run_record *run = &p.runs[i];
+        const px_vma *owner = px_vma_find(&mm->vmas, run->start);
+        if (!owner || (!lazy_but_at && (owner->fork_flags & PX_VMA_WIPEONFORK))) continue; /* left out, wiped */
         const px_vma *stack = lazy_but_at ? px_vma_find(&mm->vmas, lazy_but_at - 8) : NULL; /* rsp may be a fresh stack's end */
         bool now = !lazy_but_at || run->zero || (stack && run->start < stack->end && run->start + run->len > stack->start);
         r = now ? copy_run(parent, run->start, run->len, run->prot, run->zero) : 0;

@@ -17,6 +17,7 @@
 #define SHARED_LEN (3 * PAGE + 100) /* not a whole number of pages */
 
 static int to_child[2], to_parent[2];
+static volatile int vfork_seen; /* written by a vfork child */
 
 /* One byte through a pipe: the other side's turn (so this side prints nothing after it). */
 static void pass(int fd)
@@ -116,6 +117,14 @@ int main(void)
     EXPECT_RET("MADV_KEEPONFORK shared file", madvise(sf, PAGE, MADV_KEEPONFORK), 0);
     EXPECT_RET("MADV_DOFORK shared file", madvise(sf, PAGE, MADV_DOFORK), 0);
     fflush(stdout);
+
+    /* vfork lends the child the whole address space: the advice is for fork only */
+    pid_t vpid = vfork();
+    if (vpid == 0) {
+        vfork_seen = (dontfork[0] == 'd') + 2 * (wipe[PAGE] == 'w') + 4 * (sa[0] == 'p');
+        _exit(0);
+    }
+    CHECK("vfork child sees advised memory as it is", vpid > 0 && waitpid(vpid, NULL, 0) == vpid && vfork_seen == 7);
 
     pid_t pid = fork(); /* nobody prints until the child has had its turn */
     if (pid < 0) {
