@@ -113,6 +113,16 @@ void *px_host_view_map(px_host_handle section, uint64_t offset, size_t size, voi
 int64_t px_host_view_unmap(void *view) { return UnmapViewOfFile(view) ? 0 : px_err_last(); }
 int64_t px_host_view_flush(void *at, size_t len) { return FlushViewOfFile(at, len) ? 0 : px_err_last(); }
 
+int64_t px_host_handle_from(px_host_handle process, uint64_t value, px_host_handle *out)
+{
+    HANDLE copy;
+    if (!DuplicateHandle(process, (HANDLE)(uintptr_t)value, GetCurrentProcess(), &copy, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS))
+        return px_err_last();
+    *out = copy;
+    return 0;
+}
+
 bool px_host_mem_readable(const void *at, uint64_t *run_end)
 {
     MEMORY_BASIC_INFORMATION mbi;

@@ -52,6 +52,10 @@ void *px_host_view_map(px_host_handle section, uint64_t offset, size_t size, voi
 int64_t px_host_view_unmap(void *view);
 /* Writes a view's dirty pages to its file. */
 int64_t px_host_view_flush(void *at, size_t len);
+/* fork: a handle of another process (one with the right to duplicate its handles), such
+   as a section its views map, as a handle of this one with the same access: 0 and *out,
+   or -LINUX_Exxx. */
+int64_t px_host_handle_from(px_host_handle process, uint64_t value, px_host_handle *out);
 
 /* Whether the page at `at` may be read without a fault of any kind (committed,
    readable, not a guard page); *run_end: where the run of pages alike ends. (trace.c) */

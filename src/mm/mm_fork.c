@@ -7,9 +7,15 @@
    bytes from the parent with a few large reads (each one is a wineserver round trip),
    while the parent waits in fork.
 
-   Coherent MAP_SHARED file views become private copies in the child for now (see
-   abi/syscalls.tbl's fork row); MAP_SHARED|MAP_ANONYMOUS is a private commit already
-   in the parent. */
+   MAP_SHARED memory stays shared: it is a view of a section (a file's, or a pagefile
+   section for shared anonymous memory: shared.c), so the record lists the views with
+   the parent's section handles; the parent reserves their places in the child, and the
+   child takes the handles over from the parent and maps the same sections there.
+   Nothing of a view is copied. A VMA marked MADV_DONTFORK is left out of a forked
+   child (and a view all of whose VMAs are); one marked MADV_WIPEONFORK comes as fresh
+   zero pages. A vfork child has both as they are (it borrows the parent's memory, as
+   Linux lends it the whole address space): the record has everything, the child
+   decides. */
 #include "core/errors.h"
 #include "core/px.h"
 #include "core/timing.h"
@@ -28,15 +34,15 @@
 typedef struct mm_header {
     uint64_t magic;
     uint64_t brk_lo, brk_hi, brk_base, brk_current;
-    uint32_t n_res, n_vma, n_run, n_pool, n_trap, strings_len;
+    uint32_t n_res, n_vma, n_run, n_pool, n_trap, n_view, strings_len, next_view_id, parked_len, pad;
 } mm_header;
 
 typedef struct vma_record {
     uint64_t start, end, offset, file_end;
     int32_t prot, flags, fd;
-    uint8_t kind, scanned, pad[2];
+    uint8_t kind, scanned, fork_flags, pad;
     uint32_t path_at; /* 1 + the path's offset in the strings, 0 for none */
-    uint32_t pad2;
+    uint32_t view;
 } vma_record;
 
 /* A run of committed pages and its host protection; PX_HOST_PROT_NONE runs are
@@ -83,11 +89,12 @@ static bool page_is_zero(const uint64_t *p)
     return true;
 }
 
-/* Appends [at, end) with prot (merged with the last run when alike and adjacent). */
-static uint32_t put_run(buf *runs, uint64_t at, uint64_t end, int prot, bool zero)
+/* Appends [at, end) with prot (merged with the last run when alike and adjacent, and
+   may_merge: runs stay inside one VMA, whose advice decides what the child does). */
+static uint32_t put_run(buf *runs, uint64_t at, uint64_t end, int prot, bool zero, bool may_merge)
 {
     run_record *last = runs->len >= sizeof *last ? (run_record *)(runs->data + runs->len - sizeof *last) : NULL;
-    if (last && last->start + last->len == at && last->prot == prot && last->zero == (uint32_t)zero) {
+    if (may_merge && last && last->start + last->len == at && last->prot == prot && last->zero == (uint32_t)zero) {
         last->len += end - at;
         return 0;
     }
@@ -112,9 +119,9 @@ static uint32_t list_runs(uint64_t start, uint64_t end, buf *runs)
             if (region.prot & PX_HOST_PROT_READ) {
                 for (uint64_t page = at; page < run_end; page += PX_PAGE_SIZE)
                     n += put_run(runs, page, page + PX_PAGE_SIZE, region.prot,
-                                 page_is_zero((const uint64_t *)(uintptr_t)page));
+                                 page_is_zero((const uint64_t *)(uintptr_t)page), n > 0);
             } else {
-                n += put_run(runs, at, run_end, region.prot, false);
+                n += put_run(runs, at, run_end, region.prot, false, n > 0);
             }
         }
         at = run_end;
@@ -124,7 +131,7 @@ static uint32_t list_runs(uint64_t start, uint64_t end, buf *runs)
 
 void *px_mm_fork_save(size_t *len)
 {
-    buf res = {0}, vmas = {0}, runs = {0}, pools = {0}, traps = {0}, strings = {0};
+    buf res = {0}, vmas = {0}, runs = {0}, pools = {0}, traps = {0}, strings = {0}, views = {0};
     mm_header h = {.magic = MM_RECORD_MAGIC};
     px_vm_lock();
     const struct px_mm *mm = &px_mm_host;
@@ -137,26 +144,33 @@ void *px_mm_fork_save(size_t *len)
     for (size_t i = 0; i < mm->vmas.count; i++) {
         const px_vma *v = &mm->vmas.items[i];
         vma_record r = {.start = v->start, .end = v->end, .offset = v->offset, .file_end = v->file_end,
-                        .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned};
+                        .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned,
+                        .fork_flags = v->fork_flags, .view = v->view};
         if (v->path) {
             r.path_at = (uint32_t)strings.len + 1;
             buf_put(&strings, v->path, strlen(v->path) + 1);
         }
         buf_put(&vmas, &r, sizeof r);
         h.n_vma++;
-        if (v->view) {
-            /* A view is no reservation of ours: the child needs one where it lies. */
-            uint64_t lo = PX_ALIGN_DOWN(v->start, PX_ALLOC_GRANULARITY), hi = PX_ALIGN_UP(v->end, PX_ALLOC_GRANULARITY);
-            uint64_t gs, ge;
-            for (uint64_t at = lo; at < hi && px_res_next_gap(&mm->reservations, at, hi, &gs, &ge); at = ge) {
-                px_res extra = {.base = gs, .size = ge - gs, .flags = 0};
-                buf_put(&res, &extra, sizeof extra);
-                h.n_res++;
-            }
-        }
-        h.n_run += list_runs(v->start, v->end, &runs);
+        /* a view's pages are the section's, shared. The advice is the child's to follow:
+           a vfork child borrows the parent's memory, advised or not, as Linux lends it */
+        if (!v->view) h.n_run += list_runs(v->start, v->end, &runs);
         if (runs.failed) break;
     }
+    size_t nv = px_vm_list_views(NULL, 0, &h.next_view_id);
+    px_vm_view_info *vl = nv ? px_alloc(nv * sizeof *vl) : NULL;
+    if (nv && !vl) views.failed = true;
+    if (vl) {
+        px_vm_list_views(vl, nv, NULL);
+        buf_put(&views, vl, nv * sizeof *vl);
+        h.n_view = (uint32_t)nv;
+        px_free(vl);
+    }
+    buf parked = {0};
+    size_t np_bytes = px_vm_list_parked(NULL, 0);
+    uint8_t *pk = np_bytes ? buf_grow(&parked, np_bytes) : NULL;
+    if (pk) px_vm_list_parked(pk, np_bytes);
+    h.parked_len = (uint32_t)parked.len;
     px_vm_unlock();
 
     size_t np = px_rewrite_list_pools(NULL, 0);
@@ -174,13 +188,18 @@ void *px_mm_fork_save(size_t *len)
     buf_put(&out, res.data, res.len);
     buf_put(&out, vmas.data, vmas.len);
     buf_put(&out, runs.data, runs.len);
+    buf_put(&out, views.data, views.len);
     buf_put(&out, pools.data, h.n_pool * sizeof(px_rewrite_pool_info));
     buf_put(&out, traps.data, h.n_trap * sizeof(px_rewrite_trap_info));
     buf_put(&out, strings.data, strings.len);
-    bool failed = res.failed || vmas.failed || runs.failed || pools.failed || traps.failed || strings.failed;
+    buf_put(&out, parked.data, parked.len);
+    bool failed = res.failed || vmas.failed || runs.failed || pools.failed || traps.failed || strings.failed ||
+                  views.failed || parked.failed;
+    px_free(parked.data);
     px_free(res.data);
     px_free(vmas.data);
     px_free(runs.data);
+    px_free(views.data);
     px_free(pools.data);
     px_free(traps.data);
     px_free(strings.data);
@@ -198,9 +217,11 @@ typedef struct mm_parts {
     const px_res *res;
     const vma_record *vmas;
     const run_record *runs;
+    const px_vm_view_info *views;
     const px_rewrite_pool_info *pools;
     const px_rewrite_trap_info *traps;
     const char *strings;
+    const uint8_t *parked;
 } mm_parts;
 
 static bool parts_of(const void *rec, size_t len, mm_parts *p)
@@ -209,8 +230,8 @@ static bool parts_of(const void *rec, size_t len, mm_parts *p)
     p->h = rec;
     if (p->h->magic != MM_RECORD_MAGIC) return false;
     size_t need = sizeof(mm_header) + p->h->n_res * sizeof(px_res) + p->h->n_vma * sizeof(vma_record) +
-                  p->h->n_run * sizeof(run_record) + p->h->n_pool * sizeof(px_rewrite_pool_info) +
-                  p->h->n_trap * sizeof(px_rewrite_trap_info) + p->h->strings_len;
+                  p->h->n_run * sizeof(run_record) + p->h->n_view * sizeof(px_vm_view_info) + p->h->n_pool * sizeof(px_rewrite_pool_info) +
+                  p->h->n_trap * sizeof(px_rewrite_trap_info) + p->h->strings_len + p->h->parked_len;
     if (need != len) return false;
     const uint8_t *at = (const uint8_t *)rec + sizeof(mm_header);
     p->res = (const px_res *)at;
@@ -219,11 +240,14 @@ static bool parts_of(const void *rec, size_t len, mm_parts *p)
     at += p->h->n_vma * sizeof(vma_record);
     p->runs = (const run_record *)at;
     at += p->h->n_run * sizeof(run_record);
+    p->views = (const px_vm_view_info *)at;
+    at += p->h->n_view * sizeof(px_vm_view_info);
     p->pools = (const px_rewrite_pool_info *)at;
     at += p->h->n_pool * sizeof(px_rewrite_pool_info);
     p->traps = (const px_rewrite_trap_info *)at;
     at += p->h->n_trap * sizeof(px_rewrite_trap_info);
     p->strings = (const char *)at;
+    p->parked = (const uint8_t *)at + p->h->strings_len;
     return p->h->strings_len == 0 || p->strings[p->h->strings_len - 1] == 0;
 }
 
@@ -255,6 +279,15 @@ int64_t px_mm_fork_reserve(const void *rec, size_t len, px_host_child *child, co
     }
     for (uint32_t i = 0; i < p.h->n_pool; i++) {
         int64_t r = px_host_child_reserve(child, p.pools[i].base, p.pools[i].size);
+        if (r < 0) return r;
+    }
+    /* a view's place: its granules (the child maps the view there), and its tail */
+    for (uint32_t i = 0; i < p.h->n_view; i++) {
+        const px_vm_view_info *v = &p.views[i];
+        int64_t r = 0;
+        if (v->mapped_end > v->base)
+            r = px_host_child_reserve(child, v->base, PX_ALIGN_UP(v->mapped_end, PX_ALLOC_GRANULARITY) - v->base);
+        if (r == 0 && v->tail) r = px_host_child_reserve(child, v->tail, v->tail_size);
         if (r < 0) return r;
     }
     return 0;
@@ -322,20 +355,34 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent, u
         else if (px_res_add(&mm->reservations, res->base, res->size, res->flags) < 0) r = -LINUX_ENOMEM;
         if (r < 0) failed_at("reservation", res->base, res->size);
     }
+    for (uint32_t i = 0; i < p.h->n_view && r == 0; i++) {
+        r = px_vm_adopt_view(&p.views[i], parent);
+        if (r < 0) failed_at("shared mapping", p.views[i].base, p.views[i].mapped_end - p.views[i].base);
+    }
+    px_vm_set_next_view_id(p.h->next_view_id);
+    if (r == 0) r = px_vm_adopt_parked(p.parked, p.h->parked_len);
     for (uint32_t i = 0; i < p.h->n_vma && r == 0; i++) {
         const vma_record *v = &p.vmas[i];
+        if (!lazy_but_at && (v->fork_flags & PX_VMA_DONTFORK)) continue; /* absent in a forked child */
         px_vma vma = {.start = v->start, .end = v->end, .offset = v->offset, .file_end = v->file_end,
-                      .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned};
+                      .prot = v->prot, .flags = v->flags, .fd = v->fd, .kind = v->kind, .scanned = v->scanned,
+                      .fork_flags = v->fork_flags, .view = v->view};
         if (v->path_at) {
             if (v->path_at > p.h->strings_len) r = -LINUX_EINVAL;
             else vma.path = px_strdup(p.strings + v->path_at - 1); /* lives as long as the process */
         }
         if (r == 0 && px_vma_insert(&mm->vmas, &vma) < 0) r = -LINUX_ENOMEM;
+        /* a view's pages get the VMA's protection; wiped memory is committed afresh */
+        bool wiped = !lazy_but_at && (vma.fork_flags & PX_VMA_WIPEONFORK);
+        if (r == 0 && (vma.view || wiped)) r = px_vm_apply(&vma);
         if (r < 0) failed_at("mapping", v->start, v->end - v->start);
     }
+    if (r == 0) px_vm_release_views(0, PX_USER_TOP); /* views whose every VMA was MADV_DONTFORK */
     uint64_t since = px_timing_now(), copied_bytes = 0, copied_runs = 0;
     for (uint32_t i = 0; i < p.h->n_run && r == 0; i++) {
         const run_record *run = &p.runs[i];
+        const px_vma *owner = px_vma_find(&mm->vmas, run->start);
+        if (!owner || (!lazy_but_at && (owner->fork_flags & PX_VMA_WIPEONFORK))) continue; /* left out, wiped */
         const px_vma *stack = lazy_but_at ? px_vma_find(&mm->vmas, lazy_but_at - 8) : NULL; /* rsp may be a fresh stack's end */
         bool now = !lazy_but_at || run->zero || (stack && run->start < stack->end && run->start + run->len > stack->start);
         r = now ? copy_run(parent, run->start, run->len, run->prot, run->zero) : 0;

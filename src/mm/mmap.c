@@ -43,6 +43,14 @@ static int64_t check_map_fd(int fd, int prot, int flags)
     return 0;
 }
 
+/* Whether fd is /dev/zero: Linux maps it as anonymous memory (MAP_SHARED: a shmem
+   object of its own, shared with forked children, as MAP_SHARED|MAP_ANONYMOUS). */
+static bool is_dev_zero(int fd)
+{
+    char path[16];
+    return px_fs_fd_path(fd, path, sizeof path) == 9 && !memcmp(path, "/dev/zero", 9);
+}
+
 /* mmap(2) */
 PX_SYSCALL(mmap)
 {
@@ -51,6 +59,10 @@ PX_SYSCALL(mmap)
     if (flags & LINUX_MAP_ANONYMOUS) return px_vm_map_file(addr, len, prot, flags, NULL, offset);
     int64_t rc = check_map_fd(fd, prot, flags);
     if (rc < 0) return rc;
+    if (is_dev_zero(fd)) {
+        if (offset & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
+        return px_vm_map_file(addr, len, prot, flags | LINUX_MAP_ANONYMOUS, NULL, 0);
+    }
     px_vm_file file = file_of_fd(fd);
     return px_vm_map_file(addr, len, prot, flags, &file, offset);
 }
@@ -179,6 +191,19 @@ static int64_t move_mapping(px_vma v, uint64_t old, uint64_t old_len, uint64_t n
     return (int64_t)to;
 }
 
+/* MAP_SHARED memory (a view of a section, shared.c) moved or grown: a view of the same
+   section (shared anonymous memory: shared still with forked processes) or file at the
+   new place, pages past the object's size SIGBUS as on Linux; the old range goes. */
+static int64_t move_view(const px_vma *v, uint64_t old, uint64_t old_len, uint64_t new_len, bool fixed,
+                                uint64_t new_addr)
+{
+    if (fixed && !px_vm_view_fits(new_addr, new_len)) return -LINUX_ENOMEM;
+    int flags = v->flags | (fixed ? LINUX_MAP_FIXED : 0);
+    int64_t to = px_vm_remap_view_locked(v, old, new_len, flags, fixed ? new_addr : 0);
+    if (to >= 0) px_vm_unmap_locked(old, old + old_len, true);
+    return to;
+}
+
 int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
 {
     bool may_move = flags & LINUX_MREMAP_MAYMOVE, fixed = flags & LINUX_MREMAP_FIXED;
@@ -189,8 +214,7 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
     if (old_addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
     old_len = PX_ALIGN_UP(old_len, PX_PAGE_SIZE);
     new_len = PX_ALIGN_UP(new_len, PX_PAGE_SIZE);
-    /* old_len 0 duplicates a shared mapping on Linux: not supported (no shared memory) */
-    if (new_len == 0 || old_len == 0) return -LINUX_EINVAL;
+    if (new_len == 0) return -LINUX_EINVAL;
     if (new_len > PX_USER_TOP || old_addr + old_len < old_addr) return -LINUX_EINVAL;
     if (fixed) {
         if (new_addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
@@ -205,7 +229,22 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
         goto out;
     }
     px_vma v = *found;
-    /* a view cannot move or grow (Windows); shrinking is munmap of its tail */
+    if (old_len == 0) {
+        /* a second mapping of the same shared pages (Linux: shared mappings only) */
+        if ((v.flags & LINUX_MAP_TYPE) == LINUX_MAP_PRIVATE) rc = -LINUX_EINVAL;
+        else if (!may_move) rc = -LINUX_ENOMEM;
+        else if (!v.view) rc = -LINUX_EINVAL; /* a copied shared mapping: no pages to share */
+        else if (fixed && !px_vm_view_fits(new_addr, new_len)) rc = -LINUX_ENOMEM;
+        else rc = px_vm_remap_view_locked(&v, old_addr, new_len, v.flags | (fixed ? LINUX_MAP_FIXED : 0),
+                                                 fixed ? new_addr : 0);
+        goto out;
+    }
+    /* a view cannot grow in place (Windows): it moves as a new view of its section or
+       file; shrinking is munmap of its tail */
+    if (v.view && !dont_unmap && (fixed || (new_len > old_len && may_move))) {
+        rc = move_view(&v, old_addr, old_len, new_len, fixed, new_addr);
+        goto out;
+    }
     if (v.view && (fixed || dont_unmap || new_len > old_len)) {
         rc = fixed || dont_unmap ? -LINUX_EINVAL : -LINUX_ENOMEM;
         goto out;
@@ -235,10 +274,10 @@ static bool known_advice(int advice)
     static const bool known[] = {
         [LINUX_MADV_NORMAL] = true, [LINUX_MADV_RANDOM] = true, [LINUX_MADV_SEQUENTIAL] = true,
         [LINUX_MADV_WILLNEED] = true, [LINUX_MADV_DONTNEED] = true, [LINUX_MADV_FREE] = true,
-        [9] = true,  /* REMOVE */     [10] = true, /* DONTFORK */   [11] = true, /* DOFORK */
+        [9] = true,  /* REMOVE */     [LINUX_MADV_DONTFORK] = true, [LINUX_MADV_DOFORK] = true,
         [12] = true, /* MERGEABLE */  [13] = true, /* UNMERGEABLE */ [14] = true, /* HUGEPAGE */
         [15] = true, /* NOHUGEPAGE */ [16] = true, /* DONTDUMP */   [17] = true, /* DODUMP */
-        [18] = true, /* WIPEONFORK */ [19] = true, /* KEEPONFORK */ [20] = true, /* COLD */
+        [LINUX_MADV_WIPEONFORK] = true, [LINUX_MADV_KEEPONFORK] = true, [20] = true, /* COLD */
         [21] = true, /* PAGEOUT */    [22] = true, /* POPULATE_READ */
         [23] = true, /* POPULATE_WRITE */ [25] = true, /* COLLAPSE */
     };
@@ -267,6 +306,57 @@ static int64_t discard(uint64_t start, uint64_t end)
     return 0;
 }
 
+/* MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK, MADV_KEEPONFORK: what fork (mm_fork.c)
+   does with the mappings of [start, end), recorded on them. As Linux, wiping is for
+   private anonymous memory only (EINVAL for a file's, the program's image, shared
+   memory), and the mappings before the one refused keep the change. */
+static int64_t set_fork_flags(uint64_t start, uint64_t end, int advice)
+{
+    size_t first, last;
+    if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last)) return -LINUX_ENOMEM;
+    int64_t rc = 0;
+    for (size_t i = first; i < last; i++) {
+        px_vma *v = &px_vm_vmas.items[i];
+        bool private_anon = v->fd < 0 && v->kind != PX_VM_IMAGE && (v->flags & LINUX_MAP_TYPE) == LINUX_MAP_PRIVATE;
+        if (advice == LINUX_MADV_WIPEONFORK && !private_anon) {
+            rc = -LINUX_EINVAL;
+            break;
+        }
+        if (advice == LINUX_MADV_DONTFORK) v->fork_flags |= PX_VMA_DONTFORK;
+        else if (advice == LINUX_MADV_DOFORK) v->fork_flags &= ~PX_VMA_DONTFORK;
+        else if (advice == LINUX_MADV_WIPEONFORK) v->fork_flags |= PX_VMA_WIPEONFORK;
+        else v->fork_flags &= ~PX_VMA_WIPEONFORK;
+    }
+    px_vma_merge_range(&px_vm_vmas, start, end);
+    return rc;
+}
+
+/* MADV_REMOVE: the shared object's pages in [start, end) read back as zeros, in every
+   process that maps them (Linux punches a hole in the file or shmem object; here the
+   pages are cleared). As Linux: private anonymous memory EINVAL, a private or read-only
+   file mapping EACCES; the mappings before the one refused are cleared. */
+static int64_t remove_pages(uint64_t start, uint64_t end)
+{
+    for (size_t i = px_vma_lower_bound(&px_vm_vmas, start); i < px_vm_vmas.count && px_vm_vmas.items[i].start < end;
+         i++) {
+        const px_vma *v = &px_vm_vmas.items[i];
+        bool shared = (v->flags & LINUX_MAP_TYPE) != LINUX_MAP_PRIVATE;
+        if (v->fd < 0 && !shared) return -LINUX_EINVAL;
+        if (!shared || (v->fd >= 0 && !v->view)) return -LINUX_EACCES;
+        uint64_t s = v->start > start ? v->start : start, e = v->end < end ? v->end : end;
+        uint64_t data_end = px_vm_data_end(v);
+        if (e > data_end) e = data_end;
+        if (s >= e) continue;
+        /* the guest may have made them read-only; the object itself is writable */
+        int64_t rc = px_host_mem_protect((void *)s, e - s, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE, NULL);
+        if (rc) return -LINUX_EACCES; /* a view of a file not open for writing */
+        rc = px_clear_out(s, e - s);
+        px_vm_apply(v);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 int64_t px_vm_advise(uint64_t addr, uint64_t len, int advice)
 {
     if (addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
@@ -277,8 +367,17 @@ int64_t px_vm_advise(uint64_t addr, uint64_t len, int advice)
     px_vm_lock();
     /* Linux applies the advice to the mapped parts and then reports the holes */
     int64_t rc = px_vma_range_mapped(&px_vm_vmas, addr, end) ? 0 : -LINUX_ENOMEM;
+    if (advice == 9 /* MADV_REMOVE */) {
+        int64_t r = remove_pages(addr, end);
+        if (r) rc = r;
+    }
     if (advice == LINUX_MADV_DONTNEED) {
         int64_t r = discard(addr, end);
+        if (r) rc = r;
+    }
+    if (advice == LINUX_MADV_DONTFORK || advice == LINUX_MADV_DOFORK || advice == LINUX_MADV_WIPEONFORK ||
+        advice == LINUX_MADV_KEEPONFORK) {
+        int64_t r = set_fork_flags(addr, end, advice);
         if (r) rc = r;
     }
     px_vm_unlock();

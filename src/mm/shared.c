@@ -2,6 +2,9 @@
    view of it where the guest sees the mapping. Windows keeps a section's pages and the
    file's cache one (ReadFile/WriteFile on the same file see the same bytes), so read()
    and write() agree with the mapping, and two mappings of one file share their pages.
+   Shared anonymous memory is a view too, of a pagefile section of its own (Linux's
+   shmem object): a forked child maps the same section (mm_fork.c), so both see each
+   other's writes; mremap maps the section again elsewhere.
 
    Windows' rules and what follows from them:
    - a view starts at a 64 KiB-aligned file offset and a 64 KiB-aligned address: a guest
@@ -23,6 +26,7 @@
 #include "core/errors.h"
 #include "host/host_file.h"
 #include "host/host_mem.h"
+#include "host/host_process.h"
 #include "mm/vm_private.h"
 
 typedef struct shared_view {
@@ -31,8 +35,12 @@ typedef struct shared_view {
     uint64_t mapped_end;   /* end of the pages the view maps (page-aligned) */
     uint64_t guest_start, guest_end; /* the guest's mapping as it was made */
     uint64_t tail, tail_size; /* our reservation past the view's granule, or 0 */
-    px_host_handle section, file;
+    uint64_t section_offset, view_len; /* what of the section the view maps (its exact length) */
+    uint64_t section_size; /* anonymous: the pagefile section's size (the shared object's) */
+    px_host_handle section, file; /* file: NULL for a pagefile section; section: NULL when
+                                     nothing of the file is in the mapping */
     bool writable;         /* the section and view allow writing */
+    bool anonymous;        /* a pagefile section: MAP_SHARED|MAP_ANONYMOUS */
     bool identified;       /* id_of_file is known */
     struct file_id { uint32_t volume; uint64_t index; } id_of_file; /* to find views by file */
 } shared_view;
@@ -85,13 +93,19 @@ static void delete_parked_of(file_id id)
     }
 }
 
+/* Closes a handle that may be NULL (an anonymous view has no file, an empty one no section). */
+static void close_if(px_host_handle h)
+{
+    if (h) px_host_close(h);
+}
+
 static void drop_view(size_t i)
 {
     shared_view gone = VIEWS[i];
-    px_host_view_unmap((void *)gone.base);
+    if (gone.mapped_end > gone.base) px_host_view_unmap((void *)gone.base);
     if (gone.tail) px_host_mem_release((void *)gone.tail);
-    px_host_close(gone.section);
-    px_host_close(gone.file);
+    close_if(gone.section);
+    close_if(gone.file);
     VIEWS[i] = VIEWS[--px_mm_host.view_count];
     if (gone.identified && px_mm_host.parked_names) delete_parked_of(gone.id_of_file);
 }
@@ -103,9 +117,10 @@ static void delete_parked_at_exit(void)
     while (px_mm_host.parked_names && px_mm_host.view_count) drop_view(px_mm_host.view_count - 1);
 }
 
+static bool exit_hook; /* under px_vm_lock: the atexit hook of this Windows process, registered once */
+
 bool px_vm_delete_when_unmapped(px_host_handle file, const wchar_t *path)
 {
-    static bool exit_hook; /* under px_vm_lock: the atexit hook of this Windows process, registered once */
     file_id id;
     if (!identify(file, &id)) return false;
     px_vm_lock();
@@ -139,6 +154,7 @@ static bool place_view(shared_view *sv, uint64_t base, uint64_t file_off, uint64
         p = px_host_view_map(sv->section, file_off, view_len, (void *)base, sv->writable);
         if (!p) return false;
     }
+    sv->view_len = view_len;
     view_len = PX_ALIGN_UP(view_len, PX_PAGE_SIZE);
     uint64_t granule_end = PX_ALIGN_UP(base + view_len, PX_ALLOC_GRANULARITY);
     uint64_t end = base + total;
@@ -177,35 +193,73 @@ static int64_t clear_for_fixed(uint64_t lo, uint64_t hi)
     return 0;
 }
 
-int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
-                                uint64_t offset, px_host_handle file, bool writable)
+bool px_vm_view_fits(uint64_t addr, uint64_t len)
 {
-    uint64_t skew = offset & (PX_ALLOC_GRANULARITY - 1), file_off = offset - skew;
+    uint64_t lo = PX_ALIGN_DOWN(addr, PX_ALLOC_GRANULARITY), hi = PX_ALIGN_UP(addr + len, PX_ALLOC_GRANULARITY);
+    if (!px_vma_range_free(&px_mm_host.vmas, lo, addr) || !px_vma_range_free(&px_mm_host.vmas, addr + len, hi))
+        return false;
+    /* a reservation there must be empty once [addr, addr+len) is unmapped (clear_for_fixed) */
+    for (size_t i = px_res_lower_bound(&px_mm_host.reservations, lo);
+         i < px_mm_host.reservations.count && px_mm_host.reservations.items[i].base < hi; i++) {
+        const px_res *r = &px_mm_host.reservations.items[i];
+        if ((r->flags & PX_RES_KEEP) || !px_vma_range_free(&px_mm_host.vmas, r->base, lo) ||
+            !px_vma_range_free(&px_mm_host.vmas, hi, r->base + r->size))
+            return false;
+    }
+    /* so must a view there: part of one cannot be unmapped */
+    for (size_t i = 0; i < px_mm_host.view_count; i++) {
+        const shared_view *sv = &VIEWS[i];
+        uint64_t v_hi = sv->tail ? sv->tail + sv->tail_size : PX_ALIGN_UP(sv->mapped_end, PX_ALLOC_GRANULARITY);
+        if (sv->base < hi && lo < v_hi && (sv->guest_start < addr || sv->guest_end > addr + len)) return false;
+    }
+    return true;
+}
+
+/* The common part of both kinds of view: file NULL maps a pagefile section, section
+   (taken over) of section_size bytes from offset (mremap), or a new one of the
+   mapping's size (shared anonymous memory). */
+static int64_t map_view_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset,
+                               px_host_handle file, bool writable, px_host_handle section, uint64_t section_size)
+{
+    bool anonymous = !file, fresh = anonymous && !section;
     bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
+    /* new anonymous memory has no offset: a fixed address off a 64 KiB boundary is reached
+       by a section that starts that much earlier (px_vm_view_fits said the granule is free) */
+    uint64_t skew = fresh ? (fixed ? addr & (PX_ALLOC_GRANULARITY - 1) : 0) : offset & (PX_ALLOC_GRANULARITY - 1);
+    uint64_t file_off = fresh ? 0 : offset - skew;
     int64_t rc = 0;
     if (fixed && (addr & (PX_ALLOC_GRANULARITY - 1)) != skew) rc = -LINUX_EINVAL;
     if (!rc && (prot & LINUX_PROT_WRITE) && !writable) rc = -LINUX_EACCES;
-    uint64_t file_size = 0;
-    if (!rc) rc = px_host_file_size(file, &file_size);
+    uint64_t file_size = fresh ? skew + len : section_size;
+    if (!rc && !anonymous) rc = px_host_file_size(file, &file_size);
     if (rc) {
-        px_host_close(file);
+        close_if(file);
+        close_if(section);
         return rc;
     }
     /* a view longer than the section fails (ERROR_ACCESS_DENIED): ask for the file's
-       bytes; Windows maps the whole last page */
+       bytes; Windows maps the whole last page. Shared anonymous memory grown by mremap
+       is so too: its pages past the object's size are SIGBUS, as Linux has them */
     uint64_t in_file = file_size > file_off ? file_size - file_off : 0;
     uint64_t total = skew + len;
     uint64_t view_len = in_file < total ? in_file : total;
     if (view_len <= skew) view_len = 0; /* the mapping starts past end of file */
 
-    shared_view sv = { .file = file, .writable = writable };
-    sv.identified = identify(file, &sv.id_of_file);
-    /* maximum size 0: the file's size, so the section never extends the file */
-    if (view_len) {
-        sv.section = px_host_section_new(file, 0, writable, false, NULL, NULL);
+    shared_view sv = { .file = file, .writable = writable, .anonymous = anonymous, .section_offset = file_off,
+                       .section_size = fresh ? total : section_size };
+    sv.identified = !anonymous && identify(file, &sv.id_of_file);
+    /* maximum size 0: the file's size, so the section never extends the file; a pagefile
+       section is always writable (mprotect may add PROT_WRITE later) */
+    if (section && !view_len) {
+        px_host_close(section);
+    } else if (section) {
+        sv.section = section;
+    } else if (view_len) {
+        sv.section = px_host_section_new(file, fresh ? total : 0, writable, false, NULL, NULL);
         if (!sv.section) {
-            rc = px_err_last(); /* the host's error of the section, as its other users read it */
-            px_host_close(file);
+            /* the host's error of the section, as its other users read it */
+            rc = anonymous ? -LINUX_ENOMEM : px_err_last();
+            close_if(file);
             return rc;
         }
     }
@@ -226,29 +280,40 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
             px_vma_range_free(&px_mm_host.vmas, hint - skew, hint + len))
             placed = place_view(&sv, hint - skew, file_off, view_len, total);
         /* find free address space, give it back, map there; another thread may take it
-           in between: try again */
+           in between: try again. Top down, as vm.c places mappings: a forked child, whose
+           runtime lives low as ours does, has the range free too */
+        bool low = flags & LINUX_MAP_32BIT;
         for (int attempt = 0; !placed && attempt < 8; attempt++) {
-            void *p = px_host_mem_reserve(NULL, PX_ALIGN_UP(total, PX_ALLOC_GRANULARITY));
+            uint64_t size = PX_ALIGN_UP(total, PX_ALLOC_GRANULARITY);
+            void *p = low ? px_host_mem_reserve(NULL, size) : px_host_mem_reserve_high(size);
             if (!p) break;
             px_host_mem_release(p);
-            if ((flags & LINUX_MAP_32BIT) && (uint64_t)p + total > 0x80000000ull) break;
+            if (low && (uint64_t)p + total > 0x80000000ull) break;
             placed = place_view(&sv, (uint64_t)p, file_off, view_len, total);
         }
     }
     if (!placed) {
         if (!rc) rc = -LINUX_ENOMEM;
-        px_host_close(sv.section);
-        px_host_close(file);
+        close_if(sv.section);
+        close_if(file);
         return rc;
     }
+    /* the pages before the guest's part of the granule are no mapping */
+    if (skew && sv.mapped_end > sv.base)
+        px_host_mem_protect((void *)sv.base, skew < sv.mapped_end - sv.base ? skew : sv.mapped_end - sv.base,
+                            PX_HOST_PROT_NONE, NULL);
     sv.id = px_mm_host.next_view_id++;
     sv.guest_start = sv.base + skew;
     sv.guest_end = sv.guest_start + len;
     px_vma v = {
-        .start = sv.guest_start, .end = sv.guest_end, .offset = offset, .prot = prot,
-        .flags = flags & (LINUX_MAP_TYPE | LINUX_MAP_NORESERVE), .fd = fd,
+        .start = sv.guest_start, .end = sv.guest_end, .offset = anonymous ? 0 : offset, .prot = prot,
+        .flags = flags & (LINUX_MAP_TYPE | LINUX_MAP_NORESERVE), .fd = anonymous ? -1 : fd,
         .kind = PX_VM_FILE, .view = sv.id,
     };
+    if (anonymous) {
+        v.flags |= flags & (LINUX_MAP_ANONYMOUS | LINUX_MAP_GROWSDOWN);
+        v.kind = (flags & (LINUX_MAP_GROWSDOWN | LINUX_MAP_STACK)) ? PX_VM_STACK : PX_VM_ANON;
+    }
     if (px_mm_host.view_count == px_mm_host.view_cap) {
         size_t cap = px_mm_host.view_cap ? px_mm_host.view_cap * 2 : 8;
         shared_view *grown = px_realloc(px_mm_host.views, cap * sizeof *grown);
@@ -261,12 +326,52 @@ int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags
         if (!rc) rc = px_vma_insert(&px_mm_host.vmas, &v);
         if (rc) drop_view(px_mm_host.view_count - 1);
     } else {
-        px_host_view_unmap((void *)sv.base);
+        if (sv.mapped_end > sv.base) px_host_view_unmap((void *)sv.base);
         if (sv.tail) px_host_mem_release((void *)sv.tail);
-        px_host_close(sv.section);
-        px_host_close(file);
+        close_if(sv.section);
+        close_if(file);
     }
     return rc ? rc : (int64_t)v.start;
+}
+
+int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                                uint64_t offset, px_host_handle file, bool writable)
+{
+    return map_view_locked(addr, len, prot, flags, fd, offset, file, writable, NULL, 0);
+}
+
+int64_t px_vm_map_shared_anon_locked(uint64_t addr, uint64_t len, int prot, int flags)
+{
+    return map_view_locked(addr, len, prot, flags, -1, 0, NULL, true, NULL, 0);
+}
+
+int64_t px_vm_remap_view_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr)
+{
+    shared_view *sv = view_by_id(v->view);
+    if (!sv) return -LINUX_EINVAL;
+    /* the new view's own handles: of the same section, or of the file (a section of its own) */
+    px_host_handle section = NULL, file = NULL;
+    if (sv->anonymous && sv->section && px_host_handle_dup(sv->section, px_host_self(), false, &section) < 0)
+        return -LINUX_ENOMEM;
+    if (!sv->anonymous && (!sv->file || px_host_handle_dup(sv->file, px_host_self(), false, &file) < 0))
+        return -LINUX_ENOMEM;
+    uint64_t offset = sv->anonymous ? sv->section_offset + (old - sv->base) : v->offset + (old - v->start);
+    int64_t to = map_view_locked(new_addr, new_len, LINUX_PROT_READ, flags, v->fd, offset, file, sv->writable,
+                                 section, sv->section_size);
+    if (to < 0) return to;
+    px_vma *moved = px_vma_find(&px_mm_host.vmas, (uint64_t)to);
+    if (moved) { /* the old mapping's protection, advice and name */
+        moved->prot = v->prot;
+        moved->fork_flags = v->fork_flags;
+        moved->path = v->path;
+        int64_t rc = px_vm_apply(moved);
+        if (rc) {
+            px_vm_unmap_locked((uint64_t)to, (uint64_t)to + new_len, true);
+            return rc;
+        }
+        px_vma_merge_range(&px_mm_host.vmas, (uint64_t)to, (uint64_t)to + new_len);
+    }
+    return to;
 }
 
 int64_t px_vm_apply_view(const px_vma *v)
@@ -315,7 +420,7 @@ int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags)
          i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < end; i++) {
         const px_vma *v = &px_mm_host.vmas.items[i];
         shared_view *sv = v->view ? view_by_id(v->view) : NULL;
-        if (!sv) continue; /* private and anonymous memory: nothing to write back */
+        if (!sv || sv->anonymous) continue; /* private and anonymous memory: nothing to write back */
         uint64_t s = v->start > addr ? v->start : addr;
         uint64_t e = v->end < end ? v->end : end;
         if (e > sv->mapped_end) e = sv->mapped_end;
@@ -329,4 +434,114 @@ int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags)
     }
     px_vm_unlock();
     return rc;
+}
+
+size_t px_vm_list_views(px_vm_view_info *out, size_t cap, uint32_t *next_id)
+{
+    for (size_t i = 0; i < px_mm_host.view_count && i < cap; i++) {
+        const shared_view *sv = &VIEWS[i];
+        out[i] = (px_vm_view_info){
+            .base = sv->base, .mapped_end = sv->mapped_end, .guest_start = sv->guest_start,
+            .guest_end = sv->guest_end, .tail = sv->tail, .tail_size = sv->tail_size,
+            .section_offset = sv->section_offset, .view_len = sv->view_len, .section_size = sv->section_size,
+            .section = (uint64_t)(uintptr_t)sv->section, .file = (uint64_t)(uintptr_t)sv->file,
+            .file_index = sv->id_of_file.index, .id = sv->id, .file_volume = sv->id_of_file.volume,
+            .writable = sv->writable, .anonymous = sv->anonymous, .identified = sv->identified,
+        };
+    }
+    if (next_id) *next_id = px_mm_host.next_view_id;
+    return px_mm_host.view_count;
+}
+
+void px_vm_set_next_view_id(uint32_t next_id) { px_mm_host.next_view_id = next_id; }
+
+/* Whether [base, base+size) is one reservation the parent made for us before we ran. */
+static bool reserved_here(uint64_t base, uint64_t size)
+{
+    px_host_region region;
+    return px_host_mem_query((void *)(uintptr_t)base, &region) == 0 && region.allocation_base == base &&
+           region.state == PX_HOST_MEM_RESERVED && region.size >= size;
+}
+
+int64_t px_vm_adopt_view(const px_vm_view_info *info, px_host_handle parent)
+{
+    shared_view sv = {
+        .id = info->id, .base = info->base, .mapped_end = info->mapped_end, .guest_start = info->guest_start,
+        .guest_end = info->guest_end, .tail = info->tail, .tail_size = info->tail_size,
+        .section_offset = info->section_offset, .view_len = info->view_len, .section_size = info->section_size,
+        .writable = info->writable, .anonymous = info->anonymous, .identified = info->identified,
+        .id_of_file = {info->file_volume, info->file_index},
+    };
+    if (px_mm_host.view_count == px_mm_host.view_cap) {
+        size_t cap = px_mm_host.view_cap ? px_mm_host.view_cap * 2 : 8;
+        shared_view *grown = px_realloc(px_mm_host.views, cap * sizeof *grown);
+        if (!grown) return -LINUX_ENOMEM;
+        px_mm_host.views = grown;
+        px_mm_host.view_cap = cap;
+    }
+    if (sv.tail && !reserved_here(sv.tail, sv.tail_size)) return -LINUX_ENOMEM;
+    int64_t rc = 0;
+    if (info->section) rc = px_host_handle_from(parent, info->section, &sv.section);
+    if (!rc && info->file) rc = px_host_handle_from(parent, info->file, &sv.file);
+    if (!rc && sv.mapped_end > sv.base) {
+        /* the parent held the place with a reservation: the view takes it over */
+        uint64_t granule_end = PX_ALIGN_UP(sv.mapped_end, PX_ALLOC_GRANULARITY);
+        if (!reserved_here(sv.base, granule_end - sv.base) || px_host_mem_release((void *)(uintptr_t)sv.base) ||
+            px_host_view_map(sv.section, sv.section_offset, sv.view_len, (void *)(uintptr_t)sv.base, sv.writable) !=
+                (void *)(uintptr_t)sv.base)
+            rc = -LINUX_ENOMEM;
+        else
+            px_host_mem_protect((void *)(uintptr_t)sv.base, sv.mapped_end - sv.base, PX_HOST_PROT_NONE, NULL);
+    }
+    if (rc) {
+        close_if(sv.section);
+        close_if(sv.file);
+        return rc;
+    }
+    VIEWS[px_mm_host.view_count++] = sv;
+    return 0;
+}
+
+/* fork: the parked names, each a header and its path (wide characters, NUL included),
+   8-byte aligned. */
+typedef struct parked_record {
+    uint64_t index;
+    uint32_t volume, chars;
+} parked_record;
+
+size_t px_vm_list_parked(uint8_t *out, size_t cap)
+{
+    size_t need = 0;
+    for (const parked_name *n = px_mm_host.parked_names; n; n = n->next) {
+        uint32_t chars = (uint32_t)wcslen(n->path) + 1;
+        size_t size = PX_ALIGN_UP(sizeof(parked_record) + chars * sizeof(wchar_t), 8);
+        if (out && need + size <= cap) {
+            parked_record r = {.index = n->file.index, .volume = n->file.volume, .chars = chars};
+            memset(out + need, 0, size);
+            memcpy(out + need, &r, sizeof r);
+            memcpy(out + need + sizeof r, n->path, chars * sizeof(wchar_t));
+        }
+        need += size;
+    }
+    return need;
+}
+
+int64_t px_vm_adopt_parked(const uint8_t *data, size_t len)
+{
+    for (size_t at = 0; at + sizeof(parked_record) <= len;) {
+        parked_record r;
+        memcpy(&r, data + at, sizeof r);
+        size_t size = PX_ALIGN_UP(sizeof r + (size_t)r.chars * sizeof(wchar_t), 8);
+        if (!r.chars || at + size > len) return -LINUX_EINVAL;
+        parked_name *n = px_alloc(sizeof *n + r.chars * sizeof(wchar_t));
+        if (!n) return -LINUX_ENOMEM;
+        n->file = (file_id){r.volume, r.index};
+        memcpy(n->path, data + at + sizeof r, r.chars * sizeof(wchar_t));
+        n->path[r.chars - 1] = 0;
+        n->next = px_mm_host.parked_names;
+        px_mm_host.parked_names = n;
+        at += size;
+    }
+    if (px_mm_host.parked_names && !exit_hook) exit_hook = atexit(delete_parked_at_exit) == 0;
+    return 0;
 }

@@ -139,7 +139,7 @@ static int64_t protect_committed(uint64_t start, uint64_t end, int host_prot)
 
 uint64_t px_vm_data_end(const px_vma *v)
 {
-    if (v->fd < 0) return v->end;
+    if (v->fd < 0 && !v->view) return v->end;
     uint64_t end;
     if (v->view) {
         end = px_vm_view_mapped_end(v->view);
@@ -403,10 +403,21 @@ int64_t px_vm_map_file(uint64_t addr, uint64_t len, int prot, int flags, const p
     uint64_t since = px_timing_now();
     char path[4096]; /* Linux PATH_MAX: the file's guest path, for /proc/self/maps */
     bool named = file && file->ops->path(file, path, sizeof path) >= 0;
+    /* Shared anonymous memory is a pagefile section's view, shared with forked children;
+       executable, or fixed where a view cannot go (another mapping in its 64 KiB), it is
+       private memory as before (abi/syscalls.tbl's mmap row) */
+    bool shared_anon = (flags & LINUX_MAP_ANONYMOUS) && type != LINUX_MAP_PRIVATE && !(prot & LINUX_PROT_EXEC);
     px_vm_lock();
-    int64_t rc = shared_file ? px_vm_map_shared_locked(addr, len, prot, flags, file->fd, offset, shared_file, writable)
-                             : px_vm_map_locked(addr, len, prot, flags, file, offset);
+    if (shared_anon && (flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE)) && !px_vm_view_fits(addr, len))
+        shared_anon = false;
+    int64_t rc = -LINUX_ENOMEM;
+    if (shared_file) rc = px_vm_map_shared_locked(addr, len, prot, flags, file->fd, offset, shared_file, writable);
+    else if (shared_anon) rc = px_vm_map_shared_anon_locked(addr, len, prot, flags);
+    if (!shared_file && (!shared_anon || rc == -LINUX_ENOMEM)) rc = px_vm_map_locked(addr, len, prot, flags, file, offset);
     if (rc >= 0 && named) set_path_locked((uint64_t)rc, (uint64_t)rc + len, path);
+    /* Linux names shared anonymous memory by its shmem object's file */
+    else if (rc >= 0 && (flags & LINUX_MAP_ANONYMOUS) && type != LINUX_MAP_PRIVATE)
+        set_path_locked((uint64_t)rc, (uint64_t)rc + len, "/dev/zero (deleted)");
     px_vm_unlock();
     px_timing_work(flags & LINUX_MAP_ANONYMOUS ? "mm: mmap anonymous (all)" : "mm: mmap file (all)",
                    rc >= 0 ? (uint64_t)rc : 0, len, since);

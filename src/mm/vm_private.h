@@ -80,6 +80,18 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, const
    disk_handle op gave; taken over), recorded with the guest's fd. Address or -LINUX_Exxx. */
 int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                                 uint64_t offset, px_host_handle file, bool writable);
+/* Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): a view of a new pagefile section,
+   so that a forked child maps the same pages. Address or -LINUX_Exxx. */
+int64_t px_vm_map_shared_anon_locked(uint64_t addr, uint64_t len, int prot, int flags);
+/* mremap of a view's VMA v: a new view from old (in v) of new_len bytes at new_addr
+   (flags: v's, with MAP_FIXED for a fixed one) with v's protection: of the same
+   section for shared anonymous memory, of the same file otherwise. Pages past the
+   object's size (the section's, the file's) are SIGBUS. The old one stays. Address or
+   -LINUX_Exxx. */
+int64_t px_vm_remap_view_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr);
+/* Whether a MAP_FIXED view can be placed at [addr, addr+len): the rest of its 64 KiB
+   granules and the reservations there hold no other mapping. */
+bool px_vm_view_fits(uint64_t addr, uint64_t len);
 /* The end of the pages view id maps (the file's data), 0 if there is no such view. */
 uint64_t px_vm_view_mapped_end(uint32_t id);
 /* px_vm_apply for a VMA with a view: protection only (view pages are committed). */
@@ -90,5 +102,28 @@ void px_vm_hide_view_pages(const px_vma *v);
 void px_vm_release_views(uint64_t start, uint64_t end);
 /* msync(2). */
 int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags);
+
+/* fork (mm_fork.c): a view as the parent has it, for the child to map the same section
+   at the same place. Handles are the parent's values. */
+typedef struct px_vm_view_info {
+    uint64_t base, mapped_end, guest_start, guest_end, tail, tail_size;
+    uint64_t section_offset, view_len, section_size;
+    uint64_t section, file;   /* the parent's handles (0: none) */
+    uint64_t file_index;
+    uint32_t id, file_volume;
+    uint8_t writable, anonymous, identified, pad[5];
+} px_vm_view_info;
+/* The views, up to cap of them (how many there are), and the next view id. */
+size_t px_vm_list_views(px_vm_view_info *out, size_t cap, uint32_t *next_id);
+/* In the child: maps the view in, its section (and file) taken from parent. The place
+   [base, end of its granule) must be reserved for us, and the tail too (made ours).
+   The pages come inaccessible: px_vm_apply of each VMA gives them their protection. */
+int64_t px_vm_adopt_view(const px_vm_view_info *info, px_host_handle parent);
+void px_vm_set_next_view_id(uint32_t next_id);
+/* fork: the names of mapped files unlinked or renamed over (deleted with the file's last
+   view, in whichever process that is) as bytes into out (cap of them): how many there
+   are; and the child's taking them over. 0 or -LINUX_Exxx. */
+size_t px_vm_list_parked(uint8_t *out, size_t cap);
+int64_t px_vm_adopt_parked(const uint8_t *data, size_t len);
 
 #endif

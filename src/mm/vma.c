@@ -90,7 +90,7 @@ int px_vma_isolate(px_vma_list *l, uint64_t start, uint64_t end, size_t *first, 
 bool px_vma_can_merge(const px_vma *a, const px_vma *b)
 {
     if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->kind != b->kind ||
-        a->scanned != b->scanned || a->fd != b->fd || a->view != b->view || a->path != b->path ||
+        a->scanned != b->scanned || a->fork_flags != b->fork_flags || a->fd != b->fd || a->view != b->view || a->path != b->path ||
         a->file_end != b->file_end)
         return false;
     return a->fd < 0 || b->offset == a->offset + (a->end - a->start);

@@ -22,11 +22,19 @@ typedef struct px_vma {
     int32_t fd;           /* the fd it was mapped from, -1 for anonymous memory */
     uint8_t kind;         /* enum px_vm_kind (vm.h) */
     bool scanned;         /* code (PROT_EXEC) already scanned by the rewriter */
-    uint32_t view;        /* the Windows view of a coherent MAP_SHARED file mapping
-                             (shared.c), 0 for memory we commit ourselves */
+    uint8_t fork_flags;   /* PX_VMA_DONTFORK, PX_VMA_WIPEONFORK (madvise): what fork does */
+    uint32_t view;        /* the Windows view of a section (shared.c) that holds a
+                             MAP_SHARED mapping (a file's, or a pagefile section for
+                             shared anonymous memory), 0 for memory we commit ourselves */
     const char *path;     /* the name /proc/self/maps shows (an interned string that lives
                              as long as the process), or NULL */
 } px_vma;
+
+/* px_vma.fork_flags, as Linux's VM_DONTCOPY and VM_WIPEONFORK. */
+enum {
+    PX_VMA_DONTFORK = 1,   /* absent in a forked child (MADV_DONTFORK) */
+    PX_VMA_WIPEONFORK = 2, /* zero-filled in a forked child (MADV_WIPEONFORK) */
+};
 
 typedef struct px_vma_list {
     px_vma *items;

@@ -177,3 +177,22 @@ Test(res, gaps_and_coverage)
     cr_assert_eq(r.count, 1);
     px_res_list_free(&r);
 }
+
+/* madvise's fork advice splits a mapping; undone, the parts merge again (as Linux's
+   VM_DONTCOPY and VM_WIPEONFORK decide merging). */
+Test(vma, fork_advice_splits_and_merges_back)
+{
+    px_vma_list l = {0};
+    px_vma a = anon(0x10000, 0x14000, 3);
+    cr_assert_eq(px_vma_insert(&l, &a), 0);
+    size_t first, last;
+    cr_assert_eq(px_vma_isolate(&l, 0x11000, 0x12000, &first, &last), 0);
+    cr_assert_eq(last - first, 1);
+    l.items[first].fork_flags = PX_VMA_DONTFORK;
+    px_vma_merge_range(&l, 0x11000, 0x12000);
+    cr_assert_str_eq(dump(&l), "10000-11000:3 11000-12000:3 12000-14000:3");
+    l.items[first].fork_flags = 0;
+    px_vma_merge_range(&l, 0x11000, 0x12000);
+    cr_assert_str_eq(dump(&l), "10000-14000:3");
+    px_vma_list_free(&l);
+}
