@@ -61,13 +61,19 @@ static uint64_t root_hash(void)
     return h;
 }
 
+static wchar_t *join(const wchar_t *dir, const wchar_t *name)
+{
+    size_t n = wcslen(dir) + wcslen(name) + 2;
+    wchar_t *p = px_alloc(n * sizeof *p);
+    if (p) swprintf(p, n, L"%ls\\%ls", dir, name);
+    return p;
+}
+
 /* Writes an empty store into dir: the root directory (mode, owned by root), no files. */
 static int64_t make_fresh_store(const wchar_t *dir, uint32_t root_mode)
 {
-    size_t n = wcslen(dir) + 8;
-    wchar_t *data = px_alloc(n * sizeof *data);
+    wchar_t *data = join(dir, LX_DATA_DIR);
     if (!data) return -LINUX_ENOMEM;
-    swprintf(data, n, L"%ls\\" LX_DATA_DIR, dir);
     int64_t r = px_host_dir_create(data);
     px_free(data);
     if (r < 0 && r != -LINUX_EEXIST) return r;
@@ -81,61 +87,110 @@ static int64_t make_fresh_store(const wchar_t *dir, uint32_t root_mode)
     return r;
 }
 
-/* Opens the store in dir, first making it afresh when no other process has it open. */
-static int64_t open_store(const wchar_t *dir, uint64_t key, uint32_t root_mode, lx_disk **out)
+/* The named mutex of the store called name (its directory's name) */
+static px_host_handle store_mutex(const wchar_t *name)
 {
-    wchar_t name[64];
-    swprintf(name, PX_ARRAY_LEN(name), L"Local\\picolx-tmpfs-%016llx", (unsigned long long)key);
-    px_host_handle mutex = px_host_mutex_named(name, NULL);
-    if (!mutex) return -LINUX_ENOMEM;
-    int64_t w = px_host_wait(mutex, STORE_LOCK_WAIT_MS); /* 0 also when a dead holder left it */
-    if (w != 0) {
-        px_host_close(mutex);
-        return w < 0 ? w : -LINUX_EBUSY;
+    wchar_t full[128];
+    swprintf(full, PX_ARRAY_LEN(full), L"Local\\picolx-tmpfs-%ls", name);
+    return px_host_mutex_named(full, NULL);
+}
+
+/* 1: no process has the store in dir open (its log opens exclusively, or there is none);
+   0: some process has; or -LINUX_Exxx. Under the store's mutex. */
+static int64_t store_unheld(const wchar_t *dir)
+{
+    wchar_t *log = join(dir, LX_LOG_NAME);
+    if (!log) return -LINUX_ENOMEM;
+    px_host_handle probe;
+    int64_t r = px_host_file_open_ex(log, PX_HOST_ACCESS_READ | PX_HOST_ACCESS_WRITE, 0, PX_HOST_DISP_OPEN_EXISTING, 0, &probe);
+    px_free(log);
+    if (r == 0) px_host_close(probe);
+    return r == 0 || r == -LINUX_ENOENT ? 1 : r == -LINUX_EBUSY ? 0 : r;
+}
+
+static bool delete_entry(void *dir, const wchar_t *name, uint32_t attrs)
+{
+    wchar_t *p = join(dir, name);
+    if (p && (attrs & PX_HOST_ATTR_DIRECTORY)) px_host_dir_remove(p);
+    else if (p) px_host_file_delete(p);
+    px_free(p);
+    return true;
+}
+
+/* Removes a store nobody holds: its data files, its log, its directory. */
+static void remove_store(const wchar_t *dir)
+{
+    wchar_t *data = join(dir, LX_DATA_DIR);
+    if (data) px_host_dir_list(data, L"*", delete_entry, data);
+    px_free(data);
+    px_host_dir_list(dir, L"*", delete_entry, (void *)dir);
+    px_host_dir_remove(dir);
+}
+
+/* The stores of roots no process uses now (a test's temporary root): removed by the next
+   process that begins a fresh store, so that they do not pile up in the home. A store
+   whose mutex another process holds is skipped (it may be sweeping ours). */
+typedef struct sweep { const wchar_t *top, *keep; } sweep;
+
+static bool sweep_one(void *ctx, const wchar_t *name, uint32_t attrs)
+{
+    sweep *sw = ctx;
+    if (!(attrs & PX_HOST_ATTR_DIRECTORY) || !wcscmp(name, sw->keep)) return true;
+    px_host_handle mutex = store_mutex(name);
+    if (!mutex) return true;
+    if (px_host_wait(mutex, 0) == 0) {
+        wchar_t *dir = join(sw->top, name);
+        if (dir && store_unheld(dir) == 1) remove_store(dir);
+        px_free(dir);
+        px_host_mutex_release(mutex);
     }
-    size_t n = wcslen(dir) + 16;
-    wchar_t *log = px_alloc(n * sizeof *log);
-    int64_t r = log ? 0 : -LINUX_ENOMEM;
-    if (log) {
-        swprintf(log, n, L"%ls\\" LX_LOG_NAME, dir);
-        px_host_handle probe;
-        r = px_host_file_open_ex(log, PX_HOST_ACCESS_READ | PX_HOST_ACCESS_WRITE, 0, PX_HOST_DISP_OPEN_EXISTING, 0, &probe);
-        if (r == 0) px_host_close(probe);
-        if (r == 0 || r == -LINUX_ENOENT) r = make_fresh_store(dir, root_mode); /* alone, or the first ever */
-        else if (r == -LINUX_EBUSY) r = 0; /* others hold it: their files stay */
-        px_free(log);
-    }
-    if (r == 0) r = lx_disk_open(dir, out);
-    px_host_mutex_release(mutex);
     px_host_close(mutex);
+    return true;
+}
+
+/* Opens the store called name in top, first making it afresh when no other process has
+   it open. */
+static int64_t open_store(const wchar_t *top, const wchar_t *name, uint32_t root_mode, lx_disk **out)
+{
+    wchar_t *dir = join(top, name);
+    px_host_handle mutex = dir ? store_mutex(name) : NULL;
+    if (!mutex) {
+        px_free(dir);
+        return -LINUX_ENOMEM;
+    }
+    int64_t r = px_host_wait(mutex, STORE_LOCK_WAIT_MS); /* 0 also when a dead holder left it */
+    if (r == 0) {
+        r = px_host_dir_create(dir);
+        if (r == 0 || r == -LINUX_EEXIST) r = store_unheld(dir);
+        if (r == 1) { /* alone, or the first ever */
+            r = make_fresh_store(dir, root_mode);
+            sweep sw = {top, name};
+            if (r == 0) px_host_dir_list(top, L"*", sweep_one, &sw);
+        }
+        if (r == 0) r = lx_disk_open(dir, out);
+        px_host_mutex_release(mutex);
+    } else if (r > 0) {
+        r = -LINUX_EBUSY;
+    }
+    px_host_close(mutex);
+    px_free(dir);
     return r;
 }
 
 void *px_tmpfs_new(const char *point, uint32_t root_mode)
 {
     if (!px_tmpfs_type.name) init_type(); /* at start-up, one thread */
-    char leaf[64]; /* "/dev/shm": "dev-shm" */
-    size_t k = 0;
-    for (const char *p = point + (point[0] == '/'); *p && k + 1 < sizeof leaf; p++) leaf[k++] = *p == '/' ? '-' : *p;
-    leaf[k] = 0;
-    uint64_t root = root_hash();
-    wchar_t sub[96];
-    swprintf(sub, PX_ARRAY_LEN(sub), L"tmpfs\\%016llx-%hs", (unsigned long long)root, leaf);
+    wchar_t name[96]; /* "<hash of the root>-dev-shm" */
+    int n = swprintf(name, PX_ARRAY_LEN(name), L"%016llx-", (unsigned long long)root_hash());
+    for (const char *p = point + (point[0] == '/'); *p && n + 1 < (int)PX_ARRAY_LEN(name); p++)
+        name[n++] = *p == '/' ? L'-' : (wchar_t)(uint8_t)*p;
+    name[n] = 0;
     wchar_t *top = px_home_path(L"tmpfs", true);
-    wchar_t *dir = px_home_path(sub, true);
     lx_disk *d = NULL;
-    int64_t r = top && dir ? 0 : -LINUX_ENOENT;
-    if (r == 0) {
-        px_host_dir_create(top);
-        r = px_host_dir_create(dir);
-        if (r == -LINUX_EEXIST) r = 0;
-    }
-    uint64_t key = root;
-    for (const char *p = leaf; *p; p++) key = (key ^ (uint8_t)*p) * 0x100000001b3ull;
-    if (r == 0) r = open_store(dir, key, root_mode, &d);
+    int64_t r = top ? px_host_dir_create(top) : -LINUX_ENOENT;
+    if (r == 0 || r == -LINUX_EEXIST) r = open_store(top, name, root_mode, &d);
     if (r == 0) d->tmpfs_sizes = true;
     else px_log("picolx: cannot open the store of the tmpfs at %s: error %lld", point, (long long)-r);
     px_free(top);
-    px_free(dir);
     return d;
 }
