@@ -69,6 +69,12 @@ static wchar_t *join(const wchar_t *dir, const wchar_t *name)
     return p;
 }
 
+static int64_t write_record(void *h, const uint8_t *rec, size_t len)
+{
+    int64_t r = px_host_file_write(h, rec, len);
+    return r < 0 ? r : (size_t)r == len ? 0 : -LINUX_EIO;
+}
+
 /* Writes an empty store into dir: the root directory (mode, owned by root), no files. */
 static int64_t make_fresh_store(const wchar_t *dir, uint32_t root_mode)
 {
@@ -82,7 +88,15 @@ static int64_t make_fresh_store(const wchar_t *dir, uint32_t root_mode)
     lx_time now = lx_time_now();
     lx_attr root = {.mode = LINUX_S_IFDIR | root_mode, .atime = now, .mtime = now, .ctime = now};
     r = lx_store_make_root(&st, &root);
-    if (r == 0) r = lx_disk_write_snapshot(&st, dir);
+    wchar_t *log = r == 0 ? join(dir, LX_LOG_NAME) : NULL;
+    px_host_handle h = NULL;
+    if (r == 0 && !log) r = -LINUX_ENOMEM;
+    if (r == 0) r = px_host_file_open_ex(log, PX_HOST_ACCESS_WRITE, 0, PX_HOST_DISP_CREATE_ALWAYS, PX_HOST_OPEN_NORMAL, &h);
+    if (r == 0) { /* not flushed (lx_disk_write_snapshot's way): a tmpfs need not outlive a crash */
+        r = lx_store_snapshot(&st, write_record, h);
+        px_host_close(h);
+    }
+    px_free(log);
     lx_store_free(&st);
     return r;
 }
