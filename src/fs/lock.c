@@ -477,6 +477,10 @@ static uint64_t scope_of(px_file *f)
     const char *type = f->mount ? f->mount->type->name : NULL;
     if (type ? strcmp(type, "drvfs") == 0 : f->ops->disk_data) return 0; /* volume serial + file index */
     if (type && strcmp(type, "lxfs") == 0) return SCOPE_STORE | (hash_store(f->mount->source) >> 2);
+    if (type && strcmp(type, "tmpfs") == 0) { /* one store per root and mount point (pseudo/tmpfs.c) */
+        const px_mount *root = px_vfs_mount_at(0);
+        return SCOPE_STORE | ((hash_store(root ? root->source : NULL) * 31 ^ hash_store(f->mount->point)) >> 2);
+    }
     return SCOPE_PROCESS | ((self_time * 0x9e3779b97f4a7c15ull ^ self_pid) >> 2);
 }
 

@@ -55,7 +55,9 @@ static void fill_stat(px_mount *m, const lx_inode *i, int64_t size, px_stat_info
     st->atime = ts_of(i->atime);
     st->mtime = ts_of(i->mtime);
     st->ctime = ts_of(i->ctime);
-    if (is_type(i, LINUX_S_IFDIR)) {
+    if (is_type(i, LINUX_S_IFDIR) && disk_of(m)->tmpfs_sizes) {
+        size = (int64_t)(i->entries + 2) * 20; /* tmpfs counts 20 bytes an entry, no blocks */
+    } else if (is_type(i, LINUX_S_IFDIR)) {
         /* as ext4: a block, and more as the entries grow */
         size = (int64_t)PX_ALIGN_UP(48 + i->entries * 24 + 1, 4096);
         st->blocks = size / 512;
@@ -388,7 +390,8 @@ static size_t lx_handoff_save(px_file *f, void *state)
 static px_file *lx_handoff_rebuild(const px_handoff_file *hf)
 {
     lx_handoff_state s;
-    if (hf->state_len != sizeof s || !hf->mount || hf->mount->type != &px_lxfs_type) return NULL;
+    /* a mount of an lxfs store: a distro's, or a tmpfs made of one (its type has lxfs's open) */
+    if (hf->state_len != sizeof s || !hf->mount || hf->mount->type->open != px_lxfs_type.open) return NULL;
     memcpy(&s, hf->state, sizeof s);
     lx_open *o = px_calloc(1, sizeof *o);
     px_file *f = o ? px_file_new(&lx_file_ops, hf->handle, hf->status_flags) : NULL;

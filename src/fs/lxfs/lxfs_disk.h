@@ -3,6 +3,7 @@
 #ifndef PX_FS_LXFS_DISK_H
 #define PX_FS_LXFS_DISK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <wchar.h>
 #include "fs/lxfs/lxstore.h"
@@ -14,6 +15,7 @@ typedef struct lx_disk {
     uint64_t log_end;      /* how much of it st has applied */
     void *lock;            /* SRWLOCK: threads of this process */
     uint64_t dev;
+    bool tmpfs_sizes;      /* a tmpfs's store: directories' sizes as tmpfs has them */
 } lx_disk;
 
 /* Opens a store: replays its log (cutting a torn tail off), deletes data files no inode

@@ -22,7 +22,7 @@ void px_pseudo_mount_all(void)
     static int instance; /* proc, devfs and sysfs keep no state: any non-NULL data */
     mount_or_log("/proc", &px_proc_fs_type, "proc", &instance);
     mount_or_log("/dev", &px_devfs_type, "udev", &instance);
-    mount_or_log("/dev/shm", &px_tmpfs_type, "tmpfs", px_tmpfs_new(01777));
+    mount_or_log("/dev/shm", &px_tmpfs_type, "tmpfs", px_tmpfs_new("/dev/shm", 01777));
     mount_or_log("/sys", &px_sysfs_type, "sysfs", &instance);
-    if (!root_has_tmp()) mount_or_log("/tmp", &px_tmpfs_type, "tmpfs", px_tmpfs_new(01777));
+    if (!root_has_tmp()) mount_or_log("/tmp", &px_tmpfs_type, "tmpfs", px_tmpfs_new("/tmp", 01777));
 }

@@ -30,7 +30,8 @@ int64_t px_devfs_open_rdev(uint64_t rdev, uint32_t flags, const px_stat_info *st
 
 /* --- inside src/fs/pseudo/ --- */
 
-extern const px_fs_type px_proc_fs_type, px_devfs_type, px_sysfs_type, px_tmpfs_type;
+extern const px_fs_type px_proc_fs_type, px_devfs_type, px_sysfs_type;
+extern px_fs_type px_tmpfs_type; /* lxfs's operations, made at the first px_tmpfs_new */
 
 /* A growing text buffer; out of memory is remembered and reported once at the end. */
 typedef struct px_text {
@@ -90,8 +91,10 @@ int64_t px_pseudo_copy_link(const char *target, char *buf, uint64_t size);
 /* The mode bits of a DT_* type. */
 uint32_t px_pseudo_mode_of_type(uint8_t type);
 
-/* tmpfs instances (tmpfs.c). */
-void *px_tmpfs_new(uint32_t root_mode);
+/* The tmpfs to mount at point (tmpfs.c): the store every picolx process of this root
+   mounts there, empty when no other process has it (root_mode: its root's mode bits).
+   Call once "/" is mounted. NULL (logged) when it cannot be opened. */
+void *px_tmpfs_new(const char *point, uint32_t root_mode);
 
 /* Fills buf from the system's random generator (dev.c). 0 or -LINUX_EIO. */
 int64_t px_pseudo_random_bytes(void *buf, uint64_t len);
