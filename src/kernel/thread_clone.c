@@ -17,8 +17,9 @@
    late under Wine), then returns to the start of its Windows thread (px_leave_guest),
    which releases the task. The thread group leader (the first thread) cannot return
    that way: px_enter_guest's return ends the process; it parks until the last thread
-   ends the process. Whichever thread is the last to leave ends the process with its
-   own status. */
+   ends the process. Whichever thread is the last to leave ends the process with its own
+   status (what Linux reports, measured: the leader's exit(5), then another thread's
+   exit(9), gives 9). */
 #include "core/px.h"
 #include "core/runtime.h"
 #include "core/thread.h"
@@ -139,9 +140,10 @@ static void clear_child_tid(px_task *t)
 void px_thread_exit(int status)
 {
     px_task *t = px_kernel_self();
+    bool leader = t->tid == t->process->tgid;
     if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL) == 0) px_process_exit(status);
     clear_child_tid(t);
-    if (t->tid == t->process->tgid) {
+    if (leader) {
         /* the group leader: its Windows thread returning from px_enter_guest would end
            the process, so it waits here, its task kept (it is px_current's), until the
            last thread ends the process */

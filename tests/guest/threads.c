@@ -1,0 +1,226 @@
+/* pthreads (clone with CLONE_THREAD): create and join with return values, a mutex and
+   condition variable counter, __thread variables per thread, gettid and getpid, the
+   value of pthread_exit, a detached thread, two threads writing to one pipe and to
+   stdout, malloc in threads, and the end of main while other threads still block.
+   `threads lastexit`: the leader exits alone (exit(2) with 5), another thread exits
+   last with 9: the process's status is the last thread's, 9, as Linux reports it. */
+#include "guest.h"
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define WORKERS 4
+#define PER_WORKER 10000 /* 4 x 10000 = 40000 increments under the mutex */
+
+static __thread int tls_value = 7;
+static __thread char tls_name[16];
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static long counter;
+static int finished;
+static pid_t tids[WORKERS], pids[WORKERS];
+
+static void *compute(void *arg)
+{
+    long n = (long)(intptr_t)arg;
+    tids[n] = (pid_t)syscall(SYS_gettid);
+    pids[n] = getpid();
+    /* __thread: each thread starts from the initial value and keeps its own */
+    int tls_ok = tls_value == 7;
+    tls_value = 100 + (int)n;
+    snprintf(tls_name, sizeof tls_name, "worker%ld", n);
+    long sum = 0;
+    for (long i = 1; i <= 1000 * (n + 1); i++) sum += i;
+    for (int i = 0; i < PER_WORKER; i++) {
+        pthread_mutex_lock(&lock);
+        counter++;
+        pthread_mutex_unlock(&lock);
+    }
+    /* malloc and free in threads at the same time */
+    for (int i = 0; i < 200; i++) {
+        char *p = malloc(64 + (size_t)(i * 37 % 4000));
+        if (!p) return (void *)-1;
+        memset(p, (int)n, 64);
+        free(p);
+    }
+    char expect[16];
+    snprintf(expect, sizeof expect, "worker%ld", n);
+    if (!tls_ok || tls_value != 100 + n || strcmp(tls_name, expect) != 0) return (void *)-2;
+    pthread_mutex_lock(&lock);
+    finished++;
+    pthread_cond_broadcast(&cond);
+    pthread_mutex_unlock(&lock);
+    return (void *)(intptr_t)sum;
+}
+
+static void *exits_early(void *arg)
+{
+    (void)arg;
+    pthread_exit((void *)(intptr_t)4242);
+    return NULL;
+}
+
+static int detached_done;
+
+static void *detached(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    detached_done = 1;
+    pthread_cond_broadcast(&cond);
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+/* Two writers to one pipe: every 16-byte line arrives whole (below PIPE_BUF). */
+static int pipe_fds[2];
+
+static void *pipe_writer(void *arg)
+{
+    char c = (char)(intptr_t)arg;
+    for (int i = 0; i < 300; i++) {
+        char line[16];
+        snprintf(line, sizeof line, "%c %012d", c, i);
+        line[15] = '\n';
+        if (write(pipe_fds[1], line, 16) != 16) return (void *)1;
+    }
+    return NULL;
+}
+
+/* Two threads printing to stdout in turn (a baton under the mutex), so the output is
+   the same natively. */
+static int turn;
+
+static void *printer(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    for (int i = 0; i < 5; i++) {
+        pthread_mutex_lock(&lock);
+        while (turn % 2 != me) pthread_cond_wait(&cond, &lock);
+        printf("printer %d line %d\n", me, i);
+        turn++;
+        pthread_cond_broadcast(&cond);
+        pthread_mutex_unlock(&lock);
+    }
+    return NULL;
+}
+
+static void *block_forever(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    for (;;) pthread_cond_wait(&cond, &lock);
+    return NULL;
+}
+
+/* lastexit: the leader's end, seen through its own clear-tid word */
+static uint32_t leader_word = 1;
+
+static void *outlive_leader(void *arg)
+{
+    (void)arg;
+    while (__atomic_load_n(&leader_word, __ATOMIC_ACQUIRE) != 0)
+        syscall(SYS_futex, &leader_word, 0 /* FUTEX_WAIT */, 1, NULL, NULL, 0);
+    printf("the leader has gone\n");
+    fflush(stdout);
+    syscall(SYS_exit, 9);
+    return NULL;
+}
+
+static int last_exit(void)
+{
+    pthread_t t;
+    CHECK("lastexit create", pthread_create(&t, NULL, outlive_leader, NULL) == 0);
+    fflush(stdout);
+    syscall(SYS_set_tid_address, &leader_word);
+    syscall(SYS_exit, 5);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    GUEST_START();
+    if (argc > 1 && strcmp(argv[1], "lastexit") == 0) return last_exit();
+
+    pthread_t t[WORKERS];
+    for (long i = 0; i < WORKERS; i++)
+        CHECK("create", pthread_create(&t[i], NULL, compute, (void *)(intptr_t)i) == 0);
+    pthread_mutex_lock(&lock);
+    while (finished < WORKERS) pthread_cond_wait(&cond, &lock);
+    pthread_mutex_unlock(&lock);
+    for (long i = 0; i < WORKERS; i++) {
+        void *ret = NULL;
+        CHECK("join", pthread_join(t[i], &ret) == 0);
+        printf("worker %ld returned %ld\n", i, (long)(intptr_t)ret);
+    }
+    printf("counter %ld\n", counter);
+    CHECK("counter is 40000", counter == WORKERS * PER_WORKER);
+    CHECK("main's __thread untouched", tls_value == 7 && tls_name[0] == 0);
+
+    pid_t me = (pid_t)syscall(SYS_gettid);
+    CHECK("main's tid is the pid", me == getpid());
+    int distinct = 1;
+    for (int i = 0; i < WORKERS; i++) {
+        if (tids[i] <= 0 || tids[i] == me) distinct = 0;
+        if (pids[i] != getpid()) distinct = 0;
+        for (int j = 0; j < i; j++)
+            if (tids[i] == tids[j]) distinct = 0;
+    }
+    CHECK("tids distinct, getpid the same in every thread", distinct);
+
+    pthread_t e;
+    void *ev = NULL;
+    CHECK("create exits_early", pthread_create(&e, NULL, exits_early, NULL) == 0);
+    CHECK("join exits_early", pthread_join(e, &ev) == 0);
+    printf("pthread_exit value %ld\n", (long)(intptr_t)ev);
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t d;
+    CHECK("create detached", pthread_create(&d, &attr, detached, NULL) == 0);
+    pthread_mutex_lock(&lock);
+    while (!detached_done) pthread_cond_wait(&cond, &lock);
+    pthread_mutex_unlock(&lock);
+    CHECK("detached ran", detached_done);
+
+    CHECK("pipe", pipe(pipe_fds) == 0);
+    pthread_t w1, w2;
+    CHECK("writers", pthread_create(&w1, NULL, pipe_writer, (void *)'a') == 0 &&
+                         pthread_create(&w2, NULL, pipe_writer, (void *)'b') == 0);
+    int count[2] = {0, 0}, whole = 1;
+    for (int got = 0; got < 600; got++) {
+        char line[16];
+        size_t have = 0;
+        while (have < 16) {
+            ssize_t n = read(pipe_fds[0], line + have, 16 - have);
+            if (n <= 0) break;
+            have += (size_t)n;
+        }
+        if (have != 16 || line[15] != '\n' || (line[0] != 'a' && line[0] != 'b') ||
+            atoi(line + 2) != count[line[0] - 'a']) {
+            whole = 0;
+            break;
+        }
+        count[line[0] - 'a']++;
+    }
+    void *r1, *r2;
+    pthread_join(w1, &r1);
+    pthread_join(w2, &r2);
+    CHECK("pipe lines whole and in order per writer", whole && count[0] == 300 && count[1] == 300 && !r1 && !r2);
+
+    pthread_t p0, p1;
+    pthread_create(&p0, NULL, printer, (void *)0);
+    pthread_create(&p1, NULL, printer, (void *)1);
+    pthread_join(p0, NULL);
+    pthread_join(p1, NULL);
+
+    /* main returns while these block: exit_group ends them, nobody joins them */
+    pthread_t b1, b2;
+    CHECK("blockers", pthread_create(&b1, NULL, block_forever, NULL) == 0 &&
+                          pthread_create(&b2, NULL, block_forever, NULL) == 0);
+    return GUEST_END();
+}
