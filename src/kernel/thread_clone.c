@@ -12,7 +12,8 @@
    (Windows hands out thread and process ids from one table), and distinct from the
    pid, which is the Windows process id.
 
-   Exit: a thread ending alone clears its CLONE_CHILD_CLEARTID word and wakes its futex
+   Exit: a thread ending alone marks the robust mutexes it holds FUTEX_OWNER_DIED,
+   clears its CLONE_CHILD_CLEARTID word and wakes its futex
    from here, before the Windows thread ends (a wait on a Windows thread handle returns
    late under Wine), then returns to the start of its Windows thread (px_leave_guest),
    which releases the task. The thread group leader (the first thread) cannot return
@@ -137,9 +138,61 @@ static void clear_child_tid(px_task *t)
     if (PX_PUT(at, &zero) == 0) px_futex_wake(at, 1); /* a bad pointer is ignored, as Linux */
 }
 
+/* The robust futex list (set_robust_list), Linux's layout: struct robust_list_head
+   { next, futex_offset, list_op_pending }, each entry's next pointer at its start, its
+   futex word at entry + futex_offset; bit 0 of a pointer marks a PI futex. */
+#define ROBUST_LIST_LIMIT 2048 /* Linux's: a looping list is not walked for ever */
+#define FUTEX_WAITERS 0x80000000u
+#define FUTEX_OWNER_DIED 0x40000000u
+#define FUTEX_TID_MASK 0x3fffffffu
+
+/* One robust futex of a dying owner: if the word names tid, it gets FUTEX_OWNER_DIED
+   (keeping FUTEX_WAITERS) and one waiter is woken, as Linux's handle_futex_death. */
+static void robust_futex_died(uint64_t word_at, int32_t tid, bool pending_op)
+{
+    if ((word_at & 3) || !px_guest_range_ok(word_at, 4)) return;
+    uint32_t *word = (uint32_t *)(uintptr_t)word_at;
+    uint32_t now;
+    if (PX_GET(&now, word_at) < 0) return;
+    for (;;) {
+        /* a lock op in progress that never took the word: wake a waiter it may owe */
+        if (pending_op && now == 0) {
+            px_futex_wake(word_at, 1);
+            return;
+        }
+        if ((now & FUTEX_TID_MASK) != (uint32_t)tid) return;
+        uint32_t next = (now & FUTEX_WAITERS) | FUTEX_OWNER_DIED, seen;
+        if (px_uaccess_cmpxchg32(word, now, next, &seen) < 0) return;
+        if (seen == now) break;
+        now = seen;
+    }
+    if (now & FUTEX_WAITERS) px_futex_wake(word_at, 1);
+}
+
+/* Linux's exit_robust_list: every robust mutex the exiting thread holds. */
+static void walk_robust_list(px_task *t)
+{
+    uint64_t head = t->robust_list;
+    if (!head) return;
+    t->robust_list = 0;
+    uint64_t entry, pending;
+    int64_t offset;
+    if (PX_GET(&entry, head) < 0 || PX_GET(&offset, head + 8) < 0 || PX_GET(&pending, head + 16) < 0) return;
+    pending &= ~(uint64_t)1;
+    for (int n = 0; n < ROBUST_LIST_LIMIT && (entry & ~(uint64_t)1) != head; n++) {
+        uint64_t at = entry & ~(uint64_t)1, next;
+        if (PX_GET(&next, at) < 0) return;
+        /* the one being locked or unlocked now is handled last */
+        if (at != pending && !(entry & 1)) robust_futex_died(at + (uint64_t)offset, t->tid, false);
+        entry = next;
+    }
+    if (pending) robust_futex_died(pending + (uint64_t)offset, t->tid, true);
+}
+
 void px_thread_exit(int status)
 {
     px_task *t = px_kernel_self();
+    walk_robust_list(t);
     bool leader = t->tid == t->process->tgid;
     if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL) == 0) px_process_exit(status);
     clear_child_tid(t);
@@ -161,4 +214,18 @@ void px_thread_group_exit(int status)
        host_rsp is set. */
     if (__atomic_load_n(&live_threads, __ATOMIC_ACQUIRE) > 1) t->host_rsp = 0;
     px_process_exit(status);
+}
+
+/* get_robust_list(2): the calling thread's own (pid 0 or its tid); musl asks it before
+   it makes a robust mutex. Another thread's would need the table of the process's
+   tasks, which comes with tgkill: ESRCH for now. */
+PX_SYSCALL(get_robust_list)
+{
+    int32_t pid = (int32_t)PX_ARG0;
+    uint64_t head_ptr = PX_ARG1, len_ptr = PX_ARG2;
+    px_task *t = px_kernel_self();
+    if (pid != 0 && pid != t->tid) return -LINUX_ESRCH;
+    uint64_t head = t->robust_list, len = 24; /* sizeof(struct robust_list_head), as Linux whatever was set */
+    if (PX_PUT(len_ptr, &len) < 0 || PX_PUT(head_ptr, &head) < 0) return -LINUX_EFAULT;
+    return 0;
 }

@@ -116,6 +116,59 @@ static void *block_forever(void *arg)
     return NULL;
 }
 
+/* A robust mutex whose owner ends without unlocking it: the next locker gets
+   EOWNERDEAD (from the word the exit marked FUTEX_OWNER_DIED), also one already
+   waiting when the owner ends. */
+static pthread_mutex_t robust;
+static pthread_barrier_t robust_taken;
+
+static void *dies_holding(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&robust);
+    pthread_barrier_wait(&robust_taken);
+    usleep(50 * 1000); /* the waiter is (most likely) asleep on the word by now */
+    return NULL;       /* ends holding it */
+}
+
+static void *robust_waiter(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&robust_taken);
+    int r = pthread_mutex_lock(&robust);
+    if (r == EOWNERDEAD) pthread_mutex_consistent(&robust);
+    if (r == 0 || r == EOWNERDEAD) pthread_mutex_unlock(&robust);
+    return (void *)(intptr_t)r;
+}
+
+static void robust_mutexes(void)
+{
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&robust, &ma);
+    pthread_barrier_init(&robust_taken, NULL, 3);
+    pthread_t owner, waiter;
+    pthread_create(&owner, NULL, dies_holding, NULL);
+    pthread_create(&waiter, NULL, robust_waiter, NULL);
+    pthread_barrier_wait(&robust_taken);
+    void *wr = NULL;
+    pthread_join(owner, NULL);
+    pthread_join(waiter, &wr);
+    int wr_errno = (int)(intptr_t)wr;
+    printf("robust: the waiter got %s\n", wr_errno == EOWNERDEAD ? "EOWNERDEAD" : errno_name(wr_errno));
+    /* and once more with nobody waiting: the owner is gone before the lock */
+    pthread_barrier_destroy(&robust_taken);
+    pthread_barrier_init(&robust_taken, NULL, 2);
+    pthread_create(&owner, NULL, dies_holding, NULL);
+    pthread_barrier_wait(&robust_taken);
+    pthread_join(owner, NULL);
+    int r = pthread_mutex_lock(&robust);
+    printf("robust: after the owner's end, lock gives %s\n", r == EOWNERDEAD ? "EOWNERDEAD" : errno_name(r));
+    if (r == EOWNERDEAD) CHECK("robust: consistent", pthread_mutex_consistent(&robust) == 0);
+    CHECK("robust: unlock", pthread_mutex_unlock(&robust) == 0);
+}
+
 /* lastexit: the leader's end, seen through its own clear-tid word */
 static uint32_t leader_word = 1;
 
@@ -217,6 +270,8 @@ int main(int argc, char **argv)
     pthread_create(&p1, NULL, printer, (void *)1);
     pthread_join(p0, NULL);
     pthread_join(p1, NULL);
+
+    robust_mutexes();
 
     /* main returns while these block: exit_group ends them, nobody joins them */
     pthread_t b1, b2;
