@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -169,6 +170,24 @@ static void robust_mutexes(void)
     CHECK("robust: unlock", pthread_mutex_unlock(&robust) == 0);
 }
 
+/* The calls around pthread_create on their own: get_robust_list's pointers, and the
+   flag sets Linux refuses before it makes a thread. */
+static void raw_calls(void)
+{
+    void *head = NULL;
+    size_t len = 0;
+    CHECK("get_robust_list", syscall(SYS_get_robust_list, 0, &head, &len) == 0 && len == 24);
+    EXPECT_ERRNO("get_robust_list NULL head", syscall(SYS_get_robust_list, 0, NULL, &len), EFAULT);
+    EXPECT_ERRNO("get_robust_list bad len", syscall(SYS_get_robust_list, 0, &head, (void *)8), EFAULT);
+    uint64_t args[11] = {0}; /* struct clone_args: flags first */
+    args[0] = CLONE_THREAD | CLONE_VM;
+    EXPECT_ERRNO("clone3 CLONE_THREAD without CLONE_SIGHAND", syscall(SYS_clone3, args, 88), EINVAL);
+    args[0] = CLONE_THREAD | CLONE_SIGHAND;
+    EXPECT_ERRNO("clone3 CLONE_SIGHAND without CLONE_VM", syscall(SYS_clone3, args, 88), EINVAL);
+    EXPECT_ERRNO("clone CLONE_THREAD without CLONE_SIGHAND",
+                 syscall(SYS_clone, CLONE_THREAD | CLONE_VM, NULL, NULL, NULL, NULL), EINVAL);
+}
+
 /* lastexit: the leader's end, seen through its own clear-tid word */
 static uint32_t leader_word = 1;
 
@@ -272,6 +291,7 @@ int main(int argc, char **argv)
     pthread_join(p1, NULL);
 
     robust_mutexes();
+    raw_calls();
 
     /* main returns while these block: exit_group ends them, nobody joins them */
     pthread_t b1, b2;
