@@ -21,11 +21,11 @@
    ends the process. Whichever thread is the last to leave ends the process with its own
    status (what Linux reports, measured: the leader's exit(5), then another thread's
    exit(9), gives 9). */
+#include <stdlib.h>
 #include "core/px.h"
 #include "core/runtime.h"
 #include "core/thread.h"
 #include "core/uaccess.h"
-#include "host/host_process.h"
 #include "host/host_sync.h"
 #include "host/host_thread.h"
 #include "kernel/futex.h"
@@ -74,9 +74,11 @@ static void thread_main(void *arg)
     px_free(s);
     px_thread_attach(t); /* the thread slot and the guest FS base (t->guest_fs) */
     int64_t code = px_resume_guest(t, &regs, &fpu);
-    /* the last thread's exit(2) ends the process from here, after px_process_exit's
-       clean-up has run on this thread */
-    if (code != THREAD_EXITED) px_host_exit((uint32_t)code);
+    /* the last thread's exit(2) (or an execve's wait) ends the process from here,
+       after px_process_exit's clean-up has run on this thread: as the first thread's
+       return from PxRun would, through the C runtime's exit and its atexit hooks (the
+       other threads are gone; a parked leader only sleeps) */
+    if (code != THREAD_EXITED) exit((int)code);
     release_task(t);
 }
 
