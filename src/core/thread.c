@@ -33,6 +33,12 @@ void px_thread_attach(px_task *t)
     px_host_tls_set((uint32_t)fs_index, (void *)(uintptr_t)t->guest_fs);
 }
 
+void px_thread_detach(void)
+{
+    px_host_tls_set((uint32_t)thread_index, NULL);
+    px_host_tls_set((uint32_t)fs_index, NULL);
+}
+
 px_task *px_self(void)
 {
     return (px_task *)px_host_tls_get((uint32_t)thread_index);

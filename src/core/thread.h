@@ -77,6 +77,9 @@ extern uint64_t px_teb_scratch_slot;
 int px_thread_slots_init(void);
 /* Makes t the calling thread's state. */
 void px_thread_attach(px_task *t);
+/* The calling thread's task ends: its TEB slots are cleared (px_current gives the first
+   task's objects again, as on any host thread). */
+void px_thread_detach(void);
 /* The calling thread's state, or NULL on a thread that never entered a guest. */
 px_task *px_self(void);
 /* The calling thread's task, or the process's first task on a host thread that has none

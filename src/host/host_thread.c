@@ -1,5 +1,6 @@
 /* host_thread.h on Win32. */
 #include <windows.h>
+#include "core/errors.h"
 #include "core/px.h"
 #include "host/host_thread.h"
 
@@ -18,16 +19,34 @@ static DWORD WINAPI thread_main(void *p)
     return 0;
 }
 
-px_host_handle px_host_thread_start(void (*fn)(void *arg), void *arg, size_t stack_reserve)
+static HANDLE start_thread(void (*fn)(void *arg), void *arg, size_t stack_reserve, DWORD flags, DWORD *id)
 {
     start *s = px_alloc(sizeof *s);
     if (!s) return NULL;
     s->fn = fn;
     s->arg = arg;
-    HANDLE h = CreateThread(NULL, stack_reserve, thread_main, s, stack_reserve ? STACK_SIZE_PARAM_IS_A_RESERVATION : 0,
-                            NULL);
+    if (stack_reserve) flags |= STACK_SIZE_PARAM_IS_A_RESERVATION;
+    HANDLE h = CreateThread(NULL, stack_reserve, thread_main, s, flags, id);
     if (!h) px_free(s);
     return h;
+}
+
+px_host_handle px_host_thread_start(void (*fn)(void *arg), void *arg, size_t stack_reserve)
+{
+    return start_thread(fn, arg, stack_reserve, 0, NULL);
+}
+
+px_host_handle px_host_thread_start_suspended(void (*fn)(void *arg), void *arg, size_t stack_reserve, uint32_t *id)
+{
+    DWORD tid = 0;
+    HANDLE h = start_thread(fn, arg, stack_reserve, CREATE_SUSPENDED, &tid);
+    if (h) *id = tid;
+    return h;
+}
+
+int64_t px_host_thread_resume(px_host_handle thread)
+{
+    return ResumeThread(thread) == (DWORD)-1 ? px_err_last() : 0;
 }
 
 uint32_t px_host_thread_id(void) { return GetCurrentThreadId(); }

@@ -8,6 +8,11 @@
 /* Starts fn(arg) on a new host thread with stack_reserve bytes of stack reserved (0: the
    default). Its handle (px_host_wait waits for its end; px_host_close), or NULL. */
 px_host_handle px_host_thread_start(void (*fn)(void *arg), void *arg, size_t stack_reserve);
+/* The same for a guest thread, made suspended so that its id is known (*id) before it
+   runs: px_host_thread_resume starts it. Its handle, or NULL. */
+px_host_handle px_host_thread_start_suspended(void (*fn)(void *arg), void *arg, size_t stack_reserve, uint32_t *id);
+/* 0 or -LINUX_Exxx. */
+int64_t px_host_thread_resume(px_host_handle thread);
 uint32_t px_host_thread_id(void);
 /* Gives up the rest of the time slice. */
 void px_host_yield(void);

@@ -1,5 +1,5 @@
-/* fork, vfork, and clone / clone3 for new processes (not threads: CLONE_THREAD is the
-   threads issue's). Wine has no kernel fork, so the child is a new Windows process
+/* fork, vfork, and clone / clone3 for new processes (CLONE_THREAD goes to
+   thread_clone.c). Wine has no kernel fork, so the child is a new Windows process
    running picolx.exe again: suspended, it gets every range of the guest's address space
    reserved (src/mm/mm_fork.c), the task and its objects as hand-over records (the same
    transport as an execve into a new process: src/fs/fd_handoff.c; every fd, close-on-exec
@@ -29,6 +29,7 @@
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "kernel/pidfd.h"
+#include "kernel/thread_clone.h"
 #include "loader.h"
 #include "mm/mm_fork.h"
 #include "task/clone.h"
@@ -197,7 +198,8 @@ static int64_t do_fork(px_regs *regs, const clone_request *req)
     px_clone_plan plan;
     int64_t r = px_clone_plan_of(flags, &plan);
     if (r < 0) return r;
-    if (flags & LINUX_CLONE_THREAD) return -LINUX_ENOSYS; /* threads: a later issue */
+    if (flags & LINUX_CLONE_THREAD) /* a new thread in this process (thread_clone.c) */
+        return px_thread_clone(regs, flags, req->stack, req->parent_tid, req->child_tid, req->tls);
     if (plan.how[PX_OBJ_FILES] == PX_CLONE_SHARE || plan.how[PX_OBJ_FS] == PX_CLONE_SHARE ||
         plan.how[PX_OBJ_SIGHAND] == PX_CLONE_SHARE)
         return -LINUX_ENOSYS; /* cannot be shared between two Windows processes (yet) */

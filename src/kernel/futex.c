@@ -6,12 +6,14 @@
    our own queues (rather than WaitOnAddress alone) gives the exact counts FUTEX_WAKE
    returns, the bitsets, and requeueing.
 
-   Scope: one process. Addresses are virtual addresses of this process, so a futex in
-   MAP_SHARED memory is not shared with another process (there are none yet). */
+   Scope: one process, all its threads (the buckets are the process's; each waiter
+   sleeps on its own task's event). Addresses are virtual addresses of this process, so
+   a futex in MAP_SHARED memory is not shared with another process. */
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "host/host_sync.h"
 #include "kernel/block.h"
+#include "kernel/futex.h"
 #include "kernel/kernel.h"
 
 #define BUCKET_COUNT 256
@@ -91,11 +93,23 @@ static int64_t wake_locked(futex_bucket *b, uint64_t uaddr, uint32_t bitset, int
             continue;
         }
         *p = w->next;
-        w->woken = 1;
-        px_host_event_set(w->event); /* before the unlock: a timed-out waiter then finds it set */
+        /* the event is read first: once woken is seen, the waiter may return (from a
+           stale wake-up) and w, on its stack, be gone */
+        px_host_handle event = w->event;
+        __atomic_store_n(&w->woken, 1, __ATOMIC_RELEASE);
+        px_host_event_set(event); /* before the unlock: a timed-out waiter then finds it set */
         woken++;
     }
     return woken;
+}
+
+int64_t px_futex_wake(uint64_t uaddr, int64_t max)
+{
+    futex_bucket *b = bucket_of(uaddr);
+    px_host_rwlock_lock(&b->lock);
+    int64_t n = wake_locked(b, uaddr, LINUX_FUTEX_BITSET_MATCH_ANY, max);
+    px_host_rwlock_unlock(&b->lock);
+    return n;
 }
 
 /* Sleeps on the task's futex event (block.h) until woken, the deadline or an interrupt.

@@ -6,6 +6,7 @@
 #include "core/uaccess.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
+#include "kernel/thread_clone.h"
 #include "task/process.h"
 #include "task/ptable.h"
 
@@ -56,18 +57,18 @@ PX_SYSCALL(set_robust_list)
     return 0;
 }
 
-/* exit(2): ends the whole process until threads exist. */
+/* exit(2): ends the calling thread; the last one's ends the process with its status. */
 PX_SYSCALL(exit)
 {
     int status = (int)PX_ARG0;
-    px_process_exit(status);
+    px_thread_exit(status);
 }
 
-/* exit_group(2) */
+/* exit_group(2): ends every thread of the process. */
 PX_SYSCALL(exit_group)
 {
     int status = (int)PX_ARG0;
-    px_process_exit(status);
+    px_thread_group_exit(status);
 }
 
 /* getgroups(2): the cred's supplementary groups. */

@@ -1,0 +1,233 @@
+/* Guest threads: clone and clone3 with CLONE_THREAD (pthread_create), exit(2) of one
+   thread, exit_group.
+
+   Each guest thread is a Windows thread with a runtime stack of its own (its handlers
+   run there, entry.S switching to task->host_rsp) running a new task that px_task_clone
+   made with the caller's objects shared per the clone flags. The thread starts with
+   its TEB slots set (the task, the guest thread pointer) and goes on at the instruction
+   after the syscall with the caller's registers, rax = 0 and the new stack, as fork's
+   child does (px_resume_guest).
+
+   The tid is the Windows thread id: unique among this session's threads and processes
+   (Windows hands out thread and process ids from one table), and distinct from the
+   pid, which is the Windows process id.
+
+   Exit: a thread ending alone marks the robust mutexes it holds FUTEX_OWNER_DIED,
+   clears its CLONE_CHILD_CLEARTID word and wakes its futex
+   from here, before the Windows thread ends (a wait on a Windows thread handle returns
+   late under Wine), then returns to the start of its Windows thread (px_leave_guest),
+   which releases the task. The thread group leader (the first thread) cannot return
+   that way: px_enter_guest's return ends the process; it parks until the last thread
+   ends the process. Whichever thread is the last to leave ends the process with its own
+   status (what Linux reports, measured: the leader's exit(5), then another thread's
+   exit(9), gives 9). */
+#include <stdlib.h>
+#include "core/px.h"
+#include "core/runtime.h"
+#include "core/thread.h"
+#include "core/uaccess.h"
+#include "host/host_sync.h"
+#include "host/host_thread.h"
+#include "kernel/futex.h"
+#include "kernel/kernel.h"
+#include "kernel/thread_clone.h"
+#include "linux_sched.h"
+#include "task/clone.h"
+#include "task/process.h"
+#include "task/task.h"
+
+/* A guest thread's runtime stack, reserved (committed as it is used): the handlers run
+   on it, some with path-sized buffers, as on the first thread's 2 MiB. */
+#define THREAD_RUNTIME_STACK (2u << 20)
+
+/* px_leave_guest's code for "this thread alone ends"; a process's exit code never is
+   negative. */
+#define THREAD_EXITED (-1)
+
+/* The threads of this process that have not exited: a host fact of the Windows process
+   (one thread group per Windows process), starting with the first thread. */
+static volatile int32_t live_threads = 1;
+
+/* What the new Windows thread needs to start the guest. */
+typedef struct thread_start {
+    px_task *task;
+    px_regs regs;   /* the caller's frame of this syscall, rax = 0, rsp the new stack */
+    px_guest_fpu fpu;
+} thread_start;
+
+/* The task's host objects (made on first use by block.c) and its objects' references. */
+static void release_task(px_task *t)
+{
+    px_thread_detach();
+    if (t->interrupt_event) px_host_close(t->interrupt_event);
+    if (t->futex_event) px_host_close(t->futex_event);
+    if (t->sleep_timer) px_host_close(t->sleep_timer);
+    px_task_release(t, &px_task_clone_ops);
+}
+
+static void thread_main(void *arg)
+{
+    thread_start *s = arg;
+    px_task *t = s->task;
+    px_regs regs = s->regs;
+    px_guest_fpu fpu = s->fpu;
+    px_free(s);
+    px_thread_attach(t); /* the thread slot and the guest FS base (t->guest_fs) */
+    int64_t code = px_resume_guest(t, &regs, &fpu);
+    /* the last thread's exit(2) (or an execve's wait) ends the process from here,
+       after px_process_exit's clean-up has run on this thread: as the first thread's
+       return from PxRun would, through the C runtime's exit and its atexit hooks (the
+       other threads are gone; a parked leader only sleeps) */
+    if (code != THREAD_EXITED) exit((int)code);
+    release_task(t);
+}
+
+int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
+                        uint64_t tls)
+{
+    /* a thread's vfork would stop the caller until the thread execs: not offered */
+    if (flags & LINUX_CLONE_VFORK) return -LINUX_ENOSYS;
+    px_task *parent = px_kernel_self();
+    thread_start *s = px_alloc(sizeof *s);
+    if (!s) return -LINUX_ENOMEM;
+    px_task *t = NULL;
+    int64_t r = px_task_clone(parent, flags, 0, &px_task_clone_ops, &t);
+    if (r < 0) {
+        px_free(s);
+        return r;
+    }
+    if (flags & LINUX_CLONE_SETTLS) t->guest_fs = tls;
+    if (flags & LINUX_CLONE_CHILD_CLEARTID) t->clear_child_tid = child_tid;
+    s->task = t;
+    s->regs = *regs;
+    s->regs.rax = 0;
+    if (stack) s->regs.rsp = stack;
+    px_guest_fpu_save(&s->fpu);
+
+    __atomic_add_fetch(&live_threads, 1, __ATOMIC_ACQ_REL); /* before it can run (and exit) */
+    uint32_t id = 0;
+    px_host_handle h = px_host_thread_start_suspended(thread_main, s, THREAD_RUNTIME_STACK, &id);
+    if (!h) {
+        __atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
+        px_task_release(t, &px_task_clone_ops);
+        px_free(s);
+        return -LINUX_EAGAIN;
+    }
+    int32_t tid = (int32_t)id;
+    t->tid = tid;
+    /* both words are stored before the thread runs, as Linux does (the new thread's
+       own code may read them at once); a bad pointer is ignored, as Linux */
+    if (flags & LINUX_CLONE_PARENT_SETTID) PX_PUT(parent_tid, &tid);
+    if (flags & LINUX_CLONE_CHILD_SETTID) PX_PUT(child_tid, &tid);
+    r = px_host_thread_resume(h);
+    px_host_close(h);
+    if (r < 0) {
+        /* a suspended thread that never ran: nothing of it is seen; its task stays */
+        __atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
+        return -LINUX_EAGAIN;
+    }
+    return tid;
+}
+
+/* CLONE_CHILD_CLEARTID (and set_tid_address): 0 into the word and one FUTEX_WAKE on it,
+   what pthread_join waits for. */
+static void clear_child_tid(px_task *t)
+{
+    uint64_t at = t->clear_child_tid;
+    if (!at) return;
+    t->clear_child_tid = 0;
+    uint32_t zero = 0;
+    if (PX_PUT(at, &zero) == 0) px_futex_wake(at, 1); /* a bad pointer is ignored, as Linux */
+}
+
+/* The robust futex list (set_robust_list), Linux's layout: struct robust_list_head
+   { next, futex_offset, list_op_pending }, each entry's next pointer at its start, its
+   futex word at entry + futex_offset; bit 0 of a pointer marks a PI futex. */
+#define ROBUST_LIST_LIMIT 2048 /* Linux's: a looping list is not walked for ever */
+#define FUTEX_WAITERS 0x80000000u
+#define FUTEX_OWNER_DIED 0x40000000u
+#define FUTEX_TID_MASK 0x3fffffffu
+
+/* One robust futex of a dying owner: if the word names tid, it gets FUTEX_OWNER_DIED
+   (keeping FUTEX_WAITERS) and one waiter is woken, as Linux's handle_futex_death. */
+static void robust_futex_died(uint64_t word_at, int32_t tid, bool pending_op)
+{
+    if ((word_at & 3) || !px_guest_range_ok(word_at, 4)) return;
+    uint32_t *word = (uint32_t *)(uintptr_t)word_at;
+    uint32_t now;
+    if (PX_GET(&now, word_at) < 0) return;
+    for (;;) {
+        /* a lock op in progress that never took the word: wake a waiter it may owe */
+        if (pending_op && now == 0) {
+            px_futex_wake(word_at, 1);
+            return;
+        }
+        if ((now & FUTEX_TID_MASK) != (uint32_t)tid) return;
+        uint32_t next = (now & FUTEX_WAITERS) | FUTEX_OWNER_DIED, seen;
+        if (px_uaccess_cmpxchg32(word, now, next, &seen) < 0) return;
+        if (seen == now) break;
+        now = seen;
+    }
+    if (now & FUTEX_WAITERS) px_futex_wake(word_at, 1);
+}
+
+/* Linux's exit_robust_list: every robust mutex the exiting thread holds. */
+static void walk_robust_list(px_task *t)
+{
+    uint64_t head = t->robust_list;
+    if (!head) return;
+    t->robust_list = 0;
+    uint64_t entry, pending;
+    int64_t offset;
+    if (PX_GET(&entry, head) < 0 || PX_GET(&offset, head + 8) < 0 || PX_GET(&pending, head + 16) < 0) return;
+    pending &= ~(uint64_t)1;
+    for (int n = 0; n < ROBUST_LIST_LIMIT && (entry & ~(uint64_t)1) != head; n++) {
+        uint64_t at = entry & ~(uint64_t)1, next;
+        if (PX_GET(&next, at) < 0) return;
+        /* the one being locked or unlocked now is handled last */
+        if (at != pending && !(entry & 1)) robust_futex_died(at + (uint64_t)offset, t->tid, false);
+        entry = next;
+    }
+    if (pending) robust_futex_died(pending + (uint64_t)offset, t->tid, true);
+}
+
+void px_thread_exit(int status)
+{
+    px_task *t = px_kernel_self();
+    walk_robust_list(t);
+    bool leader = t->tid == t->process->tgid;
+    if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL) == 0) px_process_exit(status);
+    clear_child_tid(t);
+    if (leader) {
+        /* the group leader: its Windows thread returning from px_enter_guest would end
+           the process, so it waits here, its task kept (it is px_current's), until the
+           last thread ends the process */
+        for (;;) px_host_sleep_ms(PX_HOST_FOREVER);
+    }
+    px_leave_guest(t, THREAD_EXITED);
+}
+
+void px_thread_group_exit(int status)
+{
+    px_task *t = px_kernel_self();
+    /* With other threads running guest code the process ends at once, from this thread
+       (px_process_exit's clean-up, then the host's exit), not by unwinding this thread
+       to where its guest started: px_process_exit_code leaves the guest only while
+       host_rsp is set. */
+    if (__atomic_load_n(&live_threads, __ATOMIC_ACQUIRE) > 1) t->host_rsp = 0;
+    px_process_exit(status);
+}
+
+/* get_robust_list(2): the calling thread's own (pid 0 or its tid); musl asks it before
+   it makes a robust mutex. Another thread's would need the table of the process's
+   tasks, which comes with tgkill: ESRCH for now. */
+PX_SYSCALL(get_robust_list)
+{
+    int32_t pid = (int32_t)PX_ARG0;
+    uint64_t head_ptr = PX_ARG1, len_ptr = PX_ARG2;
+    px_task *t = px_kernel_self();
+    if (pid != 0 && pid != t->tid) return -LINUX_ESRCH;
+    uint64_t head = t->robust_list, len = 24; /* sizeof(struct robust_list_head), as Linux whatever was set */
+    if (PX_PUT(len_ptr, &len) < 0 || PX_PUT(head_ptr, &head) < 0) return -LINUX_EFAULT;
+    return 0;
+}
