@@ -160,6 +160,7 @@ struct px_sigstate {
     uint8_t *sigreturn_area;      /* px_xstate.size bytes, 64-byte aligned */
     void *area_mem;
     int32_t redirect_busy;        /* atomic: async_regs holds a redirected thread's registers */
+    int32_t interrupted;          /* atomic: a sender set the task's interrupt event (a host call to reset) */
     px_regs async_regs;           /* the registers px_signal_entry goes back to */
 };
 
@@ -268,8 +269,18 @@ static bool queue_signal(px_task *t, int sig, const struct linux_siginfo *info, 
     bool waited_for = st && (__atomic_load_n(&st->waitset, __ATOMIC_SEQ_CST) & SIG_BIT(sig));
     if (blocked && !waited_for && !uncatchable) return false;
     ask_exit_work(t);
-    px_task_interrupt(t);
+    /* the sender itself sees the work on its way back; another task may be waiting */
+    if (t != px_self()) {
+        if (st) __atomic_store_n(&st->interrupted, 1, __ATOMIC_SEQ_CST);
+        px_task_interrupt(t);
+    }
     return true;
+}
+
+/* Resets t's interrupt event if a sender set it (resetting costs a host call). */
+static void clear_interrupt(px_task *t, struct px_sigstate *st)
+{
+    if (!st || __atomic_exchange_n(&st->interrupted, 0, __ATOMIC_SEQ_CST)) px_task_clear_interrupt(t);
 }
 
 /* Takes sig off t's pending sets (its own first) with its info. */
@@ -336,7 +347,7 @@ uint32_t px_signal_exit(px_regs *regs, px_task *t, enum px_signal_from from)
     if (st && (st->sigreturn_pending || st->deliver_sig)) return PX_EXIT_XSTATE | full;
     for (;;) {
         /* cleared before the look at the pending sets: a signal sent meanwhile sets both again */
-        px_task_clear_interrupt(t);
+        clear_interrupt(t, st);
         __atomic_and_fetch(&t->work, ~PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);
         struct linux_siginfo info;
         struct linux_sigaction act = {0};
@@ -399,7 +410,7 @@ uint32_t px_signal_exit_xstate(px_regs *regs, px_task *t, void *area)
         ret = PX_EXIT_XSTATE | PX_EXIT_FULL;
         /* the restored mask may let a pending signal through: delivered now, over this state */
         if (!st->deliver_sig) {
-            px_task_clear_interrupt(t);
+            clear_interrupt(t, st);
             __atomic_and_fetch(&t->work, ~PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);
             struct linux_siginfo info;
             struct linux_sigaction act = {0};
@@ -819,7 +830,7 @@ PX_SYSCALL(rt_sigtimedwait)
             break;
         }
         if (r == PX_BLOCK_TIMEDOUT) poll_only = true; /* one more look, then EAGAIN */
-        if (r == PX_BLOCK_INTERRUPTED) px_task_clear_interrupt(t); /* its cause is looked at above */
+        if (r == PX_BLOCK_INTERRUPTED) clear_interrupt(t, NULL); /* its cause is looked at above */
     }
     __atomic_store_n(&st->waitset, 0, __ATOMIC_SEQ_CST);
     if (result == -LINUX_EINTR || deliverable(t)) ask_exit_work(t);
