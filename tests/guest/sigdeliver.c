@@ -116,6 +116,18 @@ static void on_trap(int sig)
     trap_hits++;
 }
 
+static char altstack_mem[65536];
+static volatile int on_alt, alt_flags;
+static void on_altstack_handler(int sig)
+{
+    (void)sig;
+    char here;
+    on_alt = &here >= altstack_mem && &here < altstack_mem + sizeof altstack_mem;
+    stack_t cur;
+    sigaltstack(NULL, &cur);
+    alt_flags = cur.ss_flags;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -139,6 +151,12 @@ int main(int argc, char **argv)
 {
     GUEST_START();
     if (argc > 1 && !strcmp(argv[1], "bench")) return bench();
+    if (argc > 1 && !strcmp(argv[1], "spin-alarm")) {
+        /* SIGALRM's default action ends a loop that makes no syscalls (status 142) */
+        alarm(1);
+        volatile unsigned long n = 0;
+        for (;;) n++;
+    }
     pid_t pid = getpid();
     pid_t tid = (pid_t)syscall(SYS_gettid);
 
@@ -269,6 +287,20 @@ int main(int argc, char **argv)
     struct itimerval left;
     getitimer(ITIMER_REAL, &left);
     CHECK("getitimer: disarmed after it fired", left.it_value.tv_sec == 0 && left.it_value.tv_usec == 0);
+
+    /* SA_ONSTACK: the handler runs on the alternate stack, which says SS_ONSTACK there */
+    stack_t ss = {.ss_sp = altstack_mem, .ss_size = sizeof altstack_mem, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+    install(SIGUSR1, on_altstack_handler, SA_ONSTACK, NULL);
+    raise(SIGUSR1);
+    stack_t now;
+    sigaltstack(NULL, &now);
+    printf("SA_ONSTACK: on it=%d flags inside=%d flags after=%d\n", on_alt, alt_flags, now.ss_flags);
+    install(SIGUSR1, on_altstack_handler, 0, NULL);
+    raise(SIGUSR1);
+    printf("without SA_ONSTACK: on it=%d\n", on_alt);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
 
     /* SIGSEGV: unmapped and PROT_NONE, siglongjmp out */
     install_info(SIGSEGV, fault_handler, 0);
