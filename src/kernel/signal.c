@@ -1,13 +1,23 @@
 /* Signals: rt_sigaction and rt_sigprocmask record and validate what the guest asks
-   for, as the kernel would. kill, tkill and tgkill reach only this process (the one
-   there is): a signal whose action is the default one takes that action at once
-   (terminate, or nothing for the signals Linux ignores by default); an ignored signal
-   is discarded; a blocked one, or one with a handler, is left pending, since handlers
-   are not invoked yet (that needs signal frames: a later issue).
+   for, as the kernel would. kill, tkill, tgkill and rt_sigqueueinfo reach only this
+   process: a signal is made pending (an ignored one discarded), and delivered on the
+   task's way back to the guest, as Linux's exit_to_user_mode does:
+   - after a syscall (entry.S's exit path: px_signal_exit, then px_signal_exit_xstate
+     with the guest's FPU state saved, which builds the frame with sigframe.c);
+   - a task blocked in px_block is woken by its interrupt event: the call returns a
+     restart code, which the exit path turns into EINTR or a restart (SA_RESTART);
+   - a task running guest code that makes no syscalls is suspended by the sender and
+     redirected to px_signal_entry (entry.S), only while its rip is in guest code
+     (processes-on-wine.md: never inside a Windows call); otherwise the signal waits
+     for its next return to the guest;
+   - a guest fault with a handler (fault.c, px_signal_fault) goes the same way.
+   Default actions are taken there too: termination, or nothing (stop and continue
+   are discarded: stopping is not implemented).
 
    The actions live in the signal handlers object (struct px_sighand, shared by
    CLONE_SIGHAND); the mask and the thread's pending set in its task; signals sent to
-   the process (kill) in its process object's shared pending set. */
+   the process (kill) in its process object's shared pending set; their siginfo and
+   the delivery state in struct px_sigstate (one per task) and process_info. */
 #include <stdbool.h>
 #include "core/px.h"
 #include "core/uaccess.h"
