@@ -12,6 +12,7 @@
 px_syscall_entry:
         mov     r11, qword ptr [rip + px_teb_thread_slot]
         mov     r11, qword ptr gs:[r11]         /* px_task* from the TEB */
+        mov     dword ptr [r11 + 0x24], 1       /* px_task.in_runtime */
         mov     qword ptr [r11 + 8], rsp        /* guest rsp, briefly */
         mov     rsp, qword ptr [r11]            /* runtime stack (16-byte aligned) */
         sub     rsp, 256                        /* px_regs */
@@ -51,6 +52,7 @@ px_syscall_entry:
         cmp     dword ptr [rbx + 0x20], 0       /* px_task.work: the exit path's work */
         jne     .Lexit_work
 .Lreturn_to_guest:
+        mov     dword ptr [rbx + 0x24], 0       /* px_task.in_runtime: rbx = px_task* on every way here */
         movaps  xmm0, xmmword ptr [rsp + 160]
         movaps  xmm1, xmmword ptr [rsp + 176]
         movaps  xmm2, xmmword ptr [rsp + 192]
@@ -88,8 +90,13 @@ px_syscall_entry:
         sub     rsp, 32
         call    px_syscall_exit_work
         add     rsp, 32
-        test    eax, eax                        /* PX_EXIT_XSTATE */
-        jz      .Lreturn_to_guest
+.Lexit_decided:
+        test    eax, 1                          /* PX_EXIT_XSTATE */
+        jnz     .Lexit_xstate
+        test    eax, 2                          /* PX_EXIT_FULL */
+        jnz     .Lreturn_full
+        jmp     .Lreturn_to_guest
+.Lexit_xstate:
         mov     r12, rsp
         mov     eax, dword ptr [rip + px_xstate + 12]   /* area_size */
         sub     rsp, rax
@@ -116,7 +123,8 @@ px_syscall_entry:
         sub     rsp, 32
         call    px_syscall_exit_xstate
         add     rsp, 32
-        test    eax, eax                        /* nonzero: load the area */
+        mov     r13d, eax                       /* PX_EXIT_FULL: kept for below */
+        test    eax, 1                          /* load the area */
         jz      4f
         mov     eax, dword ptr [rip + px_xstate]
         mov     edx, dword ptr [rip + px_xstate + 4]
@@ -126,7 +134,83 @@ px_syscall_entry:
         jmp     4f
 3:      fxrstor64 [rsp]
 4:      mov     rsp, r12
+        test    r13d, 2                         /* PX_EXIT_FULL */
+        jnz     .Lreturn_full
         jmp     .Lreturn_to_guest
+
+/* The return that gives back every register of the frame, rcx and r11 included, and
+   the TEB scratch word from the frame's pad (the rewriter's borrowed register, see
+   core/thread.h): iretq from an interrupt frame built on the runtime stack, so the
+   guest stack below its rsp is never written. */
+.Lreturn_full:
+        mov     dword ptr [rbx + 0x24], 0       /* px_task.in_runtime */
+        mov     rax, qword ptr [rip + px_teb_scratch_slot]
+        mov     rcx, qword ptr [rsp + 152]
+        mov     qword ptr gs:[rax], rcx
+        movaps  xmm0, xmmword ptr [rsp + 160]
+        movaps  xmm1, xmmword ptr [rsp + 176]
+        movaps  xmm2, xmmword ptr [rsp + 192]
+        movaps  xmm3, xmmword ptr [rsp + 208]
+        movaps  xmm4, xmmword ptr [rsp + 224]
+        movaps  xmm5, xmmword ptr [rsp + 240]
+        sub     rsp, 48                         /* iretq frame at rsp, px_regs at rsp + 48 */
+        mov     rax, qword ptr [rsp + 48 + 128]
+        mov     qword ptr [rsp + 0], rax        /* rip */
+        xor     eax, eax
+        mov     ax, cs
+        mov     qword ptr [rsp + 8], rax
+        mov     rax, qword ptr [rsp + 48 + 136]
+        mov     qword ptr [rsp + 16], rax       /* rflags */
+        mov     rax, qword ptr [rsp + 48 + 56]
+        mov     qword ptr [rsp + 24], rax       /* rsp */
+        xor     eax, eax
+        mov     ax, ss
+        mov     qword ptr [rsp + 32], rax
+        mov     rax, qword ptr [rsp + 48 + 0]
+        mov     rbx, qword ptr [rsp + 48 + 8]
+        mov     rcx, qword ptr [rsp + 48 + 16]
+        mov     rdx, qword ptr [rsp + 48 + 24]
+        mov     rsi, qword ptr [rsp + 48 + 32]
+        mov     rdi, qword ptr [rsp + 48 + 40]
+        mov     rbp, qword ptr [rsp + 48 + 48]
+        mov     r8, qword ptr [rsp + 48 + 64]
+        mov     r9, qword ptr [rsp + 48 + 72]
+        mov     r10, qword ptr [rsp + 48 + 80]
+        mov     r11, qword ptr [rsp + 48 + 88]
+        mov     r12, qword ptr [rsp + 48 + 96]
+        mov     r13, qword ptr [rsp + 48 + 104]
+        mov     r14, qword ptr [rsp + 48 + 112]
+        mov     r15, qword ptr [rsp + 48 + 120]
+        iretq
+
+/* Signal entry: where a thread is sent to deliver a signal outside a syscall (a fault's
+   handler, or another thread that redirected it while it ran guest code), with
+   rsp = its runtime stack top and rcx = its px_task*. Its guest registers were saved
+   by whoever sent it (kernel/signal.c); the FPU state is still the guest's, so that
+   xmm0-5 go into the frame here and the rest is saved by the exit path as after a
+   syscall. px_signal_entry_work fills the frame and decides. */
+        .globl  px_signal_entry
+        .p2align 4
+px_signal_entry:
+        mov     dword ptr [rcx + 0x24], 1       /* px_task.in_runtime */
+        mov     rbx, rcx
+        sub     rsp, 256
+        mov     rax, qword ptr [rip + px_teb_scratch_slot]
+        mov     rax, qword ptr gs:[rax]
+        mov     qword ptr [rsp + 152], rax      /* the TEB scratch word, in pad */
+        movaps  xmmword ptr [rsp + 160], xmm0
+        movaps  xmmword ptr [rsp + 176], xmm1
+        movaps  xmmword ptr [rsp + 192], xmm2
+        movaps  xmmword ptr [rsp + 208], xmm3
+        movaps  xmmword ptr [rsp + 224], xmm4
+        movaps  xmmword ptr [rsp + 240], xmm5
+        cld
+        mov     rcx, rsp
+        mov     rdx, rbx
+        sub     rsp, 32
+        call    px_signal_entry_work
+        add     rsp, 32
+        jmp     .Lexit_decided
 
 /* int64_t px_enter_guest(px_task *t, uint64_t entry, uint64_t stack)
    Saves the host's callee-saved state, records the runtime stack top in t->host_rsp,
@@ -156,6 +240,7 @@ px_enter_guest:
         movaps  xmmword ptr [rsp + 144], xmm15
         fnstcw  word ptr [rsp + 160]
         mov     qword ptr [rcx + 0], rsp        /* t->host_rsp */
+        mov     dword ptr [rcx + 0x24], 0       /* t->in_runtime: the guest runs */
         mov     qword ptr [r8 - 8], rdx         /* entry, consumed by ret below */
         lea     rsp, [r8 - 8]
         fninit                                  /* x87 control word 0x37f, as Linux */
@@ -249,6 +334,7 @@ px_resume_guest:
         /* The frame goes onto the runtime stack below the saved host state, so that the
            return path of px_syscall_entry can load it. */
         sub     rsp, 256
+        mov     rbx, rcx                        /* px_task*, as .Lreturn_to_guest expects */
         mov     rsi, rdx
         mov     rdi, rsp
         mov     ecx, 32

@@ -171,6 +171,11 @@ static const char *signal_message(int sig)
     case LINUX_SIGABRT: return "Aborted";
     case LINUX_SIGKILL: return "Killed";
     case LINUX_SIGTERM: return "Terminated";
+    case LINUX_SIGALRM: return "Alarm clock";
+    case LINUX_SIGHUP: return "Hangup";
+    case LINUX_SIGQUIT: return "Quit";
+    case LINUX_SIGUSR1: return "User defined signal 1";
+    case LINUX_SIGUSR2: return "User defined signal 2";
     default: return "Killed by a signal";
     }
 }

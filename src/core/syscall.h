@@ -92,6 +92,10 @@ int64_t px_syscall_run(px_regs *regs, uint64_t nr);
    px_syscall_exit_xstate, and loads the area back (xrstor) when that returns nonzero;
    regs->xmm[0..5] are what the guest gets in xmm0-5 either way. */
 #define PX_EXIT_XSTATE 1u
+/* ... and PX_EXIT_FULL (from px_syscall_exit_xstate or the signal entry) when every
+   register must come back as regs has it, rcx and r11 too (iretq): a return into code
+   interrupted anywhere, not just after a syscall (rt_sigreturn, an async signal). */
+#define PX_EXIT_FULL 2u
 struct px_task;
 uint32_t px_syscall_exit_work(px_regs *regs, struct px_task *t);
 uint32_t px_syscall_exit_xstate(px_regs *regs, struct px_task *t, void *area);

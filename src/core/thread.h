@@ -17,6 +17,7 @@ struct px_mm;
 struct px_fdtable;
 struct px_fs_context;
 struct px_sighand;
+struct px_sigstate;
 struct px_cred;
 
 /* The shared objects' locks are the host's reader-writer locks (host/host_sync.h). */
@@ -34,7 +35,8 @@ typedef struct px_task {
     uint64_t guest_fs;    /* 0x10: own. The guest's thread pointer (TLS base, ARCH_SET_FS); also in its TEB slot */
     uint64_t exit_code;   /* 0x18: own. Set by px_leave_guest */
     volatile uint32_t work; /* 0x20: own, atomic. PX_WORK_* bits; the syscall exit path runs when any is set */
-    uint32_t pad0;
+    volatile uint32_t in_runtime; /* 0x24: own. Nonzero while the thread runs picolx code for its guest (entry.S,
+                                     the fault handler): then no other thread may redirect it (kernel/signal.c) */
     void *interrupt_event;  /* 0x28: clone. A host event, set (by anyone) to interrupt the thread's blocking wait */
     px_regs *regs;        /* own. The frame of the syscall in progress */
     int32_t tid;          /* clone. The Linux tid the guest sees */
@@ -59,11 +61,13 @@ typedef struct px_task {
     const struct px_cred *cred;    /* immutable; replaced (not changed) by setuid and the like */
     void *futex_event;    /* the task's own auto-reset event for futex waits (kernel/block.c), made on first use */
     void *sleep_timer;    /* its high-resolution waitable timer for deadlines (kernel/block.c), made on first use */
+    struct px_sigstate *sigstate; /* own, atomic. Signal delivery's per-thread state (kernel/signal.c), made on first use */
 } px_task;
 _Static_assert(offsetof(px_task, host_rsp) == 0x00, "entry.S offsets");
 _Static_assert(offsetof(px_task, guest_rsp) == 0x08, "entry.S offsets");
 _Static_assert(offsetof(px_task, guest_fs) == 0x10, "entry.S offsets");
 _Static_assert(offsetof(px_task, work) == 0x20, "entry.S offsets");
+_Static_assert(offsetof(px_task, in_runtime) == 0x24, "entry.S offsets");
 
 /* Offsets of the per-thread pointer and of the guest FS base from the TEB (gs base):
    0x1480 + 8 * TlsAlloc() index. Read by entry.S and embedded in rewritten %fs: code. */

@@ -3,6 +3,7 @@
 #include "core/errors.h"
 #include "core/px.h"
 #include "host/host_fault.h"
+#include "linux_signal.h"
 
 extern IMAGE_DOS_HEADER __ImageBase;
 
@@ -38,6 +39,19 @@ static int signal_of(DWORD code)
     case EXCEPTION_BREAKPOINT:
     case EXCEPTION_SINGLE_STEP: return LINUX_SIGTRAP;
     default: return 0; /* not a fault: debug output, C++ exceptions and the like */
+    }
+}
+
+int px_host_fault_fpe_code(const px_host_fault *f)
+{
+    switch (f->code) {
+    case EXCEPTION_INT_DIVIDE_BY_ZERO:
+    case EXCEPTION_INT_OVERFLOW: return LINUX_FPE_INTDIV; /* both are #DE, which Linux reports as FPE_INTDIV */
+    case EXCEPTION_FLT_DIVIDE_BY_ZERO: return LINUX_FPE_FLTDIV;
+    case EXCEPTION_FLT_OVERFLOW: return LINUX_FPE_FLTOVF;
+    case EXCEPTION_FLT_UNDERFLOW: return LINUX_FPE_FLTUND;
+    case EXCEPTION_FLT_INEXACT_RESULT: return LINUX_FPE_FLTRES;
+    default: return LINUX_FPE_FLTINV;
     }
 }
 

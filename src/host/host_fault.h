@@ -33,6 +33,9 @@ enum px_host_fault_action {
 typedef enum px_host_fault_action px_host_fault_handler(const px_host_fault *f, px_regs *regs);
 /* Installs handler before any other: 0 or -LINUX_Exxx. */
 int64_t px_host_fault_install(px_host_fault_handler *handler);
+/* The si_code of a SIGFPE fault (LINUX_FPE_*): integer division, or the floating-point
+   exception it reports. */
+int px_host_fault_fpe_code(const px_host_fault *f);
 /* Whether addr is inside picolx's own image (libpicolx.dll): a fault there is a bug. */
 bool px_host_in_own_image(uint64_t addr);
 

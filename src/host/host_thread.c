@@ -67,3 +67,36 @@ int64_t px_host_tls_slot_new(uint64_t *gs_offset)
 
 void px_host_tls_set(uint32_t slot, void *value) { TlsSetValue(slot, value); }
 void *px_host_tls_get(uint32_t slot) { return TlsGetValue(slot); }
+
+px_host_handle px_host_thread_self_handle(void)
+{
+    HANDLE h = NULL;
+    if (!DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(), &h,
+                         THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT | THREAD_SET_CONTEXT, FALSE, 0))
+        return NULL;
+    return h;
+}
+
+bool px_host_thread_redirect(px_host_handle thread, bool (*may_redirect)(uint64_t rip, void *arg),
+                             px_regs *saved, uint64_t entry, uint64_t stack, void *arg)
+{
+    if (SuspendThread(thread) == (DWORD)-1) return false;
+    CONTEXT c;
+    memset(&c, 0, sizeof c);
+    c.ContextFlags = CONTEXT_CONTROL | CONTEXT_INTEGER;
+    bool done = false;
+    if (GetThreadContext(thread, &c) && may_redirect(c.Rip, arg)) {
+        saved->rax = c.Rax; saved->rbx = c.Rbx; saved->rcx = c.Rcx; saved->rdx = c.Rdx;
+        saved->rsi = c.Rsi; saved->rdi = c.Rdi; saved->rbp = c.Rbp; saved->rsp = c.Rsp;
+        saved->r8 = c.R8; saved->r9 = c.R9; saved->r10 = c.R10; saved->r11 = c.R11;
+        saved->r12 = c.R12; saved->r13 = c.R13; saved->r14 = c.R14; saved->r15 = c.R15;
+        saved->rip = c.Rip; saved->rflags = c.EFlags;
+        c.Rip = entry;
+        c.Rsp = stack;
+        c.Rcx = (DWORD64)arg;
+        c.ContextFlags = CONTEXT_CONTROL | CONTEXT_INTEGER;
+        done = SetThreadContext(thread, &c) != 0;
+    }
+    ResumeThread(thread);
+    return done;
+}

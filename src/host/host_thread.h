@@ -4,6 +4,7 @@
 #define PX_HOST_THREAD_H
 
 #include "host/host.h"
+#include "core/syscall.h"
 
 /* Starts fn(arg) on a new host thread with stack_reserve bytes of stack reserved (0: the
    default). Its handle (px_host_wait waits for its end; px_host_close), or NULL. */
@@ -24,5 +25,15 @@ void px_host_sleep_ms(uint32_t ms);
 int64_t px_host_tls_slot_new(uint64_t *gs_offset);
 void px_host_tls_set(uint32_t slot, void *value);
 void *px_host_tls_get(uint32_t slot);
+
+/* A handle of the calling thread that other threads may suspend and redirect with
+   (px_host_thread_redirect), or NULL. */
+px_host_handle px_host_thread_self_handle(void);
+/* Suspends thread; when its rip passes may_redirect, saves its general registers, rip,
+   rflags (saved->xmm untouched) and makes it go on at entry with rsp = stack and
+   rcx = arg; resumes it. The FPU state is left as it is. true if redirected. Never
+   call it for the calling thread. */
+bool px_host_thread_redirect(px_host_handle thread, bool (*may_redirect)(uint64_t rip, void *arg),
+                             px_regs *saved, uint64_t entry, uint64_t stack, void *arg);
 
 #endif

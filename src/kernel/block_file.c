@@ -4,14 +4,15 @@
 #include "fs/fs_internal.h"
 #include "kernel/block.h"
 
-/* One wait for an operation of f that said PX_WOULD_BLOCK. 0, or -LINUX_EINTR. */
+/* One wait for an operation of f that said PX_WOULD_BLOCK. 0, or -LINUX_ERESTARTSYS
+   (interrupted: the exit path restarts the call or makes it EINTR). */
 static int64_t wait_for_file(px_file *f, uint32_t events)
 {
     px_wait_on w = {.retry_ns = -1};
     int64_t r = f->ops->wait_on ? f->ops->wait_on(f, events, &w) : -LINUX_EINVAL;
     if (r < 0) return r;
     int b = px_block_on(&w, NULL);
-    if (b == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
+    if (b == PX_BLOCK_INTERRUPTED) return -LINUX_ERESTARTSYS;
     return b == PX_BLOCK_FAILED ? -LINUX_EINVAL : 0; /* a runtime bug: a file's object is gone */
 }
 

@@ -145,6 +145,8 @@ void px_sigframe_fill(const px_sigframe_args *a, const px_sigframe_layout *l, vo
     sc->oldmask = a->saved_mask;
     sc->cr2 = a->cr2;
     sc->fpstate = l->fpstate;
+    /* the TEB scratch word of an interrupted rewritten %fs: access (entry.S's pad) */
+    sc->reserved1[0] = r->pad;
     f->uc.uc_sigmask = a->saved_mask;
     if ((a->sa_flags & LINUX_SA_SIGINFO) && a->info) f->info = *a->info;
     fill_fpstate(a, (uint8_t *)buf + (l->fpstate - l->frame));
@@ -190,6 +192,7 @@ void px_sigreturn_parse(const struct linux_rt_sigframe *f, px_regs *regs, px_sig
     regs->rip = sc->rip;
     regs->rflags = (regs->rflags & ~(uint64_t)LINUX_FIX_EFLAGS) | (sc->eflags & LINUX_FIX_EFLAGS);
     regs->orig_rax = (uint64_t)-1;
+    regs->pad = sc->reserved1[0];
     out->sigmask = f->uc.uc_sigmask & ~(SIG_BIT(LINUX_SIGKILL) | SIG_BIT(LINUX_SIGSTOP));
     out->altstack = f->uc.uc_stack;
     out->fpu_init = sc->fpstate == 0;

@@ -1,13 +1,23 @@
 /* Signals: rt_sigaction and rt_sigprocmask record and validate what the guest asks
-   for, as the kernel would. kill, tkill and tgkill reach only this process (the one
-   there is): a signal whose action is the default one takes that action at once
-   (terminate, or nothing for the signals Linux ignores by default); an ignored signal
-   is discarded; a blocked one, or one with a handler, is left pending, since handlers
-   are not invoked yet (that needs signal frames: a later issue).
+   for, as the kernel would. kill, tkill, tgkill and rt_sigqueueinfo reach only this
+   process: a signal is made pending (an ignored one discarded), and delivered on the
+   task's way back to the guest, as Linux's exit_to_user_mode does:
+   - after a syscall (entry.S's exit path: px_signal_exit, then px_signal_exit_xstate
+     with the guest's FPU state saved, which builds the frame with sigframe.c);
+   - a task blocked in px_block is woken by its interrupt event: the call returns a
+     restart code, which the exit path turns into EINTR or a restart (SA_RESTART);
+   - a task running guest code that makes no syscalls is suspended by the sender and
+     redirected to px_signal_entry (entry.S), only while its rip is in guest code
+     (processes-on-wine.md: never inside a Windows call); otherwise the signal waits
+     for its next return to the guest;
+   - a guest fault with a handler (fault.c, px_signal_fault) goes the same way.
+   Default actions are taken there too: termination, or nothing (stop and continue
+   are discarded: stopping is not implemented).
 
    The actions live in the signal handlers object (struct px_sighand, shared by
    CLONE_SIGHAND); the mask and the thread's pending set in its task; signals sent to
-   the process (kill) in its process object's shared pending set. */
+   the process (kill) in its process object's shared pending set; their siginfo and
+   the delivery state in struct px_sigstate (one per task) and process_info. */
 #include <stdbool.h>
 #include "core/px.h"
 #include "core/uaccess.h"
@@ -16,6 +26,12 @@
 #include "kernel/signal.h"
 #include "kernel/identity.h"
 #include "core/runtime.h"
+#include "core/cred.h"
+#include "host/host_fault.h"
+#include "host/host_thread.h"
+#include "kernel/block.h"
+#include "kernel/sigframe.h"
+#include "mm/vm.h"
 #include "task/process.h"
 #include "task/ptable.h"
 
@@ -117,13 +133,23 @@ static volatile uint64_t *process_pending(px_task *t)
 /* Everything pending for t: its own and its process's. */
 static uint64_t all_pending(px_task *t)
 {
-    return __atomic_load_n(&t->pending, __ATOMIC_RELAXED) | __atomic_load_n(process_pending(t), __ATOMIC_RELAXED);
+    return __atomic_load_n(&t->pending, __ATOMIC_SEQ_CST) | __atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST);
 }
 
 static void clear_pending(px_task *t, uint64_t bits)
 {
     __atomic_and_fetch(&t->pending, ~bits, __ATOMIC_SEQ_CST);
     __atomic_and_fetch(process_pending(t), ~bits, __ATOMIC_SEQ_CST);
+}
+
+static uint64_t mask_of(px_task *t)
+{
+    return __atomic_load_n(&t->sigmask, __ATOMIC_SEQ_CST);
+}
+
+static void set_mask(px_task *t, uint64_t mask)
+{
+    __atomic_store_n(&t->sigmask, mask & ~UNBLOCKABLE, __ATOMIC_SEQ_CST);
 }
 
 enum default_action { ACT_TERM, ACT_CORE, ACT_IGNORE, ACT_STOP, ACT_CONT };
@@ -140,61 +166,415 @@ static const uint8_t default_actions[LINUX_NSIG + 1] = {
     [LINUX_SIGTTOU] = ACT_STOP,
 };
 
-/* Takes the action for a signal that is not blocked: terminates, or returns having
-   discarded it, or leaves it pending for a handler. Stop signals do not stop the
-   process (there is nothing to continue it): they are discarded. */
-static void act_on(px_task *t, volatile uint64_t *pending, int sig)
+/* The signals the kernel delivers first (SYNCHRONOUS_MASK): those of faults. */
+#define SYNCHRONOUS (SIG_BIT(LINUX_SIGSEGV) | SIG_BIT(LINUX_SIGBUS) | SIG_BIT(LINUX_SIGILL) | \
+                     SIG_BIT(LINUX_SIGTRAP) | SIG_BIT(LINUX_SIGFPE) | SIG_BIT(LINUX_SIGSYS))
+
+/* Delivery's per-thread state (px_task.sigstate). */
+struct px_sigstate {
+    px_host_handle thread;        /* the thread, for redirects by others; NULL until it asks for one */
+    px_host_rwlock lock;          /* guards info */
+    struct linux_siginfo info[LINUX_NSIG + 1]; /* of the thread's own pending signals */
+    uint64_t waitset;             /* atomic: rt_sigtimedwait's set while it waits */
+    bool saved_mask_valid;        /* sigsuspend: the mask to restore after the handler */
+    uint64_t saved_mask;
+    /* the signal chosen on this way back to the guest, its frame not yet built */
+    int deliver_sig;
+    struct linux_siginfo deliver_info;
+    struct linux_sigaction deliver_act;
+    uint64_t cr2, err, trapno;    /* of a fault */
+    bool sigreturn_pending;       /* rt_sigreturn ran: sigreturn_area is the FPU state to load */
+    uint8_t *sigreturn_area;      /* px_xstate.size bytes, 64-byte aligned */
+    void *area_mem;
+    int32_t redirect_busy;        /* atomic: async_regs holds a redirected thread's registers */
+    int32_t interrupted;          /* atomic: a sender set the task's interrupt event (a host call to reset) */
+    px_regs async_regs;           /* the registers px_signal_entry goes back to */
+};
+
+/* The info of signals sent to the process (kill): one per signal, as for standard
+   signals (real-time signals are not queued more than once). */
+static px_host_rwlock process_info_lock;
+static struct linux_siginfo process_info[LINUX_NSIG + 1];
+
+static struct px_sigstate *sigstate_new(void)
+{
+    px_xstate_init();
+    struct px_sigstate *st = px_calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->area_mem = px_alloc(px_xstate.size + 64);
+    if (!st->area_mem) {
+        px_free(st);
+        return NULL;
+    }
+    st->sigreturn_area = (uint8_t *)PX_ALIGN_UP((uintptr_t)st->area_mem, 64);
+    return st;
+}
+
+/* t's state, made on first use by whichever thread comes first. */
+static struct px_sigstate *sigstate_of(px_task *t)
+{
+    struct px_sigstate *st = __atomic_load_n(&t->sigstate, __ATOMIC_ACQUIRE);
+    if (st) return st;
+    struct px_sigstate *made = sigstate_new();
+    if (!made) return NULL;
+    struct px_sigstate *expected = NULL;
+    if (!__atomic_compare_exchange_n(&t->sigstate, &expected, made, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        px_free(made->area_mem);
+        px_free(made);
+        return expected;
+    }
+    return made;
+}
+
+/* The calling task's state, with the handle others redirect it by. */
+static struct px_sigstate *sigstate_self(px_task *t)
+{
+    struct px_sigstate *st = sigstate_of(t);
+    if (st && !st->thread) st->thread = px_host_thread_self_handle();
+    return st;
+}
+
+static void ask_exit_work(px_task *t)
+{
+    __atomic_or_fetch(&t->work, PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);
+}
+
+/* Whether t, suspended at rip, runs guest code and may be sent to px_signal_entry:
+   not in picolx (a syscall, the fault handler, entry.S), and in a guest mapping (not
+   Wine, not a Windows call: processes-on-wine.md). px_vm_contains takes the mm lock,
+   which t cannot hold outside picolx code. */
+static bool may_redirect(uint64_t rip, void *arg)
+{
+    px_task *t = arg;
+    if (__atomic_load_n(&t->in_runtime, __ATOMIC_SEQ_CST)) return false;
+    if (px_host_in_own_image(rip)) return false;
+    return px_vm_contains(rip);
+}
+
+/* Sends t (another thread, running) to px_signal_entry if it runs guest code. */
+static bool redirect(px_task *t)
+{
+    struct px_sigstate *st = __atomic_load_n(&t->sigstate, __ATOMIC_ACQUIRE);
+    if (!st || !st->thread || !t->host_rsp) return false;
+    if (__atomic_exchange_n(&st->redirect_busy, 1, __ATOMIC_ACQ_REL)) return false;
+    bool done = px_host_thread_redirect(st->thread, may_redirect, &st->async_regs, (uint64_t)px_signal_entry,
+                                        t->host_rsp, t);
+    if (!done) __atomic_store_n(&st->redirect_busy, 0, __ATOMIC_RELEASE);
+    return done;
+}
+
+/* Makes sig pending for t (to_process: in its process's set, as kill does), as the
+   kernel's send_signal: an ignored signal that is not blocked is discarded (a stop or
+   continue signal with its default action too: stopping is not implemented), the
+   first of a kind that is pending keeps its info; then t is told (its exit path) and
+   woken from a wait. Returns whether t was told. */
+static bool queue_signal(px_task *t, int sig, const struct linux_siginfo *info, bool to_process)
 {
     struct linux_sigaction a = {0};
     px_signal_action(sig, &a);
+    bool blocked = (mask_of(t) & SIG_BIT(sig)) != 0;
     bool uncatchable = sig == LINUX_SIGKILL || sig == LINUX_SIGSTOP;
-    if (!uncatchable && a.sa_handler == LINUX_SIG_IGN) return;
-    if (!uncatchable && a.sa_handler != LINUX_SIG_DFL) {
-        __atomic_or_fetch(pending, SIG_BIT(sig), __ATOMIC_SEQ_CST);
-        return;
+    if (!uncatchable && a.sa_handler == LINUX_SIG_IGN) return false;
+    if (sig == LINUX_SIGSTOP) return false;
+    if (!blocked && !uncatchable && a.sa_handler == LINUX_SIG_DFL &&
+        (default_actions[sig] == ACT_IGNORE || default_actions[sig] == ACT_STOP || default_actions[sig] == ACT_CONT))
+        return false;
+    struct px_sigstate *st = sigstate_of(t);
+    if (to_process) {
+        px_host_rwlock_lock(&process_info_lock);
+        if (!(__atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST) & SIG_BIT(sig))) process_info[sig] = *info;
+        __atomic_or_fetch(process_pending(t), SIG_BIT(sig), __ATOMIC_SEQ_CST);
+        px_host_rwlock_unlock(&process_info_lock);
+    } else if (st) {
+        px_host_rwlock_lock(&st->lock);
+        if (!(__atomic_load_n(&t->pending, __ATOMIC_SEQ_CST) & SIG_BIT(sig))) st->info[sig] = *info;
+        __atomic_or_fetch(&t->pending, SIG_BIT(sig), __ATOMIC_SEQ_CST);
+        px_host_rwlock_unlock(&st->lock);
+    } else {
+        __atomic_or_fetch(&t->pending, SIG_BIT(sig), __ATOMIC_SEQ_CST);
     }
-    (void)t;
-    switch (default_actions[sig]) {
-    case ACT_TERM:
-    case ACT_CORE:
-        px_process_killed(sig);
-    default:
-        return;
+    bool waited_for = st && (__atomic_load_n(&st->waitset, __ATOMIC_SEQ_CST) & SIG_BIT(sig));
+    if (blocked && !waited_for && !uncatchable) return false;
+    ask_exit_work(t);
+    /* the sender itself sees the work on its way back; another task may be waiting */
+    if (t != px_self()) {
+        if (st) __atomic_store_n(&st->interrupted, 1, __ATOMIC_SEQ_CST);
+        px_task_interrupt(t);
+    }
+    return true;
+}
+
+/* Resets t's interrupt event if a sender set it (resetting costs a host call). */
+static void clear_interrupt(px_task *t, struct px_sigstate *st)
+{
+    if (!st || __atomic_exchange_n(&st->interrupted, 0, __ATOMIC_SEQ_CST)) px_task_clear_interrupt(t);
+}
+
+/* Takes sig off t's pending sets (its own first) with its info. */
+static void dequeue(px_task *t, struct px_sigstate *st, int sig, struct linux_siginfo *info)
+{
+    memset(info, 0, sizeof *info);
+    if (st && (__atomic_load_n(&t->pending, __ATOMIC_SEQ_CST) & SIG_BIT(sig))) {
+        px_host_rwlock_lock(&st->lock);
+        *info = st->info[sig];
+        memset(&st->info[sig], 0, sizeof st->info[sig]);
+        __atomic_and_fetch(&t->pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
+        px_host_rwlock_unlock(&st->lock);
+    } else if (__atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST) & SIG_BIT(sig)) {
+        px_host_rwlock_lock(&process_info_lock);
+        *info = process_info[sig];
+        memset(&process_info[sig], 0, sizeof process_info[sig]);
+        __atomic_and_fetch(process_pending(t), ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
+        px_host_rwlock_unlock(&process_info_lock);
+    } else {
+        __atomic_and_fetch(&t->pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
+    }
+    info->si_signo = sig;
+}
+
+static int lowest_signal(uint64_t set)
+{
+    return set ? __builtin_ctzll(set) + 1 : 0;
+}
+
+/* get_signal: the next signal that is pending and not blocked and whose action is a
+   handler (0: none). Default actions are taken on the way: termination ends the
+   process here; ignored and stop/continue signals are discarded. SA_RESETHAND resets
+   the action as the signal is taken. */
+static int next_signal(px_task *t, struct px_sigstate *st, struct linux_siginfo *info, struct linux_sigaction *act)
+{
+    for (;;) {
+        uint64_t ready = all_pending(t) & ~mask_of(t);
+        if (!ready) return 0;
+        int sig = lowest_signal(ready & SYNCHRONOUS ? ready & SYNCHRONOUS : ready);
+        dequeue(t, st, sig, info);
+        *act = (struct linux_sigaction){0};
+        px_signal_action(sig, act);
+        if (sig == LINUX_SIGKILL) px_process_killed(sig);
+        if (act->sa_handler == LINUX_SIG_IGN) continue;
+        if (act->sa_handler == LINUX_SIG_DFL) {
+            if (default_actions[sig] == ACT_TERM || default_actions[sig] == ACT_CORE) px_process_killed(sig);
+            continue;
+        }
+        if (act->sa_flags & LINUX_SA_RESETHAND) {
+            struct px_sighand *h = t->sighand;
+            px_host_rwlock_lock(&h->lock);
+            h->actions[sig].sa_handler = LINUX_SIG_DFL;
+            h->actions[sig].sa_flags &= ~(uint64_t)LINUX_SA_SIGINFO;
+            px_host_rwlock_unlock(&h->lock);
+        }
+        return sig;
     }
 }
 
-/* Sends sig to the calling thread (the only one there is), as the kernel's
-   send_signal does: blocked signals wait in the pending set, the thread's own (tkill)
-   or its process's (kill). */
+uint32_t px_signal_exit(px_regs *regs, px_task *t, enum px_signal_from from)
+{
+    struct px_sigstate *st = __atomic_load_n(&t->sigstate, __ATOMIC_ACQUIRE);
+    uint32_t full = from == PX_SIGNAL_FROM_ENTRY ? PX_EXIT_FULL : 0;
+    if (st && (st->sigreturn_pending || st->deliver_sig)) return PX_EXIT_XSTATE | full;
+    for (;;) {
+        /* cleared before the look at the pending sets: a signal sent meanwhile sets both again */
+        clear_interrupt(t, st);
+        __atomic_and_fetch(&t->work, ~PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);
+        struct linux_siginfo info;
+        struct linux_sigaction act = {0};
+        int sig = 0;
+        if (all_pending(t) & ~mask_of(t)) {
+            if (!st) st = sigstate_of(t);
+            sig = next_signal(t, st, &info, &act);
+        }
+        bool in_syscall = from != PX_SIGNAL_FROM_ENTRY && (int64_t)regs->orig_rax >= 0;
+        enum px_restart_action restart =
+            in_syscall ? px_restart_action((int64_t)regs->rax, sig != 0, act.sa_flags) : PX_RESTART_NONE;
+        if (!sig) {
+            /* no handler runs: sigsuspend's mask goes back (restore_saved_sigmask) */
+            if (st && st->saved_mask_valid) {
+                set_mask(t, st->saved_mask);
+                st->saved_mask_valid = false;
+                if (all_pending(t) & ~mask_of(t)) ask_exit_work(t);
+            }
+            if (restart == PX_RESTART_CALL) {
+                regs->rax = regs->orig_rax;
+                px_syscall_dispatch(regs);
+                continue;
+            }
+            /* restart_syscall(2) is not implemented: a RESTARTBLOCK call ends with EINTR */
+            if (restart != PX_RESTART_NONE) regs->rax = (uint64_t)-LINUX_EINTR;
+            if (__atomic_load_n(&t->work, __ATOMIC_SEQ_CST) && (all_pending(t) & ~mask_of(t))) continue;
+            return full;
+        }
+        if (restart == PX_RESTART_CALL) {
+            /* the handler returns into the call again: a rewritten site's trampoline is not
+               the syscall instruction, so the frame goes back to the entry stub itself with
+               rax = the number and rcx = the address it returns to, as the site had them;
+               a trap site is run again */
+            regs->rax = regs->orig_rax;
+            if (from == PX_SIGNAL_FROM_TRAP) {
+                regs->rip -= 2;
+            } else {
+                regs->rcx = regs->rip;
+                regs->rip = (uint64_t)px_syscall_entry;
+            }
+        } else if (restart != PX_RESTART_NONE) {
+            regs->rax = (uint64_t)-LINUX_EINTR;
+        }
+        st->deliver_sig = sig;
+        st->deliver_info = info;
+        st->deliver_act = act;
+        st->cr2 = st->err = st->trapno = 0;
+        return PX_EXIT_XSTATE | full;
+    }
+}
+
+uint32_t px_signal_exit_xstate(px_regs *regs, px_task *t, void *area)
+{
+    struct px_sigstate *st = __atomic_load_n(&t->sigstate, __ATOMIC_ACQUIRE);
+    if (!st) return 0;
+    uint32_t ret = 0;
+    if (st->sigreturn_pending) {
+        st->sigreturn_pending = false;
+        memcpy(area, st->sigreturn_area, px_xstate.size);
+        ret = PX_EXIT_XSTATE | PX_EXIT_FULL;
+        /* the restored mask may let a pending signal through: delivered now, over this state */
+        if (!st->deliver_sig) {
+            clear_interrupt(t, st);
+            __atomic_and_fetch(&t->work, ~PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);
+            struct linux_siginfo info;
+            struct linux_sigaction act = {0};
+            int sig = all_pending(t) & ~mask_of(t) ? next_signal(t, st, &info, &act) : 0;
+            if (!sig) return ret;
+            st->deliver_sig = sig;
+            st->deliver_info = info;
+            st->deliver_act = act;
+            st->cr2 = st->err = st->trapno = 0;
+        }
+    }
+    if (!st->deliver_sig) return ret;
+    int sig = st->deliver_sig;
+    const struct linux_sigaction *act = &st->deliver_act;
+    uint64_t mask = mask_of(t);
+    px_sigframe_args a = {
+        .regs = regs,
+        .info = &st->deliver_info,
+        .handler = act->sa_handler,
+        .restorer = act->sa_restorer,
+        .sa_flags = act->sa_flags,
+        .saved_mask = st->saved_mask_valid ? st->saved_mask : mask,
+        .altstack = {.ss_sp = t->altstack_sp, .ss_size = t->altstack_size,
+                     .ss_flags = t->altstack_size ? (int32_t)t->altstack_flags : LINUX_SS_DISABLE},
+        .xstate = area,
+        .cr2 = st->cr2, .err = st->err, .trapno = st->trapno,
+    };
+    px_sigframe_layout l;
+    st->deliver_sig = 0;
+    st->saved_mask_valid = false;
+    /* a frame that cannot be written: Linux forces SIGSEGV, which ends the process */
+    if (px_sigframe_setup(&a, regs, &l) < 0) px_process_killed(LINUX_SIGSEGV);
+    uint64_t block = act->sa_mask | (act->sa_flags & LINUX_SA_NODEFER ? 0 : SIG_BIT(sig));
+    set_mask(t, mask | block);
+    if (l.on_altstack && (t->altstack_flags & LINUX_SS_AUTODISARM)) {
+        t->altstack_sp = t->altstack_size = 0;
+        t->altstack_flags = LINUX_SS_DISABLE;
+    }
+    if (all_pending(t) & ~mask_of(t)) ask_exit_work(t);
+    px_xstate_set_init(area);
+    return PX_EXIT_XSTATE | PX_EXIT_FULL;
+}
+
+uint32_t px_signal_entry_work(px_regs *regs, px_task *t)
+{
+    struct px_sigstate *st = t->sigstate;
+    px_regs saved = st->async_regs;
+    __atomic_store_n(&st->redirect_busy, 0, __ATOMIC_RELEASE);
+    /* the general registers as they were; xmm0-5 and the scratch word as entry.S read them */
+    memcpy(saved.xmm, regs->xmm, sizeof saved.xmm);
+    saved.pad = regs->pad;
+    saved.orig_rax = (uint64_t)-1;
+    *regs = saved;
+    return px_signal_exit(regs, t, PX_SIGNAL_FROM_ENTRY);
+}
+
+/* Sends the calling thread, stopped at r (a fault's registers), to px_signal_entry. */
+static void redirect_self(px_task *t, struct px_sigstate *st, px_regs *r)
+{
+    __atomic_store_n(&st->redirect_busy, 1, __ATOMIC_RELEASE);
+    st->async_regs = *r;
+    r->rip = (uint64_t)px_signal_entry;
+    r->rsp = t->host_rsp;
+    r->rcx = (uint64_t)t;
+}
+
+bool px_signal_trap_exit(px_regs *r, px_task *t)
+{
+    if (!(px_signal_exit(r, t, PX_SIGNAL_FROM_TRAP) & PX_EXIT_XSTATE)) return false;
+    redirect_self(t, t->sigstate, r);
+    return true;
+}
+
+bool px_signal_fault(px_regs *r, const struct linux_siginfo *info, uint64_t trapno, uint64_t err)
+{
+    px_task *t = px_self();
+    int sig = info->si_signo;
+    if (!t || !t->host_rsp || sig < 1 || sig > LINUX_NSIG) return false;
+    struct linux_sigaction act = {0};
+    px_signal_action(sig, &act);
+    /* blocked or ignored, the kernel's force_sig_fault ends the process: as no handler */
+    if ((mask_of(t) & SIG_BIT(sig)) || act.sa_handler == LINUX_SIG_DFL || act.sa_handler == LINUX_SIG_IGN) return false;
+    struct px_sigstate *st = sigstate_self(t);
+    if (!st || st->deliver_sig || st->sigreturn_pending) return false;
+    if (act.sa_flags & LINUX_SA_RESETHAND) {
+        struct px_sighand *h = t->sighand;
+        px_host_rwlock_lock(&h->lock);
+        h->actions[sig].sa_handler = LINUX_SIG_DFL;
+        h->actions[sig].sa_flags &= ~(uint64_t)LINUX_SA_SIGINFO;
+        px_host_rwlock_unlock(&h->lock);
+    }
+    st->deliver_sig = sig;
+    st->deliver_info = *info;
+    st->deliver_act = act;
+    st->cr2 = info->sigfault.addr;
+    st->trapno = trapno;
+    st->err = err;
+    redirect_self(t, st, r);
+    return true;
+}
+
+/* The info of a signal sent by the calling process (kill: SI_USER; tkill: SI_TKILL). */
+static struct linux_siginfo user_info(int sig, int code)
+{
+    struct linux_siginfo info = {.si_signo = sig, .si_code = code};
+    info.kill.pid = px_identity_pid();
+    info.kill.uid = px_current_cred()->uid;
+    return info;
+}
+
+/* Sends sig to the calling thread (tkill) or its process (kill): delivered on this
+   syscall's way back to the guest. */
 static int64_t send_to_self(int sig, bool to_process)
 {
     if (sig == 0) return 0;
     px_task *t = px_kernel_self();
-    volatile uint64_t *pending = to_process ? process_pending(t) : &t->pending;
-    if (t->sigmask & SIG_BIT(sig)) {
-        struct linux_sigaction a = {0};
-        px_signal_action(sig, &a);
-        if (a.sa_handler != LINUX_SIG_IGN) __atomic_or_fetch(pending, SIG_BIT(sig), __ATOMIC_SEQ_CST);
-        return 0;
-    }
-    act_on(t, pending, sig);
+    struct linux_siginfo info = user_info(sig, to_process ? LINUX_SI_USER : LINUX_SI_TKILL);
+    queue_signal(t, sig, &info, to_process);
     return 0;
 }
 
-/* Pending signals that the mask no longer blocks and that have no handler now get
-   their default action (a pending signal with a handler stays pending). */
-static void deliver_unblocked(px_task *t, uint64_t mask)
+void px_signal_prepare_self(void)
 {
-    uint64_t ready = all_pending(t) & ~mask;
-    for (int sig = 1; ready && sig <= LINUX_NSIG; sig++) {
-        if (!(ready & SIG_BIT(sig))) continue;
-        ready &= ~SIG_BIT(sig);
-        struct linux_sigaction a = {0};
-        px_signal_action(sig, &a);
-        if (a.sa_handler != LINUX_SIG_DFL && a.sa_handler != LINUX_SIG_IGN) continue;
-        bool own = __atomic_load_n(&t->pending, __ATOMIC_RELAXED) & SIG_BIT(sig);
-        clear_pending(t, SIG_BIT(sig));
-        act_on(t, own ? &t->pending : process_pending(t), sig);
+    sigstate_self(px_kernel_self());
+}
+
+void px_signal_send_process(int sig, const struct linux_siginfo *info)
+{
+    px_task *t = px_current();
+    if (!t || !queue_signal(t, sig, info, true)) return;
+    if (t == px_self()) return;
+    /* a thread running guest code makes no syscall to deliver at: sent to the signal
+       entry, tried again while it is in picolx or Windows code (a blocked wait was woken) */
+    for (int tries = 0; tries < 2000; tries++) {
+        if (!(all_pending(t) & ~mask_of(t) & SIG_BIT(sig))) return;
+        if (redirect(t)) return;
+        px_host_sleep_ms(1);
     }
 }
 
@@ -353,6 +733,7 @@ PX_SYSCALL(rt_sigaction)
         new_action.sa_mask &= ~UNBLOCKABLE;
     }
     px_task *t = px_kernel_self();
+    sigstate_self(t);
     struct px_sighand *h = t->sighand;
     px_host_rwlock_lock(&h->lock);
     old = h->actions[sig];
@@ -372,6 +753,7 @@ PX_SYSCALL(rt_sigprocmask)
     uint64_t set_ptr = PX_ARG1, oldset_ptr = PX_ARG2, sigsetsize = PX_ARG3;
     if (sigsetsize != LINUX_SIGSET_SIZE) return -LINUX_EINVAL;
     px_task *t = px_kernel_self();
+    sigstate_self(t);
     uint64_t old = t->sigmask, set = 0;
     if (set_ptr) {
         if (px_copy_in(&set, set_ptr, sizeof set) < 0) return -LINUX_EFAULT;
@@ -381,29 +763,34 @@ PX_SYSCALL(rt_sigprocmask)
     if (set_ptr) {
         set &= ~UNBLOCKABLE;
         switch (how) {
-        case LINUX_SIG_BLOCK: t->sigmask = old | set; break;
-        case LINUX_SIG_UNBLOCK: t->sigmask = old & ~set; break;
-        default: t->sigmask = set; break;
+        case LINUX_SIG_BLOCK: set_mask(t, old | set); break;
+        case LINUX_SIG_UNBLOCK: set_mask(t, old & ~set); break;
+        default: set_mask(t, set); break;
         }
     }
-    if (all_pending(t) & ~t->sigmask) deliver_unblocked(t, t->sigmask);
+    /* what the mask no longer blocks is delivered on this call's way back */
+    if (all_pending(t) & ~mask_of(t)) ask_exit_work(t);
     return 0;
 }
 
-/* sigaltstack(2): recorded in the task; used when delivery comes. */
+/* sigaltstack(2): the task's alternate stack; SS_ONSTACK while a handler runs on it,
+   and then it cannot be changed (EPERM). */
 PX_SYSCALL(sigaltstack)
 {
     uint64_t ss_ptr = PX_ARG0, old_ptr = PX_ARG1;
     px_task *t = px_kernel_self();
-    /* no signal runs on it yet, so never SS_ONSTACK */
+    uint64_t sp = regs->rsp;
+    bool on = t->altstack_size && !(t->altstack_flags & LINUX_SS_AUTODISARM) && sp > t->altstack_sp &&
+              sp - t->altstack_sp <= t->altstack_size;
     struct linux_stack_t old = {
         .ss_sp = t->altstack_sp,
-        .ss_flags = t->altstack_size ? (int32_t)t->altstack_flags : LINUX_SS_DISABLE,
+        .ss_flags = on ? LINUX_SS_ONSTACK : t->altstack_size ? (int32_t)t->altstack_flags : LINUX_SS_DISABLE,
         .ss_size = t->altstack_size,
     };
     if (ss_ptr) {
         struct linux_stack_t ss;
         if (px_copy_in(&ss, ss_ptr, sizeof ss) < 0) return -LINUX_EFAULT;
+        if (on) return -LINUX_EPERM;
         uint32_t mode = (uint32_t)ss.ss_flags & ~LINUX_SS_AUTODISARM;
         if (mode != 0 && mode != LINUX_SS_DISABLE && mode != LINUX_SS_ONSTACK) return -LINUX_EINVAL;
         if (mode == LINUX_SS_DISABLE) {
@@ -417,5 +804,148 @@ PX_SYSCALL(sigaltstack)
         }
     }
     if (old_ptr && px_copy_out(old_ptr, &old, sizeof old) < 0) return -LINUX_EFAULT;
+    return 0;
+}
+
+/* rt_sigreturn(2): the frame at rsp - 8 back into the registers, the mask and the
+   alternate stack; the FPU state is loaded on the way back (px_signal_exit_xstate),
+   and every register returns as the frame has it. A bad frame: SIGSEGV, as Linux. */
+PX_SYSCALL(rt_sigreturn)
+{
+    px_task *t = px_kernel_self();
+    struct px_sigstate *st = sigstate_self(t);
+    if (!st) px_process_killed(LINUX_SIGSEGV);
+    px_sigreturn_state s;
+    if (px_sigreturn_read(regs, &s, st->sigreturn_area) < 0) px_process_killed(LINUX_SIGSEGV);
+    set_mask(t, s.sigmask);
+    /* restore_altstack: as sigaltstack would take it; a bad one is ignored */
+    uint32_t mode = (uint32_t)s.altstack.ss_flags & ~LINUX_SS_AUTODISARM;
+    if (mode == LINUX_SS_DISABLE) {
+        t->altstack_sp = t->altstack_size = 0;
+        t->altstack_flags = LINUX_SS_DISABLE;
+    } else if ((mode == 0 || mode == LINUX_SS_ONSTACK) && s.altstack.ss_size >= LINUX_MINSIGSTKSZ) {
+        t->altstack_sp = s.altstack.ss_sp;
+        t->altstack_size = s.altstack.ss_size;
+        t->altstack_flags = (uint32_t)s.altstack.ss_flags & LINUX_SS_AUTODISARM;
+    }
+    st->sigreturn_pending = true;
+    ask_exit_work(t);
+    return (int64_t)regs->rax;
+}
+
+/* Whether a signal is pending that the mask lets through. */
+static bool deliverable(px_task *t)
+{
+    return (all_pending(t) & ~mask_of(t)) != 0;
+}
+
+/* Waits (px_block) until a signal can be delivered or the wait is interrupted. */
+static void wait_for_signal(px_task *t)
+{
+    while (!deliverable(t)) {
+        int r = px_block(NULL, 0, NULL);
+        if (r == PX_BLOCK_INTERRUPTED || r == PX_BLOCK_FAILED) break;
+    }
+}
+
+/* pause(2): until a handler has run (never restarted with one; without, the exit path
+   restarts it). */
+PX_SYSCALL(pause)
+{
+    wait_for_signal(px_kernel_self());
+    return -LINUX_ERESTARTNOHAND;
+}
+
+/* rt_sigsuspend(2): the mask replaced while it waits; the handler's frame keeps the old
+   one, which comes back when the handler returns. */
+PX_SYSCALL(rt_sigsuspend)
+{
+    uint64_t set_ptr = PX_ARG0, sigsetsize = PX_ARG1;
+    if (sigsetsize != LINUX_SIGSET_SIZE) return -LINUX_EINVAL;
+    uint64_t set;
+    if (px_copy_in(&set, set_ptr, sizeof set) < 0) return -LINUX_EFAULT;
+    px_task *t = px_kernel_self();
+    struct px_sigstate *st = sigstate_self(t);
+    if (!st) return -LINUX_ENOMEM;
+    if (!st->saved_mask_valid) st->saved_mask = mask_of(t);
+    st->saved_mask_valid = true;
+    set_mask(t, set);
+    wait_for_signal(t);
+    return -LINUX_ERESTARTNOHAND;
+}
+
+/* rt_sigtimedwait(2): takes a pending signal of set (usually blocked) and returns it,
+   with its info; EAGAIN when the timeout passes; EINTR when a signal outside set is to
+   be delivered (its handler runs). */
+PX_SYSCALL(rt_sigtimedwait)
+{
+    uint64_t set_ptr = PX_ARG0, info_ptr = PX_ARG1, ts_ptr = PX_ARG2, sigsetsize = PX_ARG3;
+    if (sigsetsize != LINUX_SIGSET_SIZE) return -LINUX_EINVAL;
+    uint64_t set;
+    if (px_copy_in(&set, set_ptr, sizeof set) < 0) return -LINUX_EFAULT;
+    set &= ~UNBLOCKABLE;
+    px_deadline d = px_deadline_never();
+    bool poll_only = false;
+    if (ts_ptr) {
+        struct linux_timespec ts;
+        if (PX_GET(&ts, ts_ptr) < 0) return -LINUX_EFAULT;
+        int64_t ns = px_timespec_ns(&ts);
+        if (ns < 0) return ns;
+        poll_only = ns == 0;
+        d = px_deadline_after(px_clock_monotonic_ns(), ns);
+    }
+    px_task *t = px_kernel_self();
+    struct px_sigstate *st = sigstate_self(t);
+    if (!st) return -LINUX_ENOMEM;
+    /* the set is published before the look at the pending sets: a sender either sees it
+       (and wakes us) or sent before the look */
+    __atomic_store_n(&st->waitset, set, __ATOMIC_SEQ_CST);
+    int64_t result;
+    for (;;) {
+        uint64_t hit = all_pending(t) & set;
+        if (hit) {
+            struct linux_siginfo info;
+            int sig = lowest_signal(hit & SYNCHRONOUS ? hit & SYNCHRONOUS : hit);
+            dequeue(t, st, sig, &info);
+            result = sig;
+            if (info_ptr && px_copy_out(info_ptr, &info, sizeof info) < 0) result = -LINUX_EFAULT;
+            break;
+        }
+        if (deliverable(t)) {
+            result = -LINUX_EINTR;
+            break;
+        }
+        if (poll_only) {
+            result = -LINUX_EAGAIN;
+            break;
+        }
+        int r = px_block(NULL, 0, ts_ptr ? &d : NULL);
+        if (r == PX_BLOCK_FAILED) {
+            result = -LINUX_EINVAL;
+            break;
+        }
+        if (r == PX_BLOCK_TIMEDOUT) poll_only = true; /* one more look, then EAGAIN */
+        if (r == PX_BLOCK_INTERRUPTED) clear_interrupt(t, NULL); /* its cause is looked at above */
+    }
+    __atomic_store_n(&st->waitset, 0, __ATOMIC_SEQ_CST);
+    if (result == -LINUX_EINTR || deliverable(t)) ask_exit_work(t);
+    return result;
+}
+
+/* rt_sigqueueinfo(2): to this process, with the caller's siginfo (si_value); a code
+   the kernel keeps for itself (>= 0, or SI_TKILL) only to oneself, which is all that
+   is reachable. */
+PX_SYSCALL(rt_sigqueueinfo)
+{
+    int64_t pid = (int32_t)PX_ARG0;
+    int sig = (int)PX_ARG1;
+    uint64_t info_ptr = PX_ARG2;
+    struct linux_siginfo info;
+    if (px_copy_in(&info, info_ptr, sizeof info) < 0) return -LINUX_EFAULT;
+    if (sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
+    if (pid != px_identity_pid()) return -LINUX_ESRCH;
+    if (sig == 0) return 0;
+    info.si_signo = sig;
+    queue_signal(px_kernel_self(), sig, &info, true);
     return 0;
 }
