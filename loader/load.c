@@ -250,7 +250,11 @@ static int read_whole_file(const wchar_t *host, const char *name, uint8_t **out,
 
 /* Maps the PT_LOAD segments of a validated image: at their addresses (ET_EXEC) or at a
    base px_vm_map chooses (ET_DYN). Sets *bias (load address - linked address). */
-static int map_image(const uint8_t *image, const px_elf_info *info, const char *name, uint64_t *bias)
+/* Where Linux puts a position-independent program (ELF_ET_DYN_BASE without ASLR): low
+   enough that its brk area has room above it, as mappings are placed top down. */
+#define PIE_BASE 0x555555554000ull
+
+static int map_image(const uint8_t *image, const px_elf_info *info, const char *name, bool program, uint64_t *bias)
 {
     uint64_t since = px_timing_now();
     uint64_t span = info->max_vaddr - info->min_vaddr;
@@ -258,7 +262,8 @@ static int map_image(const uint8_t *image, const px_elf_info *info, const char *
     if (info->type == ELF_ET_DYN) {
         /* Reserve the whole span (plus room to honour p_align), then map into it. */
         uint64_t extra = info->max_align > PX_PAGE_SIZE ? info->max_align : 0;
-        int64_t at = px_vm_map(0, span + extra, LINUX_PROT_NONE, LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS, -1, 0);
+        int64_t at = px_vm_map(program ? PIE_BASE : 0, span + extra, LINUX_PROT_NONE,
+                               LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS, -1, 0);
         if (at < 0) {
             px_log("picolx: %s: cannot reserve %llu bytes for the program: %s", name,
                    (unsigned long long)span, errno_text(-at));
@@ -349,7 +354,7 @@ static int load_interpreter(const char *interp, const char *name, uint64_t *base
         return STATUS_NOT_EXECUTABLE;
     }
     uint64_t bias;
-    status = map_image(image, &info, interp, &bias);
+    status = map_image(image, &info, interp, false, &bias);
     /* /proc/self/maps names the interpreter's segments after it, not after the program */
     for (uint16_t i = 0; !status && i < info.phnum; i++) {
         const linux_elf64_phdr *p = &info.phdr[i];
@@ -435,7 +440,7 @@ static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
     const char *display = p->display;
     px_cfg.exe_path = absolute_path(p->found);
     uint64_t bias;
-    int status = map_image(p->image, info, display, &bias);
+    int status = map_image(p->image, info, display, true, &bias);
     if (status) return status;
     uint64_t image_end = info->max_vaddr + bias;
     px_vm_set_brk_base(image_end);
@@ -668,6 +673,8 @@ int px_loader_exec_wait(px_exec_program *e, void *process)
 {
     return px_spawn_wait(process, e->p.display);
 }
+
+uint32_t px_loader_exec_wait_code(void *process) { return px_spawn_wait_code(process); }
 
 int px_loader_exec_start(px_exec_program *e, uint64_t *entry, uint64_t *rsp)
 {

@@ -36,6 +36,8 @@ typedef bool (*px_spawn_hook)(void *process, void *ctx);
 int px_loader_exec_spawn(px_exec_program *e, px_spawn_hook before_resume, void *ctx, void **process);
 /* Waits for it: its exit status (px_spawn_wait). */
 int px_loader_exec_wait(px_exec_program *e, void *process);
+/* The same, the exit code untouched (px_spawn_wait_code). */
+uint32_t px_loader_exec_wait_code(void *process);
 /* In that new process, from px_loader_run: the execve continues (src/kernel/exec.c)
    with the state handed over (fd_handoff.h; freed here). Returns the exit status. */
 struct px_handoff;

@@ -51,6 +51,12 @@ bool px_spawn_is_child(void)
     return px_host_env_is_set(RESERVED_VAR);
 }
 
+bool px_spawn_continues_parent(void)
+{
+    /* the hand-over's variable (fd_handoff.c) or the spare's, set until px_loader_run */
+    return px_spawn_is_child() || px_host_env_is_set(L"PICOLX_HANDOFF") || px_host_env_is_set(L"PICOLX_SPARE");
+}
+
 /* For the test of that (tests/e2e spawn-child-dies-once): with PICOLX_TEST_CHILD_DIES set to
    a file name, a child that can create that file ends with status 1 before it says it
    started, as such a child does. */
@@ -673,6 +679,16 @@ int px_spawn_start(const px_elf_info *info, const char *name, px_spawn_hook befo
     px_log("picolx: %s: the process that runs it ended before it started, %d times (last status %u)", name,
            START_ATTEMPTS, exit_code);
     return 126;
+}
+
+uint32_t px_spawn_wait_code(void *process)
+{
+    px_host_wait(process, PX_HOST_FOREVER);
+    px_timing_mark("spawn: child ended");
+    uint32_t code = 126;
+    px_host_process_exit_code(process, &code);
+    px_host_close(process);
+    return code;
 }
 
 int px_spawn_wait(void *process, const char *name)

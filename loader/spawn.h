@@ -15,6 +15,9 @@ bool px_spawn_adopt_reservations(void);
 /* True in a child started by px_spawn_reserved or px_spawn_start, until
    px_spawn_adopt_reservations: a process that continues one a parent began. */
 bool px_spawn_is_child(void);
+/* The same for any process that goes on with a parent's guest (that one, a fork's child,
+   an execve's new process, fork's spare): the trace file is appended to, not emptied. */
+bool px_spawn_continues_parent(void);
 
 /* In the first process: starts picolx.exe again with the same command line, suspended,
    reserves info's PT_LOAD ranges and a brk area after them in it, resumes it and returns
@@ -30,5 +33,7 @@ int px_spawn_start(const px_elf_info *info, const char *name, px_spawn_hook befo
 /* Waits for the child and returns its exit status (a Windows crash as 128 + a signal);
    closes the handle. */
 int px_spawn_wait(void *process, const char *name);
+/* The same, the child's exit code as it is (a forked process passes it on: a wait status). */
+uint32_t px_spawn_wait_code(void *process);
 
 #endif

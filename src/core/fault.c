@@ -7,6 +7,7 @@
 #include "core/runtime.h"
 #include "core/thread.h"
 #include "core/uaccess.h"
+#include "mm/mm_fork.h"
 #include "host/host_fault.h"
 #include "host/host_process.h"
 #include "mm/vm.h"
@@ -50,12 +51,14 @@ static enum px_host_fault_action on_fault(const px_host_fault *f, px_regs *r)
         break;
     }
     case PX_HOST_FAULT_EXECUTE:
+        if (px_mm_lazy_fault(f->address, false)) return PX_HOST_FAULT_RESUME; /* a vfork child's borrowed page */
         if (px_vm_exec_fault(f->address)) return PX_HOST_FAULT_RESUME;
         break;
     case PX_HOST_FAULT_READ:
     case PX_HOST_FAULT_WRITE:
         /* a write to scanned code (a JIT): back to writable, rescanned when it runs;
            a MAP_NORESERVE page touched for the first time: committed now */
+        if (px_mm_lazy_fault(f->address, f->kind == PX_HOST_FAULT_WRITE)) return PX_HOST_FAULT_RESUME;
         if (px_vm_access_fault(f->address, f->kind == PX_HOST_FAULT_WRITE)) return PX_HOST_FAULT_RESUME;
         break;
     default:

@@ -26,9 +26,13 @@ static int summary_written;
 
 const char *PxVersion(void) { return "0.1.0"; }
 
+static bool forked(void);
+
 static void write_summary_once(void)
 {
-    if (px_cfg.trace && __atomic_exchange_n(&summary_written, 1, __ATOMIC_SEQ_CST) == 0) px_trace_summary();
+    /* one summary per trace: the first process's (a forked one's lines are in the trace) */
+    if (px_cfg.trace && !forked() && __atomic_exchange_n(&summary_written, 1, __ATOMIC_SEQ_CST) == 0)
+        px_trace_summary();
     px_timing_report();
 }
 

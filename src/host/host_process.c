@@ -231,3 +231,15 @@ int64_t px_host_process_read(px_host_handle process, uint64_t addr, void *to, si
     if (!ReadProcessMemory(process, (const void *)(uintptr_t)addr, to, len, &got)) return px_err_last();
     return got == len ? 0 : -LINUX_EFAULT;
 }
+
+int64_t px_host_process_terminate(px_host_handle process, uint32_t code)
+{
+    return TerminateProcess(process, code) ? 0 : px_err_last();
+}
+
+int64_t px_host_process_write(px_host_handle process, uint64_t addr, const void *from, size_t len)
+{
+    SIZE_T done = 0;
+    if (!WriteProcessMemory(process, (void *)(uintptr_t)addr, from, len, &done)) return px_err_last();
+    return done == len ? 0 : -LINUX_EFAULT;
+}

@@ -56,6 +56,11 @@ int px_host_crash_signal(uint32_t code);
 /* fork: copies len bytes at addr of another process (a handle with read access to its
    memory) to `to` in this one. 0 or -LINUX_Exxx (-LINUX_EFAULT: part of it unreadable). */
 int64_t px_host_process_read(px_host_handle process, uint64_t addr, void *to, size_t len);
+/* The other way (a vfork child's writes into its parent). */
+int64_t px_host_process_write(px_host_handle process, uint64_t addr, const void *from, size_t len);
+/* Ends another process with exit code code. 0 or -LINUX_Exxx. */
+int64_t px_host_process_terminate(px_host_handle process, uint32_t code);
+
 /* Whether children started later inherit h. */
 int64_t px_host_handle_inherit(px_host_handle h, bool inherit);
 /* A copy of h (of this process) in process `to` (px_host_self(): this one), same access:

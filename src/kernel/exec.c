@@ -194,7 +194,10 @@ static int64_t exec_in_new_process(px_exec_program *program, const char *path, c
 
     /* The point of no return: the new program runs. This process only waits for it, its
        files closed (a pipe's reader must see the end when the new program closes it). */
+    px_process_vfork_release(); /* a vfork parent goes on at our execve */
     px_fd_handoff_close_all();
+    /* a forked process passes the code on whole: its parent reads a wait status in it */
+    if (px_kernel_self()->process->forked) px_process_exit_code(px_loader_exec_wait_code(process));
     int status = px_loader_exec_wait(program, process);
     px_process_exit(status);
 }
@@ -269,6 +272,7 @@ static int64_t do_exec(px_regs *regs, int dirfd, uint64_t path_ptr, uint64_t arg
     }
 
     /* The point of no return: from here a failure kills the process, as on Linux. */
+    px_process_vfork_release(); /* the memory a vfork parent lent us goes back to it */
     px_fd_close_on_exec();
     px_task *t = px_kernel_self();
     exec_reset(t);

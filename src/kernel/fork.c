@@ -28,6 +28,7 @@
 #include "host/host_sync.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
+#include "kernel/pidfd.h"
 #include "loader.h"
 #include "mm/mm_fork.h"
 #include "task/clone.h"
@@ -64,6 +65,7 @@ typedef struct clone_request {
     uint64_t flags;
     uint64_t stack;       /* the child's rsp; 0: the parent's */
     uint64_t parent_tid, child_tid, tls;
+    uint64_t pidfd;       /* CLONE_PIDFD: where the parent gets the child's pidfd (an int) */
     int32_t exit_signal;
 } clone_request;
 
@@ -195,7 +197,7 @@ static int64_t do_fork(px_regs *regs, const clone_request *req)
     if (r < 0) return r;
     if (flags & LINUX_CLONE_THREAD) return -LINUX_ENOSYS; /* threads: a later issue */
     if (plan.how[PX_OBJ_FILES] == PX_CLONE_SHARE || plan.how[PX_OBJ_FS] == PX_CLONE_SHARE ||
-        plan.how[PX_OBJ_SIGHAND] == PX_CLONE_SHARE || (flags & LINUX_CLONE_PIDFD))
+        plan.how[PX_OBJ_SIGHAND] == PX_CLONE_SHARE)
         return -LINUX_ENOSYS; /* cannot be shared between two Windows processes (yet) */
     if ((flags & LINUX_CLONE_VM) && !(flags & LINUX_CLONE_VFORK)) return -LINUX_ENOSYS;
 
@@ -256,6 +258,18 @@ static int64_t do_fork(px_regs *regs, const clone_request *req)
     }
 
     int32_t pid = (int32_t)child.pid;
+    int64_t pidfd = -1;
+    if (flags & LINUX_CLONE_PIDFD) {
+        /* made before the child is a child of ours, so that a failure leaves nothing */
+        pidfd = px_pidfd_new(pid, child.process, 0);
+        int32_t fd32 = (int32_t)pidfd;
+        if (pidfd < 0 || PX_PUT(req->pidfd, &fd32) < 0) {
+            if (pidfd >= 0) px_fd_close((int)pidfd);
+            px_host_child_kill(&child, 126);
+            close_handle(&vforked);
+            return pidfd < 0 ? pidfd : -LINUX_EFAULT;
+        }
+    }
     px_child c = {.pid = pid, .pgid = pgid, .process = child.process};
     if (px_process_add_child(t->process, &c) < 0) {
         /* it runs, but we could never wait for it: Linux would not have made it */
@@ -295,6 +309,7 @@ PX_SYSCALL(clone)
     clone_request req = {
         .flags = flags & ~(uint64_t)0xff, .stack = PX_ARG1, .parent_tid = PX_ARG2, .child_tid = PX_ARG3,
         .tls = PX_ARG4, .exit_signal = (int32_t)(flags & 0xff),
+        .pidfd = PX_ARG2, /* legacy clone: CLONE_PIDFD uses parent_tid's slot (so not both) */
     };
     return do_fork(regs, &req);
 }
@@ -322,7 +337,7 @@ PX_SYSCALL(clone3)
     if (a.flags & LINUX_CLONE_INTO_CGROUP) return -LINUX_ENOSYS;
     clone_request req = {
         .flags = a.flags, .stack = a.stack ? a.stack + a.stack_size : 0, .parent_tid = a.parent_tid,
-        .child_tid = a.child_tid, .tls = a.tls, .exit_signal = (int32_t)a.exit_signal,
+        .child_tid = a.child_tid, .tls = a.tls, .exit_signal = (int32_t)a.exit_signal, .pidfd = a.pidfd,
     };
     return do_fork(regs, &req);
 }
@@ -335,6 +350,7 @@ void px_process_vfork_release(void)
     if (!t || !t->process || !t->process->vfork_done) return;
     px_host_handle done = t->process->vfork_done;
     t->process->vfork_done = NULL;
+    px_mm_lazy_write_back(); /* what we changed of the memory we borrowed, before the parent wakes */
     px_host_event_set(done);
     px_host_close(done);
 }
@@ -367,7 +383,8 @@ int px_fork_continue(px_handoff *h)
     px_task_restore(t, h);
     px_timing_mark("fork child: objects restored");
     px_host_handle parent = (px_host_handle)(uintptr_t)rec.parent_process;
-    int64_t copied = px_mm_fork_restore(mm_rec, mm_len, parent);
+    bool lazy = rec.vfork_event != 0; /* the parent sleeps until we exec or exit: borrow its memory */
+    int64_t copied = px_mm_fork_restore(mm_rec, mm_len, parent, lazy ? rec.regs.rsp : 0);
     px_handoff_free(h);
     px_timing_mark("fork child: memory copied");
     if (copied < 0) {
@@ -401,6 +418,6 @@ int px_fork_continue(px_handoff *h)
     px_host_handle copied_event = (px_host_handle)(uintptr_t)rec.copied_event;
     px_host_event_set(copied_event);
     px_host_close(copied_event);
-    px_host_close(parent);
+    if (!lazy) px_host_close(parent); /* else the write-back's (px_process_vfork_release) */
     return (int)px_resume_guest(t, &rec.regs, &rec.fpu);
 }

@@ -1,10 +1,11 @@
-/* Resource usage: getrusage(2) and times(2) from the process and thread times. There
-   are no child processes yet, so the children's figures are zero. */
+/* Resource usage: getrusage(2) and times(2) from the process and thread times; the
+   children's from what wait4 adds up as it reaps them (px_process.children_utime). */
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "host/host_process.h"
 #include "host/host_system.h"
 #include "kernel/kernel.h"
+#include "task/process.h"
 
 static struct linux_timeval timeval_of_100ns(uint64_t t)
 {
@@ -20,7 +21,13 @@ PX_SYSCALL(getrusage)
         return -LINUX_EINVAL;
     struct linux_rusage ru;
     memset(&ru, 0, sizeof ru);
-    if (who != LINUX_RUSAGE_CHILDREN) {
+    if (who == LINUX_RUSAGE_CHILDREN) {
+        struct px_process *p = px_kernel_self()->process;
+        px_host_rwlock_lock_shared(&p->lock);
+        ru.ru_utime = timeval_of_100ns((uint64_t)p->children_utime);
+        ru.ru_stime = timeval_of_100ns((uint64_t)p->children_stime);
+        px_host_rwlock_unlock_shared(&p->lock);
+    } else {
         px_host_times times;
         int64_t ok = who == LINUX_RUSAGE_SELF ? px_host_process_times(px_host_self(), &times)
                                               : px_host_thread_times(&times);
@@ -50,6 +57,11 @@ PX_SYSCALL(times)
             tms.tms_utime = (int64_t)((uint64_t)times.user / (10000000 / LINUX_USER_HZ));
             tms.tms_stime = (int64_t)((uint64_t)times.kernel / (10000000 / LINUX_USER_HZ));
         }
+        struct px_process *p = px_kernel_self()->process;
+        px_host_rwlock_lock_shared(&p->lock);
+        tms.tms_cutime = p->children_utime / (10000000 / LINUX_USER_HZ);
+        tms.tms_cstime = p->children_stime / (10000000 / LINUX_USER_HZ);
+        px_host_rwlock_unlock_shared(&p->lock);
         if (PX_PUT(buf, &tms) < 0) return -LINUX_EFAULT;
     }
     return (int64_t)(px_host_uptime_ms() / (1000 / LINUX_USER_HZ));

@@ -17,6 +17,7 @@
 #include "kernel/block.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
+#include "kernel/pidfd.h"
 #include "task/process.h"
 
 /* Which children a wait asks for (Linux's enum pid_type with the id). */
@@ -166,7 +167,12 @@ PX_SYSCALL(waitid)
         }
         f = (wait_filter){LINUX_P_PGID, id};
         break;
-    case LINUX_P_PIDFD: return -LINUX_EBADF; /* no pidfds yet: no fd is one */
+    case LINUX_P_PIDFD: {
+        int32_t pid = px_pidfd_pid(id);
+        if (pid < 0) return pid;
+        f = (wait_filter){LINUX_P_PID, pid};
+        break;
+    }
     default: return -LINUX_EINVAL;
     }
     wait_result w = {0};

@@ -12,6 +12,7 @@
    in the parent. */
 #include "core/errors.h"
 #include "core/px.h"
+#include "core/timing.h"
 #include "host/host_mem.h"
 #include "host/host_process.h"
 #include "mm/mm_fork.h"
@@ -42,7 +43,8 @@ typedef struct vma_record {
    committed inaccessible and not read. */
 typedef struct run_record {
     uint64_t start, len;
-    int32_t prot, pad;
+    int32_t prot;
+    uint32_t zero;   /* every byte 0 (never written, most of a stack): committed, not read */
 } run_record;
 
 /* A growing byte buffer for the record's arrays. */
@@ -73,7 +75,30 @@ static void buf_put(buf *b, const void *p, size_t n)
     if (at) memcpy(at, p, n);
 }
 
-/* The committed runs of [start, end) into runs (merging neighbours alike). */
+/* Whether the page at p holds only zeros (a page never written reads so). */
+static bool page_is_zero(const uint64_t *p)
+{
+    for (size_t i = 0; i < PX_PAGE_SIZE / sizeof *p; i++)
+        if (p[i]) return false;
+    return true;
+}
+
+/* Appends [at, end) with prot (merged with the last run when alike and adjacent). */
+static uint32_t put_run(buf *runs, uint64_t at, uint64_t end, int prot, bool zero)
+{
+    run_record *last = runs->len >= sizeof *last ? (run_record *)(runs->data + runs->len - sizeof *last) : NULL;
+    if (last && last->start + last->len == at && last->prot == prot && last->zero == (uint32_t)zero) {
+        last->len += end - at;
+        return 0;
+    }
+    run_record r = {.start = at, .len = end - at, .prot = prot, .zero = zero};
+    buf_put(runs, &r, sizeof r);
+    return 1;
+}
+
+/* The committed runs of [start, end) into runs, readable ones split into pages that hold
+   data and pages of zeros: those need no copy, and copying costs most per page here
+   (every page the child fills is a fresh page, a fault each). */
 static uint32_t list_runs(uint64_t start, uint64_t end, buf *runs)
 {
     uint32_t n = 0;
@@ -84,13 +109,12 @@ static uint32_t list_runs(uint64_t start, uint64_t end, buf *runs)
         if (run_end > end) run_end = end;
         if (run_end <= at) break;
         if (region.state == PX_HOST_MEM_COMMITTED) {
-            run_record *last = runs->len >= sizeof *last ? (run_record *)(runs->data + runs->len - sizeof *last) : NULL;
-            if (last && n > 0 && last->start + last->len == at && last->prot == region.prot) {
-                last->len += run_end - at;
+            if (region.prot & PX_HOST_PROT_READ) {
+                for (uint64_t page = at; page < run_end; page += PX_PAGE_SIZE)
+                    n += put_run(runs, page, page + PX_PAGE_SIZE, region.prot,
+                                 page_is_zero((const uint64_t *)(uintptr_t)page));
             } else {
-                run_record r = {.start = at, .len = run_end - at, .prot = region.prot};
-                buf_put(runs, &r, sizeof r);
-                n++;
+                n += put_run(runs, at, run_end, region.prot, false);
             }
         }
         at = run_end;
@@ -131,6 +155,7 @@ void *px_mm_fork_save(size_t *len)
             }
         }
         h.n_run += list_runs(v->start, v->end, &runs);
+        if (runs.failed) break;
     }
     px_vm_unlock();
 
@@ -245,7 +270,7 @@ static bool reserved_for_us(uint64_t base, uint64_t size)
 
 /* Commits [start, start+len) (one piece per reservation of ours it crosses: a commit
    cannot span two), fills it with the parent's bytes, then gives it prot. */
-static int64_t copy_run(px_host_handle parent, uint64_t start, uint64_t len, int prot)
+static int64_t copy_run(px_host_handle parent, uint64_t start, uint64_t len, int prot, bool zero)
 {
     int first = prot == PX_HOST_PROT_NONE ? PX_HOST_PROT_NONE : PX_HOST_PROT_READ | PX_HOST_PROT_WRITE;
     uint64_t end = start + len;
@@ -259,7 +284,7 @@ static int64_t copy_run(px_host_handle parent, uint64_t start, uint64_t len, int
         at = piece_end;
     }
     if (prot == PX_HOST_PROT_NONE) return 0;
-    for (uint64_t at = start; at < end; at += READ_CHUNK) {
+    for (uint64_t at = start; at < end && !zero; at += READ_CHUNK) {
         uint64_t n = end - at < READ_CHUNK ? end - at : READ_CHUNK;
         int64_t r = px_host_process_read(parent, at, (void *)(uintptr_t)at, n);
         if (r < 0) return r;
@@ -284,7 +309,7 @@ static void failed_at(const char *what, uint64_t start, uint64_t len)
            (unsigned long long)start, (unsigned long long)(start + len));
 }
 
-int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent)
+int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent, uint64_t lazy_but_at)
 {
     mm_parts p;
     if (!parts_of(rec, len, &p)) return -LINUX_EINVAL;
@@ -308,10 +333,17 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent)
         if (r == 0 && px_vma_insert(&mm->vmas, &vma) < 0) r = -LINUX_ENOMEM;
         if (r < 0) failed_at("mapping", v->start, v->end - v->start);
     }
+    uint64_t since = px_timing_now(), copied_bytes = 0, copied_runs = 0;
     for (uint32_t i = 0; i < p.h->n_run && r == 0; i++) {
-        r = copy_run(parent, p.runs[i].start, p.runs[i].len, p.runs[i].prot);
+        const run_record *run = &p.runs[i];
+        const px_vma *stack = lazy_but_at ? px_vma_find(&mm->vmas, lazy_but_at - 8) : NULL; /* rsp may be a fresh stack's end */
+        bool now = !lazy_but_at || run->zero || (stack && run->start < stack->end && run->start + run->len > stack->start);
+        r = now ? copy_run(parent, run->start, run->len, run->prot, run->zero) : 0;
+        if (now && !run->zero) copied_bytes += run->len, copied_runs++;
+        if (r == 0 && lazy_but_at && !run->zero) r = px_mm_lazy_add(parent, run->start, run->len, run->prot, now);
         if (r < 0) failed_at("memory", p.runs[i].start, p.runs[i].len);
     }
+    px_timing_add("fork: memory copied", copied_runs, copied_bytes, px_timing_now() - since);
     mm->brk_lo = p.h->brk_lo;
     mm->brk_hi = p.h->brk_hi;
     mm->brk_base = p.h->brk_base;

@@ -15,6 +15,7 @@
 #include "rewrite/rewrite.h"
 #include "trace/format.h"
 #include "trace/trace.h"
+#include "task/process.h"
 
 /* Numbers at or past the table (or past this bound) share the last slot. */
 #define STATS_SLOTS 1024
@@ -37,7 +38,7 @@ static px_host_handle open_trace_file(const char *path)
        docs/architecture.md) may both hold the file; neither overwrites the other, and
        only the first process empties it (a child after execve continues its trace). */
     px_host_handle h = NULL;
-    if (px_host_file_open_append(wide, px_spawn_is_child(), &h) < 0) h = NULL;
+    if (px_host_file_open_append(wide, px_spawn_continues_parent(), &h) < 0) h = NULL;
     px_free(wide);
     return h;
 }
@@ -112,6 +113,9 @@ int64_t px_trace_syscall(px_regs *regs, uint64_t nr)
     static __thread char line_storage[LINE_CAP];
     px_tbuf line;
     px_tbuf_init(&line, line_storage, sizeof line_storage);
+    /* several processes write one trace after a fork: strace -f's prefix names the others */
+    px_task *self = px_current();
+    if (self && self->process && self->process->forked) px_tbuf_printf(&line, "[pid %5d] ", self->tid);
     if (name) px_tbuf_puts(&line, name);
     else px_tbuf_printf(&line, "syscall_%llu", (unsigned long long)nr);
     px_tbuf_puts(&line, "(");
