@@ -55,6 +55,8 @@
 #define LINUX_F_SETLK 6
 #define LINUX_F_SETLKW 7
 #define LINUX_F_DUPFD_CLOEXEC 1030
+#define LINUX_F_SETPIPE_SZ 1031
+#define LINUX_F_GETPIPE_SZ 1032
 #define LINUX_FD_CLOEXEC 1
 
 /* st_mode */

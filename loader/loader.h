@@ -48,6 +48,10 @@ int px_exec_continue(struct px_handoff *h);
 struct px_host_child;
 #include "mm/mm_fork.h"
 int64_t px_loader_start_copy(struct px_host_child *child);
+/* execve: names the program this process runs now (path as execve got it, argv) in its
+   Windows command line and in the command lines of the children it starts from now on
+   (spawn.c); a spare started for the old program is ended. */
+void px_spawn_set_program(const char *path, const char *const *argv);
 /* Held by whoever sets an environment variable for a child it creates and clears it
    after (fork, execve into a new process, the spare below), so that no child gets a
    variable meant for another. */

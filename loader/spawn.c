@@ -12,6 +12,7 @@
 #include "host/host_process.h"
 #include "host/host_sync.h"
 #include "host/host_thread.h"
+#include "host/host_utf.h"
 #include "mm/vm.h"
 #include "spawn.h"
 
@@ -137,6 +138,233 @@ static bool picolx_exe_path(wchar_t *path, size_t size)
     return true;
 }
 
+/* ---- the command line of the processes picolx starts ----
+
+   Every picolx process is a Windows process, and Windows tools show its command line: it
+   names the program the process runs now, as `"picolx.exe" run <the first process's run
+   options> -- <the program's Linux path> <argv[1]...>`, updated at execve. picolx.exe
+   parses it as any `picolx run` (options first); a child that gets a hand-over (fork,
+   exec, spare) finds it in px_loader_run before any program is loaded, so the program
+   words are only a name there. A first process's child for a fixed-address program
+   (px_spawn_reserved) loads them: they are its own words again. */
+
+/* The words of a command line by the C runtime's rules (what wmain gets): word 0 runs to
+   the next quote when it starts with one, else to white space; then 2n backslashes and a
+   quote are n backslashes and a quote that opens or closes quoting, 2n+1 and a quote are
+   n backslashes and a literal quote, and "" inside quotes is a literal quote. Returns
+   the next word of *s (px_alloc'd), or NULL at the end. */
+static wchar_t *next_word(const wchar_t **s, bool first)
+{
+    const wchar_t *p = *s;
+    while (*p == L' ' || *p == L'\t') p++;
+    if (!*p) return NULL;
+    wchar_t *w = px_alloc((wcslen(p) + 1) * sizeof *w), *o = w;
+    if (!w) return NULL;
+    if (first) {
+        wchar_t end = *p == L'"' ? L'"' : 0;
+        if (end) p++;
+        while (*p && (end ? *p != end : (*p != L' ' && *p != L'\t'))) *o++ = *p++;
+        if (end && *p) p++;
+    } else {
+        bool quoted = false;
+        while (*p && (quoted || (*p != L' ' && *p != L'\t'))) {
+            size_t slashes = 0;
+            while (p[slashes] == L'\\') slashes++;
+            if (p[slashes] == L'"') {
+                for (size_t k = 0; k < slashes / 2; k++) *o++ = L'\\';
+                p += slashes;
+                if (slashes % 2) {
+                    *o++ = *p++;
+                } else if (quoted && p[1] == L'"') {
+                    *o++ = L'"';
+                    p += 2;
+                } else {
+                    quoted = !quoted;
+                    p++;
+                }
+            } else if (slashes) {
+                for (size_t k = 0; k < slashes; k++) *o++ = L'\\';
+                p += slashes;
+            } else {
+                *o++ = *p++;
+            }
+        }
+    }
+    *o = 0;
+    *s = p;
+    return w;
+}
+
+/* A growing wide string; ok turns false once memory ran out. */
+typedef struct wbuf { wchar_t *s; size_t len, cap; bool ok; } wbuf;
+
+static void wbuf_add(wbuf *b, const wchar_t *s, size_t n)
+{
+    if (!b->ok) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        wchar_t *s2 = px_realloc(b->s, cap * sizeof *s2);
+        if (!s2) {
+            b->ok = false;
+            return;
+        }
+        b->s = s2;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n * sizeof *s);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+/* Appends a space and word, quoted so that next_word reads it back as it is. */
+static void wbuf_add_word(wbuf *b, const wchar_t *word)
+{
+    if (b->len) wbuf_add(b, L" ", 1);
+    if (*word && !wcspbrk(word, L" \t\n\v\"")) {
+        wbuf_add(b, word, wcslen(word));
+        return;
+    }
+    wbuf_add(b, L"\"", 1);
+    for (const wchar_t *p = word;; p++) {
+        size_t slashes = 0;
+        while (p[slashes] == L'\\') slashes++;
+        /* backslashes before a quote (the word's or the closing one) are doubled */
+        size_t times = p[slashes] == L'"' || !p[slashes] ? 2 : 1;
+        for (size_t k = 0; k < slashes * times; k++) wbuf_add(b, L"\\", 1);
+        p += slashes;
+        if (!*p) break;
+        if (*p == L'"') wbuf_add(b, L"\\", 1);
+        wbuf_add(b, p, 1);
+    }
+    wbuf_add(b, L"\"", 1);
+}
+
+/* A guest string as a word: UTF-8 to UTF-16; bytes that are not UTF-8 show as U+FFFD. */
+static void wbuf_add_utf8_word(wbuf *b, const char *s)
+{
+    wchar_t *w = px_host_utf16_of_utf8(s);
+    if (!w) {
+        size_t n = strlen(s);
+        w = px_alloc((n + 1) * sizeof *w);
+        if (!w) {
+            b->ok = false;
+            return;
+        }
+        for (size_t i = 0; i <= n; i++) w[i] = (unsigned char)s[i] < 0x80 ? (wchar_t)s[i] : 0xFFFD;
+    }
+    wbuf_add_word(b, w);
+    px_free(w);
+}
+
+/* `picolx run`'s options that take the next word (src/cli/main.c's list). */
+static bool option_takes_value(const wchar_t *w)
+{
+    return !wcscmp(w, L"--root") || !wcscmp(w, L"-d") || !wcscmp(w, L"--distro") || !wcscmp(w, L"--env");
+}
+
+static px_host_rwlock command_line_lock = PX_HOST_RWLOCK_INIT;
+static wchar_t *run_prefix;   /* "picolx.exe" run <options> -- */
+static wchar_t *program_words; /* the path and argv[1..], quoted; NULL until known */
+
+/* Reads this process's command line as created: the run options into run_prefix, and the
+   program words unless an execve named others already. Under command_line_lock. */
+static bool split_own_command_line(void)
+{
+    if (run_prefix) return true;
+    wchar_t *exe = px_alloc(EXE_PATH_MAX * sizeof *exe);
+    if (!exe || !picolx_exe_path(exe, EXE_PATH_MAX)) {
+        px_free(exe);
+        return false;
+    }
+    wbuf prefix = {.ok = true}, program = {.ok = true};
+    wbuf_add_word(&prefix, exe);
+    px_free(exe);
+    wbuf_add_word(&prefix, L"run");
+    const wchar_t *s = px_host_command_line();
+    wchar_t *w = next_word(&s, true);
+    px_free(w);
+    w = next_word(&s, false);
+    bool is_run = w && !wcscmp(w, L"run");
+    px_free(w);
+    bool options = is_run;
+    while ((w = next_word(&s, false))) {
+        if (options && !wcscmp(w, L"--")) {
+            options = false;
+        } else if (options && w[0] == L'-') {
+            wbuf_add_word(&prefix, w);
+            if (option_takes_value(w)) {
+                px_free(w);
+                if (!(w = next_word(&s, false))) break;
+                wbuf_add_word(&prefix, w);
+            }
+        } else {
+            options = false;
+            wbuf_add_word(&program, w);
+        }
+        px_free(w);
+    }
+    wbuf_add_word(&prefix, L"--");
+    if (!prefix.ok || !program.ok) {
+        px_free(prefix.s);
+        px_free(program.s);
+        return false;
+    }
+    run_prefix = prefix.s;
+    if (!program_words) program_words = program.s ? program.s : px_calloc(1, sizeof(wchar_t));
+    else px_free(program.s);
+    return program_words != NULL;
+}
+
+/* The command line for a child that runs (or is named after) this process's program:
+   px_alloc'd, or NULL (then the child gets this process's own). */
+static wchar_t *child_command_line(void)
+{
+    px_host_rwlock_lock(&command_line_lock);
+    wbuf b = {.ok = true};
+    if (split_own_command_line()) {
+        wbuf_add(&b, run_prefix, wcslen(run_prefix));
+        if (*program_words) wbuf_add(&b, L" ", 1);
+        wbuf_add(&b, program_words, wcslen(program_words));
+    }
+    px_host_rwlock_unlock(&command_line_lock);
+    if (!b.ok || !b.s) {
+        px_free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* px_host_spawn_suspended with child_command_line's. */
+static int64_t spawn_named(const wchar_t *exe, px_host_child *child)
+{
+    wchar_t *cmdline = child_command_line();
+    int64_t r = px_host_spawn_suspended(exe, cmdline ? cmdline : px_host_command_line(), child);
+    px_free(cmdline);
+    return r;
+}
+
+void px_spawn_set_program(const char *path, const char *const *argv)
+{
+    wbuf words = {.ok = true};
+    wbuf_add_utf8_word(&words, path);
+    for (size_t i = 1; argv && argv[0] && argv[i]; i++) wbuf_add_utf8_word(&words, argv[i]);
+    if (!words.ok) {
+        px_free(words.s);
+        return; /* the old name stays */
+    }
+    px_host_rwlock_lock(&command_line_lock);
+    bool split = split_own_command_line();
+    px_free(program_words);
+    program_words = words.s;
+    px_host_rwlock_unlock(&command_line_lock);
+    /* a spare started for the old program carries its name (and its fixed ranges) */
+    px_spawn_spare_discard();
+    if (!split) return;
+    wchar_t *cmdline = child_command_line();
+    if (cmdline) px_host_set_command_line(cmdline);
+    px_free(cmdline);
+}
+
 static const char *errno_name(int64_t err)
 {
     const char *name = px_errno_name(-err);
@@ -188,7 +416,7 @@ static int start_once(const px_elf_info *info, const char *name, px_spawn_hook b
     if (timing) px_host_env_set_w(PX_TIMING_ORIGIN_VAR, origin);
     px_timing_mark("spawn: CreateProcess (suspended)");
     px_host_child child;
-    int64_t created = px_host_spawn_suspended(exe, px_host_command_line(), &child);
+    int64_t created = spawn_named(exe, &child);
     px_free(exe);
     px_host_env_set_w(RESERVED_VAR, NULL);
     px_host_env_set_w(STARTED_VAR, NULL);
@@ -292,7 +520,7 @@ static void make_spare(void *unused)
                  (unsigned long long)(uintptr_t)section, px_host_pid());
         px_spawn_env_lock();
         px_host_env_set_w(SPARE_VAR, value);
-        r = px_host_spawn_suspended(exe, px_host_command_line(), &child);
+        r = spawn_named(exe, &child);
         px_host_env_set_w(SPARE_VAR, NULL);
         px_spawn_env_unlock();
         /* a fixed-address program's ranges: a running Wine process has its own things there */
@@ -434,7 +662,7 @@ int64_t px_loader_start_copy(px_host_child *child)
         px_free(exe);
         return -LINUX_ENOENT;
     }
-    int64_t r = px_host_spawn_suspended(exe, px_host_command_line(), child);
+    int64_t r = spawn_named(exe, child);
     px_free(exe);
     return r;
 }

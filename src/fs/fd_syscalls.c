@@ -217,6 +217,14 @@ PX_SYSCALL(fcntl)
         return r;
     }
     case LINUX_F_SETFL: return set_status_flags(fd, (uint32_t)arg);
+    case LINUX_F_GETPIPE_SZ:
+    case LINUX_F_SETPIPE_SZ: {
+        px_file *f = px_fd_get(fd);
+        if (!f) return -LINUX_EBADF;
+        int64_t r = px_pipe_size(f, cmd == LINUX_F_SETPIPE_SZ, (uint32_t)arg);
+        px_file_unref(f);
+        return r;
+    }
     case LINUX_F_GETLK:
     case LINUX_F_SETLK:
     case LINUX_F_SETLKW:

@@ -258,6 +258,10 @@ const px_file_ops *px_console_ops(void);
 px_file *px_console_device_file(void *handle, uint32_t status_flags, const px_stat_info *st);
 px_file *px_pipe_file(void *handle, uint32_t status_flags);
 int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_flags);
+/* F_GETPIPE_SZ (size 0) and F_SETPIPE_SZ: the pipe's capacity as the guest set it, kept by
+   the two ends made together (another process's ends learn it at the hand-over); the host
+   pipe itself keeps PX_PIPE_CAPACITY. -LINUX_EBADF for a file that is not a pipe. */
+int64_t px_pipe_size(px_file *f, bool set, uint64_t size);
 /* A character device we know nothing more about (NUL, a serial port): plain ReadFile/WriteFile. */
 px_file *px_chardev_file(void *handle, uint32_t status_flags);
 

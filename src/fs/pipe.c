@@ -34,7 +34,14 @@ typedef struct pipe_watch {
     volatile int32_t closing;
 } pipe_watch;
 
+/* What both ends made together share: the capacity F_SETPIPE_SZ set. */
+typedef struct pipe_shared {
+    int32_t refs;       /* __atomic */
+    uint32_t capacity;  /* __atomic */
+} pipe_shared;
+
 typedef struct pipe_state {
+    pipe_shared *shared;
     bool owns_handle;   /* false for inherited std handles: the process keeps them */
     bool nowait;        /* the handle is in PIPE_NOWAIT mode (O_NONBLOCK writes) */
     uint64_t ino;
@@ -255,23 +262,27 @@ static int64_t pipe_ioctl(px_file *f, uint64_t request, uint64_t arg)
 static void pipe_release(px_file *f)
 {
     pipe_state *ps = f->data;
+    if (__atomic_sub_fetch(&ps->shared->refs, 1, __ATOMIC_ACQ_REL) == 0) px_free(ps->shared);
     if (ps->watch) watch_close(ps->watch); /* before the handle it reads goes */
     if (ps->owns_handle) px_host_close(f->handle);
     px_free(ps);
 }
 
-static px_file *wrap_pipe(px_host_handle h, uint32_t status_flags, bool owns, uint64_t ino);
+static px_file *wrap_pipe(px_host_handle h, uint32_t status_flags, bool owns, uint64_t ino, pipe_shared *shared);
 
-/* A new process (fd_handoff.h): the handle is duplicated; the inode and the wait mode go along. */
+/* A new process (fd_handoff.h): the handle is duplicated; the inode, the wait mode and
+   the capacity go along. */
 typedef struct pipe_handoff_state {
     uint64_t ino;
     uint8_t nowait;
+    uint32_t capacity;
 } pipe_handoff_state;
 
 static size_t pipe_handoff_save(px_file *f, void *state)
 {
     pipe_state *ps = f->data;
-    pipe_handoff_state s = {.ino = ps->ino, .nowait = ps->nowait};
+    pipe_handoff_state s = {.ino = ps->ino, .nowait = ps->nowait,
+                            .capacity = __atomic_load_n(&ps->shared->capacity, __ATOMIC_RELAXED)};
     memcpy(state, &s, sizeof s);
     return sizeof s;
 }
@@ -280,8 +291,12 @@ static px_file *pipe_handoff_rebuild(const px_handoff_file *hf)
 {
     pipe_handoff_state s = {0};
     if (hf->state_len == sizeof s) memcpy(&s, hf->state, sizeof s);
-    px_file *f = wrap_pipe(hf->handle, hf->status_flags, true, s.ino);
-    if (f) ((pipe_state *)f->data)->nowait = s.nowait;
+    px_file *f = wrap_pipe(hf->handle, hf->status_flags, true, s.ino, NULL);
+    if (f) {
+        pipe_state *ps = f->data;
+        ps->nowait = s.nowait;
+        if (s.capacity) ps->shared->capacity = s.capacity;
+    }
     return f;
 }
 
@@ -300,15 +315,27 @@ static const px_file_ops pipe_ops = {
     .handoff = &px_pipe_handoff,
 };
 
-static px_file *wrap_pipe(px_host_handle h, uint32_t status_flags, bool owns, uint64_t ino)
+/* shared: the other end's, or NULL for a new one. */
+static px_file *wrap_pipe(px_host_handle h, uint32_t status_flags, bool owns, uint64_t ino, pipe_shared *shared)
 {
     pipe_state *ps = px_calloc(1, sizeof *ps);
     if (!ps) return NULL;
+    if (shared) {
+        __atomic_add_fetch(&shared->refs, 1, __ATOMIC_ACQ_REL);
+    } else if ((shared = px_calloc(1, sizeof *shared))) {
+        shared->refs = 1;
+        shared->capacity = PX_PIPE_CAPACITY;
+    } else {
+        px_free(ps);
+        return NULL;
+    }
+    ps->shared = shared;
     ps->owns_handle = owns;
     ps->ino = ino;
     px_host_rwlock_init(&ps->watch_lock);
     px_file *f = px_file_new(&pipe_ops, h, status_flags);
     if (!f) {
+        if (__atomic_sub_fetch(&shared->refs, 1, __ATOMIC_ACQ_REL) == 0) px_free(shared);
         px_free(ps);
         return NULL;
     }
@@ -318,7 +345,7 @@ static px_file *wrap_pipe(px_host_handle h, uint32_t status_flags, bool owns, ui
 
 px_file *px_pipe_file(void *handle, uint32_t status_flags)
 {
-    return wrap_pipe(handle, status_flags, false, __atomic_add_fetch(&next_pipe_ino, 1, __ATOMIC_SEQ_CST));
+    return wrap_pipe(handle, status_flags, false, __atomic_add_fetch(&next_pipe_ino, 1, __ATOMIC_SEQ_CST), NULL);
 }
 
 int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_flags)
@@ -327,14 +354,37 @@ int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_
     int64_t made = px_host_pipe_new(&r, &w, PX_PIPE_CAPACITY);
     if (made < 0) return made;
     uint64_t ino = __atomic_add_fetch(&next_pipe_ino, 1, __ATOMIC_SEQ_CST);
-    *read_end = wrap_pipe(r, LINUX_O_RDONLY | status_flags, true, ino);
-    *write_end = wrap_pipe(w, LINUX_O_WRONLY | status_flags, true, ino);
+    *read_end = wrap_pipe(r, LINUX_O_RDONLY | status_flags, true, ino, NULL);
+    *write_end = *read_end ? wrap_pipe(w, LINUX_O_WRONLY | status_flags, true, ino, ((pipe_state *)(*read_end)->data)->shared)
+                           : NULL;
     if (!*read_end || !*write_end) {
         if (*read_end) px_file_unref(*read_end); else px_host_close(r);
         if (*write_end) px_file_unref(*write_end); else px_host_close(w);
         return -LINUX_ENOMEM;
     }
     return 0;
+}
+
+/* Linux's pipe_max_size (/proc/sys/fs/pipe-max-size) and its page. */
+#define PIPE_MAX_SIZE (1u << 20)
+#define PIPE_PAGE 4096u
+
+int64_t px_pipe_size(px_file *f, bool set, uint64_t size)
+{
+    if (f->ops != &pipe_ops) return -LINUX_EBADF;
+    pipe_state *ps = f->data;
+    if (!set) return __atomic_load_n(&ps->shared->capacity, __ATOMIC_RELAXED);
+    /* Linux: a power of two pages, at least one; above pipe-max-size only with
+       CAP_SYS_RESOURCE (root here); never below what the pipe holds now (EBUSY; Wine
+       tells the bytes held through a read end only) */
+    if (size > (1u << 31)) return -LINUX_EINVAL;
+    uint32_t capacity = PIPE_PAGE;
+    while (capacity < size) capacity <<= 1;
+    if (capacity > PIPE_MAX_SIZE && px_current_fsuid() != 0) return -LINUX_EPERM;
+    int64_t queued = px_host_pipe_queued(f->handle);
+    if (queued > 0 && (uint64_t)queued > capacity) return -LINUX_EBUSY;
+    __atomic_store_n(&ps->shared->capacity, capacity, __ATOMIC_RELAXED);
+    return capacity;
 }
 
 /* A character device that is not a console (NUL, a serial port): plain ReadFile/WriteFile. */

@@ -70,6 +70,16 @@ bool px_host_pipe_connected(px_host_handle h)
            info.NamedPipeState == FILE_PIPE_CONNECTED_STATE;
 }
 
+int64_t px_host_pipe_queued(px_host_handle h)
+{
+    pipe_local_info info;
+    IO_STATUS_BLOCK io;
+    NTSTATUS st = NtQueryInformationFile(h, &io, &info, sizeof info,
+                                         (FILE_INFORMATION_CLASS)FILE_PIPE_LOCAL_INFORMATION_CLASS);
+    if (!NT_SUCCESS(st)) return px_err_nt(st);
+    return info.ReadDataAvailable;
+}
+
 int64_t px_host_pipe_set_nonblocking(px_host_handle h, bool nonblocking)
 {
     DWORD mode = nonblocking ? PIPE_NOWAIT : PIPE_WAIT;

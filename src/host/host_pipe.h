@@ -18,6 +18,9 @@ int64_t px_host_pipe_write(px_host_handle h, const void *buf, size_t n);
 /* The bytes waiting in the pipe, without taking them, or -LINUX_Exxx: -LINUX_EPIPE when
    the other end is gone, and then *writers_gone says it was the write end of a read end. */
 int64_t px_host_pipe_available(px_host_handle h, bool *writers_gone);
+/* The bytes waiting in the pipe, asked through either end (FILE_READ_ATTRIBUTES; Wine
+   says 0 through a write end), or -LINUX_Exxx. */
+int64_t px_host_pipe_queued(px_host_handle h);
 /* False once the other end is closed (true when the host cannot tell). */
 bool px_host_pipe_connected(px_host_handle h);
 /* Writes that return at once with what fitted (true) or wait for room (false). */

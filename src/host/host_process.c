@@ -38,6 +38,30 @@ int64_t px_host_thread_times(px_host_times *out)
 
 const wchar_t *px_host_command_line(void) { return GetCommandLineW(); }
 
+int64_t px_host_set_command_line(const wchar_t *cmdline)
+{
+    UNICODE_STRING *line = &NtCurrentTeb()->ProcessEnvironmentBlock->ProcessParameters->CommandLine;
+    size_t bytes = wcslen(cmdline) * sizeof *cmdline;
+    if (bytes + sizeof *cmdline > 0xfffe) return -LINUX_E2BIG;
+    if (bytes + sizeof *cmdline <= line->MaximumLength) {
+        line->Length = 0; /* a reader meanwhile sees an empty line, never a torn one */
+        memcpy(line->Buffer, cmdline, bytes + sizeof *cmdline);
+        line->Length = (USHORT)bytes;
+        return 0;
+    }
+    /* room to spare for later execs; the old buffer stays (readers may hold it) */
+    size_t cap = bytes * 2 + 512;
+    if (cap > 0xfffe) cap = 0xfffe;
+    wchar_t *buf = HeapAlloc(GetProcessHeap(), 0, cap);
+    if (!buf) return -LINUX_ENOMEM;
+    memcpy(buf, cmdline, bytes + sizeof *cmdline);
+    line->Length = 0;
+    line->MaximumLength = (USHORT)cap;
+    line->Buffer = buf;
+    line->Length = (USHORT)bytes;
+    return 0;
+}
+
 int64_t px_host_module_path(wchar_t *buf, size_t size)
 {
     HMODULE self;
@@ -56,6 +80,53 @@ static void make_inheritable(DWORD which)
     if (h && h != INVALID_HANDLE_VALUE) SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
 }
 
+/* ---- the tree's job ----
+
+   A picolx process tree ends when its first process is killed from Windows: the first
+   process puts itself into a job with KILL_ON_JOB_CLOSE when it starts its first child,
+   so every process it and they start later is in it too; its handle is the only one,
+   and it closes however the process ends. On an ordinary exit the first process lifts
+   the limit first, so that orphans go on running as on Linux. A child knows it is in a
+   tree by TREE_VAR, which is in a child's environment only (set around CreateProcess)
+   and removed when picolx's DLL loads. Jobs nest (Windows 8, Wine 8: measured), so a
+   first process inside someone else's job still gets its own. */
+#define TREE_VAR L"PICOLX_IN_TREE"
+static bool in_tree;        /* started by a picolx process of this tree */
+static HANDLE tree_job;     /* the first process's job, once it has children */
+static SRWLOCK spawn_lock = SRWLOCK_INIT;
+
+__attribute__((constructor)) static void note_tree(void)
+{
+    if (GetEnvironmentVariableW(TREE_VAR, NULL, 0) == 0) return;
+    in_tree = true;
+    SetEnvironmentVariableW(TREE_VAR, NULL); /* neither the guest nor its programs see it */
+}
+
+/* Under spawn_lock. Best effort: without a job a killed first process leaves its tree. */
+static void make_tree_job(void)
+{
+    if (in_tree || tree_job) return;
+    in_tree = true;
+    HANDLE job = CreateJobObjectW(NULL, NULL);
+    if (!job) return;
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits = {0};
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits) ||
+        !AssignProcessToJobObject(job, GetCurrentProcess())) {
+        CloseHandle(job);
+        return;
+    }
+    tree_job = job; /* not inheritable: the only handle */
+}
+
+/* ExitProcess (not TerminateProcess) runs this: the tree's other processes live on. */
+__attribute__((destructor)) static void let_tree_live(void)
+{
+    if (!tree_job) return;
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits = {0};
+    SetInformationJobObject(tree_job, JobObjectExtendedLimitInformation, &limits, sizeof limits);
+}
+
 int64_t px_host_spawn_suspended(const wchar_t *exe, const wchar_t *cmdline, px_host_child *out)
 {
     /* CreateProcessW may write into the command line */
@@ -71,9 +142,14 @@ int64_t px_host_spawn_suspended(const wchar_t *exe, const wchar_t *cmdline, px_h
     si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
     si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
     PROCESS_INFORMATION pi;
+    AcquireSRWLockExclusive(&spawn_lock);
+    make_tree_job();
+    SetEnvironmentVariableW(TREE_VAR, L"1");
     BOOL created = CreateProcessW(exe, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT, NULL,
                                   NULL, &si, &pi);
     DWORD error = GetLastError();
+    SetEnvironmentVariableW(TREE_VAR, NULL);
+    ReleaseSRWLockExclusive(&spawn_lock);
     px_free(cmd);
     if (!created) return error == ERROR_INTERNAL_ERROR ? PX_HOST_SPAWN_DIED : px_err_win32(error);
     *out = (px_host_child){.process = pi.hProcess, .thread = pi.hThread, .pid = pi.dwProcessId};

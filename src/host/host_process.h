@@ -19,6 +19,10 @@ int64_t px_host_thread_times(px_host_times *out); /* the calling thread's */
 
 /* This process's command line, as the host keeps it. */
 const wchar_t *px_host_command_line(void);
+/* Replaces it as Windows tools read it (the PEB's process parameters, what
+   GetCommandLineW returns): in place when it fits, else in a new buffer (on Windows,
+   GetCommandLineW then keeps the old one). 0 or -LINUX_ENOMEM. */
+int64_t px_host_set_command_line(const wchar_t *cmdline);
 /* The path of the module this code is in (libpicolx.dll) into buf (size characters):
    its length, or -LINUX_Exxx. */
 int64_t px_host_module_path(wchar_t *buf, size_t size);

@@ -180,6 +180,7 @@ static int64_t exec_in_new_process(px_exec_program *program, const char *path, c
     if (!h) return -LINUX_ENOMEM;
     int64_t r = put_exec_record(h, path, argv, envp) && px_task_save(px_kernel_self(), h) ? 0 : -LINUX_ENOMEM;
     px_spawn_spare_discard(); /* this runtime forks no more: the new process has its own */
+    px_spawn_set_program(path, (const char *const *)argv); /* its Windows command line, and ours */
     px_spawn_env_lock();
     if (r == 0) r = px_handoff_send_begin(h);
     void *process = NULL;
@@ -262,6 +263,7 @@ static int64_t do_exec(px_regs *regs, int dirfd, uint64_t path_ptr, uint64_t arg
         r = exec_in_new_process(program, path, argv, envp); /* returns only when it cannot */
         px_loader_exec_free(program);
     }
+    if (r == 0) px_spawn_set_program(path, (const char *const *)argv); /* the Windows command line */
     px_free(path);
     if (r < 0) {
         free_strings(argv);
