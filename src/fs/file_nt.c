@@ -18,6 +18,7 @@
 typedef struct nt_file {
     bool shared_pointer;
     bool owns_handle;   /* a std handle's file handed to a new process: its own duplicate */
+    bool borrowed;      /* this process's std handle, at f->pos now (nt_position_shared): not ours to close */
 } nt_file;
 
 /* O_CREAT/O_EXCL/O_TRUNC -> the host's disposition, indexed by those three bits. */
@@ -231,7 +232,7 @@ static void nt_release(px_file *f)
     nt_file *nf = f->data;
     if (f->is_dir) px_dir_release(f);
     /* a std handle stays open: picolx's own messages and the process's exit use it */
-    if (!nf->shared_pointer || nf->owns_handle) px_host_close(f->handle);
+    if (!nf->borrowed && (!nf->shared_pointer || nf->owns_handle)) px_host_close(f->handle);
     px_free(f->data);
 }
 
@@ -255,7 +256,20 @@ static px_file *nt_handoff_rebuild(const px_handoff_file *hf)
 
 const px_file_handoff px_nt_handoff = {.kind = PX_HANDOFF_NT, .save = nt_handoff_save, .rebuild = nt_handoff_rebuild};
 
+/* A standard handle's file shared with forked children: from now on at f->pos, which the
+   processes share (the handle's pointer is not shared by a duplicated handle here). */
+static void nt_position_shared(px_file *f)
+{
+    nt_file *nf = f->data;
+    if (!nf->shared_pointer) return;
+    uint64_t cur = 0;
+    if (px_host_file_seek(f->handle, 0, PX_HOST_SEEK_CUR, &cur) == 0) f->pos = cur;
+    nf->borrowed = !nf->owns_handle;
+    nf->shared_pointer = false;
+}
+
 static const px_file_ops nt_file_ops = {
+    .position_shared = nt_position_shared,
     .read = nt_read,
     .write = nt_write,
     .pread = nt_pread,

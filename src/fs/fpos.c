@@ -90,6 +90,7 @@ uint32_t px_fpos_share(px_file *f)
 {
     fpos_table *t = get_table(true);
     if (!t) return 0;
+    if (!f->pos_slot && f->ops->position_shared) f->ops->position_shared(f);
     if (!f->pos_slot) {
         for (uint32_t i = 0; i < SLOT_COUNT; i++) {
             int32_t expect = 0;
@@ -113,6 +114,7 @@ void px_fpos_adopt(px_file *f, uint32_t slot)
 {
     fpos_table *t = slot && slot <= SLOT_COUNT ? get_table(false) : NULL;
     if (!t) return;
+    if (f->ops->position_shared) f->ops->position_shared(f);
     f->pos_slot = slot;
     load(f);
 }

@@ -69,6 +69,11 @@ typedef struct px_file_ops {
        drops f. NULL: the open is complete. */
     int64_t (*open_wait)(px_file *f, px_wait_on *w);
     void (*release)(px_file *f);            /* the last reference is gone */
+    /* fpos.h: the description's position is about to be kept in the table other
+       processes share (fork): a file that used its handle's own pointer (the host's
+       standard handles) takes it into f->pos and keeps it there from now on. NULL: f->pos
+       is its position already. */
+    void (*position_shared)(px_file *f);
     /* f->handle is the Windows disk file holding the data (drvfs and lxfs regular files):
        MAP_SHARED maps it through a section, coherent with read and write */
     bool disk_data;

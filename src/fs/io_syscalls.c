@@ -1,6 +1,9 @@
 /* The I/O syscalls on an fd: read/write and their vector and positioned forms, lseek,
    getdents64, ioctl, fsync, ftruncate. They check what Linux checks, then call the ops. */
 #include "fs/fs_internal.h"
+#include "kernel/kernel.h"
+#include "kernel/signal.h"
+#include "task/process.h"
 #include "task/ptable.h"
 #include "fs/vfs.h"
 #include "kernel/block.h"
@@ -93,7 +96,11 @@ static int64_t do_write(px_file *f, uint64_t buf, uint64_t len)
     if (len == 0) return 0;
     /* only the kernel half is refused here: /dev/null takes any buffer, as on Linux */
     if (len > PX_GUEST_ADDR_END || buf > PX_GUEST_ADDR_END - len) return -LINUX_EFAULT;
-    return px_file_write_blocking(f, (const void *)(uintptr_t)buf, len);
+    int64_t r = px_file_write_blocking(f, (const void *)(uintptr_t)buf, len);
+    /* a pipe with no reader left: SIGPIPE too, as Linux's pipe_write sends it (its default
+       action ends the writer; ignored or caught, the write gives EPIPE) */
+    if (r == -LINUX_EPIPE) px_signal_kill(px_kernel_self()->process->tgid, LINUX_SIGPIPE);
+    return r;
 }
 
 /* read(2) */

@@ -90,8 +90,13 @@ void px_host_current_cpu(uint32_t *cpu, uint32_t *node)
 
 int64_t px_host_process_memory(px_host_memory_use *out)
 {
+    return px_host_process_memory_of(GetCurrentProcess(), out);
+}
+
+int64_t px_host_process_memory_of(px_host_handle process, px_host_memory_use *out)
+{
     PROCESS_MEMORY_COUNTERS pmc = {.cb = sizeof pmc};
-    if (!K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc)) {
+    if (!K32GetProcessMemoryInfo(process, &pmc, sizeof pmc)) {
         *out = (px_host_memory_use){0};
         return px_err_last();
     }

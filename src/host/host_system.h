@@ -38,5 +38,7 @@ void px_host_current_cpu(uint32_t *cpu, uint32_t *node);
    page faults (soft and hard together). 0 or -LINUX_Exxx. */
 typedef struct px_host_memory_use { uint64_t working_set, peak_working_set; uint32_t page_faults; } px_host_memory_use;
 int64_t px_host_process_memory(px_host_memory_use *out);
+/* The same of another process (a child: its peak is its ru_maxrss). */
+int64_t px_host_process_memory_of(px_host_handle process, px_host_memory_use *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include "core/uaccess.h"
 #include "host/host_process.h"
 #include "host/host_sync.h"
+#include "host/host_system.h"
 #include "kernel/block.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
@@ -33,6 +34,7 @@ typedef struct wait_result {
     int32_t pid;
     int32_t status;   /* the wait status */
     px_host_times times;
+    uint64_t peak_rss;  /* bytes */
 } wait_result;
 
 /* A child's group now: the table's (it or we may have moved it), else what we knew. */
@@ -111,6 +113,8 @@ static int look(struct px_process *p, const wait_filter *f, bool keep, wait_resu
         out->pid = c->pid;
         out->status = px_wait_status_of_exit_code(code);
         if (px_host_process_times(c->process, &out->times) < 0) memset(&out->times, 0, sizeof out->times);
+        px_host_memory_use mem;
+        out->peak_rss = px_host_process_memory_of(c->process, &mem) == 0 ? mem.peak_working_set : 0;
         if (!keep) {
             p->children_utime += out->times.user;
             p->children_stime += out->times.kernel;
@@ -164,6 +168,7 @@ static int64_t put_rusage(uint64_t addr, const wait_result *w)
     struct linux_rusage ru = {0};
     ru.ru_utime = timeval_of_100ns(w->times.user);
     ru.ru_stime = timeval_of_100ns(w->times.kernel);
+    ru.ru_maxrss = (int64_t)(w->peak_rss / 1024);
     return PX_PUT(addr, &ru);
 }
 

@@ -461,4 +461,4 @@ static bool source_next(int32_t *cursor, px_proc_pid_info *out)
     return true;
 }
 
-static const px_proc_pid_source proc_source = {.lookup = source_lookup, .next = source_next};
+static const px_proc_pid_source proc_source = {.lookup = source_lookup, .next = source_next, .self = px_ptable_self};

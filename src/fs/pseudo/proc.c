@@ -8,7 +8,7 @@
 #include "host/host_system.h"
 #include "host/host_time.h"
 #include "fs/pseudo/proc_pids.h"
-#include "kernel/identity.h"
+#include "core/cred.h"
 #include "core/utsname.h"
 #include "mm/vm.h"
 
@@ -264,7 +264,7 @@ static void gen_uptime(px_text *t)
 }
 
 /* Windows keeps no load average: the guest sees an idle machine with itself running. */
-static void gen_loadavg(px_text *t) { px_text_printf(t, "0.00 0.00 0.00 1/1 %d\n", (int)px_identity_pid()); }
+static void gen_loadavg(px_text *t) { px_text_printf(t, "0.00 0.00 0.00 1/1 %d\n", (int)px_proc_self_pid()); }
 
 static const char *mount_options(const px_mount *m)
 {
@@ -432,12 +432,12 @@ static void gen_status(px_text *t)
     comm_of(comm);
     vm_totals v = vm_sum();
     uint64_t peak, rss = resident_bytes(&peak);
-    uint32_t uid = px_identity_uid(), gid = px_identity_gid();
-    int pid = (int)px_identity_pid();
+    uint32_t uid = px_current_cred()->uid, gid = px_current_cred()->gid;
+    int pid = (int)px_proc_self_pid();
     bool root = uid == 0;
     px_text_printf(t, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
                       "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%u\nGroups:\t%u \n",
-                   comm, px_identity_umask(), pid, pid, (int)px_identity_ppid(), uid, uid, uid, uid, gid, gid, gid, gid,
+                   comm, px_fs_umask(), pid, pid, (int)px_proc_self_ppid(), uid, uid, uid, uid, gid, gid, gid, gid,
                    open_fd_count() > 64 ? 256u : 64u, gid);
     px_text_printf(t, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8d kB\nVmPin:\t%8d kB\nVmHWM:\t%8llu kB\n"
                       "VmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\nRssFile:\t%8d kB\nRssShmem:\t%8d kB\nVmData:\t%8llu kB\n"
@@ -473,7 +473,7 @@ static void gen_pid_stat(px_text *t)
 {
     char comm[16];
     comm_of(comm);
-    int pid = (int)px_identity_pid();
+    int pid = (int)px_proc_self_pid();
     vm_totals v = vm_sum();
     uint64_t peak, rss = resident_bytes(&peak), utime, stime, start;
     process_times(&utime, &stime, &start);
@@ -491,7 +491,7 @@ static void gen_pid_stat(px_text *t)
     px_text_printf(t, "%d (%s) R %d %d %d %d -1 4194304 0 0 0 0 %llu %llu 0 0 20 0 1 0 %llu %llu %llu "
                       "18446744073709551615 %llu %llu %llu 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 %llu %llu %llu %llu %llu "
                       "%llu %llu 0\n",
-                   pid, comm, (int)px_identity_ppid(), pid, pid, px_devfs_has_console() ? 34816 : 0,
+                   pid, comm, (int)px_proc_self_ppid(), pid, pid, px_devfs_has_console() ? 34816 : 0,
                    (unsigned long long)utime, (unsigned long long)stime, (unsigned long long)start,
                    (unsigned long long)v.size, (unsigned long long)(rss / LINUX_PAGE_SIZE), (unsigned long long)code_start,
                    (unsigned long long)code_end, (unsigned long long)stack_start, (unsigned long long)data_start,
@@ -557,13 +557,13 @@ static int64_t link_root(int fd, char *out, size_t size)
 
 static int64_t link_self(int fd, char *out, size_t size)
 {
-    snprintf(out, size, "%d", (int)px_identity_pid());
+    snprintf(out, size, "%d", (int)px_proc_self_pid());
     return 0;
 }
 
 static int64_t link_thread_self(int fd, char *out, size_t size)
 {
-    snprintf(out, size, "%d", (int)px_identity_pid()); /* no task/ directory yet: the process stands in */
+    snprintf(out, size, "%d", (int)px_proc_self_pid()); /* no task/ directory yet: the process stands in */
     return 0;
 }
 
@@ -649,7 +649,7 @@ static int64_t lookup(const char *rel, const proc_entry **out, int *fd)
         const proc_entry *next = NULL;
         if (e == &root_entry) {
             int64_t pid = parse_number(rel, n);
-            if (pid >= 0 && pid == px_identity_pid()) next = &pid_dir_entry;
+            if (pid >= 0 && pid == px_proc_self_pid()) next = &pid_dir_entry;
         } else if (e->children == fd_dir_entries) {
             int64_t num = parse_number(rel, n);
             px_file *f = num >= 0 && num < PX_FD_LIMIT ? px_fd_get((int)num) : NULL;
@@ -694,7 +694,7 @@ static int64_t proc_stat(px_mount *m, const char *rel, px_stat_info *st)
 {
     const proc_entry *e;
     int fd;
-    if (px_proc_pids_owns(rel, px_identity_pid())) return px_proc_pids_stat(m, rel, st);
+    if (px_proc_pids_owns(rel, px_proc_self_pid())) return px_proc_pids_stat(m, rel, st);
     int64_t r = lookup(rel, &e, &fd);
     if (r < 0) return r;
     stat_of(m, rel, e, fd, st);
@@ -705,7 +705,7 @@ static int64_t proc_readlink(px_mount *m, const char *rel, char *buf, uint64_t s
 {
     const proc_entry *e;
     int fd;
-    if (px_proc_pids_owns(rel, px_identity_pid())) return px_proc_pids_readlink(m, rel, buf, size);
+    if (px_proc_pids_owns(rel, px_proc_self_pid())) return px_proc_pids_readlink(m, rel, buf, size);
     int64_t r = lookup(rel, &e, &fd);
     if (r < 0) return r;
     if (e->type != LINUX_DT_LNK) return -LINUX_EINVAL;
@@ -733,7 +733,7 @@ static void list_dir(px_mount *m, const char *rel, const proc_entry *e, px_pseud
     memcpy(child, rel, rl);
     char *tail = child + rl;
     if (rl) *tail++ = '/';
-    if (e == &root_entry) px_proc_pids_list(m, l, px_identity_pid()); /* every process of the table */
+    if (e == &root_entry) px_proc_pids_list(m, l, px_proc_self_pid()); /* every process of the table */
     if (e->children == fd_dir_entries) {
         for (int fd = 0; fd < PX_FD_LIMIT; fd++) {
             px_file *f = px_fd_get(fd);
@@ -770,7 +770,7 @@ static int64_t proc_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
 {
     const proc_entry *e;
     int fd;
-    if (px_proc_pids_owns(rel, px_identity_pid())) return px_proc_pids_open(m, rel, flags, out);
+    if (px_proc_pids_owns(rel, px_proc_self_pid())) return px_proc_pids_open(m, rel, flags, out);
     int64_t r = lookup(rel, &e, &fd);
     if (r == -LINUX_ENOENT && (flags & LINUX_O_CREAT)) return -LINUX_EACCES;
     if (r < 0) return r;

@@ -16,6 +16,18 @@ static const px_proc_pid_source *source;
 
 void px_proc_pids_set_source(const px_proc_pid_source *s) { source = s; }
 
+int32_t px_proc_self_pid(void)
+{
+    int32_t pid = source && source->self ? source->self() : 0;
+    return pid > 0 ? pid : (int32_t)px_host_pid();
+}
+
+int32_t px_proc_self_ppid(void)
+{
+    px_proc_pid_info info;
+    return source && source->lookup(px_proc_self_pid(), &info) ? info.ppid : 0;
+}
+
 typedef enum node_kind { NODE_DIR, NODE_FILE, NODE_LINK, NODE_DENIED_DIR, NODE_DENIED_FILE } node_kind;
 typedef void gen_fn(px_text *t, const px_proc_pid_info *p);
 

@@ -28,7 +28,13 @@ typedef struct px_proc_pid_source {
     bool (*lookup)(int32_t pid, px_proc_pid_info *out);
     /* *cursor 0 first; false at the end */
     bool (*next)(int32_t *cursor, px_proc_pid_info *out);
+    int32_t (*self)(void); /* the calling process's pid (0: not in the table) */
 } px_proc_pid_source;
+
+/* The calling process's pid and parent as the source knows them (without one: the host
+   process id and 0), for /proc/self. */
+int32_t px_proc_self_pid(void);
+int32_t px_proc_self_ppid(void);
 
 /* The process table registers itself (once, when it opens). */
 void px_proc_pids_set_source(const px_proc_pid_source *s);
