@@ -192,6 +192,8 @@ static int64_t start_in_spare(px_task *t, const fork_record *inheritable, px_hos
     return r;
 }
 
+static int64_t fork_process(px_regs *regs, const clone_request *req, const px_clone_plan *plan);
+
 static int64_t do_fork(px_regs *regs, const clone_request *req)
 {
     uint64_t flags = req->flags;
@@ -204,9 +206,23 @@ static int64_t do_fork(px_regs *regs, const clone_request *req)
         plan.how[PX_OBJ_SIGHAND] == PX_CLONE_SHARE)
         return -LINUX_ENOSYS; /* cannot be shared between two Windows processes (yet) */
     if ((flags & LINUX_CLONE_VM) && !(flags & LINUX_CLONE_VFORK)) return -LINUX_ENOSYS;
+    /* one fork of this process at a time (two threads forking: one waits): the record,
+       the spare and the environment variables of a child's start are the process's */
+    static px_host_rwlock fork_lock = PX_HOST_RWLOCK_INIT;
+    px_host_rwlock_lock(&fork_lock);
+    r = fork_process(regs, req, &plan);
+    px_host_rwlock_unlock(&fork_lock);
+    return r;
+}
+
+static int64_t fork_process(px_regs *regs, const clone_request *req, const px_clone_plan *plan_in)
+{
+    uint64_t flags = req->flags;
+    px_clone_plan plan = *plan_in;
+    int64_t r;
 
     px_task *t = px_kernel_self();
-    static fork_record rec; /* big (a path); fork runs on one thread at a time (no threads yet) */
+    static fork_record rec; /* big (a path): fork_lock keeps it one fork's */
     rec = (fork_record){
         .regs = *regs,
         .guest_fs = (flags & LINUX_CLONE_SETTLS) ? req->tls : t->guest_fs,
