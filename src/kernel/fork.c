@@ -132,10 +132,13 @@ static int64_t start_child(px_task *t, const fork_record *rec, px_host_handle co
         if (r == 0) {
             r = px_mm_fork_reserve(mm_rec, mm_len, child, NULL, 0);
             px_timing_mark("fork: ranges reserved");
+            /* a range the new process's own start-up holds: another process may not */
+            bool clash = r < 0;
             if (r == 0) r = px_handoff_send_end(h, child->process);
             else px_handoff_send_end(h, NULL);
             if (r == 0) r = px_host_child_resume(child);
             if (r < 0) px_host_child_kill(child, 126);
+            if (clash) r = PX_HOST_SPAWN_DIED; /* made again, as a child that died starting */
         } else {
             px_handoff_send_end(h, NULL);
         }
