@@ -212,13 +212,10 @@ px_signal_entry:
         add     rsp, 32
         jmp     .Lexit_decided
 
-/* int64_t px_enter_guest(px_task *t, uint64_t entry, uint64_t stack)
-   Saves the host's callee-saved state, records the runtime stack top in t->host_rsp,
-   and starts the guest with every general register 0 (rdx = 0: no atexit function),
-   as Linux starts a process. */
-        .globl  px_enter_guest
-        .p2align 4
-px_enter_guest:
+/* The host's callee-saved state (Windows x64: rbx, rbp, rdi, rsi, r12-r15, xmm6-15, the
+   x87 control word) pushed, and t->host_rsp (rcx = px_task*) recorded: px_leave_guest
+   undoes it. For px_enter_guest and px_resume_guest. */
+        .macro  SAVE_HOST_STATE
         push    rbx
         push    rbp
         push    rdi
@@ -240,6 +237,16 @@ px_enter_guest:
         movaps  xmmword ptr [rsp + 144], xmm15
         fnstcw  word ptr [rsp + 160]
         mov     qword ptr [rcx + 0], rsp        /* t->host_rsp */
+        .endm
+
+/* int64_t px_enter_guest(px_task *t, uint64_t entry, uint64_t stack)
+   Saves the host's callee-saved state, records the runtime stack top in t->host_rsp,
+   and starts the guest with every general register 0 (rdx = 0: no atexit function),
+   as Linux starts a process. */
+        .globl  px_enter_guest
+        .p2align 4
+px_enter_guest:
+        SAVE_HOST_STATE
         mov     dword ptr [rcx + 0x24], 0       /* t->in_runtime: the guest runs */
         mov     qword ptr [r8 - 8], rdx         /* entry, consumed by ret below */
         lea     rsp, [r8 - 8]
@@ -297,27 +304,7 @@ px_leave_guest:
         .globl  px_resume_guest
         .p2align 4
 px_resume_guest:
-        push    rbx
-        push    rbp
-        push    rdi
-        push    rsi
-        push    r12
-        push    r13
-        push    r14
-        push    r15
-        sub     rsp, 168
-        movaps  xmmword ptr [rsp + 0], xmm6
-        movaps  xmmword ptr [rsp + 16], xmm7
-        movaps  xmmword ptr [rsp + 32], xmm8
-        movaps  xmmword ptr [rsp + 48], xmm9
-        movaps  xmmword ptr [rsp + 64], xmm10
-        movaps  xmmword ptr [rsp + 80], xmm11
-        movaps  xmmword ptr [rsp + 96], xmm12
-        movaps  xmmword ptr [rsp + 112], xmm13
-        movaps  xmmword ptr [rsp + 128], xmm14
-        movaps  xmmword ptr [rsp + 144], xmm15
-        fnstcw  word ptr [rsp + 160]
-        mov     qword ptr [rcx + 0], rsp        /* t->host_rsp */
+        SAVE_HOST_STATE
         fninit
         fldcw   word ptr [r8 + 164]
         ldmxcsr dword ptr [r8 + 160]
