@@ -75,6 +75,8 @@ void px_spawn_spare_go(px_spawn_spare *s, uint64_t handoff_section);
 void px_spawn_spare_close(px_spawn_spare *s);
 /* Ends a ready spare (this process will fork no more from this runtime: execve elsewhere). */
 void px_spawn_spare_discard(void);
+/* At the process's exit: waits for a spare still being made, then ends it. */
+void px_spawn_spare_end(void);
 /* In a spare: whether this process is one, and its wait for a fork's blob: the blob's
    section handle (the process ends quietly if its parent ends first). */
 bool px_spawn_is_spare(void);

@@ -495,6 +495,7 @@ static struct {
     size_t n_fixed;
     px_host_handle mailbox_section;
     spare_mailbox *mailbox;
+    px_host_handle maker;     /* the thread that makes the spare (may still run) */
 } spare;
 /* Held around "set a variable, create a process, clear it", so that no child inherits a
    variable meant for another (the spare is made on a thread of its own). */
@@ -560,7 +561,10 @@ void px_spawn_spare_prepare(void)
     if (!start) return;
     px_host_handle thread = px_host_thread_start(make_spare, NULL, 64 << 10);
     if (thread) {
-        px_host_close(thread);
+        px_host_rwlock_lock(&spare_lock);
+        if (spare.maker) px_host_close(spare.maker);
+        spare.maker = thread; /* the process's exit waits for it (px_spawn_spare_end) */
+        px_host_rwlock_unlock(&spare_lock);
     } else {
         px_host_rwlock_lock(&spare_lock);
         spare.starting = false;
@@ -626,6 +630,21 @@ void px_spawn_spare_discard(void)
     if (!px_spawn_spare_take(&child, &s)) return;
     px_spawn_spare_close(&s);
     px_host_child_kill(&child, 0);
+}
+
+void px_spawn_spare_end(void)
+{
+    /* A process that ends while its thread is inside CreateProcess loses the thread in
+       the middle of a host call (Wine prints "wine client error"): let it finish first. */
+    px_host_rwlock_lock(&spare_lock);
+    px_host_handle maker = spare.maker;
+    spare.maker = NULL;
+    px_host_rwlock_unlock(&spare_lock);
+    if (maker) {
+        px_host_wait(maker, 5000);
+        px_host_close(maker);
+    }
+    px_spawn_spare_discard();
 }
 
 void *px_spawn_spare_wait(void)

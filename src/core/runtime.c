@@ -150,6 +150,7 @@ void px_process_exit(int status)
 
 void px_process_exit_code(uint32_t code)
 {
+    px_spawn_spare_end();
     px_process_vfork_release();
     px_ptable_exit(px_ptable_self(), px_wait_status_of_exit_code(code));
     write_summary_once();
@@ -185,6 +186,7 @@ void px_process_killed(int sig)
     /* The first process says what a shell would; a forked one leaves that to its parent. */
     bool child = forked();
     if (!child) px_log("%s", signal_message(sig));
+    px_spawn_spare_end();
     px_process_vfork_release();
     px_ptable_exit(px_ptable_self(), sig);
     write_summary_once();
