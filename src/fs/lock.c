@@ -137,40 +137,27 @@ static uint64_t process_start_time(px_host_handle process)
     return (uint64_t)t.creation;
 }
 
+/* With the table's mutex held: a new table (all zeros) made empty; whether it is ours. */
+static bool table_init(void *view)
+{
+    lock_table *t = view;
+    if (t->magic == 0) {
+        t->record_capacity = RECORD_CAPACITY;
+        t->waiter_capacity = WAITER_CAPACITY;
+        t->magic = TABLE_MAGIC;
+    }
+    return t->magic == TABLE_MAGIC && t->record_capacity == RECORD_CAPACITY && t->waiter_capacity == WAITER_CAPACITY;
+}
+
 static void table_open(void)
 {
     self_pid = px_host_pid();
     self_time = process_start_time(px_host_self());
-    px_host_handle section = px_host_section_new(NULL, sizeof(lock_table), true, false, TABLE_NAME, NULL);
-    if (!section) return;
-    /* the section handle stays open for the life of the process: under Wine a view alone
-       does not keep the name, and the next process would make a table of its own */
-    lock_table *t = px_host_view_map(section, 0, sizeof(lock_table), NULL, true);
-    px_host_handle mutex = t ? px_host_mutex_named(MUTEX_NAME, NULL) : NULL;
-    if (!mutex) {
-        if (t) px_host_view_unmap(t);
-        px_host_close(section);
-        return;
-    }
-    bool abandoned;
-    if (px_host_mutex_take(mutex, &abandoned) == 0) {
-        if (t->magic == 0) { /* a new section is all zeros: an empty table */
-            t->record_capacity = RECORD_CAPACITY;
-            t->waiter_capacity = WAITER_CAPACITY;
-            t->magic = TABLE_MAGIC;
-        }
-        bool ok = t->magic == TABLE_MAGIC && t->record_capacity == RECORD_CAPACITY &&
-                  t->waiter_capacity == WAITER_CAPACITY;
-        px_host_mutex_release(mutex);
-        if (ok) {
-            table = t;
-            table_mutex = mutex;
-            return;
-        }
-    }
-    px_host_close(mutex);
-    px_host_view_unmap(t);
-    px_host_close(section);
+    px_host_handle mutex;
+    lock_table *t = px_host_session_table_open(TABLE_NAME, MUTEX_NAME, sizeof(lock_table), table_init, &mutex);
+    if (!t) return;
+    table = t;
+    table_mutex = mutex;
 }
 
 static bool table_ready(void)

@@ -2,7 +2,9 @@
 #include <windows.h>
 #include "core/errors.h"
 #include "core/px.h"
+#include "host/host_mem.h"
 #include "host/host_named.h"
+#include "host/host_sync.h"
 
 int64_t px_host_mutex_take(px_host_handle mutex, bool *abandoned)
 {
@@ -21,4 +23,28 @@ int64_t px_host_process_open_checked(uint32_t pid, px_host_handle *out)
     if (e == ERROR_ACCESS_DENIED) return -LINUX_EACCES;
     int64_t r = px_err_win32(e);
     return r == -LINUX_ESRCH || r == -LINUX_EACCES ? -LINUX_EIO : r; /* only the two above mean those */
+}
+
+void *px_host_session_table_open(const wchar_t *section_name, const wchar_t *mutex_name, size_t size,
+                                 bool (*init)(void *view), px_host_handle *mutex_out)
+{
+    px_host_handle section = px_host_section_new(NULL, size, true, false, section_name, NULL);
+    if (!section) return NULL;
+    void *view = px_host_view_map(section, 0, size, NULL, true);
+    px_host_handle mutex = view ? px_host_mutex_named(mutex_name, NULL) : NULL;
+    if (mutex) {
+        bool abandoned;
+        if (px_host_mutex_take(mutex, &abandoned) == 0) {
+            bool ok = init(view);
+            px_host_mutex_release(mutex);
+            if (ok) {
+                *mutex_out = mutex;
+                return view; /* the section handle stays open (above) */
+            }
+        }
+        px_host_close(mutex);
+    }
+    if (view) px_host_view_unmap(view);
+    px_host_close(section);
+    return NULL;
 }

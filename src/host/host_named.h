@@ -11,6 +11,15 @@
    it is ours now, and what it guards may be half-changed. 0 or -LINUX_Exxx. */
 int64_t px_host_mutex_take(px_host_handle mutex, bool *abandoned);
 
+/* A table every picolx process of the session maps (fs/lock.c's locks, task/ptable.c's
+   processes): the named section of size bytes and its named mutex. init runs with the
+   mutex held on the view (a new section is all zeros) and says whether the table is one
+   this build can use. The view and *mutex, or NULL with nothing kept. The section handle
+   stays open for the process's life: under Wine a view alone does not keep the name, and
+   the next process would make a table of its own. */
+void *px_host_session_table_open(const wchar_t *section_name, const wchar_t *mutex_name, size_t size,
+                                 bool (*init)(void *view), px_host_handle *mutex);
+
 /* Opens process pid for waiting on its end and reading its times: 0 and *out, or
    -LINUX_ESRCH when there is no such process, -LINUX_EACCES when it runs but we may not
    open it, another -LINUX_Exxx otherwise. */

@@ -68,43 +68,33 @@ static bool table_ready(void)
     return table != NULL;
 }
 
+/* With the table's mutex held: a new table (all zeros) made empty; whether it is ours. */
+static bool table_init(void *view)
+{
+    ptable *t = view;
+    if (t->magic == 0) { /* a new section is all zeros: an empty table */
+        t->capacity = PX_PTABLE_CAPACITY;
+        /* The table goes with the last picolx process; a new one does not start at 2
+           again, or the next process would get the pid its predecessor had (a pid file,
+           a `kill -0` loop): it starts where the clock points, as if pids had kept
+           going, in milliseconds modulo the range. */
+        t->last_pid = PX_PTABLE_WRAP_PID + (int32_t)((uint64_t)px_host_time_now() / 10000 % (PX_PTABLE_PID_MAX - PX_PTABLE_WRAP_PID));
+        t->magic = TABLE_MAGIC;
+    }
+    return t->magic == TABLE_MAGIC && t->capacity == PX_PTABLE_CAPACITY;
+}
+
 static void table_open(void)
 {
     host_self_pid = px_host_pid();
     host_self_time = process_creation(px_host_self());
-    px_host_handle section = px_host_section_new(NULL, sizeof(ptable), true, false, TABLE_NAME, NULL);
-    if (!section) return;
-    ptable *t = px_host_view_map(section, 0, sizeof(ptable), NULL, true);
-    px_host_handle mutex = t ? px_host_mutex_named(MUTEX_NAME, NULL) : NULL;
-    if (!mutex) {
-        if (t) px_host_view_unmap(t);
-        px_host_close(section);
-        return;
-    }
-    bool abandoned;
-    if (px_host_mutex_take(mutex, &abandoned) == 0) {
-        if (t->magic == 0) { /* a new section is all zeros: an empty table */
-            t->capacity = PX_PTABLE_CAPACITY;
-            /* The table goes with the last picolx process; a new one does not start at 2
-               again, or the next process would get the pid its predecessor had (a pid file,
-               a `kill -0` loop): it starts where the clock points, as if pids had kept
-               going, in milliseconds modulo the range. */
-            t->last_pid = PX_PTABLE_WRAP_PID + (int32_t)((uint64_t)px_host_time_now() / 10000 % (PX_PTABLE_PID_MAX - PX_PTABLE_WRAP_PID));
-            t->magic = TABLE_MAGIC;
-        }
-        bool ok = t->magic == TABLE_MAGIC && t->capacity == PX_PTABLE_CAPACITY;
-        px_host_mutex_release(mutex);
-        if (ok) {
-            table = t;
-            rows.t = t;
-            table_mutex = mutex;
-            px_proc_pids_set_source(&proc_source);
-            return; /* the section handle stays open for the life of the process (see above) */
-        }
-    }
-    px_host_close(mutex);
-    px_host_view_unmap(t);
-    px_host_close(section);
+    px_host_handle mutex;
+    ptable *t = px_host_session_table_open(TABLE_NAME, MUTEX_NAME, sizeof(ptable), table_init, &mutex);
+    if (!t) return;
+    table = t;
+    rows.t = t;
+    table_mutex = mutex;
+    px_proc_pids_set_source(&proc_source);
 }
 
 static bool enter(void)
