@@ -23,7 +23,9 @@ import sys
 import tempfile
 import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import benchenv
+
+TOP = benchenv.TOP
 FLOOR_SRC = os.path.join(TOP, '..', 'shared', 'bench', 'wine-floor')
 NATIVE_ENV = {'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME': '/root',
               'TERM': 'xterm-256color', 'LANG': 'C.UTF-8', 'USER': 'root', 'LOGNAME': 'root'}
@@ -34,13 +36,7 @@ def die(msg):
     sys.exit(1)
 
 
-def wine_env():
-    env = dict(os.environ)
-    env['WINEPREFIX'] = os.environ.get('PICOLX_WINEPREFIX', os.path.join(TOP, 'build', 'wineprefix'))
-    env.setdefault('WINEDEBUG', '-all')
-    env['WINEARCH'] = 'win64'
-    env.setdefault('WINEDLLOVERRIDES', 'mscoree,mshtml=')
-    return env
+wine_env = benchenv.wine_env
 
 
 def run(argv, env=None, timeout=600, capture=False):

@@ -78,6 +78,26 @@ PX_API PxStatus PxList(void *context, PxDistroCallback callback);
  */
 PX_API PxStatus PxUnregister(const char *name);
 
+/** Receives one entry of the image cache: its file name, size in bytes and last use
+    (100 ns units since 1601-01-01 UTC). */
+typedef void (*PxCacheEntryCallback)(void *context, const char *name, uint64_t size, int64_t last_used);
+
+/**
+ * Lists the image cache (rewritten code kept in picolx's home), least recently used first.
+ *
+ * @param context   Passed to callback.
+ * @param callback  Called once per entry, or NULL.
+ * @param entries   Receives the number of entries.
+ * @param bytes     Receives their total size.
+ * @param limit     Receives the size limit (the home's image-cache-limit file; default 1024 MiB).
+ * @return PX_STATUS_OK, or an error status.
+ */
+PX_API PxStatus PxCacheList(void *context, PxCacheEntryCallback callback, uint64_t *entries, uint64_t *bytes,
+                            uint64_t *limit);
+
+/** Empties the image cache. @return PX_STATUS_OK, or an error status. */
+PX_API PxStatus PxCacheClear(void);
+
 /** The library's version string ("0.1.0"). */
 PX_API const char *PxVersion(void);
 

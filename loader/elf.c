@@ -84,7 +84,9 @@ static const char *check_load(const linux_elf64_phdr *p, size_t size)
     return NULL;
 }
 
-const char *px_elf_check(const uint8_t *image, size_t size, px_elf_info *info)
+/* image: the file's first size bytes of file_size; the segments are checked against
+   file_size, what is read here (headers, the interpreter's path) against size. */
+static const char *check_image(const uint8_t *image, size_t size, uint64_t file_size, px_elf_info *info)
 {
     memset(info, 0, sizeof *info);
     if (size < ELF_SELFMAG || memcmp(image, ELF_MAG, ELF_SELFMAG) != 0) return "not an ELF file";
@@ -101,7 +103,7 @@ const char *px_elf_check(const uint8_t *image, size_t size, px_elf_info *info)
         const linux_elf64_phdr *p = &ph[i];
         switch (p->p_type) {
         case ELF_PT_LOAD:
-            if ((err = check_load(p, size))) return err;
+            if ((err = check_load(p, file_size))) return err;
             if (p->p_memsz == 0) break;
             /* The gABI orders PT_LOAD by address; the mapper relies on it for shared pages. */
             if (have_load && p->p_vaddr < prev_load_vaddr) return "PT_LOAD segments not in address order";
@@ -157,4 +159,14 @@ const char *px_elf_check(const uint8_t *image, size_t size, px_elf_info *info)
     info->max_align = align;
     info->phdr_vaddr = phdr_vaddr;
     return NULL;
+}
+
+const char *px_elf_check(const uint8_t *image, size_t size, px_elf_info *info)
+{
+    return check_image(image, size, size, info);
+}
+
+const char *px_elf_check_head(const uint8_t *head, size_t head_size, uint64_t file_size, px_elf_info *info)
+{
+    return check_image(head, head_size, file_size, info);
 }

@@ -31,6 +31,10 @@ typedef struct px_elf_info {
    or a short description of the problem ("not an ELF file", "32-bit ELF, only x86-64
    programs run", "truncated: program headers beyond the end of the file", ...). */
 const char *px_elf_check(const uint8_t *image, size_t size, px_elf_info *info);
+/* The same on the file's first head_size bytes of file_size (what picolx needs to know to
+   start a fixed-address program in a new process without reading it all); an error may
+   only mean that the headers lie beyond the head: px_elf_check on the whole file says. */
+const char *px_elf_check_head(const uint8_t *head, size_t head_size, uint64_t file_size, px_elf_info *info);
 
 /* LINUX_PROT_* for a segment's PF_* flags. */
 int px_elf_prot(uint32_t p_flags);

@@ -237,6 +237,48 @@ static int64_t read_file(const wchar_t *host, uint8_t **out, size_t *out_size)
     return 0;
 }
 
+/* The first bytes of the file (up to sizeof head->bytes) and its size: 0 or -LINUX_Exxx. */
+typedef struct file_head {
+    uint8_t bytes[16384];
+    size_t len;
+    uint64_t file_size;
+} file_head;
+
+static int64_t read_head(const wchar_t *host, file_head *head)
+{
+    px_host_handle h;
+    int64_t r = px_host_file_open(host, PX_HOST_FILE_READ, PX_HOST_OPEN_EXISTING, 0, &h);
+    if (r < 0) return r;
+    r = px_host_file_size(h, &head->file_size);
+    head->len = 0;
+    while (!r && head->len < sizeof head->bytes) {
+        int64_t n = px_host_file_read(h, head->bytes + head->len, sizeof head->bytes - head->len);
+        if (n < 0) r = n;
+        else if (n == 0) break;
+        else head->len += (size_t)n;
+    }
+    px_host_close(h);
+    return r;
+}
+
+/* A fixed-address program (ET_EXEC) runs in a new process (spawn.c), which reads the
+   file itself: this one needs only its headers. STATUS_... of the child, or -1 when
+   the head does not show such a program (the whole file decides, as before). */
+static int spawn_from_head(const wchar_t *host, const char *display)
+{
+    file_head *head = px_alloc(sizeof *head);
+    if (!head) return -1;
+    px_elf_info info;
+    int status = -1;
+    if (read_head(host, head) == 0 && !px_elf_check_head(head->bytes, head->len, head->file_size, &info) &&
+        info.type == ELF_ET_EXEC && (!info.interp || dynamic_programs_supported)) {
+        px_timing_mark("ELF headers checked (fixed address)");
+        status = px_spawn_reserved(&info, display);
+    }
+    px_free(head);
+    return status;
+}
+
 static int read_whole_file(const wchar_t *host, const char *name, uint8_t **out, size_t *out_size)
 {
     int64_t r = read_file(host, out, out_size);
@@ -518,6 +560,10 @@ int px_loader_run(const px_launch *l)
     wchar_t *host = NULL;
     int status = find_program(argv[0], path_var ? path_var : default_path, &found, &host);
     if (status) return status;
+    if (!in_child) {
+        int spawned = spawn_from_head(host, argv[0]);
+        if (spawned >= 0) return spawned;
+    }
     uint8_t *image;
     size_t size;
     status = read_whole_file(host, argv[0], &image, &size);
@@ -589,6 +635,10 @@ static int64_t exec_read(const char *path, uint8_t **image, size_t *size)
     int64_t r = probe_file(path, &host);
     if (r == -LINUX_EISDIR) return -LINUX_EACCES; /* execve of a directory */
     if (r < 0) return r;
+    if ((r = px_fs_may_exec(path)) < 0) { /* the x bits, as stat shows them (drvfs keeps them) */
+        px_free(host);
+        return r;
+    }
     r = read_file(host, image, size);
     px_free(host);
     return r == -LINUX_EFBIG ? -LINUX_ENOEXEC : r;

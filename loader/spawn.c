@@ -487,6 +487,8 @@ typedef struct spare_mailbox {
 } spare_mailbox;
 
 static px_host_rwlock spare_lock = PX_HOST_RWLOCK_INIT;
+/* The longest a fork waits for a spare being made (then it makes a process itself). */
+#define SPARE_WAIT_MS 10000
 static struct {
     bool ready, starting;
     px_host_child child;      /* thread handle closed: it runs */
@@ -596,10 +598,25 @@ static bool take_spare(px_host_child *child, px_host_handle *go, px_host_handle 
     return true;
 }
 
+/* A spare still being made is waited for: it is further on than a process made now,
+   and making both at once would slow each (forks in a loop, as a shell's). */
+static void wait_for_starting_spare(void)
+{
+    px_host_handle maker = NULL;
+    px_host_rwlock_lock(&spare_lock);
+    if (!spare.ready && spare.starting && spare.maker)
+        px_host_handle_dup(spare.maker, px_host_self(), false, &maker);
+    px_host_rwlock_unlock(&spare_lock);
+    if (!maker) return;
+    px_host_wait(maker, SPARE_WAIT_MS);
+    px_host_close(maker);
+}
+
 bool px_spawn_spare_take(px_host_child *child, px_spawn_spare *out)
 {
     px_host_handle go, section;
     spare_mailbox *mailbox;
+    wait_for_starting_spare();
     if (!take_spare(child, &go, &section, &mailbox, out)) return false;
     out->go = go;
     out->mailbox_section = section;
@@ -626,8 +643,8 @@ void px_spawn_spare_close(px_spawn_spare *s)
 void px_spawn_spare_discard(void)
 {
     px_host_child child;
-    px_spawn_spare s;
-    if (!px_spawn_spare_take(&child, &s)) return;
+    px_spawn_spare s = {0};
+    if (!take_spare(&child, &s.go, &s.mailbox_section, &s.mailbox, &s)) return; /* one being made is left be */
     px_spawn_spare_close(&s);
     px_host_child_kill(&child, 0);
 }

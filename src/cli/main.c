@@ -11,6 +11,7 @@ static void usage(FILE *f)
           "       picolx import NAME WINDOWS_DIR TARFILE   (.tar, .tar.gz, .tar.xz)\n"
           "       picolx list\n"
           "       picolx unregister NAME\n"
+          "       picolx cache [clear]   (the image cache: rewritten code kept between runs)\n"
           "       picolx --version\n", f);
 }
 
@@ -92,6 +93,28 @@ static void print_distro(void *context, const char *name, const char *dir)
     printf("%s\t%s\n", name, dir);
 }
 
+static void print_cache_entry(void *context, const char *name, uint64_t size, int64_t last_used)
+{
+    (void)context;
+    /* 100 ns units since 1601 -> seconds since 1970 */
+    long long unix_time = last_used / 10000000 - 11644473600ll;
+    printf("%s\t%llu\t%lld\n", name, (unsigned long long)size, unix_time);
+}
+
+static int cmd_cache(int argc, char **argv)
+{
+    if (argc == 1 && !strcmp(argv[0], "clear")) return PxCacheClear() == PX_STATUS_OK ? 0 : 1;
+    if (argc != 0) {
+        usage(stderr);
+        return 2;
+    }
+    uint64_t entries, bytes, limit;
+    if (PxCacheList(NULL, print_cache_entry, &entries, &bytes, &limit) != PX_STATUS_OK) return 1;
+    printf("%llu entries, %llu bytes (limit %llu bytes)\n", (unsigned long long)entries, (unsigned long long)bytes,
+           (unsigned long long)limit);
+    return 0;
+}
+
 int wmain(int argc, wchar_t **wargv)
 {
     char **argv = calloc((size_t)argc + 1, sizeof *argv);
@@ -122,6 +145,7 @@ int wmain(int argc, wchar_t **wargv)
         }
         return PxUnregister(argv[2]) == PX_STATUS_OK ? 0 : 1;
     }
+    if (!strcmp(argv[1], "cache")) return cmd_cache(argc - 2, argv + 2);
     if (!strcmp(argv[1], "--version")) {
         printf("picolx %s\n", PxVersion());
         return 0;

@@ -2,11 +2,15 @@
    loader; the exits end the guest as Linux would. */
 #include <stdio.h>
 #include "picolx.h"
+#include "core/image_store.h"
 #include "core/px.h"
 #include "core/runtime.h"
+#include "fs/fifo.h"
+#include "fs/pipe_ring.h"
 #include "task/task.h"
 #include "task/process.h"
 #include "task/ptable.h"
+#include "kernel/signal.h"
 #include "core/thread.h"
 #include "fs/fs.h"
 #include "fs/fs_internal.h"
@@ -20,12 +24,24 @@
 #include "host/host_env.h"
 #include "host/host_file.h"
 #include "host/host_process.h"
+#include "host/host_system.h"
 #include "host/host_utf.h"
 
 px_config px_cfg;
 static int summary_written;
 
 const char *PxVersion(void) { return "0.1.0"; }
+
+/* picolx cache: the image cache's files (core/image_store.h) */
+PxStatus PxCacheList(void *context, PxCacheEntryCallback callback, uint64_t *entries, uint64_t *bytes, uint64_t *limit)
+{
+    if (!entries || !bytes || !limit) return PX_STATUS_INVALID_ARGUMENT;
+    *limit = px_image_cache_limit();
+    return px_image_cache_list(callback, context, entries, bytes) == 0 ? PX_STATUS_OK : PX_STATUS_HOST_ERROR;
+}
+
+PxStatus PxCacheClear(void) { return px_image_cache_clear() == 0 ? PX_STATUS_OK : PX_STATUS_HOST_ERROR; }
+
 
 static bool forked(void);
 
@@ -143,6 +159,13 @@ static bool forked(void)
     return t && t->process && t->process->forked;
 }
 
+/* The peak working set, for the parent's wait4 (its ru_maxrss). */
+static uint64_t own_peak_rss(void)
+{
+    px_host_memory_use mem;
+    return px_host_process_memory(&mem) == 0 ? mem.peak_working_set : 0;
+}
+
 void px_process_exit(int status)
 {
     px_process_exit_code((uint32_t)(status & 0xff));
@@ -151,8 +174,10 @@ void px_process_exit(int status)
 void px_process_exit_code(uint32_t code)
 {
     px_spawn_spare_end();
+    px_pipe_ring_process_exit(); /* before the parent can see us gone: its pipes' ends too */
+    px_fifo_process_exit();
     px_process_vfork_release();
-    px_ptable_exit(px_ptable_self(), px_wait_status_of_exit_code(code));
+    px_signal_process_ends(px_wait_status_of_exit_code(code), own_peak_rss());
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();
@@ -187,8 +212,10 @@ void px_process_killed(int sig)
     bool child = forked();
     if (!child) px_log("%s", signal_message(sig));
     px_spawn_spare_end();
+    px_pipe_ring_process_exit();
+    px_fifo_process_exit();
     px_process_vfork_release();
-    px_ptable_exit(px_ptable_self(), sig);
+    px_signal_process_ends(sig, own_peak_rss());
     write_summary_once();
     px_lock_release_process();
     px_stat_prefetch_stop();

@@ -55,6 +55,8 @@ void px_thread_set_initial(px_task *t)
     initial_task = t;
 }
 
+px_task *px_thread_initial(void) { return initial_task; }
+
 void px_thread_set_fs(px_task *t, uint64_t base)
 {
     t->guest_fs = base;

@@ -59,9 +59,28 @@ typedef struct px_task {
     struct px_fs_context *fs;      /* shared by CLONE_FS */
     struct px_sighand *sighand;    /* shared by CLONE_SIGHAND */
     const struct px_cred *cred;    /* immutable; replaced (not changed) by setuid and the like */
-    void *futex_event;    /* the task's own auto-reset event for futex waits (kernel/block.c), made on first use */
     void *sleep_timer;    /* its high-resolution waitable timer for deadlines (kernel/block.c), made on first use */
     struct px_sigstate *sigstate; /* own, atomic. Signal delivery's per-thread state (kernel/signal.c), made on first use */
+    /* own. restart_syscall(2): how a call that returned -ERESTART_RESTARTBLOCK goes on
+       (its own words in restart_block; NULL: restart_syscall gives EINTR) */
+    int64_t (*restart_fn)(struct px_task *t);
+    uint64_t restart_block[4];
+    /* own, atomic. The word a futex wait sleeps on (kernel/block.c, px_block_word): reset
+       by the waiter, PX_FUTEX_WORD_* bits ORed in by its waker and its interrupter */
+    volatile uint32_t futex_word;
+    /* atomic. Nonzero while interrupt_event is set (px_task_interrupt): a futex wait's
+       look at it costs no host call */
+    volatile uint32_t interrupt_flag;
+    /* clone: its Windows thread (a handle; NULL for the first thread), for an execve to
+       end it (kernel/thread_clone.c) */
+    void *host_thread;
+    /* atomic: set by the thread itself when it parks for good (another thread's
+       exit_group or execve, or a leader whose own exit left others running) */
+    volatile uint32_t parked;
+    /* atomic: sched_setaffinity's mask for this thread (0: the process's), and
+       sched_setscheduler's policy (SCHED_OTHER 0, BATCH 3, IDLE 5) */
+    uint64_t affinity;
+    int32_t sched_policy;
 } px_task;
 _Static_assert(offsetof(px_task, host_rsp) == 0x00, "entry.S offsets");
 _Static_assert(offsetof(px_task, guest_rsp) == 0x08, "entry.S offsets");
@@ -92,6 +111,8 @@ px_task *px_self(void);
 px_task *px_current(void);
 /* Records the process's first task (src/task/task.c, px_task_boot). */
 void px_thread_set_initial(px_task *t);
+/* The process's first task (the thread group leader's), or NULL before it is set. */
+px_task *px_thread_initial(void);
 /* Sets the guest thread pointer (arch_prctl ARCH_SET_FS). */
 void px_thread_set_fs(px_task *t, uint64_t base);
 

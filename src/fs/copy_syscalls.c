@@ -1,6 +1,7 @@
 /* The in-kernel copies: sendfile and copy_file_range, as read + write loops through the
    files' ops (no file system here shares extents, so nothing faster exists to call). */
 #include "fs/fs_internal.h"
+#include "fs/pipe_ring.h"
 #include "kernel/block.h"
 
 #define COPY_CHUNK (256 * 1024)
@@ -183,6 +184,41 @@ PX_SYSCALL(splice)
         r = copy_loop(in, off_in ? &in_pos : NULL, out, off_out ? &out_pos : NULL, len);
         if (r > 0 && off_in && PX_PUT(off_in_addr, &in_pos) < 0) r = -LINUX_EFAULT;
         if (r > 0 && off_out && PX_PUT(off_out_addr, &out_pos) < 0) r = -LINUX_EFAULT;
+    }
+    px_file_unref(in);
+    px_file_unref(out);
+    return r;
+}
+
+/* tee(2) between two pipes the guest made (rings, pipe_ring.c): the bytes stay in the
+   first. SPLICE_F_NONBLOCK or either end's O_NONBLOCK: EAGAIN instead of a wait. A
+   Windows pipe (a standard handle) has no way to look without taking: EINVAL, as Linux
+   says for an fd that is not a pipe. */
+PX_SYSCALL(tee)
+{
+    int in_fd = (int)PX_ARG0;
+    int out_fd = (int)PX_ARG1;
+    uint64_t len = PX_ARG2;
+    uint32_t flags = (uint32_t)PX_ARG3;
+    if (flags & ~(uint32_t)(LINUX_SPLICE_F_MOVE | LINUX_SPLICE_F_NONBLOCK | LINUX_SPLICE_F_MORE | LINUX_SPLICE_F_GIFT))
+        return -LINUX_EINVAL;
+    px_file *in = px_fd_get(in_fd);
+    px_file *out = px_fd_get(out_fd);
+    int64_t r = 0;
+    if (!in || !out || !can_read(in) || !can_write(out)) r = -LINUX_EBADF;
+    else if (!px_pipe_is_ring(in) || !px_pipe_is_ring(out) || px_pipe_ring_same(in, out)) r = -LINUX_EINVAL;
+    bool nonblock = (flags & LINUX_SPLICE_F_NONBLOCK) || ((in ? in->status_flags : 0) & LINUX_O_NONBLOCK) ||
+                    ((out ? out->status_flags : 0) & LINUX_O_NONBLOCK);
+    while (r == 0 && len) {
+        bool for_room = false;
+        r = px_pipe_ring_tee(in, out, len, nonblock, &for_room);
+        if (r != PX_WOULD_BLOCK) break;
+        px_file *side = for_room ? out : in;
+        px_wait_on w = {.retry_ns = -1};
+        r = side->ops->wait_on(side, for_room ? LINUX_POLLOUT : LINUX_POLLIN, &w);
+        if (r < 0) break;
+        int b = px_block_on(&w, NULL);
+        r = b == PX_BLOCK_INTERRUPTED ? -LINUX_ERESTARTSYS : b == PX_BLOCK_FAILED ? -LINUX_EINVAL : 0;
     }
     px_file_unref(in);
     px_file_unref(out);

@@ -8,6 +8,7 @@
 #include "fs/fpos.h"
 #include "host/host_console.h"
 #include "host/host_file.h"
+#include "host/host_fileinfo.h"
 #include "host/host_sync.h"
 
 /* fs.nr_open: no fd table grows past it, whatever the rlimit says. */
@@ -137,6 +138,20 @@ px_file *px_file_new(const px_file_ops *ops, void *handle, uint32_t status_flags
     f->handle = handle;
     f->status_flags = status_flags;
     return f;
+}
+
+/* Files with readiness (poll) are streams: their calls may block, and they have no
+   position to keep. */
+static bool positioned(const px_file *f) { return !f->ops->poll; }
+
+void px_file_pos_lock(px_file *f)
+{
+    if (positioned(f)) px_host_rwlock_lock(&f->pos_lock);
+}
+
+void px_file_pos_unlock(px_file *f)
+{
+    if (positioned(f)) px_host_rwlock_unlock(&f->pos_lock);
 }
 
 px_file *px_file_ref(px_file *f)
@@ -271,6 +286,15 @@ void px_fd_close_on_exec(void)
     }
 }
 
+/* Whether two disk handles are one file: by its index (a std handle of a file the shell
+   opened for writing may not give its attributes, Wine's GetFileInformationByHandle
+   fails on it; the index query needs no access). */
+static bool same_disk_file(px_host_handle a, px_host_handle b)
+{
+    uint64_t ia, ib;
+    return a && px_host_file_index(a, &ia) == 0 && px_host_file_index(b, &ib) == 0 && ia == ib;
+}
+
 /* One std handle as an open file description, by what the handle is. */
 static px_file *file_of_std_handle(px_host_handle h, uint32_t flags)
 {
@@ -293,12 +317,22 @@ int64_t px_fd_init_std(void)
         {PX_HOST_STDOUT, LINUX_O_WRONLY},
         {PX_HOST_STDERR, LINUX_O_WRONLY},
     };
+    px_file *out = NULL;
     for (int fd = 0; fd < 3; fd++) {
         px_host_handle h = px_host_std_handle(std_rows[fd].which);
         if (!h) continue; /* a missing std handle: the fd is closed */
+        /* `> log 2>&1`: the shell's fd 2 is a dup of its fd 1, one open file description
+           with one offset; Windows hands over two handles. The same disk file for both:
+           one description here too, or the two offsets (kept apart once a fork shares
+           them) write over each other */
+        if (fd == 2 && out && px_host_handle_kind(h) == PX_HOST_KIND_DISK && same_disk_file(out->handle, h)) {
+            px_fd_install_at(px_file_ref(out), 2, false);
+            continue;
+        }
         px_file *f = file_of_std_handle(h, std_rows[fd].flags);
         if (!f) return -LINUX_ENOMEM;
         px_fd_install_at(f, fd, false);
+        if (fd == 1 && px_host_handle_kind(h) == PX_HOST_KIND_DISK) out = f;
     }
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "fs/fd_handoff.h"
 #include "fs/fpos.h"
+#include "fs/pipe_ring.h"
 #include "fs/vfs.h"
 #include "fs/pseudo/pseudo.h"
 #include "host/host_env.h"
@@ -251,15 +252,18 @@ static bool reopens_by_path(const px_file *f)
     return f->guest_path && (t == &px_proc_fs_type || t == &px_devfs_type || t == &px_sysfs_type);
 }
 
-/* Adds f's record: 1, 0 when f cannot go (after a warning), or -LINUX_ENOMEM. */
-static int64_t put_file(px_handoff *h, px_file *f, int fd)
+/* Adds f's record: 1, 0 when f cannot go (after a warning, unless the fd is O_CLOEXEC:
+   a fork's child about to exec, as Go's and posix_spawn's are, would lose it anyway), or
+   -LINUX_ENOMEM. */
+static int64_t put_file(px_handoff *h, px_file *f, int fd, bool cloexec)
 {
     const px_file_handoff *d = f->ops->handoff;
     if (!d && reopens_by_path(f)) d = &px_handoff_reopen;
-    bool usable = d && (d->kind == PX_HANDOFF_REOPEN ? f->guest_path != NULL : f->handle != NULL);
+    bool usable = d && (d->kind == PX_HANDOFF_REOPEN ? f->guest_path != NULL : d->no_handle || f->handle != NULL);
     if (!usable) {
-        px_log("picolx: fd %d (%s) cannot be passed to the new process: it is closed there", fd,
-               f->guest_path ? f->guest_path : "no name");
+        if (!cloexec)
+            px_log("picolx: fd %d (%s) cannot be passed to the new process: it is closed there", fd,
+                   f->guest_path ? f->guest_path : "no name");
         return 0;
     }
     uint8_t state[PX_HANDOFF_STATE_MAX];
@@ -267,7 +271,7 @@ static int64_t put_file(px_handoff *h, px_file *f, int fd)
     const char *path = f->guest_path ? f->guest_path : "";
     const char *point = f->mount ? f->mount->point : "";
     file_record fr = {
-        .handle = d->kind == PX_HANDOFF_REOPEN ? 0 : (uint64_t)(uintptr_t)f->handle,
+        .handle = d->kind == PX_HANDOFF_REOPEN || d->no_handle ? 0 : (uint64_t)(uintptr_t)f->handle,
         .pos = f->pos,
         .status_flags = f->status_flags,
         .first_fd = fd,
@@ -312,7 +316,7 @@ int64_t px_fd_handoff_export(px_handoff *h, bool for_exec)
             continue;
         }
         if (index == nsent) { /* a description not seen yet (dup'ed fds share one) */
-            r = put_file(h, f, fd);
+            r = put_file(h, f, fd, cloexec);
             if (r <= 0) {
                 px_file_unref(f);
                 continue;
@@ -347,6 +351,7 @@ const px_file_handoff px_handoff_reopen = {.kind = PX_HANDOFF_REOPEN, .rebuild =
 
 static const px_file_handoff *const handoff_kinds[] = {
     &px_handoff_reopen, &px_nt_handoff, &px_lxfs_handoff, &px_pipe_handoff, &px_chardev_handoff, &px_console_handoff,
+    &px_pipe_ring_handoff, &px_fifo_handoff,
 };
 
 /* The file of one record in this process, or NULL after a warning. */

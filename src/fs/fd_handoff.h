@@ -103,6 +103,8 @@ enum px_handoff_kind {
     PX_HANDOFF_PIPE,       /* anonymous pipes (pipe.c) */
     PX_HANDOFF_CHARDEV,    /* other character devices (pipe.c) */
     PX_HANDOFF_CONSOLE,    /* consoles (console.c) */
+    PX_HANDOFF_PIPE_RING,  /* pipes the guest made (pipe_ring.c) */
+    PX_HANDOFF_FIFO,       /* FIFOs of any file system (fifo.c): by name, no handle */
     PX_HANDOFF_KINDS
 };
 
@@ -111,6 +113,7 @@ enum px_handoff_kind {
    the new process (NULL on failure; the handle is then closed by the caller). */
 typedef struct px_file_handoff {
     enum px_handoff_kind kind;
+    bool no_handle;   /* the state names it all: no Windows handle goes along */
     size_t (*save)(px_file *f, void *state);
     px_file *(*rebuild)(const px_handoff_file *hf);
 } px_file_handoff;
@@ -121,5 +124,6 @@ extern const px_file_handoff px_lxfs_handoff;    /* lxfs/lxfs.c */
 extern const px_file_handoff px_pipe_handoff;    /* pipe.c */
 extern const px_file_handoff px_chardev_handoff; /* pipe.c */
 extern const px_file_handoff px_console_handoff; /* console.c */
+extern const px_file_handoff px_fifo_handoff;    /* fifo.c */
 
 #endif

@@ -225,6 +225,9 @@ PX_SYSCALL(fcntl)
         px_file_unref(f);
         return r;
     }
+    case LINUX_F_NOTIFY: return px_fs_dnotify(fd, (uint32_t)arg);
+    case LINUX_F_ADD_SEALS:
+    case LINUX_F_GET_SEALS: return px_fs_seals(fd, cmd, (uint32_t)arg);
     case LINUX_F_GETLK:
     case LINUX_F_SETLK:
     case LINUX_F_SETLKW:

@@ -20,7 +20,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include "core/errors.h"
+#include "fs/fd_handoff.h"
 #include "fs/fifo.h"
+#include "fs/vfs.h"
 #include "host/host_mem.h"
 #include "host/host_named.h"
 #include "host/host_process.h"
@@ -50,6 +52,7 @@ typedef struct fifo_shared {
 typedef struct fifo {
     fifo_shared *sh;
     px_host_handle section, mutex, readable, writable;
+    uint64_t space, ino;    /* what names it (px_fifo_open) */
     char name[64];          /* "Local\picolx-fifo-<space>-<ino>": the objects' common prefix */
     uint32_t hup_counter;   /* Linux's f_version: no POLLHUP before a writer was seen */
     /* an opener waiting for its partner: the event named after the counter's value it
@@ -58,7 +61,12 @@ typedef struct fifo {
     const uint32_t *partner_counter;
     uint32_t partner_old;
     px_file *node;          /* answers fstat */
+    struct fifo *prev, *next; /* this process's open FIFOs (open_fifos), under open_lock */
 } fifo;
+
+/* Every FIFO this process holds ends of: at its exit its rows go (px_fifo_process_exit). */
+static px_host_rwlock open_lock = PX_HOST_RWLOCK_INIT;
+static fifo *open_fifos;
 
 static uint32_t self_pid(void) { return px_host_pid(); }
 
@@ -348,6 +356,11 @@ static int64_t fifo_ioctl(px_file *f, uint64_t request, uint64_t arg) { return -
 
 static void close_objects(fifo *q)
 {
+    px_host_rwlock_lock(&open_lock);
+    if (q->prev) q->prev->next = q->next;
+    else if (open_fifos == q) open_fifos = q->next;
+    if (q->next) q->next->prev = q->prev;
+    px_host_rwlock_unlock(&open_lock);
     if (q->sh) px_host_view_unmap(q->sh);
     px_host_close(q->section);
     px_host_close(q->mutex);
@@ -419,6 +432,7 @@ static const px_file_ops fifo_ops = {
     .wait_on = fifo_wait_on,
     .open_wait = fifo_open_wait,
     .release = fifo_release,
+    .handoff = &px_fifo_handoff,
 };
 
 /* --- open --- */
@@ -442,6 +456,76 @@ static int64_t open_objects(fifo *q)
     return 0;
 }
 
+/* The FIFO (space, ino) with its objects open, node its fstat answer (taken over). */
+static int64_t fifo_objects(uint64_t space, uint64_t ino, px_file *node, fifo **out)
+{
+    fifo *q = px_calloc(1, sizeof *q);
+    if (!q) {
+        px_file_unref(node);
+        return -LINUX_ENOMEM;
+    }
+    q->node = node;
+    q->space = space;
+    q->ino = ino;
+    snprintf(q->name, sizeof q->name, "Local\\picolx-fifo-%016" PRIx64 "-%" PRIx64, space, ino);
+    int64_t r = open_objects(q);
+    if (r < 0) {
+        close_objects(q);
+        return r;
+    }
+    px_host_rwlock_lock(&open_lock);
+    q->next = open_fifos;
+    if (open_fifos) open_fifos->prev = q;
+    open_fifos = q;
+    px_host_rwlock_unlock(&open_lock);
+    *out = q;
+    return 0;
+}
+
+void px_fifo_process_exit(void)
+{
+    /* the process does not close its files as it ends: its rows leave the counts here,
+       so a reader sees the end of its last writer at once (not at a sweep that a wait
+       armed before this process took its ends would never make) */
+    px_host_rwlock_lock(&open_lock);
+    for (fifo *q = open_fifos; q; q = q->next) {
+        lock(q);
+        fifo_proc *me = my_row(q, false);
+        if (me) {
+            fifo_shared *s = q->sh;
+            s->readers -= me->readers <= s->readers ? me->readers : s->readers;
+            s->writers -= me->writers <= s->writers ? me->writers : s->writers;
+            memset(me, 0, sizeof *me);
+            update_events(q);
+        }
+        unlock(q);
+    }
+    px_host_rwlock_unlock(&open_lock);
+}
+
+/* The open file of q's end acc (counted already): its guest path and mount the node's.
+   On failure the end is dropped and q closed. */
+static int64_t fifo_file(fifo *q, uint32_t flags, px_file **out)
+{
+    px_file *node = q->node;
+    px_file *f = px_file_new(&fifo_ops, NULL, flags & ~(uint32_t)(LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC | LINUX_O_NOCTTY));
+    char *path = node->guest_path ? px_strdup(node->guest_path) : NULL;
+    if (!f || (node->guest_path && !path)) {
+        px_free(path);
+        if (f) px_free(f);
+        lock(q);
+        drop_end(q, flags & LINUX_O_ACCMODE);
+        unlock(q);
+        close_objects(q);
+        return -LINUX_ENOMEM;
+    }
+    f->data = q;
+    f->guest_path = path;
+    f->mount = node->mount;
+    *out = f;
+    return 0;
+}
+
 int64_t px_fifo_open(uint64_t space, uint64_t ino, px_file *node, uint32_t flags, px_file **out)
 {
     uint32_t acc = flags & LINUX_O_ACCMODE;
@@ -449,18 +533,9 @@ int64_t px_fifo_open(uint64_t space, uint64_t ino, px_file *node, uint32_t flags
         px_file_unref(node);
         return -LINUX_EINVAL;
     }
-    fifo *q = px_calloc(1, sizeof *q);
-    if (!q) {
-        px_file_unref(node);
-        return -LINUX_ENOMEM;
-    }
-    q->node = node;
-    snprintf(q->name, sizeof q->name, "Local\\picolx-fifo-%016" PRIx64 "-%" PRIx64, space, ino);
-    int64_t r = open_objects(q);
-    if (r < 0) {
-        close_objects(q);
-        return r;
-    }
+    fifo *q;
+    int64_t r = fifo_objects(space, ino, node, &q);
+    if (r < 0) return r;
     lock(q);
     fifo_shared *s = q->sh;
     sweep(q);
@@ -500,20 +575,56 @@ int64_t px_fifo_open(uint64_t space, uint64_t ino, px_file *node, uint32_t flags
         return r;
     }
     unlock(q);
-    px_file *f = px_file_new(&fifo_ops, NULL, flags & ~(uint32_t)(LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC | LINUX_O_NOCTTY));
-    char *path = node->guest_path ? px_strdup(node->guest_path) : NULL;
-    if (!f || (node->guest_path && !path)) {
-        px_free(path);
-        if (f) px_free(f);
-        lock(q);
-        drop_end(q, acc);
-        unlock(q);
-        close_objects(q);
-        return -LINUX_ENOMEM;
-    }
-    f->data = q;
-    f->guest_path = path;
-    f->mount = node->mount;
-    *out = f;
-    return 0;
+    return fifo_file(q, flags, out);
 }
+
+/* --- a new process (fd_handoff.h) --- */
+
+/* The end goes by name: the new process opens the same objects and counts an end of
+   its own in them (fork's child before its parent goes on), as the description's
+   reference Linux's fork adds. No open is repeated: no partner is waited for or woken. */
+typedef struct fifo_handoff_state {
+    uint64_t space, ino;
+    uint32_t hup_counter, pad;
+} fifo_handoff_state;
+_Static_assert(sizeof(fifo_handoff_state) <= PX_HANDOFF_STATE_MAX, "fifo state fits");
+
+static size_t fifo_handoff_save(px_file *f, void *state)
+{
+    fifo *q = f->data;
+    fifo_handoff_state st = {.space = q->space, .ino = q->ino, .hup_counter = q->hup_counter};
+    memcpy(state, &st, sizeof st);
+    return sizeof st;
+}
+
+static px_file *fifo_handoff_rebuild(const px_handoff_file *hf)
+{
+    fifo_handoff_state st;
+    uint32_t acc = hf->status_flags & LINUX_O_ACCMODE;
+    if (hf->state_len != sizeof st || !hf->guest_path || acc == 3) return NULL;
+    memcpy(&st, hf->state, sizeof st);
+    px_file *node = NULL; /* fstat's answer: the node, by its path */
+    if (px_vfs_open(LINUX_AT_FDCWD, hf->guest_path, LINUX_O_PATH, 0, &node) < 0) return NULL;
+    fifo *q;
+    if (fifo_objects(st.space, st.ino, node, &q) < 0) return NULL;
+    q->hup_counter = st.hup_counter;
+    lock(q);
+    fifo_shared *s = q->sh;
+    sweep(q);
+    fifo_proc *me = my_row(q, true);
+    if (me) {
+        if (acc != LINUX_O_WRONLY) s->readers++, me->readers++;
+        if (acc != LINUX_O_RDONLY) s->writers++, me->writers++;
+        update_events(q);
+    }
+    unlock(q);
+    if (!me) { /* the table is full */
+        close_objects(q);
+        return NULL;
+    }
+    px_file *f;
+    return fifo_file(q, hf->status_flags, &f) == 0 ? f : NULL;
+}
+
+const px_file_handoff px_fifo_handoff = {.kind = PX_HANDOFF_FIFO, .no_handle = true, .save = fifo_handoff_save,
+                                         .rebuild = fifo_handoff_rebuild};

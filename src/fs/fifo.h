@@ -18,4 +18,7 @@ uint64_t px_fifo_space_of(const void *bytes, size_t len);
    is taken over in every case, and its guest path and mount become the FIFO file's. */
 int64_t px_fifo_open(uint64_t space, uint64_t ino, px_file *node, uint32_t flags, px_file **out);
 
+/* The calling process ends: the ends it holds leave every FIFO's counts. */
+void px_fifo_process_exit(void);
+
 #endif

@@ -4,6 +4,7 @@
    so the position is ours and pread/pwrite never move it. */
 #include <stdio.h>
 #include "core/errors.h"
+#include "fs/drvfs_meta.h"
 #include "fs/fd_handoff.h"
 #include "fs/vfs.h"
 #include "core/cred.h"
@@ -19,24 +20,8 @@ typedef struct nt_file {
     bool shared_pointer;
     bool owns_handle;   /* a std handle's file handed to a new process: its own duplicate */
     bool borrowed;      /* this process's std handle, at f->pos now (nt_position_shared): not ours to close */
+    uint64_t append_end; /* the end of the file after this description's last O_APPEND write */
 } nt_file;
-
-/* O_CREAT/O_EXCL/O_TRUNC -> the host's disposition, indexed by those three bits. */
-static enum px_host_disposition disposition_of(uint32_t flags)
-{
-    static const struct { uint32_t flags; enum px_host_disposition disposition; } rows[] = {
-        {LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC, PX_HOST_DISP_CREATE_NEW},
-        {LINUX_O_CREAT | LINUX_O_EXCL, PX_HOST_DISP_CREATE_NEW},
-        {LINUX_O_CREAT | LINUX_O_TRUNC, PX_HOST_DISP_CREATE_ALWAYS},
-        {LINUX_O_CREAT, PX_HOST_DISP_OPEN_ALWAYS},
-        {LINUX_O_TRUNC | LINUX_O_EXCL, PX_HOST_DISP_TRUNCATE_EXISTING}, /* O_EXCL without O_CREAT is ignored */
-        {LINUX_O_TRUNC, PX_HOST_DISP_TRUNCATE_EXISTING},
-    };
-    uint32_t key = flags & (LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC);
-    for (size_t i = 0; i < PX_ARRAY_LEN(rows); i++)
-        if (rows[i].flags == key) return rows[i].disposition;
-    return PX_HOST_DISP_OPEN_EXISTING;
-}
 
 /* O_ACCMODE -> access rights; reading attributes is always allowed (fstat). */
 static uint32_t access_of(uint32_t flags)
@@ -54,6 +39,7 @@ static uint32_t access_of(uint32_t flags)
 }
 
 static int64_t set_times(px_host_handle h, const struct linux_timespec times[2]);
+static int64_t delete_by_handle(px_host_handle h);
 static int64_t set_read_only(px_host_handle h, uint32_t mode);
 
 /* Reads and writes at an explicit offset: the host's pread/pwrite, straight to NT with
@@ -79,8 +65,9 @@ static int64_t nt_pwrite_direct(px_file *f, const void *buf, uint64_t len, uint6
 {
     if (offset > INT64_MAX) return -LINUX_EINVAL;
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
-    /* Linux: pwrite on an O_APPEND file appends whatever the offset says */
-    if (f->status_flags & LINUX_O_APPEND) return px_host_file_pwrite(f->handle, buf, (size_t)len, PX_HOST_OFFSET_END);
+    /* Linux: pwrite on an O_APPEND file appends whatever the offset says, whole (append.c) */
+    if (f->status_flags & LINUX_O_APPEND)
+        return px_append_write(f->handle, buf, (size_t)len, &((nt_file *)f->data)->append_end);
     return px_host_file_pwrite(f->handle, buf, (size_t)len, offset);
 }
 
@@ -117,6 +104,8 @@ static int64_t nt_read(px_file *f, void *buf, uint64_t len)
 static int64_t shared_write(px_file *f, const void *buf, uint64_t len, uint64_t unused_offset)
 {
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
+    /* at the end, whole (append.c); the write leaves the shared pointer after it */
+    if (f->status_flags & LINUX_O_APPEND) return px_append_write(f->handle, buf, (size_t)len, NULL);
     return px_host_file_write_here(f->handle, buf, (size_t)len);
 }
 
@@ -124,7 +113,6 @@ static int64_t nt_write(px_file *f, const void *buf, uint64_t len)
 {
     nt_file *nf = f->data;
     if (nf->shared_pointer) {
-        if (f->status_flags & LINUX_O_APPEND) px_host_file_seek(f->handle, 0, PX_HOST_SEEK_END, NULL);
         int64_t r = shared_write(f, buf, len, 0);
         if (r < 0 && r != -LINUX_EINVAL) r = px_pwrite_bounced(f, (uint64_t)(uintptr_t)buf, len, 0, shared_write, r);
         return r;
@@ -132,8 +120,7 @@ static int64_t nt_write(px_file *f, const void *buf, uint64_t len)
     int64_t r = nt_pwrite(f, buf, len, f->pos);
     if (r < 0) return r;
     if (f->status_flags & LINUX_O_APPEND) {
-        int64_t size = file_size(f);
-        if (size >= 0) f->pos = (uint64_t)size;
+        f->pos = nf->append_end;
     } else {
         f->pos += (uint64_t)r;
     }
@@ -197,7 +184,11 @@ static int64_t nt_fsync(px_file *f)
 static int64_t nt_truncate(px_file *f, uint64_t len)
 {
     if (len > INT64_MAX) return -LINUX_EINVAL;
-    return px_host_file_set_size(f->handle, len);
+    int64_t rc = px_host_file_set_size(f->handle, len);
+    /* Windows refuses while a view maps the file: this process's private ones become
+       copies (Linux truncates; their pages past the new end SIGBUS) */
+    if (rc == -LINUX_ETXTBSY && px_vm_copy_file_views(f->handle, len)) rc = px_host_file_set_size(f->handle, len);
+    return rc;
 }
 
 /* fchmod, fchown, futimens on the file's own handle: no lookup of its name (an open, a
@@ -208,23 +199,30 @@ static int64_t by_path_if_denied(int64_t r)
     return r == -LINUX_EACCES || r == -LINUX_EPERM ? PX_FILE_OP_BY_PATH : r;
 }
 
+static int64_t nt_stat(px_file *f, px_stat_info *st);
+
+/* The mode is kept as Linux metadata (drvfs_meta.c); the read-only attribute follows. */
 static int64_t nt_file_chmod(px_file *f, uint32_t mode)
 {
-    if (f->is_dir) return 0; /* as px_nt_chmod: directories keep their attributes */
+    px_stat_info st;
+    int64_t r = nt_stat(f, &st);
+    if (r == 0) r = px_drvfs_meta_chmod(f->handle, NULL, &st, mode);
+    if (r < 0 || f->is_dir) return r; /* as px_nt_chmod: directories keep their attributes */
     return by_path_if_denied(set_read_only(f->handle, mode));
 }
 
 static int64_t nt_file_chown(px_file *f, uint32_t uid, uint32_t gid)
 {
-    (void)f; /* every drvfs file has the guest's ids: see px_nt_chown */
-    if (uid != UINT32_MAX && uid != px_current_fsuid()) return -LINUX_EPERM;
-    if (gid != UINT32_MAX && gid != px_current_fsgid()) return -LINUX_EPERM;
-    return 0;
+    px_stat_info st;
+    int64_t r = nt_stat(f, &st);
+    return r < 0 ? r : px_drvfs_meta_chown(f->handle, NULL, &st, uid, gid);
 }
 
 static int64_t nt_file_utimens(px_file *f, const struct linux_timespec times[2])
 {
-    return by_path_if_denied(set_times(f->handle, times));
+    int64_t r = set_times(f->handle, times);
+    if (r == 0) px_drvfs_meta_times_set(f->handle, times);
+    return by_path_if_denied(r);
 }
 
 static void nt_release(px_file *f)
@@ -321,10 +319,12 @@ px_file *px_nt_file_of_handle(void *handle, uint32_t status_flags)
 int64_t px_nt_host_path(px_mount *m, const char *rel, bool for_create, wchar_t **out)
 {
     const px_drvfs *d = m->data;
-    wchar_t *wrel = px_utf16_of_utf8(rel);
-    /* Windows names are UTF-16: a name that is not UTF-8 has no Windows form */
-    if (!wrel) return for_create ? -LINUX_EINVAL : -LINUX_ENOENT;
-    size_t rel_len = wcslen(wrel);
+    (void)for_create;
+    /* Windows names are UTF-16: bytes that are not UTF-8 are kept escaped (path_norm.h) */
+    size_t rel_bytes = strlen(rel);
+    wchar_t *wrel = px_alloc((rel_bytes + 1) * sizeof *wrel);
+    if (!wrel) return -LINUX_ENOMEM;
+    size_t rel_len = px_drvfs_utf16_of_name(rel, rel_bytes, (uint16_t *)wrel);
     wchar_t *w = px_alloc((d->prefix_len + rel_len + 2) * sizeof *w);
     if (!w) {
         px_free(wrel);
@@ -337,6 +337,16 @@ int64_t px_nt_host_path(px_mount *m, const char *rel, bool for_create, wchar_t *
     memcpy(w + d->prefix_len + 1, wrel, rel_len * sizeof *w);
     w[d->prefix_len + 1 + rel_len] = 0;
     px_free(wrel);
+    /* a forbidden character, escaped: the host's own name of it, when only that is there */
+    for (size_t i = d->prefix_len; w[i]; i++)
+        if (w[i] >= PX_DRVFS_ESCAPE_BASE && w[i] < PX_DRVFS_ESCAPE_BASE + 0x80) {
+            int64_t r = px_drvfs_host_form(m, &w);
+            if (r < 0) {
+                px_free(w);
+                return r;
+            }
+            break;
+        }
     *out = w;
     return 0;
 }
@@ -394,6 +404,72 @@ static bool handle_is_dir(px_host_handle h)
     return px_host_file_attributes(h, &attrs) == 0 && (attrs & PX_HOST_ATTR_DIRECTORY);
 }
 
+/* Deletes a file this open just made under a wrong directory (drvfs_names.c: a
+   directory on the way had another case). */
+static void undo_create(const wchar_t *path)
+{
+    px_host_handle h;
+    if (px_host_file_open_ex(path, PX_HOST_ACCESS_DELETE | PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL,
+                             PX_HOST_DISP_OPEN_EXISTING, PX_HOST_OPEN_DIRECTORIES, &h) == 0) {
+        delete_by_handle(h);
+        px_host_close(h);
+    }
+}
+
+/* Opens path as open(2) with flags does, with Linux's case-sensitive names
+   (drvfs_names.c): path is rewritten in place to the form found or made. A creation
+   tries a new file first (one call when the name is new); a name that is there in some
+   case is then looked up exactly, and made escaped when only other cases are there.
+   O_TRUNC empties the file once its name is known to be the one asked for. */
+static int64_t open_exact(px_mount *m, wchar_t *path, uint32_t flags, px_host_handle *h, bool *path_not_found)
+{
+    uint32_t access = access_of(flags);
+    bool creating = (flags & LINUX_O_CREAT) != 0;
+    for (int round = 0; round < 64; round++) {
+        ptrdiff_t missing_at = -1;
+        int64_t r;
+        if (creating) {
+            r = open_host(path, access, PX_HOST_DISP_CREATE_NEW, h, path_not_found);
+            if (r == 0) {
+                ptrdiff_t at = px_drvfs_case_mismatch(m, *h, path);
+                if (at < 0) return 0;
+                /* made under a directory of another case: not the one asked for */
+                px_host_close(*h);
+                undo_create(path);
+                if (!px_drvfs_case_escape(path, (size_t)at)) return -LINUX_ENOENT;
+                continue;
+            }
+            if (r != -LINUX_EEXIST) return r;
+        }
+        r = px_drvfs_open_exact(m, path, access, PX_HOST_SHARE_ALL, PX_HOST_OPEN_DIRECTORIES, h, &missing_at,
+                                path_not_found);
+        if (r == 0) {
+            if (creating && (flags & LINUX_O_EXCL)) {
+                px_host_close(*h);
+                return -LINUX_EEXIST;
+            }
+            if ((flags & LINUX_O_TRUNC) && !handle_is_dir(*h)) {
+                r = px_host_file_set_size(*h, 0);
+                /* a file a view maps: Windows refuses; this process's private views
+                   become copies (as nt_truncate), then the file is emptied */
+                if (r == -LINUX_ETXTBSY && px_vm_copy_file_views(*h, 0)) r = px_host_file_set_size(*h, 0);
+                if (r < 0) {
+                    px_host_close(*h);
+                    return r;
+                }
+            }
+            return 0;
+        }
+        /* only other cases of the last name are there: this one is made escaped */
+        if (creating && r == -LINUX_ENOENT && missing_at >= 0 && (size_t)missing_at == px_drvfs_last_component(path)) {
+            px_drvfs_mark_dir(path);
+            continue;
+        }
+        return r;
+    }
+    return -LINUX_ELOOP;
+}
+
 int64_t px_nt_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
 {
     if ((flags & LINUX_O_TMPFILE) == LINUX_O_TMPFILE) return -LINUX_EOPNOTSUPP; /* no anonymous files yet */
@@ -402,11 +478,9 @@ int64_t px_nt_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, 
     if (r < 0) return r;
     if (flags & (LINUX_O_CREAT | LINUX_O_TRUNC)) px_stat_cache_invalidate();
     bool want_dir = (flags & LINUX_O_DIRECTORY) != 0;
-    uint32_t access = access_of(flags);
-    enum px_host_disposition disposition = disposition_of(flags);
     px_host_handle h;
     bool path_not_found;
-    int64_t err = open_host(path, access, disposition, &h, &path_not_found);
+    int64_t err = open_exact(m, path, flags, &h, &path_not_found);
     if (err == -LINUX_EACCES && px_nt_is_directory(m, rel) == 1) {
         /* Windows refuses write access to a directory; Linux says EISDIR, or opens it
            read-only when only O_CREAT asked for more */
@@ -477,6 +551,15 @@ int64_t px_nt_stat_path(px_mount *m, const char *rel, px_stat_info *st)
     bool may_read;
     px_host_handle h;
     err = open_for_query(path, 0, &may_read, &h, &path_not_found);
+    if (err == 0 && px_drvfs_case_mismatch(m, h, path) >= 0) {
+        /* the host found another case of a name (drvfs_names.c): the exact one, if any */
+        px_host_close(h);
+        ptrdiff_t missing_at;
+        err = px_drvfs_open_exact(m, path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL,
+                                  PX_HOST_OPEN_DIRECTORIES, &h, &missing_at, &path_not_found);
+        may_read = false;
+        have_attrs = err == 0 && px_nt_query_attrs(path, &attrs, &path_not_found) == 0;
+    }
     if (err < 0) {
         px_free(path);
         return lookup_error(m, rel, err, path_not_found);
@@ -504,8 +587,44 @@ int64_t px_nt_mkdir(px_mount *m, const char *rel, uint32_t mode)
     wchar_t *path;
     int64_t r = px_nt_host_path(m, rel, true, &path);
     if (r < 0) return r;
-    r = px_host_dir_create(path);
-    bool path_not_found = r < 0 && px_host_path_not_found();
+    bool path_not_found = false;
+    for (int round = 0; round < 64; round++) {
+        r = px_host_dir_create(path);
+        path_not_found = r < 0 && px_host_path_not_found();
+        px_host_handle h;
+        ptrdiff_t missing_at, at = -1;
+        if (r == 0) {
+            /* made under a directory of another case (drvfs_names.c): not the one asked for */
+            if (px_host_file_open_ex(path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL, PX_HOST_DISP_OPEN_EXISTING,
+                                     PX_HOST_OPEN_DIRECTORIES, &h) == 0) {
+                at = px_drvfs_case_mismatch(m, h, path);
+                px_host_close(h);
+            }
+            if (at < 0) {
+                /* where the host has it, names in it are told apart by the host itself
+                   (Wine 8 has not: drvfs_names.c does it there) */
+                (void)px_host_dir_set_case_sensitive(path);
+                break;
+            }
+            px_host_dir_remove(path);
+            if (!px_drvfs_case_escape(path, (size_t)at)) {
+                r = -LINUX_ENOENT;
+                break;
+            }
+            continue;
+        }
+        if (r != -LINUX_EEXIST) break;
+        /* there in some case: the exact name is EEXIST, only other cases make it escaped */
+        r = px_drvfs_open_exact(m, path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL, PX_HOST_OPEN_DIRECTORIES,
+                                &h, &missing_at, &path_not_found);
+        if (r == 0) {
+            px_host_close(h);
+            r = -LINUX_EEXIST;
+            break;
+        }
+        if (r != -LINUX_ENOENT || missing_at < 0 || (size_t)missing_at != px_drvfs_last_component(path)) break;
+        px_drvfs_mark_dir(path);
+    }
     px_free(path);
     return r == 0 ? 0 : lookup_error(m, rel, r, path_not_found);
 }
@@ -523,20 +642,45 @@ static int64_t open_for_delete(const wchar_t *path, uint32_t share, px_host_hand
                                 share, PX_HOST_DISP_OPEN_EXISTING, PX_HOST_OPEN_DIRECTORIES | PX_HOST_OPEN_NO_REPARSE, out);
 }
 
-/* A name in the same directory to park a file that is unlinked while open (as NFS
-   parks them as .nfsXXXX): Linux frees the name at once, classic Windows deletion does
-   not until the last handle closes. */
-static wchar_t *parking_name(const wchar_t *path)
+/* A name in directory dir (dir_len characters of a path) to park a file that is unlinked
+   while open (as NFS parks them as .nfsXXXX): Linux frees the name at once, classic
+   Windows deletion does not until the last handle closes. */
+static wchar_t *parking_name_in(const wchar_t *dir, size_t dir_len)
 {
     static uint32_t counter;
-    const wchar_t *slash = wcsrchr(path, L'\\');
-    size_t dir_len = slash ? (size_t)(slash - path) : 0;
     wchar_t *w = px_alloc((dir_len + 64) * sizeof *w);
     if (!w) return NULL;
-    memcpy(w, path, dir_len * sizeof *w);
+    memcpy(w, dir, dir_len * sizeof *w);
     swprintf(w + dir_len, 64, L"\\.picolx-unlinked-%lu-%ld", (unsigned long)px_host_pid(),
              (long)(int32_t)__atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST));
     return w;
+}
+
+/* Moves path to a parking name and returns that name (px_alloc'd), or NULL and *err.
+   The parked file must not keep its directory non-empty (rmdir after unlink works on
+   Linux, and rm -r does it right after): it goes to the highest directory of its path,
+   from the mount's root down, that takes it, that is the first on the same volume
+   (a move to another volume fails, Windows and Wine never copy here) where the guest
+   may write; its own directory is the last resort. Listings hide parked names (dir.c). */
+static wchar_t *park(const px_mount *m, const wchar_t *path, int64_t *err)
+{
+    const px_drvfs *d = m->data;
+    const wchar_t *last_slash = wcsrchr(path, L'\\');
+    size_t own_len = last_slash ? (size_t)(last_slash - path) : 0;
+    size_t dir_len = d->prefix_len <= own_len ? d->prefix_len : own_len;
+    for (;;) {
+        wchar_t *parked = parking_name_in(path, dir_len);
+        if (!parked) {
+            *err = -LINUX_ENOMEM;
+            return NULL;
+        }
+        *err = px_host_path_move(path, parked, 0);
+        if (*err == 0) return parked;
+        px_free(parked);
+        if (dir_len >= own_len) return NULL;
+        do dir_len++;
+        while (dir_len < own_len && path[dir_len] != L'\\');
+    }
 }
 
 static int64_t check_kind(px_host_handle h, bool remove_dir)
@@ -564,15 +708,13 @@ static int64_t delete_parked_name(const wchar_t *parked)
 /* A file open or mapped elsewhere, on a system without POSIX deletion (Wine): the name
    moves to a parking name first and the parked name is deleted, so the old name is free
    at once. */
-static int64_t delete_parked(const wchar_t *path)
+static int64_t delete_parked(const px_mount *m, const wchar_t *path)
 {
-    wchar_t *parked = parking_name(path);
-    if (!parked) return -LINUX_ENOMEM;
-    int64_t r = px_host_path_move(path, parked, 0);
-    if (r == 0) {
-        r = delete_parked_name(parked);
-        if (r < 0) px_host_path_move(parked, path, 0); /* put it back as it was */
-    }
+    int64_t r;
+    wchar_t *parked = park(m, path, &r);
+    if (!parked) return r;
+    r = delete_parked_name(parked);
+    if (r < 0) px_host_path_move(parked, path, 0); /* put it back as it was */
     px_free(parked);
     return r;
 }
@@ -580,12 +722,11 @@ static int64_t delete_parked(const wchar_t *path)
 /* rename over a file Windows will not delete (mapped: a section holds it): the target
    moves aside to a parking name, the source takes its name, and the parked target goes
    as an unlinked one does. Not atomic as Linux's: in between, the name is missing. */
-static int64_t replace_parked(const wchar_t *from, const wchar_t *to)
+static int64_t replace_parked(const px_mount *m, const wchar_t *from, const wchar_t *to)
 {
-    wchar_t *parked = parking_name(to);
-    if (!parked) return -LINUX_ENOMEM;
-    int64_t r = px_host_path_move(to, parked, 0);
-    if (r < 0) {
+    int64_t r;
+    wchar_t *parked = park(m, to, &r);
+    if (!parked) {
         /* nothing moved */
     } else if ((r = px_host_path_move(from, to, 0)) < 0) {
         px_host_path_move(parked, to, 0); /* put it back as it was */
@@ -594,11 +735,25 @@ static int64_t replace_parked(const wchar_t *from, const wchar_t *to)
            unlinked file open elsewhere does where Windows cannot delete it */
         (void)delete_parked_name(parked);
     }
-    px_free(parked);
+    if (parked) px_free(parked);
     return r;
 }
 
+static int64_t remove_name_now(px_mount *m, const char *rel, bool remove_dir);
+
+/* The file's stored Linux metadata goes with its last name (drvfs_meta.c). */
 static int64_t remove_name(px_mount *m, const char *rel, bool remove_dir)
+{
+    px_stat_info st;
+    bool known = rel[0] && px_drvfs_meta_in_use(NULL) && px_drvfs_meta_identity(m, rel, &st) == 0;
+    int64_t r = known ? px_drvfs_meta_may_change_dir(m, rel) : 0;
+    if (r < 0) return r;
+    r = remove_name_now(m, rel, remove_dir);
+    if (r == 0 && known) px_drvfs_meta_unlinked(&st);
+    return r;
+}
+
+static int64_t remove_name_now(px_mount *m, const char *rel, bool remove_dir)
 {
     if (!rel[0]) return remove_dir ? -LINUX_EBUSY : -LINUX_EISDIR;
     px_stat_cache_invalidate();
@@ -607,13 +762,24 @@ static int64_t remove_name(px_mount *m, const char *rel, bool remove_dir)
     if (r < 0) return r;
     /* nobody has it open: deletion is immediate whatever the semantics */
     px_host_handle h;
-    r = open_for_delete(path, 0, &h);
-    bool open_elsewhere = r == -LINUX_EBUSY; /* the host's sharing violation */
-    if (open_elsewhere) r = open_for_delete(path, PX_HOST_SHARE_ALL, &h);
-    if (r < 0) {
-        r = lookup_error(m, rel, r, px_host_path_not_found());
-        px_free(path);
-        return r;
+    bool open_elsewhere;
+    for (;;) {
+        r = open_for_delete(path, 0, &h);
+        open_elsewhere = r == -LINUX_EBUSY; /* the host's sharing violation */
+        if (open_elsewhere) r = open_for_delete(path, PX_HOST_SHARE_ALL, &h);
+        if (r < 0) {
+            r = lookup_error(m, rel, r, px_host_path_not_found());
+            px_free(path);
+            return r;
+        }
+        /* another case of a name is another name (drvfs_names.c) */
+        ptrdiff_t at = px_drvfs_case_mismatch(m, h, path);
+        if (at < 0) break;
+        px_host_close(h);
+        if (!px_drvfs_case_escape(path, (size_t)at)) {
+            px_free(path);
+            return (size_t)at == px_drvfs_last_component(path) ? -LINUX_ENOENT : lookup_error(m, rel, -LINUX_ENOENT, true);
+        }
     }
     r = check_kind(h, remove_dir);
     if (r == 0 && !open_elsewhere) {
@@ -623,10 +789,11 @@ static int64_t remove_name(px_mount *m, const char *rel, bool remove_dir)
         int64_t posix = px_host_file_delete_posix(h);
         px_host_close(h);
         if (posix == -LINUX_ENOTEMPTY) r = -LINUX_ENOTEMPTY;
-        else if (posix < 0) r = delete_parked(path);
+        else if (posix < 0) r = delete_parked(m, path);
     } else {
         px_host_close(h);
     }
+    if (r == 0) px_drvfs_promote_variant(path); /* an escaped variant takes the name */
     px_free(path);
     return r;
 }
@@ -676,54 +843,122 @@ static int64_t exchange_names(px_mount *m, const char *a, const char *b)
     return r;
 }
 
+/* The exact host path of rel (drvfs_names.c) in *path and whether it is a directory
+   (1, 0), or -LINUX_ENOENT / another error when no name has that case; *variant: only
+   other cases of the last name are there (path is then its escaped form). */
+static int64_t resolve_exact(px_mount *m, const char *rel, bool for_create, wchar_t **path, bool *variant)
+{
+    *variant = false;
+    *path = NULL;
+    int64_t r = px_nt_host_path(m, rel, for_create, path);
+    if (r < 0) {
+        *path = NULL;
+        return r;
+    }
+    px_host_handle h;
+    ptrdiff_t missing_at;
+    bool path_not_found;
+    r = px_drvfs_open_exact(m, *path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL,
+                            PX_HOST_OPEN_DIRECTORIES | PX_HOST_OPEN_NO_REPARSE, &h, &missing_at, &path_not_found);
+    if (r == 0) {
+        r = handle_is_dir(h) ? 1 : 0;
+        px_host_close(h);
+        return r;
+    }
+    if (r == -LINUX_ENOENT && missing_at >= 0 && (size_t)missing_at == px_drvfs_last_component(*path)) {
+        *variant = true;
+        return -LINUX_ENOENT;
+    }
+    return lookup_error(m, rel, r, path_not_found);
+}
+
+/* A rename that changes only the case of a name: the host takes the new name for the
+   old one and does nothing, so it goes through a parking name in the same directory. */
+static int64_t rename_case_only(const wchar_t *from, const wchar_t *to)
+{
+    size_t cut = px_drvfs_last_component(from);
+    wchar_t *tmp = parking_name_in(from, cut ? cut - 1 : 0);
+    if (!tmp) return -LINUX_ENOMEM;
+    int64_t r = px_host_path_move(from, tmp, 0);
+    if (r == 0 && (r = px_host_path_move(tmp, to, 0)) < 0) px_host_path_move(tmp, from, 0);
+    px_free(tmp);
+    return r;
+}
+
 int64_t px_nt_rename(px_mount *m, const char *from, const char *to, uint32_t flags)
 {
     if (!from[0] || !to[0]) return -LINUX_EBUSY; /* the mount's root */
+    int64_t denied = px_drvfs_meta_may_change_dir(m, from);
+    if (denied == 0) denied = px_drvfs_meta_may_change_dir(m, to);
+    if (denied < 0 && px_nt_is_directory(m, from) >= 0) return denied;
     px_stat_cache_invalidate();
-    int64_t src_is_dir = px_nt_is_directory(m, from);
-    if (src_is_dir < 0) return src_is_dir;
-    size_t from_len = strlen(from);
-    if (!strcmp(from, to)) return 0;
-    if (src_is_dir && !strncmp(to, from, from_len) && to[from_len] == '/')
-        return -LINUX_EINVAL; /* a directory into itself */
-    int64_t dst_is_dir = px_nt_is_directory(m, to);
     if (flags & LINUX_RENAME_EXCHANGE) {
+        int64_t src_is_dir = px_nt_is_directory(m, from);
+        if (src_is_dir < 0) return src_is_dir;
+        int64_t dst_is_dir = px_nt_is_directory(m, to);
         if (dst_is_dir < 0) return dst_is_dir;
-        size_t to_len = strlen(to);
+        size_t from_len = strlen(from), to_len = strlen(to);
+        if (src_is_dir && !strncmp(to, from, from_len) && to[from_len] == '/') return -LINUX_EINVAL;
         if (dst_is_dir && !strncmp(from, to, to_len) && from[to_len] == '/') return -LINUX_EINVAL;
         return exchange_names(m, from, to);
     }
-    if ((flags & LINUX_RENAME_NOREPLACE) && dst_is_dir >= 0) return -LINUX_EEXIST;
     wchar_t *wfrom, *wto;
-    int64_t r = host_path_of(m, from, &wfrom);
-    if (r < 0) return r;
-    r = px_nt_host_path(m, to, true, &wto);
-    if (r < 0) {
-        px_free(wfrom);
-        return r;
+    bool variant;
+    int64_t src_is_dir = resolve_exact(m, from, false, &wfrom, &variant);
+    if (src_is_dir < 0) {
+        if (wfrom) px_free(wfrom);
+        return variant ? -LINUX_ENOENT : src_is_dir;
     }
-    if (dst_is_dir == 1 && !src_is_dir) r = -LINUX_EISDIR;
-    else if (dst_is_dir == 0 && src_is_dir) r = -LINUX_ENOTDIR;
-    else if (dst_is_dir == 1) {
+    size_t from_len = strlen(from);
+    if (!strcmp(from, to)) {
+        px_free(wfrom);
+        return 0;
+    }
+    if (src_is_dir && !strncmp(to, from, from_len) && to[from_len] == '/') {
+        px_free(wfrom);
+        return -LINUX_EINVAL; /* a directory into itself */
+    }
+    wchar_t *wto_plain = NULL;
+    if (px_nt_host_path(m, to, true, &wto_plain) < 0) wto_plain = NULL;
+    int64_t dst_is_dir = resolve_exact(m, to, true, &wto, &variant);
+    int64_t r = 0;
+    if (dst_is_dir < 0 && !wto) r = dst_is_dir;
+    if (dst_is_dir < 0 && dst_is_dir != -LINUX_ENOENT && dst_is_dir != -LINUX_ENOTDIR) r = dst_is_dir;
+    /* the only other case of the new name is the file itself: its case changes */
+    bool case_only = r == 0 && variant && wto_plain && !_wcsicmp(wto_plain, wfrom);
+    if (r == 0 && case_only) {
+        r = rename_case_only(wfrom, wto_plain);
+        goto done;
+    }
+    if (r == 0 && (flags & LINUX_RENAME_NOREPLACE) && dst_is_dir >= 0) r = -LINUX_EEXIST;
+    else if (r == 0 && dst_is_dir == 1 && !src_is_dir) r = -LINUX_EISDIR;
+    else if (r == 0 && dst_is_dir == 0 && src_is_dir) r = -LINUX_ENOTDIR;
+    else if (r == 0 && dst_is_dir == 1) {
         /* Linux replaces an empty directory atomically; Windows cannot, so the empty
            target goes first */
         r = px_host_dir_remove(wto);
     }
+    if (r == 0 && variant) px_drvfs_mark_dir(wto); /* stored escaped beside its other cases */
     /* the source exists (checked above): a path error is the target's */
     if (r == 0 && (r = px_host_path_move(wfrom, wto, PX_HOST_MOVE_REPLACE)) < 0) {
         bool path_not_found = px_host_path_not_found();
         /* a mapped file cannot be replaced (the host's "access denied"): it is parked instead */
-        if (r == -LINUX_EACCES && dst_is_dir == 0) r = replace_parked(wfrom, wto);
+        if (r == -LINUX_EACCES && dst_is_dir == 0) r = replace_parked(m, wfrom, wto);
         else r = lookup_error(m, to, r, path_not_found);
     }
+done:
+    if (r == 0 && !case_only) px_drvfs_promote_variant(wfrom); /* an escaped variant takes the old name */
     px_free(wfrom);
-    px_free(wto);
+    if (wto) px_free(wto);
+    if (wto_plain) px_free(wto_plain);
     return r;
 }
 
 /* link(2): NTFS hard links (Wine makes real Linux hard links). */
 int64_t px_nt_link(px_mount *m, const char *existing, const char *new_rel)
 {
+    int64_t denied = new_rel[0] ? px_drvfs_meta_may_change_dir(m, new_rel) : 0;
+    if (denied < 0 && px_nt_is_directory(m, existing) >= 0) return denied;
     int64_t is_dir = px_nt_is_directory(m, existing);
     if (is_dir < 0) return is_dir;
     if (is_dir) return -LINUX_EPERM; /* as Linux: no hard links to directories */
@@ -781,17 +1016,36 @@ static int64_t open_for_attributes(px_mount *m, const char *rel, uint32_t access
     int64_t r = host_path_of(m, rel, &path);
     if (r < 0) return r;
     bool path_not_found;
-    r = open_host(path, access, PX_HOST_DISP_OPEN_EXISTING, out, &path_not_found);
+    ptrdiff_t missing_at;
+    /* only the name with this case (drvfs_names.c) */
+    r = px_drvfs_open_exact(m, path, access, PX_HOST_SHARE_ALL, PX_HOST_OPEN_DIRECTORIES, out, &missing_at,
+                            &path_not_found);
     px_free(path);
     if (r < 0) return lookup_error(m, rel, r, path_not_found);
     return 0;
 }
 
-/* chmod(2) as DrvFs without metadata: a file with no write bit left becomes read-only,
+/* chmod and chown keep the Linux metadata first (drvfs_meta.c): the file's stat now
+   (identity, mode, owner) decides who may. */
+static int64_t chmod_meta(px_mount *m, const char *rel, uint32_t mode)
+{
+    px_stat_info st;
+    wchar_t *path;
+    int64_t r = px_nt_stat_path(m, rel, &st);
+    if (r == 0 && (r = host_path_of(m, rel, &path)) == 0) {
+        r = px_drvfs_meta_chmod(NULL, path, &st, mode);
+        px_free(path);
+    }
+    return r;
+}
+
+/* chmod(2): the mode is kept (above); as DrvFs without metadata besides, a file with no write bit left becomes read-only,
    one with a write bit writable again; the other bits are not stored (stat derives them),
    and a directory keeps its attributes (read-only means something else there). */
 int64_t px_nt_chmod(px_mount *m, const char *rel, uint32_t mode)
 {
+    int64_t kept = chmod_meta(m, rel, mode);
+    if (kept < 0) return kept;
     /* Most calls change nothing Windows keeps (tar and cp -p chmod every file they
        write): the path query says so without opening a handle, which under Wine takes
        three wineserver round trips (open, first query, close). */
@@ -812,17 +1066,18 @@ int64_t px_nt_chmod(px_mount *m, const char *rel, uint32_t mode)
     return r;
 }
 
-/* chown(2): every file belongs to the guest's ids; changing to them is a no-op that
-   succeeds, anything else EPERM (DrvFs without metadata has nowhere to keep it). */
+/* chown(2): the owner is kept as Linux metadata (drvfs_meta.c: root gives any, others
+   EPERM as on Linux); a file with none stored belongs to the guest's ids. */
 int64_t px_nt_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t gid)
 {
-    /* every name has the guest's ids (px_nt_stat_handle): only its existence needs
-       asking, and the path query does that without a full stat's handle */
-    int64_t r = px_nt_is_directory(m, rel);
-    if (r < 0) return r;
-    if (uid != UINT32_MAX && uid != px_current_fsuid()) return -LINUX_EPERM;
-    if (gid != UINT32_MAX && gid != px_current_fsgid()) return -LINUX_EPERM;
-    return 0;
+    px_stat_info st;
+    wchar_t *path;
+    int64_t r = px_nt_stat_path(m, rel, &st);
+    if (r == 0 && (r = host_path_of(m, rel, &path)) == 0) {
+        r = px_drvfs_meta_chown(NULL, path, &st, uid, gid);
+        px_free(path);
+    }
+    return r;
 }
 
 /* utimensat(2): the Windows access and write times (100 ns units); UTIME_OMIT leaves one
@@ -830,9 +1085,10 @@ int64_t px_nt_chown(px_mount *m, const char *rel, uint32_t uid, uint32_t gid)
 int64_t px_nt_utimens(px_mount *m, const char *rel, const struct linux_timespec times[2])
 {
     px_host_handle h;
-    int64_t r = open_for_attributes(m, rel, PX_HOST_ACCESS_WRITE_ATTRIBUTES, &h);
+    int64_t r = open_for_attributes(m, rel, PX_HOST_ACCESS_READ_ATTRIBUTES | PX_HOST_ACCESS_WRITE_ATTRIBUTES, &h);
     if (r < 0) return r;
     r = set_times(h, times);
+    if (r == 0) px_drvfs_meta_times_set(h, times); /* the nanoseconds Windows does not keep */
     px_host_close(h);
     return r;
 }
@@ -848,6 +1104,7 @@ int64_t px_nt_truncate(px_mount *m, const char *rel, uint64_t len)
     if (r < 0) return r;
     px_stat_cache_invalidate();
     r = px_host_file_set_size(h, len);
+    if (r == -LINUX_ETXTBSY && px_vm_copy_file_views(h, len)) r = px_host_file_set_size(h, len); /* as nt_truncate */
     px_host_close(h);
     return r;
 }
@@ -894,8 +1151,8 @@ int64_t px_nt_statfs(px_mount *m, const char *rel, struct linux_statfs *out)
 static int64_t drvfs_host_path(px_mount *m, const char *rel, wchar_t **out) { return px_nt_host_path(m, rel, false, out); }
 
 /* A Windows directory as it is. Symlinks are link files (linkfile.c), found by the
-   VFS with one query per path (link_files). No xattrs (EOPNOTSUPP, as DrvFs), no FIFOs
-   or devices (mknod: EPERM). */
+   VFS with one query per path (link_files). No xattrs (EOPNOTSUPP, as DrvFs); Linux
+   metadata (modes, owners, FIFOs, device nodes) as DrvFs's `metadata` option (drvfs_meta.c). */
 const px_fs_type px_drvfs_type = {
     .name = "drvfs",
     .has_symlinks = false,
@@ -904,9 +1161,10 @@ const px_fs_type px_drvfs_type = {
     .symlink = px_nt_symlink,
     .readlink = px_nt_readlink,
     .find_link = px_nt_find_link,
-    .open = px_nt_open,
+    .open = px_drvfs_open,
     .stat = px_nt_stat_path,
-    .mkdir = px_nt_mkdir,
+    .mkdir = px_drvfs_mkdir,
+    .mknod = px_drvfs_mknod,
     .unlink = px_nt_unlink,
     .rmdir = px_nt_rmdir,
     .rename = px_nt_rename,

@@ -14,6 +14,12 @@ int64_t px_fs_init(const char *root, const char *cwd);
 /* Resolves a guest path (relative to dirfd, or LINUX_AT_FDCWD) to a Windows path
    (\\?\-prefixed, NUL-terminated, free with px_free). Returns 0 or -LINUX_Exxx. */
 int64_t px_fs_host_path(int dirfd, const char *guest_path, wchar_t **out);
+/* Whether the caller may execute guest_path (followed) as execve asks: 0 or -LINUX_EACCES
+   (no x bit for it: root needs one of the three), or the lookup's error. */
+int64_t px_fs_may_exec(const char *guest_path);
+/* The ids that own drvfs files with no owner stored (drvfs_meta.h): the session's first
+   ones, set by the tasks layer when it makes the first cred. */
+void px_fs_set_default_owner(uint32_t uid, uint32_t gid);
 
 /* The fd table object (fd.c): shared by CLONE_FILES (take), copied otherwise (copy: the
    same open file descriptions, one more reference each). drop closes every fd when the
@@ -54,6 +60,13 @@ int64_t px_fs_pread(int fd, void *buf, uint64_t len, uint64_t offset);
    console, device or directory). -LINUX_EBADF for a closed fd or an O_PATH one. */
 #define PX_FS_FD_MAPPABLE 0x100
 int64_t px_fs_fd_access(int fd);
+/* fcntl F_GET_SEALS (add unused) and F_ADD_SEALS of fd (memfd.c): the seals, 0, or -LINUX_Exxx */
+int64_t px_fs_seals(int fd, int cmd, uint32_t add);
+/* fcntl F_NOTIFY (dnotify_syscalls.c): SIGIO when the directory fd changes. 0 or -LINUX_Exxx */
+int64_t px_fs_dnotify(int fd, uint32_t arg);
+/* The seals of fd (a memfd's F_SEAL_* bits; 0 for every other file or a bad fd): mmap
+   refuses a writable MAP_SHARED mapping of a file sealed against writes. */
+int64_t px_fs_fd_seals(int fd);
 
 /* For coherent MAP_SHARED mappings: a duplicate (close it with CloseHandle) of the Windows
    handle of the disk file holding fd's data, when fd is a drvfs or lxfs regular file;

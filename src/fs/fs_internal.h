@@ -12,6 +12,7 @@
 #include "core/uaccess.h"
 #include "fs/path_norm.h"
 #include "fs/wait.h"
+#include "host/host_sync.h"
 
 /* Everything stat, fstat and statx report, gathered once by a backend. */
 typedef struct px_stat_info {
@@ -57,6 +58,9 @@ typedef struct px_file_ops {
        this call, a FIFO's events), for the handler's wait (kernel/block.h); or NULL:
        then poll re-checks after short sleeps. */
     void *(*poll_handle)(px_file *f);
+    /* poll re-checks the file this often (ns) even when its handle stays quiet (a pipe
+       whose peer process died: pipe_ring.c); 0: only when the handle fires */
+    int64_t poll_recheck_ns;
     /* What a read (events LINUX_POLLIN) or write (LINUX_POLLOUT) that returned
        PX_WOULD_BLOCK (fs/wait.h) waits on before the handler tries it again: 0 with w
        filled, or -errno. Only files whose read or write may say PX_WOULD_BLOCK have it;
@@ -106,7 +110,17 @@ struct px_file {
     void *data;              /* backend state */
     void *listing;           /* dir.c's getdents state of a directory, made on first use */
     px_file_lock_state lock; /* lock.c's: the description's lock owner and the file's identity */
+    volatile uint32_t io_gen; /* atomic: moves at each read and write of it (epoll's EPOLLET) */
+    px_host_rwlock pos_lock;  /* read, write, lseek, getdents of a positioned file (px_file_pos_lock) */
 };
+
+/* Linux's f_pos_lock: the calls that use and move a description's position (read, write,
+   their v forms, lseek, getdents) on a file that has one (regular files, directories and
+   the other files without readiness; not pipes, consoles or sockets, whose calls may
+   block) run one at a time across the threads of a process, so two threads reading one
+   fd get distinct bytes. (Processes sharing the description: fpos.h.) */
+void px_file_pos_lock(px_file *f);
+void px_file_pos_unlock(px_file *f);
 
 #define PX_FILE_OP_BY_PATH 1 /* a px_file_ops chmod/chown/utimens answer: use the path */
 
@@ -186,11 +200,38 @@ typedef struct px_drvfs {
    (px_drvfs_escape_utf16). A name that is not UTF-8 gives -LINUX_ENOENT (lookups) or,
    with for_create, -LINUX_EINVAL. */
 int64_t px_nt_host_path(struct px_mount *m, const char *rel, bool for_create, wchar_t **out);
+/* Case-sensitive names on drvfs (drvfs_names.c). px_drvfs_case_mismatch: -1 when the
+   open h is path with the same case (or the host's name of it says nothing), else the
+   index in path where the first component whose case differs starts.
+   px_drvfs_case_escape: that component to its case-escaped form, in place (false: no
+   letter to escape). px_drvfs_open_exact: an OPEN_EXISTING open of path that keeps only
+   the name with the exact case, path rewritten in place to the form found;
+   *missing_at: where the component the host did not find starts when it was an escaped
+   one (-1: the host's own "not found"). px_drvfs_mark_dir: the directory of path holds an
+   escaped name. px_drvfs_promote_variant: path (a plain name) went; an escaped variant
+   of it takes its name. */
+ptrdiff_t px_drvfs_case_mismatch(const struct px_mount *m, void *h, const wchar_t *path);
+bool px_drvfs_case_escape(wchar_t *path, size_t start);
+size_t px_drvfs_last_component(const wchar_t *path);
+int64_t px_drvfs_open_exact(const struct px_mount *m, wchar_t *path, uint32_t access, uint32_t share, uint32_t options,
+                            void **out, ptrdiff_t *missing_at, bool *path_not_found);
+void px_drvfs_mark_dir(const wchar_t *path);
+void px_drvfs_promote_variant(const wchar_t *path);
+/* A host path with escaped forbidden characters whose escaped form is not there, but a
+   host name with those characters as they are is (Wine): that component becomes the
+   host's short name of it (drvfs_names.c). *path may be replaced. 0 or -LINUX_ENOMEM. */
+int64_t px_drvfs_host_form(const struct px_mount *m, wchar_t **path);
+/* One O_APPEND write of up to 0x7ffff000 bytes on a host file handle, whole at the end
+   even with other processes appending at once (append.c): the count, or -LINUX_Exxx;
+   *end_after (may be NULL): the end of the file just after it. */
+int64_t px_append_write(void *handle, const void *buf, size_t len, uint64_t *end_after);
 int64_t px_nt_open(struct px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out);
 /* Wraps a handle the process already has (a std handle that is a disk file). */
 px_file *px_nt_file_of_handle(void *handle, uint32_t status_flags);
 int64_t px_nt_stat_path(struct px_mount *m, const char *rel, px_stat_info *st);
 int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st);
+/* st_dev of drvfs files: the volume serial of the first one asked about (stat.c). */
+uint64_t px_nt_volume_serial(void *handle);
 int64_t px_nt_mkdir(struct px_mount *m, const char *rel, uint32_t mode);
 int64_t px_nt_unlink(struct px_mount *m, const char *rel);
 int64_t px_nt_rmdir(struct px_mount *m, const char *rel);
@@ -217,6 +258,12 @@ typedef struct px_poll_entry {
 } px_poll_entry;
 /* Fills in every revents from the files' poll ops, now; returns how many have some. */
 int64_t px_poll_check(px_poll_entry *e, size_t n);
+/* A guest timespec (0: NULL, never) as a deadline from now on CLOCK_MONOTONIC (the
+   waits' timeouts: ppoll, pselect6, epoll_pwait2): 0, -LINUX_EFAULT or -LINUX_EINVAL. */
+struct px_deadline;
+int64_t px_deadline_of_timespec(uint64_t tsp, struct px_deadline *d);
+/* fstat of an anonymous inode (eventfd, epoll, pidfd: Linux's anon_inodefs) */
+int64_t px_anon_inode_stat(px_stat_info *st, uint64_t ino);
 /* What to wait on when none is ready: each file's wake-up object (poll_handle, armed
    now), and a short re-check time when some file has none or they are too many. */
 void px_poll_wait_on(px_poll_entry *e, size_t n, px_wait_on *w);

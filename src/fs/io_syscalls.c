@@ -7,6 +7,7 @@
 #include "task/ptable.h"
 #include "fs/vfs.h"
 #include "kernel/block.h"
+#include "mm/vm.h"
 
 #define IOV_MAX 1024
 #define GATHER_LIMIT 65536 /* writev up to this size becomes one write: atomic on pipes, one call to Windows */
@@ -85,7 +86,9 @@ static int64_t do_read(px_file *f, uint64_t buf, uint64_t len)
     if ((int64_t)len < 0) return -LINUX_EINVAL;
     if (len && !px_guest_range_ok(buf, len)) return -LINUX_EFAULT;
     if (f->is_dir) return -LINUX_EISDIR;
-    return px_file_read_blocking(f, (void *)(uintptr_t)buf, len);
+    int64_t r = px_file_read_blocking(f, (void *)(uintptr_t)buf, len);
+    __atomic_add_fetch(&f->io_gen, 1, __ATOMIC_RELEASE);
+    return r;
 }
 
 static int64_t do_write(px_file *f, uint64_t buf, uint64_t len)
@@ -97,6 +100,7 @@ static int64_t do_write(px_file *f, uint64_t buf, uint64_t len)
     /* only the kernel half is refused here: /dev/null takes any buffer, as on Linux */
     if (len > PX_GUEST_ADDR_END || buf > PX_GUEST_ADDR_END - len) return -LINUX_EFAULT;
     int64_t r = px_file_write_blocking(f, (const void *)(uintptr_t)buf, len);
+    __atomic_add_fetch(&f->io_gen, 1, __ATOMIC_RELEASE);
     /* a pipe with no reader left: SIGPIPE too, as Linux's pipe_write sends it (its default
        action ends the writer; ignored or caught, the write gives EPIPE) */
     if (r == -LINUX_EPIPE) px_signal_kill(px_kernel_self()->process->tgid, LINUX_SIGPIPE);
@@ -111,7 +115,9 @@ PX_SYSCALL(read)
     uint64_t len = PX_ARG2;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
+    px_file_pos_lock(f);
     int64_t r = do_read(f, buf, len);
+    px_file_pos_unlock(f);
     px_file_unref(f);
     return r;
 }
@@ -124,7 +130,9 @@ PX_SYSCALL(write)
     uint64_t len = PX_ARG2;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
+    px_file_pos_lock(f);
     int64_t r = do_write(f, buf, len);
+    px_file_pos_unlock(f);
     px_file_unref(f);
     return r;
 }
@@ -174,6 +182,7 @@ PX_SYSCALL(readv)
         return r;
     }
     int64_t done = 0;
+    px_file_pos_lock(f);
     for (int64_t i = 0; i < count; i++) {
         if (!iov[i].iov_len) continue;
         r = do_read(f, iov[i].iov_base, iov[i].iov_len);
@@ -184,6 +193,7 @@ PX_SYSCALL(readv)
         done += r;
         if ((uint64_t)r < iov[i].iov_len) break; /* short: nothing more is ready */
     }
+    px_file_pos_unlock(f);
     if (count == 0 || total == 0) done = 0;
     iov_free(iov, stack);
     px_file_unref(f);
@@ -221,9 +231,12 @@ PX_SYSCALL(writev)
             if (got > 0) at += (size_t)got;
             if (got != (int64_t)iov[i].iov_len) break;
         }
+        px_file_pos_lock(f);
         done = at ? do_write(f, (uint64_t)(uintptr_t)gathered, at) : -LINUX_EFAULT;
+        px_file_pos_unlock(f);
         px_free(gathered);
     } else {
+        px_file_pos_lock(f);
         for (int64_t i = 0; i < count; i++) {
             if (!iov[i].iov_len) continue;
             r = do_write(f, iov[i].iov_base, iov[i].iov_len);
@@ -234,6 +247,7 @@ PX_SYSCALL(writev)
             done += r;
             if ((uint64_t)r < iov[i].iov_len) break;
         }
+        px_file_pos_unlock(f);
     }
     iov_free(iov, stack);
     px_file_unref(f);
@@ -319,7 +333,9 @@ PX_SYSCALL(lseek)
     int whence = (int)PX_ARG2;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
+    px_file_pos_lock(f);
     int64_t r = f->ops->lseek ? f->ops->lseek(f, offset, whence) : -LINUX_ESPIPE;
+    px_file_pos_unlock(f);
     px_file_unref(f);
     return r;
 }
@@ -355,7 +371,11 @@ PX_SYSCALL(getdents64)
     if (f->status_flags & LINUX_O_PATH) r = -LINUX_EBADF;
     else if (!f->is_dir || !f->ops->getdents) r = -LINUX_ENOTDIR;
     else if (!px_guest_range_ok(buf, len)) r = -LINUX_EFAULT;
-    else r = getdents_out(f, buf, len);
+    else {
+        px_file_pos_lock(f);
+        r = getdents_out(f, buf, len);
+        px_file_pos_unlock(f);
+    }
     px_file_unref(f);
     return r;
 }
@@ -441,7 +461,8 @@ PX_SYSCALL(fsync)
     int fd = (int)PX_ARG0;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
-    int64_t r = f->ops->fsync ? f->ops->fsync(f) : -LINUX_EINVAL;
+    /* an O_PATH fd does no I/O: EBADF, as Linux's fdget */
+    int64_t r = (f->status_flags & LINUX_O_PATH) ? -LINUX_EBADF : f->ops->fsync ? f->ops->fsync(f) : -LINUX_EINVAL;
     px_file_unref(f);
     return r;
 }
@@ -470,6 +491,14 @@ PX_SYSCALL(sync_file_range)
 }
 
 /* ftruncate(2) */
+typedef struct truncate_call { px_file *f; uint64_t len; } truncate_call;
+
+static int64_t truncate_again(void *ctx)
+{
+    truncate_call *c = ctx;
+    return c->f->ops->truncate(c->f, c->len);
+}
+
 PX_SYSCALL(ftruncate)
 {
     int fd = (int)PX_ARG0;
@@ -480,6 +509,12 @@ PX_SYSCALL(ftruncate)
     if (f->status_flags & LINUX_O_PATH) r = -LINUX_EBADF;
     else if (len < 0 || !writable(f) || f->is_dir || !f->ops->truncate) r = -LINUX_EINVAL;
     else r = f->ops->truncate(f, (uint64_t)len);
+    /* Windows refuses to cut a file a section maps (ERROR_USER_MAPPED_FILE: ETXTBSY, or
+       EIO from a backend that does not say why): this process's shared views step aside */
+    if ((r == -LINUX_EIO || r == -LINUX_ETXTBSY) && f->ops->disk_data) {
+        truncate_call call = {f, (uint64_t)len};
+        r = px_vm_resize_mapped(f->handle, truncate_again, &call, r);
+    }
     px_file_unref(f);
     return r;
 }

@@ -206,18 +206,7 @@ static void waiter_free(uint32_t i)
 
 static void wake_name(wchar_t *out, uint32_t pid, uint32_t tid)
 {
-    size_t n = wcslen(WAKE_PREFIX);
-    memcpy(out, WAKE_PREFIX, n * sizeof(wchar_t));
-    uint32_t parts[2] = {pid, tid};
-    for (int p = 0; p < 2; p++) {
-        wchar_t digits[10];
-        int d = 0;
-        uint32_t v = parts[p];
-        do digits[d++] = (wchar_t)(L'0' + v % 10); while ((v /= 10) != 0);
-        while (d) out[n++] = digits[--d];
-        if (p == 0) out[n++] = L'-';
-    }
-    out[n] = 0;
+    px_host_name_pid_tid(out, 64, WAKE_PREFIX, pid, tid);
 }
 
 /* Sets the wake events of the waiters on key (every waiter: key NULL). A waiter whose
@@ -229,13 +218,7 @@ static void wake_waiters(const lock_key *key)
         if (!w->used || (key && !key_eq(&w->key, key))) continue;
         wchar_t name[64];
         wake_name(name, w->pid, w->tid);
-        px_host_handle ev = px_host_event_open(name);
-        if (ev) {
-            px_host_event_set(ev);
-            px_host_close(ev);
-        } else {
-            waiter_free(i);
-        }
+        if (!px_host_event_set_named(name)) waiter_free(i);
     }
 }
 
@@ -302,13 +285,7 @@ static void repair(void)
     sweep_dead();
 }
 
-static bool table_enter(void)
-{
-    bool abandoned;
-    if (px_host_mutex_take(table_mutex, &abandoned) < 0) return false;
-    if (abandoned) repair();
-    return true;
-}
+static bool table_enter(void) { return px_host_table_enter(table_mutex, repair); }
 
 static void table_leave(void) { px_host_mutex_release(table_mutex); }
 

@@ -106,6 +106,19 @@ static int64_t access_at(int dirfd, uint64_t guest_path, int mode, uint32_t flag
     px_free(vp);
     return r;
 }
+int64_t px_fs_may_exec(const char *guest_path)
+{
+    px_vfs_path *vp = px_alloc(sizeof *vp);
+    if (!vp) return -LINUX_ENOMEM;
+    int64_t r = px_vfs_resolve(LINUX_AT_FDCWD, guest_path, PX_VFS_FOLLOW, vp);
+    px_stat_info st;
+    if (r == 0) r = px_vfs_stat(vp, &st);
+    /* directories are execve's EACCES too, which the loader says */
+    if (r == 0 && (st.mode & LINUX_S_IFMT) != LINUX_S_IFDIR) r = check_mode_bits(&st, LINUX_X_OK);
+    px_free(vp);
+    return r;
+}
+
 /* access(2) */
 PX_SYSCALL(access)
 {

@@ -89,11 +89,17 @@ size_t px_drvfs_unescape_utf8(char *name, size_t len)
     size_t out = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char *p = (unsigned char *)name + i;
-        /* U+F000..U+F07F is EF 80..81 80..BF in UTF-8 */
-        if (i + 2 < len && p[0] == 0xEF && (p[1] == 0x80 || p[1] == 0x81) && (p[2] & 0xC0) == 0x80) {
+        /* U+F000..U+F0FF is EF 80..83 80..BF in UTF-8 */
+        if (i + 2 < len && p[0] == 0xEF && p[1] >= 0x80 && p[1] <= 0x83 && (p[2] & 0xC0) == 0x80) {
             uint16_t c = (uint16_t)(((p[1] & 0x3F) << 6) | (p[2] & 0x3F));
+            if (c >= 0x80) { /* a byte that is not UTF-8 (px_drvfs_utf16_of_name) */
+                name[out++] = (char)c;
+                i += 2;
+                continue;
+            }
             bool last_of_component = i + 3 == len || name[i + 3] == '/';
-            if (forbidden_on_windows(c) || (last_of_component && (c == '.' || c == ' '))) {
+            bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); /* case-escaped (drvfs_names.c) */
+            if (forbidden_on_windows(c) || letter || (last_of_component && (c == '.' || c == ' '))) {
                 name[out++] = (char)c;
                 i += 2;
                 continue;
@@ -103,6 +109,45 @@ size_t px_drvfs_unescape_utf8(char *name, size_t len)
     }
     if (out < len) name[out] = 0;
     return out;
+}
+
+size_t px_drvfs_utf16_of_name(const char *s, size_t n, uint16_t *out)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        uint32_t cp = 0;
+        size_t len = 0;
+        if (c < 0x80) cp = c, len = 1;
+        else if (c >= 0xC2 && c <= 0xDF) cp = c & 0x1F, len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) cp = c & 0x0F, len = 3;
+        else if (c >= 0xF0 && c <= 0xF4) cp = c & 0x07, len = 4;
+        bool ok = len > 0 && i + len <= n;
+        for (size_t k = 1; ok && k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) ok = false;
+            else cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        /* overlong forms, surrogates and beyond U+10FFFF are not UTF-8 either */
+        if (ok && ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+                   (cp >= 0xD800 && cp <= 0xDFFF)))
+            ok = false;
+        if (!ok) { /* a byte that is not UTF-8: U+F000 + the byte, as Cygwin keeps them */
+            out[o++] = (uint16_t)(PX_DRVFS_ESCAPE_BASE + c);
+            i++;
+            continue;
+        }
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            out[o++] = (uint16_t)(0xD800 + (cp >> 10));
+            out[o++] = (uint16_t)(0xDC00 + (cp & 0x3FF));
+        } else {
+            out[o++] = (uint16_t)cp;
+        }
+        i += len;
+    }
+    out[o] = 0;
+    return o;
 }
 
 const char *px_path_basename(const char *abs_path)

@@ -24,10 +24,16 @@ int64_t px_path_normalize(const char *base, const char *path, char *out, size_t 
    U+F000 + the character, the convention of WSL's DrvFs and Cygwin, so any Linux name
    can be created in a Windows directory. */
 #define PX_DRVFS_ESCAPE_BASE 0xF000
+/* A guest name or path of n bytes in UTF-16 (out: room for n + 1 units, NUL-terminated):
+   UTF-8 decoded, and each byte that is not part of valid UTF-8 kept as U+F000 + the byte
+   (U+F080..U+F0FF), Cygwin's convention, so a name that is not UTF-8 has a Windows form
+   and comes back byte for byte (px_drvfs_unescape_utf8). Returns the length. */
+size_t px_drvfs_utf16_of_name(const char *s, size_t n, uint16_t *out);
 /* In place over a relative guest path in UTF-16: escapes names and turns '/' into '\\'. */
 void px_drvfs_escape_utf16(uint16_t *path, size_t n);
 /* In place over a name (or '/'-separated path) read from Windows, in UTF-8: escaped
-   characters back to what they stand for. Returns the new length (NUL-terminated when
+   characters back to what they stand for (also ASCII letters, which drvfs_names.c
+   escapes in a name that differs only in case from another). Returns the new length (NUL-terminated when
    shorter). */
 size_t px_drvfs_unescape_utf8(char *name, size_t len);
 

@@ -17,6 +17,7 @@
 #include "core/errors.h"
 #include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
+#include "fs/pipe_ring.h"
 #include "host/host_pipe.h"
 #include "host/host_sync.h"
 #include "host/host_thread.h"
@@ -350,6 +351,8 @@ px_file *px_pipe_file(void *handle, uint32_t status_flags)
 
 int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_flags)
 {
+    /* a ring in shared memory (pipe_ring.c); a Windows pipe only when none can be made */
+    if (px_pipe_ring_create(read_end, write_end, status_flags) == 0) return 0;
     px_host_handle r, w;
     int64_t made = px_host_pipe_new(&r, &w, PX_PIPE_CAPACITY);
     if (made < 0) return made;
@@ -371,9 +374,10 @@ int64_t px_pipe_create(px_file **read_end, px_file **write_end, uint32_t status_
 
 int64_t px_pipe_size(px_file *f, bool set, uint64_t size)
 {
-    if (f->ops != &pipe_ops) return -LINUX_EBADF;
+    bool ring = px_pipe_is_ring(f);
+    if (f->ops != &pipe_ops && !ring) return -LINUX_EBADF;
     pipe_state *ps = f->data;
-    if (!set) return __atomic_load_n(&ps->shared->capacity, __ATOMIC_RELAXED);
+    if (!set) return ring ? px_pipe_ring_capacity(f) : __atomic_load_n(&ps->shared->capacity, __ATOMIC_RELAXED);
     /* Linux: a power of two pages, at least one; above pipe-max-size only with
        CAP_SYS_RESOURCE (root here); never below what the pipe holds now (EBUSY; Wine
        tells the bytes held through a read end only) */
@@ -381,6 +385,7 @@ int64_t px_pipe_size(px_file *f, bool set, uint64_t size)
     uint32_t capacity = PIPE_PAGE;
     while (capacity < size) capacity <<= 1;
     if (capacity > PIPE_MAX_SIZE && px_current_fsuid() != 0) return -LINUX_EPERM;
+    if (ring) return px_pipe_ring_set_capacity(f, capacity);
     int64_t queued = px_host_pipe_queued(f->handle);
     if (queued > 0 && (uint64_t)queued > capacity) return -LINUX_EBUSY;
     __atomic_store_n(&ps->shared->capacity, capacity, __ATOMIC_RELAXED);

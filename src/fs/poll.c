@@ -41,6 +41,8 @@ void px_poll_wait_on(px_poll_entry *e, size_t n, px_wait_on *w)
         void *h = e[i].file->ops->poll_handle ? e[i].file->ops->poll_handle(e[i].file) : NULL;
         if (h && w->n < PX_WAIT_MAX_HANDLES) w->handles[w->n++] = h;
         else all_waitable = false;
+        int64_t recheck = e[i].file->ops->poll_recheck_ns;
+        if (recheck > 0 && (w->retry_ns < 0 || recheck < w->retry_ns)) w->retry_ns = recheck;
     }
     if (!all_waitable) w->retry_ns = RECHECK_NS; /* something can only be re-checked */
 }

@@ -33,14 +33,24 @@ static int64_t wait_entries(poll_entry *e, size_t n, const px_deadline *deadline
     }
 }
 
+int64_t px_anon_inode_stat(px_stat_info *st, uint64_t ino)
+{
+    memset(st, 0, sizeof *st);
+    st->mode = 0600;
+    st->dev = 0xd; /* anon_inodefs's device */
+    st->ino = ino;
+    st->nlink = 1;
+    st->blksize = 4096;
+    return 0;
+}
+
 static void release_entries(poll_entry *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) px_file_unref(e[i].file);
     px_free(e);
 }
 
-/* A guest timespec (0: NULL) as a deadline from now; -LINUX_EFAULT or -LINUX_EINVAL. */
-static int64_t deadline_of_timespec(uint64_t tsp, px_deadline *d)
+int64_t px_deadline_of_timespec(uint64_t tsp, px_deadline *d)
 {
     *d = px_deadline_never();
     if (!tsp) return 0;
@@ -115,7 +125,7 @@ PX_SYSCALL(ppoll)
     uint64_t sigmask = PX_ARG3, sigsetsize = PX_ARG4;
     if (sigmask && sigsetsize != 8) return -LINUX_EINVAL;
     px_deadline d;
-    int64_t r = deadline_of_timespec(tsp, &d);
+    int64_t r = px_deadline_of_timespec(tsp, &d);
     if (r < 0) return r;
     uint64_t mask;
     if (sigmask && PX_GET(&mask, sigmask) < 0) return -LINUX_EFAULT;
@@ -223,7 +233,7 @@ PX_SYSCALL(pselect6)
     int64_t nfds = (int32_t)PX_ARG0;
     uint64_t in = PX_ARG1, out = PX_ARG2, ex = PX_ARG3, tsp = PX_ARG4, sig = PX_ARG5;
     px_deadline d;
-    int64_t r = deadline_of_timespec(tsp, &d);
+    int64_t r = px_deadline_of_timespec(tsp, &d);
     if (r < 0) return r;
     if (sig) {
         uint64_t ss[2];

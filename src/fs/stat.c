@@ -2,6 +2,7 @@
    into Linux's struct stat and struct statx; the handlers resolve through the VFS. */
 #include "core/errors.h"
 #include "fs/vfs.h"
+#include "fs/drvfs_meta.h"
 #include "core/cred.h"
 #include "host/host_fileinfo.h"
 #include "host/host_sync.h"
@@ -23,11 +24,33 @@ static struct linux_timespec timespec_of_filetime(int64_t t)
 
 struct linux_timespec px_timespec_of_filetime(int64_t filetime) { return timespec_of_filetime(filetime); }
 
-/* Executable files are the ones that say so in their first bytes: ELF or a script. The
-   read is the host's pread (no APC context: under Wine, ReadFile with an OVERLAPPED
-   costs one more round trip, as long as opening the file, on every stat of a regular
-   file). */
-static bool starts_like_a_program(px_host_handle h)
+static bool read_head_is_program(px_host_handle h);
+
+/* Executable files (with no mode stored: drvfs_meta.c) are the ones that say so in
+   their first bytes: ELF or a script. The read is the host's pread (no APC context:
+   under Wine, ReadFile with an OVERLAPPED costs one more round trip, as long as opening
+   the file, on every stat of a regular file). stat must not change the access time, which
+   the read may (Linux's relatime moves it when it is not after the write time): a moved
+   one is put back, which moves the host's change time instead (Linux's ctime), the
+   least visible of the two. */
+static bool starts_like_a_program(px_host_handle h, bool *atime_moved)
+{
+    px_host_file_facts before, after;
+    bool know_atime = px_host_file_info(h, &before) == 0;
+    bool r = read_head_is_program(h);
+    *atime_moved = false;
+    if (know_atime && px_host_file_info(h, &after) == 0 && after.attrs.access_time != before.attrs.access_time) {
+        *atime_moved = true;
+        px_host_handle w;
+        if (px_host_file_reopen(h, PX_HOST_ACCESS_WRITE_ATTRIBUTES | PX_HOST_ACCESS_SYNCHRONIZE, PX_HOST_SHARE_ALL, 0, &w) == 0) {
+            px_host_file_set_basic(w, 0, before.attrs.access_time, 0, 0, 0);
+            px_host_close(w);
+        }
+    }
+    return r;
+}
+
+static bool read_head_is_program(px_host_handle h)
 {
     unsigned char head[4] = {0};
     /* A read at an explicit offset still moves a synchronous handle's file pointer, and
@@ -55,6 +78,8 @@ static uint64_t volume_serial(px_host_handle h)
     __atomic_store_n(&cached, (int64_t)serial, __ATOMIC_SEQ_CST);
     return serial;
 }
+
+uint64_t px_nt_volume_serial(void *h) { return volume_serial(h); }
 
 /* A directory's st_nlink as Linux file systems give it: 2 + its subdirectories. That
    takes a listing of the directory (on a handle of its own: the guest's handle may be in
@@ -164,8 +189,7 @@ void px_nt_fill_stat(px_stat_info *st, const px_nt_attrs *a, uint64_t dev, uint6
     /* Wine's file index is the Linux inode number, so outputs can match native ones */
     st->ino = ino;
     st->nlink = nlink;
-    st->uid = px_current_fsuid();
-    st->gid = px_current_fsgid();
+    px_drvfs_meta_default_owner(&st->uid, &st->gid); /* with nothing stored (drvfs_meta.h) */
     st->size = a->size;
     st->blksize = 4096;
     st->blocks = (a->allocation_size + 511) / 512;
@@ -188,6 +212,7 @@ void px_nt_fill_stat(px_stat_info *st, const px_nt_attrs *a, uint64_t dev, uint6
         st->mode = LINUX_S_IFREG | (is_program ? 0755 : 0644);
         if (a->attributes & PX_HOST_ATTR_READONLY) st->mode &= ~0222u;
     }
+    px_drvfs_meta_overlay(st, a); /* what picolx keeps of the file's Linux metadata */
 }
 
 int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
@@ -200,9 +225,24 @@ int64_t px_nt_stat_handle(void *handle, bool may_read, px_stat_info *st)
     px_nt_attrs a = attrs_of(&info.attrs);
     uint64_t ino = info.index, nlink = info.links;
     bool is_dir = (a.attributes & PX_HOST_ATTR_DIRECTORY) != 0, is_program = false;
+    uint64_t dev = volume_serial(handle);
+    dm_meta meta;
+    bool have_meta = px_drvfs_meta_in_use(handle) && px_drvfs_meta_of(handle, dev, ino, &meta);
     if (is_dir) nlink = directory_nlink(handle, ino, a.write_time, a.creation_time);
-    else is_program = may_read && a.size >= 2 && starts_like_a_program(handle);
-    px_nt_fill_stat(st, &a, volume_serial(handle), ino, nlink, is_program);
+    else if (!have_meta || !(meta.have & DM_HAVE_MODE)) {
+        bool moved = false;
+        if (!have_meta || !px_drvfs_meta_sniff_known(&meta, &a, &is_program)) {
+            is_program = may_read && a.size >= 2 && starts_like_a_program(handle, &moved);
+            if (moved) {
+                px_drvfs_meta_sniffed(dev, ino, &a, is_program); /* not read again (drvfs_meta.h) */
+                /* the put-back moved the change time: this stat says the new one, so the
+                   next (tar's after reading) does not see a change */
+                if (px_host_file_info(handle, &info) == 0) a = attrs_of(&info.attrs);
+            }
+        }
+    }
+    px_nt_fill_stat(st, &a, dev, ino, nlink, is_program);
+    if (have_meta) px_drvfs_meta_apply(st, &a, &meta); /* the EAs' (the store's is in already) */
     return 0;
 }
 
@@ -319,6 +359,7 @@ bool px_stat_cache_lookup(const void *mount, const char *rel, const px_nt_attrs 
     if (mtime.tv_sec != st->mtime.tv_sec || mtime.tv_nsec != st->mtime.tv_nsec) return false;
     if (!is_dir && now->size != st->size) return false;
     st->atime = timespec_of_filetime(now->access_time);
+    px_drvfs_meta_overlay(st, now); /* another process may have changed what is stored */
     return true;
 }
 

@@ -18,6 +18,7 @@
    locks; a torn or overwritten record fails its checksum or its key and is a miss, so
    a crash or two processes writing at once cost a stat, never a wrong answer. */
 #include "core/home.h"
+#include "fs/drvfs_meta.h"
 #include "fs/fs_internal.h"
 #include "host/host_env.h"
 #include "host/host_file.h"
@@ -129,7 +130,7 @@ static bool key_matches(const memo_record *r, uint64_t hash, const px_nt_attrs *
    junctions, cloud placeholders) are left to the full stat. */
 static bool memoisable(const px_nt_attrs *a)
 {
-    return a->change_time != 0 && !(a->attributes & PX_HOST_ATTR_REPARSE_POINT);
+    return a->change_time != 0 && !(a->attributes & PX_HOST_ATTR_REPARSE_POINT) && !px_drvfs_meta_maybe_ea_volume();
 }
 
 bool px_stat_memo_lookup(const wchar_t *host_path, const px_nt_attrs *a, px_stat_info *st)

@@ -499,6 +499,34 @@ static bool is_symlink(const px_vfs_path *p)
     return m->type->readlink(m, p->rel, &c, 1) >= 0;
 }
 
+/* An O_PATH fd of a symlink (O_PATH|O_NOFOLLOW): it names the link (guest_path, mount),
+   for fstat, readlinkat(fd, ""), fchownat(fd, "", AT_EMPTY_PATH) and the *at calls;
+   no I/O. Its stat is the type's, which does not follow the last component. */
+static int64_t link_stat(px_file *f, px_stat_info *st)
+{
+    const char *rel = f->guest_path + (f->mount->point_len == 1 ? 1 : f->mount->point_len);
+    while (*rel == '/') rel++;
+    return f->mount->type->stat(f->mount, rel, st);
+}
+
+static const px_file_ops link_path_ops = {.stat = link_stat};
+
+static int64_t open_link_itself(const px_vfs_path *vp, uint32_t flags, px_file **out)
+{
+    if (flags & LINUX_O_DIRECTORY) return -LINUX_ENOTDIR;
+    if (!vp->mount->type->stat) return PX_VFS_MISSING(stat);
+    px_file *f = px_file_new(&link_path_ops, NULL, flags & (LINUX_O_PATH | LINUX_O_NOFOLLOW | LINUX_O_CLOEXEC));
+    if (!f) return -LINUX_ENOMEM;
+    f->guest_path = px_strdup(vp->abs);
+    f->mount = vp->mount;
+    if (!f->guest_path) {
+        px_file_unref(f);
+        return -LINUX_ENOMEM;
+    }
+    *out = f;
+    return 0;
+}
+
 int64_t px_vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, px_file **out)
 {
     return px_vfs_open_restricted(dirfd, path, flags, mode, 0, out);
@@ -521,8 +549,13 @@ int64_t px_vfs_open_restricted(int dirfd, const char *path, uint32_t flags, uint
     }
     if (r == 0 && vp->must_be_dir && (flags & LINUX_O_CREAT) && !(flags & LINUX_O_DIRECTORY)) r = -LINUX_EISDIR;
     if (r == 0 && !follow && is_symlink(vp)) {
-        /* O_CREAT|O_EXCL never goes through a symlink; O_NOFOLLOW refuses one (O_PATH
-           would open the link itself: not yet) */
+        /* O_CREAT|O_EXCL never goes through a symlink; O_NOFOLLOW refuses one, but
+           O_PATH|O_NOFOLLOW opens the link itself */
+        if (!excl && (flags & LINUX_O_PATH)) {
+            r = open_link_itself(vp, flags, out);
+            px_free(vp);
+            return r;
+        }
         r = excl ? -LINUX_EEXIST : -LINUX_ELOOP;
     }
     px_mount *m = r == 0 ? vp->mount : NULL;
@@ -532,6 +565,12 @@ int64_t px_vfs_open_restricted(int dirfd, const char *path, uint32_t flags, uint
         if (vp->must_be_dir) flags |= LINUX_O_DIRECTORY;
         if (flags & LINUX_O_CREAT) mode &= ~px_fs_umask();
         r = m->type->open(m, vp->rel, flags, mode & 07777, &f);
+        /* O_CREAT of an existing directory (without O_EXCL): Linux's EISDIR, where a
+           Windows create of the name says it exists */
+        px_stat_info st;
+        if (r == -LINUX_EEXIST && !excl && (flags & LINUX_O_CREAT) && m->type->stat &&
+            m->type->stat(m, vp->rel, &st) == 0 && (st.mode & LINUX_S_IFMT) == LINUX_S_IFDIR)
+            r = -LINUX_EISDIR;
     }
     if (r == 0) {
         if (!f->guest_path) f->guest_path = px_strdup(vp->abs);

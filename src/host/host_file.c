@@ -60,7 +60,35 @@ int64_t px_host_file_set_size(px_host_handle h, uint64_t size)
     return SetFileInformationByHandle(h, FileEndOfFileInfo, &end, sizeof end) ? 0 : px_err_last();
 }
 
-int64_t px_host_file_flush(px_host_handle h) { return FlushFileBuffers(h) ? 0 : px_err_last(); }
+/* Linux's fsync flushes the file whatever the fd's access; FlushFileBuffers wants write
+   access: a read-only handle flushes through a writable one reopened from it. A file no
+   handle may write (FILE_ATTRIBUTE_READONLY, no write permission) has no dirty data to
+   flush: 0, as fsync of a file nobody wrote. */
+int64_t px_host_file_flush(px_host_handle h)
+{
+    if (FlushFileBuffers(h)) return 0;
+    if (GetLastError() != ERROR_ACCESS_DENIED) return px_err_last();
+    HANDLE w = ReOpenFile(h, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, 0);
+    if (w == INVALID_HANDLE_VALUE) return GetLastError() == ERROR_ACCESS_DENIED ? 0 : px_err_last();
+    int64_t r = FlushFileBuffers(w) ? 0 : px_err_last();
+    CloseHandle(w);
+    return r;
+}
+
+px_host_handle px_host_dir_watch(const wchar_t *dir, uint32_t what)
+{
+    DWORD filter = 0;
+    if (what & PX_HOST_WATCH_NAMES) filter |= FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME;
+    if (what & PX_HOST_WATCH_ATTRIBUTES) filter |= FILE_NOTIFY_CHANGE_ATTRIBUTES | FILE_NOTIFY_CHANGE_SECURITY;
+    if (what & PX_HOST_WATCH_WRITE) filter |= FILE_NOTIFY_CHANGE_SIZE | FILE_NOTIFY_CHANGE_LAST_WRITE;
+    if (what & PX_HOST_WATCH_ACCESS) filter |= FILE_NOTIFY_CHANGE_LAST_ACCESS;
+    HANDLE h = FindFirstChangeNotificationW(dir, FALSE, filter);
+    return h == INVALID_HANDLE_VALUE ? NULL : h;
+}
+
+int64_t px_host_dir_watch_again(px_host_handle w) { return FindNextChangeNotification(w) ? 0 : px_err_last(); }
+
+void px_host_dir_watch_end(px_host_handle w) { FindCloseChangeNotification(w); }
 
 int64_t px_host_path_attributes(const wchar_t *path, uint32_t *attrs)
 {

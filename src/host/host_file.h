@@ -40,6 +40,16 @@ int64_t px_host_file_write(px_host_handle h, const void *buf, size_t n);
 int64_t px_host_file_size(px_host_handle h, uint64_t *size);
 int64_t px_host_file_set_size(px_host_handle h, uint64_t size);
 int64_t px_host_file_flush(px_host_handle h);
+/* Change notifications of a directory's own entries (FindFirstChangeNotification): a
+   handle that turns signalled on a change of the kinds asked for, re-armed by
+   px_host_dir_watch_again, ended by px_host_dir_watch_end. NULL when refused. */
+#define PX_HOST_WATCH_NAMES 0x1u      /* an entry created, deleted or renamed */
+#define PX_HOST_WATCH_ATTRIBUTES 0x2u
+#define PX_HOST_WATCH_WRITE 0x4u      /* contents: the size or last-write time */
+#define PX_HOST_WATCH_ACCESS 0x8u
+px_host_handle px_host_dir_watch(const wchar_t *dir, uint32_t what);
+int64_t px_host_dir_watch_again(px_host_handle w);
+void px_host_dir_watch_end(px_host_handle w);
 
 int64_t px_host_path_attributes(const wchar_t *path, uint32_t *attrs);
 int64_t px_host_path_set_attributes(const wchar_t *path, uint32_t attrs);

@@ -316,3 +316,71 @@ int64_t px_host_link_create(const wchar_t *new_path, const wchar_t *existing_pat
 {
     return CreateHardLinkW(new_path, existing_path, NULL) ? 0 : px_err_last();
 }
+
+int64_t px_host_file_name(px_host_handle h, wchar_t *buf, size_t cap, size_t *len)
+{
+    union {
+        FILE_NAME_INFORMATION info;
+        unsigned char bytes[sizeof(FILE_NAME_INFORMATION) + 2 * 4096 * sizeof(WCHAR)];
+    } u;
+    IO_STATUS_BLOCK io;
+    NTSTATUS status = NtQueryInformationFile(h, &io, &u.info, sizeof u, (FILE_INFORMATION_CLASS)9 /* FileNameInformation */);
+    if (!NT_SUCCESS(status)) return px_err_nt(status);
+    size_t n = u.info.FileNameLength / sizeof(WCHAR);
+    if (n >= cap) return -LINUX_ENAMETOOLONG;
+    memcpy(buf, u.info.FileName, n * sizeof(WCHAR));
+    buf[n] = 0;
+    *len = n;
+    return 0;
+}
+
+int64_t px_host_dir_short_name(const wchar_t *dir, const wchar_t *mask, const wchar_t *long_name, wchar_t *out,
+                               size_t cap)
+{
+    size_t n = wcslen(dir) + wcslen(mask) + 2;
+    wchar_t *spec = px_alloc(n * sizeof *spec);
+    if (!spec) return -LINUX_ENOMEM;
+    swprintf(spec, n, L"%ls\\%ls", dir, mask);
+    WIN32_FIND_DATAW fd;
+    HANDLE fh = FindFirstFileW(spec, &fd);
+    px_free(spec);
+    if (fh == INVALID_HANDLE_VALUE) return -LINUX_ENOENT;
+    int64_t r = -LINUX_ENOENT;
+    do {
+        if (wcscmp(fd.cFileName, long_name)) continue;
+        /* Wine keeps a ':' in the short name, where it does not open; the long name does */
+        const wchar_t *use =
+            fd.cAlternateFileName[0] && !wcschr(fd.cAlternateFileName, L':') ? fd.cAlternateFileName : fd.cFileName;
+        if (wcslen(use) >= cap) break;
+        wcscpy(out, use);
+        r = 0;
+        break;
+    } while (FindNextFileW(fh, &fd));
+    FindClose(fh);
+    return r;
+}
+
+/* FileCaseSensitiveInformation (Windows 10 1803+): FILE_CASE_SENSITIVE_INFORMATION with
+   FILE_CS_FLAG_CASE_SENSITIVE_DIR. Wine 8 answers STATUS_INVALID_INFO_CLASS (the query)
+   or STATUS_NOT_IMPLEMENTED (the set); NTFS without WSL's optional component, and other
+   file systems, refuse it too. Once refused, a process does not ask again. */
+#define PX_FILE_CASE_SENSITIVE_INFORMATION 71
+#define PX_FILE_CS_FLAG_CASE_SENSITIVE_DIR 0x1u
+int64_t px_host_dir_set_case_sensitive(const wchar_t *path)
+{
+    static volatile LONG refused;
+    if (refused) return -LINUX_EOPNOTSUPP;
+    HANDLE h = CreateFileW(path, FILE_WRITE_ATTRIBUTES | FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE) return px_err_last();
+    ULONG flags = PX_FILE_CS_FLAG_CASE_SENSITIVE_DIR;
+    IO_STATUS_BLOCK io;
+    NTSTATUS status = NtSetInformationFile(h, &io, &flags, sizeof flags,
+                                           (FILE_INFORMATION_CLASS)PX_FILE_CASE_SENSITIVE_INFORMATION);
+    CloseHandle(h);
+    if (NT_SUCCESS(status)) return 0;
+    if (status == (NTSTATUS)0xC0000003L /* INVALID_INFO_CLASS */ || status == (NTSTATUS)0xC0000002L /* NOT_IMPLEMENTED */ ||
+        status == (NTSTATUS)0xC00000BBL /* NOT_SUPPORTED */)
+        InterlockedExchange(&refused, 1);
+    return px_err_nt(status);
+}

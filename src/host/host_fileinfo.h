@@ -142,4 +142,22 @@ int64_t px_host_file_delete_handle(px_host_handle h);
    px_host_path_not_found). */
 int64_t px_host_link_create(const wchar_t *new_path, const wchar_t *existing_path);
 
+/* The path of an open file as the host has it on its volume ("\\dir\\File.txt", no
+   drive), with the case of the names on disk: buf gets it NUL-terminated, *len its length.
+   0 or -LINUX_Exxx (-LINUX_ENAMETOOLONG when cap is too small). */
+int64_t px_host_file_name(px_host_handle h, wchar_t *buf, size_t cap, size_t *len);
+
+/* The host's short (8.3) name of the entry of dir named exactly long_name, among those
+   that match mask (wildcards '?' and '*'); its long name when it has no short one. Under
+   Wine, a Linux name that no Windows name can spell (with '?', '*', '\\', a trailing dot
+   or space) is listed as it is and opens only by the short name Wine makes for it.
+   0 and out (NUL-terminated, cap units), or -LINUX_ENOENT. */
+int64_t px_host_dir_short_name(const wchar_t *dir, const wchar_t *mask, const wchar_t *long_name, wchar_t *out,
+                               size_t cap);
+
+/* Makes a directory case-sensitive, as WSL makes the ones it creates (Windows 10 1803+,
+   NTFS). 0, or -LINUX_Exxx where the host has no such thing (Wine 8: every call after
+   the first refusal answers -LINUX_EOPNOTSUPP at once). */
+int64_t px_host_dir_set_case_sensitive(const wchar_t *path);
+
 #endif

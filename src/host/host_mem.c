@@ -7,6 +7,7 @@
 static DWORD page_protection(int prot)
 {
     bool w = prot & PX_HOST_PROT_WRITE, r = (prot & PX_HOST_PROT_READ) || w, x = prot & PX_HOST_PROT_EXEC;
+    if (w && (prot & PX_HOST_PROT_COPY)) return x ? PAGE_EXECUTE_WRITECOPY : PAGE_WRITECOPY;
     if (x) return w ? PAGE_EXECUTE_READWRITE : r ? PAGE_EXECUTE_READ : PAGE_EXECUTE;
     return w ? PAGE_READWRITE : r ? PAGE_READONLY : PAGE_NOACCESS;
 }
@@ -108,6 +109,11 @@ void *px_host_view_map(px_host_handle section, uint64_t offset, size_t size, voi
 {
     return MapViewOfFileEx(section, writable ? FILE_MAP_READ | FILE_MAP_WRITE : FILE_MAP_READ, (DWORD)(offset >> 32),
                            (DWORD)offset, size, at);
+}
+
+void *px_host_view_map_copy(px_host_handle section, uint64_t offset, size_t size, void *at)
+{
+    return MapViewOfFileEx(section, FILE_MAP_COPY, (DWORD)(offset >> 32), (DWORD)offset, size, at);
 }
 
 int64_t px_host_view_unmap(void *view) { return UnmapViewOfFile(view) ? 0 : px_err_last(); }

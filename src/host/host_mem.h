@@ -9,6 +9,8 @@
 #define PX_HOST_PROT_READ 1
 #define PX_HOST_PROT_WRITE 2
 #define PX_HOST_PROT_EXEC 4
+/* With WRITE, on a copy-on-write view: a write makes the page private (PAGE_WRITECOPY). */
+#define PX_HOST_PROT_COPY 8
 
 /* Reserves len bytes at `at` (NULL: anywhere), inaccessible. The base, or NULL. */
 void *px_host_mem_reserve(void *at, size_t len);
@@ -49,6 +51,9 @@ px_host_handle px_host_section_new(px_host_handle file, uint64_t size, bool writ
 px_host_handle px_host_section_open(const wchar_t *name, bool writable);
 /* Maps size bytes (0: all) of the section from offset at `at` (NULL: anywhere). NULL on failure. */
 void *px_host_view_map(px_host_handle section, uint64_t offset, size_t size, void *at, bool writable);
+/* The same as a copy-on-write view (FILE_MAP_COPY) of a read-only section: the pages
+   show the file (writes by others show through) until this process writes one. */
+void *px_host_view_map_copy(px_host_handle section, uint64_t offset, size_t size, void *at);
 int64_t px_host_view_unmap(void *view);
 /* Writes a view's dirty pages to its file. */
 int64_t px_host_view_flush(void *at, size_t len);

@@ -192,9 +192,40 @@ void px_host_tie_to_self(px_host_handle process)
 
 void px_host_ignore_ctrl_c(void) { SetConsoleCtrlHandler(NULL, TRUE); }
 
+static void (*console_event_fn)(int kind);
+
+/* Runs on a new thread Windows starts for the event; TRUE keeps Windows from ending the
+   process (the Linux side decides what the event does). */
+static BOOL WINAPI console_event(DWORD type)
+{
+    int kind = type == CTRL_C_EVENT ? PX_HOST_CONSOLE_INTERRUPT
+             : type == CTRL_BREAK_EVENT ? PX_HOST_CONSOLE_BREAK
+             : type == CTRL_CLOSE_EVENT ? PX_HOST_CONSOLE_CLOSE : -1;
+    if (kind < 0 || !console_event_fn) return FALSE;
+    console_event_fn(kind);
+    return TRUE;
+}
+
+void px_host_on_console_event(void (*fn)(int kind))
+{
+    console_event_fn = fn;
+    SetConsoleCtrlHandler(console_event, TRUE);
+}
+
 px_host_handle px_host_process_open(uint32_t pid)
 {
     return OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+}
+
+int64_t px_host_process_set_nice(uint32_t pid, int32_t nice)
+{
+    DWORD cls = nice < -10 ? HIGH_PRIORITY_CLASS : nice < 0 ? ABOVE_NORMAL_PRIORITY_CLASS
+              : nice == 0 ? NORMAL_PRIORITY_CLASS : nice < 10 ? BELOW_NORMAL_PRIORITY_CLASS : IDLE_PRIORITY_CLASS;
+    HANDLE h = pid == GetCurrentProcessId() ? GetCurrentProcess() : OpenProcess(PROCESS_SET_INFORMATION, FALSE, pid);
+    if (!h) return px_err_last();
+    int64_t r = SetPriorityClass(h, cls) ? 0 : px_err_last();
+    if (h != GetCurrentProcess()) CloseHandle(h);
+    return r;
 }
 
 int64_t px_host_process_exit_code(px_host_handle process, uint32_t *code)

@@ -45,8 +45,16 @@ void px_host_child_kill(px_host_child *c, uint32_t status);
 void px_host_tie_to_self(px_host_handle process);
 /* Lets Ctrl-C go by this process (the child on the same console gets it). */
 void px_host_ignore_ctrl_c(void);
+/* fn runs (on a thread of its own) for Ctrl-C, Ctrl-Break and the console's closing,
+   instead of the process ending. */
+enum { PX_HOST_CONSOLE_INTERRUPT, PX_HOST_CONSOLE_BREAK, PX_HOST_CONSOLE_CLOSE };
+void px_host_on_console_event(void (*fn)(int kind));
 /* Another process, for waiting on its end and reading its times: NULL when it is gone. */
 px_host_handle px_host_process_open(uint32_t pid);
+/* Windows process pid's priority class for a Linux nice value (-20..19): HIGH below -10,
+   ABOVE_NORMAL below 0, NORMAL at 0, BELOW_NORMAL up to 9, IDLE from 10 (REALTIME is never
+   used). Best effort: 0, or -LINUX_Exxx when the host refused. */
+int64_t px_host_process_set_nice(uint32_t pid, int32_t nice);
 /* The exit status of an ended process. */
 int64_t px_host_process_exit_code(px_host_handle process, uint32_t *code);
 /* The Linux signal a host crash status stands for (an access violation: SIGSEGV; any

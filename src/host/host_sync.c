@@ -126,3 +126,37 @@ int64_t px_host_wait_all(size_t n, const px_host_handle *handles, uint32_t timeo
     int64_t r = wait_result(WaitForMultipleObjects((DWORD)n, handles, TRUE, wait_ms(timeout_ms)), n);
     return r >= 0 && r < (int64_t)n ? 0 : r;
 }
+
+/* ntdll's address waits, found once: kernel32's WaitOnAddress takes whole milliseconds,
+   ntdll's takes a 100 ns timeout (and is what WaitOnAddress calls). */
+typedef LONG(WINAPI *wait_on_address_fn)(const volatile void *, const void *, SIZE_T, const LARGE_INTEGER *);
+typedef void(WINAPI *wake_address_fn)(const void *);
+static wait_on_address_fn wait_on_address;
+static wake_address_fn wake_address_all;
+static px_host_once address_wait_once = PX_HOST_ONCE_INIT;
+
+static void address_wait_init(void)
+{
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    wait_on_address = (wait_on_address_fn)(void *)GetProcAddress(ntdll, "RtlWaitOnAddress");
+    wake_address_all = (wake_address_fn)(void *)GetProcAddress(ntdll, "RtlWakeAddressAll");
+}
+
+int64_t px_host_word_wait(volatile uint32_t *word, uint32_t unchanged, int64_t timeout_100ns)
+{
+    px_host_once_run(&address_wait_once, address_wait_init);
+    if (!wait_on_address) { /* not on this host (before Windows 8): a short sleep, the caller looks again */
+        if (*word != unchanged) return 0;
+        Sleep(1);
+        return 0;
+    }
+    LARGE_INTEGER rel = {.QuadPart = -timeout_100ns};
+    LONG status = wait_on_address(word, &unchanged, sizeof unchanged, timeout_100ns < 0 ? NULL : &rel);
+    return status == 0x102 /* STATUS_TIMEOUT */ ? PX_HOST_TIMED_OUT : 0;
+}
+
+void px_host_word_wake(volatile uint32_t *word)
+{
+    px_host_once_run(&address_wait_once, address_wait_init);
+    if (wake_address_all) wake_address_all((const void *)word);
+}

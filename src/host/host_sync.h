@@ -63,4 +63,14 @@ int64_t px_host_wait_any(size_t n, const px_host_handle *handles, uint32_t timeo
 /* 0 once all n are signalled, PX_HOST_TIMED_OUT, or -LINUX_Exxx. */
 int64_t px_host_wait_all(size_t n, const px_host_handle *handles, uint32_t timeout_ms);
 
+/* Waits on a 32-bit word of this process's memory (ntdll's RtlWaitOnAddress, built on a
+   Linux futex under Wine: a wait and wake cost what a native futex does, no wineserver
+   round trip). Returns at once when *word != unchanged; else sleeps until a wake on the
+   word (a wake may come for a reason that is not the caller's: check the word again)
+   or timeout_100ns passed (< 0: never). 0, or PX_HOST_TIMED_OUT. Threads of one process
+   only: it does not wake across processes. */
+int64_t px_host_word_wait(volatile uint32_t *word, uint32_t unchanged, int64_t timeout_100ns);
+/* Wakes every thread in px_host_word_wait on word. */
+void px_host_word_wake(volatile uint32_t *word);
+
 #endif

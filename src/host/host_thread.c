@@ -2,6 +2,7 @@
 #include <windows.h>
 #include "core/errors.h"
 #include "core/px.h"
+#include "host/host_sync.h"
 #include "host/host_thread.h"
 
 /* TEB64.TlsSlots begins at 0x1480: slot i is at gs:[0x1480 + 8 * i] for i < 64; slots
@@ -51,6 +52,54 @@ int64_t px_host_thread_resume(px_host_handle thread)
 
 uint32_t px_host_thread_id(void) { return GetCurrentThreadId(); }
 void px_host_yield(void) { SwitchToThread(); }
+
+bool px_host_thread_alive(uint32_t id)
+{
+    HANDLE h = OpenThread(THREAD_QUERY_LIMITED_INFORMATION, FALSE, id);
+    if (!h) return false;
+    DWORD code = 0;
+    bool alive = GetExitCodeThread(h, &code) && code == STILL_ACTIVE;
+    CloseHandle(h);
+    return alive;
+}
+int64_t px_host_thread_set_affinity(px_host_handle thread, uint64_t mask)
+{
+    return SetThreadAffinityMask(thread ? thread : GetCurrentThread(), (DWORD_PTR)mask) ? 0 : px_err_last();
+}
+
+typedef HRESULT(WINAPI *set_description_fn)(HANDLE, PCWSTR);
+static set_description_fn set_description;
+static px_host_once set_description_once = PX_HOST_ONCE_INIT;
+
+static void find_set_description(void)
+{
+    set_description = (set_description_fn)(void (*)(void))GetProcAddress(GetModuleHandleW(L"kernel32.dll"),
+                                                                         "SetThreadDescription");
+}
+
+void px_host_thread_set_name(const char *name)
+{
+    /* Windows 10 1607 and later (and Wine): looked up, so older Windows still runs us */
+    px_host_once_run(&set_description_once, find_set_description);
+    wchar_t wide[64];
+    if (set_description && MultiByteToWideChar(CP_UTF8, 0, name, -1, wide, 64) > 0)
+        set_description(GetCurrentThread(), wide);
+}
+
+void px_host_process_barrier(void) { FlushProcessWriteBuffers(); }
+
+bool px_host_thread_end_if(px_host_handle thread, bool (*may_end)(uint64_t rip, void *arg), void *arg)
+{
+    if (SuspendThread(thread) == (DWORD)-1) return false;
+    CONTEXT c;
+    memset(&c, 0, sizeof c);
+    c.ContextFlags = CONTEXT_CONTROL;
+    bool end = GetThreadContext(thread, &c) && may_end(c.Rip, arg);
+    if (end) end = TerminateThread(thread, 0) != 0;
+    if (!end) ResumeThread(thread);
+    return end;
+}
+
 void px_host_sleep_ms(uint32_t ms) { Sleep(ms == PX_HOST_FOREVER ? INFINITE : ms); }
 
 int64_t px_host_tls_slot_new(uint64_t *gs_offset)

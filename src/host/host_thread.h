@@ -15,6 +15,18 @@ px_host_handle px_host_thread_start_suspended(void (*fn)(void *arg), void *arg, 
 /* 0 or -LINUX_Exxx. */
 int64_t px_host_thread_resume(px_host_handle thread);
 uint32_t px_host_thread_id(void);
+/* Whether a thread with this id exists and has not ended (in any process). */
+bool px_host_thread_alive(uint32_t id);
+/* Sets a thread's processor mask (thread NULL: the calling thread's). 0 or -LINUX_Exxx. */
+int64_t px_host_thread_set_affinity(px_host_handle thread, uint64_t mask);
+/* Names the calling thread for Windows tools (its thread description; UTF-8 in). */
+void px_host_thread_set_name(const char *name);
+/* A full memory barrier on every thread of this process (membarrier's expedited one). */
+void px_host_process_barrier(void);
+/* Suspends thread, and ends it if may_end(rip, arg) says so while it stands still at rip
+   (else it resumes): whether it was ended. For threads that hold nothing another needs
+   (a guest thread in guest code, or parked for good). */
+bool px_host_thread_end_if(px_host_handle thread, bool (*may_end)(uint64_t rip, void *arg), void *arg);
 /* Gives up the rest of the time slice. */
 void px_host_yield(void);
 void px_host_sleep_ms(uint32_t ms);

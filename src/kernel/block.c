@@ -27,18 +27,24 @@ static px_host_handle interrupt_event_of(px_task *t)
 void px_task_interrupt(px_task *t)
 {
     px_host_handle h = t ? interrupt_event_of(t) : NULL;
-    if (h) px_host_event_set(h);
+    if (!h) return;
+    /* the flag first: a futex waiter that resets its word after the OR below finds it */
+    __atomic_store_n(&t->interrupt_flag, 1, __ATOMIC_SEQ_CST);
+    px_host_event_set(h);
+    __atomic_or_fetch(&t->futex_word, PX_FUTEX_WORD_INTERRUPTED, __ATOMIC_SEQ_CST);
+    px_host_word_wake(&t->futex_word);
 }
 
 bool px_task_interrupt_pending(px_task *t)
 {
-    px_host_handle h = t ? t->interrupt_event : NULL;
-    return h && px_host_event_is_set(h);
+    return t && __atomic_load_n(&t->interrupt_flag, __ATOMIC_SEQ_CST);
 }
 
 void px_task_clear_interrupt(px_task *t)
 {
-    if (t && t->interrupt_event) px_host_event_reset(t->interrupt_event);
+    if (!t || !t->interrupt_event) return;
+    __atomic_store_n(&t->interrupt_flag, 0, __ATOMIC_SEQ_CST);
+    px_host_event_reset(t->interrupt_event);
 }
 
 /* The calling guest thread's task, or NULL on a runtime worker thread. */
@@ -47,12 +53,35 @@ static px_task *self_task(void)
     return px_teb_thread_slot ? px_kernel_self() : NULL;
 }
 
-void *px_task_futex_event(void)
+volatile uint32_t *px_task_futex_word(void)
 {
     px_task *t = self_task();
     if (!t) return NULL;
-    px_host_handle h = t->futex_event;
-    return h ? h : install(&t->futex_event, px_host_event_new(false, false, false));
+    __atomic_store_n(&t->futex_word, 0, __ATOMIC_SEQ_CST);
+    return &t->futex_word;
+}
+
+void px_futex_word_wake(volatile uint32_t *word)
+{
+    __atomic_or_fetch(word, PX_FUTEX_WORD_WOKEN, __ATOMIC_SEQ_CST);
+    px_host_word_wake(word);
+}
+
+int px_block_word(volatile uint32_t *word, const px_deadline *deadline)
+{
+    px_task *t = self_task();
+    for (;;) {
+        uint32_t now = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+        if (now & PX_FUTEX_WORD_WOKEN) return 0;
+        if (px_task_interrupt_pending(t)) return PX_BLOCK_INTERRUPTED;
+        int64_t timeout = -1; /* 100 ns units */
+        if (deadline && deadline->at != PX_DEADLINE_NONE) {
+            int64_t left = px_deadline_left(deadline, px_deadline_now(deadline));
+            if (left == 0) return PX_BLOCK_TIMEDOUT;
+            timeout = left / 100 + (left % 100 != 0);
+        }
+        px_host_word_wait(word, now, timeout); /* then look again: woken, interrupted or late */
+    }
 }
 
 void *px_task_sleep_timer(void)

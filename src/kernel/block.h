@@ -64,10 +64,23 @@ bool px_task_interrupt_pending(px_task *t);
 /* Resets t's interrupt event (whoever consumed its cause). */
 void px_task_clear_interrupt(px_task *t);
 
-/* The calling task's own host objects for its waits, made on first use and kept for the
-   task's life (NULL when they cannot be made): an auto-reset event (futex waits) and a
-   high-resolution waitable timer (deadlines). */
-void *px_task_futex_event(void);
+/* The calling task's own high-resolution waitable timer for deadlines, made on first use
+   and kept for the task's life (NULL when it cannot be made). */
 void *px_task_sleep_timer(void);
+
+/* Futex waits (futex.c) sleep on a word of their task rather than on a host event: a
+   wake is then a store and a host address wake, as fast as a native futex (no
+   wineserver round trip). */
+#define PX_FUTEX_WORD_WOKEN 1u       /* ORed in by the waker */
+#define PX_FUTEX_WORD_INTERRUPTED 2u /* ORed in by px_task_interrupt */
+/* The calling task's futex word, reset to 0 (before the waiter is queued), or NULL on a
+   thread that is no guest's. */
+volatile uint32_t *px_task_futex_word(void);
+/* Sets PX_FUTEX_WORD_WOKEN in a waiter's word and wakes it (any thread may call it). */
+void px_futex_word_wake(volatile uint32_t *word);
+/* Sleeps until the word (px_task_futex_word's) has PX_FUTEX_WORD_WOKEN (0), the deadline
+   passes (PX_BLOCK_TIMEDOUT; NULL: never) or the task is interrupted
+   (PX_BLOCK_INTERRUPTED). */
+int px_block_word(volatile uint32_t *word, const px_deadline *deadline);
 
 #endif

@@ -15,6 +15,7 @@
 #include "core/px.h"
 #include "core/runtime.h"
 #include "core/thread.h"
+#include "kernel/thread_clone.h"
 #include "fs/fd_handoff.h"
 #include "fs/fs.h"
 #include "kernel/identity.h"
@@ -259,6 +260,11 @@ static int64_t do_exec(px_regs *regs, int dirfd, uint64_t path_ptr, uint64_t arg
     px_free(guest_path);
     px_exec_program *program = NULL;
     if (path) r = px_loader_exec_prepare(path, (const char *const *)argv, (const char *const *)envp, &program);
+    /* the program is good: the other threads go first, as Linux's de_thread */
+    if (r == 0 && (r = px_thread_end_others()) < 0) {
+        px_loader_exec_free(program);
+        program = NULL;
+    }
     if (r == 0 && px_loader_exec_needs_process(program)) {
         r = exec_in_new_process(program, path, argv, envp); /* returns only when it cannot */
         px_loader_exec_free(program);

@@ -77,6 +77,7 @@ static void identity_init(void)
     if (uid >= 0) host_uid_value = (uint32_t)uid;
     if (gid >= 0) host_gid_value = (uint32_t)gid;
     else if (uid >= 0) host_gid_value = (uint32_t)uid;
+    px_fs_set_default_owner(host_uid_value, host_gid_value); /* drvfs files with no owner stored */
     /* Every value is written before the flag; a racing second init writes the same values. */
     __atomic_store_n(&identity_ready, 1, __ATOMIC_RELEASE);
 }
@@ -144,11 +145,11 @@ struct px_cred *px_cred_new(uint32_t ngroups)
 const struct px_cred *px_cred_initial(void)
 {
     identity_ensure();
-    struct px_cred *c = px_cred_new(1);
+    /* no supplementary groups until setgroups (a login's initgroups would add them) */
+    struct px_cred *c = px_cred_new(0);
     if (!c) return NULL;
     c->uid = c->euid = c->suid = c->fsuid = host_uid_value;
     c->gid = c->egid = c->sgid = c->fsgid = host_gid_value;
-    c->groups[0] = host_gid_value; /* the primary group, as a login shell has it */
     return c;
 }
 

@@ -33,13 +33,7 @@ static void *pidfd_poll_handle(px_file *f) { return f->handle; } /* manual: stay
 static int64_t pidfd_stat(px_file *f, px_stat_info *st)
 {
     (void)f;
-    memset(st, 0, sizeof *st);
-    st->mode = 0600; /* an anonymous inode, as Linux's [pidfd] */
-    st->dev = 0xd;
-    st->ino = 1;
-    st->nlink = 1;
-    st->blksize = 4096;
-    return 0;
+    return px_anon_inode_stat(st, 1); /* Linux's [pidfd] */
 }
 
 static void pidfd_release(px_file *f)
@@ -108,8 +102,8 @@ PX_SYSCALL(pidfd_open)
     return r;
 }
 
-/* pidfd_send_signal(2): as kill(2) to the pidfd's process (its own siginfo needs
-   delivery between processes: ENOSYS). */
+/* pidfd_send_signal(2): as kill(2) to the pidfd's process, or with the caller's siginfo
+   as rt_sigqueueinfo(2) (its si_signo must be sig). */
 PX_SYSCALL(pidfd_send_signal)
 {
     int fd = (int)PX_ARG0, sig = (int)PX_ARG1;
@@ -124,8 +118,11 @@ PX_SYSCALL(pidfd_send_signal)
         return -LINUX_EBADF;
     }
     int64_t r;
-    if (info) r = -LINUX_ENOSYS; /* a siginfo of the caller's: with signal delivery */
+    struct linux_siginfo si;
+    if (info && px_copy_in(&si, info, sizeof si) < 0) r = -LINUX_EFAULT;
+    else if (info && si.si_signo != sig) r = -LINUX_EINVAL;
     else if (ended(f)) r = -LINUX_ESRCH;
+    else if (info) r = px_signal_queue_info(((pidfd_state *)f->data)->pid, &si);
     else r = px_signal_kill(((pidfd_state *)f->data)->pid, sig);
     px_file_unref(f);
     return r;

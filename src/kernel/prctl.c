@@ -5,6 +5,7 @@
    their GET reads back and they survive execve. */
 #include "core/px.h"
 #include "core/uaccess.h"
+#include "host/host_thread.h"
 #include "kernel/kernel.h"
 #include "task/process.h"
 #include "task/ptable.h"
@@ -53,6 +54,7 @@ PX_SYSCALL(prctl)
         memcpy(t->comm, name, sizeof name);
         t->comm_set = 1;
         if (t->tid == p->tgid) px_ptable_set_comm(p->tgid, name); /* the process's name, for ps */
+        px_host_thread_set_name(name); /* Windows debuggers and profilers show it */
         return 0;
     }
     case LINUX_PR_GET_NAME: {

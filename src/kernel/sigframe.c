@@ -147,6 +147,8 @@ void px_sigframe_fill(const px_sigframe_args *a, const px_sigframe_layout *l, vo
     sc->fpstate = l->fpstate;
     /* the TEB scratch word of an interrupted rewritten %fs: access (entry.S's pad) */
     sc->reserved1[0] = r->pad;
+    sc->reserved1[1] = a->site;
+    sc->reserved1[2] = a->site_return;
     f->uc.uc_sigmask = a->saved_mask;
     if ((a->sa_flags & LINUX_SA_SIGINFO) && a->info) f->info = *a->info;
     fill_fpstate(a, (uint8_t *)buf + (l->fpstate - l->frame));
@@ -196,6 +198,8 @@ void px_sigreturn_parse(const struct linux_rt_sigframe *f, px_regs *regs, px_sig
     out->sigmask = f->uc.uc_sigmask & ~(SIG_BIT(LINUX_SIGKILL) | SIG_BIT(LINUX_SIGSTOP));
     out->altstack = f->uc.uc_stack;
     out->fpu_init = sc->fpstate == 0;
+    out->site = sc->reserved1[1];
+    out->site_return = sc->reserved1[2];
 }
 
 int64_t px_sigreturn_read_xstate(uint64_t fpstate, void *area, px_regs *regs)

@@ -38,6 +38,10 @@ typedef struct px_sigframe_args {
     struct linux_stack_t altstack;     /* the task's sigaltstack */
     const void *xstate;                /* the saved area (px_xstate.size bytes), as xsave left it */
     uint64_t cr2, err, trapno;         /* of a fault; 0 otherwise */
+    /* a call at a rewritten syscall site, reported at the site's own address as Linux
+       reports it (rip = site when it restarts, site + 2 when it returned); site_return is
+       where the code really goes on (in the site's trampoline). 0: none */
+    uint64_t site, site_return;
 } px_sigframe_args;
 
 /* Where a frame goes: frame is the handler's rsp ((frame + 8) % 16 == 0), fpstate the
@@ -65,6 +69,7 @@ typedef struct px_sigreturn_state {
     uint64_t sigmask;                  /* without SIGKILL and SIGSTOP */
     struct linux_stack_t altstack;     /* uc_stack, for sigaltstack's restore */
     bool fpu_init;                     /* no fpstate: the FPU goes back to its initial state */
+    uint64_t site, site_return;        /* as px_sigframe_args had them (sigcontext's reserved words) */
 } px_sigreturn_state;
 
 /* Parses a frame image (struct linux_rt_sigframe) into regs (the frame's registers;

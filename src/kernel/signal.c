@@ -1,7 +1,8 @@
 /* Signals: rt_sigaction and rt_sigprocmask record and validate what the guest asks
-   for, as the kernel would. kill, tkill, tgkill and rt_sigqueueinfo reach only this
-   process: a signal is made pending (an ignored one discarded), and delivered on the
-   task's way back to the guest, as Linux's exit_to_user_mode does:
+   for, as the kernel would. A signal for this process (kill, tkill, tgkill,
+   rt_sigqueueinfo; one from another process comes through the doorbell, sigbell.c) is
+   made pending (an ignored one discarded), and delivered on the task's way back to the
+   guest, as Linux's exit_to_user_mode does:
    - after a syscall (entry.S's exit path: px_signal_exit, then px_signal_exit_xstate
      with the guest's FPU state saved, which builds the frame with sigframe.c);
    - a task blocked in px_block is woken by its interrupt event: the call returns a
@@ -11,8 +12,8 @@
      (processes-on-wine.md: never inside a Windows call); otherwise the signal waits
      for its next return to the guest;
    - a guest fault with a handler (fault.c, px_signal_fault) goes the same way.
-   Default actions are taken there too: termination, or nothing (stop and continue
-   are discarded: stopping is not implemented).
+   Default actions are taken there too: termination, stopping (job control below), or
+   nothing.
 
    The actions live in the signal handlers object (struct px_sighand, shared by
    CLONE_SIGHAND); the mask and the thread's pending set in its task; signals sent to
@@ -31,7 +32,9 @@
 #include "host/host_thread.h"
 #include "kernel/block.h"
 #include "kernel/sigframe.h"
+#include "kernel/thread_clone.h"
 #include "mm/vm.h"
+#include "rewrite/rewrite.h"
 #include "task/process.h"
 #include "task/ptable.h"
 
@@ -136,10 +139,13 @@ static uint64_t all_pending(px_task *t)
     return __atomic_load_n(&t->pending, __ATOMIC_SEQ_CST) | __atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST);
 }
 
+static void rt_drop(uint64_t bits);
+
 static void clear_pending(px_task *t, uint64_t bits)
 {
     __atomic_and_fetch(&t->pending, ~bits, __ATOMIC_SEQ_CST);
     __atomic_and_fetch(process_pending(t), ~bits, __ATOMIC_SEQ_CST);
+    rt_drop(bits);
 }
 
 static uint64_t mask_of(px_task *t)
@@ -171,10 +177,15 @@ static const uint8_t default_actions[LINUX_NSIG + 1] = {
                      SIG_BIT(LINUX_SIGTRAP) | SIG_BIT(LINUX_SIGFPE) | SIG_BIT(LINUX_SIGSYS))
 
 /* Delivery's per-thread state (px_task.sigstate). */
+#define THREAD_RT_QUEUE_MAX 32
 struct px_sigstate {
     px_host_handle thread;        /* the thread, for redirects by others; NULL until it asks for one */
     px_host_rwlock lock;          /* guards info */
     struct linux_siginfo info[LINUX_NSIG + 1]; /* of the thread's own pending signals */
+    /* further instances of real-time signals sent to the thread while one is pending, in
+       the order they came (a full queue drops what comes) */
+    struct linux_siginfo rt_queue[THREAD_RT_QUEUE_MAX];
+    size_t rt_queued;
     uint64_t waitset;             /* atomic: rt_sigtimedwait's set while it waits */
     bool saved_mask_valid;        /* sigsuspend: the mask to restore after the handler */
     uint64_t saved_mask;
@@ -183,6 +194,7 @@ struct px_sigstate {
     struct linux_siginfo deliver_info;
     struct linux_sigaction deliver_act;
     uint64_t cr2, err, trapno;    /* of a fault */
+    uint64_t site, site_return;   /* the frame's rewritten syscall site (px_sigframe_args) */
     bool sigreturn_pending;       /* rt_sigreturn ran: sigreturn_area is the FPU state to load */
     uint8_t *sigreturn_area;      /* px_xstate.size bytes, 64-byte aligned */
     void *area_mem;
@@ -191,10 +203,47 @@ struct px_sigstate {
     px_regs async_regs;           /* the registers px_signal_entry goes back to */
 };
 
-/* The info of signals sent to the process (kill): one per signal, as for standard
-   signals (real-time signals are not queued more than once). */
+/* The info of signals sent to the process (kill): the first pending one of each signal
+   (a standard signal sent again while pending coalesces with it); further instances of
+   a real-time signal wait in rt_queue, in the order they came, each with its info. A
+   full rt_queue drops what comes (Linux's RLIMIT_SIGPENDING is larger: its sigqueue
+   would give EAGAIN). All under process_info_lock. */
 static px_host_rwlock process_info_lock;
 static struct linux_siginfo process_info[LINUX_NSIG + 1];
+#define RT_QUEUE_MAX 256
+static struct linux_siginfo rt_queue[RT_QUEUE_MAX];
+static size_t rt_queued;
+
+/* With process_info_lock: the next instance of sig from rt_queue into process_info;
+   whether there was one. */
+static bool rt_next_locked(int sig)
+{
+    for (size_t i = 0; i < rt_queued; i++) {
+        if (rt_queue[i].si_signo != sig) continue;
+        process_info[sig] = rt_queue[i];
+        memmove(&rt_queue[i], &rt_queue[i + 1], (rt_queued - i - 1) * sizeof rt_queue[0]);
+        rt_queued--;
+        return true;
+    }
+    return false;
+}
+
+/* With process_info_lock: the queued instances of the signals of bits dropped. */
+static void rt_drop_locked(uint64_t bits)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < rt_queued; i++)
+        if (!(bits & (1ULL << (rt_queue[i].si_signo - 1)))) rt_queue[kept++] = rt_queue[i];
+    rt_queued = kept;
+}
+
+static void rt_drop(uint64_t bits)
+{
+    if (!__atomic_load_n(&rt_queued, __ATOMIC_RELAXED)) return;
+    px_host_rwlock_lock(&process_info_lock);
+    rt_drop_locked(bits);
+    px_host_rwlock_unlock(&process_info_lock);
+}
 
 static struct px_sigstate *sigstate_new(void)
 {
@@ -240,16 +289,19 @@ static void ask_exit_work(px_task *t)
 }
 
 /* Whether t, suspended at rip, runs guest code and may be sent to px_signal_entry:
-   not in picolx (a syscall, the fault handler, entry.S), and in a guest mapping (not
-   Wine, not a Windows call: processes-on-wine.md). px_vm_contains takes the mm lock,
-   which t cannot hold outside picolx code. */
-static bool may_redirect(uint64_t rip, void *arg)
+   not in picolx (a syscall, the fault handler, entry.S), and in a guest mapping or the
+   rewriter's trampolines for it (a loop reading a __thread variable runs in its %fs:
+   trampoline; the frame keeps the scratch word such code borrows), not Wine, not a
+   Windows call (processes-on-wine.md). px_vm_contains and px_rewrite_in_pool take the
+   mm's and the rewriter's locks, which t cannot hold outside picolx code. */
+bool px_task_runs_guest_code(px_task *t, uint64_t rip)
 {
-    px_task *t = arg;
     if (__atomic_load_n(&t->in_runtime, __ATOMIC_SEQ_CST)) return false;
     if (px_host_in_own_image(rip)) return false;
-    return px_vm_contains(rip);
+    return px_vm_contains(rip) || px_rewrite_in_pool(rip);
 }
+
+static bool may_redirect(uint64_t rip, void *arg) { return px_task_runs_guest_code(arg, rip); }
 
 /* Sends t (another thread, running) to px_signal_entry if it runs guest code. */
 static bool redirect(px_task *t)
@@ -263,31 +315,113 @@ static bool redirect(px_task *t)
     return done;
 }
 
+/* Job control (Linux's group stop): a stop signal with its default action stops the
+   process where a task takes it (next_signal); the task waits on continue_event until
+   SIGCONT (from any thread, or another process through the doorbell) continues it. The
+   parent is told by SIGCHLD (CLD_STOPPED, CLD_CONTINUED) and finds the report in the
+   process table for wait4's WUNTRACED and WCONTINUED. Other threads stop at their next
+   return to the guest (px_signal_exit), woken from their waits, and one that spins in
+   guest code is sent there (stop_other). */
+static px_host_rwlock stop_lock;        /* guards the next two */
+static int32_t stopped_by;              /* atomic reads: the stop signal while stopped, else 0 */
+static px_host_handle continue_event;   /* manual-reset: set while the process runs */
+
+#define STOP_SIGNALS (SIG_BIT(LINUX_SIGSTOP) | SIG_BIT(LINUX_SIGTSTP) | SIG_BIT(LINUX_SIGTTIN) | SIG_BIT(LINUX_SIGTTOU))
+
+/* SIGCONT's effect, whatever its action (prepare_signal): a stopped process runs again
+   and its parent is told. */
+static void continue_process(void)
+{
+    px_host_rwlock_lock(&stop_lock);
+    bool was = stopped_by != 0;
+    __atomic_store_n(&stopped_by, 0, __ATOMIC_SEQ_CST);
+    if (continue_event) px_host_event_set(continue_event);
+    px_host_rwlock_unlock(&stop_lock);
+    if (!was) return;
+    px_ptable_set_job(0);
+    px_signal_notify_parent(LINUX_CLD_CONTINUED, LINUX_SIGCONT);
+}
+
+/* The calling task waits while the process is stopped; SIGKILL still ends it. */
+static void stay_stopped(px_task *t)
+{
+    while (__atomic_load_n(&stopped_by, __ATOMIC_SEQ_CST)) {
+        px_task_clear_interrupt(t);
+        if (all_pending(t) & SIG_BIT(LINUX_SIGKILL)) px_process_killed(LINUX_SIGKILL);
+        if (!__atomic_load_n(&stopped_by, __ATOMIC_SEQ_CST)) break;
+        void *h = continue_event;
+        px_block(&h, 1, NULL);
+    }
+}
+
+/* One other thread joins the group stop: told at its exit path, woken from a wait, and,
+   running guest code (a loop without syscalls), sent to the signal entry, where
+   px_signal_exit finds the process stopped. */
+static bool stop_other(px_task *o, void *self)
+{
+    if (o == self) return false;
+    ask_exit_work(o);
+    px_task_interrupt(o);
+    for (int tries = 0; tries < 20 && !__atomic_load_n(&o->in_runtime, __ATOMIC_SEQ_CST) && !redirect(o); tries++)
+        px_host_sleep_ms(1);
+    return false;
+}
+
+/* do_signal_stop: the process stops by sig; back when continued. */
+static void stop_process(px_task *t, int sig)
+{
+    px_host_rwlock_lock(&stop_lock);
+    if (!continue_event) continue_event = px_host_event_new(true, false, false);
+    bool can = continue_event != NULL;
+    if (can) {
+        px_host_event_reset(continue_event);
+        __atomic_store_n(&stopped_by, sig, __ATOMIC_SEQ_CST);
+    }
+    px_host_rwlock_unlock(&stop_lock);
+    if (!can) return;
+    px_thread_each(stop_other, t);
+    px_ptable_set_job(sig);
+    px_signal_notify_parent(LINUX_CLD_STOPPED, sig);
+    stay_stopped(t);
+}
+
 /* Makes sig pending for t (to_process: in its process's set, as kill does), as the
    kernel's send_signal: an ignored signal that is not blocked is discarded (a stop or
    continue signal with its default action too: stopping is not implemented), the
    first of a kind that is pending keeps its info; then t is told (its exit path) and
-   woken from a wait. Returns whether t was told. */
+   woken from a wait. Returns whether t was told. A stop signal with its default action
+   stays pending until a task takes it and stops (next_signal). */
 static bool queue_signal(px_task *t, int sig, const struct linux_siginfo *info, bool to_process)
 {
     struct linux_sigaction a = {0};
     px_signal_action(sig, &a);
+    /* prepare_signal: SIGCONT continues and drops pending stops; a stop drops a pending SIGCONT */
+    if (sig == LINUX_SIGCONT) {
+        clear_pending(t, STOP_SIGNALS);
+        continue_process();
+    } else if (SIG_BIT(sig) & STOP_SIGNALS) {
+        clear_pending(t, SIG_BIT(LINUX_SIGCONT));
+    }
     bool blocked = (mask_of(t) & SIG_BIT(sig)) != 0;
     bool uncatchable = sig == LINUX_SIGKILL || sig == LINUX_SIGSTOP;
     if (!uncatchable && a.sa_handler == LINUX_SIG_IGN) return false;
-    if (sig == LINUX_SIGSTOP) return false;
     if (!blocked && !uncatchable && a.sa_handler == LINUX_SIG_DFL &&
-        (default_actions[sig] == ACT_IGNORE || default_actions[sig] == ACT_STOP || default_actions[sig] == ACT_CONT))
+        (default_actions[sig] == ACT_IGNORE || default_actions[sig] == ACT_CONT))
         return false;
     struct px_sigstate *st = sigstate_of(t);
     if (to_process) {
         px_host_rwlock_lock(&process_info_lock);
         if (!(__atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST) & SIG_BIT(sig))) process_info[sig] = *info;
+        else if (sig >= LINUX_SIGRTMIN && rt_queued < RT_QUEUE_MAX) {
+            rt_queue[rt_queued] = *info;
+            rt_queue[rt_queued++].si_signo = sig;
+        }
         __atomic_or_fetch(process_pending(t), SIG_BIT(sig), __ATOMIC_SEQ_CST);
         px_host_rwlock_unlock(&process_info_lock);
     } else if (st) {
         px_host_rwlock_lock(&st->lock);
         if (!(__atomic_load_n(&t->pending, __ATOMIC_SEQ_CST) & SIG_BIT(sig))) st->info[sig] = *info;
+        else if (sig >= LINUX_SIGRTMIN && st->rt_queued < THREAD_RT_QUEUE_MAX) st->rt_queue[st->rt_queued++] = *info;
         __atomic_or_fetch(&t->pending, SIG_BIT(sig), __ATOMIC_SEQ_CST);
         px_host_rwlock_unlock(&st->lock);
     } else {
@@ -318,13 +452,22 @@ static void dequeue(px_task *t, struct px_sigstate *st, int sig, struct linux_si
         px_host_rwlock_lock(&st->lock);
         *info = st->info[sig];
         memset(&st->info[sig], 0, sizeof st->info[sig]);
-        __atomic_and_fetch(&t->pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
+        bool more = false; /* a queued real-time instance becomes the pending one */
+        for (size_t i = 0; sig >= LINUX_SIGRTMIN && i < st->rt_queued && !more; i++) {
+            if (st->rt_queue[i].si_signo != sig) continue;
+            st->info[sig] = st->rt_queue[i];
+            memmove(&st->rt_queue[i], &st->rt_queue[i + 1], (st->rt_queued - i - 1) * sizeof st->rt_queue[0]);
+            st->rt_queued--;
+            more = true;
+        }
+        if (!more) __atomic_and_fetch(&t->pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
         px_host_rwlock_unlock(&st->lock);
     } else if (__atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST) & SIG_BIT(sig)) {
         px_host_rwlock_lock(&process_info_lock);
         *info = process_info[sig];
         memset(&process_info[sig], 0, sizeof process_info[sig]);
-        __atomic_and_fetch(process_pending(t), ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
+        if (sig < LINUX_SIGRTMIN || !rt_next_locked(sig))
+            __atomic_and_fetch(process_pending(t), ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
         px_host_rwlock_unlock(&process_info_lock);
     } else {
         __atomic_and_fetch(&t->pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
@@ -354,6 +497,7 @@ static int next_signal(px_task *t, struct px_sigstate *st, struct linux_siginfo 
         if (act->sa_handler == LINUX_SIG_IGN) continue;
         if (act->sa_handler == LINUX_SIG_DFL) {
             if (default_actions[sig] == ACT_TERM || default_actions[sig] == ACT_CORE) px_process_killed(sig);
+            if (default_actions[sig] == ACT_STOP) stop_process(t, sig);
             continue;
         }
         if (act->sa_flags & LINUX_SA_RESETHAND) {
@@ -369,10 +513,12 @@ static int next_signal(px_task *t, struct px_sigstate *st, struct linux_siginfo 
 
 uint32_t px_signal_exit(px_regs *regs, px_task *t, enum px_signal_from from)
 {
+    px_thread_stop_if_exiting(t);
     struct px_sigstate *st = __atomic_load_n(&t->sigstate, __ATOMIC_ACQUIRE);
     uint32_t full = from == PX_SIGNAL_FROM_ENTRY ? PX_EXIT_FULL : 0;
     if (st && (st->sigreturn_pending || st->deliver_sig)) return PX_EXIT_XSTATE | full;
     for (;;) {
+        if (__atomic_load_n(&stopped_by, __ATOMIC_SEQ_CST)) stay_stopped(t); /* another thread stopped the process */
         /* cleared before the look at the pending sets: a signal sent meanwhile sets both again */
         clear_interrupt(t, st);
         __atomic_and_fetch(&t->work, ~PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);
@@ -398,7 +544,12 @@ uint32_t px_signal_exit(px_regs *regs, px_task *t, enum px_signal_from from)
                 px_syscall_dispatch(regs);
                 continue;
             }
-            /* restart_syscall(2) is not implemented: a RESTARTBLOCK call ends with EINTR */
+            /* a RESTARTBLOCK call goes on as restart_syscall(2) (its task's restart_fn) */
+            if (restart == PX_RESTART_BLOCK) {
+                regs->rax = regs->orig_rax = 219; /* restart_syscall (abi/syscalls.tbl) */
+                px_syscall_dispatch(regs);
+                continue;
+            }
             if (restart != PX_RESTART_NONE) regs->rax = (uint64_t)-LINUX_EINTR;
             if (__atomic_load_n(&t->work, __ATOMIC_SEQ_CST) && (all_pending(t) & ~mask_of(t))) continue;
             return full;
@@ -417,6 +568,18 @@ uint32_t px_signal_exit(px_regs *regs, px_task *t, enum px_signal_from from)
             }
         } else if (restart != PX_RESTART_NONE) {
             regs->rax = (uint64_t)-LINUX_EINTR;
+        }
+        /* the frame shows a rewritten site's call at the syscall instruction, as Linux
+           (a restart at it, a return after it): musl's cancellation compares the rip
+           with its syscall's address; sigreturn maps it back */
+        st->site = st->site_return = 0;
+        if (in_syscall && from != PX_SIGNAL_FROM_TRAP) {
+            uint64_t ret = restart == PX_RESTART_CALL ? regs->rcx : regs->rip, site;
+            if (px_rewrite_syscall_site_of(ret, &site)) {
+                st->site = site;
+                st->site_return = ret;
+                regs->rip = restart == PX_RESTART_CALL ? site : site + 2;
+            }
         }
         st->deliver_sig = sig;
         st->deliver_info = info;
@@ -464,6 +627,7 @@ uint32_t px_signal_exit_xstate(px_regs *regs, px_task *t, void *area)
                      .ss_flags = t->altstack_size ? (int32_t)t->altstack_flags : LINUX_SS_DISABLE},
         .xstate = area,
         .cr2 = st->cr2, .err = st->err, .trapno = st->trapno,
+        .site = st->site, .site_return = st->site_return,
     };
     px_sigframe_layout l;
     st->deliver_sig = 0;
@@ -548,6 +712,73 @@ static struct linux_siginfo user_info(int sig, int code)
     return info;
 }
 
+void px_signal_prepare_self(void)
+{
+    sigstate_self(px_kernel_self());
+}
+
+/* ---- which thread a signal goes to ----
+   A thread-directed signal (tkill, tgkill) goes to its thread; one for the whole process
+   lands in the process's set and the thread told of it (interrupted, redirected) is the
+   first thread unless it blocks the signal, else the first other one that does not, as
+   Linux's complete_signal; while every thread blocks it, it waits in the set. The
+   threads are visited with the roster locked (thread_clone.c), so none is freed under
+   a sender. */
+
+typedef struct signal_target {
+    int32_t tid;                       /* thread-directed: whose; 0: the process's */
+    int sig;
+    const struct linux_siginfo *info;
+    bool told;                         /* queue_signal told another thread: push it */
+    int32_t told_tid;
+} signal_target;
+
+static bool queue_to_target(px_task *t, void *ctx)
+{
+    signal_target *s = ctx;
+    bool to_process = s->tid == 0;
+    if (to_process ? (mask_of(t) & SIG_BIT(s->sig)) != 0 : t->tid != s->tid) return false;
+    s->told_tid = t->tid;
+    s->told = queue_signal(t, s->sig, s->info, to_process) && t != px_self();
+    return true;
+}
+
+/* Queues a signal for the process and says which thread to push (0: none). */
+static int32_t queue_for_process(int sig, const struct linux_siginfo *info)
+{
+    signal_target s = {.sig = sig, .info = info};
+    if (px_thread_each(queue_to_target, &s)) return s.told ? s.told_tid : 0;
+    px_task *t = px_current(); /* every thread blocks it: pending in the process's set */
+    if (t) queue_signal(t, sig, info, true);
+    return 0;
+}
+
+typedef struct push_try {
+    int32_t tid;
+    int sig;
+    bool done;
+} push_try;
+
+static bool push_once(px_task *t, void *ctx)
+{
+    push_try *p = ctx;
+    if (t->tid != p->tid) return false;
+    p->done = !(all_pending(t) & ~mask_of(t) & SIG_BIT(p->sig)) || redirect(t);
+    return true;
+}
+
+/* Makes thread tid take sig: a thread running guest code makes no syscall to deliver at,
+   so it is sent to the signal entry; tried again while it is in picolx or Windows code
+   (a blocked wait was woken and takes it on its way out), up to 2 s. */
+static void push_thread(int32_t tid, int sig)
+{
+    for (int tries = 0; tries < 2000; tries++) {
+        push_try p = {.tid = tid, .sig = sig};
+        if (!px_thread_each(push_once, &p) || p.done) return; /* gone, taken or redirected */
+        px_host_sleep_ms(1);
+    }
+}
+
 /* Sends sig to the calling thread (tkill) or its process (kill): delivered on this
    syscall's way back to the guest. */
 static int64_t send_to_self(int sig, bool to_process)
@@ -555,27 +786,63 @@ static int64_t send_to_self(int sig, bool to_process)
     if (sig == 0) return 0;
     px_task *t = px_kernel_self();
     struct linux_siginfo info = user_info(sig, to_process ? LINUX_SI_USER : LINUX_SI_TKILL);
-    queue_signal(t, sig, &info, to_process);
+    if (!to_process) {
+        queue_signal(t, sig, &info, false);
+        return 0;
+    }
+    int32_t tid = queue_for_process(sig, &info); /* maybe another thread's, if this one blocks it */
+    if (tid) push_thread(tid, sig);
     return 0;
 }
 
-void px_signal_prepare_self(void)
+static bool is_target_thread(px_task *t, void *ctx) { return t->tid == ((signal_target *)ctx)->tid; }
+
+/* tkill/tgkill (info NULL: SI_TKILL's) or rt_tgsigqueueinfo to another thread of the
+   process: -LINUX_ESRCH when there is none. */
+static int64_t send_to_thread(int32_t tid, int sig, const struct linux_siginfo *given)
 {
-    sigstate_self(px_kernel_self());
+    struct linux_siginfo info = given ? *given : user_info(sig, LINUX_SI_TKILL);
+    signal_target s = {.tid = tid, .sig = sig, .info = &info};
+    if (!px_thread_each(sig ? queue_to_target : is_target_thread, &s)) return -LINUX_ESRCH;
+    if (s.told) push_thread(s.told_tid, sig);
+    return 0;
+}
+
+bool px_signal_receive_queue(const struct linux_siginfo *info)
+{
+    int sig = info->si_signo;
+    if (sig < 1 || sig > LINUX_NSIG) return false;
+    if (sig == LINUX_SIGCHLD && info->si_code >= LINUX_CLD_EXITED && info->si_code <= LINUX_CLD_CONTINUED) {
+        struct linux_sigaction a = {0};
+        px_signal_action(sig, &a);
+        bool ended = info->si_code <= LINUX_CLD_DUMPED;
+        /* SIGCHLD ignored or SA_NOCLDWAIT: the child leaves no zombie */
+        px_wait_child_changed(info->sigchld.pid, ended && (a.sa_handler == LINUX_SIG_IGN || (a.sa_flags & LINUX_SA_NOCLDWAIT)));
+        if (!ended && (a.sa_flags & LINUX_SA_NOCLDSTOP)) return false;
+    }
+    return queue_for_process(sig, info) != 0;
+}
+
+/* The first thread that does not block sig, as queue_for_process chose it. */
+static bool first_unblocked(px_task *t, void *ctx)
+{
+    push_try *p = ctx;
+    if (mask_of(t) & SIG_BIT(p->sig)) return false;
+    p->tid = t->tid;
+    return true;
+}
+
+void px_signal_push(int sig)
+{
+    push_try p = {.sig = sig};
+    px_task *self = px_self();
+    if (px_thread_each(first_unblocked, &p) && !(self && self->tid == p.tid)) push_thread(p.tid, sig);
 }
 
 void px_signal_send_process(int sig, const struct linux_siginfo *info)
 {
-    px_task *t = px_current();
-    if (!t || !queue_signal(t, sig, info, true)) return;
-    if (t == px_self()) return;
-    /* a thread running guest code makes no syscall to deliver at: sent to the signal
-       entry, tried again while it is in picolx or Windows code (a blocked wait was woken) */
-    for (int tries = 0; tries < 2000; tries++) {
-        if (!(all_pending(t) & ~mask_of(t) & SIG_BIT(sig))) return;
-        if (redirect(t)) return;
-        px_host_sleep_ms(1);
-    }
+    int32_t tid = queue_for_process(sig, info);
+    if (tid) push_thread(tid, sig);
 }
 
 static bool is_own_process(int64_t pid)
@@ -624,6 +891,7 @@ static int64_t check_exists(int64_t pid)
    the caller last (a default action may end it). */
 static int64_t send_to_many(int32_t pgid, int sig)
 {
+    struct linux_siginfo info = user_info(sig, LINUX_SI_USER);
     bool found = false, permitted = false, self_too = false;
     int64_t failed = 0;
     int32_t cursor = 0;
@@ -635,7 +903,7 @@ static int64_t send_to_many(int32_t pgid, int sig)
         if (!may_signal(&e)) continue;
         permitted = true;
         if (is_own_process(e.pid)) self_too = true;
-        else if (px_signal_send_remote(&e, sig) == -LINUX_ENOSYS) failed = -LINUX_ENOSYS;
+        else if (px_signal_send_remote(&e, &info) == -LINUX_ENOSYS) failed = -LINUX_ENOSYS;
     }
     if (self_too) send_to_self(sig, true);
     if (!found) return -LINUX_ESRCH;
@@ -644,8 +912,7 @@ static int64_t send_to_many(int32_t pgid, int sig)
 }
 
 /* kill(2): sig 0 checks any process of the table; a signal to this process is taken
-   here, to another one as its default action says (signal_remote.c), to a group or -1
-   to each. */
+   here, to another one through its doorbell (signal_remote.c), to a group or -1 to each. */
 PX_SYSCALL(kill) { return px_signal_kill((int32_t)PX_ARG0, (int)PX_ARG1); }
 
 int64_t px_signal_kill(int32_t pid32, int sig)
@@ -659,7 +926,8 @@ int64_t px_signal_kill(int32_t pid32, int sig)
         px_ptable_entry e;
         if (px_ptable_lookup((int32_t)pid, &e) < 0) return -LINUX_ESRCH;
         if (!may_signal(&e)) return -LINUX_EPERM;
-        return px_signal_send_remote(&e, sig);
+        struct linux_siginfo info = user_info(sig, LINUX_SI_USER);
+        return px_signal_send_remote(&e, &info);
     }
     int32_t own_group = px_ptable_self_pgid();
     if (pid == 0 && !own_group) return send_to_self(sig, true);
@@ -673,7 +941,7 @@ PX_SYSCALL(tkill)
     int64_t tid = (int32_t)PX_ARG0;
     int sig = (int)PX_ARG1;
     if (tid <= 0 || sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
-    return is_own_thread(tid) ? send_to_self(sig, false) : -LINUX_ESRCH;
+    return is_own_thread(tid) ? send_to_self(sig, false) : send_to_thread((int32_t)tid, sig, NULL);
 }
 
 /* tgkill(2) */
@@ -682,7 +950,8 @@ PX_SYSCALL(tgkill)
     int64_t tgid = (int32_t)PX_ARG0, tid = (int32_t)PX_ARG1;
     int sig = (int)PX_ARG2;
     if (tgid <= 0 || tid <= 0 || sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
-    return is_own_process(tgid) && is_own_thread(tid) ? send_to_self(sig, false) : -LINUX_ESRCH;
+    if (!is_own_process(tgid)) return -LINUX_ESRCH; /* threads of other processes: not yet */
+    return is_own_thread(tid) ? send_to_self(sig, false) : send_to_thread((int32_t)tid, sig, NULL);
 }
 
 /* rt_sigpending(2) */
@@ -817,6 +1086,14 @@ PX_SYSCALL(rt_sigreturn)
     if (!st) px_process_killed(LINUX_SIGSEGV);
     px_sigreturn_state s;
     if (px_sigreturn_read(regs, &s, st->sigreturn_area) < 0) px_process_killed(LINUX_SIGSEGV);
+    /* a frame that showed a rewritten syscall at its own address: back into the call
+       (rip still at the site) or on after it (site + 2), unless the handler moved rip */
+    if (s.site && regs->rip == s.site) {
+        regs->rcx = s.site_return;
+        regs->rip = (uint64_t)px_syscall_entry;
+    } else if (s.site && regs->rip == s.site + 2) {
+        regs->rip = s.site_return;
+    }
     set_mask(t, s.sigmask);
     /* restore_altstack: as sigaltstack would take it; a bad one is ignored */
     uint32_t mode = (uint32_t)s.altstack.ss_flags & ~LINUX_SS_AUTODISARM;
@@ -846,6 +1123,8 @@ static void wait_for_signal(px_task *t)
         int r = px_block(NULL, 0, NULL);
         if (r == PX_BLOCK_INTERRUPTED || r == PX_BLOCK_FAILED) break;
     }
+    /* a signal pending before the wait (blocked until the new mask) told nobody: the exit path is to look */
+    ask_exit_work(t);
 }
 
 /* pause(2): until a handler has run (never restarted with one; without, the exit path
@@ -932,9 +1211,8 @@ PX_SYSCALL(rt_sigtimedwait)
     return result;
 }
 
-/* rt_sigqueueinfo(2): to this process, with the caller's siginfo (si_value); a code
-   the kernel keeps for itself (>= 0, or SI_TKILL) only to oneself, which is all that
-   is reachable. */
+/* rt_sigqueueinfo(2): to a process, with the caller's siginfo (si_value); a code the
+   kernel keeps for itself (>= 0, or SI_TKILL) only to oneself (EPERM otherwise). */
 PX_SYSCALL(rt_sigqueueinfo)
 {
     int64_t pid = (int32_t)PX_ARG0;
@@ -943,9 +1221,55 @@ PX_SYSCALL(rt_sigqueueinfo)
     struct linux_siginfo info;
     if (px_copy_in(&info, info_ptr, sizeof info) < 0) return -LINUX_EFAULT;
     if (sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
-    if (pid != px_identity_pid()) return -LINUX_ESRCH;
-    if (sig == 0) return 0;
     info.si_signo = sig;
+    return px_signal_queue_info((int32_t)pid, &info);
+}
+
+int64_t px_signal_queue_info(int32_t pid32, struct linux_siginfo *info_in)
+{
+    int64_t pid = pid32;
+    int sig = info_in->si_signo;
+    struct linux_siginfo info = *info_in;
+    if (pid != px_identity_pid()) {
+        if (pid <= 0) return -LINUX_ESRCH;
+        if (info.si_code >= 0 || info.si_code == LINUX_SI_TKILL) return -LINUX_EPERM;
+        px_ptable_entry e;
+        if (px_ptable_lookup((int32_t)pid, &e) < 0) return -LINUX_ESRCH;
+        if (!may_signal(&e)) return -LINUX_EPERM;
+        return sig == 0 ? 0 : px_signal_send_remote(&e, &info);
+    }
+    if (sig == 0) return 0;
     queue_signal(px_kernel_self(), sig, &info, true);
     return 0;
+}
+
+/* rt_tgsigqueueinfo(2): a signal with the caller's siginfo to one thread of this process
+   (threads of other processes: ESRCH, as tgkill). */
+PX_SYSCALL(rt_tgsigqueueinfo)
+{
+    int32_t tgid = (int32_t)PX_ARG0, tid = (int32_t)PX_ARG1;
+    int sig = (int)PX_ARG2;
+    uint64_t info_ptr = PX_ARG3;
+    struct linux_siginfo info;
+    if (px_copy_in(&info, info_ptr, sizeof info) < 0) return -LINUX_EFAULT;
+    if (tgid <= 0 || tid <= 0 || sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
+    if (!is_own_process(tgid)) return -LINUX_ESRCH;
+    px_task *self = px_kernel_self();
+    /* Linux: a siginfo that claims to come from the kernel or tkill, sent to another
+       thread than the caller, is EPERM */
+    if (tid != self->tid && (info.si_code >= 0 || info.si_code == LINUX_SI_TKILL)) return -LINUX_EPERM;
+    info.si_signo = sig;
+    if (tid != self->tid) return send_to_thread(tid, sig, &info);
+    if (sig) queue_signal(self, sig, &info, false);
+    return 0;
+}
+
+/* restart_syscall(2): the interrupted call's continuation, once (EINTR without one). */
+PX_SYSCALL(restart_syscall)
+{
+    (void)regs;
+    px_task *t = px_kernel_self();
+    int64_t (*fn)(px_task *) = t->restart_fn;
+    t->restart_fn = NULL;
+    return fn ? fn(t) : -LINUX_EINTR;
 }

@@ -52,8 +52,41 @@ void px_signal_exec_reset(void);
 struct px_ptable_entry;
 /* kill(2)'s work: sig to pid (a process, 0 or -pgid a group, -1 everyone). */
 int64_t px_signal_kill(int32_t pid, int sig);
-int64_t px_signal_send_remote(const struct px_ptable_entry *e, int sig);
+/* rt_sigqueueinfo(2)'s work: info (its si_signo the signal) to process pid. */
+int64_t px_signal_queue_info(int32_t pid, struct linux_siginfo *info);
+int64_t px_signal_send_remote(const struct px_ptable_entry *e, const struct linux_siginfo *info);
 void px_signal_publish(uint64_t caught, uint64_t ignored);
+/* SIGCHLD (code CLD_*, si_status status) to the calling process's parent, if it is a
+   picolx process. */
+void px_signal_notify_parent(int code, int status);
+/* The calling process ends with wait_status: its table entry ends (px_ptable_exit) and
+   its parent gets SIGCHLD. */
+void px_signal_process_ends(int32_t wait_status, uint64_t peak_rss);
+/* A signal posted by another process, raised in this one (sigbell.c), in two steps, as
+   px_signal_send_process: made pending after SIGCHLD's bookkeeping (wait.c); true: another
+   thread is to be pushed to it, by px_signal_push, which may wait up to 2 s for it. */
+bool px_signal_receive_queue(const struct linux_siginfo *info);
+void px_signal_push(int sig);
+/* Whether t, suspended at rip, runs guest code (or the rewriter's trampolines), not
+   picolx's or Windows' (holding none of their locks): a thread there may be redirected
+   to a signal handler, or ended by an execve. */
+bool px_task_runs_guest_code(struct px_task *t, uint64_t rip);
+
+/* sigbell.c: the doorbell. start: made for the calling process (once it has its pid);
+   post: info to process pid's queue, its doorbell rung. 0, -LINUX_ESRCH (no such process
+   or none with a doorbell), -LINUX_EAGAIN (its queue is full). */
+void px_sigbell_start(void);
+int64_t px_sigbell_post(int32_t pid, const struct linux_siginfo *info);
+/* The calling process's table entry ends with wait_status, to_parent (or NULL) queued for
+   its parent in the same step (px_ptable_exit) and its doorbell rung: true if it ended here. */
+bool px_sigbell_exit(int32_t wait_status, uint64_t peak_rss, const struct linux_siginfo *to_parent);
+/* What other processes queued for this one, made pending now by the calling thread (a
+   wait that reaped a child: that child's SIGCHLD is pending before the wait returns). */
+void px_sigbell_take_now(void);
+
+/* wait.c: child pid's state changed (SIGCHLD came): waits look again; reap: it ended and
+   leaves no zombie (SIGCHLD ignored, SA_NOCLDWAIT). */
+void px_wait_child_changed(int32_t pid, bool reap);
 
 /* The signal handlers object (Linux's sighand_struct): the 64 actions, shared by
    CLONE_SIGHAND, copied otherwise (clear_handlers: CLONE_CLEAR_SIGHAND, handlers back to

@@ -1,14 +1,22 @@
-/* Signals to other picolx processes. Each process publishes in the session's process
-   table which signals it catches and which it ignores (px_signal_publish, from signal.c
-   whenever its actions change); a sender in another process can then do what the
-   target's kernel would for the default action: end it with the signal's status
-   (px_host_process_terminate with PX_EXIT_SIGNALED | sig: its parent's wait reads that),
-   or nothing for the signals whose default is to be ignored. A signal the target
-   catches needs delivery into it, which comes with the signals issue: ENOSYS until then,
-   never a pretended success. Stop signals are not acted on yet (a later issue). */
+/* Signals to other picolx processes. A process whose doorbell runs (sigbell.c; the table
+   says so) takes every signal but SIGKILL itself: the sender posts it there, with its
+   siginfo, and the target acts as Linux's kernel would for it (its handler, its mask,
+   its default action, stopping and continuing). SIGKILL, which must end a process even
+   inside a Windows call, and signals to a process without a doorbell (one that is just
+   starting) are taken by the sender as the default action says, from what the target
+   publishes in the table about its actions (px_signal_publish): it is ended with the
+   signal's status (px_host_process_terminate with PX_EXIT_SIGNALED | sig: its parent's
+   wait reads that), or nothing happens for the signals whose default is to be ignored;
+   a signal it catches then gives ENOSYS, never a pretended success.
+
+   SIGCHLD to the parent (px_signal_notify_parent, px_signal_process_ends) goes the same
+   way, from the child itself, or from whoever ended it with TerminateProcess. */
 #include "core/errors.h"
 #include "core/px.h"
+#include "core/cred.h"
 #include "host/host_process.h"
+#include "host/host_sync.h"
+#include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
 #include "task/process.h"
@@ -26,20 +34,79 @@ static bool default_stops(int sig)
     return sig == LINUX_SIGSTOP || sig == LINUX_SIGTSTP || sig == LINUX_SIGTTIN || sig == LINUX_SIGTTOU;
 }
 
-int64_t px_signal_send_remote(const px_ptable_entry *e, int sig)
+/* The SIGCHLD that process pid of entry e sends its parent (status: si_status). */
+static struct linux_siginfo sigchld_info(const px_ptable_entry *e, int32_t pid, int code, int32_t status)
 {
+    struct linux_siginfo info = {.si_signo = LINUX_SIGCHLD, .si_code = code};
+    info.sigchld.pid = pid;
+    info.sigchld.uid = e->uid;
+    info.sigchld.status = status;
+    return info;
+}
+
+/* The SIGCHLD of a wait status (wait4's encoding). */
+static struct linux_siginfo exit_info(const px_ptable_entry *e, int32_t wait_status)
+{
+    int sig = wait_status & 0x7f;
+    if (sig == 0) return sigchld_info(e, e->pid, LINUX_CLD_EXITED, (wait_status >> 8) & 0xff);
+    return sigchld_info(e, e->pid, (wait_status & 0x80) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED, sig);
+}
+
+/* SIGCHLD for the parent of entry e. */
+static void post_sigchld(const px_ptable_entry *e, const struct linux_siginfo *info)
+{
+    if (e->flags & PX_PTABLE_HOST_PARENT) return; /* no picolx process to tell */
+    px_sigbell_post(e->ppid, info);
+}
+
+int64_t px_signal_send_remote(const px_ptable_entry *e, const struct linux_siginfo *info)
+{
+    px_ptable_entry now;
+    int sig = info->si_signo;
     if (sig == 0 || e->state == PX_PTABLE_ZOMBIE) return 0; /* a zombie takes signals and does nothing */
+    /* a fork's child still starting: its Windows process is not yet its own (the table
+       names the forking one), so even SIGKILL waits in its queue for it */
+    if (e->state == PX_PTABLE_STARTING || (sig != LINUX_SIGKILL && (e->flags & PX_PTABLE_SIGBELL))) {
+        int64_t r = px_sigbell_post(e->pid, info);
+        if (r != -LINUX_ESRCH) return r;
+        /* ended, or it left STARTING (or is an execve's successor) without its doorbell yet:
+           what the table says now, its Windows process too, decides */
+        if (px_ptable_lookup(e->pid, &now) < 0) return -LINUX_ESRCH;
+        if (now.state == PX_PTABLE_ZOMBIE) return 0;
+        e = &now;
+    }
     bool by_default = sig == LINUX_SIGKILL || !((e->sig_caught | e->sig_ignored) & BIT(sig));
     if (!by_default) return (e->sig_ignored & BIT(sig)) ? 0 : -LINUX_ENOSYS;
     if (default_ignores(sig) || default_stops(sig)) return 0;
     px_host_handle p = px_host_process_open_to_end(e->host_pid);
     if (!p) return -LINUX_ESRCH; /* it ended meanwhile */
     int64_t r = px_host_process_terminate(p, PX_EXIT_SIGNALED | (uint32_t)sig);
+    /* its parent's handler may wait for it at once: told once it has ended */
+    if (r >= 0) px_host_wait(p, 5000);
     px_host_close(p);
-    return r < 0 ? -LINUX_ESRCH : 0;
+    if (r < 0) return -LINUX_ESRCH;
+    struct linux_siginfo chld = exit_info(e, sig);
+    post_sigchld(e, &chld);
+    return 0;
 }
 
 void px_signal_publish(uint64_t caught, uint64_t ignored)
 {
     px_ptable_set_signals(px_ptable_self(), caught, ignored);
+}
+
+void px_signal_notify_parent(int code, int status)
+{
+    px_ptable_entry e;
+    if (px_ptable_lookup(px_ptable_self(), &e) < 0) return;
+    struct linux_siginfo info = sigchld_info(&e, e.pid, code, status);
+    post_sigchld(&e, &info);
+}
+
+void px_signal_process_ends(int32_t wait_status, uint64_t peak_rss)
+{
+    px_ptable_entry e;
+    bool known = px_ptable_lookup(px_ptable_self(), &e) == 0;
+    struct linux_siginfo info = known ? exit_info(&e, wait_status) : (struct linux_siginfo){0};
+    px_sigbell_exit(wait_status, peak_rss, known ? &info : NULL);
 }

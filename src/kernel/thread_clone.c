@@ -28,8 +28,11 @@
 #include "core/uaccess.h"
 #include "host/host_sync.h"
 #include "host/host_thread.h"
+#include "kernel/block.h"
 #include "kernel/futex.h"
 #include "kernel/kernel.h"
+#include "kernel/signal.h"
+#include "fs/pseudo/proc_pids.h"
 #include "kernel/thread_clone.h"
 #include "linux_sched.h"
 #include "task/clone.h"
@@ -55,15 +58,205 @@ typedef struct thread_start {
     px_guest_fpu fpu;
 } thread_start;
 
-/* The task's host objects (made on first use by block.c) and its objects' references. */
+/* The task's host objects (made on first use by block.c, its Windows thread's handle)
+   and its objects' references. */
+static void release_task_objects(px_task *t)
+{
+    if (t->interrupt_event) px_host_close(t->interrupt_event);
+    if (t->sleep_timer) px_host_close(t->sleep_timer);
+    if (t->host_thread) px_host_close(t->host_thread);
+    px_task_release(t, &px_task_clone_ops);
+}
+
+/* A thread that ends by itself: its TEB slots cleared, then its task. */
 static void release_task(px_task *t)
 {
     px_thread_detach();
-    if (t->interrupt_event) px_host_close(t->interrupt_event);
-    if (t->futex_event) px_host_close(t->futex_event);
-    if (t->sleep_timer) px_host_close(t->sleep_timer);
-    px_task_release(t, &px_task_clone_ops);
+    release_task_objects(t);
 }
+
+/* The roster of the process's threads (px_process.threads): every thread but the first. */
+static int64_t roster_add(px_task *t)
+{
+    struct px_process *p = t->process;
+    int64_t r = 0;
+    px_host_rwlock_lock(&p->lock);
+    if (p->thread_count == p->thread_cap) {
+        size_t cap = p->thread_cap ? p->thread_cap * 2 : 8;
+        px_task **grown = px_realloc(p->threads, cap * sizeof *grown);
+        if (grown) p->threads = grown, p->thread_cap = cap;
+        else r = -LINUX_EAGAIN;
+    }
+    if (!r) p->threads[p->thread_count++] = t;
+    px_host_rwlock_unlock(&p->lock);
+    return r;
+}
+
+static void roster_remove(px_task *t)
+{
+    struct px_process *p = t->process;
+    px_host_rwlock_lock(&p->lock);
+    for (size_t i = 0; i < p->thread_count; i++)
+        if (p->threads[i] == t) {
+            p->threads[i] = p->threads[--p->thread_count];
+            break;
+        }
+    px_host_rwlock_unlock(&p->lock);
+}
+
+bool px_thread_each(bool (*visit)(px_task *t, void *ctx), void *ctx)
+{
+    px_task *first = px_thread_initial();
+    if (!first) return false;
+    struct px_process *p = first->process;
+    px_host_rwlock_lock_shared(&p->lock);
+    bool done = visit(first, ctx);
+    for (size_t i = 0; !done && i < p->thread_count; i++) done = visit(p->threads[i], ctx);
+    px_host_rwlock_unlock_shared(&p->lock);
+    return done;
+}
+
+int32_t px_thread_count(void) { return __atomic_load_n(&live_threads, __ATOMIC_ACQUIRE); }
+
+/* /proc's view of the threads (fs/pseudo/proc_pids.h's source). */
+typedef struct tid_list {
+    int32_t *tids;
+    size_t cap, n;
+} tid_list;
+
+static bool add_tid(px_task *t, void *ctx)
+{
+    tid_list *l = ctx;
+    int32_t tid = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
+    if (tid && l->n < l->cap) l->tids[l->n] = tid;
+    if (tid) l->n++;
+    return false;
+}
+
+static size_t list_tids(int32_t *tids, size_t cap)
+{
+    tid_list l = {.tids = tids, .cap = cap};
+    px_thread_each(add_tid, &l);
+    return l.n;
+}
+
+typedef struct comm_query {
+    int32_t tid;
+    char *out;
+    bool named;
+} comm_query;
+
+static bool comm_of_tid(px_task *t, void *ctx)
+{
+    comm_query *q = ctx;
+    if (t->tid != q->tid) return false;
+    if (t->comm_set) {
+        memcpy(q->out, t->comm, PX_TASK_COMM_LEN);
+        q->out[PX_TASK_COMM_LEN - 1] = 0;
+        q->named = true;
+    }
+    return true;
+}
+
+static bool thread_comm(int32_t tid, char out[16])
+{
+    comm_query q = {.tid = tid, .out = out};
+    px_thread_each(comm_of_tid, &q);
+    return q.named;
+}
+
+static const px_proc_thread_source proc_threads = {.list = list_tids, .comm = thread_comm};
+
+static bool tell_to_stop(px_task *t, void *ctx)
+{
+    if (t != ctx) {
+        __atomic_or_fetch(&t->work, PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST); /* its exit path looks */
+        px_task_interrupt(t);
+    }
+    return false;
+}
+
+/* exit_group: every other thread is told to stop (px_thread_stop_if_exiting) at its next
+   return from a syscall or a wait; one spinning in guest code runs until the process ends. */
+static void stop_other_threads(px_task *self)
+{
+    int32_t none = 0;
+    if (!__atomic_compare_exchange_n(&self->process->exiting_tid, &none, self->tid, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
+        return;
+    px_thread_each(tell_to_stop, self);
+}
+
+void px_thread_stop_if_exiting(px_task *t)
+{
+    int32_t by = __atomic_load_n(&t->process->exiting_tid, __ATOMIC_SEQ_CST);
+    if (!by || by == t->tid) return;
+    __atomic_store_n(&t->parked, 1, __ATOMIC_SEQ_CST);
+    for (;;) px_host_sleep_ms(PX_HOST_FOREVER); /* the process ends under it, or an execve ends it */
+}
+
+/* Parked for good, or in guest code: not inside Wine (its exception dispatch, its locks)
+   nor picolx, where ending it would leave a lock held for the new image. */
+static bool may_end(uint64_t rip, void *arg)
+{
+    px_task *t = arg;
+    return __atomic_load_n(&t->parked, __ATOMIC_SEQ_CST) || px_task_runs_guest_code(t, rip);
+}
+
+/* One pass over the roster: each thread that stands in guest code or is parked is ended
+   and its task released. Whether any is left. */
+static bool end_roster_pass(struct px_process *p, px_task *self)
+{
+    px_host_rwlock_lock(&p->lock);
+    for (size_t i = 0; i < p->thread_count;) {
+        px_task *t = p->threads[i];
+        if (t != self && t->host_thread && px_host_thread_end_if(t->host_thread, may_end, t)) {
+            p->threads[i] = p->threads[--p->thread_count];
+            __atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
+            release_task_objects(t);
+            continue;
+        }
+        i++;
+    }
+    bool left = p->thread_count > (self->tid == p->tgid ? 0u : 1u);
+    px_host_rwlock_unlock(&p->lock);
+    return left;
+}
+
+int64_t px_thread_end_others(void)
+{
+    px_task *self = px_kernel_self();
+    struct px_process *p = self->process;
+    if (px_thread_count() <= 1) return 0;
+    stop_other_threads(self); /* the others park at their next return towards the guest */
+    bool left = true;
+    for (int tries = 0; left && tries < 5000; tries++) {
+        left = end_roster_pass(p, self);
+        if (left) px_host_sleep_ms(1);
+    }
+    px_task *leader = px_thread_initial();
+    /* a leader that is not the caller has no handle to end it by: it must have parked
+       (its wait was interrupted; it stops at its way back towards the guest) before the
+       old image goes */
+    for (int tries = 0; !left && leader != self && !__atomic_load_n(&leader->parked, __ATOMIC_SEQ_CST); tries++) {
+        if (tries >= 5000) left = true;
+        else px_host_sleep_ms(1);
+    }
+    if (left) return -LINUX_EAGAIN; /* a thread that never left picolx code (a runtime bug) */
+    if (leader != self) {
+        /* Linux's de_thread: the thread that execs takes the leader's place and pid (the
+           leader's Windows thread, parked, stays; its task is no one's now) */
+        px_host_rwlock_lock(&p->lock);
+        p->thread_count = 0;
+        px_host_rwlock_unlock(&p->lock);
+        __atomic_store_n(&self->tid, p->tgid, __ATOMIC_RELEASE);
+        px_thread_set_initial(self);
+    }
+    __atomic_store_n(&live_threads, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&p->exiting_tid, 0, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
 
 static void thread_main(void *arg)
 {
@@ -104,25 +297,35 @@ int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t 
     if (stack) s->regs.rsp = stack;
     px_guest_fpu_save(&s->fpu);
 
-    __atomic_add_fetch(&live_threads, 1, __ATOMIC_ACQ_REL); /* before it can run (and exit) */
+    px_proc_set_thread_source(&proc_threads);
+    /* in the roster before it can run (and exit); its tid is 0 there until it is known */
+    if (roster_add(t) < 0) {
+        px_task_release(t, &px_task_clone_ops);
+        px_free(s);
+        return -LINUX_EAGAIN;
+    }
+    __atomic_add_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
     uint32_t id = 0;
     px_host_handle h = px_host_thread_start_suspended(thread_main, s, THREAD_RUNTIME_STACK, &id);
     if (!h) {
+        roster_remove(t);
         __atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
         px_task_release(t, &px_task_clone_ops);
         px_free(s);
         return -LINUX_EAGAIN;
     }
     int32_t tid = (int32_t)id;
-    t->tid = tid;
+    __atomic_store_n(&t->tid, tid, __ATOMIC_RELEASE);
+
     /* both words are stored before the thread runs, as Linux does (the new thread's
        own code may read them at once); a bad pointer is ignored, as Linux */
     if (flags & LINUX_CLONE_PARENT_SETTID) PX_PUT(parent_tid, &tid);
     if (flags & LINUX_CLONE_CHILD_SETTID) PX_PUT(child_tid, &tid);
+    t->host_thread = h; /* kept for an execve's ending of the other threads */
     r = px_host_thread_resume(h);
-    px_host_close(h);
     if (r < 0) {
         /* a suspended thread that never ran: nothing of it is seen; its task stays */
+        roster_remove(t);
         __atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
         return -LINUX_EAGAIN;
     }
@@ -149,8 +352,10 @@ static void clear_child_tid(px_task *t)
 #define FUTEX_TID_MASK 0x3fffffffu
 
 /* One robust futex of a dying owner: if the word names tid, it gets FUTEX_OWNER_DIED
-   (keeping FUTEX_WAITERS) and one waiter is woken, as Linux's handle_futex_death. */
-static void robust_futex_died(uint64_t word_at, int32_t tid, bool pending_op)
+   (keeping FUTEX_WAITERS) and one waiter is woken, as Linux's handle_futex_death (for a
+   PI futex, the first waiter then takes the lock with FUTEX_OWNER_DIED: Linux's
+   rt-mutex hand-over at exit). */
+static void robust_futex_died(uint64_t word_at, int32_t tid, bool pending_op, bool pi)
 {
     if ((word_at & 3) || !px_guest_range_ok(word_at, 4)) return;
     uint32_t *word = (uint32_t *)(uintptr_t)word_at;
@@ -158,7 +363,7 @@ static void robust_futex_died(uint64_t word_at, int32_t tid, bool pending_op)
     if (PX_GET(&now, word_at) < 0) return;
     for (;;) {
         /* a lock op in progress that never took the word: wake a waiter it may owe */
-        if (pending_op && now == 0) {
+        if (pending_op && !pi && now == 0) {
             px_futex_wake(word_at, 1);
             return;
         }
@@ -180,15 +385,16 @@ static void walk_robust_list(px_task *t)
     uint64_t entry, pending;
     int64_t offset;
     if (PX_GET(&entry, head) < 0 || PX_GET(&offset, head + 8) < 0 || PX_GET(&pending, head + 16) < 0) return;
+    bool pending_pi = pending & 1;
     pending &= ~(uint64_t)1;
     for (int n = 0; n < ROBUST_LIST_LIMIT && (entry & ~(uint64_t)1) != head; n++) {
         uint64_t at = entry & ~(uint64_t)1, next;
         if (PX_GET(&next, at) < 0) return;
         /* the one being locked or unlocked now is handled last */
-        if (at != pending && !(entry & 1)) robust_futex_died(at + (uint64_t)offset, t->tid, false);
+        if (at != pending) robust_futex_died(at + (uint64_t)offset, t->tid, false, entry & 1);
         entry = next;
     }
-    if (pending) robust_futex_died(pending + (uint64_t)offset, t->tid, true);
+    if (pending) robust_futex_died(pending + (uint64_t)offset, t->tid, true, pending_pi);
 }
 
 void px_thread_exit(int status)
@@ -196,12 +402,14 @@ void px_thread_exit(int status)
     px_task *t = px_kernel_self();
     walk_robust_list(t);
     bool leader = t->tid == t->process->tgid;
+    if (!leader) roster_remove(t); /* signals to its tid find nothing from now on (ESRCH) */
     if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL) == 0) px_process_exit(status);
     clear_child_tid(t);
     if (leader) {
         /* the group leader: its Windows thread returning from px_enter_guest would end
            the process, so it waits here, its task kept (it is px_current's), until the
            last thread ends the process */
+        __atomic_store_n(&t->parked, 1, __ATOMIC_SEQ_CST);
         for (;;) px_host_sleep_ms(PX_HOST_FOREVER);
     }
     px_leave_guest(t, THREAD_EXITED);
@@ -210,6 +418,11 @@ void px_thread_exit(int status)
 void px_thread_group_exit(int status)
 {
     px_task *t = px_kernel_self();
+    /* the caller's robust mutexes, as Linux's exit of each thread (a process-shared one
+       is then EOWNERDEAD for the other processes); the other threads' lists are not
+       walked yet */
+    walk_robust_list(t);
+    stop_other_threads(t);
     /* With other threads running guest code the process ends at once, from this thread
        (px_process_exit's clean-up, then the host's exit), not by unwinding this thread
        to where its guest started: px_process_exit_code leaves the guest only while

@@ -170,6 +170,38 @@ int64_t px_time_gettimeofday(uint64_t tv, uint64_t tz)
     return 0;
 }
 
+/* The clock belongs to Windows: picolx's root is a container's root, without
+   CAP_SYS_TIME over the host's clock, so setting it is EPERM for every user (as in a
+   Docker container), after Linux's own checks of the arguments. */
+
+/* clock_settime(2): only CLOCK_REALTIME can be set (the others: EINVAL) */
+PX_SYSCALL(clock_settime)
+{
+    int32_t clk = (int32_t)PX_ARG0;
+    uint64_t tp = PX_ARG1;
+    if (clk != LINUX_CLOCK_REALTIME) return -LINUX_EINVAL;
+    struct linux_timespec ts;
+    if (px_copy_in(&ts, tp, sizeof ts) < 0) return -LINUX_EFAULT;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= PX_NSEC_PER_SEC) return -LINUX_EINVAL;
+    return -LINUX_EPERM;
+}
+
+/* settimeofday(2) */
+PX_SYSCALL(settimeofday)
+{
+    uint64_t tv = PX_ARG0, tz = PX_ARG1;
+    if (tv) {
+        struct linux_timeval t;
+        if (px_copy_in(&t, tv, sizeof t) < 0) return -LINUX_EFAULT;
+        if (t.tv_sec < 0 || t.tv_usec < 0 || t.tv_usec >= 1000000) return -LINUX_EINVAL;
+    }
+    if (tz) {
+        struct linux_timezone z;
+        if (px_copy_in(&z, tz, sizeof z) < 0) return -LINUX_EFAULT;
+    }
+    return -LINUX_EPERM;
+}
+
 /* time(2) */
 PX_SYSCALL(time)
 {
@@ -189,6 +221,17 @@ int64_t px_time_time(uint64_t tloc)
 /* Sleeps until the deadline or an interrupt (block.h). Returns 0, or -LINUX_EINTR with
    the time that was left written to rem (a guest address; 0: none), as nanosleep and a
    relative clock_nanosleep do. */
+static int64_t sleep_until(const px_deadline *d, uint64_t rem);
+
+/* restart_syscall of an interrupted sleep: on to the same deadline. */
+static int64_t sleep_restart(px_task *t)
+{
+    px_deadline d = {(int64_t)t->restart_block[0], t->restart_block[1] != 0};
+    return sleep_until(&d, t->restart_block[2]);
+}
+
+/* Interrupted, it gives -ERESTART_RESTARTBLOCK (the exit path makes it EINTR when a
+   handler runs, restart_syscall going on to the deadline otherwise: a stop and continue). */
 static int64_t sleep_until(const px_deadline *d, uint64_t rem)
 {
     int r = px_block(NULL, 0, d);
@@ -199,7 +242,12 @@ static int64_t sleep_until(const px_deadline *d, uint64_t rem)
         struct linux_timespec ts = px_timespec_of_ns(left < 0 ? 0 : left);
         if (PX_PUT(rem, &ts) < 0) return -LINUX_EFAULT;
     }
-    return -LINUX_EINTR; /* restart_syscall comes with signal delivery */
+    px_task *t = px_kernel_self();
+    t->restart_block[0] = (uint64_t)d->at;
+    t->restart_block[1] = d->realtime;
+    t->restart_block[2] = rem;
+    t->restart_fn = sleep_restart;
+    return -LINUX_ERESTART_RESTARTBLOCK;
 }
 
 /* nanosleep(2) */

@@ -26,6 +26,7 @@ PX_SYSCALL(getrusage)
         px_host_rwlock_lock_shared(&p->lock);
         ru.ru_utime = timeval_of_100ns((uint64_t)p->children_utime);
         ru.ru_stime = timeval_of_100ns((uint64_t)p->children_stime);
+        ru.ru_maxrss = (int64_t)(p->children_peak_rss / 1024);
         px_host_rwlock_unlock_shared(&p->lock);
     } else {
         px_host_times times;

@@ -154,7 +154,7 @@ void *px_mm_fork_save(size_t *len)
         h.n_vma++;
         /* a view's pages are the section's, shared. The advice is the child's to follow:
            a vfork child borrows the parent's memory, advised or not, as Linux lends it */
-        if (!v->view) h.n_run += list_runs(v->start, v->end, &runs);
+        if (!v->view || px_vm_view_is_copy(v->view)) h.n_run += list_runs(v->start, v->end, &runs);
         if (runs.failed) break;
     }
     size_t nv = px_vm_list_views(NULL, 0, &h.next_view_id);
@@ -334,6 +334,26 @@ static int64_t copy_run(px_host_handle parent, uint64_t start, uint64_t len, int
     return 0;
 }
 
+/* A run of a private file view (copy-on-write): the child maps the same view, then
+   writes the parent's bytes over it (each page written becomes the child's own). Pages
+   are read through a buffer: the host's read writes into a page only once it is
+   private. */
+static int64_t copy_run_into_view(px_host_handle parent, const px_vma *owner, uint64_t start, uint64_t len,
+                                  bool zero)
+{
+    int64_t r = px_host_mem_protect((void *)(uintptr_t)start, len,
+                                    PX_HOST_PROT_READ | PX_HOST_PROT_WRITE | PX_HOST_PROT_COPY, NULL);
+    static uint8_t bounce[64 * 1024]; /* one fork at a time restores a process */
+    for (uint64_t at = start; r == 0 && at < start + len; at += sizeof bounce) {
+        uint64_t n = start + len - at < sizeof bounce ? start + len - at : sizeof bounce;
+        if (zero) memset(bounce, 0, n);
+        else r = px_host_process_read(parent, at, bounce, n);
+        if (r == 0) memcpy((void *)(uintptr_t)at, bounce, n);
+    }
+    int64_t a = px_vm_apply(owner);
+    return r ? r : a;
+}
+
 /* A failure of the child to rebuild what the parent has: named, since it is a bug or a
    clash with the child's own start-up. */
 static void failed_at(const char *what, uint64_t start, uint64_t len)
@@ -385,6 +405,11 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent, u
         if (!owner || (!lazy_but_at && (owner->fork_flags & PX_VMA_WIPEONFORK))) continue; /* left out, wiped */
         const px_vma *stack = lazy_but_at ? px_vma_find(&mm->vmas, lazy_but_at - 8) : NULL; /* rsp may be a fresh stack's end */
         bool now = !lazy_but_at || run->zero || (stack && run->start < stack->end && run->start + run->len > stack->start);
+        if (owner->view) { /* a private file view: copied now, never lent */
+            if (run->prot != PX_HOST_PROT_NONE) r = copy_run_into_view(parent, owner, run->start, run->len, run->zero);
+            if (r < 0) failed_at("private file mapping", run->start, run->len);
+            continue;
+        }
         r = now ? copy_run(parent, run->start, run->len, run->prot, run->zero) : 0;
         if (now && !run->zero) copied_bytes += run->len, copied_runs++;
         if (r == 0 && lazy_but_at && !run->zero) r = px_mm_lazy_add(parent, run->start, run->len, run->prot, now);

@@ -40,6 +40,8 @@ static int64_t check_map_fd(int fd, int prot, int flags)
     if (shared && (prot & LINUX_PROT_WRITE) && mode != LINUX_O_RDWR && mode != LINUX_O_WRONLY) return -LINUX_EACCES;
     if (mode != LINUX_O_RDONLY && mode != LINUX_O_RDWR) return -LINUX_EACCES;
     if (!(access & PX_FS_FD_MAPPABLE)) return -LINUX_ENODEV;
+    /* a memfd sealed against writes (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE): EPERM */
+    if (shared && (prot & LINUX_PROT_WRITE) && (px_fs_fd_seals(fd) & 0x18)) return -LINUX_EPERM;
     return 0;
 }
 
@@ -120,8 +122,11 @@ static bool grow_in_place(const px_vma *v, uint64_t old_start, uint64_t old_end,
     int64_t rc = 0;
     if (ext.fd >= 0) {
         px_vm_file file = file_of_fd(ext.fd);
+        uint64_t filled = 0;
         rc = px_vm_commit(old_end, new_end, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE);
-        if (!rc) rc = px_vm_fill_from_file(old_end, new_end, &file, ext.offset, NULL);
+        if (!rc) rc = px_vm_fill_from_file(old_end, new_end, &file, ext.offset, &filled);
+        /* the file's data now reaches as far as was read (as at mmap) */
+        ext.file_end = ext.offset + PX_ALIGN_UP(filled, PX_PAGE_SIZE);
     }
     if (!rc) rc = px_vm_apply(&ext);
     if (!rc) rc = px_vma_insert(&px_vm_vmas, &ext);
@@ -164,7 +169,11 @@ static int64_t move_mapping(px_vma v, uint64_t old, uint64_t old_len, uint64_t n
     if (!rc) {
         if (moved.fd >= 0 && new_len > copy) {
             px_vm_file file = file_of_fd(moved.fd);
-            rc = px_vm_fill_from_file(to + copy, to + new_len, &file, moved.offset + copy, NULL);
+            uint64_t filled = 0;
+            rc = px_vm_fill_from_file(to + copy, to + new_len, &file, moved.offset + copy, &filled);
+            /* the file's data reaches as far as was read (as at mmap) */
+            if (filled && moved.file_end < moved.offset + copy + PX_ALIGN_UP(filled, PX_PAGE_SIZE))
+                moved.file_end = moved.offset + copy + PX_ALIGN_UP(filled, PX_PAGE_SIZE);
         }
     }
     if (!rc) rc = px_vm_apply(&moved);
@@ -228,6 +237,16 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
         rc = -LINUX_EFAULT;
         goto out;
     }
+    /* a private file view moves or grows as private memory (a new view would lose the
+       guest's writes) */
+    if (px_vm_view_is_copy(found->view)) {
+        if ((rc = px_vm_demote_view_locked(found->view))) goto out;
+        found = px_vma_find(&px_vm_vmas, old_addr);
+        if (!found) {
+            rc = -LINUX_EFAULT;
+            goto out;
+        }
+    }
     px_vma v = *found;
     if (old_len == 0) {
         /* a second mapping of the same shared pages (Linux: shared mappings only) */
@@ -239,8 +258,16 @@ int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int f
                                                  fixed ? new_addr : 0);
         goto out;
     }
-    /* a view cannot grow in place (Windows): it moves as a new view of its section or
-       file; shrinking is munmap of its tail */
+    /* a whole view grows in place when the address space after it is free: a new, longer
+       view of its section or file at the same address (Windows cannot lengthen a view) */
+    if (v.view && !fixed && !dont_unmap && new_len > old_len && old_addr == v.start && old_addr + old_len == v.end &&
+        px_vma_range_free(&px_vm_vmas, old_addr + old_len, old_addr + new_len) &&
+        !(old_addr + old_len < px_vm_brk_hi && old_addr + new_len > px_vm_brk_lo) &&
+        old_addr + new_len <= PX_USER_TOP && px_vm_view_fits(old_addr, new_len)) {
+        rc = px_vm_remap_view_locked(&v, old_addr, new_len, v.flags | LINUX_MAP_FIXED, old_addr);
+        goto out;
+    }
+    /* else it moves as a new view of its section or file; shrinking is munmap of its tail */
     if (v.view && !dont_unmap && (fixed || (new_len > old_len && may_move))) {
         rc = move_view(&v, old_addr, old_len, new_len, fixed, new_addr);
         goto out;
@@ -288,6 +315,15 @@ static bool known_advice(int advice)
 static int64_t discard(uint64_t start, uint64_t end)
 {
     size_t first, last;
+    /* a private file view cannot drop its written pages: it becomes private memory first */
+    for (size_t i = px_vma_lower_bound(&px_vm_vmas, start); i < px_vm_vmas.count && px_vm_vmas.items[i].start < end;
+         i++) {
+        uint32_t view = px_vm_vmas.items[i].view;
+        if (px_vm_view_is_copy(view)) {
+            int64_t rc = px_vm_demote_view_locked(view);
+            if (rc) return rc;
+        }
+    }
     if (px_vma_isolate(&px_vm_vmas, start, end, &first, &last)) return -LINUX_ENOMEM;
     for (size_t i = first; i < last; i++) {
         const px_vma *v = &px_vm_vmas.items[i];

@@ -24,9 +24,11 @@
      file's last view. */
 #include <stdlib.h>
 #include "core/errors.h"
+#include "core/timing.h"
 #include "host/host_file.h"
 #include "host/host_mem.h"
 #include "host/host_process.h"
+#include "host/host_random.h"
 #include "mm/vm_private.h"
 
 typedef struct shared_view {
@@ -42,7 +44,11 @@ typedef struct shared_view {
     bool writable;         /* the section and view allow writing */
     bool anonymous;        /* a pagefile section: MAP_SHARED|MAP_ANONYMOUS */
     bool identified;       /* id_of_file is known */
+    bool copy_on_write;    /* a MAP_PRIVATE file mapping: a FILE_MAP_COPY view of a read-only
+                              section; pages the guest writes become its own */
     struct file_id { uint32_t volume; uint64_t index; } id_of_file; /* to find views by file */
+    uint64_t anon_object;  /* anonymous: the section's session-wide name for futex keys (random,
+                              kept by fork and mremap), as Linux keys a shmem futex by its inode */
 } shared_view;
 
 /* The views (and the parked names of their files) are the address space's: fields of
@@ -151,7 +157,8 @@ static bool place_view(shared_view *sv, uint64_t base, uint64_t file_off, uint64
 {
     void *p = NULL;
     if (view_len) {
-        p = px_host_view_map(sv->section, file_off, view_len, (void *)base, sv->writable);
+        p = sv->copy_on_write ? px_host_view_map_copy(sv->section, file_off, view_len, (void *)base)
+                              : px_host_view_map(sv->section, file_off, view_len, (void *)base, sv->writable);
         if (!p) return false;
     }
     sv->view_len = view_len;
@@ -219,7 +226,8 @@ bool px_vm_view_fits(uint64_t addr, uint64_t len)
    (taken over) of section_size bytes from offset (mremap), or a new one of the
    mapping's size (shared anonymous memory). */
 static int64_t map_view_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t offset,
-                               px_host_handle file, bool writable, px_host_handle section, uint64_t section_size)
+                               px_host_handle file, bool writable, px_host_handle section, uint64_t section_size,
+                               bool copy_on_write)
 {
     bool anonymous = !file, fresh = anonymous && !section;
     bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
@@ -229,7 +237,7 @@ static int64_t map_view_locked(uint64_t addr, uint64_t len, int prot, int flags,
     uint64_t file_off = fresh ? 0 : offset - skew;
     int64_t rc = 0;
     if (fixed && (addr & (PX_ALLOC_GRANULARITY - 1)) != skew) rc = -LINUX_EINVAL;
-    if (!rc && (prot & LINUX_PROT_WRITE) && !writable) rc = -LINUX_EACCES;
+    if (!rc && (prot & LINUX_PROT_WRITE) && !writable && !copy_on_write) rc = -LINUX_EACCES;
     uint64_t file_size = fresh ? skew + len : section_size;
     if (!rc && !anonymous) rc = px_host_file_size(file, &file_size);
     if (rc) {
@@ -246,8 +254,9 @@ static int64_t map_view_locked(uint64_t addr, uint64_t len, int prot, int flags,
     if (view_len <= skew) view_len = 0; /* the mapping starts past end of file */
 
     shared_view sv = { .file = file, .writable = writable, .anonymous = anonymous, .section_offset = file_off,
-                       .section_size = fresh ? total : section_size };
+                       .section_size = fresh ? total : section_size, .copy_on_write = copy_on_write };
     sv.identified = !anonymous && identify(file, &sv.id_of_file);
+    if (fresh && px_host_random(&sv.anon_object, sizeof sv.anon_object) < 0) sv.anon_object = 0;
     /* maximum size 0: the file's size, so the section never extends the file; a pagefile
        section is always writable (mprotect may add PROT_WRITE later) */
     if (section && !view_len) {
@@ -337,12 +346,24 @@ static int64_t map_view_locked(uint64_t addr, uint64_t len, int prot, int flags,
 int64_t px_vm_map_shared_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                                 uint64_t offset, px_host_handle file, bool writable)
 {
-    return map_view_locked(addr, len, prot, flags, fd, offset, file, writable, NULL, 0);
+    return map_view_locked(addr, len, prot, flags, fd, offset, file, writable, NULL, 0, false);
+}
+
+int64_t px_vm_map_private_view_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                                      uint64_t offset, px_host_handle file)
+{
+    return map_view_locked(addr, len, prot, flags, fd, offset, file, false, NULL, 0, true);
+}
+
+bool px_vm_view_is_copy(uint32_t id)
+{
+    shared_view *sv = id ? view_by_id(id) : NULL;
+    return sv && sv->copy_on_write;
 }
 
 int64_t px_vm_map_shared_anon_locked(uint64_t addr, uint64_t len, int prot, int flags)
 {
-    return map_view_locked(addr, len, prot, flags, -1, 0, NULL, true, NULL, 0);
+    return map_view_locked(addr, len, prot, flags, -1, 0, NULL, true, NULL, 0, false);
 }
 
 int64_t px_vm_remap_view_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr)
@@ -356,10 +377,13 @@ int64_t px_vm_remap_view_locked(const px_vma *v, uint64_t old, uint64_t new_len,
     if (!sv->anonymous && (!sv->file || px_host_handle_dup(sv->file, px_host_self(), false, &file) < 0))
         return -LINUX_ENOMEM;
     uint64_t offset = sv->anonymous ? sv->section_offset + (old - sv->base) : v->offset + (old - v->start);
+    uint64_t anon_object = sv->anon_object; /* sv moves if the view list grows */
     int64_t to = map_view_locked(new_addr, new_len, LINUX_PROT_READ, flags, v->fd, offset, file, sv->writable,
-                                 section, sv->section_size);
+                                 section, sv->section_size, false);
     if (to < 0) return to;
     px_vma *moved = px_vma_find(&px_mm_host.vmas, (uint64_t)to);
+    shared_view *moved_view = moved ? view_by_id(moved->view) : NULL;
+    if (moved_view) moved_view->anon_object = anon_object;
     if (moved) { /* the old mapping's protection, advice and name */
         moved->prot = v->prot;
         moved->fork_flags = v->fork_flags;
@@ -374,16 +398,88 @@ int64_t px_vm_remap_view_locked(const px_vma *v, uint64_t old, uint64_t new_len,
     return to;
 }
 
+bool px_vm_file_mapped_writable(px_host_handle file)
+{
+    file_id id;
+    if (!identify(file, &id)) return false;
+    px_vm_lock();
+    bool found = false;
+    for (size_t i = 0; i < px_mm_host.view_count && !found; i++)
+        found = !VIEWS[i].anonymous && VIEWS[i].writable && is_file(&VIEWS[i], id);
+    px_vm_unlock();
+    return found;
+}
+
+int64_t px_vm_resize_mapped(px_host_handle file, int64_t (*resize)(void *ctx), void *ctx, int64_t fail)
+{
+    file_id id;
+    if (!identify(file, &id)) return fail;
+    px_vm_lock();
+    /* take the views down, keeping their address space reserved */
+    size_t taken = 0;
+    for (size_t i = 0; i < px_mm_host.view_count; i++) {
+        shared_view *sv = &VIEWS[i];
+        if (sv->anonymous || !is_file(sv, id)) continue;
+        taken++;
+        if (sv->mapped_end > sv->base) {
+            px_host_view_unmap((void *)sv->base);
+            uint64_t granule_end = PX_ALIGN_UP(sv->mapped_end, PX_ALLOC_GRANULARITY);
+            px_host_mem_reserve((void *)sv->base, granule_end - sv->base);
+        }
+        if (sv->tail) px_host_mem_release((void *)sv->tail);
+        sv->tail = sv->tail_size = 0;
+        close_if(sv->section);
+        sv->section = NULL;
+        sv->mapped_end = sv->base; /* nothing mapped now */
+    }
+    if (!taken) {
+        px_vm_unlock();
+        return fail;
+    }
+    int64_t rc = resize(ctx);
+    /* and up again, over the file's new size (place_view, as map_view_locked does) */
+    for (size_t i = 0; i < px_mm_host.view_count; i++) {
+        shared_view *sv = &VIEWS[i];
+        if (sv->anonymous || !is_file(sv, id)) continue;
+        uint64_t file_size = 0, skew = sv->guest_start - sv->base, total = sv->guest_end - sv->base;
+        px_host_file_size(sv->file, &file_size);
+        uint64_t in_file = file_size > sv->section_offset ? file_size - sv->section_offset : 0;
+        uint64_t view_len = in_file < total ? in_file : total;
+        if (view_len <= skew) view_len = 0;
+        if (view_len) sv->section = px_host_section_new(sv->file, 0, sv->writable, false, NULL, NULL);
+        if (!sv->section) view_len = 0;
+        px_host_mem_release((void *)sv->base); /* the reservation held while it was down */
+        if (!place_view(sv, sv->base, sv->section_offset, view_len, total)) {
+            /* cannot happen unless another thread took the place: the pages stay SIGBUS */
+            close_if(sv->section);
+            sv->section = NULL;
+            place_view(sv, sv->base, sv->section_offset, 0, total);
+            continue;
+        }
+        if (sv->mapped_end > sv->base) {
+            px_host_mem_protect((void *)sv->base, sv->mapped_end - sv->base, PX_HOST_PROT_NONE, NULL);
+            for (size_t k = px_vma_lower_bound(&px_mm_host.vmas, sv->guest_start);
+                 k < px_mm_host.vmas.count && px_mm_host.vmas.items[k].start < sv->guest_end; k++)
+                if (px_mm_host.vmas.items[k].view == sv->id) px_vm_apply_view(&px_mm_host.vmas.items[k]);
+        }
+    }
+    px_vm_unlock();
+    return rc;
+}
+
 int64_t px_vm_apply_view(const px_vma *v)
 {
     shared_view *sv = view_by_id(v->view);
     if (!sv) return -LINUX_EINVAL;
-    if ((v->prot & LINUX_PROT_WRITE) && !sv->writable) return -LINUX_EACCES;
-    /* no FILE_MAP_EXECUTE: code is not run from shared mappings (EACCES) */
+    if ((v->prot & LINUX_PROT_WRITE) && !sv->writable && !sv->copy_on_write) return -LINUX_EACCES;
+    /* no FILE_MAP_EXECUTE: code is not run from views (EACCES; a private one is made
+       private memory first, px_vm_demote_view_locked) */
     if (v->prot & LINUX_PROT_EXEC) return -LINUX_EACCES;
     uint64_t end = v->end < sv->mapped_end ? v->end : sv->mapped_end;
     if (v->start >= end) return 0; /* past end of file: stays reserved */
-    return px_host_mem_protect((void *)v->start, end - v->start, px_vm_host_prot(v->prot, false), NULL);
+    int host_prot = px_vm_host_prot(v->prot, false);
+    if (sv->copy_on_write && (host_prot & PX_HOST_PROT_WRITE)) host_prot |= PX_HOST_PROT_COPY;
+    return px_host_mem_protect((void *)v->start, end - v->start, host_prot, NULL);
 }
 
 void px_vm_hide_view_pages(const px_vma *v)
@@ -420,7 +516,8 @@ int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags)
          i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < end; i++) {
         const px_vma *v = &px_mm_host.vmas.items[i];
         shared_view *sv = v->view ? view_by_id(v->view) : NULL;
-        if (!sv || sv->anonymous) continue; /* private and anonymous memory: nothing to write back */
+        /* private and anonymous memory: nothing to write back */
+        if (!sv || sv->anonymous || sv->copy_on_write) continue;
         uint64_t s = v->start > addr ? v->start : addr;
         uint64_t e = v->end < end ? v->end : end;
         if (e > sv->mapped_end) e = sv->mapped_end;
@@ -436,6 +533,25 @@ int64_t px_vm_sync(uint64_t addr, uint64_t len, int flags)
     return rc;
 }
 
+bool px_vm_futex_key_at(uint64_t addr, px_vm_futex_key *out)
+{
+    px_vm_lock();
+    px_vma *v = px_vma_find(&px_mm_host.vmas, addr);
+    const shared_view *sv = v && v->view ? view_by_id(v->view) : NULL;
+    /* a copy-on-write view is private memory; a file we could not identify, or a section
+       without a name, has no key another process could compute */
+    bool shared = sv && !sv->copy_on_write && addr >= sv->base && addr < sv->mapped_end &&
+                  (sv->anonymous ? sv->anon_object != 0 : sv->identified);
+    if (shared)
+        *out = (px_vm_futex_key){
+            .object = sv->anonymous ? sv->anon_object : sv->id_of_file.index,
+            .volume = sv->anonymous ? PX_VM_FUTEX_ANON_VOLUME : sv->id_of_file.volume,
+            .offset = sv->section_offset + (addr - sv->base),
+        };
+    px_vm_unlock();
+    return shared;
+}
+
 size_t px_vm_list_views(px_vm_view_info *out, size_t cap, uint32_t *next_id)
 {
     for (size_t i = 0; i < px_mm_host.view_count && i < cap; i++) {
@@ -447,6 +563,7 @@ size_t px_vm_list_views(px_vm_view_info *out, size_t cap, uint32_t *next_id)
             .section = (uint64_t)(uintptr_t)sv->section, .file = (uint64_t)(uintptr_t)sv->file,
             .file_index = sv->id_of_file.index, .id = sv->id, .file_volume = sv->id_of_file.volume,
             .writable = sv->writable, .anonymous = sv->anonymous, .identified = sv->identified,
+            .copy_on_write = sv->copy_on_write, .anon_object = sv->anon_object,
         };
     }
     if (next_id) *next_id = px_mm_host.next_view_id;
@@ -470,7 +587,8 @@ int64_t px_vm_adopt_view(const px_vm_view_info *info, px_host_handle parent)
         .guest_end = info->guest_end, .tail = info->tail, .tail_size = info->tail_size,
         .section_offset = info->section_offset, .view_len = info->view_len, .section_size = info->section_size,
         .writable = info->writable, .anonymous = info->anonymous, .identified = info->identified,
-        .id_of_file = {info->file_volume, info->file_index},
+        .copy_on_write = info->copy_on_write, .id_of_file = {info->file_volume, info->file_index},
+        .anon_object = info->anon_object,
     };
     if (px_mm_host.view_count == px_mm_host.view_cap) {
         size_t cap = px_mm_host.view_cap ? px_mm_host.view_cap * 2 : 8;
@@ -487,8 +605,10 @@ int64_t px_vm_adopt_view(const px_vm_view_info *info, px_host_handle parent)
         /* the parent held the place with a reservation: the view takes it over */
         uint64_t granule_end = PX_ALIGN_UP(sv.mapped_end, PX_ALLOC_GRANULARITY);
         if (!reserved_here(sv.base, granule_end - sv.base) || px_host_mem_release((void *)(uintptr_t)sv.base) ||
-            px_host_view_map(sv.section, sv.section_offset, sv.view_len, (void *)(uintptr_t)sv.base, sv.writable) !=
-                (void *)(uintptr_t)sv.base)
+            (sv.copy_on_write
+                 ? px_host_view_map_copy(sv.section, sv.section_offset, sv.view_len, (void *)(uintptr_t)sv.base)
+                 : px_host_view_map(sv.section, sv.section_offset, sv.view_len, (void *)(uintptr_t)sv.base,
+                                    sv.writable)) != (void *)(uintptr_t)sv.base)
             rc = -LINUX_ENOMEM;
         else
             px_host_mem_protect((void *)(uintptr_t)sv.base, sv.mapped_end - sv.base, PX_HOST_PROT_NONE, NULL);
@@ -544,4 +664,136 @@ int64_t px_vm_adopt_parked(const uint8_t *data, size_t len)
     }
     if (px_mm_host.parked_names && !exit_hook) exit_hook = atexit(delete_parked_at_exit) == 0;
     return 0;
+}
+
+/* Copies [start, end) but for [skip_start, skip_end) from `from` to `to`. */
+static void copy_but(uint8_t *to, const uint8_t *from, uint64_t start, uint64_t end, uint64_t skip_start,
+                     uint64_t skip_end)
+{
+    uint64_t a = skip_start > start ? (skip_start < end ? skip_start : end) : start;
+    uint64_t b = skip_end > start ? (skip_end < end ? skip_end : end) : start;
+    if (b < a) b = a;
+    memcpy(to, from, a - start);
+    memcpy(to + (b - start), from + (b - start), end - b);
+}
+
+int64_t px_vm_demote_view_locked(uint32_t id) { return px_vm_demote_view_but_locked(id, 0, 0); }
+
+int64_t px_vm_demote_view_but_locked(uint32_t id, uint64_t skip_start, uint64_t skip_end)
+{
+    shared_view *sv = view_by_id(id);
+    if (!sv || !sv->copy_on_write) return 0;
+    uint64_t since = px_timing_now();
+    uint64_t start = sv->guest_start, end = sv->guest_end;
+    uint64_t data_end = sv->mapped_end < end ? sv->mapped_end : end;
+    uint64_t bytes = data_end > start ? data_end - start : 0;
+    /* the contents the guest sees (the file's pages and its own), kept across the swap */
+    uint8_t *saved = bytes ? px_alloc(bytes) : NULL;
+    if (bytes && !saved) return -LINUX_ENOMEM;
+    if (bytes) {
+        px_host_mem_protect((void *)start, bytes, PX_HOST_PROT_READ, NULL);
+        copy_but(saved, (const uint8_t *)start, start, data_end, skip_start, skip_end);
+    }
+    for (size_t i = px_vma_lower_bound(&px_mm_host.vmas, start);
+         i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < end; i++) {
+        px_vma *v = &px_mm_host.vmas.items[i];
+        if (v->view != id) continue;
+        v->view = 0;
+        v->file_end = data_end > v->start ? v->offset + (data_end - v->start) : v->offset;
+    }
+    for (size_t i = 0; i < px_mm_host.view_count; i++)
+        if (VIEWS[i].id == id) {
+            drop_view(i);
+            break;
+        }
+    int64_t rc = px_vm_reserve(start, end);
+    for (size_t i = px_vma_lower_bound(&px_mm_host.vmas, start);
+         !rc && i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < end; i++) {
+        px_vma *v = &px_mm_host.vmas.items[i];
+        uint64_t e = v->end < data_end ? v->end : data_end;
+        if (e > v->start) {
+            rc = px_vm_commit(v->start, e, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE);
+            if (!rc) copy_but((uint8_t *)v->start, saved + (v->start - start), v->start, e, skip_start, skip_end);
+        }
+        if (!rc) rc = px_vm_apply(v);
+    }
+    if (rc) px_log("picolx: mm: cannot make the private file mapping at %p-%p private memory", (void *)start,
+                   (void *)end);
+    px_free(saved);
+    px_timing_work("mm: private view made private memory", start, end - start, since);
+    return rc;
+}
+
+int64_t px_vm_demote_views_near_locked(uint64_t start, uint64_t end)
+{
+    uint64_t lo = PX_ALIGN_DOWN(start, PX_ALLOC_GRANULARITY), hi = PX_ALIGN_UP(end, PX_ALLOC_GRANULARITY);
+    for (size_t i = 0; i < px_mm_host.view_count;) {
+        const shared_view *sv = &VIEWS[i];
+        uint64_t v_hi = sv->tail ? sv->tail + sv->tail_size : PX_ALIGN_UP(sv->mapped_end, PX_ALLOC_GRANULARITY);
+        if (v_hi < sv->guest_end) v_hi = sv->guest_end;
+        if (sv->copy_on_write && sv->base < hi && lo < v_hi && (sv->guest_start < start || sv->guest_end > end)) {
+            /* what [start, end) will hold is not copied: the fixed mapping replaces it */
+            int64_t rc = px_vm_demote_view_but_locked(sv->id, start, end);
+            if (rc) return rc;
+            i = 0; /* the views moved */
+            continue;
+        }
+        i++;
+    }
+    return 0;
+}
+
+bool px_vm_copy_file_views(px_host_handle file, uint64_t new_size)
+{
+    file_id id;
+    if (!identify(file, &id)) return false;
+    px_vm_lock();
+    bool any = false;
+    for (size_t i = 0; i < px_mm_host.view_count;) {
+        const shared_view *sv = &VIEWS[i];
+        if (!sv->copy_on_write || !is_file(sv, id)) {
+            i++;
+            continue;
+        }
+        uint64_t start = sv->guest_start, end = sv->guest_end;
+        /* Linux zeroes the rest of the new last page in the file's cache: a page the
+           guest has not written (it still holds what the section holds) shows zeros */
+        uint64_t partial = PX_ALIGN_DOWN(new_size, PX_PAGE_SIZE), zero_at = 0;
+        for (size_t k = px_vma_lower_bound(&px_mm_host.vmas, start);
+             (new_size & (PX_PAGE_SIZE - 1)) && sv->section && k < px_mm_host.vmas.count &&
+             px_mm_host.vmas.items[k].start < end; k++) {
+            const px_vma *v = &px_mm_host.vmas.items[k];
+            uint64_t at = v->start + (partial - v->offset);
+            if (v->view != sv->id || partial < v->offset || at >= v->end || at >= sv->mapped_end) continue;
+            uint64_t from = PX_ALIGN_DOWN(partial, PX_ALLOC_GRANULARITY);
+            const uint8_t *file_page = px_host_view_map(sv->section, from, partial - from + PX_PAGE_SIZE, NULL, false);
+            if (!file_page) break;
+            px_host_mem_protect((void *)at, PX_PAGE_SIZE, PX_HOST_PROT_READ, NULL);
+            if (!memcmp(file_page + (partial - from), (const void *)at, PX_PAGE_SIZE)) zero_at = at;
+            px_host_view_unmap((void *)file_page);
+            break;
+        }
+        if (px_vm_demote_view_locked(sv->id)) break;
+        if (zero_at) {
+            px_host_mem_protect((void *)zero_at, PX_PAGE_SIZE, PX_HOST_PROT_READ | PX_HOST_PROT_WRITE, NULL);
+            memset((uint8_t *)zero_at + (new_size & (PX_PAGE_SIZE - 1)), 0, PX_PAGE_SIZE - (new_size & (PX_PAGE_SIZE - 1)));
+            const px_vma *owner = px_vma_find(&px_mm_host.vmas, zero_at);
+            if (owner) px_vm_apply(owner);
+        }
+        any = true;
+        i = 0;
+        /* as Linux: the pages past the new end of file go, written or not (SIGBUS) */
+        uint64_t new_end = PX_ALIGN_UP(new_size, PX_PAGE_SIZE);
+        for (size_t k = px_vma_lower_bound(&px_mm_host.vmas, start);
+             k < px_mm_host.vmas.count && px_mm_host.vmas.items[k].start < end; k++) {
+            px_vma *v = &px_mm_host.vmas.items[k];
+            if (v->file_end <= new_end) continue;
+            v->file_end = new_end > v->offset ? new_end : v->offset;
+            uint64_t data_end = px_vm_data_end(v);
+            if (data_end < v->end) px_vm_decommit(data_end, v->end);
+            px_vm_apply(v);
+        }
+    }
+    px_vm_unlock();
+    return any;
 }

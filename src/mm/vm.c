@@ -1,10 +1,12 @@
 /* The host side of the guest address space: reservations (64 KiB granularity on Windows)
    hold the guest's mappings (4 KiB granularity); pages are committed per mapping, and code
    stays non-executable for the host until the rewriter has scanned it. */
+#include "host/host_env.h"
 #include "host/host_mem.h"
 #include "host/host_sync.h"
 #include "host/host_thread.h"
 #include "mm/vm_private.h"
+#include "rewrite/image_cache.h"
 #include "rewrite/rewrite.h"
 #include "core/timing.h"
 
@@ -314,7 +316,10 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, const
     if (fixed) {
         if ((flags & LINUX_MAP_FIXED_NOREPLACE) && !px_vma_range_free(&px_mm_host.vmas, addr, addr + len))
             return -LINUX_EEXIST;
-        /* a shared file view there must go first: it holds the address space itself */
+        /* a private file view sharing a 64 KiB granule with the range becomes private
+           memory (ld.so maps a library whole, then its segments over it); a shared file
+           view there must go first: it holds the address space itself */
+        if ((rc = px_vm_demote_views_near_locked(addr, addr + len))) return rc;
         bool has_view = false;
         for (size_t i = px_vma_lower_bound(&px_mm_host.vmas, addr);
              i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < addr + len; i++)
@@ -369,6 +374,22 @@ int64_t px_vm_map_locked(uint64_t addr, uint64_t len, int prot, int flags, const
 
 static void set_path_locked(uint64_t start, uint64_t end, const char *path);
 
+/* Smaller private file mappings are copied: a view costs a few wineserver round trips
+   (a section, a view, the handle's duplicate, queries) where reading a few pages costs
+   none, and takes a 64 KiB granule of address space. */
+#define PRIVATE_VIEW_MIN (64 * 1024ull)
+
+/* PICOLX_PRIVATE_VIEWS=off: private file mappings are copies, as before (to compare). */
+static bool private_views_on(void)
+{
+    static int on = -1;
+    if (on < 0) {
+        char value[8];
+        on = !(px_host_env_get("PICOLX_PRIVATE_VIEWS", value, sizeof value) > 0 && !strcmp(value, "off"));
+    }
+    return on;
+}
+
 int64_t px_vm_map_file(uint64_t addr, uint64_t len, int prot, int flags, const px_vm_file *file, uint64_t offset)
 {
     int type = flags & LINUX_MAP_TYPE;
@@ -387,7 +408,7 @@ int64_t px_vm_map_file(uint64_t addr, uint64_t len, int prot, int flags, const p
         if (addr & (PX_PAGE_SIZE - 1)) return -LINUX_EINVAL;
         if (addr + len > PX_USER_TOP || addr + len < addr) return -LINUX_ENOMEM;
     }
-    px_host_handle shared_file = NULL;
+    px_host_handle shared_file = NULL, private_file = NULL;
     bool writable = false;
     if (flags & LINUX_MAP_ANONYMOUS) {
         file = NULL;
@@ -399,6 +420,13 @@ int64_t px_vm_map_file(uint64_t addr, uint64_t len, int prot, int flags, const p
         if (type != LINUX_MAP_PRIVATE && !(prot & LINUX_PROT_EXEC))
             shared_file = file->ops->disk_handle(file, &writable);
         if (type != LINUX_MAP_PRIVATE && (prot & LINUX_PROT_WRITE) && !shared_file) return -LINUX_ENODEV;
+        /* Private mappings of disk files are copy-on-write views of the file (shared.c), its
+           pages read only when touched and shared with the file's cache until written;
+           not code (the rewriter needs execute rights a view has not). ld.so maps a
+           library whole (MAP_DENYWRITE) and then its segments over it: the first fixed one
+           makes the view private memory, copying only what it does not replace */
+        if (type == LINUX_MAP_PRIVATE && !(prot & LINUX_PROT_EXEC) && len >= PRIVATE_VIEW_MIN && private_views_on())
+            private_file = file->ops->disk_handle(file, &writable);
     }
     uint64_t since = px_timing_now();
     char path[4096]; /* Linux PATH_MAX: the file's guest path, for /proc/self/maps */
@@ -411,9 +439,26 @@ int64_t px_vm_map_file(uint64_t addr, uint64_t len, int prot, int flags, const p
     if (shared_anon && (flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE)) && !px_vm_view_fits(addr, len))
         shared_anon = false;
     int64_t rc = -LINUX_ENOMEM;
-    if (shared_file) rc = px_vm_map_shared_locked(addr, len, prot, flags, file->fd, offset, shared_file, writable);
-    else if (shared_anon) rc = px_vm_map_shared_anon_locked(addr, len, prot, flags);
-    if (!shared_file && (!shared_anon || rc == -LINUX_ENOMEM)) rc = px_vm_map_locked(addr, len, prot, flags, file, offset);
+    bool done = false;
+    if (private_file) {
+        bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
+        /* a fixed one only where its address and offset agree modulo 64 KiB and its
+           granules are its own; else (and on failure) a copy, as before */
+        if (fixed && (((addr - offset) & (PX_ALLOC_GRANULARITY - 1)) || !px_vm_view_fits(addr, len))) {
+            px_host_close(private_file);
+        } else {
+            rc = px_vm_map_private_view_locked(addr, len, prot, flags, file->fd, offset, private_file);
+            done = rc >= 0 || rc == -LINUX_EEXIST; /* MAP_FIXED_NOREPLACE refused stays refused */
+        }
+    }
+    if (file && type == LINUX_MAP_PRIVATE)
+        px_timing_add(done ? "mm: mmap private file, view" : "mm: mmap private file, copied", 1, len, 0);
+    if (!done && shared_file) {
+        rc = px_vm_map_shared_locked(addr, len, prot, flags, file->fd, offset, shared_file, writable);
+    } else if (!done) {
+        if (shared_anon) rc = px_vm_map_shared_anon_locked(addr, len, prot, flags);
+        if (!shared_anon || rc == -LINUX_ENOMEM) rc = px_vm_map_locked(addr, len, prot, flags, file, offset);
+    }
     if (rc >= 0 && named) set_path_locked((uint64_t)rc, (uint64_t)rc + len, path);
     /* Linux names shared anonymous memory by its shmem object's file */
     else if (rc >= 0 && (flags & LINUX_MAP_ANONYMOUS) && type != LINUX_MAP_PRIVATE)
@@ -468,6 +513,12 @@ int64_t px_vm_protect(uint64_t addr, uint64_t len, int prot)
             rc = -LINUX_EACCES;
             goto out;
         }
+    }
+    /* a view runs no code: a private file view made executable becomes private memory */
+    for (size_t i = px_vma_lower_bound(&px_mm_host.vmas, addr);
+         (prot & LINUX_PROT_EXEC) && i < px_mm_host.vmas.count && px_mm_host.vmas.items[i].start < end; i++) {
+        uint32_t view = px_mm_host.vmas.items[i].view;
+        if (px_vm_view_is_copy(view) && (rc = px_vm_demote_view_locked(view))) goto out;
     }
     if ((rc = px_vma_isolate(&px_mm_host.vmas, addr, end, &first, &last))) goto out;
     for (size_t i = first; i < last; i++) {
@@ -557,9 +608,12 @@ bool px_vm_exec_fault(uint64_t addr)
     /* pages past end of file hold no code (and cannot be read) */
     uint64_t start = v->start, end = px_vm_data_end(v), vma_end = v->end;
     if (addr >= end) goto out;
+    /* code loaded from a file goes through the image cache; code written at run time
+       (JIT: anonymous or writable) is rewritten anew each time */
+    bool from_file = (v->fd >= 0 || v->kind == PX_VM_IMAGE) && !(v->prot & LINUX_PROT_WRITE);
     if (px_host_mem_protect((void *)start, end - start, HOST_RW, NULL)) goto out;
     uint64_t scan_since = px_timing_now();
-    int64_t rc = px_rewrite_region(start, end - start);
+    int64_t rc = from_file ? px_image_cache_rewrite(start, end - start) : px_rewrite_region(start, end - start);
     px_timing_work("rewrite: scan region", start, end - start, scan_since);
     v = px_vma_find(&px_mm_host.vmas, addr); /* the rewriter may have mapped memory */
     if (rc < 0 && rc != -LINUX_ENOSYS) { /* -ENOSYS: no rewriter yet, nothing patched */

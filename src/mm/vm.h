@@ -91,6 +91,37 @@ int px_vm_fault_signal(uint64_t addr, bool write);
    exit) and true is returned; false if no view maps it. The path is copied. */
 bool px_vm_delete_when_unmapped(px_host_handle file, const wchar_t *path);
 
+/* For truncate, which Windows refuses while a view maps the file (ETXTBSY): makes this
+   process's copy-on-write views of the file behind handle file private memory, their
+   pages past new_size gone (SIGBUS, as Linux has them after the truncation). True if
+   there were any (the caller tries again). */
+bool px_vm_copy_file_views(px_host_handle file, uint64_t new_size);
+
+/* ftruncate of a file Windows refuses to shrink because this process maps it (a section
+   holds it: Linux has no such rule): the views of the file are taken down, resize(ctx)
+   runs, and the views are made again at their addresses over the file as it now is:
+   whole pages past the new end are SIGBUS, the rest of the last page zeros, as Linux.
+   Returns resize's result; or fail (unchanged) when no view of this process maps the
+   file (another process's view still holds it: the resize's own error stands). */
+int64_t px_vm_resize_mapped(px_host_handle file, int64_t (*resize)(void *ctx), void *ctx, int64_t fail);
+
+/* Whether a writable shared view of this process maps the file behind the handle file
+   (F_SEAL_WRITE is refused then: EBUSY). */
+bool px_vm_file_mapped_writable(px_host_handle file);
+
+/* What names a futex word in MAP_SHARED memory for every process that maps it (Linux's
+   get_futex_key for a shared mapping: the object and the offset in it): a file's volume
+   serial and index, or PX_VM_FUTEX_ANON_VOLUME and the session-wide name of a shared
+   anonymous section (kept by fork and mremap). */
+#define PX_VM_FUTEX_ANON_VOLUME 0xffffffffu
+typedef struct px_vm_futex_key {
+    uint64_t object, offset;
+    uint32_t volume, pad;
+} px_vm_futex_key;
+/* Whether addr lies in shared memory another process may map too (a MAP_SHARED view; not
+   a private or copy-on-write mapping), and its key. */
+bool px_vm_futex_key_at(uint64_t addr, px_vm_futex_key *out);
+
 /* mremap(2) and madvise(2) semantics; results as the syscalls. */
 int64_t px_vm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
 int64_t px_vm_advise(uint64_t addr, uint64_t len, int advice);

@@ -89,6 +89,24 @@ int64_t px_vm_map_shared_anon_locked(uint64_t addr, uint64_t len, int prot, int 
    object's size (the section's, the file's) are SIGBUS. The old one stays. Address or
    -LINUX_Exxx. */
 int64_t px_vm_remap_view_locked(const px_vma *v, uint64_t old, uint64_t new_len, int flags, uint64_t new_addr);
+/* A MAP_PRIVATE file mapping as a copy-on-write view of file (a handle the file's
+   disk_handle op gave; taken over): pages show the file until the guest writes them,
+   as Linux's page cache does. The address, or -LINUX_Exxx (the caller copies instead). */
+int64_t px_vm_map_private_view_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                                      uint64_t offset, px_host_handle file);
+/* Whether view id is such a copy-on-write view. */
+bool px_vm_view_is_copy(uint32_t id);
+/* Makes the copy-on-write view id private committed memory with the same contents (its
+   VMAs keep their place, protection and file; pages past end of file stay SIGBUS): for
+   what a view cannot do (PROT_EXEC, a mapping in its 64 KiB granules, mremap,
+   MADV_DONTNEED, truncation of its file). 0 or -LINUX_Exxx. */
+int64_t px_vm_demote_view_locked(uint32_t id);
+/* The same, leaving [skip_start, skip_end) uncopied (zeros): a fixed mapping replaces it. */
+int64_t px_vm_demote_view_but_locked(uint32_t id, uint64_t skip_start, uint64_t skip_end);
+/* Demotes the copy-on-write views that a fixed mapping of [start, end) would share a
+   64 KiB granule with (or cut in part). 0 or -LINUX_Exxx. */
+int64_t px_vm_demote_views_near_locked(uint64_t start, uint64_t end);
+
 /* Whether a MAP_FIXED view can be placed at [addr, addr+len): the rest of its 64 KiB
    granules and the reservations there hold no other mapping. */
 bool px_vm_view_fits(uint64_t addr, uint64_t len);
@@ -111,7 +129,8 @@ typedef struct px_vm_view_info {
     uint64_t section, file;   /* the parent's handles (0: none) */
     uint64_t file_index;
     uint32_t id, file_volume;
-    uint8_t writable, anonymous, identified, pad[5];
+    uint8_t writable, anonymous, identified, copy_on_write, pad[4];
+    uint64_t anon_object;
 } px_vm_view_info;
 /* The views, up to cap of them (how many there are), and the next view id. */
 size_t px_vm_list_views(px_vm_view_info *out, size_t cap, uint32_t *next_id);

@@ -25,6 +25,7 @@ typedef struct pool {
 } pool;
 
 static pool *pools;
+static px_host_rwlock rewrite_lock = PX_HOST_RWLOCK_INIT; /* one region at a time: pools and scans */
 
 static bool near_enough(uint64_t a, uint64_t b)
 {
@@ -58,14 +59,15 @@ static uint64_t pool_alloc_near(uint64_t close_to)
     return 0;
 }
 
-static uint64_t alloc_tramp(void *ctx, uint64_t close_to, size_t size, uint8_t **write)
+static uint64_t pool_tramp(uint64_t close_to, size_t size, uint8_t **write)
 {
-    (void)ctx;
     size = PX_ALIGN_UP(size, 16);
+    if (size > POOL_SIZE) return 0;
     for (pool *p = pools; p; p = p->next) {
         if (p->used + size <= POOL_SIZE && near_enough(p->base, close_to) && near_enough(p->base + POOL_SIZE, close_to)) {
             uint64_t at = p->base + p->used;
             p->used += size;
+            memset((void *)at, 0xCC, size); /* the padding after the trampoline traps */
             *write = (uint8_t *)at;
             return at;
         }
@@ -73,13 +75,33 @@ static uint64_t alloc_tramp(void *ctx, uint64_t close_to, size_t size, uint8_t *
     uint64_t base = pool_alloc_near(close_to);
     pool *p = base ? px_alloc(sizeof *p) : NULL;
     if (!p) return 0;
-    memset((void *)base, 0xCC, POOL_SIZE);
+    /* filled with int3 piece by piece as it is handed out: pages never used are never
+       touched (a first touch is what a page costs here) */
+    memset((void *)base, 0xCC, size);
     p->base = base;
     p->used = size;
     p->next = pools;
     pools = p;
     *write = (uint8_t *)base;
     return base;
+}
+
+/* The rewriter's callbacks: the pools and the trap registry, and what a recorder (the
+   image cache) is told of each. */
+static uint64_t alloc_tramp(void *ctx, uint64_t close_to, size_t size, uint8_t **write)
+{
+    uint64_t at = pool_tramp(close_to, size, write);
+    const px_rewrite_recorder *rec = ctx;
+    if (at && rec) rec->on_alloc(rec->ctx, at, PX_ALIGN_UP(size, 16), close_to);
+    return at;
+}
+
+uint64_t px_rewrite_tramp_alloc(uint64_t close_to, size_t size, uint8_t **write)
+{
+    px_host_rwlock_lock(&rewrite_lock);
+    uint64_t at = pool_tramp(close_to, size, write);
+    px_host_rwlock_unlock(&rewrite_lock);
+    return at;
 }
 
 /* ---- trap sites ---- */
@@ -93,11 +115,9 @@ typedef struct trap_site {
 
 static trap_site *traps;
 static px_host_rwlock traps_lock = PX_HOST_RWLOCK_INIT;
-static px_host_rwlock rewrite_lock = PX_HOST_RWLOCK_INIT; /* one region at a time: pools and scans */
 
-static int add_trap(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume)
+static int register_trap(uint64_t addr, enum px_trap_kind kind, uint64_t resume)
 {
-    (void)ctx;
     px_host_rwlock_lock(&traps_lock);
     trap_site *t;
     HASH_FIND(hh, traps, &addr, sizeof addr, t);
@@ -114,6 +134,24 @@ static int add_trap(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t r
     t->resume = resume;
     px_host_rwlock_unlock(&traps_lock);
     return 0;
+}
+
+static int add_trap(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume)
+{
+    const px_rewrite_recorder *rec = ctx;
+    if (rec) rec->on_trap(rec->ctx, addr, kind, resume);
+    return register_trap(addr, kind, resume);
+}
+
+static void add_reloc(void *ctx, uint64_t field, enum px_rw_reloc kind, uint8_t end_delta)
+{
+    const px_rewrite_recorder *rec = ctx;
+    rec->on_reloc(rec->ctx, field, (int)kind, end_delta);
+}
+
+int px_rewrite_trap_add(uint64_t addr, enum px_trap_kind kind, uint64_t resume)
+{
+    return register_trap(addr, kind, resume);
 }
 
 /* Called from the exception handler: a shared lock and a hash lookup, no allocation. */
@@ -145,6 +183,22 @@ void px_rewrite_forget(uint64_t start, uint64_t len)
 }
 
 /* ---- fork ---- */
+
+bool px_rewrite_in_pool(uint64_t addr)
+{
+    px_host_rwlock_lock_shared(&rewrite_lock);
+    bool in = false;
+    for (pool *p = pools; p && !in; p = p->next) in = addr >= p->base && addr < p->base + POOL_SIZE;
+    px_host_rwlock_unlock(&rewrite_lock);
+    return in;
+}
+
+bool px_rewrite_syscall_site_of(uint64_t ret, uint64_t *site)
+{
+    uint64_t seq = ret - PX_RW_SYSCALL_SEQ_LEN;
+    if (ret < PX_RW_SYSCALL_SEQ_LEN || !px_rewrite_in_pool(seq) || !px_rewrite_in_pool(ret - 1)) return false;
+    return px_rw_syscall_site_of((const uint8_t *)(uintptr_t)seq, px_rewrite_get_config()->syscall_entry, site);
+}
 
 size_t px_rewrite_list_pools(px_rewrite_pool_info *out, size_t cap)
 {
@@ -182,7 +236,7 @@ int64_t px_rewrite_adopt_pool(const px_rewrite_pool_info *info)
 
 int64_t px_rewrite_adopt_trap(const px_rewrite_trap_info *t)
 {
-    return add_trap(NULL, t->addr, (enum px_trap_kind)t->kind, t->resume) == 0 ? 0 : -LINUX_ENOMEM;
+    return register_trap(t->addr, (enum px_trap_kind)t->kind, t->resume) == 0 ? 0 : -LINUX_ENOMEM;
 }
 
 /* ---- the region ---- */
@@ -203,9 +257,15 @@ int px_rewrite_init(const px_rewrite_config *c)
     return 0;
 }
 
-int64_t px_rewrite_region(uint64_t start, uint64_t len)
+const px_rewrite_config *px_rewrite_get_config(void) { return &config; }
+
+int64_t px_rewrite_region(uint64_t start, uint64_t len) { return px_rewrite_region_recorded(start, len, NULL); }
+
+int64_t px_rewrite_region_recorded(uint64_t start, uint64_t len, const px_rewrite_recorder *rec)
 {
     px_rw_env env = {
+        .ctx = (void *)rec,
+        .add_reloc = rec ? add_reloc : NULL,
         .teb_fs_slot = config.teb_fs_slot,
         .teb_scratch_slot = config.teb_scratch_slot,
         .syscall_entry = config.syscall_entry,

@@ -3,6 +3,7 @@
 #ifndef PX_REWRITE_H
 #define PX_REWRITE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "rewrite/rewrite_trap.h"
 
@@ -22,6 +23,32 @@ int px_rewrite_init(const px_rewrite_config *c);
    Sites that cannot be patched get a trap (ud2) that the fault handler resolves.
    Returns 0 or -LINUX_Exxx. */
 int64_t px_rewrite_region(uint64_t start, uint64_t len);
+
+/* For the image cache (image_cache.c): px_rewrite_region telling rec of every trampoline
+   allocated, trap site registered and address-dependent field written (enum px_rw_reloc
+   of rewrite_core.h), so that the result can be stored and moved; trampoline memory and
+   trap sites for a result taken from the cache; the configuration in use. */
+typedef struct px_rewrite_recorder {
+    void *ctx;
+    void (*on_alloc)(void *ctx, uint64_t at, uint64_t size, uint64_t close_to);
+    void (*on_trap)(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume);
+    void (*on_reloc)(void *ctx, uint64_t field, int kind, uint8_t end_delta);
+} px_rewrite_recorder;
+int64_t px_rewrite_region_recorded(uint64_t start, uint64_t len, const px_rewrite_recorder *rec);
+/* size bytes of trampoline memory within reach of close_to: its address (where to write
+   it in *write), or 0. */
+uint64_t px_rewrite_tramp_alloc(uint64_t close_to, size_t size, uint8_t **write);
+int px_rewrite_trap_add(uint64_t addr, enum px_trap_kind kind, uint64_t resume);
+const px_rewrite_config *px_rewrite_get_config(void);
+
+/* Whether addr lies in a trampoline pool: code the rewriter made for the guest, where a
+   signal may interrupt a thread as in the guest's own code (kernel/signal.c). Not to be
+   asked of a thread that may hold the rewriter's lock (one suspended inside picolx). */
+bool px_rewrite_in_pool(uint64_t addr);
+
+/* Whether ret, a return address px_syscall_entry got in rcx, ends the syscall sequence of
+   a trampoline, and the address of the syscall instruction it replaced. */
+bool px_rewrite_syscall_site_of(uint64_t ret, uint64_t *site);
 
 /* For the fault handler: what the trap (ud2 or int3) at rip is. */
 enum px_trap_kind px_rewrite_classify_trap(uint64_t rip, uint64_t *resume);

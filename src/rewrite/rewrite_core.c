@@ -645,7 +645,19 @@ typedef struct tramp {
     uint32_t starts[MAX_TRACE_INSNS]; /* where each copied instruction begins */
     size_t cur;               /* the instruction being emitted */
     bool forward;             /* a branch went to a copy not emitted yet: starts were guessed */
+    struct { uint16_t pos; uint8_t kind, end_delta; } relocs[2 * MAX_TRACE_INSNS]; /* for env->add_reloc */
+    int nrelocs;
 } tramp;
+
+/* The field at t->pos + at_pos of the instruction put next is address-dependent. */
+static bool note_reloc(tramp *t, size_t at_pos, enum px_rw_reloc kind, uint8_t end_delta)
+{
+    if (t->nrelocs >= (int)PX_ARRAY_LEN(t->relocs)) return false;
+    t->relocs[t->nrelocs].pos = (uint16_t)(t->pos + at_pos);
+    t->relocs[t->nrelocs].kind = (uint8_t)kind;
+    t->relocs[t->nrelocs++].end_delta = end_delta;
+    return true;
+}
 
 static bool put(tramp *t, const void *p, size_t n)
 {
@@ -668,19 +680,36 @@ static bool put_jmp(tramp *t, uint64_t to)
 {
     uint8_t b[5] = { 0xE9 };
     int32_t d;
-    if (!rel32(t->at + t->pos + 5, to, &d)) return false;
+    if (!rel32(t->at + t->pos + 5, to, &d) || !note_reloc(t, 1, PX_RW_REL32, 4)) return false;
     memcpy(b + 1, &d, 4);
     return put(t, b, 5);
 }
 
-/* syscall: rcx = where to continue, then the entry stub through an absolute pointer. */
-static bool emit_syscall(const rw *r, tramp *t)
+/* syscall: rcx = where to continue, then the entry stub through an absolute pointer,
+   followed by the address of the syscall instruction it stands for (data, never run):
+   the signal frame of a call interrupted there reports that address as Linux would
+   (px_rewrite_syscall_site_of), as musl's cancellation checks it. */
+static bool emit_syscall(const rw *r, tramp *t, uint64_t site)
 {
-    static const uint8_t lea_rcx[7] = { 0x48, 0x8D, 0x0D, 14, 0, 0, 0 }; /* lea rcx, [rip+14] */
+    static const uint8_t lea_rcx[7] = { 0x48, 0x8D, 0x0D, 22, 0, 0, 0 }; /* lea rcx, [rip+22] */
     static const uint8_t jmp_ind[6] = { 0xFF, 0x25, 0, 0, 0, 0 };        /* jmp [rip+0] */
     uint64_t entry = r->env->syscall_entry;
-    if (!put(t, lea_rcx, 7) || !put(t, jmp_ind, 6) || !put(t, &entry, 8)) return false;
+    if (!put(t, lea_rcx, 7) || !put(t, jmp_ind, 6) || !note_reloc(t, 0, PX_RW_ABS_ENTRY, 0) || !put(t, &entry, 8))
+        return false;
     t->nlens--; /* the pointer is data: verify skips it */
+    if (!note_reloc(t, 0, PX_RW_ABS_GUEST, 0) || !put(t, &site, 8)) return false;
+    t->nlens--; /* so is the site */
+    return true;
+}
+
+bool px_rw_syscall_site_of(const uint8_t *ret_minus_29, uint64_t entry, uint64_t *site)
+{
+    static const uint8_t head[13] = { 0x48, 0x8D, 0x0D, 22, 0, 0, 0, 0xFF, 0x25, 0, 0, 0, 0 };
+    uint64_t ptr;
+    if (memcmp(ret_minus_29, head, sizeof head) != 0) return false;
+    memcpy(&ptr, ret_minus_29 + 13, 8);
+    if (ptr != entry) return false;
+    memcpy(site, ret_minus_29 + 21, 8);
     return true;
 }
 
@@ -877,7 +906,7 @@ static bool emit_insn(const rw *r, tramp *t, const insn *ins)
     const uint8_t *p = r->code + ins->off;
     uint64_t from = r->addr + ins->off;
     switch (ins->kind) {
-    case INSN_SYSCALL: return emit_syscall(r, t);
+    case INSN_SYSCALL: return emit_syscall(r, t, from);
     case INSN_FS: return emit_fs(r, t, p, r->len - ins->off, ins->dead);
     case INSN_PLAIN:
     case INSN_END: return put(t, p, ins->len);
@@ -888,7 +917,9 @@ static bool emit_insn(const rw *r, tramp *t, const insn *ins)
         memcpy(&old, p + in.raw.disp.offset, 4);
         uint64_t target = from + ins->len + (int64_t)old;
         int32_t d;
-        if (!rel32(t->at + t->pos + ins->len, target, &d)) return false;
+        if (!rel32(t->at + t->pos + ins->len, target, &d) ||
+            !note_reloc(t, in.raw.disp.offset, PX_RW_REL32, (uint8_t)(ins->len - in.raw.disp.offset)))
+            return false;
         uint8_t b[ZYDIS_MAX_INSTRUCTION_LENGTH];
         memcpy(b, p, ins->len);
         memcpy(b + in.raw.disp.offset, &d, 4);
@@ -906,7 +937,8 @@ static bool emit_insn(const rw *r, tramp *t, const insn *ins)
         memcpy(movabs + 2, &ret, 8);
         static const uint8_t lea_down8[5] = { 0x48, 0x8D, 0x64, 0x24, 0xF8 };
         static const uint8_t push_rax = 0x50, pop_rax = 0x58, store[5] = { 0x48, 0x89, 0x44, 0x24, 0x08 };
-        return put(t, lea_down8, 5) && put(t, &push_rax, 1) && put(t, movabs, 10) && put(t, store, 5) &&
+        return put(t, lea_down8, 5) && put(t, &push_rax, 1) && note_reloc(t, 2, PX_RW_ABS_GUEST, 0) &&
+               put(t, movabs, 10) && put(t, store, 5) &&
                put(t, &pop_rax, 1) && put_jmp(t, ret + (int64_t)rel);
     }
     case INSN_BRANCH: {
@@ -920,7 +952,7 @@ static bool emit_insn(const rw *r, tramp *t, const insn *ins)
         uint8_t cc = in.opcode & 0x0F;
         uint8_t b[6] = { 0x0F, (uint8_t)(0x80 | cc) };
         int32_t d;
-        if (!rel32(t->at + t->pos + 6, to, &d)) return false;
+        if (!rel32(t->at + t->pos + 6, to, &d) || !note_reloc(t, 2, PX_RW_REL32, 4)) return false;
         memcpy(b + 2, &d, 4);
         return put(t, b, 6);
     }
@@ -934,6 +966,7 @@ static bool emit_tramp(const rw *r, tramp *t)
 {
     t->pos = 0;
     t->nlens = 0;
+    t->nrelocs = 0;
     t->forward = false;
     for (size_t k = t->first; k <= t->end; k++) {
         t->starts[k - t->first] = (uint32_t)t->pos;
@@ -952,9 +985,9 @@ static bool verify_tramp(const rw *r, const tramp *t, const uint8_t *at)
     for (int i = 0; i < t->nlens; i++) {
         if (!decode_insn(r, at + pos, t->pos - pos, &in) || in.length != t->lens[i]) return false;
         pos += in.length;
-        /* the syscall sequence's jmp [rip+0] is followed by its 8-byte pointer */
+        /* the syscall sequence's jmp [rip+0] is followed by its entry pointer and site */
         if (in.mnemonic == ZYDIS_MNEMONIC_JMP && in.length == 6 && at[pos - 6] == 0xFF && at[pos - 5] == 0x25)
-            pos += 8;
+            pos += 16;
     }
     return pos == t->pos;
 }
@@ -988,6 +1021,10 @@ static uint64_t build_tramp(rw *r, tramp *t, size_t first, size_t end)
         r->res->tramp_reemits++;
     }
     memcpy(write, t->buf, t->pos);
+    if (r->env->add_reloc)
+        for (int i = 0; i < t->nrelocs; i++)
+            r->env->add_reloc(r->env->ctx, at + t->relocs[i].pos, (enum px_rw_reloc)t->relocs[i].kind,
+                              t->relocs[i].end_delta);
     r->res->tramp_bytes += t->pos;
     uint64_t verify_since = now(r);
     r->res->time_emit += verify_since - since;
@@ -1128,6 +1165,7 @@ static bool patch_window(rw *r, size_t first, size_t last, uint64_t tr, const tr
         r->res->verify_failures++;
         return false;
     }
+    if (r->env->add_reloc) r->env->add_reloc(r->env->ctx, r->addr + start + 1, PX_RW_REL32, 4);
     /* A jump the scan missed into the window lands on filler: send it to the matching
        point of the trampoline (boundaries inside the jmp's own bytes cannot trap). */
     for (size_t k = first + 1; k <= last; k++)
@@ -1249,6 +1287,7 @@ static int thread_branches(rw *r)
             int32_t d;
             if (!rel32(r->addr + ins->off + ins->len, tr, &d)) continue;
             memcpy(r->out + ins->off + ins->len - 4, &d, 4);
+            if (r->env->add_reloc) r->env->add_reloc(r->env->ctx, r->addr + ins->off + ins->len - 4, PX_RW_REL32, 4);
             r->res->threaded_branches++;
         }
         g = h;

@@ -8,6 +8,13 @@
 #include <stdint.h>
 #include "rewrite/rewrite_trap.h"
 
+/* The address-dependent fields of rewritten code and trampolines. */
+enum px_rw_reloc {
+    PX_RW_REL32,      /* a 32-bit displacement from the instruction's end (field + end_delta) */
+    PX_RW_ABS_GUEST,  /* a 64-bit guest address (an emulated call's return address) */
+    PX_RW_ABS_ENTRY,  /* a 64-bit pointer to env->syscall_entry */
+};
+
 /* What the rewriter needs from its host (the runtime, or a unit test). */
 typedef struct px_rw_env {
     uint64_t teb_fs_slot;    /* gs:[teb_fs_slot] holds the guest's FS base */
@@ -20,6 +27,9 @@ typedef struct px_rw_env {
     uint64_t (*alloc_tramp)(void *ctx, uint64_t close_to, size_t size, uint8_t **write);
     /* Records a trap site: a ud2/int3 at addr that the fault handler resolves. */
     int (*add_trap)(void *ctx, uint64_t addr, enum px_trap_kind kind, uint64_t resume);
+    /* Optional (the image cache): each address-dependent field written, in the region or
+       a trampoline, once it is final, so that the result can be moved elsewhere. */
+    void (*add_reloc)(void *ctx, uint64_t field, enum px_rw_reloc kind, uint8_t end_delta);
     /* true: every instruction through Zydis (the tests compare against this sweep) */
     bool zydis_only;
     /* true: trust the emitter (see verify_tramp) and do not decode each trampoline again */
@@ -52,5 +62,12 @@ typedef struct px_rw_result {
    Returns 0, or -LINUX_ENOMEM. */
 int px_rw_rewrite(const px_rw_env *env, uint8_t *code, uint64_t addr, size_t len,
                   px_rw_result *out);
+
+/* The syscall sequence of a trampoline ends with the entry pointer and the address of the
+   syscall instruction it replaced; the code goes on right after. Given the 29 bytes
+   before a return address the entry stub got in rcx, whether they are such a sequence
+   (its pointer equal to entry), and the site. */
+bool px_rw_syscall_site_of(const uint8_t *ret_minus_29, uint64_t entry, uint64_t *site);
+#define PX_RW_SYSCALL_SEQ_LEN 29
 
 #endif

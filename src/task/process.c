@@ -57,6 +57,7 @@ struct px_process *px_process_take(struct px_process *p)
 void px_process_drop(struct px_process *p)
 {
     if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    px_free(p->threads);
     px_free(p);
 }
 

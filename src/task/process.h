@@ -35,8 +35,19 @@ struct px_process {
     struct px_child *children; /* lock: the children not yet reaped (fork.c adds, wait.c reaps) */
     size_t child_count, child_cap; /* lock */
     int64_t children_utime, children_stime; /* lock: CPU time of the reaped children, 100 ns (RUSAGE_CHILDREN) */
+    uint64_t children_peak_rss;             /* lock: the largest peak RSS of the reaped children, bytes */
     int32_t forked;        /* clone: made by fork, so a picolx parent waits for it (its exit code is a
                               wait status: px_exit_code_of_signal); kept across execve */
+    /* lock: the group's threads other than the first (which lives as long as the
+       process): kernel/thread_clone.c adds each before it runs and removes it as it
+       exits, so a task found here under the lock is not freed meanwhile */
+    struct px_task **threads;
+    size_t thread_count, thread_cap;
+    /* atomic: the tid of the thread running exit_group (0 while none): the others stop at
+       their next return towards the guest, so none goes on past the group's exit while
+       its files are closed (Linux kills them at once) */
+    int32_t exiting_tid;
+    int32_t membarrier_registered; /* atomic: MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED was asked */
     void *vfork_done;      /* own (the first task): the host event a vfork parent waits on, set at
                               execve or exit; NULL when not a vfork child */
 };

@@ -31,13 +31,13 @@
 #include "task/ptable.h"
 #include "task/ptable_rules.h"
 
-#define TABLE_NAME L"Local\\picolx-ptable-v2"
-#define MUTEX_NAME L"Local\\picolx-ptable-v2-mutex"
+#define TABLE_NAME L"Local\\picolx-ptable-v3"
+#define MUTEX_NAME L"Local\\picolx-ptable-v3-mutex"
 #define TABLE_MAGIC 0x3176656c62617470ull /* "ptablev1" */
 
 typedef px_ptable_entry record; /* the record is the entry itself: state first, written last */
 _Static_assert(offsetof(px_ptable_entry, state) == 0, "the state word leads the record");
-_Static_assert(sizeof(px_ptable_entry) == 1392, "px_ptable_entry is the shared table's record layout");
+_Static_assert(sizeof(px_ptable_entry) == 1408, "px_ptable_entry is the shared table's record layout");
 
 typedef px_ptable_shared ptable;
 
@@ -143,6 +143,8 @@ static void copy_cut(char *to, size_t size, const char *from)
     memset(to + n, 0, size - n);
 }
 
+static int64_t post_locked(record *r, const px_ptable_signal *s, uint32_t *host_pid);
+
 /* --- the API --- */
 
 int32_t px_ptable_register_first(int32_t host_ppid)
@@ -202,6 +204,8 @@ int32_t px_ptable_alloc_child(int32_t parent_pid)
         px_host_times now;
         r.start_time = px_host_process_times(px_host_self(), &now) == 0 ? now.creation : 0;
         r.wait_status = 0;
+        r.stop_sig = 0;
+        r.job_report = 0;
         record *made = px_ptable_rows_add(&rows, &r);
         if (made) pid = made->pid;
     }
@@ -213,8 +217,14 @@ void px_ptable_attach(int32_t pid)
 {
     if (!enter()) return;
     record *r = find(pid);
-    if (r && r->state != PX_PTABLE_ZOMBIE) become(r);
+    int32_t nice = 0;
+    if (r && r->state != PX_PTABLE_ZOMBIE) {
+        become(r);
+        nice = r->nice;
+    }
     leave();
+    /* a nice value from before the fork or execve: Windows made this process NORMAL */
+    if (nice) px_host_process_set_nice(px_host_pid(), nice);
 }
 
 void px_ptable_abandon(int32_t pid)
@@ -225,14 +235,24 @@ void px_ptable_abandon(int32_t pid)
     leave();
 }
 
-void px_ptable_exit(int32_t pid, int32_t wait_status)
+bool px_ptable_exit(int32_t pid, int32_t wait_status, uint64_t peak_rss, const px_ptable_signal *to_parent,
+                    uint32_t *parent_host_pid)
 {
-    if (!enter()) return;
+    *parent_host_pid = 0;
+    if (!enter()) return false;
     record *r = find(pid);
-    if (r && r->state != PX_PTABLE_ZOMBIE && r->host_pid == host_self_pid && r->host_time == host_self_time)
+    bool ended = r && r->state != PX_PTABLE_ZOMBIE && r->host_pid == host_self_pid && r->host_time == host_self_time;
+    if (ended) {
+        /* SIGCHLD is queued before anyone can see the zombie, as Linux's exit_notify does:
+           a parent whose wait reaps us finds it in its queue (px_sigbell_take_now) */
+        if (to_parent && !(r->flags & (PX_PTABLE_HOST_PARENT | PX_PTABLE_ORPHAN)))
+            post_locked(find_live(r->ppid), to_parent, parent_host_pid);
+        r->peak_rss = peak_rss;
         px_ptable_rows_end(&rows, r, wait_status);
+    }
     if (pid == self_pid) self_index = -1;
     leave();
+    return ended;
 }
 
 void px_ptable_reaped(int32_t pid)
@@ -381,6 +401,109 @@ void px_ptable_set_signals(int32_t pid, uint64_t caught, uint64_t ignored)
     leave();
 }
 
+/* The queue of record r, emptied first if it was another pid's. */
+static struct px_ptable_queue *queue_of(record *r)
+{
+    struct px_ptable_queue *q = &table->queues[r - table->records];
+    if (q->pid != r->pid) {
+        q->pid = r->pid;
+        q->count = 0;
+    }
+    return q;
+}
+
+/* Whether posting b adds nothing to a queued a (standard signals coalesce). A SIGCHLD
+   is each child's news for wait (px_signal_receive_queue), kept unless it repeats: a child's
+   exit behind its CLD_CONTINUED, which SA_NOCLDSTOP then drops, would be lost. */
+static bool same_posting(const px_ptable_signal *a, const px_ptable_signal *b)
+{
+    if (a->signo != b->signo) return false;
+    return b->signo != LINUX_SIGCHLD || (a->code == b->code && a->pid == b->pid);
+}
+
+/* Appends s to r's queue (mutex held): px_ptable_post_signal's results. */
+static int64_t post_locked(record *r, const px_ptable_signal *s, uint32_t *host_pid)
+{
+    /* a fork's child still starting takes its queue with it when its doorbell starts */
+    if (!r || !(r->state == PX_PTABLE_STARTING || (r->state == PX_PTABLE_RUNNING && (r->flags & PX_PTABLE_SIGBELL))))
+        return -LINUX_ESRCH;
+    struct px_ptable_queue *q = queue_of(r);
+    bool queued = false;
+    for (uint32_t i = 0; i < q->count && s->signo < 32 && !queued; i++) queued = same_posting(&q->q[i], s);
+    *host_pid = r->host_pid;
+    if (queued) return 0;
+    if (q->count == PX_PTABLE_SIGNALS) return -LINUX_EAGAIN;
+    q->q[q->count++] = *s;
+    return 0;
+}
+
+int64_t px_ptable_post_signal(int32_t pid, const px_ptable_signal *s, uint32_t *host_pid)
+{
+    *host_pid = 0;
+    if (!enter()) return -LINUX_ESRCH;
+    int64_t result = post_locked(find_live(pid), s, host_pid);
+    leave();
+    return result;
+}
+
+size_t px_ptable_take_signals(px_ptable_signal *out, size_t max)
+{
+    if (self_index < 0 || !enter()) return 0;
+    size_t n = 0;
+    int32_t i = self_index;
+    record *r = i >= 0 ? &table->records[i] : NULL;
+    /* an execve's old Windows process takes nothing: the record is its successor's */
+    if (r && r->pid == self_pid && r->host_pid == host_self_pid && r->host_time == host_self_time) {
+        struct px_ptable_queue *q = queue_of(r);
+        n = q->count < max ? q->count : max;
+        memcpy(out, q->q, n * sizeof *out);
+        memmove(q->q, q->q + n, (q->count - n) * sizeof *out);
+        q->count -= (uint32_t)n;
+    }
+    leave();
+    return n;
+}
+
+/* The own record (mutex held), or NULL. */
+static record *self_record(void)
+{
+    int32_t i = self_index;
+    record *r = i >= 0 ? &table->records[i] : NULL;
+    return r && r->pid == self_pid ? r : NULL;
+}
+
+void px_ptable_set_sigbell(void)
+{
+    if (!enter()) return;
+    record *r = self_record();
+    if (r) r->flags |= PX_PTABLE_SIGBELL;
+    leave();
+}
+
+void px_ptable_set_job(int32_t sig)
+{
+    if (!enter()) return;
+    record *r = self_record();
+    if (r) {
+        r->stop_sig = sig;
+        r->job_report = sig ? PX_PTABLE_REPORT_STOPPED : PX_PTABLE_REPORT_CONTINUED;
+    }
+    leave();
+}
+
+int32_t px_ptable_take_job_report(int32_t pid, uint32_t want, bool keep)
+{
+    if (!want || !enter()) return 0;
+    record *r = find(pid);
+    int32_t status = 0;
+    if (r && r->state == PX_PTABLE_RUNNING && (r->job_report & want)) {
+        status = (r->job_report & PX_PTABLE_REPORT_STOPPED) ? 0x7f | (r->stop_sig << 8) : 0xffff;
+        if (!keep) r->job_report = 0;
+    }
+    leave();
+    return status;
+}
+
 void px_ptable_set_comm(int32_t pid, const char *comm)
 {
     if (!enter()) return;
@@ -395,6 +518,15 @@ void px_ptable_set_subreaper(int32_t pid, bool on)
     record *r = find(pid);
     if (r) r->flags = on ? r->flags | PX_PTABLE_SUBREAPER : r->flags & ~PX_PTABLE_SUBREAPER;
     leave();
+}
+
+int64_t px_ptable_set_nice(int32_t pid, int32_t nice)
+{
+    if (!enter()) return -LINUX_ESRCH;
+    record *r = find(pid);
+    if (r) r->nice = nice;
+    leave();
+    return r ? 0 : -LINUX_ESRCH;
 }
 
 int32_t px_ptable_self(void) { return self_pid; }
@@ -422,6 +554,7 @@ static void to_proc_info(const record *r, px_proc_pid_info *out)
     out->pgid = r->pgid;
     out->sid = r->sid;
     out->zombie = r->state == PX_PTABLE_ZOMBIE;
+    out->stopped = !out->zombie && r->stop_sig != 0;
     out->uid = r->uid;
     out->gid = r->gid;
     out->tty = r->tty;

@@ -33,6 +33,11 @@ typedef enum px_ptable_state {
 #define PX_PTABLE_EXECED 1u       /* it ran execve since its fork (setpgid by the parent: EACCES) */
 #define PX_PTABLE_HOST_PARENT 2u  /* its parent is no picolx process (ppid a Windows id): nobody reaps it */
 #define PX_PTABLE_SUBREAPER 4u    /* PR_SET_CHILD_SUBREAPER */
+#define PX_PTABLE_SIGBELL 8u      /* its doorbell runs (kernel/sigbell.c): signals to it are posted, not acted on by the sender */
+
+/* Job-control reports a stopped or continued process leaves for its parent's wait. */
+#define PX_PTABLE_REPORT_STOPPED 1u
+#define PX_PTABLE_REPORT_CONTINUED 2u
 
 /* A copy of one entry. */
 typedef struct px_ptable_entry {
@@ -44,10 +49,15 @@ typedef struct px_ptable_entry {
     int64_t start_time;        /* when the Linux process began (its fork), same clock */
     uint32_t uid, gid;         /* its ids when it began */
     int32_t wait_status;       /* a zombie's, as wait4 gives it */
+    int32_t nice;              /* its nice value (-20..19): getpriority/setpriority, kept by fork and execve */
+    uint64_t peak_rss;         /* a zombie's peak working set, bytes (its ru_maxrss: Wine keeps
+                                  no counters of an ended process) */
     uint32_t tty;              /* its controlling terminal's device number (0: none) */
     int32_t fg_pgid;           /* a session leader's: its terminal's foreground group (0: its own) */
     uint64_t sig_caught, sig_ignored; /* its signal actions other than SIG_DFL (bit sig-1): what a
                                          sender in another process may do without it */
+    int32_t stop_sig;          /* the signal that stopped it, 0 while it runs */
+    uint32_t job_report;       /* PX_PTABLE_REPORT_*: not yet taken by its parent's wait */
     char comm[16];
     char exe[PX_PTABLE_EXE_MAX];
     char cwd[PX_PTABLE_CWD_MAX];
@@ -77,8 +87,12 @@ void px_ptable_abandon(int32_t pid);
    Its children go to the nearest live PR_SET_CHILD_SUBREAPER ancestor, else to the
    first process of its tree (the ancestor picolx did not start), else keep their ppid
    and are freed when they end. Nothing when another Windows process runs pid now (the
-   execve's old process). */
-void px_ptable_exit(int32_t pid, int32_t wait_status);
+   execve's old process). to_parent (or NULL): a SIGCHLD queued for its parent in the same
+   step, so no one sees the zombie before it; *parent_host_pid: the doorbell to ring (0: none).
+   True: pid ended here (not before). */
+struct px_ptable_signal;
+bool px_ptable_exit(int32_t pid, int32_t wait_status, uint64_t peak_rss, const struct px_ptable_signal *to_parent,
+                    uint32_t *parent_host_pid);
 /* wait4 took the zombie's status: the entry goes. */
 void px_ptable_reaped(int32_t pid);
 
@@ -108,9 +122,35 @@ int32_t px_ptable_foreground(int32_t sid);
 int64_t px_ptable_set_foreground(int32_t sid, int32_t pgid);
 /* The calling process's signal actions as others must know them (signal.c keeps it current). */
 void px_ptable_set_signals(int32_t pid, uint64_t caught, uint64_t ignored);
+/* A signal posted to another process (its doorbell, kernel/sigbell.c): siginfo's fields
+   that cross processes. */
+typedef struct px_ptable_signal {
+    int32_t signo, code, pid;
+    uint32_t uid;
+    int32_t pad[2];
+    uint64_t value;            /* the 8 bytes at si_value (sigqueue's value; SIGCHLD's si_status) */
+} px_ptable_signal;
+#define PX_PTABLE_SIGNALS 32   /* posted and not yet taken, per process */
+/* Appends s to pid's queue (a standard signal already queued is not queued again: it
+   coalesces). 0 and *host_pid (the Windows process whose doorbell to ring), -LINUX_ESRCH
+   (no such live process or no doorbell: *host_pid 0), -LINUX_EAGAIN (the queue is full).
+   A fork's child still STARTING takes signals too: its doorbell looks at its queue first. */
+int64_t px_ptable_post_signal(int32_t pid, const px_ptable_signal *s, uint32_t *host_pid);
+/* Takes up to max signals posted to the calling process, oldest first: their count. */
+size_t px_ptable_take_signals(px_ptable_signal *out, size_t max);
+/* The calling process has a doorbell from now on (sets PX_PTABLE_SIGBELL). */
+void px_ptable_set_sigbell(void);
+/* The calling process stopped by sig (0: continued): recorded, with a report for its parent. */
+void px_ptable_set_job(int32_t sig);
+/* Takes child pid's job report that want (PX_PTABLE_REPORT_* bits) asks for (keep: leaves
+   it): the wait status (0x7f | sig << 8 stopped, 0xffff continued), or 0 when none. */
+int32_t px_ptable_take_job_report(int32_t pid, uint32_t want, bool keep);
+
 /* PR_SET_NAME of the main thread: /proc/<pid>/comm (cut to 15 bytes). */
 void px_ptable_set_comm(int32_t pid, const char *comm);
 void px_ptable_set_subreaper(int32_t pid, bool on);
+/* pid's nice value (setpriority). 0, or -LINUX_ESRCH when it has no entry. */
+int64_t px_ptable_set_nice(int32_t pid, int32_t nice);
 
 /* The pid this Windows process runs (0 before it registers or attaches), and its own
    group and session read from the table (0 when there is none). */

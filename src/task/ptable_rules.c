@@ -147,6 +147,7 @@ record *px_ptable_rows_add(px_ptable_rows *rows, const record *e)
     record r = *e;
     r.state = PX_PTABLE_FREE;
     r.pid = pid;
+    r.peak_rss = 0;
     if (!r.pgid) r.pgid = pid;
     if (!r.sid) r.sid = pid;
     *slot = r;

@@ -24,6 +24,13 @@ typedef struct px_ptable_shared {
     int32_t last_pid;               /* the last pid handed out */
     uint32_t reserved[9];
     px_ptable_entry records[PX_PTABLE_CAPACITY];
+    /* signals posted to records[i]'s process (ptable.h's px_ptable_post_signal); pid says
+       whose they are (a record reused by another pid starts an empty queue) */
+    struct px_ptable_queue {
+        int32_t pid;
+        uint32_t count;
+        px_ptable_signal q[PX_PTABLE_SIGNALS];
+    } queues[PX_PTABLE_CAPACITY];
 } px_ptable_shared;
 
 /* Whether the Windows process (id, creation time) still runs. */

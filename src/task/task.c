@@ -51,6 +51,7 @@ px_task *px_task_boot(void)
     t->rlimits = t->process->rlimits;
     px_thread_attach(t);
     px_thread_set_initial(t);
+    px_sigbell_start(); /* signals from other processes (nothing until it has a pid of the table) */
     return t;
 }
 
@@ -85,6 +86,7 @@ void px_task_restore(px_task *t, const struct px_handoff *h)
     }
     px_process_restore(t->process, h);
     px_ptable_attach(t->process->tgid); /* this Windows process runs that pid now */
+    px_sigbell_start();
     const struct px_cred *c = px_cred_restore(h);
     if (c) px_cred_install(t, c);
     px_sighand_restore(t->sighand, h);

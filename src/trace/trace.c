@@ -113,9 +113,14 @@ int64_t px_trace_syscall(px_regs *regs, uint64_t nr)
     static __thread char line_storage[LINE_CAP];
     px_tbuf line;
     px_tbuf_init(&line, line_storage, sizeof line_storage);
-    /* several processes write one trace after a fork: strace -f's prefix names the others */
+    /* several processes write one trace after a fork, several threads once there are: as
+       strace -f, each line names its thread then (threads' count read without the lock:
+       a line at the moment one starts or ends may go either way) */
     px_task *self = px_current();
-    if (self && self->process && self->process->forked) px_tbuf_printf(&line, "[pid %5d] ", self->tid);
+    bool many = self && self->process &&
+                (self->process->forked || self->tid != self->process->tgid ||
+                 __atomic_load_n(&self->process->thread_count, __ATOMIC_RELAXED) > 0);
+    if (many) px_tbuf_printf(&line, "[pid %5d] ", self->tid);
     if (name) px_tbuf_puts(&line, name);
     else px_tbuf_printf(&line, "syscall_%llu", (unsigned long long)nr);
     px_tbuf_puts(&line, "(");

@@ -129,8 +129,18 @@ int main(void)
 
 
     /* 7. the task's own objects are made once */
-    check(px_task_futex_event() != NULL && px_task_futex_event() == task.futex_event &&
-              px_task_sleep_timer() == task.sleep_timer && task.sleep_timer != NULL,
-          "the task's futex event and sleep timer live in the task", 0);
+    check(px_task_sleep_timer() == task.sleep_timer && task.sleep_timer != NULL, "the sleep timer lives in the task", 0);
+
+    /* 8. a futex wait on the task's word: woken, timed out, interrupted */
+    volatile uint32_t *word = px_task_futex_word();
+    check(word == &task.futex_word && *word == 0, "the futex word is the task's, reset", 0);
+    px_futex_word_wake(word);
+    check(px_block_word(word, NULL) == 0, "a woken word returns at once", 0);
+    word = px_task_futex_word();
+    d = px_deadline_after(qpc_ns(), 10 * 1000000ll);
+    check(px_block_word(word, &d) == PX_BLOCK_TIMEDOUT, "a word wait times out", 0);
+    px_task_interrupt(&task);
+    check(px_block_word(px_task_futex_word(), NULL) == PX_BLOCK_INTERRUPTED, "an interrupt ends a word wait", 0);
+    px_task_clear_interrupt(&task);
     return failures ? 1 : 0;
 }

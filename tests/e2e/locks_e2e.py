@@ -12,7 +12,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -105,20 +104,7 @@ def main():
     ap.add_argument('--seconds', type=int, default=3, help='how long the holder keeps each set of locks')
     a = ap.parse_args()
     a.guest = os.path.abspath(a.guest)
-    sides = ['native'] if os.environ.get('PICOLX_E2E_NATIVE_ONLY') == '1' else ['native', 'picolx']
-    outputs, failures = {}, []
-    for side in sides:
-        with tempfile.TemporaryDirectory(prefix=f'picolx-locks-{side}-') as cwd:
-            outputs[side], side_failures = run_side(side, a, cwd)
-            failures += side_failures
-        run_diff.show(side, outputs[side])
-    if 'picolx' in outputs and outputs['native'] != outputs['picolx']:
-        run_diff.diff('the outputs', outputs['native'], outputs['picolx'])
-        failures.append('native and picolx outputs differ')
-    for f in failures:
-        print('FAIL:', f)
-    print('ok' if not failures else f'{len(failures)} failure(s)')
-    return 1 if failures else 0
+    return run_diff.compare_sides(run_side, a, 'picolx-locks')
 
 
 if __name__ == '__main__':

@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_diff  # noqa: E402  (wine_env, start_wineserver, diff, show)
@@ -139,21 +138,7 @@ def main():
     ap.add_argument('--procps', action='store_true', help="also procps's ps and pgrep")
     a = ap.parse_args()
     a.guest = os.path.abspath(a.guest)
-    sides = ['native'] if os.environ.get('PICOLX_E2E_NATIVE_ONLY') == '1' else ['native', 'picolx']
-    outputs, failures = {}, []
-    for side in sides:
-        with tempfile.TemporaryDirectory(prefix=f'picolx-ptable-{side}-') as cwd:
-            cwd = os.path.realpath(cwd)
-            outputs[side], side_failures = run_side(side, a, cwd)
-            failures += side_failures
-        run_diff.show(side, outputs[side])
-    if 'picolx' in outputs and outputs['native'] != outputs['picolx']:
-        run_diff.diff('the outputs', outputs['native'], outputs['picolx'])
-        failures.append('native and picolx outputs differ')
-    for f in failures:
-        print('FAIL:', f)
-    print('ok' if not failures else f'{len(failures)} failure(s)')
-    return 1 if failures else 0
+    return run_diff.compare_sides(run_side, a, 'picolx-ptable', real_cwd=True)
 
 
 if __name__ == '__main__':

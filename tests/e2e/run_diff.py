@@ -197,6 +197,28 @@ def diff(title, native, picolx):
                           for line in difflib.unified_diff(a, b, 'native', 'picolx', n=3))
 
 
+
+def compare_sides(run_side, a, prefix, real_cwd=False):
+    """The two-process drivers' main loop: run_side(side, a, cwd) -> (text, failures)
+    natively and under picolx (natively only with PICOLX_E2E_NATIVE_ONLY=1), each in a
+    fresh directory, then the outputs compared. The exit status."""
+    sides = ['native'] if os.environ.get('PICOLX_E2E_NATIVE_ONLY') == '1' else ['native', 'picolx']
+    outputs, failures = {}, []
+    for side in sides:
+        with tempfile.TemporaryDirectory(prefix=f'{prefix}-{side}-') as cwd:
+            if real_cwd:
+                cwd = os.path.realpath(cwd)
+            outputs[side], side_failures = run_side(side, a, cwd)
+            failures += side_failures
+        show(side, outputs[side])
+    if 'picolx' in outputs and outputs['native'] != outputs['picolx']:
+        diff('the outputs', outputs['native'], outputs['picolx'])
+        failures.append('native and picolx outputs differ')
+    for f in failures:
+        print('FAIL:', f)
+    print('ok' if not failures else f'{len(failures)} failure(s)')
+    return 1 if failures else 0
+
 def main():
     a = parse_args()
     program, args = a.command[0], a.command[1:]

@@ -3,6 +3,7 @@
    writer (in another process) closes, EPIPE when the last reader is gone, O_NONBLOCK, and
    poll readiness across processes. Prints the same lines natively and under picolx. */
 #include "guest.h"
+#include "pipe_blocks.h"
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -64,28 +65,15 @@ static void atomic_writes(void)
     int p[2];
     pipe(p);
     pid_t kids[2];
-    for (int k = 0; k < 2; k++) {
-        if ((kids[k] = fork()) == 0) {
-            close(p[0]);
-            char block[PIPE_BUF];
-            memset(block, 'a' + k, sizeof block);
-            for (int i = 0; i < MESSAGES; i++)
-                if (write(p[1], block, sizeof block) != sizeof block) _exit(1);
-            _exit(0);
-        }
-    }
+    start_block_writers(p, kids, 2, PIPE_BUF, MESSAGES);
     close(p[1]);
     static char buf[2 * MESSAGES * PIPE_BUF];
     size_t got = 0;
     ssize_t n;
     while ((n = read(p[0], buf + got, sizeof buf - got)) > 0) got += (size_t)n;
     close(p[0]);
-    int whole = 1, counts[2] = {0, 0};
-    for (size_t b = 0; b + PIPE_BUF <= got; b += PIPE_BUF) {
-        char c = buf[b];
-        for (size_t i = 1; i < PIPE_BUF; i++) if (buf[b + i] != c) whole = 0;
-        if (c == 'a' || c == 'b') counts[c - 'a']++;
-    }
+    int counts[2] = {0, 0};
+    bool whole = blocks_whole(buf, got, PIPE_BUF, counts, 2);
     printf("two writers, %d blocks of PIPE_BUF each: read %zu bytes, blocks whole: %s, a=%d b=%d\n", MESSAGES, got,
            whole ? "yes" : "no", counts[0], counts[1]);
     int s0 = wait_child(kids[0]), s1 = wait_child(kids[1]);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int guest_failures;
+static __attribute__((unused)) int guest_failures;
 
 /* Line-buffered, so the output up to a crash is not lost and stays in order with
    writes made directly to fd 1. */
@@ -47,6 +47,10 @@ static __attribute__((unused)) const char *errno_name(int e)
     case EXDEV: return "EXDEV";
     case ERANGE: return "ERANGE";
     case EIO: return "EIO";
+    case ESRCH: return "ESRCH";
+    case EINTR: return "EINTR";
+    case EDEADLK: return "EDEADLK";
+    case ETIMEDOUT: return "ETIMEDOUT";
     default: snprintf(other, sizeof other, "errno%d", e); return other;
     }
 }
@@ -69,5 +73,17 @@ static __attribute__((unused)) const char *errno_name(int e)
         else printf("%s: ret=%ld\n", (name), r_); \
         if (r_ != (long)(want)) guest_failures++; \
     } while (0)
+
+/* Prints label and the "Threads:" line of /proc/self/status (the thread count). */
+static __attribute__((unused)) void print_thread_count(const char *label)
+{
+    char buf[4096];
+    FILE *f = fopen("/proc/self/status", "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = 0;
+    if (f) fclose(f);
+    char *t = strstr(buf, "Threads:");
+    printf("%s: %.*s\n", label, t ? (int)strcspn(t, "\n") : 0, t ? t : "");
+}
 
 #endif

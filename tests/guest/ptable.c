@@ -43,6 +43,16 @@ static const char *base(const char *s)
     return slash ? slash + 1 : s;
 }
 
+/* A live waiter reads R or S depending on the instant it is looked at (natively it
+   is R while it prints or polls the file): both print as "live". */
+static const char *liveness(char state)
+{
+    static char other[2];
+    if (state == 'R' || state == 'S') return "live";
+    other[0] = state;
+    return other;
+}
+
 static int wait_for(const char *file)
 {
     if (!strcmp(base(file), "release")) prctl(PR_SET_NAME, "ptable-waiter"); /* comm as the others see it */
@@ -111,7 +121,7 @@ static void probe_proc(pid_t peer)
         if (open && close) snprintf(comm, sizeof comm, "%.*s", (int)(close - open - 1), open + 1);
         pid = atoi(buf);
         if (close) sscanf(close + 2, "%c %d %d %d", &state, &ppid, &pgrp, &session);
-        printf("stat: pid %s comm %s state %c pgrp %s session %s ppid %s\n", who(pid, peer), comm, state,
+        printf("stat: pid %s comm %s state %s pgrp %s session %s ppid %s\n", who(pid, peer), comm, liveness(state),
                who(pgrp, peer), who(session, peer), ppid > 0 ? "positive" : "not positive");
     }
     snprintf(path, sizeof path, "/proc/%d/comm", (int)peer);
@@ -136,7 +146,7 @@ static void probe_proc(pid_t peer)
         char *name = strstr(buf, "Name:"), *state = strstr(buf, "State:"), *uid = strstr(buf, "\nUid:");
         char *my_uid = strstr(mine, "\nUid:");
         printf("status: Name %.*s", name ? (int)strcspn(name + 6, "\n") : 0, name ? name + 6 : "");
-        printf(" State %c", state ? state[7] : '?');
+        printf(" State %s", liveness(state ? state[7] : '?'));
         CHECK(" Uid as mine", uid && my_uid && !strncmp(uid, my_uid, strcspn(uid + 1, "\n") + 1));
     } else {
         printf("status: %s\n", errno_name(errno));

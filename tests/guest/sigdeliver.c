@@ -147,6 +147,29 @@ static void clobber_fpu(int sig)
     __asm__ volatile("ldmxcsr %0" ::"m"(mxcsr));
 }
 
+/* A read whose syscall instruction has a known address: a handler's ucontext shows a
+   call it interrupted at that instruction when it restarts (SA_RESTART: Linux rewinds
+   rip to it; musl's pthread_cancel relies on that), after it when it returns EINTR. */
+extern const char sd_read_site[], sd_read_after[];
+__attribute__((noinline)) static long read_at_site(int fd, void *buf, long n)
+{
+    long ret;
+    __asm__ volatile(".globl sd_read_site\n.globl sd_read_after\nsd_read_site: syscall\nsd_read_after:"
+                     : "=a"(ret)
+                     : "0"((long)SYS_read), "D"((long)fd), "S"(buf), "d"(n)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+static int site_pipe[2];
+static volatile uintptr_t site_rip;
+static volatile int site_feed;
+static void site_probe(int sig, siginfo_t *si, void *ucv)
+{
+    (void)sig, (void)si;
+    site_rip = (uintptr_t)((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP];
+    if (site_feed) write(site_pipe[1], "x", 1); /* the restarted read then gets a byte */
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -399,5 +422,22 @@ int main(int argc, char **argv)
     __asm__ volatile("int3");
     CHECK("int3: the handler ran and the program goes on", trap_hits == 1);
 
+    /* the frame of a blocked read at its syscall instruction, restarted and not */
+    if (pipe(site_pipe) == 0) {
+        struct itimerval soon = {{0, 0}, {0, 50000}};
+        char c;
+        install_info(SIGALRM, site_probe, SA_RESTART);
+        site_feed = 1;
+        setitimer(ITIMER_REAL, &soon, NULL);
+        long r = read_at_site(site_pipe[0], &c, 1);
+        CHECK("a restarted read's frame shows its syscall instruction", site_rip == (uintptr_t)sd_read_site);
+        CHECK("the restarted read got the handler's byte", r == 1);
+        install_info(SIGALRM, site_probe, 0);
+        site_feed = 0;
+        setitimer(ITIMER_REAL, &soon, NULL);
+        r = read_at_site(site_pipe[0], &c, 1);
+        CHECK("an interrupted read's frame shows the instruction after it", site_rip == (uintptr_t)sd_read_after);
+        CHECK("the interrupted read returned EINTR", r == -EINTR);
+    }
     return GUEST_END();
 }

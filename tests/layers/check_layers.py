@@ -29,9 +29,10 @@ LAYERS = [
         "src/trace/format.h", "src/trace/format.c"]),
     ("host", "the only layer that calls Win32 and NT (later: the kernel helper, a fake for tests)", [
         "src/host/", "src/core/errors_win.c"]),
-    ("services", "picolx's own messages, its per-user directory, the PICOLX_TIMING report and the "
-                 "utsname record (uname's and /proc's), built on the host", [
-        "src/core/log.c", "src/core/home.h", "src/core/home.c", "src/core/timing.h", "src/core/timing.c",
+    ("services", "picolx's own messages, its per-user directory and the image cache's files in it, the "
+                 "PICOLX_TIMING report and the utsname record (uname's and /proc's), built on the host", [
+        "src/core/log.c", "src/core/home.h", "src/core/home.c", "src/core/image_store.h", "src/core/image_store.c",
+        "src/core/timing.h", "src/core/timing.c",
         "src/core/utsname.h", "src/core/utsname.c"]),
     ("current", "the per-thread task struct that every layer above reaches as the caller's own "
                 "(Linux's current): its objects are opaque here but for the credentials, which "

@@ -9,19 +9,7 @@
 #include "fs/lxfs/lxstore.h"
 #include "import/tar.h"
 
-typedef struct memlog { uint8_t *buf; size_t len, cap; } memlog;
-
-static int64_t mem_append(void *io, const uint8_t *rec, size_t len)
-{
-    memlog *m = io;
-    if (m->len + len > m->cap) {
-        m->cap = (m->len + len) * 2;
-        m->buf = realloc(m->buf, m->cap);
-    }
-    memcpy(m->buf + m->len, rec, len);
-    m->len += len;
-    return 0;
-}
+#include "memlog.h"
 
 static lx_attr attr(uint32_t mode)
 {

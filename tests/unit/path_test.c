@@ -126,8 +126,30 @@ Test(path, drvfs_unescape)
     check_unescape("dot\xef\x80\xae/x", "dot./x");
     check_unescape("mid\xef\x80\xae" "x", "mid\xef\x80\xae" "x");      /* a dot inside a name is not escaped */
     check_unescape("\xef\x81\xbc", "|");                         /* U+F07C */
-    check_unescape("\xef\x81\x81", "\xef\x81\x81");               /* U+F041 stands for nothing */
+    check_unescape("\xef\x81\x81" "b", "Ab");                    /* U+F041: a letter of a case variant */
+    check_unescape("\xef\x80\xa1", "\xef\x80\xa1");               /* U+F021 ('!') stands for nothing */
+    check_unescape("n-\xef\x83\xbf", "n-\xff");                  /* U+F0FF: the byte 0xff */
+    check_unescape("\xef\x83\x83", "\xc3");
     check_unescape("\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9");
+}
+
+static void check_name(const char *name, const uint16_t *want, size_t want_len)
+{
+    uint16_t out[64];
+    size_t n = px_drvfs_utf16_of_name(name, strlen(name), out);
+    cr_assert_eq(n, want_len, "%s: length %zu", name, n);
+    for (size_t i = 0; i < n; i++) cr_assert_eq(out[i], want[i], "%s: unit %zu is %x", name, i, out[i]);
+}
+
+Test(path, drvfs_names_not_utf8)
+{
+    check_name("ok-\xc3\xa9", (const uint16_t[]){'o', 'k', '-', 0xE9}, 4);
+    check_name("n-\xff", (const uint16_t[]){'n', '-', 0xF0FF}, 3);
+    check_name("\xe9t\xe9", (const uint16_t[]){0xF0E9, 't', 0xF0E9}, 3);
+    check_name("half-\xc3", (const uint16_t[]){'h', 'a', 'l', 'f', '-', 0xF0C3}, 6);
+    check_name("\xc0\xaf", (const uint16_t[]){0xF0C0, 0xF0AF}, 2);              /* overlong '/' */
+    check_name("\xed\xa0\x80", (const uint16_t[]){0xF0ED, 0xF0A0, 0xF080}, 3);  /* a surrogate */
+    check_name("\xf0\x9f\x98\x80", (const uint16_t[]){0xD83D, 0xDE00}, 2);     /* U+1F600 */
 }
 
 Test(path, basename)

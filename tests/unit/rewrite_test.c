@@ -857,6 +857,95 @@ static uint64_t count_cmd(const char *cmd)
     return n;
 }
 
+/* The image cache (src/rewrite/image_cache.c) moves a stored result by the fields the
+   rewriter reports (env->add_reloc): rewriting the same code at another address, with
+   its trampolines elsewhere again and another syscall entry, must give the same bytes
+   but in those fields, and each field must point at the same place, moved. */
+typedef struct reloc_seen { uint64_t field; int kind; uint8_t end_delta; } reloc_seen;
+static reloc_seen *relocs_seen;
+static size_t relocs_count, relocs_cap;
+static void note_reloc_seen(void *ctx, uint64_t field, enum px_rw_reloc kind, uint8_t end_delta)
+{
+    (void)ctx;
+    if (relocs_count == relocs_cap) {
+        relocs_cap = relocs_cap ? relocs_cap * 2 : 4096;
+        relocs_seen = realloc(relocs_seen, relocs_cap * sizeof *relocs_seen);
+        cr_assert(relocs_seen);
+    }
+    relocs_seen[relocs_count++] = (reloc_seen){field, (int)kind, end_delta};
+}
+
+#define MOVE_CODE 0x12345000ull   /* where the second rewrite's code is, further on */
+#define MOVE_TRAMPS 0x30000ull    /* and its trampolines, further still */
+
+static void check_moved_rewrite(const px_rw_env *env, const uint8_t *orig, uint64_t vaddr, uint64_t filesz)
+{
+    uint8_t *a = malloc(filesz), *b = malloc(filesz);
+    memcpy(a, orig, filesz);
+    memcpy(b, orig, filesz);
+    px_rw_env env_a = *env, env_b = *env;
+    env_a.add_reloc = note_reloc_seen;
+    env_b.syscall_entry = env->syscall_entry + 0x4000;
+    px_rw_result res;
+    memset(&res, 0, sizeof res);
+    relocs_count = 0;
+    /* far from the program's other segments, which rip-relative operands reach: as the
+       runtime's pools are, which never overlap guest memory */
+    uint64_t saved_base = fake_base, base_a = fake_base = saved_base + (512ull << 20);
+    fake_used = 0;
+    cr_assert_eq(px_rw_rewrite(&env_a, a, vaddr, filesz, &res), 0);
+    uint64_t used = fake_used;
+    uint8_t *tramps_a = malloc(used + 1);
+    memcpy(tramps_a, fake_buf, used);
+    uint64_t base_b = fake_base = base_a + MOVE_CODE + MOVE_TRAMPS, vaddr_b = vaddr + MOVE_CODE;
+    fake_used = 0;
+    memset(&res, 0, sizeof res);
+    cr_assert_eq(px_rw_rewrite(&env_b, b, vaddr_b, filesz, &res), 0);
+    fake_base = saved_base;
+    cr_assert_eq(fake_used, used, "the moved rewrite took other trampoline memory");
+    const uint8_t *tramps_b = fake_buf;
+    uint8_t *code_cov = calloc(filesz, 1), *tramp_cov = calloc(used + 1, 1);
+    for (size_t i = 0; i < relocs_count; i++) {
+        const reloc_seen *x = &relocs_seen[i];
+        size_t size = x->kind == PX_RW_REL32 ? 4 : 8;
+        bool in_code = x->field >= vaddr && x->field + size <= vaddr + filesz;
+        bool in_tramps = x->field >= base_a && x->field + size <= base_a + used;
+        cr_assert(in_code || in_tramps, "a field outside the code and its trampolines: %llx", (unsigned long long)x->field);
+        const uint8_t *pa = in_code ? a + (x->field - vaddr) : tramps_a + (x->field - base_a);
+        const uint8_t *pb = in_code ? b + (x->field - vaddr) : tramps_b + (x->field - base_a);
+        memset(in_code ? code_cov + (x->field - vaddr) : tramp_cov + (x->field - base_a), 1, size);
+        uint64_t field_b = in_code ? x->field + MOVE_CODE : x->field - base_a + base_b;
+        if (x->kind == PX_RW_REL32) {
+            int32_t da, db;
+            memcpy(&da, pa, 4);
+            memcpy(&db, pb, 4);
+            uint64_t ta = x->field + x->end_delta + (int64_t)da, tb = field_b + x->end_delta + (int64_t)db;
+            bool to_tramps = ta >= base_a && ta < base_a + used;
+            cr_assert_eq(to_tramps ? tb - base_b : tb - vaddr_b, to_tramps ? ta - base_a : ta - vaddr,
+                         "a rel32 at %llx points elsewhere once moved", (unsigned long long)x->field);
+        } else {
+            uint64_t va, vb;
+            memcpy(&va, pa, 8);
+            memcpy(&vb, pb, 8);
+            if (x->kind == PX_RW_ABS_ENTRY) cr_assert(va == env_a.syscall_entry && vb == env_b.syscall_entry);
+            else cr_assert_eq(vb - vaddr_b, va - vaddr, "a guest address at %llx moved wrong", (unsigned long long)x->field);
+        }
+    }
+    for (uint64_t i = 0; i < filesz; i++)
+        cr_assert(a[i] == b[i] || code_cov[i], "code byte %llx depends on the address but no field says so",
+                  (unsigned long long)(vaddr + i));
+    for (uint64_t i = 0; i < used; i++)
+        cr_assert(tramps_a[i] == tramps_b[i] || tramp_cov[i],
+                  "trampoline byte +%llx depends on the address but no field says so", (unsigned long long)i);
+    printf("moved rewrite at %llx: %zu fields, every address-dependent byte in one\n", (unsigned long long)vaddr,
+           relocs_count);
+    free(a);
+    free(b);
+    free(tramps_a);
+    free(code_cov);
+    free(tramp_cov);
+}
+
 static void rewrite_binary(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -893,6 +982,7 @@ static void rewrite_binary(const char *path)
         uint8_t *seg = malloc(filesz);
         memcpy(seg, file + offset, filesz);
         fake_base = (vaddr + memsz + 0xFFFF) & ~0xFFFFull;
+        check_moved_rewrite(&env, seg, vaddr, filesz);
         /* The sweep's quick path must change nothing: every instruction through Zydis
            gives the same code and trampolines, byte for byte. */
         uint8_t *slow = malloc(filesz);

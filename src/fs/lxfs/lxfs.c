@@ -198,8 +198,9 @@ static int64_t lx_pwrite_direct(px_file *f, const void *buf, uint64_t len, uint6
     lx_open *o = f->data;
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
     if (offset > INT64_MAX) return -LINUX_EINVAL;
-    int64_t put = px_host_file_pwrite(f->handle, buf, (size_t)len,
-                                      (f->status_flags & LINUX_O_APPEND) ? PX_HOST_OFFSET_END : offset);
+    /* O_APPEND: at the end whatever the offset says, whole (append.c) */
+    int64_t put = (f->status_flags & LINUX_O_APPEND) ? px_append_write(f->handle, buf, (size_t)len, NULL)
+                                                      : px_host_file_pwrite(f->handle, buf, (size_t)len, offset);
     if (put < 0) return put;
     if (!o->written) { o->written = true; record_mtime(o); }
     else o->dirty = true;

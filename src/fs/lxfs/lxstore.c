@@ -26,7 +26,7 @@ uint32_t lx_crc32(const uint8_t *p, size_t n)
 
 /* --- record encoding: [u32 len][u32 crc][u8 type][payload], len and crc over type+payload --- */
 
-#define REC_HEAD 8
+#define REC_HEAD LX_REC_HEAD
 #define REC_MAX (REC_HEAD + 1 + 128 + 2 * (2 + LX_NAME_MAX) + 2 + LX_SYMLINK_MAX + 2 * 8)
 /* an xattr record: ino, op, flags, ctime, name, value */
 #define REC_XATTR_MAX (REC_HEAD + 1 + 8 + 1 + 4 + 12 + 2 + LX_XATTR_NAME_MAX + 4 + LX_XATTR_SIZE_MAX)
@@ -466,15 +466,20 @@ static int64_t apply_body(lx_store *s, const uint8_t *body, size_t len, bool dry
     return r;
 }
 
+uint32_t lx_log_record_at(const uint8_t *buf, size_t at, size_t len, uint32_t max_body)
+{
+    if (len - at < LX_REC_HEAD) return 0;
+    uint32_t rlen = 0, crc = 0;
+    for (int i = 0; i < 4; i++) rlen |= (uint32_t)buf[at + i] << (8 * i);
+    for (int i = 0; i < 4; i++) crc |= (uint32_t)buf[at + 4 + i] << (8 * i);
+    if (rlen == 0 || rlen > max_body || rlen > len - at - LX_REC_HEAD) return 0;
+    return lx_crc32(buf + at + LX_REC_HEAD, rlen) == crc ? rlen : 0;
+}
+
 size_t lx_store_apply_records(lx_store *s, const uint8_t *buf, size_t len)
 {
     size_t at = 0;
-    while (len - at >= REC_HEAD) {
-        uint32_t rlen = 0, crc = 0;
-        for (int i = 0; i < 4; i++) rlen |= (uint32_t)buf[at + i] << (8 * i);
-        for (int i = 0; i < 4; i++) crc |= (uint32_t)buf[at + 4 + i] << (8 * i);
-        if (rlen == 0 || rlen > REC_LIMIT || rlen > len - at - REC_HEAD) break;
-        if (lx_crc32(buf + at + REC_HEAD, rlen) != crc) break;
+    for (uint32_t rlen; (rlen = lx_log_record_at(buf, at, len, REC_LIMIT)) != 0;) {
         /* a whole record that does not apply was valid when written (we validate first):
            it can only fail here if the log was edited; keep going as the writer did */
         apply_body(s, buf + at + REC_HEAD, rlen, false);

@@ -161,5 +161,11 @@ int64_t lx_store_snapshot(const lx_store *s, lx_append_fn emit, void *io);
 int64_t lx_store_check(const lx_store *s, void (*describe)(void *ctx, const char *what), void *ctx);
 
 uint32_t lx_crc32(const uint8_t *p, size_t n);
+/* The record framing of the stores' logs (this one's, drvfs_meta_store.c's): a 4-byte
+   body length, the body's CRC-32 (lx_crc32), both little-endian, then the body. The
+   body length of the whole record at buf[at..len), or 0 when there is none (the end, or
+   a torn or corrupt record, where a replay stops): longer than max_body is corrupt. */
+#define LX_REC_HEAD 8
+uint32_t lx_log_record_at(const uint8_t *buf, size_t at, size_t len, uint32_t max_body);
 
 #endif

@@ -13,7 +13,9 @@
 #include "mm/vm.h"
 
 typedef struct proc_entry proc_entry;
-typedef void proc_gen_fn(px_text *t);
+/* A file's text; tid is the thread whose view it is (the pid for the process's own
+   files, a tid under task/<tid>/). */
+typedef void proc_gen_fn(px_text *t, int32_t tid);
 typedef int64_t proc_link_fn(int fd, char *out, size_t size);
 
 struct proc_entry {
@@ -61,11 +63,44 @@ static const char *basename_of(const char *path)
 }
 
 /* comm: the program's file name, cut to 15 bytes as the kernel's TASK_COMM_LEN. */
-static void comm_of(char out[16])
+/* The threads of the process beyond the first, as the tasks layer tells them
+   (px_proc_set_thread_source); without a source the process has one thread. */
+static const px_proc_thread_source *thread_source;
+
+void px_proc_set_thread_source(const px_proc_thread_source *s) { __atomic_store_n(&thread_source, s, __ATOMIC_RELEASE); }
+
+/* The process's threads' tids (the first thread's is the pid), up to cap: how many. */
+static size_t thread_tids(int32_t *tids, size_t cap)
 {
+    const px_proc_thread_source *s = __atomic_load_n(&thread_source, __ATOMIC_ACQUIRE);
+    if (s) return s->list(tids, cap);
+    if (cap) tids[0] = (int32_t)px_proc_self_pid();
+    return 1;
+}
+
+static bool thread_exists(int32_t tid)
+{
+    int32_t tids[256];
+    size_t n = thread_tids(tids, 256);
+    for (size_t i = 0; i < n && i < 256; i++)
+        if (tids[i] == tid) return true;
+    return false;
+}
+
+/* A thread's comm: its PR_SET_NAME, else the program's name (Linux: the name exec gave). */
+static void comm_of_thread(int32_t tid, char out[16])
+{
+    const px_proc_thread_source *s = __atomic_load_n(&thread_source, __ATOMIC_ACQUIRE);
+    px_task *first = px_thread_initial();
+    if (tid == (int32_t)px_proc_self_pid() && first && first->comm_set) {
+        snprintf(out, 16, "%.15s", first->comm);
+        return;
+    }
+    if (s && tid != (int32_t)px_proc_self_pid() && s->comm(tid, out)) return;
     const char *exe = px_cfg.exe_path ? basename_of(px_cfg.exe_path) : "picolx";
     snprintf(out, 16, "%s", exe);
 }
+
 
 static struct linux_utsname uname_now(void)
 {
@@ -134,7 +169,7 @@ static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
-static void gen_cpuinfo(px_text *t)
+static void gen_cpuinfo(px_text *t, int32_t tid)
 {
     uint32_t r[4], max_leaf, max_ext;
     char vendor[13];
@@ -189,7 +224,7 @@ static void gen_cpuinfo(px_text *t)
     px_text_free(&flags);
 }
 
-static void gen_meminfo(px_text *t)
+static void gen_meminfo(px_text *t, int32_t tid)
 {
     px_host_memory mem = {0};
     px_host_memory_status(&mem);
@@ -226,7 +261,7 @@ static void put_cpu_line(px_text *t, const char *label, const cpu_times *c)
                    (unsigned long long)TICKS_OF_100NS(system), (unsigned long long)TICKS_OF_100NS(c->idle));
 }
 
-static void gen_stat(px_text *t)
+static void gen_stat(px_text *t, int32_t tid)
 {
     cpu_times cpus[64];
     uint32_t n = px_host_cpu_times_each(cpus, 64), want = px_host_cpu_count();
@@ -252,7 +287,7 @@ static void gen_stat(px_text *t)
                    (long long)boot_time_unix());
 }
 
-static void gen_uptime(px_text *t)
+static void gen_uptime(px_text *t, int32_t tid)
 {
     uint64_t ms = px_host_uptime_ms();
     cpu_times cpus[64];
@@ -264,7 +299,7 @@ static void gen_uptime(px_text *t)
 }
 
 /* Windows keeps no load average: the guest sees an idle machine with itself running. */
-static void gen_loadavg(px_text *t) { px_text_printf(t, "0.00 0.00 0.00 1/1 %d\n", (int)px_proc_self_pid()); }
+static void gen_loadavg(px_text *t, int32_t tid) { px_text_printf(t, "0.00 0.00 0.00 1/1 %d\n", (int)px_proc_self_pid()); }
 
 static const char *mount_options(const px_mount *m)
 {
@@ -274,7 +309,7 @@ static const char *mount_options(const px_mount *m)
     return "rw,relatime";
 }
 
-static void gen_mounts(px_text *t)
+static void gen_mounts(px_text *t, int32_t tid)
 {
     const px_mount *m;
     for (int i = 0; (m = px_vfs_mount_at(i)); i++) {
@@ -285,7 +320,7 @@ static void gen_mounts(px_text *t)
     }
 }
 
-static void gen_mountinfo(px_text *t)
+static void gen_mountinfo(px_text *t, int32_t tid)
 {
     const px_mount *m;
     for (int i = 0; (m = px_vfs_mount_at(i)); i++) {
@@ -297,7 +332,7 @@ static void gen_mountinfo(px_text *t)
     }
 }
 
-static void gen_filesystems(px_text *t)
+static void gen_filesystems(px_text *t, int32_t tid)
 {
     px_text_puts(t, "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\n");
     const px_mount *m;
@@ -310,22 +345,22 @@ static void gen_filesystems(px_text *t)
     }
 }
 
-static void gen_version(px_text *t)
+static void gen_version(px_text *t, int32_t tid)
 {
     struct linux_utsname u = uname_now();
     px_text_printf(t, "%s version %s (picolx) %s\n", u.sysname, u.release, u.version);
 }
 
-static void gen_ostype(px_text *t) { px_text_printf(t, "%s\n", uname_now().sysname); }
-static void gen_osrelease(px_text *t) { px_text_printf(t, "%s\n", uname_now().release); }
-static void gen_kversion(px_text *t) { px_text_printf(t, "%s\n", uname_now().version); }
-static void gen_hostname(px_text *t) { px_text_printf(t, "%s\n", uname_now().nodename); }
-static void gen_domainname(px_text *t) { px_text_printf(t, "%s\n", uname_now().domainname); }
-static void gen_pid_max(px_text *t) { px_text_puts(t, "32768\n"); } /* the process table's (task/ptable.h) */
-static void gen_zero(px_text *t) { px_text_puts(t, "0\n"); }
-static void gen_ngroups_max(px_text *t) { px_text_puts(t, "65536\n"); }
+static void gen_ostype(px_text *t, int32_t tid) { px_text_printf(t, "%s\n", uname_now().sysname); }
+static void gen_osrelease(px_text *t, int32_t tid) { px_text_printf(t, "%s\n", uname_now().release); }
+static void gen_kversion(px_text *t, int32_t tid) { px_text_printf(t, "%s\n", uname_now().version); }
+static void gen_hostname(px_text *t, int32_t tid) { px_text_printf(t, "%s\n", uname_now().nodename); }
+static void gen_domainname(px_text *t, int32_t tid) { px_text_printf(t, "%s\n", uname_now().domainname); }
+static void gen_pid_max(px_text *t, int32_t tid) { px_text_puts(t, "32768\n"); } /* the process table's (task/ptable.h) */
+static void gen_zero(px_text *t, int32_t tid) { px_text_puts(t, "0\n"); }
+static void gen_ngroups_max(px_text *t, int32_t tid) { px_text_puts(t, "65536\n"); }
 
-static void gen_uuid(px_text *t)
+static void gen_uuid(px_text *t, int32_t tid)
 {
     uint8_t b[16] = {0};
     px_pseudo_random_bytes(b, sizeof b); /* a fresh version-4 UUID at each read, as Linux's random/uuid */
@@ -335,12 +370,12 @@ static void gen_uuid(px_text *t)
                    b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-static void gen_boot_id(px_text *t)
+static void gen_boot_id(px_text *t, int32_t tid)
 {
     static char boot_id[40];
     if (!boot_id[0]) { /* one per picolx process: no machine-wide store to keep it in */
         px_text u = {0};
-        gen_uuid(&u);
+        gen_uuid(&u, 0);
         if (u.data) snprintf(boot_id, sizeof boot_id, "%s", u.data);
         px_text_free(&u);
     }
@@ -379,7 +414,7 @@ static bool region_is_main_stack(const px_vm_region *r)
     return r->kind == PX_VM_STACK && (!initial_rsp || (initial_rsp >= r->start && initial_rsp < r->end));
 }
 
-static void gen_maps(px_text *t)
+static void gen_maps(px_text *t, int32_t tid)
 {
     uint64_t cursor = 0;
     px_vm_region r;
@@ -426,18 +461,20 @@ static uint32_t open_fd_count(void)
     return n;
 }
 
-static void gen_status(px_text *t)
+static void gen_status(px_text *t, int32_t tid)
 {
     char comm[16];
-    comm_of(comm);
+    comm_of_thread(tid, comm);
     vm_totals v = vm_sum();
     uint64_t peak, rss = resident_bytes(&peak);
     uint32_t uid = px_current_cred()->uid, gid = px_current_cred()->gid;
     int pid = (int)px_proc_self_pid();
     bool root = uid == 0;
+    int32_t tids[1];
+    int threads = (int)thread_tids(tids, 0);
     px_text_printf(t, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
                       "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%u\nGroups:\t%u \n",
-                   comm, px_fs_umask(), pid, pid, (int)px_proc_self_ppid(), uid, uid, uid, uid, gid, gid, gid, gid,
+                   comm, px_fs_umask(), pid, (int)tid, (int)px_proc_self_ppid(), uid, uid, uid, uid, gid, gid, gid, gid,
                    open_fd_count() > 64 ? 256u : 64u, gid);
     px_text_printf(t, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8d kB\nVmPin:\t%8d kB\nVmHWM:\t%8llu kB\n"
                       "VmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\nRssFile:\t%8d kB\nRssShmem:\t%8d kB\nVmData:\t%8llu kB\n"
@@ -454,7 +491,7 @@ static void gen_status(px_text *t)
                       "CapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n"
                       "Cpus_allowed:\t%llx\nCpus_allowed_list:\t0-%u\nMems_allowed:\t1\nMems_allowed_list:\t0\n"
                       "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
-                   1, caps, caps, n >= 64 ? ~0ull : (1ull << n) - 1, n - 1);
+                   threads, caps, caps, n >= 64 ? ~0ull : (1ull << n) - 1, n - 1);
 }
 
 static void process_times(uint64_t *utime, uint64_t *stime, uint64_t *start_ticks)
@@ -469,11 +506,13 @@ static void process_times(uint64_t *utime, uint64_t *stime, uint64_t *start_tick
     *start_ticks = TICKS_OF_100NS(uptime > age ? uptime - age : 0);
 }
 
-static void gen_pid_stat(px_text *t)
+static void gen_pid_stat(px_text *t, int32_t tid)
 {
     char comm[16];
-    comm_of(comm);
+    comm_of_thread(tid, comm);
     int pid = (int)px_proc_self_pid();
+    int32_t no_tids[1];
+    unsigned threads = (unsigned)thread_tids(no_tids, 0);
     vm_totals v = vm_sum();
     uint64_t peak, rss = resident_bytes(&peak), utime, stime, start;
     process_times(&utime, &stime, &start);
@@ -488,18 +527,18 @@ static void gen_pid_stat(px_text *t)
     }
     if (initial_rsp) stack_start = initial_rsp;
     /* fields 1-52 of proc(5) */
-    px_text_printf(t, "%d (%s) R %d %d %d %d -1 4194304 0 0 0 0 %llu %llu 0 0 20 0 1 0 %llu %llu %llu "
+    px_text_printf(t, "%d (%s) R %d %d %d %d -1 4194304 0 0 0 0 %llu %llu 0 0 20 0 %u 0 %llu %llu %llu "
                       "18446744073709551615 %llu %llu %llu 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 %llu %llu %llu %llu %llu "
                       "%llu %llu 0\n",
-                   pid, comm, (int)px_proc_self_ppid(), pid, pid, px_devfs_has_console() ? 34816 : 0,
-                   (unsigned long long)utime, (unsigned long long)stime, (unsigned long long)start,
+                   (int)tid, comm, (int)px_proc_self_ppid(), pid, pid, px_devfs_has_console() ? 34816 : 0,
+                   (unsigned long long)utime, (unsigned long long)stime, threads, (unsigned long long)start,
                    (unsigned long long)v.size, (unsigned long long)(rss / LINUX_PAGE_SIZE), (unsigned long long)code_start,
                    (unsigned long long)code_end, (unsigned long long)stack_start, (unsigned long long)data_start,
                    (unsigned long long)data_end, (unsigned long long)brk_start, (unsigned long long)arg_start,
                    (unsigned long long)arg_end, (unsigned long long)env_start, (unsigned long long)env_end);
 }
 
-static void gen_statm(px_text *t)
+static void gen_statm(px_text *t, int32_t tid)
 {
     vm_totals v = vm_sum();
     uint64_t peak, rss = resident_bytes(&peak);
@@ -521,20 +560,20 @@ static void put_guest_range(px_text *t, uint64_t start, uint64_t end)
     }
 }
 
-static void gen_cmdline(px_text *t)
+static void gen_cmdline(px_text *t, int32_t tid)
 {
     put_guest_range(t, arg_start, arg_end);
 }
 
-static void gen_environ(px_text *t)
+static void gen_environ(px_text *t, int32_t tid)
 {
     put_guest_range(t, env_start, env_end);
 }
 
-static void gen_comm(px_text *t)
+static void gen_comm(px_text *t, int32_t tid)
 {
     char comm[16];
-    comm_of(comm);
+    comm_of_thread(tid, comm);
     px_text_printf(t, "%s\n", comm);
 }
 
@@ -563,7 +602,8 @@ static int64_t link_self(int fd, char *out, size_t size)
 
 static int64_t link_thread_self(int fd, char *out, size_t size)
 {
-    snprintf(out, size, "%d", (int)px_proc_self_pid()); /* no task/ directory yet: the process stands in */
+    px_task *self = px_self();
+    snprintf(out, size, "%d/task/%d", (int)px_proc_self_pid(), self && self->tid ? (int)self->tid : (int)px_proc_self_pid());
     return 0;
 }
 
@@ -611,11 +651,19 @@ static const proc_entry sys_entries[] = {DIR_("kernel", kernel_entries), DIR_("v
 static const proc_entry fd_dir_entries[] = {END_};
 static const proc_entry fd_link_entry = {"", LINUX_DT_LNK, 0700, NULL, link_fd, NULL};
 
+/* <pid>/task: a directory per thread, listed and looked up by tid, with the files that
+   differ by thread (and cmdline, the process's) */
+static const proc_entry task_dir_entries[] = {END_};
+static const proc_entry task_tid_entries[] = {
+    FILE_("cmdline", gen_cmdline), FILE_("comm", gen_comm), FILE_("stat", gen_pid_stat), FILE_("status", gen_status),
+    END_};
+static const proc_entry task_tid_entry = DIR_("", task_tid_entries);
+
 static const proc_entry pid_entries[] = {
     FILE_("cmdline", gen_cmdline), FILE_("comm", gen_comm), LINK_("cwd", link_cwd), FILE_("environ", gen_environ),
     LINK_("exe", link_exe), {"fd", LINUX_DT_DIR, 0500, NULL, NULL, fd_dir_entries}, FILE_("maps", gen_maps),
     FILE_("mountinfo", gen_mountinfo), FILE_("mounts", gen_mounts), LINK_("root", link_root), FILE_("stat", gen_pid_stat),
-    FILE_("statm", gen_statm), FILE_("status", gen_status), END_};
+    FILE_("statm", gen_statm), FILE_("status", gen_status), DIR_("task", task_dir_entries), END_};
 static const proc_entry pid_dir_entry = DIR_("", pid_entries);
 
 static const proc_entry root_entries[] = {
@@ -637,11 +685,13 @@ static int64_t parse_number(const char *s, size_t n)
     return v;
 }
 
-/* Finds the entry rel names; *fd is the fd of an fd/N link. */
-static int64_t lookup(const char *rel, const proc_entry **out, int *fd)
+/* Finds the entry rel names; *fd is the fd of an fd/N link; *tid the thread whose view
+   it is (the pid, or N under task/N). */
+static int64_t lookup_view(const char *rel, const proc_entry **out, int *fd, int32_t *tid)
 {
     const proc_entry *e = &root_entry;
     *fd = -1;
+    *tid = (int32_t)px_proc_self_pid();
     while (*rel) {
         const char *end = strchr(rel, '/');
         size_t n = end ? (size_t)(end - rel) : strlen(rel);
@@ -650,6 +700,12 @@ static int64_t lookup(const char *rel, const proc_entry **out, int *fd)
         if (e == &root_entry) {
             int64_t pid = parse_number(rel, n);
             if (pid >= 0 && pid == px_proc_self_pid()) next = &pid_dir_entry;
+        } else if (e->children == task_dir_entries) {
+            int64_t num = parse_number(rel, n);
+            if (num > 0 && thread_exists((int32_t)num)) {
+                next = &task_tid_entry;
+                *tid = (int32_t)num;
+            }
         } else if (e->children == fd_dir_entries) {
             int64_t num = parse_number(rel, n);
             px_file *f = num >= 0 && num < PX_FD_LIMIT ? px_fd_get((int)num) : NULL;
@@ -668,6 +724,12 @@ static int64_t lookup(const char *rel, const proc_entry **out, int *fd)
     }
     *out = e;
     return 0;
+}
+
+static int64_t lookup(const char *rel, const proc_entry **out, int *fd)
+{
+    int32_t tid;
+    return lookup_view(rel, out, fd, &tid);
 }
 
 static void stat_of(px_mount *m, const char *rel, const proc_entry *e, int fd, px_stat_info *st)
@@ -734,6 +796,15 @@ static void list_dir(px_mount *m, const char *rel, const proc_entry *e, px_pseud
     char *tail = child + rl;
     if (rl) *tail++ = '/';
     if (e == &root_entry) px_proc_pids_list(m, l, px_proc_self_pid()); /* every process of the table */
+    if (e->children == task_dir_entries) {
+        int32_t tids[256];
+        size_t n = thread_tids(tids, 256);
+        for (size_t i = 0; i < n && i < 256; i++) {
+            snprintf(name, sizeof name, "%d", (int)tids[i]);
+            strcpy(tail, name);
+            px_pseudo_list_add(l, name, px_pseudo_ino(m, child), LINUX_DT_DIR);
+        }
+    }
     if (e->children == fd_dir_entries) {
         for (int fd = 0; fd < PX_FD_LIMIT; fd++) {
             px_file *f = px_fd_get(fd);
@@ -750,8 +821,9 @@ static void list_dir(px_mount *m, const char *rel, const proc_entry *e, px_pseud
     }
 }
 
-/* fd/ lists the fds open when it is read, as Linux's does (its own among them). */
-static void refill_fd_dir(px_mount *m, const char *rel, px_pseudo_listing *l)
+/* fd/ and task/ list the fds open and the threads running when they are read, as
+   Linux's do (fd/ its own fd among them). */
+static void refill_dir(px_mount *m, const char *rel, px_pseudo_listing *l)
 {
     const proc_entry *e;
     int fd;
@@ -763,15 +835,17 @@ static int64_t open_dir(px_mount *m, const char *rel, const proc_entry *e, const
 {
     px_pseudo_listing l = {0};
     list_dir(m, rel, e, &l);
-    return px_pseudo_open_refilled_listing(m, rel, &l, e->children == fd_dir_entries ? refill_fd_dir : NULL, st, flags, out);
+    bool changing = e->children == fd_dir_entries || e->children == task_dir_entries; /* listed when read */
+    return px_pseudo_open_refilled_listing(m, rel, &l, changing ? refill_dir : NULL, st, flags, out);
 }
 
 static int64_t proc_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
 {
     const proc_entry *e;
     int fd;
+    int32_t tid;
     if (px_proc_pids_owns(rel, px_proc_self_pid())) return px_proc_pids_open(m, rel, flags, out);
-    int64_t r = lookup(rel, &e, &fd);
+    int64_t r = lookup_view(rel, &e, &fd, &tid);
     if (r == -LINUX_ENOENT && (flags & LINUX_O_CREAT)) return -LINUX_EACCES;
     if (r < 0) return r;
     if (e->type == LINUX_DT_LNK) return -LINUX_ELOOP; /* the VFS follows links before it opens: O_NOFOLLOW */
@@ -781,7 +855,7 @@ static int64_t proc_open(px_mount *m, const char *rel, uint32_t flags, uint32_t 
     stat_of(m, rel, e, fd, &st);
     if (e->type == LINUX_DT_DIR) return open_dir(m, rel, e, &st, flags, out);
     px_text t = {0};
-    if (!(flags & LINUX_O_PATH)) e->gen(&t);
+    if (!(flags & LINUX_O_PATH)) e->gen(&t, tid);
     return px_pseudo_open_text(m, rel, &t, &st, flags, out);
 }
 

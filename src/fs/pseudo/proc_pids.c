@@ -64,7 +64,7 @@ static uint64_t start_ticks(const px_proc_pid_info *p)
     return TICKS_OF_100NS(uptime > (uint64_t)age ? uptime - (uint64_t)age : 0);
 }
 
-static char state_of(const px_proc_pid_info *p) { return p->zombie ? 'Z' : 'S'; }
+static char state_of(const px_proc_pid_info *p) { return p->zombie ? 'Z' : p->stopped ? 'T' : 'S'; }
 
 static void gen_stat(px_text *t, const px_proc_pid_info *p)
 {
@@ -80,10 +80,10 @@ static void gen_stat(px_text *t, const px_proc_pid_info *p)
 
 static void gen_status(px_text *t, const px_proc_pid_info *p)
 {
-    static const char *const states[] = {"S (sleeping)", "Z (zombie)"};
+    static const char *const states[] = {"S (sleeping)", "Z (zombie)", "T (stopped)"};
     px_text_printf(t, "Name:\t%s\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
                       "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t64\nGroups:\t%u \nThreads:\t1\n",
-                   p->comm, states[p->zombie], p->pid, p->pid, p->ppid, p->uid, p->uid, p->uid, p->uid, p->gid,
+                   p->comm, states[p->zombie ? 1 : p->stopped ? 2 : 0], p->pid, p->pid, p->ppid, p->uid, p->uid, p->uid, p->uid, p->gid,
                    p->gid, p->gid, p->gid, p->gid);
 }
 

@@ -12,6 +12,7 @@
 typedef struct px_proc_pid_info {
     int32_t pid, ppid, pgid, sid;
     bool zombie;
+    bool stopped;          /* by a stop signal (job control) */
     uint32_t uid, gid;
     uint32_t tty;          /* the controlling terminal's device number, 0: none */
     uint32_t host_pid;     /* the Windows process that runs it (0: a zombie) */
@@ -35,6 +36,16 @@ typedef struct px_proc_pid_source {
    process id and 0), for /proc/self. */
 int32_t px_proc_self_pid(void);
 int32_t px_proc_self_ppid(void);
+
+/* The threads of the calling process (the tasks layer registers itself at its first
+   thread; before, the process has one thread, tid = pid): list gives the tids, the
+   first thread's first, up to cap (how many there are); comm a thread's name (false:
+   no such thread, or none set). */
+typedef struct px_proc_thread_source {
+    size_t (*list)(int32_t *tids, size_t cap);
+    bool (*comm)(int32_t tid, char out[16]);
+} px_proc_thread_source;
+void px_proc_set_thread_source(const px_proc_thread_source *s);
 
 /* The process table registers itself (once, when it opens). */
 void px_proc_pids_set_source(const px_proc_pid_source *s);

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Futex ping-pong (bench/futex_pingpong.c), natively and under picolx in one run, ROUNDS
+# rounds interleaved: private futexes between two threads (issue 9's target: picolx <= 2x
+# native), then shared futexes between a process and its forked child (MAP_SHARED page;
+# TRIPS/10 round trips); prints each side's best median round trip and the ratios.
+# usage: bench/futex.sh [TRIPS] [ROUNDS]        (defaults: 2000 round trips, 3 rounds)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+n=${1:-2000}
+rounds=${2:-3}
+picolx=${PICOLX_EXE:-$top/build/picolx.exe}
+export WINEPREFIX=${PICOLX_WINEPREFIX:-$top/build/wineprefix}
+export WINEDEBUG=${WINEDEBUG:--all}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+gcc -O2 -static -pthread "$top/bench/futex_pingpong.c" -o "$work/pingpong"
+best() { # the smaller of the figure kept in $1 and the one printed in $2
+    new=$(sed -n 's/.*_roundtrip_us=\([0-9.]*\).*/\1/p' "$2")
+    old=$(cat "$1" 2>/dev/null || echo 1e12)
+    awk -v a="$old" -v b="$new" 'BEGIN { print (b != "" && b + 0 < a + 0) ? b : a }' > "$1.tmp"
+    mv "$1.tmp" "$1"
+}
+for r in $(seq "$rounds"); do
+    "$work/pingpong" "$n" > "$work/out"
+    best "$work/native" "$work/out"
+    wine "$picolx" run --root 'Z:\' -- "$work/pingpong" "$n" > "$work/out"
+    best "$work/picolx" "$work/out"
+    "$work/pingpong" $((n / 10)) procs > "$work/out"
+    best "$work/native-procs" "$work/out"
+    wine "$picolx" run --root 'Z:\' -- "$work/pingpong" $((n / 10)) procs > "$work/out"
+    best "$work/picolx-procs" "$work/out"
+done
+native=$(cat "$work/native"); px=$(cat "$work/picolx")
+echo "futex round trip between threads (us): native=$native picolx=$px"
+awk -v n="$native" -v p="$px" 'BEGIN { printf "ratio picolx/native=%.2fx\n", p / n }'
+native=$(cat "$work/native-procs"); px=$(cat "$work/picolx-procs")
+echo "shared futex round trip between processes (us): native=$native picolx=$px"
+awk -v n="$native" -v p="$px" 'BEGIN { printf "ratio picolx/native=%.2fx\n", p / n }'

@@ -1,0 +1,682 @@
+/* Pipes the guest makes (pipe, pipe2): a ring in shared memory, so that bytes between
+   picolx processes move without a wineserver round trip (under Wine every read and write
+   of a Windows pipe is one: a stream ran at a tenth of native speed).
+
+   One pipe is a set of named objects, "Local\picolx-pipe-<pid>-<n>-": a section holding
+   ring_shared and the data (room for the largest capacity, RING_MAX; pages untouched stay
+   free), and two semaphores, "r" (readers wait for bytes) and "w" (writers wait for room).
+   - head and tail count the bytes ever written and read; the data is buf[tail..head)
+     modulo the capacity. Writers serialise on write_lock, readers on read_lock (spin locks
+     holding the pid; a dead holder's lock is taken over), so a write of up to PIPE_BUF
+     bytes goes in whole, and a reader and a writer copy at the same time.
+   - Wake-ups cost host calls only when someone sleeps: a waiter counts itself in
+     read_waiters / write_waiters, checks again, and waits on the semaphore; whoever makes
+     progress for the other side takes the count (exchange with 0) and releases that many.
+     A waiter that left without being woken (a timeout, a signal, another fd of poll)
+     leaves a stale count: one spurious wake-up later, which re-checks and waits again.
+     Before sleeping a reader or writer spins a little, as the other side is usually
+     copying on the other CPU right then.
+   - readers and writers count the open ends in every process. They are never below the
+     truth: an end handed to a new process (fork, execve into a new process) is counted
+     by the sender before it goes (handoff save), and the receiver takes it over. A
+     process that dies leaves its counts behind, so the truth is the token: an anonymous
+     Windows pipe, whose read end every reader holds and write end every writer holds (the
+     file's handle, duplicated into new processes with the rest). The kernel closes a dead
+     process's handles, so "every write end closed" is "every writer gone". A waiter wakes
+     every PEER_CHECK_NS and asks the token when the counts say the other side lives.
+   The Windows pipe of the token never carries a byte. */
+#include <stdio.h>
+#include "core/cred.h"
+#include "core/errors.h"
+#include "fs/fd_handoff.h"
+#include "fs/fs_internal.h"
+#include "fs/pipe_ring.h"
+#include "host/host_mem.h"
+#include "host/host_named.h"
+#include "host/host_pipe.h"
+#include "host/host_process.h"
+#include "host/host_sem.h"
+#include "host/host_sync.h"
+#include "host/host_thread.h"
+#include "host/host_time.h"
+
+#define RING_MAX (1u << 20)      /* Linux's pipe-max-size: the most F_SETPIPE_SZ gives */
+#define RING_HEADER 4096u        /* ring_shared's page; the data follows */
+#define RING_ATOMIC 4096u        /* PIPE_BUF */
+#define RING_PAGE 4096u
+#define MAX_IO_CHUNK 0x7ffff000u
+/* Spinning before a sleep: a sleep and its wake-up are two wineserver round trips (and
+   ~2 ms on a loaded machine), the other side's copy of 64 KiB a few microseconds. Measured
+   with a 128 MiB stream between two processes: no spinning 34 MiB/s, 4000 pauses with a
+   yield every 256 (so a peer on the same CPU runs) 200-390 MiB/s, more spinning no better. */
+#define SPIN_PAUSES 4000
+#define SPIN_YIELD_MASK 255
+#define PEER_CHECK_NS (100 * 1000000ll) /* how often a waiter asks the token (a dead peer) */
+
+typedef struct ring_shared {
+    uint64_t head, tail;            /* __atomic: bytes ever written, read */
+    uint32_t capacity;              /* changed with both locks held (F_SETPIPE_SZ) */
+    uint32_t readers, writers;      /* __atomic: open ends in every process (see the top) */
+    uint32_t read_waiters, write_waiters; /* __atomic: sleepers counted in, for the wakers */
+    uint32_t read_lock, write_lock; /* __atomic: the holder's pid, 0 when free */
+    uint32_t pad;
+    uint64_t ino;
+} ring_shared;
+_Static_assert(sizeof(ring_shared) <= RING_HEADER, "the header fits its page");
+
+/* One process's mapping of a pipe, shared by its files of that pipe (both ends after
+   pipe(2)). */
+typedef struct ring {
+    int32_t refs;                    /* __atomic */
+    ring_shared *sh;
+    uint8_t *buf;
+    px_host_handle section;
+    px_host_handle sems[2];          /* [0] readers', [1] writers'; opened on first need; __atomic */
+    bool sent;                       /* handed to a new process: the section outlives the ring (parked) */
+    char name[48];                   /* the objects' common prefix */
+} ring;
+
+/* One end (f->data); f->handle is its token end. */
+typedef struct ring_end {
+    ring *r;
+    bool reader;
+    bool peer_gone;                  /* the token said so: for good (no end can be made again) */
+    bool dropped;                    /* its count is gone already (the process exits); under ends_lock */
+    int64_t peer_checked;            /* when the token was last asked (now_ns) */
+    struct ring_end *prev, *next;    /* this process's ends; under ends_lock */
+} ring_end;
+
+/* Every end this process holds: at its exit their counts go (px_pipe_ring_process_exit). */
+static px_host_rwlock ends_lock = PX_HOST_RWLOCK_INIT;
+static ring_end *ends;
+
+enum { READERS = 0, WRITERS = 1 };
+
+static void relax(void) { __builtin_ia32_pause(); }
+
+static int64_t now_ns(void)
+{
+    static uint64_t rate;
+    if (!rate) rate = px_host_ticks_per_second();
+    uint64_t t = px_host_ticks();
+    return (int64_t)(t / rate * 1000000000ull + t % rate * 1000000000ull / rate);
+}
+
+/* --- the locks --- */
+
+static bool holder_gone(uint32_t pid)
+{
+    px_host_handle h;
+    int64_t opened = px_host_process_open_checked(pid, &h);
+    if (opened < 0) return opened == -LINUX_ESRCH;
+    bool gone = px_host_wait(h, 0) == 0;
+    px_host_close(h);
+    return gone;
+}
+
+static void spin_lock(uint32_t *l)
+{
+    uint32_t me = px_host_pid();
+    for (uint32_t i = 1;; i++) {
+        uint32_t expected = 0;
+        if (__atomic_compare_exchange_n(l, &expected, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
+        if (i < 200) relax();
+        else px_host_yield();
+        /* the holder may have died inside its copy: then the lock is free to take */
+        if ((i & 0x3fff) == 0 && expected && expected != me && holder_gone(expected))
+            __atomic_compare_exchange_n(l, &expected, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    }
+}
+
+static void spin_unlock(uint32_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
+/* --- names and wake-ups --- */
+
+static void object_name(const ring *r, const char *suffix, wchar_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = r->name; *p && n + 1 < cap; p++) out[n++] = (wchar_t)*p;
+    for (const char *p = suffix; *p && n + 1 < cap; p++) out[n++] = (wchar_t)*p;
+    out[n] = 0;
+}
+
+static px_host_handle sem_of(ring *r, int which)
+{
+    px_host_handle h = __atomic_load_n(&r->sems[which], __ATOMIC_ACQUIRE);
+    if (h) return h;
+    wchar_t name[80];
+    object_name(r, which == READERS ? "r" : "w", name, PX_ARRAY_LEN(name));
+    px_host_handle made = px_host_semaphore_named(name, NULL);
+    if (!made) return NULL;
+    void *expected = NULL;
+    if (!__atomic_compare_exchange_n(&r->sems[which], &expected, made, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        px_host_close(made);
+        return expected;
+    }
+    return made;
+}
+
+static uint32_t *waiters_of(ring *r, int which) { return which == READERS ? &r->sh->read_waiters : &r->sh->write_waiters; }
+
+/* Progress for the other side: wakes whoever sleeps there (a host call only then). */
+static void wake(ring *r, int which)
+{
+    uint32_t *w = waiters_of(r, which);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the change before the look (the waiter: count in, then look) */
+    if (!__atomic_load_n(w, __ATOMIC_RELAXED)) return;
+    uint32_t n = __atomic_exchange_n(w, 0, __ATOMIC_SEQ_CST);
+    px_host_handle sem = n ? sem_of(r, which) : NULL;
+    if (sem) px_host_semaphore_release(sem, n);
+}
+
+static void enlist(ring *r, int which) { __atomic_add_fetch(waiters_of(r, which), 1, __ATOMIC_SEQ_CST); }
+
+static uint64_t used_of(const ring_shared *s)
+{
+    /* the tail first: a later head is never behind it */
+    uint64_t tail = __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE);
+    uint64_t used = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE) - tail;
+    return used < RING_MAX ? used : RING_MAX;
+}
+
+/* Whether the other side has an end open: its count, and, at most every PEER_CHECK_NS
+   while the count says yes, the token (a dead process's count stays). */
+static bool peer_open(px_file *f)
+{
+    ring_end *e = f->data;
+    ring_shared *s = e->r->sh;
+    if (e->peer_gone || !__atomic_load_n(e->reader ? &s->writers : &s->readers, __ATOMIC_ACQUIRE)) return false;
+    int64_t now = now_ns();
+    if (now - e->peer_checked < PEER_CHECK_NS) return true;
+    e->peer_checked = now;
+    bool open;
+    if (e->reader) {
+        bool writers_gone = false;
+        int64_t avail = px_host_pipe_available(f->handle, &writers_gone);
+        open = !(avail < 0 && writers_gone);
+    } else {
+        open = px_host_pipe_connected(f->handle);
+    }
+    if (!open) e->peer_gone = true;
+    return open;
+}
+
+/* --- reading and writing --- */
+
+/* Up to len bytes out of the ring into buf: the count (0: it is empty) or -LINUX_EFAULT. */
+static int64_t take(ring *r, void *buf, uint64_t len)
+{
+    ring_shared *s = r->sh;
+    spin_lock(&s->read_lock);
+    uint64_t tail = __atomic_load_n(&s->tail, __ATOMIC_RELAXED);
+    uint64_t used = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE) - tail;
+    if (!used) {
+        spin_unlock(&s->read_lock);
+        return 0;
+    }
+    uint32_t cap = s->capacity;
+    uint64_t n = len < used ? len : used;
+    uint32_t off = (uint32_t)(tail % cap);
+    uint64_t first = n < cap - off ? n : cap - off;
+    int64_t got = px_copy_out_partial((uint64_t)(uintptr_t)buf, r->buf + off, (size_t)first);
+    if (got == (int64_t)first && n > first) {
+        int64_t more = px_copy_out_partial((uint64_t)(uintptr_t)buf + first, r->buf, (size_t)(n - first));
+        if (more > 0) got += more;
+    }
+    if (got > 0) __atomic_store_n(&s->tail, tail + (uint64_t)got, __ATOMIC_RELEASE);
+    spin_unlock(&s->read_lock);
+    if (got > 0) {
+        wake(r, WRITERS);
+        if ((uint64_t)got < used) wake(r, READERS); /* bytes left for another reader, as Linux wakes the next */
+    }
+    return got;
+}
+
+static int64_t ring_read(px_file *f, void *buf, uint64_t len)
+{
+    ring_end *e = f->data;
+    ring *r = e->r;
+    if (len == 0) return 0;
+    if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
+    bool nonblock = (f->status_flags & LINUX_O_NONBLOCK) != 0;
+    bool enlisted = false;
+    for (uint32_t spin = 0;; spin++) {
+        int64_t got = take(r, buf, len);
+        if (got != 0) return got;
+        if (!peer_open(f)) return take(r, buf, len); /* what the last writer left, then end of file */
+        if (nonblock) return -LINUX_EAGAIN;
+        if (enlisted) return PX_WOULD_BLOCK; /* the handler waits: ring_wait_on */
+        if (spin < SPIN_PAUSES) {
+            relax();
+            if ((spin & SPIN_YIELD_MASK) == SPIN_YIELD_MASK) px_host_yield();
+            continue;
+        }
+        enlist(r, READERS); /* then one more look: a writer that came meanwhile saw us */
+        enlisted = true;
+    }
+}
+
+/* Puts up to len bytes of buf in (at least need, else nothing): the count, 0 when there
+   is not room for need, or -LINUX_EFAULT. */
+static int64_t put(ring *r, const void *buf, uint64_t len, uint64_t need)
+{
+    ring_shared *s = r->sh;
+    spin_lock(&s->write_lock);
+    uint64_t head = __atomic_load_n(&s->head, __ATOMIC_RELAXED);
+    uint32_t cap = s->capacity;
+    uint64_t room = cap - (head - __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE));
+    if (room < need) {
+        spin_unlock(&s->write_lock);
+        return 0;
+    }
+    uint64_t n = len < room ? len : room;
+    uint32_t off = (uint32_t)(head % cap);
+    uint64_t first = n < cap - off ? n : cap - off;
+    int64_t got = px_copy_in_partial(r->buf + off, (uint64_t)(uintptr_t)buf, (size_t)first);
+    if (got == (int64_t)first && n > first) {
+        int64_t more = px_copy_in_partial(r->buf, (uint64_t)(uintptr_t)buf + first, (size_t)(n - first));
+        if (more > 0) got += more;
+    }
+    /* a short copy of an atomic write (a bad page) still goes in: Linux copies page by page too */
+    if (got > 0) __atomic_store_n(&s->head, head + (uint64_t)got, __ATOMIC_RELEASE);
+    spin_unlock(&s->write_lock);
+    if (got > 0) wake(r, READERS);
+    return got;
+}
+
+static int64_t ring_write(px_file *f, const void *buf, uint64_t len)
+{
+    ring_end *e = f->data;
+    ring *r = e->r;
+    if (len == 0) return 0;
+    if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
+    /* up to PIPE_BUF bytes go in at once or not at all; more go in as room appears (the
+       handler writes the rest of a blocking write, px_file_write_blocking) */
+    uint64_t need = len <= RING_ATOMIC ? len : 1;
+    bool nonblock = (f->status_flags & LINUX_O_NONBLOCK) != 0;
+    bool enlisted = false;
+    for (uint32_t spin = 0;; spin++) {
+        if (!peer_open(f)) return -LINUX_EPIPE; /* SIGPIPE: the handler */
+        int64_t put_n = put(r, buf, len, need);
+        if (put_n != 0) return put_n;
+        if (nonblock) return -LINUX_EAGAIN;
+        if (enlisted) return PX_WOULD_BLOCK;
+        if (spin < SPIN_PAUSES) {
+            relax();
+            if ((spin & SPIN_YIELD_MASK) == SPIN_YIELD_MASK) px_host_yield();
+            continue;
+        }
+        enlist(r, WRITERS);
+        enlisted = true;
+    }
+}
+
+/* What a blocked read (POLLIN) or write waits on: its semaphore, and the token now and
+   then (peer_open). */
+static int64_t ring_wait_on(px_file *f, uint32_t events, px_wait_on *w)
+{
+    ring_end *e = f->data;
+    px_host_handle sem = sem_of(e->r, events == LINUX_POLLIN ? READERS : WRITERS);
+    if (!sem) return -LINUX_ENOMEM;
+    px_wait_on_add(w, sem);
+    w->retry_ns = PEER_CHECK_NS;
+    return 0;
+}
+
+static int64_t ring_readable_bytes(px_file *f)
+{
+    ring_end *e = f->data;
+    return (int64_t)used_of(e->r->sh);
+}
+
+/* Linux's pipe_poll: readable with bytes, POLLHUP once every writer is gone; writable
+   with room for PIPE_BUF bytes, POLLERR (and writable) once every reader is gone. */
+static uint32_t ring_poll(px_file *f, uint32_t events)
+{
+    ring_end *e = f->data;
+    ring_shared *s = e->r->sh;
+    uint32_t ready = 0;
+    uint64_t used = used_of(s);
+    if (e->reader) {
+        if (used) ready |= LINUX_POLLIN | LINUX_POLLRDNORM;
+        if (!peer_open(f)) ready |= LINUX_POLLHUP;
+    } else {
+        /* with every reader gone a write fails at once (EPIPE): writable, whatever a
+           writer put in before it saw a killed reader go (Linux never took those bytes) */
+        bool readers = peer_open(f);
+        if (!readers || s->capacity - used >= RING_ATOMIC) ready |= LINUX_POLLOUT | LINUX_POLLWRNORM;
+        if (!readers) ready |= LINUX_POLLERR;
+    }
+    return ready;
+}
+
+/* poll's wake-up object: this end's semaphore, with us counted in (the poll handler
+   re-checks every PEER_CHECK_NS too: the file's poll_recheck_ns). */
+static void *ring_poll_handle(px_file *f)
+{
+    ring_end *e = f->data;
+    ring *r = e->r;
+    int which = e->reader ? READERS : WRITERS;
+    px_host_handle sem = sem_of(r, which);
+    if (!sem) return NULL;
+    enlist(r, which);
+    /* a change between poll's check and our counting in saw no waiter: wake ourselves */
+    if (ring_poll(f, LINUX_POLLIN | LINUX_POLLOUT)) px_host_semaphore_release(sem, 1);
+    return sem;
+}
+
+static int64_t ring_stat(px_file *f, px_stat_info *st)
+{
+    ring_end *e = f->data;
+    memset(st, 0, sizeof *st);
+    st->mode = LINUX_S_IFIFO | 0600;
+    st->dev = 0xc; /* pipefs */
+    st->ino = e->r->sh->ino;
+    st->nlink = 1;
+    st->uid = px_current_fsuid();
+    st->gid = px_current_fsgid();
+    st->blksize = 4096;
+    return 0;
+}
+
+static int64_t ring_ioctl(px_file *f, uint64_t request, uint64_t arg) { return -LINUX_ENOTTY; }
+
+/* Sections of rings handed to a new process, kept a while after the ring went here: the
+   receiver opens the section by name, and an execve into a new process closes the
+   sender's files before the receiver runs (a fork's parent waits for its child). The
+   oldest goes when the table is full. */
+#define PARKED_MAX 64
+static px_host_handle parked[PARKED_MAX];
+static uint32_t parked_next;
+static px_host_rwlock parked_lock = PX_HOST_RWLOCK_INIT;
+
+static void park(px_host_handle section)
+{
+    px_host_rwlock_lock(&parked_lock);
+    px_host_handle old = parked[parked_next];
+    parked[parked_next] = section;
+    parked_next = (parked_next + 1) % PARKED_MAX;
+    px_host_rwlock_unlock(&parked_lock);
+    if (old) px_host_close(old);
+}
+
+static void ring_unref(ring *r)
+{
+    if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL)) return;
+    if (r->sh) px_host_view_unmap(r->sh);
+    if (__atomic_load_n(&r->sent, __ATOMIC_ACQUIRE)) park(r->section);
+    else px_host_close(r->section);
+    px_host_close(r->sems[0]);
+    px_host_close(r->sems[1]);
+    px_free(r);
+}
+
+/* Takes the end out of the counts: true when it was the last of its side. */
+static bool drop_count(ring_end *e)
+{
+    ring_shared *s = e->r->sh;
+    uint32_t *count = e->reader ? &s->readers : &s->writers;
+    uint32_t left = __atomic_load_n(count, __ATOMIC_ACQUIRE);
+    while (left && !__atomic_compare_exchange_n(count, &left, left - 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    }
+    return left == 1;
+}
+
+static void ring_release(px_file *f)
+{
+    ring_end *e = f->data;
+    ring *r = e->r;
+    px_host_rwlock_lock(&ends_lock);
+    bool last = !e->dropped && drop_count(e);
+    e->dropped = true;
+    if (e->prev) e->prev->next = e->next;
+    else ends = e->next;
+    if (e->next) e->next->prev = e->prev;
+    px_host_rwlock_unlock(&ends_lock);
+    px_host_close(f->handle); /* the token: before the wake-up, so a woken peer that asks it knows */
+    if (last) wake(r, e->reader ? WRITERS : READERS); /* the last one: EPIPE or end of file for the other side */
+    ring_unref(r);
+    px_free(e);
+}
+
+void px_pipe_ring_process_exit(void)
+{
+    /* the process does not close its files as it ends: its ends leave the counts here,
+       before its parent can see it gone, so a pipeline's reader sees the end at once */
+    px_host_rwlock_lock(&ends_lock);
+    for (ring_end *e = ends; e; e = e->next) {
+        if (e->dropped) continue;
+        e->dropped = true;
+        if (drop_count(e)) wake(e->r, e->reader ? WRITERS : READERS);
+    }
+    px_host_rwlock_unlock(&ends_lock);
+}
+
+/* --- making and handing over --- */
+
+static const px_file_ops ring_ops;
+
+static px_file *end_file(ring *r, px_host_handle token, bool reader, uint32_t status_flags)
+{
+    ring_end *e = px_calloc(1, sizeof *e);
+    px_file *f = e ? px_file_new(&ring_ops, token, status_flags) : NULL;
+    if (!f) {
+        px_free(e);
+        return NULL;
+    }
+    __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+    e->r = r;
+    e->reader = reader;
+    e->peer_checked = now_ns();
+    f->data = e;
+    px_host_rwlock_lock(&ends_lock);
+    e->next = ends;
+    if (ends) ends->prev = e;
+    ends = e;
+    px_host_rwlock_unlock(&ends_lock);
+    return f;
+}
+
+/* Maps the section into a new ring (refs 0: the files take theirs). */
+static ring *ring_map(px_host_handle section, const char *name)
+{
+    ring *r = px_calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->section = section;
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->sh = px_host_view_map(section, 0, RING_HEADER + RING_MAX, NULL, true);
+    if (!r->sh) {
+        px_free(r);
+        return NULL;
+    }
+    r->buf = (uint8_t *)r->sh + RING_HEADER;
+    return r;
+}
+
+static uint64_t next_ino = 200000;
+static uint32_t next_name;
+
+int64_t px_pipe_ring_create(px_file **read_end, px_file **write_end, uint32_t status_flags)
+{
+    px_host_handle tr, tw;
+    int64_t made = px_host_pipe_new(&tr, &tw, 0);
+    if (made < 0) return made;
+    px_host_handle section = NULL;
+    char name[48];
+    for (int tries = 0; tries < 8 && !section; tries++) {
+        snprintf(name, sizeof name, "Local\\picolx-pipe-%x-%x-", px_host_pid(),
+                 __atomic_add_fetch(&next_name, 1, __ATOMIC_RELAXED));
+        wchar_t wname[80];
+        size_t n = 0;
+        for (const char *p = name; *p; p++) wname[n++] = (wchar_t)*p;
+        memcpy(wname + n, L"s", 2 * sizeof(wchar_t));
+        bool existed = false;
+        section = px_host_section_new(NULL, RING_HEADER + RING_MAX, true, false, wname, &existed);
+        if (section && existed) { /* a pid's objects of an earlier life, still held somewhere */
+            px_host_close(section);
+            section = NULL;
+        }
+    }
+    ring *r = section ? ring_map(section, name) : NULL;
+    if (!r) {
+        if (section) px_host_close(section);
+        px_host_close(tr);
+        px_host_close(tw);
+        return -LINUX_ENOMEM;
+    }
+    r->sh->capacity = PX_PIPE_CAPACITY;
+    r->sh->readers = r->sh->writers = 1;
+    r->sh->ino = __atomic_add_fetch(&next_ino, 1, __ATOMIC_RELAXED);
+    r->refs = 1; /* ours until both files hold theirs */
+    *read_end = end_file(r, tr, true, LINUX_O_RDONLY | status_flags);
+    *write_end = *read_end ? end_file(r, tw, false, LINUX_O_WRONLY | status_flags) : NULL;
+    if (!*write_end) {
+        if (*read_end) px_file_unref(*read_end); else px_host_close(tr);
+        px_host_close(tw);
+        ring_unref(r);
+        return -LINUX_ENOMEM;
+    }
+    ring_unref(r);
+    return 0;
+}
+
+/* A new process (fd_handoff.h): the token is duplicated, the section opened there by its
+   name. The end is counted now, for the receiver: the sender may close its own before the
+   receiver runs (execve into a new process). */
+typedef struct ring_handoff_state {
+    char name[48];
+    uint8_t reader;
+} ring_handoff_state;
+
+static size_t ring_handoff_save(px_file *f, void *state)
+{
+    ring_end *e = f->data;
+    ring_handoff_state s = {.reader = e->reader};
+    memcpy(s.name, e->r->name, sizeof s.name);
+    __atomic_add_fetch(e->reader ? &e->r->sh->readers : &e->r->sh->writers, 1, __ATOMIC_ACQ_REL);
+    __atomic_store_n(&e->r->sent, true, __ATOMIC_RELEASE);
+    memcpy(state, &s, sizeof s);
+    return sizeof s;
+}
+
+static px_file *ring_handoff_rebuild(const px_handoff_file *hf)
+{
+    ring_handoff_state s;
+    if (hf->state_len != sizeof s || !hf->handle) return NULL;
+    memcpy(&s, hf->state, sizeof s);
+    s.name[sizeof s.name - 1] = 0;
+    ring probe = {0};
+    snprintf(probe.name, sizeof probe.name, "%s", s.name);
+    wchar_t wname[80];
+    object_name(&probe, "s", wname, PX_ARRAY_LEN(wname));
+    px_host_handle section = px_host_section_open(wname, true);
+    ring *r = section ? ring_map(section, s.name) : NULL;
+    if (!r) {
+        if (section) px_host_close(section);
+        return NULL;
+    }
+    r->refs = 1;
+    px_file *f = end_file(r, hf->handle, s.reader != 0, hf->status_flags); /* the sender counted it */
+    ring_unref(r);
+    return f;
+}
+
+const px_file_handoff px_pipe_ring_handoff = {
+    .kind = PX_HANDOFF_PIPE_RING, .save = ring_handoff_save, .rebuild = ring_handoff_rebuild};
+
+static const px_file_ops ring_ops = {
+    .read = ring_read,
+    .write = ring_write,
+    .stat = ring_stat,
+    .ioctl = ring_ioctl,
+    .readable_bytes = ring_readable_bytes,
+    .poll = ring_poll,
+    .poll_handle = ring_poll_handle,
+    .poll_recheck_ns = PEER_CHECK_NS,
+    .wait_on = ring_wait_on,
+    .release = ring_release,
+    .handoff = &px_pipe_ring_handoff,
+};
+
+bool px_pipe_is_ring(const px_file *f) { return f->ops == &ring_ops; }
+
+int64_t px_pipe_ring_set_capacity(px_file *f, uint32_t capacity)
+{
+    ring_end *e = f->data;
+    ring *r = e->r;
+    ring_shared *s = r->sh;
+    if (capacity > RING_MAX) return -LINUX_ENOMEM; /* the section has room for pipe-max-size */
+    spin_lock(&s->write_lock);
+    spin_lock(&s->read_lock);
+    uint64_t tail = s->tail, used = s->head - tail;
+    int64_t res = capacity;
+    uint8_t *held = used ? px_alloc((size_t)used) : NULL;
+    if (used > capacity) res = -LINUX_EBUSY;
+    else if (used && !held) res = -LINUX_ENOMEM;
+    else if (capacity != s->capacity) {
+        /* the bytes held move to where the new capacity puts them */
+        for (uint64_t i = 0; i < used; i++) held[i] = r->buf[(tail + i) % s->capacity];
+        for (uint64_t i = 0; i < used; i++) r->buf[(tail + i) % capacity] = held[i];
+        s->capacity = capacity;
+    }
+    spin_unlock(&s->read_lock);
+    spin_unlock(&s->write_lock);
+    px_free(held);
+    if (res > 0) wake(r, WRITERS);
+    return res;
+}
+
+uint32_t px_pipe_ring_capacity(px_file *f)
+{
+    ring_end *e = f->data;
+    return __atomic_load_n(&e->r->sh->capacity, __ATOMIC_RELAXED);
+}
+
+bool px_pipe_ring_same(const px_file *a, const px_file *b)
+{
+    return ((const ring_end *)a->data)->r->sh == ((const ring_end *)b->data)->r->sh ||
+           !strcmp(((const ring_end *)a->data)->r->name, ((const ring_end *)b->data)->r->name);
+}
+
+int64_t px_pipe_ring_tee(px_file *in, px_file *out, uint64_t len, bool nonblock, bool *wait_for_room)
+{
+    ring *ri = ((ring_end *)in->data)->r, *ro = ((ring_end *)out->data)->r;
+    ring_shared *si = ri->sh, *so = ro->sh;
+    *wait_for_room = false;
+    if (len > RING_MAX) len = RING_MAX;
+    for (bool enlisted = false;; enlisted = true) {
+        uint64_t used = used_of(si);
+        uint64_t room = so->capacity - used_of(so);
+        if (!peer_open(out)) return -LINUX_EPIPE;
+        if (used && room) {
+            uint64_t n = len < used ? len : used;
+            if (n > room) n = room;
+            uint8_t *tmp = px_alloc((size_t)n);
+            if (!tmp) return -LINUX_ENOMEM;
+            /* a look at in's bytes, under its readers' lock so none is taken meanwhile */
+            spin_lock(&si->read_lock);
+            uint64_t tail = si->tail;
+            uint32_t cap = si->capacity;
+            uint64_t now_used = __atomic_load_n(&si->head, __ATOMIC_ACQUIRE) - tail;
+            if (n > now_used) n = now_used;
+            for (uint64_t i = 0; i < n;) {
+                uint32_t off = (uint32_t)((tail + i) % cap);
+                uint64_t step = n - i < cap - off ? n - i : cap - off;
+                memcpy(tmp + i, ri->buf + off, (size_t)step);
+                i += step;
+            }
+            spin_unlock(&si->read_lock);
+            int64_t put_n = n ? put(ro, tmp, n, 1) : 0;
+            px_free(tmp);
+            if (put_n != 0) return put_n;
+            continue; /* it changed under us: look again */
+        }
+        if (!used && !peer_open(in)) return 0;
+        if (nonblock) return -LINUX_EAGAIN;
+        if (enlisted) {
+            *wait_for_room = used != 0;
+            return PX_WOULD_BLOCK;
+        }
+        enlist(used ? ro : ri, used ? WRITERS : READERS);
+    }
+}
