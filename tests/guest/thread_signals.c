@@ -71,6 +71,9 @@ int main(void)
     fflush(stdout);
     __atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
     pthread_join(t, NULL);
+    /* join returns when the tid is cleared, which Linux does before the thread is released:
+       for a moment it still takes signals. Wait (at most 2 s) until it is gone. */
+    for (int i = 0; i < 2000 && syscall(SYS_tgkill, getpid(), worker_tid, 0) == 0; i++) usleep(1000);
     errno = 0;
     r = tgsigqueue(worker_tid, SIGRTMIN, 5, SI_QUEUE);
     printf("to the ended thread: %ld %s\n", r, errno_name(errno));

@@ -4,8 +4,13 @@
 trap 'echo got USR1' USR1
 kill -USR1 $$
 echo after USR1
-state() { ps -o stat= -p $1 | cut -c1; }
-await_state() { for i in $(seq 100); do [ "$(state $1)" = $2 ] && break; sleep 0.1; done; echo "$3: $(state $1)"; }
+# The state printed is the one last seen (ps's errors included), not a fresh look that
+# could differ; when it never matched, stderr shows what /proc said.
+await_state() {
+  for i in $(seq 100); do s=$(ps -o stat= -p $1 2>&1 | cut -c1); [ "$s" = $2 ] && break; sleep 0.1; done
+  echo "$3: $s"
+  [ "$s" = $2 ] || { echo "await_state $1: ps -o stat= says '$(ps -o stat= -p $1 2>&1)'"; cat /proc/$1/stat; } >&2
+}
 sleep 60 & p=$!
 kill -STOP $p
 await_state $p T "stopped job"
