@@ -397,6 +397,12 @@ static void walk_robust_list(px_task *t)
     if (pending) robust_futex_died(pending + (uint64_t)offset, t->tid, true, pending_pi);
 }
 
+static bool walk_robust_list_of_other(px_task *t, void *self)
+{
+    if (t != self) walk_robust_list(t);
+    return false;
+}
+
 void px_thread_exit(int status)
 {
     px_task *t = px_kernel_self();
@@ -418,11 +424,12 @@ void px_thread_exit(int status)
 void px_thread_group_exit(int status)
 {
     px_task *t = px_kernel_self();
-    /* the caller's robust mutexes, as Linux's exit of each thread (a process-shared one
-       is then EOWNERDEAD for the other processes); the other threads' lists are not
-       walked yet */
+    /* every thread's robust mutexes, as Linux's exit of each thread (a process-shared
+       one is then EOWNERDEAD for the other processes): the caller's, then, once told to
+       stop, the others' (a lock one takes meanwhile is its list_op_pending) */
     walk_robust_list(t);
     stop_other_threads(t);
+    px_thread_each(walk_robust_list_of_other, t);
     /* With other threads running guest code the process ends at once, from this thread
        (px_process_exit's clean-up, then the host's exit), not by unwinding this thread
        to where its guest started: px_process_exit_code leaves the guest only while

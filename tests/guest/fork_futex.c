@@ -255,6 +255,40 @@ static void robust_owner_died(pthread_mutex_t *m)
     pthread_mutex_unlock(m);
 }
 
+static volatile int thread_holds;
+
+static void *hold_and_wait(void *m)
+{
+    pthread_mutex_lock(m);
+    __atomic_store_n(&thread_holds, 1, __ATOMIC_SEQ_CST);
+    for (;;) pause_ms(1000); /* ended by the process's exit_group */
+    return NULL;
+}
+
+/* The holder is a second thread of the owner process, ended by its main thread's
+   exit_group: Linux walks every thread's robust list as it dies, not only the caller's. */
+static void robust_other_thread_died(pthread_mutex_t *m)
+{
+    printf("-- a robust shared mutex held by another thread of a process that exit_group ends\n");
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(m, &ma);
+    pid_t pid = fork_flushed();
+    if (pid == 0) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, hold_and_wait, m) != 0) _exit(3);
+        while (!__atomic_load_n(&thread_holds, __ATOMIC_SEQ_CST)) pause_ms(1);
+        _exit(0);
+    }
+    expect_child_ok("the owner", pid);
+    int r = pthread_mutex_lock(m);
+    printf("lock after the owner's end: %s\n", r == EOWNERDEAD ? "EOWNERDEAD" : err_name(r));
+    if (r == EOWNERDEAD) pthread_mutex_consistent(m);
+    pthread_mutex_unlock(m);
+}
+
 static void killed_waiter(volatile uint32_t *page)
 {
     printf("-- a waiter killed in its wait takes no later wake\n");
@@ -282,6 +316,7 @@ int main(void)
     semaphores();
     requeue(page);
     robust_owner_died((pthread_mutex_t *)(page + 2048));
+    robust_other_thread_died((pthread_mutex_t *)(page + 2560));
     killed_waiter(page);
     return GUEST_END();
 }
