@@ -62,6 +62,16 @@ bool px_host_thread_alive(uint32_t id)
     CloseHandle(h);
     return alive;
 }
+uint32_t px_host_thread_process(uint32_t id)
+{
+    HANDLE h = OpenThread(THREAD_QUERY_LIMITED_INFORMATION, FALSE, id);
+    if (!h) return 0;
+    DWORD code = 0;
+    uint32_t pid = GetExitCodeThread(h, &code) && code == STILL_ACTIVE ? GetProcessIdOfThread(h) : 0;
+    CloseHandle(h);
+    return pid;
+}
+
 int64_t px_host_thread_set_affinity(px_host_handle thread, uint64_t mask)
 {
     return SetThreadAffinityMask(thread ? thread : GetCurrentThread(), (DWORD_PTR)mask) ? 0 : px_err_last();

@@ -17,6 +17,8 @@ int64_t px_host_thread_resume(px_host_handle thread);
 uint32_t px_host_thread_id(void);
 /* Whether a thread with this id exists and has not ended (in any process). */
 bool px_host_thread_alive(uint32_t id);
+/* The Windows process id of the running thread id, or 0 (no such thread, or ended). */
+uint32_t px_host_thread_process(uint32_t id);
 /* Sets a thread's processor mask (thread NULL: the calling thread's). 0 or -LINUX_Exxx. */
 int64_t px_host_thread_set_affinity(px_host_handle thread, uint64_t mask);
 /* Names the calling thread for Windows tools (its thread description; UTF-8 in). */

@@ -40,6 +40,8 @@ static px_host_rwlock receiving = PX_HOST_RWLOCK_INIT;
 static void receive_queued(void)
 {
     uint64_t push = 0; /* bit sig - 1 */
+    struct { int32_t tid, sig; } thread_push[PX_PTABLE_SIGNALS];
+    size_t thread_pushes = 0;
     px_host_rwlock_lock(&receiving);
     px_ptable_signal s[PX_PTABLE_SIGNALS];
     size_t n;
@@ -49,10 +51,22 @@ static void receive_queued(void)
             info.kill.pid = s[i].pid;
             info.kill.uid = s[i].uid;
             memcpy(&info.rt.sigval, &s[i].value, sizeof s[i].value);
-            if (px_signal_receive_queue(&info)) push |= 1ull << (s[i].signo - 1);
+            if (!s[i].tid) {
+                if (px_signal_receive_queue(&info)) push |= 1ull << (s[i].signo - 1);
+                continue;
+            }
+            int32_t tid = px_signal_receive_thread(s[i].tid, &info);
+            if (!tid) continue;
+            if (thread_pushes < PX_PTABLE_SIGNALS) {
+                thread_push[thread_pushes].tid = tid;
+                thread_push[thread_pushes++].sig = s[i].signo;
+            } else {
+                px_signal_push_thread(tid, s[i].signo); /* more than a queue's worth: now */
+            }
         }
     }
     px_host_rwlock_unlock(&receiving);
+    for (size_t i = 0; i < thread_pushes; i++) px_signal_push_thread(thread_push[i].tid, thread_push[i].sig);
     for (int sig = 1; push; sig++, push >>= 1)
         if (push & 1) px_signal_push(sig);
 }
@@ -126,9 +140,10 @@ static void ring(uint32_t host_pid)
     }
 }
 
-int64_t px_sigbell_post(int32_t pid, const struct linux_siginfo *info)
+int64_t px_sigbell_post(int32_t pid, int32_t tid, const struct linux_siginfo *info)
 {
     px_ptable_signal s = record_of(info);
+    s.tid = tid;
     uint32_t host_pid;
     int64_t r = px_ptable_post_signal(pid, &s, &host_pid);
     if (r < 0) return r;

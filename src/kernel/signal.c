@@ -823,6 +823,17 @@ bool px_signal_receive_queue(const struct linux_siginfo *info)
     return queue_for_process(sig, info) != 0;
 }
 
+int32_t px_signal_receive_thread(int32_t tid, const struct linux_siginfo *info)
+{
+    int sig = info->si_signo;
+    if (sig < 1 || sig > LINUX_NSIG) return 0;
+    signal_target s = {.tid = tid, .sig = sig, .info = info};
+    if (!px_thread_each(queue_to_target, &s)) return 0; /* it ended meanwhile: lost, as on Linux */
+    return s.told ? s.told_tid : 0;
+}
+
+void px_signal_push_thread(int32_t tid, int sig) { push_thread(tid, sig); }
+
 /* The first thread that does not block sig, as queue_for_process chose it. */
 static bool first_unblocked(px_task *t, void *ctx)
 {
@@ -862,6 +873,16 @@ static bool may_signal(const px_ptable_entry *e)
 {
     const struct px_cred *c = px_kernel_self()->cred;
     return c->euid == 0 || c->euid == e->uid || c->uid == e->uid;
+}
+
+/* tgkill and rt_tgsigqueueinfo to thread tid of another process tgid (sig 0: whether
+   it exists and may be signalled). */
+static int64_t send_to_other_thread(int32_t tgid, int32_t tid, const struct linux_siginfo *info)
+{
+    px_ptable_entry e;
+    if (px_ptable_lookup(tgid, &e) < 0) return -LINUX_ESRCH;
+    if (!may_signal(&e)) return -LINUX_EPERM;
+    return px_signal_send_remote_thread(&e, tid, info);
 }
 
 /* kill(pid, 0): whether the pid, the group (-pid; 0: the caller's) or any other process
@@ -950,7 +971,10 @@ PX_SYSCALL(tgkill)
     int64_t tgid = (int32_t)PX_ARG0, tid = (int32_t)PX_ARG1;
     int sig = (int)PX_ARG2;
     if (tgid <= 0 || tid <= 0 || sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
-    if (!is_own_process(tgid)) return -LINUX_ESRCH; /* threads of other processes: not yet */
+    if (!is_own_process(tgid)) {
+        struct linux_siginfo info = user_info(sig, LINUX_SI_TKILL);
+        return send_to_other_thread((int32_t)tgid, (int32_t)tid, &info);
+    }
     return is_own_thread(tid) ? send_to_self(sig, false) : send_to_thread((int32_t)tid, sig, NULL);
 }
 
@@ -1253,8 +1277,12 @@ PX_SYSCALL(rt_tgsigqueueinfo)
     struct linux_siginfo info;
     if (px_copy_in(&info, info_ptr, sizeof info) < 0) return -LINUX_EFAULT;
     if (tgid <= 0 || tid <= 0 || sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
-    if (!is_own_process(tgid)) return -LINUX_ESRCH;
     px_task *self = px_kernel_self();
+    if (!is_own_process(tgid)) {
+        if (info.si_code >= 0 || info.si_code == LINUX_SI_TKILL) return -LINUX_EPERM;
+        info.si_signo = sig;
+        return send_to_other_thread(tgid, tid, &info);
+    }
     /* Linux: a siginfo that claims to come from the kernel or tkill, sent to another
        thread than the caller, is EPERM */
     if (tid != self->tid && (info.si_code >= 0 || info.si_code == LINUX_SI_TKILL)) return -LINUX_EPERM;

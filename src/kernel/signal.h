@@ -55,6 +55,9 @@ int64_t px_signal_kill(int32_t pid, int sig);
 /* rt_sigqueueinfo(2)'s work: info (its si_signo the signal) to process pid. */
 int64_t px_signal_queue_info(int32_t pid, struct linux_siginfo *info);
 int64_t px_signal_send_remote(const struct px_ptable_entry *e, const struct linux_siginfo *info);
+/* The same for thread tid of e (tgkill, rt_tgsigqueueinfo): -LINUX_ESRCH when e has no
+   such thread; a signal whose default action ends the process ends it, as Linux. */
+int64_t px_signal_send_remote_thread(const struct px_ptable_entry *e, int32_t tid, const struct linux_siginfo *info);
 void px_signal_publish(uint64_t caught, uint64_t ignored);
 /* SIGCHLD (code CLD_*, si_status status) to the calling process's parent, if it is a
    picolx process. */
@@ -67,16 +70,20 @@ void px_signal_process_ends(int32_t wait_status, uint64_t peak_rss);
    thread is to be pushed to it, by px_signal_push, which may wait up to 2 s for it. */
 bool px_signal_receive_queue(const struct linux_siginfo *info);
 void px_signal_push(int sig);
+/* ... and one for thread tid of this process (tgkill from another process): queued
+   there (lost if it ended); the thread to push by px_signal_push_thread, or 0. */
+int32_t px_signal_receive_thread(int32_t tid, const struct linux_siginfo *info);
+void px_signal_push_thread(int32_t tid, int sig);
 /* Whether t, suspended at rip, runs guest code (or the rewriter's trampolines), not
    picolx's or Windows' (holding none of their locks): a thread there may be redirected
    to a signal handler, or ended by an execve. */
 bool px_task_runs_guest_code(struct px_task *t, uint64_t rip);
 
 /* sigbell.c: the doorbell. start: made for the calling process (once it has its pid);
-   post: info to process pid's queue, its doorbell rung. 0, -LINUX_ESRCH (no such process
+   post: info to process pid's queue (for its thread tid; 0: the process), its doorbell rung. 0, -LINUX_ESRCH (no such process
    or none with a doorbell), -LINUX_EAGAIN (its queue is full). */
 void px_sigbell_start(void);
-int64_t px_sigbell_post(int32_t pid, const struct linux_siginfo *info);
+int64_t px_sigbell_post(int32_t pid, int32_t tid, const struct linux_siginfo *info);
 /* The calling process's table entry ends with wait_status, to_parent (or NULL) queued for
    its parent in the same step (px_ptable_exit) and its doorbell rung: true if it ended here. */
 bool px_sigbell_exit(int32_t wait_status, uint64_t peak_rss, const struct linux_siginfo *to_parent);

@@ -16,6 +16,7 @@
 #include "core/cred.h"
 #include "host/host_process.h"
 #include "host/host_sync.h"
+#include "host/host_thread.h"
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
@@ -23,6 +24,8 @@
 #include "task/ptable.h"
 
 #define BIT(sig) (1ull << ((sig) - 1))
+
+static int64_t send_remote(const px_ptable_entry *e, int32_t tid, const struct linux_siginfo *info);
 
 static bool default_ignores(int sig)
 {
@@ -56,10 +59,24 @@ static struct linux_siginfo exit_info(const px_ptable_entry *e, int32_t wait_sta
 static void post_sigchld(const px_ptable_entry *e, const struct linux_siginfo *info)
 {
     if (e->flags & PX_PTABLE_HOST_PARENT) return; /* no picolx process to tell */
-    px_sigbell_post(e->ppid, info);
+    px_sigbell_post(e->ppid, 0, info);
 }
 
 int64_t px_signal_send_remote(const px_ptable_entry *e, const struct linux_siginfo *info)
+{
+    return send_remote(e, 0, info);
+}
+
+int64_t px_signal_send_remote_thread(const px_ptable_entry *e, int32_t tid, const struct linux_siginfo *info)
+{
+    /* the main thread's tid is the pid; the others' are their Windows threads' ids */
+    if (tid != e->pid && (e->state == PX_PTABLE_ZOMBIE || px_host_thread_process((uint32_t)tid) != e->host_pid))
+        return -LINUX_ESRCH;
+    return send_remote(e, tid, info);
+}
+
+/* Either of the above: tid 0 for the process. */
+static int64_t send_remote(const px_ptable_entry *e, int32_t tid, const struct linux_siginfo *info)
 {
     px_ptable_entry now;
     int sig = info->si_signo;
@@ -67,7 +84,7 @@ int64_t px_signal_send_remote(const px_ptable_entry *e, const struct linux_sigin
     /* a fork's child still starting: its Windows process is not yet its own (the table
        names the forking one), so even SIGKILL waits in its queue for it */
     if (e->state == PX_PTABLE_STARTING || (sig != LINUX_SIGKILL && (e->flags & PX_PTABLE_SIGBELL))) {
-        int64_t r = px_sigbell_post(e->pid, info);
+        int64_t r = px_sigbell_post(e->pid, tid, info);
         if (r != -LINUX_ESRCH) return r;
         /* ended, or it left STARTING (or is an execve's successor) without its doorbell yet:
            what the table says now, its Windows process too, decides */

@@ -417,7 +417,7 @@ static struct px_ptable_queue *queue_of(record *r)
    exit behind its CLD_CONTINUED, which SA_NOCLDSTOP then drops, would be lost. */
 static bool same_posting(const px_ptable_signal *a, const px_ptable_signal *b)
 {
-    if (a->signo != b->signo) return false;
+    if (a->signo != b->signo || a->tid != b->tid) return false;
     return b->signo != LINUX_SIGCHLD || (a->code == b->code && a->pid == b->pid);
 }
 

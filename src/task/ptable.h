@@ -127,7 +127,8 @@ void px_ptable_set_signals(int32_t pid, uint64_t caught, uint64_t ignored);
 typedef struct px_ptable_signal {
     int32_t signo, code, pid;
     uint32_t uid;
-    int32_t pad[2];
+    int32_t tid;               /* a thread-directed signal's thread (tgkill), or 0: the process */
+    int32_t pad;
     uint64_t value;            /* the 8 bytes at si_value (sigqueue's value; SIGCHLD's si_status) */
 } px_ptable_signal;
 #define PX_PTABLE_SIGNALS 32   /* posted and not yet taken, per process */
