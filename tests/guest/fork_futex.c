@@ -235,24 +235,36 @@ static void requeue(volatile uint32_t *page)
     printf("CMP_REQUEUE with a wrong value: %ld %s\n", r, r < 0 ? err_name(errno) : "-");
 }
 
-static void robust_owner_died(pthread_mutex_t *m)
+/* A robust PROCESS_SHARED mutex at m. */
+static void robust_shared_init(pthread_mutex_t *m)
 {
-    printf("-- a robust shared mutex whose owner process ended holding it\n");
     pthread_mutexattr_t ma;
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
     pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
     pthread_mutex_init(m, &ma);
-    pid_t pid = fork_flushed();
-    if (pid == 0) {
-        pthread_mutex_lock(m);
-        _exit(0);
-    }
+}
+
+/* Once the owner process pid ended holding m: the lock's answer, then m made usable. */
+static void lock_after_owner_ended(pthread_mutex_t *m, pid_t pid)
+{
     expect_child_ok("the owner", pid);
     int r = pthread_mutex_lock(m);
     printf("lock after the owner's end: %s\n", r == EOWNERDEAD ? "EOWNERDEAD" : err_name(r));
     if (r == EOWNERDEAD) pthread_mutex_consistent(m);
     pthread_mutex_unlock(m);
+}
+
+static void robust_owner_died(pthread_mutex_t *m)
+{
+    printf("-- a robust shared mutex whose owner process ended holding it\n");
+    robust_shared_init(m);
+    pid_t pid = fork_flushed();
+    if (pid == 0) {
+        pthread_mutex_lock(m);
+        _exit(0);
+    }
+    lock_after_owner_ended(m, pid);
 }
 
 static volatile int thread_holds;
@@ -270,11 +282,7 @@ static void *hold_and_wait(void *m)
 static void robust_other_thread_died(pthread_mutex_t *m)
 {
     printf("-- a robust shared mutex held by another thread of a process that exit_group ends\n");
-    pthread_mutexattr_t ma;
-    pthread_mutexattr_init(&ma);
-    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(m, &ma);
+    robust_shared_init(m);
     pid_t pid = fork_flushed();
     if (pid == 0) {
         pthread_t t;
@@ -282,11 +290,7 @@ static void robust_other_thread_died(pthread_mutex_t *m)
         while (!__atomic_load_n(&thread_holds, __ATOMIC_SEQ_CST)) pause_ms(1);
         _exit(0);
     }
-    expect_child_ok("the owner", pid);
-    int r = pthread_mutex_lock(m);
-    printf("lock after the owner's end: %s\n", r == EOWNERDEAD ? "EOWNERDEAD" : err_name(r));
-    if (r == EOWNERDEAD) pthread_mutex_consistent(m);
-    pthread_mutex_unlock(m);
+    lock_after_owner_ended(m, pid);
 }
 
 static void killed_waiter(volatile uint32_t *page)

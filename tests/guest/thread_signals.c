@@ -4,6 +4,7 @@
    si_code to another thread, ESRCH for a thread that is gone. The thread collects them
    with sigtimedwait and reports in order. */
 #include "guest.h"
+#include "tgsigqueue.h"
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -36,17 +37,6 @@ static void *worker(void *arg)
     return arg;
 }
 
-static long tgsigqueue(pid_t tid, int sig, int value, int code)
-{
-    siginfo_t si = {0};
-    si.si_signo = sig;
-    si.si_code = code;
-    si.si_pid = getpid();
-    si.si_uid = getuid();
-    si.si_value.sival_int = value;
-    return syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, sig, &si);
-}
-
 int main(void)
 {
     GUEST_START();
@@ -59,13 +49,13 @@ int main(void)
     pthread_t t;
     pthread_create(&t, NULL, worker, NULL);
     while (!worker_tid) sched_yield();
-    for (int v = 1; v <= 3; v++) CHECK("rt_tgsigqueueinfo", tgsigqueue(worker_tid, SIGRTMIN + 1, v, SI_QUEUE) == 0);
-    for (int v = 10; v <= 11; v++) CHECK("rt_tgsigqueueinfo", tgsigqueue(worker_tid, SIGRTMIN, v, SI_QUEUE) == 0);
+    for (int v = 1; v <= 3; v++) CHECK("rt_tgsigqueueinfo", tgsigqueue(getpid(), worker_tid, SIGRTMIN + 1, v, SI_QUEUE) == 0);
+    for (int v = 10; v <= 11; v++) CHECK("rt_tgsigqueueinfo", tgsigqueue(getpid(), worker_tid, SIGRTMIN, v, SI_QUEUE) == 0);
     CHECK("tgkill RT", syscall(SYS_tgkill, getpid(), worker_tid, SIGRTMIN) == 0);
     CHECK("tgkill USR1", syscall(SYS_tgkill, getpid(), worker_tid, SIGUSR1) == 0);
     CHECK("tgkill USR1 again", syscall(SYS_tgkill, getpid(), worker_tid, SIGUSR1) == 0);
     errno = 0;
-    long r = tgsigqueue(worker_tid, SIGRTMIN, 5, SI_USER);
+    long r = tgsigqueue(getpid(), worker_tid, SIGRTMIN, 5, SI_USER);
     printf("a kernel si_code to another thread: %ld %s\n", r, errno_name(errno));
     printf("the worker takes, lowest signal first, each in order:\n");
     fflush(stdout);
@@ -75,7 +65,7 @@ int main(void)
        for a moment it still takes signals. Wait (at most 2 s) until it is gone. */
     for (int i = 0; i < 2000 && syscall(SYS_tgkill, getpid(), worker_tid, 0) == 0; i++) usleep(1000);
     errno = 0;
-    r = tgsigqueue(worker_tid, SIGRTMIN, 5, SI_QUEUE);
+    r = tgsigqueue(getpid(), worker_tid, SIGRTMIN, 5, SI_QUEUE);
     printf("to the ended thread: %ld %s\n", r, errno_name(errno));
     return GUEST_END();
 }

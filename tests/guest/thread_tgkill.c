@@ -6,6 +6,7 @@
    are ESRCH too. The child's thread reports once both signals came, after the parent
    printed its results: nothing printed depends on timing. */
 #include "fork_common.h"
+#include "tgsigqueue.h"
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -41,17 +42,6 @@ static void *worker(void *arg)
     printf("child's thread: SIGRTMIN value %d\n", rt_value);
     fflush(stdout);
     return NULL;
-}
-
-static long tgsigqueue(pid_t tgid, pid_t tid, int sig, int value, int code)
-{
-    siginfo_t si = {0};
-    si.si_signo = sig;
-    si.si_code = code;
-    si.si_pid = getpid();
-    si.si_uid = getuid();
-    si.si_value.sival_int = value;
-    return syscall(SYS_rt_tgsigqueueinfo, tgid, tid, sig, &si);
 }
 
 #define SHOW(name, expr) do { \
