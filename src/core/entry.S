@@ -45,34 +45,12 @@ px_syscall_entry:
         movaps  xmmword ptr [rsp + 240], xmm5
         cld
         mov     rbx, r11                        /* px_task*, kept across the call (callee-saved) */
-        mov     rcx, rsp                        /* px_regs*: the handler's argument */
-        /* px_syscall_dispatch's common case inline (a tenth of a null syscall): no
-           wrapper, a number with a handler; anything else goes through it. */
-        mov     rax, qword ptr [rsp + 0]
-        mov     qword ptr [rsp + 144], rax      /* orig_rax */
+        mov     rcx, rsp
         sub     rsp, 32                         /* shadow space */
-        cmp     qword ptr [rip + px_syscall_wrapper], 0
-        jne     .Ldispatch_slow
-        mov     edx, dword ptr [rip + px_syscall_table_size]
-        cmp     rax, rdx
-        jae     .Ldispatch_slow
-        shl     rax, 5                          /* sizeof(px_syscall_desc) */
-        lea     rdx, [rip + px_syscall_table]
-        mov     rax, qword ptr [rdx + rax + 8]  /* .fn */
-        test    rax, rax
-        jz      .Ldispatch_slow
-        call    rax
-        mov     qword ptr [rsp + 32], rax       /* px_regs.rax */
-.Ldispatched:
+        call    px_syscall_dispatch
         add     rsp, 32
         cmp     dword ptr [rbx + 0x20], 0       /* px_task.work: the exit path's work */
         jne     .Lexit_work
-        /* a restart code (-516..-512) never reaches the guest: an interrupted wait
-           whose signal went elsewhere meanwhile is restarted there (Linux's exit path) */
-        mov     rax, qword ptr [rsp + 0]
-        add     rax, 516
-        cmp     rax, 4
-        jbe     .Lexit_work
 .Lreturn_to_guest:
         mov     dword ptr [rbx + 0x24], 0       /* px_task.in_runtime: rbx = px_task* on every way here */
         movaps  xmm0, xmmword ptr [rsp + 160]
@@ -93,28 +71,13 @@ px_syscall_entry:
         mov     r13, qword ptr [rsp + 104]
         mov     r14, qword ptr [rsp + 112]
         mov     r15, qword ptr [rsp + 120]
-        /* The guest's flags back. popfq is the most expensive instruction of the path
-           (a sixth of a null syscall): when OF, DF, TF and AC are clear, as they almost
-           always are at a syscall, test clears OF and sahf loads SF ZF AF PF CF from
-           the low byte. */
-        mov     eax, dword ptr [rsp + 136]
-        test    eax, 0x40d00                    /* OF | DF | TF | AC */
-        jnz     .Lreturn_popfq
-        mov     ah, al
-        sahf
-.Lreturn_flags_done:
+        push    qword ptr [rsp + 136]
+        popfq
         mov     r11, qword ptr [rsp + 136]
         mov     rcx, qword ptr [rsp + 128]
         mov     rax, qword ptr [rsp + 0]
         mov     rsp, qword ptr [rsp + 56]
         jmp     rcx
-.Lreturn_popfq:
-        push    qword ptr [rsp + 136]
-        popfq
-        jmp     .Lreturn_flags_done
-.Ldispatch_slow:
-        call    px_syscall_dispatch             /* rcx = px_regs* still */
-        jmp     .Ldispatched
 
 /* The exit path's work (px_syscall_exit_work, core/dispatch.c); when it needs the
    guest's extended state, that is saved here, in assembly, before any C code could

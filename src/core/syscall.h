@@ -3,7 +3,6 @@
 #define PX_CORE_SYSCALL_H
 
 #include <stdint.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include "linux_errno.h"
 
@@ -68,9 +67,6 @@ typedef struct px_syscall_desc {
     const char *note;       /* what partial support lacks */
 } px_syscall_desc;
 
-_Static_assert(sizeof(px_syscall_desc) == 32 && offsetof(px_syscall_desc, fn) == 8, "entry.S's inline dispatch");
-_Static_assert(offsetof(px_regs, orig_rax) == 144, "entry.S offsets");
-
 /* Generated from abi/syscalls.tbl into the build directory. */
 extern const px_syscall_desc px_syscall_table[];
 extern const unsigned px_syscall_table_size;
@@ -88,12 +84,6 @@ int64_t px_syscall_run(px_regs *regs, uint64_t nr);
 /* The syscall exit path. entry.S, after px_syscall_dispatch, tests px_task.work (one
    compare); when any of these bits is set it calls px_syscall_exit_work before it
    returns to the guest. Whoever sets a bit (another thread too) uses an atomic or. */
-/* The exit path also runs for a result that is a restart code (-ERESTARTSYS ..
-   -ERESTART_RESTARTBLOCK), work or not: those never reach the guest. */
-static inline bool px_syscall_result_restarts(int64_t r)
-{
-    return r >= -LINUX_ERESTART_RESTARTBLOCK && r <= -LINUX_ERESTARTSYS;
-}
 #define PX_WORK_SIGPENDING 0x1u  /* a signal may be deliverable (delivery: the next issue) */
 
 /* What px_syscall_exit_work returns: 0, or PX_EXIT_XSTATE when the work needs the
