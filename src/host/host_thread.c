@@ -53,15 +53,8 @@ int64_t px_host_thread_resume(px_host_handle thread)
 uint32_t px_host_thread_id(void) { return GetCurrentThreadId(); }
 void px_host_yield(void) { SwitchToThread(); }
 
-bool px_host_thread_alive(uint32_t id)
-{
-    HANDLE h = OpenThread(THREAD_QUERY_LIMITED_INFORMATION, FALSE, id);
-    if (!h) return false;
-    DWORD code = 0;
-    bool alive = GetExitCodeThread(h, &code) && code == STILL_ACTIVE;
-    CloseHandle(h);
-    return alive;
-}
+bool px_host_thread_alive(uint32_t id) { return px_host_thread_process(id) != 0; }
+
 uint32_t px_host_thread_process(uint32_t id)
 {
     HANDLE h = OpenThread(THREAD_QUERY_LIMITED_INFORMATION, FALSE, id);

@@ -797,14 +797,23 @@ static int64_t send_to_self(int sig, bool to_process)
 
 static bool is_target_thread(px_task *t, void *ctx) { return t->tid == ((signal_target *)ctx)->tid; }
 
+/* Queues sig (0: none, only the look) for thread tid of the process: the thread to push
+   (0: none), or -1 when there is no such thread. */
+static int32_t queue_to_thread(int32_t tid, int sig, const struct linux_siginfo *info)
+{
+    signal_target s = {.tid = tid, .sig = sig, .info = info};
+    if (!px_thread_each(sig ? queue_to_target : is_target_thread, &s)) return -1;
+    return s.told ? s.told_tid : 0;
+}
+
 /* tkill/tgkill (info NULL: SI_TKILL's) or rt_tgsigqueueinfo to another thread of the
    process: -LINUX_ESRCH when there is none. */
 static int64_t send_to_thread(int32_t tid, int sig, const struct linux_siginfo *given)
 {
     struct linux_siginfo info = given ? *given : user_info(sig, LINUX_SI_TKILL);
-    signal_target s = {.tid = tid, .sig = sig, .info = &info};
-    if (!px_thread_each(sig ? queue_to_target : is_target_thread, &s)) return -LINUX_ESRCH;
-    if (s.told) push_thread(s.told_tid, sig);
+    int32_t push = queue_to_thread(tid, sig, &info);
+    if (push < 0) return -LINUX_ESRCH;
+    if (push) push_thread(push, sig);
     return 0;
 }
 
@@ -827,9 +836,8 @@ int32_t px_signal_receive_thread(int32_t tid, const struct linux_siginfo *info)
 {
     int sig = info->si_signo;
     if (sig < 1 || sig > LINUX_NSIG) return 0;
-    signal_target s = {.tid = tid, .sig = sig, .info = info};
-    if (!px_thread_each(queue_to_target, &s)) return 0; /* it ended meanwhile: lost, as on Linux */
-    return s.told ? s.told_tid : 0;
+    int32_t push = queue_to_thread(tid, sig, info); /* -1: it ended meanwhile, lost as on Linux */
+    return push > 0 ? push : 0;
 }
 
 void px_signal_push_thread(int32_t tid, int sig) { push_thread(tid, sig); }

@@ -80,8 +80,9 @@ void px_signal_push_thread(int32_t tid, int sig);
 bool px_task_runs_guest_code(struct px_task *t, uint64_t rip);
 
 /* sigbell.c: the doorbell. start: made for the calling process (once it has its pid);
-   post: info to process pid's queue (for its thread tid; 0: the process), its doorbell rung. 0, -LINUX_ESRCH (no such process
-   or none with a doorbell), -LINUX_EAGAIN (its queue is full). */
+   post: info to process pid's queue (for its thread tid; 0: the process), its doorbell
+   rung. 0, -LINUX_ESRCH (no such process or none with a doorbell), -LINUX_EAGAIN (its
+   queue is full). */
 void px_sigbell_start(void);
 int64_t px_sigbell_post(int32_t pid, int32_t tid, const struct linux_siginfo *info);
 /* The calling process's table entry ends with wait_status, to_parent (or NULL) queued for
