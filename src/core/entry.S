@@ -51,6 +51,13 @@ px_syscall_entry:
         add     rsp, 32
         cmp     dword ptr [rbx + 0x20], 0       /* px_task.work: the exit path's work */
         jne     .Lexit_work
+        /* a restart code (-516..-512) never reaches the guest: a wait woken for a signal
+           that was taken meanwhile (by this thread before, or another) restarts there,
+           as Linux's exit path restarts it when no handler runs */
+        mov     rax, qword ptr [rsp + 0]
+        add     rax, 516
+        cmp     rax, 4
+        jbe     .Lexit_work
 .Lreturn_to_guest:
         mov     dword ptr [rbx + 0x24], 0       /* px_task.in_runtime: rbx = px_task* on every way here */
         movaps  xmm0, xmmword ptr [rsp + 160]

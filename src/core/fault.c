@@ -30,7 +30,7 @@ static void syscall_from_fault(px_regs *r)
     /* the exit path's work, as entry.S runs it; a handler to run: the thread goes on at
        the signal entry, which saves the extended state as entry.S does */
     px_task *t = px_self();
-    if (t && t->work) {
+    if (t && (t->work || px_syscall_result_restarts((int64_t)r->rax))) {
         px_xstate_init();
         px_signal_trap_exit(r, t);
     }

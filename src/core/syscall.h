@@ -3,6 +3,7 @@
 #define PX_CORE_SYSCALL_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include "linux_errno.h"
 
@@ -84,6 +85,12 @@ int64_t px_syscall_run(px_regs *regs, uint64_t nr);
 /* The syscall exit path. entry.S, after px_syscall_dispatch, tests px_task.work (one
    compare); when any of these bits is set it calls px_syscall_exit_work before it
    returns to the guest. Whoever sets a bit (another thread too) uses an atomic or. */
+/* The exit path also runs for a result that is a restart code (-ERESTARTSYS ..
+   -ERESTART_RESTARTBLOCK), work or not: those never reach the guest. */
+static inline bool px_syscall_result_restarts(int64_t r)
+{
+    return r >= -LINUX_ERESTART_RESTARTBLOCK && r <= -LINUX_ERESTARTSYS;
+}
 #define PX_WORK_SIGPENDING 0x1u  /* a signal may be deliverable (delivery: the next issue) */
 
 /* What px_syscall_exit_work returns: 0, or PX_EXIT_XSTATE when the work needs the

@@ -360,8 +360,8 @@ static void stay_stopped(px_task *t)
 static bool stop_other(px_task *o, void *self)
 {
     if (o == self) return false;
-    ask_exit_work(o);
     px_task_interrupt(o);
+    ask_exit_work(o); /* after the interrupt: see queue_signal */
     for (int tries = 0; tries < 20 && !__atomic_load_n(&o->in_runtime, __ATOMIC_SEQ_CST) && !redirect(o); tries++)
         px_host_sleep_ms(1);
     return false;
@@ -429,12 +429,14 @@ static bool queue_signal(px_task *t, int sig, const struct linux_siginfo *info, 
     }
     bool waited_for = st && (__atomic_load_n(&st->waitset, __ATOMIC_SEQ_CST) & SIG_BIT(sig));
     if (blocked && !waited_for && !uncatchable) return false;
-    ask_exit_work(t);
-    /* the sender itself sees the work on its way back; another task may be waiting */
+    /* another task may be waiting: woken first, told second, so that an interrupt is
+       never left set with the work bit already taken by t's exit path, which clears
+       the bit before the interrupt (a wait woken for nothing after it restarts) */
     if (t != px_self()) {
         if (st) __atomic_store_n(&st->interrupted, 1, __ATOMIC_SEQ_CST);
         px_task_interrupt(t);
     }
+    ask_exit_work(t); /* the sender itself sees the work on its way back */
     return true;
 }
 
@@ -519,9 +521,10 @@ uint32_t px_signal_exit(px_regs *regs, px_task *t, enum px_signal_from from)
     if (st && (st->sigreturn_pending || st->deliver_sig)) return PX_EXIT_XSTATE | full;
     for (;;) {
         if (__atomic_load_n(&stopped_by, __ATOMIC_SEQ_CST)) stay_stopped(t); /* another thread stopped the process */
-        /* cleared before the look at the pending sets: a signal sent meanwhile sets both again */
-        clear_interrupt(t, st);
+        /* cleared before the look at the pending sets: a signal sent meanwhile sets both
+           again (the bit first here, the interrupt first there: see queue_signal) */
         __atomic_and_fetch(&t->work, ~PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);
+        clear_interrupt(t, st);
         struct linux_siginfo info;
         struct linux_sigaction act = {0};
         int sig = 0;
@@ -600,8 +603,8 @@ uint32_t px_signal_exit_xstate(px_regs *regs, px_task *t, void *area)
         ret = PX_EXIT_XSTATE | PX_EXIT_FULL;
         /* the restored mask may let a pending signal through: delivered now, over this state */
         if (!st->deliver_sig) {
-            clear_interrupt(t, st);
             __atomic_and_fetch(&t->work, ~PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);
+            clear_interrupt(t, st);
             struct linux_siginfo info;
             struct linux_sigaction act = {0};
             int sig = all_pending(t) & ~mask_of(t) ? next_signal(t, st, &info, &act) : 0;

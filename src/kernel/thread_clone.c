@@ -170,8 +170,8 @@ static const px_proc_thread_source proc_threads = {.list = list_tids, .comm = th
 static bool tell_to_stop(px_task *t, void *ctx)
 {
     if (t != ctx) {
-        __atomic_or_fetch(&t->work, PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST); /* its exit path looks */
         px_task_interrupt(t);
+        __atomic_or_fetch(&t->work, PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST); /* its exit path looks (after: see signal.c's queue_signal) */
     }
     return false;
 }
