@@ -68,6 +68,9 @@ typedef struct px_syscall_desc {
     const char *note;       /* what partial support lacks */
 } px_syscall_desc;
 
+_Static_assert(sizeof(px_syscall_desc) == 32 && offsetof(px_syscall_desc, fn) == 8, "entry.S's inline dispatch");
+_Static_assert(offsetof(px_regs, orig_rax) == 144, "entry.S offsets");
+
 /* Generated from abi/syscalls.tbl into the build directory. */
 extern const px_syscall_desc px_syscall_table[];
 extern const unsigned px_syscall_table_size;

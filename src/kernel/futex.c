@@ -597,6 +597,39 @@ static int64_t deadline_of(uint64_t ptr, bool relative, bool realtime, px_deadli
     return 0;
 }
 
+/* FUTEX_WAIT and FUTEX_WAIT_BITSET on the word at uaddr: keyed by what it is in when
+   not private and in shared memory (futex_shared.c), else the process's. */
+static int64_t wait_plain(uint64_t uaddr, uint32_t val, uint32_t bitset, bool private_op, const px_deadline *d);
+
+/* restart_syscall of an interrupted timed wait (Linux's futex_wait_restart): the same
+   word and value, on to the same deadline. */
+static int64_t wait_restart(px_task *t)
+{
+    px_deadline d = {(int64_t)t->restart_block[2], (t->restart_block[3] & 1) != 0};
+    return wait_plain(t->restart_block[0], (uint32_t)(t->restart_block[1] >> 32), (uint32_t)t->restart_block[1],
+                      (t->restart_block[3] & 2) != 0, &d);
+}
+
+static int64_t wait_plain(uint64_t uaddr, uint32_t val, uint32_t bitset, bool private_op, const px_deadline *d)
+{
+    px_vm_futex_key key;
+    bool shared = !private_op && px_vm_futex_key_at(uaddr, &key) && px_futex_shared_ready();
+    int64_t r = shared ? px_futex_shared_wait(&key, uaddr, val, bitset, d)
+                       : futex_wait(uaddr, val, bitset, WAITER_PLAIN, 0, d);
+    if (r != -LINUX_EINTR) return r;
+    /* interrupted, as Linux's futex_wait: an untimed wait restarts unless a handler without
+       SA_RESTART runs; a timed one goes on to its deadline when no handler runs, EINTR
+       when one does */
+    if (d->at == PX_DEADLINE_NONE) return -LINUX_ERESTARTSYS;
+    px_task *t = px_kernel_self();
+    t->restart_block[0] = uaddr;
+    t->restart_block[1] = (uint64_t)val << 32 | bitset;
+    t->restart_block[2] = (uint64_t)d->at;
+    t->restart_block[3] = (d->realtime ? 1u : 0u) | (private_op ? 2u : 0u);
+    t->restart_fn = wait_restart;
+    return -LINUX_ERESTART_RESTARTBLOCK;
+}
+
 /* futex(2) */
 PX_SYSCALL(futex)
 {
@@ -636,8 +669,7 @@ PX_SYSCALL(futex)
         uint32_t bitset = cmd == LINUX_FUTEX_WAIT ? LINUX_FUTEX_BITSET_MATCH_ANY : val3;
         if (!bitset) return -LINUX_EINVAL;
         if ((r = deadline_of(timeout_ptr, cmd == LINUX_FUTEX_WAIT, realtime, &d)) < 0) return r;
-        if (shared) return px_futex_shared_wait(&key, uaddr, val, bitset, &d);
-        return futex_wait(uaddr, val, bitset, WAITER_PLAIN, 0, &d);
+        return wait_plain(uaddr, val, bitset, !shared, &d);
     }
     case LINUX_FUTEX_WAKE:
     case LINUX_FUTEX_WAKE_BITSET: {
@@ -673,7 +705,8 @@ PX_SYSCALL(futex)
     case LINUX_FUTEX_LOCK_PI2:
         /* LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on the chosen clock */
         if ((r = deadline_of(timeout_ptr, false, cmd == LINUX_FUTEX_LOCK_PI || realtime, &d)) < 0) return r;
-        return futex_lock_pi(uaddr, &d, false);
+        r = futex_lock_pi(uaddr, &d, false);
+        return r == -LINUX_EINTR ? -LINUX_ERESTARTNOINTR : r; /* Linux: the handler runs, the lock goes on */
     case LINUX_FUTEX_TRYLOCK_PI:
         return futex_lock_pi(uaddr, NULL, true);
     case LINUX_FUTEX_UNLOCK_PI:
@@ -681,7 +714,8 @@ PX_SYSCALL(futex)
     case LINUX_FUTEX_WAIT_REQUEUE_PI:
         if (uaddr == uaddr2) return -LINUX_EINVAL;
         if ((r = deadline_of(timeout_ptr, false, realtime, &d)) < 0) return r;
-        return futex_wait(uaddr, val, LINUX_FUTEX_BITSET_MATCH_ANY, WAITER_REQUEUE_PI, uaddr2, &d);
+        r = futex_wait(uaddr, val, LINUX_FUTEX_BITSET_MATCH_ANY, WAITER_REQUEUE_PI, uaddr2, &d);
+        return r == -LINUX_EINTR ? -LINUX_ERESTARTNOINTR : r; /* handle_early_requeue_pi_wakeup */
     case LINUX_FUTEX_CMP_REQUEUE_PI: {
         int64_t nr_requeue = (int32_t)timeout_ptr;
         if (uaddr == uaddr2 || (int32_t)val != 1 || nr_requeue < 0) return -LINUX_EINVAL;
@@ -745,5 +779,6 @@ PX_SYSCALL(futex_waitv)
     }
     int got = px_block_word(word, &d);
     int64_t woken = unqueue_all(ws, count, NULL);
+    if (woken < 0 && got == PX_BLOCK_INTERRUPTED) return -LINUX_ERESTARTSYS; /* Linux's futex_wait_multiple; the deadline is absolute */
     return woken >= 0 ? woken : block_error(got);
 }

@@ -2,11 +2,14 @@
    parent's own address space until it execs or exits, the parent asleep meanwhile. Here
    the child is another Windows process, so it borrows instead: nothing is copied at the
    start; a page is read from the (frozen) parent the first time the child touches it, a
-   64 KiB block at a time; blocks the child writes are written back into the parent
-   before the parent wakes (px_mm_lazy_write_back), so the parent sees what the child
-   changed, as with one shared memory: posix_spawn's child reports a failed execve that
-   way. A child that execs after touching a few pages costs a few reads, not a copy of
-   the whole address space.
+   64 KiB block at a time; what the child changed in them is written back into the
+   parent before the parent wakes (px_mm_lazy_write_back), so the parent sees it, as
+   with one shared memory: posix_spawn's child reports a failed execve that way. Only
+   the bytes the child changed go back (each written block keeps the parent's bytes as
+   they were read, to compare with): only the vforking thread sleeps, so the parent's
+   other threads (a Go program's) go on writing the same blocks meanwhile, and a whole
+   block written back would undo what they wrote. A child that execs after touching a
+   few pages costs a few reads, not a copy of the whole address space.
 
    The mapping the child's stack is in is copied at the start all the same: a fault
    while rsp points at memory that is not there or not writable cannot be handled (the
@@ -29,6 +32,7 @@ typedef struct lazy_run {
     uint64_t start, end;
     int prot;               /* PX_HOST_PROT_* the parent had */
     uint8_t *state;         /* enum block_state per block of [start, end) */
+    uint8_t **was;          /* per block: the parent's bytes before the child wrote (DIRTY) */
 } lazy_run;
 
 /* This Windows process's borrowed memory (one vfork child per process): set before the
@@ -39,6 +43,26 @@ static struct {
     lazy_run *runs;
     size_t count, cap;
 } lazy;
+
+/* The part of block b of run r that lies in the run. */
+static void block_range(const lazy_run *r, uint64_t b, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t base = PX_ALIGN_DOWN(r->start, BLOCK) + b * BLOCK;
+    *lo = base < r->start ? r->start : base;
+    *hi = base + BLOCK > r->end ? r->end : base + BLOCK;
+}
+
+/* Block b of r (its bytes here are still the parent's) becomes DIRTY: those bytes are
+   kept to compare with at the write-back. */
+static bool keep_parent_bytes(lazy_run *r, uint64_t b)
+{
+    uint64_t lo, hi;
+    block_range(r, b, &lo, &hi);
+    if (!r->was[b] && !(r->was[b] = px_alloc(hi - lo))) return false;
+    memcpy(r->was[b], (const void *)(uintptr_t)lo, hi - lo);
+    r->state[b] = DIRTY;
+    return true;
+}
 
 int64_t px_mm_lazy_add(px_host_handle parent, uint64_t start, uint64_t len, int prot, bool copied)
 {
@@ -51,10 +75,18 @@ int64_t px_mm_lazy_add(px_host_handle parent, uint64_t start, uint64_t len, int 
     }
     uint64_t blocks = (PX_ALIGN_UP(start + len, BLOCK) - PX_ALIGN_DOWN(start, BLOCK)) / BLOCK;
     uint8_t *state = px_calloc((size_t)blocks, 1);
-    if (!state) return -LINUX_ENOMEM;
-    if (copied) memset(state, DIRTY, (size_t)blocks); /* there, writable: written back whole */
-    lazy.runs[lazy.count++] = (lazy_run){.start = start, .end = start + len, .prot = prot, .state = state};
+    uint8_t **was = px_calloc((size_t)blocks, sizeof *was);
+    if (!state || !was) {
+        px_free(state);
+        px_free(was);
+        return -LINUX_ENOMEM;
+    }
+    lazy_run *r = &lazy.runs[lazy.count++];
+    *r = (lazy_run){.start = start, .end = start + len, .prot = prot, .state = state, .was = was};
     lazy.parent = parent;
+    /* copied now, and writable (the stack's mapping): compared block by block at the end */
+    for (uint64_t b = 0; copied && b < blocks; b++)
+        if (!keep_parent_bytes(r, b)) return -LINUX_ENOMEM;
     return 0;
 }
 
@@ -63,14 +95,6 @@ static lazy_run *run_of(uint64_t addr)
     for (size_t i = 0; i < lazy.count; i++)
         if (addr >= lazy.runs[i].start && addr < lazy.runs[i].end) return &lazy.runs[i];
     return NULL;
-}
-
-/* The part of block b of run r that lies in the run. */
-static void block_range(const lazy_run *r, uint64_t b, uint64_t *lo, uint64_t *hi)
-{
-    uint64_t base = PX_ALIGN_DOWN(r->start, BLOCK) + b * BLOCK;
-    *lo = base < r->start ? r->start : base;
-    *hi = base + BLOCK > r->end ? r->end : base + BLOCK;
 }
 
 /* Commits [lo, hi) as the reservations of this process allow (one piece per host region). */
@@ -114,15 +138,42 @@ bool px_mm_lazy_fault(uint64_t addr, bool write)
         r->state[b] = CLEAN;
         /* writable memory stays read-only until its first write, which marks it dirty */
         int prot = writable && write ? r->prot : (r->prot & ~PX_HOST_PROT_WRITE);
-        if (writable && write) r->state[b] = DIRTY;
+        if (writable && write && !keep_parent_bytes(r, b)) return false;
         if (prot != (PX_HOST_PROT_READ | PX_HOST_PROT_WRITE) && !protect(lo, hi, prot)) return false;
         return true;
     }
     if (r->state[b] == CLEAN && write && writable) {
-        r->state[b] = DIRTY;
+        if (!keep_parent_bytes(r, b)) return false;
         return protect(lo, hi, r->prot);
     }
     return false; /* a real fault: the parent's protection says no */
+}
+
+/* Nearby changes closer than this go back as one write (each write is a wineserver
+   round trip); the few bytes between them are in practice the child's own stack frame,
+   which no other thread of the parent writes. */
+#define MERGE_GAP 32
+
+/* Writes back what differs between [lo, hi) here and was (the parent's bytes before). */
+static void write_changes(uint64_t lo, uint64_t hi, const uint8_t *was)
+{
+    const uint8_t *now = (const uint8_t *)(uintptr_t)lo;
+    size_t n = (size_t)(hi - lo), i = 0;
+    while (i < n) {
+        if (i % 64 == 0 && i + 64 <= n && memcmp(now + i, was + i, 64) == 0) { /* the common case: unchanged */
+            i += 64;
+            continue;
+        }
+        if (now[i] == was[i]) {
+            i++;
+            continue;
+        }
+        size_t first = i, last = i;
+        for (i++; i < n && i - last <= MERGE_GAP; i++)
+            if (now[i] != was[i]) last = i;
+        px_host_process_write(lazy.parent, lo + first, now + first, last + 1 - first);
+        i = last + 1;
+    }
 }
 
 void px_mm_lazy_write_back(void)
@@ -136,8 +187,12 @@ void px_mm_lazy_write_back(void)
             if (r->state[b] != DIRTY) continue;
             uint64_t lo, hi;
             block_range(r, b, &lo, &hi);
-            px_host_process_write(lazy.parent, lo, (const void *)(uintptr_t)lo, hi - lo);
+            if (r->was[b]) write_changes(lo, hi, r->was[b]);
+            else px_host_process_write(lazy.parent, lo, (const void *)(uintptr_t)lo, hi - lo);
         }
+        for (uint64_t b = 0; b < blocks; b++) px_free(r->was[b]);
+        px_free(r->was);
+        r->was = NULL;
     }
     lazy.parent = NULL; /* from here the memory is the child's own: the parent runs again */
     /* blocks not copied yet are never needed (execve or exit follows) */
