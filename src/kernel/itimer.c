@@ -1,8 +1,8 @@
 /* alarm(2), setitimer(2) and getitimer(2) for ITIMER_REAL: one timer per process,
    kept by a host thread that sleeps until the expiry and then sends SIGALRM to the
    process (px_signal_send_process: the task's wait is interrupted, or its guest code
-   redirected). The timer belongs to the Windows process, so a fork child (a new one)
-   starts without it and an execve in place keeps it, as Linux. */
+   redirected). The timer is the process object's (task/process.h): a fork child starts
+   without it and an execve in place keeps it, as Linux. */
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "host/host_sync.h"
@@ -11,14 +11,12 @@
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
 #include "linux_event.h"
+#include "task/process.h"
 
 #define NSEC_PER_USEC 1000LL
 
-static px_host_rwlock lock;
-static px_host_cond changed;
-static int64_t expiry_ns;    /* CLOCK_MONOTONIC of the next expiry; 0: disarmed */
-static int64_t interval_ns;  /* re-armed by this after each expiry; 0: once */
-static bool thread_started;
+/* The calling task's process's timers (task/process.h). */
+static px_itimers *timers_of_self(void) { return &px_kernel_self()->process->itimers; }
 
 static void fire(void)
 {
@@ -26,58 +24,65 @@ static void fire(void)
     px_signal_send_process(LINUX_SIGALRM, &info);
 }
 
+/* The timer thread: arg is the process (a reference it holds for the process's life). */
 static void timer_main(void *arg)
 {
-    (void)arg;
-    px_host_rwlock_lock(&lock);
+    px_itimers *it = &((struct px_process *)arg)->itimers;
+    px_host_rwlock_lock(&it->lock);
     for (;;) {
-        if (!expiry_ns) {
-            px_host_cond_wait(&changed, &lock, PX_HOST_FOREVER);
+        if (!it->real_expiry_ns) {
+            px_host_cond_wait(&it->changed, &it->lock, PX_HOST_FOREVER);
             continue;
         }
         int64_t now = px_clock_monotonic_ns();
-        if (now < expiry_ns) {
-            int64_t left_ms = (expiry_ns - now + 999999) / 1000000;
-            px_host_cond_wait(&changed, &lock, left_ms > 0x7ffffff0 ? 0x7ffffff0 : (uint32_t)left_ms);
+        if (now < it->real_expiry_ns) {
+            int64_t left_ms = (it->real_expiry_ns - now + 999999) / 1000000;
+            px_host_cond_wait(&it->changed, &it->lock, left_ms > 0x7ffffff0 ? 0x7ffffff0 : (uint32_t)left_ms);
             continue;
         }
         /* expired: re-armed from the expiry (periodic), or later than now if overrun */
-        if (interval_ns) {
-            expiry_ns += interval_ns;
-            if (expiry_ns <= now) expiry_ns = now + interval_ns;
+        if (it->real_interval_ns) {
+            it->real_expiry_ns += it->real_interval_ns;
+            if (it->real_expiry_ns <= now) it->real_expiry_ns = now + it->real_interval_ns;
         } else {
-            expiry_ns = 0;
+            it->real_expiry_ns = 0;
         }
-        px_host_rwlock_unlock(&lock);
+        px_host_rwlock_unlock(&it->lock);
         fire();
-        px_host_rwlock_lock(&lock);
+        px_host_rwlock_lock(&it->lock);
     }
 }
 
-/* Arms (value 0: disarms) with lock held; the previous value and interval in *old_*. */
-static int64_t rearm_locked(int64_t value_ns, int64_t new_interval_ns, int64_t *old_value, int64_t *old_interval)
+/* Arms (value 0: disarms) with it->lock held; the previous value and interval in *old_*. */
+static int64_t rearm_locked(px_itimers *it, int64_t value_ns, int64_t new_interval_ns, int64_t *old_value,
+                            int64_t *old_interval)
 {
     px_signal_prepare_self();
     int64_t now = px_clock_monotonic_ns();
-    *old_value = expiry_ns ? (expiry_ns > now ? expiry_ns - now : 1) : 0;
-    *old_interval = interval_ns;
-    if (value_ns && !thread_started) {
-        px_host_handle h = px_host_thread_start(timer_main, NULL, 64 * 1024);
-        if (!h) return -LINUX_EAGAIN;
+    *old_value = it->real_expiry_ns ? (it->real_expiry_ns > now ? it->real_expiry_ns - now : 1) : 0;
+    *old_interval = it->real_interval_ns;
+    if (value_ns && !it->thread_started) {
+        struct px_process *p = px_process_take(px_kernel_self()->process);
+        px_host_handle h = px_host_thread_start(timer_main, p, 64 * 1024);
+        if (!h) {
+            px_process_drop(p);
+            return -LINUX_EAGAIN;
+        }
         px_host_close(h);
-        thread_started = true;
+        it->thread_started = true;
     }
-    expiry_ns = value_ns ? now + value_ns : 0;
-    interval_ns = value_ns ? new_interval_ns : 0;
-    px_host_cond_wake_all(&changed);
+    it->real_expiry_ns = value_ns ? now + value_ns : 0;
+    it->real_interval_ns = value_ns ? new_interval_ns : 0;
+    px_host_cond_wake_all(&it->changed);
     return 0;
 }
 
 static int64_t rearm(int64_t value_ns, int64_t new_interval_ns, int64_t *old_value, int64_t *old_interval)
 {
-    px_host_rwlock_lock(&lock);
-    int64_t r = rearm_locked(value_ns, new_interval_ns, old_value, old_interval);
-    px_host_rwlock_unlock(&lock);
+    px_itimers *it = timers_of_self();
+    px_host_rwlock_lock(&it->lock);
+    int64_t r = rearm_locked(it, value_ns, new_interval_ns, old_value, old_interval);
+    px_host_rwlock_unlock(&it->lock);
     return r;
 }
 
@@ -134,10 +139,11 @@ PX_SYSCALL(getitimer)
     uint64_t cur_ptr = PX_ARG1;
     if (which == LINUX_ITIMER_VIRTUAL || which == LINUX_ITIMER_PROF) return -LINUX_ENOSYS;
     if (which != LINUX_ITIMER_REAL) return -LINUX_EINVAL;
-    px_host_rwlock_lock(&lock);
+    px_itimers *it = timers_of_self();
+    px_host_rwlock_lock(&it->lock);
     int64_t now = px_clock_monotonic_ns();
-    int64_t value = expiry_ns ? (expiry_ns > now ? expiry_ns - now : 1) : 0;
-    struct linux_itimerval cur = {.it_interval = timeval_of_ns(interval_ns), .it_value = timeval_of_ns(value)};
-    px_host_rwlock_unlock(&lock);
+    int64_t value = it->real_expiry_ns ? (it->real_expiry_ns > now ? it->real_expiry_ns - now : 1) : 0;
+    struct linux_itimerval cur = {.it_interval = timeval_of_ns(it->real_interval_ns), .it_value = timeval_of_ns(value)};
+    px_host_rwlock_unlock(&it->lock);
     return px_copy_out(cur_ptr, &cur, sizeof cur) < 0 ? -LINUX_EFAULT : 0;
 }

@@ -18,7 +18,8 @@
    The actions live in the signal handlers object (struct px_sighand, shared by
    CLONE_SIGHAND); the mask and the thread's pending set in its task; signals sent to
    the process (kill) in its process object's shared pending set; their siginfo and
-   the delivery state in struct px_sigstate (one per task) and process_info. */
+   the delivery state in struct px_sigstate (one per task) and the process's
+   px_process_signals (task/process.h). */
 #include <stdbool.h>
 #include "core/px.h"
 #include "core/uaccess.h"
@@ -139,13 +140,13 @@ static uint64_t all_pending(px_task *t)
     return __atomic_load_n(&t->pending, __ATOMIC_SEQ_CST) | __atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST);
 }
 
-static void rt_drop(uint64_t bits);
+static void rt_drop(px_task *t, uint64_t bits);
 
 static void clear_pending(px_task *t, uint64_t bits)
 {
     __atomic_and_fetch(&t->pending, ~bits, __ATOMIC_SEQ_CST);
     __atomic_and_fetch(process_pending(t), ~bits, __ATOMIC_SEQ_CST);
-    rt_drop(bits);
+    rt_drop(t, bits);
 }
 
 static uint64_t mask_of(px_task *t)
@@ -207,42 +208,38 @@ struct px_sigstate {
    (a standard signal sent again while pending coalesces with it); further instances of
    a real-time signal wait in rt_queue, in the order they came, each with its info. A
    full rt_queue drops what comes (Linux's RLIMIT_SIGPENDING is larger: its sigqueue
-   would give EAGAIN). All under process_info_lock. */
-static px_host_rwlock process_info_lock;
-static struct linux_siginfo process_info[LINUX_NSIG + 1];
-#define RT_QUEUE_MAX 256
-static struct linux_siginfo rt_queue[RT_QUEUE_MAX];
-static size_t rt_queued;
+   would give EAGAIN). All under info_lock, in the process object (task/process.h). */
+static px_process_signals *process_signals(px_task *t) { return &t->process->signals; }
 
-/* With process_info_lock: the next instance of sig from rt_queue into process_info;
-   whether there was one. */
-static bool rt_next_locked(int sig)
+/* With info_lock: the next instance of sig from rt_queue into info; whether there was one. */
+static bool rt_next_locked(px_process_signals *ps, int sig)
 {
-    for (size_t i = 0; i < rt_queued; i++) {
-        if (rt_queue[i].si_signo != sig) continue;
-        process_info[sig] = rt_queue[i];
-        memmove(&rt_queue[i], &rt_queue[i + 1], (rt_queued - i - 1) * sizeof rt_queue[0]);
-        rt_queued--;
+    for (size_t i = 0; i < ps->rt_queued; i++) {
+        if (ps->rt_queue[i].si_signo != sig) continue;
+        ps->info[sig] = ps->rt_queue[i];
+        memmove(&ps->rt_queue[i], &ps->rt_queue[i + 1], (ps->rt_queued - i - 1) * sizeof ps->rt_queue[0]);
+        __atomic_store_n(&ps->rt_queued, ps->rt_queued - 1, __ATOMIC_RELAXED);
         return true;
     }
     return false;
 }
 
-/* With process_info_lock: the queued instances of the signals of bits dropped. */
-static void rt_drop_locked(uint64_t bits)
+/* With info_lock: the queued instances of the signals of bits dropped. */
+static void rt_drop_locked(px_process_signals *ps, uint64_t bits)
 {
     size_t kept = 0;
-    for (size_t i = 0; i < rt_queued; i++)
-        if (!(bits & (1ULL << (rt_queue[i].si_signo - 1)))) rt_queue[kept++] = rt_queue[i];
-    rt_queued = kept;
+    for (size_t i = 0; i < ps->rt_queued; i++)
+        if (!(bits & (1ULL << (ps->rt_queue[i].si_signo - 1)))) ps->rt_queue[kept++] = ps->rt_queue[i];
+    __atomic_store_n(&ps->rt_queued, kept, __ATOMIC_RELAXED);
 }
 
-static void rt_drop(uint64_t bits)
+static void rt_drop(px_task *t, uint64_t bits)
 {
-    if (!__atomic_load_n(&rt_queued, __ATOMIC_RELAXED)) return;
-    px_host_rwlock_lock(&process_info_lock);
-    rt_drop_locked(bits);
-    px_host_rwlock_unlock(&process_info_lock);
+    px_process_signals *ps = process_signals(t);
+    if (!__atomic_load_n(&ps->rt_queued, __ATOMIC_RELAXED)) return;
+    px_host_rwlock_lock(&ps->info_lock);
+    rt_drop_locked(ps, bits);
+    px_host_rwlock_unlock(&ps->info_lock);
 }
 
 static struct px_sigstate *sigstate_new(void)
@@ -316,27 +313,25 @@ static bool redirect(px_task *t)
 }
 
 /* Job control (Linux's group stop): a stop signal with its default action stops the
-   process where a task takes it (next_signal); the task waits on continue_event until
+   process where a task takes it (next_signal); the task waits on the process's continue_event until
    SIGCONT (from any thread, or another process through the doorbell) continues it. The
    parent is told by SIGCHLD (CLD_STOPPED, CLD_CONTINUED) and finds the report in the
    process table for wait4's WUNTRACED and WCONTINUED. Other threads stop at their next
    return to the guest (px_signal_exit), woken from their waits, and one that spins in
    guest code is sent there (stop_other). */
-static px_host_rwlock stop_lock;        /* guards the next two */
-static int32_t stopped_by;              /* atomic reads: the stop signal while stopped, else 0 */
-static px_host_handle continue_event;   /* manual-reset: set while the process runs */
 
 #define STOP_SIGNALS (SIG_BIT(LINUX_SIGSTOP) | SIG_BIT(LINUX_SIGTSTP) | SIG_BIT(LINUX_SIGTTIN) | SIG_BIT(LINUX_SIGTTOU))
 
 /* SIGCONT's effect, whatever its action (prepare_signal): a stopped process runs again
    and its parent is told. */
-static void continue_process(void)
+static void continue_process(px_task *t)
 {
-    px_host_rwlock_lock(&stop_lock);
-    bool was = stopped_by != 0;
-    __atomic_store_n(&stopped_by, 0, __ATOMIC_SEQ_CST);
-    if (continue_event) px_host_event_set(continue_event);
-    px_host_rwlock_unlock(&stop_lock);
+    px_process_signals *ps = process_signals(t);
+    px_host_rwlock_lock(&ps->stop_lock);
+    bool was = ps->stopped_by != 0;
+    __atomic_store_n(&ps->stopped_by, 0, __ATOMIC_SEQ_CST);
+    if (ps->continue_event) px_host_event_set(ps->continue_event);
+    px_host_rwlock_unlock(&ps->stop_lock);
     if (!was) return;
     px_ptable_set_job(0);
     px_signal_notify_parent(LINUX_CLD_CONTINUED, LINUX_SIGCONT);
@@ -345,11 +340,12 @@ static void continue_process(void)
 /* The calling task waits while the process is stopped; SIGKILL still ends it. */
 static void stay_stopped(px_task *t)
 {
-    while (__atomic_load_n(&stopped_by, __ATOMIC_SEQ_CST)) {
+    px_process_signals *ps = process_signals(t);
+    while (__atomic_load_n(&ps->stopped_by, __ATOMIC_SEQ_CST)) {
         px_task_clear_interrupt(t);
         if (all_pending(t) & SIG_BIT(LINUX_SIGKILL)) px_process_killed(LINUX_SIGKILL);
-        if (!__atomic_load_n(&stopped_by, __ATOMIC_SEQ_CST)) break;
-        void *h = continue_event;
+        if (!__atomic_load_n(&ps->stopped_by, __ATOMIC_SEQ_CST)) break;
+        void *h = ps->continue_event; /* made before stopped_by was set, closed with the process */
         px_block(&h, 1, NULL);
     }
 }
@@ -370,14 +366,15 @@ static bool stop_other(px_task *o, void *self)
 /* do_signal_stop: the process stops by sig; back when continued. */
 static void stop_process(px_task *t, int sig)
 {
-    px_host_rwlock_lock(&stop_lock);
-    if (!continue_event) continue_event = px_host_event_new(true, false, false);
-    bool can = continue_event != NULL;
+    px_process_signals *ps = process_signals(t);
+    px_host_rwlock_lock(&ps->stop_lock);
+    if (!ps->continue_event) ps->continue_event = px_host_event_new(true, false, false);
+    bool can = ps->continue_event != NULL;
     if (can) {
-        px_host_event_reset(continue_event);
-        __atomic_store_n(&stopped_by, sig, __ATOMIC_SEQ_CST);
+        px_host_event_reset(ps->continue_event);
+        __atomic_store_n(&ps->stopped_by, sig, __ATOMIC_SEQ_CST);
     }
-    px_host_rwlock_unlock(&stop_lock);
+    px_host_rwlock_unlock(&ps->stop_lock);
     if (!can) return;
     px_thread_each(stop_other, t);
     px_ptable_set_job(sig);
@@ -398,7 +395,7 @@ static bool queue_signal(px_task *t, int sig, const struct linux_siginfo *info, 
     /* prepare_signal: SIGCONT continues and drops pending stops; a stop drops a pending SIGCONT */
     if (sig == LINUX_SIGCONT) {
         clear_pending(t, STOP_SIGNALS);
-        continue_process();
+        continue_process(t);
     } else if (SIG_BIT(sig) & STOP_SIGNALS) {
         clear_pending(t, SIG_BIT(LINUX_SIGCONT));
     }
@@ -410,14 +407,16 @@ static bool queue_signal(px_task *t, int sig, const struct linux_siginfo *info, 
         return false;
     struct px_sigstate *st = sigstate_of(t);
     if (to_process) {
-        px_host_rwlock_lock(&process_info_lock);
-        if (!(__atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST) & SIG_BIT(sig))) process_info[sig] = *info;
-        else if (sig >= LINUX_SIGRTMIN && rt_queued < RT_QUEUE_MAX) {
-            rt_queue[rt_queued] = *info;
-            rt_queue[rt_queued++].si_signo = sig;
+        px_process_signals *ps = process_signals(t);
+        px_host_rwlock_lock(&ps->info_lock);
+        if (!(__atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST) & SIG_BIT(sig))) ps->info[sig] = *info;
+        else if (sig >= LINUX_SIGRTMIN && ps->rt_queued < PX_PROCESS_RT_QUEUE_MAX) {
+            ps->rt_queue[ps->rt_queued] = *info;
+            ps->rt_queue[ps->rt_queued].si_signo = sig;
+            __atomic_store_n(&ps->rt_queued, ps->rt_queued + 1, __ATOMIC_RELAXED);
         }
         __atomic_or_fetch(process_pending(t), SIG_BIT(sig), __ATOMIC_SEQ_CST);
-        px_host_rwlock_unlock(&process_info_lock);
+        px_host_rwlock_unlock(&ps->info_lock);
     } else if (st) {
         px_host_rwlock_lock(&st->lock);
         if (!(__atomic_load_n(&t->pending, __ATOMIC_SEQ_CST) & SIG_BIT(sig))) st->info[sig] = *info;
@@ -465,12 +464,13 @@ static void dequeue(px_task *t, struct px_sigstate *st, int sig, struct linux_si
         if (!more) __atomic_and_fetch(&t->pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
         px_host_rwlock_unlock(&st->lock);
     } else if (__atomic_load_n(process_pending(t), __ATOMIC_SEQ_CST) & SIG_BIT(sig)) {
-        px_host_rwlock_lock(&process_info_lock);
-        *info = process_info[sig];
-        memset(&process_info[sig], 0, sizeof process_info[sig]);
-        if (sig < LINUX_SIGRTMIN || !rt_next_locked(sig))
+        px_process_signals *ps = process_signals(t);
+        px_host_rwlock_lock(&ps->info_lock);
+        *info = ps->info[sig];
+        memset(&ps->info[sig], 0, sizeof ps->info[sig]);
+        if (sig < LINUX_SIGRTMIN || !rt_next_locked(ps, sig))
             __atomic_and_fetch(process_pending(t), ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
-        px_host_rwlock_unlock(&process_info_lock);
+        px_host_rwlock_unlock(&ps->info_lock);
     } else {
         __atomic_and_fetch(&t->pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
     }
@@ -520,7 +520,7 @@ uint32_t px_signal_exit(px_regs *regs, px_task *t, enum px_signal_from from)
     uint32_t full = from == PX_SIGNAL_FROM_ENTRY ? PX_EXIT_FULL : 0;
     if (st && (st->sigreturn_pending || st->deliver_sig)) return PX_EXIT_XSTATE | full;
     for (;;) {
-        if (__atomic_load_n(&stopped_by, __ATOMIC_SEQ_CST)) stay_stopped(t); /* another thread stopped the process */
+        if (__atomic_load_n(&process_signals(t)->stopped_by, __ATOMIC_SEQ_CST)) stay_stopped(t); /* another thread stopped the process */
         /* cleared before the look at the pending sets: a signal sent meanwhile sets both
            again (the bit first here, the interrupt first there: see queue_signal) */
         __atomic_and_fetch(&t->work, ~PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);

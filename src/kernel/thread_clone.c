@@ -47,10 +47,6 @@
    negative. */
 #define THREAD_EXITED (-1)
 
-/* The threads of this process that have not exited: a host fact of the Windows process
-   (one thread group per Windows process), starting with the first thread. */
-static volatile int32_t live_threads = 1;
-
 /* What the new Windows thread needs to start the guest. */
 typedef struct thread_start {
     px_task *task;
@@ -116,7 +112,11 @@ bool px_thread_each(bool (*visit)(px_task *t, void *ctx), void *ctx)
     return done;
 }
 
-int32_t px_thread_count(void) { return __atomic_load_n(&live_threads, __ATOMIC_ACQUIRE); }
+int32_t px_thread_count(void)
+{
+    px_task *first = px_thread_initial();
+    return first ? __atomic_load_n(&first->process->live_threads, __ATOMIC_ACQUIRE) : 1;
+}
 
 /* /proc's view of the threads (fs/pseudo/proc_pids.h's source). */
 typedef struct tid_list {
@@ -212,7 +212,7 @@ static bool end_roster_pass(struct px_process *p, px_task *self)
         px_task *t = p->threads[i];
         if (t != self && t->host_thread && px_host_thread_end_if(t->host_thread, may_end, t)) {
             p->threads[i] = p->threads[--p->thread_count];
-            __atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
+            __atomic_sub_fetch(&p->live_threads, 1, __ATOMIC_ACQ_REL);
             release_task_objects(t);
             continue;
         }
@@ -252,7 +252,7 @@ int64_t px_thread_end_others(void)
         __atomic_store_n(&self->tid, p->tgid, __ATOMIC_RELEASE);
         px_thread_set_initial(self);
     }
-    __atomic_store_n(&live_threads, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&p->live_threads, 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&p->exiting_tid, 0, __ATOMIC_SEQ_CST);
     return 0;
 }
@@ -304,12 +304,12 @@ int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t 
         px_free(s);
         return -LINUX_EAGAIN;
     }
-    __atomic_add_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL);
     uint32_t id = 0;
     px_host_handle h = px_host_thread_start_suspended(thread_main, s, THREAD_RUNTIME_STACK, &id);
     if (!h) {
         roster_remove(t);
-        __atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
+        __atomic_sub_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL);
         px_task_release(t, &px_task_clone_ops);
         px_free(s);
         return -LINUX_EAGAIN;
@@ -326,7 +326,7 @@ int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t 
     if (r < 0) {
         /* a suspended thread that never ran: nothing of it is seen; its task stays */
         roster_remove(t);
-        __atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL);
+        __atomic_sub_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL);
         return -LINUX_EAGAIN;
     }
     return tid;
@@ -409,7 +409,7 @@ void px_thread_exit(int status)
     walk_robust_list(t);
     bool leader = t->tid == t->process->tgid;
     if (!leader) roster_remove(t); /* signals to its tid find nothing from now on (ESRCH) */
-    if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL) == 0) px_process_exit(status);
+    if (__atomic_sub_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL) == 0) px_process_exit(status);
     clear_child_tid(t);
     if (leader) {
         /* the group leader: its Windows thread returning from px_enter_guest would end
@@ -434,7 +434,7 @@ void px_thread_group_exit(int status)
        (px_process_exit's clean-up, then the host's exit), not by unwinding this thread
        to where its guest started: px_process_exit_code leaves the guest only while
        host_rsp is set. */
-    if (__atomic_load_n(&live_threads, __ATOMIC_ACQUIRE) > 1) t->host_rsp = 0;
+    if (__atomic_load_n(&t->process->live_threads, __ATOMIC_ACQUIRE) > 1) t->host_rsp = 0;
     px_process_exit(status);
 }
 

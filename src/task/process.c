@@ -1,6 +1,7 @@
 /* The thread group object (process.h). */
 #include "fs/fd_handoff.h"
 #include "task/process.h"
+#include "host/host.h"
 #include "host/host_process.h"
 
 #define INF LINUX_RLIM_INFINITY
@@ -44,6 +45,7 @@ struct px_process *px_process_new(int32_t tgid, int32_t ppid)
     p->tgid = p->pgid = p->sid = tgid;
     p->ppid = ppid;
     p->dumpable = 1;
+    p->live_threads = 1;
     memcpy(p->rlimits, default_limits, sizeof p->rlimits);
     return p;
 }
@@ -58,6 +60,7 @@ void px_process_drop(struct px_process *p)
 {
     if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
     px_free(p->threads);
+    if (p->signals.continue_event) px_host_close(p->signals.continue_event);
     px_free(p);
 }
 

@@ -7,13 +7,36 @@
 #include <stdint.h>
 #include "core/px.h"
 #include "core/thread.h"
+#include "linux_signal.h"
 
 struct px_handoff;
 
-/* Interval timers (setitimer): a placeholder until they are implemented. */
+/* The interval timers (kernel/itimer.c): ITIMER_REAL, kept by a host thread of the
+   process that sleeps on changed until the expiry and then sends SIGALRM. Not passed to
+   a fork child (a copy starts disarmed), kept by an execve in place. */
 typedef struct px_itimers {
-    uint64_t real_interval_ns, real_value_ns;
+    px_host_rwlock lock;      /* guards the rest */
+    px_host_cond changed;     /* the timer thread's wake-up when the timer is set */
+    int64_t real_expiry_ns;   /* CLOCK_MONOTONIC of the next expiry; 0: disarmed */
+    int64_t real_interval_ns; /* re-armed by this after each expiry; 0: once */
+    bool thread_started;
 } px_itimers;
+
+/* The process's share of signal delivery (Linux's signal_struct: the info of the
+   signals sent to the process, and the group stop), kept by kernel/signal.c. Part of the
+   process object; fork's copy starts with it empty (nothing pending, running), and an
+   execve into a new process passes shared_pending on without the infos (as before). */
+#define PX_PROCESS_RT_QUEUE_MAX 256
+typedef struct px_process_signals {
+    px_host_rwlock info_lock;   /* guards the next three */
+    struct linux_siginfo info[LINUX_NSIG + 1]; /* the first pending instance of each signal */
+    struct linux_siginfo rt_queue[PX_PROCESS_RT_QUEUE_MAX]; /* further real-time instances, in order */
+    size_t rt_queued;           /* info_lock for writes; read atomically to skip the lock when 0 */
+    px_host_rwlock stop_lock;   /* guards writes of stopped_by, and continue_event */
+    int32_t stopped_by;         /* atomic reads: the stop signal while the group is stopped, else 0 */
+    void *continue_event;       /* stop_lock: manual-reset host event, set while the process runs;
+                                   made at the first stop, closed with the process */
+} px_process_signals;
 
 struct px_process {
     int32_t refs;          /* atomic: tasks that point at it */
@@ -31,7 +54,7 @@ struct px_process {
     int32_t no_new_privs;  /* PR_SET_NO_NEW_PRIVS: one-way, kept across execve and fork */
     int32_t pdeathsig;     /* PR_SET_PDEATHSIG: cleared by fork, kept across execve */
     int32_t child_subreaper; /* PR_SET_CHILD_SUBREAPER */
-    px_itimers itimers;    /* lock; placeholder */
+    px_itimers itimers;    /* its own lock */
     struct px_child *children; /* lock: the children not yet reaped (fork.c adds, wait.c reaps) */
     size_t child_count, child_cap; /* lock */
     int64_t children_utime, children_stime; /* lock: CPU time of the reaped children, 100 ns (RUSAGE_CHILDREN) */
@@ -47,9 +70,14 @@ struct px_process {
        their next return towards the guest, so none goes on past the group's exit while
        its files are closed (Linux kills them at once) */
     int32_t exiting_tid;
+    /* atomic: the group's threads that run or have not finished exiting, the first
+       included (1 at start; kernel/thread_clone.c counts them): the last one out ends
+       the process */
+    int32_t live_threads;
     int32_t membarrier_registered; /* atomic: MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED was asked */
     void *vfork_done;      /* own (the first task): the host event a vfork parent waits on, set at
                               execve or exit; NULL when not a vfork child */
+    px_process_signals signals; /* as its fields say (kernel/signal.c) */
 };
 
 /* A child process (fork): what its parent needs to wait for it. */
