@@ -896,6 +896,26 @@ static int64_t send_to_other_thread(int32_t tgid, int32_t tid, const struct linu
     return px_signal_send_remote_thread(&e, tid, info);
 }
 
+/* tkill to a tid of another process: tkill names no process, so it is the tid's (a
+   main thread's tid is its pid; another thread's is its Windows thread's id, whose
+   Windows process the table knows). */
+static int64_t send_to_tid_elsewhere(int32_t tid, int sig)
+{
+    px_ptable_entry e;
+    int32_t tgid = 0;
+    if (px_ptable_lookup(tid, &e) == 0) {
+        tgid = tid;
+    } else {
+        uint32_t host = px_host_thread_process((uint32_t)tid);
+        int32_t cursor = 0;
+        while (host && !tgid && px_ptable_next(&cursor, &e))
+            if (e.host_pid == host && e.state != PX_PTABLE_ZOMBIE && !is_own_process(e.pid)) tgid = e.pid;
+    }
+    if (!tgid) return -LINUX_ESRCH;
+    struct linux_siginfo info = user_info(sig, LINUX_SI_TKILL);
+    return send_to_other_thread(tgid, tid, &info);
+}
+
 /* kill(pid, 0): whether the pid, the group (-pid; 0: the caller's) or any other process
    (-1) exists, through the session's process table, as Linux answers it. */
 static int64_t check_exists(int64_t pid)
@@ -973,7 +993,9 @@ PX_SYSCALL(tkill)
     int64_t tid = (int32_t)PX_ARG0;
     int sig = (int)PX_ARG1;
     if (tid <= 0 || sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
-    return is_own_thread(tid) ? send_to_self(sig, false) : send_to_thread((int32_t)tid, sig, NULL);
+    if (is_own_thread(tid)) return send_to_self(sig, false);
+    int64_t r = send_to_thread((int32_t)tid, sig, NULL);
+    return r == -LINUX_ESRCH ? send_to_tid_elsewhere((int32_t)tid, sig) : r;
 }
 
 /* tgkill(2) */

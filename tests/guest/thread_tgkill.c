@@ -2,8 +2,8 @@
    parent signals the second thread of its child by (tgid, tid); that thread, and not
    its main thread, takes the signals (SI_TKILL from the parent; a queued value). A tid
    that is not in that process is ESRCH, the child's main thread (tid = pid) exists,
-   a kernel si_code to another process is EPERM, and after the child ended its threads
-   are ESRCH too. The child's thread reports once both signals came, after the parent
+   a kernel si_code to another process is EPERM, tkill (no tgid) finds the child's
+   threads too, and after the child ended its threads are ESRCH. The child's thread reports once both signals came, after the parent
    printed its results: nothing printed depends on timing. */
 #include "fork_common.h"
 #include "tgsigqueue.h"
@@ -75,6 +75,8 @@ int main(void)
     printf("the child's thread has its own tid: %s\n", tid != child ? "yes" : "no");
     SHOW("tgkill 0 to the child's thread", syscall(SYS_tgkill, child, tid, 0));
     SHOW("tgkill 0 to the child's main thread", syscall(SYS_tgkill, child, child, 0));
+    SHOW("tkill 0 to the child's thread", syscall(SYS_tkill, tid, 0));
+    SHOW("tkill 0 to the child's main thread", syscall(SYS_tkill, child, 0));
     SHOW("tgkill 0 to a tid not in the child", syscall(SYS_tgkill, child, getpid(), 0));
     SHOW("tgkill SIGUSR1 to a tid not in the child", syscall(SYS_tgkill, child, getpid(), SIGUSR1));
     SHOW("rt_tgsigqueueinfo SI_USER to another process", tgsigqueue(child, tid, SIGRTMIN, 1, SI_USER));
@@ -86,5 +88,6 @@ int main(void)
     waitpid(child, &st, 0);
     printf("child: %s\n", status_text(st));
     SHOW("tgkill 0 to the ended child's thread", syscall(SYS_tgkill, child, tid, 0));
+    SHOW("tkill 0 to the ended child's thread", syscall(SYS_tkill, tid, 0));
     return GUEST_END();
 }
