@@ -14,6 +14,21 @@ struct px_mm px_mm_host = {.refs = 1, .next_view_id = 1}; /* the reference of th
 
 struct px_mm *px_mm_host_take(void) { return px_mm_take(&px_mm_host); }
 
+void px_vm_set_args(const px_vm_args *a)
+{
+    px_vm_lock();
+    px_mm_host.args = *a;
+    px_vm_unlock();
+}
+
+px_vm_args px_vm_get_args(void)
+{
+    px_vm_lock();
+    px_vm_args a = px_mm_host.args;
+    px_vm_unlock();
+    return a;
+}
+
 struct px_mm *px_mm_take(struct px_mm *mm)
 {
     __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED);

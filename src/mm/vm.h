@@ -148,4 +148,14 @@ typedef struct px_vm_region {
    Returns false when there are no more. */
 bool px_vm_next_region(uint64_t *cursor, px_vm_region *out);
 
+/* Where the program's argument and environment strings lie on its initial stack, and
+   that stack's top (Linux's mm->arg_start .. env_end and start_stack): /proc's cmdline,
+   environ and stat read them. Part of the address space; set once the loader built the
+   stack (and again by execve, or a fork child from its parent's). */
+typedef struct px_vm_args {
+    uint64_t arg_start, arg_end, env_start, env_end, initial_rsp;
+} px_vm_args;
+void px_vm_set_args(const px_vm_args *a);
+px_vm_args px_vm_get_args(void);
+
 #endif

@@ -28,6 +28,7 @@ struct px_mm {
     size_t view_count, view_cap;
     uint32_t next_view_id;
     struct parked_name *parked_names; /* shared.c: mapped files to delete with their last view */
+    px_vm_args args;               /* px_vm_lock: the initial stack's strings (px_vm_set_args) */
 };
 extern struct px_mm px_mm_host;
 /* The old names, for mmap.c (helper A's file in this issue): the same fields. */

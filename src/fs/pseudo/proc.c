@@ -29,9 +29,7 @@ struct proc_entry {
 
 /* --- what the loader told us --- */
 
-static uint64_t arg_start, arg_end, env_start, env_end, initial_rsp;
-
-uint64_t px_proc_initial_stack(void) { return initial_rsp; }
+uint64_t px_proc_initial_stack(void) { return px_vm_get_args().initial_rsp; }
 
 void px_proc_note_initial_stack(uint64_t rsp)
 {
@@ -39,19 +37,20 @@ void px_proc_note_initial_stack(uint64_t rsp)
     const uint64_t *sp = (const uint64_t *)(uintptr_t)rsp;
     uint64_t argc = sp[0];
     const uint64_t *argv = sp + 1, *envp = argv + argc + 1;
-    initial_rsp = rsp;
+    px_vm_args a = {.initial_rsp = rsp};
     if (argc) {
-        arg_start = argv[0];
-        arg_end = argv[argc - 1] + strlen((const char *)(uintptr_t)argv[argc - 1]) + 1;
+        a.arg_start = argv[0];
+        a.arg_end = argv[argc - 1] + strlen((const char *)(uintptr_t)argv[argc - 1]) + 1;
     }
     size_t envc = 0;
     while (envp[envc]) envc++;
     if (envc) {
-        env_start = envp[0];
-        env_end = envp[envc - 1] + strlen((const char *)(uintptr_t)envp[envc - 1]) + 1;
+        a.env_start = envp[0];
+        a.env_end = envp[envc - 1] + strlen((const char *)(uintptr_t)envp[envc - 1]) + 1;
     } else {
-        env_start = env_end = arg_end;
+        a.env_start = a.env_end = a.arg_end;
     }
+    px_vm_set_args(&a);
 }
 
 /* --- helpers --- */
@@ -409,20 +408,21 @@ static uint64_t resident_bytes(uint64_t *peak)
     return use.working_set;
 }
 
-static bool region_is_main_stack(const px_vm_region *r)
+static bool region_is_main_stack(const px_vm_region *r, uint64_t initial_rsp)
 {
     return r->kind == PX_VM_STACK && (!initial_rsp || (initial_rsp >= r->start && initial_rsp < r->end));
 }
 
 static void gen_maps(px_text *t, int32_t tid)
 {
+    uint64_t initial_rsp = px_vm_get_args().initial_rsp;
     uint64_t cursor = 0;
     px_vm_region r;
     while (px_vm_next_region(&cursor, &r)) {
         const char *name = NULL;
         px_file *f = NULL;
         switch (r.kind) {
-        case PX_VM_STACK: name = region_is_main_stack(&r) ? "[stack]" : NULL; break;
+        case PX_VM_STACK: name = region_is_main_stack(&r, initial_rsp) ? "[stack]" : NULL; break;
         case PX_VM_BRK: name = "[heap]"; break;
         case PX_VM_IMAGE: name = px_cfg.exe_path; break;
         case PX_VM_FILE:
@@ -517,15 +517,16 @@ static void gen_pid_stat(px_text *t, int32_t tid)
     uint64_t peak, rss = resident_bytes(&peak), utime, stime, start;
     process_times(&utime, &stime, &start);
     uint64_t code_start = 0, code_end = 0, stack_start = 0, data_start = 0, data_end = 0, brk_start = 0;
+    px_vm_args args = px_vm_get_args();
     uint64_t cursor = 0;
     px_vm_region r;
     while (px_vm_next_region(&cursor, &r)) {
         if (r.kind == PX_VM_IMAGE && (r.prot & LINUX_PROT_EXEC) && !code_start) code_start = r.start, code_end = r.end;
         else if (r.kind == PX_VM_IMAGE && (r.prot & LINUX_PROT_WRITE) && !data_start) data_start = r.start, data_end = r.end;
         else if (r.kind == PX_VM_BRK && !brk_start) brk_start = r.start;
-        else if (region_is_main_stack(&r)) stack_start = r.end;
+        else if (region_is_main_stack(&r, args.initial_rsp)) stack_start = r.end;
     }
-    if (initial_rsp) stack_start = initial_rsp;
+    if (args.initial_rsp) stack_start = args.initial_rsp;
     /* fields 1-52 of proc(5) */
     px_text_printf(t, "%d (%s) R %d %d %d %d -1 4194304 0 0 0 0 %llu %llu 0 0 20 0 %u 0 %llu %llu %llu "
                       "18446744073709551615 %llu %llu %llu 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 %llu %llu %llu %llu %llu "
@@ -534,8 +535,8 @@ static void gen_pid_stat(px_text *t, int32_t tid)
                    (unsigned long long)utime, (unsigned long long)stime, threads, (unsigned long long)start,
                    (unsigned long long)v.size, (unsigned long long)(rss / LINUX_PAGE_SIZE), (unsigned long long)code_start,
                    (unsigned long long)code_end, (unsigned long long)stack_start, (unsigned long long)data_start,
-                   (unsigned long long)data_end, (unsigned long long)brk_start, (unsigned long long)arg_start,
-                   (unsigned long long)arg_end, (unsigned long long)env_start, (unsigned long long)env_end);
+                   (unsigned long long)data_end, (unsigned long long)brk_start, (unsigned long long)args.arg_start,
+                   (unsigned long long)args.arg_end, (unsigned long long)args.env_start, (unsigned long long)args.env_end);
 }
 
 static void gen_statm(px_text *t, int32_t tid)
@@ -562,12 +563,14 @@ static void put_guest_range(px_text *t, uint64_t start, uint64_t end)
 
 static void gen_cmdline(px_text *t, int32_t tid)
 {
-    put_guest_range(t, arg_start, arg_end);
+    px_vm_args a = px_vm_get_args();
+    put_guest_range(t, a.arg_start, a.arg_end);
 }
 
 static void gen_environ(px_text *t, int32_t tid)
 {
-    put_guest_range(t, env_start, env_end);
+    px_vm_args a = px_vm_get_args();
+    put_guest_range(t, a.env_start, a.env_end);
 }
 
 static void gen_comm(px_text *t, int32_t tid)
