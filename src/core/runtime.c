@@ -5,6 +5,7 @@
 #include "core/image_store.h"
 #include "core/px.h"
 #include "core/runtime.h"
+#include "kernel/thread_clone.h"
 #include "fs/fifo.h"
 #include "fs/pipe_ring.h"
 #include "task/task.h"
@@ -173,6 +174,7 @@ void px_process_exit(int status)
 
 void px_process_exit_code(uint32_t code)
 {
+    px_thread_await_starting();
     px_spawn_spare_end();
     px_pipe_ring_process_exit(); /* before the parent can see us gone: its pipes' ends too */
     px_fifo_process_exit();

@@ -265,6 +265,7 @@ static void thread_main(void *arg)
     px_regs regs = s->regs;
     px_guest_fpu fpu = s->fpu;
     px_free(s);
+    __atomic_sub_fetch(&t->process->starting_threads, 1, __ATOMIC_ACQ_REL); /* past Wine's start-up */
     px_thread_attach(t); /* the thread slot and the guest FS base (t->guest_fs) */
     int64_t code = px_resume_guest(t, &regs, &fpu);
     /* the last thread's exit(2) (or an execve's wait) ends the process from here,
@@ -305,11 +306,13 @@ int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t 
         return -LINUX_EAGAIN;
     }
     __atomic_add_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(&t->process->starting_threads, 1, __ATOMIC_ACQ_REL);
     uint32_t id = 0;
     px_host_handle h = px_host_thread_start_suspended(thread_main, s, THREAD_RUNTIME_STACK, &id);
     if (!h) {
         roster_remove(t);
         __atomic_sub_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL);
+        __atomic_sub_fetch(&t->process->starting_threads, 1, __ATOMIC_ACQ_REL);
         px_task_release(t, &px_task_clone_ops);
         px_free(s);
         return -LINUX_EAGAIN;
@@ -327,9 +330,20 @@ int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t 
         /* a suspended thread that never ran: nothing of it is seen; its task stays */
         roster_remove(t);
         __atomic_sub_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL);
+        __atomic_sub_fetch(&t->process->starting_threads, 1, __ATOMIC_ACQ_REL);
         return -LINUX_EAGAIN;
     }
     return tid;
+}
+
+void px_thread_await_starting(void)
+{
+    px_task *first = px_thread_initial();
+    if (!first) return;
+    /* at most 2 s: a thread that never starts (a host failure) does not hold the exit */
+    for (int tries = 0; tries < 2000 && __atomic_load_n(&first->process->starting_threads, __ATOMIC_ACQUIRE) > 0;
+         tries++)
+        px_host_sleep_ms(1);
 }
 
 /* CLONE_CHILD_CLEARTID (and set_tid_address): 0 into the word and one FUTEX_WAKE on it,

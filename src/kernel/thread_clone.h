@@ -20,6 +20,10 @@ int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t 
 bool px_thread_each(bool (*visit)(px_task *t, void *ctx), void *ctx);
 /* How many threads the process has (/proc's Threads:). */
 int32_t px_thread_count(void);
+/* Waits (at most 2 s) until every thread clone made has started: the process's exit
+   comes after it. Under Wine a thread still in its start-up while the process exits
+   fails with "wine client error: sendmsg" on stderr (the server socket is closed). */
+void px_thread_await_starting(void);
 
 /* exit(2): clears and wakes the thread's clear_child_tid word, then ends the calling
    thread alone, or the whole process with status when it is the last thread. */

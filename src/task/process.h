@@ -74,6 +74,11 @@ struct px_process {
        included (1 at start; kernel/thread_clone.c counts them): the last one out ends
        the process */
     int32_t live_threads;
+    /* atomic: threads made by clone that have not started running yet (their Windows
+       thread still in Wine's start-up): the process's exit waits for them
+       (px_thread_await_starting), as Wine's start-up fails noisily under a process that
+       closed its server socket */
+    int32_t starting_threads;
     int32_t membarrier_registered; /* atomic: MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED was asked */
     void *vfork_done;      /* own (the first task): the host event a vfork parent waits on, set at
                               execve or exit; NULL when not a vfork child */
