@@ -313,8 +313,9 @@ static bool redirect(px_task *t)
 }
 
 /* Job control (Linux's group stop): a stop signal with its default action stops the
-   process where a task takes it (next_signal); the task waits on the process's continue_event until
-   SIGCONT (from any thread, or another process through the doorbell) continues it. The
+   process where a task takes it (next_signal); the task waits on the process's
+   continue_event until SIGCONT (from any thread, or another process through the
+   doorbell) continues it (the state: px_process_signals, task/process.h). The
    parent is told by SIGCHLD (CLD_STOPPED, CLD_CONTINUED) and finds the report in the
    process table for wait4's WUNTRACED and WCONTINUED. Other threads stop at their next
    return to the guest (px_signal_exit), woken from their waits, and one that spins in
