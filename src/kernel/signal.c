@@ -889,12 +889,17 @@ static bool may_signal(const px_ptable_entry *e)
 
 /* tgkill and rt_tgsigqueueinfo to thread tid of another process tgid (sig 0: whether
    it exists and may be signalled). */
+static int64_t send_to_thread_of(const px_ptable_entry *e, int32_t tid, const struct linux_siginfo *info)
+{
+    if (!may_signal(e)) return -LINUX_EPERM;
+    return px_signal_send_remote_thread(e, tid, info);
+}
+
 static int64_t send_to_other_thread(int32_t tgid, int32_t tid, const struct linux_siginfo *info)
 {
     px_ptable_entry e;
     if (px_ptable_lookup(tgid, &e) < 0) return -LINUX_ESRCH;
-    if (!may_signal(&e)) return -LINUX_EPERM;
-    return px_signal_send_remote_thread(&e, tid, info);
+    return send_to_thread_of(&e, tid, info);
 }
 
 /* tkill to a tid of another process: tkill names no process, so it is the tid's (a
@@ -903,18 +908,14 @@ static int64_t send_to_other_thread(int32_t tgid, int32_t tid, const struct linu
 static int64_t send_to_tid_elsewhere(int32_t tid, int sig)
 {
     px_ptable_entry e;
-    int32_t tgid = 0;
-    if (px_ptable_lookup(tid, &e) == 0) {
-        tgid = tid;
-    } else {
-        uint32_t host = px_host_thread_process((uint32_t)tid);
-        int32_t cursor = 0;
-        while (host && !tgid && px_ptable_next(&cursor, &e))
-            if (e.host_pid == host && e.state != PX_PTABLE_ZOMBIE && !is_own_process(e.pid)) tgid = e.pid;
-    }
-    if (!tgid) return -LINUX_ESRCH;
+    bool found = px_ptable_lookup(tid, &e) == 0;
+    uint32_t host = found ? 0 : px_host_thread_process((uint32_t)tid);
+    int32_t cursor = 0;
+    while (host && !found && px_ptable_next(&cursor, &e))
+        found = e.host_pid == host && e.state != PX_PTABLE_ZOMBIE && !is_own_process(e.pid);
+    if (!found) return -LINUX_ESRCH;
     struct linux_siginfo info = user_info(sig, LINUX_SI_TKILL);
-    return send_to_other_thread(tgid, tid, &info);
+    return send_to_thread_of(&e, tid, &info);
 }
 
 /* kill(pid, 0): whether the pid, the group (-pid; 0: the caller's) or any other process

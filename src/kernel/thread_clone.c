@@ -171,7 +171,8 @@ static bool tell_to_stop(px_task *t, void *ctx)
 {
     if (t != ctx) {
         px_task_interrupt(t);
-        __atomic_or_fetch(&t->work, PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST); /* its exit path looks (after: see signal.c's queue_signal) */
+        /* its exit path looks; set after the interrupt, as signal.c's queue_signal does */
+        __atomic_or_fetch(&t->work, PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST);
     }
     return false;
 }
@@ -276,6 +277,14 @@ static void thread_main(void *arg)
     release_task(t);
 }
 
+/* A clone's new thread counts among the live threads, and the starting ones until
+   thread_main runs (n = 1), or leaves both when it cannot be started (n = -1). */
+static void count_new_thread(struct px_process *p, int32_t n)
+{
+    __atomic_add_fetch(&p->live_threads, n, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(&p->starting_threads, n, __ATOMIC_ACQ_REL);
+}
+
 int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
                         uint64_t tls)
 {
@@ -305,14 +314,12 @@ int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t 
         px_free(s);
         return -LINUX_EAGAIN;
     }
-    __atomic_add_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL);
-    __atomic_add_fetch(&t->process->starting_threads, 1, __ATOMIC_ACQ_REL);
+    count_new_thread(t->process, 1);
     uint32_t id = 0;
     px_host_handle h = px_host_thread_start_suspended(thread_main, s, THREAD_RUNTIME_STACK, &id);
     if (!h) {
         roster_remove(t);
-        __atomic_sub_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL);
-        __atomic_sub_fetch(&t->process->starting_threads, 1, __ATOMIC_ACQ_REL);
+        count_new_thread(t->process, -1);
         px_task_release(t, &px_task_clone_ops);
         px_free(s);
         return -LINUX_EAGAIN;
@@ -329,8 +336,7 @@ int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t 
     if (r < 0) {
         /* a suspended thread that never ran: nothing of it is seen; its task stays */
         roster_remove(t);
-        __atomic_sub_fetch(&t->process->live_threads, 1, __ATOMIC_ACQ_REL);
-        __atomic_sub_fetch(&t->process->starting_threads, 1, __ATOMIC_ACQ_REL);
+        count_new_thread(t->process, -1);
         return -LINUX_EAGAIN;
     }
     return tid;
