@@ -7,8 +7,8 @@
    A program linked at a fixed range that Windows holds in this process (python3 at
    0x400000) continues in a new picolx process instead: started suspended with the range
    reserved (loader/spawn.c), it gets the task and every object it points at, each saved
-   as its own record (px_task_save: tid, mask and pending signals; the process object's
-   ids, rlimits and prctl state; the credentials; the signal actions; the fd table; the
+   as its own record (px_task_save: tid, mask and pending signals with their infos; the
+   process object's ids, rlimits, prctl state and ITIMER_REAL; the credentials; the signal actions; the fd table; the
    fs context's cwd, root and umask; src/fs/fd_handoff.c carries them), and this process
    waits for it and exits with its status. */
 #include "core/errors.h"
@@ -209,6 +209,7 @@ int px_exec_continue(px_handoff *h)
     px_task *t = px_self(); /* the first task of this process (px_task_boot) */
     px_task_restore(t, h);
     exec_reset(t); /* what the execve itself changes, as in the same process */
+    px_itimer_resume(); /* an ITIMER_REAL the old program armed runs on here */
     const char *rec = px_handoff_get(h, PX_HANDOFF_TAG_EXEC, 0, &len);
     uint32_t counts[2];
     char *path = NULL, **argv = NULL, **envp = NULL;

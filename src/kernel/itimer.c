@@ -53,28 +53,42 @@ static void timer_main(void *arg)
     }
 }
 
+/* With it->lock held: the calling task's process's timer thread, started once. */
+static int64_t start_thread_locked(px_itimers *it)
+{
+    if (it->thread_started) return 0;
+    px_signal_prepare_self();
+    struct px_process *p = px_process_take(px_kernel_self()->process);
+    px_host_handle h = px_host_thread_start(timer_main, p, 64 * 1024);
+    if (!h) {
+        px_process_drop(p);
+        return -LINUX_EAGAIN;
+    }
+    px_host_close(h);
+    it->thread_started = true;
+    return 0;
+}
+
 /* Arms (value 0: disarms) with it->lock held; the previous value and interval in *old_*. */
 static int64_t rearm_locked(px_itimers *it, int64_t value_ns, int64_t new_interval_ns, int64_t *old_value,
                             int64_t *old_interval)
 {
-    px_signal_prepare_self();
     int64_t now = px_clock_monotonic_ns();
     *old_value = it->real_expiry_ns ? (it->real_expiry_ns > now ? it->real_expiry_ns - now : 1) : 0;
     *old_interval = it->real_interval_ns;
-    if (value_ns && !it->thread_started) {
-        struct px_process *p = px_process_take(px_kernel_self()->process);
-        px_host_handle h = px_host_thread_start(timer_main, p, 64 * 1024);
-        if (!h) {
-            px_process_drop(p);
-            return -LINUX_EAGAIN;
-        }
-        px_host_close(h);
-        it->thread_started = true;
-    }
+    if (value_ns && start_thread_locked(it) < 0) return -LINUX_EAGAIN;
     it->real_expiry_ns = value_ns ? now + value_ns : 0;
     it->real_interval_ns = value_ns ? new_interval_ns : 0;
     px_host_cond_wake_all(&it->changed);
     return 0;
+}
+
+void px_itimer_resume(void)
+{
+    px_itimers *it = timers_of_self();
+    px_host_rwlock_lock(&it->lock);
+    if (it->real_expiry_ns && start_thread_locked(it) < 0) it->real_expiry_ns = 0; /* as a failed setitimer */
+    px_host_rwlock_unlock(&it->lock);
 }
 
 static int64_t rearm(int64_t value_ns, int64_t new_interval_ns, int64_t *old_value, int64_t *old_interval)

@@ -27,4 +27,8 @@ int64_t px_clock_realtime_ns(void);
 struct px_process;
 void px_limits_host_defaults(struct px_process *p);
 
+/* In a process an execve handed over to: starts the timer thread of an ITIMER_REAL the
+   process record brought armed (itimer.c). */
+void px_itimer_resume(void);
+
 #endif

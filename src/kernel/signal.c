@@ -272,6 +272,71 @@ static struct px_sigstate *sigstate_of(px_task *t)
     return made;
 }
 
+/* One pending signal's info in the hand-over (px_signal_save_infos). */
+typedef struct saved_info {
+    uint32_t to_process; /* 1: the process's pending set, 0: the task's */
+    uint32_t pad;
+    struct linux_siginfo info;
+} saved_info;
+
+static bool put_infos(struct px_handoff *out, uint32_t to_process, uint64_t pending, const struct linux_siginfo *info,
+                      const struct linux_siginfo *queue, size_t queued)
+{
+    for (int sig = 1; sig <= LINUX_NSIG; sig++) {
+        if (!(pending & (1ULL << (sig - 1)))) continue;
+        saved_info s = {.to_process = to_process, .info = info[sig]};
+        s.info.si_signo = sig;
+        if (!px_handoff_put(out, PX_HANDOFF_TAG_SIGINFO, &s, sizeof s)) return false;
+    }
+    for (size_t i = 0; i < queued; i++) { /* after the first instances: restore appends them in order */
+        saved_info s = {.to_process = to_process, .info = queue[i]};
+        if (!px_handoff_put(out, PX_HANDOFF_TAG_SIGINFO, &s, sizeof s)) return false;
+    }
+    return true;
+}
+
+bool px_signal_save_infos(const px_task *t, struct px_handoff *out)
+{
+    bool ok = true;
+    struct px_sigstate *st = __atomic_load_n(&t->sigstate, __ATOMIC_ACQUIRE);
+    if (st) {
+        px_host_rwlock_lock_shared(&st->lock);
+        ok = put_infos(out, 0, __atomic_load_n(&t->pending, __ATOMIC_SEQ_CST), st->info, st->rt_queue, st->rt_queued);
+        px_host_rwlock_unlock_shared(&st->lock);
+    }
+    px_process_signals *ps = &t->process->signals;
+    px_host_rwlock_lock_shared(&ps->info_lock);
+    ok = ok && put_infos(out, 1, __atomic_load_n(&t->process->shared_pending, __ATOMIC_SEQ_CST), ps->info, ps->rt_queue,
+                         ps->rt_queued);
+    px_host_rwlock_unlock_shared(&ps->info_lock);
+    return ok;
+}
+
+/* Before the new program runs: the first record of a signal is its pending instance,
+   later ones its queue. */
+void px_signal_restore_infos(px_task *t, const struct px_handoff *in)
+{
+    struct px_sigstate *st = sigstate_of(t);
+    px_process_signals *ps = &t->process->signals;
+    uint64_t seen[2] = {0, 0};
+    size_t len = 0;
+    const saved_info *s;
+    for (size_t i = 0; (s = px_handoff_get(in, PX_HANDOFF_TAG_SIGINFO, i, &len)); i++) {
+        int sig = s->info.si_signo;
+        if (len != sizeof *s || sig < 1 || sig > LINUX_NSIG) continue;
+        uint64_t bit = 1ULL << (sig - 1);
+        bool proc = s->to_process != 0;
+        struct linux_siginfo *info = proc ? ps->info : st ? st->info : NULL;
+        struct linux_siginfo *queue = proc ? ps->rt_queue : st ? st->rt_queue : NULL;
+        size_t *queued = proc ? &ps->rt_queued : st ? &st->rt_queued : NULL;
+        size_t cap = proc ? PX_PROCESS_RT_QUEUE_MAX : THREAD_RT_QUEUE_MAX;
+        if (!info) continue;
+        if (!(seen[proc] & bit)) info[sig] = s->info;
+        else if (*queued < cap) queue[(*queued)++] = s->info;
+        seen[proc] |= bit;
+    }
+}
+
 /* The calling task's state, with the handle others redirect it by. */
 static struct px_sigstate *sigstate_self(px_task *t)
 {

@@ -108,4 +108,10 @@ struct px_sighand *px_sighand_copy(struct px_sighand *from, bool clear_handlers)
 bool px_sighand_save(struct px_sighand *h, struct px_handoff *out);
 void px_sighand_restore(struct px_sighand *h, const struct px_handoff *in);
 
+/* An execve into another Windows process keeps the pending signals' infos as Linux's
+   execve does (the task record carries the pending bits): t's own and its process's,
+   with the queued real-time instances in the order they came. */
+bool px_signal_save_infos(const struct px_task *t, struct px_handoff *out);
+void px_signal_restore_infos(struct px_task *t, const struct px_handoff *in);
+
 #endif

@@ -13,7 +13,8 @@ struct px_handoff;
 
 /* The interval timers (kernel/itimer.c): ITIMER_REAL, kept by a host thread of the
    process that sleeps on changed until the expiry and then sends SIGALRM. Not passed to
-   a fork child (a copy starts disarmed), kept by an execve in place. */
+   a fork child (a copy starts disarmed), kept by an execve (into a new process: the
+   process record carries what is left, px_itimer_resume starts the thread there). */
 typedef struct px_itimers {
     px_host_rwlock lock;      /* guards the rest */
     px_host_cond changed;     /* the timer thread's wake-up when the timer is set */
@@ -25,7 +26,7 @@ typedef struct px_itimers {
 /* The process's share of signal delivery (Linux's signal_struct: the info of the
    signals sent to the process, and the group stop), kept by kernel/signal.c. Part of the
    process object; fork's copy starts with it empty (nothing pending, running), and an
-   execve into a new process passes shared_pending on without the infos (as before). */
+   execve into a new process passes the pending infos on (px_signal_save_infos). */
 #define PX_PROCESS_RT_QUEUE_MAX 256
 typedef struct px_process_signals {
     px_host_rwlock info_lock;   /* guards the next three */

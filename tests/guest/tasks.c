@@ -3,7 +3,8 @@
                            lowering it gives EMFILE past it (and EBADF for dup2, EINVAL for
                            F_DUPFD), fds already above it stay usable
      tasks set NEXT...     sets the state an execve keeps (prctl, rlimits, umask, cwd,
-                           signal mask, ignored signals, a pending signal), then execs
+                           signal mask, ignored signals, pending signals with their
+                           siginfo, queued real-time signals, ITIMER_REAL), then execs
                            NEXT... (tests/e2e: python3, a fixed-address program that runs in
                            a new picolx process, which execs `tasks report`)
      tasks report          prints that state
@@ -19,6 +20,8 @@
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static int set_nofile(rlim_t soft)
@@ -80,7 +83,27 @@ static void report(void)
     sigprocmask(SIG_BLOCK, NULL, &set);
     printf("blocked: USR2 %d HUP %d\n", sigismember(&set, SIGUSR2), sigismember(&set, SIGHUP));
     sigpending(&set);
-    printf("pending: USR2 %d\n", sigismember(&set, SIGUSR2));
+    printf("pending: USR2 %d RTMIN %d\n", sigismember(&set, SIGUSR2), sigismember(&set, SIGRTMIN));
+    /* the infos: USR2's (raise: SI_TKILL), then both queued RTMIN instances in order */
+    sigset_t wait_set;
+    sigemptyset(&wait_set);
+    sigaddset(&wait_set, SIGUSR2);
+    sigaddset(&wait_set, SIGRTMIN);
+    struct timespec none = {0, 0};
+    siginfo_t si;
+    for (int i = 0; i < 4; i++) {
+        int got = sigtimedwait(&wait_set, &si, &none);
+        if (got < 0) {
+            printf("sigtimedwait %d: %s\n", i, strerror(errno));
+            break;
+        }
+        printf("sigtimedwait %d: %s code %d value %d pid kept %d\n", i, got == SIGUSR2 ? "USR2" : got == SIGRTMIN ? "RTMIN" : "other",
+               si.si_code, got == SIGRTMIN ? si.si_value.sival_int : 0, si.si_pid == getpid());
+    }
+    struct itimerval it;
+    getitimer(ITIMER_REAL, &it);
+    printf("ITIMER_REAL left in (20 s, 30 s] %d, interval %ld s\n", it.it_value.tv_sec >= 20 && it.it_value.tv_sec < 30,
+           (long)it.it_interval.tv_sec);
     struct sigaction a;
     sigaction(SIGHUP, NULL, &a);
     printf("SIGHUP ignored %d\n", a.sa_handler == SIG_IGN);
@@ -175,6 +198,14 @@ int main(int argc, char **argv)
         sigaddset(&set, SIGUSR2);
         sigprocmask(SIG_BLOCK, &set, NULL);
         raise(SIGUSR2); /* stays pending across the exec */
+        sigset_t rt;
+        sigemptyset(&rt);
+        sigaddset(&rt, SIGRTMIN);
+        sigprocmask(SIG_BLOCK, &rt, NULL);
+        sigqueue(getpid(), SIGRTMIN, (union sigval){.sival_int = 11}); /* both instances stay queued, */
+        sigqueue(getpid(), SIGRTMIN, (union sigval){.sival_int = 22}); /* each with its value */
+        struct itimerval it = {.it_interval = {7, 0}, .it_value = {30, 0}}; /* kept by an execve */
+        setitimer(ITIMER_REAL, &it, NULL);
         signal(SIGHUP, SIG_IGN);
         signal(SIGTERM, on_term); /* a handler: back to SIG_DFL in the new program */
         char ids[64];
