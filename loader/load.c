@@ -475,13 +475,15 @@ typedef struct program {
     const char *display; /* for messages */
 } program;
 
-/* Maps a validated program, its interpreter, the stack and the vDSO; sets px_cfg.exe_path
+/* Maps a validated program, its interpreter, the stack and the vDSO; sets the exe path
    and *entry, *rsp. 0 or a status (after a message). The image is freed. */
 static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
 {
     const px_elf_info *info = &p->info;
     const char *display = p->display;
-    px_cfg.exe_path = absolute_path(p->found);
+    char *exe_path = absolute_path(p->found);
+    px_vm_set_exe_path(exe_path);
+    px_free(exe_path);
     uint64_t bias;
     int status = map_image(p->image, info, display, true, &bias);
     if (status) return status;
@@ -534,7 +536,9 @@ static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
         return STATUS_NOT_EXECUTABLE;
     }
     px_proc_note_initial_stack(rsp); /* /proc/self/cmdline, environ, stat */
-    px_ptable_set_exec(px_identity_pid(), px_cfg.exe_path, (char *const *)p->argv, p->execfn); /* for ps */
+    char exe[PX_PATH_MAX];
+    px_vm_get_exe_path(exe, sizeof exe);
+    px_ptable_set_exec(px_identity_pid(), exe, (char *const *)p->argv, p->execfn); /* for ps */
     px_timing_mark("stack, auxv and vDSO ready");
     *entry_out = entry;
     *rsp_out = rsp;

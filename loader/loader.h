@@ -86,7 +86,7 @@ void *px_spawn_spare_wait(void);
 bool px_fork_is_handoff(const struct px_handoff *h);
 int px_fork_continue(struct px_handoff *h);
 /* Once the old program's memory is gone: maps the program, its interpreter, the stack
-   and the vDSO, sets px_cfg.exe_path and gives the entry point and initial rsp.
+   and the vDSO, sets the exe path (px_vm_set_exe_path) and gives the entry point and initial rsp.
    0, or a status after a message (the process cannot go on). */
 int px_loader_exec_start(px_exec_program *e, uint64_t *entry, uint64_t *rsp);
 /* Frees what px_loader_exec_prepare made (not the caller's argv and envp). */

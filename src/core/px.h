@@ -33,7 +33,6 @@ __attribute__((noreturn)) void px_fatal(int status, const char *fmt, ...) __attr
 /* Runtime-wide settings, filled before the guest starts. */
 typedef struct px_config {
     const char *root;        /* Windows directory that is the guest's "/" (UTF-8, no trailing '\') */
-    const char *exe_path;    /* the guest path of the program (for /proc/self/exe and AT_EXECFN) */
     bool trace;
     void *trace_handle;      /* HANDLE the trace goes to */
 } px_config;

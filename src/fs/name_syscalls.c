@@ -1,6 +1,7 @@
 /* The syscalls on names: getcwd, chdir, fchdir, access and faccessat(2), readlink(at),
    mkdir(at), unlink(at), rmdir, rename(at)(2). */
 #include "fs/vfs.h"
+#include "mm/vm.h"
 #include "kernel/identity.h"
 #include "task/ptable.h"
 
@@ -175,16 +176,16 @@ static int64_t readlink_at(int dirfd, uint64_t guest_path, uint64_t guest_buf, i
     if (r < 0) return r;
     if (!path[0] && empty_is_enoent) return -LINUX_ENOENT;
     if (size > PX_PATH_MAX) size = PX_PATH_MAX; /* no target is longer */
-    px_vfs_path *vp = px_alloc(sizeof *vp + (size_t)size);
+    px_vfs_path *vp = px_alloc(sizeof *vp + (size_t)size + 1);
     if (!vp) return -LINUX_ENOMEM;
     char *buf = (char *)(vp + 1);
     r = px_vfs_resolve(dirfd, path, PX_VFS_EMPTY_OK, vp);
     /* /proc/self/exe while no /proc is mounted (the pseudo file systems answer it then) */
-    if (r == 0 && names_own_exe(vp->abs) && px_cfg.exe_path && !px_vfs_mount_of_point("/proc")) {
-        size_t n = strlen(px_cfg.exe_path);
-        if ((int64_t)n > size) n = (size_t)size; /* truncated, without a NUL, as Linux does */
-        memcpy(buf, px_cfg.exe_path, n);
-        r = (int64_t)n;
+    size_t exe_len = 0;
+    if (r == 0 && names_own_exe(vp->abs) && !px_vfs_mount_of_point("/proc") &&
+        (exe_len = px_vm_get_exe_path(buf, (size_t)size + 1)) > 0) {
+        /* truncated, without a NUL, as Linux does (buf has room for one past size) */
+        r = (int64_t)(exe_len > (size_t)size ? (size_t)size : exe_len);
     } else if (r == 0) {
         px_mount *m = vp->mount;
         if (m->type->readlink) {

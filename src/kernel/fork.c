@@ -17,6 +17,7 @@
 #include "core/errors.h"
 #include "linux_sched.h"
 #include "core/px.h"
+#include "mm/vm.h"
 #include "core/runtime.h"
 #include "core/thread.h"
 #include "core/timing.h"
@@ -60,7 +61,7 @@ typedef struct fork_record {
     int32_t exit_signal;        /* sent to the parent at the child's end (when signals are delivered) */
     char comm[PX_TASK_COMM_LEN];
     uint64_t initial_rsp;       /* the program's initial stack (argv, envp: /proc/self/cmdline) */
-    char exe_path[PX_PATH_MAX]; /* px_cfg.exe_path (/proc/self/exe) */
+    char exe_path[PX_PATH_MAX]; /* the address space's (/proc/self/exe) */
 } fork_record;
 
 /* The clone arguments both entry points decode into. */
@@ -250,7 +251,7 @@ static int64_t fork_process(px_regs *regs, const clone_request *req, const px_cl
     }
     memcpy(rec.comm, t->comm, sizeof rec.comm);
     rec.initial_rsp = px_proc_initial_stack();
-    if (px_cfg.exe_path) snprintf(rec.exe_path, sizeof rec.exe_path, "%s", px_cfg.exe_path);
+    px_vm_get_exe_path(rec.exe_path, sizeof rec.exe_path);
     px_host_rwlock_lock_shared(&t->process->lock);
     rec.ppid = (flags & LINUX_CLONE_PARENT) ? t->process->ppid : t->process->tgid;
     int32_t pgid = t->process->pgid;
@@ -444,7 +445,7 @@ int px_fork_continue(px_handoff *h)
     px_thread_set_fs(t, rec.guest_fs);
     if (rec.child_tid) PX_PUT(rec.child_tid, &pid);
     if (rec.initial_rsp) px_proc_note_initial_stack(rec.initial_rsp);
-    if (rec.exe_path[0]) px_cfg.exe_path = px_strdup(rec.exe_path);
+    if (rec.exe_path[0]) px_vm_set_exe_path(rec.exe_path);
 
     /* The parent may go on: everything of it that we need is ours now. */
     px_host_handle copied_event = (px_host_handle)(uintptr_t)rec.copied_event;

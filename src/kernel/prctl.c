@@ -4,6 +4,8 @@
    parent-death signal delivery yet) and are recorded in the process object so that
    their GET reads back and they survive execve. */
 #include "core/px.h"
+#include "fs/path_norm.h"
+#include "mm/vm.h"
 #include "core/uaccess.h"
 #include "host/host_thread.h"
 #include "kernel/kernel.h"
@@ -18,7 +20,8 @@ static void current_name(px_task *t, char out[PX_TASK_COMM_LEN])
         memcpy(out, t->comm, PX_TASK_COMM_LEN);
         return;
     }
-    const char *exe = px_cfg.exe_path ? px_cfg.exe_path : "";
+    char exe[PX_PATH_MAX];
+    px_vm_get_exe_path(exe, sizeof exe);
     const char *slash = strrchr(exe, '/');
     const char *base = slash ? slash + 1 : exe;
     size_t n = strlen(base);

@@ -250,7 +250,8 @@ PX_SYSCALL(getcpu)
    (host_process.h). Threads share their process's value (Linux keeps one per thread:
    PRIO_PROCESS with a thread's id here reaches its whole process). */
 
-static int32_t own_nice; /* without a process table: this process's value */
+/* Without a process table: the calling process's value (its object's). */
+static int32_t *own_nice(void) { return &px_kernel_self()->process->nice; }
 
 typedef struct prio_walk {
     int which;
@@ -304,7 +305,7 @@ PX_SYSCALL(getpriority)
         found = true;
     }
     if (!self_seen && which == LINUX_PRIO_PROCESS && w.who == w.self_pid) {
-        best = own_nice; /* no table */
+        best = __atomic_load_n(own_nice(), __ATOMIC_RELAXED); /* no table */
         found = true;
     }
     return found ? 20 - best : -LINUX_ESRCH;
@@ -345,12 +346,16 @@ PX_SYSCALL(setpriority)
             continue;
         }
         if (px_ptable_set_nice(e.pid, nice) == 0) px_host_process_set_nice(e.host_pid, nice);
-        if (e.pid == w.self_pid) own_nice = nice;
+        if (e.pid == w.self_pid) __atomic_store_n(own_nice(), nice, __ATOMIC_RELAXED);
     }
     if (!self_seen && which == LINUX_PRIO_PROCESS && w.who == w.self_pid) { /* no table */
         found = true;
-        if (nice < own_nice && !may_lower) err = -LINUX_EACCES;
-        else own_nice = nice, px_host_process_set_nice(px_host_pid(), nice);
+        if (nice < __atomic_load_n(own_nice(), __ATOMIC_RELAXED) && !may_lower) {
+            err = -LINUX_EACCES;
+        } else {
+            __atomic_store_n(own_nice(), nice, __ATOMIC_RELAXED);
+            px_host_process_set_nice(px_host_pid(), nice);
+        }
     }
     return found ? err : -LINUX_ESRCH;
 }

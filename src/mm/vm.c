@@ -21,6 +21,30 @@ void px_vm_set_args(const px_vm_args *a)
     px_vm_unlock();
 }
 
+void px_vm_set_exe_path(const char *path)
+{
+    char *copy = path ? px_strdup(path) : NULL;
+    px_vm_lock();
+    char *old = px_mm_host.exe_path;
+    px_mm_host.exe_path = copy;
+    px_vm_unlock();
+    px_free(old);
+}
+
+size_t px_vm_get_exe_path(char *out, size_t size)
+{
+    px_vm_lock();
+    const char *p = px_mm_host.exe_path;
+    size_t n = p ? strlen(p) : 0;
+    if (size) {
+        size_t m = n < size ? n : size - 1;
+        if (m) memcpy(out, p, m);
+        out[m] = 0;
+    }
+    px_vm_unlock();
+    return n;
+}
+
 px_vm_args px_vm_get_args(void)
 {
     px_vm_lock();

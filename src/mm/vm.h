@@ -158,4 +158,11 @@ typedef struct px_vm_args {
 void px_vm_set_args(const px_vm_args *a);
 px_vm_args px_vm_get_args(void);
 
+/* The program's absolute guest path (/proc/self/exe, comm's default, ps), as Linux's
+   mm->exe_file: set by the loader at execve, copied by fork. set copies path (NULL:
+   none); get copies it into out (size > 0: cut to fit, NUL-terminated) and returns its
+   whole length, or 0 when there is none. */
+void px_vm_set_exe_path(const char *path);
+size_t px_vm_get_exe_path(char *out, size_t size);
+
 #endif

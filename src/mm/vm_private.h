@@ -29,6 +29,7 @@ struct px_mm {
     uint32_t next_view_id;
     struct parked_name *parked_names; /* shared.c: mapped files to delete with their last view */
     px_vm_args args;               /* px_vm_lock: the initial stack's strings (px_vm_set_args) */
+    char *exe_path;                /* px_vm_lock: the program's guest path (Linux's mm->exe_file), or NULL */
 };
 extern struct px_mm px_mm_host;
 /* The old names, for mmap.c (helper A's file in this issue): the same fields. */

@@ -55,6 +55,7 @@ struct px_process {
     int32_t no_new_privs;  /* PR_SET_NO_NEW_PRIVS: one-way, kept across execve and fork */
     int32_t pdeathsig;     /* PR_SET_PDEATHSIG: cleared by fork, kept across execve */
     int32_t child_subreaper; /* PR_SET_CHILD_SUBREAPER */
+    int32_t nice;          /* atomic: the nice value, where no process table keeps it (kernel/sched.c) */
     px_itimers itimers;    /* its own lock */
     struct px_child *children; /* lock: the children not yet reaped (fork.c adds, wait.c reaps) */
     size_t child_count, child_cap; /* lock */

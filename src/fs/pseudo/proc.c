@@ -96,8 +96,8 @@ static void comm_of_thread(int32_t tid, char out[16])
         return;
     }
     if (s && tid != (int32_t)px_proc_self_pid() && s->comm(tid, out)) return;
-    const char *exe = px_cfg.exe_path ? basename_of(px_cfg.exe_path) : "picolx";
-    snprintf(out, 16, "%s", exe);
+    char exe[PX_PATH_MAX];
+    snprintf(out, 16, "%s", px_vm_get_exe_path(exe, sizeof exe) ? basename_of(exe) : "picolx");
 }
 
 
@@ -416,6 +416,8 @@ static bool region_is_main_stack(const px_vm_region *r, uint64_t initial_rsp)
 static void gen_maps(px_text *t, int32_t tid)
 {
     uint64_t initial_rsp = px_vm_get_args().initial_rsp;
+    char exe[PX_PATH_MAX];
+    bool has_exe = px_vm_get_exe_path(exe, sizeof exe) > 0;
     uint64_t cursor = 0;
     px_vm_region r;
     while (px_vm_next_region(&cursor, &r)) {
@@ -424,7 +426,7 @@ static void gen_maps(px_text *t, int32_t tid)
         switch (r.kind) {
         case PX_VM_STACK: name = region_is_main_stack(&r, initial_rsp) ? "[stack]" : NULL; break;
         case PX_VM_BRK: name = "[heap]"; break;
-        case PX_VM_IMAGE: name = px_cfg.exe_path; break;
+        case PX_VM_IMAGE: name = has_exe ? exe : NULL; break;
         case PX_VM_FILE:
             /* no name recorded (an older mapping): while its fd is open, that file's path */
             if (r.fd >= 0 && (f = px_fd_get(r.fd))) name = f->guest_path;
@@ -582,8 +584,9 @@ static void gen_comm(px_text *t, int32_t tid)
 
 static int64_t link_exe(int fd, char *out, size_t size)
 {
-    if (!px_cfg.exe_path) return -LINUX_ENOENT;
-    return snprintf(out, size, "%s", px_cfg.exe_path) < (int)size ? 0 : -LINUX_ENAMETOOLONG;
+    size_t n = px_vm_get_exe_path(out, size);
+    if (!n) return -LINUX_ENOENT;
+    return n < size ? 0 : -LINUX_ENAMETOOLONG;
 }
 
 static int64_t link_cwd(int fd, char *out, size_t size)
