@@ -151,11 +151,13 @@ int64_t px_sigbell_post(int32_t pid, int32_t tid, const struct linux_siginfo *in
     return 0;
 }
 
-bool px_sigbell_exit(int32_t wait_status, uint64_t peak_rss, const struct linux_siginfo *to_parent)
+bool px_sigbell_exit(int32_t wait_status, uint64_t peak_rss, const struct linux_siginfo *to_parent,
+                     px_ptable_orphaned *orphaned)
 {
     px_ptable_signal s = to_parent ? record_of(to_parent) : (px_ptable_signal){0};
     uint32_t parent_host_pid;
-    bool ended = px_ptable_exit(px_ptable_self(), wait_status, peak_rss, to_parent ? &s : NULL, &parent_host_pid);
+    bool ended =
+        px_ptable_exit(px_ptable_self(), wait_status, peak_rss, to_parent ? &s : NULL, &parent_host_pid, orphaned);
     if (parent_host_pid) ring(parent_host_pid);
     return ended;
 }

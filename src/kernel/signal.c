@@ -454,17 +454,24 @@ static void stop_process(px_task *t, int sig)
    first of a kind that is pending keeps its info; then t is told (its exit path) and
    woken from a wait. Returns whether t was told. A stop signal with its default action
    stays pending until a task takes it and stops (next_signal). */
+static bool enqueue_signal(px_task *t, int sig, const struct linux_siginfo *info, bool to_process);
+
 static bool queue_signal(px_task *t, int sig, const struct linux_siginfo *info, bool to_process)
+{
+    /* prepare_signal: SIGCONT continues and drops pending stops; a stop drops a pending SIGCONT */
+    if (sig == LINUX_SIGCONT) clear_pending(t, STOP_SIGNALS);
+    else if (SIG_BIT(sig) & STOP_SIGNALS) clear_pending(t, SIG_BIT(LINUX_SIGCONT));
+    bool told = enqueue_signal(t, sig, info, to_process);
+    /* continued once SIGCONT is pending, so that a stopped thread that wakes finds it and
+       runs its handler first (Linux holds siglock over both steps) */
+    if (sig == LINUX_SIGCONT) continue_process(t);
+    return told;
+}
+
+static bool enqueue_signal(px_task *t, int sig, const struct linux_siginfo *info, bool to_process)
 {
     struct linux_sigaction a = {0};
     px_signal_action(sig, &a);
-    /* prepare_signal: SIGCONT continues and drops pending stops; a stop drops a pending SIGCONT */
-    if (sig == LINUX_SIGCONT) {
-        clear_pending(t, STOP_SIGNALS);
-        continue_process(t);
-    } else if (SIG_BIT(sig) & STOP_SIGNALS) {
-        clear_pending(t, SIG_BIT(LINUX_SIGCONT));
-    }
     bool blocked = (mask_of(t) & SIG_BIT(sig)) != 0;
     bool uncatchable = sig == LINUX_SIGKILL || sig == LINUX_SIGSTOP;
     if (!uncatchable && a.sa_handler == LINUX_SIG_IGN) return false;
@@ -565,7 +572,11 @@ static int next_signal(px_task *t, struct px_sigstate *st, struct linux_siginfo 
         if (act->sa_handler == LINUX_SIG_IGN) continue;
         if (act->sa_handler == LINUX_SIG_DFL) {
             if (default_actions[sig] == ACT_TERM || default_actions[sig] == ACT_CORE) px_process_killed(sig);
-            if (default_actions[sig] == ACT_STOP) stop_process(t, sig);
+            /* a stop signal but SIGSTOP does nothing in an orphaned group: nobody could
+               continue it (Linux's get_signal, is_current_pgrp_orphaned) */
+            if (default_actions[sig] == ACT_STOP &&
+                (sig == LINUX_SIGSTOP || !px_ptable_group_orphaned(px_ptable_self_pgid())))
+                stop_process(t, sig);
             continue;
         }
         if (act->sa_flags & LINUX_SA_RESETHAND) {
@@ -682,36 +693,50 @@ uint32_t px_signal_exit_xstate(px_regs *regs, px_task *t, void *area)
         }
     }
     if (!st->deliver_sig) return ret;
-    int sig = st->deliver_sig;
-    const struct linux_sigaction *act = &st->deliver_act;
-    uint64_t mask = mask_of(t);
-    px_sigframe_args a = {
-        .regs = regs,
-        .info = &st->deliver_info,
-        .handler = act->sa_handler,
-        .restorer = act->sa_restorer,
-        .sa_flags = act->sa_flags,
-        .saved_mask = st->saved_mask_valid ? st->saved_mask : mask,
-        .altstack = {.ss_sp = t->altstack_sp, .ss_size = t->altstack_size,
-                     .ss_flags = t->altstack_size ? (int32_t)t->altstack_flags : LINUX_SS_DISABLE},
-        .xstate = area,
-        .cr2 = st->cr2, .err = st->err, .trapno = st->trapno,
-        .site = st->site, .site_return = st->site_return,
-    };
-    px_sigframe_layout l;
-    st->deliver_sig = 0;
-    st->saved_mask_valid = false;
-    /* a frame that cannot be written: Linux forces SIGSEGV, which ends the process */
-    if (px_sigframe_setup(&a, regs, &l) < 0) px_process_killed(LINUX_SIGSEGV);
-    uint64_t block = act->sa_mask | (act->sa_flags & LINUX_SA_NODEFER ? 0 : SIG_BIT(sig));
-    set_mask(t, mask | block);
-    if (l.on_altstack && (t->altstack_flags & LINUX_SS_AUTODISARM)) {
-        t->altstack_sp = t->altstack_size = 0;
-        t->altstack_flags = LINUX_SS_DISABLE;
+    for (;;) {
+        int sig = st->deliver_sig;
+        const struct linux_sigaction *act = &st->deliver_act;
+        uint64_t mask = mask_of(t);
+        px_sigframe_args a = {
+            .regs = regs,
+            .info = &st->deliver_info,
+            .handler = act->sa_handler,
+            .restorer = act->sa_restorer,
+            .sa_flags = act->sa_flags,
+            .saved_mask = st->saved_mask_valid ? st->saved_mask : mask,
+            .altstack = {.ss_sp = t->altstack_sp, .ss_size = t->altstack_size,
+                         .ss_flags = t->altstack_size ? (int32_t)t->altstack_flags : LINUX_SS_DISABLE},
+            .xstate = area,
+            .cr2 = st->cr2, .err = st->err, .trapno = st->trapno,
+            .site = st->site, .site_return = st->site_return,
+        };
+        px_sigframe_layout l;
+        st->deliver_sig = 0;
+        st->saved_mask_valid = false;
+        /* a frame that cannot be written: Linux forces SIGSEGV, which ends the process */
+        if (px_sigframe_setup(&a, regs, &l) < 0) px_process_killed(LINUX_SIGSEGV);
+        uint64_t block = act->sa_mask | (act->sa_flags & LINUX_SA_NODEFER ? 0 : SIG_BIT(sig));
+        set_mask(t, mask | block);
+        if (l.on_altstack && (t->altstack_flags & LINUX_SS_AUTODISARM)) {
+            t->altstack_sp = t->altstack_size = 0;
+            t->altstack_flags = LINUX_SS_DISABLE;
+        }
+        px_xstate_set_init(area);
+        /* as Linux's exit loop: each further signal the handler's mask lets through gets its
+           frame on top of this one, so the last one taken runs first (a SIGCONT's handler
+           before that of the SIGHUP taken before it) */
+        st->site = st->site_return = 0;
+        __atomic_and_fetch(&t->work, ~PX_WORK_SIGPENDING, __ATOMIC_SEQ_CST); /* before the look: see px_signal_exit */
+        clear_interrupt(t, st);
+        struct linux_siginfo info;
+        struct linux_sigaction next_act = {0};
+        int next = all_pending(t) & ~mask_of(t) ? next_signal(t, st, &info, &next_act) : 0;
+        if (!next) return PX_EXIT_XSTATE | PX_EXIT_FULL;
+        st->deliver_sig = next;
+        st->deliver_info = info;
+        st->deliver_act = next_act;
+        st->cr2 = st->err = st->trapno = 0;
     }
-    if (all_pending(t) & ~mask_of(t)) ask_exit_work(t);
-    px_xstate_set_init(area);
-    return PX_EXIT_XSTATE | PX_EXIT_FULL;
 }
 
 uint32_t px_signal_entry_work(px_regs *regs, px_task *t)

@@ -86,8 +86,11 @@ bool px_task_runs_guest_code(struct px_task *t, uint64_t rip);
 void px_sigbell_start(void);
 int64_t px_sigbell_post(int32_t pid, int32_t tid, const struct linux_siginfo *info);
 /* The calling process's table entry ends with wait_status, to_parent (or NULL) queued for
-   its parent in the same step (px_ptable_exit) and its doorbell rung: true if it ended here. */
-bool px_sigbell_exit(int32_t wait_status, uint64_t peak_rss, const struct linux_siginfo *to_parent);
+   its parent in the same step (px_ptable_exit) and its doorbell rung: true if it ended here.
+   *orphaned: the groups the exit orphaned with stopped members (px_ptable_exit's). */
+struct px_ptable_orphaned;
+bool px_sigbell_exit(int32_t wait_status, uint64_t peak_rss, const struct linux_siginfo *to_parent,
+                     struct px_ptable_orphaned *orphaned);
 /* What other processes queued for this one, made pending now by the calling thread (a
    wait that reaped a child: that child's SIGCHLD is pending before the wait returns). */
 void px_sigbell_take_now(void);

@@ -120,10 +120,27 @@ void px_signal_notify_parent(int code, int status)
     post_sigchld(&e, &info);
 }
 
+/* sig from the kernel (SI_KERNEL, as SEND_SIG_PRIV) to every live member of group pgid. */
+static void send_to_group_from_kernel(int32_t pgid, int sig)
+{
+    struct linux_siginfo info = {.si_signo = sig, .si_code = LINUX_SI_KERNEL};
+    int32_t cursor = 0;
+    px_ptable_entry e;
+    while (px_ptable_next(&cursor, &e))
+        if (e.pgid == pgid && e.state != PX_PTABLE_ZOMBIE) send_remote(&e, 0, &info);
+}
+
 void px_signal_process_ends(int32_t wait_status, uint64_t peak_rss)
 {
     px_ptable_entry e;
     bool known = px_ptable_lookup(px_ptable_self(), &e) == 0;
     struct linux_siginfo info = known ? exit_info(&e, wait_status) : (struct linux_siginfo){0};
-    px_sigbell_exit(wait_status, peak_rss, known ? &info : NULL);
+    px_ptable_orphaned orphaned;
+    px_sigbell_exit(wait_status, peak_rss, known ? &info : NULL, &orphaned);
+    /* exit_notify's kill_orphaned_pgrp: a stopped job this exit orphaned is hung up and
+       continued (its members are other processes: this one is a zombie now) */
+    for (uint32_t i = 0; i < orphaned.count; i++) {
+        send_to_group_from_kernel(orphaned.pgids[i], LINUX_SIGHUP);
+        send_to_group_from_kernel(orphaned.pgids[i], LINUX_SIGCONT);
+    }
 }

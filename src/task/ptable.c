@@ -236,9 +236,10 @@ void px_ptable_abandon(int32_t pid)
 }
 
 bool px_ptable_exit(int32_t pid, int32_t wait_status, uint64_t peak_rss, const px_ptable_signal *to_parent,
-                    uint32_t *parent_host_pid)
+                    uint32_t *parent_host_pid, px_ptable_orphaned *orphaned)
 {
     *parent_host_pid = 0;
+    if (orphaned) orphaned->count = 0;
     if (!enter()) return false;
     record *r = find(pid);
     bool ended = r && r->state != PX_PTABLE_ZOMBIE && r->host_pid == host_self_pid && r->host_time == host_self_time;
@@ -248,7 +249,7 @@ bool px_ptable_exit(int32_t pid, int32_t wait_status, uint64_t peak_rss, const p
         if (to_parent && !(r->flags & (PX_PTABLE_HOST_PARENT | PX_PTABLE_ORPHAN)))
             post_locked(find_live(r->ppid), to_parent, parent_host_pid);
         r->peak_rss = peak_rss;
-        px_ptable_rows_end(&rows, r, wait_status);
+        px_ptable_rows_end(&rows, r, wait_status, orphaned);
     }
     if (pid == self_pid) self_index = -1;
     leave();
@@ -287,6 +288,15 @@ bool px_ptable_next(int32_t *cursor, px_ptable_entry *out)
     }
     leave();
     return found;
+}
+
+bool px_ptable_group_orphaned(int32_t pgid)
+{
+    if (pgid <= 0 || !enter()) return false;
+    for (uint32_t i = 0; i < table->record_limit; i++) end_if_dead(&table->records[i]);
+    bool orphaned = px_ptable_rows_group_orphaned(&rows, pgid, NULL);
+    leave();
+    return orphaned;
 }
 
 bool px_ptable_group_exists(int32_t pgid)

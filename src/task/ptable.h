@@ -90,9 +90,23 @@ void px_ptable_abandon(int32_t pid);
    execve's old process). to_parent (or NULL): a SIGCHLD queued for its parent in the same
    step, so no one sees the zombie before it; *parent_host_pid: the doorbell to ring (0: none).
    True: pid ended here (not before). */
+/* The process groups an exit leaves orphaned with stopped members (Linux's
+   kill_orphaned_pgrp): each gets SIGHUP, then SIGCONT (POSIX: a stopped job nobody in
+   the session can continue any more). */
+#define PX_PTABLE_ORPHANED_MAX 8
+typedef struct px_ptable_orphaned {
+    uint32_t count;
+    int32_t pgids[PX_PTABLE_ORPHANED_MAX];
+} px_ptable_orphaned;
+/* ...; *orphaned (NULL: not wanted): the groups this exit orphaned that have stopped
+   members. */
 struct px_ptable_signal;
 bool px_ptable_exit(int32_t pid, int32_t wait_status, uint64_t peak_rss, const struct px_ptable_signal *to_parent,
-                    uint32_t *parent_host_pid);
+                    uint32_t *parent_host_pid, px_ptable_orphaned *orphaned);
+/* Whether group pgid is orphaned (no member has a parent in another group of its session:
+   nobody can continue it by job control): its stop signals other than SIGSTOP are
+   discarded, as Linux's is_current_pgrp_orphaned. False without the table. */
+bool px_ptable_group_orphaned(int32_t pgid);
 /* wait4 took the zombie's status: the entry goes. */
 void px_ptable_reaped(int32_t pid);
 

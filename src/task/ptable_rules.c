@@ -67,18 +67,66 @@ static record *new_reaper(px_ptable_rows *rows, const record *r)
     return root && root != r && root->state == PX_PTABLE_RUNNING ? root : NULL;
 }
 
-void px_ptable_rows_end(px_ptable_rows *rows, record *r, int32_t status)
+static bool is_live(const record *r) { return r->state == PX_PTABLE_STARTING || r->state == PX_PTABLE_RUNNING; }
+
+bool px_ptable_rows_group_orphaned(px_ptable_rows *rows, int32_t pgid, const record *ignored)
+{
+    for (uint32_t i = 0; i < rows->t->record_limit; i++) {
+        const record *m = &rows->t->records[i];
+        if (m == ignored || !is_live(m) || m->pgid != pgid) continue;
+        /* a parent outside the table (the Windows side, a dead pid) is as Linux's init: it
+           keeps no group from being orphaned */
+        const record *p = parent_of(rows, m);
+        if (p && is_live(p) && p->pgid != pgid && p->sid == m->sid) return false;
+    }
+    return true;
+}
+
+static bool has_stopped_members(px_ptable_rows *rows, int32_t pgid)
+{
+    for (uint32_t i = 0; i < rows->t->record_limit; i++) {
+        const record *m = &rows->t->records[i];
+        if (is_live(m) && m->pgid == pgid && m->stop_sig) return true;
+    }
+    return false;
+}
+
+static void note_orphaned(px_ptable_orphaned *o, int32_t pgid)
+{
+    for (uint32_t i = 0; i < o->count; i++)
+        if (o->pgids[i] == pgid) return;
+    if (o->count < PX_PTABLE_ORPHANED_MAX) o->pgids[o->count++] = pgid;
+}
+
+void px_ptable_rows_end(px_ptable_rows *rows, record *r, int32_t status, px_ptable_orphaned *orphaned)
 {
     px_ptable_shared *t = rows->t;
     record *reaper = new_reaper(rows, r);
+    if (orphaned) orphaned->count = 0;
+    /* kill_orphaned_pgrp for r's own group: r, in another group of the session than its
+       parent, may have been the group's last link outside */
+    record *parent = parent_of(rows, r);
+    if (orphaned && parent && is_live(parent) && parent->pgid != r->pgid && parent->sid == r->sid &&
+        px_ptable_rows_group_orphaned(rows, r->pgid, r) && has_stopped_members(rows, r->pgid))
+        note_orphaned(orphaned, r->pgid);
+    int32_t child_groups[PX_PTABLE_ORPHANED_MAX];
+    uint32_t child_group_count = 0;
     for (uint32_t i = 0; i < t->record_limit; i++) {
         record *c = &t->records[i];
         if (c->state == PX_PTABLE_FREE || c == r || c->ppid != r->pid || nobody_reaps(c)) continue;
         if (reaper) c->ppid = reaper->pid;
         else if (c->state == PX_PTABLE_ZOMBIE) px_ptable_rows_free(rows, c); /* nobody will reap it now */
         else c->flags |= PX_PTABLE_ORPHAN;
+        bool counted = false;
+        for (uint32_t k = 0; k < child_group_count; k++) counted |= child_groups[k] == c->pgid;
+        if (is_live(c) && !counted && c->pgid != r->pgid && c->sid == r->sid &&
+            child_group_count < PX_PTABLE_ORPHANED_MAX)
+            child_groups[child_group_count++] = c->pgid;
     }
-    record *parent = parent_of(rows, r);
+    /* and for each child's group, r having been its link outside (reparent_leader) */
+    for (uint32_t k = 0; orphaned && k < child_group_count; k++)
+        if (px_ptable_rows_group_orphaned(rows, child_groups[k], NULL) && has_stopped_members(rows, child_groups[k]))
+            note_orphaned(orphaned, child_groups[k]);
     if (!parent || parent->state == PX_PTABLE_ZOMBIE) {
         px_ptable_rows_free(rows, r);
         return;
@@ -91,7 +139,7 @@ bool px_ptable_rows_end_if_dead(px_ptable_rows *rows, record *r)
 {
     if (r->state != PX_PTABLE_STARTING && r->state != PX_PTABLE_RUNNING) return false;
     if (rows->alive(r->host_pid, r->host_time)) return false;
-    px_ptable_rows_end(rows, r, LINUX_SIGKILL); /* the wait status of a SIGKILL */
+    px_ptable_rows_end(rows, r, LINUX_SIGKILL, NULL); /* the wait status of a SIGKILL */
     return true;
 }
 

@@ -52,8 +52,12 @@ px_ptable_entry *px_ptable_rows_find_live(px_ptable_rows *rows, int32_t pid);
    written whole before its state is set; NULL when the table or the pids are full. */
 px_ptable_entry *px_ptable_rows_add(px_ptable_rows *rows, const px_ptable_entry *e);
 void px_ptable_rows_free(px_ptable_rows *rows, px_ptable_entry *r);
-/* r ends with status: children handed on, r a zombie or freed (ptable.h's px_ptable_exit). */
-void px_ptable_rows_end(px_ptable_rows *rows, px_ptable_entry *r, int32_t status);
+/* r ends with status: children handed on, r a zombie or freed (ptable.h's px_ptable_exit);
+   *orphaned (or NULL): the groups the exit orphaned with stopped members. */
+void px_ptable_rows_end(px_ptable_rows *rows, px_ptable_entry *r, int32_t status, px_ptable_orphaned *orphaned);
+/* Linux's will_become_orphaned_pgrp: no live member of pgid but ignored (or NULL) has a
+   parent in the table in another group of the same session. */
+bool px_ptable_rows_group_orphaned(px_ptable_rows *rows, int32_t pgid, const px_ptable_entry *ignored);
 /* A STARTING or RUNNING record whose Windows process is gone ends as killed (SIGKILL);
    true when that happened. */
 bool px_ptable_rows_end_if_dead(px_ptable_rows *rows, px_ptable_entry *r);

@@ -93,7 +93,7 @@ Test(ptable, nobody_reaps_a_first_process)
 {
     px_ptable_entry *a = first(100);
     int32_t pid = a->pid;
-    px_ptable_rows_end(&rows, a, 0);
+    px_ptable_rows_end(&rows, a, 0, NULL);
     cr_expect_null(find(pid));
     cr_expect_eq(shared->record_limit, 0);
 }
@@ -103,7 +103,7 @@ Test(ptable, a_child_is_a_zombie_until_reaped)
     px_ptable_entry *a = first(100);
     px_ptable_entry *c = child(a, 101);
     int32_t pid = c->pid;
-    px_ptable_rows_end(&rows, c, 3 << 8);
+    px_ptable_rows_end(&rows, c, 3 << 8, NULL);
     cr_expect_eq(c->state, PX_PTABLE_ZOMBIE);
     cr_expect_eq(c->wait_status, 3 << 8);
     cr_expect_neq(child(a, 102)->pid, pid); /* not reused while a zombie */
@@ -117,8 +117,8 @@ Test(ptable, orphans_go_to_the_first_process_of_their_tree)
     px_ptable_entry *a = child(root, 101);
     px_ptable_entry *b = child(a, 102);
     px_ptable_entry *z = child(a, 103);
-    px_ptable_rows_end(&rows, z, 0); /* a zombie child of a */
-    px_ptable_rows_end(&rows, a, 0);
+    px_ptable_rows_end(&rows, z, 0, NULL); /* a zombie child of a */
+    px_ptable_rows_end(&rows, a, 0, NULL);
     cr_expect_eq(b->ppid, root->pid);
     cr_expect_eq(z->ppid, root->pid);
     cr_expect_eq(z->state, PX_PTABLE_ZOMBIE); /* now root's to reap */
@@ -133,14 +133,14 @@ Test(ptable, orphans_go_to_the_nearest_live_subreaper)
     px_ptable_entry *a = child(s, 102);
     px_ptable_entry *a2 = child(a, 103);
     px_ptable_entry *b = child(a2, 104);
-    px_ptable_rows_end(&rows, a2, 0);
+    px_ptable_rows_end(&rows, a2, 0, NULL);
     cr_expect_eq(b->ppid, s->pid);
     /* a subreaper that has ended takes none */
     px_ptable_entry *c = child(a, 105);
     px_ptable_entry *d = child(c, 106);
-    px_ptable_rows_end(&rows, s, 0);
+    px_ptable_rows_end(&rows, s, 0, NULL);
     cr_expect_eq(a->ppid, root->pid);
-    px_ptable_rows_end(&rows, c, 0);
+    px_ptable_rows_end(&rows, c, 0, NULL);
     cr_expect_eq(d->ppid, root->pid);
 }
 
@@ -150,13 +150,13 @@ Test(ptable, without_a_reaper_zombies_go_and_the_living_are_freed_at_their_end)
     px_ptable_entry *c = child(root, 101);
     px_ptable_entry *z = child(root, 102);
     int32_t root_pid = root->pid, c_pid = c->pid, z_pid = z->pid;
-    px_ptable_rows_end(&rows, z, 0);
-    px_ptable_rows_end(&rows, root, 0);
+    px_ptable_rows_end(&rows, z, 0, NULL);
+    px_ptable_rows_end(&rows, root, 0, NULL);
     cr_expect_null(find(root_pid));
     cr_expect_null(find(z_pid));
     cr_expect_eq(c->ppid, root_pid); /* the parent's pid stays */
     cr_expect(c->flags & PX_PTABLE_ORPHAN);
-    px_ptable_rows_end(&rows, c, 0);
+    px_ptable_rows_end(&rows, c, 0, NULL);
     cr_expect_null(find(c_pid));
 }
 
@@ -200,7 +200,7 @@ Test(ptable, setpgid_follows_linux)
     cr_expect_eq(px_ptable_rows_setsid(&rows, d->pid), d->pid);
     cr_expect_eq(px_ptable_rows_set_pgid(&rows, root->pid, d->pid, d->pid), -LINUX_EPERM); /* another session */
     px_ptable_entry *z = child(root, 103);
-    px_ptable_rows_end(&rows, z, 0);
+    px_ptable_rows_end(&rows, z, 0, NULL);
     cr_expect_eq(px_ptable_rows_set_pgid(&rows, root->pid, z->pid, z->pid), -LINUX_ESRCH); /* a zombie */
 }
 
@@ -237,4 +237,78 @@ Test(ptable, repair_drops_half_written_records)
     cr_expect_eq(shared->record_limit, 6);
     cr_expect_eq(find(b->pid), b);
     cr_expect_not_null(find(4000));
+}
+
+/* Orphaned process groups (Linux's kill_orphaned_pgrp, will_become_orphaned_pgrp). The
+   tree: root (its own session) forks s, which leads a session of its own and forks b
+   and c; b leads a group of its own (a job of s's session), c stays in s's group. */
+typedef struct job_tree {
+    px_ptable_entry *root, *s, *b, *c;
+} job_tree;
+
+static job_tree job_tree_new(void)
+{
+    job_tree j;
+    j.root = first(100);
+    j.root->flags |= PX_PTABLE_SUBREAPER; /* orphans come back to it, in another session */
+    j.s = child(j.root, 101);
+    cr_assert_eq(px_ptable_rows_setsid(&rows, j.s->pid), j.s->pid);
+    j.b = child(j.s, 102);
+    cr_assert_eq(px_ptable_rows_set_pgid(&rows, j.b->pid, j.b->pid, j.b->pid), 0);
+    j.c = child(j.s, 103);
+    return j;
+}
+
+Test(ptable, a_group_is_orphaned_once_no_member_has_a_parent_in_another_group_of_its_session)
+{
+    job_tree j = job_tree_new();
+    cr_expect_not(px_ptable_rows_group_orphaned(&rows, j.b->pgid, NULL), "b's parent s is in s's session, another group");
+    cr_expect(px_ptable_rows_group_orphaned(&rows, j.b->pgid, j.b), "without b, nobody holds b's group");
+    /* s's group: s's parent is in another session, c's parent (s) in the same group */
+    cr_expect(px_ptable_rows_group_orphaned(&rows, j.s->pgid, NULL));
+}
+
+Test(ptable, an_exit_that_orphans_a_stopped_group_names_it)
+{
+    job_tree j = job_tree_new();
+    j.b->stop_sig = LINUX_SIGTSTP;
+    int32_t b_group = j.b->pgid;
+    px_ptable_orphaned o = {.count = 99};
+    px_ptable_rows_end(&rows, j.s, 0, &o);
+    cr_expect_eq(find(j.b->pid)->ppid, j.root->pid, "b goes to the subreaper");
+    cr_expect_eq(o.count, 1);
+    cr_expect_eq(o.pgids[0], b_group);
+}
+
+Test(ptable, an_exit_that_orphans_a_running_group_names_none)
+{
+    job_tree j = job_tree_new();
+    px_ptable_orphaned o = {.count = 99};
+    px_ptable_rows_end(&rows, j.s, 0, &o);
+    cr_expect_eq(o.count, 0, "no member stopped: nothing to hang up");
+}
+
+Test(ptable, a_group_held_by_another_member_is_not_orphaned)
+{
+    job_tree j = job_tree_new();
+    j.b->stop_sig = LINUX_SIGSTOP;
+    /* d: another child of s in b's group, whose parent (s) stays */
+    px_ptable_entry *d = child(j.s, 104);
+    cr_assert_eq(px_ptable_rows_set_pgid(&rows, j.s->pid, d->pid, j.b->pgid), 0);
+    px_ptable_orphaned o = {.count = 99};
+    px_ptable_rows_end(&rows, j.b, 0, &o); /* b ends: d still links the group to s's */
+    cr_expect_eq(o.count, 0);
+    cr_expect_not(px_ptable_rows_group_orphaned(&rows, d->pgid, NULL));
+}
+
+Test(ptable, the_leaving_member_was_its_groups_last_link)
+{
+    job_tree j = job_tree_new();
+    /* e: b's child in b's group, stopped; b ends: e goes to the subreaper in another session */
+    px_ptable_entry *e = child(j.b, 105);
+    e->stop_sig = LINUX_SIGTTIN;
+    px_ptable_orphaned o = {.count = 99};
+    px_ptable_rows_end(&rows, j.b, 0, &o);
+    cr_expect_eq(o.count, 1);
+    cr_expect_eq(o.pgids[0], e->pgid);
 }
