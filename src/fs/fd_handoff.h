@@ -31,6 +31,7 @@ enum px_handoff_tag {
     PX_HANDOFF_TAG_FORK = 22,   /* src/kernel/fork.c: the registers and what else only fork's child needs */
     PX_HANDOFF_TAG_MM = 23,     /* src/mm/mm_fork.c: the address space, for fork's copy of it */
     PX_HANDOFF_TAG_SIGINFO = 24, /* signal.c: the infos of pending signals and the queued real-time ones (execve) */
+    PX_HANDOFF_TAG_ITIMERS = 25, /* itimer.c: what is left of each armed interval timer (execve) */
 };
 
 typedef struct px_handoff px_handoff;

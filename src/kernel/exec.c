@@ -116,6 +116,7 @@ static char *exec_path(int dirfd, const char *path, int flags, int64_t *err)
 static void exec_reset(px_task *t)
 {
     px_signal_exec_reset();                /* handlers go back to SIG_DFL, ignored signals stay */
+    px_posix_timers_exec();                /* timer_create's timers go */
     t->altstack_sp = t->altstack_size = 0; /* the old stack is gone */
     t->altstack_flags = LINUX_SS_DISABLE;
     t->comm_set = 0;                       /* the name is the new program's */

@@ -21,14 +21,31 @@ static inline px_task *px_kernel_self(void)
 /* The guest's CLOCK_MONOTONIC (performance counter) and CLOCK_REALTIME, in ns (time.c). */
 int64_t px_clock_monotonic_ns(void);
 int64_t px_clock_realtime_ns(void);
+/* A timer's clock (time.c): what kind of time clk counts, and that time now in ns.
+   PX_CLOCK_NONE: no such clock for the caller. */
+enum px_clock_kind { PX_CLOCK_NONE, PX_CLOCK_WALL, PX_CLOCK_ELAPSED, PX_CLOCK_PROCESS_CPU, PX_CLOCK_THREAD_CPU };
+enum px_clock_kind px_clock_kind_of(int32_t clk);
+int64_t px_clock_now(enum px_clock_kind kind);
 
 /* The limits Linux derives from the machine (NPROC, SIGPENDING: from the RAM size), set
    in the first process object (limits.c). */
 struct px_process;
 void px_limits_host_defaults(struct px_process *p);
 
-/* In a process an execve handed over to: starts the timer thread of an ITIMER_REAL the
-   process record brought armed (itimer.c). */
+/* POSIX timers (posix_timer.c): the taking of a timer's signal (SI_TIMER: its overruns
+   into info, the next expiry may send again); execve deletes the process's timers;
+   the process object's end frees them. */
+struct linux_siginfo;
+void px_posix_timer_taken(struct linux_siginfo *info);
+void px_posix_timers_exec(void);
+void px_posix_timers_free(struct px_process *p);
+
+/* The interval timers across an execve into a new process (itimer.c): save puts what is
+   left of each armed one in the hand-over, restore arms them again on the new process's
+   clocks, and resume (once the process runs) starts their thread. */
+struct px_handoff;
+bool px_itimer_save(struct px_process *p, struct px_handoff *h);
+void px_itimer_restore(struct px_process *p, const struct px_handoff *h);
 void px_itimer_resume(void);
 
 #endif

@@ -548,6 +548,7 @@ static void dequeue(px_task *t, struct px_sigstate *st, int sig, struct linux_si
         __atomic_and_fetch(&t->pending, ~SIG_BIT(sig), __ATOMIC_SEQ_CST);
     }
     info->si_signo = sig;
+    if (info->si_code == LINUX_SI_TIMER) px_posix_timer_taken(info); /* a timer's: its overruns, reported */
 }
 
 static int lowest_signal(uint64_t set)

@@ -109,6 +109,27 @@ static int64_t clock_now_ns(enum clock_source src)
     }
 }
 
+enum px_clock_kind px_clock_kind_of(int32_t clk)
+{
+    switch (clock_source_of(clk)) {
+    case SRC_REALTIME: return PX_CLOCK_WALL;
+    case SRC_MONOTONIC: return PX_CLOCK_ELAPSED;
+    case SRC_PROCESS_CPU: return PX_CLOCK_PROCESS_CPU;
+    case SRC_THREAD_CPU: return PX_CLOCK_THREAD_CPU;
+    default: return PX_CLOCK_NONE;
+    }
+}
+
+int64_t px_clock_now(enum px_clock_kind kind)
+{
+    switch (kind) {
+    case PX_CLOCK_WALL: return px_clock_realtime_ns();
+    case PX_CLOCK_ELAPSED: return px_clock_monotonic_ns();
+    case PX_CLOCK_PROCESS_CPU: return process_cpu_ns();
+    case PX_CLOCK_THREAD_CPU: return thread_cpu_ns();
+    default: return 0;
+    }
+}
 
 /* clock_gettime(2) */
 PX_SYSCALL(clock_gettime)

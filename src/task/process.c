@@ -36,7 +36,6 @@ typedef struct process_record {
     int32_t dumpable, no_new_privs, pdeathsig, child_subreaper;
     int32_t forked, pad;
     struct linux_rlimit rlimits[LINUX_RLIM_NLIMITS];
-    int64_t itimer_left_ns, itimer_interval_ns; /* ITIMER_REAL, armed when left > 0 (execve only) */
 } process_record;
 
 struct px_process *px_process_new(int32_t tgid, int32_t ppid)
@@ -62,6 +61,7 @@ void px_process_drop(struct px_process *p)
 {
     if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
     px_free(p->threads);
+    px_posix_timers_free(p);
     if (p->signals.continue_event) px_host_close(p->signals.continue_event);
     px_free(p);
 }
@@ -102,20 +102,12 @@ bool px_process_save_as(const struct px_process *p, struct px_handoff *h, int32_
     r.pdeathsig = __atomic_load_n(&p->pdeathsig, __ATOMIC_RELAXED);
     r.child_subreaper = __atomic_load_n(&p->child_subreaper, __ATOMIC_RELAXED);
     r.forked = p->forked;
-    px_host_rwlock_lock_shared((px_host_rwlock *)&p->itimers.lock);
-    if (p->itimers.real_expiry_ns) {
-        int64_t left = p->itimers.real_expiry_ns - px_clock_monotonic_ns();
-        r.itimer_left_ns = left > 0 ? left : 1; /* due: fires at once over there */
-        r.itimer_interval_ns = p->itimers.real_interval_ns;
-    }
-    px_host_rwlock_unlock_shared((px_host_rwlock *)&p->itimers.lock);
     if (tgid) { /* fork: the child's ids, and a child of ours is a forked process */
         r.tgid = tgid;
         r.ppid = ppid;
         r.forked = 1;
         r.shared_pending = 0;
         r.pdeathsig = 0;
-        r.itimer_left_ns = r.itimer_interval_ns = 0; /* a fork child's timer starts disarmed */
     }
     return px_handoff_put(h, PX_HANDOFF_TAG_PROCESS, &r, sizeof r);
 }
@@ -141,12 +133,6 @@ void px_process_restore(struct px_process *p, const struct px_handoff *h)
     __atomic_store_n(&p->pdeathsig, r->pdeathsig, __ATOMIC_RELAXED);
     __atomic_store_n(&p->child_subreaper, r->child_subreaper, __ATOMIC_RELAXED);
     p->forked = r->forked;
-    if (r->itimer_left_ns > 0) { /* kernel/itimer.c's px_itimer_resume starts its thread */
-        px_host_rwlock_lock(&p->itimers.lock);
-        p->itimers.real_expiry_ns = px_clock_monotonic_ns() + r->itimer_left_ns;
-        p->itimers.real_interval_ns = r->itimer_interval_ns;
-        px_host_rwlock_unlock(&p->itimers.lock);
-    }
 }
 
 int32_t px_wait_status_of_exit_code(uint32_t code)

@@ -11,15 +11,20 @@
 
 struct px_handoff;
 
-/* The interval timers (kernel/itimer.c): ITIMER_REAL, kept by a host thread of the
-   process that sleeps on changed until the expiry and then sends SIGALRM. Not passed to
-   a fork child (a copy starts disarmed), kept by an execve (into a new process: the
-   process record carries what is left, px_itimer_resume starts the thread there). */
+/* The interval timers (kernel/itimer.c), indexed by LINUX_ITIMER_*: REAL on
+   CLOCK_MONOTONIC, VIRTUAL on the process's user CPU time, PROF on its user and system
+   CPU time; kept by a host thread of the process that sleeps on changed until the next
+   expiry and then sends SIGALRM, SIGVTALRM or SIGPROF. Not passed to a fork child (a copy
+   starts disarmed), kept by an execve (into a new process: px_itimer_save's record
+   carries what is left, px_itimer_resume starts the thread there). */
+typedef struct px_itimer {
+    int64_t expiry_ns;        /* the next expiry on the timer's clock; 0: disarmed */
+    int64_t interval_ns;      /* re-armed by this after each expiry; 0: once */
+} px_itimer;
 typedef struct px_itimers {
     px_host_rwlock lock;      /* guards the rest */
-    px_host_cond changed;     /* the timer thread's wake-up when the timer is set */
-    int64_t real_expiry_ns;   /* CLOCK_MONOTONIC of the next expiry; 0: disarmed */
-    int64_t real_interval_ns; /* re-armed by this after each expiry; 0: once */
+    px_host_cond changed;     /* the timer thread's wake-up when a timer is set */
+    px_itimer timers[3];
     bool thread_started;
 } px_itimers;
 
@@ -57,6 +62,8 @@ struct px_process {
     int32_t child_subreaper; /* PR_SET_CHILD_SUBREAPER */
     int32_t nice;          /* atomic: the nice value, where no process table keeps it (kernel/sched.c) */
     px_itimers itimers;    /* its own lock */
+    struct px_posix_timers *posix_timers; /* kernel/posix_timer.c's, made at the first timer_create; not
+                                             copied by fork, emptied by execve */
     struct px_child *children; /* lock: the children not yet reaped (fork.c adds, wait.c reaps) */
     size_t child_count, child_cap; /* lock */
     int64_t children_utime, children_stime; /* lock: CPU time of the reaped children, 100 ns (RUSAGE_CHILDREN) */

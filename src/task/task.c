@@ -72,7 +72,7 @@ bool px_task_save_for(const px_task *t, struct px_handoff *h, bool for_exec, int
         r.pending = 0;
     }
     return px_handoff_put(h, PX_HANDOFF_TAG_TASK, &r, sizeof r) && px_process_save_as(t->process, h, pid, ppid) &&
-           (pid || px_signal_save_infos(t, h)) && px_cred_save(t->cred, h) && px_sighand_save(t->sighand, h) && px_fd_handoff_export(h, for_exec) == 0;
+           (pid || (px_signal_save_infos(t, h) && px_itimer_save(t->process, h))) && px_cred_save(t->cred, h) && px_sighand_save(t->sighand, h) && px_fd_handoff_export(h, for_exec) == 0;
 }
 
 void px_task_restore(px_task *t, const struct px_handoff *h)
@@ -86,6 +86,7 @@ void px_task_restore(px_task *t, const struct px_handoff *h)
     }
     px_process_restore(t->process, h);
     px_signal_restore_infos(t, h);
+    px_itimer_restore(t->process, h);
     px_ptable_attach(t->process->tgid); /* this Windows process runs that pid now */
     px_sigbell_start();
     const struct px_cred *c = px_cred_restore(h);
