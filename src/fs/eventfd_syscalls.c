@@ -76,12 +76,6 @@ static int64_t eventfd_wait_on(px_file *f, uint32_t events, px_wait_on *w)
     return 0;
 }
 
-static int64_t eventfd_stat(px_file *f, px_stat_info *st)
-{
-    (void)f;
-    return px_anon_inode_stat(st, 1); /* Linux's [eventfd] */
-}
-
 static void eventfd_release(px_file *f)
 {
     eventfd_state *s = f->data;
@@ -92,7 +86,7 @@ static void eventfd_release(px_file *f)
 
 static const px_file_ops eventfd_ops = {
     .read = eventfd_read, .write = eventfd_write, .poll = eventfd_poll, .wait_on = eventfd_wait_on,
-    .stat = eventfd_stat, .release = eventfd_release,
+    .stat = px_anon_file_stat, .release = eventfd_release,
 };
 
 static int64_t make_eventfd(uint32_t initval, uint32_t flags)

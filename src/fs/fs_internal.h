@@ -264,6 +264,9 @@ struct px_deadline;
 int64_t px_deadline_of_timespec(uint64_t tsp, struct px_deadline *d);
 /* fstat of an anonymous inode (eventfd, epoll, pidfd: Linux's anon_inodefs) */
 int64_t px_anon_inode_stat(px_stat_info *st, uint64_t ino);
+/* The same as a file's stat op, for the files of Linux's one shared anonymous inode
+   (eventfd, timerfd, pidfd: inode 1). */
+int64_t px_anon_file_stat(px_file *f, px_stat_info *st);
 /* What to wait on when none is ready: each file's wake-up object (poll_handle, armed
    now), and a short re-check time when some file has none or they are too many. */
 void px_poll_wait_on(px_poll_entry *e, size_t n, px_wait_on *w);

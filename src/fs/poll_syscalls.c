@@ -44,6 +44,12 @@ int64_t px_anon_inode_stat(px_stat_info *st, uint64_t ino)
     return 0;
 }
 
+int64_t px_anon_file_stat(px_file *f, px_stat_info *st)
+{
+    (void)f;
+    return px_anon_inode_stat(st, 1);
+}
+
 static void release_entries(poll_entry *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) px_file_unref(e[i].file);

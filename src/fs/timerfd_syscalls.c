@@ -61,12 +61,6 @@ static int64_t timerfd_wait_on(px_file *f, uint32_t events, px_wait_on *w)
     return 0;
 }
 
-static int64_t timerfd_stat(px_file *f, px_stat_info *st)
-{
-    (void)f;
-    return px_anon_inode_stat(st, 1); /* Linux's [timerfd] */
-}
-
 static void timerfd_release(px_file *f)
 {
     timerfd_state *s = f->data;
@@ -75,7 +69,7 @@ static void timerfd_release(px_file *f)
 }
 
 static const px_file_ops timerfd_ops = {
-    .read = timerfd_read, .poll = timerfd_poll, .wait_on = timerfd_wait_on, .stat = timerfd_stat,
+    .read = timerfd_read, .poll = timerfd_poll, .wait_on = timerfd_wait_on, .stat = px_anon_file_stat,
     .release = timerfd_release,
 };
 

@@ -81,20 +81,26 @@ static void timer_main(void *arg)
     }
 }
 
-/* With it->lock held: the calling task's process's timer thread, started once. */
-static int64_t start_thread_locked(px_itimers *it)
+int64_t px_timer_thread_start(void (*main)(void *process))
 {
-    if (it->thread_started) return 0;
     px_signal_prepare_self();
     struct px_process *p = px_process_take(px_kernel_self()->process);
-    px_host_handle h = px_host_thread_start(timer_main, p, 64 * 1024);
+    px_host_handle h = px_host_thread_start(main, p, 64 * 1024);
     if (!h) {
         px_process_drop(p);
         return -LINUX_EAGAIN;
     }
     px_host_close(h);
-    it->thread_started = true;
     return 0;
+}
+
+/* With it->lock held: the calling task's process's timer thread, started once. */
+static int64_t start_thread_locked(px_itimers *it)
+{
+    if (it->thread_started) return 0;
+    int64_t r = px_timer_thread_start(timer_main);
+    if (r == 0) it->thread_started = true;
+    return r;
 }
 
 /* With it->lock held: what is left of timer which (never 0 while armed). */

@@ -44,6 +44,9 @@ void px_posix_timers_free(struct px_process *p);
    left of each armed one in the hand-over, restore arms them again on the new process's
    clocks, and resume (once the process runs) starts their thread. */
 struct px_handoff;
+/* A timer thread of the calling task's process (itimer.c, posix_timer.c): main gets the
+   process, with a reference it keeps for the process's life. 0 or -LINUX_EAGAIN. */
+int64_t px_timer_thread_start(void (*main)(void *process));
 bool px_itimer_save(struct px_process *p, struct px_handoff *h);
 void px_itimer_restore(struct px_process *p, const struct px_handoff *h);
 void px_itimer_resume(void);

@@ -30,12 +30,6 @@ static uint32_t pidfd_poll(px_file *f, uint32_t events)
 
 static void *pidfd_poll_handle(px_file *f) { return f->handle; } /* manual: stays signalled */
 
-static int64_t pidfd_stat(px_file *f, px_stat_info *st)
-{
-    (void)f;
-    return px_anon_inode_stat(st, 1); /* Linux's [pidfd] */
-}
-
 static void pidfd_release(px_file *f)
 {
     px_host_close(f->handle);
@@ -43,7 +37,7 @@ static void pidfd_release(px_file *f)
 }
 
 static const px_file_ops pidfd_ops = {
-    .stat = pidfd_stat, .poll = pidfd_poll, .poll_handle = pidfd_poll_handle, .release = pidfd_release,
+    .stat = px_anon_file_stat, .poll = pidfd_poll, .poll_handle = pidfd_poll_handle, .release = pidfd_release,
 };
 
 int64_t px_pidfd_new(int32_t pid, void *process, uint32_t flags)

@@ -11,7 +11,6 @@
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "host/host_sync.h"
-#include "host/host_thread.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
 #include "kernel/thread_clone.h"
@@ -118,16 +117,9 @@ static void timer_main(void *arg)
 static int64_t start_thread_locked(struct px_posix_timers *pt)
 {
     if (pt->thread_started) return 0;
-    px_signal_prepare_self();
-    struct px_process *p = px_process_take(px_kernel_self()->process);
-    px_host_handle h = px_host_thread_start(timer_main, p, 64 * 1024);
-    if (!h) {
-        px_process_drop(p);
-        return -LINUX_EAGAIN;
-    }
-    px_host_close(h);
-    pt->thread_started = true;
-    return 0;
+    int64_t r = px_timer_thread_start(timer_main);
+    if (r == 0) pt->thread_started = true;
+    return r;
 }
 
 void px_posix_timer_taken(struct linux_siginfo *info)

@@ -40,6 +40,17 @@ static void wait_for_new_parent(pid_t reaper)
     say(getppid() == reaper ? "b: now a child of the subreaper\n" : "b: FAIL: still a child of s\n");
 }
 
+/* Prints what the children wrote to fd until every writer closed it. */
+static void print_reports(int fd)
+{
+    char buf[1024];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)n;
+    buf[got] = 0;
+    fputs(buf, stdout);
+}
+
 static int scenario(int stopped)
 {
     pid_t reaper = getpid();
@@ -82,12 +93,7 @@ static int scenario(int stopped)
     int st;
     waitpid(s, &st, 0);
     printf("s: %s\n", status_text(st));
-    char buf[1024];
-    size_t got = 0;
-    ssize_t n;
-    while (got < sizeof buf - 1 && (n = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)n;
-    buf[got] = 0;
-    fputs(buf, stdout);
+    print_reports(fds[0]);
     pid_t b = wait(&st); /* b came to us */
     printf("b reaped by the subreaper: %d, %s\n", b > 0, b > 0 ? status_text(st) : err_name(errno));
     close(fds[0]);
@@ -114,12 +120,7 @@ static int continued(int hup_too)
     printf("b stopped: %d\n", WIFSTOPPED(st));
     if (hup_too) kill(b, SIGHUP);
     kill(b, SIGCONT);
-    char buf[512];
-    size_t got = 0;
-    ssize_t n;
-    while (got < sizeof buf - 1 && (n = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)n;
-    buf[got] = 0;
-    fputs(buf, stdout);
+    print_reports(fds[0]);
     waitpid(b, &st, 0);
     printf("b: %s\n", status_text(st));
     close(fds[0]);

@@ -9,7 +9,8 @@
 
    Usage: check_layers.py [--root DIR]      (DIR: the source tree; default: this checkout)
           check_layers.py --self-test        (a fake tree with each kind of violation)"""
-import argparse, fnmatch, os, re, sys, tempfile
+import fnmatch, os, re, sys
+from tree_check import fake_tree, main, self_test_verdict
 
 # The layers, lowest first. A file's layer is that of the most specific pattern that
 # matches its path (an exact path beats a glob, a longer prefix a shorter one).
@@ -174,14 +175,6 @@ def self_test():
               ("mm", "", ["src/mm/"]), ("vfs", "", ["src/fs/"]), ("handlers", "", ["src/fs/*_syscalls.*"])]
     failures = []
 
-    def tree(files):
-        d = tempfile.TemporaryDirectory()
-        for path, text in files.items():
-            os.makedirs(os.path.dirname(os.path.join(d.name, path)), exist_ok=True)
-            with open(os.path.join(d.name, path), "w") as f:
-                f.write(text)
-        return d
-
     clean = {
         "abi/linux.h": "",
         "src/core/px.h": '#include "linux.h"\n',
@@ -194,7 +187,7 @@ def self_test():
     }
 
     def expect(what, files, want_problems, **lists):
-        with tree(files) as d:
+        with fake_tree(files) as d:
             problems, _, _ = check(d, layers, **lists)
         if bool(problems) != want_problems:
             failures.append(f"{what}: expected {'a failure' if want_problems else 'a pass'}, got {problems}")
@@ -212,21 +205,11 @@ def self_test():
            upward_includes=["src/mm/vm.c -> src/fs/vfs.h"])
     expect("stale upward entry", clean, True, upward_includes=["src/mm/vm.c -> src/fs/vfs.h"])
     expect("a file in no layer", {**clean, "src/net/sock.c": ""}, True)
-    if failures:
-        print("\n".join(failures))
-        return 1
-    print("self-test: the check passes a clean tree and fails each violation")
-    return 0
+    return self_test_verdict(failures)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-    ap.add_argument("--self-test", action="store_true")
-    args = ap.parse_args()
-    if args.self_test:
-        return self_test()
-    problems, windows_left, upward_left = check(os.path.abspath(args.root), LAYERS, NOT_YET_MOVED, UPWARD_INCLUDES)
+def check_tree(root):
+    problems, windows_left, upward_left = check(root, LAYERS, NOT_YET_MOVED, UPWARD_INCLUDES)
     for p in problems:
         print(p)
     print(f"{len(windows_left)} files outside src/host still include a Windows header (NOT_YET_MOVED); "
@@ -235,4 +218,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, __file__, self_test, check_tree))

@@ -22,7 +22,8 @@
 
    Usage: check_statics.py [--root DIR]      (DIR: the source tree; default: this checkout)
           check_statics.py --self-test        (a fake tree with each kind of violation)"""
-import argparse, os, re, sys, tempfile
+import os, re, sys
+from tree_check import fake_tree, main, self_test_verdict
 
 # The Linux layers, as check_layers.py draws them (its mm, vfs, current, tasks and
 # handlers layers): the folders and files scanned here.
@@ -276,11 +277,7 @@ def self_test():
     failures = []
 
     def run(files, allowed):
-        with tempfile.TemporaryDirectory() as d:
-            for path, text in files.items():
-                os.makedirs(os.path.dirname(os.path.join(d, path)), exist_ok=True)
-                with open(os.path.join(d, path), "w") as f:
-                    f.write(text)
+        with fake_tree(files) as d:
             return check(d, allowed)[0]
 
     clean = {"src/fs/a.c": (
@@ -311,21 +308,11 @@ def self_test():
         problems = run(files, allowed)
         if bool(problems) != want:
             failures.append(f"{what}: expected {'a failure' if want else 'a pass'}, got {problems}")
-    if failures:
-        print("\n".join(failures))
-        return 1
-    print("self-test: the check passes a clean tree and fails each violation")
-    return 0
+    return self_test_verdict(failures)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--root", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-    ap.add_argument("--self-test", action="store_true")
-    args = ap.parse_args()
-    if args.self_test:
-        return self_test()
-    problems, seen = check(os.path.abspath(args.root), ALLOWED)
+def check_tree(root):
+    problems, seen = check(root, ALLOWED)
     for p in problems:
         print(p)
     kinds = {}
@@ -337,4 +324,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, __file__, self_test, check_tree))
