@@ -28,6 +28,7 @@
 #include "host/host_process.h"
 #include "host/host_sync.h"
 #include "kernel/identity.h"
+#include "kernel/signal.h"
 #include "kernel/kernel.h"
 #include "kernel/pidfd.h"
 #include "kernel/thread_clone.h"
@@ -310,6 +311,7 @@ static int64_t fork_process(px_regs *regs, const clone_request *req, const px_cl
         close_handle(&vforked);
         return -LINUX_ENOMEM;
     }
+    if (!(flags & LINUX_CLONE_PARENT)) px_sigbell_children_changed();
     if (flags & LINUX_CLONE_PARENT_SETTID) PX_PUT(req->parent_tid, &pid); /* a bad pointer is ignored, as Linux */
     px_spawn_spare_prepare(); /* for the next fork: this program forks */
     if (vforked) {

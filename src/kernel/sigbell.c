@@ -6,13 +6,20 @@
    wait woken through its interrupt event, guest code redirected). The event exists before
    the table says the process has a doorbell, and the thread looks at the queue once at
    its start, so a signal posted meanwhile (or to an execve's successor before it ran)
-   waits in the queue and is not lost. */
+   waits in the queue and is not lost.
+
+   The same thread watches the processes of this process's children (copies of their
+   handles): a child ended from outside (TerminateProcess from Windows) ran no exit that
+   told its parent, so when its process ends and its record still runs, the record ends
+   here with its exit code's status and SIGCHLD is queued for this process
+   (px_ptable_end_dead), as Linux's exit_notify sends it for any death. */
 #include "core/px.h"
 #include "host/host_process.h"
 #include "host/host_sync.h"
 #include "host/host_thread.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
+#include "task/process.h"
 #include "task/ptable.h"
 
 static px_host_handle bell;
@@ -28,6 +35,17 @@ static void bell_name(wchar_t *out, uint32_t host_pid)
     do digits[d++] = (char)('0' + host_pid % 10); while ((host_pid /= 10) && d < 11);
     while (d) out[n++] = (wchar_t)digits[--d];
     out[n] = 0;
+}
+
+void px_sigbell_ring(uint32_t host_pid)
+{
+    wchar_t name[48];
+    bell_name(name, host_pid);
+    px_host_handle h = px_host_event_open(name);
+    if (h) { /* none: the process that runs pid now has not made it yet, and will look */
+        px_host_event_set(h);
+        px_host_close(h);
+    }
 }
 
 /* Taking the queue and making its signals pending is one step (receiving): the doorbell's
@@ -71,13 +89,74 @@ static void receive_queued(void)
         if (push & 1) px_signal_push(sig);
 }
 
+/* The children the doorbell thread watches: its own copies of their process handles
+   (wait.c closes the children's own when it reaps them). One wait takes the bell and
+   at most PX_HOST_WAIT_MAX - 1 of them; further children are told by their finders. */
+#define WATCHED_MAX (PX_HOST_WAIT_MAX - 1)
+typedef struct watch_list {
+    size_t n;
+    struct { int32_t pid; px_host_handle process; } w[WATCHED_MAX];
+} watch_list;
+
+static void unwatch(watch_list *l, size_t i)
+{
+    px_host_close(l->w[i].process);
+    l->w[i] = l->w[--l->n];
+}
+
+/* In step with the process's children (fork adds them and rings the bell). */
+static void watch_refresh(watch_list *l)
+{
+    px_task *t = px_current();
+    if (!t) return;
+    struct px_process *p = t->process;
+    px_host_rwlock_lock_shared(&p->lock);
+    for (size_t i = 0; i < l->n;) {
+        bool still = false;
+        for (size_t k = 0; k < p->child_count && !still; k++) still = p->children[k].pid == l->w[i].pid;
+        if (still) i++;
+        else unwatch(l, i);
+    }
+    for (size_t k = 0; k < p->child_count && l->n < WATCHED_MAX; k++) {
+        bool known = false;
+        for (size_t i = 0; i < l->n && !known; i++) known = l->w[i].pid == p->children[k].pid;
+        px_host_handle copy;
+        if (known || !p->children[k].process || px_host_handle_dup(p->children[k].process, px_host_self(), false, &copy) < 0)
+            continue;
+        l->w[l->n].pid = p->children[k].pid;
+        l->w[l->n++].process = copy;
+    }
+    px_host_rwlock_unlock_shared(&p->lock);
+}
+
+/* Child i's process ended: told, if no exit of its own told us. */
+static void watched_ended(watch_list *l, size_t i)
+{
+    uint32_t code;
+    int32_t status = px_host_process_exit_code(l->w[i].process, &code) < 0 ? LINUX_SIGKILL
+                                                                            : px_wait_status_of_exit_code(code);
+    uint32_t parent_host_pid;
+    px_ptable_end_dead(l->w[i].pid, status, &parent_host_pid); /* its SIGCHLD in our queue, taken next */
+    unwatch(l, i);
+}
+
 static void bell_main(void *arg)
 {
     (void)arg;
+    watch_list l = {0};
     for (;;) {
         receive_queued();
-        px_host_wait(bell, PX_HOST_FOREVER);
+        watch_refresh(&l);
+        px_host_handle handles[PX_HOST_WAIT_MAX] = {bell};
+        for (size_t i = 0; i < l.n; i++) handles[i + 1] = l.w[i].process;
+        int64_t fired = px_host_wait_any(l.n + 1, handles, PX_HOST_FOREVER);
+        if (fired >= 1 && (size_t)fired <= l.n) watched_ended(&l, (size_t)fired - 1);
     }
+}
+
+void px_sigbell_children_changed(void)
+{
+    if (bell) px_host_event_set(bell);
 }
 
 void px_sigbell_take_now(void)
@@ -129,16 +208,6 @@ static px_ptable_signal record_of(const struct linux_siginfo *info)
     return s;
 }
 
-static void ring(uint32_t host_pid)
-{
-    wchar_t name[48];
-    bell_name(name, host_pid);
-    px_host_handle h = px_host_event_open(name);
-    if (h) { /* none: the process that runs pid now has not made it yet, and will look */
-        px_host_event_set(h);
-        px_host_close(h);
-    }
-}
 
 int64_t px_sigbell_post(int32_t pid, int32_t tid, const struct linux_siginfo *info)
 {
@@ -147,8 +216,16 @@ int64_t px_sigbell_post(int32_t pid, int32_t tid, const struct linux_siginfo *in
     uint32_t host_pid;
     int64_t r = px_ptable_post_signal(pid, &s, &host_pid);
     if (r < 0) return r;
-    ring(host_pid);
+    px_sigbell_ring(host_pid);
     return 0;
+}
+
+void px_sigbell_job(int32_t stop_sig, const struct linux_siginfo *to_parent)
+{
+    px_ptable_signal s = to_parent ? record_of(to_parent) : (px_ptable_signal){0};
+    uint32_t parent_host_pid;
+    px_ptable_set_job(stop_sig, to_parent ? &s : NULL, &parent_host_pid);
+    if (parent_host_pid) px_sigbell_ring(parent_host_pid);
 }
 
 bool px_sigbell_exit(int32_t wait_status, uint64_t peak_rss, const struct linux_siginfo *to_parent,
@@ -158,6 +235,6 @@ bool px_sigbell_exit(int32_t wait_status, uint64_t peak_rss, const struct linux_
     uint32_t parent_host_pid;
     bool ended =
         px_ptable_exit(px_ptable_self(), wait_status, peak_rss, to_parent ? &s : NULL, &parent_host_pid, orphaned);
-    if (parent_host_pid) ring(parent_host_pid);
+    if (parent_host_pid) px_sigbell_ring(parent_host_pid);
     return ended;
 }

@@ -399,8 +399,7 @@ static void continue_process(px_task *t)
     if (ps->continue_event) px_host_event_set(ps->continue_event);
     px_host_rwlock_unlock(&ps->stop_lock);
     if (!was) return;
-    px_ptable_set_job(0);
-    px_signal_notify_parent(LINUX_CLD_CONTINUED, LINUX_SIGCONT);
+    px_signal_job_changed(0);
 }
 
 /* The calling task waits while the process is stopped; SIGKILL still ends it. */
@@ -443,8 +442,7 @@ static void stop_process(px_task *t, int sig)
     px_host_rwlock_unlock(&ps->stop_lock);
     if (!can) return;
     px_thread_each(stop_other, t);
-    px_ptable_set_job(sig);
-    px_signal_notify_parent(LINUX_CLD_STOPPED, sig);
+    px_signal_job_changed(sig);
     stay_stopped(t);
 }
 

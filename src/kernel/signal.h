@@ -59,9 +59,9 @@ int64_t px_signal_send_remote(const struct px_ptable_entry *e, const struct linu
    such thread; a signal whose default action ends the process ends it, as Linux. */
 int64_t px_signal_send_remote_thread(const struct px_ptable_entry *e, int32_t tid, const struct linux_siginfo *info);
 void px_signal_publish(uint64_t caught, uint64_t ignored);
-/* SIGCHLD (code CLD_*, si_status status) to the calling process's parent, if it is a
-   picolx process. */
-void px_signal_notify_parent(int code, int status);
+/* The calling process stopped by stop_sig (0: continued): its job report in the process
+   table and its parent's SIGCHLD (CLD_STOPPED, CLD_CONTINUED), in one step. */
+void px_signal_job_changed(int32_t stop_sig);
 /* The calling process ends with wait_status: its table entry ends (px_ptable_exit) and
    its parent gets SIGCHLD. */
 void px_signal_process_ends(int32_t wait_status, uint64_t peak_rss);
@@ -84,11 +84,17 @@ bool px_task_runs_guest_code(struct px_task *t, uint64_t rip);
    rung. 0, -LINUX_ESRCH (no such process or none with a doorbell), -LINUX_EAGAIN (its
    queue is full). */
 void px_sigbell_start(void);
+/* Rings the doorbell of the picolx process that Windows process host_pid runs. */
+void px_sigbell_ring(uint32_t host_pid);
+/* fork added a child: the doorbell thread watches its process too (sigbell.c). */
+void px_sigbell_children_changed(void);
 int64_t px_sigbell_post(int32_t pid, int32_t tid, const struct linux_siginfo *info);
 /* The calling process's table entry ends with wait_status, to_parent (or NULL) queued for
    its parent in the same step (px_ptable_exit) and its doorbell rung: true if it ended here.
    *orphaned: the groups the exit orphaned with stopped members (px_ptable_exit's). */
 struct px_ptable_orphaned;
+/* px_signal_job_changed's step: the job report and to_parent (or NULL) (px_ptable_set_job). */
+void px_sigbell_job(int32_t stop_sig, const struct linux_siginfo *to_parent);
 bool px_sigbell_exit(int32_t wait_status, uint64_t peak_rss, const struct linux_siginfo *to_parent,
                      struct px_ptable_orphaned *orphaned);
 /* What other processes queued for this one, made pending now by the calling thread (a

@@ -9,8 +9,9 @@
    wait reads that), or nothing happens for the signals whose default is to be ignored;
    a signal it catches then gives ENOSYS, never a pretended success.
 
-   SIGCHLD to the parent (px_signal_notify_parent, px_signal_process_ends) goes the same
-   way, from the child itself, or from whoever ended it with TerminateProcess. */
+   SIGCHLD to the parent goes into the parent's queue in the same process-table step that
+   changes what its wait sees (px_signal_job_changed, px_signal_process_ends), from the
+   child itself, or from whoever found it ended from outside (px_ptable_end_dead). */
 #include "core/errors.h"
 #include "core/px.h"
 #include "core/cred.h"
@@ -55,13 +56,6 @@ static struct linux_siginfo exit_info(const px_ptable_entry *e, int32_t wait_sta
     return sigchld_info(e, e->pid, (wait_status & 0x80) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED, sig);
 }
 
-/* SIGCHLD for the parent of entry e. */
-static void post_sigchld(const px_ptable_entry *e, const struct linux_siginfo *info)
-{
-    if (e->flags & PX_PTABLE_HOST_PARENT) return; /* no picolx process to tell */
-    px_sigbell_post(e->ppid, 0, info);
-}
-
 int64_t px_signal_send_remote(const px_ptable_entry *e, const struct linux_siginfo *info)
 {
     return send_remote(e, 0, info);
@@ -102,8 +96,10 @@ static int64_t send_remote(const px_ptable_entry *e, int32_t tid, const struct l
     if (r >= 0) px_host_wait(p, 5000);
     px_host_close(p);
     if (r < 0) return -LINUX_ESRCH;
-    struct linux_siginfo chld = exit_info(e, sig);
-    post_sigchld(e, &chld);
+    /* its end, and its parent's SIGCHLD with it, unless its parent's watch or another
+       finder was first (which queued the SIGCHLD then) */
+    uint32_t parent_host_pid;
+    if (px_ptable_end_dead(e->pid, sig, &parent_host_pid) && parent_host_pid) px_sigbell_ring(parent_host_pid);
     return 0;
 }
 
@@ -112,12 +108,14 @@ void px_signal_publish(uint64_t caught, uint64_t ignored)
     px_ptable_set_signals(px_ptable_self(), caught, ignored);
 }
 
-void px_signal_notify_parent(int code, int status)
+void px_signal_job_changed(int32_t stop_sig)
 {
     px_ptable_entry e;
-    if (px_ptable_lookup(px_ptable_self(), &e) < 0) return;
-    struct linux_siginfo info = sigchld_info(&e, e.pid, code, status);
-    post_sigchld(&e, &info);
+    bool known = px_ptable_lookup(px_ptable_self(), &e) == 0;
+    struct linux_siginfo info = known ? sigchld_info(&e, e.pid, stop_sig ? LINUX_CLD_STOPPED : LINUX_CLD_CONTINUED,
+                                                     stop_sig ? stop_sig : LINUX_SIGCONT)
+                                      : (struct linux_siginfo){0};
+    px_sigbell_job(stop_sig, known ? &info : NULL);
 }
 
 /* sig from the kernel (SI_KERNEL, as SEND_SIG_PRIV) to every live member of group pgid. */

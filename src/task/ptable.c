@@ -18,6 +18,7 @@
 #include <string.h>
 #include "core/px.h"
 #include "core/thread.h"
+#include "linux_signal.h"
 #include "fs/fs.h"
 #include "fs/fs_internal.h"
 #include "fs/pseudo/proc_pids.h"
@@ -51,7 +52,8 @@ static int64_t host_self_time;
 static volatile int32_t self_pid;
 static volatile int32_t self_index = -1;
 static bool host_alive(uint32_t pid, int64_t time);
-static px_ptable_rows rows = {.alive = host_alive}; /* .t: the table, once open */
+static void ended_dead(px_ptable_rows *rows, const px_ptable_entry *before, int32_t wait_status);
+static px_ptable_rows rows = {.alive = host_alive, .ended_dead = ended_dead}; /* .t: the table, once open */
 
 static int64_t process_creation(px_host_handle process)
 {
@@ -144,6 +146,24 @@ static void copy_cut(char *to, size_t size, const char *from)
 }
 
 static int64_t post_locked(record *r, const px_ptable_signal *s, uint32_t *host_pid);
+
+/* A process ended from outside (TerminateProcess from Windows, a SIGKILL's sender) ran no
+   exit of its own: whoever finds it ended queues its parent's SIGCHLD. The parent's
+   doorbell thread watches its children's processes, so it takes it even when the finder
+   rings nothing (px_ptable_end_dead rings). */
+static void ended_dead(px_ptable_rows *rows, const px_ptable_entry *before, int32_t wait_status)
+{
+    (void)rows;
+    if (before->flags & (PX_PTABLE_HOST_PARENT | PX_PTABLE_ORPHAN)) return;
+    px_ptable_signal s = {.signo = LINUX_SIGCHLD, .code = (wait_status & 0x80) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED,
+                          .pid = before->pid, .uid = before->uid, .value = (uint64_t)(wait_status & 0x7f)};
+    if ((wait_status & 0x7f) == 0) { /* an exit code, not a signal */
+        s.code = LINUX_CLD_EXITED;
+        s.value = (uint64_t)((wait_status >> 8) & 0xff);
+    }
+    uint32_t parent_host_pid;
+    post_locked(find(before->ppid), &s, &parent_host_pid);
+}
 
 /* --- the API --- */
 
@@ -252,6 +272,20 @@ bool px_ptable_exit(int32_t pid, int32_t wait_status, uint64_t peak_rss, const p
         px_ptable_rows_end(&rows, r, wait_status, orphaned);
     }
     if (pid == self_pid) self_index = -1;
+    leave();
+    return ended;
+}
+
+bool px_ptable_end_dead(int32_t pid, int32_t wait_status, uint32_t *parent_host_pid)
+{
+    *parent_host_pid = 0;
+    if (!enter()) return false;
+    record *r = find(pid);
+    int32_t ppid = r ? r->ppid : 0;
+    bool ended = r && px_ptable_rows_end_if_dead_as(&rows, r, wait_status);
+    record *parent = ended ? find(ppid) : NULL;
+    if (parent && parent->state == PX_PTABLE_RUNNING && (parent->flags & PX_PTABLE_SIGBELL))
+        *parent_host_pid = parent->host_pid;
     leave();
     return ended;
 }
@@ -490,13 +524,16 @@ void px_ptable_set_sigbell(void)
     leave();
 }
 
-void px_ptable_set_job(int32_t sig)
+void px_ptable_set_job(int32_t sig, const px_ptable_signal *to_parent, uint32_t *parent_host_pid)
 {
+    *parent_host_pid = 0;
     if (!enter()) return;
     record *r = self_record();
     if (r) {
         r->stop_sig = sig;
         r->job_report = sig ? PX_PTABLE_REPORT_STOPPED : PX_PTABLE_REPORT_CONTINUED;
+        if (to_parent && !(r->flags & (PX_PTABLE_HOST_PARENT | PX_PTABLE_ORPHAN)))
+            post_locked(find_live(r->ppid), to_parent, parent_host_pid);
     }
     leave();
 }

@@ -107,6 +107,14 @@ bool px_ptable_exit(int32_t pid, int32_t wait_status, uint64_t peak_rss, const s
    nobody can continue it by job control): its stop signals other than SIGSTOP are
    discarded, as Linux's is_current_pgrp_orphaned. False without the table. */
 bool px_ptable_group_orphaned(int32_t pgid);
+/* pid's Windows process is gone (process: its handle; the caller read wait_status from
+   its exit code): if its record still runs (it was ended from outside, TerminateProcess
+   from Windows, or by a SIGKILL's sender), it ends as wait_status with its parent's
+   SIGCHLD queued in the same step; true then, and *parent_host_pid: the doorbell to ring.
+   Any other finder of such a record (px_ptable_lookup and the rest) ends it as killed by
+   SIGKILL and queues the SIGCHLD too, without ringing: the parent's doorbell thread
+   watches its children's processes and looks at its queue when one ends. */
+bool px_ptable_end_dead(int32_t pid, int32_t wait_status, uint32_t *parent_host_pid);
 /* wait4 took the zombie's status: the entry goes. */
 void px_ptable_reaped(int32_t pid);
 
@@ -155,8 +163,11 @@ int64_t px_ptable_post_signal(int32_t pid, const px_ptable_signal *s, uint32_t *
 size_t px_ptable_take_signals(px_ptable_signal *out, size_t max);
 /* The calling process has a doorbell from now on (sets PX_PTABLE_SIGBELL). */
 void px_ptable_set_sigbell(void);
-/* The calling process stopped by sig (0: continued): recorded, with a report for its parent. */
-void px_ptable_set_job(int32_t sig);
+/* The calling process stopped by sig (0: continued): recorded, with a report for its
+   parent, and to_parent (its SIGCHLD, or NULL) queued for the parent in the same step, so
+   that a wait that finds the report finds the SIGCHLD pending too (Linux's
+   do_notify_parent_cldstop); *parent_host_pid: the doorbell to ring (0: none). */
+void px_ptable_set_job(int32_t sig, const struct px_ptable_signal *to_parent, uint32_t *parent_host_pid);
 /* Takes child pid's job report that want (PX_PTABLE_REPORT_* bits) asks for (keep: leaves
    it): the wait status (0x7f | sig << 8 stopped, 0xffff continued), or 0 when none. */
 int32_t px_ptable_take_job_report(int32_t pid, uint32_t want, bool keep);

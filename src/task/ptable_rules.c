@@ -135,12 +135,19 @@ void px_ptable_rows_end(px_ptable_rows *rows, record *r, int32_t status, px_ptab
     r->state = PX_PTABLE_ZOMBIE;
 }
 
-bool px_ptable_rows_end_if_dead(px_ptable_rows *rows, record *r)
+bool px_ptable_rows_end_if_dead_as(px_ptable_rows *rows, record *r, int32_t wait_status)
 {
     if (r->state != PX_PTABLE_STARTING && r->state != PX_PTABLE_RUNNING) return false;
     if (rows->alive(r->host_pid, r->host_time)) return false;
-    px_ptable_rows_end(rows, r, LINUX_SIGKILL, NULL); /* the wait status of a SIGKILL */
+    record before = *r;
+    px_ptable_rows_end(rows, r, wait_status, NULL);
+    if (rows->ended_dead) rows->ended_dead(rows, &before, wait_status);
     return true;
+}
+
+bool px_ptable_rows_end_if_dead(px_ptable_rows *rows, record *r)
+{
+    return px_ptable_rows_end_if_dead_as(rows, r, LINUX_SIGKILL); /* the wait status of a SIGKILL */
 }
 
 record *px_ptable_rows_find_live(px_ptable_rows *rows, int32_t pid)

@@ -36,9 +36,16 @@ typedef struct px_ptable_shared {
 /* Whether the Windows process (id, creation time) still runs. */
 typedef bool px_ptable_alive_fn(uint32_t host_pid, int64_t host_time);
 
+/* Told when a record whose Windows process is gone was ended (it was as it is in
+   before, now it ended as wait_status): its parent's SIGCHLD is queued there, in the
+   same step, as px_ptable_exit queues it for an ordinary exit. NULL: nothing. */
+struct px_ptable_rows;
+typedef void px_ptable_ended_dead_fn(struct px_ptable_rows *rows, const px_ptable_entry *before, int32_t wait_status);
+
 typedef struct px_ptable_rows {
     px_ptable_shared *t;
     px_ptable_alive_fn *alive;
+    px_ptable_ended_dead_fn *ended_dead;
 } px_ptable_rows;
 
 /* After a holder died mid-change: records with a state or pid out of range go, the limit
@@ -59,8 +66,9 @@ void px_ptable_rows_end(px_ptable_rows *rows, px_ptable_entry *r, int32_t status
    parent in the table in another group of the same session. */
 bool px_ptable_rows_group_orphaned(px_ptable_rows *rows, int32_t pgid, const px_ptable_entry *ignored);
 /* A STARTING or RUNNING record whose Windows process is gone ends as killed (SIGKILL);
-   true when that happened. */
+   true when that happened. _as: with the wait status the caller knows (its exit code). */
 bool px_ptable_rows_end_if_dead(px_ptable_rows *rows, px_ptable_entry *r);
+bool px_ptable_rows_end_if_dead_as(px_ptable_rows *rows, px_ptable_entry *r, int32_t wait_status);
 /* setpgid(pid, pgid) by the process self_pid (pid and pgid 0 already replaced, pgid >= 0). */
 int64_t px_ptable_rows_set_pgid(px_ptable_rows *rows, int32_t self_pid, int32_t pid, int32_t pgid);
 /* setsid() by pid: the new sid or -LINUX_EPERM. */

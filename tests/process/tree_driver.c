@@ -4,6 +4,8 @@
               (after fork + execve in the same process, and execve into a new one)
      kill     TerminateProcess of the first picolx process ends every process of it
      orphan   an ordinary exit of the first process leaves the others running
+     sigchld  a child ended by TerminateProcess from Windows: its parent gets SIGCHLD with
+              the exit code as its status, and wait gives the same
    Prints what it found; the exit status is the test's. */
 #include <windows.h>
 #include <winternl.h>
@@ -241,10 +243,53 @@ static int test_orphan(void)
     return sleepers == 1 && code == 0 && alive == 1 ? 0 : 1;
 }
 
+/* python3 forks a child that execs `sleep 100` and waits for its SIGCHLD (blocked, by
+   sigtimedwait: no wait call that would notice the end by itself); the driver ends the
+   sleep process from Windows with exit code 1. python3 exits 0 when SIGCHLD came with
+   CLD_EXITED, status 1 and the child's pid, and waitpid then gave 1 << 8. */
+static int test_sigchld(void)
+{
+    const wchar_t *const words[] = {L"run", L"--root", L"Z:\\", L"--", L"/usr/bin/python3", L"-c",
+        L"import os, signal, sys\n"
+        L"signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])\n"
+        L"pid = os.fork()\n"
+        L"if pid == 0: os.execv('/bin/sleep', ['sleep', '100'])\n"
+        L"info = signal.sigtimedwait([signal.SIGCHLD], 60)\n"
+        L"print('SIGCHLD:', info, flush=True)\n"
+        L"ok = info is not None and info.si_pid == pid and info.si_code == os.CLD_EXITED and info.si_status == 1\n"
+        L"st = os.waitpid(pid, 0)[1]\n"
+        L"print('wait status:', st, flush=True)\n"
+        L"sys.exit(0 if ok and st == 256 else 1)\n", NULL};
+    DWORD root, pids[MAX_PROCS];
+    HANDLE h = start(words, &root);
+    int n = 0, sleepers = 0;
+    DWORD sleeper = 0;
+    for (int tries = 0; tries < 450 && !sleeper; tries++) {
+        Sleep(100);
+        n = descendants(root, pids);
+        for (int i = 1; i < n && !sleeper; i++)
+            if (count_sleepers((DWORD[]){0, pids[i]}, 2)) sleeper = pids[i];
+    }
+    sleepers = sleeper != 0;
+    printf("sleep process running: %d\n", sleepers);
+    HANDLE s = sleeper ? OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, sleeper) : NULL;
+    if (s) {
+        Sleep(500); /* python3 waits in sigtimedwait by now */
+        TerminateProcess(s, 1);
+        CloseHandle(s);
+    }
+    DWORD code = 99;
+    bool ended = WaitForSingleObject(h, 90000) == WAIT_OBJECT_0;
+    GetExitCodeProcess(h, &code);
+    printf("first process %s, exit code %lu (0: SIGCHLD and wait as Linux)\n", ended ? "ended" : "still running", code);
+    end_all(pids, n, 0);
+    return s && ended && code == 0 ? 0 : 1;
+}
+
 int wmain(int argc, wchar_t **argv)
 {
     if (argc != 3) {
-        fputs("usage: tree_driver PICOLX_EXE cmdline|kill|orphan\n", stderr);
+        fputs("usage: tree_driver PICOLX_EXE cmdline|kill|orphan|sigchld\n", stderr);
         return 2;
     }
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -252,5 +297,6 @@ int wmain(int argc, wchar_t **argv)
     if (!wcscmp(argv[2], L"cmdline")) return test_cmdline();
     if (!wcscmp(argv[2], L"kill")) return test_kill();
     if (!wcscmp(argv[2], L"orphan")) return test_orphan();
+    if (!wcscmp(argv[2], L"sigchld")) return test_sigchld();
     return 2;
 }
