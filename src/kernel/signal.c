@@ -826,11 +826,20 @@ typedef struct signal_target {
     int32_t told_tid;
 } signal_target;
 
+/* Whether t takes sig sent to its process: it does not block it, or it waits for it in
+   rt_sigtimedwait (which unblocks what it waits for, as Linux's real_blocked) */
+static bool takes_signal(px_task *t, int sig)
+{
+    struct px_sigstate *st = __atomic_load_n(&t->sigstate, __ATOMIC_ACQUIRE);
+    uint64_t waited = st ? __atomic_load_n(&st->waitset, __ATOMIC_SEQ_CST) : 0;
+    return !(mask_of(t) & ~waited & SIG_BIT(sig));
+}
+
 static bool queue_to_target(px_task *t, void *ctx)
 {
     signal_target *s = ctx;
     bool to_process = s->tid == 0;
-    if (to_process ? (mask_of(t) & SIG_BIT(s->sig)) != 0 : t->tid != s->tid) return false;
+    if (to_process ? !takes_signal(t, s->sig) : t->tid != s->tid) return false;
     s->told_tid = t->tid;
     s->told = queue_signal(t, s->sig, s->info, to_process) && t != px_self();
     return true;

@@ -2,7 +2,9 @@
    queue there in order, each with its value (rt_tgsigqueueinfo), and tgkill's instances
    too; a standard signal sent twice is one; rt_tgsigqueueinfo's EPERM for a kernel
    si_code to another thread, ESRCH for a thread that is gone. The thread collects them
-   with sigtimedwait and reports in order. */
+   with sigtimedwait and reports in order. Then a signal sent to the process while every
+   thread blocks it reaches the one thread that waits for it in sigwait (Python's
+   test_sigwait_thread). */
 #include "guest.h"
 #include "tgsigqueue.h"
 #include <pthread.h>
@@ -37,6 +39,32 @@ static void *worker(void *arg)
     return arg;
 }
 
+static void *kill_later(void *arg)
+{
+    (void)arg;
+    usleep(100000); /* the main thread waits in sigwait by now */
+    kill(getpid(), SIGUSR2);
+    return NULL;
+}
+
+/* Every thread blocks SIGUSR2; the main thread waits for it; another thread kills the process. */
+static void sigwait_for_the_process(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_t killer;
+    pthread_create(&killer, NULL, kill_later, NULL);
+    int sig = 0;
+    int r = sigwait(&set, &sig);
+    printf("sigwait for a signal to the process: %d, %s\n", r, sig == SIGUSR2 ? "SIGUSR2" : "another");
+    pthread_join(killer, NULL);
+    sigset_t pending;
+    sigpending(&pending);
+    CHECK("taken: no longer pending", !sigismember(&pending, SIGUSR2));
+}
+
 int main(void)
 {
     GUEST_START();
@@ -67,5 +95,6 @@ int main(void)
     errno = 0;
     r = tgsigqueue(getpid(), worker_tid, SIGRTMIN, 5, SI_QUEUE);
     printf("to the ended thread: %ld %s\n", r, errno_name(errno));
+    sigwait_for_the_process();
     return GUEST_END();
 }
