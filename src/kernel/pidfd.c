@@ -6,6 +6,8 @@
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "fs/fs_internal.h"
+#include "fs/pseudo/pseudo.h"
+#include "fs/vfs.h"
 #include "host/host_process.h"
 #include "host/host_sync.h"
 #include "kernel/kernel.h"
@@ -98,6 +100,21 @@ PX_SYSCALL(pidfd_open)
 
 /* pidfd_send_signal(2): as kill(2) to the pidfd's process, or with the caller's siginfo
    as rt_sigqueueinfo(2) (its si_signo must be sig). */
+/* Linux's tgid_pidfd_to_pid: an open /proc/<pid> directory names its process as a pidfd
+   does (0: f is no such directory). */
+static int32_t proc_dir_pid(const px_file *f)
+{
+    if (!f->is_dir || !f->mount || f->mount->type != &px_proc_fs_type || !f->guest_path) return 0;
+    const char *rel = f->guest_path + f->mount->point_len;
+    if (*rel++ != '/' || !*rel) return 0;
+    int64_t pid = 0;
+    for (; *rel; rel++) {
+        if (*rel < '0' || *rel > '9' || pid > PX_PTABLE_PID_MAX) return 0;
+        pid = pid * 10 + (*rel - '0');
+    }
+    return (int32_t)pid;
+}
+
 PX_SYSCALL(pidfd_send_signal)
 {
     int fd = (int)PX_ARG0, sig = (int)PX_ARG1;
@@ -107,17 +124,14 @@ PX_SYSCALL(pidfd_send_signal)
     if (sig < 0 || sig > LINUX_NSIG) return -LINUX_EINVAL;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
-    if (f->ops != &pidfd_ops) {
-        px_file_unref(f);
-        return -LINUX_EBADF;
-    }
-    int64_t r;
-    struct linux_siginfo si;
-    if (info && px_copy_in(&si, info, sizeof si) < 0) r = -LINUX_EFAULT;
-    else if (info && si.si_signo != sig) r = -LINUX_EINVAL;
-    else if (ended(f)) r = -LINUX_ESRCH;
-    else if (info) r = px_signal_queue_info(((pidfd_state *)f->data)->pid, &si);
-    else r = px_signal_kill(((pidfd_state *)f->data)->pid, sig);
+    bool is_pidfd = f->ops == &pidfd_ops;
+    int32_t pid = is_pidfd ? ((pidfd_state *)f->data)->pid : proc_dir_pid(f);
+    bool gone = is_pidfd && ended(f);
     px_file_unref(f);
-    return r;
+    if (!pid) return -LINUX_EBADF;
+    struct linux_siginfo si;
+    if (info && px_copy_in(&si, info, sizeof si) < 0) return -LINUX_EFAULT;
+    if (info && si.si_signo != sig) return -LINUX_EINVAL;
+    if (gone) return -LINUX_ESRCH;
+    return info ? px_signal_queue_info(pid, &si) : px_signal_kill(pid, sig);
 }

@@ -5,6 +5,7 @@
    parent waits); and the flag combinations Linux refuses. The raw system calls: the C
    libraries wrap few of them. */
 #include "fork_common.h"
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -82,6 +83,22 @@ static void pidfd_open_and_signal(void)
     EXPECT_FAIL("pidfd_send_signal to a reaped process", syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0), ESRCH);
     close(pidfd);
     EXPECT_FAIL("pidfd_open of a pid that is gone", syscall(SYS_pidfd_open, pid, 0), ESRCH);
+    gate_close(&g);
+
+    /* an open /proc/<pid> directory names its process as a pidfd does */
+    gate_init(&g);
+    pid = fork_flushed();
+    if (pid == 0) { signal(SIGTERM, SIG_DFL); gate_wait(&g); _exit(0); }
+    char dir[32];
+    snprintf(dir, sizeof dir, "/proc/%d", (int)pid);
+    int procfd = open(dir, O_RDONLY | O_DIRECTORY);
+    EXPECT_RET("pidfd_send_signal SIGTERM through /proc/<pid>", syscall(SYS_pidfd_send_signal, procfd, SIGTERM, NULL, 0), 0);
+    CHECK("waitpid", waitpid(pid, &st, 0) == pid);
+    printf("through /proc/<pid>: child %s\n", status_text(st));
+    close(procfd);
+    int taskdir = open("/proc/self/task", O_RDONLY | O_DIRECTORY);
+    EXPECT_FAIL("pidfd_send_signal through another directory", syscall(SYS_pidfd_send_signal, taskdir, 0, NULL, 0), EBADF);
+    close(taskdir);
     gate_close(&g);
 }
 
