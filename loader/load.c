@@ -506,6 +506,7 @@ static int start_program(program *p, uint64_t *entry_out, uint64_t *rsp_out)
         px_log("picolx: %s: cannot map the stack: %s", display, errno_text(-stack));
         return STATUS_NOT_EXECUTABLE;
     }
+    px_vm_guard_stack((uint64_t)stack);
     px_stack_params sp = {
         .argv = p->argv,
         .envp = p->envp,

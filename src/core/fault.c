@@ -49,7 +49,8 @@ static struct linux_siginfo fault_info(const px_host_fault *f, const px_regs *r,
     case LINUX_SIGSEGV:
     case LINUX_SIGBUS:
         if (access || f->has_address) {
-            bool mapped = px_vm_contains(f->address);
+            /* a stack's guard page stands for the unmapped space below the stack */
+            bool mapped = f->kind != PX_HOST_FAULT_GUARD && px_vm_contains(f->address);
             info.si_code = sig == LINUX_SIGBUS ? LINUX_BUS_ADRERR : mapped ? LINUX_SEGV_ACCERR : LINUX_SEGV_MAPERR;
             info.sigfault.addr = f->address;
             *trapno = 14; /* page fault; error code: user, write, present, instruction fetch */

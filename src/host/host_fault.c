@@ -95,6 +95,8 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
     switch (er->ExceptionCode) {
     case EXCEPTION_ILLEGAL_INSTRUCTION: f.kind = PX_HOST_FAULT_ILLEGAL; break;
     case EXCEPTION_BREAKPOINT: f.kind = PX_HOST_FAULT_BREAKPOINT; break;
+    case EXCEPTION_GUARD_PAGE:
+    case EXCEPTION_STACK_OVERFLOW: f.kind = PX_HOST_FAULT_GUARD; break;
     case EXCEPTION_ACCESS_VIOLATION:
         if (er->NumberParameters >= 2) {
             ULONG_PTR op = er->ExceptionInformation[0]; /* 0 read, 1 write, 8 execute */

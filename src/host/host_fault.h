@@ -13,6 +13,7 @@ enum px_host_fault_kind {
     PX_HOST_FAULT_EXECUTE,
     PX_HOST_FAULT_ILLEGAL,     /* an illegal instruction (ud2: a trap site) */
     PX_HOST_FAULT_BREAKPOINT,  /* int3 (a trap site) */
+    PX_HOST_FAULT_GUARD,       /* a guard page touched (has_address): a stack overflowed (px_vm_guard_stack) */
 };
 
 typedef struct px_host_fault {

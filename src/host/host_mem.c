@@ -57,6 +57,12 @@ int64_t px_host_mem_protect(void *at, size_t len, int prot, int *old)
     return 0;
 }
 
+int64_t px_host_mem_guard(void *at, size_t len)
+{
+    DWORD was;
+    return VirtualProtect(at, len, PAGE_READWRITE | PAGE_GUARD, &was) ? 0 : px_err_last();
+}
+
 int64_t px_host_mem_query(const void *at, px_host_region *out)
 {
     MEMORY_BASIC_INFORMATION mbi;

@@ -25,6 +25,10 @@ int64_t px_host_mem_decommit(void *at, size_t len);
 int64_t px_host_mem_release(void *base);
 /* *old (if not NULL) gets the first page's previous prot. */
 int64_t px_host_mem_protect(void *at, size_t len, int prot, int *old);
+/* Committed pages made read-write guard pages: the first access raises the host's
+   guard-page exception once, and the pages are plain read-write from then on (how
+   Windows lets a stack overflow be handled on the overflowing stack itself). */
+int64_t px_host_mem_guard(void *at, size_t len);
 
 enum px_host_mem_state { PX_HOST_MEM_FREE, PX_HOST_MEM_RESERVED, PX_HOST_MEM_COMMITTED };
 /* A run of pages alike in state and prot, from the page of the address asked. */

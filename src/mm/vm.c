@@ -31,6 +31,11 @@ void px_vm_set_exe_path(const char *path)
     px_free(old);
 }
 
+void px_vm_guard_stack(uint64_t stack_lo)
+{
+    px_host_mem_guard((void *)(uintptr_t)(stack_lo + PX_VM_STACK_LANDING), PX_PAGE_SIZE); /* best effort */
+}
+
 size_t px_vm_get_exe_path(char *out, size_t size)
 {
     px_vm_lock();

@@ -163,6 +163,15 @@ px_vm_args px_vm_get_args(void);
    none); get copies it into out (size > 0: cut to fit, NUL-terminated) and returns its
    whole length, or 0 when there is none. */
 void px_vm_set_exe_path(const char *path);
+
+/* The main stack's overflow guard: the page PX_VM_STACK_LANDING bytes above its lowest
+   address becomes a guard page. A guest that runs its stack down into it gets SIGSEGV
+   (SEGV_MAPERR, as past Linux's stack) while the host still has the landing below to
+   raise the exception on, so a handler on a sigaltstack runs (faulthandler); without
+   the guard the host could not dispatch the fault at all. The guest loses the landing
+   and the guard page of its 8 MiB. */
+#define PX_VM_STACK_LANDING (64u << 10)
+void px_vm_guard_stack(uint64_t stack_lo);
 size_t px_vm_get_exe_path(char *out, size_t size);
 
 #endif

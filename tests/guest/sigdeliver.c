@@ -4,7 +4,9 @@
    a pipe read (EINTR without SA_RESTART, the read going on with it); setitimer ending
    a loop without syscalls; SIGSEGV with siglongjmp, SIGFPE from a division by zero,
    SIGILL, SIGTRAP, and a handler that changes the ucontext. argv[1] "bench": the time
-   of kill(self) to the handler and back, printed (not compared). */
+   of kill(self) to the handler and back, printed (not compared). argv[1] "overflow": a
+   recursion that runs the main stack out; the SIGSEGV handler runs on its sigaltstack,
+   says where the fault was and exits 3 (Python's faulthandler). */
 #include "guest.h"
 #include <setjmp.h>
 #include <signal.h>
@@ -200,9 +202,44 @@ static int bench(void)
     return 0;
 }
 
+static char *overflow_stack_top;
+
+static void on_overflow(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    stack_t cur;
+    sigaltstack(NULL, &cur);
+    char line[160];
+    int n = snprintf(line, sizeof line, "SIGSEGV %d, SEGV_MAPERR %d, on the sigaltstack %d, %s the stack top\n",
+                     sig == SIGSEGV, si->si_code == SEGV_MAPERR, (cur.ss_flags & SS_ONSTACK) != 0,
+                     (char *)si->si_addr < overflow_stack_top ? "below" : "not below");
+    (void)!write(1, line, (size_t)n);
+    _exit(3);
+}
+
+static int run_down(int n)
+{
+    volatile char frame[1024];
+    frame[0] = (char)n;
+    if (n < 0) return 0; /* never: the stack runs out first */
+    return run_down(n + 1) + frame[0]; /* not a tail call: every level keeps its frame */
+}
+
+static int overflow(void)
+{
+    char top;
+    overflow_stack_top = &top;
+    stack_t ss = {.ss_sp = malloc(65536), .ss_size = 65536};
+    sigaltstack(&ss, NULL);
+    struct sigaction sa = {.sa_sigaction = on_overflow, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigaction(SIGSEGV, &sa, NULL);
+    return run_down(0);
+}
+
 int main(int argc, char **argv)
 {
     GUEST_START();
+    if (argc > 1 && !strcmp(argv[1], "overflow")) return overflow();
     if (argc > 1 && !strcmp(argv[1], "bench")) return bench();
     if (argc > 1 && !strcmp(argv[1], "spin-alarm")) {
         /* SIGALRM's default action ends a loop that makes no syscalls (status 142) */
