@@ -117,6 +117,9 @@ static enum px_host_fault_action handle_fault(const px_host_fault *f, px_regs *r
 
     int sig = f->signal;
     if (!sig) return PX_HOST_FAULT_PASS;
+    /* the runtime itself touched a stack's guard page (a copy of guest memory): the host
+       made it a plain page, so the access goes through (that stack has no guard now) */
+    if (f->kind == PX_HOST_FAULT_GUARD && px_host_in_own_image(r->rip)) return PX_HOST_FAULT_RESUME;
     /* a bad guest pointer met by copy-in/copy-out (uaccess.S): -EFAULT, as Linux's
        exception table makes of it */
     if ((sig == LINUX_SIGSEGV || sig == LINUX_SIGBUS) &&

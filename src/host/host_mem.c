@@ -75,6 +75,7 @@ int64_t px_host_mem_query(const void *at, px_host_region *out)
                : mbi.State == MEM_RESERVE ? PX_HOST_MEM_RESERVED : PX_HOST_MEM_FREE,
         .prot = mbi.State == MEM_COMMIT ? prot_of(mbi.Protect) : PX_HOST_PROT_NONE,
         .mapped = mbi.Type == MEM_MAPPED || mbi.Type == MEM_IMAGE,
+        .guard = mbi.State == MEM_COMMIT && (mbi.Protect & PAGE_GUARD),
     };
     return 0;
 }

@@ -38,6 +38,7 @@ typedef struct px_host_region {
     enum px_host_mem_state state;
     int prot;                  /* PX_HOST_PROT_* of committed pages */
     bool mapped;               /* a view of a section (or an image), not private memory */
+    bool guard;                /* committed guard pages (px_host_mem_guard): reading them costs the guard */
 } px_host_region;
 int64_t px_host_mem_query(const void *at, px_host_region *out);
 /* The lowest and highest address the process may map. */

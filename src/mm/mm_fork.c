@@ -51,6 +51,8 @@ typedef struct run_record {
     uint64_t start, len;
     int32_t prot;
     uint32_t zero;   /* every byte 0 (never written, most of a stack): committed, not read */
+    uint32_t guard;  /* a stack's guard page (px_vm_guard_stack), never touched: the child's is one too */
+    uint32_t pad;
 } run_record;
 
 /* A growing byte buffer for the record's arrays. */
@@ -91,14 +93,15 @@ static bool page_is_zero(const uint64_t *p)
 
 /* Appends [at, end) with prot (merged with the last run when alike and adjacent, and
    may_merge: runs stay inside one VMA, whose advice decides what the child does). */
-static uint32_t put_run(buf *runs, uint64_t at, uint64_t end, int prot, bool zero, bool may_merge)
+static uint32_t put_run(buf *runs, uint64_t at, uint64_t end, int prot, bool zero, bool guard, bool may_merge)
 {
     run_record *last = runs->len >= sizeof *last ? (run_record *)(runs->data + runs->len - sizeof *last) : NULL;
-    if (may_merge && last && last->start + last->len == at && last->prot == prot && last->zero == (uint32_t)zero) {
+    if (may_merge && !guard && last && !last->guard && last->start + last->len == at && last->prot == prot &&
+        last->zero == (uint32_t)zero) {
         last->len += end - at;
         return 0;
     }
-    run_record r = {.start = at, .len = end - at, .prot = prot, .zero = zero};
+    run_record r = {.start = at, .len = end - at, .prot = prot, .zero = zero, .guard = guard};
     buf_put(runs, &r, sizeof r);
     return 1;
 }
@@ -116,12 +119,14 @@ static uint32_t list_runs(uint64_t start, uint64_t end, buf *runs)
         if (run_end > end) run_end = end;
         if (run_end <= at) break;
         if (region.state == PX_HOST_MEM_COMMITTED) {
-            if (region.prot & PX_HOST_PROT_READ) {
+            if (region.guard) { /* untouched, so all zeros: reading it would spend the guard */
+                n += put_run(runs, at, run_end, region.prot, true, true, n > 0);
+            } else if (region.prot & PX_HOST_PROT_READ) {
                 for (uint64_t page = at; page < run_end; page += PX_PAGE_SIZE)
                     n += put_run(runs, page, page + PX_PAGE_SIZE, region.prot,
-                                 page_is_zero((const uint64_t *)(uintptr_t)page), n > 0);
+                                 page_is_zero((const uint64_t *)(uintptr_t)page), false, n > 0);
             } else {
-                n += put_run(runs, at, run_end, region.prot, false, n > 0);
+                n += put_run(runs, at, run_end, region.prot, false, false, n > 0);
             }
         }
         at = run_end;
@@ -411,6 +416,7 @@ int64_t px_mm_fork_restore(const void *rec, size_t len, px_host_handle parent, u
             continue;
         }
         r = now ? copy_run(parent, run->start, run->len, run->prot, run->zero) : 0;
+        if (r == 0 && run->guard) px_host_mem_guard((void *)(uintptr_t)run->start, run->len);
         if (now && !run->zero) copied_bytes += run->len, copied_runs++;
         if (r == 0 && lazy_but_at && !run->zero) r = px_mm_lazy_add(parent, run->start, run->len, run->prot, now);
         if (r < 0) failed_at("memory", p.runs[i].start, p.runs[i].len);
