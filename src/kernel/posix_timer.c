@@ -64,30 +64,46 @@ static bool is_tid(px_task *t, void *tid) { return t->tid == *(int32_t *)tid; }
 /* Whether tid is a thread of the calling process. */
 static bool has_thread(int32_t tid) { return tid > 0 && px_thread_each(is_tid, &tid); }
 
-/* With the lock held: timer i expired passed times: its signal goes, or one more overrun. */
-static void fire_locked(struct px_posix_timers *pt, int i, uint64_t passed)
+/* A timer's signal to send once the lock is let go (a send may wait for the thread that
+   takes it, and taking it takes the lock: px_posix_timer_taken). */
+typedef struct due_signal {
+    int id;
+    int32_t notify, tid, signo;
+    struct linux_siginfo info;
+} due_signal;
+#define DUE_MAX 16
+
+/* With the lock held: timer i expired passed times: its signal is due (true, *d), or one
+   more overrun while the last one is in flight. */
+static bool expired_locked(struct px_posix_timers *pt, int i, uint64_t passed, due_signal *d)
 {
     ptimer *t = &pt->timers[i];
-    if (t->notify == LINUX_SIGEV_NONE) return;
+    if (t->notify == LINUX_SIGEV_NONE) return false;
     if (t->in_flight) {
         t->overrun += (int64_t)passed;
-        return;
+        return false;
     }
     t->in_flight = true;
     t->overrun = (int64_t)passed - 1;
-    struct linux_siginfo info = {.si_signo = t->signo, .si_code = LINUX_SI_TIMER};
-    info.timer.tid = i;
-    memcpy(&info.timer.sigval, &t->value, sizeof t->value);
-    if (t->notify == LINUX_SIGEV_THREAD_ID) {
-        if (!has_thread(t->tid)) {
-            t->in_flight = false; /* the thread ended: lost, as on Linux */
-            return;
-        }
-        int32_t push = px_signal_receive_thread(t->tid, &info);
-        if (push) px_signal_push_thread(push, t->signo);
+    *d = (due_signal){.id = i, .notify = t->notify, .tid = t->tid, .signo = t->signo,
+                      .info = {.si_signo = t->signo, .si_code = LINUX_SI_TIMER}};
+    d->info.timer.tid = i;
+    memcpy(&d->info.timer.sigval, &t->value, sizeof t->value);
+    return true;
+}
+
+/* Without the lock: sends d; false when it went nowhere (its thread ended, the signal is
+   ignored): no longer in flight then. */
+static bool send_due(const due_signal *d)
+{
+    if (d->notify == LINUX_SIGEV_THREAD_ID) {
+        if (!has_thread(d->tid)) return false; /* the thread ended: lost, as on Linux */
+        int32_t push = px_signal_receive_thread(d->tid, &d->info);
+        if (push) px_signal_push_thread(push, d->signo);
     } else {
-        px_signal_send_process(t->signo, &info);
+        px_signal_send_process(d->signo, &d->info);
     }
+    return px_signal_pending_in_process(d->signo);
 }
 
 /* The timer thread: arg is the process (a reference it holds for the process's life). */
@@ -97,17 +113,29 @@ static void timer_main(void *arg)
     px_host_rwlock_lock(&pt->lock);
     for (;;) {
         int64_t wait_ms = -1;
-        for (int i = 0; i < TIMERS_MAX; i++) {
+        due_signal due[DUE_MAX];
+        int n_due = 0;
+        for (int i = 0; i < TIMERS_MAX && n_due < DUE_MAX; i++) {
             ptimer *t = &pt->timers[i];
             if (!t->used || !t->expiry) continue;
             int64_t now = px_clock_now(t->clock);
             uint64_t passed = px_timer_advance(&t->expiry, t->interval, now);
-            if (passed) fire_locked(pt, i, passed);
+            if (passed && expired_locked(pt, i, passed, &due[n_due])) n_due++;
             if (!t->expiry) continue;
             int64_t left_ms = (t->expiry - now + 999999) / 1000000;
             if (t->clock == PX_CLOCK_PROCESS_CPU && left_ms > CPU_CLOCK_LOOK_MS) left_ms = CPU_CLOCK_LOOK_MS;
             if (left_ms < 1) left_ms = 1;
             if (wait_ms < 0 || left_ms < wait_ms) wait_ms = left_ms;
+        }
+        if (n_due) {
+            px_host_rwlock_unlock(&pt->lock);
+            bool sent[DUE_MAX];
+            for (int k = 0; k < n_due; k++) sent[k] = send_due(&due[k]);
+            px_host_rwlock_lock(&pt->lock);
+            for (int k = 0; k < n_due; k++) /* the same timer still (not deleted and made again meanwhile) */
+                if (!sent[k] && pt->timers[due[k].id].used && pt->timers[due[k].id].signo == due[k].signo)
+                    pt->timers[due[k].id].in_flight = false;
+            continue;
         }
         uint32_t ms = wait_ms < 0 ? PX_HOST_FOREVER : wait_ms > 0x7ffffff0 ? 0x7ffffff0 : (uint32_t)wait_ms;
         px_host_cond_wait(&pt->changed, &pt->lock, ms);

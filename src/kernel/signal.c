@@ -966,6 +966,13 @@ void px_signal_send_process(int sig, const struct linux_siginfo *info)
     if (tid) push_thread(tid, sig);
 }
 
+static bool has_pending(px_task *t, void *sig) { return (all_pending(t) & SIG_BIT(*(int *)sig)) != 0; }
+
+bool px_signal_pending_in_process(int sig)
+{
+    return sig >= 1 && sig <= LINUX_NSIG && px_thread_each(has_pending, &sig);
+}
+
 static bool is_own_process(int64_t pid)
 {
     return pid == px_identity_pid();

@@ -98,6 +98,28 @@ static void set_thread_id(struct sigevent *ev, pid_t tid)
     memcpy((char *)&ev->sigev_notify + sizeof ev->sigev_notify, &tid, sizeof tid);
 }
 
+static volatile sig_atomic_t usr2_hits;
+static void on_usr2(int sig) { (void)sig; usr2_hits++; }
+
+/* A periodic timer whose signal is ignored for a while: once a handler is set, the next
+   expirations reach it (the ignored ones left nothing in flight). */
+static void ignored_then_caught(void)
+{
+    signal(SIGUSR2, SIG_IGN);
+    timer_t id;
+    struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2};
+    timer_create(CLOCK_MONOTONIC, &ev, &id);
+    struct itimerspec s = spec(10000000, 10000000);
+    timer_settime(id, 0, &s, NULL);
+    usleep(60000);
+    signal(SIGUSR2, on_usr2);
+    int64_t t0 = now_ns(CLOCK_MONOTONIC);
+    while (usr2_hits < 2 && now_ns(CLOCK_MONOTONIC) - t0 < 3000000000) usleep(5000);
+    CHECK("ignored for a while, then caught: the timer still sends", usr2_hits >= 2);
+    timer_delete(id);
+    signal(SIGUSR2, SIG_DFL);
+}
+
 static volatile sig_atomic_t cpu_fired;
 static void on_cpu_timer(int sig) { (void)sig; cpu_fired = 1; }
 
@@ -223,6 +245,7 @@ int main(void)
     GUEST_START();
     timerfds();
     posix_timers();
+    ignored_then_caught();
     cpu_itimers();
     return GUEST_END();
 }
