@@ -24,6 +24,7 @@
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "fs/fd_handoff.h"
+#include "fs/pseudo/proc_pids.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
 #include "kernel/identity.h"
@@ -49,8 +50,47 @@ struct px_sighand {
     struct linux_sigaction actions[LINUX_NSIG + 1]; /* index = signal; 0 unused */
 };
 
+/* The signals h catches and ignores (bit sig-1). */
+static void action_sets(struct px_sighand *h, uint64_t *caught, uint64_t *ignored)
+{
+    *caught = *ignored = 0;
+    px_host_rwlock_lock_shared(&h->lock);
+    for (int sig = 1; sig <= LINUX_NSIG; sig++) {
+        uint64_t handler = h->actions[sig].sa_handler;
+        if (handler == LINUX_SIG_IGN) *ignored |= 1ull << (sig - 1);
+        else if (handler != LINUX_SIG_DFL) *caught |= 1ull << (sig - 1);
+    }
+    px_host_rwlock_unlock_shared(&h->lock);
+}
+
+typedef struct status_query {
+    int32_t tid;
+    px_proc_signals *out;
+} status_query;
+
+static bool status_of_tid(px_task *t, void *ctx)
+{
+    status_query *q = ctx;
+    if (t->tid != q->tid) return false;
+    q->out->pending = __atomic_load_n(&t->pending, __ATOMIC_SEQ_CST);
+    q->out->shared_pending = __atomic_load_n(&t->process->shared_pending, __ATOMIC_SEQ_CST);
+    q->out->blocked = __atomic_load_n(&t->sigmask, __ATOMIC_SEQ_CST);
+    q->out->no_new_privs = __atomic_load_n(&t->process->no_new_privs, __ATOMIC_RELAXED);
+    action_sets(t->sighand, &q->out->caught, &q->out->ignored);
+    return true;
+}
+
+/* /proc/<pid>/status's signal lines (fs/pseudo/proc_pids.h's px_proc_signal_source). */
+static bool status_signals(int32_t tid, px_proc_signals *out)
+{
+    *out = (px_proc_signals){0};
+    status_query q = {.tid = tid, .out = out};
+    return px_thread_each(status_of_tid, &q);
+}
+
 struct px_sighand *px_sighand_new(void)
 {
+    px_proc_set_signal_source(status_signals); /* once a process has actions, status shows them */
     struct px_sighand *h = px_calloc(1, sizeof *h); /* every action SIG_DFL */
     if (h) h->refs = 1;
     return h;
@@ -98,14 +138,8 @@ bool px_sighand_save(struct px_sighand *h, struct px_handoff *out)
    sender in another process may do by itself). */
 static void publish(struct px_sighand *h)
 {
-    uint64_t caught = 0, ignored = 0;
-    px_host_rwlock_lock_shared(&h->lock);
-    for (int sig = 1; sig <= LINUX_NSIG; sig++) {
-        uint64_t handler = h->actions[sig].sa_handler;
-        if (handler == LINUX_SIG_IGN) ignored |= 1ull << (sig - 1);
-        else if (handler != LINUX_SIG_DFL) caught |= 1ull << (sig - 1);
-    }
-    px_host_rwlock_unlock_shared(&h->lock);
+    uint64_t caught, ignored;
+    action_sets(h, &caught, &ignored);
     px_signal_publish(caught, ignored);
 }
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -111,6 +112,8 @@ static void check_links(const char *argv0)
     printf("readlink fd/999: %s\n", n < 0 ? errno_name(errno) : "found");
 }
 
+static void on_usr1(int sig) { (void)sig; }
+
 static void check_text_files(void)
 {
     char *ostype = read_all("/proc/sys/kernel/ostype", NULL);
@@ -124,6 +127,38 @@ static void check_text_files(void)
     CHECK("status starts with Name", status && !strncmp(status, "Name:\t", 6));
     printf("status Pid lines: %d\n", count_lines_starting(status, "Pid:"));
     free(status);
+
+    /* the signal lines say the process's own sets: SIGPIPE ignored, SIGUSR1 caught,
+       SIGUSR2 blocked and pending (raised), SIGHUP blocked */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGUSR1, on_usr1);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    raise(SIGUSR2);
+    status = read_all("/proc/self/status", NULL);
+    static const char *const lines[] = {"SigQ:", "SigPnd:", "ShdPnd:", "SigBlk:", "SigIgn:", "SigCgt:", "NoNewPrivs:"};
+    for (size_t i = 0; status && i < sizeof lines / sizeof lines[0]; i++) {
+        const char *at = strstr(status, lines[i]);
+        const char *end = at ? strchr(at, '\n') : NULL;
+        if (!strcmp(lines[i], "SigQ:") && end) { /* the limit after the slash is the machine's */
+            const char *slash = memchr(at, '/', (size_t)(end - at));
+            printf("status %.*s\n", (int)((slash ? slash : end) - at), at);
+            continue;
+        }
+        printf("status %.*s\n", end ? (int)(end - at) : 0, end ? at : "");
+    }
+    free(status);
+    sigset_t pending;
+    int got;
+    sigemptyset(&pending);
+    sigaddset(&pending, SIGUSR2);
+    sigwait(&pending, &got);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGUSR1, SIG_DFL);
 
     char *stat = read_all("/proc/self/stat", NULL);
     int fields = 0;

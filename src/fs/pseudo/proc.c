@@ -68,6 +68,11 @@ static const px_proc_thread_source *thread_source;
 
 void px_proc_set_thread_source(const px_proc_thread_source *s) { __atomic_store_n(&thread_source, s, __ATOMIC_RELEASE); }
 
+/* The signal layer's answer for status (px_proc_set_signal_source); NULL: all zeros. */
+static px_proc_signal_source *signal_source;
+
+void px_proc_set_signal_source(px_proc_signal_source *s) { __atomic_store_n(&signal_source, s, __ATOMIC_RELEASE); }
+
 /* The process's threads' tids (the first thread's is the pid), up to cap: how many. */
 static size_t thread_tids(int32_t *tids, size_t cap)
 {
@@ -487,13 +492,19 @@ static void gen_status(px_text *t, int32_t tid)
                    (unsigned long long)(v.exe >> 10), 0, 0, 0);
     uint32_t n = px_host_cpu_count();
     const char *caps = root ? "000001ffffffffff" : "0000000000000000";
-    px_text_printf(t, "Threads:\t%d\nSigQ:\t0/63536\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n"
-                      "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n"
-                      "CapInh:\t0000000000000000\nCapPrm:\t%s\nCapEff:\t%s\nCapBnd:\t000001ffffffffff\n"
-                      "CapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n"
+    px_proc_signals sig = {0};
+    px_proc_signal_source *source = __atomic_load_n(&signal_source, __ATOMIC_ACQUIRE);
+    if (source) source(tid, &sig);
+    px_text_printf(t, "Threads:\t%d\nSigQ:\t%d/63536\nSigPnd:\t%016llx\nShdPnd:\t%016llx\n"
+                      "SigBlk:\t%016llx\nSigIgn:\t%016llx\nSigCgt:\t%016llx\n",
+                   threads, __builtin_popcountll(sig.pending | sig.shared_pending), (unsigned long long)sig.pending,
+                   (unsigned long long)sig.shared_pending, (unsigned long long)sig.blocked,
+                   (unsigned long long)sig.ignored, (unsigned long long)sig.caught);
+    px_text_printf(t, "CapInh:\t0000000000000000\nCapPrm:\t%s\nCapEff:\t%s\nCapBnd:\t000001ffffffffff\n"
+                      "CapAmb:\t0000000000000000\nNoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n"
                       "Cpus_allowed:\t%llx\nCpus_allowed_list:\t0-%u\nMems_allowed:\t1\nMems_allowed_list:\t0\n"
                       "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
-                   threads, caps, caps, n >= 64 ? ~0ull : (1ull << n) - 1, n - 1);
+                   caps, caps, sig.no_new_privs, n >= 64 ? ~0ull : (1ull << n) - 1, n - 1);
 }
 
 static void process_times(uint64_t *utime, uint64_t *stime, uint64_t *start_ticks)

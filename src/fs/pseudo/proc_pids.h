@@ -47,6 +47,16 @@ typedef struct px_proc_thread_source {
 } px_proc_thread_source;
 void px_proc_set_thread_source(const px_proc_thread_source *s);
 
+/* What /proc/<pid>/status says of a thread's signals (SigPnd, ShdPnd, SigBlk, SigIgn,
+   SigCgt: bit sig-1) and NoNewPrivs, as the signal layer tells it (px_proc_set_signal_source:
+   false when tid is no thread of this process). */
+typedef struct px_proc_signals {
+    uint64_t pending, shared_pending, blocked, ignored, caught;
+    int no_new_privs;
+} px_proc_signals;
+typedef bool px_proc_signal_source(int32_t tid, px_proc_signals *out);
+void px_proc_set_signal_source(px_proc_signal_source *s);
+
 /* The process table registers itself (once, when it opens). */
 void px_proc_pids_set_source(const px_proc_pid_source *s);
 
