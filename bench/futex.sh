@@ -8,11 +8,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-2000}
 rounds=${2:-3}
-picolx=${PICOLX_EXE:-$top/build/picolx.exe}
-export WINEPREFIX=${PICOLX_WINEPREFIX:-$top/build/wineprefix}
-export WINEDEBUG=${WINEDEBUG:--all}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$top/bench/bench_env.sh"
 gcc -O2 -static -pthread "$top/bench/futex_pingpong.c" -o "$work/pingpong"
 best() { # the smaller of the figure kept in $1 and the one printed in $2
     new=$(sed -n 's/.*_roundtrip_us=\([0-9.]*\).*/\1/p' "$2")

@@ -8,11 +8,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-20000}
 rounds=${2:-3}
-picolx=${PICOLX_EXE:-$top/build/picolx.exe}
-export WINEPREFIX=${PICOLX_WINEPREFIX:-$top/build/wineprefix}
-export WINEDEBUG=${WINEDEBUG:--all}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$top/bench/bench_env.sh"
 gcc -O2 -static -I"$top/bench" "$top/bench/signals_guest.c" -o "$work/signals"
 best() { # keeps in $1.<name> the smaller of the figure kept there and the one in $2
     for name in raise kill segv; do

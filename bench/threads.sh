@@ -7,11 +7,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-200}
-picolx=${PICOLX_EXE:-$top/build/picolx.exe}
-export WINEPREFIX=${PICOLX_WINEPREFIX:-$top/build/wineprefix}
-export WINEDEBUG=${WINEDEBUG:--all}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$top/bench/bench_env.sh"
 gcc -O2 -static -pthread "$top/bench/threads_guest.c" -o "$work/threads"
 x86_64-w64-mingw32-gcc -O2 "$top/bench/thread_floor.c" -o "$work/floor.exe"
 "$work/threads" "$n" > "$work/native"
