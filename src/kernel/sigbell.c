@@ -95,12 +95,15 @@ static void receive_queued(void)
 #define WATCHED_MAX (PX_HOST_WAIT_MAX - 1)
 typedef struct watch_list {
     size_t n;
-    struct { int32_t pid; px_host_handle process; } w[WATCHED_MAX];
+    struct {
+        int32_t pid;
+        px_host_handle process; /* NULL once it ended: kept until reaped, so not watched again */
+    } w[WATCHED_MAX];
 } watch_list;
 
 static void unwatch(watch_list *l, size_t i)
 {
-    px_host_close(l->w[i].process);
+    if (l->w[i].process) px_host_close(l->w[i].process);
     l->w[i] = l->w[--l->n];
 }
 
@@ -137,7 +140,8 @@ static void watched_ended(watch_list *l, size_t i)
                                                                             : px_wait_status_of_exit_code(code);
     uint32_t parent_host_pid;
     px_ptable_end_dead(l->w[i].pid, status, &parent_host_pid); /* its SIGCHLD in our queue, taken next */
-    unwatch(l, i);
+    px_host_close(l->w[i].process);
+    l->w[i].process = NULL;
 }
 
 static void bell_main(void *arg)
@@ -148,9 +152,14 @@ static void bell_main(void *arg)
         receive_queued();
         watch_refresh(&l);
         px_host_handle handles[PX_HOST_WAIT_MAX] = {bell};
-        for (size_t i = 0; i < l.n; i++) handles[i + 1] = l.w[i].process;
-        int64_t fired = px_host_wait_any(l.n + 1, handles, PX_HOST_FOREVER);
-        if (fired >= 1 && (size_t)fired <= l.n) watched_ended(&l, (size_t)fired - 1);
+        size_t index[WATCHED_MAX], n = 0; /* handles[k + 1] is l.w[index[k]]'s */
+        for (size_t i = 0; i < l.n; i++) {
+            if (!l.w[i].process) continue;
+            index[n] = i;
+            handles[++n] = l.w[i].process;
+        }
+        int64_t fired = px_host_wait_any(n + 1, handles, PX_HOST_FOREVER);
+        if (fired >= 1 && (size_t)fired <= n) watched_ended(&l, index[fired - 1]);
     }
 }
 
