@@ -95,6 +95,7 @@ ALLOWED = {
     "src/fs/stat_memo.c: memo_table": ("cache", "stat results memoized by path"),
     "src/fs/stat_prefetch.c: workers": ("host", "the prefetch worker threads"),
     "src/fs/stat_prefetch.c: listing": ("cache", "the regular files of the directory listed last"),
+    "src/fs/pseudo/proc.c: signal_source": ("config", "the signal layer's callback for status's signal lines"),
     "src/fs/pseudo/proc.c: thread_source": ("config", "the tasks layer's callbacks that list a process's threads"),
     "src/fs/pseudo/proc_pids.c: source": ("config", "the tasks layer's callbacks that list the session's pids"),
     "src/fs/pseudo/tmpfs.c: px_tmpfs_type": ("cache", "lxfs's operations under tmpfs's name, filled once"),
