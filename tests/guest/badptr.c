@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -340,6 +341,8 @@ static void io(void)
 }
 
 /* The calls in the signal, identity, limits, process, time, futex, poll and pipe code. */
+static int word_timer; /* timer_create's id, when a bad sigevent is refused */
+
 static void others(void)
 {
     EACH_IN("poll fds", syscall(SYS_poll, P, 1, 0));
@@ -361,6 +364,24 @@ static void others(void)
     EACH_OUT("clock_getres", syscall(SYS_clock_getres, CLOCK_REALTIME, P));
     for (int i = 0; i < N_BAD && !skip("time"); i++) /* the time itself changes: ok or the errno */
         if (out_bad[i].p) { errno = 0; report_ok("time", out_bad[i].name, syscall(SYS_time, out_bad[i].p)); }
+    /* timers: the itimers, a timerfd, a POSIX timer (all left disarmed) */
+    EACH_OUT("getitimer", syscall(SYS_getitimer, ITIMER_REAL, P));
+    EACH_IN_NOT_NULL("setitimer new", syscall(SYS_setitimer, ITIMER_REAL, P, NULL));
+    struct { long is, ius, vs, vus; } it_off = {0, 0, 0, 0};
+    EACH_OUT("setitimer old", syscall(SYS_setitimer, ITIMER_REAL, &it_off, P));
+    int tfd = (int)syscall(SYS_timerfd_create, CLOCK_MONOTONIC, 0);
+    struct timespec its_off[2] = {{0, 0}, {0, 0}};
+    EACH_IN("timerfd_settime new", syscall(SYS_timerfd_settime, tfd, 0, P, NULL));
+    EACH_OUT("timerfd_settime old", syscall(SYS_timerfd_settime, tfd, 0, its_off, P));
+    EACH_OUT("timerfd_gettime", syscall(SYS_timerfd_gettime, tfd, P));
+    close(tfd);
+    EACH_IN_NOT_NULL("timer_create sigevent", syscall(SYS_timer_create, CLOCK_MONOTONIC, P, &word_timer));
+    int timer = -1;
+    syscall(SYS_timer_create, CLOCK_MONOTONIC, NULL, &timer);
+    EACH_IN("timer_settime new", syscall(SYS_timer_settime, timer, 0, P, NULL));
+    EACH_OUT("timer_settime old", syscall(SYS_timer_settime, timer, 0, its_off, P));
+    EACH_OUT("timer_gettime", syscall(SYS_timer_gettime, timer, P));
+    syscall(SYS_timer_delete, timer);
     EACH_IN("rt_sigaction act", syscall(SYS_rt_sigaction, SIGUSR1, P, NULL, 8));
     EACH_OUT("rt_sigaction oldact", syscall(SYS_rt_sigaction, SIGUSR1, NULL, P, 8));
     EACH_IN("rt_sigprocmask set", syscall(SYS_rt_sigprocmask, SIG_BLOCK, P, NULL, 8));
