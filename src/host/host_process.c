@@ -28,13 +28,15 @@ int64_t px_host_process_times(px_host_handle process, px_host_times *out)
     return 0;
 }
 
-int64_t px_host_thread_times(px_host_times *out)
+int64_t px_host_thread_times_of(px_host_handle thread, px_host_times *out)
 {
     FILETIME c, e, k, u;
-    if (!GetThreadTimes(GetCurrentThread(), &c, &e, &k, &u)) return px_err_last();
+    if (!GetThreadTimes(thread, &c, &e, &k, &u)) return px_err_last();
     *out = (px_host_times){of_filetime(c), of_filetime(e), of_filetime(k), of_filetime(u)};
     return 0;
 }
+
+int64_t px_host_thread_times(px_host_times *out) { return px_host_thread_times_of(GetCurrentThread(), out); }
 
 const wchar_t *px_host_command_line(void) { return GetCommandLineW(); }
 

@@ -16,6 +16,7 @@ __attribute__((noreturn)) void px_host_exit(uint32_t status);
 typedef struct px_host_times { int64_t creation, exit, kernel, user; } px_host_times;
 int64_t px_host_process_times(px_host_handle process, px_host_times *out);
 int64_t px_host_thread_times(px_host_times *out); /* the calling thread's */
+int64_t px_host_thread_times_of(px_host_handle thread, px_host_times *out); /* px_host_thread_self_handle's */
 
 /* This process's command line, as the host keeps it. */
 const wchar_t *px_host_command_line(void);

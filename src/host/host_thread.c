@@ -124,7 +124,8 @@ px_host_handle px_host_thread_self_handle(void)
 {
     HANDLE h = NULL;
     if (!DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(), &h,
-                         THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT | THREAD_SET_CONTEXT, FALSE, 0))
+                         THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT | THREAD_SET_CONTEXT |
+                             THREAD_QUERY_LIMITED_INFORMATION, FALSE, 0))
         return NULL;
     return h;
 }

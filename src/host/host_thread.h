@@ -41,7 +41,7 @@ void px_host_tls_set(uint32_t slot, void *value);
 void *px_host_tls_get(uint32_t slot);
 
 /* A handle of the calling thread that other threads may suspend and redirect with
-   (px_host_thread_redirect), or NULL. */
+   (px_host_thread_redirect) and read the CPU times of (px_host_thread_times_of), or NULL. */
 px_host_handle px_host_thread_self_handle(void);
 /* Suspends thread; when its rip passes may_redirect, saves its general registers, rip,
    rflags (saved->xmm untouched) and makes it go on at entry with rsp = stack and

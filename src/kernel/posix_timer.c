@@ -5,12 +5,14 @@
    process (SIGEV_SIGNAL) or to one of its threads (SIGEV_THREAD_ID). As in Linux a
    timer has one signal in flight: expirations while it is pending count as overruns,
    which the taking of the signal reports in si_overrun and timer_getoverrun
-   (px_posix_timer_taken). Timers on the process CPU-time clock are looked at every
-   10 ms. A fork child has none; execve deletes them. */
+   (px_posix_timer_taken). Timers on a CPU-time clock (the process's, or the creating
+   thread's) are looked at every 10 ms. A fork child has none; execve deletes them. */
 #include "core/cred.h"
 #include "core/px.h"
 #include "core/uaccess.h"
+#include "host/host_process.h"
 #include "host/host_sync.h"
+#include "host/host_thread.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
 #include "kernel/thread_clone.h"
@@ -31,7 +33,23 @@ typedef struct ptimer {
     bool in_flight;              /* its signal is pending, not yet taken */
     int64_t overrun;             /* expirations while in flight */
     int32_t overrun_last;        /* what the last taken signal reported */
+    px_host_handle thread;       /* PX_CLOCK_THREAD_CPU: the creating thread, whose CPU time it counts */
 } ptimer;
+
+/* Timer t's clock now. */
+static int64_t timer_now(const ptimer *t)
+{
+    if (t->clock != PX_CLOCK_THREAD_CPU) return px_clock_now(t->clock);
+    px_host_times times;
+    return px_host_thread_times_of(t->thread, &times) < 0 ? 0 : (times.kernel + times.user) * 100;
+}
+
+/* With the lock: timer t goes (its thread handle closed). */
+static void forget_locked(ptimer *t)
+{
+    if (t->thread) px_host_close(t->thread);
+    *t = (ptimer){0};
+}
 
 struct px_posix_timers {
     px_host_rwlock lock;         /* guards the rest */
@@ -118,12 +136,13 @@ static void timer_main(void *arg)
         for (int i = 0; i < TIMERS_MAX && n_due < DUE_MAX; i++) {
             ptimer *t = &pt->timers[i];
             if (!t->used || !t->expiry) continue;
-            int64_t now = px_clock_now(t->clock);
+            int64_t now = timer_now(t);
             uint64_t passed = px_timer_advance(&t->expiry, t->interval, now);
             if (passed && expired_locked(pt, i, passed, &due[n_due])) n_due++;
             if (!t->expiry) continue;
             int64_t left_ms = (t->expiry - now + 999999) / 1000000;
-            if (t->clock == PX_CLOCK_PROCESS_CPU && left_ms > CPU_CLOCK_LOOK_MS) left_ms = CPU_CLOCK_LOOK_MS;
+            bool cpu = t->clock == PX_CLOCK_PROCESS_CPU || t->clock == PX_CLOCK_THREAD_CPU;
+            if (cpu && left_ms > CPU_CLOCK_LOOK_MS) left_ms = CPU_CLOCK_LOOK_MS;
             if (left_ms < 1) left_ms = 1;
             if (wait_ms < 0 || left_ms < wait_ms) wait_ms = left_ms;
         }
@@ -171,14 +190,13 @@ void px_posix_timers_exec(void)
     struct px_posix_timers *pt = timers_of(px_kernel_self()->process, false);
     if (!pt) return;
     px_host_rwlock_lock(&pt->lock);
-    memset(pt->timers, 0, sizeof pt->timers);
+    for (int i = 0; i < TIMERS_MAX; i++) forget_locked(&pt->timers[i]);
     px_host_rwlock_unlock(&pt->lock);
 }
 
 /* The clocks a timer may run on (the kernel's clock_posix ops with timer_create): the
    clock kind, -LINUX_EOPNOTSUPP for clocks that have no timers, -LINUX_EINVAL for the
-   rest. A thread's CPU-time clock is not offered (EINVAL): the timer thread cannot read
-   another thread's time here. */
+   rest (another process's or thread's CPU-time clock among them). */
 static int64_t timer_clock(int32_t clk, enum px_clock_kind *kind)
 {
     switch (clk) {
@@ -190,7 +208,7 @@ static int64_t timer_clock(int32_t clk, enum px_clock_kind *kind)
     default: break;
     }
     *kind = px_clock_kind_of(clk);
-    return *kind == PX_CLOCK_NONE || *kind == PX_CLOCK_THREAD_CPU ? -LINUX_EINVAL : 0;
+    return *kind == PX_CLOCK_NONE ? -LINUX_EINVAL : 0;
 }
 
 /* The kernel's good_sigevent: a valid notification (and signal), the thread one of ours. */
@@ -217,20 +235,25 @@ PX_SYSCALL(timer_create)
     if (!good_sigevent(&ev)) return -LINUX_EINVAL;
     struct px_posix_timers *pt = timers_of(px_kernel_self()->process, true);
     if (!pt) return -LINUX_ENOMEM;
+    px_host_handle thread = kind == PX_CLOCK_THREAD_CPU ? px_host_thread_self_handle() : NULL;
+    if (kind == PX_CLOCK_THREAD_CPU && !thread) return -LINUX_EAGAIN;
     px_host_rwlock_lock(&pt->lock);
     int id = -1;
     for (int i = 0; i < TIMERS_MAX && id < 0; i++)
         if (!pt->timers[i].used) id = i;
     if (id >= 0) {
         pt->timers[id] = (ptimer){.used = true, .clock = kind, .notify = ev.sigev_notify, .signo = ev.sigev_signo,
-                                  .value = given ? ev.sigev_value : (uint64_t)id, .tid = ev.tid};
+                                  .value = given ? ev.sigev_value : (uint64_t)id, .tid = ev.tid, .thread = thread};
     }
     px_host_rwlock_unlock(&pt->lock);
-    if (id < 0) return -LINUX_EAGAIN;
+    if (id < 0) {
+        if (thread) px_host_close(thread);
+        return -LINUX_EAGAIN;
+    }
     int32_t out = id;
     if (px_copy_out(id_ptr, &out, sizeof out) < 0) {
         px_host_rwlock_lock(&pt->lock);
-        pt->timers[id].used = false;
+        forget_locked(&pt->timers[id]);
         px_host_rwlock_unlock(&pt->lock);
         return -LINUX_EFAULT;
     }
@@ -269,7 +292,7 @@ PX_SYSCALL(timer_settime)
     struct px_posix_timers *pt;
     ptimer *t = lock_timer(id, &pt);
     if (!t) return -LINUX_EINVAL;
-    int64_t now = px_clock_now(t->clock);
+    int64_t now = timer_now(t);
     struct linux_itimerspec old = px_timer_report(t->expiry, t->interval, now);
     int64_t r = 0;
     t->expiry = px_timer_expiry(value, flags & LINUX_TIMER_ABSTIME, now);
@@ -290,7 +313,7 @@ PX_SYSCALL(timer_gettime)
     struct px_posix_timers *pt;
     ptimer *t = lock_timer(id, &pt);
     if (!t) return -LINUX_EINVAL;
-    struct linux_itimerspec cur = px_timer_report(t->expiry, t->interval, px_clock_now(t->clock));
+    struct linux_itimerspec cur = px_timer_report(t->expiry, t->interval, timer_now(t));
     px_host_rwlock_unlock(&pt->lock);
     return px_copy_out(cur_ptr, &cur, sizeof cur) < 0 ? -LINUX_EFAULT : 0;
 }
@@ -314,7 +337,7 @@ PX_SYSCALL(timer_delete)
     struct px_posix_timers *pt;
     ptimer *t = lock_timer(id, &pt);
     if (!t) return -LINUX_EINVAL;
-    *t = (ptimer){0};
+    forget_locked(t);
     px_host_rwlock_unlock(&pt->lock);
     return 0;
 }

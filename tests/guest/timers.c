@@ -1,7 +1,7 @@
 /* Timers (issue 10), natively and under picolx: timerfd (blocking and non-blocking reads,
    poll, periodic counts, absolute times, gettime, the errors), POSIX timers (SIGEV_SIGNAL
    with its value and SI_TIMER, overruns while the signal is blocked, SIGEV_THREAD_ID,
-   SIGEV_NONE, the process CPU-time clock, delete, the errors) and ITIMER_VIRTUAL and
+   SIGEV_NONE, the process's and the thread's CPU-time clocks, delete, the errors) and ITIMER_VIRTUAL and
    ITIMER_PROF. Only what is the same on every run is printed: counts are checked
    against bounds. */
 #include "guest.h"
@@ -202,6 +202,20 @@ static void posix_timers(void)
     timer_settime(id, 0, &s, NULL);
     while (!cpu_fired && now_ns(CLOCK_MONOTONIC) - wall0 < 5000000000) {}
     CHECK("CPU-time timer fired after 50 ms of CPU", cpu_fired && now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0 >= 50000000);
+    timer_delete(id);
+
+    /* the calling thread's CPU-time clock */
+    cpu_fired = 0;
+    CHECK("timer_create CLOCK_THREAD_CPUTIME_ID", timer_create(CLOCK_THREAD_CPUTIME_ID, &cev, &id) == 0);
+    cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+    wall0 = now_ns(CLOCK_MONOTONIC);
+    timer_settime(id, 0, &s, NULL);
+    timer_gettime(id, &cur);
+    CHECK("thread CPU-time timer: armed, at most 50 ms", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 &&
+                                                           cur.it_value.tv_nsec <= 50000000);
+    while (!cpu_fired && now_ns(CLOCK_MONOTONIC) - wall0 < 5000000000) {}
+    CHECK("thread CPU-time timer fired after 50 ms of the thread's CPU",
+          cpu_fired && now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0 >= 50000000);
     timer_delete(id);
 
     /* errors */
