@@ -25,6 +25,7 @@
 #include "host/host_env.h"
 #include "host/host_file.h"
 #include "host/host_process.h"
+#include "host/host_thread.h"
 #include "host/host_system.h"
 #include "host/host_utf.h"
 
@@ -175,6 +176,7 @@ void px_process_exit(int status)
 void px_process_exit_code(uint32_t code)
 {
     px_thread_await_starting();
+    px_host_threads_await_started(2000); /* the runtime's own (the doorbell's, a timer's) */
     px_spawn_spare_end();
     px_pipe_ring_process_exit(); /* before the parent can see us gone: its pipes' ends too */
     px_fifo_process_exit();
@@ -213,6 +215,7 @@ void px_process_killed(int sig)
     /* The first process says what a shell would; a forked one leaves that to its parent. */
     bool child = forked();
     if (!child) px_log("%s", signal_message(sig));
+    px_host_threads_await_started(2000);
     px_spawn_spare_end();
     px_pipe_ring_process_exit();
     px_fifo_process_exit();

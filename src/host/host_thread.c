@@ -10,12 +10,18 @@
 #define TEB_TLS_SLOTS 0x1480
 #define TEB_TLS_SLOT_COUNT 64
 
-typedef struct start { void (*fn)(void *); void *arg; } start;
+typedef struct start { void (*fn)(void *); void *arg; bool counted; } start;
+
+/* Threads made to run at once that have not reached thread_main yet: Wine prints "wine
+   client error: ... sendmsg: Socket operation on non-socket" for a thread still in its
+   start-up when the process exits (px_host_threads_await_started). */
+static volatile long starting_threads;
 
 static DWORD WINAPI thread_main(void *p)
 {
     start s = *(start *)p;
     px_free(p);
+    if (s.counted) InterlockedDecrement(&starting_threads);
     s.fn(s.arg);
     return 0;
 }
@@ -26,10 +32,21 @@ static HANDLE start_thread(void (*fn)(void *arg), void *arg, size_t stack_reserv
     if (!s) return NULL;
     s->fn = fn;
     s->arg = arg;
+    s->counted = !(flags & CREATE_SUSPENDED); /* a suspended one is its resumer's to wait for */
     if (stack_reserve) flags |= STACK_SIZE_PARAM_IS_A_RESERVATION;
+    if (s->counted) InterlockedIncrement(&starting_threads);
     HANDLE h = CreateThread(NULL, stack_reserve, thread_main, s, flags, id);
-    if (!h) px_free(s);
+    if (!h) {
+        if (s->counted) InterlockedDecrement(&starting_threads);
+        px_free(s);
+    }
     return h;
+}
+
+void px_host_threads_await_started(uint32_t max_ms)
+{
+    for (uint32_t waited = 0; waited < max_ms && InterlockedCompareExchange(&starting_threads, 0, 0) > 0; waited++)
+        Sleep(1);
 }
 
 px_host_handle px_host_thread_start(void (*fn)(void *arg), void *arg, size_t stack_reserve)

@@ -40,6 +40,10 @@ int64_t px_host_tls_slot_new(uint64_t *gs_offset);
 void px_host_tls_set(uint32_t slot, void *value);
 void *px_host_tls_get(uint32_t slot);
 
+/* Waits (at most max_ms) until every thread px_host_thread_start made has begun to run
+   its function: the process may then exit without a thread still in the host's start-up. */
+void px_host_threads_await_started(uint32_t max_ms);
+
 /* A handle of the calling thread that other threads may suspend and redirect with
    (px_host_thread_redirect) and read the CPU times of (px_host_thread_times_of), or NULL. */
 px_host_handle px_host_thread_self_handle(void);
