@@ -51,9 +51,9 @@ static struct linux_siginfo sigchld_info(const px_ptable_entry *e, int32_t pid, 
 /* The SIGCHLD of a wait status (wait4's encoding). */
 static struct linux_siginfo exit_info(const px_ptable_entry *e, int32_t wait_status)
 {
-    int sig = wait_status & 0x7f;
-    if (sig == 0) return sigchld_info(e, e->pid, LINUX_CLD_EXITED, (wait_status >> 8) & 0xff);
-    return sigchld_info(e, e->pid, (wait_status & 0x80) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED, sig);
+    int32_t status;
+    int code = px_sigchld_code_of_wait_status(wait_status, &status);
+    return sigchld_info(e, e->pid, code, status);
 }
 
 int64_t px_signal_send_remote(const px_ptable_entry *e, const struct linux_siginfo *info)

@@ -142,6 +142,13 @@ int32_t px_wait_status_of_exit_code(uint32_t code)
     return px_host_crash_signal(code);
 }
 
+int px_sigchld_code_of_wait_status(int32_t wait_status, int32_t *si_status)
+{
+    int sig = wait_status & 0x7f;
+    *si_status = sig ? sig : (wait_status >> 8) & 0xff;
+    return !sig ? LINUX_CLD_EXITED : (wait_status & 0x80) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED;
+}
+
 int64_t px_process_add_child(struct px_process *p, const px_child *c)
 {
     px_host_rwlock_lock(&p->lock);

@@ -111,6 +111,9 @@ typedef struct px_child {
 #define PX_EXIT_CORE 0x80u
 /* The Linux wait status (the int wait4 stores) of a child's Windows exit code. */
 int32_t px_wait_status_of_exit_code(uint32_t code);
+/* SIGCHLD's si_code for a wait status (CLD_EXITED, CLD_KILLED, CLD_DUMPED) and, in
+   *si_status, the exit status or the signal. */
+int px_sigchld_code_of_wait_status(int32_t wait_status, int32_t *si_status);
 
 /* Adds a child (its process handle taken over). 0 or -LINUX_ENOMEM. */
 int64_t px_process_add_child(struct px_process *p, const px_child *c);

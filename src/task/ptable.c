@@ -29,6 +29,7 @@
 #include "host/host_sync.h"
 #include "host/host_time.h"
 #include "kernel/identity.h"
+#include "task/process.h"
 #include "task/ptable.h"
 #include "task/ptable_rules.h"
 
@@ -155,12 +156,10 @@ static void ended_dead(px_ptable_rows *rows, const px_ptable_entry *before, int3
 {
     (void)rows;
     if (before->flags & (PX_PTABLE_HOST_PARENT | PX_PTABLE_ORPHAN)) return;
-    px_ptable_signal s = {.signo = LINUX_SIGCHLD, .code = (wait_status & 0x80) ? LINUX_CLD_DUMPED : LINUX_CLD_KILLED,
-                          .pid = before->pid, .uid = before->uid, .value = (uint64_t)(wait_status & 0x7f)};
-    if ((wait_status & 0x7f) == 0) { /* an exit code, not a signal */
-        s.code = LINUX_CLD_EXITED;
-        s.value = (uint64_t)((wait_status >> 8) & 0xff);
-    }
+    int32_t status;
+    int code = px_sigchld_code_of_wait_status(wait_status, &status);
+    px_ptable_signal s = {.signo = LINUX_SIGCHLD, .code = code, .pid = before->pid, .uid = before->uid,
+                          .value = (uint64_t)status};
     uint32_t parent_host_pid;
     post_locked(find(before->ppid), &s, &parent_host_pid);
 }
