@@ -215,6 +215,7 @@ static const uint8_t default_actions[LINUX_NSIG + 1] = {
 #define THREAD_RT_QUEUE_MAX 32
 struct px_sigstate {
     px_host_handle thread;        /* the thread, for redirects by others; NULL until it asks for one */
+    bool thread_owned;            /* thread is closed with the state (not the task's host_thread) */
     px_host_rwlock lock;          /* guards info */
     struct linux_siginfo info[LINUX_NSIG + 1]; /* of the thread's own pending signals */
     /* further instances of real-time signals sent to the thread while one is pending, in
@@ -371,12 +372,27 @@ void px_signal_restore_infos(px_task *t, const struct px_handoff *in)
     }
 }
 
-/* The calling task's state, with the handle others redirect it by. */
+/* The calling task's state, with the handle others redirect it by: a clone's thread
+   lends the one CreateThread gave (set before it ran; a duplicate costs a wineserver
+   round trip per thread), the first thread makes its own. */
 static struct px_sigstate *sigstate_self(px_task *t)
 {
     struct px_sigstate *st = sigstate_of(t);
-    if (st && !st->thread) st->thread = px_host_thread_self_handle();
+    if (st && !st->thread) {
+        st->thread_owned = !t->host_thread;
+        st->thread = t->host_thread ? t->host_thread : px_host_thread_self_handle();
+    }
     return st;
+}
+
+void px_signal_task_release(px_task *t)
+{
+    struct px_sigstate *st = t->sigstate;
+    if (!st) return;
+    t->sigstate = NULL;
+    if (st->thread_owned && st->thread) px_host_close(st->thread);
+    px_free(st->area_mem);
+    px_free(st);
 }
 
 static void ask_exit_work(px_task *t)

@@ -36,6 +36,8 @@ bool px_signal_fault(px_regs *r, const struct linux_siginfo *info, uint64_t trap
 /* Sends sig to the process from a host thread (the itimer): delivered at its task's
    next return to the guest, its wait interrupted, or its guest code interrupted. */
 void px_signal_send_process(int sig, const struct linux_siginfo *info);
+/* A task's delivery state, freed with the task (thread_clone.c). */
+void px_signal_task_release(struct px_task *t);
 /* Whether sig is pending for the process or any of its threads. */
 bool px_signal_pending_in_process(int sig);
 /* Makes the calling task reachable by px_signal_send_process's redirect (a handle of its

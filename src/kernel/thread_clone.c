@@ -60,6 +60,7 @@ static void release_task_objects(px_task *t)
 {
     if (t->interrupt_event) px_host_close(t->interrupt_event);
     if (t->sleep_timer) px_host_close(t->sleep_timer);
+    px_signal_task_release(t); /* before the handle its state may borrow */
     if (t->host_thread) px_host_close(t->host_thread);
     px_task_release(t, &px_task_clone_ops);
 }

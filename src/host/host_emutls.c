@@ -1,0 +1,122 @@
+/* The runtime's __thread variables (mimalloc's default heap, the VFS's last query, the
+   trace's line buffers). mingw-w64's GCC emulates them (emutls): each variable has a
+   control object and the compiled code asks __emutls_get_address for the calling
+   thread's copy. libgcc's own keeps the copies through winpthreads, whose per-thread
+   object costs an event, a duplicated thread handle and a priority query at a thread's
+   first access and two closes at its end: five wineserver round trips for every guest
+   thread (a third of what picolx added to a thread's start). This one keeps them on one
+   Windows TLS slot and the process heap: no round trip. Defining both of libgcc's entry
+   points here keeps its emutls object out of the link. */
+#include <windows.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The control object GCC emits for each variable (__emutls_v.NAME). */
+typedef struct emutls_object {
+    size_t size;
+    size_t align;
+    uintptr_t index;   /* 1-based, given at the first access from any thread; 0 before */
+    const void *templ; /* the initial value, or NULL for zeros */
+} emutls_object;
+
+/* A thread's copies, by index - 1; each copy keeps its heap block's address just below it. */
+typedef struct thread_vars {
+    size_t cap;
+    void *vars[];
+} thread_vars;
+
+static DWORD vars_slot = TLS_OUT_OF_INDEXES; /* written once, under index_lock */
+static SRWLOCK index_lock = SRWLOCK_INIT;
+static uintptr_t indexes_given;
+
+static uintptr_t give_index(emutls_object *obj)
+{
+    AcquireSRWLockExclusive(&index_lock);
+    if (vars_slot == TLS_OUT_OF_INDEXES) {
+        DWORD slot = TlsAlloc();
+        if (slot == TLS_OUT_OF_INDEXES) abort();
+        __atomic_store_n(&vars_slot, slot, __ATOMIC_RELEASE);
+    }
+    uintptr_t index = obj->index;
+    if (!index) {
+        index = ++indexes_given;
+        __atomic_store_n(&obj->index, index, __ATOMIC_RELEASE);
+    }
+    ReleaseSRWLockExclusive(&index_lock);
+    return index;
+}
+
+static thread_vars *grow(thread_vars *old, uintptr_t index)
+{
+    size_t want = index + 8;
+    HANDLE heap = GetProcessHeap();
+    size_t bytes = sizeof(thread_vars) + want * sizeof(void *);
+    thread_vars *v = old ? HeapReAlloc(heap, HEAP_ZERO_MEMORY, old, bytes) : HeapAlloc(heap, HEAP_ZERO_MEMORY, bytes);
+    if (!v) abort(); /* as libgcc's: the variable has no storage to give */
+    v->cap = want;
+    TlsSetValue(vars_slot, v);
+    return v;
+}
+
+static void *new_copy(const emutls_object *obj)
+{
+    size_t align = obj->align > sizeof(void *) ? obj->align : sizeof(void *);
+    uint8_t *block = HeapAlloc(GetProcessHeap(), 0, obj->size + align + sizeof(void *));
+    if (!block) abort();
+    uint8_t *copy = (uint8_t *)(((uintptr_t)block + sizeof(void *) + align - 1) & ~(uintptr_t)(align - 1));
+    ((void **)copy)[-1] = block;
+    if (obj->templ) memcpy(copy, obj->templ, obj->size);
+    else memset(copy, 0, obj->size);
+    return copy;
+}
+
+/* GCC declares both as built-ins with void pointers. */
+void *__emutls_get_address(void *control)
+{
+    emutls_object *obj = control;
+    uintptr_t index = __atomic_load_n(&obj->index, __ATOMIC_ACQUIRE);
+    if (!index) index = give_index(obj);
+    DWORD last_error = GetLastError(); /* TlsGetValue clears it; a caller may not have read it yet */
+    thread_vars *v = TlsGetValue(__atomic_load_n(&vars_slot, __ATOMIC_ACQUIRE));
+    if (!v || v->cap < index) v = grow(v, index);
+    void *copy = v->vars[index - 1];
+    if (!copy) copy = v->vars[index - 1] = new_copy(obj);
+    SetLastError(last_error);
+    return copy;
+}
+
+/* For a variable of -fcommon: the largest size and alignment its units declare. */
+void __emutls_register_common(void *control, size_t size, size_t align, void *templ)
+{
+    emutls_object *obj = control;
+    if (obj->size < size) {
+        obj->size = size;
+        obj->templ = NULL;
+    }
+    if (obj->align < align) obj->align = align;
+    if (templ && size == obj->size) obj->templ = templ;
+}
+
+/* A thread's copies go at its end: a TLS callback, run after the fiber-local callbacks
+   (mimalloc's thread-done, which still reads its heap variable). Something reading a
+   variable later still gets a copy, which then stays. */
+static void NTAPI free_thread_vars(PVOID module, DWORD reason, PVOID reserved)
+{
+    (void)module;
+    (void)reserved;
+    DWORD slot = __atomic_load_n(&vars_slot, __ATOMIC_ACQUIRE);
+    if (reason != DLL_THREAD_DETACH || slot == TLS_OUT_OF_INDEXES) return;
+    thread_vars *v = TlsGetValue(slot);
+    if (!v) return;
+    TlsSetValue(slot, NULL);
+    HANDLE heap = GetProcessHeap();
+    for (size_t i = 0; i < v->cap; i++)
+        if (v->vars[i]) HeapFree(heap, 0, ((void **)v->vars[i])[-1]);
+    HeapFree(heap, 0, v);
+}
+
+/* The image's TLS callback array is the .CRT$XL* sections in name order (mingw-w64's
+   tlssup.c brackets them with XLA and XLZ): Y runs after the C runtime's own. */
+__attribute__((section(".CRT$XLY"), used)) static const PIMAGE_TLS_CALLBACK free_thread_vars_callback =
+    free_thread_vars;
