@@ -18,9 +18,10 @@
    writing its tid into the word. There is no priority boosting: Windows threads of a
    guest run at one priority (the one sched_setscheduler leaves them).
 
-   Scope: one process, all its threads (the buckets are the process's). Addresses are
-   virtual addresses of this process, so a futex in MAP_SHARED memory is not shared with
-   another process. */
+   Scope: one process, all its threads (the buckets are the process's), keyed by this
+   process's addresses. A word without FUTEX_PRIVATE_FLAG in MAP_SHARED memory goes to
+   the session's queues instead (futex_shared.c), keyed by what it is in: the plain
+   ops, the PI locks and futex_waitv's words; the requeue_pi pair stays here. */
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "host/host_sync.h"
@@ -31,11 +32,9 @@
 #include "mm/vm.h"
 #include "kernel/kernel.h"
 #include "task/process.h"
+#include "task/ptable.h"
 
 #define BUCKET_COUNT 256
-#define FUTEX_WAITERS 0x80000000u
-#define FUTEX_OWNER_DIED 0x40000000u
-#define FUTEX_TID_MASK 0x3fffffffu
 
 typedef struct futex_bucket futex_bucket;
 
@@ -62,6 +61,7 @@ typedef struct futex_waiter {
     futex_bucket *volatile bucket; /* changes when requeued; read under the bucket lock */
     volatile int32_t woken;        /* enum waiter_woken; written under the bucket lock */
     volatile uint32_t *word;       /* its task's futex word */
+    px_host_handle event;          /* instead of the word: a futex_waitv that also waits on shared words */
 } futex_waiter;
 
 struct futex_bucket {
@@ -155,6 +155,10 @@ static void wake_waiter(wake_q *q, futex_waiter *w, int how)
 {
     volatile uint32_t *word = w->word;
     __atomic_store_n(&w->woken, how, __ATOMIC_RELEASE);
+    if (w->event) { /* its waiter takes the bucket lock before it closes the event */
+        px_host_event_set(w->event);
+        return;
+    }
     __atomic_or_fetch(word, PX_FUTEX_WORD_WOKEN, __ATOMIC_SEQ_CST);
     if (q->n < WAKE_Q_MAX)
         q->words[q->n++] = word;
@@ -414,36 +418,38 @@ static bool pi_owner_alive(uint32_t tid)
 {
     px_task *self = px_kernel_self();
     if ((int32_t)tid == self->process->tgid) return true;
-    return px_host_thread_alive(tid);
+    if (px_host_thread_alive(tid)) return true;
+    px_ptable_entry e; /* another process's first thread (a word in shared memory) */
+    return px_ptable_lookup((int32_t)tid, &e) == 0 && e.state != PX_PTABLE_ZOMBIE;
 }
 
-/* Linux's futex_lock_pi_atomic for tid, bucket locked: 1 when tid took the word (from
-   a free word, keeping FUTEX_OWNER_DIED; FUTEX_WAITERS added when waiters remain or
-   set_waiters), 0 when the word is held by a live owner and now has FUTEX_WAITERS, or
-   -errno (EDEADLK: tid holds it; ESRCH: its owner is gone; EFAULT). */
-static int64_t pi_try_take(futex_bucket *b, uint64_t uaddr, int32_t tid, bool set_waiters)
+int64_t px_futex_pi_take_word(uint64_t uaddr, int32_t tid, bool queued, bool set_waiters)
 {
     uint32_t *word = (uint32_t *)(uintptr_t)uaddr;
     uint32_t now, seen;
     if (PX_GET(&now, uaddr) < 0) return -LINUX_EFAULT;
     for (;;) {
-        if ((now & FUTEX_TID_MASK) == (uint32_t)tid) return -LINUX_EDEADLK;
-        bool queued = has_pi_waiter(b, uaddr);
+        if ((now & PX_FUTEX_TID_MASK) == (uint32_t)tid) return -LINUX_EDEADLK;
         uint32_t next;
-        if (!(now & FUTEX_TID_MASK))
-            next = (now & FUTEX_OWNER_DIED) | (uint32_t)tid | (queued || set_waiters ? FUTEX_WAITERS : 0);
+        if (!(now & PX_FUTEX_TID_MASK))
+            next = (now & PX_FUTEX_OWNER_DIED) | (uint32_t)tid | (queued || set_waiters ? PX_FUTEX_WAITERS : 0);
         else
-            next = now | FUTEX_WAITERS;
+            next = now | PX_FUTEX_WAITERS;
         if (px_uaccess_cmpxchg32(word, now, next, &seen) < 0) return -LINUX_EFAULT;
         if (seen != now) {
             now = seen;
             continue;
         }
-        if (!(now & FUTEX_TID_MASK)) return 1;
+        if (!(now & PX_FUTEX_TID_MASK)) return 1;
         /* an owner already attached (someone waits) is known alive; else look */
-        if (!queued && !pi_owner_alive(now & FUTEX_TID_MASK)) return -LINUX_ESRCH;
+        if (!queued && !pi_owner_alive(now & PX_FUTEX_TID_MASK)) return -LINUX_ESRCH;
         return 0;
     }
+}
+
+static int64_t pi_try_take(futex_bucket *b, uint64_t uaddr, int32_t tid, bool set_waiters)
+{
+    return px_futex_pi_take_word(uaddr, tid, has_pi_waiter(b, uaddr), set_waiters);
 }
 
 /* FUTEX_LOCK_PI, LOCK_PI2 and TRYLOCK_PI. */
@@ -491,13 +497,13 @@ static int64_t futex_unlock_pi(uint64_t uaddr)
     int64_t r = 0;
     if (PX_GET(&now, uaddr) < 0) r = -LINUX_EFAULT;
     while (r == 0) {
-        if ((now & FUTEX_TID_MASK) != (uint32_t)tid) {
+        if ((now & PX_FUTEX_TID_MASK) != (uint32_t)tid) {
             r = -LINUX_EPERM;
             break;
         }
         futex_waiter **link = NULL;
         futex_waiter *next_owner = first_pi_waiter(b, uaddr, &link);
-        uint32_t next = next_owner ? FUTEX_WAITERS | (uint32_t)next_owner->tid : 0;
+        uint32_t next = next_owner ? PX_FUTEX_WAITERS | (uint32_t)next_owner->tid : 0;
         if (px_uaccess_cmpxchg32(word, now, next, &seen) < 0) {
             r = -LINUX_EFAULT;
             break;
@@ -650,7 +656,7 @@ PX_SYSCALL(futex)
     px_deadline d;
     int64_t r;
     /* Without FUTEX_PRIVATE_FLAG, a word in shared memory is keyed by what it is in, for
-       every process that maps it (futex_shared.c); PI futexes stay the process's. */
+       every process that maps it (futex_shared.c). */
     px_vm_futex_key key, key2;
     bool plain_cmd = cmd == LINUX_FUTEX_WAIT || cmd == LINUX_FUTEX_WAIT_BITSET || cmd == LINUX_FUTEX_WAKE ||
                      cmd == LINUX_FUTEX_WAKE_BITSET || cmd == LINUX_FUTEX_REQUEUE || cmd == LINUX_FUTEX_CMP_REQUEUE ||
@@ -662,6 +668,12 @@ PX_SYSCALL(futex)
        known to do it) rather than half done */
     if (two_words && shared != shared2) return -LINUX_EINVAL;
     if (shared && !px_futex_shared_ready()) shared = shared2 = false; /* no table: within the process */
+    /* a PI lock in shared memory (PTHREAD_PROCESS_SHARED with PTHREAD_PRIO_INHERIT) is
+       the session's too; the requeue_pi pair stays the process's */
+    bool pi_cmd = cmd == LINUX_FUTEX_LOCK_PI || cmd == LINUX_FUTEX_LOCK_PI2 || cmd == LINUX_FUTEX_TRYLOCK_PI ||
+                  cmd == LINUX_FUTEX_UNLOCK_PI;
+    bool shared_pi = pi_cmd && !(futex_op & LINUX_FUTEX_PRIVATE_FLAG) && px_vm_futex_key_at(uaddr, &key) &&
+                     px_futex_shared_ready();
 
     switch (cmd) {
     case LINUX_FUTEX_WAIT:
@@ -705,12 +717,14 @@ PX_SYSCALL(futex)
     case LINUX_FUTEX_LOCK_PI2:
         /* LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on the chosen clock */
         if ((r = deadline_of(timeout_ptr, false, cmd == LINUX_FUTEX_LOCK_PI || realtime, &d)) < 0) return r;
-        r = futex_lock_pi(uaddr, &d, false);
+        r = shared_pi ? px_futex_shared_lock_pi(&key, uaddr, px_kernel_self()->tid, &d, false)
+                      : futex_lock_pi(uaddr, &d, false);
         return r == -LINUX_EINTR ? -LINUX_ERESTARTNOINTR : r; /* Linux: the handler runs, the lock goes on */
     case LINUX_FUTEX_TRYLOCK_PI:
-        return futex_lock_pi(uaddr, NULL, true);
+        return shared_pi ? px_futex_shared_lock_pi(&key, uaddr, px_kernel_self()->tid, NULL, true)
+                         : futex_lock_pi(uaddr, NULL, true);
     case LINUX_FUTEX_UNLOCK_PI:
-        return futex_unlock_pi(uaddr);
+        return shared_pi ? px_futex_shared_unlock_pi(&key, uaddr, px_kernel_self()->tid) : futex_unlock_pi(uaddr);
     case LINUX_FUTEX_WAIT_REQUEUE_PI:
         if (uaddr == uaddr2) return -LINUX_EINVAL;
         if ((r = deadline_of(timeout_ptr, false, realtime, &d)) < 0) return r;
@@ -737,6 +751,82 @@ _Static_assert(sizeof(linux_futex_waitv) == 24, "struct futex_waitv");
 #define FUTEX2_PRIVATE 128u
 #define FUTEX_WAITV_MAX 128
 
+/* One futex_waitv word: in this process's buckets (shared_slot -1) or, without
+   FUTEX2_PRIVATE in shared memory, in the session's table. */
+typedef struct waitv_word {
+    futex_waiter local;
+    int32_t shared_slot;
+} waitv_word;
+
+/* After the sleep, or when a compare fails at word n: every queued word out again. The
+   index of the last woken (Linux's futex_unqueue_multiple), or -1. */
+static int64_t waitv_unqueue(waitv_word *ws, uint32_t n)
+{
+    int64_t index = -1;
+    for (uint32_t i = 0; i < n; i++) {
+        bool woken = ws[i].shared_slot >= 0 ? px_futex_shared_unqueue(ws[i].shared_slot)
+                                            : unqueue_all(&ws[i].local, 1, NULL) == 0;
+        if (woken) index = i;
+    }
+    return index;
+}
+
+/* A word compared and queued: 0, or -EAGAIN when it holds another value (a val above
+   32 bits never matches, as Linux), -EFAULT, -ENOMEM. */
+static int64_t waitv_queue(waitv_word *w, const linux_futex_waitv *v)
+{
+    px_vm_futex_key key;
+    if (w->local.event && !(v->flags & FUTEX2_PRIVATE) && px_vm_futex_key_at(v->uaddr, &key)) {
+        if (v->val > UINT32_MAX) return -LINUX_EAGAIN;
+        int64_t slot = px_futex_shared_queue(&key, v->uaddr, (uint32_t)v->val, LINUX_FUTEX_BITSET_MATCH_ANY);
+        if (slot >= 0) w->shared_slot = (int32_t)slot;
+        return slot < 0 ? slot : 0;
+    }
+    futex_bucket *b = bucket_of(v->uaddr);
+    uint32_t now_value;
+    px_host_rwlock_lock(&b->lock);
+    int64_t r = PX_GET(&now_value, v->uaddr);
+    if (r == 0 && now_value != v->val) r = -LINUX_EAGAIN;
+    if (r == 0) bucket_append(b, &w->local);
+    px_host_rwlock_unlock(&b->lock);
+    return r < 0 ? r : 0;
+}
+
+/* Whether any word is a shared one: then every word wakes the caller's event. */
+static bool waitv_has_shared(const linux_futex_waitv *vs, uint32_t count)
+{
+    px_vm_futex_key key;
+    for (uint32_t i = 0; i < count; i++)
+        if (!(vs[i].flags & FUTEX2_PRIVATE) && px_vm_futex_key_at(vs[i].uaddr, &key)) return px_futex_shared_ready();
+    return false;
+}
+
+static int64_t waitv(const linux_futex_waitv *vs, uint32_t count, const px_deadline *d)
+{
+    waitv_word ws[FUTEX_WAITV_MAX];
+    volatile uint32_t *word = px_task_futex_word();
+    if (!word) return -LINUX_ENOMEM;
+    px_host_handle event = waitv_has_shared(vs, count) ? px_futex_shared_own_event() : NULL;
+    if (!event && waitv_has_shared(vs, count)) return -LINUX_ENOMEM;
+    int32_t tid = px_kernel_self()->tid;
+    int64_t r = 0;
+    for (uint32_t i = 0; i < count && r == 0; i++) {
+        ws[i] = (waitv_word){.local = {.uaddr = vs[i].uaddr, .bitset = LINUX_FUTEX_BITSET_MATCH_ANY,
+                                       .kind = WAITER_PLAIN, .tid = tid, .word = word, .event = event},
+                             .shared_slot = -1};
+        if ((r = waitv_queue(&ws[i], &vs[i])) < 0) {
+            int64_t woken = waitv_unqueue(ws, i);
+            if (event) px_host_close(event);
+            return woken >= 0 ? woken : r;
+        }
+    }
+    int got = event ? px_block(&event, 1, d) : px_block_word(word, d);
+    int64_t woken = waitv_unqueue(ws, count);
+    if (event) px_host_close(event);
+    if (woken < 0 && got == PX_BLOCK_INTERRUPTED) return -LINUX_ERESTARTSYS; /* Linux's futex_wait_multiple; the deadline is absolute */
+    return woken >= 0 ? woken : block_error(got);
+}
+
 /* futex_waitv(2): sleeps on up to 128 words at once; the index of one that was woken. */
 PX_SYSCALL(futex_waitv)
 {
@@ -758,27 +848,5 @@ PX_SYSCALL(futex_waitv)
         if (vs[i].uaddr & 3) return -LINUX_EINVAL;
         if (bad_futex_ptr(vs[i].uaddr)) return -LINUX_EFAULT;
     }
-    futex_waiter ws[FUTEX_WAITV_MAX];
-    volatile uint32_t *word = px_task_futex_word();
-    if (!word) return -LINUX_ENOMEM;
-    int32_t tid = px_kernel_self()->tid;
-    for (uint32_t i = 0; i < count; i++) {
-        ws[i] = (futex_waiter){.uaddr = vs[i].uaddr, .bitset = LINUX_FUTEX_BITSET_MATCH_ANY, .kind = WAITER_PLAIN,
-                               .tid = tid, .word = word};
-        futex_bucket *b = bucket_of(vs[i].uaddr);
-        uint32_t now_value;
-        px_host_rwlock_lock(&b->lock);
-        int64_t r = PX_GET(&now_value, vs[i].uaddr);
-        if (r < 0 || now_value != vs[i].val) { /* a val above 32 bits never matches, as Linux */
-            px_host_rwlock_unlock(&b->lock);
-            int64_t woken = unqueue_all(ws, i, NULL);
-            return woken >= 0 ? woken : r < 0 ? r : -LINUX_EAGAIN;
-        }
-        bucket_append(b, &ws[i]);
-        px_host_rwlock_unlock(&b->lock);
-    }
-    int got = px_block_word(word, &d);
-    int64_t woken = unqueue_all(ws, count, NULL);
-    if (woken < 0 && got == PX_BLOCK_INTERRUPTED) return -LINUX_ERESTARTSYS; /* Linux's futex_wait_multiple; the deadline is absolute */
-    return woken >= 0 ? woken : block_error(got);
+    return waitv(vs, count, &d);
 }

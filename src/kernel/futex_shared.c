@@ -19,8 +19,13 @@
    takes the mutex again to leave, and reads there whether it was woken.
 
    Wakes take the waiters in the order they came (a sequence number per slot), as Linux
-   wakes its hash bucket's list. Not here: PI futexes and futex_waitv on shared memory
-   stay within one process (futex.c). */
+   wakes its hash bucket's list.
+
+   PI locks (a PTHREAD_PROCESS_SHARED mutex with PTHREAD_PRIO_INHERIT) keep futex.c's
+   word protocol (px_futex_pi_take_word) with the table's mutex as the queue lock: a PI
+   waiter's slot holds its Linux tid, and UNLOCK_PI writes the oldest one's into the word
+   and marks its slot the owner's before it wakes it. futex_waitv's shared words each get
+   a slot, all on the caller's one event. The requeue_pi pair stays within one process. */
 #include "core/px.h"
 #include "core/uaccess.h"
 #include "host/host_named.h"
@@ -28,17 +33,25 @@
 #include "host/host_sync.h"
 #include "host/host_thread.h"
 #include "kernel/block.h"
+#include "kernel/futex.h"
 #include "kernel/futex_shared.h"
 
-#define TABLE_NAME L"Local\\picolx-futex-v1"
-#define MUTEX_NAME L"Local\\picolx-futex-v1-mutex"
-#define WAKE_PREFIX L"Local\\picolx-futex-v1-wake-"
-#define TABLE_MAGIC 0x3176787475667870ull /* "pxfutxv1" */
+#define TABLE_NAME L"Local\\picolx-futex-v2"
+#define MUTEX_NAME L"Local\\picolx-futex-v2-mutex"
+#define WAKE_PREFIX L"Local\\picolx-futex-v2-wake-"
+#define TABLE_MAGIC 0x3276787475667870ull /* "pxfutxv2" */
 #define NAME_CHARS 64
 
 enum { SLOT_CAPACITY = 2048 };
 
-enum slot_state { SLOT_FREE = 0, SLOT_WAITING, SLOT_WOKEN };
+enum slot_state {
+    SLOT_FREE = 0,
+    SLOT_WAITING,
+    SLOT_WOKEN, /* a wake (for a PI waiter: look at the word again, its owner died) */
+    SLOT_OWNER, /* a PI waiter made the word's owner by UNLOCK_PI */
+};
+
+enum slot_kind { SLOT_PLAIN = 0, SLOT_PI };
 
 typedef struct futex_slot {
     volatile uint32_t state; /* enum slot_state */
@@ -46,8 +59,10 @@ typedef struct futex_slot {
     uint32_t bitset;
     uint64_t seq;            /* arrival order */
     px_vm_futex_key key;
+    uint32_t kind;           /* enum slot_kind */
+    int32_t linux_tid;       /* a PI waiter's, for the word when it is given the lock */
 } futex_slot;
-_Static_assert(sizeof(futex_slot) == 48, "futex_slot is part of the shared table's layout");
+_Static_assert(sizeof(futex_slot) == 56, "futex_slot is part of the shared table's layout");
 
 typedef struct futex_table {
     uint64_t magic;
@@ -103,7 +118,7 @@ static void repair(void)
     uint32_t limit = 0;
     for (uint32_t i = 0; i < SLOT_CAPACITY; i++) {
         futex_slot *s = &table->slots[i];
-        if (s->state > SLOT_WOKEN) s->state = SLOT_FREE;
+        if (s->state > SLOT_OWNER) s->state = SLOT_FREE;
         if (s->state != SLOT_FREE) limit = i + 1;
     }
     table->limit = limit;
@@ -129,9 +144,9 @@ static void sweep_dead(void)
     }
 }
 
-/* A free slot filled with a waiter on key (its state set last), or -1 (table full).
-   Table held. */
-static int32_t slot_add(const px_vm_futex_key *key, uint32_t bitset)
+/* A free slot filled with the calling thread's wait on key (its state set last), or -1
+   (table full). Table held. */
+static int32_t slot_add(const px_vm_futex_key *key, uint32_t bitset, uint32_t kind, int32_t linux_tid)
 {
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t i = 0; i < SLOT_CAPACITY; i++) {
@@ -142,6 +157,8 @@ static int32_t slot_add(const px_vm_futex_key *key, uint32_t bitset)
             s->bitset = bitset;
             s->seq = table->next_seq++;
             s->key = *key;
+            s->kind = kind;
+            s->linux_tid = linux_tid;
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
             s->state = SLOT_WAITING;
             if (i >= table->limit) table->limit = i + 1;
@@ -152,17 +169,21 @@ static int32_t slot_add(const px_vm_futex_key *key, uint32_t bitset)
     return -1;
 }
 
-/* The oldest waiting slot on key whose bitset meets bitset, or -1. Table held. */
-static int32_t oldest_waiter(const px_vm_futex_key *key, uint32_t bitset)
+/* The oldest waiting slot on key whose bitset meets bitset (only PI waiters: pi_only),
+   or -1. Table held. */
+static int32_t oldest_of(const px_vm_futex_key *key, uint32_t bitset, bool pi_only)
 {
     int32_t best = -1;
     for (uint32_t i = 0; i < table->limit; i++) {
         const futex_slot *s = &table->slots[i];
         if (s->state != SLOT_WAITING || !(s->bitset & bitset) || !key_eq(&s->key, key)) continue;
+        if (pi_only && s->kind != SLOT_PI) continue;
         if (best < 0 || s->seq < table->slots[best].seq) best = (int32_t)i;
     }
     return best;
 }
+
+static int32_t oldest_waiter(const px_vm_futex_key *key, uint32_t bitset) { return oldest_of(key, bitset, false); }
 
 /* Wakes up to max waiters on key, oldest first: the number woken. A waiter whose event
    is gone died waiting; its slot goes and it does not count. Table held. */
@@ -185,40 +206,59 @@ static int64_t wake_locked(const px_vm_futex_key *key, uint32_t bitset, int64_t 
     return woken;
 }
 
-int64_t px_futex_shared_wait(const px_vm_futex_key *key, uint64_t uaddr, uint32_t expected, uint32_t bitset,
-                             const px_deadline *deadline)
+/* The calling thread's wake event (auto-reset), made for one wait. */
+static px_host_handle own_event(void)
 {
     wchar_t name[NAME_CHARS];
     px_host_name_pid_tid(name, NAME_CHARS, WAKE_PREFIX, px_host_pid(), px_host_thread_id());
-    px_host_handle ev = px_host_event_named(name, false, NULL);
-    if (!ev) return -LINUX_ENOMEM;
-    if (!table_enter()) {
-        px_host_close(ev);
-        return -LINUX_ENOMEM;
-    }
-    uint32_t now_value;
-    int64_t r = PX_GET(&now_value, uaddr);
-    int32_t slot = -1;
-    if (r == 0 && now_value != expected) r = -LINUX_EAGAIN;
-    if (r == 0 && (slot = slot_add(key, bitset)) < 0) r = -LINUX_ENOMEM; /* 2048 waiters in the session */
-    table_leave();
-    if (r < 0) {
-        px_host_close(ev);
-        return r;
-    }
-    int got = px_block(&ev, 1, deadline);
-    /* the slot is ours until we free it: nobody else frees a slot whose event opens */
-    bool woken = false;
-    if (table_enter()) {
-        woken = table->slots[slot].state == SLOT_WOKEN;
-        slot_free((uint32_t)slot);
-        table_leave();
-    }
-    px_host_close(ev);
-    if (woken || got >= 0) return 0; /* a wake beats the timeout or signal that came with it */
+    return px_host_event_named(name, false, NULL);
+}
+
+static int64_t block_error(int got)
+{
     if (got == PX_BLOCK_INTERRUPTED) return -LINUX_EINTR;
     if (got == PX_BLOCK_FAILED) return -LINUX_EINVAL;
     return -LINUX_ETIMEDOUT;
+}
+
+px_host_handle px_futex_shared_own_event(void) { return own_event(); }
+
+int64_t px_futex_shared_queue(const px_vm_futex_key *key, uint64_t uaddr, uint32_t expected, uint32_t bitset)
+{
+    if (!table_enter()) return -LINUX_ENOMEM;
+    uint32_t now_value;
+    int64_t r = PX_GET(&now_value, uaddr);
+    if (r == 0 && now_value != expected) r = -LINUX_EAGAIN;
+    if (r == 0 && (r = slot_add(key, bitset, SLOT_PLAIN, 0)) < 0) r = -LINUX_ENOMEM; /* 2048 waiters in the session */
+    table_leave();
+    return r;
+}
+
+bool px_futex_shared_unqueue(int32_t slot)
+{
+    /* the slot is ours until we free it: nobody else frees a slot whose event opens */
+    if (!table_enter()) return false;
+    bool woken = table->slots[slot].state == SLOT_WOKEN;
+    slot_free((uint32_t)slot);
+    table_leave();
+    return woken;
+}
+
+int64_t px_futex_shared_wait(const px_vm_futex_key *key, uint64_t uaddr, uint32_t expected, uint32_t bitset,
+                             const px_deadline *deadline)
+{
+    px_host_handle ev = own_event();
+    if (!ev) return -LINUX_ENOMEM;
+    int64_t slot = px_futex_shared_queue(key, uaddr, expected, bitset);
+    if (slot < 0) {
+        px_host_close(ev);
+        return slot;
+    }
+    int got = px_block(&ev, 1, deadline);
+    bool woken = px_futex_shared_unqueue((int32_t)slot);
+    px_host_close(ev);
+    if (woken || got >= 0) return 0; /* a wake beats the timeout or signal that came with it */
+    return block_error(got);
 }
 
 int64_t px_futex_shared_wake(const px_vm_futex_key *key, uint32_t bitset, int64_t max)
@@ -262,6 +302,88 @@ int64_t px_futex_shared_wake_op(const px_vm_futex_key *key, const px_vm_futex_ke
     if (r == 0) {
         r = wake_locked(key, LINUX_FUTEX_BITSET_MATCH_ANY, nr_wake);
         if (hit) r += wake_locked(key2, LINUX_FUTEX_BITSET_MATCH_ANY, nr_wake2);
+    }
+    table_leave();
+    return r;
+}
+
+static bool has_pi_waiter(const px_vm_futex_key *key)
+{
+    return oldest_of(key, LINUX_FUTEX_BITSET_MATCH_ANY, true) >= 0;
+}
+
+int64_t px_futex_shared_lock_pi(const px_vm_futex_key *key, uint64_t uaddr, int32_t tid, const px_deadline *deadline,
+                                bool trylock)
+{
+    px_host_handle ev = trylock ? NULL : own_event();
+    if (!trylock && !ev) return -LINUX_ENOMEM;
+    if (!table_enter()) {
+        if (ev) px_host_close(ev);
+        return -LINUX_ENOMEM;
+    }
+    int64_t r;
+    for (;;) {
+        r = px_futex_pi_take_word(uaddr, tid, has_pi_waiter(key), false);
+        if (r != 0 || trylock) break;
+        int32_t slot = slot_add(key, LINUX_FUTEX_BITSET_MATCH_ANY, SLOT_PI, tid);
+        if (slot < 0) {
+            r = -LINUX_ENOMEM;
+            break;
+        }
+        table_leave();
+        int got = px_block(&ev, 1, deadline);
+        if (!table_enter()) { /* the host mutex failed: the slot stays until a sweep */
+            px_host_close(ev);
+            return -LINUX_ENOMEM;
+        }
+        uint32_t state = table->slots[slot].state;
+        slot_free((uint32_t)slot);
+        if (state == SLOT_OWNER) { /* UNLOCK_PI wrote our tid: ours even if the wait ended otherwise */
+            r = 1;
+            break;
+        }
+        if (state == SLOT_WOKEN || got >= 0) continue; /* its owner died, or a wake left from before: the word again */
+        r = block_error(got);
+        break;
+    }
+    table_leave();
+    if (ev) px_host_close(ev);
+    return r == 1 ? 0 : r == 0 ? -LINUX_EAGAIN : r;
+}
+
+int64_t px_futex_shared_unlock_pi(const px_vm_futex_key *key, uint64_t uaddr, int32_t tid)
+{
+    if (!table_enter()) return -LINUX_ENOMEM;
+    uint32_t *word = (uint32_t *)(uintptr_t)uaddr;
+    uint32_t now, seen;
+    int64_t r = PX_GET(&now, uaddr) < 0 ? -LINUX_EFAULT : 0;
+    while (r == 0) {
+        if ((now & PX_FUTEX_TID_MASK) != (uint32_t)tid) {
+            r = -LINUX_EPERM;
+            break;
+        }
+        int32_t i = oldest_of(key, LINUX_FUTEX_BITSET_MATCH_ANY, true);
+        if (i >= 0) {
+            /* woken first (its state read only once we leave): a waiter whose event is
+               gone died waiting and is passed over */
+            wchar_t name[NAME_CHARS];
+            wake_name(name, &table->slots[i]);
+            if (!px_host_event_set_named(name)) {
+                slot_free((uint32_t)i);
+                continue;
+            }
+        }
+        uint32_t next = i >= 0 ? PX_FUTEX_WAITERS | (uint32_t)table->slots[i].linux_tid : 0;
+        if (px_uaccess_cmpxchg32(word, now, next, &seen) < 0) {
+            r = -LINUX_EFAULT;
+            break;
+        }
+        if (seen != now) {
+            now = seen;
+            continue;
+        }
+        if (i >= 0) table->slots[i].state = SLOT_OWNER;
+        break;
     }
     table_leave();
     return r;

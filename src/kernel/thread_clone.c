@@ -368,9 +368,6 @@ static void clear_child_tid(px_task *t)
    { next, futex_offset, list_op_pending }, each entry's next pointer at its start, its
    futex word at entry + futex_offset; bit 0 of a pointer marks a PI futex. */
 #define ROBUST_LIST_LIMIT 2048 /* Linux's: a looping list is not walked for ever */
-#define FUTEX_WAITERS 0x80000000u
-#define FUTEX_OWNER_DIED 0x40000000u
-#define FUTEX_TID_MASK 0x3fffffffu
 
 /* One robust futex of a dying owner: if the word names tid, it gets FUTEX_OWNER_DIED
    (keeping FUTEX_WAITERS) and one waiter is woken, as Linux's handle_futex_death (for a
@@ -388,13 +385,13 @@ static void robust_futex_died(uint64_t word_at, int32_t tid, bool pending_op, bo
             px_futex_wake(word_at, 1);
             return;
         }
-        if ((now & FUTEX_TID_MASK) != (uint32_t)tid) return;
-        uint32_t next = (now & FUTEX_WAITERS) | FUTEX_OWNER_DIED, seen;
+        if ((now & PX_FUTEX_TID_MASK) != (uint32_t)tid) return;
+        uint32_t next = (now & PX_FUTEX_WAITERS) | PX_FUTEX_OWNER_DIED, seen;
         if (px_uaccess_cmpxchg32(word, now, next, &seen) < 0) return;
         if (seen == now) break;
         now = seen;
     }
-    if (now & FUTEX_WAITERS) px_futex_wake(word_at, 1);
+    if (now & PX_FUTEX_WAITERS) px_futex_wake(word_at, 1);
 }
 
 /* Linux's exit_robust_list: every robust mutex the exiting thread holds. */

@@ -4,8 +4,10 @@
    addresses), and a private futex on the same word is not. Then what is built on them:
    a PTHREAD_PROCESS_SHARED mutex and condvar taking turns, sem_open semaphores (what
    Python's multiprocessing uses), CMP_REQUEUE between two shared words, a robust
-   shared mutex whose owner process died, and a waiter killed in its wait, which must not
-   take a later wake.
+   shared mutex whose owner process died, a waiter killed in its wait, which must not
+   take a later wake, a PTHREAD_PRIO_INHERIT shared mutex (LOCK_PI and UNLOCK_PI between
+   processes, taking turns, and its robust owner's death while another process waits in
+   LOCK_PI), and futex_waitv on a shared word and a private one at once.
 
    Nothing printed depends on timing: a waker that must find its waiters queued wakes
    one at a time until it has woken them all (a wake that finds nobody returns 0 and is
@@ -16,6 +18,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -309,6 +312,132 @@ static void killed_waiter(volatile uint32_t *page)
     expect_child_ok("the next waiter", next);
 }
 
+static void pi_shared_init(pthread_mutex_t *m, bool robust)
+{
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
+    if (robust) pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(m, &ma);
+}
+
+struct pi_turns {
+    pthread_mutex_t m;
+    volatile uint32_t ready;
+    long count;
+};
+
+/* The child blocks in LOCK_PI on the parent's lock; the parent's unlock (UNLOCK_PI, as
+   the word has FUTEX_WAITERS) must hand it over. Then both add 20000 under the lock. */
+static void pi_shared_mutex(struct pi_turns *t)
+{
+    printf("-- a PTHREAD_PRIO_INHERIT mutex shared by two processes\n");
+    pi_shared_init(&t->m, false);
+    t->count = 0;
+    t->ready = 0;
+    pthread_mutex_lock(&t->m);
+    pid_t pid = fork_flushed();
+    if (pid == 0) {
+        __atomic_store_n(&t->ready, 1, __ATOMIC_SEQ_CST);
+        int r = pthread_mutex_lock(&t->m); /* held by the parent: into LOCK_PI */
+        if (r) _exit(20 + r);
+        t->count += 1;
+        pthread_mutex_unlock(&t->m);
+        for (int i = 0; i < 20000; i++) {
+            pthread_mutex_lock(&t->m);
+            t->count++;
+            pthread_mutex_unlock(&t->m);
+        }
+        _exit(0);
+    }
+    while (!__atomic_load_n(&t->ready, __ATOMIC_SEQ_CST)) pause_ms(1);
+    pause_ms(200); /* the child in LOCK_PI by now (if not, it takes the lock later all the same) */
+    t->count = 100000;
+    printf("unlock with a waiter in another process: %s\n", err_name(pthread_mutex_unlock(&t->m)));
+    for (int i = 0; i < 20000; i++) {
+        pthread_mutex_lock(&t->m);
+        t->count++;
+        pthread_mutex_unlock(&t->m);
+    }
+    expect_child_ok("the PI child", pid);
+    printf("count after both: %ld\n", t->count);
+    printf("trylock of the free lock: %s\n", err_name(pthread_mutex_trylock(&t->m)));
+    pthread_mutex_unlock(&t->m);
+}
+
+/* The owner process ends holding a robust PI mutex while this one waits in LOCK_PI. */
+static void pi_robust_owner_died(struct pi_turns *t)
+{
+    printf("-- a robust PRIO_INHERIT shared mutex whose owner ends while another process waits\n");
+    pi_shared_init(&t->m, true);
+    t->ready = 0;
+    pid_t pid = fork_flushed();
+    if (pid == 0) {
+        pthread_mutex_lock(&t->m);
+        __atomic_store_n(&t->ready, 1, __ATOMIC_SEQ_CST);
+        pause_ms(300); /* the parent in LOCK_PI by now */
+        _exit(0);
+    }
+    while (!__atomic_load_n(&t->ready, __ATOMIC_SEQ_CST)) pause_ms(1);
+    int r = pthread_mutex_lock(&t->m);
+    printf("lock while the owner ended: %s\n", r == EOWNERDEAD ? "EOWNERDEAD" : err_name(r));
+    if (r == EOWNERDEAD) pthread_mutex_consistent(&t->m);
+    pthread_mutex_unlock(&t->m);
+    expect_child_ok("the PI owner", pid);
+}
+
+/* futex_waitv(2)'s list entry and flags (include/uapi/linux/futex.h). */
+struct waitv_entry {
+    uint64_t val, uaddr;
+    uint32_t flags, reserved;
+};
+#define FUTEX2_SIZE_U32 0x02
+#define FUTEX2_PRIVATE 128
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
+static volatile uint32_t local_word;
+
+static void *wake_local_later(void *arg)
+{
+    (void)arg;
+    pause_ms(200);
+    __atomic_store_n(&local_word, 1, __ATOMIC_SEQ_CST);
+    syscall(SYS_futex, &local_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    return NULL;
+}
+
+/* A child waits on [a private word, a shared word] twice: woken once through the shared
+   word by the parent (index 1), once through the private one by its own thread (0). */
+static void waitv_shared(volatile uint32_t *page)
+{
+    printf("-- futex_waitv on a shared word and a private one\n");
+    volatile uint32_t *shared = &page[80], *ready = &page[81];
+    *shared = 0;
+    *ready = 0;
+    pid_t pid = fork_flushed();
+    if (pid == 0) {
+        struct waitv_entry v[2] = {
+            {.val = 0, .uaddr = (uintptr_t)&local_word, .flags = FUTEX2_SIZE_U32 | FUTEX2_PRIVATE},
+            {.val = 0, .uaddr = (uintptr_t)shared, .flags = FUTEX2_SIZE_U32},
+        };
+        __atomic_store_n(ready, 1, __ATOMIC_SEQ_CST);
+        long first;
+        do first = syscall(SYS_futex_waitv, v, 2, 0, NULL, 0); while (first < 0 && errno == EINTR);
+        pthread_t th;
+        if (pthread_create(&th, NULL, wake_local_later, NULL) != 0) _exit(3);
+        long second;
+        do second = syscall(SYS_futex_waitv, v, 2, 0, NULL, 0); while (second < 0 && errno == EINTR);
+        pthread_join(th, NULL);
+        _exit(first == 1 && second == 0 ? 0 : 10 + (int)first * 3 + (int)second);
+    }
+    while (!__atomic_load_n(ready, __ATOMIC_SEQ_CST)) pause_ms(1);
+    printf("wake of the shared word: %ld\n", wake_until(shared, FUTEX_WAKE, 1));
+    expect_child_ok("the futex_waitv child (1, then 0)", pid);
+}
+
 int main(void)
 {
     GUEST_START();
@@ -322,5 +451,8 @@ int main(void)
     robust_owner_died((pthread_mutex_t *)(page + 2048));
     robust_other_thread_died((pthread_mutex_t *)(page + 2560));
     killed_waiter(page);
+    pi_shared_mutex((struct pi_turns *)(page + 3072));
+    pi_robust_owner_died((struct pi_turns *)(page + 3584));
+    waitv_shared(page);
     return GUEST_END();
 }
