@@ -1,6 +1,8 @@
 /* The blocking primitive (block.h): one host wait on the caller's handles, the task's
    interrupt event and, for a deadline, the task's waitable timer. */
 #include "host/host_sync.h"
+#include "host/host_system.h"
+#include "host/host_time.h"
 #include "host/host_thread.h"
 #include "kernel/block.h"
 #include "kernel/kernel.h"
@@ -67,9 +69,50 @@ void px_futex_word_wake(volatile uint32_t *word)
     px_host_word_wake(word);
 }
 
+/* How long a word wait looks at its word before it sleeps, with other processors to run
+   the waker: a wake-up through WaitOnAddress costs Wine ~7 us each way (a Linux futex
+   under it and the scheduler), where a ping-pong partner usually answers in less
+   (bench/futex.sh). A few microseconds of a processor is what a sleep would cost. */
+#define WORD_SPIN_US 4
+
+static void spin_until_changed(volatile uint32_t *word, uint64_t ticks)
+{
+    uint32_t was = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+    uint64_t until = px_host_ticks() + ticks;
+    for (;;) {
+        for (int i = 0; i < 32; i++) {
+            if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != was) return; /* woken or interrupted */
+            __builtin_ia32_pause();
+        }
+        if (px_host_ticks() >= until) return;
+    }
+}
+
+static void spin_for_word(volatile uint32_t *word)
+{
+    static uint64_t spin_ticks; /* 0: not known yet; 1: no spinning (one processor) */
+    static uint32_t spinners_max;
+    static int32_t spinners; /* no more than there are processors: more would only take turns */
+    uint64_t ticks = __atomic_load_n(&spin_ticks, __ATOMIC_RELAXED);
+    if (!ticks) {
+        uint32_t cpus = px_host_cpu_count();
+        __atomic_store_n(&spinners_max, cpus, __ATOMIC_RELAXED);
+        ticks = cpus > 1 ? px_host_ticks_per_second() * WORD_SPIN_US / 1000000 + 2 : 1;
+        __atomic_store_n(&spin_ticks, ticks, __ATOMIC_RELAXED);
+    }
+    if (ticks == 1) return;
+    if ((uint32_t)__atomic_add_fetch(&spinners, 1, __ATOMIC_ACQ_REL) > __atomic_load_n(&spinners_max, __ATOMIC_RELAXED)) {
+        __atomic_sub_fetch(&spinners, 1, __ATOMIC_ACQ_REL);
+        return;
+    }
+    spin_until_changed(word, ticks);
+    __atomic_sub_fetch(&spinners, 1, __ATOMIC_ACQ_REL);
+}
+
 int px_block_word(volatile uint32_t *word, const px_deadline *deadline)
 {
     px_task *t = self_task();
+    spin_for_word(word);
     for (;;) {
         uint32_t now = __atomic_load_n(word, __ATOMIC_SEQ_CST);
         if (now & PX_FUTEX_WORD_WOKEN) return 0;
