@@ -204,7 +204,7 @@ void px_sigbell_start(void)
         return;
     }
     px_host_close(thread);
-    px_ptable_set_sigbell();
+    px_ptable_set_sigbell(px_sigbell_ring);
     px_host_on_console_event(console_event);
 }
 

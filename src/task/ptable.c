@@ -53,7 +53,8 @@ static int64_t host_self_time;
 static volatile int32_t self_pid;
 static volatile int32_t self_index = -1;
 static bool host_alive(uint32_t pid, int64_t time);
-static void ended_dead(px_ptable_rows *rows, const px_ptable_entry *before, int32_t wait_status);
+static void ended_dead(px_ptable_rows *rows, const px_ptable_entry *before, int32_t wait_status,
+                       const px_ptable_orphaned *orphaned);
 static px_ptable_rows rows = {.alive = host_alive, .ended_dead = ended_dead}; /* .t: the table, once open */
 
 static int64_t process_creation(px_host_handle process)
@@ -147,14 +148,38 @@ static void copy_cut(char *to, size_t size, const char *from)
 }
 
 static int64_t post_locked(record *r, const px_ptable_signal *s, uint32_t *host_pid);
+static void (*bell_ring)(uint32_t host_pid); /* sigbell.c's px_sigbell_ring, set with the doorbell */
+
+/* Linux's kill_orphaned_pgrp for a process that ran no exit of its own: SIGHUP, then
+   SIGCONT, from the kernel (SI_KERNEL) to every live member of each group, their
+   doorbells rung (the stopped members wait for the SIGCONT). */
+static void hang_up_orphaned(const px_ptable_orphaned *orphaned)
+{
+    static const int signals[2] = {LINUX_SIGHUP, LINUX_SIGCONT};
+    for (uint32_t g = 0; g < orphaned->count; g++)
+        for (uint32_t i = 0; i < table->record_limit; i++) {
+            record *m = &table->records[i];
+            if (m->pgid != orphaned->pgids[g] || (m->state != PX_PTABLE_RUNNING && m->state != PX_PTABLE_STARTING))
+                continue;
+            uint32_t host_pid = 0;
+            for (int k = 0; k < 2; k++) {
+                px_ptable_signal s = {.signo = signals[k], .code = LINUX_SI_KERNEL};
+                post_locked(m, &s, &host_pid);
+            }
+            if (host_pid && bell_ring) bell_ring(host_pid);
+        }
+}
 
 /* A process ended from outside (TerminateProcess from Windows, a SIGKILL's sender) ran no
-   exit of its own: whoever finds it ended queues its parent's SIGCHLD. The parent's
-   doorbell thread watches its children's processes, so it takes it even when the finder
-   rings nothing (px_ptable_end_dead rings). */
-static void ended_dead(px_ptable_rows *rows, const px_ptable_entry *before, int32_t wait_status)
+   exit of its own: whoever finds it ended queues its parent's SIGCHLD and hangs up the
+   groups its end orphaned. The parent's doorbell thread watches its children's
+   processes, so it takes its SIGCHLD even when the finder rings nothing
+   (px_ptable_end_dead rings). */
+static void ended_dead(px_ptable_rows *rows, const px_ptable_entry *before, int32_t wait_status,
+                       const px_ptable_orphaned *orphaned)
 {
     (void)rows;
+    hang_up_orphaned(orphaned);
     if (before->flags & (PX_PTABLE_HOST_PARENT | PX_PTABLE_ORPHAN)) return;
     int32_t status;
     int code = px_sigchld_code_of_wait_status(wait_status, &status);
@@ -515,8 +540,9 @@ static record *self_record(void)
     return r && r->pid == self_pid ? r : NULL;
 }
 
-void px_ptable_set_sigbell(void)
+void px_ptable_set_sigbell(void (*ring)(uint32_t host_pid))
 {
+    bell_ring = ring;
     if (!enter()) return;
     record *r = self_record();
     if (r) r->flags |= PX_PTABLE_SIGBELL;

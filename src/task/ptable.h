@@ -161,8 +161,9 @@ typedef struct px_ptable_signal {
 int64_t px_ptable_post_signal(int32_t pid, const px_ptable_signal *s, uint32_t *host_pid);
 /* Takes up to max signals posted to the calling process, oldest first: their count. */
 size_t px_ptable_take_signals(px_ptable_signal *out, size_t max);
-/* The calling process has a doorbell from now on (sets PX_PTABLE_SIGBELL). */
-void px_ptable_set_sigbell(void);
+/* The calling process has a doorbell from now on (sets PX_PTABLE_SIGBELL); ring is how
+   to ring another's (for signals the table itself queues). */
+void px_ptable_set_sigbell(void (*ring)(uint32_t host_pid));
 /* The calling process stopped by sig (0: continued): recorded, with a report for its
    parent, and to_parent (its SIGCHLD, or NULL) queued for the parent in the same step, so
    that a wait that finds the report finds the SIGCHLD pending too (Linux's

@@ -140,8 +140,9 @@ bool px_ptable_rows_end_if_dead_as(px_ptable_rows *rows, record *r, int32_t wait
     if (r->state != PX_PTABLE_STARTING && r->state != PX_PTABLE_RUNNING) return false;
     if (rows->alive(r->host_pid, r->host_time)) return false;
     record before = *r;
-    px_ptable_rows_end(rows, r, wait_status, NULL);
-    if (rows->ended_dead) rows->ended_dead(rows, &before, wait_status);
+    px_ptable_orphaned orphaned;
+    px_ptable_rows_end(rows, r, wait_status, &orphaned);
+    if (rows->ended_dead) rows->ended_dead(rows, &before, wait_status, &orphaned);
     return true;
 }
 

@@ -37,10 +37,12 @@ typedef struct px_ptable_shared {
 typedef bool px_ptable_alive_fn(uint32_t host_pid, int64_t host_time);
 
 /* Told when a record whose Windows process is gone was ended (it was as it is in
-   before, now it ended as wait_status): its parent's SIGCHLD is queued there, in the
-   same step, as px_ptable_exit queues it for an ordinary exit. NULL: nothing. */
+   before, now it ended as wait_status; *orphaned: the groups its end orphaned with
+   stopped members): its parent's SIGCHLD and those groups' SIGHUP and SIGCONT are
+   queued there, in the same step, as an ordinary exit does. NULL: nothing. */
 struct px_ptable_rows;
-typedef void px_ptable_ended_dead_fn(struct px_ptable_rows *rows, const px_ptable_entry *before, int32_t wait_status);
+typedef void px_ptable_ended_dead_fn(struct px_ptable_rows *rows, const px_ptable_entry *before, int32_t wait_status,
+                                     const px_ptable_orphaned *orphaned);
 
 typedef struct px_ptable_rows {
     px_ptable_shared *t;

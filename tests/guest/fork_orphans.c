@@ -6,6 +6,8 @@
              kill_orphaned_pgrp), both with si_code SI_KERNEL, and goes on
      tstp    b runs when s exits: nothing is sent; then SIGTSTP, SIGTTIN and SIGTTOU with
              their default action do not stop b (discarded), a SIGTSTP handler still runs
+     killed  as hup, but s does not exit: the test process kills it (SIGKILL), so no exit
+             of its own runs; the process that finds it dead hangs up b's group
    b tells what it saw through a pipe; the test process prints it, in order.
      cont    not orphaned: a stopped child continued by its parent's SIGCONT runs its
              SIGCONT handler; with SIGHUP sent first, both handlers run, SIGCONT's first
@@ -51,11 +53,11 @@ static void print_reports(int fd)
     fputs(buf, stdout);
 }
 
-static int scenario(int stopped)
+static int scenario(int stopped, int killed)
 {
     pid_t reaper = getpid();
-    int fds[2];
-    if (pipe(fds) != 0) return 1;
+    int fds[2], sync[2];
+    if (pipe(fds) != 0 || pipe(sync) != 0) return 1;
     pid_t s = fork_flushed();
     if (s == 0) {
         close(fds[0]);
@@ -85,12 +87,20 @@ static int scenario(int stopped)
         if (stopped) {
             int st;
             if (waitpid(b, &st, WUNTRACED) != b || !WIFSTOPPED(st)) _exit(5);
-            say("s: b stopped, s exits\n");
+            say(killed ? "s: b stopped, s waits to be killed\n" : "s: b stopped, s exits\n");
+        }
+        if (killed) {
+            (void)!write(sync[1], "k", 1);
+            for (;;) pause();
         }
         _exit(0);
     }
     close(fds[1]);
+    close(sync[1]);
     int st;
+    char k;
+    if (killed && read(sync[0], &k, 1) == 1) kill(s, SIGKILL);
+    close(sync[0]);
     waitpid(s, &st, 0);
     printf("s: %s\n", status_text(st));
     print_reports(fds[0]);
@@ -131,13 +141,14 @@ int main(int argc, char **argv)
 {
     GUEST_START();
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return 2;
-    if (argc >= 2 && !strcmp(argv[1], "hup")) scenario(1);
-    else if (argc >= 2 && !strcmp(argv[1], "tstp")) scenario(0);
+    if (argc >= 2 && !strcmp(argv[1], "hup")) scenario(1, 0);
+    else if (argc >= 2 && !strcmp(argv[1], "killed")) scenario(1, 1);
+    else if (argc >= 2 && !strcmp(argv[1], "tstp")) scenario(0, 0);
     else if (argc >= 2 && !strcmp(argv[1], "cont")) {
         continued(0);
         continued(1);
     } else {
-        fprintf(stderr, "usage: fork_orphans hup | tstp | cont\n");
+        fprintf(stderr, "usage: fork_orphans hup | killed | tstp | cont\n");
         return 2;
     }
     return GUEST_END();

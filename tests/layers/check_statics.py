@@ -130,6 +130,7 @@ ALLOWED = {
     "src/task/ptable.c: self_pid": ("host", "the Linux pid this Windows process runs"),
     "src/task/ptable.c: self_index": ("host", "its slot in the table"),
     "src/task/ptable.c: rows": ("host", "the table's rows as the rules (ptable_rules.c) see them"),
+    "src/task/ptable.c: bell_ring": ("config", "how to ring another process's doorbell (sigbell.c's), set once"),
     # the per-thread layer, dispatch, the tracer
     "src/core/thread.c: px_teb_thread_slot": ("host", "the TEB offset of the task pointer (entry.S reads it)"),
     "src/core/thread.c: px_teb_fs_slot": ("host", "the TEB offset of the guest's FS base"),
