@@ -107,6 +107,8 @@ enum px_handoff_kind {
     PX_HANDOFF_CONSOLE,    /* consoles (console.c) */
     PX_HANDOFF_PIPE_RING,  /* pipes the guest made (pipe_ring.c) */
     PX_HANDOFF_FIFO,       /* FIFOs of any file system (fifo.c): by name, no handle */
+    PX_HANDOFF_EVENTFD,    /* eventfds (eventfd_syscalls.c): their shared section */
+    PX_HANDOFF_TIMERFD,    /* timerfds (timerfd_syscalls.c): their shared section */
     PX_HANDOFF_KINDS
 };
 
@@ -127,5 +129,7 @@ extern const px_file_handoff px_pipe_handoff;    /* pipe.c */
 extern const px_file_handoff px_chardev_handoff; /* pipe.c */
 extern const px_file_handoff px_console_handoff; /* console.c */
 extern const px_file_handoff px_fifo_handoff;    /* fifo.c */
+extern const px_file_handoff px_eventfd_handoff; /* eventfd_syscalls.c */
+extern const px_file_handoff px_timerfd_handoff; /* timerfd_syscalls.c */
 
 #endif

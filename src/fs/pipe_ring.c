@@ -31,6 +31,7 @@
 #include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
 #include "fs/pipe_ring.h"
+#include "fs/shared_lock.h"
 #include "host/host_mem.h"
 #include "host/host_named.h"
 #include "host/host_pipe.h"
@@ -101,34 +102,6 @@ static int64_t now_ns(void)
     uint64_t t = px_host_ticks();
     return (int64_t)(t / rate * 1000000000ull + t % rate * 1000000000ull / rate);
 }
-
-/* --- the locks --- */
-
-static bool holder_gone(uint32_t pid)
-{
-    px_host_handle h;
-    int64_t opened = px_host_process_open_checked(pid, &h);
-    if (opened < 0) return opened == -LINUX_ESRCH;
-    bool gone = px_host_wait(h, 0) == 0;
-    px_host_close(h);
-    return gone;
-}
-
-static void spin_lock(uint32_t *l)
-{
-    uint32_t me = px_host_pid();
-    for (uint32_t i = 1;; i++) {
-        uint32_t expected = 0;
-        if (__atomic_compare_exchange_n(l, &expected, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
-        if (i < 200) relax();
-        else px_host_yield();
-        /* the holder may have died inside its copy: then the lock is free to take */
-        if ((i & 0x3fff) == 0 && expected && expected != me && holder_gone(expected))
-            __atomic_compare_exchange_n(l, &expected, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-    }
-}
-
-static void spin_unlock(uint32_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
 
 /* --- names and wake-ups --- */
 
@@ -207,11 +180,11 @@ static bool peer_open(px_file *f)
 static int64_t take(ring *r, void *buf, uint64_t len)
 {
     ring_shared *s = r->sh;
-    spin_lock(&s->read_lock);
+    px_shared_lock(&s->read_lock);
     uint64_t tail = __atomic_load_n(&s->tail, __ATOMIC_RELAXED);
     uint64_t used = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE) - tail;
     if (!used) {
-        spin_unlock(&s->read_lock);
+        px_shared_unlock(&s->read_lock);
         return 0;
     }
     uint32_t cap = s->capacity;
@@ -224,7 +197,7 @@ static int64_t take(ring *r, void *buf, uint64_t len)
         if (more > 0) got += more;
     }
     if (got > 0) __atomic_store_n(&s->tail, tail + (uint64_t)got, __ATOMIC_RELEASE);
-    spin_unlock(&s->read_lock);
+    px_shared_unlock(&s->read_lock);
     if (got > 0) {
         wake(r, WRITERS);
         if ((uint64_t)got < used) wake(r, READERS); /* bytes left for another reader, as Linux wakes the next */
@@ -261,12 +234,12 @@ static int64_t ring_read(px_file *f, void *buf, uint64_t len)
 static int64_t put(ring *r, const void *buf, uint64_t len, uint64_t need)
 {
     ring_shared *s = r->sh;
-    spin_lock(&s->write_lock);
+    px_shared_lock(&s->write_lock);
     uint64_t head = __atomic_load_n(&s->head, __ATOMIC_RELAXED);
     uint32_t cap = s->capacity;
     uint64_t room = cap - (head - __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE));
     if (room < need) {
-        spin_unlock(&s->write_lock);
+        px_shared_unlock(&s->write_lock);
         return 0;
     }
     uint64_t n = len < room ? len : room;
@@ -279,7 +252,7 @@ static int64_t put(ring *r, const void *buf, uint64_t len, uint64_t need)
     }
     /* a short copy of an atomic write (a bad page) still goes in: Linux copies page by page too */
     if (got > 0) __atomic_store_n(&s->head, head + (uint64_t)got, __ATOMIC_RELEASE);
-    spin_unlock(&s->write_lock);
+    px_shared_unlock(&s->write_lock);
     if (got > 0) wake(r, READERS);
     return got;
 }
@@ -606,8 +579,8 @@ int64_t px_pipe_ring_set_capacity(px_file *f, uint32_t capacity)
     ring *r = e->r;
     ring_shared *s = r->sh;
     if (capacity > RING_MAX) return -LINUX_ENOMEM; /* the section has room for pipe-max-size */
-    spin_lock(&s->write_lock);
-    spin_lock(&s->read_lock);
+    px_shared_lock(&s->write_lock);
+    px_shared_lock(&s->read_lock);
     uint64_t tail = s->tail, used = s->head - tail;
     int64_t res = capacity;
     uint8_t *held = used ? px_alloc((size_t)used) : NULL;
@@ -619,8 +592,8 @@ int64_t px_pipe_ring_set_capacity(px_file *f, uint32_t capacity)
         for (uint64_t i = 0; i < used; i++) r->buf[(tail + i) % capacity] = held[i];
         s->capacity = capacity;
     }
-    spin_unlock(&s->read_lock);
-    spin_unlock(&s->write_lock);
+    px_shared_unlock(&s->read_lock);
+    px_shared_unlock(&s->write_lock);
     px_free(held);
     if (res > 0) wake(r, WRITERS);
     return res;
@@ -654,7 +627,7 @@ int64_t px_pipe_ring_tee(px_file *in, px_file *out, uint64_t len, bool nonblock,
             uint8_t *tmp = px_alloc((size_t)n);
             if (!tmp) return -LINUX_ENOMEM;
             /* a look at in's bytes, under its readers' lock so none is taken meanwhile */
-            spin_lock(&si->read_lock);
+            px_shared_lock(&si->read_lock);
             uint64_t tail = si->tail;
             uint32_t cap = si->capacity;
             uint64_t now_used = __atomic_load_n(&si->head, __ATOMIC_ACQUIRE) - tail;
@@ -665,7 +638,7 @@ int64_t px_pipe_ring_tee(px_file *in, px_file *out, uint64_t len, bool nonblock,
                 memcpy(tmp + i, ri->buf + off, (size_t)step);
                 i += step;
             }
-            spin_unlock(&si->read_lock);
+            px_shared_unlock(&si->read_lock);
             int64_t put_n = n ? put(ro, tmp, n, 1) : 0;
             px_free(tmp);
             if (put_n != 0) return put_n;

@@ -3,75 +3,110 @@
    poll says POLLIN once the timer expired. No host thread keeps the timer: expirations
    are counted from the clock whenever the file is looked at (px_timer_advance), and a
    wait for it retries at the next expiry. A host event wakes the waiters when settime
-   changes the timer. Like eventfd, the timer lives in its process: a timerfd handed on
-   by fork or execve does not go along. TFD_TIMER_CANCEL_ON_SET is accepted, but picolx
-   does not see the host's clock being set, so a read never gives ECANCELED. */
+   changes the timer. Like eventfd's counter, the timer is one object for every process
+   the file reaches (fork, execve into a new process: fs/anon_shared.h); the clocks are
+   the machine's. TFD_TIMER_CANCEL_ON_SET is accepted, but picolx does not see the host's
+   clock being set, so a read never gives ECANCELED. */
+#include "fs/anon_shared.h"
+#include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
 #include "core/cred.h"
-#include "host/host_sync.h"
 #include "kernel/kernel.h"
 #include "kernel/timer_math.h"
 
+enum { CHANGED = 0 }; /* the event set when settime ran (waiters look again) */
+
 typedef struct timerfd_state {
-    px_host_rwlock lock;
-    enum px_clock_kind clock;   /* WALL or ELAPSED */
-    int64_t expiry, interval;   /* lock: ns on the clock; expiry 0: disarmed */
-    uint64_t ticks;             /* lock: expirations not yet read */
-    px_host_handle changed;     /* manual-reset: settime ran (waiters look again) */
+    int32_t clock;            /* enum px_clock_kind: WALL or ELAPSED */
+    int32_t pad;
+    int64_t expiry, interval; /* ns on the clock; expiry 0: disarmed */
+    uint64_t ticks;           /* expirations not yet read */
 } timerfd_state;
 
+static timerfd_state *state_of(px_file *f) { return px_anon_shared_state(f->data); }
+
 /* With the lock held: the expirations the clock passed, counted. */
-static void catch_up(timerfd_state *s) { s->ticks += px_timer_advance(&s->expiry, s->interval, px_clock_now(s->clock)); }
+static void catch_up(timerfd_state *s)
+{
+    s->ticks += px_timer_advance(&s->expiry, s->interval, px_clock_now((enum px_clock_kind)s->clock));
+}
 
 static int64_t timerfd_read(px_file *f, void *buf, uint64_t len)
 {
-    timerfd_state *s = f->data;
+    timerfd_state *s = state_of(f);
     if (len < 8) return -LINUX_EINVAL;
-    px_host_rwlock_lock(&s->lock);
+    px_anon_shared_lock(f->data);
     catch_up(s);
     int64_t r = 8;
     if (!s->ticks) r = (f->status_flags & LINUX_O_NONBLOCK) ? -LINUX_EAGAIN : PX_WOULD_BLOCK;
     else if (px_copy_out_partial((uint64_t)(uintptr_t)buf, &s->ticks, 8) != 8) r = -LINUX_EFAULT;
     else s->ticks = 0;
-    px_host_rwlock_unlock(&s->lock);
+    px_anon_shared_unlock(f->data);
     return r;
 }
 
 static uint32_t timerfd_poll(px_file *f, uint32_t events)
 {
-    timerfd_state *s = f->data;
+    timerfd_state *s = state_of(f);
     (void)events;
-    px_host_rwlock_lock(&s->lock);
+    px_anon_shared_lock(f->data);
     catch_up(s);
     uint32_t ready = s->ticks ? LINUX_POLLIN : 0;
-    px_host_rwlock_unlock(&s->lock);
+    px_anon_shared_unlock(f->data);
     return ready;
 }
 
 static int64_t timerfd_wait_on(px_file *f, uint32_t events, px_wait_on *w)
 {
-    timerfd_state *s = f->data;
+    timerfd_state *s = state_of(f);
     (void)events;
-    px_host_rwlock_lock(&s->lock);
-    px_host_event_reset(s->changed); /* a settime after this sets it again */
-    int64_t now = px_clock_now(s->clock);
+    px_anon_shared_lock(f->data);
+    px_anon_shared_mirror(f->data, CHANGED, false); /* a settime after this sets it again */
+    int64_t now = px_clock_now((enum px_clock_kind)s->clock);
     w->retry_ns = !s->expiry ? -1 : s->expiry > now ? s->expiry - now : 1;
-    px_host_rwlock_unlock(&s->lock);
-    px_wait_on_add(w, s->changed);
+    px_anon_shared_unlock(f->data);
+    px_wait_on_add(w, px_anon_shared_event(f->data, CHANGED));
     return 0;
 }
 
 static void timerfd_release(px_file *f)
 {
-    timerfd_state *s = f->data;
-    px_host_close(s->changed);
-    px_free(s);
+    px_anon_shared_close(f->data); /* f->handle is its section */
+    px_free(f->data);
 }
+
+static px_file *timerfd_rebuild(const px_handoff_file *hf);
+const px_file_handoff px_timerfd_handoff = {.kind = PX_HANDOFF_TIMERFD, .rebuild = timerfd_rebuild};
 
 static const px_file_ops timerfd_ops = {
     .read = timerfd_read, .poll = timerfd_poll, .wait_on = timerfd_wait_on, .stat = px_anon_file_stat,
-    .release = timerfd_release,
+    .release = timerfd_release, .handoff = &px_timerfd_handoff,
 };
+
+/* The file of object o (taken over; closed on failure), or NULL. */
+static px_file *timerfd_file(px_anon_shared *o, uint32_t status_flags)
+{
+    px_anon_shared *kept = px_alloc(sizeof *kept);
+    px_file *f = kept ? px_file_new(&timerfd_ops, o->section, status_flags) : NULL;
+    char *name = f ? px_strdup("anon_inode:[timerfd]") : NULL;
+    if (!name) {
+        px_anon_shared_close(o);
+        px_free(kept);
+        px_free(f);
+        return NULL;
+    }
+    *kept = *o;
+    f->data = kept;
+    f->guest_path = name;
+    return f;
+}
+
+static px_file *timerfd_rebuild(const px_handoff_file *hf)
+{
+    px_anon_shared o;
+    if (!hf->handle || px_anon_shared_open(&o, hf->handle, sizeof(timerfd_state)) < 0) return NULL;
+    return timerfd_file(&o, hf->status_flags);
+}
 
 /* timerfd_create(2): CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and, for root (the
    CAP_WAKE_ALARM Linux asks for), the two alarm clocks, which cannot wake a sleeping
@@ -86,21 +121,11 @@ PX_SYSCALL(timerfd_create)
         return -LINUX_EINVAL;
     if ((clk == LINUX_CLOCK_REALTIME_ALARM || clk == LINUX_CLOCK_BOOTTIME_ALARM) && px_current()->cred->euid != 0)
         return -LINUX_EPERM;
-    timerfd_state *s = px_calloc(1, sizeof *s);
-    if (!s) return -LINUX_ENOMEM;
-    px_host_rwlock_init(&s->lock);
-    s->clock = px_clock_kind_of(clk);
-    s->changed = px_host_event_new(true, false, false);
-    px_file *f = s->changed ? px_file_new(&timerfd_ops, NULL, LINUX_O_RDWR | (flags & LINUX_TFD_NONBLOCK)) : NULL;
-    char *name = f ? px_strdup("anon_inode:[timerfd]") : NULL;
-    if (!name) {
-        if (s->changed) px_host_close(s->changed);
-        px_free(s);
-        px_free(f);
-        return -LINUX_ENOMEM;
-    }
-    f->data = s;
-    f->guest_path = name;
+    px_anon_shared o;
+    if (px_anon_shared_new(&o, sizeof(timerfd_state)) < 0) return -LINUX_ENOMEM;
+    ((timerfd_state *)px_anon_shared_state(&o))->clock = px_clock_kind_of(clk);
+    px_file *f = timerfd_file(&o, LINUX_O_RDWR | (flags & LINUX_TFD_NONBLOCK));
+    if (!f) return -LINUX_ENOMEM;
     int64_t r = px_fd_install(f, 0, (flags & LINUX_TFD_CLOEXEC) != 0);
     if (r < 0) px_file_unref(f);
     return r;
@@ -122,7 +147,7 @@ static px_file *timerfd_get(int fd, int64_t *err)
 static struct linux_itimerspec report_locked(timerfd_state *s)
 {
     catch_up(s);
-    return px_timer_report(s->expiry, s->interval, px_clock_now(s->clock));
+    return px_timer_report(s->expiry, s->interval, px_clock_now((enum px_clock_kind)s->clock));
 }
 
 /* timerfd_settime(2) */
@@ -139,16 +164,16 @@ PX_SYSCALL(timerfd_settime)
     int64_t r;
     px_file *f = timerfd_get(fd, &r);
     if (!f) return r;
-    timerfd_state *s = f->data;
+    timerfd_state *s = state_of(f);
     r = 0;
     {
-        px_host_rwlock_lock(&s->lock);
+        px_anon_shared_lock(f->data);
         struct linux_itimerspec old = report_locked(s);
-        s->expiry = px_timer_expiry(value, flags & LINUX_TFD_TIMER_ABSTIME, px_clock_now(s->clock));
+        s->expiry = px_timer_expiry(value, flags & LINUX_TFD_TIMER_ABSTIME, px_clock_now((enum px_clock_kind)s->clock));
         s->interval = s->expiry ? interval : 0;
         s->ticks = 0; /* Linux drops the expirations not yet read */
-        px_host_event_set(s->changed);
-        px_host_rwlock_unlock(&s->lock);
+        px_anon_shared_mirror(f->data, CHANGED, true);
+        px_anon_shared_unlock(f->data);
         if (old_ptr && px_copy_out(old_ptr, &old, sizeof old) < 0) r = -LINUX_EFAULT;
     }
     px_file_unref(f);
@@ -163,10 +188,10 @@ PX_SYSCALL(timerfd_gettime)
     int64_t err;
     px_file *f = timerfd_get(fd, &err);
     if (!f) return err;
-    timerfd_state *s = f->data;
-    px_host_rwlock_lock(&s->lock);
+    timerfd_state *s = state_of(f);
+    px_anon_shared_lock(f->data);
     struct linux_itimerspec cur = report_locked(s);
-    px_host_rwlock_unlock(&s->lock);
+    px_anon_shared_unlock(f->data);
     px_file_unref(f);
     return px_copy_out(cur_ptr, &cur, sizeof cur) < 0 ? -LINUX_EFAULT : 0;
 }
