@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/px.h"
 #include "fs/anon_shared.h"
+#include "fs/fs_internal.h"
 #include "fs/shared_lock.h"
 #include "host/host_mem.h"
 #include "host/host_process.h"
@@ -86,4 +87,28 @@ void px_anon_shared_close(px_anon_shared *o)
     if (o->view) px_host_view_unmap(o->view);
     if (o->section) px_host_close(o->section);
     memset(o, 0, sizeof *o);
+}
+
+px_file *px_anon_shared_file(px_anon_shared *o, const struct px_file_ops *ops, uint32_t status_flags,
+                             const char *guest_path)
+{
+    px_anon_shared *kept = px_alloc(sizeof *kept);
+    px_file *f = kept ? px_file_new(ops, o->section, status_flags) : NULL;
+    char *name = f ? px_strdup(guest_path) : NULL;
+    if (!name) {
+        px_anon_shared_close(o);
+        px_free(kept);
+        px_free(f);
+        return NULL;
+    }
+    *kept = *o;
+    f->data = kept;
+    f->guest_path = name;
+    return f;
+}
+
+void px_anon_shared_file_release(px_file *f)
+{
+    px_anon_shared_close(f->data); /* f->handle is its section */
+    px_free(f->data);
 }

@@ -35,4 +35,12 @@ void px_anon_shared_mirror(const px_anon_shared *o, int which, bool set);
 px_host_handle px_anon_shared_event(const px_anon_shared *o, int which);
 void px_anon_shared_close(px_anon_shared *o);
 
+/* A file of o (taken over: closed on failure) with ops, its handle the section and
+   f->data the object, or NULL; its ops' release is px_anon_shared_file_release. */
+struct px_file;
+struct px_file_ops;
+struct px_file *px_anon_shared_file(px_anon_shared *o, const struct px_file_ops *ops, uint32_t status_flags,
+                                    const char *guest_path);
+void px_anon_shared_file_release(struct px_file *f);
+
 #endif

@@ -77,36 +77,17 @@ static int64_t eventfd_wait_on(px_file *f, uint32_t events, px_wait_on *w)
     return 0;
 }
 
-static void eventfd_release(px_file *f)
-{
-    px_anon_shared_close(f->data); /* f->handle is its section */
-    px_free(f->data);
-}
-
 static px_file *eventfd_rebuild(const px_handoff_file *hf);
 const px_file_handoff px_eventfd_handoff = {.kind = PX_HANDOFF_EVENTFD, .rebuild = eventfd_rebuild};
 
 static const px_file_ops eventfd_ops = {
     .read = eventfd_read, .write = eventfd_write, .poll = eventfd_poll, .wait_on = eventfd_wait_on,
-    .stat = px_anon_file_stat, .release = eventfd_release, .handoff = &px_eventfd_handoff,
+    .stat = px_anon_file_stat, .release = px_anon_shared_file_release, .handoff = &px_eventfd_handoff,
 };
 
-/* The file of object o (taken over; closed on failure), or NULL. */
 static px_file *eventfd_file(px_anon_shared *o, uint32_t status_flags)
 {
-    px_anon_shared *kept = px_alloc(sizeof *kept);
-    px_file *f = kept ? px_file_new(&eventfd_ops, o->section, status_flags) : NULL;
-    char *name = f ? px_strdup("anon_inode:[eventfd]") : NULL;
-    if (!name) {
-        px_anon_shared_close(o);
-        px_free(kept);
-        px_free(f);
-        return NULL;
-    }
-    *kept = *o;
-    f->data = kept;
-    f->guest_path = name;
-    return f;
+    return px_anon_shared_file(o, &eventfd_ops, status_flags, "anon_inode:[eventfd]");
 }
 
 static px_file *eventfd_rebuild(const px_handoff_file *hf)

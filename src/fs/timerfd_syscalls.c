@@ -69,36 +69,17 @@ static int64_t timerfd_wait_on(px_file *f, uint32_t events, px_wait_on *w)
     return 0;
 }
 
-static void timerfd_release(px_file *f)
-{
-    px_anon_shared_close(f->data); /* f->handle is its section */
-    px_free(f->data);
-}
-
 static px_file *timerfd_rebuild(const px_handoff_file *hf);
 const px_file_handoff px_timerfd_handoff = {.kind = PX_HANDOFF_TIMERFD, .rebuild = timerfd_rebuild};
 
 static const px_file_ops timerfd_ops = {
     .read = timerfd_read, .poll = timerfd_poll, .wait_on = timerfd_wait_on, .stat = px_anon_file_stat,
-    .release = timerfd_release, .handoff = &px_timerfd_handoff,
+    .release = px_anon_shared_file_release, .handoff = &px_timerfd_handoff,
 };
 
-/* The file of object o (taken over; closed on failure), or NULL. */
 static px_file *timerfd_file(px_anon_shared *o, uint32_t status_flags)
 {
-    px_anon_shared *kept = px_alloc(sizeof *kept);
-    px_file *f = kept ? px_file_new(&timerfd_ops, o->section, status_flags) : NULL;
-    char *name = f ? px_strdup("anon_inode:[timerfd]") : NULL;
-    if (!name) {
-        px_anon_shared_close(o);
-        px_free(kept);
-        px_free(f);
-        return NULL;
-    }
-    *kept = *o;
-    f->data = kept;
-    f->guest_path = name;
-    return f;
+    return px_anon_shared_file(o, &timerfd_ops, status_flags, "anon_inode:[timerfd]");
 }
 
 static px_file *timerfd_rebuild(const px_handoff_file *hf)

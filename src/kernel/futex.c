@@ -447,6 +447,19 @@ int64_t px_futex_pi_take_word(uint64_t uaddr, int32_t tid, bool queued, bool set
     }
 }
 
+int64_t px_futex_pi_hand_word(uint64_t uaddr, int32_t tid, int32_t next_tid)
+{
+    uint32_t *word = (uint32_t *)(uintptr_t)uaddr;
+    uint32_t now, seen, next = next_tid ? PX_FUTEX_WAITERS | (uint32_t)next_tid : 0;
+    if (PX_GET(&now, uaddr) < 0) return -LINUX_EFAULT;
+    for (;;) {
+        if ((now & PX_FUTEX_TID_MASK) != (uint32_t)tid) return -LINUX_EPERM;
+        if (px_uaccess_cmpxchg32(word, now, next, &seen) < 0) return -LINUX_EFAULT;
+        if (seen == now) return 0;
+        now = seen;
+    }
+}
+
 static int64_t pi_try_take(futex_bucket *b, uint64_t uaddr, int32_t tid, bool set_waiters)
 {
     return px_futex_pi_take_word(uaddr, tid, has_pi_waiter(b, uaddr), set_waiters);
@@ -489,34 +502,15 @@ static int64_t futex_lock_pi(uint64_t uaddr, const px_deadline *deadline, bool t
 static int64_t futex_unlock_pi(uint64_t uaddr)
 {
     int32_t tid = px_kernel_self()->tid;
-    uint32_t *word = (uint32_t *)(uintptr_t)uaddr;
     futex_bucket *b = bucket_of(uaddr);
     wake_q q = {0};
     px_host_rwlock_lock(&b->lock);
-    uint32_t now, seen;
-    int64_t r = 0;
-    if (PX_GET(&now, uaddr) < 0) r = -LINUX_EFAULT;
-    while (r == 0) {
-        if ((now & PX_FUTEX_TID_MASK) != (uint32_t)tid) {
-            r = -LINUX_EPERM;
-            break;
-        }
-        futex_waiter **link = NULL;
-        futex_waiter *next_owner = first_pi_waiter(b, uaddr, &link);
-        uint32_t next = next_owner ? PX_FUTEX_WAITERS | (uint32_t)next_owner->tid : 0;
-        if (px_uaccess_cmpxchg32(word, now, next, &seen) < 0) {
-            r = -LINUX_EFAULT;
-            break;
-        }
-        if (seen != now) {
-            now = seen;
-            continue;
-        }
-        if (next_owner) {
-            *link = next_owner->next;
-            wake_waiter(&q, next_owner, WOKEN_OWNER);
-        }
-        break;
+    futex_waiter **link = NULL;
+    futex_waiter *next_owner = first_pi_waiter(b, uaddr, &link);
+    int64_t r = px_futex_pi_hand_word(uaddr, tid, next_owner ? next_owner->tid : 0);
+    if (r == 0 && next_owner) {
+        *link = next_owner->next;
+        wake_waiter(&q, next_owner, WOKEN_OWNER);
     }
     px_host_rwlock_unlock(&b->lock);
     wake_q_run(&q);

@@ -21,5 +21,9 @@ int64_t px_futex_wake(uint64_t uaddr, int64_t max);
    (EDEADLK: tid holds it; ESRCH: its owner is gone; EFAULT). queued: PI waiters are in
    the queue (their owner is then known alive). */
 int64_t px_futex_pi_take_word(uint64_t uaddr, int32_t tid, bool queued, bool set_waiters);
+/* Linux's wake_futex_pi on the word, the queue's lock held: the PI word tid owns given to
+   next_tid (with FUTEX_WAITERS), or freed (next_tid 0). 0, -EPERM (tid does not own
+   it) or -EFAULT. */
+int64_t px_futex_pi_hand_word(uint64_t uaddr, int32_t tid, int32_t next_tid);
 
 #endif

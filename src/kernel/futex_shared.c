@@ -354,37 +354,19 @@ int64_t px_futex_shared_lock_pi(const px_vm_futex_key *key, uint64_t uaddr, int3
 int64_t px_futex_shared_unlock_pi(const px_vm_futex_key *key, uint64_t uaddr, int32_t tid)
 {
     if (!table_enter()) return -LINUX_ENOMEM;
-    uint32_t *word = (uint32_t *)(uintptr_t)uaddr;
-    uint32_t now, seen;
-    int64_t r = PX_GET(&now, uaddr) < 0 ? -LINUX_EFAULT : 0;
-    while (r == 0) {
-        if ((now & PX_FUTEX_TID_MASK) != (uint32_t)tid) {
-            r = -LINUX_EPERM;
-            break;
-        }
-        int32_t i = oldest_of(key, LINUX_FUTEX_BITSET_MATCH_ANY, true);
-        if (i >= 0) {
-            /* woken first (its state read only once we leave): a waiter whose event is
-               gone died waiting and is passed over */
-            wchar_t name[NAME_CHARS];
-            wake_name(name, &table->slots[i]);
-            if (!px_host_event_set_named(name)) {
-                slot_free((uint32_t)i);
-                continue;
-            }
-        }
-        uint32_t next = i >= 0 ? PX_FUTEX_WAITERS | (uint32_t)table->slots[i].linux_tid : 0;
-        if (px_uaccess_cmpxchg32(word, now, next, &seen) < 0) {
-            r = -LINUX_EFAULT;
-            break;
-        }
-        if (seen != now) {
-            now = seen;
-            continue;
-        }
-        if (i >= 0) table->slots[i].state = SLOT_OWNER;
-        break;
+    int32_t i;
+    for (;;) {
+        i = oldest_of(key, LINUX_FUTEX_BITSET_MATCH_ANY, true);
+        if (i < 0) break;
+        /* woken first (its state read only once we leave): a waiter whose event is gone
+           died waiting and is passed over */
+        wchar_t name[NAME_CHARS];
+        wake_name(name, &table->slots[i]);
+        if (px_host_event_set_named(name)) break;
+        slot_free((uint32_t)i);
     }
+    int64_t r = px_futex_pi_hand_word(uaddr, tid, i >= 0 ? table->slots[i].linux_tid : 0);
+    if (r == 0 && i >= 0) table->slots[i].state = SLOT_OWNER;
     table_leave();
     return r;
 }
