@@ -4,7 +4,7 @@
    thread's copy. libgcc's own keeps the copies through winpthreads, whose per-thread
    object costs an event, a duplicated thread handle and a priority query at a thread's
    first access and two closes at its end: five wineserver round trips for every guest
-   thread (a third of what picolx added to a thread's start). This one keeps them on one
+   thread (much of what picolx added to a thread's start). This one keeps them on one
    Windows TLS slot and the process heap: no round trip. Defining both of libgcc's entry
    points here keeps its emutls object out of the link. */
 #include <windows.h>
