@@ -352,6 +352,7 @@ const px_file_handoff px_handoff_reopen = {.kind = PX_HANDOFF_REOPEN, .rebuild =
 static const px_file_handoff *const handoff_kinds[] = {
     &px_handoff_reopen, &px_nt_handoff, &px_lxfs_handoff, &px_pipe_handoff, &px_chardev_handoff, &px_console_handoff,
     &px_pipe_ring_handoff, &px_fifo_handoff, &px_eventfd_handoff, &px_timerfd_handoff,
+    &px_signalfd_handoff,
 };
 
 /* The file of one record in this process, or NULL after a warning. */

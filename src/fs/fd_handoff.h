@@ -109,6 +109,7 @@ enum px_handoff_kind {
     PX_HANDOFF_FIFO,       /* FIFOs of any file system (fifo.c): by name, no handle */
     PX_HANDOFF_EVENTFD,    /* eventfds (eventfd_syscalls.c): their shared section */
     PX_HANDOFF_TIMERFD,    /* timerfds (timerfd_syscalls.c): their shared section */
+    PX_HANDOFF_SIGNALFD,   /* signalfds (signalfd_syscalls.c): their mask, no handle */
     PX_HANDOFF_KINDS
 };
 
@@ -131,5 +132,6 @@ extern const px_file_handoff px_console_handoff; /* console.c */
 extern const px_file_handoff px_fifo_handoff;    /* fifo.c */
 extern const px_file_handoff px_eventfd_handoff; /* eventfd_syscalls.c */
 extern const px_file_handoff px_timerfd_handoff; /* timerfd_syscalls.c */
+extern const px_file_handoff px_signalfd_handoff; /* signalfd_syscalls.c */
 
 #endif

@@ -1387,6 +1387,16 @@ PX_SYSCALL(rt_sigtimedwait)
         poll_only = ns == 0;
         d = px_deadline_after(px_clock_monotonic_ns(), ns);
     }
+    struct linux_siginfo info;
+    int64_t result = px_signal_take_pending(set, &info, ts_ptr ? &d : NULL, !poll_only);
+    if (result > 0 && info_ptr && px_copy_out(info_ptr, &info, sizeof info) < 0) result = -LINUX_EFAULT;
+    return result;
+}
+
+int64_t px_signal_take_pending(uint64_t set, struct linux_siginfo *info, const px_deadline *deadline, bool wait)
+{
+    set &= ~UNBLOCKABLE;
+    bool poll_only = !wait;
     px_task *t = px_kernel_self();
     struct px_sigstate *st = sigstate_self(t);
     if (!st) return -LINUX_ENOMEM;
@@ -1397,11 +1407,9 @@ PX_SYSCALL(rt_sigtimedwait)
     for (;;) {
         uint64_t hit = all_pending(t) & set;
         if (hit) {
-            struct linux_siginfo info;
             int sig = lowest_signal(hit & SYNCHRONOUS ? hit & SYNCHRONOUS : hit);
-            dequeue(t, st, sig, &info);
+            dequeue(t, st, sig, info);
             result = sig;
-            if (info_ptr && px_copy_out(info_ptr, &info, sizeof info) < 0) result = -LINUX_EFAULT;
             break;
         }
         if (deliverable(t)) {
@@ -1412,7 +1420,7 @@ PX_SYSCALL(rt_sigtimedwait)
             result = -LINUX_EAGAIN;
             break;
         }
-        int r = px_block(NULL, 0, ts_ptr ? &d : NULL);
+        int r = px_block(NULL, 0, deadline);
         if (r == PX_BLOCK_FAILED) {
             result = -LINUX_EINVAL;
             break;
@@ -1424,6 +1432,8 @@ PX_SYSCALL(rt_sigtimedwait)
     if (result == -LINUX_EINTR || deliverable(t)) ask_exit_work(t);
     return result;
 }
+
+uint64_t px_signal_pending_of_self(void) { return all_pending(px_kernel_self()); }
 
 /* rt_sigqueueinfo(2): to a process, with the caller's siginfo (si_value); a code the
    kernel keeps for itself (>= 0, or SI_TKILL) only to oneself (EPERM otherwise). */

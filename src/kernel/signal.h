@@ -36,6 +36,15 @@ bool px_signal_fault(px_regs *r, const struct linux_siginfo *info, uint64_t trap
 /* Sends sig to the process from a host thread (the itimer): delivered at its task's
    next return to the guest, its wait interrupted, or its guest code interrupted. */
 void px_signal_send_process(int sig, const struct linux_siginfo *info);
+/* rt_sigtimedwait's and signalfd's work: the calling task's lowest pending signal of set
+   (fault signals first) taken into *info, waiting (wait) until one is pending or the
+   deadline (NULL: none) passes: the signal, or -EAGAIN (none), -EINTR (a signal with a
+   handler came first), -EINVAL, -ENOMEM. */
+struct px_deadline;
+int64_t px_signal_take_pending(uint64_t set, struct linux_siginfo *info, const struct px_deadline *deadline,
+                               bool wait);
+/* The signals pending for the calling task: its own and its process's. */
+uint64_t px_signal_pending_of_self(void);
 /* A task's delivery state, freed with the task (thread_clone.c). */
 void px_signal_task_release(struct px_task *t);
 /* Whether sig is pending for the process or any of its threads. */

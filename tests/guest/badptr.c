@@ -375,6 +375,12 @@ static void others(void)
     EACH_OUT("timerfd_settime old", syscall(SYS_timerfd_settime, tfd, 0, its_off, P));
     EACH_OUT("timerfd_gettime", syscall(SYS_timerfd_gettime, tfd, P));
     close(tfd);
+    for (int i = 0; i < N_BAD && !skip("signalfd4"); i++) { /* a signalfd's mask: each made is closed again */
+        errno = 0;
+        long sfd = syscall(SYS_signalfd4, -1, in_bad[i].p, 8, 0);
+        report_ok("signalfd4 mask", in_bad[i].name, sfd < 0 ? sfd : 0);
+        if (sfd >= 0) close((int)sfd);
+    }
     EACH_IN_NOT_NULL("timer_create sigevent", syscall(SYS_timer_create, CLOCK_MONOTONIC, P, &word_timer));
     int timer = -1;
     syscall(SYS_timer_create, CLOCK_MONOTONIC, NULL, &timer);
