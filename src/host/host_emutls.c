@@ -5,7 +5,7 @@
    object costs an event, a duplicated thread handle and a priority query at a thread's
    first access and two closes at its end: five wineserver round trips for every guest
    thread (much of what picolx added to a thread's start). This one keeps them on one
-   Windows TLS slot and the process heap: no round trip. Defining both of libgcc's entry
+   Windows TLS slot and memory of the thread's own: no round trip. Defining both of libgcc's entry
    points here keeps its emutls object out of the link. */
 #include <windows.h>
 #include <stdint.h>
@@ -19,12 +19,6 @@ typedef struct emutls_object {
     uintptr_t index;   /* 1-based, given at the first access from any thread; 0 before */
     const void *templ; /* the initial value, or NULL for zeros */
 } emutls_object;
-
-/* A thread's copies, by index - 1; each copy keeps its heap block's address just below it. */
-typedef struct thread_vars {
-    size_t cap;
-    void *vars[];
-} thread_vars;
 
 static DWORD vars_slot = TLS_OUT_OF_INDEXES; /* written once, under index_lock */
 static SRWLOCK index_lock = SRWLOCK_INIT;
@@ -47,27 +41,65 @@ static uintptr_t give_index(emutls_object *obj)
     return index;
 }
 
-static thread_vars *grow(thread_vars *old, uintptr_t index)
+/* A thread's copies live in chunks of its own, from VirtualAlloc rather than a heap: a
+   thread ended by the process's exit (ExitProcess ends the others wherever they are)
+   may die inside a heap call holding the heap's lock, and the exit's own clean-up then
+   waits on it for ever; Wine never ends a thread inside its virtual-memory calls. The
+   first chunk starts with the index of copies. */
+#define CHUNK_BYTES (64u << 10)
+#define VARS_MAX 256
+
+typedef struct chunk {
+    struct chunk *next;
+    uint8_t *free, *end;
+} chunk;
+
+typedef struct thread_vars {
+    chunk head;           /* this chunk's own header: the first of the list */
+    void *vars[VARS_MAX]; /* by index - 1 */
+} thread_vars;
+
+static chunk *chunk_new(size_t bytes)
 {
-    size_t want = index + 8;
-    HANDLE heap = GetProcessHeap();
-    size_t bytes = sizeof(thread_vars) + want * sizeof(void *);
-    thread_vars *v = old ? HeapReAlloc(heap, HEAP_ZERO_MEMORY, old, bytes) : HeapAlloc(heap, HEAP_ZERO_MEMORY, bytes);
-    if (!v) abort(); /* as libgcc's: the variable has no storage to give */
-    v->cap = want;
+    chunk *c = VirtualAlloc(NULL, bytes, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (!c) abort(); /* as libgcc's: the variable has no storage to give */
+    c->next = NULL;
+    c->free = (uint8_t *)(c + 1);
+    c->end = (uint8_t *)c + bytes;
+    return c;
+}
+
+static thread_vars *thread_vars_new(void)
+{
+    chunk *c = chunk_new(CHUNK_BYTES);
+    thread_vars *v = (thread_vars *)c;
+    v->head.free = (uint8_t *)(v + 1);
     TlsSetValue(vars_slot, v);
     return v;
 }
 
-static void *new_copy(const emutls_object *obj)
+static void *carve(thread_vars *v, size_t size, size_t align)
+{
+    for (chunk *c = &v->head; c; c = c->next) {
+        uint8_t *at = (uint8_t *)(((uintptr_t)c->free + align - 1) & ~(uintptr_t)(align - 1));
+        if (at + size <= c->end) {
+            c->free = at + size;
+            return at;
+        }
+    }
+    chunk *c = chunk_new(size + align + sizeof(chunk) > CHUNK_BYTES ? size + align + sizeof(chunk) : CHUNK_BYTES);
+    c->next = v->head.next;
+    v->head.next = c;
+    uint8_t *at = (uint8_t *)(((uintptr_t)c->free + align - 1) & ~(uintptr_t)(align - 1));
+    c->free = at + size;
+    return at;
+}
+
+static void *new_copy(thread_vars *v, const emutls_object *obj)
 {
     size_t align = obj->align > sizeof(void *) ? obj->align : sizeof(void *);
-    uint8_t *block = HeapAlloc(GetProcessHeap(), 0, obj->size + align + sizeof(void *));
-    if (!block) abort();
-    uint8_t *copy = (uint8_t *)(((uintptr_t)block + sizeof(void *) + align - 1) & ~(uintptr_t)(align - 1));
-    ((void **)copy)[-1] = block;
+    uint8_t *copy = carve(v, obj->size, align); /* zeroed, as fresh pages are */
     if (obj->templ) memcpy(copy, obj->templ, obj->size);
-    else memset(copy, 0, obj->size);
     return copy;
 }
 
@@ -78,10 +110,11 @@ void *__emutls_get_address(void *control)
     uintptr_t index = __atomic_load_n(&obj->index, __ATOMIC_ACQUIRE);
     if (!index) index = give_index(obj);
     DWORD last_error = GetLastError(); /* TlsGetValue clears it; a caller may not have read it yet */
+    if (index > VARS_MAX) abort(); /* more __thread variables than the runtime has by far */
     thread_vars *v = TlsGetValue(__atomic_load_n(&vars_slot, __ATOMIC_ACQUIRE));
-    if (!v || v->cap < index) v = grow(v, index);
+    if (!v) v = thread_vars_new();
     void *copy = v->vars[index - 1];
-    if (!copy) copy = v->vars[index - 1] = new_copy(obj);
+    if (!copy) copy = v->vars[index - 1] = new_copy(v, obj);
     SetLastError(last_error);
     return copy;
 }
@@ -110,10 +143,11 @@ static void NTAPI free_thread_vars(PVOID module, DWORD reason, PVOID reserved)
     thread_vars *v = TlsGetValue(slot);
     if (!v) return;
     TlsSetValue(slot, NULL);
-    HANDLE heap = GetProcessHeap();
-    for (size_t i = 0; i < v->cap; i++)
-        if (v->vars[i]) HeapFree(heap, 0, ((void **)v->vars[i])[-1]);
-    HeapFree(heap, 0, v);
+    for (chunk *c = v->head.next, *next; c; c = next) {
+        next = c->next;
+        VirtualFree(c, 0, MEM_RELEASE);
+    }
+    VirtualFree(v, 0, MEM_RELEASE);
 }
 
 /* The image's TLS callback array is the .CRT$XL* sections in name order (mingw-w64's
