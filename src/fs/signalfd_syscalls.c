@@ -12,7 +12,6 @@
 #include "linux_signal.h"
 
 #define SIGNALFD_RECHECK_NS (10 * 1000 * 1000)
-#define UNBLOCKABLE ((1ull << (LINUX_SIGKILL - 1)) | (1ull << (LINUX_SIGSTOP - 1)))
 
 typedef struct signalfd_state {
     uint64_t mask; /* __atomic: a later signalfd(fd, ...) changes it */
@@ -137,7 +136,7 @@ static int64_t do_signalfd(int fd, uint64_t mask_ptr, uint64_t size, uint32_t fl
     if (size != sizeof(uint64_t) || (flags & ~(uint32_t)(LINUX_SFD_CLOEXEC | LINUX_SFD_NONBLOCK))) return -LINUX_EINVAL;
     uint64_t mask;
     if (px_copy_in(&mask, mask_ptr, sizeof mask) < 0) return -LINUX_EFAULT;
-    mask &= ~UNBLOCKABLE; /* silently, as Linux */
+    /* SIGKILL and SIGSTOP in it are never read: px_signal_take_pending leaves them out */
     if (fd != -1) {
         px_file *f = px_fd_get(fd);
         if (!f) return -LINUX_EBADF;

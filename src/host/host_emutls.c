@@ -78,21 +78,22 @@ static thread_vars *thread_vars_new(void)
     return v;
 }
 
+/* size bytes at align from the first chunk with room, or from a new one. */
 static void *carve(thread_vars *v, size_t size, size_t align)
 {
-    for (chunk *c = &v->head; c; c = c->next) {
+    for (chunk *c = &v->head;; c = c->next) {
+        if (!c) { /* none has room: a new chunk, big enough, after the first */
+            size_t need = sizeof(chunk) + align + size;
+            c = chunk_new(need > CHUNK_BYTES ? need : CHUNK_BYTES);
+            c->next = v->head.next;
+            v->head.next = c;
+        }
         uint8_t *at = (uint8_t *)(((uintptr_t)c->free + align - 1) & ~(uintptr_t)(align - 1));
         if (at + size <= c->end) {
             c->free = at + size;
             return at;
         }
     }
-    chunk *c = chunk_new(size + align + sizeof(chunk) > CHUNK_BYTES ? size + align + sizeof(chunk) : CHUNK_BYTES);
-    c->next = v->head.next;
-    v->head.next = c;
-    uint8_t *at = (uint8_t *)(((uintptr_t)c->free + align - 1) & ~(uintptr_t)(align - 1));
-    c->free = at + size;
-    return at;
 }
 
 static void *new_copy(thread_vars *v, const emutls_object *obj)

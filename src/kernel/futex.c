@@ -800,8 +800,9 @@ static int64_t waitv(const linux_futex_waitv *vs, uint32_t count, const px_deadl
     waitv_word ws[FUTEX_WAITV_MAX];
     volatile uint32_t *word = px_task_futex_word();
     if (!word) return -LINUX_ENOMEM;
-    px_host_handle event = waitv_has_shared(vs, count) ? px_futex_shared_own_event() : NULL;
-    if (!event && waitv_has_shared(vs, count)) return -LINUX_ENOMEM;
+    bool has_shared = waitv_has_shared(vs, count);
+    px_host_handle event = has_shared ? px_futex_shared_own_event() : NULL;
+    if (has_shared && !event) return -LINUX_ENOMEM;
     int32_t tid = px_kernel_self()->tid;
     int64_t r = 0;
     for (uint32_t i = 0; i < count && r == 0; i++) {

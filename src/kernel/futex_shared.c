@@ -206,8 +206,7 @@ static int64_t wake_locked(const px_vm_futex_key *key, uint32_t bitset, int64_t 
     return woken;
 }
 
-/* The calling thread's wake event (auto-reset), made for one wait. */
-static px_host_handle own_event(void)
+px_host_handle px_futex_shared_own_event(void)
 {
     wchar_t name[NAME_CHARS];
     px_host_name_pid_tid(name, NAME_CHARS, WAKE_PREFIX, px_host_pid(), px_host_thread_id());
@@ -220,8 +219,6 @@ static int64_t block_error(int got)
     if (got == PX_BLOCK_FAILED) return -LINUX_EINVAL;
     return -LINUX_ETIMEDOUT;
 }
-
-px_host_handle px_futex_shared_own_event(void) { return own_event(); }
 
 int64_t px_futex_shared_queue(const px_vm_futex_key *key, uint64_t uaddr, uint32_t expected, uint32_t bitset)
 {
@@ -247,7 +244,7 @@ bool px_futex_shared_unqueue(int32_t slot)
 int64_t px_futex_shared_wait(const px_vm_futex_key *key, uint64_t uaddr, uint32_t expected, uint32_t bitset,
                              const px_deadline *deadline)
 {
-    px_host_handle ev = own_event();
+    px_host_handle ev = px_futex_shared_own_event();
     if (!ev) return -LINUX_ENOMEM;
     int64_t slot = px_futex_shared_queue(key, uaddr, expected, bitset);
     if (slot < 0) {
@@ -315,7 +312,7 @@ static bool has_pi_waiter(const px_vm_futex_key *key)
 int64_t px_futex_shared_lock_pi(const px_vm_futex_key *key, uint64_t uaddr, int32_t tid, const px_deadline *deadline,
                                 bool trylock)
 {
-    px_host_handle ev = trylock ? NULL : own_event();
+    px_host_handle ev = trylock ? NULL : px_futex_shared_own_event();
     if (!trylock && !ev) return -LINUX_ENOMEM;
     if (!table_enter()) {
         if (ev) px_host_close(ev);
@@ -354,6 +351,12 @@ int64_t px_futex_shared_lock_pi(const px_vm_futex_key *key, uint64_t uaddr, int3
 int64_t px_futex_shared_unlock_pi(const px_vm_futex_key *key, uint64_t uaddr, int32_t tid)
 {
     if (!table_enter()) return -LINUX_ENOMEM;
+    uint32_t now;
+    int64_t r = PX_GET(&now, uaddr) < 0 ? -LINUX_EFAULT : (now & PX_FUTEX_TID_MASK) != (uint32_t)tid ? -LINUX_EPERM : 0;
+    if (r < 0) { /* nobody woken for nothing */
+        table_leave();
+        return r;
+    }
     int32_t i;
     for (;;) {
         i = oldest_of(key, LINUX_FUTEX_BITSET_MATCH_ANY, true);
@@ -365,7 +368,7 @@ int64_t px_futex_shared_unlock_pi(const px_vm_futex_key *key, uint64_t uaddr, in
         if (px_host_event_set_named(name)) break;
         slot_free((uint32_t)i);
     }
-    int64_t r = px_futex_pi_hand_word(uaddr, tid, i >= 0 ? table->slots[i].linux_tid : 0);
+    r = px_futex_pi_hand_word(uaddr, tid, i >= 0 ? table->slots[i].linux_tid : 0);
     if (r == 0 && i >= 0) table->slots[i].state = SLOT_OWNER;
     table_leave();
     return r;
