@@ -421,11 +421,12 @@ static void undo_create(const wchar_t *path)
    tries a new file first (one call when the name is new); a name that is there in some
    case is then looked up exactly, and made escaped when only other cases are there.
    O_TRUNC empties the file once its name is known to be the one asked for. */
-static int64_t open_exact(px_mount *m, wchar_t *path, uint32_t flags, px_host_handle *h, bool *path_not_found)
+static int64_t open_exact(px_mount *m, wchar_t **pathp, uint32_t flags, px_host_handle *h, bool *path_not_found)
 {
     uint32_t access = access_of(flags);
     bool creating = (flags & LINUX_O_CREAT) != 0;
     for (int round = 0; round < 64; round++) {
+        wchar_t *path = *pathp;
         ptrdiff_t missing_at = -1;
         int64_t r;
         if (creating) {
@@ -436,13 +437,16 @@ static int64_t open_exact(px_mount *m, wchar_t *path, uint32_t flags, px_host_ha
                 /* made under a directory of another case: not the one asked for */
                 px_host_close(*h);
                 undo_create(path);
-                if (!px_drvfs_case_escape(path, (size_t)at)) return -LINUX_ENOENT;
+                if (!px_drvfs_case_escape(pathp, (size_t)at)) return -LINUX_ENOENT;
                 continue;
             }
+            /* a directory on the way may be stored escaped (drvfs_names.c) */
+            if (r == -LINUX_ENOENT && *path_not_found && round == 0 && px_drvfs_exact_dirs(m, pathp)) continue;
             if (r != -LINUX_EEXIST) return r;
         }
-        r = px_drvfs_open_exact(m, path, access, PX_HOST_SHARE_ALL, PX_HOST_OPEN_DIRECTORIES, h, &missing_at,
+        r = px_drvfs_open_exact(m, pathp, access, PX_HOST_SHARE_ALL, PX_HOST_OPEN_DIRECTORIES, h, &missing_at,
                                 path_not_found);
+        path = *pathp;
         if (r == 0) {
             if (creating && (flags & LINUX_O_EXCL)) {
                 px_host_close(*h);
@@ -480,7 +484,7 @@ int64_t px_nt_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, 
     bool want_dir = (flags & LINUX_O_DIRECTORY) != 0;
     px_host_handle h;
     bool path_not_found;
-    int64_t err = open_exact(m, path, flags, &h, &path_not_found);
+    int64_t err = open_exact(m, &path, flags, &h, &path_not_found);
     if (err == -LINUX_EACCES && px_nt_is_directory(m, rel) == 1) {
         /* Windows refuses write access to a directory; Linux says EISDIR, or opens it
            read-only when only O_CREAT asked for more */
@@ -523,6 +527,10 @@ int64_t px_nt_is_directory(px_mount *m, const char *rel)
     uint32_t attr;
     r = px_host_path_attributes(path, &attr);
     bool path_not_found = r < 0 && px_host_path_not_found();
+    if (r == -LINUX_ENOENT && px_drvfs_exact_dirs(m, &path)) { /* through a directory stored escaped */
+        r = px_host_path_attributes(path, &attr);
+        path_not_found = r < 0 && px_host_path_not_found();
+    }
     px_free(path);
     if (r < 0) return lookup_error(m, rel, r, path_not_found);
     return (attr & PX_HOST_ATTR_DIRECTORY) ? 1 : 0;
@@ -539,6 +547,8 @@ int64_t px_nt_stat_path(px_mount *m, const char *rel, px_stat_info *st)
     px_nt_attrs attrs;
     bool path_not_found;
     int64_t err = px_nt_query_attrs(path, &attrs, &path_not_found);
+    if (err == -LINUX_ENOENT && px_drvfs_exact_dirs(m, &path)) /* through a directory stored escaped */
+        err = px_nt_query_attrs(path, &attrs, &path_not_found);
     bool have_attrs = err == 0;
     if (err == -LINUX_ENOENT) { /* the host's "file not found" or "path not found" */
         px_free(path);
@@ -555,7 +565,7 @@ int64_t px_nt_stat_path(px_mount *m, const char *rel, px_stat_info *st)
         /* the host found another case of a name (drvfs_names.c): the exact one, if any */
         px_host_close(h);
         ptrdiff_t missing_at;
-        err = px_drvfs_open_exact(m, path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL,
+        err = px_drvfs_open_exact(m, &path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL,
                                   PX_HOST_OPEN_DIRECTORIES, &h, &missing_at, &path_not_found);
         may_read = false;
         have_attrs = err == 0 && px_nt_query_attrs(path, &attrs, &path_not_found) == 0;
@@ -591,6 +601,7 @@ int64_t px_nt_mkdir(px_mount *m, const char *rel, uint32_t mode)
     for (int round = 0; round < 64; round++) {
         r = px_host_dir_create(path);
         path_not_found = r < 0 && px_host_path_not_found();
+        if (r == -LINUX_ENOENT && path_not_found && round == 0 && px_drvfs_exact_dirs(m, &path)) continue;
         px_host_handle h;
         ptrdiff_t missing_at, at = -1;
         if (r == 0) {
@@ -607,7 +618,7 @@ int64_t px_nt_mkdir(px_mount *m, const char *rel, uint32_t mode)
                 break;
             }
             px_host_dir_remove(path);
-            if (!px_drvfs_case_escape(path, (size_t)at)) {
+            if (!px_drvfs_case_escape(&path, (size_t)at)) {
                 r = -LINUX_ENOENT;
                 break;
             }
@@ -615,7 +626,7 @@ int64_t px_nt_mkdir(px_mount *m, const char *rel, uint32_t mode)
         }
         if (r != -LINUX_EEXIST) break;
         /* there in some case: the exact name is EEXIST, only other cases make it escaped */
-        r = px_drvfs_open_exact(m, path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL, PX_HOST_OPEN_DIRECTORIES,
+        r = px_drvfs_open_exact(m, &path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL, PX_HOST_OPEN_DIRECTORIES,
                                 &h, &missing_at, &path_not_found);
         if (r == 0) {
             px_host_close(h);
@@ -762,11 +773,19 @@ static int64_t remove_name_now(px_mount *m, const char *rel, bool remove_dir)
     if (r < 0) return r;
     /* nobody has it open: deletion is immediate whatever the semantics */
     px_host_handle h;
-    bool open_elsewhere;
+    bool open_elsewhere, dirs_checked = false;
     for (;;) {
         r = open_for_delete(path, 0, &h);
         open_elsewhere = r == -LINUX_EBUSY; /* the host's sharing violation */
         if (open_elsewhere) r = open_for_delete(path, PX_HOST_SHARE_ALL, &h);
+        if (r == -LINUX_ENOENT && !dirs_checked) { /* through a directory stored escaped? */
+            dirs_checked = true;
+            bool path_not_found = px_host_path_not_found();
+            if (px_drvfs_exact_dirs(m, &path)) continue;
+            r = lookup_error(m, rel, r, path_not_found);
+            px_free(path);
+            return r;
+        }
         if (r < 0) {
             r = lookup_error(m, rel, r, px_host_path_not_found());
             px_free(path);
@@ -776,9 +795,10 @@ static int64_t remove_name_now(px_mount *m, const char *rel, bool remove_dir)
         ptrdiff_t at = px_drvfs_case_mismatch(m, h, path);
         if (at < 0) break;
         px_host_close(h);
-        if (!px_drvfs_case_escape(path, (size_t)at)) {
+        if (!px_drvfs_case_escape(&path, (size_t)at)) {
+            bool last = (size_t)at == px_drvfs_last_component(path);
             px_free(path);
-            return (size_t)at == px_drvfs_last_component(path) ? -LINUX_ENOENT : lookup_error(m, rel, -LINUX_ENOENT, true);
+            return last ? -LINUX_ENOENT : lookup_error(m, rel, -LINUX_ENOENT, true);
         }
     }
     r = check_kind(h, remove_dir);
@@ -858,7 +878,7 @@ static int64_t resolve_exact(px_mount *m, const char *rel, bool for_create, wcha
     px_host_handle h;
     ptrdiff_t missing_at;
     bool path_not_found;
-    r = px_drvfs_open_exact(m, *path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL,
+    r = px_drvfs_open_exact(m, path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL,
                             PX_HOST_OPEN_DIRECTORIES | PX_HOST_OPEN_NO_REPARSE, &h, &missing_at, &path_not_found);
     if (r == 0) {
         r = handle_is_dir(h) ? 1 : 0;
@@ -925,7 +945,7 @@ int64_t px_nt_rename(px_mount *m, const char *from, const char *to, uint32_t fla
     if (dst_is_dir < 0 && !wto) r = dst_is_dir;
     if (dst_is_dir < 0 && dst_is_dir != -LINUX_ENOENT && dst_is_dir != -LINUX_ENOTDIR) r = dst_is_dir;
     /* the only other case of the new name is the file itself: its case changes */
-    bool case_only = r == 0 && variant && wto_plain && !_wcsicmp(wto_plain, wfrom);
+    bool case_only = r == 0 && variant && wto_plain && px_drvfs_names_fold_equal(wto_plain, wfrom);
     if (r == 0 && case_only) {
         r = rename_case_only(wfrom, wto_plain);
         goto done;
@@ -1018,7 +1038,7 @@ static int64_t open_for_attributes(px_mount *m, const char *rel, uint32_t access
     bool path_not_found;
     ptrdiff_t missing_at;
     /* only the name with this case (drvfs_names.c) */
-    r = px_drvfs_open_exact(m, path, access, PX_HOST_SHARE_ALL, PX_HOST_OPEN_DIRECTORIES, out, &missing_at,
+    r = px_drvfs_open_exact(m, &path, access, PX_HOST_SHARE_ALL, PX_HOST_OPEN_DIRECTORIES, out, &missing_at,
                             &path_not_found);
     px_free(path);
     if (r < 0) return lookup_error(m, rel, r, path_not_found);

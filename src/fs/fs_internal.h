@@ -203,19 +203,27 @@ int64_t px_nt_host_path(struct px_mount *m, const char *rel, bool for_create, wc
 /* Case-sensitive names on drvfs (drvfs_names.c). px_drvfs_case_mismatch: -1 when the
    open h is path with the same case (or the host's name of it says nothing), else the
    index in path where the first component whose case differs starts.
-   px_drvfs_case_escape: that component to its case-escaped form, in place (false: no
-   letter to escape). px_drvfs_open_exact: an OPEN_EXISTING open of path that keeps only
-   the name with the exact case, path rewritten in place to the form found;
+   px_drvfs_case_escape: that component to its case-escaped form (*path reallocated;
+   false: nothing to escape). px_drvfs_open_exact: an OPEN_EXISTING open of *path that
+   keeps only the name with the exact case, *path rewritten to the form found;
    *missing_at: where the component the host did not find starts when it was an escaped
    one (-1: the host's own "not found"). px_drvfs_mark_dir: the directory of path holds an
    escaped name. px_drvfs_promote_variant: path (a plain name) went; an escaped variant
-   of it takes its name. */
+   of it takes its name. px_drvfs_names_fold_equal: a and b are one name to the host. */
 ptrdiff_t px_drvfs_case_mismatch(const struct px_mount *m, void *h, const wchar_t *path);
-bool px_drvfs_case_escape(wchar_t *path, size_t start);
+bool px_drvfs_case_escape(wchar_t **path, size_t start);
 size_t px_drvfs_last_component(const wchar_t *path);
-int64_t px_drvfs_open_exact(const struct px_mount *m, wchar_t *path, uint32_t access, uint32_t share, uint32_t options,
+int64_t px_drvfs_open_exact(const struct px_mount *m, wchar_t **path, uint32_t access, uint32_t share, uint32_t options,
                             void **out, ptrdiff_t *missing_at, bool *path_not_found);
 void px_drvfs_mark_dir(const wchar_t *path);
+bool px_drvfs_names_fold_equal(const wchar_t *a, const wchar_t *b);
+/* A lookup of *path the host missed may have gone through a directory it found in
+   another case ("Σ/in" where Σ is stored escaped beside σ reaches σ\in). Only a
+   directory marked as holding escaped names can hold such a twin, so each directory
+   on the way below a marked one is looked up exactly and *path rewritten to the forms
+   found. True: *path changed, worth another try. One attribute query per directory,
+   paid only after a miss. */
+bool px_drvfs_exact_dirs(const struct px_mount *m, wchar_t **path);
 void px_drvfs_promote_variant(const wchar_t *path);
 /* A host path with escaped forbidden characters whose escaped form is not there, but a
    host name with those characters as they are is (Wine): that component becomes the

@@ -3,6 +3,10 @@
 #include "core/px.h"
 #include "host/host_utf.h"
 
+WCHAR NTAPI RtlUpcaseUnicodeChar(WCHAR c);
+
+wchar_t px_host_name_upcase(wchar_t c) { return c < 0x80 ? (c >= L'a' && c <= L'z' ? c - 32 : c) : RtlUpcaseUnicodeChar(c); }
+
 wchar_t *px_host_utf16_of_utf8(const char *s)
 {
     int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);

@@ -12,4 +12,8 @@ char *px_host_utf8_of_utf16(const wchar_t *w, int64_t wlen);
    -LINUX_ERANGE when they do not fit. */
 int64_t px_host_utf8_of_utf16_in(const wchar_t *w, size_t wlen, char *buf, size_t size);
 
+/* c as the host's case-insensitive name lookups see it (NTFS's and Wine's upcase
+   table, RtlUpcaseUnicodeChar): two names are one to the host when these agree. */
+wchar_t px_host_name_upcase(wchar_t c);
+
 #endif

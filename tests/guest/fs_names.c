@@ -1,6 +1,6 @@
 /* Names as Linux has them, in the cwd (under picolx a Windows directory, drvfs, or an
    imported distro's lxfs): case-sensitive lookups and creations, renames that change only
-   the case, names that are not UTF-8, rmdir after an unlink of a file still open, and
+   the case (ASCII letters and others), names that are not UTF-8, rmdir after an unlink of a file still open, and
    every listed name of a directory opening. Each part prints what it finds (errno names,
    sorted listings), the same natively. Usage: fs_names PART... | fs_names all */
 #include <dirent.h>
@@ -116,6 +116,15 @@ static void part_case(void)
     printf("stat SUB: %s\n", err(stat("c/SUB", &st)));
     put("c/Sub/in", "in Sub\n");
     printf("open sub/in: %s\n", err(open("c/sub/in", O_RDONLY)));
+    put("c/sub/x", "in sub\n");
+    cat("c/sub/x");
+    printf("stat Sub/x: %s\n", err(stat("c/Sub/x", &st)));
+    printf("mkdir sub/d: %s\n", err(mkdir("c/sub/d", 0755)));
+    put("c/sub/d/y", "in sub/d\n");
+    cat("c/sub/d/y");
+    printf("unlink sub/d/y: %s\n", err(unlink("c/sub/d/y")));
+    printf("rmdir sub/d: %s\n", err(rmdir("c/sub/d")));
+    ls("c/sub");
     ls("c");
 }
 
@@ -132,6 +141,50 @@ static void part_mvcase(void)
     cat("m/LOWDIR/inside");
     printf("rename Lower.txt LOWER.TXT (noreplace-free): %s\n", err(rename("m/Lower.txt", "m/LOWER.TXT")));
     ls("m");
+}
+
+/* Letters outside ASCII that differ only in case are names of their own on Linux;
+   Windows folds them with its upcase table (é/É, σ/Σ/ς, д/Д). */
+static void part_ucase(void)
+{
+    mkdir("w", 0755);
+    put("w/caf\xc3\xa9", "cafe small\n");                        /* café */
+    struct stat st;
+    printf("stat CAF\\xc3\\x89 (only caf\\xc3\\xa9 there): %s\n", err(stat("w/CAF\xc3\x89", &st)));
+    printf("stat caf\\xc3\\x89: %s\n", err(stat("w/caf\xc3\x89", &st)));
+    put("w/caf\xc3\x89", "cafe big E\n");                         /* cafÉ */
+    put("w/CAF\xc3\x89", "all big\n");                            /* CAFÉ */
+    ls("w");
+    cat("w/caf\xc3\xa9");
+    cat("w/caf\xc3\x89");
+    cat("w/CAF\xc3\x89");
+    printf("mkdir \\xcf\\x83: %s\n", err(mkdir("w/\xcf\x83", 0755)));   /* σ */
+    printf("mkdir \\xce\\xa3: %s\n", err(mkdir("w/\xce\xa3", 0755)));   /* Σ */
+    printf("mkdir \\xcf\\x82: %s\n", err(mkdir("w/\xcf\x82", 0755)));   /* ς */
+    put("w/\xce\xa3/in", "in big sigma\n");
+    cat("w/\xce\xa3/in");
+    printf("open \\xcf\\x83/in: %s\n", err(open("w/\xcf\x83/in", O_RDONLY)));
+    /* below a directory stored beside a twin of another case */
+    printf("mkdir \\xce\\xa3/deep: %s\n", err(mkdir("w/\xce\xa3/deep", 0755)));
+    put("w/\xce\xa3/deep/f", "deep\n");
+    cat("w/\xce\xa3/deep/f");
+    printf("stat \\xcf\\x83/deep: %s\n", err(stat("w/\xcf\x83/deep", &st)));
+    printf("rename deep/f deep/g: %s\n", err(rename("w/\xce\xa3/deep/f", "w/\xce\xa3/deep/g")));
+    ls("w/\xce\xa3/deep");
+    printf("unlink deep/g: %s\n", err(unlink("w/\xce\xa3/deep/g")));
+    printf("rmdir deep: %s\n", err(rmdir("w/\xce\xa3/deep")));
+    ls("w/\xce\xa3");
+    printf("unlink caf\\xc3\\xa9: %s\n", err(unlink("w/caf\xc3\xa9")));
+    cat("w/caf\xc3\x89");
+    printf("stat caf\\xc3\\xa9: %s\n", err(stat("w/caf\xc3\xa9", &st)));
+    put("w/\xd0\xb4\xd0\xbe\xd0\xbc", "dom\n");                  /* дом */
+    printf("rename \\xd0\\xb4\\xd0\\xbe\\xd0\\xbc \\xd0\\x94\\xd0\\xbe\\xd0\\xbc: %s\n",
+           err(rename("w/\xd0\xb4\xd0\xbe\xd0\xbc", "w/\xd0\x94\xd0\xbe\xd0\xbc"))); /* to Дом */
+    ls("w");
+    cat("w/\xd0\x94\xd0\xbe\xd0\xbc");
+    printf("rmdir \\xcf\\x83: %s\n", err(rmdir("w/\xcf\x83")));
+    printf("rmdir \\xcf\\x82: %s\n", err(rmdir("w/\xcf\x82")));
+    ls("w");
 }
 
 static void part_nonutf8(void)
@@ -214,6 +267,7 @@ int main(int argc, char **argv)
         int all = !strcmp(argv[i], "all");
         if (all || !strcmp(argv[i], "case")) part_case();
         if (all || !strcmp(argv[i], "mvcase")) part_mvcase();
+        if (all || !strcmp(argv[i], "ucase")) part_ucase();
         if (all || !strcmp(argv[i], "nonutf8")) part_nonutf8();
         if (all || !strcmp(argv[i], "unlinkrmdir")) part_unlinkrmdir();
         if (!strcmp(argv[i], "hostnames") && i + 1 < argc) part_hostnames(argv[++i]);

@@ -86,6 +86,7 @@ ALLOWED = {
     "src/fs/pipe_ring.c: parked_lock": ("guard", "their lock"),
     "src/fs/pipe_ring.c: next_ino": ("counter", "pipes' inode numbers"),
     "src/fs/pipe_ring.c: next_name": ("counter", "pipe sections' names"),
+    "src/fs/drvfs_names.c: mark_cache": ("cache", "directories lately seen marked or not (1 s)"),
     "src/fs/stat.c: dir_links": ("cache", "directories' link counts"),
     "src/fs/stat.c: dir_links_lock": ("guard", "their lock"),
     "src/fs/stat.c: stat_cache": ("cache", "recent stat results"),
