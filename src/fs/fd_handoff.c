@@ -46,6 +46,7 @@ typedef struct file_record {
     uint32_t pos_slot;     /* fpos.h: the shared position's slot, 0 for none */
     uint32_t pad2;
     uint64_t lock_owner, lock_owner_time; /* the description's OFD and flock owner (lock.c), 0: none yet */
+    uint64_t aux_handle;   /* the backend's second handle, as handle; 0: none */
 } file_record;
 
 typedef struct fd_record {
@@ -55,7 +56,7 @@ typedef struct fd_record {
     uint32_t pad;
 } fd_record;
 
-_Static_assert(sizeof(file_record) == 64, "file_record layout");
+_Static_assert(sizeof(file_record) == 72, "file_record layout");
 _Static_assert(sizeof(fd_record) == 16, "fd_record layout");
 
 /* ---- the blob ---- */
@@ -171,6 +172,16 @@ static int64_t deliver(px_handoff *h, void *process)
             remote = NULL;
         }
         fr->handle = (uint64_t)(uintptr_t)remote;
+        remote = NULL;
+        if (fr->aux_handle && fr->kind &&
+            px_host_handle_dup((px_host_handle)(uintptr_t)fr->aux_handle, process, false, &remote) < 0) {
+            char name[256];
+            px_log("picolx: fd %d (%s) cannot be passed to the new process whole: it is closed there",
+                   fr->first_fd, record_path(fr, name, sizeof name));
+            fr->kind = 0;
+            remote = NULL;
+        }
+        fr->aux_handle = (uint64_t)(uintptr_t)remote;
     }
     void *view = px_host_view_map(h->section, 0, h->used, NULL, true);
     if (!view) return -LINUX_ENOMEM;
@@ -283,8 +294,10 @@ static int64_t put_file(px_handoff *h, px_file *f, int fd, bool cloexec)
         /* files read and written at a position: both processes keep one */
         .lock_owner = f->lock.owner,
         .lock_owner_time = f->lock.owner_time,
-        .pos_slot = (d == &px_nt_handoff || d == &px_lxfs_handoff || d == &px_handoff_reopen) && !f->is_dir
+        .pos_slot = (d == &px_nt_handoff || d == &px_lxfs_handoff || d == &px_memfd_handoff || d == &px_handoff_reopen) &&
+                            !f->is_dir
                         ? px_fpos_share(f) : 0,
+        .aux_handle = d->aux_handle ? (uint64_t)(uintptr_t)d->aux_handle(f) : 0,
     };
     size_t size = file_record_size(&fr);
     uint8_t *rec = px_alloc(size);
@@ -353,6 +366,7 @@ static const px_file_handoff *const handoff_kinds[] = {
     &px_handoff_reopen, &px_nt_handoff, &px_lxfs_handoff, &px_pipe_handoff, &px_chardev_handoff, &px_console_handoff,
     &px_pipe_ring_handoff, &px_fifo_handoff, &px_eventfd_handoff, &px_timerfd_handoff,
     &px_signalfd_handoff,
+    &px_memfd_handoff,
 };
 
 /* The file of one record in this process, or NULL after a warning. */
@@ -370,6 +384,7 @@ static px_file *rebuild_file(const file_record *fr)
     point[np] = 0;
     px_handoff_file hf = {
         .handle = (void *)(uintptr_t)fr->handle,
+        .aux_handle = (void *)(uintptr_t)fr->aux_handle,
         .status_flags = fr->status_flags,
         .is_dir = fr->is_dir != 0,
         .pos = fr->pos,
@@ -384,6 +399,7 @@ static px_file *rebuild_file(const file_record *fr)
     px_file *f = d ? d->rebuild(&hf) : NULL;
     if (!f) {
         px_host_close(hf.handle);
+        if (hf.aux_handle) px_host_close(hf.aux_handle);
         if (fr->kind) /* a dropped one was reported by the sender */
             px_log("picolx: fd %d (%s) could not be rebuilt in the new process: it is closed", fr->first_fd,
                    path ? path : "no name");

@@ -86,6 +86,7 @@ px_handoff *px_handoff_receive(void);
 /* What a backend gets back to rebuild a file in the new process. */
 typedef struct px_handoff_file {
     void *handle;             /* the Windows handle, now this process's (the file owns it); NULL: none */
+    void *aux_handle;         /* the backend's second handle (px_file_handoff.aux_handle), or NULL */
     uint32_t status_flags;
     bool is_dir;
     uint64_t pos;
@@ -110,6 +111,7 @@ enum px_handoff_kind {
     PX_HANDOFF_EVENTFD,    /* eventfds (eventfd_syscalls.c): their shared section */
     PX_HANDOFF_TIMERFD,    /* timerfds (timerfd_syscalls.c): their shared section */
     PX_HANDOFF_SIGNALFD,   /* signalfds (signalfd_syscalls.c): their mask, no handle */
+    PX_HANDOFF_MEMFD,      /* memfds (memfd.c): the tmpfs file, and the seals' section beside it */
     PX_HANDOFF_KINDS
 };
 
@@ -121,6 +123,9 @@ typedef struct px_file_handoff {
     bool no_handle;   /* the state names it all: no Windows handle goes along */
     size_t (*save)(px_file *f, void *state);
     px_file *(*rebuild)(const px_handoff_file *hf);
+    /* a second Windows handle to go along (duplicated as the file's own), or NULL; the
+       rebuild owns it, and it is closed when the rebuild fails */
+    void *(*aux_handle)(px_file *f);
 } px_file_handoff;
 
 extern const px_file_handoff px_handoff_reopen; /* for files best opened again (lxfs directories) */
@@ -133,5 +138,6 @@ extern const px_file_handoff px_fifo_handoff;    /* fifo.c */
 extern const px_file_handoff px_eventfd_handoff; /* eventfd_syscalls.c */
 extern const px_file_handoff px_timerfd_handoff; /* timerfd_syscalls.c */
 extern const px_file_handoff px_signalfd_handoff; /* signalfd_syscalls.c */
+extern const px_file_handoff px_memfd_handoff;   /* memfd.c */
 
 #endif

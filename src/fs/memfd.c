@@ -3,17 +3,19 @@
    once, so it reads, writes, maps MAP_SHARED and truncates as any tmpfs file, and goes
    with its last fd. /proc/self/fd/N names it "/memfd:NAME (deleted)" as Linux does.
 
-   Seals are Linux's per-inode; here they belong to the open file description, which is
-   all a memfd has in this process (dup'ed fds and /proc/self/fd/N reopens share it). A
-   memfd handed to another process (execve, fork) arrives as a plain tmpfs file: its
-   seals do not go along. The seals are enforced by the description's ops (a copy of the
+   Seals are Linux's per-inode. Here they are one word in a small pagefile section made
+   with the memfd, which every process the memfd reaches (fork, execve into a new
+   process: the section goes along as the file's second handle) maps: a seal one adds
+   holds at once for all. The seals are enforced by the description's ops (a copy of the
    tmpfs file's, with write, pwrite and truncate checked first) and by mmap
-   (px_fs_fd_seals). */
+   (px_fs_fd_seals). F_SEAL_WRITE's EBUSY sees the writable shared mappings of the
+   process that adds it, not those of others. */
 #include <stdio.h>
 #include "fs/fs_internal.h"
 #include "fs/fd_handoff.h"
 #include "fs/pseudo/pseudo.h"
 #include "fs/vfs.h"
+#include "host/host_mem.h"
 #include "host/host_sync.h"
 #include "host/host_process.h"
 #include "mm/vm.h"
@@ -33,11 +35,21 @@
 #define SEAL_EXEC 0x20u
 #define SEAL_KNOWN (SEAL_SEAL | SEAL_SHRINK | SEAL_GROW | SEAL_WRITE | SEAL_FUTURE_WRITE | SEAL_EXEC)
 
+#define SEALS_MAGIC 0x316c616573787870ull /* "pxxseal1" */
+
+/* The seals' section: one for every holder of the memfd. */
+typedef struct shared_seals {
+    uint64_t magic;
+    uint32_t seals; /* atomic: only ever grows */
+    uint32_t pad;
+} shared_seals;
+
 /* The memfd's state: the tmpfs file's own ops and data beside its seals. */
 typedef struct memfd {
     const px_file_ops *inner;
     void *inner_data;
-    uint32_t seals;              /* atomic */
+    px_host_handle seals_section;
+    shared_seals *shared;
 } memfd;
 
 static px_file_ops memfd_ops;    /* the tmpfs file's, wrapped; filled once under ops_lock */
@@ -48,7 +60,7 @@ static bool ops_ready;
 #define INNER(f, call) ({ memfd *m_ = (f)->data; (f)->data = m_->inner_data; __typeof__(call) r_ = (call); \
                           (f)->data = m_; r_; })
 
-static uint32_t seals_of(px_file *f) { return __atomic_load_n(&((memfd *)f->data)->seals, __ATOMIC_ACQUIRE); }
+static uint32_t seals_of(px_file *f) { return __atomic_load_n(&((memfd *)f->data)->shared->seals, __ATOMIC_ACQUIRE); }
 
 /* A write of len bytes at offset (the end for O_APPEND): EPERM when a seal forbids it. */
 static int64_t write_allowed(px_file *f, uint64_t offset, uint64_t len, bool append)
@@ -102,12 +114,46 @@ static int64_t memfd_chmod(px_file *f, uint32_t mode) { memfd *m = f->data; retu
 static int64_t memfd_chown(px_file *f, uint32_t uid, uint32_t gid) { memfd *m = f->data; return INNER(f, m->inner->chown(f, uid, gid)); }
 static int64_t memfd_utimens(px_file *f, const struct linux_timespec t[2]) { memfd *m = f->data; return INNER(f, m->inner->utimens(f, t)); }
 
+static void seals_close(memfd *m)
+{
+    if (m->shared) px_host_view_unmap(m->shared);
+    if (m->seals_section) px_host_close(m->seals_section);
+    px_free(m);
+}
+
 static void memfd_release(px_file *f)
 {
     memfd *m = f->data;
     f->data = m->inner_data;
     if (m->inner->release) m->inner->release(f);
-    px_free(m);
+    seals_close(m);
+}
+
+/* A memfd's state for the seals in section (taken over), or NULL when it is none (the
+   section then stays the caller's). */
+static memfd *seals_open(px_host_handle section)
+{
+    memfd *m = px_calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->shared = section ? px_host_view_map(section, 0, sizeof *m->shared, NULL, true) : NULL;
+    if (!m->shared || m->shared->magic != SEALS_MAGIC) {
+        seals_close(m);
+        return NULL;
+    }
+    m->seals_section = section;
+    return m;
+}
+
+static void make_ops(const px_file_ops *inner);
+
+/* f, a tmpfs file, becomes a memfd of m's seals. */
+static void wrap(px_file *f, memfd *m)
+{
+    make_ops(f->ops);
+    m->inner = f->ops;
+    m->inner_data = f->data;
+    f->data = m;
+    f->ops = &memfd_ops;
 }
 
 static size_t memfd_handoff_save(px_file *f, void *state)
@@ -119,7 +165,29 @@ static size_t memfd_handoff_save(px_file *f, void *state)
     return n;
 }
 
-static px_file_handoff memfd_handoff;
+static void *memfd_aux_handle(px_file *f) { return ((memfd *)f->data)->seals_section; }
+
+static px_file *memfd_handoff_rebuild(const px_handoff_file *hf)
+{
+    /* the seals first: a failure after the tmpfs file took the handle could not give it back */
+    memfd *m = seals_open(hf->aux_handle);
+    if (!m) return NULL;
+    px_file *f = px_lxfs_handoff.rebuild(hf);
+    if (!f) {
+        m->seals_section = NULL; /* the caller closes both handles */
+        seals_close(m);
+        return NULL;
+    }
+    wrap(f, m);
+    return f;
+}
+
+const px_file_handoff px_memfd_handoff = {
+    .kind = PX_HANDOFF_MEMFD,
+    .save = memfd_handoff_save,
+    .rebuild = memfd_handoff_rebuild,
+    .aux_handle = memfd_aux_handle,
+};
 
 /* The wrapped ops, from the first memfd's tmpfs file (every tmpfs file has the same). */
 static void make_ops(const px_file_ops *inner)
@@ -132,11 +200,7 @@ static void make_ops(const px_file_ops *inner)
         WRAP(truncate); WRAP(chmod); WRAP(chown); WRAP(utimens);
 #undef WRAP
         memfd_ops.release = memfd_release;
-        if (inner->handoff && inner->handoff->save) {
-            memfd_handoff = *inner->handoff;
-            memfd_handoff.save = memfd_handoff_save;
-            memfd_ops.handoff = &memfd_handoff;
-        }
+        memfd_ops.handoff = inner->handoff == &px_lxfs_handoff ? &px_memfd_handoff : NULL;
         /* what else the ops table has (poll, ioctl, ...) reads f->data: not for a memfd */
         memfd_ops.getdents = NULL;
         memfd_ops.ioctl = NULL;
@@ -177,22 +241,25 @@ PX_SYSCALL(memfd_create)
     int64_t r = m->type->open(m, hidden, LINUX_O_RDWR | LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_LARGEFILE, mode, &f);
     if (r < 0) return r;
     m->type->unlink(m, hidden);
-    memfd *md = px_calloc(1, sizeof *md);
+    px_host_handle section = px_host_section_new(NULL, sizeof(shared_seals), true, false, NULL, NULL);
+    shared_seals *fresh = section ? px_host_view_map(section, 0, sizeof *fresh, NULL, true) : NULL;
+    if (fresh) {
+        fresh->magic = SEALS_MAGIC;
+        fresh->seals = (flags & MFD_NOEXEC_SEAL) ? SEAL_EXEC : (flags & MFD_ALLOW_SEALING) ? 0 : SEAL_SEAL;
+        px_host_view_unmap(fresh);
+    }
+    memfd *md = fresh ? seals_open(section) : NULL;
+    if (!md && section) px_host_close(section);
     size_t path_len = (size_t)n + sizeof "/memfd: (deleted)";
     char *path = px_alloc(path_len);
     if (!md || !path || !f->ops->write || !f->ops->truncate) {
-        px_free(md);
+        if (md) seals_close(md);
         px_free(path);
         px_file_unref(f);
         return -LINUX_ENOMEM;
     }
     snprintf(path, path_len, "/memfd:%s (deleted)", name);
-    make_ops(f->ops);
-    md->inner = f->ops;
-    md->inner_data = f->data;
-    md->seals = (flags & MFD_NOEXEC_SEAL) ? SEAL_EXEC : (flags & MFD_ALLOW_SEALING) ? 0 : SEAL_SEAL;
-    f->data = md;
-    f->ops = &memfd_ops;
+    wrap(f, md);
     px_free(f->guest_path);
     f->guest_path = path;
     f->mount = m;
@@ -216,13 +283,16 @@ int64_t px_fs_seals(int fd, int cmd, uint32_t add)
         r = -LINUX_EPERM;
     } else {
         memfd *m = f->data;
-        px_host_rwlock_lock(&ops_lock);
-        uint32_t s = m->seals;
-        if (s & SEAL_SEAL) r = -LINUX_EPERM;
-        /* F_SEAL_WRITE while a writable shared mapping exists: EBUSY */
-        else if ((add & SEAL_WRITE) && !(s & SEAL_WRITE) && px_vm_file_mapped_writable(f->handle)) r = -LINUX_EBUSY;
-        else __atomic_store_n(&m->seals, s | add, __ATOMIC_RELEASE);
-        px_host_rwlock_unlock(&ops_lock);
+        uint32_t s = __atomic_load_n(&m->shared->seals, __ATOMIC_ACQUIRE);
+        for (;;) { /* other processes may add seals at once */
+            if (s & SEAL_SEAL) r = -LINUX_EPERM;
+            /* F_SEAL_WRITE while a writable shared mapping exists: EBUSY */
+            else if ((add & SEAL_WRITE) && !(s & SEAL_WRITE) && px_vm_file_mapped_writable(f->handle)) r = -LINUX_EBUSY;
+            else if (!__atomic_compare_exchange_n(&m->shared->seals, &s, s | add, false, __ATOMIC_ACQ_REL,
+                                                  __ATOMIC_ACQUIRE))
+                continue;
+            break;
+        }
     }
     px_file_unref(f);
     return r;
