@@ -152,9 +152,11 @@ static int64_t peek_entry(px_file *f, dir_state *ds, uint64_t index, dir_entry *
         e->name[n] = 0;
         e->name_len = px_drvfs_unescape_utf8(e->name, (size_t)n); /* names stored escaped (path_norm.h) */
         e->ino = info->file_id;
-        /* a system file may be a link file (linkfile.c), a hidden one a FIFO or device
-           node (drvfs_meta.h): the type is left to stat */
-        e->type = (info->attributes & PX_HOST_ATTR_DIRECTORY) ? LINUX_DT_DIR
+        /* a system file may be a link file and a reparse point a symlink Windows made
+           (linkfile.c), a hidden one a FIFO or device node (drvfs_meta.h): the type is
+           left to stat */
+        e->type = (info->attributes & PX_HOST_ATTR_REPARSE_POINT) ? LINUX_DT_UNKNOWN
+                  : (info->attributes & PX_HOST_ATTR_DIRECTORY) ? LINUX_DT_DIR
                   : (info->attributes & (PX_HOST_ATTR_SYSTEM | PX_HOST_ATTR_HIDDEN)) ? LINUX_DT_UNKNOWN
                                                                : LINUX_DT_REG;
         return 1;

@@ -576,7 +576,7 @@ int64_t px_nt_stat_path(px_mount *m, const char *rel, px_stat_info *st)
     }
     r = px_nt_stat_handle(h, may_read, st);
     px_host_close(h);
-    int64_t link_size = have_attrs && r == 0 ? px_nt_link_file_size(path, &attrs) : -1;
+    int64_t link_size = have_attrs && r == 0 ? px_nt_link_file_size(m, path, &attrs) : -1;
     if (link_size >= 0) { /* a link file: what lstat says of a symlink */
         st->mode = LINUX_S_IFLNK | 0777;
         st->size = link_size;

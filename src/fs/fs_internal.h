@@ -358,7 +358,7 @@ int64_t px_nt_readlink(struct px_mount *m, const char *rel, char *buf, uint64_t 
 int64_t px_nt_find_link(struct px_mount *m, const char *rel, size_t *link_len);
 /* The length of a link file's target (a is its by-name query), or -LINUX_EINVAL when
    host_path is not a link file. */
-int64_t px_nt_link_file_size(const wchar_t *host_path, const px_nt_attrs *a);
+int64_t px_nt_link_file_size(const struct px_mount *m, const wchar_t *host_path, const px_nt_attrs *a);
 
 /* --- stat_prefetch.c: a listed directory's stats fetched ahead by worker threads --- */
 void px_stat_prefetch_note(struct px_mount *m, const char *dir_rel, const char *name); /* a regular file listed */

@@ -11,11 +11,23 @@
    than per component (vfs.h link_files): a path whose by-name query succeeds has no
    link file among its directories (NT cannot pass through a file), so one query
    settles the common case; only a path that is not there is looked at prefix by
-   prefix, from its parent up. */
+   prefix, from its parent up.
+
+   Symlinks Windows made (NTFS symlinks, junctions, and WSL's own symlinks) are reparse
+   points: read with FSCTL_GET_REPARSE_POINT (reparse.c gives the Linux target; an
+   absolute Windows target is mapped to the guest path of a drvfs mount that holds it).
+   NT passes through them on its own, so the one query per path still settles a path
+   that is there. Wine 8 cannot read the data (a host symlink to a directory shows as a
+   directory with the reparse attribute and no target): there it stays what it points
+   at. */
+#include <stdio.h>
 #include "core/errors.h"
 #include "fs/fs_internal.h"
+#include "fs/path_norm.h"
+#include "fs/reparse.h"
 #include "fs/vfs.h"
 #include "host/host_file.h"
+#include "host/host_fileinfo.h"
 #include "host/host_utf.h"
 
 #define LINK_MAGIC "!<symlink>"
@@ -24,14 +36,72 @@
 /* the largest link file: the magic, the BOM and a PATH_MAX target in UTF-16 */
 #define LINK_FILE_MAX (LINK_MAGIC_LEN + LINK_BOM_LEN + 2 * PX_PATH_MAX)
 
+#define REPARSE_DATA_MAX (16 * 1024) /* MAXIMUM_REPARSE_DATA_BUFFER_SIZE */
+
+static bool is_reparse_point(const px_nt_attrs *a) { return (a->attributes & PX_HOST_ATTR_REPARSE_POINT) != 0; }
+
 static bool may_be_link_file(const px_nt_attrs *a)
 {
-    return (a->attributes & PX_HOST_ATTR_SYSTEM) && !(a->attributes & PX_HOST_ATTR_DIRECTORY) &&
-           a->size > LINK_MAGIC_LEN && a->size <= LINK_FILE_MAX;
+    return is_reparse_point(a) || ((a->attributes & PX_HOST_ATTR_SYSTEM) && !(a->attributes & PX_HOST_ATTR_DIRECTORY) &&
+                                   a->size > LINK_MAGIC_LEN && a->size <= LINK_FILE_MAX);
 }
 
-/* The target in a link file, in UTF-8 (NUL-terminated in buf), its length, or
-   -LINUX_EINVAL when the file is not a link file. */
+/* An absolute Windows target (UTF-8) as a guest path: under m's Windows directory, or
+   the root mount's; else the Windows path with '/' separators (a link out of every
+   mount, dangling here). */
+static int64_t guest_of_windows_target(const px_mount *m, const char *win, char *buf, size_t size)
+{
+    const px_mount *mounts[2] = {m, px_vfs_mount_at(0)};
+    for (size_t i = 0; i < 2; i++) {
+        if (!mounts[i] || mounts[i]->type != &px_drvfs_type) continue;
+        char *rel = px_path_guest_of_host(((const px_drvfs *)mounts[i]->data)->root_utf8, win);
+        if (!rel) continue;
+        const char *point = strcmp(mounts[i]->point, "/") ? mounts[i]->point : "";
+        int n = snprintf(buf, size, "%s%s", point, rel[1] || !point[0] ? rel : "");
+        px_free(rel);
+        return n > 0 && (size_t)n < size ? n : -LINUX_ENAMETOOLONG;
+    }
+    size_t n = strlen(win);
+    if (n >= size) return -LINUX_ENAMETOOLONG;
+    for (size_t i = 0; i <= n; i++) buf[i] = win[i] == '\\' ? '/' : win[i];
+    return (int64_t)n;
+}
+
+/* The target of a symlink reparse point, or -LINUX_EINVAL (another kind, or a host
+   that cannot tell). */
+static int64_t read_reparse_link(const px_mount *m, const wchar_t *path, char *buf, size_t size)
+{
+    px_host_handle h;
+    int64_t r = px_host_file_open_ex(path, PX_HOST_ACCESS_READ_ATTRIBUTES, PX_HOST_SHARE_ALL, PX_HOST_DISP_OPEN_EXISTING,
+                                     PX_HOST_OPEN_DIRECTORIES | PX_HOST_OPEN_NO_REPARSE, &h);
+    if (r < 0) return r;
+    void *data = px_alloc(REPARSE_DATA_MAX);
+    int64_t got = data ? px_host_file_reparse_data(h, data, REPARSE_DATA_MAX) : -LINUX_ENOMEM;
+    px_host_close(h);
+    char *target = got >= 0 ? px_alloc(PX_PATH_MAX) : NULL;
+    px_reparse_target_kind kind;
+    r = got < 0 ? got : !target ? -LINUX_ENOMEM : px_reparse_link_target(data, (size_t)got, target, PX_PATH_MAX, &kind);
+    if (r > 0 && kind == PX_REPARSE_WINDOWS) {
+        r = guest_of_windows_target(m, target, buf, size);
+    } else if (r > 0) {
+        if ((size_t)r >= size) r = -LINUX_ENAMETOOLONG;
+        else memcpy(buf, target, (size_t)r + 1);
+    }
+    px_free(target);
+    px_free(data);
+    return r;
+}
+
+static int64_t read_link_file(const wchar_t *path, char *buf, size_t size);
+
+/* The target of what may_be_link_file let through, in UTF-8 (NUL-terminated in buf):
+   its length, or -LINUX_EINVAL when it is no link. */
+static int64_t read_link(const px_mount *m, const wchar_t *path, const px_nt_attrs *a, char *buf, size_t size)
+{
+    return is_reparse_point(a) ? read_reparse_link(m, path, buf, size) : read_link_file(path, buf, size);
+}
+
+/* The target in a link file, as read_link. */
 static int64_t read_link_file(const wchar_t *path, char *buf, size_t size)
 {
     px_host_handle h;
@@ -74,7 +144,7 @@ static int64_t link_target(px_mount *m, const char *rel, char *buf, size_t size)
     int64_t err = px_nt_query_attrs(path, &a, NULL);
     if (err) r = err;
     else if (!may_be_link_file(&a)) r = -LINUX_EINVAL;
-    else r = read_link_file(path, buf, size);
+    else r = read_link(m, path, &a, buf, size);
     px_free(path);
     return r;
 }
@@ -89,11 +159,11 @@ int64_t px_nt_readlink(px_mount *m, const char *rel, char *buf, uint64_t size)
     return n;
 }
 
-int64_t px_nt_link_file_size(const wchar_t *host_path, const px_nt_attrs *a)
+int64_t px_nt_link_file_size(const px_mount *m, const wchar_t *host_path, const px_nt_attrs *a)
 {
     if (!may_be_link_file(a)) return -LINUX_EINVAL;
     char target[PX_PATH_MAX];
-    return read_link_file(host_path, target, sizeof target);
+    return read_link(m, host_path, a, target, sizeof target);
 }
 
 /* Whether the prefix rel[0..len) is a link file: 1, 0 (something else or nothing), or
@@ -114,7 +184,7 @@ static int prefix_is_link(px_mount *m, const char *rel, size_t len)
     else if (!may_be_link_file(&a)) is_link = 0;
     else {
         char target[PX_PATH_MAX];
-        is_link = read_link_file(path, target, sizeof target) > 0;
+        is_link = read_link(m, path, &a, target, sizeof target) > 0;
     }
     px_free(path);
     return is_link;

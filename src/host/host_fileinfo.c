@@ -317,6 +317,18 @@ int64_t px_host_link_create(const wchar_t *new_path, const wchar_t *existing_pat
     return CreateHardLinkW(new_path, existing_path, NULL) ? 0 : px_err_last();
 }
 
+int64_t px_host_file_reparse_data(px_host_handle h, void *buf, size_t cap)
+{
+    DWORD got = 0;
+    if (DeviceIoControl(h, FSCTL_GET_REPARSE_POINT, NULL, 0, buf, (DWORD)cap, &got, NULL)) return got;
+    DWORD e = GetLastError();
+    /* not a reparse point, or a host without them */
+    if (e == ERROR_NOT_A_REPARSE_POINT || e == ERROR_INVALID_FUNCTION || e == ERROR_NOT_SUPPORTED ||
+        e == ERROR_INVALID_PARAMETER)
+        return -LINUX_EINVAL;
+    return px_err_win32(e);
+}
+
 int64_t px_host_file_name(px_host_handle h, wchar_t *buf, size_t cap, size_t *len)
 {
     union {

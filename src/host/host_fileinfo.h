@@ -147,6 +147,11 @@ int64_t px_host_link_create(const wchar_t *new_path, const wchar_t *existing_pat
    0 or -LINUX_Exxx (-LINUX_ENAMETOOLONG when cap is too small). */
 int64_t px_host_file_name(px_host_handle h, wchar_t *buf, size_t cap, size_t *len);
 
+/* The reparse data of h (opened with PX_HOST_OPEN_NO_REPARSE), FSCTL_GET_REPARSE_POINT's
+   REPARSE_DATA_BUFFER, into buf (cap bytes; 16 KiB holds any): its size, or -LINUX_Exxx
+   (-LINUX_EINVAL when h is no reparse point or the host cannot say: Wine 8). */
+int64_t px_host_file_reparse_data(px_host_handle h, void *buf, size_t cap);
+
 /* The host's short (8.3) name of the entry of dir named exactly long_name, among those
    that match mask (wildcards '?' and '*'); its long name when it has no short one. Under
    Wine, a Linux name that no Windows name can spell (with '?', '*', '\\', a trailing dot
