@@ -29,6 +29,7 @@ int px_thread_slots_init(void)
 
 void px_thread_attach(px_task *t)
 {
+    __atomic_store_n(&t->host_tid, px_host_thread_id(), __ATOMIC_RELEASE);
     px_host_tls_set((uint32_t)thread_index, t);
     px_host_tls_set((uint32_t)fs_index, (void *)(uintptr_t)t->guest_fs);
 }

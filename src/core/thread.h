@@ -81,6 +81,9 @@ typedef struct px_task {
        sched_setscheduler's policy (SCHED_OTHER 0, BATCH 3, IDLE 5) */
     uint64_t affinity;
     int32_t sched_policy;
+    /* atomic: its Windows thread id, set when it attaches (px_thread_attach): others
+       open it by that to read its CPU times (clock_gettime of its CPU-time clock) */
+    volatile uint32_t host_tid;
 } px_task;
 _Static_assert(offsetof(px_task, host_rsp) == 0x00, "entry.S offsets");
 _Static_assert(offsetof(px_task, guest_rsp) == 0x08, "entry.S offsets");

@@ -165,15 +165,53 @@ static void iov_free(struct linux_iovec *iov, struct linux_iovec *stack)
     if (iov != stack) px_free(iov);
 }
 
-/* readv(2) */
-PX_SYSCALL(readv)
+/* Where a vector transfer goes: the file position (readv, writev, and the v2 calls
+   with offset -1), or an offset (preadv, pwritev). */
+#define AT_FILE_POSITION (-1)
+
+/* RWF_* of preadv2 and pwritev2 */
+#define RWF_HIPRI 0x1u
+#define RWF_DSYNC 0x2u
+#define RWF_SYNC 0x4u
+#define RWF_NOWAIT 0x8u
+#define RWF_APPEND 0x10u
+#define RWF_NOAPPEND 0x20u
+/* Debian 12's kernel's set; later ones (RWF_ATOMIC, RWF_DONTCACHE, ...) are EOPNOTSUPP,
+   as there for a file system without them */
+#define RWF_KNOWN (RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND | RWF_NOAPPEND)
+
+static int64_t read_at(px_file *f, uint64_t buf, uint64_t len, int64_t offset)
 {
-    int fd = (int)PX_ARG0;
-    uint64_t iov_addr = PX_ARG1;
-    int64_t count = (int32_t)PX_ARG2;
+    if (offset == AT_FILE_POSITION) return do_read(f, buf, len);
+    if (len && !px_guest_range_ok(buf, len)) return -LINUX_EFAULT;
+    return f->ops->pread(f, (void *)(uintptr_t)buf, len, (uint64_t)offset);
+}
+
+static int64_t write_at(px_file *f, uint64_t buf, uint64_t len, int64_t offset)
+{
+    if (offset == AT_FILE_POSITION) return do_write(f, buf, len);
+    if (len == 0) return 0;
+    if (len > PX_GUEST_ADDR_END || buf > PX_GUEST_ADDR_END - len) return -LINUX_EFAULT;
+    return f->ops->pwrite(f, (const void *)(uintptr_t)buf, len, (uint64_t)offset);
+}
+
+/* What a positional transfer checks first, as pread64 and pwrite64. */
+static int64_t positional_allowed(px_file *f, bool write, int64_t offset)
+{
+    if (offset == AT_FILE_POSITION) return 0;
+    if (write ? !writable(f) : !readable(f)) return -LINUX_EBADF;
+    if (!write && f->is_dir) return -LINUX_EISDIR;
+    if (write ? !f->ops->pwrite : !f->ops->pread) return -LINUX_ESPIPE;
+    return offset < 0 ? -LINUX_EINVAL : 0;
+}
+
+/* readv, preadv, preadv2 */
+static int64_t vector_read(int fd, uint64_t iov_addr, int64_t count, int64_t offset)
+{
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
-    int64_t r = !readable(f) ? -LINUX_EBADF : !f->ops->read && !f->is_dir ? -LINUX_EINVAL : 0;
+    int64_t r = positional_allowed(f, false, offset);
+    if (r == 0) r = !readable(f) ? -LINUX_EBADF : !f->ops->read && !f->is_dir ? -LINUX_EINVAL : 0;
     struct linux_iovec stack[IOV_ON_STACK], *iov;
     uint64_t total;
     if (r == 0) r = iov_in(iov_addr, count, stack, &iov, &total);
@@ -182,10 +220,10 @@ PX_SYSCALL(readv)
         return r;
     }
     int64_t done = 0;
-    px_file_pos_lock(f);
+    if (offset == AT_FILE_POSITION) px_file_pos_lock(f);
     for (int64_t i = 0; i < count; i++) {
         if (!iov[i].iov_len) continue;
-        r = do_read(f, iov[i].iov_base, iov[i].iov_len);
+        r = read_at(f, iov[i].iov_base, iov[i].iov_len, offset == AT_FILE_POSITION ? offset : offset + done);
         if (r < 0) {
             if (!done) done = r;
             break;
@@ -193,22 +231,21 @@ PX_SYSCALL(readv)
         done += r;
         if ((uint64_t)r < iov[i].iov_len) break; /* short: nothing more is ready */
     }
-    px_file_pos_unlock(f);
+    if (offset == AT_FILE_POSITION) px_file_pos_unlock(f);
     if (count == 0 || total == 0) done = 0;
     iov_free(iov, stack);
     px_file_unref(f);
     return done;
 }
 
-/* writev(2) */
-PX_SYSCALL(writev)
+/* writev, pwritev, pwritev2 (rwf: RWF_APPEND writes at the end whatever offset says,
+   RWF_NOAPPEND at offset on an O_APPEND file) */
+static int64_t vector_write(int fd, uint64_t iov_addr, int64_t count, int64_t offset, uint32_t rwf)
 {
-    int fd = (int)PX_ARG0;
-    uint64_t iov_addr = PX_ARG1;
-    int64_t count = (int32_t)PX_ARG2;
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
-    int64_t r = !writable(f) ? -LINUX_EBADF : !f->ops->write ? -LINUX_EINVAL : 0;
+    int64_t r = positional_allowed(f, true, offset);
+    if (r == 0) r = !writable(f) ? -LINUX_EBADF : !f->ops->write ? -LINUX_EINVAL : 0;
     struct linux_iovec stack[IOV_ON_STACK], *iov;
     uint64_t total;
     if (r == 0) r = iov_in(iov_addr, count, stack, &iov, &total);
@@ -216,30 +253,34 @@ PX_SYSCALL(writev)
         px_file_unref(f);
         return r;
     }
+    /* RWF_APPEND and RWF_NOAPPEND: O_APPEND for this call only, under the position's
+       lock (calls that take it see the description's own flags; a pwrite64 by another
+       thread at the same moment may not) */
+    uint32_t flags_before = f->status_flags;
+    bool flip = (rwf & (RWF_APPEND | RWF_NOAPPEND)) != 0;
+    if (offset == AT_FILE_POSITION || flip) px_file_pos_lock(f);
+    if (rwf & RWF_APPEND) f->status_flags |= LINUX_O_APPEND;
+    else if (rwf & RWF_NOAPPEND) f->status_flags &= ~LINUX_O_APPEND;
     int64_t done = 0;
     if (total > 0 && total <= GATHER_LIMIT && count > 1) {
         char *gathered = px_alloc((size_t)total);
         if (!gathered) {
-            iov_free(iov, stack);
-            px_file_unref(f);
-            return -LINUX_ENOMEM;
+            done = -LINUX_ENOMEM;
+        } else {
+            /* up to the first bad page: Linux writes what it could copy, EFAULT if nothing */
+            size_t at = 0;
+            for (int64_t i = 0; i < count; i++) {
+                int64_t got = px_copy_in_partial(gathered + at, iov[i].iov_base, (size_t)iov[i].iov_len);
+                if (got > 0) at += (size_t)got;
+                if (got != (int64_t)iov[i].iov_len) break;
+            }
+            done = at ? write_at(f, (uint64_t)(uintptr_t)gathered, at, offset) : -LINUX_EFAULT;
+            px_free(gathered);
         }
-        /* up to the first bad page: Linux writes what it could copy, EFAULT if nothing */
-        size_t at = 0;
-        for (int64_t i = 0; i < count; i++) {
-            int64_t got = px_copy_in_partial(gathered + at, iov[i].iov_base, (size_t)iov[i].iov_len);
-            if (got > 0) at += (size_t)got;
-            if (got != (int64_t)iov[i].iov_len) break;
-        }
-        px_file_pos_lock(f);
-        done = at ? do_write(f, (uint64_t)(uintptr_t)gathered, at) : -LINUX_EFAULT;
-        px_file_pos_unlock(f);
-        px_free(gathered);
     } else {
-        px_file_pos_lock(f);
         for (int64_t i = 0; i < count; i++) {
             if (!iov[i].iov_len) continue;
-            r = do_write(f, iov[i].iov_base, iov[i].iov_len);
+            r = write_at(f, iov[i].iov_base, iov[i].iov_len, offset == AT_FILE_POSITION ? offset : offset + done);
             if (r < 0) {
                 if (!done) done = r;
                 break;
@@ -247,11 +288,72 @@ PX_SYSCALL(writev)
             done += r;
             if ((uint64_t)r < iov[i].iov_len) break;
         }
-        px_file_pos_unlock(f);
     }
+    if (flip) f->status_flags = (f->status_flags & ~LINUX_O_APPEND) | (flags_before & LINUX_O_APPEND);
+    if (offset == AT_FILE_POSITION || flip) px_file_pos_unlock(f);
     iov_free(iov, stack);
     px_file_unref(f);
     return done;
+}
+
+/* readv(2) */
+PX_SYSCALL(readv)
+{
+    return vector_read((int)PX_ARG0, PX_ARG1, (int32_t)PX_ARG2, AT_FILE_POSITION);
+}
+
+/* writev(2) */
+PX_SYSCALL(writev)
+{
+    return vector_write((int)PX_ARG0, PX_ARG1, (int32_t)PX_ARG2, AT_FILE_POSITION, 0);
+}
+
+/* preadv(2): on x86-64 the offset is the fourth argument whole (pos_h is shifted out) */
+PX_SYSCALL(preadv)
+{
+    int64_t offset = (int64_t)PX_ARG3;
+    return vector_read((int)PX_ARG0, PX_ARG1, (int32_t)PX_ARG2, offset < 0 ? INT64_MIN : offset);
+}
+
+/* pwritev(2) */
+PX_SYSCALL(pwritev)
+{
+    int64_t offset = (int64_t)PX_ARG3;
+    return vector_write((int)PX_ARG0, PX_ARG1, (int32_t)PX_ARG2, offset < 0 ? INT64_MIN : offset, 0);
+}
+
+/* preadv2(2): offset -1 is the file position; RWF_HIPRI and RWF_NOWAIT change nothing
+   here (no polled I/O; a read of a file does not wait on the disk more than Windows
+   makes it), RWF_DSYNC, RWF_SYNC and RWF_APPEND are for writes (ignored, as Linux) */
+PX_SYSCALL(preadv2)
+{
+    int64_t offset = (int64_t)PX_ARG3;
+    uint32_t flags = (uint32_t)PX_ARG5;
+    if (flags & ~RWF_KNOWN) return -LINUX_EOPNOTSUPP;
+    return vector_read((int)PX_ARG0, PX_ARG1, (int32_t)PX_ARG2, offset == -1 ? AT_FILE_POSITION
+                                                                 : offset < 0 ? INT64_MIN : offset);
+}
+
+/* pwritev2(2): RWF_DSYNC and RWF_SYNC flush after the write (fsync), RWF_APPEND writes
+   at the end (the file position moves only with offset -1), RWF_NOAPPEND at the offset
+   of an O_APPEND file; RWF_NOWAIT on a write is EOPNOTSUPP (no write here can promise
+   not to wait) */
+PX_SYSCALL(pwritev2)
+{
+    int fd = (int)PX_ARG0;
+    int64_t offset = (int64_t)PX_ARG3;
+    uint32_t flags = (uint32_t)PX_ARG5;
+    if (flags & ~RWF_KNOWN) return -LINUX_EOPNOTSUPP;
+    if (flags & RWF_NOWAIT) return -LINUX_EOPNOTSUPP;
+    int64_t r = vector_write(fd, PX_ARG1, (int32_t)PX_ARG2, offset == -1 ? AT_FILE_POSITION : offset < 0 ? INT64_MIN : offset,
+                             flags);
+    if (r > 0 && (flags & (RWF_DSYNC | RWF_SYNC))) {
+        px_file *f = px_fd_get(fd);
+        int64_t synced = f && f->ops->fsync ? f->ops->fsync(f) : 0;
+        if (f) px_file_unref(f);
+        if (synced < 0) r = synced;
+    }
+    return r;
 }
 
 /* pread64(2) */

@@ -15,6 +15,9 @@ __attribute__((noreturn)) void px_host_exit(uint32_t status);
 /* A process's times in 100 ns units: creation (wall clock), kernel and user CPU. */
 typedef struct px_host_times { int64_t creation, exit, kernel, user; } px_host_times;
 int64_t px_host_process_times(px_host_handle process, px_host_times *out);
+/* Another process's CPU time as exactly as the host can tell (px_host_process_times,
+   or under Wine the sum of its live threads' times); more host calls. */
+int64_t px_host_process_cpu_times(px_host_handle process, px_host_times *out);
 int64_t px_host_thread_times(px_host_times *out); /* the calling thread's */
 int64_t px_host_thread_times_of(px_host_handle thread, px_host_times *out); /* px_host_thread_self_handle's */
 

@@ -137,6 +137,11 @@ int64_t px_host_tls_slot_new(uint64_t *gs_offset)
 void px_host_tls_set(uint32_t slot, void *value) { TlsSetValue(slot, value); }
 void *px_host_tls_get(uint32_t slot) { return TlsGetValue(slot); }
 
+px_host_handle px_host_thread_open(uint32_t host_tid)
+{
+    return OpenThread(THREAD_QUERY_LIMITED_INFORMATION, FALSE, host_tid);
+}
+
 px_host_handle px_host_thread_self_handle(void)
 {
     HANDLE h = NULL;

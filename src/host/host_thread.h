@@ -47,6 +47,8 @@ void px_host_threads_await_started(uint32_t max_ms);
 /* A handle of the calling thread that other threads may suspend and redirect with
    (px_host_thread_redirect) and read the CPU times of (px_host_thread_times_of), or NULL. */
 px_host_handle px_host_thread_self_handle(void);
+/* A thread of this process by its host id, for reading its CPU times, or NULL. */
+px_host_handle px_host_thread_open(uint32_t host_tid);
 /* Suspends thread; when its rip passes may_redirect, saves its general registers, rip,
    rflags (saved->xmm untouched) and makes it go on at entry with rsp = stack and
    rcx = arg; resumes it. The FPU state is left as it is. true if redirected. Never

@@ -4,6 +4,7 @@
 
 #include "core/px.h"
 #include "core/thread.h"
+#include "host/host.h"
 
 /* The calling thread's state, read from its TEB slot the way entry.S does: no Win32
    call on the fast paths (gettid, rt_sigprocmask). */
@@ -23,9 +24,15 @@ int64_t px_clock_monotonic_ns(void);
 int64_t px_clock_realtime_ns(void);
 /* A timer's clock (time.c): what kind of time clk counts, and that time now in ns.
    PX_CLOCK_NONE: no such clock for the caller. */
-enum px_clock_kind { PX_CLOCK_NONE, PX_CLOCK_WALL, PX_CLOCK_ELAPSED, PX_CLOCK_PROCESS_CPU, PX_CLOCK_THREAD_CPU };
+enum px_clock_kind { PX_CLOCK_NONE, PX_CLOCK_WALL, PX_CLOCK_ELAPSED, PX_CLOCK_PROCESS_CPU, PX_CLOCK_THREAD_CPU,
+                     PX_CLOCK_OTHER_CPU };
 enum px_clock_kind px_clock_kind_of(int32_t clk);
 int64_t px_clock_now(enum px_clock_kind kind);
+/* PX_CLOCK_OTHER_CPU (another thread's or process's CPU-time clock, or one counting user
+   time only): the host thread or process whose times clk counts, opened (the caller
+   closes it; NULL: gone), and that time now in ns. */
+px_host_handle px_cpu_clock_open(int32_t clk, bool *thread);
+int64_t px_cpu_clock_ns(px_host_handle counted, bool thread, int32_t clk);
 
 /* The limits Linux derives from the machine (NPROC, SIGPENDING: from the RAM size), set
    in the first process object (limits.c). */

@@ -5,8 +5,9 @@
    process (SIGEV_SIGNAL) or to one of its threads (SIGEV_THREAD_ID). As in Linux a
    timer has one signal in flight: expirations while it is pending count as overruns,
    which the taking of the signal reports in si_overrun and timer_getoverrun
-   (px_posix_timer_taken). Timers on a CPU-time clock (the process's, or the creating
-   thread's) are looked at every 10 ms. A fork child has none; execve deletes them. */
+   (px_posix_timer_taken). Timers on a CPU-time clock (the process's, the creating
+   thread's, another thread's or another process's) are looked at every 10 ms. A fork child has
+   none; execve deletes them. */
 #include "core/cred.h"
 #include "core/px.h"
 #include "core/uaccess.h"
@@ -33,12 +34,16 @@ typedef struct ptimer {
     bool in_flight;              /* its signal is pending, not yet taken */
     int64_t overrun;             /* expirations while in flight */
     int32_t overrun_last;        /* what the last taken signal reported */
-    px_host_handle thread;       /* PX_CLOCK_THREAD_CPU: the creating thread, whose CPU time it counts */
+    px_host_handle thread;       /* PX_CLOCK_THREAD_CPU: the creating thread, whose CPU time it counts;
+                                    PX_CLOCK_OTHER_CPU: the thread or process whose clock_id counts */
+    bool counts_thread;          /* PX_CLOCK_OTHER_CPU: thread is a thread's handle, not a process's */
+    int32_t clock_id;            /* PX_CLOCK_OTHER_CPU: the clock id, for what it counts (user or all) */
 } ptimer;
 
 /* Timer t's clock now. */
 static int64_t timer_now(const ptimer *t)
 {
+    if (t->clock == PX_CLOCK_OTHER_CPU) return px_cpu_clock_ns(t->thread, t->counts_thread, t->clock_id);
     if (t->clock != PX_CLOCK_THREAD_CPU) return px_clock_now(t->clock);
     px_host_times times;
     return px_host_thread_times_of(t->thread, &times) < 0 ? 0 : (times.kernel + times.user) * 100;
@@ -141,7 +146,7 @@ static void timer_main(void *arg)
             if (passed && expired_locked(pt, i, passed, &due[n_due])) n_due++;
             if (!t->expiry) continue;
             int64_t left_ms = (t->expiry - now + 999999) / 1000000;
-            bool cpu = t->clock == PX_CLOCK_PROCESS_CPU || t->clock == PX_CLOCK_THREAD_CPU;
+            bool cpu = t->clock == PX_CLOCK_PROCESS_CPU || t->clock == PX_CLOCK_THREAD_CPU || t->clock == PX_CLOCK_OTHER_CPU;
             if (cpu && left_ms > CPU_CLOCK_LOOK_MS) left_ms = CPU_CLOCK_LOOK_MS;
             if (left_ms < 1) left_ms = 1;
             if (wait_ms < 0 || left_ms < wait_ms) wait_ms = left_ms;
@@ -196,7 +201,7 @@ void px_posix_timers_exec(void)
 
 /* The clocks a timer may run on (the kernel's clock_posix ops with timer_create): the
    clock kind, -LINUX_EOPNOTSUPP for clocks that have no timers, -LINUX_EINVAL for the
-   rest (another process's or thread's CPU-time clock among them). */
+   rest (a CPU-time clock of no thread of this process, of no process). */
 static int64_t timer_clock(int32_t clk, enum px_clock_kind *kind)
 {
     switch (clk) {
@@ -235,15 +240,19 @@ PX_SYSCALL(timer_create)
     if (!good_sigevent(&ev)) return -LINUX_EINVAL;
     struct px_posix_timers *pt = timers_of(px_kernel_self()->process, true);
     if (!pt) return -LINUX_ENOMEM;
-    px_host_handle thread = kind == PX_CLOCK_THREAD_CPU ? px_host_thread_self_handle() : NULL;
+    bool counts_thread = false;
+    px_host_handle thread = kind == PX_CLOCK_THREAD_CPU ? px_host_thread_self_handle()
+                            : kind == PX_CLOCK_OTHER_CPU ? px_cpu_clock_open(clk, &counts_thread) : NULL;
     if (kind == PX_CLOCK_THREAD_CPU && !thread) return -LINUX_EAGAIN;
+    if (kind == PX_CLOCK_OTHER_CPU && !thread) return -LINUX_EINVAL; /* it ended meanwhile */
     px_host_rwlock_lock(&pt->lock);
     int id = -1;
     for (int i = 0; i < TIMERS_MAX && id < 0; i++)
         if (!pt->timers[i].used) id = i;
     if (id >= 0) {
         pt->timers[id] = (ptimer){.used = true, .clock = kind, .notify = ev.sigev_notify, .signo = ev.sigev_signo,
-                                  .value = given ? ev.sigev_value : (uint64_t)id, .tid = ev.tid, .thread = thread};
+                                  .value = given ? ev.sigev_value : (uint64_t)id, .tid = ev.tid, .thread = thread,
+                                  .counts_thread = counts_thread, .clock_id = clk};
     }
     px_host_rwlock_unlock(&pt->lock);
     if (id < 0) {

@@ -71,6 +71,7 @@ PX_SYSCALL(sched_getaffinity)
     int32_t pid = (int32_t)PX_ARG0;
     uint64_t len = PX_ARG1, mask_ptr = PX_ARG2;
     if (len < sizeof(uint64_t) || (len & (sizeof(uint64_t) - 1))) return -LINUX_EINVAL;
+    if (pid < 0) return -LINUX_ESRCH; /* the affinity calls look the pid up as it is */
     sched_target s = {.act = get_mask};
     int64_t r = on_thread(pid, &s);
     if (r < 0) return r;
@@ -96,6 +97,7 @@ PX_SYSCALL(sched_setaffinity)
     uint64_t mask = 0;
     /* a shorter mask is zero-filled, a longer one is cut (bits past 64 CPUs: none here) */
     if (px_copy_in(&mask, mask_ptr, len < sizeof mask ? (size_t)len : sizeof mask) < 0) return -LINUX_EFAULT;
+    if (pid < 0) return -LINUX_ESRCH;
     mask &= process_mask();
     if (!mask) return -LINUX_EINVAL;
     sched_target s = {.act = set_mask, .mask = mask};
@@ -154,6 +156,21 @@ static int no_op(px_task *t, sched_target *s)
 {
     (void)t, (void)s;
     return 0;
+}
+
+/* sched_rr_get_interval(2): SCHED_RR's 100 ms quantum (RR is never granted here), and
+   0 for the other policies: Windows' time slice is no Linux one, and 0 is what a fair
+   scheduler with no slice to report gives (as this machine's Linux does) */
+PX_SYSCALL(sched_rr_get_interval)
+{
+    int32_t pid = (int32_t)PX_ARG0;
+    uint64_t tp = PX_ARG1;
+    if (pid < 0) return -LINUX_EINVAL;
+    sched_target s = {.act = get_policy};
+    int64_t r = on_thread(pid, &s);
+    if (r < 0) return r;
+    struct linux_timespec ts = {0, s.policy == SCHED_RR ? 100 * 1000 * 1000 : 0};
+    return PX_PUT(tp, &ts) < 0 ? -LINUX_EFAULT : 0;
 }
 
 /* sched_getparam(2): priority 0, the normal policies' only one */

@@ -327,6 +327,7 @@ int64_t px_thread_clone(px_regs *regs, uint64_t flags, uint64_t stack, uint64_t 
     }
     int32_t tid = (int32_t)id;
     __atomic_store_n(&t->tid, tid, __ATOMIC_RELEASE);
+    __atomic_store_n(&t->host_tid, id, __ATOMIC_RELEASE); /* its CPU clock reads before it runs */
 
     /* both words are stored before the thread runs, as Linux does (the new thread's
        own code may read them at once); a bad pointer is ignored, as Linux */

@@ -12,6 +12,9 @@
 #include "kernel/identity.h"
 #include "kernel/kernel.h"
 #include "kernel/clock.h"
+#include "kernel/thread_clone.h"
+#include "host/host_thread.h"
+#include "task/ptable.h"
 
 
 static int64_t qpc_frequency;  /* ticks per second, set once */
@@ -55,7 +58,9 @@ static int64_t thread_cpu_ns(void)
     return (t.kernel + t.user) * 100;
 }
 
-enum clock_source { SRC_NONE, SRC_REALTIME, SRC_MONOTONIC, SRC_PROCESS_CPU, SRC_THREAD_CPU };
+/* SRC_OTHER_CPU: a CPU-time clock of another thread of this process or another
+   process (px_cpu_clock_open). */
+enum clock_source { SRC_NONE, SRC_REALTIME, SRC_MONOTONIC, SRC_PROCESS_CPU, SRC_THREAD_CPU, SRC_OTHER_CPU };
 
 struct clock_row {
     uint8_t source;     /* enum clock_source */
@@ -80,22 +85,83 @@ static const struct clock_row clock_table[] = {
 
 /* Negative clock ids are CPU-time clocks of a pid or tid (clock_getcpuclockid,
    pthread_getcpuclockid): ~id >> 3 is the pid, bit 2 says thread, bits 0-1 the kind
-   (2 = CPUCLOCK_SCHED, the only one glibc makes). Only our own process and thread. */
+   (CPUCLOCK_PROF 0 and SCHED 2: user and system time; VIRT 1: user time). As Linux's
+   pid_for_clock: a thread clock names a thread of the caller's process, a process clock
+   any process (the caller's own tid names its process too). */
+#define CPUCLOCK_VIRT 1
+#define CPUCLOCK_KIND(clk) ((clk) & 3)
+
+static int32_t tid_of(const px_task *t) { return t->tid ? t->tid : px_identity_pid(); }
+
+typedef struct tid_find {
+    int32_t tid;
+    uint32_t host_tid;
+} tid_find;
+
+static bool find_tid(px_task *t, void *ctx)
+{
+    tid_find *f = ctx;
+    if (tid_of(t) != f->tid) return false;
+    f->host_tid = __atomic_load_n(&t->host_tid, __ATOMIC_ACQUIRE);
+    return true;
+}
+
 static enum clock_source clock_source_of(int32_t clk)
 {
     if (clk >= 0) {
         if ((size_t)clk >= PX_ARRAY_LEN(clock_table)) return SRC_NONE;
         return (enum clock_source)clock_table[clk].source;
     }
-    if ((clk & 3) == 3) return SRC_NONE;
+    if (CPUCLOCK_KIND(clk) == 3) return SRC_NONE;
     int32_t id = ~(clk >> 3);
     bool thread = (clk & 4) != 0;
+    px_task *self = px_kernel_self();
     if (thread) {
-        px_task *t = px_kernel_self();
-        int32_t tid = t && t->tid ? t->tid : px_identity_pid();
-        return id == 0 || id == tid ? SRC_THREAD_CPU : SRC_NONE;
+        if (id == 0 || (self && id == tid_of(self))) return CPUCLOCK_KIND(clk) == CPUCLOCK_VIRT ? SRC_OTHER_CPU : SRC_THREAD_CPU;
+        tid_find f = {.tid = id};
+        return id > 0 && px_thread_each(find_tid, &f) && f.host_tid ? SRC_OTHER_CPU : SRC_NONE;
     }
-    return id == 0 || id == px_identity_pid() ? SRC_PROCESS_CPU : SRC_NONE;
+    if (id == 0 || id == px_identity_pid() || (self && id == tid_of(self)))
+        return CPUCLOCK_KIND(clk) == CPUCLOCK_VIRT ? SRC_OTHER_CPU : SRC_PROCESS_CPU;
+    px_ptable_entry e;
+    return id > 0 && px_ptable_lookup(id, &e) == 0 && e.pid == id && e.state == PX_PTABLE_RUNNING ? SRC_OTHER_CPU
+                                                                                                  : SRC_NONE;
+}
+
+px_host_handle px_cpu_clock_open(int32_t clk, bool *thread)
+{
+    if (clk >= 0 || CPUCLOCK_KIND(clk) == 3) return NULL;
+    int32_t id = ~(clk >> 3);
+    *thread = (clk & 4) != 0;
+    px_task *self = px_kernel_self();
+    if (*thread) {
+        if (id == 0 && self) id = tid_of(self);
+        tid_find f = {.tid = id};
+        if (!px_thread_each(find_tid, &f) || !f.host_tid) return NULL;
+        return px_host_thread_open(f.host_tid);
+    }
+    if (id == 0 || id == px_identity_pid() || (self && id == tid_of(self))) return px_host_process_open(px_host_pid());
+    px_ptable_entry e;
+    if (px_ptable_lookup(id, &e) < 0 || e.pid != id || e.state != PX_PTABLE_RUNNING) return NULL;
+    return px_host_process_open(e.host_pid);
+}
+
+int64_t px_cpu_clock_ns(px_host_handle counted, bool thread, int32_t clk)
+{
+    px_host_times t;
+    if ((thread ? px_host_thread_times_of(counted, &t) : px_host_process_cpu_times(counted, &t)) < 0) return 0;
+    return (CPUCLOCK_KIND(clk) == CPUCLOCK_VIRT ? t.user : t.kernel + t.user) * 100;
+}
+
+/* Another's CPU clock now (opened for the one look), or -LINUX_EINVAL when it went. */
+static int64_t other_cpu_ns(int32_t clk)
+{
+    bool thread;
+    px_host_handle h = px_cpu_clock_open(clk, &thread);
+    if (!h) return -LINUX_EINVAL;
+    int64_t ns = px_cpu_clock_ns(h, thread, clk);
+    px_host_close(h);
+    return ns;
 }
 
 static int64_t clock_now_ns(enum clock_source src)
@@ -116,6 +182,7 @@ enum px_clock_kind px_clock_kind_of(int32_t clk)
     case SRC_MONOTONIC: return PX_CLOCK_ELAPSED;
     case SRC_PROCESS_CPU: return PX_CLOCK_PROCESS_CPU;
     case SRC_THREAD_CPU: return PX_CLOCK_THREAD_CPU;
+    case SRC_OTHER_CPU: return PX_CLOCK_OTHER_CPU;
     default: return PX_CLOCK_NONE;
     }
 }
@@ -143,7 +210,9 @@ int64_t px_time_clock_gettime(int32_t clk, uint64_t tp)
 {
     enum clock_source src = clock_source_of(clk);
     if (src == SRC_NONE) return -LINUX_EINVAL;
-    struct linux_timespec ts = px_timespec_of_ns(clock_now_ns(src));
+    int64_t ns = src == SRC_OTHER_CPU ? other_cpu_ns(clk) : clock_now_ns(src);
+    if (ns < 0) return ns;
+    struct linux_timespec ts = px_timespec_of_ns(ns);
     return PX_PUT(tp, &ts);
 }
 
