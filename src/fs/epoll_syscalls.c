@@ -16,9 +16,12 @@
    EPOLLEXCLUSIVE and EPOLLWAKEUP are accepted and have no effect. An epoll file in an
    epoll set or in poll is readable while any of its entries would report.
 
-   The interest list lives in this process: an epoll fd handed to another process (fork,
-   execve) does not go along. */
+   An epoll fd handed to another process (fork, execve into a new process) goes as a
+   copy of its interest list (fds, events, data, EPOLLONESHOT's state), each entry
+   finding its file by fd there at the first epoll_ctl or wait: the two lists are one on
+   Linux, so an epoll_ctl in one process is not seen by the other here. */
 #include "core/uaccess.h"
+#include "fs/fd_handoff.h"
 #include "fs/fs_internal.h"
 #include "host/host_sync.h"
 #include "kernel/block.h"
@@ -32,7 +35,8 @@
 
 typedef struct interest {
     int fd;
-    px_file *file;      /* not a reference: compared with what fd names now */
+    px_file *file;      /* not a reference: compared with what fd names now; NULL: handed
+                           over, the file is what fd names at the first look (resolve) */
     uint32_t events;    /* EVENT_BITS and the EPOLLET/ONESHOT/... flags */
     uint64_t data;
     uint32_t told;      /* EPOLLET: the readiness last reported */
@@ -49,6 +53,26 @@ typedef struct epoll_state {
 static const px_file_ops epoll_ops;
 
 static bool is_epoll(const px_file *f) { return f->ops == &epoll_ops; }
+
+/* Entries handed over (lock held): their file is what their fd names now, or they go. */
+static void resolve(epoll_state *s)
+{
+    for (size_t i = 0; i < s->count;) {
+        interest *it = &s->items[i];
+        if (it->file) {
+            i++;
+            continue;
+        }
+        px_file *now = px_fd_get(it->fd);
+        if (!now) {
+            s->items[i] = s->items[--s->count];
+            continue;
+        }
+        it->file = now;
+        px_file_unref(now);
+        i++;
+    }
+}
 
 static interest *find(epoll_state *s, int fd, px_file *file)
 {
@@ -74,6 +98,7 @@ static size_t collect(epoll_state *s, struct linux_epoll_event *out, size_t max,
 {
     size_t n = 0;
     if (w) *w = (px_wait_on){.retry_ns = -1};
+    resolve(s);
     for (size_t i = 0; i < s->count;) {
         interest *it = &s->items[i];
         px_file *now = px_fd_get(it->fd);
@@ -140,24 +165,84 @@ static void epoll_release(px_file *f)
     px_free(s);
 }
 
+/* One entry in the hand-over's state. */
+typedef struct handed_interest {
+    int32_t fd;
+    uint32_t events;
+    uint64_t data;
+    uint32_t disabled;
+    uint32_t pad;
+} handed_interest;
+_Static_assert(sizeof(handed_interest) == 24, "handed_interest layout");
+
+static size_t epoll_handoff_save(px_file *f, void *state)
+{
+    epoll_state *s = f->data;
+    handed_interest *out = state;
+    size_t room = PX_HANDOFF_STATE_MAX / sizeof *out, n = 0;
+    px_host_rwlock_lock(&s->lock);
+    resolve(s);
+    for (size_t i = 0; i < s->count && n < room; i++)
+        out[n++] = (handed_interest){.fd = s->items[i].fd, .events = s->items[i].events, .data = s->items[i].data,
+                                     .disabled = s->items[i].disabled};
+    if (s->count > room)
+        px_log("picolx: an epoll set of %llu fds goes to the new process with its first %llu only", (unsigned long long)s->count, (unsigned long long)room);
+    px_host_rwlock_unlock(&s->lock);
+    return n * sizeof *out;
+}
+
+static px_file *epoll_handoff_rebuild(const px_handoff_file *hf);
+const px_file_handoff px_epoll_handoff = {
+    .kind = PX_HANDOFF_EPOLL, .no_handle = true, .save = epoll_handoff_save, .rebuild = epoll_handoff_rebuild};
+
 static const px_file_ops epoll_ops = {
     .poll = epoll_poll, .poll_recheck_ns = 1000000, .stat = epoll_stat, .release = epoll_release,
+    .handoff = &px_epoll_handoff,
 };
 
-static int64_t make_epoll(uint32_t flags)
+static px_file *epoll_file(uint32_t status_flags)
 {
-    if (flags & ~(uint32_t)LINUX_EPOLL_CLOEXEC) return -LINUX_EINVAL;
     epoll_state *s = px_calloc(1, sizeof *s);
-    px_file *f = s ? px_file_new(&epoll_ops, NULL, LINUX_O_RDWR) : NULL;
+    px_file *f = s ? px_file_new(&epoll_ops, NULL, status_flags) : NULL;
     char *name = f ? px_strdup("anon_inode:[eventpoll]") : NULL;
     if (!name) {
         px_free(s);
         px_free(f);
-        return -LINUX_ENOMEM;
+        return NULL;
     }
     px_host_rwlock_init(&s->lock);
     f->data = s;
     f->guest_path = name;
+    return f;
+}
+
+static px_file *epoll_handoff_rebuild(const px_handoff_file *hf)
+{
+    size_t n = hf->state_len / sizeof(handed_interest);
+    if (hf->state_len % sizeof(handed_interest)) return NULL;
+    px_file *f = epoll_file(hf->status_flags);
+    if (!f) return NULL;
+    epoll_state *s = f->data;
+    s->items = n ? px_calloc(n, sizeof *s->items) : NULL;
+    if (n && !s->items) {
+        px_file_unref(f);
+        return NULL;
+    }
+    const handed_interest *in = hf->state;
+    for (size_t i = 0; i < n; i++) {
+        handed_interest h;
+        memcpy(&h, in + i, sizeof h);
+        s->items[i] = (interest){.fd = h.fd, .events = h.events, .data = h.data, .disabled = h.disabled != 0};
+    }
+    s->count = s->cap = n;
+    return f;
+}
+
+static int64_t make_epoll(uint32_t flags)
+{
+    if (flags & ~(uint32_t)LINUX_EPOLL_CLOEXEC) return -LINUX_EINVAL;
+    px_file *f = epoll_file(LINUX_O_RDWR);
+    if (!f) return -LINUX_ENOMEM;
     int64_t r = px_fd_install(f, 0, (flags & LINUX_EPOLL_CLOEXEC) != 0);
     if (r < 0) px_file_unref(f);
     return r;
@@ -210,6 +295,7 @@ PX_SYSCALL(epoll_ctl)
     }
     epoll_state *s = ep->data;
     px_host_rwlock_lock(&s->lock);
+    resolve(s);
     interest *it = find(s, fd, f);
     /* EPOLLERR and EPOLLHUP are always reported, as Linux adds them */
     uint32_t events = ev.events | LINUX_EPOLLERR | LINUX_EPOLLHUP;

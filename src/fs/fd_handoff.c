@@ -367,6 +367,7 @@ static const px_file_handoff *const handoff_kinds[] = {
     &px_pipe_ring_handoff, &px_fifo_handoff, &px_eventfd_handoff, &px_timerfd_handoff,
     &px_signalfd_handoff,
     &px_memfd_handoff,
+    &px_epoll_handoff,
 };
 
 /* The file of one record in this process, or NULL after a warning. */

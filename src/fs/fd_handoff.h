@@ -96,7 +96,7 @@ typedef struct px_handoff_file {
     size_t state_len;
 } px_handoff_file;
 
-#define PX_HANDOFF_STATE_MAX 256
+#define PX_HANDOFF_STATE_MAX 4096
 
 /* Which rebuild a file needs: one per backend. */
 enum px_handoff_kind {
@@ -112,6 +112,7 @@ enum px_handoff_kind {
     PX_HANDOFF_TIMERFD,    /* timerfds (timerfd_syscalls.c): their shared section */
     PX_HANDOFF_SIGNALFD,   /* signalfds (signalfd_syscalls.c): their mask, no handle */
     PX_HANDOFF_MEMFD,      /* memfds (memfd.c): the tmpfs file, and the seals' section beside it */
+    PX_HANDOFF_EPOLL,      /* epoll sets (epoll_syscalls.c): a copy of the interest list, no handle */
     PX_HANDOFF_KINDS
 };
 
@@ -139,5 +140,6 @@ extern const px_file_handoff px_eventfd_handoff; /* eventfd_syscalls.c */
 extern const px_file_handoff px_timerfd_handoff; /* timerfd_syscalls.c */
 extern const px_file_handoff px_signalfd_handoff; /* signalfd_syscalls.c */
 extern const px_file_handoff px_memfd_handoff;   /* memfd.c */
+extern const px_file_handoff px_epoll_handoff;   /* epoll_syscalls.c */
 
 #endif

@@ -3,10 +3,13 @@
    writes the parent's eventfd (and wakes the parent blocked in read and in poll), takes
    from an EFD_SEMAPHORE one, reads the expirations of an inherited timerfd and re-arms
    it, which the parent's timerfd_gettime then shows; a program exec'd with both fds
-   (this one again, "exec-child") reads and writes them too. */
+   (this one again, "exec-child") reads and writes them too. An epoll set goes along
+   with its interest list: a child waits in it for what its parent writes, a program
+   exec'd with it ("epoll-child") finds the entry that is ready. */
 #include "fork_common.h"
 #include <poll.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -112,12 +115,60 @@ static int exec_child(int e, int t)
     return v == 40 && ticks == 1 ? 0 : 1;
 }
 
+static void epoll_cases(const char *self)
+{
+    printf("-- epoll\n");
+    int p[2];
+    pipe(p);
+    int e = eventfd(0, 0);
+    int ep = epoll_create1(0);
+    struct epoll_event a = {.events = EPOLLIN, .data.u64 = 11}, b = {.events = EPOLLIN, .data.u64 = 22};
+    epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &a);
+    epoll_ctl(ep, EPOLL_CTL_ADD, e, &b);
+    pid_t pid = fork_flushed();
+    if (pid == 0) {
+        struct epoll_event got[2];
+        int n = epoll_wait(ep, got, 2, 10000); /* until the parent writes the pipe */
+        _exit(n == 1 && got[0].data.u64 == 11 ? 0 : 1);
+    }
+    pause_ms(200);
+    write(p[1], "x", 1);
+    expect_child_ok("the child woken in the inherited epoll set", pid);
+    char c;
+    read(p[0], &c, 1);
+    put(e, 3);
+    pid = fork_flushed();
+    if (pid == 0) {
+        char fd[16];
+        snprintf(fd, sizeof fd, "%d", ep);
+        execl(self, self, "epoll-child", fd, (char *)NULL);
+        _exit(127);
+    }
+    expect_child_ok("the exec'd program's epoll_wait", pid);
+    struct epoll_event got[2];
+    int n = epoll_wait(ep, got, 2, 0);
+    printf("parent's epoll_wait after: %d, data %llu\n", n, n > 0 ? (unsigned long long)got[0].data.u64 : 0ull);
+    close(ep);
+    close(e);
+    close(p[0]);
+    close(p[1]);
+}
+
+static int epoll_child(int ep)
+{
+    struct epoll_event got[2];
+    int n = epoll_wait(ep, got, 2, 5000);
+    return n == 1 && got[0].data.u64 == 22 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "exec-child")) return exec_child(atoi(argv[2]), atoi(argv[3]));
+    if (argc == 3 && !strcmp(argv[1], "epoll-child")) return epoll_child(atoi(argv[2]));
     GUEST_START();
     eventfd_cases();
     timerfd_cases();
     exec_case("/proc/self/exe");
+    epoll_cases("/proc/self/exe");
     return GUEST_END();
 }
