@@ -77,7 +77,6 @@ ALLOWED = {
     "src/fs/memfd.c: ops_lock": ("guard", "the ops table's set-up"),
     "src/fs/memfd.c: ops_ready": ("guard", "the ops table is set up"),
     "src/fs/memfd.c: memfd_ops": ("cache", "memfd files' ops: tmpfs's with memfd's own calls, built once"),
-    "src/fs/memfd.c: memfd_handoff": ("cache", "their hand-over pair, built with them"),
     "src/fs/pipe.c: next_pipe_ino": ("counter", "host pipes' inode numbers"),
     "src/fs/pipe_ring.c: ends_lock": ("guard", "ends' lock"),
     "src/fs/pipe_ring.c: ends": ("index", "the pipe ends open in this Windows process"),
