@@ -106,44 +106,69 @@ static bool find_tid(px_task *t, void *ctx)
     return true;
 }
 
+/* What a negative clock id names, decoded and looked up once: SRC_THREAD_CPU and
+   SRC_PROCESS_CPU are the caller's own (read without a handle); SRC_OTHER_CPU is read
+   through a handle to host_id, a thread's or a process's Windows id. */
+typedef struct cpu_clock_target {
+    enum clock_source source;
+    bool thread;
+    uint32_t host_id;
+} cpu_clock_target;
+
+static cpu_clock_target cpu_clock_target_of(int32_t clk)
+{
+    cpu_clock_target t = {.source = SRC_NONE, .thread = (clk & 4) != 0};
+    if (CPUCLOCK_KIND(clk) == 3) return t;
+    int32_t id = ~(clk >> 3);
+    bool user_only = CPUCLOCK_KIND(clk) == CPUCLOCK_VIRT; /* the own-clock readers give user + system */
+    px_task *self = px_kernel_self();
+    if (t.thread) {
+        bool own = id == 0 || (self && id == tid_of(self));
+        if (own && !user_only) {
+            t.source = SRC_THREAD_CPU;
+            return t;
+        }
+        tid_find f = {.tid = own && self ? tid_of(self) : id};
+        if (f.tid > 0 && px_thread_each(find_tid, &f) && f.host_tid) {
+            t.source = SRC_OTHER_CPU;
+            t.host_id = f.host_tid;
+        }
+        return t;
+    }
+    if (id == 0 || id == px_identity_pid() || (self && id == tid_of(self))) {
+        t.source = user_only ? SRC_OTHER_CPU : SRC_PROCESS_CPU;
+        t.host_id = px_host_pid();
+        return t;
+    }
+    px_ptable_entry e;
+    if (id > 0 && px_ptable_lookup(id, &e) == 0 && e.pid == id && e.state == PX_PTABLE_RUNNING) {
+        t.source = SRC_OTHER_CPU;
+        t.host_id = e.host_pid;
+    }
+    return t;
+}
+
 static enum clock_source clock_source_of(int32_t clk)
 {
     if (clk >= 0) {
         if ((size_t)clk >= PX_ARRAY_LEN(clock_table)) return SRC_NONE;
         return (enum clock_source)clock_table[clk].source;
     }
-    if (CPUCLOCK_KIND(clk) == 3) return SRC_NONE;
-    int32_t id = ~(clk >> 3);
-    bool thread = (clk & 4) != 0;
-    px_task *self = px_kernel_self();
-    if (thread) {
-        if (id == 0 || (self && id == tid_of(self))) return CPUCLOCK_KIND(clk) == CPUCLOCK_VIRT ? SRC_OTHER_CPU : SRC_THREAD_CPU;
-        tid_find f = {.tid = id};
-        return id > 0 && px_thread_each(find_tid, &f) && f.host_tid ? SRC_OTHER_CPU : SRC_NONE;
-    }
-    if (id == 0 || id == px_identity_pid() || (self && id == tid_of(self)))
-        return CPUCLOCK_KIND(clk) == CPUCLOCK_VIRT ? SRC_OTHER_CPU : SRC_PROCESS_CPU;
-    px_ptable_entry e;
-    return id > 0 && px_ptable_lookup(id, &e) == 0 && e.pid == id && e.state == PX_PTABLE_RUNNING ? SRC_OTHER_CPU
-                                                                                                  : SRC_NONE;
+    return cpu_clock_target_of(clk).source;
+}
+
+static px_host_handle cpu_clock_target_open(const cpu_clock_target *t)
+{
+    return t->thread ? px_host_thread_open(t->host_id) : px_host_process_open(t->host_id);
 }
 
 px_host_handle px_cpu_clock_open(int32_t clk, bool *thread)
 {
-    if (clk >= 0 || CPUCLOCK_KIND(clk) == 3) return NULL;
-    int32_t id = ~(clk >> 3);
-    *thread = (clk & 4) != 0;
-    px_task *self = px_kernel_self();
-    if (*thread) {
-        if (id == 0 && self) id = tid_of(self);
-        tid_find f = {.tid = id};
-        if (!px_thread_each(find_tid, &f) || !f.host_tid) return NULL;
-        return px_host_thread_open(f.host_tid);
-    }
-    if (id == 0 || id == px_identity_pid() || (self && id == tid_of(self))) return px_host_process_open(px_host_pid());
-    px_ptable_entry e;
-    if (px_ptable_lookup(id, &e) < 0 || e.pid != id || e.state != PX_PTABLE_RUNNING) return NULL;
-    return px_host_process_open(e.host_pid);
+    if (clk >= 0) return NULL;
+    cpu_clock_target t = cpu_clock_target_of(clk);
+    if (t.source != SRC_OTHER_CPU) return NULL;
+    *thread = t.thread;
+    return cpu_clock_target_open(&t);
 }
 
 int64_t px_cpu_clock_ns(px_host_handle counted, bool thread, int32_t clk)
@@ -154,12 +179,11 @@ int64_t px_cpu_clock_ns(px_host_handle counted, bool thread, int32_t clk)
 }
 
 /* Another's CPU clock now (opened for the one look), or -LINUX_EINVAL when it went. */
-static int64_t other_cpu_ns(int32_t clk)
+static int64_t other_cpu_ns(const cpu_clock_target *t, int32_t clk)
 {
-    bool thread;
-    px_host_handle h = px_cpu_clock_open(clk, &thread);
+    px_host_handle h = cpu_clock_target_open(t);
     if (!h) return -LINUX_EINVAL;
-    int64_t ns = px_cpu_clock_ns(h, thread, clk);
+    int64_t ns = px_cpu_clock_ns(h, t->thread, clk);
     px_host_close(h);
     return ns;
 }
@@ -208,9 +232,9 @@ PX_SYSCALL(clock_gettime)
 
 int64_t px_time_clock_gettime(int32_t clk, uint64_t tp)
 {
-    enum clock_source src = clock_source_of(clk);
-    if (src == SRC_NONE) return -LINUX_EINVAL;
-    int64_t ns = src == SRC_OTHER_CPU ? other_cpu_ns(clk) : clock_now_ns(src);
+    cpu_clock_target target = clk < 0 ? cpu_clock_target_of(clk) : (cpu_clock_target){.source = clock_source_of(clk)};
+    if (target.source == SRC_NONE) return -LINUX_EINVAL;
+    int64_t ns = target.source == SRC_OTHER_CPU ? other_cpu_ns(&target, clk) : clock_now_ns(target.source);
     if (ns < 0) return ns;
     struct linux_timespec ts = px_timespec_of_ns(ns);
     return PX_PUT(tp, &ts);
