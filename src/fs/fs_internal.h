@@ -84,6 +84,8 @@ typedef struct px_file_ops {
     /* How the file goes to a new process (fd_handoff.h); NULL: by its path for proc,
        devfs and sysfs, else not at all */
     const struct px_file_handoff *handoff;
+    /* The socket calls (net/socket.h); NULL: not a socket (ENOTSOCK) */
+    const struct px_socket_ops *socket;
 } px_file_ops;
 
 /* What lock.c keeps in an open file description (zero until the first lock call). The
@@ -153,6 +155,13 @@ int64_t px_pread_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset
    the file's). */
 int64_t px_pwrite_bounced(px_file *f, uint64_t buf, uint64_t len, uint64_t offset, px_pwrite_fn *pwrite,
                           int64_t first_error);
+
+/* The guest's iovec array copied in (io_syscalls.c), checked as Linux's import_iovec:
+   0 with *out (px_iov_free it) and *total, or -errno. stack: room for PX_IOV_ON_STACK. */
+struct linux_iovec;
+#define PX_IOV_ON_STACK 8
+int64_t px_iov_in(uint64_t guest, int64_t count, struct linux_iovec *stack, struct linux_iovec **out, uint64_t *total);
+void px_iov_free(struct linux_iovec *iov, struct linux_iovec *stack);
 
 /* --- fd.c --- */
 /* The calling thread group's RLIMIT_NOFILE soft limit (capped by fs.nr_open): no fd at or

@@ -8,6 +8,7 @@
 #include "fs/vfs.h"
 #include "kernel/block.h"
 #include "mm/vm.h"
+#include "net/socket.h"
 
 #define IOV_MAX 1024
 #define GATHER_LIMIT 65536 /* writev up to this size becomes one write: atomic on pipes, one call to Windows */
@@ -103,7 +104,8 @@ static int64_t do_write(px_file *f, uint64_t buf, uint64_t len)
     __atomic_add_fetch(&f->io_gen, 1, __ATOMIC_RELEASE);
     /* a pipe with no reader left: SIGPIPE too, as Linux's pipe_write sends it (its default
        action ends the writer; ignored or caught, the write gives EPIPE) */
-    if (r == -LINUX_EPIPE) px_signal_kill(px_kernel_self()->process->tgid, LINUX_SIGPIPE);
+    if (r == -LINUX_EPIPE && (!f->ops->socket || f->ops->socket->is_stream(f))) /* no SIGPIPE from datagram sockets */
+        px_signal_kill(px_kernel_self()->process->tgid, LINUX_SIGPIPE);
     return r;
 }
 
@@ -140,9 +142,9 @@ PX_SYSCALL(write)
 /* The guest's iovec array copied in, checked as Linux's import_iovec: a count past
    IOV_MAX or a negative length EINVAL, the array unreadable or an entry reaching into
    the kernel half EFAULT. 0 and *out (free with iov_free), or -errno. */
-#define IOV_ON_STACK 8
-static int64_t iov_in(uint64_t guest, int64_t count, struct linux_iovec *stack, struct linux_iovec **out,
-                      uint64_t *total)
+#define IOV_ON_STACK PX_IOV_ON_STACK
+int64_t px_iov_in(uint64_t guest, int64_t count, struct linux_iovec *stack, struct linux_iovec **out,
+                  uint64_t *total)
 {
     if (count < 0 || count > IOV_MAX) return -LINUX_EINVAL;
     struct linux_iovec *iov = count <= IOV_ON_STACK ? stack : px_alloc((size_t)count * sizeof *iov);
@@ -160,7 +162,7 @@ static int64_t iov_in(uint64_t guest, int64_t count, struct linux_iovec *stack, 
     return r;
 }
 
-static void iov_free(struct linux_iovec *iov, struct linux_iovec *stack)
+void px_iov_free(struct linux_iovec *iov, struct linux_iovec *stack)
 {
     if (iov != stack) px_free(iov);
 }
@@ -214,7 +216,7 @@ static int64_t vector_read(int fd, uint64_t iov_addr, int64_t count, int64_t off
     if (r == 0) r = !readable(f) ? -LINUX_EBADF : !f->ops->read && !f->is_dir ? -LINUX_EINVAL : 0;
     struct linux_iovec stack[IOV_ON_STACK], *iov;
     uint64_t total;
-    if (r == 0) r = iov_in(iov_addr, count, stack, &iov, &total);
+    if (r == 0) r = px_iov_in(iov_addr, count, stack, &iov, &total);
     if (r < 0) {
         px_file_unref(f);
         return r;
@@ -233,7 +235,7 @@ static int64_t vector_read(int fd, uint64_t iov_addr, int64_t count, int64_t off
     }
     if (offset == AT_FILE_POSITION) px_file_pos_unlock(f);
     if (count == 0 || total == 0) done = 0;
-    iov_free(iov, stack);
+    px_iov_free(iov, stack);
     px_file_unref(f);
     return done;
 }
@@ -248,7 +250,7 @@ static int64_t vector_write(int fd, uint64_t iov_addr, int64_t count, int64_t of
     if (r == 0) r = !writable(f) ? -LINUX_EBADF : !f->ops->write ? -LINUX_EINVAL : 0;
     struct linux_iovec stack[IOV_ON_STACK], *iov;
     uint64_t total;
-    if (r == 0) r = iov_in(iov_addr, count, stack, &iov, &total);
+    if (r == 0) r = px_iov_in(iov_addr, count, stack, &iov, &total);
     if (r < 0) {
         px_file_unref(f);
         return r;
@@ -291,7 +293,7 @@ static int64_t vector_write(int fd, uint64_t iov_addr, int64_t count, int64_t of
     }
     if (flip) f->status_flags = (f->status_flags & ~LINUX_O_APPEND) | (flags_before & LINUX_O_APPEND);
     if (offset == AT_FILE_POSITION || flip) px_file_pos_unlock(f);
-    iov_free(iov, stack);
+    px_iov_free(iov, stack);
     px_file_unref(f);
     return done;
 }

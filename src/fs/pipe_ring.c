@@ -52,7 +52,8 @@
    yield every 256 (so a peer on the same CPU runs) 200-390 MiB/s, more spinning no better. */
 #define SPIN_PAUSES 4000
 #define SPIN_YIELD_MASK 255
-#define PEER_CHECK_NS (100 * 1000000ll) /* how often a waiter asks the token (a dead peer) */
+#define PEER_CHECK_NS PX_PIPE_RING_PEER_CHECK_NS
+#define PX_RING_EMPTY_RECORD (-0x10001) /* put: a record of 0 bytes went in */
 
 typedef struct ring_shared {
     uint64_t head, tail;            /* __atomic: bytes ever written, read */
@@ -60,8 +61,14 @@ typedef struct ring_shared {
     uint32_t readers, writers;      /* __atomic: open ends in every process (see the top) */
     uint32_t read_waiters, write_waiters; /* __atomic: sleepers counted in, for the wakers */
     uint32_t read_lock, write_lock; /* __atomic: the holder's pid, 0 when free */
-    uint32_t pad;
+    uint32_t messages;              /* 1: records, each a 4-byte length and its bytes (datagram sockets) */
     uint64_t ino;
+    uint64_t queued;                /* __atomic: records held (messages) */
+    uint32_t shut[2];               /* __atomic: shutdown(2) of a socket's direction: [READERS] no more
+                                       reading (writers get EPIPE), [WRITERS] no more writing (the end) */
+    /* the semaphores' names where they are not <name>r and <name>w: a socket pair's two
+       rings share one per end, so that an end waits for bytes and room on one object */
+    char wake_names[2][48];
 } ring_shared;
 _Static_assert(sizeof(ring_shared) <= RING_HEADER, "the header fits its page");
 
@@ -118,7 +125,15 @@ static px_host_handle sem_of(ring *r, int which)
     px_host_handle h = __atomic_load_n(&r->sems[which], __ATOMIC_ACQUIRE);
     if (h) return h;
     wchar_t name[80];
-    object_name(r, which == READERS ? "r" : "w", name, PX_ARRAY_LEN(name));
+    const char *shared_name = r->sh->wake_names[which];
+    if (shared_name[0]) {
+        size_t n = 0;
+        for (; shared_name[n] && n + 1 < PX_ARRAY_LEN(name) && n + 1 < sizeof r->sh->wake_names[which]; n++)
+            name[n] = (wchar_t)shared_name[n];
+        name[n] = 0;
+    } else {
+        object_name(r, which == READERS ? "r" : "w", name, PX_ARRAY_LEN(name));
+    }
     px_host_handle made = px_host_semaphore_named(name, NULL);
     if (!made) return NULL;
     void *expected = NULL;
@@ -158,7 +173,9 @@ static bool peer_open(px_file *f)
 {
     ring_end *e = f->data;
     ring_shared *s = e->r->sh;
-    if (e->peer_gone || !__atomic_load_n(e->reader ? &s->writers : &s->readers, __ATOMIC_ACQUIRE)) return false;
+    if (e->peer_gone || !__atomic_load_n(e->reader ? &s->writers : &s->readers, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&s->shut[e->reader ? WRITERS : READERS], __ATOMIC_ACQUIRE))
+        return false;
     int64_t now = now_ns();
     if (now - e->peer_checked < PEER_CHECK_NS) return true;
     e->peer_checked = now;
@@ -176,8 +193,43 @@ static bool peer_open(px_file *f)
 
 /* --- reading and writing --- */
 
-/* Up to len bytes out of the ring into buf: the count (0: it is empty) or -LINUX_EFAULT. */
-static int64_t take(ring *r, void *buf, uint64_t len)
+/* n bytes between the ring at byte pos (modulo the capacity) and buf, the caller's or
+   the guest's memory: the count moved, up to the first bad page, or -LINUX_EFAULT. */
+static int64_t ring_copy_out(ring *r, uint64_t pos, void *buf, uint64_t n)
+{
+    uint32_t cap = r->sh->capacity, off = (uint32_t)(pos % cap);
+    uint64_t first = n < cap - off ? n : cap - off;
+    int64_t got = first ? px_copy_out_partial((uint64_t)(uintptr_t)buf, r->buf + off, (size_t)first) : 0;
+    if (got == (int64_t)first && n > first) {
+        int64_t more = px_copy_out_partial((uint64_t)(uintptr_t)buf + first, r->buf, (size_t)(n - first));
+        if (more > 0) got += more;
+    }
+    return got;
+}
+
+static int64_t ring_copy_in(ring *r, uint64_t pos, const void *buf, uint64_t n)
+{
+    uint32_t cap = r->sh->capacity, off = (uint32_t)(pos % cap);
+    uint64_t first = n < cap - off ? n : cap - off;
+    int64_t got = first ? px_copy_in_partial(r->buf + off, (uint64_t)(uintptr_t)buf, (size_t)first) : 0;
+    if (got == (int64_t)first && n > first) {
+        int64_t more = px_copy_in_partial(r->buf, (uint64_t)(uintptr_t)buf + first, (size_t)(n - first));
+        if (more > 0) got += more;
+    }
+    return got;
+}
+
+/* A record's length word at pos (runtime memory both sides: cannot fault). */
+static uint32_t record_length_at(ring *r, uint64_t pos)
+{
+    uint32_t len;
+    ring_copy_out(r, pos, &len, sizeof len);
+    return len;
+}
+
+/* Up to len bytes out of the ring into buf (peek: left there): the count (0: it is
+   empty) or -LINUX_EFAULT. */
+static int64_t take(ring *r, void *buf, uint64_t len, bool peek)
 {
     ring_shared *s = r->sh;
     px_shared_lock(&s->read_lock);
@@ -187,37 +239,80 @@ static int64_t take(ring *r, void *buf, uint64_t len)
         px_shared_unlock(&s->read_lock);
         return 0;
     }
-    uint32_t cap = s->capacity;
     uint64_t n = len < used ? len : used;
-    uint32_t off = (uint32_t)(tail % cap);
-    uint64_t first = n < cap - off ? n : cap - off;
-    int64_t got = px_copy_out_partial((uint64_t)(uintptr_t)buf, r->buf + off, (size_t)first);
-    if (got == (int64_t)first && n > first) {
-        int64_t more = px_copy_out_partial((uint64_t)(uintptr_t)buf + first, r->buf, (size_t)(n - first));
-        if (more > 0) got += more;
-    }
-    if (got > 0) __atomic_store_n(&s->tail, tail + (uint64_t)got, __ATOMIC_RELEASE);
+    int64_t got = ring_copy_out(r, tail, buf, n);
+    if (got > 0 && !peek) __atomic_store_n(&s->tail, tail + (uint64_t)got, __ATOMIC_RELEASE);
     px_shared_unlock(&s->read_lock);
-    if (got > 0) {
+    if (got > 0 && !peek) {
         wake(r, WRITERS);
         if ((uint64_t)got < used) wake(r, READERS); /* bytes left for another reader, as Linux wakes the next */
     }
     return got;
 }
 
-static int64_t ring_read(px_file *f, void *buf, uint64_t len)
+/* The next record, up to len of its bytes into buf, the rest of it dropped (peek: all
+   left there): the count copied, *whole its length; *found false when there is none.
+   A bad buffer leaves the record (-LINUX_EFAULT). */
+static int64_t take_record(ring *r, void *buf, uint64_t len, bool peek, uint64_t *whole, bool *found)
+{
+    ring_shared *s = r->sh;
+    px_shared_lock(&s->read_lock);
+    uint64_t tail = __atomic_load_n(&s->tail, __ATOMIC_RELAXED);
+    *found = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE) != tail;
+    if (!*found) {
+        px_shared_unlock(&s->read_lock);
+        return 0;
+    }
+    uint32_t record = record_length_at(r, tail);
+    *whole = record;
+    uint64_t n = len < record ? len : record;
+    int64_t got = n ? ring_copy_out(r, tail + 4, buf, n) : 0;
+    if (got < (int64_t)n) got = -LINUX_EFAULT;
+    bool consumed = got >= 0 && !peek;
+    if (consumed) {
+        __atomic_store_n(&s->tail, tail + 4 + record, __ATOMIC_RELEASE);
+        __atomic_sub_fetch(&s->queued, 1, __ATOMIC_ACQ_REL);
+    }
+    bool more = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE) != tail + 4 + record;
+    px_shared_unlock(&s->read_lock);
+    if (consumed) {
+        wake(r, WRITERS);
+        if (more) wake(r, READERS);
+    }
+    return got;
+}
+
+/* The receiving half of read(2) and recv(2) on an end that reads: the count (records:
+   the bytes copied of the next one, *whole its length), 0 at the end (*ended: the
+   writers are gone and nothing is left), -LINUX_EAGAIN (PX_RING_NONBLOCK), -LINUX_EFAULT,
+   or PX_WOULD_BLOCK (wait_on POLLIN, then again). */
+static int64_t ring_recv(px_file *f, void *buf, uint64_t len, unsigned flags, uint64_t *whole, bool *ended)
 {
     ring_end *e = f->data;
     ring *r = e->r;
-    if (len == 0) return 0;
+    bool records = r->sh->messages != 0, peek = (flags & PX_RING_PEEK) != 0;
+    *ended = false;
+    *whole = 0;
+    if (len == 0 && !records) return 0;
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
-    bool nonblock = (f->status_flags & LINUX_O_NONBLOCK) != 0;
     bool enlisted = false;
     for (uint32_t spin = 0;; spin++) {
-        int64_t got = take(r, buf, len);
-        if (got != 0) return got;
-        if (!peer_open(f)) return take(r, buf, len); /* what the last writer left, then end of file */
-        if (nonblock) return -LINUX_EAGAIN;
+        bool found = false;
+        int64_t got = records ? take_record(r, buf, len, peek, whole, &found) : take(r, buf, len, peek);
+        if (records ? found : got != 0) {
+            if (!records && got > 0) *whole = (uint64_t)got;
+            return got;
+        }
+        if (!peer_open(f) || __atomic_load_n(&r->sh->shut[READERS], __ATOMIC_ACQUIRE)) { /* what is left, then the end */
+            got = records ? take_record(r, buf, len, peek, whole, &found) : take(r, buf, len, peek);
+            if (records ? found : got != 0) {
+                if (!records && got > 0) *whole = (uint64_t)got;
+                return got;
+            }
+            *ended = true;
+            return 0;
+        }
+        if (flags & PX_RING_NONBLOCK) return -LINUX_EAGAIN;
         if (enlisted) return PX_WOULD_BLOCK; /* the handler waits: ring_wait_on */
         if (spin < SPIN_PAUSES) {
             relax();
@@ -229,50 +324,67 @@ static int64_t ring_read(px_file *f, void *buf, uint64_t len)
     }
 }
 
-/* Puts up to len bytes of buf in (at least need, else nothing): the count, 0 when there
-   is not room for need, or -LINUX_EFAULT. */
-static int64_t put(ring *r, const void *buf, uint64_t len, uint64_t need)
+static int64_t ring_read(px_file *f, void *buf, uint64_t len)
+{
+    uint64_t whole;
+    bool ended;
+    return ring_recv(f, buf, len, (f->status_flags & LINUX_O_NONBLOCK) ? PX_RING_NONBLOCK : 0, &whole, &ended);
+}
+
+/* Puts up to len bytes of buf in (at least need, else nothing; record: as one record of
+   len bytes): the count, 0 when there is not room for need, or -LINUX_EFAULT. */
+static int64_t put(ring *r, const void *buf, uint64_t len, uint64_t need, bool record)
 {
     ring_shared *s = r->sh;
     px_shared_lock(&s->write_lock);
     uint64_t head = __atomic_load_n(&s->head, __ATOMIC_RELAXED);
-    uint32_t cap = s->capacity;
-    uint64_t room = cap - (head - __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE));
+    uint64_t room = s->capacity - (head - __atomic_load_n(&s->tail, __ATOMIC_ACQUIRE));
     if (room < need) {
         px_shared_unlock(&s->write_lock);
         return 0;
     }
-    uint64_t n = len < room ? len : room;
-    uint32_t off = (uint32_t)(head % cap);
-    uint64_t first = n < cap - off ? n : cap - off;
-    int64_t got = px_copy_in_partial(r->buf + off, (uint64_t)(uintptr_t)buf, (size_t)first);
-    if (got == (int64_t)first && n > first) {
-        int64_t more = px_copy_in_partial(r->buf, (uint64_t)(uintptr_t)buf + first, (size_t)(n - first));
-        if (more > 0) got += more;
+    int64_t got;
+    if (record) {
+        uint32_t word = (uint32_t)len;
+        ring_copy_in(r, head, &word, sizeof word);
+        got = len ? ring_copy_in(r, head + 4, buf, len) : 0;
+        if (got < (int64_t)len) got = -LINUX_EFAULT; /* a record goes whole or not at all */
+        if (got >= 0) {
+            __atomic_add_fetch(&s->queued, 1, __ATOMIC_ACQ_REL);
+            __atomic_store_n(&s->head, head + 4 + len, __ATOMIC_RELEASE);
+        }
+    } else {
+        got = ring_copy_in(r, head, buf, len < room ? len : room);
+        /* a short copy of an atomic write (a bad page) still goes in: Linux copies page by page too */
+        if (got > 0) __atomic_store_n(&s->head, head + (uint64_t)got, __ATOMIC_RELEASE);
     }
-    /* a short copy of an atomic write (a bad page) still goes in: Linux copies page by page too */
-    if (got > 0) __atomic_store_n(&s->head, head + (uint64_t)got, __ATOMIC_RELEASE);
     px_shared_unlock(&s->write_lock);
-    if (got > 0) wake(r, READERS);
-    return got;
+    if (got > 0 || (record && got == 0)) wake(r, READERS);
+    return record && got == 0 ? PX_RING_EMPTY_RECORD : got;
 }
 
-static int64_t ring_write(px_file *f, const void *buf, uint64_t len)
+/* The sending half of write(2) and send(2): the count, -LINUX_EPIPE (no reader left),
+   -LINUX_EAGAIN, -LINUX_EMSGSIZE (a record larger than the ring), -LINUX_EFAULT or
+   PX_WOULD_BLOCK. */
+static int64_t ring_send(px_file *f, const void *buf, uint64_t len, unsigned flags)
 {
     ring_end *e = f->data;
     ring *r = e->r;
-    if (len == 0) return 0;
+    bool records = r->sh->messages != 0;
+    if (len == 0 && !records) return 0;
+    if (records && len + 4 > r->sh->capacity) return -LINUX_EMSGSIZE;
     if (len > MAX_IO_CHUNK) len = MAX_IO_CHUNK;
     /* up to PIPE_BUF bytes go in at once or not at all; more go in as room appears (the
-       handler writes the rest of a blocking write, px_file_write_blocking) */
-    uint64_t need = len <= RING_ATOMIC ? len : 1;
-    bool nonblock = (f->status_flags & LINUX_O_NONBLOCK) != 0;
+       handler writes the rest of a blocking write, px_file_write_blocking); a record whole */
+    uint64_t need = records ? len + 4 : len <= RING_ATOMIC ? len : 1;
     bool enlisted = false;
     for (uint32_t spin = 0;; spin++) {
-        if (!peer_open(f)) return -LINUX_EPIPE; /* SIGPIPE: the handler */
-        int64_t put_n = put(r, buf, len, need);
+        if (!peer_open(f) || __atomic_load_n(&r->sh->shut[WRITERS], __ATOMIC_ACQUIRE))
+            return -LINUX_EPIPE; /* SIGPIPE: the handler */
+        int64_t put_n = put(r, buf, len, need, records);
+        if (put_n == PX_RING_EMPTY_RECORD) return 0;
         if (put_n != 0) return put_n;
-        if (nonblock) return -LINUX_EAGAIN;
+        if (flags & PX_RING_NONBLOCK) return -LINUX_EAGAIN;
         if (enlisted) return PX_WOULD_BLOCK;
         if (spin < SPIN_PAUSES) {
             relax();
@@ -282,6 +394,11 @@ static int64_t ring_write(px_file *f, const void *buf, uint64_t len)
         enlist(r, WRITERS);
         enlisted = true;
     }
+}
+
+static int64_t ring_write(px_file *f, const void *buf, uint64_t len)
+{
+    return ring_send(f, buf, len, (f->status_flags & LINUX_O_NONBLOCK) ? PX_RING_NONBLOCK : 0);
 }
 
 /* What a blocked read (POLLIN) or write waits on: its semaphore, and the token now and
@@ -296,10 +413,23 @@ static int64_t ring_wait_on(px_file *f, uint32_t events, px_wait_on *w)
     return 0;
 }
 
-static int64_t ring_readable_bytes(px_file *f)
+static int64_t ring_readable_bytes(px_file *f) { return px_pipe_ring_queued(f, false); }
+
+int64_t px_pipe_ring_queued(px_file *f, bool first_record)
 {
     ring_end *e = f->data;
-    return (int64_t)used_of(e->r->sh);
+    ring *r = e->r;
+    ring_shared *s = r->sh;
+    if (!s->messages) return (int64_t)used_of(s);
+    if (!first_record) { /* the records' bytes, less their length words */
+        uint64_t used = used_of(s), words = 4 * __atomic_load_n(&s->queued, __ATOMIC_ACQUIRE);
+        return used > words ? (int64_t)(used - words) : 0;
+    }
+    px_shared_lock(&s->read_lock);
+    uint64_t tail = s->tail;
+    int64_t n = __atomic_load_n(&s->head, __ATOMIC_ACQUIRE) != tail ? record_length_at(r, tail) : 0;
+    px_shared_unlock(&s->read_lock);
+    return n;
 }
 
 /* Linux's pipe_poll: readable with bytes, POLLHUP once every writer is gone; writable
@@ -469,7 +599,16 @@ static ring *ring_map(px_host_handle section, const char *name)
 static uint64_t next_ino = 200000;
 static uint32_t next_name;
 
-int64_t px_pipe_ring_create(px_file **read_end, px_file **write_end, uint32_t status_flags)
+/* How a new ring is made: its capacity, records or a byte stream, and its semaphores'
+   names when they are not its own (NULL). */
+typedef struct ring_setup {
+    const char *prefix;       /* the objects' names start so: "Local\picolx-<kind>-" */
+    uint32_t capacity;
+    bool records;
+    const char *wake_names[2];
+} ring_setup;
+
+static int64_t ring_new(px_file **read_end, px_file **write_end, uint32_t status_flags, const ring_setup *setup)
 {
     px_host_handle tr, tw;
     int64_t made = px_host_pipe_new(&tr, &tw, 0);
@@ -477,7 +616,7 @@ int64_t px_pipe_ring_create(px_file **read_end, px_file **write_end, uint32_t st
     px_host_handle section = NULL;
     char name[48];
     for (int tries = 0; tries < 8 && !section; tries++) {
-        snprintf(name, sizeof name, "Local\\picolx-pipe-%x-%x-", px_host_pid(),
+        snprintf(name, sizeof name, "%s%x-%x-", setup->prefix, px_host_pid(),
                  __atomic_add_fetch(&next_name, 1, __ATOMIC_RELAXED));
         wchar_t wname[80];
         size_t n = 0;
@@ -497,7 +636,10 @@ int64_t px_pipe_ring_create(px_file **read_end, px_file **write_end, uint32_t st
         px_host_close(tw);
         return -LINUX_ENOMEM;
     }
-    r->sh->capacity = PX_PIPE_CAPACITY;
+    r->sh->capacity = setup->capacity;
+    r->sh->messages = setup->records;
+    for (int i = 0; i < 2; i++)
+        if (setup->wake_names[i]) snprintf(r->sh->wake_names[i], sizeof r->sh->wake_names[i], "%s", setup->wake_names[i]);
     r->sh->readers = r->sh->writers = 1;
     r->sh->ino = __atomic_add_fetch(&next_ino, 1, __ATOMIC_RELAXED);
     r->refs = 1; /* ours until both files hold theirs */
@@ -511,6 +653,92 @@ int64_t px_pipe_ring_create(px_file **read_end, px_file **write_end, uint32_t st
     }
     ring_unref(r);
     return 0;
+}
+
+int64_t px_pipe_ring_create(px_file **read_end, px_file **write_end, uint32_t status_flags)
+{
+    ring_setup setup = {.prefix = "Local\\picolx-pipe-", .capacity = PX_PIPE_CAPACITY};
+    return ring_new(read_end, write_end, status_flags, &setup);
+}
+
+int64_t px_pipe_ring_create_crossed(px_file *rx[2], px_file *tx[2], bool records, uint32_t capacity)
+{
+    char wake[2][48];
+    uint32_t serial = __atomic_add_fetch(&next_name, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < 2; i++) snprintf(wake[i], sizeof wake[i], "Local\\picolx-sock-%x-%x-e%d", px_host_pid(), serial, i);
+    /* ring a goes from end 0 to end 1, ring b back: end i sleeps on wake[i] for both */
+    ring_setup a = {.prefix = "Local\\picolx-sock-", .capacity = capacity, .records = records,
+                    .wake_names = {wake[1], wake[0]}};
+    ring_setup b = a;
+    b.wake_names[0] = wake[0];
+    b.wake_names[1] = wake[1];
+    int64_t r = ring_new(&rx[1], &tx[0], 0, &a);
+    if (r < 0) return r;
+    r = ring_new(&rx[0], &tx[1], 0, &b);
+    if (r < 0) {
+        px_file_unref(rx[1]);
+        px_file_unref(tx[0]);
+    }
+    return r;
+}
+
+int64_t px_pipe_ring_recv(px_file *rx, void *buf, uint64_t len, unsigned flags, uint64_t *whole, bool *ended)
+{
+    return ring_recv(rx, buf, len, flags, whole, ended);
+}
+
+int64_t px_pipe_ring_send(px_file *tx, const void *buf, uint64_t len, unsigned flags)
+{
+    return ring_send(tx, buf, len, flags);
+}
+
+void px_pipe_ring_shut(px_file *end)
+{
+    ring_end *e = end->data;
+    __atomic_store_n(&e->r->sh->shut[e->reader ? READERS : WRITERS], 1, __ATOMIC_RELEASE);
+    wake(e->r, READERS); /* both sides see it: the end, or EPIPE */
+    wake(e->r, WRITERS);
+}
+
+bool px_pipe_ring_side_shut(px_file *end)
+{
+    ring_end *e = end->data;
+    return __atomic_load_n(&e->r->sh->shut[e->reader ? READERS : WRITERS], __ATOMIC_ACQUIRE) != 0;
+}
+
+bool px_pipe_ring_shut_by_peer(px_file *end)
+{
+    ring_end *e = end->data;
+    return __atomic_load_n(&e->r->sh->shut[e->reader ? WRITERS : READERS], __ATOMIC_ACQUIRE) != 0;
+}
+
+bool px_pipe_ring_empty(px_file *rx) { return used_of(((ring_end *)rx->data)->r->sh) == 0; }
+
+bool px_pipe_ring_peer_open(px_file *end) { return peer_open(end); }
+
+bool px_pipe_ring_has_room(px_file *tx)
+{
+    ring_end *e = tx->data;
+    ring_shared *s = e->r->sh;
+    return s->capacity - used_of(s) >= (s->messages ? s->capacity / 4 : RING_ATOMIC);
+}
+
+uint64_t px_pipe_ring_ino(px_file *end) { return ((ring_end *)end->data)->r->sh->ino; }
+
+void *px_pipe_ring_poll_handle_crossed(px_file *rx, px_file *tx, bool hangs_up)
+{
+    ring_end *er = rx->data, *et = tx->data;
+    px_host_handle sem = sem_of(er->r, READERS); /* the end's one semaphore: tx's writers' too */
+    if (!sem) return NULL;
+    enlist(er->r, READERS);
+    bool ready = used_of(er->r->sh) || px_pipe_ring_side_shut(rx) || (hangs_up && !peer_open(rx));
+    if (!px_pipe_ring_has_room(tx)) {
+        enlist(et->r, WRITERS);
+        ready = ready || px_pipe_ring_has_room(tx) || !peer_open(tx);
+    }
+    /* a change between poll's check and our counting in saw no waiter: wake ourselves */
+    if (ready) px_host_semaphore_release(sem, 1);
+    return sem;
 }
 
 /* A new process (fd_handoff.h): the token is duplicated, the section opened there by its
@@ -639,7 +867,7 @@ int64_t px_pipe_ring_tee(px_file *in, px_file *out, uint64_t len, bool nonblock,
                 i += step;
             }
             px_shared_unlock(&si->read_lock);
-            int64_t put_n = n ? put(ro, tmp, n, 1) : 0;
+            int64_t put_n = n ? put(ro, tmp, n, 1, false) : 0;
             px_free(tmp);
             if (put_n != 0) return put_n;
             continue; /* it changed under us: look again */

@@ -26,4 +26,33 @@ void px_pipe_ring_process_exit(void);
 
 extern const px_file_handoff px_pipe_ring_handoff;
 
+/* --- the connected pairs of AF_UNIX sockets (net/unix_pair.c) --- */
+/* How often a waiter asks whether the other side's process still lives. */
+#define PX_PIPE_RING_PEER_CHECK_NS (100 * 1000000ll)
+enum { PX_RING_NONBLOCK = 1, PX_RING_PEEK = 2 };
+/* Two rings crossed: end i reads rx[i] and writes tx[i] (tx[0] into rx[1], tx[1] into
+   rx[0]); each end sleeps on one semaphore for bytes and room. records: each send is one
+   record, received whole (datagrams). 0 or -LINUX_Exxx. */
+int64_t px_pipe_ring_create_crossed(px_file *rx[2], px_file *tx[2], bool records, uint32_t capacity);
+/* recv and send with flags (ring_recv, ring_send in pipe_ring.c): the count, 0 with
+   *ended at the end, -LINUX_EAGAIN, -LINUX_EPIPE, -LINUX_EMSGSIZE, -LINUX_EFAULT or
+   PX_WOULD_BLOCK (wait_on the end's POLLIN or POLLOUT). *whole: a record's length. */
+int64_t px_pipe_ring_recv(px_file *rx, void *buf, uint64_t len, unsigned flags, uint64_t *whole, bool *ended);
+int64_t px_pipe_ring_send(px_file *tx, const void *buf, uint64_t len, unsigned flags);
+/* shutdown(2) of a direction, for every process that holds an end of it (the state is
+   in the ring): a shut reading side reads what is left, then the end, and its writers
+   get EPIPE; a shut writing side gets EPIPE, and its readers the end. */
+void px_pipe_ring_shut(px_file *end);
+bool px_pipe_ring_side_shut(px_file *end);    /* this end's side was shut */
+bool px_pipe_ring_shut_by_peer(px_file *end); /* the other side was */
+bool px_pipe_ring_empty(px_file *rx);
+bool px_pipe_ring_peer_open(px_file *end);
+bool px_pipe_ring_has_room(px_file *tx);
+/* Bytes held (records: their bytes; first_record: the next record's length). */
+int64_t px_pipe_ring_queued(px_file *rx, bool first_record);
+uint64_t px_pipe_ring_ino(px_file *end);
+/* poll's wake-up object of an end of a crossed pair: counted in for bytes on rx and,
+   when tx is full, for room on tx; hangs_up: rx's writers gone makes it ready. */
+void *px_pipe_ring_poll_handle_crossed(px_file *rx, px_file *tx, bool hangs_up);
+
 #endif

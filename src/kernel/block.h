@@ -47,6 +47,10 @@ int px_block_on(px_wait_on *w, const px_deadline *deadline);
    interrupted wait gives -LINUX_EINTR (a write: the count already written, if any). */
 struct px_file;
 int64_t px_file_read_blocking(struct px_file *f, void *buf, uint64_t len);
+/* One wait for an operation of f that said PX_WOULD_BLOCK (events LINUX_POLLIN: a read,
+   LINUX_POLLOUT: a write). 0, or -LINUX_ERESTARTSYS (interrupted: the exit path restarts
+   the call or makes it EINTR). */
+int64_t px_file_wait(struct px_file *f, uint32_t events);
 int64_t px_file_write_blocking(struct px_file *f, const void *buf, uint64_t len);
 /* After the type's open gave f: its open_wait until the open is complete. 0, or -errno
    with f dropped. */

@@ -4,9 +4,7 @@
 #include "fs/fs_internal.h"
 #include "kernel/block.h"
 
-/* One wait for an operation of f that said PX_WOULD_BLOCK. 0, or -LINUX_ERESTARTSYS
-   (interrupted: the exit path restarts the call or makes it EINTR). */
-static int64_t wait_for_file(px_file *f, uint32_t events)
+int64_t px_file_wait(px_file *f, uint32_t events)
 {
     px_wait_on w = {.retry_ns = -1};
     int64_t r = f->ops->wait_on ? f->ops->wait_on(f, events, &w) : -LINUX_EINVAL;
@@ -21,7 +19,7 @@ int64_t px_file_read_blocking(px_file *f, void *buf, uint64_t len)
     for (;;) {
         int64_t r = f->ops->read(f, buf, len);
         if (r != PX_WOULD_BLOCK) return r;
-        if ((r = wait_for_file(f, LINUX_POLLIN)) < 0) return r;
+        if ((r = px_file_wait(f, LINUX_POLLIN)) < 0) return r;
     }
 }
 
@@ -32,7 +30,7 @@ int64_t px_file_write_blocking(px_file *f, const void *buf, uint64_t len)
     for (;;) {
         int64_t r = f->ops->write(f, (const char *)buf + done, len - done);
         if (r == PX_WOULD_BLOCK) {
-            if ((r = wait_for_file(f, LINUX_POLLOUT)) < 0) return done ? (int64_t)done : r;
+            if ((r = px_file_wait(f, LINUX_POLLOUT)) < 0) return done ? (int64_t)done : r;
             continue;
         }
         if (r < 0) return done ? (int64_t)done : r;

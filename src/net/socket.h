@@ -1,0 +1,51 @@
+/* What a socket is to the handlers (socket_syscalls.c): an open file description whose
+   ops name a px_socket_ops (px_file_ops.socket). Each family's sockets implement it in a
+   file of their own (unix_pair.c: connected AF_UNIX pairs). The handlers copy addresses,
+   option values and iovecs in and out; the ops see runtime memory for those and a guest
+   (or runtime) buffer for the data, and say PX_WOULD_BLOCK where the task must wait
+   (fs/wait.h): the handler waits on the file's wait_on and asks again. */
+#ifndef PX_NET_SOCKET_H
+#define PX_NET_SOCKET_H
+
+#include <stdint.h>
+#include "abi/linux_socket.h"
+#include "fs/fs_internal.h"
+
+/* Linux's net.core.wmem_default and rmem_default: a new socket's SO_SNDBUF, SO_RCVBUF. */
+#define PX_SOCKET_BUFFER_DEFAULT 212992u
+
+typedef struct px_socket_ops {
+    /* Up to len bytes of buf sent (flags: MSG_*; nonblock: MSG_DONTWAIT or O_NONBLOCK):
+       the count, -errno or PX_WOULD_BLOCK. A short count of a stream means the rest
+       would block. */
+    int64_t (*send)(px_file *f, const void *buf, uint64_t len, int flags, bool nonblock);
+    /* Up to len bytes into buf: the count (0: the end), -errno or PX_WOULD_BLOCK;
+       *msg_flags gets MSG_TRUNC when a record did not fit, *whole the record's length. */
+    int64_t (*recv)(px_file *f, void *buf, uint64_t len, int flags, bool nonblock, int *msg_flags, uint64_t *whole);
+    int64_t (*shutdown)(px_file *f, int how);
+    /* *len: the room at val on the way in, the option's size on the way out */
+    int64_t (*getsockopt)(px_file *f, int level, int name, void *val, uint32_t *len);
+    int64_t (*setsockopt)(px_file *f, int level, int name, const void *val, uint32_t len);
+    /* The address into addr (room for a sockaddr_storage), its length into *len. */
+    int64_t (*getsockname)(px_file *f, void *addr, uint32_t *len);
+    int64_t (*getpeername)(px_file *f, void *addr, uint32_t *len);
+    /* sendto or sendmsg named an address: 0 to send as if it had not (a connected
+       seqpacket socket ignores it), or the error (EISCONN for a connected stream) */
+    int64_t (*send_address)(px_file *f, const void *addr, uint32_t len);
+    /* The calls a connected pair answers with an error of its own (EISCONN, EINVAL). */
+    int64_t (*connect)(px_file *f, const void *addr, uint32_t len);
+    int64_t (*listen)(px_file *f, int backlog);
+    int64_t (*accept)(px_file *f);
+    int64_t (*bind)(px_file *f, const void *addr, uint32_t len);
+    /* A stream: a blocking send goes on until all is sent, a MSG_WAITALL recv until len;
+       EPIPE comes with SIGPIPE (Linux's datagram sockets send none). */
+    bool (*is_stream)(px_file *f);
+} px_socket_ops;
+
+static inline const px_socket_ops *px_socket_of(const px_file *f) { return f->ops->socket; }
+
+/* unix_pair.c: socketpair(2)'s two connected sockets (type SOCK_STREAM, SOCK_DGRAM or
+   SOCK_SEQPACKET; status_flags O_NONBLOCK or 0). 0 or -errno. */
+int64_t px_unix_pair_create(int type, uint32_t status_flags, px_file **a, px_file **b);
+
+#endif
