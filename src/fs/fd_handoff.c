@@ -369,6 +369,7 @@ static const px_file_handoff *const handoff_kinds[] = {
     &px_memfd_handoff,
     &px_epoll_handoff,
     &px_unix_pair_handoff,
+    &px_inet_handoff,
 };
 
 /* The file of one record in this process, or NULL after a warning. */

@@ -114,6 +114,7 @@ enum px_handoff_kind {
     PX_HANDOFF_MEMFD,      /* memfds (memfd.c): the tmpfs file, and the seals' section beside it */
     PX_HANDOFF_EPOLL,      /* epoll sets (epoll_syscalls.c): a copy of the interest list, no handle */
     PX_HANDOFF_UNIX_PAIR,  /* socketpair's AF_UNIX sockets (net/unix_pair.c): two ring ends, two tokens */
+    PX_HANDOFF_INET,       /* AF_INET and AF_INET6 sockets (net/inet.c): the host socket duplicated */
     PX_HANDOFF_KINDS
 };
 
@@ -143,5 +144,6 @@ extern const px_file_handoff px_signalfd_handoff; /* signalfd_syscalls.c */
 extern const px_file_handoff px_memfd_handoff;   /* memfd.c */
 extern const px_file_handoff px_epoll_handoff;   /* epoll_syscalls.c */
 extern const px_file_handoff px_unix_pair_handoff; /* net/unix_pair.c */
+extern const px_file_handoff px_inet_handoff;      /* net/inet.c */
 
 #endif

@@ -15,13 +15,17 @@
 #define PX_SOCKET_BUFFER_DEFAULT 212992u
 
 typedef struct px_socket_ops {
-    /* Up to len bytes of buf sent (flags: MSG_*; nonblock: MSG_DONTWAIT or O_NONBLOCK):
-       the count, -errno or PX_WOULD_BLOCK. A short count of a stream means the rest
-       would block. */
-    int64_t (*send)(px_file *f, const void *buf, uint64_t len, int flags, bool nonblock);
+    /* Up to len bytes of buf sent (flags: MSG_*; nonblock: MSG_DONTWAIT or O_NONBLOCK;
+       to: the address sendto or sendmsg named, Linux's form, or NULL): the count, -errno
+       or PX_WOULD_BLOCK. A short count of a stream means the rest would block. */
+    int64_t (*send)(px_file *f, const void *buf, uint64_t len, int flags, bool nonblock, const void *to,
+                    uint32_t to_len);
     /* Up to len bytes into buf: the count (0: the end), -errno or PX_WOULD_BLOCK;
-       *msg_flags gets MSG_TRUNC when a record did not fit, *whole the record's length. */
-    int64_t (*recv)(px_file *f, void *buf, uint64_t len, int flags, bool nonblock, int *msg_flags, uint64_t *whole);
+       *msg_flags gets MSG_TRUNC when a record did not fit, *whole the record's length;
+       from (room for a sockaddr_storage) the sender's address, *from_len its length (0:
+       none). */
+    int64_t (*recv)(px_file *f, void *buf, uint64_t len, int flags, bool nonblock, int *msg_flags, uint64_t *whole,
+                    void *from, uint32_t *from_len);
     int64_t (*shutdown)(px_file *f, int how);
     /* *len: the room at val on the way in, the option's size on the way out */
     int64_t (*getsockopt)(px_file *f, int level, int name, void *val, uint32_t *len);
@@ -29,14 +33,14 @@ typedef struct px_socket_ops {
     /* The address into addr (room for a sockaddr_storage), its length into *len. */
     int64_t (*getsockname)(px_file *f, void *addr, uint32_t *len);
     int64_t (*getpeername)(px_file *f, void *addr, uint32_t *len);
-    /* sendto or sendmsg named an address: 0 to send as if it had not (a connected
-       seqpacket socket ignores it), or the error (EISCONN for a connected stream) */
-    int64_t (*send_address)(px_file *f, const void *addr, uint32_t len);
-    /* The calls a connected pair answers with an error of its own (EISCONN, EINVAL). */
-    int64_t (*connect)(px_file *f, const void *addr, uint32_t len);
-    int64_t (*listen)(px_file *f, int backlog);
-    int64_t (*accept)(px_file *f);
+    /* connect: 0, -errno, or PX_WOULD_BLOCK (a blocking connect under way: the handler
+       waits for POLLOUT and calls it again with the same address) */
+    int64_t (*connect)(px_file *f, const void *addr, uint32_t len, bool nonblock);
     int64_t (*bind)(px_file *f, const void *addr, uint32_t len);
+    int64_t (*listen)(px_file *f, int backlog);
+    /* A connection taken: 0 with *out (status_flags: accept4's O_NONBLOCK) and the peer's
+       address in addr (its length in *len), -errno, or PX_WOULD_BLOCK (wait for POLLIN). */
+    int64_t (*accept)(px_file *f, uint32_t status_flags, bool nonblock, px_file **out, void *addr, uint32_t *len);
     /* A stream: a blocking send goes on until all is sent, a MSG_WAITALL recv until len;
        EPIPE comes with SIGPIPE (Linux's datagram sockets send none). */
     bool (*is_stream)(px_file *f);
@@ -47,5 +51,9 @@ static inline const px_socket_ops *px_socket_of(const px_file *f) { return f->op
 /* unix_pair.c: socketpair(2)'s two connected sockets (type SOCK_STREAM, SOCK_DGRAM or
    SOCK_SEQPACKET; status_flags O_NONBLOCK or 0). 0 or -errno. */
 int64_t px_unix_pair_create(int type, uint32_t status_flags, px_file **a, px_file **b);
+
+/* inet.c: socket(2) of AF_INET or AF_INET6 (SOCK_STREAM: TCP, SOCK_DGRAM: UDP), on
+   Winsock. 0 and *out, or -errno. */
+int64_t px_inet_socket_create(int family, int type, int protocol, uint32_t status_flags, px_file **out);
 
 #endif

@@ -1,6 +1,6 @@
-/* The socket calls. The sockets there are are socketpair(2)'s connected AF_UNIX pairs
-   (unix_pair.c); socket(2) itself is not implemented yet (ENOSYS, shown by --trace).
-   Every call that takes an fd answers as Linux does for an open fd that is not a socket
+/* The socket calls. The sockets there are: socketpair(2)'s connected AF_UNIX pairs
+   (unix_pair.c), and socket(2)'s AF_INET and AF_INET6 ones on Winsock (inet.c); other
+   families give EAFNOSUPPORT, as a Linux built without them. Every call that takes an fd answers as Linux does for an open fd that is not a socket
    (ENOTSOCK), or for a closed one (EBADF): bash treats stdin as a network connection,
    and reads ~/.bashrc, unless getpeername says ENOTSOCK. The handlers copy addresses,
    options and iovecs; a socket's ops move the data (net/socket.h). */
@@ -62,13 +62,14 @@ static bool nonblocking(const px_file *f, int flags)
 
 /* A send, waiting while it would block; a blocking send to a stream goes on until all
    of it is sent. EPIPE from a stream comes with SIGPIPE unless MSG_NOSIGNAL. */
-static int64_t send_on(px_file *f, const px_socket_ops *so, const void *buf, uint64_t len, int flags)
+static int64_t send_on(px_file *f, const px_socket_ops *so, const void *buf, uint64_t len, int flags, const void *to,
+                       uint32_t to_len)
 {
     bool nonblock = nonblocking(f, flags), stream = so->is_stream(f);
     uint64_t done = 0;
     int64_t r;
     for (;;) {
-        r = so->send(f, (const char *)buf + done, len - done, flags, nonblock);
+        r = so->send(f, (const char *)buf + done, len - done, flags, nonblock, to, to_len);
         if (r == PX_WOULD_BLOCK) {
             if ((r = px_file_wait(f, LINUX_POLLOUT)) < 0) break;
             continue;
@@ -86,14 +87,15 @@ static int64_t send_on(px_file *f, const px_socket_ops *so, const void *buf, uin
 
 /* A receive, waiting while it would block; MSG_WAITALL on a stream waits for all of len.
    MSG_TRUNC on a record socket returns the record's whole length. */
-static int64_t recv_on(px_file *f, const px_socket_ops *so, void *buf, uint64_t len, int flags, int *msg_flags)
+static int64_t recv_on(px_file *f, const px_socket_ops *so, void *buf, uint64_t len, int flags, int *msg_flags,
+                       void *from, uint32_t *from_len)
 {
     bool nonblock = nonblocking(f, flags), stream = so->is_stream(f);
     bool wait_all = stream && (flags & LINUX_MSG_WAITALL) && !(flags & LINUX_MSG_PEEK) && !nonblock;
     uint64_t done = 0, whole = 0;
     int64_t r;
     for (;;) {
-        r = so->recv(f, (char *)buf + done, len - done, flags, nonblock, msg_flags, &whole);
+        r = so->recv(f, (char *)buf + done, len - done, flags, nonblock, msg_flags, &whole, from, from_len);
         if (r == PX_WOULD_BLOCK) {
             if ((r = px_file_wait(f, LINUX_POLLIN)) < 0) break;
             continue;
@@ -157,11 +159,11 @@ PX_SYSCALL(sendto)
     int64_t r = socket_get(fd, &f, &so);
     if (r < 0) return r;
     uint8_t address[ADDRESS_MAX];
-    if (addr && addr_len) {
-        r = address_in(address, addr, addr_len);
-        if (r == 0) r = so->send_address(f, address, (uint32_t)addr_len);
-    }
-    if (r == 0) r = send_on(f, so, (const void *)(uintptr_t)buf, len, flags);
+    bool addressed = addr && addr_len;
+    if (addressed) r = address_in(address, addr, addr_len);
+    if (r == 0)
+        r = send_on(f, so, (const void *)(uintptr_t)buf, len, flags, addressed ? address : NULL,
+                    addressed ? (uint32_t)addr_len : 0);
     px_file_unref(f);
     return r;
 }
@@ -177,10 +179,11 @@ PX_SYSCALL(recvfrom)
     int64_t r = socket_get(fd, &f, &so);
     if (r < 0) return r;
     int msg_flags = 0;
-    r = recv_on(f, so, (void *)(uintptr_t)buf, len, flags, &msg_flags);
-    /* the sender's address: a pair's peer is unnamed, so an empty one */
+    uint8_t from[ADDRESS_MAX];
+    uint32_t from_len = 0;
+    r = recv_on(f, so, (void *)(uintptr_t)buf, len, flags, &msg_flags, from, &from_len);
     if (r >= 0 && addr && addr_len_ptr) {
-        int64_t a = address_out(addr, addr_len_ptr, NULL, 0);
+        int64_t a = address_out(addr, addr_len_ptr, from, from_len);
         if (a < 0) r = a;
     }
     px_file_unref(f);
@@ -200,18 +203,17 @@ static int64_t sendmsg_on(px_file *f, const px_socket_ops *so, const struct linu
 {
     if (m->msg_controllen >= sizeof(struct linux_cmsghdr)) return -LINUX_EOPNOTSUPP; /* SCM_RIGHTS, SCM_CREDENTIALS */
     int64_t r = 0;
-    if (m->msg_name && m->msg_namelen) {
-        uint8_t address[ADDRESS_MAX];
-        r = address_in(address, m->msg_name, (int32_t)m->msg_namelen);
-        if (r == 0) r = so->send_address(f, address, m->msg_namelen);
-        if (r < 0) return r;
-    }
+    uint8_t address[ADDRESS_MAX];
+    bool addressed = m->msg_name && m->msg_namelen;
+    if (addressed && (r = address_in(address, m->msg_name, (int32_t)m->msg_namelen)) < 0) return r;
+    const void *to = addressed ? address : NULL;
+    uint32_t to_len = addressed ? m->msg_namelen : 0;
     struct linux_iovec stack[PX_IOV_ON_STACK], *iov;
     uint64_t total;
     r = px_iov_in(m->msg_iov, (int64_t)m->msg_iovlen, stack, &iov, &total);
     if (r < 0) return r;
     if (m->msg_iovlen == 1 || total == 0) {
-        r = send_on(f, so, m->msg_iovlen ? (const void *)(uintptr_t)iov[0].iov_base : NULL, total, flags);
+        r = send_on(f, so, m->msg_iovlen ? (const void *)(uintptr_t)iov[0].iov_base : NULL, total, flags, to, to_len);
         px_iov_free(iov, stack);
         return r;
     }
@@ -235,7 +237,7 @@ static int64_t sendmsg_on(px_file *f, const px_socket_ops *so, const struct linu
             if (at_off == iov[at].iov_len) at++, at_off = 0;
         }
         if (r < 0) break;
-        r = send_on(f, so, bounce, n, flags);
+        r = send_on(f, so, bounce, n, flags, to, to_len);
         if (r > 0) done += (uint64_t)r;
         if (r < (int64_t)n) break; /* short: the rest would block, or it failed */
     }
@@ -253,12 +255,15 @@ static int64_t recvmsg_on(px_file *f, const px_socket_ops *so, uint64_t msg, str
     int64_t r = px_iov_in(m->msg_iov, (int64_t)m->msg_iovlen, stack, &iov, &total);
     if (r < 0) return r;
     int msg_flags = 0;
+    uint8_t from[ADDRESS_MAX];
+    uint32_t from_len = 0;
     if (m->msg_iovlen <= 1) {
-        r = recv_on(f, so, m->msg_iovlen ? (void *)(uintptr_t)iov[0].iov_base : NULL, total, flags, &msg_flags);
+        r = recv_on(f, so, m->msg_iovlen ? (void *)(uintptr_t)iov[0].iov_base : NULL, total, flags, &msg_flags, from,
+                    &from_len);
     } else {
         uint64_t chunk = total < BOUNCE_MAX ? total : BOUNCE_MAX;
         uint8_t *bounce = px_alloc(chunk ? (size_t)chunk : 1);
-        r = bounce ? recv_on(f, so, bounce, chunk, flags, &msg_flags) : -LINUX_ENOMEM;
+        r = bounce ? recv_on(f, so, bounce, chunk, flags, &msg_flags, from, &from_len) : -LINUX_ENOMEM;
         /* the bytes that arrived (MSG_TRUNC's larger count included only what fit) */
         uint64_t got = r > 0 ? ((uint64_t)r < chunk ? (uint64_t)r : chunk) : 0;
         for (size_t i = 0, n = 0; r >= 0 && n < got && i < m->msg_iovlen; i++) {
@@ -270,8 +275,11 @@ static int64_t recvmsg_on(px_file *f, const px_socket_ops *so, uint64_t msg, str
     }
     px_iov_free(iov, stack);
     if (r < 0) return r;
-    /* the peer is unnamed, and no ancillary data comes */
-    uint32_t namelen = 0;
+    /* the sender's address, cut to the room msg_namelen gave (its whole length goes
+       back), and no ancillary data */
+    uint32_t namelen = m->msg_name ? from_len : 0;
+    uint32_t room = m->msg_namelen < from_len ? m->msg_namelen : from_len;
+    if (m->msg_name && room && px_copy_out(m->msg_name, from, room) < 0) return -LINUX_EFAULT;
     uint64_t controllen = 0;
     int32_t out_flags = msg_flags;
     if (px_copy_out(msg + offsetof(struct linux_msghdr, msg_namelen), &namelen, sizeof namelen) < 0 ||
@@ -455,8 +463,15 @@ static int64_t address_call(int fd, uint64_t addr, int32_t addr_len, bool bind)
     px_file *f = px_fd_get(fd);
     if (!f) return -LINUX_EBADF;
     int64_t r = address_in(address, addr, addr_len);
-    if (r == 0 && !px_socket_of(f)) r = -LINUX_ENOTSOCK;
-    if (r == 0) r = (bind ? px_socket_of(f)->bind : px_socket_of(f)->connect)(f, address, (uint32_t)addr_len);
+    const px_socket_ops *so = px_socket_of(f);
+    if (r == 0 && !so) r = -LINUX_ENOTSOCK;
+    if (r == 0 && bind) r = so->bind(f, address, (uint32_t)addr_len);
+    /* a blocking connect waits for the connection, and asks again */
+    else if (r == 0)
+        while ((r = so->connect(f, address, (uint32_t)addr_len, (f->status_flags & LINUX_O_NONBLOCK) != 0)) ==
+                   PX_WOULD_BLOCK &&
+               (r = px_file_wait(f, LINUX_POLLOUT)) == 0) {
+        }
     px_file_unref(f);
     return r;
 }
@@ -476,18 +491,53 @@ PX_SYSCALL(listen)
     return r;
 }
 
-static int64_t accept_call(int fd, int flags)
+/* The new socket gets accept4's flags only (Linux does not pass the listener's
+   O_NONBLOCK on); the peer's address goes out once the fd is there. */
+static int64_t accept_call(int fd, uint64_t addr, uint64_t addr_len_ptr, int flags)
 {
     if (flags & ~(LINUX_SOCK_CLOEXEC | LINUX_SOCK_NONBLOCK)) return -LINUX_EINVAL;
     px_file *f;
     const px_socket_ops *so;
     int64_t r = socket_get(fd, &f, &so);
     if (r < 0) return r;
-    r = so->accept(f);
+    px_file *conn = NULL;
+    uint8_t peer[ADDRESS_MAX];
+    uint32_t peer_len = sizeof peer;
+    uint32_t status = (flags & LINUX_SOCK_NONBLOCK) ? LINUX_O_NONBLOCK : 0;
+    bool nonblock = (f->status_flags & LINUX_O_NONBLOCK) != 0;
+    while ((r = so->accept(f, status, nonblock, &conn, peer, &peer_len)) == PX_WOULD_BLOCK &&
+           (r = px_file_wait(f, LINUX_POLLIN)) == 0) {
+        peer_len = sizeof peer;
+    }
     px_file_unref(f);
-    return r;
+    if (r < 0) return r;
+    int64_t nfd = px_fd_install(conn, 0, (flags & LINUX_SOCK_CLOEXEC) != 0);
+    if (nfd < 0) return nfd;
+    if (addr && addr_len_ptr) {
+        int64_t a = address_out(addr, addr_len_ptr, peer, peer_len);
+        if (a < 0) { /* Linux: the connection is lost, the fd not made */
+            px_fd_close((int)nfd);
+            return a;
+        }
+    }
+    return nfd;
 }
 
 /* accept(2), accept4(2) */
-PX_SYSCALL(accept) { return accept_call((int)PX_ARG0, 0); }
-PX_SYSCALL(accept4) { return accept_call((int)PX_ARG0, (int)PX_ARG3); }
+PX_SYSCALL(accept) { return accept_call((int)PX_ARG0, PX_ARG1, PX_ARG2, 0); }
+PX_SYSCALL(accept4) { return accept_call((int)PX_ARG0, PX_ARG1, PX_ARG2, (int)PX_ARG3); }
+
+/* socket(2) */
+PX_SYSCALL(socket)
+{
+    int domain = (int)PX_ARG0, type = (int)PX_ARG1, protocol = (int)PX_ARG2;
+    int flags = type & (LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC), kind = type & ~flags;
+    if (kind & ~LINUX_SOCK_TYPE_MASK) return -LINUX_EINVAL;
+    if (domain < 0 || domain >= AF_MAX) return -LINUX_EAFNOSUPPORT;
+    if (kind < 1 || kind > 10) return -LINUX_EINVAL;
+    if (domain != LINUX_AF_INET && domain != LINUX_AF_INET6) return -LINUX_EAFNOSUPPORT; /* AF_UNIX's named sockets, netlink: not yet */
+    px_file *f;
+    int64_t r = px_inet_socket_create(domain, kind, protocol, (flags & LINUX_SOCK_NONBLOCK) ? LINUX_O_NONBLOCK : 0, &f);
+    if (r < 0) return r;
+    return px_fd_install(f, 0, (flags & LINUX_SOCK_CLOEXEC) != 0);
+}

@@ -35,9 +35,12 @@ static const px_file_ops unix_ops;
 
 static unix_end *end_of(px_file *f) { return f->data; }
 
-static int64_t unix_recv(px_file *f, void *buf, uint64_t len, int flags, bool nonblock, int *msg_flags, uint64_t *whole)
+static int64_t unix_recv(px_file *f, void *buf, uint64_t len, int flags, bool nonblock, int *msg_flags, uint64_t *whole,
+                         void *from, uint32_t *from_len)
 {
     unix_end *u = end_of(f);
+    (void)from;
+    *from_len = 0; /* the peer is unnamed */
     if (flags & LINUX_MSG_OOB) return -LINUX_EOPNOTSUPP;
     unsigned rf = (nonblock ? PX_RING_NONBLOCK : 0) | ((flags & LINUX_MSG_PEEK) ? PX_RING_PEEK : 0);
     bool ended = false;
@@ -50,10 +53,16 @@ static int64_t unix_recv(px_file *f, void *buf, uint64_t len, int flags, bool no
     return r;
 }
 
-static int64_t unix_send(px_file *f, const void *buf, uint64_t len, int flags, bool nonblock)
+static int64_t unix_send(px_file *f, const void *buf, uint64_t len, int flags, bool nonblock, const void *to,
+                         uint32_t to_len)
 {
     unix_end *u = end_of(f);
+    (void)to_len;
     if (flags & LINUX_MSG_OOB) return -LINUX_EOPNOTSUPP;
+    /* an address: a connected stream refuses it, a seqpacket socket ignores it, a
+       datagram would go to that named socket (not yet) */
+    if (to && u->type == LINUX_SOCK_STREAM) return -LINUX_EISCONN;
+    if (to && u->type == LINUX_SOCK_DGRAM) return -LINUX_EOPNOTSUPP;
     if (u->type != LINUX_SOCK_STREAM && len > RECORD_MAX) return -LINUX_EMSGSIZE;
     int64_t r = px_pipe_ring_send(u->tx, buf, len, nonblock ? PX_RING_NONBLOCK : 0);
     /* Linux: a datagram to a peer that is gone is refused, and the socket is then not
@@ -70,12 +79,13 @@ static int64_t unix_read(px_file *f, void *buf, uint64_t len)
 {
     int msg_flags = 0;
     uint64_t whole;
-    return unix_recv(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0, &msg_flags, &whole);
+    uint32_t from_len;
+    return unix_recv(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0, &msg_flags, &whole, NULL, &from_len);
 }
 
 static int64_t unix_write(px_file *f, const void *buf, uint64_t len)
 {
-    return unix_send(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0);
+    return unix_send(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0, NULL, 0);
 }
 
 static int64_t unix_shutdown(px_file *f, int how)
@@ -152,20 +162,10 @@ static int64_t unix_name(px_file *f, void *addr, uint32_t *len)
 
 static bool connection_type(const unix_end *u) { return u->type != LINUX_SOCK_DGRAM; }
 
-static int64_t unix_connect(px_file *f, const void *addr, uint32_t len)
+static int64_t unix_connect(px_file *f, const void *addr, uint32_t len, bool nonblock)
 {
-    (void)addr, (void)len;
+    (void)addr, (void)len, (void)nonblock;
     return connection_type(end_of(f)) ? -LINUX_EISCONN : -LINUX_EOPNOTSUPP; /* a datagram's new peer: not yet */
-}
-
-static int64_t unix_send_address(px_file *f, const void *addr, uint32_t len)
-{
-    (void)addr, (void)len;
-    switch (end_of(f)->type) {
-    case LINUX_SOCK_STREAM: return -LINUX_EISCONN;
-    case LINUX_SOCK_SEQPACKET: return 0;
-    default: return -LINUX_EOPNOTSUPP; /* a datagram to a named socket: not yet */
-    }
 }
 
 static int64_t unix_listen(px_file *f, int backlog)
@@ -174,7 +174,11 @@ static int64_t unix_listen(px_file *f, int backlog)
     return connection_type(end_of(f)) ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP; /* unbound, or not a listening type */
 }
 
-static int64_t unix_accept(px_file *f) { return connection_type(end_of(f)) ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP; }
+static int64_t unix_accept(px_file *f, uint32_t status_flags, bool nonblock, px_file **out, void *addr, uint32_t *len)
+{
+    (void)status_flags, (void)nonblock, (void)out, (void)addr, (void)len;
+    return connection_type(end_of(f)) ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP;
+}
 
 static int64_t unix_bind(px_file *f, const void *addr, uint32_t len)
 {
@@ -192,7 +196,6 @@ static const px_socket_ops unix_socket_ops = {
     .setsockopt = unix_setsockopt,
     .getsockname = unix_name,
     .getpeername = unix_name,
-    .send_address = unix_send_address,
     .connect = unix_connect,
     .listen = unix_listen,
     .accept = unix_accept,
