@@ -84,6 +84,7 @@ ALLOWED = {
     "src/fs/pipe_ring.c: parked_next": ("cache", "their count"),
     "src/fs/pipe_ring.c: parked_lock": ("guard", "their lock"),
     "src/fs/pipe_ring.c: next_ino": ("counter", "pipes' inode numbers"),
+    "src/net/inet.c: next_ino": ("counter", "the inode numbers of sockets (st_ino, /proc/self/fd's socket:[n])"),
     "src/fs/pipe_ring.c: next_name": ("counter", "pipe sections' names"),
     "src/fs/drvfs_names.c: mark_cache": ("cache", "directories lately seen marked or not (1 s)"),
     "src/fs/stat.c: dir_links": ("cache", "directories' link counts"),
