@@ -32,9 +32,13 @@ static uint64_t process_mask(void)
 }
 
 /* The scheduling calls name a thread of this process: 0 (the caller), its tid, or the
-   pid (the first thread). Others: ESRCH (no picolx process's threads are reached). */
+   pid (the first thread). Another process of the session (and pid 1, the init that
+   the session's first process has for a parent) is read as SCHED_OTHER with priority
+   0, what it has unless it changed it (its threads' policies are its own): changing
+   it is EPERM. Others: ESRCH. */
 typedef struct sched_target {
     int32_t tid;
+    bool changes;  /* a set call: only this process's threads */
     int (*act)(px_task *t, struct sched_target *s);
     uint64_t mask;
     int32_t policy;
@@ -55,7 +59,13 @@ static int64_t on_thread(int32_t pid, sched_target *s)
     px_task *self = px_kernel_self();
     s->tid = pid == 0 ? self->tid : pid;
     if (s->tid == self->tid) return s->act(self, s);
-    return px_thread_each(visit_target, s) ? s->result : -LINUX_ESRCH;
+    if (px_thread_each(visit_target, s)) return s->result;
+    px_ptable_entry e;
+    bool other = s->tid == 1 || (px_ptable_lookup(s->tid, &e) == 0 && e.pid == s->tid && e.state == PX_PTABLE_RUNNING);
+    if (!other) return -LINUX_ESRCH;
+    if (s->changes) return -LINUX_EPERM;
+    s->policy = 0; /* SCHED_OTHER */
+    return 0;
 }
 
 static int get_mask(px_task *t, sched_target *s)
@@ -72,7 +82,7 @@ PX_SYSCALL(sched_getaffinity)
     uint64_t len = PX_ARG1, mask_ptr = PX_ARG2;
     if (len < sizeof(uint64_t) || (len & (sizeof(uint64_t) - 1))) return -LINUX_EINVAL;
     if (pid < 0) return -LINUX_ESRCH; /* the affinity calls look the pid up as it is */
-    sched_target s = {.act = get_mask};
+    sched_target s = {.act = get_mask, .mask = process_mask()}; /* another process's: the CPUs it may use */
     int64_t r = on_thread(pid, &s);
     if (r < 0) return r;
     if (PX_PUT(mask_ptr, &s.mask) < 0) return -LINUX_EFAULT;
@@ -100,7 +110,7 @@ PX_SYSCALL(sched_setaffinity)
     if (pid < 0) return -LINUX_ESRCH;
     mask &= process_mask();
     if (!mask) return -LINUX_EINVAL;
-    sched_target s = {.act = set_mask, .mask = mask};
+    sched_target s = {.act = set_mask, .mask = mask, .changes = true};
     return on_thread(pid, &s);
 }
 
@@ -148,7 +158,7 @@ PX_SYSCALL(sched_setscheduler)
     if (!normal && policy != SCHED_FIFO && policy != SCHED_RR) return -LINUX_EINVAL;
     if (normal ? priority != 0 : priority < 1 || priority > 99) return -LINUX_EINVAL;
     if (!normal) return -LINUX_EPERM;
-    sched_target s = {.act = put_policy, .policy = policy};
+    sched_target s = {.act = put_policy, .policy = policy, .changes = true};
     return on_thread(pid, &s);
 }
 
@@ -194,7 +204,7 @@ PX_SYSCALL(sched_setparam)
     int32_t priority;
     if (!param_ptr || pid < 0) return -LINUX_EINVAL;
     if (PX_GET(&priority, param_ptr) < 0) return -LINUX_EFAULT;
-    sched_target s = {.act = no_op};
+    sched_target s = {.act = no_op, .changes = true};
     int64_t r = on_thread(pid, &s);
     return r < 0 ? r : priority != 0 ? -LINUX_EINVAL : 0;
 }

@@ -66,6 +66,14 @@ int main(void)
     printf("priority ranges: FIFO %d..%d, OTHER %d..%d\n", sched_get_priority_min(SCHED_FIFO),
            sched_get_priority_max(SCHED_FIFO), sched_get_priority_min(SCHED_OTHER), sched_get_priority_max(SCHED_OTHER));
     printf("policy at start: %d\n", (int)syscall(SYS_sched_getscheduler, 0));
+    /* another process: the parent (natively the harness, under picolx the init stand-in
+       or a picolx process), read as its policy and priority */
+    struct sched_param parent_sp = {.sched_priority = -1};
+    printf("the parent's policy: %d, priority %d\n", (int)syscall(SYS_sched_getscheduler, getppid()),
+           sched_getparam(getppid(), &parent_sp) == 0 ? parent_sp.sched_priority : -1);
+    cpu_set_t parents;
+    CPU_ZERO(&parents);
+    CHECK("the parent's affinity has CPUs", sched_getaffinity(getppid(), sizeof parents, &parents) == 0 && CPU_COUNT(&parents) > 0);
     struct sched_param sp = {.sched_priority = 0};
     CHECK("SCHED_BATCH", (int)syscall(SYS_sched_setscheduler, 0, SCHED_BATCH, &sp) == 0 && (int)syscall(SYS_sched_getscheduler, 0) == SCHED_BATCH);
     CHECK("SCHED_IDLE", (int)syscall(SYS_sched_setscheduler, 0, SCHED_IDLE, &sp) == 0 && (int)syscall(SYS_sched_getscheduler, 0) == SCHED_IDLE);
