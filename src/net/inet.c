@@ -125,19 +125,6 @@ static int64_t inet_recv(px_file *f, void *buf, uint64_t len, int flags, bool no
     return r;
 }
 
-static int64_t inet_read(px_file *f, void *buf, uint64_t len)
-{
-    int msg_flags = 0;
-    uint64_t whole;
-    uint32_t from_len;
-    return inet_recv(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0, &msg_flags, &whole, NULL, &from_len);
-}
-
-static int64_t inet_write(px_file *f, const void *buf, uint64_t len)
-{
-    return inet_send(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0, NULL, 0);
-}
-
 static int64_t inet_shutdown(px_file *f, int how)
 {
     if (how < LINUX_SHUT_RD || how > LINUX_SHUT_RDWR) return -LINUX_EINVAL;
@@ -176,27 +163,20 @@ static const option_row *option_of(int level, int name)
     return NULL;
 }
 
-static int64_t option_out(void *val, uint32_t *len, const void *value, uint32_t size)
-{
-    if (*len > size) *len = size;
-    memcpy(val, value, *len);
-    return 0;
-}
-
 static int64_t inet_getsockopt(px_file *f, int level, int name, void *val, uint32_t *len)
 {
     inet_socket *s = sock_of(f);
     int32_t v;
     if (level == LINUX_SOL_SOCKET) { /* what the socket knows itself */
         switch (name) {
-        case LINUX_SO_TYPE: v = s->type; return option_out(val, len, &v, sizeof v);
-        case LINUX_SO_DOMAIN: v = s->family; return option_out(val, len, &v, sizeof v);
-        case LINUX_SO_PROTOCOL: v = s->protocol; return option_out(val, len, &v, sizeof v);
-        case LINUX_SO_ACCEPTCONN: v = s->state == LISTENING; return option_out(val, len, &v, sizeof v);
+        case LINUX_SO_TYPE: v = s->type; return px_socket_option_out(val, len, &v, sizeof v);
+        case LINUX_SO_DOMAIN: v = s->family; return px_socket_option_out(val, len, &v, sizeof v);
+        case LINUX_SO_PROTOCOL: v = s->protocol; return px_socket_option_out(val, len, &v, sizeof v);
+        case LINUX_SO_ACCEPTCONN: v = s->state == LISTENING; return px_socket_option_out(val, len, &v, sizeof v);
         case LINUX_SO_ERROR: {
             int64_t e = px_host_socket_error(f->handle);
             v = (int32_t)-e;
-            return option_out(val, len, &v, sizeof v);
+            return px_socket_option_out(val, len, &v, sizeof v);
         }
         default: break;
         }
@@ -211,12 +191,12 @@ static int64_t inet_getsockopt(px_file *f, int level, int name, void *val, uint3
         uint16_t w[2];
         memcpy(w, host, sizeof w);
         struct linux_linger l = {w[0] != 0, w[1]};
-        return option_out(val, len, &l, sizeof l);
+        return px_socket_option_out(val, len, &l, sizeof l);
     }
     memcpy(&v, host, sizeof v);
     if (host_len == 1) v = host[0]; /* Windows answers some booleans in one byte */
     if (o->kind == OPT_BOOL) v = v != 0;
-    return option_out(val, len, &v, sizeof v);
+    return px_socket_option_out(val, len, &v, sizeof v);
 }
 
 static int64_t inet_setsockopt(px_file *f, int level, int name, const void *val, uint32_t len)
@@ -478,8 +458,8 @@ static px_file *inet_handoff_rebuild(const px_handoff_file *hf)
 const px_file_handoff px_inet_handoff = {.kind = PX_HANDOFF_INET, .save = inet_handoff_save, .rebuild = inet_handoff_rebuild};
 
 static const px_file_ops inet_ops = {
-    .read = inet_read,
-    .write = inet_write,
+    .read = px_socket_file_read,
+    .write = px_socket_file_write,
     .stat = inet_stat,
     .readable_bytes = inet_readable_bytes,
     .poll = inet_poll,

@@ -48,6 +48,30 @@ typedef struct px_socket_ops {
 
 static inline const px_socket_ops *px_socket_of(const px_file *f) { return f->ops->socket; }
 
+/* An option's value out (getsockopt): at most *len bytes of it, Linux copies the smaller. */
+static inline int64_t px_socket_option_out(void *val, uint32_t *len, const void *value, uint32_t size)
+{
+    if (*len > size) *len = size;
+    memcpy(val, value, *len);
+    return 0;
+}
+
+/* read(2) and write(2) on a socket: recv and send with no flags (every family's file
+   ops name these) */
+static inline int64_t px_socket_file_read(px_file *f, void *buf, uint64_t len)
+{
+    int msg_flags = 0;
+    uint64_t whole;
+    uint32_t from_len;
+    return f->ops->socket->recv(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0, &msg_flags, &whole, NULL,
+                                &from_len);
+}
+
+static inline int64_t px_socket_file_write(px_file *f, const void *buf, uint64_t len)
+{
+    return f->ops->socket->send(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0, NULL, 0);
+}
+
 /* unix_pair.c: socketpair(2)'s two connected sockets (type SOCK_STREAM, SOCK_DGRAM or
    SOCK_SEQPACKET; status_flags O_NONBLOCK or 0). 0 or -errno. */
 int64_t px_unix_pair_create(int type, uint32_t status_flags, px_file **a, px_file **b);

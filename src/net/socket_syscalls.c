@@ -289,73 +289,28 @@ static int64_t recvmsg_on(px_file *f, const px_socket_ops *so, uint64_t msg, str
     return r;
 }
 
-/* sendmsg(2) */
-PX_SYSCALL(sendmsg)
+/* sendmsg(2) and recvmsg(2) */
+static int64_t msg_call(int fd, uint64_t msg, int flags, bool receive)
 {
-    int fd = (int)PX_ARG0, flags = (int)PX_ARG2;
-    uint64_t msg = PX_ARG1;
     px_file *f;
     const px_socket_ops *so;
     int64_t r = socket_get(fd, &f, &so);
     if (r < 0) return r;
     struct linux_msghdr m;
     r = msghdr_in(msg, &m);
-    if (r == 0) r = sendmsg_on(f, so, &m, flags);
+    if (r == 0) r = receive ? recvmsg_on(f, so, msg, &m, flags & ~LINUX_MSG_CMSG_CLOEXEC) : sendmsg_on(f, so, &m, flags);
     px_file_unref(f);
     return r;
 }
 
-/* recvmsg(2) */
-PX_SYSCALL(recvmsg)
-{
-    int fd = (int)PX_ARG0, flags = (int)PX_ARG2;
-    uint64_t msg = PX_ARG1;
-    px_file *f;
-    const px_socket_ops *so;
-    int64_t r = socket_get(fd, &f, &so);
-    if (r < 0) return r;
-    struct linux_msghdr m;
-    r = msghdr_in(msg, &m);
-    if (r == 0) r = recvmsg_on(f, so, msg, &m, flags & ~LINUX_MSG_CMSG_CLOEXEC);
-    px_file_unref(f);
-    return r;
-}
+PX_SYSCALL(sendmsg) { return msg_call((int)PX_ARG0, PX_ARG1, (int)PX_ARG2, false); }
+PX_SYSCALL(recvmsg) { return msg_call((int)PX_ARG0, PX_ARG1, (int)PX_ARG2, true); }
 
-/* sendmmsg(2): each message in turn; the count sent, or the first one's error. */
-PX_SYSCALL(sendmmsg)
+/* sendmmsg(2) and recvmmsg(2): each message in turn (MSG_WAITFORONE: after the first,
+   without waiting); the count done, or the first one's error. recvmmsg's timeout is not
+   supported yet (EINVAL names it). */
+static int64_t mmsg_call(int fd, uint64_t vec, uint32_t vlen, int flags, uint64_t timeout, bool receive)
 {
-    int fd = (int)PX_ARG0, flags = (int)PX_ARG3;
-    uint64_t vec = PX_ARG1;
-    uint32_t vlen = (uint32_t)PX_ARG2;
-    px_file *f;
-    const px_socket_ops *so;
-    int64_t r = socket_get(fd, &f, &so);
-    if (r < 0) return r;
-    if (vlen > 1024) vlen = 1024; /* UIO_MAXIOV, as Linux caps it */
-    uint32_t sent = 0;
-    for (; sent < vlen; sent++) {
-        uint64_t entry = vec + (uint64_t)sent * sizeof(struct linux_mmsghdr);
-        struct linux_msghdr m;
-        r = msghdr_in(entry, &m);
-        if (r == 0) r = sendmsg_on(f, so, &m, flags);
-        if (r < 0) break;
-        uint32_t len = (uint32_t)r;
-        if (px_copy_out(entry + offsetof(struct linux_mmsghdr, msg_len), &len, sizeof len) < 0) {
-            r = -LINUX_EFAULT;
-            break;
-        }
-    }
-    px_file_unref(f);
-    return sent ? (int64_t)sent : r;
-}
-
-/* recvmmsg(2): each message in turn (MSG_WAITFORONE: after the first, without
-   waiting); a timeout is not supported yet (EINVAL names it). */
-PX_SYSCALL(recvmmsg)
-{
-    int fd = (int)PX_ARG0, flags = (int)PX_ARG3;
-    uint64_t vec = PX_ARG1, timeout = PX_ARG4;
-    uint32_t vlen = (uint32_t)PX_ARG2;
     px_file *f;
     const px_socket_ops *so;
     int64_t r = socket_get(fd, &f, &so);
@@ -364,15 +319,18 @@ PX_SYSCALL(recvmmsg)
         px_file_unref(f);
         return -LINUX_EINVAL;
     }
-    if (vlen > 1024) vlen = 1024;
-    uint32_t got = 0;
-    for (; got < vlen; got++) {
-        uint64_t entry = vec + (uint64_t)got * sizeof(struct linux_mmsghdr);
-        int these = flags & ~(LINUX_MSG_WAITFORONE | LINUX_MSG_CMSG_CLOEXEC);
-        if (got && (flags & LINUX_MSG_WAITFORONE)) these |= LINUX_MSG_DONTWAIT;
+    if (vlen > 1024) vlen = 1024; /* UIO_MAXIOV, as Linux caps it */
+    uint32_t done = 0;
+    for (; done < vlen; done++) {
+        uint64_t entry = vec + (uint64_t)done * sizeof(struct linux_mmsghdr);
+        int these = flags;
+        if (receive) {
+            these &= ~(LINUX_MSG_WAITFORONE | LINUX_MSG_CMSG_CLOEXEC);
+            if (done && (flags & LINUX_MSG_WAITFORONE)) these |= LINUX_MSG_DONTWAIT;
+        }
         struct linux_msghdr m;
         r = msghdr_in(entry, &m);
-        if (r == 0) r = recvmsg_on(f, so, entry, &m, these);
+        if (r == 0) r = receive ? recvmsg_on(f, so, entry, &m, these) : sendmsg_on(f, so, &m, these);
         if (r < 0) break;
         uint32_t len = (uint32_t)r;
         if (px_copy_out(entry + offsetof(struct linux_mmsghdr, msg_len), &len, sizeof len) < 0) {
@@ -381,8 +339,11 @@ PX_SYSCALL(recvmmsg)
         }
     }
     px_file_unref(f);
-    return got ? (int64_t)got : r;
+    return done ? (int64_t)done : r;
 }
+
+PX_SYSCALL(sendmmsg) { return mmsg_call((int)PX_ARG0, PX_ARG1, (uint32_t)PX_ARG2, (int)PX_ARG3, 0, false); }
+PX_SYSCALL(recvmmsg) { return mmsg_call((int)PX_ARG0, PX_ARG1, (uint32_t)PX_ARG2, (int)PX_ARG3, PX_ARG4, true); }
 
 /* shutdown(2) */
 PX_SYSCALL(shutdown)

@@ -75,33 +75,12 @@ static int64_t unix_send(px_file *f, const void *buf, uint64_t len, int flags, b
     return r;
 }
 
-static int64_t unix_read(px_file *f, void *buf, uint64_t len)
-{
-    int msg_flags = 0;
-    uint64_t whole;
-    uint32_t from_len;
-    return unix_recv(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0, &msg_flags, &whole, NULL, &from_len);
-}
-
-static int64_t unix_write(px_file *f, const void *buf, uint64_t len)
-{
-    return unix_send(f, buf, len, 0, (f->status_flags & LINUX_O_NONBLOCK) != 0, NULL, 0);
-}
-
 static int64_t unix_shutdown(px_file *f, int how)
 {
     unix_end *u = end_of(f);
     if (how < LINUX_SHUT_RD || how > LINUX_SHUT_RDWR) return -LINUX_EINVAL;
     if (how != LINUX_SHUT_WR) px_pipe_ring_shut(u->rx);
     if (how != LINUX_SHUT_RD) px_pipe_ring_shut(u->tx);
-    return 0;
-}
-
-/* An option's value out: at most *len bytes of it (Linux copies the smaller). */
-static int64_t option_out(void *val, uint32_t *len, const void *value, uint32_t size)
-{
-    if (*len > size) *len = size;
-    memcpy(val, value, *len);
     return 0;
 }
 
@@ -123,14 +102,14 @@ static int64_t unix_getsockopt(px_file *f, int level, int name, void *val, uint3
     case LINUX_SO_KEEPALIVE:
     case LINUX_SO_BROADCAST:
     case LINUX_SO_REUSEPORT: v = 0; break; /* never set here (setsockopt refuses them) */
-    case LINUX_SO_PEERCRED: return option_out(val, len, &u->peer, sizeof u->peer);
+    case LINUX_SO_PEERCRED: return px_socket_option_out(val, len, &u->peer, sizeof u->peer);
     case LINUX_SO_LINGER: {
         struct linux_linger none = {0, 0};
-        return option_out(val, len, &none, sizeof none);
+        return px_socket_option_out(val, len, &none, sizeof none);
     }
     default: return -LINUX_ENOPROTOOPT;
     }
-    return option_out(val, len, &v, sizeof v);
+    return px_socket_option_out(val, len, &v, sizeof v);
 }
 
 static int64_t unix_setsockopt(px_file *f, int level, int name, const void *val, uint32_t len)
@@ -366,8 +345,8 @@ const px_file_handoff px_unix_pair_handoff = {
     .aux_handle = unix_handoff_aux};
 
 static const px_file_ops unix_ops = {
-    .read = unix_read,
-    .write = unix_write,
+    .read = px_socket_file_read,
+    .write = px_socket_file_write,
     .stat = unix_stat,
     .ioctl = unix_ioctl,
     .readable_bytes = unix_readable_bytes,
