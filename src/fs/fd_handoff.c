@@ -6,6 +6,7 @@
 #include "fs/fd_handoff.h"
 #include "fs/fpos.h"
 #include "fs/pipe_ring.h"
+#include "fs/pty.h"
 #include "fs/vfs.h"
 #include "fs/pseudo/pseudo.h"
 #include "host/host_env.h"
@@ -370,6 +371,7 @@ static const px_file_handoff *const handoff_kinds[] = {
     &px_epoll_handoff,
     &px_unix_pair_handoff,
     &px_inet_handoff,
+    &px_pty_handoff,
 };
 
 /* The file of one record in this process, or NULL after a warning. */

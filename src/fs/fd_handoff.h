@@ -115,6 +115,7 @@ enum px_handoff_kind {
     PX_HANDOFF_EPOLL,      /* epoll sets (epoll_syscalls.c): a copy of the interest list, no handle */
     PX_HANDOFF_UNIX_PAIR,  /* socketpair's AF_UNIX sockets (net/unix_pair.c): two ring ends, two tokens */
     PX_HANDOFF_INET,       /* AF_INET and AF_INET6 sockets (net/inet.c): the host socket duplicated */
+    PX_HANDOFF_PTY,        /* pseudo-terminals (pty.c): two ring ends, two tokens, the state by name */
     PX_HANDOFF_KINDS
 };
 

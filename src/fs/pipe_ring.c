@@ -712,6 +712,8 @@ bool px_pipe_ring_shut_by_peer(px_file *end)
     return __atomic_load_n(&e->r->sh->shut[e->reader ? WRITERS : READERS], __ATOMIC_ACQUIRE) != 0;
 }
 
+void px_pipe_ring_wake_readers(px_file *end) { wake(((ring_end *)end->data)->r, READERS); }
+
 bool px_pipe_ring_empty(px_file *rx) { return used_of(((ring_end *)rx->data)->r->sh) == 0; }
 
 bool px_pipe_ring_peer_open(px_file *end) { return peer_open(end); }

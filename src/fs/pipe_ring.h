@@ -46,6 +46,9 @@ void px_pipe_ring_shut(px_file *end);
 bool px_pipe_ring_side_shut(px_file *end);    /* this end's side was shut */
 bool px_pipe_ring_shut_by_peer(px_file *end); /* the other side was */
 bool px_pipe_ring_empty(px_file *rx);
+/* Wakes whoever waits for bytes on end's ring (a pty's echo and end-of-file marks are
+   beside the ring, and put no byte in it). */
+void px_pipe_ring_wake_readers(px_file *end);
 bool px_pipe_ring_peer_open(px_file *end);
 bool px_pipe_ring_has_room(px_file *tx);
 /* Bytes held (records: their bytes; first_record: the next record's length). */

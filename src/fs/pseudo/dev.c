@@ -1,8 +1,12 @@
 /* devfs at /dev: the memory devices (null, zero, full, random, urandom) with Linux's
    numbers, the terminal (tty, console, pts/0: the Windows console, when there is one),
+   the pseudo-terminals (ptmx makes one, pts/1.. are those of the session: fs/pty.c),
    the fd links (stdin, stdout, stderr, fd), and the directories shm (a tmpfs is mounted
    on it) and pts. */
+#include <stdio.h>
 #include "fs/pseudo/pseudo.h"
+#include "core/cred.h"
+#include "fs/pty.h"
 #include "host/host_console.h"
 #include "host/host_fileinfo.h"
 #include "host/host_random.h"
@@ -102,7 +106,7 @@ static const px_file_ops mem_ops = {
 
 /* --- the tree --- */
 
-typedef enum dev_kind { DEV_DIR, DEV_MEM, DEV_TTY, DEV_LINK } dev_kind;
+typedef enum dev_kind { DEV_DIR, DEV_MEM, DEV_TTY, DEV_LINK, DEV_PTMX, DEV_PTS } dev_kind;
 
 typedef struct dev_entry {
     const char *name;
@@ -120,6 +124,7 @@ static const dev_entry dev_entries[] = {
     {"fd", DEV_LINK, 0777, 0, 0, 0, 0, "/proc/self/fd", false},
     {"full", DEV_MEM, 0666, 1, 7, READ_ZEROS, WRITE_ENOSPC, NULL, false},
     {"null", DEV_MEM, 0666, 1, 3, READ_EOF, WRITE_DISCARD, NULL, false},
+    {"ptmx", DEV_PTMX, 0666, 5, 2, 0, 0, NULL, false},
     {"pts", DEV_DIR, 0755, 0, 0, 0, 0, NULL, false},
     {"pts/0", DEV_TTY, 0620, 136, 0, 0, 0, NULL, true},
     {"random", DEV_MEM, 0666, 1, 8, READ_RANDOM, WRITE_DISCARD, NULL, false},
@@ -133,7 +138,27 @@ static const dev_entry dev_entries[] = {
 };
 static const dev_entry root_entry = {"", DEV_DIR, 0755, 0, 0, 0, 0, NULL, false};
 
-static int64_t lookup(const char *rel, const dev_entry **out)
+#define PTS_MAJOR 136
+
+/* pts/N for a pty of the session: N in decimal, 1 .. PX_PTY_MAX; else 0. */
+static int pty_number(const char *rel)
+{
+    if (strncmp(rel, "pts/", 4) || rel[4] < '1' || rel[4] > '9') return 0;
+    int n = 0;
+    for (const char *p = rel + 4; *p; p++) {
+        if (*p < '0' || *p > '9' || n > PX_PTY_MAX) return 0;
+        n = n * 10 + (*p - '0');
+    }
+    return n <= PX_PTY_MAX ? n : 0;
+}
+
+static void pty_entry(int n, dev_entry *e)
+{
+    *e = (dev_entry){"", DEV_PTS, 0620, PTS_MAJOR, (uint32_t)n, 0, 0, NULL, false};
+}
+
+/* rel's entry: a static one, or a pty's filled into *scratch. */
+static int64_t lookup(const char *rel, const dev_entry **out, dev_entry *scratch)
 {
     if (!rel[0]) {
         *out = &root_entry;
@@ -146,6 +171,12 @@ static int64_t lookup(const char *rel, const dev_entry **out)
         *out = e;
         return 0;
     }
+    int n = pty_number(rel);
+    if (n && px_pty_exists(n)) {
+        pty_entry(n, scratch);
+        *out = scratch;
+        return 0;
+    }
     /* a name below a file (null/x) is ENOTDIR, as Linux walks it */
     const char *slash = strchr(rel, '/');
     if (slash) {
@@ -155,7 +186,8 @@ static int64_t lookup(const char *rel, const dev_entry **out)
             memcpy(first, rel, n);
             first[n] = 0;
             const dev_entry *parent;
-            if (lookup(first, &parent) == 0 && parent->kind != DEV_DIR && parent->kind != DEV_LINK) return -LINUX_ENOTDIR;
+            dev_entry parent_scratch;
+            if (lookup(first, &parent, &parent_scratch) == 0 && parent->kind != DEV_DIR && parent->kind != DEV_LINK) return -LINUX_ENOTDIR;
         }
     }
     return -LINUX_ENOENT;
@@ -163,16 +195,18 @@ static int64_t lookup(const char *rel, const dev_entry **out)
 
 static uint8_t type_of(const dev_entry *e)
 {
-    static const uint8_t types[] = {[DEV_DIR] = LINUX_DT_DIR, [DEV_MEM] = LINUX_DT_CHR, [DEV_TTY] = LINUX_DT_CHR, [DEV_LINK] = LINUX_DT_LNK};
+    static const uint8_t types[] = {[DEV_DIR] = LINUX_DT_DIR, [DEV_MEM] = LINUX_DT_CHR, [DEV_TTY] = LINUX_DT_CHR,
+                                    [DEV_LINK] = LINUX_DT_LNK, [DEV_PTMX] = LINUX_DT_CHR, [DEV_PTS] = LINUX_DT_CHR};
     return types[e->kind];
 }
 
 static void stat_of(px_mount *m, const char *rel, const dev_entry *e, px_stat_info *st)
 {
     px_pseudo_stat_init(st, m, rel, px_pseudo_mode_of_type(type_of(e)) | e->perm);
-    st->uid = 0; /* devices belong to root, terminals to group tty, as udev makes them */
-    st->gid = e->kind == DEV_TTY ? 5 : 0;
-    st->rdev = e->kind == DEV_MEM || e->kind == DEV_TTY ? MAKEDEV(e->major, e->minor) : 0;
+    /* devices belong to root, terminals to group tty, as udev makes them; a pty to its user */
+    st->uid = e->kind == DEV_PTS ? px_current_fsuid() : 0;
+    st->gid = e->kind == DEV_TTY || e->kind == DEV_PTS ? 5 : 0;
+    st->rdev = e->kind == DEV_DIR || e->kind == DEV_LINK ? 0 : MAKEDEV(e->major, e->minor);
     if (e->kind == DEV_LINK) st->size = (int64_t)strlen(e->target);
     if (e->kind == DEV_DIR) st->blksize = 4096;
 }
@@ -180,7 +214,8 @@ static void stat_of(px_mount *m, const char *rel, const dev_entry *e, px_stat_in
 static int64_t dev_stat(px_mount *m, const char *rel, px_stat_info *st)
 {
     const dev_entry *e;
-    int64_t r = lookup(rel, &e);
+    dev_entry scratch;
+    int64_t r = lookup(rel, &e, &scratch);
     if (r < 0) return r;
     stat_of(m, rel, e, st);
     return 0;
@@ -189,7 +224,8 @@ static int64_t dev_stat(px_mount *m, const char *rel, px_stat_info *st)
 static int64_t dev_readlink(px_mount *m, const char *rel, char *buf, uint64_t size)
 {
     const dev_entry *e;
-    int64_t r = lookup(rel, &e);
+    dev_entry scratch;
+    int64_t r = lookup(rel, &e, &scratch);
     if (r < 0) return r;
     if (e->kind != DEV_LINK) return -LINUX_EINVAL;
     return px_pseudo_copy_link(e->target, buf, size);
@@ -219,6 +255,13 @@ static int64_t open_dir(px_mount *m, const char *rel, const px_stat_info *st, ui
         if (e->needs_console && !px_devfs_has_console()) continue;
         px_pseudo_list_add(&l, name, px_pseudo_ino(m, e->name), type_of(e));
     }
+    if (!strcmp(rel, "pts"))
+        for (int n = 1; n <= PX_PTY_MAX; n++) {
+            if (!px_pty_exists(n)) continue;
+            char name[16];
+            snprintf(name, sizeof name, "pts/%d", n);
+            px_pseudo_list_add(&l, name + 4, px_pseudo_ino(m, name), LINUX_DT_CHR);
+        }
     return px_pseudo_open_listing(m, rel, &l, st, flags, out);
 }
 
@@ -261,10 +304,33 @@ static int64_t open_mem_device(const dev_entry *e, const px_stat_info *st, char 
     return 0;
 }
 
+/* What fstat of pts/N says: what stat of its name says. */
+static void pts_stat(int n, px_stat_info *st, void *mount)
+{
+    char rel[16];
+    snprintf(rel, sizeof rel, "pts/%d", n);
+    dev_entry e;
+    pty_entry(n, &e);
+    stat_of(mount, rel, &e, st);
+}
+
+static int64_t open_pty(px_mount *m, const char *rel, const dev_entry *e, const px_stat_info *st, uint32_t flags,
+                        px_file **out)
+{
+    char *path = px_pseudo_guest_path(m, rel);
+    if (!path) return -LINUX_ENOMEM;
+    int64_t r = e->kind == DEV_PTMX ? px_pty_open_master(flags, st, pts_stat, m, out)
+                                    : px_pty_open_slave((int)e->minor, flags, st, out);
+    if (r < 0) px_free(path);
+    else (*out)->guest_path = path;
+    return r;
+}
+
 static int64_t dev_open(px_mount *m, const char *rel, uint32_t flags, uint32_t mode, px_file **out)
 {
     const dev_entry *e;
-    int64_t r = lookup(rel, &e);
+    dev_entry scratch;
+    int64_t r = lookup(rel, &e, &scratch);
     if (r == -LINUX_ENOENT && (flags & LINUX_O_CREAT)) return -LINUX_EACCES; /* devfs has no regular files */
     if (r < 0) return r;
     if (e->kind == DEV_LINK) return -LINUX_ELOOP; /* the VFS follows links before it opens: O_NOFOLLOW */
@@ -274,6 +340,7 @@ static int64_t dev_open(px_mount *m, const char *rel, uint32_t flags, uint32_t m
     stat_of(m, rel, e, &st);
     if (e->kind == DEV_DIR) return open_dir(m, rel, &st, flags, out);
     if (e->kind == DEV_TTY && !(flags & LINUX_O_PATH)) return open_tty(flags, &st, out);
+    if ((e->kind == DEV_PTMX || e->kind == DEV_PTS) && !(flags & LINUX_O_PATH)) return open_pty(m, rel, e, &st, flags, out);
     char *path = px_pseudo_guest_path(m, rel);
     if (!path) return -LINUX_ENOMEM;
     return open_mem_device(e, &st, path, flags, out);
