@@ -787,6 +787,31 @@ static px_file *ring_handoff_rebuild(const px_handoff_file *hf)
 const px_file_handoff px_pipe_ring_handoff = {
     .kind = PX_HANDOFF_PIPE_RING, .save = ring_handoff_save, .rebuild = ring_handoff_rebuild};
 
+size_t px_pipe_ring_save_ends(px_file *rx, px_file *tx, void *out, uint32_t lens[2])
+{
+    /* each end's state is small (a name and a side): both fit a record */
+    lens[0] = (uint32_t)ring_handoff_save(rx, out);
+    lens[1] = (uint32_t)ring_handoff_save(tx, (uint8_t *)out + lens[0]);
+    return (size_t)lens[0] + lens[1];
+}
+
+bool px_pipe_ring_rebuild_ends(const px_handoff_file *hf, const void *states, const uint32_t lens[2], px_file **rx,
+                               px_file **tx)
+{
+    px_handoff_file rx_hf = {.handle = hf->handle, .status_flags = LINUX_O_RDONLY, .state = states, .state_len = lens[0]};
+    px_handoff_file tx_hf = {.handle = hf->aux_handle, .status_flags = LINUX_O_WRONLY,
+                             .state = (const uint8_t *)states + lens[0], .state_len = lens[1]};
+    *rx = ring_handoff_rebuild(&rx_hf);
+    *tx = *rx ? ring_handoff_rebuild(&tx_hf) : NULL;
+    if (*tx) return true;
+    if (*rx) { /* its handle is the caller's to close */
+        (*rx)->handle = NULL;
+        px_file_unref(*rx);
+        *rx = NULL;
+    }
+    return false;
+}
+
 static const px_file_ops ring_ops = {
     .read = ring_read,
     .write = ring_write,

@@ -26,6 +26,14 @@ void px_pipe_ring_process_exit(void);
 
 extern const px_file_handoff px_pipe_ring_handoff;
 
+/* A crossed pair's two ends of one file (a socket's, a pty's) in its hand-over record:
+   save writes rx's state then tx's at out and their lengths (the ends are counted as
+   sent); rebuild makes both from the file's handle (rx's token) and aux handle (tx's):
+   true, or false with neither (the caller closes both handles). */
+size_t px_pipe_ring_save_ends(px_file *rx, px_file *tx, void *out, uint32_t lens[2]);
+bool px_pipe_ring_rebuild_ends(const px_handoff_file *hf, const void *states, const uint32_t lens[2], px_file **rx,
+                               px_file **tx);
+
 /* --- the connected pairs of AF_UNIX sockets (net/unix_pair.c) --- */
 /* How often a waiter asks whether the other side's process still lives. */
 #define PX_PIPE_RING_PEER_CHECK_NS (100 * 1000000ll)

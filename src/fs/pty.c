@@ -697,9 +697,10 @@ static void pty_release(px_file *f)
     px_free(e);
 }
 
-/* A file of one side: takes rx, tx and the mapping (also when it fails: NULL). */
+/* A file of one side: takes rx, tx and the mapping (also when it fails: NULL; then
+   rx's and tx's handles stay open when they are the caller's: handles_kept). */
 static px_file *end_file(int index, bool master, px_file *rx, px_file *tx, pty_shared *sh, px_host_handle section,
-                         const px_stat_info *st, uint32_t flags)
+                         const px_stat_info *st, uint32_t flags, bool handles_kept)
 {
     pty_end *e = px_calloc(1, sizeof *e);
     uint32_t status = flags & ~(uint32_t)(LINUX_O_CREAT | LINUX_O_EXCL | LINUX_O_TRUNC | LINUX_O_NOCTTY);
@@ -707,6 +708,7 @@ static px_file *end_file(int index, bool master, px_file *rx, px_file *tx, pty_s
     px_file *f = e ? px_file_new(&pty_ops, rx->handle, status) : NULL;
     if (!f) {
         px_free(e);
+        if (handles_kept) rx->handle = tx->handle = NULL;
         px_file_unref(rx);
         px_file_unref(tx);
         px_host_view_unmap(sh);
@@ -777,7 +779,7 @@ int64_t px_pty_open_master(uint32_t flags, const px_stat_info *master_st,
         px_host_close(section);
         return r;
     }
-    px_file *f = end_file(index, true, rx[0], tx[0], sh, section, master_st, flags);
+    px_file *f = end_file(index, true, rx[0], tx[0], sh, section, master_st, flags, false);
     if (!f) {
         px_file_unref(rx[1]);
         px_file_unref(tx[1]);
@@ -835,7 +837,7 @@ static int64_t new_slave(int index, uint32_t flags, const px_stat_info *st, px_f
         px_host_close(section);
         return -LINUX_EIO;
     }
-    px_file *f = end_file(index, false, rx, tx, sh, section, st, flags);
+    px_file *f = end_file(index, false, rx, tx, sh, section, st, flags, false);
     if (!f) return -LINUX_ENOMEM;
     maybe_controlling(end_of(f), flags);
     *out = f;
@@ -874,19 +876,17 @@ typedef struct pty_handoff_state {
     int32_t index;
     uint8_t master;
     px_stat_info st, slave_st;
-    uint32_t rx_len, tx_len;   /* the ring ends' states follow, rx's first */
+    uint32_t ring_lens[2];     /* the ring ends' states follow, rx's first */
 } pty_handoff_state;
 
 static size_t pty_handoff_save(px_file *f, void *state)
 {
     pty_end *e = end_of(f);
     pty_handoff_state s = {.index = e->index, .master = e->master, .st = e->st, .slave_st = e->slave_st};
-    uint8_t *out = state;
-    s.rx_len = (uint32_t)px_pipe_ring_handoff.save(e->rx, out + sizeof s);
-    s.tx_len = (uint32_t)px_pipe_ring_handoff.save(e->tx, out + sizeof s + s.rx_len);
-    memcpy(out, &s, sizeof s);
+    size_t n = px_pipe_ring_save_ends(e->rx, e->tx, (uint8_t *)state + sizeof s, s.ring_lens);
+    memcpy(state, &s, sizeof s);
     e->sent = true; /* the new process opens the state by name: ours stays until we end */
-    return sizeof s + s.rx_len + s.tx_len;
+    return sizeof s + n;
 }
 
 static void *pty_handoff_aux(px_file *f) { return end_of(f)->tx->handle; }
@@ -896,24 +896,17 @@ static px_file *pty_handoff_rebuild(const px_handoff_file *hf)
     pty_handoff_state s;
     if (hf->state_len < sizeof s || !hf->handle || !hf->aux_handle) return NULL;
     memcpy(&s, hf->state, sizeof s);
-    if (sizeof s + (uint64_t)s.rx_len + s.tx_len != hf->state_len) return NULL;
+    if (sizeof s + (uint64_t)s.ring_lens[0] + s.ring_lens[1] != hf->state_len) return NULL;
     px_host_handle section;
     pty_shared *sh = map_shared(s.index, &section);
     if (!sh) return NULL;
-    const uint8_t *states = (const uint8_t *)hf->state + sizeof s;
-    px_handoff_file rx_hf = {.handle = hf->handle, .status_flags = LINUX_O_RDONLY, .state = states, .state_len = s.rx_len};
-    px_handoff_file tx_hf = {.handle = hf->aux_handle, .status_flags = LINUX_O_WRONLY, .state = states + s.rx_len,
-                             .state_len = s.tx_len};
-    px_file *rx = px_pipe_ring_handoff.rebuild(&rx_hf);
-    px_file *tx = rx ? px_pipe_ring_handoff.rebuild(&tx_hf) : NULL;
-    if (!tx) {
-        /* the caller closes both handles: the end made so far gives its up first */
-        if (rx) rx->handle = NULL, px_file_unref(rx);
+    px_file *rx, *tx;
+    if (!px_pipe_ring_rebuild_ends(hf, (const uint8_t *)hf->state + sizeof s, s.ring_lens, &rx, &tx)) {
         px_host_view_unmap(sh);
         px_host_close(section);
         return NULL;
     }
-    px_file *f = end_file(s.index, s.master != 0, rx, tx, sh, section, &s.st, hf->status_flags);
+    px_file *f = end_file(s.index, s.master != 0, rx, tx, sh, section, &s.st, hf->status_flags, true);
     if (f) end_of(f)->slave_st = s.slave_st;
     return f;
 }

@@ -295,7 +295,7 @@ typedef struct unix_handoff_state {
     uint32_t sndbuf, rcvbuf;
     uint8_t passcred, refused;
     struct linux_ucred peer;
-    uint32_t rx_len, tx_len;   /* the ring ends' states follow, rx's first */
+    uint32_t ring_lens[2];     /* the ring ends' states follow, rx's first */
 } unix_handoff_state;
 
 static size_t unix_handoff_save(px_file *f, void *state)
@@ -303,12 +303,9 @@ static size_t unix_handoff_save(px_file *f, void *state)
     unix_end *u = end_of(f);
     unix_handoff_state s = {.type = u->type, .sndbuf = u->sndbuf, .rcvbuf = u->rcvbuf, .passcred = u->passcred,
                             .refused = u->refused, .peer = u->peer};
-    uint8_t *out = state;
-    /* each ring end's state is small (a name and a side): both fit the record */
-    s.rx_len = (uint32_t)px_pipe_ring_handoff.save(u->rx, out + sizeof s);
-    s.tx_len = (uint32_t)px_pipe_ring_handoff.save(u->tx, out + sizeof s + s.rx_len);
-    memcpy(out, &s, sizeof s);
-    return sizeof s + s.rx_len + s.tx_len;
+    size_t n = px_pipe_ring_save_ends(u->rx, u->tx, (uint8_t *)state + sizeof s, s.ring_lens);
+    memcpy(state, &s, sizeof s);
+    return sizeof s + n;
 }
 
 static void *unix_handoff_aux(px_file *f) { return end_of(f)->tx->handle; }
@@ -318,18 +315,15 @@ static px_file *unix_handoff_rebuild(const px_handoff_file *hf)
     unix_handoff_state s;
     if (hf->state_len < sizeof s || !hf->handle || !hf->aux_handle) return NULL;
     memcpy(&s, hf->state, sizeof s);
-    if (sizeof s + (uint64_t)s.rx_len + s.tx_len != hf->state_len) return NULL;
-    const uint8_t *states = (const uint8_t *)hf->state + sizeof s;
-    px_handoff_file rx_hf = {.handle = hf->handle, .status_flags = LINUX_O_RDONLY, .state = states, .state_len = s.rx_len};
-    px_handoff_file tx_hf = {.handle = hf->aux_handle, .status_flags = LINUX_O_WRONLY, .state = states + s.rx_len,
-                             .state_len = s.tx_len};
-    px_file *rx = px_pipe_ring_handoff.rebuild(&rx_hf);
-    px_file *tx = rx ? px_pipe_ring_handoff.rebuild(&tx_hf) : NULL;
-    px_file *f = tx ? end_file(s.type, rx, tx, hf->status_flags & ~(uint32_t)LINUX_O_ACCMODE, &s.peer) : NULL;
+    if (sizeof s + (uint64_t)s.ring_lens[0] + s.ring_lens[1] != hf->state_len) return NULL;
+    px_file *rx, *tx;
+    if (!px_pipe_ring_rebuild_ends(hf, (const uint8_t *)hf->state + sizeof s, s.ring_lens, &rx, &tx)) return NULL;
+    px_file *f = end_file(s.type, rx, tx, hf->status_flags & ~(uint32_t)LINUX_O_ACCMODE, &s.peer);
     if (!f) {
-        /* the caller closes both handles: the ends made so far give theirs up first */
-        if (rx) rx->handle = NULL, px_file_unref(rx);
-        if (tx) tx->handle = NULL, px_file_unref(tx);
+        /* the caller closes both handles: the ends give theirs up first */
+        rx->handle = tx->handle = NULL;
+        px_file_unref(rx);
+        px_file_unref(tx);
         return NULL;
     }
     unix_end *u = end_of(f);
