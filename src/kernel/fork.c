@@ -423,6 +423,8 @@ int px_fork_continue(px_handoff *h)
     px_handoff_free(h);
     px_timing_mark("fork child: memory copied");
     if (copied < 0) {
+        /* a parent killed while we copied made no fork: nobody waits for us, so no word */
+        if (px_host_wait(parent, 0) != PX_HOST_TIMED_OUT) return 126;
         px_log("picolx: fork: cannot copy the parent's memory (%s)", px_errno_name(-copied));
         return 126;
     }

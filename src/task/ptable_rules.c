@@ -49,22 +49,19 @@ static record *parent_of(px_ptable_rows *rows, const record *r)
     return nobody_reaps(r) ? NULL : px_ptable_rows_find(rows, r->ppid);
 }
 
-/* Where the children of the ending r go: the nearest live subreaper among its ancestors,
-   else the first process of its tree (the ancestor picolx did not start); NULL: none. */
+/* Where the children of the ending r go: the nearest live subreaper among its ancestors
+   (up to the first process of its tree, the one picolx did not start); NULL: init. The
+   first process is an ordinary program (a shell, a test runner): it gets the orphans of
+   its tree only as a subreaper, as on Linux, where init takes them. */
 static record *new_reaper(px_ptable_rows *rows, const record *r)
 {
-    record *root = NULL;
     const record *p = r;
-    for (int steps = 0; steps < PX_PTABLE_CAPACITY && p; steps++) {
-        if (p->flags & PX_PTABLE_HOST_PARENT) {
-            root = (record *)p;
-            break;
-        }
+    for (int steps = 0; steps < PX_PTABLE_CAPACITY && p && !(p->flags & PX_PTABLE_HOST_PARENT); steps++) {
         record *up = parent_of(rows, p);
         if (up && up != r && up->state == PX_PTABLE_RUNNING && (up->flags & PX_PTABLE_SUBREAPER)) return up;
         p = up;
     }
-    return root && root != r && root->state == PX_PTABLE_RUNNING ? root : NULL;
+    return NULL;
 }
 
 static bool is_live(const record *r) { return r->state == PX_PTABLE_STARTING || r->state == PX_PTABLE_RUNNING; }
@@ -115,8 +112,8 @@ void px_ptable_rows_end(px_ptable_rows *rows, record *r, int32_t status, px_ptab
         record *c = &t->records[i];
         if (c->state == PX_PTABLE_FREE || c == r || c->ppid != r->pid || nobody_reaps(c)) continue;
         if (reaper) c->ppid = reaper->pid;
-        else if (c->state == PX_PTABLE_ZOMBIE) px_ptable_rows_free(rows, c); /* nobody will reap it now */
-        else c->flags |= PX_PTABLE_ORPHAN;
+        else if (c->state == PX_PTABLE_ZOMBIE) px_ptable_rows_free(rows, c); /* init reaps it at once */
+        else c->flags |= PX_PTABLE_ORPHAN, c->ppid = PX_PTABLE_INIT_PID; /* init's: freed at its end */
         bool counted = false;
         for (uint32_t k = 0; k < child_group_count; k++) counted |= child_groups[k] == c->pgid;
         if (is_live(c) && !counted && c->pgid != r->pgid && c->sid == r->sid &&

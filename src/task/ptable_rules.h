@@ -12,9 +12,10 @@
 #define PX_PTABLE_CAPACITY 4096
 #define PX_PTABLE_FIRST_PID 2   /* 1 is init's, which no picolx process is */
 #define PX_PTABLE_WRAP_PID 300  /* Linux's RESERVED_PIDS: after pid_max, allocation starts again here */
-/* A record's flag beyond ptable.h's: its parent ended with nobody to hand it to (its
-   ppid is a dead pid), so nobody reaps it either. */
+/* A record's flag beyond ptable.h's: its parent ended with no subreaper above it, so it
+   is init's (ppid PX_PTABLE_INIT_PID), which reaps it at its end: nobody waits for it. */
 #define PX_PTABLE_ORPHAN 0x100u
+#define PX_PTABLE_INIT_PID 1    /* an orphan's parent: Linux's init, which no picolx process is */
 
 /* The shared section's layout. */
 typedef struct px_ptable_shared {

@@ -208,11 +208,11 @@ static void orphan(int subreaper)
         snprintf(name, sizeof name, "%s: the subreaper reaps it", label);
         CHECK(name, waitpid(info[0], &st, 0) == info[0]);
         printf("%s: grandchild %s\n", label, status_text(st));
-    } else if (info[1] == self) {
-        /* we are its new parent only where we play init (picolx may make the first
-           process of a session the reaper of orphans): reap it, and say nothing, since
-           natively init or a subreaper above us is */
-        waitpid(info[0], NULL, 0);
+    } else {
+        /* init or a subreaper above us takes it, never its grandparent */
+        snprintf(name, sizeof name, "%s: getppid is not its grandparent", label);
+        CHECK(name, info[1] != self);
+        if (info[1] == self) waitpid(info[0], NULL, 0);
     }
     gate_close(&g);
 }

@@ -111,18 +111,32 @@ Test(ptable, a_child_is_a_zombie_until_reaped)
     cr_expect_null(find(pid));
 }
 
-Test(ptable, orphans_go_to_the_first_process_of_their_tree)
+Test(ptable, orphans_without_a_subreaper_go_to_init)
 {
     px_ptable_entry *root = first(100);
     px_ptable_entry *a = child(root, 101);
     px_ptable_entry *b = child(a, 102);
     px_ptable_entry *z = child(a, 103);
+    int32_t z_pid = z->pid;
     px_ptable_rows_end(&rows, z, 0, NULL); /* a zombie child of a */
     px_ptable_rows_end(&rows, a, 0, NULL);
+    cr_expect_eq(b->ppid, PX_PTABLE_INIT_PID, "the first process of the tree is no subreaper");
+    cr_expect(b->flags & PX_PTABLE_ORPHAN);
+    cr_expect_null(find(z_pid), "init reaps the zombie at once");
+    cr_expect_eq(a->state, PX_PTABLE_ZOMBIE); /* root reaps a */
+    int32_t b_pid = b->pid;
+    px_ptable_rows_end(&rows, b, 0, NULL);
+    cr_expect_null(find(b_pid), "and init reaps the orphan at its end");
+}
+
+Test(ptable, a_first_process_that_is_a_subreaper_takes_its_trees_orphans)
+{
+    px_ptable_entry *root = first(100);
+    root->flags |= PX_PTABLE_SUBREAPER;
+    px_ptable_entry *a = child(root, 101);
+    px_ptable_entry *b = child(a, 102);
+    px_ptable_rows_end(&rows, a, 0, NULL);
     cr_expect_eq(b->ppid, root->pid);
-    cr_expect_eq(z->ppid, root->pid);
-    cr_expect_eq(z->state, PX_PTABLE_ZOMBIE); /* now root's to reap */
-    cr_expect_eq(a->state, PX_PTABLE_ZOMBIE); /* root reaps a too */
 }
 
 Test(ptable, orphans_go_to_the_nearest_live_subreaper)
@@ -139,9 +153,9 @@ Test(ptable, orphans_go_to_the_nearest_live_subreaper)
     px_ptable_entry *c = child(a, 105);
     px_ptable_entry *d = child(c, 106);
     px_ptable_rows_end(&rows, s, 0, NULL);
-    cr_expect_eq(a->ppid, root->pid);
+    cr_expect_eq(a->ppid, PX_PTABLE_INIT_PID);
     px_ptable_rows_end(&rows, c, 0, NULL);
-    cr_expect_eq(d->ppid, root->pid);
+    cr_expect_eq(d->ppid, PX_PTABLE_INIT_PID, "a, init's now, is no subreaper either");
 }
 
 Test(ptable, without_a_reaper_zombies_go_and_the_living_are_freed_at_their_end)
@@ -154,7 +168,7 @@ Test(ptable, without_a_reaper_zombies_go_and_the_living_are_freed_at_their_end)
     px_ptable_rows_end(&rows, root, 0, NULL);
     cr_expect_null(find(root_pid));
     cr_expect_null(find(z_pid));
-    cr_expect_eq(c->ppid, root_pid); /* the parent's pid stays */
+    cr_expect_eq(c->ppid, PX_PTABLE_INIT_PID); /* init's */
     cr_expect(c->flags & PX_PTABLE_ORPHAN);
     px_ptable_rows_end(&rows, c, 0, NULL);
     cr_expect_null(find(c_pid));
