@@ -8,6 +8,7 @@
 #include "kernel/thread_clone.h"
 #include "fs/fifo.h"
 #include "fs/pipe_ring.h"
+#include "fs/pty.h"
 #include "task/task.h"
 #include "task/process.h"
 #include "task/ptable.h"
@@ -140,6 +141,7 @@ PxStatus PxRun(const PxRunOptions *o, int argc, const char *const *argv, int *ex
         px_log("picolx: -d %s: cannot open its store in %s", o->distro, distro_store);
         return PX_STATUS_HOST_ERROR;
     }
+    px_pty_set_jobs(&px_pty_task_jobs);
     if (px_fs_init(px_cfg.root, cwd) != 0) {
         px_log("picolx: cannot set up the file system under %s", px_cfg.root);
         return PX_STATUS_HOST_ERROR;

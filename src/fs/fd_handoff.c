@@ -271,7 +271,8 @@ static int64_t put_file(px_handoff *h, px_file *f, int fd, bool cloexec)
 {
     const px_file_handoff *d = f->ops->handoff;
     if (!d && reopens_by_path(f)) d = &px_handoff_reopen;
-    bool usable = d && (d->kind == PX_HANDOFF_REOPEN ? f->guest_path != NULL : d->no_handle || f->handle != NULL);
+    bool usable = d && (d->kind == PX_HANDOFF_REOPEN ? f->guest_path != NULL
+                                                      : d->no_handle || d->handle_optional || f->handle != NULL);
     if (!usable) {
         if (!cloexec)
             px_log("picolx: fd %d (%s) cannot be passed to the new process: it is closed there", fd,
@@ -372,6 +373,7 @@ static const px_file_handoff *const handoff_kinds[] = {
     &px_unix_pair_handoff,
     &px_inet_handoff,
     &px_pty_handoff,
+    &px_unix_named_handoff,
 };
 
 /* The file of one record in this process, or NULL after a warning. */

@@ -115,7 +115,8 @@ enum px_handoff_kind {
     PX_HANDOFF_EPOLL,      /* epoll sets (epoll_syscalls.c): a copy of the interest list, no handle */
     PX_HANDOFF_UNIX_PAIR,  /* socketpair's AF_UNIX sockets (net/unix_pair.c): two ring ends, two tokens */
     PX_HANDOFF_INET,       /* AF_INET and AF_INET6 sockets (net/inet.c): the host socket duplicated */
-    PX_HANDOFF_PTY,        /* pseudo-terminals (pty.c): two ring ends, two tokens, the state by name */
+    PX_HANDOFF_PTY,
+    PX_HANDOFF_UNIX_NAMED, /* socket(2)'s AF_UNIX sockets not connected (net/unix_named.c): their name's section */        /* pseudo-terminals (pty.c): two ring ends, two tokens, the state by name */
     PX_HANDOFF_KINDS
 };
 
@@ -125,6 +126,7 @@ enum px_handoff_kind {
 typedef struct px_file_handoff {
     enum px_handoff_kind kind;
     bool no_handle;   /* the state names it all: no Windows handle goes along */
+    bool handle_optional; /* a file of this kind may have no handle yet (an unbound socket) */
     size_t (*save)(px_file *f, void *state);
     px_file *(*rebuild)(const px_handoff_file *hf);
     /* a second Windows handle to go along (duplicated as the file's own), or NULL; the
@@ -146,5 +148,6 @@ extern const px_file_handoff px_memfd_handoff;   /* memfd.c */
 extern const px_file_handoff px_epoll_handoff;   /* epoll_syscalls.c */
 extern const px_file_handoff px_unix_pair_handoff; /* net/unix_pair.c */
 extern const px_file_handoff px_inet_handoff;      /* net/inet.c */
+extern const px_file_handoff px_unix_named_handoff; /* net/unix_named.c */
 
 #endif

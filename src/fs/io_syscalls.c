@@ -1,6 +1,7 @@
 /* The I/O syscalls on an fd: read/write and their vector and positioned forms, lseek,
    getdents64, ioctl, fsync, ftruncate. They check what Linux checks, then call the ops. */
 #include "fs/fs_internal.h"
+#include "fs/pty.h"
 #include "kernel/kernel.h"
 #include "kernel/signal.h"
 #include "task/process.h"
@@ -542,6 +543,18 @@ static int64_t terminal_group_ioctl(px_file *f, uint64_t request, uint64_t arg, 
         return px_ptable_set_foreground(self.sid, v);
     }
 }
+
+/* The same session and groups for a pty (fs/pty.c). */
+static void pty_who(int32_t *pid, int32_t *pgid, int32_t *sid)
+{
+    *pid = px_ptable_self();
+    *pgid = px_ptable_self_pgid();
+    *sid = px_ptable_self_sid();
+}
+
+static void pty_signal_group(int32_t pgid, int sig) { px_signal_kill(-pgid, sig); }
+
+const px_pty_jobs px_pty_task_jobs = {.who = pty_who, .signal_group = pty_signal_group};
 
 /* ioctl(2) */
 PX_SYSCALL(ioctl)

@@ -113,13 +113,18 @@ static int64_t mknod_at(int dirfd, uint64_t guest_path, uint32_t mode, uint64_t 
     case LINUX_S_IFDIR: return -LINUX_EPERM;
     default: return -LINUX_EINVAL;
     }
+    return px_vfs_mknod(dirfd, path, type | (mode & 07777), dev);
+}
+
+int64_t px_vfs_mknod(int dirfd, const char *path, uint32_t mode, uint64_t dev)
+{
     px_vfs_path *vp = px_alloc(sizeof *vp);
     if (!vp) return -LINUX_ENOMEM;
-    r = px_vfs_resolve(dirfd, path, 0, vp);
+    int64_t r = px_vfs_resolve(dirfd, path, 0, vp);
     if (r == 0) {
         px_mount *m = vp->mount;
         uint32_t perms = mode & 07777 & ~px_identity_umask();
-        r = m->type->mknod ? m->type->mknod(m, vp->rel, type | perms, dev) : PX_VFS_MISSING(mknod);
+        r = m->type->mknod ? m->type->mknod(m, vp->rel, (mode & LINUX_S_IFMT) | perms, dev) : PX_VFS_MISSING(mknod);
     }
     px_free(vp);
     return r;

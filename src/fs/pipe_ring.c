@@ -795,6 +795,51 @@ size_t px_pipe_ring_save_ends(px_file *rx, px_file *tx, void *out, uint32_t lens
     return (size_t)lens[0] + lens[1];
 }
 
+int64_t px_pipe_ring_park_ends(px_file *rx, px_file *tx, px_host_handle keeper, px_ring_parcel *out)
+{
+    _Static_assert(2 * sizeof(ring_handoff_state) <= sizeof out->states, "both states fit a parcel");
+    memset(out, 0, sizeof *out);
+    px_file *ends[2] = {rx, tx};
+    for (int i = 0; i < 2; i++) {
+        px_host_handle token, section;
+        if (px_host_handle_dup(ends[i]->handle, keeper, false, &token) < 0) goto failed;
+        out->tokens[i] = (uint64_t)(uintptr_t)token;
+        if (px_host_handle_dup(((ring_end *)ends[i]->data)->r->section, keeper, false, &section) < 0) goto failed;
+        out->sections[i] = (uint64_t)(uintptr_t)section;
+    }
+    px_pipe_ring_save_ends(rx, tx, out->states, out->lens); /* counted as sent: the taker's */
+    return 0;
+failed:
+    px_pipe_ring_drop_parcel(out, keeper);
+    return -LINUX_ENOMEM;
+}
+
+void px_pipe_ring_drop_parcel(const px_ring_parcel *p, px_host_handle keeper)
+{
+    for (int i = 0; i < 2; i++) {
+        if (p->tokens[i]) px_host_handle_close_in(keeper, p->tokens[i]);
+        if (p->sections[i]) px_host_handle_close_in(keeper, p->sections[i]);
+    }
+}
+
+int64_t px_pipe_ring_unpark_ends(const px_ring_parcel *p, px_host_handle keeper, px_file **rx, px_file **tx)
+{
+    px_host_handle tokens[2] = {NULL, NULL};
+    int64_t r = 0;
+    int tried = 0; /* a take closes the keeper's handle even when it fails */
+    for (; tried < 2 && r == 0; tried++) r = px_host_handle_take(keeper, p->tokens[tried], &tokens[tried]);
+    px_handoff_file hf = {.handle = tokens[0], .aux_handle = tokens[1]};
+    /* the sections stay open in the keeper until the ends here have opened theirs */
+    if (r == 0 && !px_pipe_ring_rebuild_ends(&hf, p->states, p->lens, rx, tx)) r = -LINUX_ENOMEM;
+    if (r < 0) {
+        for (int i = 0; i < 2; i++)
+            if (tokens[i]) px_host_close(tokens[i]);
+        for (int i = tried; i < 2; i++) px_host_handle_close_in(keeper, p->tokens[i]);
+    }
+    for (int i = 0; i < 2; i++) px_host_handle_close_in(keeper, p->sections[i]);
+    return r;
+}
+
 bool px_pipe_ring_rebuild_ends(const px_handoff_file *hf, const void *states, const uint32_t lens[2], px_file **rx,
                                px_file **tx)
 {

@@ -34,6 +34,23 @@ size_t px_pipe_ring_save_ends(px_file *rx, px_file *tx, void *out, uint32_t lens
 bool px_pipe_ring_rebuild_ends(const px_handoff_file *hf, const void *states, const uint32_t lens[2], px_file **rx,
                                px_file **tx);
 
+/* A crossed pair's two ends on their way to a process not yet known (a connection
+   waiting in a listening socket's queue, net/unix_named.c): their states, and their
+   tokens and sections parked as handles of a keeper process, so that they outlive the
+   sender. Whoever takes them moves the handles out of the keeper. */
+typedef struct px_ring_parcel {
+    uint32_t lens[2];
+    uint8_t states[128];
+    uint64_t tokens[2], sections[2]; /* the keeper's handles */
+} px_ring_parcel;
+/* rx and tx parked in keeper (the caller's files stay its own to drop): 0 or -LINUX_Exxx. */
+int64_t px_pipe_ring_park_ends(px_file *rx, px_file *tx, px_host_handle keeper, px_ring_parcel *out);
+/* The two ends made here from a parcel parked in keeper: 0, or -LINUX_Exxx (the keeper's
+   handles are closed either way). */
+int64_t px_pipe_ring_unpark_ends(const px_ring_parcel *p, px_host_handle keeper, px_file **rx, px_file **tx);
+/* A parcel nobody will take: its handles closed in the keeper. */
+void px_pipe_ring_drop_parcel(const px_ring_parcel *p, px_host_handle keeper);
+
 /* --- the connected pairs of AF_UNIX sockets (net/unix_pair.c) --- */
 /* How often a waiter asks whether the other side's process still lives. */
 #define PX_PIPE_RING_PEER_CHECK_NS (100 * 1000000ll)

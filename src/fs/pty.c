@@ -34,8 +34,6 @@
 #include "fs/shared_lock.h"
 #include "host/host_mem.h"
 #include "host/host_sync.h"
-#include "kernel/signal.h"
-#include "task/ptable.h"
 
 #define PTY_RING_CAPACITY (64u * 1024u)
 #define LINE_MAX_BYTES 4095u      /* Linux's N_TTY_BUF_SIZE less one */
@@ -98,6 +96,10 @@ typedef struct pty_end {
     px_stat_info slave_st;         /* a master's: what its slave's fstat says */
     struct pty_end *next;          /* this process's ends (opening /dev/pts/N); under ends_lock */
 } pty_end;
+
+/* job control is the task layer's (set once at start: px_pty_set_jobs) */
+static const px_pty_jobs *jobs;
+void px_pty_set_jobs(const px_pty_jobs *j) { jobs = j; }
 
 static px_host_rwlock ends_lock = PX_HOST_RWLOCK_INIT;
 static pty_end *ends;
@@ -200,7 +202,7 @@ static void send_signal(pty_end *e, unsigned char c, int sig)
     int32_t pgid = s->fg_pgid;
     if (pgid > 0) {
         px_shared_unlock(&s->lock); /* the signal may wake someone who takes it */
-        px_signal_kill(-pgid, sig);
+        if (jobs) jobs->signal_group(pgid, sig);
         px_shared_lock(&s->lock);
     }
 }
@@ -473,9 +475,8 @@ static int64_t set_termios(pty_end *e, uint64_t arg, bool flush)
 /* The caller's session and group, from the process table. */
 static void who_am_i(int32_t *pid, int32_t *pgid, int32_t *sid)
 {
-    *pid = px_ptable_self();
-    *pgid = px_ptable_self_pgid();
-    *sid = px_ptable_self_sid();
+    *pid = *pgid = *sid = 0;
+    if (jobs) jobs->who(pid, pgid, sid);
 }
 
 static int64_t take_as_controlling(pty_end *e, int64_t steal)
@@ -547,7 +548,7 @@ static int64_t pty_ioctl(px_file *f, uint64_t request, uint64_t arg)
         s->winsize = ws;
         int32_t pgid = s->fg_pgid;
         px_shared_unlock(&s->lock);
-        if (changed && pgid > 0) px_signal_kill(-pgid, LINUX_SIGWINCH);
+        if (changed && pgid > 0 && jobs) jobs->signal_group(pgid, LINUX_SIGWINCH);
         return 0;
     }
     case TCFLSH: {

@@ -21,4 +21,14 @@ int px_pty_index_of(px_file *f);
 
 extern const struct px_file_handoff px_pty_handoff;
 
+/* What a pty needs of the task layer for job control, which sets it once at start: the
+   caller's pid, process group and session (0s: none), and a signal to a process group
+   (ISIG's characters, SIGWINCH). */
+typedef struct px_pty_jobs {
+    void (*who)(int32_t *pid, int32_t *pgid, int32_t *sid);
+    void (*signal_group)(int32_t pgid, int sig);
+} px_pty_jobs;
+void px_pty_set_jobs(const px_pty_jobs *jobs);
+extern const px_pty_jobs px_pty_task_jobs; /* fs/io_syscalls.c, beside the console's job ioctls */
+
 #endif

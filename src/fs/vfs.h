@@ -129,6 +129,9 @@ int64_t px_vfs_stat(const px_vfs_path *p, px_stat_info *st);
 /* open/openat/openat2: resolves (O_NOFOLLOW, O_CREAT|O_EXCL: the last symlink is not
    followed), applies the umask to mode, calls the type's open and names the file. */
 int64_t px_vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, px_file **out);
+/* mknod's work for a runtime path (a FIFO, a device, a socket node: mode's type and
+   permissions, less the umask): 0 or -LINUX_Exxx (EEXIST when the name is taken). */
+int64_t px_vfs_mknod(int dirfd, const char *path, uint32_t mode, uint64_t dev);
 /* The same with PX_VFS_NO_SYMLINKS .. PX_VFS_IN_ROOT restrictions on the walk (openat2). */
 int64_t px_vfs_open_restricted(int dirfd, const char *path, uint32_t flags, uint32_t mode, int restrict_flags,
                                px_file **out);

@@ -290,6 +290,26 @@ int64_t px_host_handle_dup(px_host_handle h, px_host_handle to, bool inheritable
     return 0;
 }
 
+px_host_handle px_host_process_open_for_handles(uint32_t pid)
+{
+    return OpenProcess(PROCESS_DUP_HANDLE | SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+}
+
+int64_t px_host_handle_take(px_host_handle from, uint64_t remote, px_host_handle *out)
+{
+    HANDLE copy;
+    if (!DuplicateHandle(from, (HANDLE)(uintptr_t)remote, GetCurrentProcess(), &copy, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE))
+        return px_err_last();
+    *out = copy;
+    return 0;
+}
+
+void px_host_handle_close_in(px_host_handle from, uint64_t remote)
+{
+    DuplicateHandle(from, (HANDLE)(uintptr_t)remote, NULL, NULL, 0, FALSE, DUPLICATE_CLOSE_SOURCE);
+}
+
 int64_t px_host_process_read(px_host_handle process, uint64_t addr, void *to, size_t len)
 {
     SIZE_T got = 0;

@@ -80,5 +80,12 @@ int64_t px_host_handle_inherit(px_host_handle h, bool inherit);
 /* A copy of h (of this process) in process `to` (px_host_self(): this one), same access:
    0 and *out (a value meaningful in `to`), or -LINUX_Exxx. */
 int64_t px_host_handle_dup(px_host_handle h, px_host_handle to, bool inheritable, px_host_handle *out);
+/* Another process whose handles this one may copy in and out (px_host_handle_dup,
+   px_host_handle_take): NULL when it is gone or may not be. */
+px_host_handle px_host_process_open_for_handles(uint32_t pid);
+/* Handle `remote` of process `from` moved into this one (closed there): 0 and *out. */
+int64_t px_host_handle_take(px_host_handle from, uint64_t remote, px_host_handle *out);
+/* Closes handle `remote` of process `from`. */
+void px_host_handle_close_in(px_host_handle from, uint64_t remote);
 
 #endif

@@ -76,6 +76,23 @@ static inline int64_t px_socket_file_write(px_file *f, const void *buf, uint64_t
    SOCK_SEQPACKET; status_flags O_NONBLOCK or 0). 0 or -errno. */
 int64_t px_unix_pair_create(int type, uint32_t status_flags, px_file **a, px_file **b);
 
+/* sizeof(struct sockaddr_un): an AF_UNIX address at its longest */
+#define PX_UNIX_ADDR_MAX 110u
+
+/* unix_pair.c: a connected AF_UNIX socket that named sockets' connect and accept make:
+   its ring ends, its own name and its peer's (Linux's sockaddr_un form; length 0:
+   unnamed), the peer's credentials. NULL when out of memory (rx and tx stay the caller's). */
+px_file *px_unix_connected_file(int type, px_file *rx, px_file *tx, uint32_t status_flags, const struct linux_ucred *peer,
+                                const void *local, uint32_t local_len, const void *remote, uint32_t remote_len);
+/* f (an unconnected socket whose own data the caller has let go) becomes made, a
+   connected one: made's ops, data and handle move into f (every fd of it sees the
+   connection), and made's shell goes. */
+void px_unix_become(px_file *f, px_file *made);
+
+/* unix_named.c: socket(2) of AF_UNIX: an unnamed, unconnected socket that bind, listen,
+   connect and accept make more of. 0 and *out, or -errno. */
+int64_t px_unix_socket_create(int type, uint32_t status_flags, px_file **out);
+
 /* inet.c: socket(2) of AF_INET or AF_INET6 (SOCK_STREAM: TCP, SOCK_DGRAM: UDP), on
    Winsock. 0 and *out, or -errno. */
 int64_t px_inet_socket_create(int family, int type, int protocol, uint32_t status_flags, px_file **out);

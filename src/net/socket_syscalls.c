@@ -1,5 +1,6 @@
 /* The socket calls. The sockets there are: socketpair(2)'s connected AF_UNIX pairs
-   (unix_pair.c), and socket(2)'s AF_INET and AF_INET6 ones on Winsock (inet.c); other
+   (unix_pair.c), socket(2)'s AF_UNIX ones that bind, listen, connect and accept make
+   into such pairs (unix_named.c), and its AF_INET and AF_INET6 ones on Winsock (inet.c); other
    families give EAFNOSUPPORT, as a Linux built without them. Every call that takes an fd answers as Linux does for an open fd that is not a socket
    (ENOTSOCK), or for a closed one (EBADF): bash treats stdin as a network connection,
    and reads ~/.bashrc, unless getpeername says ENOTSOCK. The handlers copy addresses,
@@ -496,9 +497,20 @@ PX_SYSCALL(socket)
     if (kind & ~LINUX_SOCK_TYPE_MASK) return -LINUX_EINVAL;
     if (domain < 0 || domain >= AF_MAX) return -LINUX_EAFNOSUPPORT;
     if (kind < 1 || kind > 10) return -LINUX_EINVAL;
-    if (domain != LINUX_AF_INET && domain != LINUX_AF_INET6) return -LINUX_EAFNOSUPPORT; /* AF_UNIX's named sockets, netlink: not yet */
+    uint32_t status = (flags & LINUX_SOCK_NONBLOCK) ? LINUX_O_NONBLOCK : 0;
     px_file *f;
-    int64_t r = px_inet_socket_create(domain, kind, protocol, (flags & LINUX_SOCK_NONBLOCK) ? LINUX_O_NONBLOCK : 0, &f);
+    int64_t r;
+    if (domain == LINUX_AF_UNIX) {
+        if (protocol != 0 && protocol != LINUX_AF_UNIX) return -LINUX_EPROTONOSUPPORT;
+        if (kind == LINUX_SOCK_RAW) kind = LINUX_SOCK_DGRAM; /* as unix_create makes it */
+        if (kind != LINUX_SOCK_STREAM && kind != LINUX_SOCK_DGRAM && kind != LINUX_SOCK_SEQPACKET)
+            return -LINUX_ESOCKTNOSUPPORT;
+        r = px_unix_socket_create(kind, status, &f);
+    } else if (domain == LINUX_AF_INET || domain == LINUX_AF_INET6) {
+        r = px_inet_socket_create(domain, kind, protocol, status, &f);
+    } else {
+        return -LINUX_EAFNOSUPPORT; /* netlink and the rest: not yet */
+    }
     if (r < 0) return r;
     return px_fd_install(f, 0, (flags & LINUX_SOCK_CLOEXEC) != 0);
 }

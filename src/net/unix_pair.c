@@ -28,7 +28,10 @@ typedef struct unix_end {
     uint32_t sndbuf, rcvbuf;   /* SO_SNDBUF, SO_RCVBUF as set (the rings keep their size) */
     bool passcred;             /* SO_PASSCRED, kept and reported */
     bool refused;              /* a datagram to a peer gone: ECONNREFUSED once, then ENOTCONN */
-    struct linux_ucred peer;   /* SO_PEERCRED: who made the pair */
+    struct linux_ucred peer;   /* SO_PEERCRED: who made the pair (a connection: the other side) */
+    /* getsockname's and getpeername's (Linux's sockaddr_un form; 0: unnamed, the family alone) */
+    uint8_t names[2][PX_UNIX_ADDR_MAX];
+    uint32_t name_lens[2];
 } unix_end;
 
 static const px_file_ops unix_ops;
@@ -129,15 +132,21 @@ static int64_t unix_setsockopt(px_file *f, int level, int name, const void *val,
     }
 }
 
-/* Both ends are unnamed: the address is the family alone. */
-static int64_t unix_name(px_file *f, void *addr, uint32_t *len)
+/* An unnamed end's address is the family alone (socketpair's always are). */
+static int64_t name_out(const unix_end *u, int which, void *addr, uint32_t *len)
 {
-    (void)f;
     uint16_t family = LINUX_AF_UNIX;
     memcpy(addr, &family, sizeof family);
     *len = sizeof family;
+    if (u->name_lens[which]) {
+        memcpy(addr, u->names[which], u->name_lens[which]);
+        *len = u->name_lens[which];
+    }
     return 0;
 }
+
+static int64_t unix_sockname(px_file *f, void *addr, uint32_t *len) { return name_out(end_of(f), 0, addr, len); }
+static int64_t unix_peername(px_file *f, void *addr, uint32_t *len) { return name_out(end_of(f), 1, addr, len); }
 
 static bool connection_type(const unix_end *u) { return u->type != LINUX_SOCK_DGRAM; }
 
@@ -173,8 +182,8 @@ static const px_socket_ops unix_socket_ops = {
     .shutdown = unix_shutdown,
     .getsockopt = unix_getsockopt,
     .setsockopt = unix_setsockopt,
-    .getsockname = unix_name,
-    .getpeername = unix_name,
+    .getsockname = unix_sockname,
+    .getpeername = unix_peername,
     .connect = unix_connect,
     .listen = unix_listen,
     .accept = unix_accept,
@@ -269,6 +278,36 @@ static px_file *end_file(int type, px_file *rx, px_file *tx, uint32_t status_fla
     return f;
 }
 
+px_file *px_unix_connected_file(int type, px_file *rx, px_file *tx, uint32_t status_flags, const struct linux_ucred *peer,
+                                const void *local, uint32_t local_len, const void *remote, uint32_t remote_len)
+{
+    px_file *f = end_file(type, rx, tx, status_flags, peer);
+    if (!f) return NULL;
+    unix_end *u = end_of(f);
+    const void *names[2] = {local, remote};
+    uint32_t lens[2] = {local_len, remote_len};
+    for (int i = 0; i < 2; i++)
+        if (names[i] && lens[i] <= PX_UNIX_ADDR_MAX) {
+            memcpy(u->names[i], names[i], lens[i]);
+            u->name_lens[i] = lens[i];
+        }
+    return f;
+}
+
+/* What a file becomes once its contents have moved out (px_unix_become). */
+static const px_file_ops moved_ops = {0};
+
+void px_unix_become(px_file *f, px_file *made)
+{
+    f->data = made->data;
+    f->handle = made->handle;
+    __atomic_store_n(&f->ops, made->ops, __ATOMIC_RELEASE);
+    made->data = NULL;
+    made->handle = NULL;
+    made->ops = &moved_ops;
+    px_file_unref(made);
+}
+
 int64_t px_unix_pair_create(int type, uint32_t status_flags, px_file **a, px_file **b)
 {
     px_file *rx[2], *tx[2];
@@ -295,6 +334,8 @@ typedef struct unix_handoff_state {
     uint32_t sndbuf, rcvbuf;
     uint8_t passcred, refused;
     struct linux_ucred peer;
+    uint8_t names[2][PX_UNIX_ADDR_MAX];
+    uint32_t name_lens[2];
     uint32_t ring_lens[2];     /* the ring ends' states follow, rx's first */
 } unix_handoff_state;
 
@@ -303,6 +344,8 @@ static size_t unix_handoff_save(px_file *f, void *state)
     unix_end *u = end_of(f);
     unix_handoff_state s = {.type = u->type, .sndbuf = u->sndbuf, .rcvbuf = u->rcvbuf, .passcred = u->passcred,
                             .refused = u->refused, .peer = u->peer};
+    memcpy(s.names, u->names, sizeof s.names);
+    memcpy(s.name_lens, u->name_lens, sizeof s.name_lens);
     size_t n = px_pipe_ring_save_ends(u->rx, u->tx, (uint8_t *)state + sizeof s, s.ring_lens);
     memcpy(state, &s, sizeof s);
     return sizeof s + n;
@@ -331,6 +374,8 @@ static px_file *unix_handoff_rebuild(const px_handoff_file *hf)
     u->rcvbuf = s.rcvbuf;
     u->passcred = s.passcred != 0;
     u->refused = s.refused != 0;
+    memcpy(u->names, s.names, sizeof u->names);
+    for (int i = 0; i < 2; i++) u->name_lens[i] = s.name_lens[i] <= PX_UNIX_ADDR_MAX ? s.name_lens[i] : 0;
     return f;
 }
 
