@@ -427,12 +427,11 @@ static void flush_input_locked(pty_end *e)
     char sink[4096];
     uint64_t whole;
     bool ended;
-    if (rx) { /* the slave's reading end is here */
-        int64_t r;
-        while ((r = px_pipe_ring_recv(rx, sink, sizeof sink, PX_RING_NONBLOCK, &whole, &ended)) > 0) s->taken += (uint64_t)r;
-    } else {
-        /* the master flushes a slave elsewhere: what it has not yet read stays (rare) */
-    }
+    /* only where the slave's reading end is: a master whose slave is elsewhere leaves
+       what that slave has not read (rare) */
+    int64_t r;
+    while (rx && (r = px_pipe_ring_recv(rx, sink, sizeof sink, PX_RING_NONBLOCK, &whole, &ended)) > 0)
+        s->taken += (uint64_t)r;
     s->mark_count = 0;
 }
 

@@ -171,11 +171,13 @@ static int64_t map_objects(named_sock *s, const char *key, bool create)
     return 0;
 }
 
-/* The keeper, to park handles in or take them from: if it has ended, this process
-   takes its place (when it holds the socket: take_over). NULL when there is none. */
+/* The keeper, to park handles in or take them from (release it with close_keeper): if
+   it has ended, this process takes its place (when it holds the socket: take_over).
+   NULL when there is none. The keeper is most often this very process: no host call. */
 static px_host_handle open_keeper(listen_shared *sh, bool take_over)
 {
     uint32_t pid = __atomic_load_n(&sh->keeper_host_pid, __ATOMIC_ACQUIRE);
+    if (pid == px_host_pid()) return px_host_self();
     px_host_handle h = pid ? px_host_process_open_for_handles(pid) : NULL;
     if (h && px_host_wait(h, 0) == PX_HOST_TIMED_OUT) return h;
     if (h) px_host_close(h);
@@ -187,7 +189,13 @@ static px_host_handle open_keeper(listen_shared *sh, bool take_over)
         sh->count = 0;
     }
     px_shared_unlock(&sh->lock);
-    return px_host_process_open_for_handles(__atomic_load_n(&sh->keeper_host_pid, __ATOMIC_ACQUIRE));
+    pid = __atomic_load_n(&sh->keeper_host_pid, __ATOMIC_ACQUIRE);
+    return pid == px_host_pid() ? px_host_self() : px_host_process_open_for_handles(pid);
+}
+
+static void close_keeper(px_host_handle keeper)
+{
+    if (keeper && keeper != px_host_self()) px_host_close(keeper);
 }
 
 /* --- bind, listen --- */
@@ -316,7 +324,7 @@ static int64_t named_connect(px_file *f, const void *addr, uint32_t len, bool no
         if (!made) r = -LINUX_ENOMEM;
     }
     if (!made && rx[0]) px_file_unref(rx[0]), px_file_unref(tx[0]);
-    if (keeper) px_host_close(keeper);
+    close_keeper(keeper);
     px_host_view_unmap(peer.sh);
     px_host_close(peer.section);
     px_host_close(peer.event);
@@ -353,12 +361,12 @@ static int64_t named_accept(px_file *f, uint32_t status_flags, bool nonblock, px
         if (!sh->count) px_host_event_reset(s->event);
         px_shared_unlock(&sh->lock);
         if (!got) {
-            px_host_close(keeper);
+            close_keeper(keeper);
             return nonblock ? -LINUX_EAGAIN : PX_WOULD_BLOCK;
         }
         px_file *rx, *tx;
         int64_t r = px_pipe_ring_unpark_ends(&p.parcel, keeper, &rx, &tx);
-        px_host_close(keeper);
+        close_keeper(keeper);
         if (r < 0) continue; /* its keeper ended with it: the next */
         px_file *c = px_unix_connected_file(s->type, rx, tx, status_flags, &p.cred, s->name, s->name_len, p.name,
                                             p.name_len);
@@ -489,7 +497,7 @@ static uint32_t named_poll(px_file *f, uint32_t events)
     named_sock *s = sock_of(f);
     if (s->sh && s->sh->listening) {
         px_host_handle keeper = open_keeper(s->sh, true); /* a dead keeper's place is taken here too */
-        if (keeper) px_host_close(keeper);
+        close_keeper(keeper);
         return __atomic_load_n(&s->sh->count, __ATOMIC_ACQUIRE) ? LINUX_POLLIN | LINUX_POLLRDNORM : 0;
     }
     uint32_t ready = LINUX_POLLOUT | LINUX_POLLWRNORM | LINUX_POLLWRBAND;
